@@ -1,0 +1,170 @@
+/*
+ * main.c - `hvprov`: git-style dispatcher over the subcommands that registered themselves.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hvp_cli.h"
+
+static struct hvp_command *commands;
+
+void hvp_command_register(struct hvp_command *cmd)
+{
+	/* keep the list sorted by name for --help */
+	struct hvp_command **pp = &commands;
+	while (*pp && strcmp((*pp)->name, cmd->name) < 0)
+		pp = &(*pp)->next;
+	cmd->next = *pp;
+	*pp = cmd;
+}
+
+void hvp_err(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("hvprov: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void hvp_err_file(const char *file, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "hvprov: %s: ", file);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int hvp_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int hvp_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	unsigned shift = 0;
+	switch (*end) {
+	case 0: break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default: return -EINVAL;
+	}
+	if (*end == 'i' && shift)
+		end++;
+	if ((*end == 'B' || *end == 'b') && end[1] == 0)
+		end++;
+	if (*end)
+		return -EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+void hvp_json_strn(FILE *f, const char *s, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		switch (c) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\t': fputs("\\t", f); break;
+		case '\r': fputs("\\r", f); break;
+		default:
+			if (c < 0x20 || c >= 0x7f)
+				fprintf(f, "\\u%04x", c);   /* bytes, not code points: always valid JSON */
+			else
+				fputc(c, f);
+		}
+	}
+	fputc('"', f);
+}
+
+void hvp_json_str(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	hvp_json_strn(f, s, strlen(s));
+}
+
+void hvp_uuid_fmt(const uint8_t u[16], char *buf)
+{
+	static const char hex[] = "0123456789abcdef";
+	int j = 0;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			buf[j++] = '-';
+		buf[j++] = hex[u[i] >> 4];
+		buf[j++] = hex[u[i] & 15];
+	}
+	buf[j] = 0;
+}
+
+int hvp_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return 0;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
+	}
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: hvprov COMMAND [ARGS...]\n"
+		   "       hvprov COMMAND --help\n\n"
+		   "System-level provenance collection with a crash-consistent persistent journal.\n\n"
+		   "commands:\n");
+	for (struct hvp_command *c = commands; c; c = c->next)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return HVP_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("hvprov 0.1.0\n");
+		return 0;
+	}
+	for (struct hvp_command *c = commands; c; c = c->next)
+		if (!strcmp(c->name, argv[1]))
+			return c->fn(argc - 1, argv + 1);
+	hvp_err("unknown command '%s' (see hvprov --help)", argv[1]);
+	return HVP_EXIT_USAGE;
+}
