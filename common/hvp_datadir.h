@@ -1,0 +1,30 @@
+/*
+ * hvp_datadir.h - the data directory every command shares (default ./hvprov-data):
+ *
+ *   DIR/pool          the journal pool (persistent ring)
+ *   DIR/log/          zstd log segments written by the daemon and by recovery
+ *   DIR/prov.sqlite   the provenance store (mode 0600)
+ *   DIR/daemon.pid    pid of a running `hvprov daemon` for this directory
+ *   DIR/status.json   the daemon's latest statistics (rewritten atomically)
+ */
+#ifndef HVP_DATADIR_H
+#define HVP_DATADIR_H
+
+#define HVP_DATADIR_DEFAULT "hvprov-data"
+
+struct hvp_datadir {
+	char *dir;
+	char *pool;
+	char *log;
+	char *store;
+	char *pidfile;
+	char *status;
+};
+
+/* Fill d for dir (NULL: $HVPROV_DATA or the default). @return 0 or -ENOMEM. */
+int hvp_datadir_init(struct hvp_datadir *d, const char *dir);
+/* Create DIR and DIR/log (mode 0700) if missing. @return 0 or -errno. */
+int hvp_datadir_mkdirs(const struct hvp_datadir *d);
+void hvp_datadir_free(struct hvp_datadir *d);
+
+#endif
