@@ -51,6 +51,7 @@ struct jnl_info {
 	enum jnl_media media;
 	uint32_t version;
 	uint32_t seed;
+	int on_tmpfs;             /* the file lives in RAM (tmpfs): nothing survives power loss */
 };
 
 /* Parse and describe. */

@@ -131,6 +131,13 @@ uint32_t jnl_rec_crc(uint32_t seed, const struct jnl_rec_hdr *h, const void *pay
 /* Read the newest valid checkpoint slot of a lane control area. @return 0 or JNL_E_CKPT. */
 int jnl_ckpt_load(const void *ctl, uint32_t seed, uint16_t lane, struct jnl_ckpt_slot *out);
 
+/*
+ * Persist a checkpoint (seq, pos) for a lane: overwrite the older slot with generation
+ * newest + 1, flush, fence. A crash before the fence leaves the previous checkpoint valid.
+ */
+void jnl_ckpt_store(const struct jnl_pops *ops, void *ctx, void *ctl, uint32_t seed,
+		    uint16_t lane, uint64_t seq, uint64_t pos, uint64_t time_ns);
+
 /* CRC of a checkpoint slot. */
 uint32_t jnl_ckpt_crc(uint32_t seed, uint16_t lane, const struct jnl_ckpt_slot *s);
 

@@ -49,16 +49,16 @@ struct jnl_sb {
 	uint32_t version;         /*   8 JNL_FORMAT_VERSION */
 	uint32_t sb_size;         /*  12 JNL_SB_SIZE */
 	uint8_t  uuid[16];        /*  16 random at create */
-	uint64_t epoch;           /*  24 creation epoch: wall-clock ns at create, made unique */
-	uint64_t pool_size;       /*  32 bytes the pool spans (superblock .. last ring) */
-	uint32_t nlanes;          /*  40 1 .. JNL_MAX_LANES */
-	uint32_t durability;      /*  44 JNL_DUR_* */
-	uint64_t lane_off;        /*  48 offset of lane 0's control area */
-	uint64_t lane_stride;     /*  56 bytes from one lane's control area to the next */
-	uint64_t ring_size;       /*  64 ring bytes per lane, multiple of 4096 */
-	uint32_t flags;           /*  72 0 in version 1 */
-	uint32_t creator;         /*  76 0 = hvprov user space, 1 = Xen hypervisor */
-	uint8_t  reserved[172];   /*  80 zero */
+	uint64_t epoch;           /*  32 creation epoch: wall-clock ns at create, made unique */
+	uint64_t pool_size;       /*  40 bytes the pool spans (superblock .. last ring) */
+	uint32_t nlanes;          /*  48 1 .. JNL_MAX_LANES */
+	uint32_t durability;      /*  52 JNL_DUR_* */
+	uint64_t lane_off;        /*  56 offset of lane 0's control area (= JNL_SB_SIZE) */
+	uint64_t lane_stride;     /*  64 JNL_LANE_HDR_SIZE + ring_size */
+	uint64_t ring_size;       /*  72 ring bytes per lane, multiple of 4096 */
+	uint32_t flags;           /*  80 0 in version 1 */
+	uint32_t creator;         /*  84 0 = hvprov user space, 1 = Xen hypervisor */
+	uint8_t  reserved[164];   /*  88 zero */
 	uint32_t crc;             /* 252 CRC-32C (initial 0) of bytes 0..251 */
 };
 
@@ -139,7 +139,7 @@ struct jnl_lost_payload {
 
 _Static_assert(sizeof(struct jnl_sb) == 256, "superblock layout");
 _Static_assert(__builtin_offsetof(struct jnl_sb, crc) == 252, "superblock crc offset");
-_Static_assert(__builtin_offsetof(struct jnl_sb, ring_size) == 64, "superblock ring_size");
+_Static_assert(__builtin_offsetof(struct jnl_sb, ring_size) == 72, "superblock ring_size");
 _Static_assert(sizeof(struct jnl_lane_desc) == JNL_LINE, "lane descriptor is one line");
 _Static_assert(sizeof(struct jnl_ckpt_slot) == JNL_LINE, "checkpoint slot is one line");
 _Static_assert(__builtin_offsetof(struct jnl_ckpt_slot, crc) == 60, "checkpoint crc offset");

@@ -1,0 +1,58 @@
+/* jnl_priv.h - private to the journal library: the pool object and reader helpers. */
+#ifndef JNL_PRIV_H
+#define JNL_PRIV_H
+
+#include <pthread.h>
+#include "jnl.h"
+#include "jnl_pops_priv.h"
+
+struct jnl_pool {
+	char *path;
+	int fd;                   /* -1 for attached memory */
+	unsigned char *map;       /* start of the mapping */
+	uint64_t map_len;
+	unsigned char *base;      /* the pool: map + (offset within the first page) */
+	uint64_t len;             /* bytes available from base */
+	int unmap;                /* 1 = munmap, 2 = pmem_unmap, 0 = attached */
+	int readonly;
+	struct jnl_info info;
+	const struct jnl_pops *ops;
+	void *(*ctx_new)(void *arg);
+	void (*ctx_free)(void *ctx);
+	void *ctx_arg;
+	void *ckpt_ctx;           /* context for checkpoint writes without one of their own */
+	pthread_mutex_t lock;     /* guards lanes_open */
+	uint8_t lanes_open[JNL_MAX_LANES];
+	int consumer_locked;
+};
+
+struct jnl_lane {
+	struct jnl_pool *pool;
+	unsigned idx;
+	void *ctx;
+	unsigned flags;
+	struct jnl_prod prod;
+};
+
+/* Lane control area and ring of lane idx. */
+static inline unsigned char *jnl_lane_ctl(const struct jnl_pool *p, unsigned idx)
+{
+	return p->base + p->info.lane_off + (uint64_t)idx * p->info.lane_stride;
+}
+
+static inline unsigned char *jnl_lane_ring(const struct jnl_pool *p, unsigned idx)
+{
+	return jnl_lane_ctl(p, idx) + JNL_LANE_HDR_SIZE;
+}
+
+/* Largest payload a lane of this ring size accepts (same rule as jnl_prod_init). */
+static inline uint32_t jnl_max_payload(uint64_t ring_size)
+{
+	uint64_t m = ring_size / 4 - JNL_REC_HDR_SIZE;
+	return m > JNL_MAX_PAYLOAD ? JNL_MAX_PAYLOAD : (uint32_t)m;
+}
+
+/* Validate a superblock copy against the bytes available. @return 0 or JNL_E_*. */
+int jnl_sb_check(const struct jnl_sb *sb, uint64_t avail);
+
+#endif

@@ -1,0 +1,755 @@
+/*
+ * pool.c - create, open, attach and close pools; producer lanes; the consumer checkpoint.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include <time.h>
+#include <unistd.h>
+#include <libpmem.h>
+
+#include "jnl_priv.h"
+#include "crc32c.h"
+#include "hvp_atomic.h"
+
+const char *jnl_strerror(int err)
+{
+	switch (err) {
+	case 0: return "success";
+	case JNL_E_FULL: return "lane is full until the consumer checkpoint advances";
+	case JNL_E_TOOBIG: return "record larger than the lane accepts";
+	case JNL_E_MAGIC: return "not an hvprov journal pool (bad magic)";
+	case JNL_E_VERSION: return "pool has an unsupported format version";
+	case JNL_E_SBCRC: return "superblock checksum mismatch (damaged superblock)";
+	case JNL_E_GEOMETRY: return "pool geometry is inconsistent or larger than the file (truncated pool?)";
+	case JNL_E_LANEHDR: return "lane descriptor damaged";
+	case JNL_E_CKPT: return "no valid checkpoint slot (both damaged)";
+	case JNL_E_BUSY: return "pool still holds unconsumed records (use --force to overwrite)";
+	case JNL_E_LOCKED: return "lane or consumer role is held by another process";
+	case JNL_E_CORRUPT: return "damage below the acknowledged head";
+	case JNL_E_RANGE: return "argument out of range";
+	case JNL_E_DROPPED: return "record dropped (lossy mode, lane full)";
+	}
+	if (err < 0 && err > -4096)
+		return strerror(-err);
+	return "unknown error";
+}
+
+const char *jnl_media_name(enum jnl_media m)
+{
+	switch (m) {
+	case JNL_MEDIA_PMEM: return "real persistent memory";
+	case JNL_MEDIA_EMULATED: return "emulated persistent memory (PMEM_IS_PMEM_FORCE=1)";
+	case JNL_MEDIA_MEMORY: return "memory range";
+	default: return "ordinary file";
+	}
+}
+
+const char *jnl_durability_name(uint32_t d)
+{
+	return d == JNL_DUR_POWER ? "power" : d == JNL_DUR_PROCESS ? "process" : "unknown";
+}
+
+const char *jnl_durability_claim(const struct jnl_pool *p)
+{
+	if (p->info.on_tmpfs)
+		return p->info.durability == JNL_DUR_POWER && p->info.media == JNL_MEDIA_EMULATED ?
+		       "flushes as on persistent memory, but the file is on tmpfs (RAM): survives process crashes, not power loss" :
+		       "the file is on tmpfs (RAM): survives process crashes, not a kernel crash or power loss";
+	if (p->info.durability == JNL_DUR_POWER) {
+		switch (p->info.media) {
+		case JNL_MEDIA_PMEM:
+			return "survives power loss (cache-line flushes to real persistent memory)";
+		case JNL_MEDIA_EMULATED:
+			return "flushes as on persistent memory, but the media is emulated: survives process crashes only";
+		case JNL_MEDIA_MEMORY:
+			return "durability of the attached memory range";
+		default:
+			return "survives power loss (msync on every durable step: slow)";
+		}
+	}
+	return "survives the crash of any process, not a kernel crash or power loss";
+}
+
+uint64_t jnl_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint32_t sb_crc(const struct jnl_sb *sb)
+{
+	return hvp_crc32c(0, sb, __builtin_offsetof(struct jnl_sb, crc));
+}
+
+static uint32_t desc_crc(uint32_t seed, const struct jnl_lane_desc *d)
+{
+	return hvp_crc32c(seed, d, __builtin_offsetof(struct jnl_lane_desc, crc));
+}
+
+int jnl_sb_check(const struct jnl_sb *sb, uint64_t avail)
+{
+	if (avail < sizeof(*sb) || memcmp(sb->magic, JNL_SB_MAGIC, 8))
+		return JNL_E_MAGIC;
+	if (sb->version != JNL_FORMAT_VERSION)
+		return JNL_E_VERSION;
+	if (sb->crc != sb_crc(sb))
+		return JNL_E_SBCRC;
+	if (sb->sb_size != JNL_SB_SIZE || sb->nlanes == 0 || sb->nlanes > JNL_MAX_LANES ||
+	    sb->ring_size < JNL_MIN_RING || sb->ring_size % 4096 || sb->ring_size > (1ull << 40) ||
+	    sb->lane_off != JNL_SB_SIZE || sb->lane_stride != JNL_LANE_HDR_SIZE + sb->ring_size ||
+	    sb->pool_size != sb->lane_off + (uint64_t)sb->nlanes * sb->lane_stride ||
+	    (sb->durability != JNL_DUR_POWER && sb->durability != JNL_DUR_PROCESS))
+		return JNL_E_GEOMETRY;
+	if (sb->pool_size > avail)
+		return JNL_E_GEOMETRY;
+	return 0;
+}
+
+static enum jnl_media media_of(int is_pmem)
+{
+	const char *f = getenv("PMEM_IS_PMEM_FORCE");
+	if (f && !strcmp(f, "1"))
+		return JNL_MEDIA_EMULATED;
+	return is_pmem ? JNL_MEDIA_PMEM : JNL_MEDIA_FILE;
+}
+
+/* Fill the pool's info and ops from its (checked) superblock. */
+static int pool_load(struct jnl_pool *p, const struct jnl_open_opts *o)
+{
+	struct jnl_sb sb;
+	memcpy(&sb, p->base, sizeof(sb));
+	int r = jnl_sb_check(&sb, p->len);
+	if (r)
+		return r;
+	struct jnl_info *in = &p->info;
+	memcpy(in->uuid, sb.uuid, 16);
+	in->epoch = sb.epoch;
+	in->pool_size = sb.pool_size;
+	in->nlanes = sb.nlanes;
+	in->durability = sb.durability;
+	in->ring_size = sb.ring_size;
+	in->lane_off = sb.lane_off;
+	in->lane_stride = sb.lane_stride;
+	in->version = sb.version;
+	in->seed = jnl_seed(sb.uuid, sb.epoch);
+	for (unsigned i = 0; i < in->nlanes; i++) {
+		struct jnl_lane_desc d;
+		memcpy(&d, jnl_lane_ctl(p, i), sizeof(d));
+		if (memcmp(d.magic, JNL_LANE_MAGIC, 8) || d.lane != i || d.crc != desc_crc(in->seed, &d) ||
+		    d.ring_size != in->ring_size ||
+		    d.ring_off != in->lane_off + (uint64_t)i * in->lane_stride + JNL_LANE_HDR_SIZE)
+			return JNL_E_LANEHDR;
+	}
+	if (o && o->ops) {
+		p->ops = o->ops;
+		p->ctx_new = o->ctx_new;
+		p->ctx_free = o->ctx_free;
+		p->ctx_arg = o->ctx_arg;
+	} else if (in->durability == JNL_DUR_POWER) {
+		p->ops = in->media == JNL_MEDIA_FILE ? &jnl_pops_msync : &jnl_pops_pmem;
+	} else {
+		p->ops = &jnl_pops_process;
+	}
+	return 0;
+}
+
+static struct jnl_pool *pool_new(const char *path)
+{
+	struct jnl_pool *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->fd = -1;
+	p->path = strdup(path ? path : "(memory)");
+	if (!p->path) {
+		free(p);
+		return NULL;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	return p;
+}
+
+void *jnl_pool_ctx_new(struct jnl_pool *p)
+{
+	if (p->ctx_new)
+		return p->ctx_new(p->ctx_arg);
+	return calloc(1, sizeof(struct jnl_pctx));
+}
+
+void jnl_pool_ctx_free(struct jnl_pool *p, void *ctx)
+{
+	if (!ctx)
+		return;
+	if (p->ctx_new) {
+		if (p->ctx_free)
+			p->ctx_free(ctx);
+		return;
+	}
+	free(ctx);
+}
+
+int jnl_pool_ctx_error(const struct jnl_pool *p, void *ctx)
+{
+	if (p->ctx_new || !ctx)
+		return 0;
+	return ((struct jnl_pctx *)ctx)->err;
+}
+
+void jnl_pool_close(struct jnl_pool *p)
+{
+	if (!p)
+		return;
+	jnl_pool_ctx_free(p, p->ckpt_ctx);
+	if (p->unmap == 2)
+		pmem_unmap(p->map, p->map_len);
+	else if (p->unmap == 1)
+		munmap(p->map, p->map_len);
+	if (p->fd >= 0)
+		close(p->fd);
+	pthread_mutex_destroy(&p->lock);
+	free(p->path);
+	free(p);
+}
+
+const struct jnl_info *jnl_pool_info(const struct jnl_pool *p) { return &p->info; }
+const char *jnl_pool_path(const struct jnl_pool *p) { return p->path; }
+void *jnl_pool_base(const struct jnl_pool *p) { return p->base; }
+const struct jnl_pops *jnl_pool_ops(const struct jnl_pool *p) { return p->ops; }
+
+/* Map fd (regular file or DAX device) from offset: pmem_map_file for whole writable files
+ * and devices, mmap otherwise. */
+static int pool_map(struct jnl_pool *p, int fd, const struct jnl_open_opts *o)
+{
+	struct stat st;
+	uint64_t off = o ? o->offset : 0;
+	int ro = o && o->readonly;
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+		return -EINVAL;
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size <= off)
+		return JNL_E_MAGIC;     /* nothing there: an empty (or too short) file */
+	int is_pmem = 0;
+	if (!ro && off == 0) {
+		size_t mlen;
+		void *m = pmem_map_file(p->path, 0, 0, 0, &mlen, &is_pmem);
+		if (!m)
+			return errno ? -errno : -EIO;
+		p->map = m;
+		p->map_len = mlen;
+		p->base = m;
+		p->len = mlen;
+		p->unmap = 2;
+	} else {
+		uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+		uint64_t aoff = off & ~(pg - 1);
+		uint64_t size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+		if (!size) {
+			/* a DAX device: ask libpmem for its size */
+			size_t mlen;
+			void *m = pmem_map_file(p->path, 0, 0, 0, &mlen, &is_pmem);
+			if (!m)
+				return errno ? -errno : -EIO;
+			pmem_unmap(m, mlen);
+			size = mlen;
+		}
+		if (size <= off)
+			return JNL_E_MAGIC;
+		void *m = mmap(NULL, size - aoff, ro ? PROT_READ : PROT_READ | PROT_WRITE,
+			       MAP_SHARED, fd, (off_t)aoff);
+		if (m == MAP_FAILED)
+			return -errno;
+		p->map = m;
+		p->map_len = size - aoff;
+		p->base = (unsigned char *)m + (off - aoff);
+		p->len = size - off;
+		p->unmap = 1;
+		is_pmem = pmem_is_pmem(p->base, p->len);
+	}
+	p->info.media = media_of(is_pmem);
+	struct statfs sf;
+	p->info.on_tmpfs = fstatfs(fd, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
+	return 0;
+}
+
+int jnl_pool_open(const char *path, const struct jnl_open_opts *o, struct jnl_pool **out)
+{
+	int r;
+	*out = NULL;
+	struct jnl_pool *p = pool_new(path);
+	if (!p)
+		return -ENOMEM;
+	p->readonly = o && o->readonly;
+	p->fd = open(path, p->readonly ? O_RDONLY | O_CLOEXEC : O_RDWR | O_CLOEXEC);
+	if (p->fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = pool_map(p, p->fd, o);
+	if (r)
+		goto fail;
+	r = pool_load(p, o);
+	if (r)
+		goto fail;
+	*out = p;
+	return 0;
+fail:
+	jnl_pool_close(p);
+	return r;
+}
+
+int jnl_pool_attach(void *base, uint64_t len, const struct jnl_open_opts *o, struct jnl_pool **out)
+{
+	*out = NULL;
+	if (!o || !o->ops)
+		return JNL_E_RANGE;
+	struct jnl_pool *p = pool_new(NULL);
+	if (!p)
+		return -ENOMEM;
+	p->base = base;
+	p->len = len;
+	p->readonly = o->readonly;
+	p->info.media = JNL_MEDIA_MEMORY;
+	int r = pool_load(p, o);
+	if (r) {
+		jnl_pool_close(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+/* Geometry for a pool of size bytes and n lanes: ring bytes per lane, or 0 if too small. */
+static uint64_t ring_for(uint64_t size, uint32_t n)
+{
+	if (size < JNL_SB_SIZE)
+		return 0;
+	uint64_t per = (size - JNL_SB_SIZE) / n;
+	if (per < JNL_LANE_HDR_SIZE + JNL_MIN_RING)
+		return 0;
+	uint64_t ring = (per - JNL_LANE_HDR_SIZE) & ~4095ull;
+	return ring > (1ull << 40) ? (1ull << 40) : ring;
+}
+
+int jnl_pool_format(void *base, uint64_t len, const struct jnl_pops *ops, void *ctx,
+		    const struct jnl_create_opts *o, const uint8_t uuid[16], uint64_t epoch)
+{
+	uint32_t n = o->nlanes ? o->nlanes : 1;
+	if (n > JNL_MAX_LANES || (o->durability != JNL_DUR_POWER && o->durability != JNL_DUR_PROCESS))
+		return JNL_E_RANGE;
+	uint64_t ring = ring_for(o->size < len ? o->size : len, n);
+	if (!ring)
+		return JNL_E_RANGE;
+	unsigned char *b = base;
+	struct jnl_sb sb;
+	memset(&sb, 0, sizeof(sb));
+	memcpy(sb.magic, JNL_SB_MAGIC, 8);
+	sb.version = JNL_FORMAT_VERSION;
+	sb.sb_size = JNL_SB_SIZE;
+	memcpy(sb.uuid, uuid, 16);
+	sb.epoch = epoch;
+	sb.nlanes = n;
+	sb.durability = o->durability;
+	sb.lane_off = JNL_SB_SIZE;
+	sb.lane_stride = JNL_LANE_HDR_SIZE + ring;
+	sb.ring_size = ring;
+	sb.pool_size = sb.lane_off + (uint64_t)n * sb.lane_stride;
+	sb.crc = sb_crc(&sb);
+	uint32_t seed = jnl_seed(uuid, epoch);
+
+	/* 1. The old superblock stops being valid before any lane changes, so a crash during
+	 *    format leaves no pool at all rather than an old superblock over new lanes. */
+	ops->set(ctx, b, 0, JNL_SB_SIZE);
+	ops->flush(ctx, b, JNL_SB_SIZE);
+	ops->drain(ctx);
+	/* 2. Control areas: descriptor, checkpoint (0, 0) in slot 0, head 0, counters 0. The
+	 *    rings keep their old bytes: records of an earlier life fail the new seed's CRC. */
+	for (uint32_t i = 0; i < n; i++) {
+		unsigned char *ctl = b + sb.lane_off + (uint64_t)i * sb.lane_stride;
+		struct jnl_lane_desc d;
+		memset(&d, 0, sizeof(d));
+		memcpy(d.magic, JNL_LANE_MAGIC, 8);
+		d.lane = i;
+		d.ring_off = sb.lane_off + (uint64_t)i * sb.lane_stride + JNL_LANE_HDR_SIZE;
+		d.ring_size = ring;
+		d.crc = desc_crc(seed, &d);
+		ops->set(ctx, ctl, 0, JNL_LANE_HDR_SIZE);
+		ops->copy(ctx, ctl, &d, sizeof(d));
+		ops->flush(ctx, ctl, JNL_LANE_HDR_SIZE);
+		ops->drain(ctx);
+		jnl_ckpt_store(ops, ctx, ctl, seed, (uint16_t)i, 0, 0, 0);
+	}
+	ops->drain(ctx);
+	/* 3. The superblock last: the pool exists once it is durable. */
+	ops->copy(ctx, b, &sb, sizeof(sb));
+	ops->flush(ctx, b, sizeof(sb));
+	ops->drain(ctx);
+	return 0;
+}
+
+int jnl_pool_has_unconsumed(const struct jnl_pool *p)
+{
+	for (unsigned i = 0; i < p->info.nlanes; i++) {
+		struct jnl_lane_report rep;
+		int r = jnl_lane_scan(p, i, NULL, NULL, NULL, NULL, &rep);
+		if (r < 0)
+			return r;
+		if (rep.records || rep.corrupt_records)
+			return 1;
+	}
+	return 0;
+}
+
+static uint64_t unique_epoch(uint64_t old)
+{
+	uint64_t e = jnl_now_ns();
+	return e > old ? e : old + 1;
+}
+
+int jnl_pool_create(const char *path, const struct jnl_create_opts *o, struct jnl_pool **out)
+{
+	struct stat st;
+	uint64_t old_epoch = 0;
+	int r;
+	*out = NULL;
+	if (!o || o->nlanes > JNL_MAX_LANES)
+		return JNL_E_RANGE;
+	int exists = stat(path, &st) == 0;
+	int dax = exists && S_ISCHR(st.st_mode);
+	if (exists && !S_ISREG(st.st_mode) && !dax)
+		return -EINVAL;
+	if (exists && (dax || st.st_size > 0)) {
+		struct jnl_pool *old;
+		struct jnl_open_opts ro = { .readonly = 1 };
+		r = jnl_pool_open(path, &ro, &old);
+		if (r == 0) {
+			old_epoch = old->info.epoch;
+			int busy = jnl_pool_has_unconsumed(old);
+			jnl_pool_close(old);
+			if (busy != 0 && !o->force)
+				return busy < 0 ? busy : JNL_E_BUSY;
+		} else if (!o->force && !dax) {
+			return -EEXIST;     /* some other file: never overwrite it unasked */
+		}
+	}
+	if (!dax && o->size < JNL_SB_SIZE + JNL_LANE_HDR_SIZE + JNL_MIN_RING)
+		return JNL_E_RANGE;
+
+	struct jnl_pool *p = pool_new(path);
+	if (!p)
+		return -ENOMEM;
+	size_t mlen;
+	int is_pmem;
+	void *m;
+	if (dax) {
+		m = pmem_map_file(path, 0, 0, 0, &mlen, &is_pmem);
+	} else {
+		/* Extends or truncates an existing file to the size and allocates it. */
+		m = pmem_map_file(path, o->size, PMEM_FILE_CREATE, 0600, &mlen, &is_pmem);
+	}
+	if (!m) {
+		r = errno ? -errno : -EIO;
+		goto fail;
+	}
+	p->map = p->base = m;
+	p->map_len = p->len = mlen;
+	p->unmap = 2;
+	p->info.media = media_of(is_pmem);
+	p->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (p->fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	struct statfs sf;
+	p->info.on_tmpfs = fstatfs(p->fd, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
+
+	struct jnl_create_opts co = *o;
+	if (!co.durability)
+		co.durability = p->info.media == JNL_MEDIA_FILE ? JNL_DUR_PROCESS : JNL_DUR_POWER;
+	if (!co.nlanes)
+		co.nlanes = 1;
+	if (dax)
+		co.size = mlen;
+	uint8_t uuid[16];
+	if (getrandom(uuid, sizeof(uuid), 0) != sizeof(uuid)) {
+		r = -EIO;
+		goto fail;
+	}
+	uuid[6] = (uuid[6] & 0x0f) | 0x40;   /* RFC 4122 version 4 */
+	uuid[8] = (uuid[8] & 0x3f) | 0x80;
+	/* Format through msync on a file (so a fresh pool is on disk whatever its mode), with
+	 * flushes on persistent memory. */
+	const struct jnl_pops *fops = p->info.media == JNL_MEDIA_FILE ? &jnl_pops_msync : &jnl_pops_pmem;
+	struct jnl_pctx fctx = { 0, 0, 0 };
+	r = jnl_pool_format(m, mlen, fops, &fctx, &co, uuid, unique_epoch(old_epoch));
+	if (!r && fctx.err)
+		r = fctx.err;
+	if (r)
+		goto fail;
+	r = pool_load(p, NULL);
+	if (r)
+		goto fail;
+	*out = p;
+	return 0;
+fail:
+	jnl_pool_close(p);
+	return r;
+}
+
+/* ---- locks ---- */
+
+static int ofd_lock(int fd, uint64_t byte)
+{
+	struct flock fl;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = (off_t)byte;
+	fl.l_len = 1;
+	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	return (errno == EAGAIN || errno == EACCES) ? JNL_E_LOCKED : -errno;
+}
+
+static void ofd_unlock(int fd, uint64_t byte)
+{
+	struct flock fl;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_UNLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = (off_t)byte;
+	fl.l_len = 1;
+	fcntl(fd, F_OFD_SETLK, &fl);
+}
+
+/* Lock bytes: 0 = consumer, lane_off + i*stride = producer of lane i (past the pool's
+ * data offsets are only lock names; the file is never read through the fd). */
+int jnl_pool_lock_consumer(struct jnl_pool *p)
+{
+	if (p->readonly)
+		return -EROFS;
+	pthread_mutex_lock(&p->lock);
+	int r = 0;
+	if (!p->consumer_locked) {
+		r = p->fd >= 0 ? ofd_lock(p->fd, 0) : 0;
+		if (!r)
+			p->consumer_locked = 1;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+/* ---- producer lanes ---- */
+
+int jnl_lane_open(struct jnl_pool *p, unsigned idx, unsigned flags, struct jnl_lane **out)
+{
+	int r;
+	*out = NULL;
+	if (idx >= p->info.nlanes)
+		return JNL_E_RANGE;
+	if (p->readonly)
+		return -EROFS;
+	uint64_t lockb = p->info.lane_off + (uint64_t)idx * p->info.lane_stride;
+	pthread_mutex_lock(&p->lock);
+	if (p->lanes_open[idx]) {
+		pthread_mutex_unlock(&p->lock);
+		return JNL_E_LOCKED;
+	}
+	if (p->fd >= 0 && !(flags & JNL_LANE_NOLOCK)) {
+		r = ofd_lock(p->fd, lockb);
+		if (r) {
+			pthread_mutex_unlock(&p->lock);
+			return r;
+		}
+	}
+	p->lanes_open[idx] = 1;
+	pthread_mutex_unlock(&p->lock);
+
+	struct jnl_lane *l = calloc(1, sizeof(*l));
+	if (!l) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	l->pool = p;
+	l->idx = idx;
+	l->flags = flags;
+	l->ctx = jnl_pool_ctx_new(p);
+	if (!l->ctx) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	struct jnl_lane_report rep;
+	r = jnl_lane_scan(p, idx, NULL, NULL, NULL, NULL, &rep);
+	if (r < 0)
+		goto fail;
+	r = jnl_lane_erase_tail(p, l->ctx, idx, &rep);
+	if (r)
+		goto fail;
+	r = jnl_prod_init(&l->prod, p->ops, l->ctx, jnl_lane_ctl(p, idx), jnl_lane_ring(p, idx),
+			  p->info.ring_size, p->info.seed, (uint16_t)idx, rep.end_seq, rep.end_pos);
+	if (r)
+		goto fail;
+	l->prod.lossy = (flags & JNL_LANE_LOSSY) ? 1 : 0;
+	*out = l;
+	return 0;
+fail:
+	if (l)
+		jnl_pool_ctx_free(p, l->ctx);
+	free(l);
+	pthread_mutex_lock(&p->lock);
+	p->lanes_open[idx] = 0;
+	if (p->fd >= 0 && !(flags & JNL_LANE_NOLOCK))
+		ofd_unlock(p->fd, lockb);
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+void jnl_lane_close(struct jnl_lane *l)
+{
+	if (!l)
+		return;
+	struct jnl_pool *p = l->pool;
+	jnl_prod_commit(&l->prod);
+	jnl_pool_ctx_free(p, l->ctx);
+	pthread_mutex_lock(&p->lock);
+	p->lanes_open[l->idx] = 0;
+	if (p->fd >= 0 && !(l->flags & JNL_LANE_NOLOCK))
+		ofd_unlock(p->fd, p->info.lane_off + (uint64_t)l->idx * p->info.lane_stride);
+	pthread_mutex_unlock(&p->lock);
+	free(l);
+}
+
+struct jnl_prod *jnl_lane_prod(struct jnl_lane *l) { return &l->prod; }
+
+int jnl_lane_error(const struct jnl_lane *l)
+{
+	return jnl_pool_ctx_error(l->pool, l->ctx);
+}
+
+int jnl_lane_appendv(struct jnl_lane *l, const struct jnl_iov *iov, int iovcnt, uint64_t *seq)
+{
+	int r = jnl_prod_append(&l->prod, iov, iovcnt, jnl_now_ns(), seq);
+	if (r == 0 && jnl_lane_error(l))
+		return jnl_lane_error(l);
+	return r;
+}
+
+int jnl_lane_append(struct jnl_lane *l, const void *buf, uint32_t len, uint64_t *seq)
+{
+	struct jnl_iov v = { buf, len };
+	return jnl_lane_appendv(l, &v, 1, seq);
+}
+
+int jnl_lane_batch_add(struct jnl_lane *l, const void *buf, uint32_t len, uint64_t *seq)
+{
+	struct jnl_iov v = { buf, len };
+	return jnl_prod_batch_add(&l->prod, &v, 1, jnl_now_ns(), seq);
+}
+
+int jnl_lane_commit(struct jnl_lane *l)
+{
+	jnl_prod_commit(&l->prod);
+	return jnl_lane_error(l);
+}
+
+int jnl_lane_wait_space(struct jnl_lane *l, uint32_t len, int timeout_ms)
+{
+	struct jnl_prod *pr = &l->prod;
+	if (len > pr->max_payload)
+		return JNL_E_TOOBIG;
+	uint64_t start = jnl_now_ns();
+	unsigned delay_us = 20;
+	for (;;) {
+		/* LOST record pending: leave room for it too. */
+		uint64_t need = jnl_prod_need(pr, len) +
+				(pr->dropped_seen != pr->reported_seen ? jnl_rec_size(32) + 64 : 0);
+		if (jnl_prod_free(pr) >= need)
+			return 0;
+		int r = jnl_prod_refresh(pr);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			continue;
+		if (timeout_ms >= 0 && jnl_now_ns() - start >= (uint64_t)timeout_ms * 1000000ull)
+			return -ETIMEDOUT;
+		struct timespec ts = { 0, (long)delay_us * 1000 };
+		nanosleep(&ts, NULL);
+		if (delay_us < 1000)
+			delay_us *= 2;
+	}
+}
+
+/* ---- consumer side ---- */
+
+int jnl_lane_checkpoint(const struct jnl_pool *p, unsigned idx, struct jnl_ckpt_slot *out)
+{
+	if (idx >= p->info.nlanes)
+		return JNL_E_RANGE;
+	return jnl_ckpt_load(jnl_lane_ctl(p, idx), p->info.seed, (uint16_t)idx, out);
+}
+
+int jnl_lane_checkpoint_slots(const struct jnl_pool *p, unsigned idx, struct jnl_ckpt_slot s[2],
+			      int valid[2])
+{
+	if (idx >= p->info.nlanes)
+		return JNL_E_RANGE;
+	const unsigned char *ctl = jnl_lane_ctl(p, idx);
+	memcpy(&s[0], ctl + JNL_LANE_CKPT0_OFF, sizeof(s[0]));
+	memcpy(&s[1], ctl + JNL_LANE_CKPT1_OFF, sizeof(s[1]));
+	for (int i = 0; i < 2; i++)
+		valid[i] = s[i].gen != 0 && s[i].crc == jnl_ckpt_crc(p->info.seed, (uint16_t)idx, &s[i]);
+	return 0;
+}
+
+uint64_t jnl_lane_head(const struct jnl_pool *p, unsigned idx)
+{
+	const struct jnl_prod_line *pl = (const void *)(jnl_lane_ctl(p, idx) + JNL_LANE_PROD_OFF);
+	/* Acquire: pairs with the producer's release store of head (append.c). */
+	return hvp_load_acquire(&pl->head);
+}
+
+void jnl_lane_lost(const struct jnl_pool *p, unsigned idx, struct jnl_lost_line *out)
+{
+	const struct jnl_lost_line *ll = (const void *)(jnl_lane_ctl(p, idx) + JNL_LANE_LOST_OFF);
+	memset(out, 0, sizeof(*out));
+	out->dropped = hvp_load_relaxed(&ll->dropped);
+	out->reported = hvp_load_relaxed(&ll->reported);
+	out->first_ts = hvp_load_relaxed(&ll->first_ts);
+	out->last_ts = hvp_load_relaxed(&ll->last_ts);
+}
+
+int jnl_checkpoint_advance(struct jnl_pool *p, void *ctx, unsigned idx, uint64_t seq, uint64_t pos)
+{
+	struct jnl_ckpt_slot ck;
+	if (p->readonly)
+		return -EROFS;
+	if (idx >= p->info.nlanes)
+		return JNL_E_RANGE;
+	int r = jnl_lane_checkpoint(p, idx, &ck);
+	if (r)
+		return r;
+	if (seq < ck.seq || pos < ck.pos || pos - ck.pos > p->info.ring_size ||
+	    seq > jnl_lane_head(p, idx) || pos % JNL_REC_ALIGN)
+		return JNL_E_RANGE;
+	if (seq == ck.seq && pos == ck.pos)
+		return 0;
+	if (!ctx) {
+		pthread_mutex_lock(&p->lock);
+		if (!p->ckpt_ctx)
+			p->ckpt_ctx = jnl_pool_ctx_new(p);
+		ctx = p->ckpt_ctx;
+		pthread_mutex_unlock(&p->lock);
+		if (!ctx)
+			return -ENOMEM;
+	}
+	jnl_ckpt_store(p->ops, ctx, jnl_lane_ctl(p, idx), p->info.seed, (uint16_t)idx, seq, pos,
+		       jnl_now_ns());
+	return jnl_pool_ctx_error(p, ctx);
+}
