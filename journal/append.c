@@ -62,7 +62,7 @@ int jnl_prod_init(struct jnl_prod *p, const struct jnl_pops *ops, void *ctx, voi
 	p->reserved = 0;
 	uint64_t maxp = ring_size / 4 - JNL_REC_HDR_SIZE;
 	p->max_payload = maxp > JNL_MAX_PAYLOAD ? JNL_MAX_PAYLOAD : (uint32_t)maxp;
-	if (jnl_ckpt_load(ctl, seed, lane, &ck))
+	if (jnl_ckpt_load_published(ctl, seed, lane, &ck))
 		return JNL_E_CKPT;
 	/* A checkpoint beyond what was written is not trusted to free space. */
 	uint64_t base = ck.pos < next_pos ? ck.pos : next_pos;
@@ -77,7 +77,7 @@ int jnl_prod_init(struct jnl_prod *p, const struct jnl_pops *ops, void *ctx, voi
 int jnl_prod_refresh(struct jnl_prod *p)
 {
 	struct jnl_ckpt_slot ck;
-	if (jnl_ckpt_load(p->ctl, p->seed, p->lane, &ck))
+	if (jnl_ckpt_load_published(p->ctl, p->seed, p->lane, &ck))
 		return JNL_E_CKPT;
 	/* Acquire side of the consumer's checkpoint publication (ckpt.c, jnl_ckpt_store): the
 	 * slot words were read relaxed and checked by CRC; the fence keeps our later stores

@@ -40,6 +40,24 @@ int jnl_ckpt_load(const void *ctl, uint32_t seed, uint16_t lane, struct jnl_ckpt
 	return 0;
 }
 
+int jnl_ckpt_load_published(const void *ctl, uint32_t seed, uint16_t lane,
+			    struct jnl_ckpt_slot *out)
+{
+	const struct jnl_cons_line *cl = (const void *)((const unsigned char *)ctl + JNL_LANE_CONS_OFF);
+	/* Acquire: pairs with the release store of published in jnl_ckpt_store, made after the
+	 * slot's fence. */
+	uint64_t pub = hvp_load_acquire(&cl->published);
+	struct jnl_ckpt_slot a, b;
+	slot_read((const unsigned char *)ctl + JNL_LANE_CKPT0_OFF, &a);
+	slot_read((const unsigned char *)ctl + JNL_LANE_CKPT1_OFF, &b);
+	int va = slot_valid(seed, lane, &a) && a.gen <= pub;
+	int vb = slot_valid(seed, lane, &b) && b.gen <= pub;
+	if (!va && !vb)
+		return JNL_E_CKPT;
+	*out = (va && (!vb || a.gen > b.gen)) ? a : b;
+	return 0;
+}
+
 void jnl_ckpt_store(const struct jnl_pops *ops, void *ctx, void *ctl, uint32_t seed,
 		    uint16_t lane, uint64_t seq, uint64_t pos, uint64_t time_ns)
 {
@@ -74,7 +92,10 @@ void jnl_ckpt_store(const struct jnl_pops *ops, void *ctx, void *ctl, uint32_t s
 	for (unsigned i = 0; i < sizeof(n) / 8; i++)
 		ops->store8(ctx, (uint64_t *)victim + i, w[i]);
 	ops->flush(ctx, victim, sizeof(n));
-	/* Fence: the new checkpoint is durable before any producer may reuse the space it frees
-	 * (producers read it in jnl_prod_refresh). */
+	/* Fence: the new checkpoint is durable before any producer may reuse the space it frees. */
 	ops->drain(ctx);
+	/* Release: tells producers (jnl_ckpt_load_published) that this generation is durable. */
+	struct jnl_cons_line *cl = (struct jnl_cons_line *)(c + JNL_LANE_CONS_OFF);
+	ops->store8(ctx, &cl->published, gen);
+	ops->flush(ctx, &cl->published, 8);
 }

@@ -132,6 +132,14 @@ uint32_t jnl_rec_crc(uint32_t seed, const struct jnl_rec_hdr *h, const void *pay
 int jnl_ckpt_load(const void *ctl, uint32_t seed, uint16_t lane, struct jnl_ckpt_slot *out);
 
 /*
+ * The checkpoint a producer may free space by: the newest valid slot whose generation the
+ * consumer has published as fenced (jnl_cons_line). Never newer than jnl_ckpt_load's.
+ * @return 0 or JNL_E_CKPT when no slot qualifies.
+ */
+int jnl_ckpt_load_published(const void *ctl, uint32_t seed, uint16_t lane,
+			    struct jnl_ckpt_slot *out);
+
+/*
  * Persist a checkpoint (seq, pos) for a lane: overwrite the older slot with generation
  * newest + 1, flush, fence. A crash before the fence leaves the previous checkpoint valid.
  */

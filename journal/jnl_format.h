@@ -111,6 +111,16 @@ struct jnl_lost_line {
 	uint8_t  reserved[32];
 };
 
+/*
+ * Consumer line (line 5). published: the gen of the newest checkpoint slot whose fence has
+ * completed. Producers free space only by a slot with gen <= published, so they never reuse
+ * space on the strength of a checkpoint that a power failure could still take back.
+ */
+struct jnl_cons_line {
+	uint64_t published;       /*  0 */
+	uint8_t  reserved[56];
+};
+
 /* Record header: 32 bytes, then len payload bytes, then zero padding to JNL_REC_ALIGN. */
 struct jnl_rec_hdr {
 	uint32_t crc;             /*  0 CRC-32C, pool seed, over bytes 4..31 and the payload */
@@ -136,6 +146,7 @@ struct jnl_lost_payload {
 #define JNL_LANE_CKPT1_OFF   (2u * JNL_LINE)
 #define JNL_LANE_PROD_OFF    (3u * JNL_LINE)
 #define JNL_LANE_LOST_OFF    (4u * JNL_LINE)
+#define JNL_LANE_CONS_OFF    (5u * JNL_LINE)
 
 _Static_assert(sizeof(struct jnl_sb) == 256, "superblock layout");
 _Static_assert(__builtin_offsetof(struct jnl_sb, crc) == 252, "superblock crc offset");
@@ -145,6 +156,7 @@ _Static_assert(sizeof(struct jnl_ckpt_slot) == JNL_LINE, "checkpoint slot is one
 _Static_assert(__builtin_offsetof(struct jnl_ckpt_slot, crc) == 60, "checkpoint crc offset");
 _Static_assert(sizeof(struct jnl_prod_line) == JNL_LINE, "producer line");
 _Static_assert(sizeof(struct jnl_lost_line) == JNL_LINE, "lost line");
+_Static_assert(sizeof(struct jnl_cons_line) == JNL_LINE, "consumer line");
 _Static_assert(sizeof(struct jnl_rec_hdr) == JNL_REC_HDR_SIZE, "record header");
 _Static_assert(__builtin_offsetof(struct jnl_rec_hdr, seq) == 16, "record seq offset");
 _Static_assert(sizeof(struct jnl_lost_payload) == 32, "LOST payload");

@@ -328,11 +328,23 @@ int jnl_lane_erase_tail(struct jnl_pool *p, void *ctx, unsigned idx, const struc
 	/* Fence: the erasures are durable before the head moves. */
 	if (erased)
 		p->ops->drain(ctx);
-	uint64_t *head = &((struct jnl_prod_line *)(jnl_lane_ctl(p, idx) + JNL_LANE_PROD_OFF))->head;
+	unsigned char *ctl = jnl_lane_ctl(p, idx);
+	uint64_t *head = &((struct jnl_prod_line *)(ctl + JNL_LANE_PROD_OFF))->head;
+	uint64_t *pub = &((struct jnl_cons_line *)(ctl + JNL_LANE_CONS_OFF))->published;
+	int dirty = 0;
 	if (hvp_load_relaxed(head) != rep->end_seq) {
 		p->ops->store8(ctx, head, rep->end_seq);
 		p->ops->flush(ctx, head, 8);
-		p->ops->drain(ctx);
+		dirty = 1;
 	}
+	/* The checkpoint the scan started from is on media now, whatever the published word
+	 * said before the crash: let producers free space by it. */
+	if (hvp_load_relaxed(pub) < rep->ckpt.gen) {
+		p->ops->store8(ctx, pub, rep->ckpt.gen);
+		p->ops->flush(ctx, pub, 8);
+		dirty = 1;
+	}
+	if (dirty)
+		p->ops->drain(ctx);
 	return jnl_pool_ctx_error(p, ctx);
 }
