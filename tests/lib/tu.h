@@ -18,8 +18,8 @@ extern int tu_failures;
 #define TU_CHECK(cond, ...)                                                          \
 	do {                                                                         \
 		if (!(cond)) {                                                       \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, "" __VA_ARGS__);                             \
+			fprintf(stderr, "%s:%d: check failed: %s:", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, " " __VA_ARGS__);                            \
 			fputc('\n', stderr);                                         \
 			tu_failures++;                                               \
 		}                                                                    \
@@ -28,8 +28,8 @@ extern int tu_failures;
 #define TU_REQUIRE(cond, ...)                                                        \
 	do {                                                                         \
 		if (!(cond)) {                                                       \
-			fprintf(stderr, "%s:%d: required: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, "" __VA_ARGS__);                             \
+			fprintf(stderr, "%s:%d: required: %s:", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, " " __VA_ARGS__);                            \
 			fputc('\n', stderr);                                         \
 			exit(1);                                                     \
 		}                                                                    \
