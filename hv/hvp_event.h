@@ -1,0 +1,158 @@
+/*
+ * hvp_event.h - the event payload every interceptor backend writes into the journal.
+ *
+ * One system-call event is the payload of one JNL_REC_DATA record: a fixed 96-byte header
+ * followed by fields_len bytes of type-length-value fields. Entry and return of a call are two
+ * events; the return event names its entry by (pair_lane, pair_seq). hv/EVENT-FORMAT.md is the
+ * specification (field list, worked example, rules for readers); this header holds only the
+ * constants and structs.
+ *
+ * Shared by the ptrace backend, the Xen hypervisor hook and every reader, so it includes
+ * nothing but <stdint.h> and the trust boundary shows in the include graph. Everything is
+ * little-endian, fixed width and naturally aligned; no pointers, no size_t, no bitfields.
+ * A reader treats a payload as hostile: it checks magic, version, hdr_size, fields_len and
+ * every field length against the payload length before use (hvp_event_read.h does that).
+ * A layout change bumps HVP_EV_VERSION and EVENT-FORMAT.md says what changed.
+ */
+#ifndef HVP_EVENT_H
+#define HVP_EVENT_H
+
+#include <stdint.h>
+
+#define HVP_EV_MAGIC        0xA7u     /* first byte of every event */
+#define HVP_EV_VERSION      1u
+#define HVP_EV_HDR_SIZE     96u
+#define HVP_EV_FIELD_ALIGN  8u        /* every field header starts 8-byte aligned */
+#define HVP_EV_NARGS        6u        /* argument words in the header */
+
+/* kind: what the event describes. 0 is never an event. */
+#define HVP_EV_ENTRY        1u   /* a call is about to run; written before it runs */
+#define HVP_EV_EXIT         2u   /* the call returned; written before the caller resumes */
+#define HVP_EV_TASK_END     3u   /* a task ended without (or after) an exit call: ret = wait status */
+#define HVP_EV_START        4u   /* a collector began tracing: args[0] = root tgid */
+#define HVP_EV_STOP         5u   /* a collector stopped: args[0] tasks seen, [1] events, [2] dropped */
+#define HVP_EV_KIND_MAX     5u
+
+/* abi: which system-call table sysno belongs to. */
+#define HVP_ABI_X86_64      0u
+#define HVP_ABI_I386        1u   /* int 0x80 from a 64-bit or 32-bit task: not decoded */
+#define HVP_ABI_X32         2u   /* x32 (nr | 0x40000000): not decoded */
+
+/* backend: who wrote the event. */
+#define HVP_BE_PTRACE       1u
+#define HVP_BE_XEN          2u
+#define HVP_BE_REPLAY       3u
+
+/* flags (header): properties of the event as a whole. */
+#define HVP_EVF_TRUNC       0x0001u  /* at least one field was cut to its bound (HVP_FF_TRUNC) */
+#define HVP_EVF_PATH_MISMATCH 0x0002u /* the file opened is not the one the entry path names now */
+#define HVP_EVF_UNOBSERVED_IO 0x0004u /* this process does I/O interception cannot see (io_uring) */
+#define HVP_EVF_NOPAIR      0x0008u  /* exit whose entry was not recorded: pair_* are meaningless */
+#define HVP_EVF_FAULT       0x0010u  /* some guest memory could not be read (HVP_FF_FAULT) */
+#define HVP_EVF_FOREIGN_ABI 0x0020u  /* abi != x86_64: sysno and args raw, no fields */
+#define HVP_EVF_NORETURN    0x0040u  /* entry whose return will not be recorded (exit, or a
+                                        call that never returns to this image) */
+#define HVP_EVF_UNTABLED    0x0080u  /* sysno is not in the backend's syscall table */
+#define HVP_EVF_ALL         0x00ffu
+
+/*
+ * Event header, offset 0 of the payload. Readers use hdr_size, not sizeof, to find the first
+ * field, so a later version may append header words without breaking old readers.
+ */
+struct hvp_ev_hdr {
+	uint8_t  magic;          /*  0 HVP_EV_MAGIC */
+	uint8_t  version;        /*  1 HVP_EV_VERSION */
+	uint8_t  kind;           /*  2 HVP_EV_* */
+	uint8_t  abi;            /*  3 HVP_ABI_* */
+	uint16_t hdr_size;       /*  4 HVP_EV_HDR_SIZE in version 1; >= 96 in later versions */
+	uint8_t  nargs;          /*  6 valid words in args[] (0 .. 6) */
+	uint8_t  backend;        /*  7 HVP_BE_* */
+	uint32_t sysno;          /*  8 system-call number in abi's table (0 for task/start/stop) */
+	uint32_t flags;          /* 12 HVP_EVF_* */
+	uint32_t tgid;           /* 16 thread-group id (process id) in the collector's view */
+	uint32_t tid;            /* 20 thread id */
+	uint64_t pair_seq;       /* 24 EXIT: sequence of the entry record in lane pair_lane */
+	uint16_t pair_lane;      /* 32 EXIT: lane of the entry record */
+	uint16_t reserved0;      /* 34 zero */
+	uint32_t fields_len;     /* 36 bytes of fields after the header (multiple of 8) */
+	int64_t  ret;            /* 40 EXIT: return value (-errno on failure); TASK_END: wait status */
+	uint64_t args[HVP_EV_NARGS]; /* 48 raw argument registers (rdi rsi rdx r10 r8 r9) */
+};
+
+/* Field header: 8 bytes, then len value bytes, then zero padding to HVP_EV_FIELD_ALIGN. */
+struct hvp_ev_field {
+	uint16_t type;           /* 0 HVP_F_* */
+	uint8_t  arg;            /* 2 argument index 0..5, or an HVP_ARG_* place */
+	uint8_t  flags;          /* 3 HVP_FF_* */
+	uint32_t len;            /* 4 value bytes, padding not counted */
+};
+
+/* Field types. A reader skips (and may show raw) a type it does not know. */
+#define HVP_F_PATH          1u   /* string as the caller gave it (no NUL); arg = its argument */
+#define HVP_F_RESOLVED      2u   /* absolute path as the collector resolved it; arg = the
+                                    argument, HVP_ARG_RET (fd returned) or HVP_ARG_EXE */
+#define HVP_F_CWD           3u   /* working directory of the task at the call */
+#define HVP_F_DIRFD_PATH    4u   /* path of the directory fd; arg = the dirfd argument */
+#define HVP_F_ARGV          5u   /* NUL-terminated strings back to back (execve argv) */
+#define HVP_F_ENVP          6u   /* same layout, the environment */
+#define HVP_F_FILEID        7u   /* struct hvp_ev_fileid; arg = fd argument, RET, OUT0+k, EXE */
+#define HVP_F_FDS           8u   /* int32 fds written by the call (pipe, pipe2, socketpair) */
+#define HVP_F_STRUCT        9u   /* raw bytes of a struct argument (open_how, clone_args,
+                                    sockaddr_un); arg = its argument */
+#define HVP_F_COMM          10u  /* task name (comm), at most 16 bytes */
+#define HVP_F_TEXT          11u  /* a note in UTF-8 from the collector (why something is missing) */
+#define HVP_F_TYPE_MAX      11u
+
+/* Field flags. */
+#define HVP_FF_TRUNC        0x01u  /* value cut to its bound; the source was longer */
+#define HVP_FF_FAULT        0x02u  /* guest memory unreadable at some point: value is partial */
+#define HVP_FF_CACHED       0x04u  /* FILEID / path from the collector's fd cache, not fresh */
+#define HVP_FF_ALL          0x07u
+
+/* Places for hvp_ev_field.arg that are not argument indexes. */
+#define HVP_ARG_RET         0x80u  /* the return value (an fd) */
+#define HVP_ARG_OUT0        0x90u  /* out-parameter fd k is HVP_ARG_OUT0 + k (pipe: 0x90, 0x91) */
+#define HVP_ARG_EXE         0xa0u  /* the executable image after exec */
+#define HVP_ARG_NONE        0xffu
+
+/*
+ * Identity of a file: (device, inode, generation). The generation is the birth time (statx
+ * stx_btime) on a host, because ext4 and others reuse an inode number at once; under Xen it
+ * may be the inode's i_generation instead (HVP_FID_IGEN). mode gives the file type, so a
+ * pipe or socket shows as such.
+ */
+struct hvp_ev_fileid {
+	uint32_t dev_major;      /*  0 */
+	uint32_t dev_minor;      /*  4 */
+	uint64_t ino;            /*  8 */
+	int64_t  gen_sec;        /* 16 birth time, seconds (or i_generation with HVP_FID_IGEN) */
+	uint32_t gen_nsec;       /* 24 birth time, nanoseconds */
+	uint32_t mode;           /* 28 st_mode: type and permission bits; 0 unknown */
+	uint32_t fid_flags;      /* 32 HVP_FID_* */
+	uint32_t reserved;       /* 36 zero */
+};
+
+#define HVP_FID_BTIME       0x1u   /* gen_sec/gen_nsec hold a birth time */
+#define HVP_FID_IGEN        0x2u   /* gen_sec holds the inode generation number */
+#define HVP_FID_ALL         0x3u
+
+_Static_assert(sizeof(struct hvp_ev_hdr) == HVP_EV_HDR_SIZE, "event header layout");
+_Static_assert(__builtin_offsetof(struct hvp_ev_hdr, sysno) == 8, "sysno offset");
+_Static_assert(__builtin_offsetof(struct hvp_ev_hdr, tgid) == 16, "tgid offset");
+_Static_assert(__builtin_offsetof(struct hvp_ev_hdr, pair_seq) == 24, "pair_seq offset");
+_Static_assert(__builtin_offsetof(struct hvp_ev_hdr, fields_len) == 36, "fields_len offset");
+_Static_assert(__builtin_offsetof(struct hvp_ev_hdr, ret) == 40, "ret offset");
+_Static_assert(__builtin_offsetof(struct hvp_ev_hdr, args) == 48, "args offset");
+_Static_assert(sizeof(struct hvp_ev_field) == 8, "field header layout");
+_Static_assert(sizeof(struct hvp_ev_fileid) == 40, "file identity layout");
+_Static_assert(__builtin_offsetof(struct hvp_ev_fileid, ino) == 8, "fileid ino offset");
+_Static_assert(__builtin_offsetof(struct hvp_ev_fileid, fid_flags) == 32, "fileid flags offset");
+
+/* Bytes a field with len value bytes occupies, header and padding included. */
+static inline uint64_t hvp_ev_field_size(uint32_t len)
+{
+	return ((uint64_t)sizeof(struct hvp_ev_field) + len + (HVP_EV_FIELD_ALIGN - 1)) &
+	       ~(uint64_t)(HVP_EV_FIELD_ALIGN - 1);
+}
+
+#endif

@@ -1,0 +1,13 @@
+# The interceptor: event format reader, syscall table, record builder (freestanding parts) and
+# the ptrace backend behind `hvprov run`. Included from hv/CMakeLists.txt.
+set(HV_DIR ${CMAKE_CURRENT_LIST_DIR})
+
+# Freestanding core: must build with no libc headers (it also goes into the hypervisor).
+add_library(hvprov_hv_core STATIC ${HV_DIR}/hv_systab.c ${HV_DIR}/hv_rec.c)
+target_include_directories(hvprov_hv_core PUBLIC ${HV_DIR})
+target_compile_options(hvprov_hv_core PRIVATE -ffreestanding)
+
+add_library(hvprov_hv STATIC ${HV_DIR}/hvp_event_read.c)
+target_include_directories(hvprov_hv PUBLIC ${HV_DIR})
+target_link_libraries(hvprov_hv PUBLIC hvprov_hv_core)
+set_property(GLOBAL APPEND PROPERTY HVPROV_CLI_LIBS hvprov_hv)
