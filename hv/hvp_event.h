@@ -155,4 +155,13 @@ static inline uint64_t hvp_ev_field_size(uint32_t len)
 	       ~(uint64_t)(HVP_EV_FIELD_ALIGN - 1);
 }
 
+/*
+ * User-space code that already included <stdio.h> (EOF is defined) also gets the readers'
+ * declarations (hvp_ev_parse, hvp_event_json, ...). The hypervisor has no <stdio.h>, so for
+ * it this header stays <stdint.h>-only.
+ */
+#ifdef EOF
+#include "hvp_event_read.h"
+#endif
+
 #endif
