@@ -1,0 +1,283 @@
+/*
+ * gw.h - guest walker: reads a Linux x86-64 guest kernel's own data structures from outside the
+ * guest, with offsets taken from the kernel's debug info (a "kernel profile", PROFILE.md).
+ *
+ * Two halves share this header:
+ *  - the walker core (gw_walk.c, gw_schema.c) is freestanding C: it includes only <stdint.h>
+ *    and <stddef.h>, calls no libc function, never allocates, and reads guest memory only
+ *    through the callbacks in struct gw_mem_ops. The same source is meant to be compiled into
+ *    the Xen hypervisor. Everything the guest controls is untrusted: every pointer is checked
+ *    before it is followed, every walk has a step bound, every length read from the guest is
+ *    bounded, so a hostile or torn guest gives an error code, never a hang or a wild access.
+ *  - the user-space half (gw_profile.c, gw_dwarf.c; see gw_profile.h) builds a profile from a
+ *    vmlinux with libdw and reads/writes the JSON profile file.
+ *
+ * Every function returns 0 or a negative GW_E* code (own range, so the core needs no errno.h;
+ * the user-space half may also return -errno for file errors). gw_strerror() describes both.
+ */
+#ifndef GW_H
+#define GW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- error codes ------------------------------------------------------------------------- */
+enum {
+	GW_EFAULT = -2001,        /* guest address not mapped, or the memory reader failed */
+	GW_EPTR = -2002,          /* a pointer read from the guest is NULL, user-half, non-canonical
+	                           * or misaligned */
+	GW_ELOOP = -2003,         /* a walk exceeded its step bound (a cycle in the guest's lists) */
+	GW_ERANGE = -2004,        /* an absurd length or count read from the guest */
+	GW_ENAMETOOLONG = -2005,  /* the path does not fit the caller's buffer */
+	GW_EBADF = -2006,         /* the fd is not open in that task (or beyond max_fds) */
+	GW_ENOENT = -2007,        /* the task has no fs_struct / files_struct (kernel thread, exiting) */
+	GW_EPROFILE = -2008,      /* the layout is incomplete or inconsistent */
+	GW_EKERNEL = -2009,       /* the guest runs another kernel than the profile describes */
+	GW_EINVAL = -2010,        /* bad argument from the caller */
+	GW_EDATA = -2011,         /* guest data inconsistent (empty name, '/' or NUL inside a name) */
+	/* profile building and reading (user-space half) */
+	GW_ENOTELF = -2020,       /* the input is not an ELF file */
+	GW_ENODWARF = -2021,      /* the ELF file has no DWARF debug info */
+	GW_ENOTYPE = -2022,       /* a needed struct is not defined in the debug info */
+	GW_ENOMEMBER = -2023,     /* a needed member is missing from its struct */
+	GW_ENOSYM = -2024,        /* a needed symbol is missing from the symbol table */
+	GW_ESYNTAX = -2025,       /* the profile is not well-formed JSON (or exceeds a bound) */
+	GW_EFORMAT = -2026,       /* not an hvprov kernel profile, or another format version */
+};
+
+/* A description of a GW_E* code or a -errno value. Never NULL. (User-space half.) */
+const char *gw_strerror(int err);
+
+/* ---- the layout: what a profile says about one kernel build ------------------------------- */
+
+/* Structs the walker knows. The order is part of nothing on disk (the profile names them). */
+enum gw_struct_id {
+	GW_S_TASK_STRUCT, GW_S_FS_STRUCT, GW_S_PATH, GW_S_DENTRY, GW_S_QSTR, GW_S_INODE,
+	GW_S_TIMESPEC64, GW_S_EXT4_INODE_INFO, GW_S_SUPER_BLOCK, GW_S_MOUNT, GW_S_VFSMOUNT,
+	GW_S_FILES_STRUCT, GW_S_FDTABLE, GW_S_FILE,
+	/* user-space ABI structs the interceptor copies out of the guest */
+	GW_S_STAT, GW_S_STATX, GW_S_STATX_TIMESTAMP, GW_S_SOCKADDR_UN,
+	/* x86 6.2..6.14 keep current_task inside struct pcpu_hot (optional) */
+	GW_S_PCPU_HOT,
+	GW_NSTRUCTS
+};
+
+/* Members. Named GW_M_<STRUCT>_<MEMBER>; the schema table (gw_schema.c) gives their names. */
+enum gw_member_id {
+	GW_M_TASK_PID, GW_M_TASK_TGID, GW_M_TASK_COMM, GW_M_TASK_REAL_PARENT,
+	GW_M_TASK_GROUP_LEADER, GW_M_TASK_FS, GW_M_TASK_FILES, GW_M_TASK_MM, GW_M_TASK_STACK,
+	GW_M_FS_ROOT, GW_M_FS_PWD,
+	GW_M_PATH_MNT, GW_M_PATH_DENTRY,
+	GW_M_DENTRY_D_NAME, GW_M_DENTRY_D_PARENT, GW_M_DENTRY_D_INODE, GW_M_DENTRY_D_SB,
+	GW_M_QSTR_LEN, GW_M_QSTR_NAME,
+	GW_M_INODE_I_MODE, GW_M_INODE_I_INO, GW_M_INODE_I_GENERATION, GW_M_INODE_I_SB,
+	GW_M_INODE_I_CTIME, GW_M_INODE_I_MTIME,
+	GW_M_TIMESPEC64_TV_SEC, GW_M_TIMESPEC64_TV_NSEC,
+	GW_M_EXT4_VFS_INODE, GW_M_EXT4_I_CRTIME,
+	GW_M_SB_S_DEV, GW_M_SB_S_MAGIC, GW_M_SB_S_UUID, GW_M_SB_S_ID,
+	GW_M_MOUNT_MNT, GW_M_MOUNT_MNT_PARENT, GW_M_MOUNT_MNT_MOUNTPOINT, GW_M_MOUNT_MNT_ID,
+	GW_M_VFSMOUNT_MNT_ROOT, GW_M_VFSMOUNT_MNT_SB,
+	GW_M_FILES_FDT,
+	GW_M_FDTABLE_MAX_FDS, GW_M_FDTABLE_FD,
+	GW_M_FILE_F_PATH, GW_M_FILE_F_INODE, GW_M_FILE_F_FLAGS,
+	GW_M_STAT_ST_DEV, GW_M_STAT_ST_INO, GW_M_STAT_ST_NLINK, GW_M_STAT_ST_MODE,
+	GW_M_STAT_ST_UID, GW_M_STAT_ST_GID, GW_M_STAT_ST_SIZE,
+	GW_M_STATX_STX_MASK, GW_M_STATX_STX_MODE, GW_M_STATX_STX_INO, GW_M_STATX_STX_SIZE,
+	GW_M_STATX_STX_BTIME, GW_M_STATX_STX_MTIME, GW_M_STATX_STX_DEV_MAJOR,
+	GW_M_STATX_STX_DEV_MINOR,
+	GW_M_STATX_TS_TV_SEC, GW_M_STATX_TS_TV_NSEC,
+	GW_M_SOCKADDR_UN_SUN_FAMILY, GW_M_SOCKADDR_UN_SUN_PATH,
+	GW_M_PCPU_HOT_CURRENT_TASK,
+	GW_NMEMBERS
+};
+
+/* Symbols. current_task is a per-CPU offset on SMP kernels (GW_SYM_PERCPU), an address on UP. */
+enum gw_symbol_id {
+	GW_SYM_CURRENT_TASK, GW_SYM_LINUX_BANNER, GW_SYM_INIT_TASK, GW_SYM_PER_CPU_OFFSET,
+	GW_SYM_INIT_UTS_NS,
+	GW_NSYMS
+};
+
+#define GW_ABSENT 0xffffffffu     /* offset of a member the kernel does not have */
+#define GW_BANNER_MAX 512u        /* linux_banner bytes kept (real ones are ~200) */
+#define GW_STRUCT_MAX (1u << 20)  /* no kernel struct we walk is near 1 MiB */
+
+struct gw_member {
+	uint32_t off;             /* byte offset from the start of its struct, or GW_ABSENT */
+	uint32_t size;            /* byte size of the member's type */
+};
+
+#define GW_SYM_PRESENT 1u
+#define GW_SYM_PERCPU  2u         /* addr is an offset into each CPU's per-CPU area */
+
+struct gw_symbol {
+	uint64_t addr;            /* link-time address (add the KASLR slide), or per-CPU offset */
+	uint32_t size;
+	uint32_t flags;           /* GW_SYM_* */
+};
+
+/*
+ * Everything the walker needs to know about one kernel build. Plain data with fixed-width
+ * fields so that it can be handed to the hypervisor as it is; gw_layout_check() validates one
+ * that came from elsewhere. struct_size[s] == 0 means the struct is absent.
+ */
+struct gw_layout {
+	uint32_t struct_size[GW_NSTRUCTS];
+	struct gw_member m[GW_NMEMBERS];
+	struct gw_symbol sym[GW_NSYMS];
+	uint32_t banner_len;      /* bytes of banner[] that must match the guest's linux_banner */
+	char banner[GW_BANNER_MAX];
+};
+
+/* The schema: names and constraints of each struct, member and symbol (gw_schema.c). */
+#define GW_REQUIRED 1u            /* a profile without it is refused */
+#define GW_PTR      2u            /* must be 8 bytes; the walker follows it */
+#define GW_INT      4u            /* must be 1, 2, 4 or 8 bytes; read as a little-endian integer */
+
+struct gw_struct_spec {
+	const char *name;         /* "task_struct" */
+	uint32_t flags;           /* GW_REQUIRED */
+};
+struct gw_member_spec {
+	uint32_t st;              /* enum gw_struct_id */
+	const char *name;         /* canonical name, used in the profile */
+	const char *alt[2];       /* other names the same member has had in other kernels, or NULL */
+	uint32_t flags;           /* GW_REQUIRED | GW_PTR | GW_INT */
+	uint32_t min_size;        /* e.g. 16 for task_struct.comm; 0 for no minimum */
+};
+struct gw_symbol_spec {
+	const char *name;
+	uint32_t flags;           /* GW_REQUIRED */
+};
+extern const struct gw_struct_spec gw_struct_specs[GW_NSTRUCTS];
+extern const struct gw_member_spec gw_member_specs[GW_NMEMBERS];
+extern const struct gw_symbol_spec gw_symbol_specs[GW_NSYMS];
+
+/* A layout with every member GW_ABSENT, every struct and symbol absent. */
+void gw_layout_clear(struct gw_layout *L);
+
+/*
+ * Check a layout before the walker trusts it: every required struct, member and symbol
+ * present; every present member inside its struct and of a legal size; struct sizes below
+ * GW_STRUCT_MAX; banner_len within bounds and non-zero. @return 0 or GW_EPROFILE, with
+ * *what (if not NULL) set to a kind (0 struct, 1 member, 2 symbol, 3 banner) * 0x10000 + index of
+ * the first offence, for messages.
+ */
+int gw_layout_check(const struct gw_layout *L, uint32_t *what);
+
+/* ---- guest memory ------------------------------------------------------------------------ */
+
+/*
+ * How the walker reads guest memory. read_phys reads "physical" memory as the guest's page
+ * tables address it: guest-physical for HVM and for memory images, machine memory for a Xen
+ * PV guest (whose page-table entries hold machine frame numbers). A request never crosses a
+ * 4 KiB boundary and is at most 4096 bytes. When read_virt is set (the hypervisor's own
+ * guest-copy primitive, which walks the guest's page tables itself), the walker uses it for
+ * every virtual read and ignores cr3; then read_phys may be NULL.
+ * Both return 0 or any negative value (reported as GW_EFAULT).
+ */
+struct gw_mem_ops {
+	int (*read_phys)(void *ctx, uint64_t pa, void *buf, uint32_t len);
+	int (*read_virt)(void *ctx, uint64_t va, void *buf, uint32_t len);
+};
+
+/*
+ * One walker over one guest. Public so that it can live on the stack or in a per-domain
+ * structure without allocation; fields are the walker's, set only through the functions
+ * below.
+ */
+struct gw_guest {
+	const struct gw_layout *L;
+	const struct gw_mem_ops *ops;
+	void *ctx;
+	uint64_t cr3;
+	uint64_t kaslr;           /* slide added to kernel-image symbol addresses */
+};
+
+/* Bind a walker to a layout (checked with gw_layout_check) and a memory reader.
+ * @return 0, GW_EPROFILE, or GW_EINVAL (NULL ops or no read function). */
+int gw_guest_init(struct gw_guest *g, const struct gw_layout *L, const struct gw_mem_ops *ops,
+		  void *ctx);
+/* Page-table base for the following reads (the CR3 of the vCPU being looked at; PCID bits
+ * and flags in the low 12 bits are ignored). */
+void gw_guest_set_cr3(struct gw_guest *g, uint64_t cr3);
+/* KASLR slide: runtime minus link-time address of the kernel image (0 without KASLR). */
+void gw_guest_set_kaslr(struct gw_guest *g, uint64_t slide);
+
+/* Translate a canonical virtual address through the 4-level tables at cr3 (4K, 2M and 1G
+ * pages). 5-level paging is not supported. @return 0, GW_EFAULT. */
+int gw_translate(struct gw_guest *g, uint64_t va, uint64_t *pa);
+/* Copy len bytes of guest virtual memory (any length; split at page boundaries). */
+int gw_read(struct gw_guest *g, uint64_t va, void *buf, uint32_t len);
+
+/* Compare the guest's linux_banner with the profile's. @return 0, GW_EKERNEL, GW_EFAULT. */
+int gw_check_kernel(struct gw_guest *g);
+
+/* ---- questions --------------------------------------------------------------------------- */
+
+/* The task running on the CPU whose per-CPU area starts at percpu_base (its kernel GS base,
+ * __per_cpu_offset[cpu]); percpu_base is ignored for a UP kernel. */
+int gw_current_task(struct gw_guest *g, uint64_t percpu_base, uint64_t *task);
+/* pid (thread id) and tgid (process id) of a task; either pointer may be NULL. */
+int gw_task_ids(struct gw_guest *g, uint64_t task, uint32_t *pid, uint32_t *tgid);
+/* The task's comm, NUL-terminated, truncated to bufsz-1. */
+int gw_task_comm(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz);
+/* tgid of the task's real parent. */
+int gw_task_parent_tgid(struct gw_guest *g, uint64_t task, uint32_t *ptgid);
+
+/* Bounds of a path walk. A path of PATH_MAX bytes has at most 2048 components, and the walk
+ * also counts mount crossings, so 4096 steps cover every real path. */
+#define GW_PATH_MAX_STEPS 4096u
+#define GW_NAME_MAX 255u          /* NAME_MAX: a longer dentry name is a corrupt guest */
+
+/*
+ * The task's current directory as an absolute path from the task's root, crossing mount
+ * points. buf gets a NUL-terminated string; *len (may be NULL) its length.
+ * @return 0, GW_ENOENT (no fs_struct), GW_ENAMETOOLONG (bufsz too small), GW_ELOOP, GW_ERANGE,
+ * GW_EDATA, GW_EPTR, GW_EFAULT.
+ */
+int gw_task_cwd(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz, uint32_t *len);
+
+/* The path of (vfsmount, dentry) as seen from the task's root. Same returns as gw_task_cwd. */
+int gw_path_name(struct gw_guest *g, uint64_t task, uint64_t vfsmnt, uint64_t dentry,
+		 char *buf, uint32_t bufsz, uint32_t *len);
+
+/* The struct file behind fd in the task. @return 0, GW_EBADF, GW_ENOENT, ... */
+int gw_task_file(struct gw_guest *g, uint64_t task, int32_t fd, uint64_t *file);
+
+#define GW_ID_BIRTH 1u            /* birth_sec/birth_nsec hold the inode's birth time */
+#define GW_EXT4_SUPER_MAGIC 0xEF53u
+
+/*
+ * Identity of the file behind an fd: (device, inode, generation), where the generation is the
+ * birth time (ext4 reuses inode numbers at once, so the number alone names no file for long).
+ * Birth time is known for ext4 (ext4_inode_info.i_crtime); for other filesystems flags lacks
+ * GW_ID_BIRTH and i_generation is all there is.
+ */
+struct gw_file_id {
+	uint32_t dev_major, dev_minor;   /* as statx's stx_dev_major/minor */
+	uint64_t ino;
+	uint32_t i_generation;
+	uint32_t mode;                   /* i_mode */
+	uint64_t s_magic;
+	int64_t birth_sec;
+	uint32_t birth_nsec;
+	uint32_t flags;                  /* GW_ID_* */
+	uint8_t s_uuid[16];
+};
+
+/* Identity of a struct file. */
+int gw_file_identity(struct gw_guest *g, uint64_t file, struct gw_file_id *id);
+/* Path of a struct file as seen from the task's root (f_path). */
+int gw_file_path(struct gw_guest *g, uint64_t task, uint64_t file, char *buf, uint32_t bufsz,
+		 uint32_t *len);
+
+/*
+ * All of it for one fd: identity into *id and, when buf is not NULL, the path into buf.
+ * @return the identity's status; *path_err (may be NULL) gets the path's status separately,
+ * because a file may have an identity but no printable path (pipes, sockets).
+ */
+int gw_task_fd(struct gw_guest *g, uint64_t task, int32_t fd, struct gw_file_id *id,
+	       char *buf, uint32_t bufsz, uint32_t *len, int *path_err);
+
+#endif

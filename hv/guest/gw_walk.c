@@ -1,0 +1,546 @@
+/*
+ * gw_walk.c - the guest walker: page-table walk, current task, ids, CWD, fd identity.
+ *
+ * Freestanding (no libc, no allocation): it must compile into the hypervisor. Everything read
+ * from the guest is hostile until checked: pointers must be canonical kernel-half addresses
+ * (and 8-aligned where they point at structs), every loop has a step bound, every length
+ * read from the guest is bounded before it sizes a copy.
+ */
+#include "gw.h"
+
+#define GW_PAGE 4096u
+#define PTE_PRESENT 0x1ull
+#define PTE_PS (1ull << 7)
+#define PTE_ADDR 0x000ffffffffff000ull   /* bits 51:12; NX, protection keys and software bits
+                                           * above are not part of the address */
+
+static int canonical(uint64_t va)
+{
+	uint64_t top = va >> 47;
+	return top == 0 || top == 0x1ffff;
+}
+
+/* Kernel objects live in the upper canonical half; NULL and user pointers fail here. */
+static int kptr_ok(uint64_t p, int aligned)
+{
+	if ((p >> 47) != 0x1ffff)
+		return 0;
+	return !aligned || (p & 7) == 0;
+}
+
+static uint64_t le64(const uint8_t *b, uint32_t n)
+{
+	uint64_t v = 0;
+	for (uint32_t i = n; i-- > 0;)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+int gw_guest_init(struct gw_guest *g, const struct gw_layout *L, const struct gw_mem_ops *ops,
+		  void *ctx)
+{
+	if (!g || !ops || (!ops->read_phys && !ops->read_virt))
+		return GW_EINVAL;
+	if (gw_layout_check(L, NULL) != 0)
+		return GW_EPROFILE;
+	g->L = L;
+	g->ops = ops;
+	g->ctx = ctx;
+	g->cr3 = 0;
+	g->kaslr = 0;
+	return 0;
+}
+
+void gw_guest_set_cr3(struct gw_guest *g, uint64_t cr3)
+{
+	g->cr3 = cr3;
+}
+
+void gw_guest_set_kaslr(struct gw_guest *g, uint64_t slide)
+{
+	g->kaslr = slide;
+}
+
+int gw_translate(struct gw_guest *g, uint64_t va, uint64_t *pa)
+{
+	static const uint8_t shift[4] = { 39, 30, 21, 12 };
+	uint64_t table;
+
+	if (!canonical(va) || !g->ops->read_phys)
+		return GW_EFAULT;
+	table = g->cr3 & PTE_ADDR;
+	for (int lvl = 0; lvl < 4; lvl++) {
+		uint8_t b[8];
+		uint64_t e;
+		uint64_t idx = (va >> shift[lvl]) & 511;
+		if (g->ops->read_phys(g->ctx, table + idx * 8, b, 8) < 0)
+			return GW_EFAULT;
+		e = le64(b, 8);
+		if (!(e & PTE_PRESENT))
+			return GW_EFAULT;
+		/* PS in a PDPTE is a 1 GiB page, in a PDE a 2 MiB page; in the PML4E it is reserved */
+		if ((lvl == 1 || lvl == 2) && (e & PTE_PS)) {
+			uint64_t mask = (1ull << shift[lvl]) - 1;
+			*pa = (e & PTE_ADDR & ~mask) | (va & mask);
+			return 0;
+		}
+		table = e & PTE_ADDR;
+	}
+	*pa = table | (va & (GW_PAGE - 1));
+	return 0;
+}
+
+int gw_read(struct gw_guest *g, uint64_t va, void *buf, uint32_t len)
+{
+	uint8_t *out = buf;
+
+	if (len == 0)
+		return 0;
+	if (va + (len - 1) < va)          /* wraps the top of the address space */
+		return GW_EFAULT;
+	while (len) {
+		uint32_t chunk = GW_PAGE - (uint32_t)(va & (GW_PAGE - 1));
+		int r;
+		if (chunk > len)
+			chunk = len;
+		if (g->ops->read_virt) {
+			if (!canonical(va))
+				return GW_EFAULT;
+			r = g->ops->read_virt(g->ctx, va, out, chunk);
+		} else {
+			uint64_t pa;
+			r = gw_translate(g, va, &pa);
+			if (r < 0)
+				return r;
+			r = g->ops->read_phys(g->ctx, pa, out, chunk);
+		}
+		if (r < 0)
+			return GW_EFAULT;
+		va += chunk;
+		out += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+/* Unsigned little-endian integer of 1, 2, 4 or 8 bytes (sizes the layout check allows). */
+static int rd_uint(struct gw_guest *g, uint64_t va, uint32_t size, uint64_t *v)
+{
+	uint8_t b[8];
+	int r;
+	if (size == 0 || size > 8)
+		return GW_EPROFILE;
+	r = gw_read(g, va, b, size);
+	if (r < 0)
+		return r;
+	*v = le64(b, size);
+	return 0;
+}
+
+static int addr_of(const struct gw_guest *g, uint64_t base, uint32_t m, uint64_t *va)
+{
+	uint32_t off = g->L->m[m].off;
+	if (off == GW_ABSENT)
+		return GW_EPROFILE;
+	if (base + off < base)
+		return GW_EPTR;
+	*va = base + off;
+	return 0;
+}
+
+static int rd_member(struct gw_guest *g, uint64_t base, uint32_t m, uint64_t *v)
+{
+	uint64_t va;
+	int r = addr_of(g, base, m, &va);
+	if (r < 0)
+		return r;
+	return rd_uint(g, va, g->L->m[m].size, v);
+}
+
+/* A pointer member that must point at a kernel struct. */
+static int rd_kptr(struct gw_guest *g, uint64_t base, uint32_t m, uint64_t *p)
+{
+	int r = rd_member(g, base, m, p);
+	if (r < 0)
+		return r;
+	return kptr_ok(*p, 1) ? 0 : GW_EPTR;
+}
+
+int gw_check_kernel(struct gw_guest *g)
+{
+	const struct gw_layout *L = g->L;
+	uint64_t va = L->sym[GW_SYM_LINUX_BANNER].addr + g->kaslr;
+	uint8_t b[64];
+
+	for (uint32_t done = 0; done < L->banner_len;) {
+		uint32_t n = L->banner_len - done;
+		int r;
+		if (n > sizeof(b))
+			n = sizeof(b);
+		r = gw_read(g, va + done, b, n);
+		if (r < 0)
+			return r;
+		for (uint32_t i = 0; i < n; i++)
+			if (b[i] != (uint8_t)L->banner[done + i])
+				return GW_EKERNEL;
+		done += n;
+	}
+	return 0;
+}
+
+int gw_current_task(struct gw_guest *g, uint64_t percpu_base, uint64_t *task)
+{
+	const struct gw_symbol *s = &g->L->sym[GW_SYM_CURRENT_TASK];
+	uint64_t va = (s->flags & GW_SYM_PERCPU) ? percpu_base + s->addr : s->addr + g->kaslr;
+	uint64_t t;
+	int r = rd_uint(g, va, 8, &t);
+	if (r < 0)
+		return r;
+	if (!kptr_ok(t, 1))
+		return GW_EPTR;
+	*task = t;
+	return 0;
+}
+
+int gw_task_ids(struct gw_guest *g, uint64_t task, uint32_t *pid, uint32_t *tgid)
+{
+	uint64_t v;
+	int r;
+	if (!kptr_ok(task, 1))
+		return GW_EPTR;
+	if (pid) {
+		r = rd_member(g, task, GW_M_TASK_PID, &v);
+		if (r < 0)
+			return r;
+		*pid = (uint32_t)v;
+	}
+	if (tgid) {
+		r = rd_member(g, task, GW_M_TASK_TGID, &v);
+		if (r < 0)
+			return r;
+		*tgid = (uint32_t)v;
+	}
+	return 0;
+}
+
+int gw_task_parent_tgid(struct gw_guest *g, uint64_t task, uint32_t *ptgid)
+{
+	uint64_t parent;
+	int r;
+	if (!kptr_ok(task, 1))
+		return GW_EPTR;
+	r = rd_kptr(g, task, GW_M_TASK_REAL_PARENT, &parent);
+	if (r < 0)
+		return r;
+	return gw_task_ids(g, parent, 0, ptgid);
+}
+
+int gw_task_comm(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz)
+{
+	uint64_t va;
+	uint32_t n = g->L->m[GW_M_TASK_COMM].size;
+	int r;
+	if (!buf || bufsz == 0)
+		return GW_EINVAL;
+	if (!kptr_ok(task, 1))
+		return GW_EPTR;
+	r = addr_of(g, task, GW_M_TASK_COMM, &va);
+	if (r < 0)
+		return r;
+	if (n > bufsz - 1)
+		n = bufsz - 1;
+	r = gw_read(g, va, buf, n);
+	if (r < 0)
+		return r;
+	buf[n] = 0;
+	return 0;
+}
+
+/* (mnt, dentry) of a struct path embedded at va. */
+static int rd_path(struct gw_guest *g, uint64_t va, uint64_t *mnt, uint64_t *dentry)
+{
+	int r = rd_kptr(g, va, GW_M_PATH_MNT, mnt);
+	if (r < 0)
+		return r;
+	return rd_kptr(g, va, GW_M_PATH_DENTRY, dentry);
+}
+
+/* The task's fs_struct member at m (GW_M_FS_ROOT or GW_M_FS_PWD). */
+static int task_fs_path(struct gw_guest *g, uint64_t task, uint32_t m, uint64_t *mnt,
+			uint64_t *dentry)
+{
+	uint64_t fs, va;
+	int r;
+	if (!kptr_ok(task, 1))
+		return GW_EPTR;
+	r = rd_member(g, task, GW_M_TASK_FS, &fs);
+	if (r < 0)
+		return r;
+	if (fs == 0)
+		return GW_ENOENT;          /* kernel thread, or a task past exit_fs() */
+	if (!kptr_ok(fs, 1))
+		return GW_EPTR;
+	r = addr_of(g, fs, m, &va);
+	if (r < 0)
+		return r;
+	return rd_path(g, va, mnt, dentry);
+}
+
+/*
+ * Build the path of (vfsmnt, dentry) backwards from the end of buf, the way the kernel's
+ * d_path does: prepend each dentry's name up to the root of its mount, then continue from
+ * the mount point in the parent mount, until the task's root or the namespace's root mount.
+ * Every step counts against GW_PATH_MAX_STEPS, so cycles through d_parent or mnt_parent end.
+ */
+static int build_path(struct gw_guest *g, uint64_t vfsmnt, uint64_t dentry, uint64_t root_mnt,
+		      uint64_t root_dentry, char *buf, uint32_t bufsz, uint32_t *len)
+{
+	const struct gw_layout *L = g->L;
+	uint32_t mnt_off = L->m[GW_M_MOUNT_MNT].off;
+	uint32_t pos;
+	uint64_t mnt;
+	int r;
+
+	if (!buf || bufsz < 2)
+		return GW_ENAMETOOLONG;
+	if (!kptr_ok(vfsmnt, 1) || !kptr_ok(dentry, 1) || vfsmnt < mnt_off)
+		return GW_EPTR;
+	mnt = vfsmnt - mnt_off;           /* container_of(vfsmnt, struct mount, mnt) */
+	pos = bufsz - 1;
+	buf[pos] = 0;
+
+	for (uint32_t steps = 0;; steps++) {
+		uint64_t mnt_root, parent, qstr, name, nlen;
+
+		if (dentry == root_dentry && vfsmnt == root_mnt)
+			break;
+		if (steps >= GW_PATH_MAX_STEPS)
+			return GW_ELOOP;
+		r = rd_kptr(g, vfsmnt, GW_M_VFSMOUNT_MNT_ROOT, &mnt_root);
+		if (r < 0)
+			return r;
+		if (dentry == mnt_root) {
+			/* at the root of this mount: continue from where it is mounted */
+			r = rd_kptr(g, mnt, GW_M_MOUNT_MNT_PARENT, &parent);
+			if (r < 0)
+				return r;
+			if (parent == mnt)
+				break;    /* the namespace's root mount (or a detached one) */
+			r = rd_kptr(g, mnt, GW_M_MOUNT_MNT_MOUNTPOINT, &dentry);
+			if (r < 0)
+				return r;
+			if (parent < mnt_off)
+				return GW_EPTR;
+			mnt = parent;
+			vfsmnt = parent + mnt_off;
+			continue;
+		}
+		r = rd_kptr(g, dentry, GW_M_DENTRY_D_PARENT, &parent);
+		if (r < 0)
+			return r;
+		if (parent == dentry)
+			break;            /* a filesystem root that is not its mount's root */
+		r = addr_of(g, dentry, GW_M_DENTRY_D_NAME, &qstr);
+		if (r < 0)
+			return r;
+		r = rd_member(g, qstr, GW_M_QSTR_LEN, &nlen);
+		if (r < 0)
+			return r;
+		r = rd_member(g, qstr, GW_M_QSTR_NAME, &name);
+		if (r < 0)
+			return r;
+		if (nlen > GW_NAME_MAX)
+			return GW_ERANGE;
+		if (nlen == 0)
+			return GW_EDATA;
+		if (!kptr_ok(name, 0))
+			return GW_EPTR;
+		if (nlen + 1 > pos)
+			return GW_ENAMETOOLONG;
+		pos -= (uint32_t)nlen;
+		r = gw_read(g, name, buf + pos, (uint32_t)nlen);
+		if (r < 0)
+			return r;
+		for (uint32_t i = 0; i < nlen; i++)
+			if (buf[pos + i] == '/' || buf[pos + i] == 0)
+				return GW_EDATA;
+		buf[--pos] = '/';
+		dentry = parent;
+	}
+	if (pos == bufsz - 1)
+		buf[--pos] = '/';         /* the root itself */
+	/* move to the front; destination below source, so a forward copy is safe */
+	for (uint32_t i = 0; i < bufsz - pos; i++)
+		buf[i] = buf[pos + i];
+	if (len)
+		*len = bufsz - 1 - pos;
+	return 0;
+}
+
+int gw_path_name(struct gw_guest *g, uint64_t task, uint64_t vfsmnt, uint64_t dentry,
+		 char *buf, uint32_t bufsz, uint32_t *len)
+{
+	uint64_t rmnt, rdentry;
+	int r = task_fs_path(g, task, GW_M_FS_ROOT, &rmnt, &rdentry);
+	if (r < 0)
+		return r;
+	return build_path(g, vfsmnt, dentry, rmnt, rdentry, buf, bufsz, len);
+}
+
+int gw_task_cwd(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz, uint32_t *len)
+{
+	uint64_t mnt, dentry;
+	int r = task_fs_path(g, task, GW_M_FS_PWD, &mnt, &dentry);
+	if (r < 0)
+		return r;
+	return gw_path_name(g, task, mnt, dentry, buf, bufsz, len);
+}
+
+int gw_task_file(struct gw_guest *g, uint64_t task, int32_t fd, uint64_t *file)
+{
+	uint64_t files, fdt, max, arr, f;
+	int r;
+	if (!kptr_ok(task, 1))
+		return GW_EPTR;
+	if (fd < 0)
+		return GW_EBADF;
+	r = rd_member(g, task, GW_M_TASK_FILES, &files);
+	if (r < 0)
+		return r;
+	if (files == 0)
+		return GW_ENOENT;
+	if (!kptr_ok(files, 1))
+		return GW_EPTR;
+	r = rd_kptr(g, files, GW_M_FILES_FDT, &fdt);
+	if (r < 0)
+		return r;
+	r = rd_member(g, fdt, GW_M_FDTABLE_MAX_FDS, &max);
+	if (r < 0)
+		return r;
+	if ((uint64_t)fd >= max)
+		return GW_EBADF;
+	r = rd_kptr(g, fdt, GW_M_FDTABLE_FD, &arr);
+	if (r < 0)
+		return r;
+	/* fd < 2^31, so the product is below 2^34; only the sum can wrap */
+	if (arr + (uint64_t)fd * 8 < arr)
+		return GW_EPTR;
+	r = rd_uint(g, arr + (uint64_t)fd * 8, 8, &f);
+	if (r < 0)
+		return r;
+	if (f == 0)
+		return GW_EBADF;
+	if (!kptr_ok(f, 1))
+		return GW_EPTR;
+	*file = f;
+	return 0;
+}
+
+int gw_file_identity(struct gw_guest *g, uint64_t file, struct gw_file_id *id)
+{
+	const struct gw_layout *L = g->L;
+	uint64_t inode, sb, v;
+	int r;
+
+	if (!id)
+		return GW_EINVAL;
+	{
+		unsigned char *p = (unsigned char *)id;
+		for (size_t i = 0; i < sizeof(*id); i++)
+			p[i] = 0;
+	}
+	if (!kptr_ok(file, 1))
+		return GW_EPTR;
+	r = rd_kptr(g, file, GW_M_FILE_F_INODE, &inode);
+	if (r < 0)
+		return r;
+	r = rd_member(g, inode, GW_M_INODE_I_INO, &id->ino);
+	if (r < 0)
+		return r;
+	r = rd_member(g, inode, GW_M_INODE_I_GENERATION, &v);
+	if (r < 0)
+		return r;
+	id->i_generation = (uint32_t)v;
+	r = rd_member(g, inode, GW_M_INODE_I_MODE, &v);
+	if (r < 0)
+		return r;
+	id->mode = (uint32_t)v;
+	r = rd_kptr(g, inode, GW_M_INODE_I_SB, &sb);
+	if (r < 0)
+		return r;
+	r = rd_member(g, sb, GW_M_SB_S_DEV, &v);
+	if (r < 0)
+		return r;
+	/* kernel dev_t: 12-bit major above a 20-bit minor (MINORBITS) */
+	id->dev_major = (uint32_t)(v >> 20) & 0xfff;
+	id->dev_minor = (uint32_t)v & 0xfffff;
+	r = rd_member(g, sb, GW_M_SB_S_MAGIC, &id->s_magic);
+	if (r < 0)
+		return r;
+	{
+		uint64_t va;
+		r = addr_of(g, sb, GW_M_SB_S_UUID, &va);
+		if (r < 0)
+			return r;
+		r = gw_read(g, va, id->s_uuid, 16);
+		if (r < 0)
+			return r;
+	}
+	if (id->s_magic == GW_EXT4_SUPER_MAGIC) {
+		/* the VFS inode is embedded in ext4_inode_info; i_crtime is ext4's birth time */
+		uint32_t voff = L->m[GW_M_EXT4_VFS_INODE].off;
+		uint64_t ei, ts, sec, nsec;
+		if (inode < voff)
+			return GW_EPTR;
+		ei = inode - voff;
+		r = addr_of(g, ei, GW_M_EXT4_I_CRTIME, &ts);
+		if (r < 0)
+			return r;
+		r = rd_member(g, ts, GW_M_TIMESPEC64_TV_SEC, &sec);
+		if (r < 0)
+			return r;
+		r = rd_member(g, ts, GW_M_TIMESPEC64_TV_NSEC, &nsec);
+		if (r < 0)
+			return r;
+		if (nsec >= 1000000000u)
+			return GW_EDATA;
+		id->birth_sec = (int64_t)sec;
+		id->birth_nsec = (uint32_t)nsec;
+		id->flags |= GW_ID_BIRTH;
+	}
+	return 0;
+}
+
+int gw_file_path(struct gw_guest *g, uint64_t task, uint64_t file, char *buf, uint32_t bufsz,
+		 uint32_t *len)
+{
+	uint64_t va, mnt, dentry;
+	int r;
+	if (!kptr_ok(file, 1))
+		return GW_EPTR;
+	r = addr_of(g, file, GW_M_FILE_F_PATH, &va);
+	if (r < 0)
+		return r;
+	r = rd_path(g, va, &mnt, &dentry);
+	if (r < 0)
+		return r;
+	return gw_path_name(g, task, mnt, dentry, buf, bufsz, len);
+}
+
+int gw_task_fd(struct gw_guest *g, uint64_t task, int32_t fd, struct gw_file_id *id,
+	       char *buf, uint32_t bufsz, uint32_t *len, int *path_err)
+{
+	uint64_t file;
+	int r, pr = GW_EINVAL;
+
+	r = gw_task_file(g, task, fd, &file);
+	if (r == 0)
+		r = gw_file_identity(g, file, id);
+	if (r == 0 && buf)
+		pr = gw_file_path(g, task, file, buf, bufsz, len);
+	else if (r < 0)
+		pr = r;
+	if (path_err)
+		*path_err = pr;
+	return r;
+}
