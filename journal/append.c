@@ -21,8 +21,23 @@ static inline struct jnl_lost_line *lost_line(const struct jnl_prod *p)
 	return (struct jnl_lost_line *)(p->ctl + JNL_LANE_LOST_OFF);
 }
 
+/*
+ * JNL_TEST_BUG selects a deliberately broken variant of this file, built only for the
+ * fault-injection tests that prove the harness catches each mistake (fault-injection/
+ * CMakeLists.txt). Production builds leave it undefined.
+ *   1 acknowledge a write-ahead record without its fence
+ *   3 reuse ring space above the durable checkpoint
+ *   5 checksums not seeded by the pool's life
+ * (2 is in the fault-injection consumer, 4 in scan.c.)
+ */
+#ifndef JNL_TEST_BUG
+#define JNL_TEST_BUG 0
+#endif
+
 uint32_t jnl_seed(const uint8_t uuid[16], uint64_t epoch)
 {
+	if (JNL_TEST_BUG == 5)
+		return 0;
 	uint8_t b[24];
 	for (int i = 0; i < 16; i++)
 		b[i] = uuid[i];
@@ -66,6 +81,8 @@ int jnl_prod_init(struct jnl_prod *p, const struct jnl_pops *ops, void *ctx, voi
 		return JNL_E_CKPT;
 	/* A checkpoint beyond what was written is not trusted to free space. */
 	uint64_t base = ck.pos < next_pos ? ck.pos : next_pos;
+	if (JNL_TEST_BUG == 3)
+		base = next_pos;
 	p->limit_pos = base + ring_size;
 	p->dropped_seen = hvp_load_relaxed(&lost_line(p)->dropped);
 	p->reported_seen = hvp_load_relaxed(&lost_line(p)->reported);
@@ -84,6 +101,8 @@ int jnl_prod_refresh(struct jnl_prod *p)
 	 * into the freed space after those reads. */
 	hvp_fence();
 	uint64_t base = ck.pos < p->next_pos ? ck.pos : p->next_pos;
+	if (JNL_TEST_BUG == 3)
+		base = p->next_pos;
 	if (base + p->ring_size > p->limit_pos) {
 		p->limit_pos = base + p->ring_size;
 		return 1;
@@ -269,7 +288,8 @@ int jnl_prod_append(struct jnl_prod *p, const struct jnl_iov *iov, int iovcnt, u
 		return full_or_drop(p, r, ts);
 	/* Fence: the record is durable before we return (write-ahead) and before the head
 	 * store below can become visible. */
-	p->ops->drain(p->ctx);
+	if (JNL_TEST_BUG != 1)
+		p->ops->drain(p->ctx);
 	/* Release: publishes the record to live readers (jnl_cursor_next's acquire load of
 	 * head). Not flushed: for write-ahead records the WA flag, not the head, tells recovery
 	 * that they were acknowledged. */

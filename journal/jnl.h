@@ -107,6 +107,8 @@ int jnl_pool_ctx_error(const struct jnl_pool *pool, void *ctx);
  */
 int jnl_lane_open(struct jnl_pool *pool, unsigned idx, unsigned flags, struct jnl_lane **out);
 void jnl_lane_close(struct jnl_lane *lane);           /* commits an open batch; accepts NULL */
+/* Release the handle as a crashed producer would: no commit, nothing stored. For tests. */
+void jnl_lane_abandon(struct jnl_lane *lane);
 struct jnl_prod *jnl_lane_prod(struct jnl_lane *lane);
 
 /* Write-ahead append of one record (durable on return), timestamped now. */

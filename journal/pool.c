@@ -611,12 +611,13 @@ fail:
 	return r;
 }
 
-void jnl_lane_close(struct jnl_lane *l)
+static void lane_release(struct jnl_lane *l, int commit)
 {
 	if (!l)
 		return;
 	struct jnl_pool *p = l->pool;
-	jnl_prod_commit(&l->prod);
+	if (commit)
+		jnl_prod_commit(&l->prod);
 	jnl_pool_ctx_free(p, l->ctx);
 	pthread_mutex_lock(&p->lock);
 	p->lanes_open[l->idx] = 0;
@@ -625,6 +626,9 @@ void jnl_lane_close(struct jnl_lane *l)
 	pthread_mutex_unlock(&p->lock);
 	free(l);
 }
+
+void jnl_lane_close(struct jnl_lane *l) { lane_release(l, 1); }
+void jnl_lane_abandon(struct jnl_lane *l) { lane_release(l, 0); }
 
 struct jnl_prod *jnl_lane_prod(struct jnl_lane *l) { return &l->prod; }
 
