@@ -1189,6 +1189,11 @@ int bench_journal_main(int argc, char **argv)
 					fit = e.log_nbyte / len - 1;
 				if (n > fit)
 					n = fit;
+				if (b && o.records < b) {
+					hvp_err("bench journal: --records %" PRIu64 " is smaller than a "
+						"batch of %u", o.records, b);
+					goto out;
+				}
 				if (b && n < b) {
 					hvp_err("bench journal: %u-byte payload: a batch of %u does not "
 						"fit in the ring (use a bigger --pool-size)", len, b);
