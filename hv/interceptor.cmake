@@ -11,3 +11,7 @@ add_library(hvprov_hv STATIC ${HV_DIR}/hvp_event_read.c)
 target_include_directories(hvprov_hv PUBLIC ${HV_DIR})
 target_link_libraries(hvprov_hv PUBLIC hvprov_hv_core)
 set_property(GLOBAL APPEND PROPERTY HVPROV_CLI_LIBS hvprov_hv)
+
+# The ptrace backend (Linux hosts) behind `hvprov run`.
+target_sources(hvprov_hv PRIVATE ${HV_DIR}/hv_ptrace.c)
+target_link_libraries(hvprov_hv PUBLIC hvprov_journal)

@@ -1,0 +1,257 @@
+/*
+ * cmd_run.c - `hvprov run [options] -- CMD ARGS...`: record the provenance of a command and
+ * all its descendants with the ptrace backend (hv/hv_ptrace.h) into the journal pool.
+ *
+ * Transparency is the contract: the command sees the same stdin, stdout, terminal and
+ * signals as without hvprov; hvprov exits with the command's status, or kills itself with the
+ * signal that killed it; 127/126 when the command cannot be found / executed, 125 for
+ * hvprov's own errors. stderr gets one start line (--quiet drops it) and hvprov's messages.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hv_ptrace.h"
+#include "hvp_cli.h"
+#include "hvp_datadir.h"
+#include "jnl.h"
+
+#define RUN_EXIT_OWN     125
+#define RUN_EXIT_NOEXEC  126
+#define RUN_EXIT_NOTFOUND 127
+
+#define RUN_POOL_SIZE    (64ull << 20)
+#define RUN_POOL_LANES   2u
+
+static void usage_run(FILE *f)
+{
+	fprintf(f,
+		"usage: hvprov run [--data DIR | --pool POOL] [--durability power|process] [--lossy]\n"
+		"                  [--no-daemon] [--quiet] -- CMD [ARGS...]\n\n"
+		"Run CMD and record every relevant system call of it and of all its descendants\n"
+		"(entry and return, write-ahead) into the journal pool. The command's stdin, stdout,\n"
+		"terminal, signals and exit status are unchanged.\n\n"
+		"  --data DIR          data directory (default $HVPROV_DATA or ./hvprov-data); its pool\n"
+		"                      is created on first use (64 MiB, 2 lanes)\n"
+		"  --pool POOL         use this pool file or DAX device instead\n"
+		"  --durability MODE   for a new pool: power (survives power loss: flushes on pmem,\n"
+		"                      msync on a file) or process (survives crashes of processes);\n"
+		"                      default power on real or emulated pmem, process on a file\n"
+		"  --lossy             when the ring is full, drop and count events instead of pausing\n"
+		"                      the command (the default pauses it until space is freed)\n"
+		"  --no-daemon         leave the records in the pool for a separate consumer\n"
+		"  --quiet             no start line on stderr\n\n"
+		"Tracing uses ptrace and seccomp: without root, the command runs with no_new_privs\n"
+		"(setuid programs lose their privilege) and cannot itself be traced by a debugger.\n"
+		"Exit status: the command's; 127 not found, 126 not executable, 125 hvprov's error.\n");
+}
+
+static void run_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	hvp_err("%s", msg);
+}
+
+/* Die the way the command died: same signal, no core file of our own. */
+static int mirror_status(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st)) {
+		int sig = WTERMSIG(st);
+		struct rlimit rl = { 0, 0 };
+		setrlimit(RLIMIT_CORE, &rl);
+		signal(sig, SIG_DFL);
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		fflush(NULL);
+		raise(sig);
+		return 128 + sig;   /* a signal that does not kill (or is stopped): the shell's code */
+	}
+	return RUN_EXIT_OWN;
+}
+
+static int open_pool(const char *path, uint32_t durability, struct jnl_pool **out)
+{
+	struct stat st;
+	if (stat(path, &st) == 0) {
+		int r = jnl_pool_open(path, NULL, out);
+		if (r) {
+			hvp_err_file(path, "cannot open the pool: %s", jnl_strerror(r));
+			return r;
+		}
+		if (durability && jnl_pool_info(*out)->durability != durability) {
+			hvp_err_file(path, "pool has durability %s; --durability %s applies only when "
+				     "a pool is created", jnl_durability_name(jnl_pool_info(*out)->durability),
+				     jnl_durability_name(durability));
+			jnl_pool_close(*out);
+			*out = NULL;
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (errno != ENOENT) {
+		hvp_err_file(path, "%s", strerror(errno));
+		return -errno;
+	}
+	struct jnl_create_opts co = {
+		.size = RUN_POOL_SIZE, .nlanes = RUN_POOL_LANES, .durability = durability, .force = 0,
+	};
+	int r = jnl_pool_create(path, &co, out);
+	if (r)
+		hvp_err_file(path, "cannot create the pool: %s", jnl_strerror(r));
+	return r;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "pool", required_argument, NULL, 'p' },
+		{ "durability", required_argument, NULL, 'D' },
+		{ "lossy", no_argument, NULL, 'l' },
+		{ "no-daemon", no_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *data = NULL, *pool_path = NULL;
+	uint32_t durability = 0;
+	int lossy = 0, quiet = 0, c;
+
+	optind = 1;
+	/* '+': stop at the first non-option, so the command's own options stay its own */
+	while ((c = getopt_long(argc, argv, "+h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data = optarg; break;
+		case 'p': pool_path = optarg; break;
+		case 'D':
+			if (!strcmp(optarg, "power"))
+				durability = JNL_DUR_POWER;
+			else if (!strcmp(optarg, "process"))
+				durability = JNL_DUR_PROCESS;
+			else {
+				hvp_err("run: --durability must be power or process, not '%s'", optarg);
+				return RUN_EXIT_OWN;
+			}
+			break;
+		case 'l': lossy = 1; break;
+		case 'n': break;        /* the only mode until the inline consumer exists */
+		case 'q': quiet = 1; break;
+		case 'h': usage_run(stdout); return 0;
+		default: usage_run(stderr); return RUN_EXIT_OWN;
+		}
+	}
+	if (optind >= argc) {
+		usage_run(stderr);
+		return RUN_EXIT_OWN;
+	}
+	if (data && pool_path) {
+		hvp_err("run: give --data or --pool, not both");
+		return RUN_EXIT_OWN;
+	}
+	char **cmd = argv + optind;
+
+	/* What the command must inherit: hvprov's dispositions and mask as they were at start. */
+	static struct sigaction orig[NSIG];
+	sigset_t mask;
+	for (int s = 1; s < NSIG; s++)
+		sigaction(s, NULL, &orig[s]);
+	sigprocmask(SIG_SETMASK, NULL, &mask);
+
+	struct hvp_datadir dd;
+	int rc = RUN_EXIT_OWN, r;
+	struct jnl_pool *pool = NULL;
+	struct jnl_lane *lane = NULL;
+	unsigned idx = 0;
+	char hint[600];
+
+	if (hvp_datadir_init(&dd, data)) {
+		hvp_err("run: out of memory");
+		return RUN_EXIT_OWN;
+	}
+	if (!pool_path) {
+		if ((r = hvp_datadir_mkdirs(&dd))) {
+			hvp_err_file(dd.dir, "cannot create the data directory: %s", strerror(-r));
+			goto out;
+		}
+		pool_path = dd.pool;
+	}
+	if (open_pool(pool_path, durability, &pool))
+		goto out;
+	const struct jnl_info *in = jnl_pool_info(pool);
+	/* one lane per concurrent `hvprov run`: take the first free one */
+	for (idx = 0; idx < in->nlanes; idx++) {
+		r = jnl_lane_open(pool, idx, lossy ? JNL_LANE_LOSSY : 0, &lane);
+		if (r == 0)
+			break;
+		if (r != JNL_E_LOCKED) {
+			hvp_err_file(pool_path, "cannot open lane %u: %s", idx, jnl_strerror(r));
+			goto out;
+		}
+	}
+	if (!lane) {
+		hvp_err_file(pool_path, "all %u lanes are in use by other producers", in->nlanes);
+		goto out;
+	}
+	snprintf(hint, sizeof(hint), "start a consumer on %s, e.g. hvprov daemon", pool_path);
+	if (!quiet)
+		hvp_err("recording to %s lane %u: durability %s on %s (%s); %s", pool_path, idx,
+			jnl_durability_name(in->durability), jnl_media_name(in->media),
+			jnl_durability_claim(pool),
+			lossy ? "lossy: a full ring drops and counts" : "records stay in the pool");
+
+	/* hvprov itself ignores what the terminal sends the foreground group: the command
+	 * gets it and its own handlers decide */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTSTP, SIG_IGN);
+
+	struct hv_ptrace_opts po = {
+		.argv = cmd, .lane = lane, .lane_idx = idx, .lossy = lossy,
+		.notice = run_notice, .notice_arg = NULL, .wait_hint = hint,
+		.child_sigs = orig, .child_mask = &mask,
+	};
+	struct hv_ptrace_result res;
+	r = hv_ptrace_run(&po, &res);
+	jnl_lane_close(lane);
+	lane = NULL;
+	if (res.dropped)
+		hvp_err("%" PRIu64 " of %" PRIu64 " events dropped because the ring was full (lossy mode)",
+			res.dropped, res.dropped + res.events);
+	if (r) {
+		if (r == HV_PT_E_JOURNAL)
+			hvp_err_file(pool_path, "%s: %s; the command was killed", hv_ptrace_strerror(r),
+				     jnl_strerror(res.journal_err));
+		else
+			hvp_err("run: %s: %s", cmd[0], hv_ptrace_strerror(r));
+		goto out;
+	}
+	if (res.exec_errno) {
+		hvp_err("run: %s: %s", cmd[0], strerror(res.exec_errno));
+		rc = res.exec_errno == ENOENT ? RUN_EXIT_NOTFOUND : RUN_EXIT_NOEXEC;
+		goto out;
+	}
+	jnl_pool_close(pool);
+	pool = NULL;
+	hvp_datadir_free(&dd);
+	return mirror_status(res.status);
+out:
+	jnl_lane_close(lane);
+	jnl_pool_close(pool);
+	hvp_datadir_free(&dd);
+	return rc;
+}
+
+HVP_COMMAND("run", cmd_run, "run a command and record its provenance (ptrace backend)")

@@ -1,0 +1,61 @@
+/*
+ * hv_ptrace.h - the ptrace backend: run a command and all its descendants under ptrace with a
+ * seccomp-BPF filter that stops them only on the calls of the syscall table, and write an
+ * entry and an exit event (hv/hvp_event.h) for each into a journal lane, write-ahead: the
+ * entry is durable before the call runs, the exit before the caller resumes.
+ *
+ * The library never prints and never exits: messages for the user (the one-time "waiting for
+ * a consumer" notice) go through opts->notice, errors are returned. Signals are the caller's
+ * business too (hvprov run ignores SIGINT, SIGQUIT, SIGHUP, SIGTSTP; the child restores what
+ * it had at start, from opts->child_sigs).
+ */
+#ifndef HV_PTRACE_H
+#define HV_PTRACE_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct jnl_lane;
+
+/* Error codes of the backend, beside -errno. */
+enum {
+	HV_PT_E_SECCOMP = -1201,  /* the child could not install its seccomp filter */
+	HV_PT_E_JOURNAL = -1202,  /* an append failed: tracing stopped, every tracee killed */
+	HV_PT_E_SPAWN = -1203,    /* the child could not be started or attached */
+};
+
+struct hv_ptrace_opts {
+	char *const *argv;            /* the command; argv[0] is looked up in PATH */
+	struct jnl_lane *lane;        /* where events go (opened by the caller) */
+	unsigned lane_idx;            /* its index, written into exit events as pair_lane */
+	int lossy;                    /* the lane was opened with JNL_LANE_LOSSY */
+	/* One line for the user, called at most once per reason (no newline in msg). */
+	void (*notice)(void *arg, const char *msg);
+	void *notice_arg;
+	const char *wait_hint;        /* what to start to free space ("hvprov daemon --data D") */
+	/* Dispositions the child restores before exec, for signals 1..NSIG-1 (NULL: leave). */
+	const struct sigaction *child_sigs;
+	const sigset_t *child_mask;   /* signal mask for the child (NULL: leave) */
+};
+
+struct hv_ptrace_result {
+	int status;                   /* wait status of the command's first process */
+	int exec_errno;               /* != 0: the command could not be executed (errno) */
+	uint64_t tasks;               /* tasks traced */
+	uint64_t events;              /* events written */
+	uint64_t dropped;             /* events dropped (lossy) */
+	uint64_t waits;               /* times the ring was full and the tracer waited */
+	int journal_err;              /* first append error, 0 if none */
+};
+
+/*
+ * Run opts->argv under the tracer until every traced task has ended.
+ * @return 0 (res filled; the command may still have failed: see res->status and
+ * res->exec_errno), HV_PT_E_* or -errno when tracing could not start or had to stop.
+ */
+int hv_ptrace_run(const struct hv_ptrace_opts *opts, struct hv_ptrace_result *res);
+
+const char *hv_ptrace_strerror(int err);
+
+#endif
