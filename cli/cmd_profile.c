@@ -102,7 +102,7 @@ static int cmd_profile(int argc, char **argv)
 		return check(chk);
 	}
 	if (!in) {
-		usage(stderr);
+		hvp_err("profile: VMLINUX missing (usage: hvprov profile VMLINUX [-o PROFILE.json])");
 		return HVP_EXIT_USAGE;
 	}
 

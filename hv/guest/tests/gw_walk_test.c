@@ -1,0 +1,411 @@
+/*
+ * gw_walk_test.c - the guest walker over a synthetic guest memory image (gw_image.h): the
+ * answers on a sound image, and an error (never a hang or a crash) on hostile ones.
+ */
+#include <time.h>
+
+#include "gw_image.h"
+#include "kfixture.h"
+#include "tu.h"
+
+#define IMG_SIZE (8u << 20)
+
+struct env {
+	struct img im;
+	struct gw_layout L;
+	struct scene sc;
+	struct gw_guest g;
+};
+
+static void setup(struct env *e)
+{
+	TU_REQUIRE(scene_build(&e->im, &e->L, &e->sc, IMG_SIZE) == 0);
+	TU_REQUIRE(gw_guest_init(&e->g, &e->L, &img_phys_ops, &e->im) == 0);
+	gw_guest_set_cr3(&e->g, e->im.cr3);
+}
+
+static void teardown(struct env *e)
+{
+	img_free(&e->im);
+}
+
+static uint64_t off_of(uint32_t m, const struct env *e)
+{
+	return e->L.m[m].off;
+}
+
+/* ---- sound image -------------------------------------------------------------------------- */
+
+static void translation_covers_4k_2m_and_1g_pages(void)
+{
+	struct env e;
+	uint64_t pa;
+	setup(&e);
+	TU_CHECK(gw_translate(&e.g, IMG_DIRECT + 0x1234, &pa) == 0 && pa == 0x1234);
+	TU_CHECK(gw_translate(&e.g, IMG_DIRECT + (3u << 20) + 0x777, &pa) == 0 &&
+		 pa == (3u << 20) + 0x777, "2M page: pa=0x%llx", (unsigned long long)pa);
+	TU_CHECK(gw_translate(&e.g, IMG_KTEXT + 0x123456, &pa) == 0 && pa == 0x123456,
+		 "1G page: pa=0x%llx", (unsigned long long)pa);
+	/* the cross-page name: two virtual pages on non-adjacent physical pages */
+	uint64_t pa1, pa2;
+	TU_CHECK(gw_translate(&e.g, e.sc.projects_name, &pa1) == 0);
+	TU_CHECK(gw_translate(&e.g, e.sc.projects_name + 3, &pa2) == 0);
+	TU_CHECK(pa2 != pa1 + 3, "pages should not be contiguous");
+	char name[9] = { 0 };
+	TU_CHECK(gw_read(&e.g, e.sc.projects_name, name, 8) == 0 && !strcmp(name, "projects"),
+		 "read across the page boundary gave '%s'", name);
+	teardown(&e);
+}
+
+static void kernel_banner_matches_profile(void)
+{
+	struct env e;
+	setup(&e);
+	TU_CHECK(gw_check_kernel(&e.g) == 0);
+	teardown(&e);
+}
+
+static void current_task_tgid_and_comm(void)
+{
+	struct env e;
+	uint64_t t;
+	uint32_t pid = 0, tgid = 0, ptgid = 0;
+	char comm[16];
+	setup(&e);
+	TU_CHECK(gw_current_task(&e.g, e.sc.percpu0, &t) == 0 && t == e.sc.task);
+	TU_CHECK(gw_task_ids(&e.g, t, &pid, &tgid) == 0);
+	TU_CHECK(pid == SCENE_PID && tgid == SCENE_TGID, "pid %u tgid %u", pid, tgid);
+	TU_CHECK(gw_task_parent_tgid(&e.g, t, &ptgid) == 0 && ptgid == SCENE_PARENT_TGID);
+	TU_CHECK(gw_task_comm(&e.g, t, comm, sizeof(comm)) == 0 && !strcmp(comm, "make"));
+	TU_CHECK(gw_task_comm(&e.g, t, comm, 3) == 0 && !strcmp(comm, "ma"), "truncated comm");
+	TU_CHECK(gw_current_task(&e.g, e.sc.percpu1, &t) == 0 && t == e.sc.kthread);
+	teardown(&e);
+}
+
+static void cwd_crosses_the_mount_point(void)
+{
+	struct env e;
+	char buf[256];
+	uint32_t len = 0;
+	setup(&e);
+	int r = gw_task_cwd(&e.g, e.sc.task, buf, sizeof(buf), &len);
+	TU_CHECK(r == 0, "%d", r);
+	TU_CHECK(!strcmp(buf, SCENE_CWD) && len == strlen(SCENE_CWD), "cwd '%s' len %u", buf, len);
+	/* exactly big enough, and one byte short */
+	TU_CHECK(gw_task_cwd(&e.g, e.sc.task, buf, sizeof(SCENE_CWD), &len) == 0 &&
+		 !strcmp(buf, SCENE_CWD));
+	TU_CHECK(gw_task_cwd(&e.g, e.sc.task, buf, sizeof(SCENE_CWD) - 1, &len) == GW_ENAMETOOLONG);
+	teardown(&e);
+}
+
+static void cwd_at_roots_is_slash(void)
+{
+	struct env e;
+	char buf[64];
+	setup(&e);
+	/* the task's root */
+	TU_CHECK(gw_path_name(&e.g, e.sc.task, e.sc.m0 + off_of(GW_M_MOUNT_MNT, &e), e.sc.r0, buf,
+			      sizeof(buf), NULL) == 0 && !strcmp(buf, "/"));
+	/* the root of the mounted filesystem is /home */
+	TU_CHECK(gw_path_name(&e.g, e.sc.task, e.sc.m1 + off_of(GW_M_MOUNT_MNT, &e), e.sc.r1, buf,
+			      sizeof(buf), NULL) == 0 && !strcmp(buf, "/home"), "'%s'", buf);
+	teardown(&e);
+}
+
+static void fd_gives_device_inode_birth_time_and_path(void)
+{
+	struct env e;
+	struct gw_file_id id;
+	char buf[256];
+	uint32_t len;
+	int perr;
+	setup(&e);
+	int r = gw_task_fd(&e.g, e.sc.task, 3, &id, buf, sizeof(buf), &len, &perr);
+	TU_CHECK(r == 0 && perr == 0, "r=%d perr=%d", r, perr);
+	TU_CHECK(id.dev_major == SCENE_EXT4_MAJOR && id.dev_minor == SCENE_EXT4_MINOR,
+		 "dev %u:%u", id.dev_major, id.dev_minor);
+	TU_CHECK(id.ino == SCENE_NOTES_INO && id.i_generation == SCENE_NOTES_GEN);
+	TU_CHECK(id.flags & GW_ID_BIRTH);
+	TU_CHECK(id.birth_sec == SCENE_NOTES_CRTIME_SEC && id.birth_nsec == SCENE_NOTES_CRTIME_NSEC);
+	TU_CHECK(id.s_magic == GW_EXT4_SUPER_MAGIC && id.mode == 0100644 && id.s_uuid[0] == 0xa0 &&
+		 id.s_uuid[15] == 0xaf);
+	TU_CHECK(!strcmp(buf, SCENE_FD3_PATH), "fd 3 path '%s'", buf);
+
+	r = gw_task_fd(&e.g, e.sc.task, 4, &id, buf, sizeof(buf), &len, &perr);
+	TU_CHECK(r == 0 && perr == 0);
+	TU_CHECK(id.ino == SCENE_TMP_INO && id.dev_major == 0 && id.dev_minor == 25);
+	TU_CHECK(!(id.flags & GW_ID_BIRTH), "tmpfs has no birth time here");
+	TU_CHECK(!strcmp(buf, SCENE_FD4_PATH), "fd 4 path '%s'", buf);
+	teardown(&e);
+}
+
+static void unopened_fds_are_ebadf(void)
+{
+	struct env e;
+	uint64_t f;
+	setup(&e);
+	TU_CHECK(gw_task_file(&e.g, e.sc.task, 5, &f) == GW_EBADF);      /* NULL slot */
+	TU_CHECK(gw_task_file(&e.g, e.sc.task, 64, &f) == GW_EBADF);     /* == max_fds */
+	TU_CHECK(gw_task_file(&e.g, e.sc.task, -1, &f) == GW_EBADF);
+	TU_CHECK(gw_task_file(&e.g, e.sc.task, 0x7fffffff, &f) == GW_EBADF);
+	teardown(&e);
+}
+
+static void kernel_thread_has_no_cwd_or_files(void)
+{
+	struct env e;
+	char buf[64];
+	uint64_t f;
+	setup(&e);
+	TU_CHECK(gw_task_cwd(&e.g, e.sc.kthread, buf, sizeof(buf), NULL) == GW_ENOENT);
+	TU_CHECK(gw_task_file(&e.g, e.sc.kthread, 0, &f) == GW_ENOENT);
+	teardown(&e);
+}
+
+static void hypervisor_virtual_reader_gives_same_answers(void)
+{
+	struct env e;
+	struct gw_guest g;
+	char buf[256];
+	struct gw_file_id id;
+	setup(&e);
+	TU_REQUIRE(gw_guest_init(&g, &e.L, &img_virt_ops, &e.im) == 0);
+	TU_CHECK(gw_check_kernel(&g) == 0);
+	TU_CHECK(gw_task_cwd(&g, e.sc.task, buf, sizeof(buf), NULL) == 0 && !strcmp(buf, SCENE_CWD));
+	TU_CHECK(gw_task_fd(&g, e.sc.task, 3, &id, buf, sizeof(buf), NULL, NULL) == 0 &&
+		 id.ino == SCENE_NOTES_INO && !strcmp(buf, SCENE_FD3_PATH));
+	teardown(&e);
+}
+
+/* ---- hostile images ------------------------------------------------------------------------ */
+
+static void d_parent_cycle_is_eloop(void)
+{
+	struct env e;
+	char buf[4096];
+	setup(&e);
+	/* user's parent becomes projects: projects -> user -> projects -> ... */
+	img_put64(&e.im, e.sc.user + off_of(GW_M_DENTRY_D_PARENT, &e), e.sc.projects);
+	clock_t t0 = clock();
+	int r = gw_task_cwd(&e.g, e.sc.task, buf, sizeof(buf), NULL);
+	/* the 4096-byte buffer fills before the step bound: either is a clean refusal */
+	TU_CHECK(r == GW_ELOOP || r == GW_ENAMETOOLONG, "%d", r);
+	/* with a buffer that holds 4096 steps' names, the step bound is what stops it */
+	img_put64(&e.im, e.sc.projects + off_of(GW_M_DENTRY_D_PARENT, &e), e.sc.notes);
+	img_put64(&e.im, e.sc.notes + off_of(GW_M_DENTRY_D_PARENT, &e), e.sc.projects);
+	static char big[1 << 16];
+	r = gw_task_cwd(&e.g, e.sc.task, big, sizeof(big), NULL);
+	TU_CHECK(r == GW_ELOOP, "two-dentry cycle: %d", r);
+	TU_CHECK((double)(clock() - t0) / CLOCKS_PER_SEC < 5.0, "cycles took too long");
+	teardown(&e);
+}
+
+static void mount_cycle_is_eloop(void)
+{
+	struct env e;
+	static char big[1 << 16];
+	setup(&e);
+	/* m1 is mounted on its own root inside m0, and m0 inside m1, on the same dentry */
+	img_put64(&e.im, e.sc.m1 + off_of(GW_M_MOUNT_MNT_MOUNTPOINT, &e), e.sc.r1);
+	img_put64(&e.im, e.sc.m0 + off_of(GW_M_MOUNT_MNT_PARENT, &e), e.sc.m1);
+	img_put64(&e.im, e.sc.m0 + off_of(GW_M_MOUNT_MNT_MOUNTPOINT, &e), e.sc.r1);
+	img_put64(&e.im, e.sc.m0 + off_of(GW_M_MOUNT_MNT, &e) + off_of(GW_M_VFSMOUNT_MNT_ROOT, &e),
+		  e.sc.r1);
+	int r = gw_path_name(&e.g, e.sc.task, e.sc.m1 + off_of(GW_M_MOUNT_MNT, &e), e.sc.r1, big,
+			     sizeof(big), NULL);
+	TU_CHECK(r == GW_ELOOP, "%d", r);
+	teardown(&e);
+}
+
+static void absurd_name_lengths_are_refused(void)
+{
+	struct env e;
+	char buf[256];
+	uint64_t lenva;
+	uint32_t v;
+	setup(&e);
+	lenva = e.sc.projects + off_of(GW_M_DENTRY_D_NAME, &e) + off_of(GW_M_QSTR_LEN, &e);
+	v = 0x7fffffff;
+	img_write(&e.im, lenva, &v, 4);
+	TU_CHECK(gw_task_cwd(&e.g, e.sc.task, buf, sizeof(buf), NULL) == GW_ERANGE);
+	v = 256;
+	img_write(&e.im, lenva, &v, 4);
+	TU_CHECK(gw_task_cwd(&e.g, e.sc.task, buf, sizeof(buf), NULL) == GW_ERANGE);
+	v = 0;
+	img_write(&e.im, lenva, &v, 4);
+	TU_CHECK(gw_task_cwd(&e.g, e.sc.task, buf, sizeof(buf), NULL) == GW_EDATA);
+	/* a name with a slash in it */
+	v = 8;
+	img_write(&e.im, lenva, &v, 4);
+	img_write(&e.im, e.sc.projects_name + 2, "/", 1);
+	TU_CHECK(gw_task_cwd(&e.g, e.sc.task, buf, sizeof(buf), NULL) == GW_EDATA);
+	teardown(&e);
+}
+
+static void bad_pointers_are_refused(void)
+{
+	struct env e;
+	char buf[256];
+	uint64_t pva;
+	setup(&e);
+	pva = e.sc.user + off_of(GW_M_DENTRY_D_PARENT, &e);
+	img_put64(&e.im, pva, 0);
+	TU_CHECK(gw_task_cwd(&e.g, e.sc.task, buf, sizeof(buf), NULL) == GW_EPTR, "NULL");
+	img_put64(&e.im, pva, 0x00007fffdeadb000ull);
+	TU_CHECK(gw_task_cwd(&e.g, e.sc.task, buf, sizeof(buf), NULL) == GW_EPTR, "user half");
+	img_put64(&e.im, pva, 0x8000000000000000ull);
+	TU_CHECK(gw_task_cwd(&e.g, e.sc.task, buf, sizeof(buf), NULL) == GW_EPTR, "non-canonical");
+	img_put64(&e.im, pva, e.sc.r1 + 3);
+	TU_CHECK(gw_task_cwd(&e.g, e.sc.task, buf, sizeof(buf), NULL) == GW_EPTR, "misaligned");
+	img_put64(&e.im, pva, IMG_VMALLOC + 0x100000);
+	TU_CHECK(gw_task_cwd(&e.g, e.sc.task, buf, sizeof(buf), NULL) == GW_EFAULT, "unmapped");
+	/* a dentry at the very top: its members' addresses would wrap past 2^64 */
+	img_put64(&e.im, pva, 0xfffffffffffffff8ull);
+	TU_CHECK(gw_task_cwd(&e.g, e.sc.task, buf, sizeof(buf), NULL) == GW_EPTR, "top of memory");
+	TU_CHECK(gw_read(&e.g, 0xfffffffffffffff8ull, buf, 16) == GW_EFAULT, "read wrapping 2^64");
+	img_put64(&e.im, pva, e.sc.r1);
+	TU_CHECK(gw_task_cwd(&e.g, e.sc.task, buf, sizeof(buf), NULL) == 0, "restored");
+
+	/* a name pointer into the vmalloc hole */
+	img_put64(&e.im, e.sc.user + off_of(GW_M_DENTRY_D_NAME, &e) + off_of(GW_M_QSTR_NAME, &e),
+		  e.sc.projects_name + 8192);
+	TU_CHECK(gw_task_cwd(&e.g, e.sc.task, buf, sizeof(buf), NULL) == GW_EFAULT);
+
+	uint64_t t;
+	img_put64(&e.im, e.sc.percpu0 + SCENE_PERCPU_CURRENT, 0);
+	TU_CHECK(gw_current_task(&e.g, e.sc.percpu0, &t) == GW_EPTR);
+	TU_CHECK(gw_current_task(&e.g, IMG_VMALLOC + 0x200000, &t) == GW_EFAULT, "bad per-CPU base");
+	teardown(&e);
+}
+
+static void hostile_fd_tables_are_refused(void)
+{
+	struct env e;
+	uint64_t f;
+	struct gw_file_id id;
+	setup(&e);
+	/* a huge max_fds lets the index reach past the array: the read faults, nothing else */
+	uint32_t big = 0xffffffffu;
+	img_write(&e.im, e.sc.fdt + off_of(GW_M_FDTABLE_MAX_FDS, &e), &big, 4);
+	TU_CHECK(gw_task_file(&e.g, e.sc.task, 0x7ffffff0, &f) == GW_EFAULT);
+	/* a garbage file pointer in a slot */
+	img_put64(&e.im, e.sc.fd_array + 6 * 8, 0x4141414141414141ull);
+	TU_CHECK(gw_task_file(&e.g, e.sc.task, 6, &f) == GW_EPTR);
+	/* an ext4 inode whose birth time is not a time */
+	uint64_t nsec = 2000000000ull;
+	img_write(&e.im, e.sc.ei + off_of(GW_M_EXT4_I_CRTIME, &e) + off_of(GW_M_TIMESPEC64_TV_NSEC, &e),
+		  &nsec, 8);
+	TU_CHECK(gw_task_fd(&e.g, e.sc.task, 3, &id, NULL, 0, NULL, NULL) == GW_EDATA);
+	/* files_struct pointing into the hole */
+	img_put64(&e.im, e.sc.task + off_of(GW_M_TASK_FILES, &e), IMG_VMALLOC + 0x300000);
+	TU_CHECK(gw_task_file(&e.g, e.sc.task, 3, &f) == GW_EFAULT);
+	teardown(&e);
+}
+
+static void hostile_page_tables_are_refused(void)
+{
+	struct env e;
+	char buf[256];
+	uint64_t epa, pa;
+	setup(&e);
+	/* the PTE of the second page of the cross-page name points beyond physical memory */
+	TU_REQUIRE(img_pte_va(&e.im, e.sc.projects_name + 3, 3, &epa) == 0);
+	uint64_t bogus = (1ull << 40) | 0x3;
+	memcpy(e.im.mem + epa, &bogus, 8);
+	TU_CHECK(gw_task_cwd(&e.g, e.sc.task, buf, sizeof(buf), NULL) == GW_EFAULT);
+	/* a PML4 entry that points at the PML4 itself: still four levels, then a bounded answer */
+	TU_REQUIRE(img_pte_va(&e.im, IMG_VMALLOC, 0, &epa) == 0);
+	uint64_t self = e.im.cr3 | 0x3;
+	memcpy(e.im.mem + epa, &self, 8);
+	int r = gw_translate(&e.g, IMG_VMALLOC, &pa);
+	TU_CHECK(r == 0 || r == GW_EFAULT, "%d", r);
+	/* a CR3 outside memory */
+	gw_guest_set_cr3(&e.g, 1ull << 45);
+	TU_CHECK(gw_task_cwd(&e.g, e.sc.task, buf, sizeof(buf), NULL) == GW_EFAULT);
+	TU_CHECK(gw_check_kernel(&e.g) == GW_EFAULT);
+	teardown(&e);
+}
+
+static void other_kernel_is_refused(void)
+{
+	struct env e;
+	setup(&e);
+	img_write(&e.im, e.sc.banner + 16, "X", 1);
+	TU_CHECK(gw_check_kernel(&e.g) == GW_EKERNEL);
+	teardown(&e);
+}
+
+static void incomplete_layout_is_refused(void)
+{
+	struct env e;
+	struct gw_guest g;
+	uint32_t what = 0;
+	setup(&e);
+	e.L.m[GW_M_TASK_TGID].off = GW_ABSENT;
+	TU_CHECK(gw_guest_init(&g, &e.L, &img_phys_ops, &e.im) == GW_EPROFILE);
+	TU_CHECK(gw_layout_check(&e.L, &what) == GW_EPROFILE && what == 0x10000u + GW_M_TASK_TGID);
+	e.L.m[GW_M_TASK_TGID].off = e.L.struct_size[GW_S_TASK_STRUCT] - 2;   /* runs past the end */
+	TU_CHECK(gw_layout_check(&e.L, NULL) == GW_EPROFILE);
+	e.L.m[GW_M_TASK_TGID].off = 0;
+	e.L.m[GW_M_TASK_TGID].size = 3;                                        /* not an int size */
+	TU_CHECK(gw_layout_check(&e.L, NULL) == GW_EPROFILE);
+	TU_CHECK(gw_guest_init(&g, NULL, &img_phys_ops, &e.im) == GW_EPROFILE);
+	struct gw_mem_ops none = { NULL, NULL };
+	kfix_layout(&e.L);
+	TU_CHECK(gw_guest_init(&g, &e.L, &none, &e.im) == GW_EINVAL);
+	teardown(&e);
+}
+
+static void deep_but_legal_paths_work_and_deeper_ones_end(void)
+{
+	struct env e;
+	static char big[1 << 16];
+	uint32_t len = 0;
+	setup(&e);
+	/* a chain of 3000 one-letter directories under /tmp: longer than PATH_MAX, but within the
+	 * step bound, so it is walked; 5000 would exceed the bound and is refused */
+	uint64_t parent = e.sc.tmp, d = 0;
+	for (int i = 0; i < 5000; i++) {
+		struct dentry x;
+		memset(&x, 0, sizeof(x));
+		d = img_alloc(&e.im, sizeof(x));
+		x.d_parent = (void *)(uintptr_t)parent;
+		x.d_name.len = 1;
+		x.d_iname[0] = 'a' + (char)(i % 26);
+		x.d_name.name = (void *)(uintptr_t)(d + offsetof(struct dentry, d_iname));
+		img_write(&e.im, d, &x, sizeof(x));
+		parent = d;
+		if (i == 2999) {
+			int r = gw_path_name(&e.g, e.sc.task, e.sc.m0 + off_of(GW_M_MOUNT_MNT, &e), d, big,
+					     sizeof(big), &len);
+			TU_CHECK(r == 0 && len == 4 + 2 * 3000, "r=%d len=%u", r, len);
+			TU_CHECK(!strncmp(big, "/tmp/a/b/c", 10));
+		}
+	}
+	TU_CHECK(gw_path_name(&e.g, e.sc.task, e.sc.m0 + off_of(GW_M_MOUNT_MNT, &e), d, big,
+			      sizeof(big), &len) == GW_ELOOP);
+	teardown(&e);
+}
+
+int main(void)
+{
+	TU_RUN(translation_covers_4k_2m_and_1g_pages);
+	TU_RUN(kernel_banner_matches_profile);
+	TU_RUN(current_task_tgid_and_comm);
+	TU_RUN(cwd_crosses_the_mount_point);
+	TU_RUN(cwd_at_roots_is_slash);
+	TU_RUN(fd_gives_device_inode_birth_time_and_path);
+	TU_RUN(unopened_fds_are_ebadf);
+	TU_RUN(kernel_thread_has_no_cwd_or_files);
+	TU_RUN(hypervisor_virtual_reader_gives_same_answers);
+	TU_RUN(d_parent_cycle_is_eloop);
+	TU_RUN(mount_cycle_is_eloop);
+	TU_RUN(absurd_name_lengths_are_refused);
+	TU_RUN(bad_pointers_are_refused);
+	TU_RUN(hostile_fd_tables_are_refused);
+	TU_RUN(hostile_page_tables_are_refused);
+	TU_RUN(other_kernel_is_refused);
+	TU_RUN(incomplete_layout_is_refused);
+	TU_RUN(deep_but_legal_paths_work_and_deeper_ones_end);
+	return tu_done();
+}
