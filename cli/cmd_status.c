@@ -1,0 +1,288 @@
+/*
+ * cmd_status.c - `hvprov status`: what the daemon reports in DIR/status.json (throughput,
+ * bytes in and out, errors) together with what the pool itself says now (per-lane
+ * checkpoint, head, lag, ring fill, lossy counters), so that it is useful with or without a
+ * daemon running.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "dmn.h"
+#include "hvp_cli.h"
+#include "hvp_datadir.h"
+
+static int usage(FILE *f)
+{
+	fprintf(f,
+		"usage: hvprov status [--data DIR] [--json]\n\n"
+		"The daemon's figures from DIR/status.json (records/s, bytes in and out, compression\n"
+		"ratio, errors) and the journal's own state from DIR/pool: per lane the durable\n"
+		"checkpoint, the producer's head, the lag between them, how full the ring is, and\n"
+		"records dropped in lossy mode. Exit 0, or 2 if neither can be read.\n");
+	return f == stdout ? 0 : HVP_EXIT_USAGE;
+}
+
+/* Value of a top-level member of a JSON object text (our own status file). NULL if absent. */
+static const char *json_top(const char *s, const char *key)
+{
+	int depth = 0;
+	size_t kl = strlen(key);
+	for (const char *p = s; *p; p++) {
+		if (*p == '"') {
+			const char *q = p + 1;
+			while (*q && *q != '"')
+				q += (*q == '\\' && q[1]) ? 2 : 1;
+			if (!*q)
+				return NULL;
+			if (depth == 1 && (size_t)(q - p - 1) == kl && !strncmp(p + 1, key, kl)) {
+				const char *v = q + 1;
+				while (*v == ' ' || *v == ':')
+					v++;
+				return v;
+			}
+			p = q;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			depth--;
+		}
+	}
+	return NULL;
+}
+
+static double jnum(const char *s, const char *key)
+{
+	const char *v = s ? json_top(s, key) : NULL;
+	return v ? strtod(v, NULL) : 0;
+}
+
+static void jstr(const char *s, const char *key, char *buf, size_t n)
+{
+	const char *v = s ? json_top(s, key) : NULL;
+	buf[0] = 0;
+	if (!v || *v != '"')
+		return;
+	size_t i = 0;
+	for (v++; *v && *v != '"' && i + 1 < n; v++)
+		buf[i++] = *v;
+	buf[i] = 0;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	size_t cap = 65536, n = 0;
+	char *b = malloc(cap);
+	while (b) {
+		size_t k = fread(b + n, 1, cap - n - 1, f);
+		n += k;
+		if (k == 0)
+			break;
+		if (n + 1 >= cap) {
+			char *nb = realloc(b, cap * 2);
+			if (!nb) {
+				free(b);
+				b = NULL;
+				break;
+			}
+			b = nb;
+			cap *= 2;
+		}
+	}
+	fclose(f);
+	if (b)
+		b[n] = 0;
+	return b;
+}
+
+static long daemon_pid(const char *pidfile)
+{
+	char *s = slurp(pidfile);
+	if (!s)
+		return 0;
+	long pid = strtol(s, NULL, 10);
+	free(s);
+	if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+		return 0;
+	return pid;
+}
+
+struct lane_now {
+	uint64_t ckpt, head, fill_bytes;
+	struct jnl_lost_line lost;
+	int ok;
+};
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "data", required_argument, 0, 'd' },
+		{ "json", no_argument, 0, 'j' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 } };
+	const char *data = NULL;
+	int json = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'h': return usage(stdout);
+		case 'd': data = optarg; break;
+		case 'j': json = 1; break;
+		default: return usage(stderr);
+		}
+	}
+	if (optind != argc)
+		return usage(stderr);
+	struct hvp_datadir dd;
+	if (hvp_datadir_init(&dd, data))
+		return HVP_EXIT_USAGE;
+
+	long pid = daemon_pid(dd.pidfile);
+	char *status = slurp(dd.status);
+	if (status && (status[0] != '{' || !json_top(status, "version"))) {
+		free(status);          /* not ours, or caught mid-write by a non-atomic copy */
+		status = NULL;
+	}
+
+	struct jnl_open_opts oo;
+	memset(&oo, 0, sizeof(oo));
+	oo.readonly = 1;
+	struct jnl_pool *pool = NULL;
+	int perr = jnl_pool_open(dd.pool, &oo, &pool);
+	const struct jnl_info *info = pool ? jnl_pool_info(pool) : NULL;
+	struct lane_now *ln = info ? calloc(info->nlanes, sizeof(*ln)) : NULL;
+	uint64_t lag = 0, dropped = 0, reported = 0;
+	for (unsigned i = 0; ln && i < info->nlanes; i++) {
+		struct jnl_cursor cur;
+		if (jnl_cursor_init(pool, i, &cur))
+			continue;
+		ln[i].ok = 1;
+		ln[i].ckpt = cur.seq;
+		ln[i].head = jnl_lane_head(pool, i);
+		jnl_lane_lost(pool, i, &ln[i].lost);
+		uint64_t pos0 = cur.pos;
+		/* ring fill: walk what is published above the checkpoint (at most one ring) */
+		for (uint64_t k = 0; k <= info->ring_size / JNL_REC_HDR_SIZE; k++) {
+			struct jnl_rec r;
+			struct jnl_damage dmg;
+			int rc = jnl_cursor_next(pool, &cur, &r, &dmg);
+			if (rc == 0 || (rc < 0 && (rc != JNL_E_CORRUPT || !dmg.bytes)))
+				break;
+		}
+		ln[i].fill_bytes = cur.pos - pos0;
+		if (ln[i].head > ln[i].ckpt)
+			lag += ln[i].head - ln[i].ckpt;
+		dropped += ln[i].lost.dropped;
+		reported += ln[i].lost.reported;
+	}
+	if (!status && !pool) {
+		hvp_err_file(dd.pool, "%s, and no daemon status in %s", jnl_strerror(perr), dd.status);
+		hvp_datadir_free(&dd);
+		return HVP_EXIT_USAGE;
+	}
+
+	uint64_t now = (uint64_t)time(NULL) * 1000000000ull;
+	double age = status ? ((double)now - jnum(status, "time_ns")) / 1e9 : 0;
+	if (json) {
+		printf("{\"data\":");
+		hvp_json_str(stdout, dd.dir);
+		printf(",\n \"daemon\":{\"running\":%s,\"pid\":%ld,\"status_age_s\":%.1f,\"status\":",
+		       pid ? "true" : "false", pid, age);
+		if (status) {
+			size_t n = strlen(status);
+			while (n && (status[n - 1] == '\n' || status[n - 1] == ' '))
+				n--;
+			fwrite(status, 1, n, stdout);     /* our own JSON, embedded as it is */
+		} else {
+			printf("null");
+		}
+		printf("},\n \"pool\":");
+		if (info) {
+			char uuid[40];
+			hvp_uuid_fmt(info->uuid, uuid);
+			printf("{\"path\":");
+			hvp_json_str(stdout, dd.pool);
+			printf(",\"uuid\":\"%s\",\"lanes_n\":%u,\"ring_size\":%" PRIu64
+			       ",\"durability\":\"%s\",\"media\":\"%s\",\"lag_records\":%" PRIu64
+			       ",\"dropped\":%" PRIu64 ",\"reported\":%" PRIu64 ",\"lanes\":[",
+			       uuid, info->nlanes, info->ring_size, jnl_durability_name(info->durability),
+			       jnl_media_name(info->media), lag, dropped, reported);
+			for (unsigned i = 0; i < info->nlanes; i++)
+				printf("%s\n  {\"lane\":%u,\"checkpoint\":%" PRIu64 ",\"head\":%" PRIu64
+				       ",\"lag\":%" PRIu64 ",\"fill_bytes\":%" PRIu64 ",\"fill\":%.6f"
+				       ",\"dropped\":%" PRIu64 ",\"reported\":%" PRIu64 "}",
+				       i ? "," : "", i, ln[i].ckpt, ln[i].head,
+				       ln[i].head > ln[i].ckpt ? ln[i].head - ln[i].ckpt : 0,
+				       ln[i].fill_bytes, (double)ln[i].fill_bytes / (double)info->ring_size,
+				       ln[i].lost.dropped, ln[i].lost.reported);
+			printf("]}");
+		} else {
+			printf("null");
+		}
+		printf("}\n");
+	} else {
+		if (pid)
+			printf("daemon: running, pid %ld\n", pid);
+		else
+			printf("daemon: not running\n");
+		if (status) {
+			char state[32], lasterr[160], phase[32];
+			jstr(status, "state", state, sizeof(state));
+			jstr(status, "last_error", lasterr, sizeof(lasterr));
+			jstr(status, "last_error_phase", phase, sizeof(phase));
+			printf("  status %.1f s old, state %s, pid %.0f\n", age, state,
+			       jnum(status, "pid"));
+			printf("  rate: %.0f records/s, in %.2f MB/s, out %.2f MB/s\n",
+			       jnum(status, "records_per_s"), jnum(status, "in_bytes_per_s") / 1e6,
+			       jnum(status, "out_bytes_per_s") / 1e6);
+			printf("  since start: %.0f records, %.0f bytes in, %.0f bytes out, ratio %.2f,"
+			       " %.0f frames, %.0f segments (current %016" PRIx64 ", %.0f bytes)\n",
+			       jnum(status, "records"), jnum(status, "bytes_in"), jnum(status, "bytes_out"),
+			       jnum(status, "ratio"), jnum(status, "frames"), jnum(status, "segments"),
+			       (uint64_t)jnum(status, "segment_no"), jnum(status, "segment_size"));
+			printf("  errors: write %.0f, sync %.0f (segments abandoned %.0f), checkpoint %.0f,"
+			       " log damage at start %.0f; last: %s%s%s\n",
+			       jnum(status, "write_errors"), jnum(status, "sync_errors"),
+			       jnum(status, "abandoned"), jnum(status, "checkpoint_errors"),
+			       jnum(status, "log_damage"), lasterr[0] ? lasterr : "none",
+			       phase[0] ? " in " : "", phase);
+			printf("  lost (lossy mode, announced by LOST records): %.0f\n",
+			       jnum(status, "lost_count"));
+		} else {
+			printf("  no status file %s\n", dd.status);
+		}
+		if (info) {
+			printf("pool: %s, %u lane(s) x %" PRIu64 " bytes, durability %s (%s)\n", dd.pool,
+			       info->nlanes, info->ring_size, jnl_durability_name(info->durability),
+			       jnl_media_name(info->media));
+			printf("  %4s %14s %14s %10s %12s %7s %10s %10s\n", "lane", "checkpoint", "head",
+			       "lag", "fill bytes", "fill", "dropped", "reported");
+			for (unsigned i = 0; i < info->nlanes; i++)
+				printf("  %4u %14" PRIu64 " %14" PRIu64 " %10" PRIu64 " %12" PRIu64
+				       " %6.2f%% %10" PRIu64 " %10" PRIu64 "\n", i, ln[i].ckpt, ln[i].head,
+				       ln[i].head > ln[i].ckpt ? ln[i].head - ln[i].ckpt : 0,
+				       ln[i].fill_bytes,
+				       100.0 * (double)ln[i].fill_bytes / (double)info->ring_size,
+				       ln[i].lost.dropped, ln[i].lost.reported);
+			printf("  total lag %" PRIu64 " record(s), dropped %" PRIu64 "\n", lag, dropped);
+		} else {
+			printf("pool: %s: %s\n", dd.pool, jnl_strerror(perr));
+		}
+	}
+	hvp_datadir_free(&dd);
+	free(ln);
+	free(status);
+	jnl_pool_close(pool);
+	return 0;
+}
+
+HVP_COMMAND("status", cmd_status, "the daemon's throughput and errors, the journal's lag and fill")

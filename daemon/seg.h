@@ -1,0 +1,289 @@
+/*
+ * seg.h - hvprov log segments: writer, reader, and the log directory (chain, extents, last
+ * durable sequence per lane).
+ *
+ * The format and its recovery rules are daemon/SEGMENT-FORMAT.md. This library knows nothing
+ * of the journal beyond the record header layout: the daemon (dmn.h) and recovery feed it
+ * records and persist the journal checkpoint themselves once seg_writer_flush says a frame is
+ * durable.
+ *
+ * Functions return 0 (or a count, or 1 for "found") on success and a negative code on
+ * failure: -errno, or one of SEG_E_* below; seg_strerror() describes either. Nothing here
+ * prints or exits. Objects are opaque, made by _open and released by _close (which accepts
+ * NULL). One thread per object.
+ */
+#ifndef SEG_H
+#define SEG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "seg_format.h"
+
+enum {
+	SEG_E_MAGIC = -2001,      /* not a segment (bad magic or file name) */
+	SEG_E_VERSION = -2002,    /* segment of an unsupported format version */
+	SEG_E_HDR = -2003,        /* segment header fails its checks */
+	SEG_E_TORN = -2004,       /* a frame runs past the end of the file */
+	SEG_E_CORRUPT = -2005,    /* a frame fails its checks */
+	SEG_E_RANGE = -2006,      /* argument out of range */
+	SEG_E_TOOBIG = -2007,     /* record larger than the format allows */
+	SEG_E_ZSTD = -2008,       /* zstd refused (out of memory, bad parameter) */
+	SEG_E_ORDER = -2009,      /* a lane's sequence went backwards within a frame */
+	SEG_E_NOTLOADED = -2010,  /* no frame loaded */
+};
+
+const char *seg_strerror(int err);
+
+/* Is err a -errno (an I/O failure), as opposed to a SEG_E_* finding about the data? */
+static inline int seg_is_errno(int err)
+{
+	return err < 0 && err > -1000;
+}
+
+/* "seg-%016llx.hvl" into buf (at least 32 bytes). */
+void seg_name(char *buf, size_t len, uint64_t seg_no);
+/* Parse a segment file name (no directory). @return 1 and *seg_no, or 0 if it is not one. */
+int seg_name_parse(const char *name, uint64_t *seg_no);
+
+/* One record as the writer takes it and the reader returns it. */
+struct seg_rec {
+	uint32_t crc;             /* journal CRC of the record (see SEGMENT-FORMAT.md 2.3) */
+	uint16_t type;
+	uint16_t flags;
+	uint32_t len;
+	uint16_t lane;
+	uint64_t seq;
+	uint64_t ts;
+	uint64_t end_pos;         /* writer: journal position past the record (0: unknown);
+	                             reader: 0 */
+	const void *payload;      /* reader: valid until the next frame is loaded */
+};
+
+/* ---- writer ---- */
+
+struct seg_writer;
+
+struct seg_writer_opts {
+	int level;                /* zstd level, 1..19 (negative: fast levels); 0 = 1 */
+	uint32_t frame_size;      /* target uncompressed bytes per frame, 4 KiB..64 MiB; 0 = 1 MiB */
+	uint64_t segment_size;    /* rotate before a frame would take a segment past this;
+	                             0 = 64 MiB */
+	uint64_t segment_age_ns;  /* rotate a segment older than this at the next frame; 0 = never */
+	uint32_t writer;          /* SEG_WRITER_* recorded in headers */
+	uint32_t nlanes;          /* pool lanes, recorded in headers */
+	uint8_t pool_uuid[16];    /* pool life the records come from */
+	uint64_t pool_epoch;
+};
+
+/* Where a writer continues a log directory; seg_log_tail() fills it. */
+struct seg_log_tail {
+	uint64_t next_seg_no;     /* one more than the largest segment number present */
+	uint64_t head_seg_no;     /* head of the chain, 0 if none */
+	uint64_t head_end;        /* its extent: bytes that belong to the log */
+};
+
+/* What a flush did, or where it failed. */
+enum seg_phase { SEG_PH_NONE = 0, SEG_PH_COMPRESS, SEG_PH_CREATE, SEG_PH_WRITE, SEG_PH_SYNC,
+		 SEG_PH_DIRSYNC };
+const char *seg_phase_name(enum seg_phase ph);
+
+struct seg_flush_info {
+	enum seg_phase phase;     /* on failure: the step that failed */
+	int err;                  /* 0 or the error */
+	uint64_t seg_no;          /* segment the frame went to (or was meant for) */
+	uint64_t offset;          /* where the frame starts in it */
+	uint64_t csize, usize;    /* compressed (descriptor included) and uncompressed bytes */
+	uint32_t records;
+	int new_segment;          /* the frame created its segment */
+	uint64_t abandoned_seg;   /* a sync failure abandoned this segment (0: none) */
+	uint64_t ns_compress, ns_write, ns_sync;
+	/* Per lane of the frame: last sequence and end position (valid until the next add). */
+	const struct seg_lane_ent *lanes;
+	unsigned nlanes;
+};
+
+/*
+ * Open a writer on directory dir continuing the log at tail (NULL: an empty directory; the
+ * first segment gets number 1). No file is created until the first flush. The directory is
+ * kept open for its fsyncs. @return 0, SEG_E_RANGE for bad options, SEG_E_ZSTD, -errno.
+ */
+int seg_writer_open(const char *dir, const struct seg_writer_opts *opts,
+		    const struct seg_log_tail *tail, struct seg_writer **out);
+/* Discards a frame that was not flushed (its records are still in the journal). */
+void seg_writer_close(struct seg_writer *w);
+
+/* Would a record of len payload bytes join the open frame without passing frame_size?
+ * Always 1 when the frame is empty. */
+int seg_writer_fits(const struct seg_writer *w, uint32_t len);
+/* Records and uncompressed bytes in the open frame. */
+uint32_t seg_writer_pending(const struct seg_writer *w);
+uint64_t seg_writer_pending_bytes(const struct seg_writer *w);
+
+/*
+ * Copy one record into the open frame. @return 0; SEG_E_TOOBIG (len over SEG_MAX_PAYLOAD or
+ * the frame would pass SEG_MAX_USIZE: flush first); SEG_E_ORDER if the lane's sequence does
+ * not increase; SEG_E_RANGE for a lane >= 65536 or type 0.
+ */
+int seg_writer_add(struct seg_writer *w, const struct seg_rec *r);
+
+/*
+ * Make the open frame durable: compress, write, fdatasync, and fsync the directory if the
+ * frame created its segment (SEGMENT-FORMAT.md section 3). On success (0) the frame is
+ * durable and the caller may advance the journal checkpoint of every lane in fi->lanes.
+ * On failure nothing may be assumed durable, the frame stays open (the records stay in the
+ * writer and in the journal) and a later flush writes it again:
+ *   write errors (-ENOSPC, ...): the segment was truncated back and is kept;
+ *   sync errors: the segment is abandoned, never synced again, and the next flush goes to a
+ *   new segment whose header cuts the abandoned bytes off.
+ * An empty frame is a no-op returning 0. fi may be NULL.
+ */
+int seg_writer_flush(struct seg_writer *w, struct seg_flush_info *fi);
+
+/* Start a new segment at the next flush. */
+void seg_writer_rotate(struct seg_writer *w);
+
+struct seg_writer_stats {
+	uint64_t frames, records;
+	uint64_t bytes_in;        /* uncompressed record bytes made durable */
+	uint64_t bytes_out;       /* bytes written to segments (headers, descriptors, data) */
+	uint64_t segments;        /* segments created */
+	uint64_t write_errors, sync_errors, abandoned;
+	uint64_t cur_seg_no, cur_size;
+};
+void seg_writer_stats(const struct seg_writer *w, struct seg_writer_stats *st);
+
+/* ---- reader ---- */
+
+struct seg_reader;
+
+struct seg_frame {
+	uint64_t off;             /* start of the descriptor frame */
+	uint64_t data_off;        /* start of the zstd frame */
+	uint64_t end;             /* first byte after it */
+	struct seg_fdesc desc;
+	const struct seg_lane_ent *lanes;   /* desc.nentries entries, valid until the next call */
+};
+
+/*
+ * Open a segment file and read its header. @return 0 even if the header is damaged (see
+ * seg_reader_hdr_err) so that frames can still be salvaged; -errno if the file cannot be
+ * opened.
+ */
+int seg_reader_open(const char *path, struct seg_reader **out);
+void seg_reader_close(struct seg_reader *r);
+/* 0 or SEG_E_MAGIC / SEG_E_VERSION / SEG_E_HDR / SEG_E_TORN. */
+int seg_reader_hdr_err(const struct seg_reader *r);
+/* The header, or NULL if it failed its checks. */
+const struct seg_hdr *seg_reader_hdr(const struct seg_reader *r);
+uint64_t seg_reader_size(const struct seg_reader *r);
+/* The segment number from the file name (0 if the name is not a segment name). */
+uint64_t seg_reader_name_no(const struct seg_reader *r);
+/* What the last failing check found, in words ("data crc mismatch", ...). */
+const char *seg_reader_why(const struct seg_reader *r);
+
+/*
+ * Read the frame descriptor at off (SEG_HDR_FRAME_SIZE for the first frame). Checks the
+ * descriptor (magic, length, seg_no against the file name, limits, desc_crc, entries sorted)
+ * and that the data lies inside the file; with check_data also data_crc over the data.
+ * @return 1 and *f filled; 0 if off is exactly the end of the file; SEG_E_TORN if the file
+ * ends inside the frame; SEG_E_CORRUPT if a check fails; -errno.
+ */
+int seg_reader_frame_at(struct seg_reader *r, uint64_t off, int check_data, struct seg_frame *f);
+
+/*
+ * Read, check and decompress frame f, then check its records against the descriptor
+ * (SEGMENT-FORMAT.md 2.3 "Checks on a frame"). Records are then returned by seg_reader_rec.
+ * @return 0, SEG_E_CORRUPT (seg_reader_why says which check), SEG_E_TORN, -errno.
+ */
+int seg_reader_load(struct seg_reader *r, const struct seg_frame *f);
+/* Next record of the loaded frame. @return 1, 0 at its end, SEG_E_NOTLOADED. */
+int seg_reader_rec(struct seg_reader *r, struct seg_rec *rec);
+
+/*
+ * Search forward from off for the start of a frame whose descriptor passes its checks (and
+ * whose data_crc matches if check_data). @return 1 and *found, 0 if none before the end.
+ */
+int seg_reader_resync(struct seg_reader *r, uint64_t off, int check_data, uint64_t *found);
+
+/* ---- log directory ---- */
+
+struct seg_log;
+
+enum seg_state {
+	SEG_ST_CHAIN = 0,         /* part of the log */
+	SEG_ST_ABANDONED,         /* skipped over by a successor's prev_seg_no */
+	SEG_ST_TORN_CREATE,       /* newest segments whose header never became valid */
+	SEG_ST_UNLINKED,          /* older than the chain's end, not on it */
+	SEG_ST_DAMAGED,           /* header damaged: cannot be placed in the chain */
+};
+const char *seg_state_name(enum seg_state st);
+
+enum seg_tail { SEG_TAIL_NONE = 0, SEG_TAIL_TORN, SEG_TAIL_ABANDONED };
+
+struct seg_info {
+	char *path;
+	uint64_t seg_no;
+	uint64_t size;            /* file size when scanned */
+	int hdr_err;              /* 0 or SEG_E_* */
+	struct seg_hdr hdr;       /* valid if hdr_err == 0 */
+	enum seg_state state;
+	int head;                 /* head of the chain */
+	uint64_t extent;          /* bytes that belong to the log (chain members) */
+	uint64_t frames, records; /* valid frames in the extent and their records */
+	enum seg_tail tail;
+	uint64_t tail_off, tail_bytes;
+};
+
+struct seg_damage {
+	uint64_t seg_no;
+	const char *path;
+	uint64_t off;             /* byte offset where the bad bytes start */
+	uint64_t bytes;           /* how many were skipped (0: unknown / to the end) */
+	int err;                  /* SEG_E_* */
+	char why[112];
+};
+
+#define SEG_LOG_DATA_CRC   0x1u   /* check data_crc of every frame (default: head only) */
+
+/*
+ * Scan a log directory: headers and descriptors only (no decompression), the chain, every
+ * segment's extent, torn and abandoned tails, damage. A missing directory is an empty log.
+ * @return 0 (damage is not a failure: see seg_log_ndamage), -ENOMEM, -errno of opendir.
+ */
+int seg_log_open(const char *dir, unsigned flags, struct seg_log **out);
+void seg_log_close(struct seg_log *log);
+
+/* Segments in increasing number. */
+size_t seg_log_count(const struct seg_log *log);
+const struct seg_info *seg_log_seg(const struct seg_log *log, size_t i);
+size_t seg_log_ndamage(const struct seg_log *log);
+const struct seg_damage *seg_log_damage(const struct seg_log *log, size_t i);
+void seg_log_tail(const struct seg_log *log, struct seg_log_tail *t);
+
+/*
+ * Make what the scan trusted durable before a writer builds on it: fdatasync the head of the
+ * chain (a writer killed before its fdatasync leaves a frame that is only in the page cache)
+ * and fsync the directory. @return 0 or -errno (then nothing read from the head may be
+ * trusted).
+ */
+int seg_log_sync_head(const struct seg_log *log);
+
+/*
+ * Last durable sequence of a lane for one pool life: the largest last_seq of the lane in the
+ * chain's frames whose segment header names (uuid, epoch), and the end_pos that goes with it.
+ * @return 1 found, 0 the log holds nothing of that lane and life.
+ */
+int seg_log_last(const struct seg_log *log, const uint8_t uuid[16], uint64_t epoch,
+		 unsigned lane, uint64_t *last_seq, uint64_t *end_pos);
+
+/*
+ * Visit the frames of the log in order (chain segments from oldest, frames inside their
+ * extents). cb may call seg_reader_load / seg_reader_rec on r. A non-zero return from cb
+ * stops the walk with that value. Damage found again while walking is skipped the way the
+ * scan skipped it. @return 0, cb's value, or -errno if a segment cannot be opened.
+ */
+typedef int (*seg_frame_cb)(void *arg, const struct seg_info *si, struct seg_reader *r,
+			    const struct seg_frame *f);
+int seg_log_walk(const struct seg_log *log, seg_frame_cb cb, void *arg);
+
+#endif
