@@ -193,6 +193,13 @@ int jnl_checkpoint_advance(struct jnl_pool *pool, void *ctx, unsigned idx, uint6
 /* Take the pool's consumer lock (one daemon or recovery at a time). */
 int jnl_pool_lock_consumer(struct jnl_pool *pool);
 
+/*
+ * Take the consumer lock and every lane's producer lock without opening the lanes: what
+ * recovery needs, so that no daemon or producer runs beside it. Released at close.
+ * @return 0, JNL_E_LOCKED (some process holds one), -EROFS on a read-only pool.
+ */
+int jnl_pool_lock_exclusive(struct jnl_pool *pool);
+
 /* ---- full scan (recovery, verify, dump) ---- */
 
 enum jnl_tail { JNL_TAIL_CLEAN = 0, JNL_TAIL_TORN = 1 };

@@ -546,6 +546,27 @@ int jnl_pool_lock_consumer(struct jnl_pool *p)
 	return r;
 }
 
+int jnl_pool_lock_exclusive(struct jnl_pool *p)
+{
+	int r = jnl_pool_lock_consumer(p);
+	if (r)
+		return r;
+	if (p->fd < 0)
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	for (unsigned i = 0; i < p->info.nlanes && !r; i++) {
+		if (p->lanes_open[i]) {
+			r = JNL_E_LOCKED;
+			break;
+		}
+		r = ofd_lock(p->fd, p->info.lane_off + (uint64_t)i * p->info.lane_stride);
+		if (!r)
+			p->lanes_open[i] = 2;     /* held by the exclusive lock, not a producer */
+	}
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
 /* ---- producer lanes ---- */
 
 int jnl_lane_open(struct jnl_pool *p, unsigned idx, unsigned flags, struct jnl_lane **out)
