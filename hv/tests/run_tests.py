@@ -1,0 +1,626 @@
+#!/usr/bin/env python3
+"""
+Tests of `hvprov run` on real programs, with `strace -f` as the external oracle.
+
+For each scenario the command runs twice, in two fresh folders prepared the same way: once
+under `hvprov run` (events read back from the pool with hv_evdump) and once under
+`strace -f -e trace=<the same calls>`. The sets of (process, call, path arguments) must be
+equal, where a process is named by its position in the fork tree ("0" the command, "0.2" its
+third child, ...), since pids differ between runs. Exit status / death signal must equal the
+command's. Some scenarios add checks of their own (identities, timing, signals).
+
+usage: run_tests.py SCENARIO      (environment: HVPROV, HV_EVDUMP, HV_PROGS)
+exit 0 pass, 1 fail, 77 skip.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HVPROV = os.environ.get("HVPROV")
+EVDUMP = os.environ.get("HV_EVDUMP")
+PROGS = os.environ.get("HV_PROGS", "")
+
+# The calls hvprov records (hv/hv_systab.c); strace traces the same names.
+CALLS = """read write open close mmap pread64 pwrite64 readv writev pipe dup dup2 sendfile
+connect bind clone fork vfork execve exit fcntl truncate ftruncate chdir fchdir rename mkdir
+rmdir creat link unlink symlink mknod exit_group openat mkdirat mknodat unlinkat renameat linkat
+symlinkat unshare splice tee dup3 pipe2 preadv pwritev open_by_handle_at renameat2 memfd_create
+execveat copy_file_range preadv2 pwritev2 io_uring_setup io_uring_enter io_uring_register clone3
+close_range openat2""".split()
+
+# Which arguments are paths (or recorded strings), per call.
+PATH_ARGS = {
+    "open": [0], "creat": [0], "openat": [1], "openat2": [1], "execve": [0], "execveat": [1],
+    "truncate": [0], "chdir": [0], "rename": [0, 1], "renameat": [1, 3], "renameat2": [1, 3],
+    "mkdir": [0], "mkdirat": [1], "rmdir": [0], "link": [0, 1], "linkat": [1, 3],
+    "unlink": [0], "unlinkat": [1], "symlink": [0, 1], "symlinkat": [0, 2], "mknod": [0],
+    "mknodat": [1], "memfd_create": [0],
+}
+FORKS = ("fork", "vfork", "clone", "clone3")
+CLONE_THREAD = 0x10000
+
+failures = []
+
+
+def check(cond, msg):
+    if not cond:
+        failures.append(msg)
+        print("check failed: " + msg, file=sys.stderr)
+    return cond
+
+
+def skip(msg):
+    print("skip: " + msg, file=sys.stderr)
+    sys.exit(77)
+
+
+def prog(name):
+    p = os.path.join(PROGS, name)
+    if not os.access(p, os.X_OK):
+        skip("test program %s not built" % p)
+    return p
+
+
+# ---- running ----
+
+def run_hvprov(cmd, cwd, data, extra=(), timeout=120, **kw):
+    args = [HVPROV, "run", "--data", data] + list(extra) + ["--"] + list(cmd)
+    return subprocess.run(args, cwd=cwd, capture_output=True, timeout=timeout, **kw)
+
+
+def run_strace(cmd, cwd, out, timeout=120):
+    args = ["strace", "-f", "-qq", "-s", "65536", "-e", "trace=" + ",".join(CALLS), "-o", out,
+            "--"] + list(cmd)
+    return subprocess.run(args, cwd=cwd, capture_output=True, timeout=timeout)
+
+
+def events(data):
+    pool = os.path.join(data, "pool")
+    r = subprocess.run([EVDUMP, pool], capture_output=True, timeout=120)
+    check(r.returncode == 0, "hv_evdump %s: rc %d %s" % (pool, r.returncode, r.stderr[-500:]))
+    evs = []
+    for line in r.stdout.decode("utf-8").splitlines():
+        evs.append(json.loads(line))
+    return evs
+
+
+def bval(s):
+    """A JSON string from hvp_event_json back to the bytes it encodes (\\u00XX are bytes)."""
+    return s.encode("latin-1")
+
+
+# ---- hvprov's view ----
+
+def hv_tree(evs):
+    """Process positions from the start event and the fork-family exits."""
+    root = next(e["root"] for e in evs if e["ev"] == "start")
+    entries = {(e["lane"], e["seq"]): e for e in evs if e["ev"] == "entry"}
+    children = {}
+    for e in evs:
+        if e["ev"] != "exit" or e.get("call") not in FORKS or e["ret"] <= 0:
+            continue
+        ent = entries.get((e["pair"]["lane"], e["pair"]["seq"])) if "pair" in e else None
+        flags = 0
+        if ent and e["call"] == "clone":
+            flags = int(ent["args"][0], 16)
+        elif ent and e["call"] == "clone3":
+            st = [f for f in ent["fields"] if f["type"] == "struct"]
+            if st:
+                flags = int.from_bytes(bytes.fromhex(st[0]["hex"])[:8], "little")
+        if flags & CLONE_THREAD:
+            continue
+        children.setdefault(e["tgid"], []).append(e["ret"])
+    return positions(root, children)
+
+
+def positions(root, children):
+    pos = {root: "0"}
+    todo = [root]
+    while todo:
+        p = todo.pop()
+        for i, c in enumerate(children.get(p, [])):
+            pos[c] = pos[p] + "." + str(i)
+            todo.append(c)
+    return pos
+
+
+def hv_keys(evs):
+    pos = hv_tree(evs)
+    keys = set()
+    for e in evs:
+        if e["ev"] != "entry" or not e.get("call"):
+            continue
+        paths = []
+        for i in PATH_ARGS.get(e["call"], []):
+            f = [f for f in e["fields"] if f["type"] == "path" and f["arg"] == i]
+            paths.append(bval(f[0]["value"]) if f else None)
+        keys.add((pos.get(e["tgid"], "?%d" % e["tgid"]), e["call"], tuple(paths)))
+    return keys
+
+
+# ---- strace's view ----
+
+def split_args(s, i):
+    """Top-level arguments of a call starting at s[i] (just after '('), and the rest."""
+    args, cur, depth, instr = [], "", 0, False
+    while i < len(s):
+        c = s[i]
+        if instr:
+            cur += c
+            if c == "\\" and i + 1 < len(s):
+                cur += s[i + 1]
+                i += 2
+                continue
+            if c == '"':
+                instr = False
+        elif c == '"':
+            instr = True
+            cur += c
+        elif c in "([{":
+            depth += 1
+            cur += c
+        elif c in ")]}":
+            if depth == 0:
+                args.append(cur.strip())
+                return ([] if args == [""] else args), s[i + 1:]
+            depth -= 1
+            cur += c
+        elif c == "," and depth == 0:
+            args.append(cur.strip())
+            cur = ""
+        else:
+            cur += c
+        i += 1
+    return args, ""
+
+
+def unquote(tok):
+    if not tok.startswith('"'):
+        return None
+    out, i = bytearray(), 1
+    esc = {"n": 10, "t": 9, "r": 13, "v": 11, "f": 12, "\\": 92, '"': 34, "'": 39, "a": 7,
+           "b": 8}
+    while i < len(tok):
+        c = tok[i]
+        if c == '"':
+            break
+        if c == "\\":
+            n = tok[i + 1]
+            if n == "x":
+                out.append(int(tok[i + 2:i + 4], 16))
+                i += 4
+            elif n in "01234567":
+                j = i + 1
+                while j < len(tok) and j < i + 4 and tok[j] in "01234567":
+                    j += 1
+                out.append(int(tok[i + 1:j], 8) & 0xff)
+                i = j
+            else:
+                out.append(esc.get(n, ord(n)))
+                i += 2
+            continue
+        out += c.encode("utf-8", "surrogateescape")
+        i += 1
+    return bytes(out)
+
+
+def strace_calls(path):
+    """[(pid, call, args, ret_text, line)] with unfinished/resumed pairs joined."""
+    pending, calls = {}, []
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            sp = line.find(" ")
+            if sp < 0 or not line[:sp].isdigit():
+                continue
+            pid, rest = int(line[:sp]), line[sp:].strip()
+            if rest.startswith("+++") or rest.startswith("---"):
+                continue
+            if rest.endswith("<unfinished ...>"):
+                pending[pid] = rest[:-len("<unfinished ...>")].rstrip()
+                continue
+            if rest.startswith("<... "):
+                end = rest.find(" resumed>")
+                name = rest[5:end]
+                rest = pending.pop(pid, name + "(") + rest[end + len(" resumed>"):]
+            par = rest.find("(")
+            if par <= 0:
+                continue
+            name = rest[:par]
+            args, tail = split_args(rest, par + 1)
+            ret = tail.split("=", 1)[1].strip() if "=" in tail else "?"
+            calls.append((pid, name, args, ret, rest))
+    return calls
+
+
+def st_keys(path, root):
+    calls = strace_calls(path)
+    tgid, children = {root: root}, {}
+    for pid, name, args, ret, line in calls:
+        if name not in FORKS:
+            continue
+        try:
+            child = int(ret.split()[0])
+        except ValueError:
+            continue
+        if child <= 0:
+            continue
+        me = tgid.setdefault(pid, pid)
+        if "CLONE_THREAD" in line:
+            tgid[child] = me
+        else:
+            tgid[child] = child
+            children.setdefault(me, []).append(child)
+    pos = positions(root, children)
+    keys = set()
+    for pid, name, args, ret, line in calls:
+        if name not in CALLS:
+            continue
+        if name == "mmap" and len(args) > 3 and "MAP_ANONYMOUS" in args[3]:
+            continue
+        if name == "fcntl" and (len(args) < 2 or args[1] not in ("F_DUPFD", "F_DUPFD_CLOEXEC")):
+            continue
+        paths = tuple(unquote(args[i]) if i < len(args) else None
+                      for i in PATH_ARGS.get(name, []))
+        g = tgid.get(pid, pid)
+        keys.add((pos.get(g, "?%d" % g), name, paths))
+    return keys
+
+
+def strace_root(path):
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        for line in f:
+            sp = line.find(" ")
+            if sp > 0 and line[:sp].isdigit():
+                return int(line[:sp])
+    return -1
+
+
+# ---- one comparison ----
+
+class Env:
+    def __init__(self, tag):
+        self.top = tempfile.mkdtemp(prefix="hvprov-run-%s-" % tag)
+        self.hv = os.path.join(self.top, "hv")
+        self.st = os.path.join(self.top, "st")
+        self.data = os.path.join(self.top, "data")
+        os.mkdir(self.hv)
+        os.mkdir(self.st)
+
+    def close(self):
+        if not os.environ.get("TU_KEEP"):
+            shutil.rmtree(self.top, ignore_errors=True)
+
+
+def compare(tag, cmd, setup=None, expect_rc=None):
+    """Run cmd under hvprov and under strace; compare keys and exit status."""
+    if not shutil.which("strace"):
+        skip("strace is not installed")
+    env = Env(tag)
+    for d in (env.hv, env.st):
+        if setup:
+            setup(d)
+    hv = run_hvprov(cmd, env.hv, env.data, ["--quiet"])
+    out = os.path.join(env.top, "strace.out")
+    st = run_strace(cmd, env.st, out)
+    check(hv.returncode == st.returncode,
+          "%s: exit status under hvprov %d, under strace %d" % (tag, hv.returncode, st.returncode))
+    if expect_rc is not None:
+        check(hv.returncode == expect_rc, "%s: exit status %d, expected %d" %
+              (tag, hv.returncode, expect_rc))
+    check(hv.stderr == st.stderr, "%s: stderr differs: hvprov %r strace %r" %
+          (tag, hv.stderr[:300], st.stderr[:300]))
+    check(hv.stdout == st.stdout, "%s: stdout differs: hvprov %r strace %r" %
+          (tag, hv.stdout[:300], st.stdout[:300]))
+    evs = events(env.data)
+    hk = hv_keys(evs)
+    sk = st_keys(out, strace_root(out))
+    missing, extra = sorted(sk - hk, key=repr), sorted(hk - sk, key=repr)
+    for k in missing[:15]:
+        print("  only strace: %r" % (k,), file=sys.stderr)
+    for k in extra[:15]:
+        print("  only hvprov: %r" % (k,), file=sys.stderr)
+    check(not missing and not extra, "%s: %d records only in strace, %d only in hvprov "
+          "(of %d / %d)" % (tag, len(missing), len(extra), len(sk), len(hk)))
+    print("%s: %d (process, call, path) keys agree with strace -f; %d events" %
+          (tag, len(hk & sk), len(evs)), file=sys.stderr)
+    return env, hv, evs
+
+
+def fileid_of(path):
+    st = os.stat(path)
+    return st.st_ino
+
+
+def exe_of(evs):
+    """tgid -> last executable path (resolved exe of successful execs)."""
+    m = {}
+    for e in evs:
+        if e["ev"] == "exit" and e.get("call") in ("execve", "execveat") and e["ret"] == 0:
+            for f in e["fields"]:
+                if f["type"] == "resolved" and f["arg"] == "exe":
+                    m[e["tgid"]] = f["value"]
+    return m
+
+
+def writers_of(evs, ino):
+    """tgids whose write-family entries name a file with this inode."""
+    out = set()
+    for e in evs:
+        if e["ev"] == "entry" and e.get("call") in ("write", "writev", "pwrite64", "pwritev"):
+            for f in e["fields"]:
+                if f["type"] == "fileid" and f["arg"] == 0 and f["ino"] == ino:
+                    out.add(e["tgid"])
+    return out
+
+
+# ---- scenarios ----
+
+def t_shell_pipeline():
+    def setup(d):
+        with open(os.path.join(d, "in.txt"), "w") as f:
+            f.write("hello\nworld\n")
+    cmd = ["/bin/sh", "-c",
+           "cat < in.txt | tr a-z A-Z > out.txt 2> err.txt; wc -l < out.txt >> out.txt"]
+    env, hv, evs = compare("shell_pipeline", cmd, setup, expect_rc=0)
+    with open(os.path.join(env.hv, "out.txt")) as f:
+        check(f.read() == "HELLO\nWORLD\n2\n", "pipeline output wrong")
+    # provenance: out.txt was written by the process that exec'd tr (and by wc's shell)
+    exes = exe_of(evs)
+    w = writers_of(evs, fileid_of(os.path.join(env.hv, "out.txt")))
+    check(any(exes.get(t, "").endswith("/tr") for t in w),
+          "no write to out.txt by the tr process: writers %r exes %r" % (w, exes))
+    env.close()
+
+
+def t_threads_open():
+    env, hv, evs = compare("threads_open", [prog("hvt_threads_open")], expect_rc=0)
+    opens = [e for e in evs if e["ev"] == "entry" and e.get("call") == "openat" and
+             any(f["type"] == "path" and f["value"].startswith("thread-") for f in e["fields"])]
+    check(len(opens) == 2, "expected 2 thread opens, got %d" % len(opens))
+    if len(opens) == 2:
+        check(opens[0]["tgid"] == opens[1]["tgid"], "thread opens in different processes")
+        check(opens[0]["tid"] != opens[1]["tid"], "thread opens with the same tid")
+        check(opens[0]["tid"] != opens[0]["tgid"] and opens[1]["tid"] != opens[1]["tgid"],
+              "a thread open was attributed to the main thread")
+    env.close()
+
+
+def t_vfork_exec():
+    env, hv, evs = compare("vfork_exec", [prog("hvt_vfork_exec")], expect_rc=0)
+    check(hv.stdout == b"vfork-child\n", "echo output %r" % hv.stdout)
+    pos = hv_tree(evs)
+    ex = [e for e in evs if e["ev"] == "entry" and e.get("call") == "execve" and
+          any(f["type"] == "path" and f["value"] == "/bin/echo" for f in e["fields"])]
+    check(len(ex) == 1 and pos.get(ex[0]["tgid"]) == "0.0",
+          "execve of /bin/echo not recorded in the vfork child")
+    env.close()
+
+
+def t_exec_missing():
+    env, hv, evs = compare("exec_missing", ["/bin/sh", "-c", "/no/such/prog; echo $?"],
+                           expect_rc=0)
+    check(hv.stdout == b"127\n", "shell saw %r" % hv.stdout)
+    fails = [e for e in evs if e["ev"] == "exit" and e.get("call") == "execve" and
+             e.get("errno") == "ENOENT"]
+    check(len(fails) >= 1, "failed execve not recorded with ENOENT")
+    env.close()
+    # hvprov's own codes: 127 not found, 126 not executable, each with a message
+    env = Env("exec_codes")
+    r = run_hvprov(["/no/such/prog"], env.hv, env.data, ["--quiet"])
+    check(r.returncode == 127 and b"/no/such/prog" in r.stderr,
+          "missing program: rc %d stderr %r" % (r.returncode, r.stderr))
+    p = os.path.join(env.hv, "plain.txt")
+    open(p, "w").close()
+    r = run_hvprov([p], env.hv, env.data, ["--quiet"])
+    check(r.returncode == 126 and b"Permission denied" in r.stderr,
+          "non-executable: rc %d stderr %r" % (r.returncode, r.stderr))
+    r = run_hvprov(["/bin/true"], env.hv, env.data, ["--durability", "bogus"])
+    check(r.returncode == 125, "bad option: rc %d" % r.returncode)
+    env.close()
+
+
+def t_killed_by_signal():
+    compare("killed_child", ["/bin/sh", "-c", "/bin/sh -c 'kill -KILL $$'; exit 3"],
+            expect_rc=3)[0].close()
+    # the command itself dies of a signal: hvprov dies of the same one, without a core file
+    env = Env("killed_self")
+    for sig in (signal.SIGSEGV, signal.SIGTERM, signal.SIGKILL):
+        r = run_hvprov(["/bin/sh", "-c", "kill -%d $$" % sig], env.hv, env.data, ["--quiet"])
+        check(r.returncode == -sig, "command killed by %d: hvprov returned %d" %
+              (sig, r.returncode))
+    check(not any(n.startswith("core") for n in os.listdir(env.hv)), "hvprov left a core file")
+    for code in (0, 1, 7, 255):
+        r = run_hvprov(["/bin/sh", "-c", "exit %d" % code], env.hv, env.data, ["--quiet"])
+        check(r.returncode == code, "exit %d mirrored as %d" % (code, r.returncode))
+    env.close()
+
+
+def t_daemonize():
+    t0 = time.monotonic()
+    env, hv, evs = compare("daemonize", [prog("hvt_daemonize"), "400"], expect_rc=0)
+    # hvprov (like strace -f) waits for the daemonized grandchild, so the file is there
+    check(os.path.exists(os.path.join(env.hv, "daemon-out.txt")),
+          "daemon-out.txt missing when hvprov returned")
+    check(time.monotonic() - t0 >= 0.4, "hvprov returned before the grandchild's delay")
+    pos = hv_tree(evs)
+    ends = {pos.get(e["tgid"]) for e in evs if e["ev"] == "task_end"}
+    check({"0", "0.0", "0.0.0"} <= ends, "task_end events for %r" % ends)
+    opened = [e for e in evs if e["ev"] == "entry" and e.get("call") == "openat" and
+              any(f["type"] == "path" and f["value"] == "daemon-out.txt" for f in e["fields"])]
+    check(len(opened) == 1 and pos.get(opened[0]["tgid"]) == "0.0.0",
+          "grandchild's open not recorded at position 0.0.0")
+    env.close()
+
+
+def t_fanout():
+    env, hv, evs = compare("fanout", [prog("hvt_fanout"), "200"], expect_rc=0)
+    pos = hv_tree(evs)
+    kids = [p for p in pos.values() if p.count(".") == 1]
+    check(len(kids) == 200, "%d children in the tree" % len(kids))
+    env.close()
+
+
+def t_env2000():
+    env, hv, evs = compare("env2000", [prog("hvt_env2000"), "2000"], expect_rc=0)
+    ex = [e for e in evs if e["ev"] == "entry" and e.get("call") == "execve" and
+          any(f["type"] == "path" and f["value"] == "/bin/true" for f in e["fields"])]
+    check(len(ex) == 1, "execve of /bin/true not recorded")
+    if ex:
+        envp = [f for f in ex[0]["fields"] if f["type"] == "envp"]
+        check(envp and len(envp[0]["value"]) == 2000 and not envp[0].get("trunc"),
+              "envp recorded with %d strings" % (len(envp[0]["value"]) if envp else -1))
+        check(envp and envp[0]["value"][1999] == "HVT_VAR_1999=value-1999",
+              "last variable wrong")
+    env.close()
+
+
+def t_fsops():
+    compare("fsops", ["/bin/sh", "-c", "mkdir d && ln -s d link && mkfifo d/fifo && "
+                      "rm d/fifo && rm link && rmdir d"], expect_rc=0)[0].close()
+
+
+def t_path_race():
+    env = Env("path_race")
+    n = 3000
+    r = run_hvprov([prog("hvt_path_race"), str(n)], env.hv, env.data, ["--quiet"])
+    check(r.returncode == 0, "race program failed: %d %r" % (r.returncode, r.stderr))
+    reported = [int(l.split()[1]) for l in r.stdout.decode().splitlines()]
+    name_of = {fileid_of(os.path.join(env.hv, "race-" + c)): "race-" + c for c in "AB"}
+    evs = events(env.data)
+    by_seq = {(e["lane"], e["seq"]): e for e in evs}
+    opens = []
+    for e in evs:
+        if e["ev"] != "exit" or e.get("call") != "openat" or "pair" not in e:
+            continue
+        ent = by_seq.get((e["pair"]["lane"], e["pair"]["seq"]))
+        path = [f["value"] for f in ent["fields"] if f["type"] == "path"] if ent else []
+        if not path or path[0] not in ("race-A", "race-B") or int(ent["args"][2], 16) & 0x40:
+            continue
+        fid = [f for f in e["fields"] if f["type"] == "fileid" and f["arg"] == "ret"]
+        opens.append((path[0], fid[0]["ino"] if fid else None,
+                      "path_mismatch" in e.get("flags", [])))
+    check(len(opens) == n and len(reported) == n,
+          "%d opens recorded, %d reported, %d expected" % (len(opens), len(reported), n))
+    wrong_id = sum(1 for (p, ino, mm), rep in zip(opens, reported) if ino != rep)
+    raced = [(p, ino, mm) for (p, ino, mm) in opens if name_of.get(ino) != p]
+    unflagged = sum(1 for p, ino, mm in raced if not mm)
+    false_flag = sum(1 for p, ino, mm in opens if mm and name_of.get(ino) == p)
+    check(wrong_id == 0, "%d opens recorded with an identity other than the file opened" %
+          wrong_id)
+    check(unflagged == 0, "%d raced opens not flagged path_mismatch" % unflagged)
+    check(false_flag == 0, "%d opens flagged path_mismatch without a race" % false_flag)
+    print("path_race: %d opens, %d where the path changed after it was read (all flagged, "
+          "identities all right)" % (len(opens), len(raced)), file=sys.stderr)
+    env.close()
+
+
+def t_sigint():
+    env = Env("sigint")
+    p = subprocess.Popen([HVPROV, "run", "--quiet", "--data", env.data, "--",
+                          prog("hvt_sigint")], cwd=env.hv, start_new_session=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ready = os.path.join(env.hv, "ready")
+    for _ in range(1000):
+        if os.path.exists(ready):
+            break
+        time.sleep(0.01)
+    check(os.path.exists(ready), "program never got ready")
+    os.killpg(p.pid, signal.SIGINT)        # what the terminal does on ^C
+    out, err = p.communicate(timeout=30)
+    check(p.returncode == 42, "after SIGINT to the group hvprov returned %d (%r)" %
+          (p.returncode, err))
+    check(os.path.exists(os.path.join(env.hv, "got-sigint")), "the command's handler did not run")
+    env.close()
+
+
+def t_collector_kill():
+    """SIGKILL hvprov mid-workload: every file on disk has its creating call in the pool."""
+    env = Env("collector_kill")
+    p = subprocess.Popen([HVPROV, "run", "--quiet", "--data", env.data, "--",
+                          prog("hvt_create_loop")], cwd=env.hv,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(1.5)
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=30)
+    # the workload dies with the collector (PTRACE_O_EXITKILL): wait until nothing changes
+    prev = None
+    for _ in range(100):
+        cur = sorted(os.listdir(env.hv))
+        if cur == prev:
+            break
+        prev = cur
+        time.sleep(0.05)
+    names = sorted(os.listdir(env.hv))
+    check(len(names) > 50, "workload made only %d files before the kill" % len(names))
+    evs = events(env.data)
+    created = set()           # (ino, gen) from exit records of creating opens
+    entry_paths = set()       # paths named by open entries (the call in flight may lack its exit)
+    renames = {}              # old -> new, from rename entries
+    for e in evs:
+        if e["ev"] == "entry" and e.get("call") == "openat":
+            for f in e["fields"]:
+                if f["type"] == "path":
+                    entry_paths.add(f["value"])
+        if e["ev"] == "entry" and e.get("call") == "rename":
+            ps = {f["arg"]: f["value"] for f in e["fields"] if f["type"] == "path"}
+            if 0 in ps and 1 in ps:
+                renames[ps[0]] = ps[1]
+        if e["ev"] == "exit" and e.get("call") == "openat" and e["ret"] >= 0 and "pair" in e:
+            for f in e["fields"]:
+                if f["type"] == "fileid" and f["arg"] == "ret":
+                    created.add((f["ino"], f["gen"]))
+    # (ino, birth second) of every file, with coreutils stat (os.stat has no birth time)
+    births = {}
+    r = subprocess.run(["stat", "-c", "%n %i %W"] + names, cwd=env.hv, capture_output=True)
+    for line in r.stdout.decode().splitlines():
+        n, ino, w = line.split()
+        births[n] = (int(ino), int(w))
+    by_path = 0
+    for n in names:
+        ino, birth = births.get(n, (-1, -1))
+        ok = any(i == ino and (birth <= 0 or g is None or g.split(".")[0] == str(birth))
+                 for i, g in created)
+        if not ok:
+            # the call in flight at the kill: its entry path, followed through recorded renames
+            for src in entry_paths:
+                cur, seen = src, set()
+                while cur not in seen and cur != n:
+                    seen.add(cur)
+                    cur = renames.get(cur, cur)
+                if cur == n:
+                    ok = True
+                    by_path += 1
+                    break
+        check(ok, "file %s (ino %d) on disk has no recorded creating call" % (n, ino))
+    print("collector_kill: %d files on disk, %d events; %d matched by identity, %d by entry "
+          "path" % (len(names), len(evs), len(names) - by_path, by_path), file=sys.stderr)
+    env.close()
+
+
+SCENARIOS = {
+    "shell_pipeline": t_shell_pipeline, "threads_open": t_threads_open,
+    "vfork_exec": t_vfork_exec, "exec_missing": t_exec_missing,
+    "killed_by_signal": t_killed_by_signal, "daemonize": t_daemonize, "fanout": t_fanout,
+    "env2000": t_env2000, "fsops": t_fsops, "path_race": t_path_race, "sigint": t_sigint,
+    "collector_kill": t_collector_kill,
+}
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
+        print("usage: run_tests.py {%s}" % ",".join(SCENARIOS), file=sys.stderr)
+        return 2
+    if not HVPROV or not EVDUMP:
+        skip("HVPROV and HV_EVDUMP must be set")
+    SCENARIOS[sys.argv[1]]()
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
