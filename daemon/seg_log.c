@@ -71,7 +71,10 @@ static int add_damage(struct seg_log *log, const struct seg_info *si, uint64_t s
 	d->off = off;
 	d->bytes = bytes;
 	d->err = err;
-	snprintf(d->why, sizeof(d->why), "%s", why);
+	/* bounded copy: a longer reason is cut (snprintf's %s would trip -Wformat-truncation) */
+	size_t wl = strnlen(why, sizeof(d->why) - 1);
+	memcpy(d->why, why, wl);
+	d->why[wl] = 0;
 	return 0;
 }
 
