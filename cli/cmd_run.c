@@ -23,6 +23,10 @@
 #include "hvp_cli.h"
 #include "hvp_datadir.h"
 #include "jnl.h"
+#if __has_include("dmn.h")
+#include "dmn.h"
+#define RUN_HAVE_DAEMON 1
+#endif
 
 #define RUN_EXIT_OWN     125
 #define RUN_EXIT_NOEXEC  126
@@ -47,7 +51,8 @@ static void usage_run(FILE *f)
 		"                      default power on real or emulated pmem, process on a file\n"
 		"  --lossy             when the ring is full, drop and count events instead of pausing\n"
 		"                      the command (the default pauses it until space is freed)\n"
-		"  --no-daemon         leave the records in the pool for a separate consumer\n"
+		"  --no-daemon         do not run the inline consumer: records stay in the pool for\n"
+		"                      `hvprov daemon` (with --pool there is no inline consumer)\n"
 		"  --quiet             no start line on stderr\n\n"
 		"Tracing uses ptrace and seccomp: without root, the command runs with no_new_privs\n"
 		"(setuid programs lose their privilege) and cannot itself be traced by a debugger.\n"
@@ -79,6 +84,12 @@ static int mirror_status(int st)
 		return 128 + sig;   /* a signal that does not kill (or is stopped): the shell's code */
 	}
 	return RUN_EXIT_OWN;
+}
+
+/* Was the pool given with --pool (not the data directory's own)? */
+static int data_pool_only(const char *pool_path, const char *dd_pool)
+{
+	return strcmp(pool_path, dd_pool) != 0;
 }
 
 static int open_pool(const char *path, uint32_t durability, struct jnl_pool **out)
@@ -127,7 +138,7 @@ static int cmd_run(int argc, char **argv)
 	};
 	const char *data = NULL, *pool_path = NULL;
 	uint32_t durability = 0;
-	int lossy = 0, quiet = 0, c;
+	int lossy = 0, quiet = 0, no_daemon = 0, c;
 
 	optind = 1;
 	/* '+': stop at the first non-option, so the command's own options stay its own */
@@ -146,7 +157,7 @@ static int cmd_run(int argc, char **argv)
 			}
 			break;
 		case 'l': lossy = 1; break;
-		case 'n': break;        /* the only mode until the inline consumer exists */
+		case 'n': no_daemon = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': usage_run(stdout); return 0;
 		default: usage_run(stderr); return RUN_EXIT_OWN;
@@ -175,6 +186,9 @@ static int cmd_run(int argc, char **argv)
 	struct jnl_lane *lane = NULL;
 	unsigned idx = 0;
 	char hint[600];
+#ifdef RUN_HAVE_DAEMON
+	struct dmn *dmn = NULL;
+#endif
 
 	if (hvp_datadir_init(&dd, data)) {
 		hvp_err("run: out of memory");
@@ -204,12 +218,35 @@ static int cmd_run(int argc, char **argv)
 		hvp_err_file(pool_path, "all %u lanes are in use by other producers", in->nlanes);
 		goto out;
 	}
+	/* The inline consumer moves records into DIR/log while the command runs. With --pool
+	 * there is no data directory to put segments in, so records stay in the pool. */
+	const char *consumer = "records stay in the pool";
+#ifdef RUN_HAVE_DAEMON
+	if (!no_daemon && !data_pool_only(pool_path, dd.pool)) {
+		struct dmn_config cfg;
+		dmn_config_init(&cfg);
+		cfg.pool = pool;
+		cfg.pool_path = pool_path;
+		cfg.log_dir = dd.log;
+		r = dmn_start(&cfg, &dmn);
+		if (r == 0)
+			consumer = "inline consumer writes the log";
+		else if (r == JNL_E_LOCKED)
+			consumer = "another consumer (hvprov daemon) holds the pool";
+		else {
+			hvp_err_file(dd.log, "cannot start the inline consumer: %s", dmn_strerror(r));
+			goto out;
+		}
+	}
+#else
+	(void)no_daemon;
+#endif
 	snprintf(hint, sizeof(hint), "start a consumer on %s, e.g. hvprov daemon", pool_path);
 	if (!quiet)
-		hvp_err("recording to %s lane %u: durability %s on %s (%s); %s", pool_path, idx,
+		hvp_err("recording to %s lane %u: durability %s on %s (%s); %s%s", pool_path, idx,
 			jnl_durability_name(in->durability), jnl_media_name(in->media),
-			jnl_durability_claim(pool),
-			lossy ? "lossy: a full ring drops and counts" : "records stay in the pool");
+			jnl_durability_claim(pool), consumer,
+			lossy ? "; lossy: a full ring drops and counts" : "");
 
 	/* hvprov itself ignores what the terminal sends the foreground group: the command
 	 * gets it and its own handlers decide */
@@ -227,6 +264,16 @@ static int cmd_run(int argc, char **argv)
 	r = hv_ptrace_run(&po, &res);
 	jnl_lane_close(lane);
 	lane = NULL;
+#ifdef RUN_HAVE_DAEMON
+	if (dmn) {
+		/* final drain: everything the command did is in the log when we return */
+		int dr = dmn_stop(dmn);
+		dmn = NULL;
+		if (dr)
+			hvp_err_file(dd.log, "inline consumer: %s; the records not logged stay in %s",
+				     dmn_strerror(dr), pool_path);
+	}
+#endif
 	if (res.dropped)
 		hvp_err("%" PRIu64 " of %" PRIu64 " events dropped because the ring was full (lossy mode)",
 			res.dropped, res.dropped + res.events);
@@ -248,6 +295,9 @@ static int cmd_run(int argc, char **argv)
 	hvp_datadir_free(&dd);
 	return mirror_status(res.status);
 out:
+#ifdef RUN_HAVE_DAEMON
+	dmn_stop(dmn);
+#endif
 	jnl_lane_close(lane);
 	jnl_pool_close(pool);
 	hvp_datadir_free(&dd);

@@ -80,13 +80,25 @@ def run_strace(cmd, cwd, out, timeout=120):
 
 
 def events(data):
+    """Every event of a run: what the inline consumer put in DIR/log (hvprov log cat) plus
+    what is still in the pool above its checkpoint (hv_evdump), in lane sequence order."""
+    got = {}
+    logdir = os.path.join(data, "log")
+    if os.path.isdir(logdir) and any(n.startswith("seg-") for n in os.listdir(logdir)):
+        r = subprocess.run([HVPROV, "log", "cat", "--json", "--data", data],
+                           capture_output=True, timeout=120)
+        check(r.returncode == 0, "log cat %s: rc %d %s" % (data, r.returncode, r.stderr[-500:]))
+        for line in r.stdout.decode("utf-8").splitlines():
+            e = json.loads(line)
+            got[(e["lane"], e["seq"])] = e
     pool = os.path.join(data, "pool")
     r = subprocess.run([EVDUMP, pool], capture_output=True, timeout=120)
     check(r.returncode == 0, "hv_evdump %s: rc %d %s" % (pool, r.returncode, r.stderr[-500:]))
-    evs = []
     for line in r.stdout.decode("utf-8").splitlines():
-        evs.append(json.loads(line))
-    return evs
+        e = json.loads(line)
+        got[(e["lane"], e["seq"])] = e
+    evs = [got[k] for k in sorted(got)]
+    return [e for e in evs if "ev" in e and e["ev"] != "lost"]
 
 
 def bval(s):
