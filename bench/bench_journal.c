@@ -1015,7 +1015,7 @@ static void print_targets(const struct bj_env *e, const struct bj_row *rows, int
 
 static void json_res(const struct bj_res *x)
 {
-	printf("{\"records\":%" PRIu64 ",\"seconds\":%.6f,\"records_per_s\":%.1f,\"mb_per_s\":%.3f,"
+	printf("{\"records\":%" PRIu64 ",\"seconds\":%.9f,\"records_per_s\":%.1f,\"mb_per_s\":%.6f,"
 	       "\"lat_p50_ns\":%" PRIu64 ",\"lat_p99_ns\":%" PRIu64 ",\"lat_p999_ns\":%" PRIu64
 	       ",\"lat_samples\":%" PRIu64 "}",
 	       x->records, x->seconds, x->rps, x->mbps, x->p50, x->p99, x->p999, x->nlat);

@@ -22,8 +22,9 @@ def check(cond, what):
         print("check failed: " + what, file=sys.stderr)
 
 
-def close(a, b, rel=0.01):
-    return abs(a - b) <= rel * max(abs(a), abs(b), 1e-12)
+def close(a, b, rel=0.01, eps=1e-5):
+    """equal within rel, or within eps for numbers printed with a few decimals"""
+    return abs(a - b) <= max(rel * max(abs(a), abs(b)), eps)
 
 
 def main():
