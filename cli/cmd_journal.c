@@ -151,10 +151,13 @@ static int cmd_create(int argc, char **argv)
 	const struct jnl_info *in = jnl_pool_info(p);
 	char u[37];
 	hvp_uuid_fmt(in->uuid, u);
-	if (o.json)
-		printf("{\"pool\":\"%s\",\"uuid\":\"%s\",\"lanes\":%u,\"ring_size\":%" PRIu64
-		       ",\"durability\":\"%s\",\"media\":\"%s\"}\n", o.pool, u, in->nlanes, in->ring_size,
+	if (o.json) {
+		printf("{\"pool\":");
+		hvp_json_str(stdout, o.pool);
+		printf(",\"uuid\":\"%s\",\"lanes\":%u,\"ring_size\":%" PRIu64
+		       ",\"durability\":\"%s\",\"media\":\"%s\"}\n", u, in->nlanes, in->ring_size,
 		       jnl_durability_name(in->durability), jnl_media_name(in->media));
+	}
 	else
 		printf("created %s: %u lane(s) of %" PRIu64 " bytes, uuid %s\n"
 		       "durability: %s on %s: %s\n", o.pool, in->nlanes, in->ring_size, u,
@@ -252,9 +255,12 @@ static int cmd_verify(int argc, char **argv)
 	const struct jnl_info *in = jnl_pool_info(p);
 	int damaged = 0;
 	struct vctx vc = { o.pool, o.json, 1 };
-	if (o.json)
-		printf("{\"pool\":\"%s\",\"durability\":\"%s\",\"media\":\"%s\",\"lane\":[", o.pool,
+	if (o.json) {
+		printf("{\"pool\":");
+		hvp_json_str(stdout, o.pool);
+		printf(",\"durability\":\"%s\",\"media\":\"%s\",\"lane\":[",
 		       jnl_durability_name(in->durability), jnl_media_name(in->media));
+	}
 	else
 		printf("%s: %u lane(s), durability %s on %s\n", o.pool, in->nlanes,
 		       jnl_durability_name(in->durability), jnl_media_name(in->media));

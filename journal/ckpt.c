@@ -28,34 +28,48 @@ static int slot_valid(uint32_t seed, uint16_t lane, const struct jnl_ckpt_slot *
 	return s->gen != 0 && s->crc == jnl_ckpt_crc(seed, lane, s);
 }
 
+/*
+ * A reader racing the consumer can find the slot being rewritten torn (CRC fails) and, if a
+ * second update follows at once, the other one too; both are then complete again a moment
+ * later. So a failed look is repeated a few times before it counts as "no valid slot".
+ */
+#define CKPT_READ_TRIES 64
+
 int jnl_ckpt_load(const void *ctl, uint32_t seed, uint16_t lane, struct jnl_ckpt_slot *out)
 {
-	struct jnl_ckpt_slot a, b;
-	slot_read((const unsigned char *)ctl + JNL_LANE_CKPT0_OFF, &a);
-	slot_read((const unsigned char *)ctl + JNL_LANE_CKPT1_OFF, &b);
-	int va = slot_valid(seed, lane, &a), vb = slot_valid(seed, lane, &b);
-	if (!va && !vb)
-		return JNL_E_CKPT;
-	*out = (va && (!vb || a.gen > b.gen)) ? a : b;
-	return 0;
+	for (int t = 0; t < CKPT_READ_TRIES; t++) {
+		struct jnl_ckpt_slot a, b;
+		slot_read((const unsigned char *)ctl + JNL_LANE_CKPT0_OFF, &a);
+		slot_read((const unsigned char *)ctl + JNL_LANE_CKPT1_OFF, &b);
+		int va = slot_valid(seed, lane, &a), vb = slot_valid(seed, lane, &b);
+		if (va || vb) {
+			*out = (va && (!vb || a.gen > b.gen)) ? a : b;
+			return 0;
+		}
+	}
+	return JNL_E_CKPT;
 }
 
 int jnl_ckpt_load_published(const void *ctl, uint32_t seed, uint16_t lane,
 			    struct jnl_ckpt_slot *out)
 {
 	const struct jnl_cons_line *cl = (const void *)((const unsigned char *)ctl + JNL_LANE_CONS_OFF);
-	/* Acquire: pairs with the release store of published in jnl_ckpt_store, made after the
-	 * slot's fence. */
-	uint64_t pub = hvp_load_acquire(&cl->published);
-	struct jnl_ckpt_slot a, b;
-	slot_read((const unsigned char *)ctl + JNL_LANE_CKPT0_OFF, &a);
-	slot_read((const unsigned char *)ctl + JNL_LANE_CKPT1_OFF, &b);
-	int va = slot_valid(seed, lane, &a) && a.gen <= pub;
-	int vb = slot_valid(seed, lane, &b) && b.gen <= pub;
-	if (!va && !vb)
-		return JNL_E_CKPT;
-	*out = (va && (!vb || a.gen > b.gen)) ? a : b;
-	return 0;
+	for (int t = 0; t < CKPT_READ_TRIES; t++) {
+		struct jnl_ckpt_slot a, b;
+		slot_read((const unsigned char *)ctl + JNL_LANE_CKPT0_OFF, &a);
+		slot_read((const unsigned char *)ctl + JNL_LANE_CKPT1_OFF, &b);
+		/* Read after the slots, so it is at least as new as what they showed. Acquire:
+		 * pairs with the release store of published in jnl_ckpt_store, made after the
+		 * slot's fence; any gen <= published was fenced, and a slot read torn fails its CRC. */
+		uint64_t pub = hvp_load_acquire(&cl->published);
+		int va = slot_valid(seed, lane, &a) && a.gen <= pub;
+		int vb = slot_valid(seed, lane, &b) && b.gen <= pub;
+		if (va || vb) {
+			*out = (va && (!vb || a.gen > b.gen)) ? a : b;
+			return 0;
+		}
+	}
+	return JNL_E_CKPT;
 }
 
 void jnl_ckpt_store(const struct jnl_pops *ops, void *ctx, void *ctl, uint32_t seed,
