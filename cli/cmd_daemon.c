@@ -25,7 +25,7 @@ static int usage(FILE *f)
 	fprintf(f,
 		"usage: hvprov daemon [--data DIR] [--cpu N] [--level N] [--frame-size SIZE]\n"
 		"                     [--segment-size SIZE] [--segment-age SECONDS] [--max-delay MS]\n"
-		"                     [--once] [--quiet]\n\n"
+		"                     [--retry MS] [--once] [--quiet]\n\n"
 		"Consume the journal DIR/pool into zstd log segments in DIR/log (DIR: --data, or\n"
 		"$HVPROV_DATA, or ./" HVP_DATADIR_DEFAULT "). A record leaves the ring only once the frame holding it\n"
 		"is on disk (fdatasync). Runs until SIGTERM/SIGINT, which take a final checkpoint.\n\n"
@@ -35,6 +35,8 @@ static int usage(FILE *f)
 		"  --segment-size SIZE  rotate segments at this size (default 64M)\n"
 		"  --segment-age S    and at this age in seconds (default 3600; 0 never)\n"
 		"  --max-delay MS     longest a record waits for its frame to fill (default 100)\n"
+		"  --retry MS         wait after a failed write or sync before trying again\n"
+		"                     (default 1000; ENOSPC keeps the records in the journal)\n"
 		"  --once             drain what is in the journal now, then exit\n"
 		"  --quiet            no summary line at exit\n\n"
 		"Writes DIR/daemon.pid and, every second, DIR/status.json (see hvprov status).\n"
@@ -43,17 +45,38 @@ static int usage(FILE *f)
 	return f == stdout ? 0 : HVP_EXIT_USAGE;
 }
 
-/* Report errors the consumer met since the last look: one line each, to stderr (journald). */
+/*
+ * Report errors the consumer met since the last look, one line each, to stderr (journald).
+ * A write that keeps failing (a full disk) is reported when it starts, then once a minute,
+ * and when it stops.
+ */
 static void report_new(const char *logdir, const struct dmn_stats *prev, const struct dmn_stats *st)
 {
+	static uint64_t wfail_since, wfail_t;
+	uint64_t now = (uint64_t)time(NULL);
 	if (st->sync_errors > prev->sync_errors)
 		hvp_err_file(logdir, "%s failed: %s; segment %" PRIu64 " abandoned (never synced again),"
 			     " its records stay in the journal and go to a new segment",
 			     seg_phase_name(st->last_phase), dmn_strerror(st->last_err),
-			     st->abandoned ? st->cur_seg_no - 1 : st->cur_seg_no);
-	if (st->write_errors > prev->write_errors)
-		hvp_err_file(logdir, "%s failed: %s; records stay in the journal, retrying",
-			     seg_phase_name(st->last_phase), dmn_strerror(st->last_err));
+			     st->abandoned_seg_no);
+	if (st->write_errors > prev->write_errors) {
+		if (!wfail_t) {
+			hvp_err_file(logdir, "%s failed: %s; records stay in the journal, retrying",
+				     seg_phase_name(st->last_phase), dmn_strerror(st->last_err));
+			wfail_since = prev->write_errors;
+			wfail_t = now;
+		} else if (now - wfail_t >= 60) {
+			hvp_err_file(logdir, "%s still failing: %s (%" PRIu64 " attempts)",
+				     seg_phase_name(st->last_phase), dmn_strerror(st->last_err),
+				     st->write_errors - wfail_since);
+			wfail_t = now;
+		}
+	} else if (wfail_t && st->frames > prev->frames) {
+		hvp_err_file(logdir, "writing again after %" PRIu64 " failed attempt(s)",
+			     st->write_errors - wfail_since);
+		wfail_t = 0;
+	}
+
 	if (st->ckpt_errors > prev->ckpt_errors)
 		hvp_err("journal checkpoint could not be stored: %s (the records are in the log;"
 			" the next start skips them)", dmn_strerror(st->last_err));
@@ -89,6 +112,7 @@ static int cmd_daemon(int argc, char **argv)
 		{ "segment-size", required_argument, 0, 's' },
 		{ "segment-age", required_argument, 0, 'a' },
 		{ "max-delay", required_argument, 0, 'm' },
+		{ "retry", required_argument, 0, 'r' },
 		{ "once", no_argument, 0, 'o' },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' },
@@ -135,6 +159,11 @@ static int cmd_daemon(int argc, char **argv)
 			if (hvp_parse_u64(optarg, 1, 3600000, &v))
 				goto bad;
 			cfg.max_delay_ms = (uint32_t)v;
+			break;
+		case 'r':
+			if (hvp_parse_u64(optarg, 1, 3600000, &v))
+				goto bad;
+			cfg.retry_ms = (uint32_t)v;
 			break;
 		case 'o': cfg.once = 1; break;
 		case 'q': quiet = 1; break;

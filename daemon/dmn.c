@@ -363,6 +363,8 @@ static int flush(struct dmn *d)
 	if (err) {
 		if (fi.phase == SEG_PH_SYNC || fi.phase == SEG_PH_DIRSYNC)
 			d->st.sync_errors++;
+		if (fi.abandoned_seg)
+			d->st.abandoned_seg_no = fi.abandoned_seg;
 		else
 			d->st.write_errors++;
 		note_error(d, err, fi.phase);

@@ -112,6 +112,7 @@ struct dmn_stats {
 	uint64_t frames, segments;        /* frames written, segments created */
 	uint64_t cur_seg_no, cur_seg_size;
 	uint64_t write_errors, sync_errors, abandoned, ckpt_errors;
+	uint64_t abandoned_seg_no;        /* the segment the latest sync failure abandoned */
 	int last_err;                     /* latest failure (0: none yet) */
 	enum seg_phase last_phase;
 	uint64_t last_err_ns;

@@ -67,9 +67,9 @@ static int write_json(FILE *f, const struct dmn_stats *st, long pid)
 		"\"lag_records\":%" PRIu64 ",\n", st->rate_records, st->rate_in, st->rate_out,
 		st->lag_records);
 	fprintf(f, " \"write_errors\":%" PRIu64 ",\"sync_errors\":%" PRIu64 ",\"abandoned\":%" PRIu64
-		",\"checkpoint_errors\":%" PRIu64 ",\"log_damage\":%" PRIu64
+		",\"abandoned_segment\":%" PRIu64 ",\"checkpoint_errors\":%" PRIu64 ",\"log_damage\":%" PRIu64
 		",\"torn_tail_bytes\":%" PRIu64 ",\n", st->write_errors, st->sync_errors,
-		st->abandoned, st->ckpt_errors, st->log_damage, st->torn_tail_bytes);
+		st->abandoned, st->abandoned_seg_no, st->ckpt_errors, st->log_damage, st->torn_tail_bytes);
 	fprintf(f, " \"last_error\":");
 	if (st->last_err) {
 		json_text(f, dmn_strerror(st->last_err));

@@ -1,6 +1,7 @@
 #include "dt.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -222,6 +223,23 @@ pid_t dt_spawn(char *const argv[], char *const env[])
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
+	for (int i = 0; env && env[i]; i++)
+		putenv(env[i]);
+	execv(argv[0], argv);
+	_exit(127);
+}
+
+pid_t dt_spawn_err(char *const argv[], char *const env[], const char *errpath)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+	}
 	for (int i = 0; env && env[i]; i++)
 		putenv(env[i]);
 	execv(argv[0], argv);

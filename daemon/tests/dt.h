@@ -44,6 +44,8 @@ int dt_check_log(const char *dir, unsigned nlanes, uint64_t n, uint32_t maxlen,
 
 /* fork+exec argv with extra "NAME=value" strings added to the environment (NULL-ended). */
 pid_t dt_spawn(char *const argv[], char *const env[]);
+/* The same with stdout and stderr sent to the file errpath (created). */
+pid_t dt_spawn_err(char *const argv[], char *const env[], const char *errpath);
 /* waitpid; @return exit status, 128+signal, or -1. */
 int dt_wait(pid_t pid);
 
