@@ -50,7 +50,10 @@ static void m_flush(void *ctx, const void *addr, size_t n)
 static void m_drain(void *ctx)
 {
 	(void)ctx;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* Nothing to write back in plain memory. A compiler barrier keeps the stores before it
+	 * in program order; publication to other threads is store8's release (as in the
+	 * library's process-durability ops). */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
 const struct jnl_pops jt_mem_ops = { m_copy, m_set, m_store8, m_flush, m_drain };
