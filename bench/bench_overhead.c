@@ -1,0 +1,459 @@
+/*
+ * bench_overhead.c - `hvprov bench overhead`: what recording costs on real workloads.
+ *
+ * Workloads: Postmark (the PASS papers' benchmark; Debian package postmark) and a C build of a
+ * generated project with make -j2. Each is run, alternating and rotating the order every
+ * round, bare, under `hvprov run` with its pool on emulated persistent memory (tmpfs with
+ * PMEM_IS_PMEM_FORCE=1: the real flush path, but nothing here survives a power loss), under
+ * `hvprov run` with the default file pool (process durability), and under
+ * `strace -f --seccomp-bpf -e trace=<the calls hvprov records> -o FILE`. hvprov runs as a
+ * user runs it: inline consumer included (records compressed into DIR/log as the command
+ * runs). Reported: median wall time, overhead (median - bare median) and the ratio of each
+ * hvprov overhead to strace's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "hv_systab.h"
+
+#define OV_MAX_RUNS 50
+
+enum ov_variant { OV_BARE = 0, OV_HV_PMEM, OV_HV_FILE, OV_STRACE, OV_NVAR };
+static const char *const ov_names[OV_NVAR] = {
+	"bare", "hvprov, emulated pmem", "hvprov, file pool", "strace -f",
+};
+static const char *const ov_keys[OV_NVAR] = { "bare", "hvprov_emulated_pmem", "hvprov_file",
+					      "strace" };
+
+struct ov_work {
+	const char *name;
+	char *dir;                /* where the workload runs */
+	char **argv;              /* the workload command */
+	char **reset;             /* run (untimed) before each run, or NULL */
+	double t[OV_NVAR][OV_MAX_RUNS];
+	double med[OV_NVAR];
+	char fs[32];
+};
+
+struct ov_ctx {
+	int runs;
+	int json;
+	char self[4096];
+	char *shm_data, *file_data, *strace_out;
+	char *calls;              /* strace -e trace= list */
+};
+
+static int rm_cb(const char *p, const struct stat *st, int fl, struct FTW *f)
+{
+	(void)st; (void)fl; (void)f;
+	return remove(p);
+}
+
+static void rmtree(const char *p)
+{
+	if (p)
+		nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *xasprintf(const char *fmt, const char *a, const char *b)
+{
+	size_t n = strlen(fmt) + strlen(a) + (b ? strlen(b) : 0) + 1;
+	char *s = malloc(n);
+	if (s)
+		snprintf(s, n, fmt, a, b ? b : "");
+	return s;
+}
+
+/* Run argv in dir with stdout/stderr to /dev/null (stderr kept with keep_err); env "K=V" added.
+ * @return wall seconds, or a negative value when it could not run or exited non-zero. */
+static double run_timed(char *const *argv, const char *dir, const char *env, int keep_err)
+{
+	uint64_t t0 = bench_now_ns();
+	pid_t p = fork();
+	if (p < 0)
+		return -1;
+	if (p == 0) {
+		int nul = open("/dev/null", O_WRONLY);
+		if (nul >= 0) {
+			dup2(nul, 1);
+			if (!keep_err)
+				dup2(nul, 2);
+		}
+		if (dir && chdir(dir))
+			_exit(125);
+		if (env)
+			putenv((char *)env);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	int st;
+	if (waitpid(p, &st, 0) != p)
+		return -1;
+	double s = (double)(bench_now_ns() - t0) / 1e9;
+	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+		fprintf(stderr, "hvprov: bench overhead: %s exited with status 0x%x\n", argv[0], st);
+		return -1;
+	}
+	return s;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(const double *v, int n)
+{
+	double s[OV_MAX_RUNS];
+	memcpy(s, v, (size_t)n * sizeof(*v));
+	qsort(s, (size_t)n, sizeof(*s), cmp_d);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* One timed run of workload w under variant v. */
+static double run_variant(struct ov_ctx *c, struct ov_work *w, enum ov_variant v)
+{
+	char *argv[64];
+	int n = 0;
+	const char *env = NULL;
+	if (w->reset && run_timed(w->reset, w->dir, NULL, 0) < 0)
+		return -1;
+	switch (v) {
+	case OV_BARE:
+		break;
+	case OV_HV_PMEM:
+	case OV_HV_FILE: {
+		const char *data = v == OV_HV_PMEM ? c->shm_data : c->file_data;
+		/* the log of the previous run is not part of this one */
+		char *log = xasprintf("%s/log", data, NULL);
+		rmtree(log);
+		free(log);
+		argv[n++] = c->self;
+		argv[n++] = "run";
+		argv[n++] = "--quiet";
+		argv[n++] = "--data";
+		argv[n++] = (char *)data;
+		argv[n++] = "--";
+		if (v == OV_HV_PMEM)
+			env = "PMEM_IS_PMEM_FORCE=1";
+		break;
+	}
+	case OV_STRACE:
+		unlink(c->strace_out);
+		argv[n++] = "strace";
+		argv[n++] = "-f";
+		argv[n++] = "-qq";
+		argv[n++] = "--seccomp-bpf";
+		argv[n++] = "-e";
+		argv[n++] = c->calls;
+		argv[n++] = "-o";
+		argv[n++] = c->strace_out;
+		argv[n++] = "--";
+		break;
+	default:
+		return -1;
+	}
+	for (char **a = w->argv; *a && n < 63; a++)
+		argv[n++] = *a;
+	argv[n] = NULL;
+	return run_timed(argv, w->dir, env, v == OV_HV_PMEM || v == OV_HV_FILE);
+}
+
+/* ---- workloads ---- */
+
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	return fclose(f) ? -errno : 0;
+}
+
+static int setup_postmark(struct ov_work *w, const char *base)
+{
+	static char *argv[3], *reset[4];
+	char cfg[8192];
+	w->name = "postmark";
+	w->dir = xasprintf("%s/postmark", base, NULL);
+	if (!w->dir || (mkdir(w->dir, 0700) && errno != EEXIST))
+		return -errno;
+	char *work = xasprintf("%s/work", w->dir, NULL);
+	snprintf(cfg, sizeof(cfg),
+		 "set location %s\nset number 1000\nset transactions 5000\nset size 500 10000\n"
+		 "set subdirectories 10\nset read 4096\nset write 4096\nrun\nquit\n", work);
+	char *cf = xasprintf("%s/pm.cfg", w->dir, NULL);
+	int r = write_file(cf, cfg);
+	if (r)
+		return r;
+	if (mkdir(work, 0700) && errno != EEXIST)
+		return -errno;
+	argv[0] = "postmark";
+	argv[1] = cf;
+	argv[2] = NULL;
+	/* postmark leaves nothing behind, but a killed run would: start each from empty */
+	reset[0] = "sh";
+	reset[1] = "-c";
+	reset[2] = xasprintf("rm -rf '%s' && mkdir '%s'", work, work);
+	reset[3] = NULL;
+	w->argv = argv;
+	w->reset = reset;
+	return 0;
+}
+
+static int setup_build(struct ov_work *w, const char *base, int nfiles)
+{
+	static char *argv[5], *reset[4];
+	w->name = "make -j2";
+	w->dir = xasprintf("%s/build", base, NULL);
+	if (!w->dir || (mkdir(w->dir, 0700) && errno != EEXIST))
+		return -errno;
+	char path[4096], text[8192];
+	snprintf(path, sizeof(path), "%s/common.h", w->dir);
+	int r = write_file(path, "#include <stdio.h>\n#include <string.h>\n#include <stdlib.h>\n"
+			   "struct item { int key; char name[32]; double w; };\n"
+			   "int cmp_items(const void *a, const void *b);\n");
+	if (r)
+		return r;
+	FILE *mk;
+	snprintf(path, sizeof(path), "%s/Makefile", w->dir);
+	if (!(mk = fopen(path, "w")))
+		return -errno;
+	fprintf(mk, "OBJS =");
+	for (int i = 0; i < nfiles; i++)
+		fprintf(mk, " m%02d.o", i);
+	fprintf(mk, "\nprog: $(OBJS) main.o\n\t$(CC) -o $@ $^\n"
+		    "%%.o: %%.c common.h\n\t$(CC) -O1 -c -o $@ $<\n"
+		    "clean:\n\trm -f *.o prog\n");
+	fclose(mk);
+	for (int i = 0; i < nfiles; i++) {
+		int k = snprintf(text, sizeof(text), "#include \"common.h\"\n");
+		for (int f = 0; f < 12; f++)
+			k += snprintf(text + k, sizeof(text) - (size_t)k,
+				      "double m%02d_f%d(struct item *v, int n)\n{\n\tdouble s = 0;\n"
+				      "\tqsort(v, (size_t)n, sizeof(*v), cmp_items);\n"
+				      "\tfor (int i = 0; i < n; i++)\n\t\ts += v[i].w * %d + "
+				      "(double)strlen(v[i].name);\n\treturn s;\n}\n", i, f, f + 1);
+		snprintf(path, sizeof(path), "%s/m%02d.c", w->dir, i);
+		if ((r = write_file(path, text)))
+			return r;
+	}
+	snprintf(path, sizeof(path), "%s/main.c", w->dir);
+	r = write_file(path, "#include \"common.h\"\nint cmp_items(const void *a, const void *b)\n"
+		       "{\n\treturn ((const struct item *)a)->key - ((const struct item *)b)->key;\n}\n"
+		       "int main(void) { printf(\"built\\n\"); return 0; }\n");
+	if (r)
+		return r;
+	argv[0] = "make";
+	argv[1] = "-s";
+	argv[2] = "-j2";
+	argv[3] = NULL;
+	reset[0] = "make";
+	reset[1] = "-s";
+	reset[2] = "clean";
+	reset[3] = NULL;
+	w->argv = argv;
+	w->reset = reset;
+	return 0;
+}
+
+/* ---- output ---- */
+
+static void print_table(struct ov_work *ws, int nw, int runs)
+{
+	printf("collection overhead: median wall time of %d alternating runs each\n", runs);
+	printf("%-10s %-24s %9s %11s %9s %18s\n", "workload", "variant", "median s", "overhead s",
+	       "x bare", "overhead / strace's");
+	for (int i = 0; i < nw; i++) {
+		struct ov_work *w = &ws[i];
+		double bare = w->med[OV_BARE], so = w->med[OV_STRACE] - bare;
+		for (int v = 0; v < OV_NVAR; v++) {
+			double o = w->med[v] - bare;
+			printf("%-10s %-24s %9.3f %11.3f %9.2f", w->name, ov_names[v], w->med[v],
+			       o, bare > 0 ? w->med[v] / bare : 0);
+			if (v == OV_HV_PMEM || v == OV_HV_FILE)
+				printf(" %18.2f", so > 0 ? o / so : 0);
+			printf("\n");
+		}
+		printf("%-10s (workload folder on %s)\n", "", w->fs);
+	}
+	printf("emulated pmem: tmpfs with PMEM_IS_PMEM_FORCE=1 (the flush path of real persistent "
+	       "memory; survives no power loss here).\nfile pool: ordinary file, process "
+	       "durability. hvprov includes its inline consumer (zstd segments, fdatasync).\n");
+}
+
+static void print_json(struct ov_work *ws, int nw, int runs)
+{
+	printf("{\"benchmark\":\"overhead\",\"runs\":%d,\"notes\":\"emulated pmem = tmpfs with "
+	       "PMEM_IS_PMEM_FORCE=1 (no power-loss durability); file pool = process durability; "
+	       "hvprov includes its inline consumer\",\"workloads\":[", runs);
+	for (int i = 0; i < nw; i++) {
+		struct ov_work *w = &ws[i];
+		double bare = w->med[OV_BARE], so = w->med[OV_STRACE] - bare;
+		printf("%s{\"name\":\"%s\",\"fs\":\"%s\",\"variants\":{", i ? "," : "", w->name, w->fs);
+		for (int v = 0; v < OV_NVAR; v++) {
+			printf("%s\"%s\":{\"median_s\":%.4f,\"overhead_s\":%.4f,\"samples\":[", v ? "," : "",
+			       ov_keys[v], w->med[v], w->med[v] - bare);
+			for (int k = 0; k < runs; k++)
+				printf("%s%.4f", k ? "," : "", w->t[v][k]);
+			printf("]}");
+		}
+		printf("},\"overhead_vs_strace\":{\"hvprov_emulated_pmem\":%.3f,\"hvprov_file\":%.3f}}",
+		       so > 0 ? (w->med[OV_HV_PMEM] - bare) / so : 0,
+		       so > 0 ? (w->med[OV_HV_FILE] - bare) / so : 0);
+	}
+	printf("]}\n");
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: hvprov bench overhead [--json] [--runs N] [--workload postmark|build|all]\n"
+		   "                             [--dir DIR] [--files N]\n\n"
+		   "Wall time of real workloads bare, under hvprov run (emulated pmem pool and file\n"
+		   "pool) and under strace -f --seccomp-bpf on the same calls; alternating runs,\n"
+		   "medians, overhead ratios. --dir: where the workloads run (default /dev/shm, so that\n"
+		   "disk noise does not drown the tracing cost; else $TMPDIR or /tmp). --files: C files\n"
+		   "of the generated build (default 24). Needs postmark, make, cc and strace.\n");
+}
+
+int bench_overhead_main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' }, { "runs", required_argument, NULL, 'r' },
+		{ "workload", required_argument, NULL, 'w' }, { "dir", required_argument, NULL, 'd' },
+		{ "files", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ov_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.runs = 5;
+	const char *which = "all", *dir = NULL;
+	int nfiles = 24, opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'j': c.json = 1; break;
+		case 'r': c.runs = atoi(optarg); break;
+		case 'w': which = optarg; break;
+		case 'd': dir = optarg; break;
+		case 'f': nfiles = atoi(optarg); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (c.runs < 1 || c.runs > OV_MAX_RUNS || nfiles < 1 || nfiles > 99 ||
+	    (strcmp(which, "all") && strcmp(which, "postmark") && strcmp(which, "build"))) {
+		usage(stderr);
+		return 2;
+	}
+	ssize_t sl = readlink("/proc/self/exe", c.self, sizeof(c.self) - 1);
+	if (sl <= 0) {
+		fprintf(stderr, "hvprov: bench overhead: cannot find the hvprov executable\n");
+		return 2;
+	}
+	c.self[sl] = 0;
+	/* strace traces exactly the calls hvprov records */
+	unsigned ncalls;
+	const struct hv_sysent *const *l = hv_sys_list(&ncalls);
+	size_t cl = 16;
+	for (unsigned i = 0; i < ncalls; i++)
+		cl += strlen(l[i]->name) + 1;
+	c.calls = malloc(cl);
+	strcpy(c.calls, "trace=");
+	for (unsigned i = 0; i < ncalls; i++) {
+		strcat(c.calls, l[i]->name);
+		if (i + 1 < ncalls)
+			strcat(c.calls, ",");
+	}
+
+	struct stat st;
+	const char *tmp = getenv("TMPDIR");
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	int have_shm = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode);
+	if (!dir)
+		dir = have_shm ? "/dev/shm" : tmp;
+	if (!have_shm) {
+		fprintf(stderr, "hvprov: bench overhead: no /dev/shm for the emulated pmem pool\n");
+		return 2;
+	}
+	char base[4096], shm[4096], file[4096];
+	snprintf(base, sizeof(base), "%s/hvprov-ov-XXXXXX", dir);
+	snprintf(shm, sizeof(shm), "/dev/shm/hvprov-ov-pmem-XXXXXX");
+	snprintf(file, sizeof(file), "%s/hvprov-ov-file-XXXXXX", tmp);
+	if (!mkdtemp(base) || !mkdtemp(shm) || !mkdtemp(file)) {
+		fprintf(stderr, "hvprov: bench overhead: cannot create work folders: %s\n",
+			strerror(errno));
+		return 2;
+	}
+	c.shm_data = xasprintf("%s/data", shm, NULL);
+	c.file_data = xasprintf("%s/data", file, NULL);
+	c.strace_out = xasprintf("%s/strace.out", file, NULL);
+
+	struct ov_work ws[2];
+	memset(ws, 0, sizeof(ws));
+	int nw = 0, rc = 2, r = 0;
+	if (!strcmp(which, "all") || !strcmp(which, "postmark"))
+		r = setup_postmark(&ws[nw++], base);
+	if (!r && (!strcmp(which, "all") || !strcmp(which, "build")))
+		r = setup_build(&ws[nw++], base, nfiles);
+	if (r) {
+		fprintf(stderr, "hvprov: bench overhead: cannot set up the workloads: %s\n",
+			strerror(-r));
+		goto out;
+	}
+	for (int i = 0; i < nw; i++)
+		if (bench_fs_kind(ws[i].dir, ws[i].fs, sizeof(ws[i].fs)) < 0)
+			strcpy(ws[i].fs, "?");
+
+	/* warm-up, untimed: creates both pools and the page cache the bare run would have */
+	for (int i = 0; i < nw; i++)
+		for (int v = 0; v < OV_NVAR; v++)
+			if (run_variant(&c, &ws[i], (enum ov_variant)v) < 0) {
+				fprintf(stderr, "hvprov: bench overhead: %s under %s failed (is %s "
+					"installed?)\n", ws[i].name, ov_names[v],
+					v == OV_STRACE ? "strace" : ws[i].argv[0]);
+				goto out;
+			}
+	for (int k = 0; k < c.runs; k++)
+		for (int i = 0; i < nw; i++)
+			for (int j = 0; j < OV_NVAR; j++) {
+				/* rotate the order each round so no variant always follows another */
+				int v = (j + k) % OV_NVAR;
+				double s = run_variant(&c, &ws[i], (enum ov_variant)v);
+				if (s < 0)
+					goto out;
+				ws[i].t[v][k] = s;
+				if (!c.json)
+					fprintf(stderr, "\r%s: round %d/%d", ws[i].name, k + 1, c.runs);
+			}
+	if (!c.json)
+		fprintf(stderr, "\r%40s\r", "");
+	for (int i = 0; i < nw; i++)
+		for (int v = 0; v < OV_NVAR; v++)
+			ws[i].med[v] = median(ws[i].t[v], c.runs);
+	if (c.json)
+		print_json(ws, nw, c.runs);
+	else
+		print_table(ws, nw, c.runs);
+	rc = 0;
+out:
+	rmtree(base);
+	rmtree(shm);
+	rmtree(file);
+	free(c.shm_data);
+	free(c.file_data);
+	free(c.strace_out);
+	free(c.calls);
+	return rc;
+}
