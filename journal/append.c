@@ -96,10 +96,9 @@ int jnl_prod_refresh(struct jnl_prod *p)
 	struct jnl_ckpt_slot ck;
 	if (jnl_ckpt_load_published(p->ctl, p->seed, p->lane, &ck))
 		return JNL_E_CKPT;
-	/* Acquire side of the consumer's checkpoint publication (ckpt.c, jnl_ckpt_store): the
-	 * slot words were read relaxed and checked by CRC; the fence keeps our later stores
-	 * into the freed space after those reads. */
-	hvp_fence();
+	/* Ordering: jnl_ckpt_load_published ends with an acquire load of 'published' (pairs
+	 * with the consumer's release after the slot's fence), so our later stores into the
+	 * space freed here cannot move before the reads that freed it. */
 	uint64_t base = ck.pos < p->next_pos ? ck.pos : p->next_pos;
 	if (JNL_TEST_BUG == 3)
 		base = p->next_pos;
