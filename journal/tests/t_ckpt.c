@@ -96,6 +96,26 @@ static void interrupted_checkpoint_keeps_previous(void)
 		expect_ckpt(&t, img, complete ? 8 : 6, "byte cut", k);
 		free(img);
 	}
+	/* The slot complete but the consumer's fence not yet done (published not moved): readers
+	 * may see the new checkpoint, but a producer must not free space by it. */
+	{
+		unsigned char *img = jt_dup(before, t.m.len);
+		memcpy(img + victim, after + victim, JNL_LINE);
+		struct jnl_pool *p = jt_attach(img, t.m.len);
+		struct jnl_ckpt_slot ck;
+		const unsigned char *ctl = img + jt_ctl_off(p, 0);
+		uint32_t seed = jnl_pool_info(p)->seed;
+		JT_OK(jnl_ckpt_load_published(ctl, seed, 0, &ck));
+		TU_CHECK(ck.seq == 6, "producer view frees space by an unfenced checkpoint (seq %llu)",
+			 (unsigned long long)ck.seq);
+		JT_OK(jnl_ckpt_load(ctl, seed, 0, &ck));
+		TU_CHECK(ck.seq == 8, "reader view: seq %llu", (unsigned long long)ck.seq);
+		memcpy(img + cons, after + cons, 8);
+		JT_OK(jnl_ckpt_load_published(ctl, seed, 0, &ck));
+		TU_CHECK(ck.seq == 8, "published checkpoint not used by the producer view");
+		jnl_pool_close(p);
+		free(img);
+	}
 	/* Any subset of the slot's words reaching media (the failure model: each 8-byte word on
 	 * its own). */
 	for (unsigned mask = 0; mask < 256; mask++) {
