@@ -14,6 +14,7 @@ exit 0 pass, 1 fail, 77 skip.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -232,6 +233,11 @@ def strace_calls(path):
                 continue
             pid, rest = int(line[:sp]), line[sp:].strip()
             if rest.startswith("+++") or rest.startswith("---"):
+                continue
+            m = re.search(r"<pid changed to (\d+) \.\.\.>$", rest)
+            if m:
+                # exec from a non-leader thread: resumed under the leader's id
+                pending[int(m.group(1))] = rest[:m.start()].rstrip()
                 continue
             if rest.endswith("<unfinished ...>"):
                 pending[pid] = rest[:-len("<unfinished ...>")].rstrip()
@@ -626,6 +632,36 @@ def t_collector_kill():
     env.close()
 
 
+def t_mt_exec():
+    env, hv, evs = compare("mt_exec", [prog("hvt_mt_exec")], expect_rc=0)
+    check(hv.stdout == b"mt-exec\n", "echo output %r" % hv.stdout)
+    ex = [e for e in evs if e["ev"] == "exit" and e.get("call") == "execve" and e["ret"] == 0]
+    # the second exec is the thread's: it returns in the new image with the leader's id
+    check(len(ex) == 2 and ex[1]["tid"] == ex[1]["tgid"] and
+          any(f["type"] == "resolved" and f["value"].endswith("/echo") for f in ex[1]["fields"]),
+          "exec from the second thread not recorded as the process's new image: %r" %
+          [(e["tgid"], e["tid"]) for e in ex])
+    env.close()
+
+
+def t_io_uring():
+    env, hv, evs = compare("io_uring", [prog("hvt_uring")])
+    if hv.returncode == 77:
+        env.close()
+        skip("io_uring is not available here")
+    setup = [e for e in evs if e.get("call") == "io_uring_setup"]
+    after = [e for e in evs if e["ev"] == "entry" and e.get("call") == "openat" and
+             any(f["type"] == "path" and f["value"] == "uring-after.txt" for f in e["fields"])]
+    check(setup and all("unobserved_io" in e.get("flags", []) for e in setup),
+          "io_uring_setup not flagged unobserved_io")
+    check(after and "unobserved_io" in after[0].get("flags", []),
+          "later events of the process not flagged unobserved_io")
+    before = [e for e in evs if e["ev"] == "entry" and e.get("call") == "execve"]
+    check(before and "unobserved_io" not in before[0].get("flags", []),
+          "events before io_uring_setup flagged")
+    env.close()
+
+
 def small_pool(data):
     os.makedirs(data, exist_ok=True)
     r = subprocess.run([HVPROV, "journal", "create", os.path.join(data, "pool"), "--size",
@@ -693,7 +729,6 @@ def t_ring_full_lossy():
                    ["--no-daemon", "--lossy"])
     check(r.returncode == 0, "hvprov returned %d" % r.returncode)
     check(len(os.listdir(env.hv)) == n, "command did not run to the end")
-    import re
     m = re.search(rb"(\d+) of (\d+) events dropped", r.stderr)
     check(m is not None, "no drop report: %r" % r.stderr)
     info = subprocess.run([HVPROV, "journal", "info", os.path.join(env.data, "pool"), "--json"],
@@ -723,7 +758,7 @@ SCENARIOS = {
     "killed_by_signal": t_killed_by_signal, "daemonize": t_daemonize, "fanout": t_fanout,
     "env2000": t_env2000, "fsops": t_fsops, "path_race": t_path_race, "sigint": t_sigint,
     "collector_kill": t_collector_kill, "ring_full_blocks": t_ring_full_blocks,
-    "ring_full_lossy": t_ring_full_lossy,
+    "ring_full_lossy": t_ring_full_lossy, "mt_exec": t_mt_exec, "io_uring": t_io_uring,
 }
 
 
