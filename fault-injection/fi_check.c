@@ -409,6 +409,23 @@ static uint64_t rng_next(uint64_t *s)
 	return fi_hash(*s);
 }
 
+/* Keep a few images as seeds for the journal fuzzer. */
+static void corpus_add(struct fi_checker *c, const unsigned char *img, size_t cp, char m, uint64_t k)
+{
+	if (!c->opts.corpus_dir || c->opts.corpus_written >= c->opts.corpus_max)
+		return;
+	if (fi_hash(cp * 31 + k) % 8)
+		return;
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s-%zu-%c-%" PRIu64 ".pool", c->opts.corpus_dir, c->scen, cp, m, k);
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return;
+	if (fwrite(img, 1, c->len, f) == c->len)
+		c->opts.corpus_written++;
+	fclose(f);
+}
+
 /* Explore the states of one crash point. which: -1 all; else only state number which of
  * model (replay). */
 static void explore_point(struct fi_checker *c, struct fi_replay *rp, const struct truth *t,
@@ -439,6 +456,7 @@ static void explore_point(struct fi_checker *c, struct fi_replay *rp, const stru
 			for (size_t i = 0; i < nd; i++)
 				take[i] = exhaustive ? (uint8_t)((k >> i) & 1) : (uint8_t)(rng_next(&seed) & 1);
 			fi_replay_image_words(rp, dirty, nd, take, img);
+			corpus_add(c, img, cp, 'w', k);
 			int deep = c->opts.deep_every && (fi_hash(seed) % c->opts.deep_every) == 0;
 			st->word_states++;
 			if (check_image(c, t, img, (int)(fi_hash(seed ^ 7) & 1), deep || which >= 0, why, sizeof(why))) {
@@ -479,6 +497,7 @@ static void explore_point(struct fi_checker *c, struct fi_replay *rp, const stru
 				}
 			}
 			fi_replay_image_lines(rp, lines, nl, prefix, img);
+			corpus_add(c, img, cp, 'l', k);
 			st->line_states++;
 			if (check_image(c, t, img, (int)(fi_hash(seed ^ 11) & 1), which >= 0, why, sizeof(why))) {
 				st->violations++;
@@ -546,6 +565,7 @@ int fi_explore(const struct fi_scenario *sc, const struct fi_opts *o, struct fi_
 		since_drain = ev[i].kind == FI_DRAIN ? 0 : since_drain + 1;
 	}
 	fi_replay_free(rp);
+	st->corpus_written += c.opts.corpus_written - o->corpus_written;
 	for (int l = 0; l < FI_MAX_LANES; l++)
 		free(t.lw[l]);
 	free(t.sink.r);

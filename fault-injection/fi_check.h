@@ -16,6 +16,9 @@ struct fi_opts {
 	unsigned deep_every;      /* 1 in N word states also checks idempotence and recovery crashes */
 	unsigned max_report;      /* violations printed in full */
 	uint64_t seed;
+	const char *corpus_dir;   /* write some crash images here (fuzz seed corpus); NULL: none */
+	unsigned corpus_max;
+	unsigned corpus_written;
 };
 
 struct fi_stats {
@@ -23,6 +26,7 @@ struct fi_stats {
 	uint64_t word_states, line_states, nested_states;
 	uint64_t word_exhaustive_points, line_exhaustive_points;
 	uint64_t invariants, violations;
+	uint64_t corpus_written;
 };
 
 /*

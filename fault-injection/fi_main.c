@@ -1,7 +1,9 @@
 /*
  * fi_main.c - `hvprov faults`: explore the power-failure states of every scenario.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@ int fi_main(int argc, char **argv)
 		{ "scenario", required_argument, 0, 's' }, { "state", required_argument, 0, 'S' },
 		{ "seed", required_argument, 0, 'e' }, { "require-states", required_argument, 0, 'R' },
 		{ "require-points", required_argument, 0, 'P' }, { "json", no_argument, 0, 'j' },
+		{ "corpus", required_argument, 0, 'C' }, { "corpus-max", required_argument, 0, 'M' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	struct fi_opts o = { .scale = 6, .word_budget = 2048, .line_budget = 256, .random_pct = 10,
 			     .deep_every = 64, .max_report = 5, .seed = 1 };
@@ -49,6 +52,8 @@ int fi_main(int argc, char **argv)
 		case 'R': need_states = strtoull(optarg, NULL, 0); break;
 		case 'P': need_points = strtoull(optarg, NULL, 0); break;
 		case 'j': json = 1; break;
+		case 'C': o.corpus_dir = optarg; break;
+		case 'M': o.corpus_max = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -73,6 +78,14 @@ int fi_main(int argc, char **argv)
 		model = m;
 		which = (long long)k;
 		o.max_report = 1;
+	}
+	if (o.corpus_dir) {
+		if (!o.corpus_max)
+			o.corpus_max = 500;
+		if (mkdir(o.corpus_dir, 0755) && errno != EEXIST) {
+			fprintf(stderr, "hvprov: %s: cannot create the corpus folder: %s\n", o.corpus_dir, strerror(errno));
+			return 2;
+		}
 	}
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -107,6 +120,7 @@ int fi_main(int argc, char **argv)
 		total.line_exhaustive_points += st.line_exhaustive_points;
 		total.invariants += st.invariants;
 		total.violations += st.violations;
+		o.corpus_written += (unsigned)st.corpus_written;
 	}
 	if (!found) {
 		fprintf(stderr, "hvprov: faults: no scenario '%s'\n", only);
