@@ -1,0 +1,149 @@
+#!/bin/sh
+# hv/xen/build.sh - one-time setup and (re)build of the patched Xen hypervisor.
+#
+#   build.sh deps      apt packages (qemu, busybox, flex, bison, libxen-dev, cpio ...)
+#   build.sh fetch     Debian's Xen hypervisor/tools and a Linux kernel, unpacked (not installed)
+#   build.sh source    Debian's Xen source package (pinned version) and a clean build, cached
+#   build.sh build     copy hv/xen/hyp and the shared sources in, apply xen.patch, rebuild
+#   build.sh all       all of the above (each step is skipped when its result is cached)
+#   build.sh path      print the cache directory
+#
+# Everything goes to $HVPROV_XEN_CACHE (default /var/cache/hvprov-xen), outside the repo.
+# Nothing is installed into the machine's boot path: packages are unpacked with dpkg-deb -x.
+# Exit status: 0 done, 1 a step failed (the reason is printed).
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+CACHE=${HVPROV_XEN_CACHE:-/var/cache/hvprov-xen}
+# The source version is pinned: xen.patch is written against it.
+XEN_SRC_VER=4.17.5+72-g01140da4e8-1
+XEN_DIR_NAME=xen-4.17.5+72-g01140da4e8
+J=${HVPROV_XEN_JOBS:-2}
+
+say() { echo "build.sh: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+deps() {
+	pkgs="qemu-system-x86 busybox-static cpio flex bison python3 libxen-dev dpkg-dev gcc make"
+	missing=
+	for p in $pkgs; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	say "installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing >/dev/null
+}
+
+# Version of the Xen libraries installed on this machine: the dom0 tools must match them,
+# since the dom0 initramfs takes its shared libraries from here.
+libxen_ver() {
+	dpkg-query -W -f='${Version}' libxenmisc4.17 2>/dev/null
+}
+
+fetch() {
+	[ -f "$CACHE/root/.done" ] && return 0
+	mkdir -p "$CACHE/debs" "$CACHE/root"
+	v=$(libxen_ver)
+	[ -n "$v" ] || die "libxenmisc4.17 is not installed (run: build.sh deps)"
+	kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \(linux-image-6\.1\.[0-9a-z.-]*-amd64\)$/\1/p' | head -n 1)
+	[ -n "$kpkg" ] || die "cannot resolve linux-image-amd64 (apt-get update?)"
+	say "downloading xen $v tools, the hypervisor package $XEN_SRC_VER (for its config) and $kpkg"
+	(cd "$CACHE/debs" && apt-get download -q \
+		"xen-hypervisor-4.17-amd64=$XEN_SRC_VER" "xen-utils-4.17=$v" "xen-utils-common=$v" \
+		"xenstore-utils=$v" "$kpkg" >/dev/null) || die "apt-get download failed"
+	for d in "$CACHE"/debs/*.deb; do
+		dpkg-deb -x "$d" "$CACHE/root"
+	done
+	echo "$kpkg" >"$CACHE/root/.kernel"
+	touch "$CACHE/root/.done"
+}
+
+source_tree() {
+	[ -f "$CACHE/src/.clean-built" ] && return 0
+	command -v dpkg-source >/dev/null || die "dpkg-source missing (build.sh deps)"
+	if [ ! -d "$CACHE/src/$XEN_DIR_NAME" ]; then
+		mkdir -p "$CACHE/src"
+		# A deb-src entry only for this download, removed afterwards.
+		# Same URI and keyring as the machine's own bookworm entry (apt refuses two
+		# entries for one URI with different Signed-By values).
+		list=/etc/apt/sources.list.d/hvprov-xen-src.sources
+		uris=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)
+		key=$(sed -n 's/^Signed-By: *//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)
+		[ -n "$uris" ] || uris=http://deb.debian.org/debian
+		[ -n "$key" ] || key=/usr/share/keyrings/debian-archive-keyring.gpg
+		printf 'Types: deb-src\nURIs: %s\nSuites: bookworm\nComponents: main\nSigned-By: %s\n' \
+			"$uris" "$key" >"$list"
+		trap 'rm -f "$list"' EXIT
+		apt-get update -q >/dev/null 2>&1 || true
+		(cd "$CACHE/src" && apt-get source -q "xen=$XEN_SRC_VER" >/dev/null) ||
+			{ rm -f "$list"; apt-get update -q >/dev/null 2>&1 || true; die "apt-get source xen=$XEN_SRC_VER failed"; }
+		rm -f "$list"
+		trap - EXIT
+		apt-get update -q >/dev/null 2>&1 || true
+	fi
+	fetch
+	t="$CACHE/src/$XEN_DIR_NAME"
+	cfg=$(ls "$CACHE"/root/boot/xen-4.17-amd64.config 2>/dev/null || true)
+	[ -n "$cfg" ] || die "no xen config in the unpacked hypervisor package"
+	cp "$cfg" "$t/xen/.config"
+	say "clean hypervisor build (about 4 minutes)"
+	make -C "$t/xen" -j"$J" PYTHON=/usr/bin/python3 olddefconfig >/dev/null
+	make -C "$t/xen" -j"$J" PYTHON=/usr/bin/python3 >"$CACHE/src/clean-build.log" 2>&1 ||
+		{ tail -n 30 "$CACHE/src/clean-build.log"; die "clean build failed"; }
+	cp "$t/xen/xen" "$CACHE/xen-clean"
+	touch "$CACHE/src/.clean-built"
+}
+
+# Copy src into dst only when the content differs, so make rebuilds only what changed.
+sync_file() {
+	if ! cmp -s "$1" "$2"; then
+		cp "$1" "$2"
+	fi
+}
+
+build() {
+	source_tree
+	t="$CACHE/src/$XEN_DIR_NAME"
+	d="$t/xen/arch/x86/hvprov"
+	mkdir -p "$d"
+	# Our own hypervisor sources, and the shared freestanding sources (not forked: copied
+	# verbatim at every build).
+	mkdir -p "$d/shim"
+	for f in "$HERE"/hyp/* "$HERE"/hyp/shim/*; do
+		[ -f "$f" ] || continue
+		sync_file "$f" "$d/${f#"$HERE"/hyp/}"
+	done
+	for f in journal/append.c journal/ckpt.c journal/jnl_append.h journal/jnl_format.h \
+	         common/crc32c.c common/crc32c.h common/hvp_atomic.h \
+	         hv/hv_rec.c hv/hv_rec.h hv/hv_systab.c hv/hv_systab.h hv/hvp_event.h; do
+		sync_file "$SRC/$f" "$d/$(basename "$f")"
+	done
+	sync_file "$HERE/hvx_abi.h" "$d/hvx_abi.h"
+	# The patch to Xen's own files: reverse the one applied last if it changed.
+	if ! cmp -s "$HERE/xen.patch" "$CACHE/applied.patch" 2>/dev/null; then
+		if [ -f "$CACHE/applied.patch" ]; then
+			patch -s -R -p1 -d "$t" <"$CACHE/applied.patch" || die "cannot reverse the old patch"
+			rm -f "$CACHE/applied.patch"
+		fi
+		patch -s -p1 -d "$t" <"$HERE/xen.patch" || die "xen.patch does not apply to $XEN_DIR_NAME"
+		cp "$HERE/xen.patch" "$CACHE/applied.patch"
+	fi
+	make -C "$t/xen" -j"$J" PYTHON=/usr/bin/python3 >"$CACHE/build.log" 2>&1 ||
+		{ grep -E 'error|Error' "$CACHE/build.log" | head -n 30; die "hypervisor build failed (log: $CACHE/build.log)"; }
+	cp "$t/xen/xen" "$CACHE/xen-hvprov"
+	say "built $CACHE/xen-hvprov"
+}
+
+case "${1:-all}" in
+deps) deps ;;
+fetch) fetch ;;
+source) source_tree ;;
+build) build ;;
+all) deps; fetch; source_tree; build ;;
+path) echo "$CACHE" ;;
+*) echo "usage: build.sh [deps|fetch|source|build|all|path]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,82 @@
+/*
+ * hvx_abi.h - the one privileged hypercall between dom0 and hvprov's hook in Xen.
+ *
+ * It is a sysctl sub-op: struct xen_sysctl with cmd HVX_SYSCTL_CMD and the struct hvx_op
+ * below in its 128-byte union. Xen's sysctl dispatcher refuses every sysctl to any domain but
+ * the control domain (XSM_PRIV) before it reaches us, and hvx_sysctl checks again.
+ *
+ * Shared by the hypervisor (hv/xen/hyp/hvx.c) and dom0 (hv/xen/hvx_dom0.c), so it includes
+ * nothing but <stdint.h>: fixed-width fields, explicit padding, no pointers.
+ */
+#ifndef HVX_ABI_H
+#define HVX_ABI_H
+
+#include <stdint.h>
+
+/* xen_sysctl.cmd: far above Xen's own sysctl numbers (they end below 40 in 4.17). */
+#define HVX_SYSCTL_CMD        0x6876u     /* "hv" */
+#define HVX_ABI_VERSION       1u
+
+/* hvx_op.op */
+#define HVX_OP_DESCRIBE       1u   /* fill u.desc: where the pool is, its geometry and state */
+#define HVX_OP_ENABLE         2u   /* collect domid's system calls (flags: HVX_EN_*) */
+#define HVX_OP_DISABLE        3u   /* stop collecting domid's calls; wakes its waiting vCPUs */
+#define HVX_OP_CKPT           4u   /* dom0 advanced durable checkpoints: re-read them, wake waiters */
+#define HVX_OP_STATS          5u   /* fill u.stats: totals, or one domain's when domid != HVX_DOM_ALL */
+#define HVX_OP_RELEASE        6u   /* dom0 recovered a pool kept from an earlier boot: start a new life */
+
+#define HVX_DOM_ALL           0xffffffffu
+
+/* ENABLE flags */
+#define HVX_EN_LOSSY          0x1u /* a full lane drops and counts (LOST records) instead of waiting */
+
+/* Pool states (u.desc.state) */
+#define HVX_POOL_NONE         0u   /* no pool: hvprov= missing or unusable */
+#define HVX_POOL_READY        1u   /* formatted at this boot; collection may be enabled */
+#define HVX_POOL_HELD         2u   /* holds records of an earlier boot that dom0 has not
+                                      consumed: nothing is written until HVX_OP_RELEASE */
+
+struct hvx_desc {
+	uint64_t base_mfn;        /*  0 first machine frame of the pool (frames are contiguous) */
+	uint64_t nr_frames;       /*  8 frames dom0 maps (the pool's size in pages) */
+	uint64_t pool_size;       /* 16 bytes the journal pool spans (jnl_sb.pool_size) */
+	uint64_t ring_size;       /* 24 */
+	uint32_t nlanes;          /* 32 */
+	uint32_t state;           /* 36 HVX_POOL_* */
+	uint32_t abi;             /* 40 HVX_ABI_VERSION */
+	uint32_t ndoms;           /* 44 domains being collected */
+	uint64_t boot_epoch;      /* 48 epoch of the pool's current life */
+};
+
+struct hvx_stats {
+	uint64_t entries;         /*  0 entry records written */
+	uint64_t exits;           /*  8 exit records written */
+	uint64_t bytes;           /* 16 payload bytes written */
+	uint64_t blocks;          /* 24 times a vCPU was descheduled because its lane was full */
+	uint64_t blocked_ns;      /* 32 time vCPUs spent descheduled that way */
+	uint64_t lost;            /* 40 records dropped (lossy mode) */
+	uint64_t unmatched;       /* 48 pending entries abandoned (thread gone, stack reused) */
+	uint64_t restarted;       /* 56 returns at rip - 2 (the kernel restarts the call) */
+	uint64_t interrupted;     /* 64 returns elsewhere (signal handler): no return value */
+	uint64_t faults;          /* 72 guest reads that faulted */
+	uint64_t exit_full;       /* 80 exit records that found no room despite the reservation */
+	uint64_t reserved[3];     /* 88 */
+};
+
+struct hvx_op {
+	uint32_t op;              /*  0 HVX_OP_* */
+	uint32_t domid;           /*  4 ENABLE, DISABLE, STATS */
+	uint32_t flags;           /*  8 ENABLE: HVX_EN_* */
+	uint32_t abi;             /* 12 HVX_ABI_VERSION, checked by Xen */
+	union {
+		struct hvx_desc desc;
+		struct hvx_stats stats;
+		uint8_t pad[112];
+	} u;                      /* 16 */
+};
+
+_Static_assert(sizeof(struct hvx_desc) == 56, "hvx_desc layout");
+_Static_assert(sizeof(struct hvx_stats) == 112, "hvx_stats layout");
+_Static_assert(sizeof(struct hvx_op) == 128, "hvx_op fills xen_sysctl.u");
+
+#endif
