@@ -14,11 +14,13 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hvprov profile VMLINUX [-o PROFILE.json]\n"
+	fprintf(f, "usage: hvprov profile VMLINUX [-m MODULE.ko]... [-o PROFILE.json]\n"
 		   "       hvprov profile --check PROFILE.json\n\n"
 		   "Reads the DWARF debug info and symbol table of a guest kernel's vmlinux (the\n"
 		   "unstripped one, e.g. from Debian's linux-image-*-dbg package) and writes the\n"
 		   "offsets and sizes the guest walker needs, as JSON (stdout without -o).\n"
+		   "-m gives the debug file of a module holding structs the vmlinux lacks (ext4.ko\n"
+		   "where ext4 is a module); it must be built for the same kernel release.\n"
 		   "--check reads a profile and reports whether it is complete and consistent.\n\n"
 		   "exit: 0 done, 1 profile damaged (--check), 2 cannot run (unreadable file, no\n"
 		   "      DWARF, a struct/member/symbol missing: the message names it)\n");
@@ -63,6 +65,8 @@ static int check(const char *path)
 static int cmd_profile(int argc, char **argv)
 {
 	const char *out = NULL, *in = NULL, *chk = NULL;
+	const char *mods[32];
+	unsigned nmods = 0;
 	struct gw_profile *p;
 	char what[256];
 	int r, ns, nm;
@@ -78,6 +82,16 @@ static int cmd_profile(int argc, char **argv)
 				return HVP_EXIT_USAGE;
 			}
 			out = argv[i];
+		} else if (!strcmp(argv[i], "-m") || !strcmp(argv[i], "--module")) {
+			if (++i >= argc) {
+				hvp_err("profile: %s needs a file name", argv[i - 1]);
+				return HVP_EXIT_USAGE;
+			}
+			if (nmods == sizeof(mods) / sizeof(mods[0])) {
+				hvp_err("profile: at most %zu modules", sizeof(mods) / sizeof(mods[0]));
+				return HVP_EXIT_USAGE;
+			}
+			mods[nmods++] = argv[i];
 		} else if (!strcmp(argv[i], "--check")) {
 			if (++i >= argc) {
 				hvp_err("profile: --check needs a file name");
@@ -95,14 +109,15 @@ static int cmd_profile(int argc, char **argv)
 		}
 	}
 	if (chk) {
-		if (in || out) {
+		if (in || out || nmods) {
 			hvp_err("profile: --check takes no other arguments");
 			return HVP_EXIT_USAGE;
 		}
 		return check(chk);
 	}
 	if (!in) {
-		hvp_err("profile: VMLINUX missing (usage: hvprov profile VMLINUX [-o PROFILE.json])");
+		hvp_err("profile: VMLINUX missing (usage: hvprov profile VMLINUX [-m MODULE.ko]... "
+			"[-o PROFILE.json])");
 		return HVP_EXIT_USAGE;
 	}
 
@@ -111,7 +126,7 @@ static int cmd_profile(int argc, char **argv)
 		hvp_err("out of memory");
 		return HVP_EXIT_USAGE;
 	}
-	r = gw_profile_from_vmlinux(in, p, what, sizeof(what));
+	r = gw_profile_from_vmlinux(in, mods, nmods, p, what, sizeof(what));
 	if (r) {
 		hvp_err_file(in, "%s", what[0] ? what : gw_strerror(r));
 		free(p);

@@ -6,9 +6,16 @@
  * there), and the scan stops as soon as every wanted struct is found, so a 600 MB vmlinux is
  * read in a few seconds. The first complete definition of a name wins: without randstruct a
  * kernel struct has one layout in every unit that defines it.
+ *
+ * Structs the vmlinux lacks because their code is a module (ext4 in Debian's generic flavour)
+ * are looked for in the module debug files given. Those are relocatable objects whose
+ * .debug_info still needs its relocations applied (names are offsets into .debug_str), so
+ * they are opened through libdwfl, which applies them; the vmlinux is a final link and is
+ * read with libdw directly.
  */
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -239,8 +246,8 @@ static int lookup_struct(const char *name)
 }
 
 /* Visit the top-level DIEs of every unit until every wanted struct has a definition. */
-static int scan_structs(Dwarf *dw, const uint8_t want[GW_NSTRUCTS], Dwarf_Die die[GW_NSTRUCTS],
-			uint8_t have[GW_NSTRUCTS])
+static void scan_structs(Dwarf *dw, const uint8_t want[GW_NSTRUCTS], Dwarf_Die die[GW_NSTRUCTS],
+			 uint8_t have[GW_NSTRUCTS])
 {
 	Dwarf_CU *cu = NULL, *next;
 	Dwarf_Half version;
@@ -271,7 +278,6 @@ static int scan_structs(Dwarf *dw, const uint8_t want[GW_NSTRUCTS], Dwarf_Die di
 			left--;
 		} while (left > 0 && dwarf_siblingof(&c, &c) == 0);
 	}
-	return 0;
 }
 
 static int fill_struct(int s, Dwarf_Die *st, struct gw_profile *p, char *what, size_t whatsz)
@@ -318,12 +324,158 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-int gw_profile_from_vmlinux(const char *path, struct gw_profile *p, char *what, size_t whatsz)
+/* Find the structs in need[] in one file's DWARF and record them; have[] marks each found. */
+static int take_structs(Dwarf *dw, const uint8_t need[GW_NSTRUCTS], uint8_t have[GW_NSTRUCTS],
+			struct gw_profile *p, char *what, size_t whatsz)
+{
+	Dwarf_Die die[GW_NSTRUCTS];
+	uint8_t found[GW_NSTRUCTS] = { 0 };
+	scan_structs(dw, need, die, found);
+	for (int s = 0; s < GW_NSTRUCTS; s++) {
+		if (!found[s])
+			continue;
+		int r = fill_struct(s, &die[s], p, what, whatsz);
+		if (r)
+			return r;
+		have[s] = 1;
+	}
+	return 0;
+}
+
+/* Offline modules carry their own DWARF: never look for separate debuginfo files. */
+static int no_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+			const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+			char **debuginfo_file_name)
+{
+	(void)mod; (void)userdata; (void)modname; (void)base; (void)file_name;
+	(void)debuglink_file; (void)debuglink_crc; (void)debuginfo_file_name;
+	return -1;
+}
+
+static const Dwfl_Callbacks offline_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = no_debuginfo,
+	.section_address = dwfl_offline_section_address,
+};
+
+/* The release a module was built for: the first word of "vermagic=" in .modinfo; "" when
+ * the file has no .modinfo (then nothing can be checked). */
+static void module_release(Elf *elf, char *out, size_t outsz)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+	out[0] = 0;
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return;
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS)
+			continue;
+		const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name || strcmp(name, ".modinfo") != 0)
+			continue;
+		Elf_Data *d = elf_rawdata(scn, NULL);
+		if (!d || !d->d_buf)
+			return;
+		const char *b = d->d_buf, *end = b + d->d_size;
+		/* NUL-separated "key=value" strings */
+		for (const char *q = b; q < end; q += strnlen(q, (size_t)(end - q)) + 1) {
+			static const char key[] = "vermagic=";
+			if ((size_t)(end - q) > sizeof(key) - 1 && !memcmp(q, key, sizeof(key) - 1)) {
+				size_t k = 0;
+				q += sizeof(key) - 1;
+				while (q < end && *q && *q != ' ' && k + 1 < outsz)
+					out[k++] = *q++;
+				out[k] = 0;
+				return;
+			}
+		}
+		return;
+	}
+}
+
+static int take_from_module(const char *path, const uint8_t need[GW_NSTRUCTS],
+			    uint8_t have[GW_NSTRUCTS], struct gw_profile *p, char *what,
+			    size_t whatsz)
+{
+	Dwfl *dwfl = dwfl_begin(&offline_callbacks);
+	Dwfl_Module *mod;
+	Dwarf_Addr bias;
+	GElf_Addr ebias;
+	Dwarf *dw;
+	Elf *elf;
+	char rel[GW_RELEASE_MAX + 1];
+	int r;
+
+	if (!dwfl)
+		return -ENOMEM;
+	mod = dwfl_report_offline(dwfl, base_name(path), path, -1);
+	dwfl_report_end(dwfl, NULL, NULL);
+	if (!mod) {
+		if (access(path, R_OK) != 0) {
+			int e = errno;
+			r = fail(what, whatsz, -e, "module %s: %s", path, strerror(e));
+		} else {
+			r = fail(what, whatsz, GW_ENOTELF, "module %s: not an ELF file", path);
+		}
+		goto out;
+	}
+	elf = dwfl_module_getelf(mod, &ebias);
+	if (elf) {
+		module_release(elf, rel, sizeof(rel));
+		if (rel[0] && strcmp(rel, p->release) != 0) {
+			r = fail(what, whatsz, GW_EPROFILE, "module %s was built for kernel %s, the "
+				 "vmlinux is %s", path, rel, p->release);
+			goto out;
+		}
+	}
+	dw = dwfl_module_getdwarf(mod, &bias);
+	if (!dw) {
+		r = fail(what, whatsz, GW_ENODWARF, "module %s: no DWARF debug info", path);
+		goto out;
+	}
+	r = take_structs(dw, need, have, p, what, whatsz);
+out:
+	dwfl_end(dwfl);
+	return r;
+}
+
+
+/* linux_banner's bytes and the release in it. */
+static int read_banner(Elf *elf, const GElf_Sym *bs, struct gw_profile *p, char *what,
+		       size_t whatsz)
+{
+	static const char pre[] = "Linux version ";
+	struct gw_layout *L = &p->layout;
+	const char *b;
+	uint64_t n = bs->st_size ? bs->st_size : GW_BANNER_MAX;
+	size_t k = 0;
+
+	if (n > GW_BANNER_MAX)
+		n = GW_BANNER_MAX;
+	if (section_bytes(elf, bs->st_shndx, bs->st_value, n, &b) != 0)
+		return fail(what, whatsz, GW_ENOSYM, "linux_banner has no contents in this file (a "
+			    "debug-only vmlinux? its .rodata is empty)");
+	n = strnlen(b, n);
+	memcpy(L->banner, b, n);
+	L->banner_len = (uint32_t)n;
+	if (n <= sizeof(pre) - 1 || memcmp(b, pre, sizeof(pre) - 1) != 0)
+		return fail(what, whatsz, GW_EPROFILE, "linux_banner does not start with '%s'", pre);
+	for (const char *q = b + sizeof(pre) - 1; q < b + n && *q != ' ' && *q != '\n' &&
+	     k < GW_RELEASE_MAX; q++)
+		p->release[k++] = *q;
+	p->release[k] = 0;
+	if (k == 0)
+		return fail(what, whatsz, GW_EPROFILE, "linux_banner names no release");
+	return 0;
+}
+
+int gw_profile_from_vmlinux(const char *path, const char *const *modules, unsigned nmodules,
+			    struct gw_profile *p, char *what, size_t whatsz)
 {
 	struct gw_layout *L = &p->layout;
 	struct symhit hit[XS_N];
-	uint8_t want[GW_NSTRUCTS] = { 0 }, have[GW_NSTRUCTS] = { 0 };
-	Dwarf_Die die[GW_NSTRUCTS];
+	uint8_t want[GW_NSTRUCTS] = { 0 }, have[GW_NSTRUCTS] = { 0 }, need[GW_NSTRUCTS];
 	Elf *elf = NULL;
 	Dwarf *dw = NULL;
 	GElf_Ehdr eh;
@@ -350,38 +502,13 @@ int gw_profile_from_vmlinux(const char *path, struct gw_profile *p, char *what, 
 		goto out;
 	}
 
-	/* symbols first: whether pcpu_hot is wanted depends on them */
+	/* Symbols and the banner first: whether pcpu_hot is wanted depends on the symbols, and
+	 * modules are checked against the release. The banner's bytes identify the build
+	 * ("Linux version R (builder) (compiler) #N ..."): the walker compares them with the
+	 * guest's own before trusting any offset. */
 	r = read_symbols(elf, hit, what, whatsz);
 	if (r)
 		goto out;
-	read_build_id(elf, p);
-
-	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
-	if (!dw) {
-		r = fail(what, whatsz, GW_ENODWARF, "no DWARF debug info (no .debug_info; use the "
-			 "unstripped vmlinux, e.g. from the kernel's -dbg package)");
-		goto out;
-	}
-	for (int s = 0; s < GW_NSTRUCTS; s++)
-		want[s] = (gw_struct_specs[s].flags & GW_REQUIRED) != 0;
-	if (!hit[GW_SYM_CURRENT_TASK].found && hit[XS_PCPU_HOT].found)
-		want[GW_S_PCPU_HOT] = 1;
-	scan_structs(dw, want, die, have);
-	for (int s = 0; s < GW_NSTRUCTS; s++) {
-		if (want[s] && !have[s]) {
-			r = fail(what, whatsz, GW_ENOTYPE, "no definition of struct %s in the debug "
-				 "info%s", gw_struct_specs[s].name,
-				 s == GW_S_EXT4_INODE_INFO ? " (ext4 built as a module? its types "
-				 "are then in ext4.ko, not in vmlinux)" : "");
-			goto out;
-		}
-		if (have[s]) {
-			r = fill_struct(s, &die[s], p, what, whatsz);
-			if (r)
-				goto out;
-		}
-	}
-
 	for (int y = 0; y < GW_NSYMS; y++) {
 		if (!hit[y].found)
 			continue;
@@ -390,6 +517,49 @@ int gw_profile_from_vmlinux(const char *path, struct gw_profile *p, char *what, 
 				 (uint32_t)hit[y].sym.st_size;
 		L->sym[y].flags = GW_SYM_PRESENT | (hit[y].percpu ? GW_SYM_PERCPU : 0);
 	}
+	if (!hit[GW_SYM_LINUX_BANNER].found) {
+		r = fail(what, whatsz, GW_ENOSYM, "no symbol 'linux_banner' in the symbol table");
+		goto out;
+	}
+	r = read_banner(elf, &hit[GW_SYM_LINUX_BANNER].sym, p, what, whatsz);
+	if (r)
+		goto out;
+	read_build_id(elf, p);
+
+	for (int s = 0; s < GW_NSTRUCTS; s++)
+		want[s] = (gw_struct_specs[s].flags & GW_REQUIRED) != 0;
+	if (!hit[GW_SYM_CURRENT_TASK].found && hit[XS_PCPU_HOT].found)
+		want[GW_S_PCPU_HOT] = 1;
+
+	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+	if (!dw) {
+		r = fail(what, whatsz, GW_ENODWARF, "no DWARF debug info (no .debug_info; use the "
+			 "unstripped vmlinux, e.g. from the kernel's -dbg package)");
+		goto out;
+	}
+	r = take_structs(dw, want, have, p, what, whatsz);
+	if (r)
+		goto out;
+	for (unsigned k = 0; k < nmodules; k++) {
+		int left = 0;
+		for (int s = 0; s < GW_NSTRUCTS; s++)
+			left += need[s] = want[s] && !have[s];
+		if (!left)
+			break;
+		r = take_from_module(modules[k], need, have, p, what, whatsz);
+		if (r)
+			goto out;
+	}
+	for (int s = 0; s < GW_NSTRUCTS; s++) {
+		if (want[s] && !have[s]) {
+			r = fail(what, whatsz, GW_ENOTYPE, "no definition of struct %s in the debug "
+				 "info%s", gw_struct_specs[s].name,
+				 s == GW_S_EXT4_INODE_INFO ? " (ext4 built as a module? give its "
+				 "debug file: -m .../kernel/fs/ext4/ext4.ko)" : "");
+			goto out;
+		}
+	}
+
 	if (!hit[GW_SYM_CURRENT_TASK].found && have[GW_S_PCPU_HOT]) {
 		/* 6.2..6.14: current is pcpu_hot.current_task */
 		struct gw_symbol *s = &L->sym[GW_SYM_CURRENT_TASK];
@@ -403,38 +573,6 @@ int gw_profile_from_vmlinux(const char *path, struct gw_profile *p, char *what, 
 			r = fail(what, whatsz, GW_ENOSYM, "no symbol '%s' in the symbol table%s",
 				 gw_symbol_specs[y].name,
 				 y == GW_SYM_CURRENT_TASK ? " (nor pcpu_hot)" : "");
-			goto out;
-		}
-	}
-
-	/* The banner's bytes identify the build ("Linux version R (builder) (compiler) #N ..."):
-	 * the walker compares them with the guest's own before trusting any offset. */
-	{
-		const GElf_Sym *bs = &hit[GW_SYM_LINUX_BANNER].sym;
-		const char *b;
-		uint64_t n = bs->st_size ? bs->st_size : GW_BANNER_MAX;
-		if (n > GW_BANNER_MAX)
-			n = GW_BANNER_MAX;
-		if (section_bytes(elf, bs->st_shndx, bs->st_value, n, &b) != 0) {
-			r = fail(what, whatsz, GW_ENOSYM, "linux_banner has no contents in this file "
-				 "(a debug-only vmlinux? its .rodata is empty)");
-			goto out;
-		}
-		n = strnlen(b, n);
-		memcpy(L->banner, b, n);
-		L->banner_len = (uint32_t)n;
-		static const char pre[] = "Linux version ";
-		if (n <= sizeof(pre) - 1 || memcmp(b, pre, sizeof(pre) - 1) != 0) {
-			r = fail(what, whatsz, GW_EPROFILE, "linux_banner does not start with '%s'", pre);
-			goto out;
-		}
-		size_t k = 0;
-		for (const char *q = b + sizeof(pre) - 1; q < b + n && *q != ' ' && *q != '\n' &&
-		     k < GW_RELEASE_MAX; q++)
-			p->release[k++] = *q;
-		p->release[k] = 0;
-		if (k == 0) {
-			r = fail(what, whatsz, GW_EPROFILE, "linux_banner names no release");
 			goto out;
 		}
 	}

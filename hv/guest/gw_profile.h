@@ -36,11 +36,16 @@ void gw_profile_init(struct gw_profile *p);
 
 /*
  * Read the DWARF and symbol table of an x86-64 vmlinux (or any ELF file with the same struct
- * names, such as the test fixture). @return 0; -errno (cannot open); GW_ENOTELF; GW_ENODWARF;
- * GW_ENOTYPE / GW_ENOMEMBER / GW_ENOSYM (what names it); GW_EPROFILE (the result fails
- * gw_layout_check, e.g. a member of an impossible size; what names it).
+ * names, such as the test fixture). Structs it lacks because their code is built as a module
+ * (ext4_inode_info when ext4 is one) are looked for in the nmodules module debug files
+ * (.ko with DWARF, relocated on reading), in order; a module whose .modinfo vermagic names
+ * another release than the vmlinux's banner is refused.
+ * @return 0; -errno (cannot open); GW_ENOTELF; GW_ENODWARF; GW_ENOTYPE / GW_ENOMEMBER /
+ * GW_ENOSYM (what names it); GW_EPROFILE (inconsistent: a member of an impossible size, a
+ * module of another kernel; what names it).
  */
-int gw_profile_from_vmlinux(const char *path, struct gw_profile *p, char *what, size_t whatsz);
+int gw_profile_from_vmlinux(const char *path, const char *const *modules, unsigned nmodules,
+			    struct gw_profile *p, char *what, size_t whatsz);
 
 /* Write p as a profile document (format version GW_PROFILE_VERSION). @return 0 or -EIO. */
 int gw_profile_write(FILE *f, const struct gw_profile *p);

@@ -3,7 +3,7 @@
  * every offset and size equals the compiler's offsetof/sizeof, symbols equal the addresses the
  * fixture prints when run, the JSON round-trips, and what is missing is named.
  *
- * usage: gw_profile_test FIXTURE FIXTURE_NO_TGID FIXTURE_NO_DWARF FIXTURE_NO_BANNER
+ * usage: gw_profile_test FIXTURE NO_TGID NO_DWARF NO_BANNER NO_EXT4 MODULE MODULE_OTHER_KERNEL
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,7 +12,7 @@
 #include "kfixture.h"
 #include "tu.h"
 
-static const char *fix, *fix_notgid, *fix_nodwarf, *fix_nobanner;
+static const char *fix, *fix_notgid, *fix_nodwarf, *fix_nobanner, *fix_noext4, *mod, *mod_other;
 static char *tmp;
 
 static void offsets_equal_compiler_offsetof(void)
@@ -20,7 +20,7 @@ static void offsets_equal_compiler_offsetof(void)
 	struct gw_profile p;
 	struct gw_layout want;
 	char what[256];
-	int r = gw_profile_from_vmlinux(fix, &p, what, sizeof(what));
+	int r = gw_profile_from_vmlinux(fix, NULL, 0, &p, what, sizeof(what));
 	TU_REQUIRE(r == 0, "%s: %s", gw_strerror(r), what);
 	kfix_layout(&want);
 	for (int s = 0; s < GW_NSTRUCTS; s++)
@@ -52,7 +52,7 @@ static void symbols_and_banner_match_the_fixture(void)
 	struct gw_profile p;
 	char what[256], cmd[1024], *out = NULL;
 	unsigned long ct = 0, lb = 0;
-	TU_REQUIRE(gw_profile_from_vmlinux(fix, &p, what, sizeof(what)) == 0, "%s", what);
+	TU_REQUIRE(gw_profile_from_vmlinux(fix, NULL, 0, &p, what, sizeof(what)) == 0, "%s", what);
 	snprintf(cmd, sizeof(cmd), "'%s'", fix);
 	TU_REQUIRE(tu_sh(cmd, &out, NULL) == 0, "running the fixture");
 	TU_REQUIRE(sscanf(out, "current_task=%lx linux_banner=%lx", &ct, &lb) == 2, "%s", out);
@@ -82,7 +82,7 @@ static void cli_profile_round_trips_through_json(void)
 	struct gw_profile direct, loaded;
 	char what[256], cmd[2048], *out = NULL, *err = NULL;
 	char *json = tu_path(tmp, "fixture.json");
-	TU_REQUIRE(gw_profile_from_vmlinux(fix, &direct, what, sizeof(what)) == 0);
+	TU_REQUIRE(gw_profile_from_vmlinux(fix, NULL, 0, &direct, what, sizeof(what)) == 0);
 	snprintf(cmd, sizeof(cmd), "\"$HVPROV\" profile '%s' -o '%s'", fix, json);
 	int st = tu_sh(cmd, &out, &err);
 	TU_CHECK(st == 0, "exit %d: %s", st, err ? err : "");
@@ -129,7 +129,7 @@ static void missing_member_is_named(void)
 {
 	struct gw_profile p;
 	char what[256], args[1024];
-	TU_CHECK(gw_profile_from_vmlinux(fix_notgid, &p, what, sizeof(what)) == GW_ENOMEMBER);
+	TU_CHECK(gw_profile_from_vmlinux(fix_notgid, NULL, 0, &p, what, sizeof(what)) == GW_ENOMEMBER);
 	TU_CHECK(strstr(what, "task_struct") && strstr(what, "'tgid'"), "%s", what);
 	snprintf(args, sizeof(args), "'%s'", fix_notgid);
 	expect_refusal(args, 2, "task_struct", "'tgid'");
@@ -139,7 +139,7 @@ static void missing_dwarf_is_named(void)
 {
 	struct gw_profile p;
 	char what[256], args[1024];
-	TU_CHECK(gw_profile_from_vmlinux(fix_nodwarf, &p, what, sizeof(what)) == GW_ENODWARF);
+	TU_CHECK(gw_profile_from_vmlinux(fix_nodwarf, NULL, 0, &p, what, sizeof(what)) == GW_ENODWARF);
 	snprintf(args, sizeof(args), "'%s'", fix_nodwarf);
 	expect_refusal(args, 2, "DWARF", fix_nodwarf);
 }
@@ -148,7 +148,7 @@ static void missing_banner_is_named(void)
 {
 	struct gw_profile p;
 	char what[256], args[1024];
-	TU_CHECK(gw_profile_from_vmlinux(fix_nobanner, &p, what, sizeof(what)) == GW_ENOSYM);
+	TU_CHECK(gw_profile_from_vmlinux(fix_nobanner, NULL, 0, &p, what, sizeof(what)) == GW_ENOSYM);
 	snprintf(args, sizeof(args), "'%s'", fix_nobanner);
 	expect_refusal(args, 2, "linux_banner", NULL);
 }
@@ -166,6 +166,45 @@ static void non_elf_and_missing_files_are_refused(void)
 	expect_refusal(args, 2, "absent", NULL);
 	expect_refusal("", 2, "usage", NULL);
 	free(txt);
+}
+
+static void module_supplies_what_vmlinux_lacks(void)
+{
+	struct gw_profile with, ref;
+	char what[256], args[2048];
+	TU_CHECK(gw_profile_from_vmlinux(fix_noext4, NULL, 0, &with, what, sizeof(what)) == GW_ENOTYPE);
+	TU_CHECK(strstr(what, "ext4_inode_info") && strstr(what, "-m"), "%s", what);
+	snprintf(args, sizeof(args), "'%s'", fix_noext4);
+	expect_refusal(args, 2, "ext4_inode_info", NULL);
+
+	/* the module is a relocatable object: its names only resolve once relocated */
+	const char *mods[] = { mod };
+	int r = gw_profile_from_vmlinux(fix_noext4, mods, 1, &with, what, sizeof(what));
+	TU_REQUIRE(r == 0, "%s: %s", gw_strerror(r), what);
+	TU_REQUIRE(gw_profile_from_vmlinux(fix, NULL, 0, &ref, what, sizeof(what)) == 0);
+	TU_CHECK(!memcmp(with.layout.struct_size, ref.layout.struct_size, sizeof(ref.layout.struct_size)));
+	TU_CHECK(!memcmp(with.layout.m, ref.layout.m, sizeof(ref.layout.m)), "offsets differ");
+	TU_CHECK(with.layout.m[GW_M_EXT4_I_CRTIME].off == offsetof(struct ext4_inode_info, i_crtime) &&
+		 with.layout.m[GW_M_EXT4_VFS_INODE].off == offsetof(struct ext4_inode_info, vfs_inode));
+
+	char *json = tu_path(tmp, "noext4.json"), cmd[4096];
+	snprintf(cmd, sizeof(cmd), "\"$HVPROV\" profile '%s' -m '%s' -o '%s' && \"$HVPROV\" profile "
+		 "--check '%s'", fix_noext4, mod, json, json);
+	TU_CHECK(tu_sh(cmd, NULL, NULL) == 0);
+	free(json);
+}
+
+static void module_of_another_kernel_is_refused(void)
+{
+	struct gw_profile p;
+	char what[256], args[2048];
+	const char *mods[] = { mod_other };
+	TU_CHECK(gw_profile_from_vmlinux(fix_noext4, mods, 1, &p, what, sizeof(what)) == GW_EPROFILE);
+	TU_CHECK(strstr(what, "5.10.0-other") && strstr(what, KFIX_RELEASE), "%s", what);
+	snprintf(args, sizeof(args), "'%s' -m '%s'", fix_noext4, mod_other);
+	expect_refusal(args, 2, "built for kernel 5.10.0-other", NULL);
+	snprintf(args, sizeof(args), "'%s' -m '%s/absent.ko'", fix_noext4, tmp);
+	expect_refusal(args, 2, "absent.ko", NULL);
 }
 
 /* Write text to a file under tmp and run --check on it. */
@@ -199,7 +238,7 @@ static void check_finds_damaged_profiles(void)
 	struct gw_profile p;
 	char what[64];
 	size_t n;
-	TU_REQUIRE(gw_profile_from_vmlinux(fix, &p, what, sizeof(what)) == 0);
+	TU_REQUIRE(gw_profile_from_vmlinux(fix, NULL, 0, &p, what, sizeof(what)) == 0);
 	char *json = tu_path(tmp, "ref.json");
 	FILE *f = fopen(json, "w");
 	TU_REQUIRE(f && gw_profile_write(f, &p) == 0);
@@ -229,14 +268,18 @@ static void check_finds_damaged_profiles(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 5) {
-		fprintf(stderr, "usage: %s FIXTURE NO_TGID NO_DWARF NO_BANNER\n", argv[0]);
+	if (argc != 8) {
+		fprintf(stderr, "usage: %s FIXTURE NO_TGID NO_DWARF NO_BANNER NO_EXT4 MODULE "
+			"MODULE_OTHER\n", argv[0]);
 		return 2;
 	}
 	fix = argv[1];
 	fix_notgid = argv[2];
 	fix_nodwarf = argv[3];
 	fix_nobanner = argv[4];
+	fix_noext4 = argv[5];
+	mod = argv[6];
+	mod_other = argv[7];
 	if (!tu_hvprov())
 		TU_SKIP("HVPROV not set");
 	tmp = tu_tmpdir("gw-profile");
@@ -247,6 +290,8 @@ int main(int argc, char **argv)
 	TU_RUN(missing_dwarf_is_named);
 	TU_RUN(missing_banner_is_named);
 	TU_RUN(non_elf_and_missing_files_are_refused);
+	TU_RUN(module_supplies_what_vmlinux_lacks);
+	TU_RUN(module_of_another_kernel_is_refused);
 	TU_RUN(check_finds_damaged_profiles);
 	tu_rmtree(tmp);
 	return tu_done();

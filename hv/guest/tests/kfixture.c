@@ -17,7 +17,9 @@ __attribute__((used)) const char linux_banner[] = KFIX_BANNER;
 __attribute__((used)) struct task_struct kfix_task;
 __attribute__((used)) struct fs_struct kfix_fs;
 __attribute__((used)) struct dentry kfix_dentry;
+#ifndef GW_FIXTURE_NO_EXT4
 __attribute__((used)) struct ext4_inode_info kfix_ext4;
+#endif
 __attribute__((used)) struct mount kfix_mount;
 __attribute__((used)) struct files_struct kfix_files;
 __attribute__((used)) struct file kfix_file;

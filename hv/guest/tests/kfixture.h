@@ -10,7 +10,8 @@
  * structs. Do not include libc headers that define struct stat/statx/sockaddr_un beside it.
  *
  * GW_FIXTURE_NO_TGID drops task_struct.tgid (the profile must name it as missing);
- * GW_FIXTURE_NO_BANNER drops linux_banner.
+ * GW_FIXTURE_NO_BANNER drops linux_banner; GW_FIXTURE_NO_EXT4 leaves ext4_inode_info out of
+ * the debug info (kfixture_mod.c, a module fixture, has it).
  */
 #ifndef KFIXTURE_H
 #define KFIXTURE_H
