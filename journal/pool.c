@@ -125,6 +125,8 @@ static enum jnl_media media_of(int is_pmem)
 static int pool_load(struct jnl_pool *p, const struct jnl_open_opts *o)
 {
 	struct jnl_sb sb;
+	if (p->len < sizeof(sb))
+		return JNL_E_MAGIC;     /* too short to hold a superblock */
 	memcpy(&sb, p->base, sizeof(sb));
 	int r = jnl_sb_check(&sb, p->len);
 	if (r)

@@ -68,10 +68,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (rc >= 0 && rep.ckpt_ok) {
 				jnl_lane_erase_tail(p, &dummy, l, &rep);
 				jnl_checkpoint_advance(p, &dummy, l, rep.end_seq, rep.end_pos);
-				/* after the erase a second scan must end at the same place */
+				/* and once more over what the erase and checkpoint left (no property on
+				 * the result: a forged image can hold a record just past the old window
+				 * that the new one takes in; crash images cannot, see hvprov faults) */
 				struct jnl_lane_report rep2;
-				if (jnl_lane_scan(p, l, NULL, NULL, NULL, NULL, &rep2) >= 0 && rep2.end_seq != rep.end_seq)
-					abort();
+				jnl_lane_scan(p, l, on_rec, NULL, NULL, NULL, &rep2);
 			}
 		}
 		jnl_pool_close(p);
