@@ -148,8 +148,9 @@ typedef int (*st_ver_cb)(void *arg, const struct st_ver *v);
 typedef int (*st_obj_cb)(void *arg, const struct st_obj *o);
 typedef int (*st_name_cb)(void *arg, const struct st_name *n);
 typedef int (*st_exec_cb)(void *arg, const struct st_exec *x);
-typedef int (*st_pend_cb)(void *arg, int64_t life, unsigned lane, uint64_t seq, int64_t aux,
-			  const void *payload, uint32_t len);
+typedef int (*st_pend_cb)(void *arg, int64_t life, unsigned lane, uint64_t seq, uint64_t ts,
+			  int64_t aux, const void *payload, uint32_t len);
+typedef int (*st_chan_cb)(void *arg, int64_t ver, int64_t obj);
 typedef int (*st_cursor_cb)(void *arg, int64_t life, unsigned lane, uint64_t seq);
 
 struct st;
@@ -179,7 +180,7 @@ struct st_ops {
 	int (*obj_update)(struct st *s, const struct st_obj *o);
 	int (*obj_get)(struct st *s, int64_t id, struct st_obj *o);
 	int (*obj_find_fid)(struct st *s, const struct st_fid *k, struct st_obj *o);
-	int (*obj_find_live_pid)(struct st *s, uint32_t pid, struct st_obj *o);
+	int (*obj_find_live_pid)(struct st *s, int64_t life, uint32_t pid, struct st_obj *o);
 	/* every process that had pid, oldest first */
 	int (*obj_by_pid)(struct st *s, uint32_t pid, st_obj_cb cb, void *arg);
 	/* live processes of a life and lane */
@@ -213,14 +214,14 @@ struct st_ops {
 	int (*execs_of)(struct st *s, int64_t obj, st_exec_cb cb, void *arg);
 
 	/* Entries waiting for their exit, kept across restarts of the indexer. */
-	int (*pend_put)(struct st *s, int64_t life, unsigned lane, uint64_t seq, int64_t aux,
-			const void *payload, uint32_t len);
+	int (*pend_put)(struct st *s, int64_t life, unsigned lane, uint64_t seq, uint64_t ts,
+			int64_t aux, const void *payload, uint32_t len);
 	int (*pend_del)(struct st *s, int64_t life, unsigned lane, uint64_t seq);
 	int (*pend_list)(struct st *s, st_pend_cb cb, void *arg);
 
-	/* Channels: the process versions that wrote into a pipe or socket. */
-	int (*chan_add)(struct st *s, int64_t chan, int64_t ver);
-	int (*chan_list)(struct st *s, int64_t chan, int (*cb)(void *arg, int64_t ver), void *arg);
+	/* Channels: the process versions (and their objects) that wrote into a pipe or socket. */
+	int (*chan_add)(struct st *s, int64_t chan, int64_t ver, int64_t obj);
+	int (*chan_list)(struct st *s, int64_t chan, st_chan_cb cb, void *arg);
 
 	/* Notes about the recording. */
 	int (*gap_add)(struct st *s, const struct st_gap *g);

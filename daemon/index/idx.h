@@ -1,0 +1,95 @@
+/*
+ * idx.h - the indexer (the paper's Waldo): turns the log's events (hv/hvp_event.h) into the
+ * provenance graph of the store (st.h). daemon/index/MODEL.md is the model and the rules.
+ *
+ * Records are applied in log order. For each pool life and lane the indexer keeps the last
+ * sequence it applied, in the store, in the same transaction as the data the records made:
+ * a crash (or SIGKILL) anywhere loses at most the uncommitted batch, which is applied again
+ * from the log, so nothing is applied twice and a restarted run ends with the same store as
+ * an uninterrupted one. Records at or below the cursor of their lane are skipped.
+ *
+ * Two ways in:
+ *   idx_sync_log  catch up with a log directory (daemon/seg.h): what `hvprov index` does, and
+ *                 what the daemon calls after each checkpoint;
+ *   idx_add       one record from any source (tests, benchmarks, a future live feed), after
+ *                 idx_set_life has named the pool life the records come from.
+ *
+ * Functions return 0 or a negative code (-errno, ST_E_*, IDX_E_*); idx_strerror describes
+ * it. Nothing here prints or exits. One thread per indexer; one indexer per store (the store
+ * is locked: a second gets ST_E_BUSY).
+ */
+#ifndef IDX_H
+#define IDX_H
+
+#include <stdint.h>
+
+#include "st.h"
+
+enum {
+	IDX_E_NOLIFE = -3101,     /* idx_add before idx_set_life */
+	IDX_E_LOG = -3102,        /* the log could not be read (idx_errmsg says where) */
+};
+
+struct idx;
+
+struct idx_opts {
+	uint32_t batch;           /* records per transaction (0: 500000) */
+	uint32_t cache_objs;      /* objects kept in memory between transactions (0: 262144) */
+};
+
+/* One record in log order. type: JNL_REC_DATA (payload is an event), JNL_REC_LOST or
+ * SEG_REC_GAP; anything else is counted and skipped. */
+struct idx_rec {
+	uint16_t type;
+	uint16_t lane;
+	uint64_t seq;
+	uint64_t ts;
+	const void *payload;
+	uint32_t len;
+};
+
+struct idx_stats {
+	uint64_t records;         /* records offered */
+	uint64_t applied;         /* applied (not already in the store) */
+	uint64_t skipped;         /* at or below their lane's cursor */
+	uint64_t bad;             /* payloads that are not valid events (counted, skipped) */
+	uint64_t lost;            /* LOST and GAP records met */
+	uint64_t frames_skipped;  /* log frames passed over without decompression */
+	uint64_t commits;
+	uint64_t objects, versions, edges;   /* made by this run */
+	uint64_t orphans;         /* entries whose exit never came, resolved at a task's end */
+	uint64_t ns;              /* time spent in the indexer */
+};
+
+/* Open the indexer on the store at path (created if missing). opts may be NULL. */
+int idx_open(const char *store_path, const struct idx_opts *opts, struct idx **out);
+/* Same over a store already open (borrowed: not closed by idx_close). */
+int idx_open_store(struct st *store, const struct idx_opts *opts, struct idx **out);
+
+/* Commit what is pending and close. Accepts NULL. @return 0 or the commit's error. */
+int idx_close(struct idx *ix);
+
+/* The pool life (segment header's uuid and epoch) the next idx_add records come from. */
+int idx_set_life(struct idx *ix, const uint8_t uuid[16], uint64_t epoch);
+
+/* Apply one record (skipped if its lane's cursor is at or past it). Commits by itself
+ * every opts->batch records. */
+int idx_add(struct idx *ix, const struct idx_rec *r);
+
+/* Commit what idx_add applied so far (cursors included). */
+int idx_commit(struct idx *ix);
+
+/* Apply every record of the log directory not yet applied, then commit. */
+int idx_sync_log(struct idx *ix, const char *log_dir);
+
+/* Counters since open. */
+void idx_get_stats(const struct idx *ix, struct idx_stats *st);
+
+/* The store (for queries after indexing). */
+struct st *idx_store(struct idx *ix);
+
+/* What went wrong last, in words (a file and offset for IDX_E_LOG, SQLite's message). */
+const char *idx_errmsg(const struct idx *ix);
+const char *idx_strerror(int err);
+
+#endif

@@ -1,0 +1,535 @@
+/*
+ * q_out.c - ancestors / descendants results as text, JSON, W3C PROV-JSON and graphviz DOT.
+ *
+ * PROV mapping (MODEL.md "PROV"): a file, pipe, socket, device or directory version is a
+ * prov:Entity, a process version a prov:Activity. Edges become, with dst depending on src:
+ *   READ, EXEC     used(activity = dst, entity = src)       (hvprov:kind "read" / "exec")
+ *   WRITE, TRUNC,  wasGeneratedBy(entity = dst, activity = src)
+ *   WDEV
+ *   FORK           wasStartedBy(activity = dst, starter = src)
+ *   PIPE           wasInformedBy(informed = dst, informant = src)
+ *   PREV           files: wasDerivedFrom(generatedEntity = dst, usedEntity = src,
+ *                  prov:type prov:Revision); processes: wasInformedBy (hvprov:kind "version")
+ * Every hvprov-specific attribute is in the hvprov namespace.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "q_int.h"
+
+#define PROV_NS "urn:hvprov:"
+
+void q_json_strn(FILE *f, const char *s, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		switch (c) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\t': fputs("\\t", f); break;
+		case '\r': fputs("\\r", f); break;
+		default:
+			if (c < 0x20 || c >= 0x7f)
+				fprintf(f, "\\u%04x", c);   /* each byte alone: always valid JSON */
+			else
+				fputc(c, f);
+		}
+	}
+	fputc('"', f);
+}
+
+void q_json_str(FILE *f, const char *s)
+{
+	if (!s)
+		fputs("null", f);
+	else
+		q_json_strn(f, s, strlen(s));
+}
+
+void q_text(FILE *f, const char *s, size_t max)
+{
+	size_t n = 0;
+	for (; s && s[n] && n < max; n++) {
+		unsigned char c = (unsigned char)s[n];
+		fputc(c < 0x20 || c == 0x7f ? '?' : c, f);
+	}
+	if (s && s[n])
+		fputs("...", f);
+}
+
+void q_time_iso(char *buf, size_t len, uint64_t ns)
+{
+	time_t t = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char d[32];
+	strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%06uZ", d, (unsigned)(ns % 1000000000ull / 1000));
+}
+
+void q_node_text(FILE *f, const struct q_node *nd)
+{
+	fputs(q_kind_name(nd->kind), f);
+	if (nd->kind == ST_K_PROC) {
+		fprintf(f, " %u v%u \"", nd->pid, nd->v);
+		q_text(f, nd->label, 120);
+		fputc('"', f);
+		if (nd->oflags & ST_OF_UNOBS)
+			fputs(" [unobserved I/O: io_uring]", f);
+		return;
+	}
+	fputc(' ', f);
+	if (nd->label && nd->label[0])
+		q_text(f, nd->label, 400);
+	else
+		fprintf(f, "(dev %u:%u inode %" PRIu64 ")", nd->fid.dev_major, nd->fid.dev_minor,
+			nd->fid.ino);
+	if (nd->kind != ST_K_DEV && nd->kind != ST_K_PIPE && nd->kind != ST_K_SOCK)
+		fprintf(f, " v%u", nd->v);
+}
+
+/* How the far end relates to the near one, read from the root outwards. */
+const char *q_relation(enum q_dir dir, unsigned kind, uint32_t flags)
+{
+	struct q_edge ed = { .kind = kind, .flags = flags };
+	const struct q_edge *e = &ed;
+	int mm = (e->flags & ST_EF_MMAP) != 0;
+	if (dir == Q_ANCESTORS) {
+		switch (e->kind) {
+		case ST_E_PREV: return "previous version";
+		case ST_E_READ: return mm ? "mapped" : "read";
+		case ST_E_WRITE: return mm ? "written (mapping) by" : "written by";
+		case ST_E_TRUNC: return "truncated by";
+		case ST_E_EXEC: return "executed";
+		case ST_E_FORK: return "forked from";
+		case ST_E_PIPE: return "got data from";
+		case ST_E_WDEV: return "written by";
+		}
+	} else {
+		switch (e->kind) {
+		case ST_E_PREV: return "next version";
+		case ST_E_READ: return mm ? "mapped by" : "read by";
+		case ST_E_WRITE: return mm ? "wrote (mapping)" : "wrote";
+		case ST_E_TRUNC: return "truncated";
+		case ST_E_EXEC: return "executed by";
+		case ST_E_FORK: return "forked";
+		case ST_E_PIPE: return "sent data to";
+		case ST_E_WDEV: return "wrote to";
+		}
+	}
+	return "?";
+}
+
+static size_t count_objects(const struct q_graph *g)
+{
+	/* nodes are few enough per query that a sort beats a hash here */
+	int64_t *ids = malloc((g->nnodes + 1) * sizeof(*ids));
+	size_t n = 0;
+	if (!ids)
+		return 0;
+	for (size_t i = 0; i < g->nnodes; i++)
+		ids[i] = g->nodes[i].obj;
+	for (size_t i = 1; i < g->nnodes; i++) {
+		int64_t k = ids[i];
+		size_t j = i;
+		if (g->nnodes > 4096)
+			break;          /* insertion sort only for small graphs */
+		while (j > 0 && ids[j - 1] > k) {
+			ids[j] = ids[j - 1];
+			j--;
+		}
+		ids[j] = k;
+	}
+	if (g->nnodes > 4096) {
+		free(ids);
+		return 0;
+	}
+	for (size_t i = 0; i < g->nnodes; i++)
+		if (i == 0 || ids[i] != ids[i - 1])
+			n++;
+	free(ids);
+	return n;
+}
+
+static void notes_text(FILE *f, const struct q_graph *g)
+{
+	size_t unobs = 0;
+	for (size_t i = 0; i < g->nnodes; i++)
+		if (g->nodes[i].kind == ST_K_PROC && (g->nodes[i].oflags & ST_OF_UNOBS))
+			unobs++;
+	if (unobs)
+		fprintf(f, "note: %zu process version%s did I/O that system-call interception cannot "
+			"see (io_uring): %s may miss what went through it\n", unobs,
+			unobs == 1 ? "" : "s", g->dir == Q_ANCESTORS ? "ancestors" : "descendants");
+	int unc = 0;
+	for (size_t i = 0; i < g->nedges && !unc; i++)
+		unc = (g->edges[i].flags & ST_EF_UNCERTAIN) != 0;
+	if (unc)
+		fputs("note: relations marked (uncertain) come from calls whose return was never "
+		      "recorded\n", f);
+	if (g->gap_records)
+		fprintf(f, "note: the recording lost %" PRIu64 " event%s (%" PRIu64 " LOST/GAP records): "
+			"provenance may be incomplete\n", g->gap_events, g->gap_events == 1 ? "" : "s",
+			g->gap_records);
+}
+
+struct frame {
+	uint32_t node;
+	size_t next;              /* position in the node's edge list */
+};
+
+static int write_text(FILE *f, const struct q_graph *g)
+{
+	uint32_t *other = NULL, *self = NULL;
+	size_t *start = NULL, *list = NULL;
+	uint8_t *shown = NULL;
+	struct frame *stack = NULL;
+	int r = q_graph_index(g, &other, &self);
+	if (r)
+		return r;
+	/* edges grouped by their near end, in stored order */
+	start = calloc(g->nnodes + 1, sizeof(*start));
+	list = malloc((g->nedges + 1) * sizeof(*list));
+	shown = calloc(g->nnodes + 1, 1);
+	stack = malloc((g->nnodes + 1) * sizeof(*stack));
+	if (!start || !list || !shown || !stack) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < g->nedges; i++)
+		if (self[i] != UINT32_MAX && other[i] != UINT32_MAX)
+			start[self[i] + 1]++;
+	for (size_t i = 0; i < g->nnodes; i++)
+		start[i + 1] += start[i];
+	{
+		size_t *fill = calloc(g->nnodes + 1, sizeof(*fill));
+		if (!fill) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < g->nedges; i++)
+			if (self[i] != UINT32_MAX && other[i] != UINT32_MAX)
+				list[start[self[i]] + fill[self[i]]++] = i;
+		free(fill);
+	}
+	size_t nobj = count_objects(g);
+	fprintf(f, "%s of ", g->dir == Q_ANCESTORS ? "ancestors" : "descendants");
+	q_node_text(f, &g->nodes[0]);
+	fprintf(f, ": %zu version%s", g->nnodes - 1, g->nnodes == 2 ? "" : "s");
+	if (nobj)
+		fprintf(f, " of %zu object%s", nobj - 1, nobj == 2 ? "" : "s");
+	if (g->depth >= 0)
+		fprintf(f, ", depth <= %d", g->depth);
+	fputs("\n\n", f);
+	q_node_text(f, &g->nodes[0]);
+	fputc('\n', f);
+	shown[0] = 1;
+	/* depth-first, iteratively: chains of versions can be thousands long */
+	size_t sp = 0;
+	stack[sp++] = (struct frame){ 0, start[0] };
+	while (sp) {
+		struct frame *fr = &stack[sp - 1];
+		if (fr->next >= start[fr->node + 1]) {
+			sp--;
+			continue;
+		}
+		size_t ei = list[fr->next++];
+		const struct q_edge *e = &g->edges[ei];
+		uint32_t o = other[ei];
+		size_t level = sp;
+		if (level > 40)
+			fprintf(f, "%*s[%zu] ", 80, "", level);
+		else
+			fprintf(f, "%*s", (int)(2 * level), "");
+		fprintf(f, "%s ", q_relation(g->dir, e->kind, e->flags));
+		q_node_text(f, &g->nodes[o]);
+		if (e->kind == ST_E_PIPE && e->via_label && e->via_label[0]) {
+			fputs(" through ", f);
+			q_text(f, e->via_label, 64);
+		}
+		if (e->flags & ST_EF_UNCERTAIN)
+			fputs(" (uncertain)", f);
+		if (shown[o]) {
+			fputs(g->nodes[o].stop || start[o] == start[o + 1] ? "\n" : " (see above)\n", f);
+			continue;
+		}
+		fputc('\n', f);
+		shown[o] = 1;
+		stack[sp++] = (struct frame){ o, start[o] };
+	}
+	if (g->nnodes == 1)
+		fprintf(f, "  (none recorded)\n");
+	fputc('\n', f);
+	notes_text(f, g);
+out:
+	free(other);
+	free(self);
+	free(start);
+	free(list);
+	free(shown);
+	free(stack);
+	return r;
+}
+
+static void json_node_attrs(FILE *f, const struct q_node *nd)
+{
+	char t[48];
+	fprintf(f, "\"kind\":\"%s\",\"object\":%" PRId64 ",\"version\":%u", q_kind_name(nd->kind),
+		nd->obj, nd->v);
+	q_time_iso(t, sizeof(t), nd->ts);
+	fprintf(f, ",\"since\":\"%s\"", t);
+	if (nd->kind == ST_K_PROC) {
+		fprintf(f, ",\"pid\":%u,\"argv\":", nd->pid);
+		q_json_str(f, nd->label ? nd->label : "");
+		fputs(",\"exe\":", f);
+		q_json_str(f, nd->exe ? nd->exe : "");
+		fputs(",\"cwd\":", f);
+		q_json_str(f, nd->cwd ? nd->cwd : "");
+		fprintf(f, ",\"unobserved_io\":%s", nd->oflags & ST_OF_UNOBS ? "true" : "false");
+		if (nd->end_ts && !(nd->oflags & ST_OF_LIVE))
+			fprintf(f, ",\"exit_status\":%" PRId64, nd->status);
+	} else {
+		fputs(",\"path\":", f);
+		q_json_str(f, nd->label ? nd->label : "");
+		fprintf(f, ",\"dev\":\"%u:%u\",\"ino\":%" PRIu64 ",\"mode\":\"0%o\"", nd->fid.dev_major,
+			nd->fid.dev_minor, nd->fid.ino, nd->mode);
+		if (nd->fid.gen_kind)
+			fprintf(f, ",\"generation\":\"%" PRId64 ".%09u\"", nd->fid.gen_sec, nd->fid.gen_nsec);
+	}
+}
+
+static int write_json(FILE *f, const struct q_graph *g)
+{
+	fprintf(f, "{\"query\":\"%s\",\"depth\":%d,\"root\":\"v%" PRId64 "\",\"nodes\":[",
+		g->dir == Q_ANCESTORS ? "ancestors" : "descendants", g->depth, g->root);
+	for (size_t i = 0; i < g->nnodes; i++) {
+		const struct q_node *nd = &g->nodes[i];
+		fprintf(f, "%s\n{\"id\":\"v%" PRId64 "\",\"depth\":%u,", i ? "," : "", nd->ver, nd->depth);
+		json_node_attrs(f, nd);
+		fputc('}', f);
+	}
+	fputs("],\"edges\":[", f);
+	for (size_t i = 0; i < g->nedges; i++) {
+		const struct q_edge *e = &g->edges[i];
+		char t[48];
+		q_time_iso(t, sizeof(t), e->ts);
+		fprintf(f, "%s\n{\"from\":\"v%" PRId64 "\",\"to\":\"v%" PRId64 "\",\"relation\":\"%s\","
+			"\"time\":\"%s\",\"uncertain\":%s,\"mmap\":%s", i ? "," : "", e->src, e->dst,
+			q_edge_name(e->kind), t, e->flags & ST_EF_UNCERTAIN ? "true" : "false",
+			e->flags & ST_EF_MMAP ? "true" : "false");
+		if (e->via) {
+			fprintf(f, ",\"via\":{\"object\":%" PRId64 ",\"name\":", e->via);
+			q_json_str(f, e->via_label ? e->via_label : "");
+			fputc('}', f);
+		}
+		fputc('}', f);
+	}
+	fprintf(f, "],\"lost_events\":%" PRIu64 "}\n", g->gap_events);
+	return 0;
+}
+
+/* PROV identifier of a node: hvprov:file-7-v1, hvprov:proc-3-v2. */
+static void prov_id(FILE *f, const struct q_node *nd)
+{
+	static const char *const short_kind[] = { "obj", "proc", "file", "pipe", "sock", "dev", "dir" };
+	fprintf(f, "\"hvprov:%s-%" PRId64 "-v%u\"", nd->kind <= ST_K_MAX ? short_kind[nd->kind] : "obj",
+		nd->obj, nd->v);
+}
+
+static void prov_attrs(FILE *f, const struct q_node *nd)
+{
+	char t[48];
+	fprintf(f, "\"prov:type\":\"hvprov:%s\",\"hvprov:object\":%" PRId64 ",\"hvprov:version\":%u",
+		q_kind_name(nd->kind), nd->obj, nd->v);
+	if (nd->kind == ST_K_PROC) {
+		fprintf(f, ",\"hvprov:pid\":%u,\"hvprov:argv\":", nd->pid);
+		q_json_str(f, nd->label ? nd->label : "");
+		fputs(",\"hvprov:exe\":", f);
+		q_json_str(f, nd->exe ? nd->exe : "");
+		fputs(",\"hvprov:cwd\":", f);
+		q_json_str(f, nd->cwd ? nd->cwd : "");
+		fprintf(f, ",\"hvprov:unobserved_io\":%s", nd->oflags & ST_OF_UNOBS ? "true" : "false");
+		q_time_iso(t, sizeof(t), nd->ts);
+		fprintf(f, ",\"prov:startTime\":\"%s\"", t);
+	} else {
+		fputs(",\"hvprov:path\":", f);
+		q_json_str(f, nd->label ? nd->label : "");
+		fprintf(f, ",\"hvprov:dev\":\"%u:%u\",\"hvprov:ino\":%" PRIu64, nd->fid.dev_major,
+			nd->fid.dev_minor, nd->fid.ino);
+		if (nd->fid.gen_kind)
+			fprintf(f, ",\"hvprov:generation\":\"%" PRId64 ".%09u\"", nd->fid.gen_sec,
+				nd->fid.gen_nsec);
+	}
+}
+
+static int write_prov(FILE *f, const struct q_graph *g)
+{
+	uint32_t *other = NULL, *self = NULL;
+	int r = q_graph_index(g, &other, &self);
+	if (r)
+		return r;
+	fputs("{\n\"prefix\":{\"hvprov\":\"" PROV_NS "\"}", f);
+	/* entities, then activities */
+	for (int pass = 0; pass < 2; pass++) {
+		int first = 1;
+		for (size_t i = 0; i < g->nnodes; i++) {
+			const struct q_node *nd = &g->nodes[i];
+			if ((nd->kind == ST_K_PROC) != (pass == 1))
+				continue;
+			fprintf(f, "%s\n ", first ? (pass ? ",\n\"activity\":{" : ",\n\"entity\":{") : ",");
+			first = 0;
+			prov_id(f, nd);
+			fputs(":{", f);
+			prov_attrs(f, nd);
+			fputc('}', f);
+		}
+		if (!first)
+			fputc('}', f);
+	}
+	/* relations, grouped by PROV type */
+	static const char *const rel[] = { "used", "wasGeneratedBy", "wasStartedBy", "wasInformedBy",
+					   "wasDerivedFrom" };
+	for (int k = 0; k < 5; k++) {
+		int first = 1;
+		for (size_t i = 0; i < g->nedges; i++) {
+			const struct q_edge *e = &g->edges[i];
+			uint32_t di = g->dir == Q_ANCESTORS ? self[i] : other[i];
+			uint32_t si = g->dir == Q_ANCESTORS ? other[i] : self[i];
+			if (di == UINT32_MAX || si == UINT32_MAX)
+				continue;
+			const struct q_node *d = &g->nodes[di], *s = &g->nodes[si];
+			int want;
+			const char *a1, *a2;
+			switch (e->kind) {
+			case ST_E_READ: case ST_E_EXEC:
+				want = 0; a1 = "prov:activity"; a2 = "prov:entity"; break;
+			case ST_E_WRITE: case ST_E_TRUNC: case ST_E_WDEV:
+				want = 1; a1 = "prov:entity"; a2 = "prov:activity"; break;
+			case ST_E_FORK:
+				want = 2; a1 = "prov:activity"; a2 = "prov:starter"; break;
+			case ST_E_PIPE:
+				want = 3; a1 = "prov:informed"; a2 = "prov:informant"; break;
+			case ST_E_PREV:
+				if (d->kind == ST_K_PROC) {
+					want = 3; a1 = "prov:informed"; a2 = "prov:informant";
+				} else {
+					want = 4; a1 = "prov:generatedEntity"; a2 = "prov:usedEntity";
+				}
+				break;
+			default:
+				continue;
+			}
+			if (want != k)
+				continue;
+			if (first)
+				fprintf(f, ",\n\"%s\":{", rel[k]);
+			else
+				fputc(',', f);
+			first = 0;
+			fprintf(f, "\n \"hvprov:e-%" PRId64 "-%" PRId64 "-%u\":{\"%s\":", e->dst, e->src,
+				e->kind, a1);
+			prov_id(f, d);
+			fprintf(f, ",\"%s\":", a2);
+			prov_id(f, s);
+			if (k <= 1) {
+				char t[48];
+				q_time_iso(t, sizeof(t), e->ts);
+				fprintf(f, ",\"prov:time\":\"%s\"", t);
+			}
+			fprintf(f, ",\"hvprov:kind\":\"%s\"", q_edge_name(e->kind));
+			if (e->kind == ST_E_PREV && d->kind != ST_K_PROC)
+				fputs(",\"prov:type\":{\"$\":\"prov:Revision\",\"type\":\"prov:QUALIFIED_NAME\"}", f);
+			if (e->flags & ST_EF_UNCERTAIN)
+				fputs(",\"hvprov:uncertain\":true", f);
+			if (e->flags & ST_EF_MMAP)
+				fputs(",\"hvprov:mmap\":true", f);
+			if (e->via) {
+				fputs(",\"hvprov:via\":", f);
+				q_json_str(f, e->via_label ? e->via_label : "");
+			}
+			fputc('}', f);
+		}
+		if (!first)
+			fputc('}', f);
+	}
+	fputs("\n}\n", f);
+	free(other);
+	free(self);
+	return 0;
+}
+
+static void dot_str(FILE *f, const char *s, size_t max)
+{
+	size_t n = 0;
+	for (; s && s[n] && n < max; n++) {
+		unsigned char c = (unsigned char)s[n];
+		if (c == '"' || c == '\\')
+			fputc('\\', f);
+		fputc(c < 0x20 || c == 0x7f ? '?' : c, f);
+	}
+	if (s && s[n])
+		fputs("...", f);
+}
+
+static int write_dot(FILE *f, const struct q_graph *g)
+{
+	fputs("digraph hvprov {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n"
+	      "  edge [fontname=\"Helvetica\", fontsize=9];\n", f);
+	for (size_t i = 0; i < g->nnodes; i++) {
+		const struct q_node *nd = &g->nodes[i];
+		fprintf(f, "  v%" PRId64 " [", nd->ver);
+		if (nd->kind == ST_K_PROC) {
+			fprintf(f, "shape=box, label=\"%u v%u\\n", nd->pid, nd->v);
+			dot_str(f, nd->label, 60);
+			fputc('"', f);
+			if (nd->oflags & ST_OF_UNOBS)
+				fputs(", color=red, style=dashed, xlabel=\"unobserved I/O\"", f);
+		} else {
+			const char *shape = nd->kind == ST_K_PIPE || nd->kind == ST_K_SOCK ? "diamond" :
+					    nd->kind == ST_K_DEV ? "hexagon" : "ellipse";
+			fprintf(f, "shape=%s, label=\"", shape);
+			if (nd->label && nd->label[0]) {
+				/* the last path component stands out; the full path is the tooltip */
+				const char *b = strrchr(nd->label, '/');
+				dot_str(f, b && b[1] ? b + 1 : nd->label, 60);
+			} else {
+				fprintf(f, "inode %" PRIu64, nd->fid.ino);
+			}
+			fprintf(f, "\\nv%u\", tooltip=\"", nd->v);
+			dot_str(f, nd->label, 400);
+			fputc('"', f);
+		}
+		if (i == 0)
+			fputs(", penwidth=2", f);
+		fputs("];\n", f);
+	}
+	/* arrows follow the information: from src to dst */
+	for (size_t i = 0; i < g->nedges; i++) {
+		const struct q_edge *e = &g->edges[i];
+		fprintf(f, "  v%" PRId64 " -> v%" PRId64 " [label=\"%s\"%s%s];\n", e->src, e->dst,
+			q_edge_name(e->kind), e->kind == ST_E_PREV ? ", style=dotted" : "",
+			e->flags & ST_EF_UNCERTAIN ? ", color=gray" : "");
+	}
+	fputs("}\n", f);
+	return 0;
+}
+
+int q_graph_write(FILE *f, const struct q_graph *g, enum q_fmt fmt)
+{
+	int r;
+	switch (fmt) {
+	case Q_FMT_TEXT: r = write_text(f, g); break;
+	case Q_FMT_JSON: r = write_json(f, g); break;
+	case Q_FMT_PROV: r = write_prov(f, g); break;
+	case Q_FMT_DOT: r = write_dot(f, g); break;
+	default: return -EINVAL;
+	}
+	if (!r && (fflush(f) || ferror(f)))
+		r = -EIO;
+	return r;
+}

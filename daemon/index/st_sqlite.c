@@ -1,0 +1,1062 @@
+/*
+ * st_sqlite.c - the SQLite provenance store (st.h), one file DIR/prov.sqlite, mode 0600, WAL.
+ *
+ * Every statement is prepared once at open. The indexer batches many records into one
+ * transaction; with WAL and synchronous=NORMAL a commit is atomic (a crash keeps the previous
+ * commit whole) but the last commits may be lost on power failure, which costs nothing: the
+ * indexer's cursor is in the same transaction, so it re-applies them from the log.
+ *
+ * A writer holds an exclusive flock on the database file (through a descriptor of its own,
+ * kept open until SQLite has closed, because closing any descriptor of a file drops the
+ * process's POSIX locks on it, and SQLite's are POSIX locks). Readers take no lock of ours.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "st.h"
+
+static const char *const schema_sql =
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS life(id INTEGER PRIMARY KEY, uuid BLOB NOT NULL,"
+	"  epoch INTEGER NOT NULL, UNIQUE(uuid, epoch));"
+	"CREATE TABLE IF NOT EXISTS cursor(life INTEGER NOT NULL, lane INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL, PRIMARY KEY(life, lane)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS obj(id INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
+	"  flags INTEGER NOT NULL, cur INTEGER NOT NULL, nver INTEGER NOT NULL,"
+	"  dev_major INTEGER NOT NULL, dev_minor INTEGER NOT NULL, ino INTEGER NOT NULL,"
+	"  gen_sec INTEGER NOT NULL, gen_nsec INTEGER NOT NULL, gen_kind INTEGER NOT NULL,"
+	"  mode INTEGER NOT NULL, pid INTEGER NOT NULL, life INTEGER NOT NULL,"
+	"  lane INTEGER NOT NULL, start_ts INTEGER NOT NULL, end_ts INTEGER NOT NULL,"
+	"  status INTEGER NOT NULL, name TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS obj_fid ON obj(ino, dev_major, dev_minor, gen_sec, gen_nsec)"
+	"  WHERE kind <> 1;"
+	"CREATE INDEX IF NOT EXISTS obj_pid ON obj(pid) WHERE kind = 1;"
+	"CREATE TABLE IF NOT EXISTS ver(id INTEGER PRIMARY KEY, obj INTEGER NOT NULL,"
+	"  v INTEGER NOT NULL, ts INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS ver_obj ON ver(obj, v);"
+	"CREATE TABLE IF NOT EXISTS edge(dst INTEGER NOT NULL, src INTEGER NOT NULL,"
+	"  kind INTEGER NOT NULL, flags INTEGER NOT NULL, ts INTEGER NOT NULL,"
+	"  via INTEGER NOT NULL, PRIMARY KEY(dst, src, kind)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS edge_src ON edge(src);"
+	"CREATE TABLE IF NOT EXISTS name(id INTEGER PRIMARY KEY, obj INTEGER NOT NULL,"
+	"  path TEXT NOT NULL, ts_from INTEGER NOT NULL, ts_to INTEGER NOT NULL,"
+	"  how_from INTEGER NOT NULL, how_to INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS name_path ON name(path, ts_to);"
+	"CREATE INDEX IF NOT EXISTS name_obj ON name(obj, ts_to);"
+	"CREATE TABLE IF NOT EXISTS exec(ver INTEGER PRIMARY KEY, obj INTEGER NOT NULL,"
+	"  v INTEGER NOT NULL, file INTEGER NOT NULL, ts INTEGER NOT NULL, path TEXT NOT NULL,"
+	"  argv BLOB NOT NULL, envp BLOB NOT NULL, cwd TEXT NOT NULL, flags INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS exec_obj ON exec(obj, v);"
+	"CREATE TABLE IF NOT EXISTS pending(life INTEGER NOT NULL, lane INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL, ts INTEGER NOT NULL, aux INTEGER NOT NULL, payload BLOB NOT NULL,"
+	"  PRIMARY KEY(life, lane, seq)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS chan(chan INTEGER NOT NULL, ver INTEGER NOT NULL,"
+	"  obj INTEGER NOT NULL, PRIMARY KEY(chan, ver)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS gap(id INTEGER PRIMARY KEY, life INTEGER NOT NULL,"
+	"  lane INTEGER NOT NULL, seq INTEGER NOT NULL, count INTEGER NOT NULL,"
+	"  kind INTEGER NOT NULL, ts INTEGER NOT NULL);";
+
+#define OBJ_COLS "id, kind, flags, cur, nver, dev_major, dev_minor, ino, gen_sec, gen_nsec, " \
+		 "gen_kind, mode, pid, life, lane, start_ts, end_ts, status, name"
+#define EXEC_COLS "ver, obj, v, file, ts, path, argv, envp, cwd, flags"
+
+enum {
+	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
+	Q_LIFE_FIND, Q_LIFE_INS, Q_CUR_LIST, Q_CUR_SET,
+	Q_OBJ_INS, Q_OBJ_UPD, Q_OBJ_GET, Q_OBJ_FID, Q_OBJ_LIVE_PID, Q_OBJ_BY_PID, Q_OBJ_LIVE_LANE,
+	Q_VER_INS, Q_VER_GET, Q_VER_OF_OBJ,
+	Q_EDGE_INS, Q_EDGE_EXISTS, Q_EDGES_IN, Q_EDGES_OUT,
+	Q_NAME_INS, Q_NAME_END, Q_NAME_CUR, Q_NAME_LAST, Q_NAME_COUNT, Q_NAME_UNDER, Q_NAME_END_ID,
+	Q_NAMES_OF,
+	Q_EXEC_INS, Q_EXEC_AT, Q_EXECS_OF,
+	Q_PEND_PUT, Q_PEND_DEL, Q_PEND_LIST,
+	Q_CHAN_ADD, Q_CHAN_LIST,
+	Q_GAP_INS, Q_GAP_COUNT,
+	Q_COUNT_OBJ, Q_COUNT_VER, Q_COUNT_EDGE,
+	Q_N
+};
+
+static const char *const sql[Q_N] = {
+	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_LIFE_FIND] = "SELECT id FROM life WHERE uuid = ?1 AND epoch = ?2",
+	[Q_LIFE_INS] = "INSERT INTO life(uuid, epoch) VALUES (?1, ?2)",
+	[Q_CUR_LIST] = "SELECT life, lane, seq FROM cursor ORDER BY life, lane",
+	[Q_CUR_SET] = "INSERT OR REPLACE INTO cursor(life, lane, seq) VALUES (?1, ?2, ?3)",
+	[Q_OBJ_INS] = "INSERT INTO obj(kind, flags, cur, nver, dev_major, dev_minor, ino, gen_sec,"
+		      " gen_nsec, gen_kind, mode, pid, life, lane, start_ts, end_ts, status, name)"
+		      " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+		      " ?17, ?18, ?19)",
+	[Q_OBJ_UPD] = "UPDATE obj SET flags = ?3, cur = ?4, nver = ?5, mode = ?12, lane = ?15,"
+		      " end_ts = ?17, status = ?18, name = ?19 WHERE id = ?1",
+	[Q_OBJ_GET] = "SELECT " OBJ_COLS " FROM obj WHERE id = ?1",
+	[Q_OBJ_FID] = "SELECT " OBJ_COLS " FROM obj WHERE ino = ?1 AND dev_major = ?2 AND"
+		      " dev_minor = ?3 AND gen_sec = ?4 AND gen_nsec = ?5 AND kind <> 1 AND"
+		      " (flags & 16) = 0 ORDER BY id DESC LIMIT 1",
+	[Q_OBJ_LIVE_PID] = "SELECT " OBJ_COLS " FROM obj WHERE pid = ?1 AND kind = 1 AND"
+			   " (flags & 4) <> 0 AND life = ?2 ORDER BY id DESC LIMIT 1",
+	[Q_OBJ_BY_PID] = "SELECT " OBJ_COLS " FROM obj WHERE pid = ?1 AND kind = 1 ORDER BY id",
+	[Q_OBJ_LIVE_LANE] = "SELECT " OBJ_COLS " FROM obj WHERE kind = 1 AND (flags & 4) <> 0"
+			    " AND life = ?1 AND lane = ?2 ORDER BY id",
+	[Q_VER_INS] = "INSERT INTO ver(obj, v, ts) VALUES (?1, ?2, ?3)",
+	[Q_VER_GET] = "SELECT id, obj, v, ts FROM ver WHERE id = ?1",
+	[Q_VER_OF_OBJ] = "SELECT id, obj, v, ts FROM ver WHERE obj = ?1 ORDER BY v",
+	[Q_EDGE_INS] = "INSERT OR IGNORE INTO edge(dst, src, kind, flags, ts, via)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_EDGE_EXISTS] = "SELECT 1 FROM edge WHERE dst = ?1 AND src = ?2 AND kind = ?3",
+	[Q_EDGES_IN] = "SELECT dst, src, kind, flags, ts, via FROM edge WHERE dst = ?1",
+	[Q_EDGES_OUT] = "SELECT dst, src, kind, flags, ts, via FROM edge WHERE src = ?1",
+	[Q_NAME_INS] = "INSERT INTO name(obj, path, ts_from, ts_to, how_from, how_to)"
+		       " VALUES (?1, ?2, ?3, 0, ?4, 0)",
+	[Q_NAME_END] = "UPDATE name SET ts_to = ?2, how_to = ?3 WHERE path = ?1 AND ts_to = 0"
+		       " AND obj <> ?4",
+	[Q_NAME_CUR] = "SELECT obj FROM name WHERE path = ?1 AND ts_to = 0 ORDER BY id DESC LIMIT 1",
+	[Q_NAME_LAST] = "SELECT obj FROM name WHERE path = ?1 ORDER BY ts_to DESC, id DESC LIMIT 1",
+	[Q_NAME_COUNT] = "SELECT count(*) FROM name WHERE obj = ?1 AND ts_to = 0",
+	[Q_NAME_UNDER] = "SELECT id, obj, path FROM name WHERE path > ?1 AND path < ?2 AND"
+			 " ts_to = 0 ORDER BY id",
+	[Q_NAME_END_ID] = "UPDATE name SET ts_to = ?2, how_to = ?3 WHERE id = ?1",
+	[Q_NAMES_OF] = "SELECT id, obj, path, ts_from, ts_to, how_from, how_to FROM name"
+		       " WHERE obj = ?1 ORDER BY id",
+	[Q_EXEC_INS] = "INSERT OR REPLACE INTO exec(" EXEC_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+		       " ?7, ?8, ?9, ?10)",
+	[Q_EXEC_AT] = "SELECT " EXEC_COLS " FROM exec WHERE obj = ?1 AND v <= ?2 ORDER BY v DESC"
+		      " LIMIT 1",
+	[Q_EXECS_OF] = "SELECT " EXEC_COLS " FROM exec WHERE obj = ?1 ORDER BY v",
+	[Q_PEND_PUT] = "INSERT OR REPLACE INTO pending(life, lane, seq, ts, aux, payload)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_PEND_DEL] = "DELETE FROM pending WHERE life = ?1 AND lane = ?2 AND seq = ?3",
+	[Q_PEND_LIST] = "SELECT life, lane, seq, ts, aux, payload FROM pending"
+			" ORDER BY life, lane, seq",
+	[Q_CHAN_ADD] = "INSERT OR IGNORE INTO chan(chan, ver, obj) VALUES (?1, ?2, ?3)",
+	[Q_CHAN_LIST] = "SELECT ver, obj FROM chan WHERE chan = ?1 ORDER BY ver",
+	[Q_GAP_INS] = "INSERT INTO gap(life, lane, seq, count, kind, ts) VALUES (?1, ?2, ?3, ?4,"
+		      " ?5, ?6)",
+	[Q_GAP_COUNT] = "SELECT count(*), coalesce(sum(count), 0) FROM gap",
+	[Q_COUNT_OBJ] = "SELECT count(*) FROM obj",
+	[Q_COUNT_VER] = "SELECT count(*) FROM ver",
+	[Q_COUNT_EDGE] = "SELECT count(*) FROM edge",
+};
+
+struct st_sqlite {
+	struct st base;
+	sqlite3 *db;
+	int lockfd;
+	int rdonly;
+	int in_tx;
+	sqlite3_stmt *q[Q_N];
+	char err[256];
+};
+
+#define S(s) ((struct st_sqlite *)(s))
+
+static int db_err(struct st_sqlite *s)
+{
+	snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
+	return ST_E_DB;
+}
+
+/* Reset after use so that read statements never hold a read transaction open. */
+static sqlite3_stmt *stmt(struct st_sqlite *s, int i)
+{
+	sqlite3_stmt *q = s->q[i];
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return q;
+}
+
+static int run_done(struct st_sqlite *s, sqlite3_stmt *q)
+{
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_err(s);
+	return 0;
+}
+
+static const char *sq_errmsg(struct st *st)
+{
+	return S(st)->err;
+}
+
+static int sq_exec_simple(struct st_sqlite *s, int i)
+{
+	return run_done(s, stmt(s, i));
+}
+
+static int sq_begin(struct st *st)
+{
+	struct st_sqlite *s = S(st);
+	int r = sq_exec_simple(s, Q_BEGIN);
+	if (!r)
+		s->in_tx = 1;
+	return r;
+}
+
+static int sq_commit(struct st *st)
+{
+	struct st_sqlite *s = S(st);
+	int r = sq_exec_simple(s, Q_COMMIT);
+	if (!r)
+		s->in_tx = 0;
+	return r;
+}
+
+static int sq_rollback(struct st *st)
+{
+	struct st_sqlite *s = S(st);
+	if (!s->in_tx)
+		return 0;
+	s->in_tx = 0;
+	return sq_exec_simple(s, Q_ROLLBACK);
+}
+
+static int sq_life_get(struct st *st, const uint8_t uuid[16], uint64_t epoch, int64_t *id)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_LIFE_FIND);
+	sqlite3_bind_blob(q, 1, uuid, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, (int64_t)epoch);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+		return 0;
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return db_err(s);
+	q = stmt(s, Q_LIFE_INS);
+	sqlite3_bind_blob(q, 1, uuid, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, (int64_t)epoch);
+	if (run_done(s, q))
+		return ST_E_DB;
+	*id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static int sq_cursor_list(struct st *st, st_cursor_cb cb, void *arg)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_CUR_LIST);
+	int rc, r = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		r = cb(arg, sqlite3_column_int64(q, 0), (unsigned)sqlite3_column_int(q, 1),
+		       (uint64_t)sqlite3_column_int64(q, 2));
+		if (r)
+			break;
+	}
+	sqlite3_reset(q);
+	if (!r && rc != SQLITE_DONE)
+		return db_err(s);
+	return r;
+}
+
+static int sq_cursor_set(struct st *st, int64_t life, unsigned lane, uint64_t seq)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_CUR_SET);
+	sqlite3_bind_int64(q, 1, life);
+	sqlite3_bind_int(q, 2, (int)lane);
+	sqlite3_bind_int64(q, 3, (int64_t)seq);
+	return run_done(s, q);
+}
+
+static void bind_obj(sqlite3_stmt *q, const struct st_obj *o)
+{
+	sqlite3_bind_int64(q, 1, o->id);
+	sqlite3_bind_int(q, 2, (int)o->kind);
+	sqlite3_bind_int64(q, 3, o->flags);
+	sqlite3_bind_int64(q, 4, o->cur);
+	sqlite3_bind_int64(q, 5, o->nver);
+	sqlite3_bind_int64(q, 6, o->fid.dev_major);
+	sqlite3_bind_int64(q, 7, o->fid.dev_minor);
+	sqlite3_bind_int64(q, 8, (int64_t)o->fid.ino);
+	sqlite3_bind_int64(q, 9, o->fid.gen_sec);
+	sqlite3_bind_int64(q, 10, o->fid.gen_nsec);
+	sqlite3_bind_int64(q, 11, o->fid.gen_kind);
+	sqlite3_bind_int64(q, 12, o->mode);
+	sqlite3_bind_int64(q, 13, o->pid);
+	sqlite3_bind_int64(q, 14, o->life);
+	sqlite3_bind_int(q, 15, o->lane);
+	sqlite3_bind_int64(q, 16, (int64_t)o->start_ts);
+	sqlite3_bind_int64(q, 17, (int64_t)o->end_ts);
+	sqlite3_bind_int64(q, 18, o->status);
+	sqlite3_bind_text(q, 19, o->name, -1, SQLITE_STATIC);
+}
+
+static void col_obj(sqlite3_stmt *q, struct st_obj *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = sqlite3_column_int64(q, 0);
+	o->kind = (unsigned)sqlite3_column_int(q, 1);
+	o->flags = (uint32_t)sqlite3_column_int64(q, 2);
+	o->cur = sqlite3_column_int64(q, 3);
+	o->nver = (uint32_t)sqlite3_column_int64(q, 4);
+	o->fid.dev_major = (uint32_t)sqlite3_column_int64(q, 5);
+	o->fid.dev_minor = (uint32_t)sqlite3_column_int64(q, 6);
+	o->fid.ino = (uint64_t)sqlite3_column_int64(q, 7);
+	o->fid.gen_sec = sqlite3_column_int64(q, 8);
+	o->fid.gen_nsec = (uint32_t)sqlite3_column_int64(q, 9);
+	o->fid.gen_kind = (uint32_t)sqlite3_column_int64(q, 10);
+	o->mode = (uint32_t)sqlite3_column_int64(q, 11);
+	o->pid = (uint32_t)sqlite3_column_int64(q, 12);
+	o->life = sqlite3_column_int64(q, 13);
+	o->lane = (uint16_t)sqlite3_column_int(q, 14);
+	o->start_ts = (uint64_t)sqlite3_column_int64(q, 15);
+	o->end_ts = (uint64_t)sqlite3_column_int64(q, 16);
+	o->status = sqlite3_column_int64(q, 17);
+	const unsigned char *n = sqlite3_column_text(q, 18);
+	if (n)
+		snprintf(o->name, sizeof(o->name), "%s", (const char *)n);
+}
+
+static int sq_obj_insert(struct st *st, struct st_obj *o)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_OBJ_INS);
+	bind_obj(q, o);
+	sqlite3_bind_null(q, 1);
+	if (run_done(s, q))
+		return ST_E_DB;
+	o->id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static int sq_obj_update(struct st *st, const struct st_obj *o)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_OBJ_UPD);
+	bind_obj(q, o);
+	return run_done(s, q);
+}
+
+/* Run a statement expected to give at most one object. */
+static int obj_one(struct st_sqlite *s, sqlite3_stmt *q, struct st_obj *o)
+{
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		col_obj(q, o);
+		sqlite3_reset(q);
+		return 1;
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : db_err(s);
+}
+
+static int obj_many(struct st_sqlite *s, sqlite3_stmt *q, st_obj_cb cb, void *arg)
+{
+	int rc, r = 0;
+	struct st_obj *o = malloc(sizeof(*o));
+	if (!o) {
+		sqlite3_reset(q);
+		return -ENOMEM;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		col_obj(q, o);
+		if ((r = cb(arg, o)))
+			break;
+	}
+	sqlite3_reset(q);
+	free(o);
+	if (!r && rc != SQLITE_DONE)
+		return db_err(s);
+	return r;
+}
+
+static int sq_obj_get(struct st *st, int64_t id, struct st_obj *o)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_OBJ_GET);
+	sqlite3_bind_int64(q, 1, id);
+	return obj_one(s, q, o);
+}
+
+static int sq_obj_find_fid(struct st *st, const struct st_fid *k, struct st_obj *o)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_OBJ_FID);
+	sqlite3_bind_int64(q, 1, (int64_t)k->ino);
+	sqlite3_bind_int64(q, 2, k->dev_major);
+	sqlite3_bind_int64(q, 3, k->dev_minor);
+	sqlite3_bind_int64(q, 4, k->gen_sec);
+	sqlite3_bind_int64(q, 5, k->gen_nsec);
+	return obj_one(s, q, o);
+}
+
+static int sq_obj_find_live_pid(struct st *st, int64_t life, uint32_t pid, struct st_obj *o)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_OBJ_LIVE_PID);
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_int64(q, 2, life);
+	return obj_one(s, q, o);
+}
+
+static int sq_obj_by_pid(struct st *st, uint32_t pid, st_obj_cb cb, void *arg)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_OBJ_BY_PID);
+	sqlite3_bind_int64(q, 1, pid);
+	return obj_many(s, q, cb, arg);
+}
+
+static int sq_obj_live_lane(struct st *st, int64_t life, unsigned lane, st_obj_cb cb, void *arg)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_OBJ_LIVE_LANE);
+	sqlite3_bind_int64(q, 1, life);
+	sqlite3_bind_int(q, 2, (int)lane);
+	return obj_many(s, q, cb, arg);
+}
+
+static int sq_ver_insert(struct st *st, int64_t obj, uint32_t v, uint64_t ts, int64_t *id)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_VER_INS);
+	sqlite3_bind_int64(q, 1, obj);
+	sqlite3_bind_int64(q, 2, v);
+	sqlite3_bind_int64(q, 3, (int64_t)ts);
+	if (run_done(s, q))
+		return ST_E_DB;
+	*id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static void col_ver(sqlite3_stmt *q, struct st_ver *v)
+{
+	v->id = sqlite3_column_int64(q, 0);
+	v->obj = sqlite3_column_int64(q, 1);
+	v->v = (uint32_t)sqlite3_column_int64(q, 2);
+	v->ts = (uint64_t)sqlite3_column_int64(q, 3);
+}
+
+static int sq_ver_get(struct st *st, int64_t id, struct st_ver *out)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_VER_GET);
+	sqlite3_bind_int64(q, 1, id);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		col_ver(q, out);
+		sqlite3_reset(q);
+		return 1;
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : db_err(s);
+}
+
+static int sq_ver_of_obj(struct st *st, int64_t obj, st_ver_cb cb, void *arg)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_VER_OF_OBJ);
+	sqlite3_bind_int64(q, 1, obj);
+	int rc, r = 0;
+	struct st_ver v;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		col_ver(q, &v);
+		if ((r = cb(arg, &v)))
+			break;
+	}
+	sqlite3_reset(q);
+	if (!r && rc != SQLITE_DONE)
+		return db_err(s);
+	return r;
+}
+
+static int sq_edge_add(struct st *st, const struct st_edge *e)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_EDGE_INS);
+	sqlite3_bind_int64(q, 1, e->dst);
+	sqlite3_bind_int64(q, 2, e->src);
+	sqlite3_bind_int(q, 3, (int)e->kind);
+	sqlite3_bind_int64(q, 4, e->flags);
+	sqlite3_bind_int64(q, 5, (int64_t)e->ts);
+	sqlite3_bind_int64(q, 6, e->via);
+	if (run_done(s, q))
+		return ST_E_DB;
+	return sqlite3_changes(s->db) > 0;
+}
+
+static int sq_edge_exists(struct st *st, int64_t dst, int64_t src, unsigned kind)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_EDGE_EXISTS);
+	sqlite3_bind_int64(q, 1, dst);
+	sqlite3_bind_int64(q, 2, src);
+	sqlite3_bind_int(q, 3, (int)kind);
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : db_err(s);
+}
+
+static int edges_walk(struct st_sqlite *s, sqlite3_stmt *q, st_edge_cb cb, void *arg)
+{
+	int rc, r = 0;
+	struct st_edge e;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		e.dst = sqlite3_column_int64(q, 0);
+		e.src = sqlite3_column_int64(q, 1);
+		e.kind = (unsigned)sqlite3_column_int(q, 2);
+		e.flags = (uint32_t)sqlite3_column_int64(q, 3);
+		e.ts = (uint64_t)sqlite3_column_int64(q, 4);
+		e.via = sqlite3_column_int64(q, 5);
+		if ((r = cb(arg, &e)))
+			break;
+	}
+	sqlite3_reset(q);
+	if (!r && rc != SQLITE_DONE)
+		return db_err(s);
+	return r;
+}
+
+static int sq_edges_in(struct st *st, int64_t dst, st_edge_cb cb, void *arg)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_EDGES_IN);
+	sqlite3_bind_int64(q, 1, dst);
+	return edges_walk(s, q, cb, arg);
+}
+
+static int sq_edges_out(struct st *st, int64_t src, st_edge_cb cb, void *arg)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_EDGES_OUT);
+	sqlite3_bind_int64(q, 1, src);
+	return edges_walk(s, q, cb, arg);
+}
+
+static int sq_name_add(struct st *st, int64_t obj, const char *path, uint64_t ts, unsigned how)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_NAME_INS);
+	sqlite3_bind_int64(q, 1, obj);
+	sqlite3_bind_text(q, 2, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, (int64_t)ts);
+	sqlite3_bind_int(q, 4, (int)how);
+	return run_done(s, q);
+}
+
+static int sq_name_end(struct st *st, const char *path, int64_t keep, uint64_t ts, unsigned how)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_NAME_END);
+	sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, (int64_t)ts);
+	sqlite3_bind_int(q, 3, (int)how);
+	sqlite3_bind_int64(q, 4, keep);
+	return run_done(s, q);
+}
+
+static int one_int(struct st_sqlite *s, sqlite3_stmt *q, int64_t *out)
+{
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+		return 1;
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : db_err(s);
+}
+
+static int sq_name_find(struct st *st, const char *path, int64_t *obj)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_NAME_CUR);
+	sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+	int r = one_int(s, q, obj);
+	if (r)
+		return r;
+	q = stmt(s, Q_NAME_LAST);
+	sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+	r = one_int(s, q, obj);
+	return r == 1 ? 2 : r;
+}
+
+static int sq_name_current_count(struct st *st, int64_t obj)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_NAME_COUNT);
+	sqlite3_bind_int64(q, 1, obj);
+	int64_t n = 0;
+	int r = one_int(s, q, &n);
+	return r < 0 ? r : (int)(n > 1000000 ? 1000000 : n);
+}
+
+struct moved {
+	int64_t id, obj;
+	char *path;
+};
+
+static int sq_name_move_under(struct st *st, const char *oldp, const char *newp, uint64_t ts)
+{
+	struct st_sqlite *s = S(st);
+	size_t ol = strlen(oldp);
+	char *lo = malloc(ol + 2), *hi = malloc(ol + 2);
+	struct moved *m = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0, rc;
+	if (!lo || !hi) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* every path that starts with "old/": between "old/" and "old0" ('0' follows '/') */
+	memcpy(lo, oldp, ol);
+	memcpy(hi, oldp, ol);
+	lo[ol] = '/';
+	hi[ol] = '0';
+	lo[ol + 1] = hi[ol + 1] = 0;
+	sqlite3_stmt *q = stmt(s, Q_NAME_UNDER);
+	sqlite3_bind_text(q, 1, lo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, hi, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			struct moved *nm = realloc(m, nc * sizeof(*m));
+			if (!nm) {
+				r = -ENOMEM;
+				break;
+			}
+			m = nm;
+			cap = nc;
+		}
+		const char *p = (const char *)sqlite3_column_text(q, 2);
+		size_t pl = strlen(p);
+		size_t nl = strlen(newp);
+		char *np = malloc(nl + (pl - ol) + 1);
+		if (!np) {
+			r = -ENOMEM;
+			break;
+		}
+		memcpy(np, newp, nl);
+		memcpy(np + nl, p + ol, pl - ol + 1);
+		m[n].id = sqlite3_column_int64(q, 0);
+		m[n].obj = sqlite3_column_int64(q, 1);
+		m[n].path = np;
+		n++;
+	}
+	sqlite3_reset(q);
+	if (!r && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = db_err(s);
+	for (size_t i = 0; !r && i < n; i++) {
+		q = stmt(s, Q_NAME_END_ID);
+		sqlite3_bind_int64(q, 1, m[i].id);
+		sqlite3_bind_int64(q, 2, (int64_t)ts);
+		sqlite3_bind_int(q, 3, ST_N_RENAME);
+		r = run_done(s, q);
+		if (!r)
+			r = sq_name_add(st, m[i].obj, m[i].path, ts, ST_N_RENAME);
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(m[i].path);
+	free(m);
+	free(lo);
+	free(hi);
+	return r;
+}
+
+static int sq_names_of(struct st *st, int64_t obj, st_name_cb cb, void *arg)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_NAMES_OF);
+	sqlite3_bind_int64(q, 1, obj);
+	int rc, r = 0;
+	struct st_name n;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		n.id = sqlite3_column_int64(q, 0);
+		n.obj = sqlite3_column_int64(q, 1);
+		n.path = (const char *)sqlite3_column_text(q, 2);
+		n.ts_from = (uint64_t)sqlite3_column_int64(q, 3);
+		n.ts_to = (uint64_t)sqlite3_column_int64(q, 4);
+		n.how_from = (unsigned)sqlite3_column_int(q, 5);
+		n.how_to = (unsigned)sqlite3_column_int(q, 6);
+		if ((r = cb(arg, &n)))
+			break;
+	}
+	sqlite3_reset(q);
+	if (!r && rc != SQLITE_DONE)
+		return db_err(s);
+	return r;
+}
+
+static int sq_exec_add(struct st *st, const struct st_exec *x)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_EXEC_INS);
+	sqlite3_bind_int64(q, 1, x->ver);
+	sqlite3_bind_int64(q, 2, x->obj);
+	sqlite3_bind_int64(q, 3, x->v);
+	sqlite3_bind_int64(q, 4, x->file);
+	sqlite3_bind_int64(q, 5, (int64_t)x->ts);
+	sqlite3_bind_text(q, 6, x->path ? x->path : "", -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 7, x->argv ? x->argv : "", (int)x->argv_len, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 8, x->envp ? x->envp : "", (int)x->envp_len, SQLITE_STATIC);
+	sqlite3_bind_text(q, 9, x->cwd ? x->cwd : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 10, x->flags);
+	return run_done(s, q);
+}
+
+static int exec_walk(struct st_sqlite *s, sqlite3_stmt *q, st_exec_cb cb, void *arg)
+{
+	int rc, r = 0;
+	struct st_exec x;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		x.ver = sqlite3_column_int64(q, 0);
+		x.obj = sqlite3_column_int64(q, 1);
+		x.v = (uint32_t)sqlite3_column_int64(q, 2);
+		x.file = sqlite3_column_int64(q, 3);
+		x.ts = (uint64_t)sqlite3_column_int64(q, 4);
+		x.path = (const char *)sqlite3_column_text(q, 5);
+		x.argv = sqlite3_column_blob(q, 6);
+		x.argv_len = (uint32_t)sqlite3_column_bytes(q, 6);
+		x.envp = sqlite3_column_blob(q, 7);
+		x.envp_len = (uint32_t)sqlite3_column_bytes(q, 7);
+		x.cwd = (const char *)sqlite3_column_text(q, 8);
+		x.flags = (uint32_t)sqlite3_column_int64(q, 9);
+		if ((r = cb(arg, &x)))
+			break;
+	}
+	sqlite3_reset(q);
+	if (!r && rc != SQLITE_DONE)
+		return db_err(s);
+	return r;
+}
+
+static int sq_exec_at(struct st *st, int64_t obj, uint32_t v, st_exec_cb cb, void *arg)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_EXEC_AT);
+	sqlite3_bind_int64(q, 1, obj);
+	sqlite3_bind_int64(q, 2, v);
+	return exec_walk(s, q, cb, arg);
+}
+
+static int sq_execs_of(struct st *st, int64_t obj, st_exec_cb cb, void *arg)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_EXECS_OF);
+	sqlite3_bind_int64(q, 1, obj);
+	return exec_walk(s, q, cb, arg);
+}
+
+static int sq_pend_put(struct st *st, int64_t life, unsigned lane, uint64_t seq, uint64_t ts,
+		       int64_t aux, const void *payload, uint32_t len)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_PEND_PUT);
+	sqlite3_bind_int64(q, 1, life);
+	sqlite3_bind_int(q, 2, (int)lane);
+	sqlite3_bind_int64(q, 3, (int64_t)seq);
+	sqlite3_bind_int64(q, 4, (int64_t)ts);
+	sqlite3_bind_int64(q, 5, aux);
+	sqlite3_bind_blob(q, 6, payload, (int)len, SQLITE_STATIC);
+	return run_done(s, q);
+}
+
+static int sq_pend_del(struct st *st, int64_t life, unsigned lane, uint64_t seq)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_PEND_DEL);
+	sqlite3_bind_int64(q, 1, life);
+	sqlite3_bind_int(q, 2, (int)lane);
+	sqlite3_bind_int64(q, 3, (int64_t)seq);
+	return run_done(s, q);
+}
+
+static int sq_pend_list(struct st *st, st_pend_cb cb, void *arg)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_PEND_LIST);
+	int rc, r = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		r = cb(arg, sqlite3_column_int64(q, 0), (unsigned)sqlite3_column_int(q, 1),
+		       (uint64_t)sqlite3_column_int64(q, 2), (uint64_t)sqlite3_column_int64(q, 3),
+		       sqlite3_column_int64(q, 4), sqlite3_column_blob(q, 5),
+		       (uint32_t)sqlite3_column_bytes(q, 5));
+		if (r)
+			break;
+	}
+	sqlite3_reset(q);
+	if (!r && rc != SQLITE_DONE)
+		return db_err(s);
+	return r;
+}
+
+static int sq_chan_add(struct st *st, int64_t chan, int64_t ver, int64_t obj)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_CHAN_ADD);
+	sqlite3_bind_int64(q, 1, chan);
+	sqlite3_bind_int64(q, 2, ver);
+	sqlite3_bind_int64(q, 3, obj);
+	return run_done(s, q);
+}
+
+static int sq_chan_list(struct st *st, int64_t chan, st_chan_cb cb, void *arg)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_CHAN_LIST);
+	sqlite3_bind_int64(q, 1, chan);
+	int rc, r = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if ((r = cb(arg, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1))))
+			break;
+	sqlite3_reset(q);
+	if (!r && rc != SQLITE_DONE)
+		return db_err(s);
+	return r;
+}
+
+static int sq_gap_add(struct st *st, const struct st_gap *g)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_GAP_INS);
+	sqlite3_bind_int64(q, 1, g->life);
+	sqlite3_bind_int(q, 2, g->lane);
+	sqlite3_bind_int64(q, 3, (int64_t)g->seq);
+	sqlite3_bind_int64(q, 4, (int64_t)g->count);
+	sqlite3_bind_int(q, 5, (int)g->kind);
+	sqlite3_bind_int64(q, 6, (int64_t)g->ts);
+	return run_done(s, q);
+}
+
+static int sq_gap_count(struct st *st, uint64_t *records, uint64_t *events)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_GAP_COUNT);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*records = (uint64_t)sqlite3_column_int64(q, 0);
+		*events = (uint64_t)sqlite3_column_int64(q, 1);
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : db_err(s);
+}
+
+static int sq_counts(struct st *st, uint64_t *objs, uint64_t *vers, uint64_t *edges)
+{
+	struct st_sqlite *s = S(st);
+	int64_t a = 0, b = 0, c = 0;
+	if (one_int(s, stmt(s, Q_COUNT_OBJ), &a) < 0 || one_int(s, stmt(s, Q_COUNT_VER), &b) < 0 ||
+	    one_int(s, stmt(s, Q_COUNT_EDGE), &c) < 0)
+		return ST_E_DB;
+	*objs = (uint64_t)a;
+	*vers = (uint64_t)b;
+	*edges = (uint64_t)c;
+	return 0;
+}
+
+static void sq_close(struct st *st)
+{
+	struct st_sqlite *s = S(st);
+	if (s->in_tx)
+		sq_rollback(st);
+	for (int i = 0; i < Q_N; i++)
+		sqlite3_finalize(s->q[i]);
+	sqlite3_close(s->db);
+	if (s->lockfd >= 0)
+		close(s->lockfd);   /* only after SQLite closed: see the comment at the top */
+	free(s);
+}
+
+static const struct st_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.errmsg = sq_errmsg,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.life_get = sq_life_get,
+	.cursor_list = sq_cursor_list,
+	.cursor_set = sq_cursor_set,
+	.obj_insert = sq_obj_insert,
+	.obj_update = sq_obj_update,
+	.obj_get = sq_obj_get,
+	.obj_find_fid = sq_obj_find_fid,
+	.obj_find_live_pid = sq_obj_find_live_pid,
+	.obj_by_pid = sq_obj_by_pid,
+	.obj_live_lane = sq_obj_live_lane,
+	.ver_insert = sq_ver_insert,
+	.ver_get = sq_ver_get,
+	.ver_of_obj = sq_ver_of_obj,
+	.edge_add = sq_edge_add,
+	.edge_exists = sq_edge_exists,
+	.edges_in = sq_edges_in,
+	.edges_out = sq_edges_out,
+	.name_add = sq_name_add,
+	.name_end = sq_name_end,
+	.name_find = sq_name_find,
+	.name_current_count = sq_name_current_count,
+	.name_move_under = sq_name_move_under,
+	.names_of = sq_names_of,
+	.exec_add = sq_exec_add,
+	.exec_at = sq_exec_at,
+	.execs_of = sq_execs_of,
+	.pend_put = sq_pend_put,
+	.pend_del = sq_pend_del,
+	.pend_list = sq_pend_list,
+	.chan_add = sq_chan_add,
+	.chan_list = sq_chan_list,
+	.gap_add = sq_gap_add,
+	.gap_count = sq_gap_count,
+	.counts = sq_counts,
+};
+
+/* Create the schema or check the one that is there. */
+static int schema_setup(struct st_sqlite *s)
+{
+	char *msg = NULL;
+	sqlite3_stmt *q = NULL;
+	int have = -1;
+	/* An existing store says its version; a foreign SQLite file has no meta table. */
+	int rc = sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &q, NULL);
+	if (rc == SQLITE_OK) {
+		if (sqlite3_step(q) == SQLITE_ROW)
+			have = sqlite3_column_int(q, 0);
+		sqlite3_finalize(q);
+	} else if (rc == SQLITE_NOTADB) {
+		db_err(s);
+		return ST_E_SCHEMA;
+	}
+	if (have > ST_SCHEMA_VERSION) {
+		snprintf(s->err, sizeof(s->err), "store schema %d is newer than this hvprov's (%d)",
+			 have, ST_SCHEMA_VERSION);
+		return ST_E_SCHEMA;
+	}
+	if (have == ST_SCHEMA_VERSION)
+		return 0;
+	if (s->rdonly) {
+		snprintf(s->err, sizeof(s->err), "not an hvprov store (no schema version)");
+		return ST_E_SCHEMA;
+	}
+	/* A non-empty database without our meta row is somebody else's file. */
+	if (have < 0) {
+		rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master WHERE name <> 'meta'",
+					-1, &q, NULL);
+		if (rc != SQLITE_OK)
+			return rc == SQLITE_NOTADB ? (db_err(s), ST_E_SCHEMA) : db_err(s);
+		int n = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
+		sqlite3_finalize(q);
+		if (n != 0) {
+			snprintf(s->err, sizeof(s->err), "not an hvprov store (foreign tables)");
+			return ST_E_SCHEMA;
+		}
+	}
+	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(s->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', 1),"
+			 " ('format', 'hvprov-prov')", NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(s->err, sizeof(s->err), "%s", msg ? msg : "schema creation failed");
+		sqlite3_free(msg);
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return ST_E_DB;
+	}
+	return 0;
+}
+
+static int pragmas(struct st_sqlite *s)
+{
+	static const char *const p_rw =
+		"PRAGMA journal_mode = WAL;"
+		"PRAGMA synchronous = NORMAL;"
+		"PRAGMA cache_size = -131072;"      /* 128 MiB of page cache */
+		"PRAGMA temp_store = MEMORY;"
+		"PRAGMA wal_autocheckpoint = 16384;";
+	static const char *const p_ro = "PRAGMA cache_size = -65536; PRAGMA query_only = 1;";
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, s->rdonly ? p_ro : p_rw, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(s->err, sizeof(s->err), "%s", msg ? msg : "pragma failed");
+		sqlite3_free(msg);
+		return ST_E_DB;
+	}
+	return 0;
+}
+
+/* For st_strerror of ST_E_DB / ST_E_SCHEMA after a failed open (no store to ask). */
+static __thread char open_err[256];
+
+int st_sqlite_open(const char *path, unsigned flags, struct st **out)
+{
+	struct st_sqlite *s = calloc(1, sizeof(*s));
+	int r;
+	*out = NULL;
+	open_err[0] = 0;
+	if (!s)
+		return -ENOMEM;
+	s->base.ops = &sqlite_ops;
+	s->lockfd = -1;
+	s->rdonly = (flags & ST_OPEN_RDONLY) != 0;
+	if (s->rdonly) {
+		if (access(path, R_OK)) {
+			r = -errno;
+			goto fail;
+		}
+	} else {
+		/* create it ourselves so that it is 0600 whatever the umask, then lock it */
+		s->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (s->lockfd < 0) {
+			r = -errno;
+			goto fail;
+		}
+		if (flock(s->lockfd, LOCK_EX | LOCK_NB)) {
+			r = errno == EWOULDBLOCK ? ST_E_BUSY : -errno;
+			goto fail;
+		}
+	}
+	int of = s->rdonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (sqlite3_open_v2(path, &s->db, of | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		r = db_err(s);
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	if ((r = pragmas(s)) || (r = schema_setup(s)))
+		goto fail;
+	for (int i = 0; i < Q_N; i++)
+		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL) !=
+		    SQLITE_OK) {
+			r = db_err(s);
+			goto fail;
+		}
+	*out = &s->base;
+	return 0;
+fail:
+	snprintf(open_err, sizeof(open_err), "%s", s->err);
+	for (int i = 0; i < Q_N; i++)
+		sqlite3_finalize(s->q[i]);
+	sqlite3_close(s->db);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	free(s);
+	return r;
+}
+
+void st_close(struct st *s)
+{
+	if (s)
+		s->ops->close(s);
+}
+
+const char *st_strerror(int err)
+{
+	switch (err) {
+	case ST_E_DB: return open_err[0] ? open_err : "the database refused the operation";
+	case ST_E_SCHEMA: return open_err[0] ? open_err : "not an hvprov store, or a newer one";
+	case ST_E_BUSY: return "another indexer is writing this store";
+	case ST_E_CORRUPT: return "the store contradicts itself";
+	default: return err < 0 ? strerror(-err) : "unknown error";
+	}
+}
