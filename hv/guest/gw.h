@@ -210,7 +210,9 @@ int gw_translate(struct gw_guest *g, uint64_t va, uint64_t *pa);
 /* Copy len bytes of guest virtual memory (any length; split at page boundaries). */
 int gw_read(struct gw_guest *g, uint64_t va, void *buf, uint32_t len);
 
-/* Compare the guest's linux_banner with the profile's. @return 0, GW_EKERNEL, GW_EFAULT. */
+/* Compare the guest's linux_banner with the profile's: call it once after binding a walker
+ * to a guest (and after a guest reboot), before trusting any answer, because offsets from
+ * another kernel build read plausible-looking garbage. @return 0, GW_EKERNEL, GW_EFAULT. */
 int gw_check_kernel(struct gw_guest *g);
 
 /* ---- questions --------------------------------------------------------------------------- */

@@ -4,6 +4,7 @@
  * fixture prints when run, the JSON round-trips, and what is missing is named.
  *
  * usage: gw_profile_test FIXTURE NO_TGID NO_DWARF NO_BANNER NO_EXT4 MODULE MODULE_OTHER_KERNEL
+ *                        PCPU_HOT
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,7 +13,11 @@
 #include "kfixture.h"
 #include "tu.h"
 
-static const char *fix, *fix_notgid, *fix_nodwarf, *fix_nobanner, *fix_noext4, *mod, *mod_other;
+/* the fixture's struct pcpu_hot (kfixture.h under GW_FIXTURE_PCPU_HOT) is a 64-byte union */
+struct pcpu_hot_like { uint8_t pad[64]; };
+
+static const char *fix, *fix_notgid, *fix_nodwarf, *fix_nobanner, *fix_noext4, *mod, *mod_other,
+	*fix_pcpu;
 static char *tmp;
 
 static void offsets_equal_compiler_offsetof(void)
@@ -168,6 +173,32 @@ static void non_elf_and_missing_files_are_refused(void)
 	free(txt);
 }
 
+static void current_task_inside_percpu_pcpu_hot(void)
+{
+	struct gw_profile p, loaded;
+	char what[256], cmd[2048], *out = NULL;
+	unsigned long ct = 0;
+	int r = gw_profile_from_vmlinux(fix_pcpu, NULL, 0, &p, what, sizeof(what));
+	TU_REQUIRE(r == 0, "%s: %s", gw_strerror(r), what);
+	snprintf(cmd, sizeof(cmd), "'%s'", fix_pcpu);
+	TU_REQUIRE(tu_sh(cmd, &out, NULL) == 0 && sscanf(out, "current_task=%lx", &ct) == 1);
+	free(out);
+	const struct gw_symbol *s = &p.layout.sym[GW_SYM_CURRENT_TASK];
+	TU_CHECK(p.current_task_in_pcpu_hot);
+	TU_CHECK(s->addr == ct, "current_task 0x%" PRIx64 ", fixture says 0x%lx", s->addr, ct);
+	TU_CHECK(s->flags == (GW_SYM_PRESENT | GW_SYM_PERCPU), "flags %u: .data..percpu not seen",
+		 s->flags);
+	TU_CHECK(p.layout.struct_size[GW_S_PCPU_HOT] == sizeof(struct pcpu_hot_like) &&
+		 p.layout.m[GW_M_PCPU_HOT_CURRENT_TASK].off == 8);
+
+	char *json = tu_path(tmp, "pcpu.json");
+	snprintf(cmd, sizeof(cmd), "\"$HVPROV\" profile '%s' -o '%s'", fix_pcpu, json);
+	TU_CHECK(tu_sh(cmd, NULL, NULL) == 0);
+	TU_CHECK(gw_profile_load(json, &loaded, what, sizeof(what)) == 0, "%s", what);
+	TU_CHECK(same_profile(&p, &loaded), "pcpu_hot profile changed through JSON");
+	free(json);
+}
+
 static void module_supplies_what_vmlinux_lacks(void)
 {
 	struct gw_profile with, ref;
@@ -268,9 +299,9 @@ static void check_finds_damaged_profiles(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 8) {
+	if (argc != 9) {
 		fprintf(stderr, "usage: %s FIXTURE NO_TGID NO_DWARF NO_BANNER NO_EXT4 MODULE "
-			"MODULE_OTHER\n", argv[0]);
+			"MODULE_OTHER PCPU_HOT\n", argv[0]);
 		return 2;
 	}
 	fix = argv[1];
@@ -280,6 +311,7 @@ int main(int argc, char **argv)
 	fix_noext4 = argv[5];
 	mod = argv[6];
 	mod_other = argv[7];
+	fix_pcpu = argv[8];
 	if (!tu_hvprov())
 		TU_SKIP("HVPROV not set");
 	tmp = tu_tmpdir("gw-profile");
@@ -290,6 +322,7 @@ int main(int argc, char **argv)
 	TU_RUN(missing_dwarf_is_named);
 	TU_RUN(missing_banner_is_named);
 	TU_RUN(non_elf_and_missing_files_are_refused);
+	TU_RUN(current_task_inside_percpu_pcpu_hot);
 	TU_RUN(module_supplies_what_vmlinux_lacks);
 	TU_RUN(module_of_another_kernel_is_refused);
 	TU_RUN(check_finds_damaged_profiles);

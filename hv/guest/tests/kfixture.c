@@ -8,7 +8,13 @@
 
 #include "kfixture.h"
 
+#ifdef GW_FIXTURE_PCPU_HOT
+__attribute__((used, section(".data..percpu"))) struct pcpu_hot pcpu_hot;
+#define KFIX_CURRENT (&pcpu_hot.current_task)
+#else
 __attribute__((used)) struct task_struct *current_task;
+#define KFIX_CURRENT (&current_task)
+#endif
 #ifndef GW_FIXTURE_NO_BANNER
 __attribute__((used)) const char linux_banner[] = KFIX_BANNER;
 #endif
@@ -29,7 +35,7 @@ __attribute__((used)) struct sockaddr_un kfix_sun;
 
 int main(void)
 {
-	printf("current_task=0x%lx\n", (unsigned long)&current_task);
+	printf("current_task=0x%lx\n", (unsigned long)KFIX_CURRENT);
 #ifndef GW_FIXTURE_NO_BANNER
 	printf("linux_banner=0x%lx\n", (unsigned long)linux_banner);
 #endif

@@ -11,7 +11,8 @@
  *
  * GW_FIXTURE_NO_TGID drops task_struct.tgid (the profile must name it as missing);
  * GW_FIXTURE_NO_BANNER drops linux_banner; GW_FIXTURE_NO_EXT4 leaves ext4_inode_info out of
- * the debug info (kfixture_mod.c, a module fixture, has it).
+ * the debug info (kfixture_mod.c, a module fixture, has it); GW_FIXTURE_PCPU_HOT replaces the
+ * current_task symbol by a per-CPU struct pcpu_hot holding it, in a .data..percpu section.
  */
 #ifndef KFIXTURE_H
 #define KFIXTURE_H
@@ -194,6 +195,22 @@ struct task_struct {
 	};
 	unsigned long last;
 };
+
+#ifdef GW_FIXTURE_PCPU_HOT
+/* 6.2..6.14: current_task is a member of the per-CPU struct pcpu_hot (not at offset 0 here,
+ * so that the offset is seen to be added) */
+struct pcpu_hot {
+	union {
+		struct {
+			unsigned long top_of_stack;
+			struct task_struct *current_task;
+			int preempt_count;
+			int cpu_number;
+		};
+		uint8_t pad[64];
+	};
+};
+#endif
 
 /* user-space ABI structs, x86-64 layout */
 struct stat {
