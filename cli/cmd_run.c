@@ -39,7 +39,7 @@ static void usage_run(FILE *f)
 {
 	fprintf(f,
 		"usage: hvprov run [--data DIR | --pool POOL] [--durability power|process] [--lossy]\n"
-		"                  [--no-daemon] [--quiet] -- CMD [ARGS...]\n\n"
+		"                  [--no-daemon] [--one-stop] [--quiet] -- CMD [ARGS...]\n\n"
 		"Run CMD and record every relevant system call of it and of all its descendants\n"
 		"(entry and return, write-ahead) into the journal pool. The command's stdin, stdout,\n"
 		"terminal, signals and exit status are unchanged.\n\n"
@@ -53,6 +53,9 @@ static void usage_run(FILE *f)
 		"                      the command (the default pauses it until space is freed)\n"
 		"  --no-daemon         do not run the inline consumer: records stay in the pool for\n"
 		"                      `hvprov daemon` (with --pool there is no inline consumer)\n"
+		"  --one-stop          record read/write/transfer/mmap/close/truncate calls at entry\n"
+		"                      only (one stop instead of two; their return values, such as\n"
+		"                      bytes moved or failure, are not recorded)\n"
 		"  --quiet             no start line on stderr\n\n"
 		"Tracing uses ptrace and seccomp: without root, the command runs with no_new_privs\n"
 		"(setuid programs lose their privilege) and cannot itself be traced by a debugger.\n"
@@ -133,12 +136,13 @@ static int cmd_run(int argc, char **argv)
 		{ "lossy", no_argument, NULL, 'l' },
 		{ "no-daemon", no_argument, NULL, 'n' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "one-stop", no_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *data = NULL, *pool_path = NULL;
 	uint32_t durability = 0;
-	int lossy = 0, quiet = 0, no_daemon = 0, c;
+	int lossy = 0, quiet = 0, no_daemon = 0, one_stop = 0, c;
 
 	optind = 1;
 	/* '+': stop at the first non-option, so the command's own options stay its own */
@@ -159,6 +163,7 @@ static int cmd_run(int argc, char **argv)
 		case 'l': lossy = 1; break;
 		case 'n': no_daemon = 1; break;
 		case 'q': quiet = 1; break;
+		case 'o': one_stop = 1; break;
 		case 'h': usage_run(stdout); return 0;
 		default: usage_run(stderr); return RUN_EXIT_OWN;
 		}
@@ -258,7 +263,7 @@ static int cmd_run(int argc, char **argv)
 	struct hv_ptrace_opts po = {
 		.argv = cmd, .lane = lane, .lane_idx = idx, .lossy = lossy,
 		.notice = run_notice, .notice_arg = NULL, .wait_hint = hint,
-		.child_sigs = orig, .child_mask = &mask,
+		.child_sigs = orig, .child_mask = &mask, .one_stop = one_stop,
 	};
 	struct hv_ptrace_result res;
 	r = hv_ptrace_run(&po, &res);

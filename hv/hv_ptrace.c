@@ -750,6 +750,12 @@ static void on_entry(struct tracer *t, struct task *k)
 		k->want_exit = 0;
 		hv_rec_flag(r, HVP_EVF_NORETURN);
 	}
+	if (t->o->one_stop && !(e->flags & (HV_SF_CLOSE_RANGE | HV_SF_RET_FD)) &&
+	    (e->cls == HV_C_READ || e->cls == HV_C_WRITE || e->cls == HV_C_XFER ||
+	     e->cls == HV_C_MMAP || e->cls == HV_C_CLOSE || e->cls == HV_C_TRUNC)) {
+		k->want_exit = 0;
+		hv_rec_flag(r, HVP_EVF_NORETURN);
+	}
 append:
 	if (k->proc->unobserved)
 		hv_rec_flag(r, HVP_EVF_UNOBSERVED_IO);

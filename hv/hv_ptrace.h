@@ -37,6 +37,13 @@ struct hv_ptrace_opts {
 	/* Dispositions the child restores before exec, for signals 1..NSIG-1 (NULL: leave). */
 	const struct sigaction *child_sigs;
 	const sigset_t *child_mask;   /* signal mask for the child (NULL: leave) */
+	/*
+	 * One stop per data call: read/write/transfer/mmap/close/truncate calls are recorded at
+	 * entry only (flag HVP_EVF_NORETURN) and run without a second stop. What is lost is their
+	 * return value (bytes moved, or failure), so a failed read still reads as a read; calls
+	 * whose return matters to provenance (new fds, children, exec, names) keep both stops.
+	 */
+	int one_stop;
 };
 
 struct hv_ptrace_result {

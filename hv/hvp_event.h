@@ -50,8 +50,8 @@
 #define HVP_EVF_NOPAIR      0x0008u  /* exit whose entry was not recorded: pair_* are meaningless */
 #define HVP_EVF_FAULT       0x0010u  /* some guest memory could not be read (HVP_FF_FAULT) */
 #define HVP_EVF_FOREIGN_ABI 0x0020u  /* abi != x86_64: sysno and args raw, no fields */
-#define HVP_EVF_NORETURN    0x0040u  /* entry whose return will not be recorded (exit, or a
-                                        call that never returns to this image) */
+#define HVP_EVF_NORETURN    0x0040u  /* entry whose return will not be recorded (exit,
+                                        exit_group, data calls in one-stop mode) */
 #define HVP_EVF_UNTABLED    0x0080u  /* sysno is not in the backend's syscall table */
 #define HVP_EVF_ALL         0x00ffu
 

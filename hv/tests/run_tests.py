@@ -315,7 +315,7 @@ class Env:
             shutil.rmtree(self.top, ignore_errors=True)
 
 
-def compare(tag, cmd, setup=None, expect_rc=None):
+def compare(tag, cmd, setup=None, expect_rc=None, hv_args=()):
     """Run cmd under hvprov and under strace; compare keys and exit status."""
     if not shutil.which("strace"):
         skip("strace is not installed")
@@ -323,7 +323,7 @@ def compare(tag, cmd, setup=None, expect_rc=None):
     for d in (env.hv, env.st):
         if setup:
             setup(d)
-    hv = run_hvprov(cmd, env.hv, env.data, ["--quiet"])
+    hv = run_hvprov(cmd, env.hv, env.data, ["--quiet"] + list(hv_args))
     out = os.path.join(env.top, "strace.out")
     st = run_strace(cmd, env.st, out)
     check(hv.returncode == st.returncode,
@@ -662,6 +662,24 @@ def t_io_uring():
     env.close()
 
 
+def t_one_stop():
+    """--one-stop: data calls recorded at entry only (flagged noreturn), the rest as usual."""
+    def setup(d):
+        with open(os.path.join(d, "in.txt"), "w") as f:
+            f.write("hello\nworld\n")
+    cmd = ["/bin/sh", "-c", "cat < in.txt | tr a-z A-Z > out.txt; cat out.txt"]
+    env, hv, evs = compare("one_stop", cmd, setup, expect_rc=0, hv_args=["--one-stop"])
+    data = ("read", "write", "close", "mmap", "pread64")
+    check(not [e for e in evs if e["ev"] == "exit" and e.get("call") in data],
+          "exit events recorded for data calls")
+    ent = [e for e in evs if e["ev"] == "entry" and e.get("call") in data]
+    check(ent and all("noreturn" in e.get("flags", []) for e in ent),
+          "data call entries not flagged noreturn")
+    check([e for e in evs if e["ev"] == "exit" and e.get("call") == "openat"],
+          "opens lost their exit events")
+    env.close()
+
+
 def small_pool(data):
     os.makedirs(data, exist_ok=True)
     r = subprocess.run([HVPROV, "journal", "create", os.path.join(data, "pool"), "--size",
@@ -759,6 +777,7 @@ SCENARIOS = {
     "env2000": t_env2000, "fsops": t_fsops, "path_race": t_path_race, "sigint": t_sigint,
     "collector_kill": t_collector_kill, "ring_full_blocks": t_ring_full_blocks,
     "ring_full_lossy": t_ring_full_lossy, "mt_exec": t_mt_exec, "io_uring": t_io_uring,
+    "one_stop": t_one_stop,
 }
 
 

@@ -1,0 +1,52 @@
+#!/bin/busybox sh
+# /init of the test's dom0: start the Xen tools, run hvprov's daemon over the hypervisor's
+# pool, start the domU paused, enable collection for it, let it run to its end, stop the
+# daemon, and write everything the host checks to the virtio disk as a tar archive.
+/bin/busybox --install -s /bin
+export PATH=/bin:/usr/sbin
+say() { echo "HVX-DOM0 $*"; }
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+mkdir -p /run/xen /run/xenstored /var/run/xen /var/log/xen/console /var/lib/xen /var/lib/xenstored /out /log
+for m in $(cat /lib/modules/order); do
+	insmod "/lib/modules/$m.ko" || say "insmod $m failed"
+done
+mount -t xenfs xenfs /proc/xen
+xenstored --pid-file /run/xenstored.pid
+xen-init-dom0 >/out/xen-init-dom0.txt 2>&1 || say "xen-init-dom0 failed"
+xenconsoled --log=guest --log-dir=/var/log/xen/console
+hvprov xen status >/out/status-before.txt 2>&1
+say "status: $(cat /out/status-before.txt | head -n 1)"
+hvprov xen daemon --log-dir /log --status /out/daemon-status.json >/out/daemon.txt 2>&1 &
+dpid=$!
+sleep 1
+xl create -p /etc/xen/domu.cfg >/out/xl-create.txt 2>&1 || say "xl create failed: $(tail -n 3 /out/xl-create.txt)"
+domid=$(xl domid hvx-domu 2>/dev/null)
+echo "$domid" >/out/domid
+say "domU is d$domid"
+hvprov xen enable "$domid" >/out/enable.txt 2>&1 || say "enable failed: $(cat /out/enable.txt)"
+# dom0 itself must be refused: its own calls would feed back into the ring.
+hvprov xen enable 0 >/out/enable-dom0.txt 2>&1; echo $? >/out/enable-dom0.rc
+xl unpause hvx-domu
+i=0
+while xl domid hvx-domu >/dev/null 2>&1 && [ $i -lt 900 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+say "domU ended after ${i} polls"
+kill -TERM $dpid
+wait $dpid
+echo $? >/out/daemon.rc
+hvprov xen status --json >/out/status-after.json 2>&1
+say "daemon rc $(cat /out/daemon.rc): $(tail -n 1 /out/daemon.txt)"
+cp /var/log/xen/console/guest-hvx-domu.log /out/ 2>/dev/null || say "no domU console log"
+cp -r /log /out/log
+i=0
+while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+tar -cf /dev/vda -C /out . && sync && say "results written"
+poweroff -f

@@ -1,0 +1,58 @@
+/*
+ * test_dom0.c - the dom0 module away from Xen: opening the hypercall interface on a machine
+ * that is not dom0 fails with HVX_E_NOXEN (never crashes, never pretends), every error has
+ * its own message, and the sysctl payload has the layout the hypervisor reads.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hvx_dom0.h"
+#include "tu.h"
+
+static void open_outside_dom0_fails_with_noxen(void)
+{
+	struct hvx_ctl *c = (struct hvx_ctl *)1;
+	int r = hvx_ctl_open(&c);
+	TU_CHECK(r == HVX_E_NOXEN, "got %d (%s)", r, hvx_strerror(r));
+	TU_CHECK(c == NULL);
+	hvx_ctl_close(NULL);
+}
+
+static void every_error_has_its_own_message(void)
+{
+	const int codes[] = { HVX_E_NOXEN, HVX_E_NOPOOL, HVX_E_HELD, HVX_E_ABI, HVX_E_OLDXEN,
+			      JNL_E_LANEHDR, -EPERM };
+	const size_t n = sizeof(codes) / sizeof(codes[0]);
+	for (size_t i = 0; i < n; i++) {
+		const char *a = hvx_strerror(codes[i]);
+		TU_CHECK(a && *a, "code %d", codes[i]);
+		for (size_t j = 0; j < i; j++)
+			TU_CHECK(strcmp(a, hvx_strerror(codes[j])), "%d and %d share \"%s\"", codes[i],
+				 codes[j], a);
+	}
+	TU_CHECK(!strcmp(hvx_pool_state_name(HVX_POOL_HELD), "held"));
+	TU_CHECK(!strcmp(hvx_pool_state_name(99), "unknown"));
+}
+
+static void sysctl_payload_layout_is_fixed(void)
+{
+	TU_CHECK(offsetof(struct hvx_op, u) == 16);
+	TU_CHECK(offsetof(struct hvx_op, u.desc.base_mfn) == 16);
+	TU_CHECK(offsetof(struct hvx_op, u.desc.state) == 16 + 36);
+	TU_CHECK(offsetof(struct hvx_op, u.stats.lost) == 16 + 40);
+	TU_CHECK(sizeof(struct hvx_op) == 128);
+}
+
+int main(void)
+{
+	if (access("/dev/xen/privcmd", F_OK) == 0)
+		TU_SKIP("this machine is a Xen dom0: the not-dom0 behaviour cannot be observed");
+	TU_RUN(open_outside_dom0_fails_with_noxen);
+	TU_RUN(every_error_has_its_own_message);
+	TU_RUN(sysctl_payload_layout_is_fixed);
+	return tu_done();
+}
