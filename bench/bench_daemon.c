@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -260,8 +261,16 @@ struct bd_row {
 	uint64_t ns_consume, ns_compress, ns_write, ns_sync, ns_ckpt;
 	uint64_t frames, segments;
 	uint64_t ceil_ns, ceil_in, ceil_out, ceil_records;
+	uint64_t cpu_ns, ceil_cpu_ns;   /* CPU time of the consumer thread; of the ceiling's compress */
 	int err;
 };
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /* Fill every lane until it has no room (or quota records went in). @return records. */
 static uint64_t fill(struct jnl_lane **lanes, unsigned nl, struct bd_src *src, uint64_t quota,
@@ -328,9 +337,10 @@ static int ceiling(struct jnl_pool *pool, unsigned nl, int level, uint32_t frame
 				best = (int)i;
 		size_t need = best >= 0 ? JNL_REC_HDR_SIZE + peek[best].len : 0;
 		if (ulen && (best < 0 || ulen + need > frame)) {
-			uint64_t t0 = bench_now_ns();
+			uint64_t t0 = bench_now_ns(), c0 = thread_cpu_ns();
 			size_t c = ZSTD_compress2(cc, obuf, ocap, ubuf, ulen);
 			row->ceil_ns += bench_now_ns() - t0;
+			row->ceil_cpu_ns += thread_cpu_ns() - c0;
 			if (ZSTD_isError(c)) {
 				err = -EIO;
 				goto out;
@@ -431,6 +441,7 @@ static int run_config(const struct bd_opts *o, struct bd_src *src, const char *p
 		row->ns_write += st.ns_write;
 		row->ns_sync += st.ns_sync;
 		row->ns_ckpt += st.ns_ckpt;
+		row->cpu_ns += st.cpu_ns;
 		if (st.records != got) {
 			err = -EPROTO;
 			break;
@@ -462,10 +473,12 @@ static void print_table(const struct bd_opts *o, const struct bd_row *rows, int 
 	printf("  pool: %s (%s, %s), %u lane(s), %" PRIu64 " MiB; log: %s (%s), fdatasync per frame\n",
 	       o->pool_dir, pool_fs, media, o->lanes, o->pool_size >> 20, o->log_dir, log_fs);
 	printf("  end to end = read ring + merge + compress + write + fdatasync + checkpoint, one core;\n"
-	       "  ceiling = ZSTD_compress2 alone on the same frame bytes, same level and frame size\n\n");
-	printf("%5s %6s %10s %8s %8s %6s %11s %9s %6s | %7s %7s %7s %7s %7s\n", "level", "frame",
-	       "records/s", "MB/s in", "MB/s out", "ratio", "ceiling r/s", "ceil MB/s", "%ceil",
-	       "consume", "compr", "write", "sync", "ckpt");
+	       "  ceiling = ZSTD_compress2 alone on the same frame bytes, same level and frame size;\n"
+	       "  r/cpu-s = records per second of CPU time of the consumer thread (of the compress calls\n"
+	       "  for the ceiling): the figure that other load on the machine disturbs least\n\n");
+	printf("%5s %6s %10s %8s %8s %6s %11s %9s %6s | %10s %11s %6s | %6s %6s %6s %6s %6s\n", "level",
+	       "frame", "records/s", "MB/s in", "MB/s out", "ratio", "ceiling r/s", "ceil MB/s",
+	       "%ceil", "r/cpu-s", "ceil r/cpu", "%ceil", "consum", "compr", "write", "sync", "ckpt");
 	for (int i = 0; i < nrows; i++) {
 		const struct bd_row *r = &rows[i];
 		if (r->err) {
@@ -474,11 +487,14 @@ static void print_table(const struct bd_opts *o, const struct bd_row *rows, int 
 		}
 		double rs = rate(r->records, r->wall_ns), cs = rate(r->ceil_records, r->ceil_ns);
 		double w = (double)r->wall_ns;
-		printf("%5d %5uK %10.0f %8.1f %8.1f %6.2f %11.0f %9.1f %5.1f%% | %6.1f%% %6.1f%% %6.1f%% %6.1f%% %6.1f%%\n",
+		double rc = rate(r->records, r->cpu_ns), cc = rate(r->ceil_records, r->ceil_cpu_ns);
+		printf("%5d %5uK %10.0f %8.1f %8.1f %6.2f %11.0f %9.1f %5.1f%% | %10.0f %11.0f %5.1f%% |"
+		       " %5.1f%% %5.1f%% %5.1f%% %5.1f%% %5.1f%%\n",
 		       r->level, r->frame >> 10, rs, rate(r->bytes_in, r->wall_ns) / 1e6,
 		       rate(r->bytes_out, r->wall_ns) / 1e6,
 		       r->bytes_out ? (double)r->bytes_in / (double)r->bytes_out : 0, cs,
-		       rate(r->ceil_in, r->ceil_ns) / 1e6, cs ? 100.0 * rs / cs : 0,
+		       rate(r->ceil_in, r->ceil_ns) / 1e6, cs ? 100.0 * rs / cs : 0, rc, cc,
+		       cc ? 100.0 * rc / cc : 0,
 		       100.0 * (double)r->ns_consume / w, 100.0 * (double)r->ns_compress / w,
 		       100.0 * (double)r->ns_write / w, 100.0 * (double)r->ns_sync / w,
 		       100.0 * (double)r->ns_ckpt / w);
@@ -492,8 +508,10 @@ static void print_table(const struct bd_opts *o, const struct bd_row *rows, int 
 		printf("\ntargets (level 1, 1 MiB frames; the ratio target is for real traces%s):\n",
 		       o->trace ? "" : ", this run is synthetic");
 		printf("  records/s >= 3000000: %.0f %s\n", rs, rs >= 3e6 ? "met" : "NOT met");
-		printf("  >= 70%% of the raw zstd ceiling: %.1f%% %s\n", cs ? 100 * rs / cs : 0,
-		       cs && rs / cs >= 0.7 ? "met" : "NOT met");
+		double rc = rate(r->records, r->cpu_ns), cc = rate(r->ceil_records, r->ceil_cpu_ns);
+		printf("  >= 70%% of the raw zstd ceiling: %.1f%% by wall time %s, %.1f%% by CPU time %s\n",
+		       cs ? 100 * rs / cs : 0, cs && rs / cs >= 0.7 ? "met" : "NOT met",
+		       cc ? 100 * rc / cc : 0, cc && rc / cc >= 0.7 ? "met" : "NOT met");
 		printf("  compression ratio >= 5: %.2f %s\n", ratio, ratio >= 5 ? "met" : "NOT met");
 	}
 }
@@ -533,14 +551,21 @@ static void print_json(const struct bd_opts *o, const struct bd_row *rows, int n
 		       ",\"bytes_out\":%" PRIu64 ",\"payload_bytes\":%" PRIu64 ",\"ratio\":%.3f"
 		       ",\"frames\":%" PRIu64 ",\"segments\":%" PRIu64
 		       ",\"ceiling_records_per_s\":%.0f,\"ceiling_mb_per_s\":%.2f,\"ceiling_ratio\":%.3f"
-		       ",\"fraction_of_ceiling\":%.4f,\"ns\":{\"consume\":%" PRIu64 ",\"compress\":%" PRIu64
-		       ",\"write\":%" PRIu64 ",\"sync\":%" PRIu64 ",\"checkpoint\":%" PRIu64 "}}",
+		       ",\"fraction_of_ceiling\":%.4f,\"cpu_records_per_s\":%.0f"
+		       ",\"ceiling_cpu_records_per_s\":%.0f,\"cpu_fraction_of_ceiling\":%.4f"
+		       ",\"ns\":{\"consume\":%" PRIu64 ",\"compress\":%" PRIu64
+		       ",\"write\":%" PRIu64 ",\"sync\":%" PRIu64 ",\"checkpoint\":%" PRIu64
+		       ",\"cpu\":%" PRIu64 ",\"ceiling_cpu\":%" PRIu64 "}}",
 		       r->records, (double)r->wall_ns / 1e9, rs, rate(r->bytes_in, r->wall_ns) / 1e6,
 		       rate(r->bytes_out, r->wall_ns) / 1e6, r->bytes_in, r->bytes_out, r->payload,
 		       r->bytes_out ? (double)r->bytes_in / (double)r->bytes_out : 0, r->frames,
 		       r->segments, cs, rate(r->ceil_in, r->ceil_ns) / 1e6,
 		       r->ceil_out ? (double)r->ceil_in / (double)r->ceil_out : 0, cs ? rs / cs : 0,
-		       r->ns_consume, r->ns_compress, r->ns_write, r->ns_sync, r->ns_ckpt);
+		       rate(r->records, r->cpu_ns), rate(r->ceil_records, r->ceil_cpu_ns),
+		       r->ceil_cpu_ns && r->cpu_ns ? rate(r->records, r->cpu_ns) /
+						     rate(r->ceil_records, r->ceil_cpu_ns) : 0,
+		       r->ns_consume, r->ns_compress, r->ns_write, r->ns_sync, r->ns_ckpt, r->cpu_ns,
+		       r->ceil_cpu_ns);
 	}
 	printf("]}\n");
 }

@@ -29,10 +29,10 @@ struct lane {
 	int is_gap;               /* peek is a GAP record standing for damage in the ring */
 	struct seg_gap gap;
 	uint64_t cons_seq, cons_pos;   /* just past the last record put into a frame */
-	uint64_t ckpt_seq, ckpt_pos;   /* the durable checkpoint as this consumer left it */
+	uint64_t dur_seq, dur_pos;     /* just past the last record durable in the log */
+	uint64_t ckpt_seq, ckpt_pos;   /* the journal checkpoint as this consumer stored it */
 	uint64_t stop_head;       /* when stopping: drain below this sequence only */
 	uint64_t last_ts;
-	uint64_t pend_bytes;      /* payload bytes taken into frames, not yet checkpointed */
 	uint64_t stuck_until;     /* monotonic ns: do not look again before */
 };
 
@@ -79,6 +79,7 @@ void dmn_config_init(struct dmn_config *c)
 	c->retry_ms = 1000;
 	c->status_ms = 1000;
 	c->writer = SEG_WRITER_DAEMON;
+	c->sync_bytes = 4u << 20;
 }
 
 const char *dmn_state_name(enum dmn_state st)
@@ -151,6 +152,9 @@ static void publish(struct dmn *d, int force_status)
 	d->st.cur_seg_no = ws.cur_seg_no;
 	d->st.cur_seg_size = ws.cur_size;
 	d->st.now_ns = seg_now_ns();
+	struct timespec cts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cts) == 0)   /* publish runs on the consumer */
+		d->st.cpu_ns = (uint64_t)cts.tv_sec * 1000000000ull + (uint64_t)cts.tv_nsec;
 	refresh_lanes(d);
 	int period = now >= d->status_next_ns;
 	if (period) {
@@ -289,7 +293,7 @@ static int take(struct dmn *d, unsigned i)
 	l->cons_seq = r->seq + 1;
 	l->cons_pos = r->next_pos;
 	l->last_ts = r->ts;
-	l->pend_bytes += r->len;
+	d->st.lane[i].bytes += r->len;
 	l->have = 0;
 	struct dmn_lane_stats *ls = &d->st.lane[i];
 	if (r->type == JNL_REC_LOST && !l->is_gap && r->len >= sizeof(struct jnl_lost_payload)) {
@@ -353,49 +357,144 @@ static uint64_t fill(struct dmn *d, int *full, int *pressure)
 
 /* ---- making frames durable ---- */
 
-static int flush(struct dmn *d)
+static void count_error(struct dmn *d, const struct seg_flush_info *fi, int err)
 {
-	struct seg_flush_info fi;
-	int err = seg_writer_flush(d->w, &fi);
-	d->st.ns_compress += fi.ns_compress;
-	d->st.ns_write += fi.ns_write;
-	d->st.ns_sync += fi.ns_sync;
-	if (err) {
-		if (fi.phase == SEG_PH_SYNC || fi.phase == SEG_PH_DIRSYNC)
-			d->st.sync_errors++;
-		if (fi.abandoned_seg)
-			d->st.abandoned_seg_no = fi.abandoned_seg;
-		else
-			d->st.write_errors++;
-		note_error(d, err, fi.phase);
-		return err;
+	if (fi->phase == SEG_PH_SYNC || fi->phase == SEG_PH_DIRSYNC)
+		d->st.sync_errors++;
+	else
+		d->st.write_errors++;
+	if (fi->abandoned_seg)
+		d->st.abandoned_seg_no = fi->abandoned_seg;
+	note_error(d, err, fi->phase);
+}
+
+/*
+ * After a failed sync nothing since the last durable point may be trusted, and the writer
+ * dropped it: read those records from the journal again (no checkpoint covered them). The
+ * restart point is what is durable in the log, which is ahead of the journal checkpoint if
+ * storing a checkpoint failed: starting there keeps the log free of duplicates.
+ */
+static void rewind_lanes(struct dmn *d)
+{
+	seg_writer_discard(d->w);
+	for (unsigned i = 0; i < d->nlanes; i++) {
+		struct lane *l = &d->lanes[i];
+		l->have = 0;
+		l->is_gap = 0;
+		l->cur.seq = l->cons_seq = l->dur_seq;
+		l->cur.pos = l->cons_pos = l->dur_pos;
 	}
-	if (!fi.records)
+}
+
+/* A sync finished (rc, fi): on failure read everything not durable again; on success
+ * advance the checkpoints over what it made durable. */
+static int sync_done(struct dmn *d, int rc, const struct seg_flush_info *fi)
+{
+	d->st.ns_sync += fi->ns_sync;
+	if (rc) {
+		count_error(d, fi, rc);
+		rewind_lanes(d);
+		return rc;
+	}
+	if (!fi->frames)
 		return 0;
-	d->st.frames++;
-	d->st.records += fi.records;
-	d->st.bytes_in += fi.usize;
-	d->st.bytes_out += fi.csize + (fi.new_segment ? SEG_HDR_FRAME_SIZE : 0);
-	/* The frame is durable: only now may the producers reuse the space. */
-	uint64_t t0 = seg_mono_ns();
-	for (unsigned k = 0; k < fi.nlanes; k++) {
-		const struct seg_lane_ent *e = &fi.lanes[k];
+	d->st.frames += fi->frames;
+	d->st.records += fi->records;
+	d->st.bytes_in += fi->usize;
+	d->st.bytes_out += fi->csize;
+	for (unsigned k = 0; k < fi->nlanes; k++) {
+		const struct seg_lane_ent *e = &fi->lanes[k];
 		struct lane *l = &d->lanes[e->lane];
 		struct dmn_lane_stats *ls = &d->st.lane[e->lane];
-		int rc = jnl_checkpoint_advance(d->pool, d->ctx, e->lane, e->last_seq + 1, e->end_pos);
-		if (rc) {
+		l->dur_seq = e->last_seq + 1;
+		l->dur_pos = e->end_pos;
+		ls->records += e->count;
+	}
+	/* The frames are durable: only now may the producers reuse the space. A lane whose
+	 * checkpoint could not be stored before is tried again here. */
+	uint64_t t0 = seg_mono_ns();
+	for (unsigned i = 0; i < d->nlanes; i++) {
+		struct lane *l = &d->lanes[i];
+		if (l->dur_seq == l->ckpt_seq)
+			continue;
+		int r = jnl_checkpoint_advance(d->pool, d->ctx, i, l->dur_seq, l->dur_pos);
+		if (r) {
 			/* The records are durable in the log; the next start-up skips them. */
 			d->st.ckpt_errors++;
-			note_error(d, rc, SEG_PH_NONE);
+			note_error(d, r, SEG_PH_NONE);
 			continue;
 		}
-		ls->records += e->count;
-		ls->bytes += l->pend_bytes;
-		l->pend_bytes = 0;
-		l->ckpt_seq = e->last_seq + 1;
-		l->ckpt_pos = e->end_pos;
+		l->ckpt_seq = l->dur_seq;
+		l->ckpt_pos = l->dur_pos;
 	}
 	d->st.ns_ckpt += seg_mono_ns() - t0;
+	return 0;
+}
+
+/* Collect the background sync if it is done (or, with wait, when it is).
+ * @return 1 still running, 0 collected or none, or the failure. */
+static int collect(struct dmn *d, int wait)
+{
+	struct seg_flush_info fi;
+	uint64_t t0 = seg_mono_ns();
+	int rc = seg_writer_sync_collect(d->w, wait, &fi);
+	if (wait)
+		d->st.ns_sync_wait += seg_mono_ns() - t0;
+	if (rc == 1)
+		return 1;
+	return sync_done(d, rc, &fi);
+}
+
+/* Everything written durable now, in this thread. */
+static int sync_now(struct dmn *d)
+{
+	int rc = collect(d, 1);
+	if (rc)
+		return rc;
+	struct seg_flush_info fi;
+	uint64_t t0 = seg_mono_ns();
+	rc = seg_writer_sync(d->w, &fi);
+	d->st.ns_sync_wait += seg_mono_ns() - t0;
+	return sync_done(d, rc, &fi);
+}
+
+/* Start a background sync of what is written; if one is running, leave it unless waiting
+ * for it is asked for (space needed, ring drained). */
+static int sync_begin(struct dmn *d, int wait_running)
+{
+	if (seg_writer_sync_active(d->w)) {
+		if (!wait_running)
+			return 0;
+		int rc = collect(d, 1);
+		if (rc)
+			return rc;
+	}
+	if (!seg_writer_unsynced_bytes(d->w))
+		return 0;
+	if (seg_writer_sync_start(d->w) != 0)
+		return sync_now(d);     /* no thread or descriptor for it: do it here */
+	return 0;
+}
+
+/* Write the open frame (not yet durable). */
+static int write_frame(struct dmn *d)
+{
+	struct seg_flush_info fi;
+	int err = seg_writer_write(d->w, &fi);
+	if (err == SEG_E_ROTATE) {
+		/* leaving the segment: all of it durable and reported first */
+		d->st.ns_compress += fi.ns_compress;
+		err = sync_now(d);
+		if (err)
+			return err;
+		err = seg_writer_write(d->w, &fi);
+	}
+	d->st.ns_compress += fi.ns_compress;
+	d->st.ns_write += fi.ns_write;
+	if (err) {
+		count_error(d, &fi, err);
+		return err;
+	}
 	return 0;
 }
 
@@ -418,6 +517,18 @@ static void begin_stop(struct dmn *d)
 		d->lanes[i].stop_head = jnl_lane_head(d->pool, i);
 }
 
+/* A failed write or sync: back off (records stay in the ring), or end if stopping. */
+static int failed(struct dmn *d)
+{
+	if (d->stopping)
+		return 1;
+	d->st.state = DMN_ST_BACKOFF;
+	publish(d, 1);
+	nap(d, (uint64_t)d->cfg.retry_ms * 1000000ull);
+	d->st.state = DMN_ST_RUNNING;
+	return 0;
+}
+
 static void *consumer(void *arg)
 {
 	struct dmn *d = arg;
@@ -429,45 +540,66 @@ static void *consumer(void *arg)
 		begin_stop(d);
 	publish(d, 1);
 	for (;;) {
-		/* Acquire not needed: the flag carries no data; relaxed read, seen eventually. */
+		/* Relaxed: the flag carries no data; it is seen within a round or two. */
 		if (!d->stopping && hvp_load_relaxed(&d->stop))
 			begin_stop(d);
 		int full, pressure;
 		uint64_t t0 = seg_mono_ns();
 		uint64_t got = fill(d, &full, &pressure);
 		d->st.ns_consume += seg_mono_ns() - t0;
-		uint32_t pending = seg_writer_pending(d->w);
-		int drained = !full && !got;
-		int old = pending && seg_mono_ns() - d->frame_open_ns >= max_delay;
-		if (pending && (full || pressure || (!got && (d->stopping || old)))) {
-			rc = flush(d);
+		int idle = !got && !full;        /* nothing more to read right now */
+		int old = seg_writer_pending(d->w) && seg_mono_ns() - d->frame_open_ns >= max_delay;
+		/* A frame is written when full, when a lane's ring is half waiting on us, or when
+		 * nothing more comes and it is old enough (or we are stopping). */
+		if (seg_writer_pending(d->w) && (full || pressure || (idle && (d->stopping || old)))) {
+			rc = write_frame(d);
 			if (rc) {
-				if (d->stopping)
-					break;          /* records stay in the ring for the next run */
-				d->st.state = DMN_ST_BACKOFF;
-				publish(d, 1);
-				nap(d, (uint64_t)d->cfg.retry_ms * 1000000ull);
-				if (!d->stopping)
-					d->st.state = DMN_ST_RUNNING;
+				if (failed(d))
+					break;
 				continue;
 			}
-			d->st.state = d->stopping ? DMN_ST_STOPPING : DMN_ST_RUNNING;
-			idle_ns = 0;
+		}
+		/* Group commit in the background: one fdatasync for the frames written since the
+		 * last one started, when enough are waiting, when space is needed, or when the
+		 * ring is drained; its result is collected as soon as it is there. */
+		rc = collect(d, 0);
+		if (rc < 0) {
+			if (failed(d))
+				break;
+			continue;
+		}
+		uint64_t unsynced = seg_writer_unsynced_bytes(d->w);
+		if (unsynced && (unsynced >= d->cfg.sync_bytes || pressure || idle)) {
+			rc = sync_begin(d, pressure || idle);
+			if (rc) {
+				if (failed(d))
+					break;
+				continue;
+			}
+		}
+		if (d->st.records != d->snap.records)
 			publish(d, 0);
-			continue;
-		}
-		if (got) {
+		if (!idle) {
 			idle_ns = 0;
 			continue;
 		}
-		if (drained && d->stopping && !pending)
+		if (d->stopping && !seg_writer_pending(d->w) && !seg_writer_unsynced_bytes(d->w)) {
+			rc = collect(d, 1);
+			if (rc) {
+				if (failed(d))
+					break;
+				continue;
+			}
 			break;
+		}
 		/* Nothing to read: back off from 50 us up to poll_max_us. */
 		idle_ns = idle_ns ? idle_ns * 2 : 50000;
 		if (idle_ns > (uint64_t)d->cfg.poll_max_us * 1000)
 			idle_ns = (uint64_t)d->cfg.poll_max_us * 1000;
-		if (pending && idle_ns > max_delay)
+		if (seg_writer_pending(d->w) && idle_ns > max_delay)
 			idle_ns = max_delay;
+		if (seg_writer_sync_active(d->w) && idle_ns > 200000)
+			idle_ns = 200000;         /* collect the sync soon: it frees ring space */
 		if (seg_mono_ns() >= d->status_next_ns)
 			publish(d, 0);
 		sleep_ns(idle_ns);
@@ -540,8 +672,8 @@ static int skip_logged(struct dmn *d, const struct seg_log *log)
 					return rc;
 			}
 		}
-		l->ckpt_seq = l->cons_seq = l->cur.seq;
-		l->ckpt_pos = l->cons_pos = l->cur.pos;
+		l->ckpt_seq = l->cons_seq = l->dur_seq = l->cur.seq;
+		l->ckpt_pos = l->cons_pos = l->dur_pos = l->cur.pos;
 	}
 	return 0;
 }
@@ -574,6 +706,8 @@ int dmn_start(const struct dmn_config *cfg, struct dmn **out)
 		d->cfg.max_delay_ms = 100;
 	if (!d->cfg.writer)
 		d->cfg.writer = SEG_WRITER_DAEMON;
+	if (!d->cfg.sync_bytes)
+		d->cfg.sync_bytes = 4u << 20;
 
 	if (cfg->pool) {
 		d->pool = cfg->pool;

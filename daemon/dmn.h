@@ -10,11 +10,13 @@
  *           chain's head, and skip (advancing the checkpoint over them) the ring records
  *           that the log already holds, so nothing is logged twice after a crash;
  *   loop    read every lane from its checkpoint below the producer's head, merge the lanes
- *           by (timestamp, lane, sequence), fill a frame, write it, fdatasync (and fsync
+ *           by (timestamp, lane, sequence), fill a frame, write it; when sync_bytes of frames
+ *           are written, or the ring is drained, or a lane is half full: fdatasync (and fsync
  *           the directory for a new segment), then advance each lane's checkpoint;
  *   failure a failed write (ENOSPC ...) or sync keeps the records in the ring and is retried
  *           after retry_ms; a failed fdatasync is never retried on the same segment (it is
- *           abandoned and the frame written again to a new one);
+ *           abandoned, and the records since the last durable point are read from the ring
+ *           again and written to a new one);
  *   stop    drain what the producers had published when asked, final frame and checkpoint.
  *
  * Functions return 0 or a negative code: -errno, JNL_E_* (jnl_append.h) or SEG_E_* (seg.h);
@@ -46,6 +48,9 @@ struct dmn_config {
 	uint32_t status_ms;       /* period of status_path and rate figures (default 1000) */
 	int once;                 /* drain what is published, final checkpoint, and end */
 	uint32_t writer;          /* SEG_WRITER_* recorded in segment headers (default daemon) */
+	uint32_t sync_bytes;      /* group commit: one fdatasync per this many uncompressed bytes
+	                             of frames at most (default 4 MiB); a drained ring or a half
+	                             full lane syncs at once */
 };
 
 /* Defaults for every field; pool_path and log_dir must then be set. */
@@ -86,7 +91,8 @@ struct dmn_lane_stats {
 	uint64_t ckpt_seq, ckpt_pos;      /* durable checkpoint */
 	uint64_t head;                    /* producer's head (next sequence it will write) */
 	uint64_t read_seq, read_pos;      /* consumer's cursor */
-	uint64_t records, bytes;          /* records this consumer made durable, payload bytes */
+	uint64_t records;                 /* records this consumer made durable */
+	uint64_t bytes;                   /* payload bytes it read (again after a failed sync) */
 	uint64_t skipped_at_start;        /* records already in the log when it started */
 	uint64_t lost_records;            /* LOST records logged */
 	uint64_t lost_count;              /* records those say were dropped */
@@ -118,8 +124,12 @@ struct dmn_stats {
 	uint64_t last_err_ns;
 	uint64_t lag_records;             /* sum over lanes of head - checkpoint */
 	double rate_records, rate_in, rate_out;   /* per second over the last status period */
-	/* time spent, ns: reading and merging, compressing, writing, syncing, checkpointing */
+	/* time spent, ns: reading and merging, compressing, writing, syncing (in the background),
+	 * checkpointing */
 	uint64_t ns_consume, ns_compress, ns_write, ns_sync, ns_ckpt;
+	uint64_t ns_sync_wait;            /* of ns_sync (run in the background), what the
+	                                     consumer spent waiting for it */
+	uint64_t cpu_ns;                  /* CPU time of the consumer thread */
 	uint64_t log_damage;              /* damage found in the log at start-up */
 	uint64_t torn_tail_bytes;         /* torn tail cut off at start-up */
 	struct dmn_lane_stats lane[JNL_MAX_LANES];

@@ -79,8 +79,8 @@ static int write_json(FILE *f, const struct dmn_stats *st, long pid)
 		fprintf(f, "null");
 	}
 	fprintf(f, ",\n \"ns_consume\":%" PRIu64 ",\"ns_compress\":%" PRIu64 ",\"ns_write\":%" PRIu64
-		",\"ns_sync\":%" PRIu64 ",\"ns_checkpoint\":%" PRIu64 ",\n",
-		st->ns_consume, st->ns_compress, st->ns_write, st->ns_sync, st->ns_ckpt);
+		",\"ns_sync\":%" PRIu64 ",\"ns_checkpoint\":%" PRIu64 ",\"cpu_ns\":%" PRIu64 ",\n",
+		st->ns_consume, st->ns_compress, st->ns_write, st->ns_sync, st->ns_ckpt, st->cpu_ns);
 	uint64_t lost = 0, dropped = 0;
 	for (unsigned i = 0; i < st->nlanes && i < JNL_MAX_LANES; i++) {
 		lost += st->lane[i].lost_count;

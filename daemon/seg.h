@@ -4,8 +4,8 @@
  *
  * The format and its recovery rules are daemon/SEGMENT-FORMAT.md. This library knows nothing
  * of the journal beyond the record header layout: the daemon (dmn.h) and recovery feed it
- * records and persist the journal checkpoint themselves once seg_writer_flush says a frame is
- * durable.
+ * records and persist the journal checkpoint themselves once seg_writer_sync says the frames
+ * holding them are durable.
  *
  * Functions return 0 (or a count, or 1 for "found") on success and a negative code on
  * failure: -errno, or one of SEG_E_* below; seg_strerror() describes either. Nothing here
@@ -30,6 +30,8 @@ enum {
 	SEG_E_ZSTD = -2008,       /* zstd refused (out of memory, bad parameter) */
 	SEG_E_ORDER = -2009,      /* a lane's sequence went backwards within a frame */
 	SEG_E_NOTLOADED = -2010,  /* no frame loaded */
+	SEG_E_BUSY = -2011,       /* a background sync is in flight: collect it first */
+	SEG_E_ROTATE = -2012,     /* the segment must be left: sync what is written, then retry */
 };
 
 const char *seg_strerror(int err);
@@ -82,7 +84,7 @@ struct seg_log_tail {
 	uint64_t head_end;        /* its extent: bytes that belong to the log */
 };
 
-/* What a flush did, or where it failed. */
+/* What a write, sync or flush did, or where it failed. */
 enum seg_phase { SEG_PH_NONE = 0, SEG_PH_COMPRESS, SEG_PH_CREATE, SEG_PH_WRITE, SEG_PH_SYNC,
 		 SEG_PH_DIRSYNC };
 const char *seg_phase_name(enum seg_phase ph);
@@ -90,26 +92,28 @@ const char *seg_phase_name(enum seg_phase ph);
 struct seg_flush_info {
 	enum seg_phase phase;     /* on failure: the step that failed */
 	int err;                  /* 0 or the error */
-	uint64_t seg_no;          /* segment the frame went to (or was meant for) */
-	uint64_t offset;          /* where the frame starts in it */
-	uint64_t csize, usize;    /* compressed (descriptor included) and uncompressed bytes */
+	uint64_t seg_no;          /* write: segment the frame went to (or was meant for) */
+	uint64_t offset;          /* write: where the frame starts in it */
+	uint64_t csize, usize;    /* bytes written (descriptors included) and uncompressed */
 	uint32_t records;
-	int new_segment;          /* the frame created its segment */
+	uint32_t frames;          /* sync: frames made durable */
+	int new_segment;          /* write: the frame created its segment */
 	uint64_t abandoned_seg;   /* a sync failure abandoned this segment (0: none) */
 	uint64_t ns_compress, ns_write, ns_sync;
-	/* Per lane of the frame: last sequence and end position (valid until the next add). */
+	/* sync: per lane, the last sequence and end position made durable (valid until the next
+	 * call on the writer) */
 	const struct seg_lane_ent *lanes;
 	unsigned nlanes;
 };
 
 /*
  * Open a writer on directory dir continuing the log at tail (NULL: an empty directory; the
- * first segment gets number 1). No file is created until the first flush. The directory is
+ * first segment gets number 1). No file is created until the first write. The directory is
  * kept open for its fsyncs. @return 0, SEG_E_RANGE for bad options, SEG_E_ZSTD, -errno.
  */
 int seg_writer_open(const char *dir, const struct seg_writer_opts *opts,
 		    const struct seg_log_tail *tail, struct seg_writer **out);
-/* Discards a frame that was not flushed (its records are still in the journal). */
+/* Discards what was not made durable (its records are still in the journal). */
 void seg_writer_close(struct seg_writer *w);
 
 /* Would a record of len payload bytes join the open frame without passing frame_size?
@@ -118,28 +122,66 @@ int seg_writer_fits(const struct seg_writer *w, uint32_t len);
 /* Records and uncompressed bytes in the open frame. */
 uint32_t seg_writer_pending(const struct seg_writer *w);
 uint64_t seg_writer_pending_bytes(const struct seg_writer *w);
+/* Uncompressed bytes written but not yet made durable by seg_writer_sync. */
+uint64_t seg_writer_unsynced_bytes(const struct seg_writer *w);
 
 /*
  * Copy one record into the open frame. @return 0; SEG_E_TOOBIG (len over SEG_MAX_PAYLOAD or
- * the frame would pass SEG_MAX_USIZE: flush first); SEG_E_ORDER if the lane's sequence does
- * not increase; SEG_E_RANGE for a lane >= 65536 or type 0.
+ * the frame would pass SEG_MAX_USIZE: write first); SEG_E_ORDER if the lane's sequence does
+ * not increase; SEG_E_RANGE for a lane >= SEG_MAX_ENTRIES or type 0.
  */
 int seg_writer_add(struct seg_writer *w, const struct seg_rec *r);
 
+/* Drop the open frame (the caller will read its records from the journal again). */
+void seg_writer_discard(struct seg_writer *w);
+
 /*
- * Make the open frame durable: compress, write, fdatasync, and fsync the directory if the
- * frame created its segment (SEGMENT-FORMAT.md section 3). On success (0) the frame is
- * durable and the caller may advance the journal checkpoint of every lane in fi->lanes.
- * On failure nothing may be assumed durable, the frame stays open (the records stay in the
- * writer and in the journal) and a later flush writes it again:
- *   write errors (-ENOSPC, ...): the segment was truncated back and is kept;
- *   sync errors: the segment is abandoned, never synced again, and the next flush goes to a
- *   new segment whose header cuts the abandoned bytes off.
- * An empty frame is a no-op returning 0. fi may be NULL.
+ * Compress the open frame and write it at the end of the current segment (creating the
+ * segment, or rotating to a new one, first); nothing is synced, so nothing may be assumed
+ * durable yet. An empty frame is a no-op returning 0.
+ * @return 0: the frame is written and the open frame is empty again.
+ *   SEG_E_ROTATE: the segment is to be left (size, age, request) but holds frames not yet
+ *   reported durable: collect the background sync and sync, then call again.
+ *   A write error (-ENOSPC, ...): the segment was truncated back to where the frame started
+ *   (or, if that failed, will be left at the next write, its successor's header excluding
+ *   the partial frame); the frame stays open for a later try.
  */
+int seg_writer_write(struct seg_writer *w, struct seg_flush_info *fi);
+
+/*
+ * Make every written frame durable: fdatasync the segment, and fsync the directory if the
+ * segment is new (SEGMENT-FORMAT.md section 3). On success (0) fi->lanes says, per lane,
+ * the last record now durable: only now may the caller advance the journal checkpoints.
+ * On failure nothing since the last successful sync may be assumed durable: the kernel may
+ * have dropped those pages, so the segment is never synced again but abandoned (truncated
+ * back, and the next segment, created at once, has a header that excludes the bytes); the
+ * written frames and the open frame are dropped, and the caller must read their records from
+ * the journal again (they are still there: no checkpoint covered them). No unsynced frames:
+ * a no-op returning 0. SEG_E_BUSY while a background sync is in flight.
+ */
+int seg_writer_sync(struct seg_writer *w, struct seg_flush_info *fi);
+
+/*
+ * The same in the background: hand every frame written so far to the writer's syncer
+ * thread and return at once, so that the caller compresses the next frames meanwhile. One
+ * sync at a time: SEG_E_BUSY if one is in flight. Nothing written: a no-op returning 0.
+ */
+int seg_writer_sync_start(struct seg_writer *w);
+/* Is a background sync in flight (started, not yet collected)? */
+int seg_writer_sync_active(const struct seg_writer *w);
+/*
+ * Collect the background sync: with wait, block until it is done; without, @return 1 if it
+ * is still running. @return 0 when collected (or none was in flight: fi->frames == 0) with
+ * fi as seg_writer_sync fills it; on failure the same abandonment and dropping as
+ * seg_writer_sync's, including the frames written after the sync started.
+ */
+int seg_writer_sync_collect(struct seg_writer *w, int wait, struct seg_flush_info *fi);
+
+/* seg_writer_write then seg_writer_sync, for callers that make one frame durable at a time
+ * (and so never meet SEG_E_ROTATE). */
 int seg_writer_flush(struct seg_writer *w, struct seg_flush_info *fi);
 
-/* Start a new segment at the next flush. */
+/* Start a new segment at the next write. */
 void seg_writer_rotate(struct seg_writer *w);
 
 struct seg_writer_stats {

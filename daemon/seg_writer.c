@@ -1,10 +1,17 @@
 /*
  * seg_writer.c - appends frames to log segments under the checkpoint protocol of
- * SEGMENT-FORMAT.md section 3: build, compress, write, fdatasync, fsync the directory for a
- * new segment. The caller advances the journal checkpoint only after a flush returned 0.
+ * SEGMENT-FORMAT.md section 3: build, compress, write; then one fdatasync (and the
+ * directory's fsync for a new segment) for a group of frames, which the caller may run in
+ * the background while it builds the next frames. The caller advances the journal
+ * checkpoints only over what a completed sync reports.
+ *
+ * Threads: the writer belongs to one caller thread. seg_writer_sync_start hands one sync at a
+ * time to a syncer thread of the writer's own; the only state they share is w->fly (the
+ * frames being synced) under w->mu, and a dup of the segment's descriptor.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +24,27 @@
 struct lane_acc {
 	uint32_t count;
 	uint64_t first_seq, last_seq, end_pos;
+};
+
+/* Frames written but not yet durable, per lane. */
+struct acc {
+	struct lane_acc lanes[SEG_MAX_ENTRIES];
+	uint8_t present[SEG_MAX_ENTRIES];
+	unsigned npresent;
+	uint32_t frames, records;
+	uint64_t usize, csize;
+};
+
+/* A sync handed to the syncer thread. */
+struct flight {
+	int active;               /* started, result not yet collected */
+	int done;                 /* the syncer finished it */
+	int fd;                   /* dup of the segment's descriptor, closed by the syncer */
+	int dirsync;              /* also fsync the directory */
+	uint64_t seg_no, target;  /* the segment, and its size when the sync started */
+	int err;
+	enum seg_phase phase;
+	uint64_t ns;
 };
 
 struct seg_writer {
@@ -48,14 +76,27 @@ struct seg_writer {
 	uint64_t nframes;
 	int dir_synced;           /* its directory entry is durable */
 	int synced_any;           /* at least one fdatasync of it succeeded */
+	uint64_t synced_end;      /* bytes of it known durable */
 	int rotate;
+
+	struct acc accs[2];
+	struct acc *un;           /* written since the last sync started */
+	struct acc *fly;          /* being synced by the syncer (flight.active) */
+
+	/* the syncer */
+	pthread_t th;
+	int th_started, th_quit;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct flight flight;
 
 	/* what the next segment's header says */
 	uint64_t next_seg_no;
 	uint64_t prev_seg_no, prev_end;
 
-	struct seg_lane_ent ents[SEG_MAX_ENTRIES];
+	struct seg_lane_ent ents[SEG_MAX_ENTRIES];     /* the frame being written */
 	unsigned nents;
+	struct seg_lane_ent sents[SEG_MAX_ENTRIES];    /* what the last sync made durable */
 	struct seg_writer_stats st;
 };
 
@@ -84,6 +125,30 @@ static void frame_reset(struct seg_writer *w)
 	w->comp_len = 0;
 }
 
+static void acc_reset(struct acc *a)
+{
+	for (unsigned i = 0; i < a->npresent; i++)
+		a->lanes[a->present[i]].count = 0;
+	a->npresent = 0;
+	a->frames = a->records = 0;
+	a->usize = a->csize = 0;
+}
+
+void seg_writer_discard(struct seg_writer *w)
+{
+	frame_reset(w);
+}
+
+uint64_t seg_writer_unsynced_bytes(const struct seg_writer *w)
+{
+	return w->un->usize;
+}
+
+int seg_writer_sync_active(const struct seg_writer *w)
+{
+	return w->flight.active;
+}
+
 int seg_writer_open(const char *dir, const struct seg_writer_opts *opts,
 		    const struct seg_log_tail *tail, struct seg_writer **out)
 {
@@ -93,6 +158,10 @@ int seg_writer_open(const char *dir, const struct seg_writer_opts *opts,
 		return -ENOMEM;
 	w->fd = -1;
 	w->dirfd = -1;
+	w->un = &w->accs[0];
+	w->fly = &w->accs[1];
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
 	w->o = *opts;
 	if (!w->o.level)
 		w->o.level = 1;
@@ -149,10 +218,21 @@ void seg_writer_close(struct seg_writer *w)
 {
 	if (!w)
 		return;
+	if (w->th_started) {
+		pthread_mutex_lock(&w->mu);
+		while (w->flight.active && !w->flight.done)
+			pthread_cond_wait(&w->cv, &w->mu);
+		w->th_quit = 1;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->th, NULL);
+	}
 	if (w->fd >= 0)
 		close(w->fd);
 	if (w->dirfd >= 0)
 		close(w->dirfd);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
 	ZSTD_freeCCtx(w->cctx);
 	free(w->ubuf);
 	free(w->obuf);
@@ -239,8 +319,6 @@ static int cmp_u8(const void *a, const void *b)
 {
 	return (int)*(const uint8_t *)a - (int)*(const uint8_t *)b;
 }
-
-/* Write all of buf at off; a short write is continued, an error returned as -errno. */
 static int pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
 {
 	const unsigned char *p = buf;
@@ -259,9 +337,6 @@ static int pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
 	}
 	return 0;
 }
-
-/* Create the next segment and write its header (not synced: the first frame's fdatasync
- * covers it). On failure the file is removed again. */
 static int segment_create(struct seg_writer *w)
 {
 	char name[40];
@@ -307,6 +382,7 @@ static int segment_create(struct seg_writer *w)
 	w->seg_no = no;
 	w->next_seg_no = no + 1;
 	w->size = SEG_HDR_FRAME_SIZE;
+	w->synced_end = 0;
 	w->created_ns = h.created_ns;
 	w->nframes = 0;
 	w->dir_synced = 0;
@@ -334,24 +410,202 @@ static void segment_leave(struct seg_writer *w, uint64_t durable_end)
 /*
  * A failed fdatasync or directory fsync: the kernel may already have dropped the pages it
  * could not write, so a second fsync could succeed without the data on disk. Never sync this
- * segment again: cut the frame off (so nobody reads it back in this boot), leave the segment,
- * and create the successor at once so that its header, which excludes the bytes, exists
- * before anybody looks.
+ * segment again: cut everything not known durable off (so nobody reads it back in this
+ * boot), drop it, leave the segment, and create the successor at once so that its header,
+ * which excludes the bytes, exists before anybody looks.
  */
-static void segment_abandon(struct seg_writer *w, uint64_t frame_off)
+static void segment_abandon(struct seg_writer *w)
 {
-	uint64_t durable = (w->synced_any && w->dir_synced) ? frame_off : 0;
-	if (ftruncate(w->fd, (off_t)frame_off) != 0) {
+	uint64_t durable = (w->synced_any && w->dir_synced) ? w->synced_end : 0;
+	acc_reset(w->un);
+	frame_reset(w);
+	if (ftruncate(w->fd, (off_t)(durable ? durable : SEG_HDR_FRAME_SIZE)) != 0) {
 		/* nothing more to do: the successor's prev_end excludes the bytes anyway */
 	}
 	w->st.abandoned++;
 	segment_leave(w, durable);
 	if (segment_create(w) != 0) {
-		/* retried by the next flush */
+		/* retried by the next write */
 	}
 }
 
-int seg_writer_flush(struct seg_writer *w, struct seg_flush_info *fi)
+/* Report what became durable (the accumulator a), sorted by lane, and count it. */
+static void report(struct seg_writer *w, struct acc *a, struct seg_flush_info *fi)
+{
+	qsort(a->present, a->npresent, 1, cmp_u8);
+	for (unsigned i = 0; i < a->npresent; i++) {
+		const struct lane_acc *la = &a->lanes[a->present[i]];
+		struct seg_lane_ent *e = &w->sents[i];
+		memset(e, 0, sizeof(*e));
+		e->lane = a->present[i];
+		e->count = la->count;
+		e->first_seq = la->first_seq;
+		e->last_seq = la->last_seq;
+		e->end_pos = la->end_pos;
+	}
+	fi->lanes = w->sents;
+	fi->nlanes = a->npresent;
+	fi->frames = a->frames;
+	fi->records = a->records;
+	fi->usize = a->usize;
+	fi->csize = a->csize;
+	w->st.frames += a->frames;
+	w->st.records += a->records;
+	w->st.bytes_in += a->usize;
+	w->st.bytes_out += a->csize;
+	acc_reset(a);
+}
+
+/* The durability steps themselves; run by the caller or by the syncer thread. */
+static int do_sync(int fd, int dirfd, int dirsync, enum seg_phase *ph)
+{
+	*ph = SEG_PH_SYNC;
+	if (fdatasync(fd) != 0)
+		return -errno;
+	*ph = SEG_PH_DIRSYNC;
+	if (dirsync && fsync(dirfd) != 0)
+		return -errno;
+	*ph = SEG_PH_NONE;
+	return 0;
+}
+
+static void sync_failed(struct seg_writer *w, struct seg_flush_info *fi, int err, enum seg_phase ph)
+{
+	w->st.sync_errors++;
+	fi->phase = ph;
+	fi->err = err;
+	fi->abandoned_seg = w->seg_no;
+	if (ph == SEG_PH_DIRSYNC)
+		w->synced_any = 0;      /* the file itself may not survive */
+	segment_abandon(w);
+}
+
+int seg_writer_sync(struct seg_writer *w, struct seg_flush_info *fi)
+{
+	struct seg_flush_info dummy;
+	if (!fi)
+		fi = &dummy;
+	memset(fi, 0, sizeof(*fi));
+	if (w->flight.active)
+		return SEG_E_BUSY;
+	if (!w->un->frames)
+		return 0;
+	enum seg_phase ph;
+	uint64_t t0 = seg_mono_ns();
+	int err = do_sync(w->fd, w->dirfd, !w->dir_synced, &ph);
+	fi->ns_sync = seg_mono_ns() - t0;
+	fi->seg_no = w->seg_no;
+	if (err) {
+		sync_failed(w, fi, err, ph);
+		return err;
+	}
+	w->dir_synced = 1;
+	w->synced_any = 1;
+	w->synced_end = w->size;
+	report(w, w->un, fi);
+	return 0;
+}
+
+static void *syncer(void *arg)
+{
+	struct seg_writer *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->th_quit && !(w->flight.active && !w->flight.done))
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->th_quit)
+			break;
+		int fd = w->flight.fd, dirsync = w->flight.dirsync;
+		pthread_mutex_unlock(&w->mu);
+		enum seg_phase ph;
+		uint64_t t0 = seg_mono_ns();
+		int err = do_sync(fd, w->dirfd, dirsync, &ph);
+		uint64_t ns = seg_mono_ns() - t0;
+		close(fd);
+		pthread_mutex_lock(&w->mu);
+		w->flight.err = err;
+		w->flight.phase = ph;
+		w->flight.ns = ns;
+		w->flight.done = 1;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+int seg_writer_sync_start(struct seg_writer *w)
+{
+	if (w->flight.active)
+		return SEG_E_BUSY;
+	if (!w->un->frames)
+		return 0;
+	if (!w->th_started) {
+		int e = pthread_create(&w->th, NULL, syncer, w);
+		if (e)
+			return -e;
+		w->th_started = 1;
+	}
+	/* The syncer gets its own descriptor: the segment may be left (closed) meanwhile only
+	 * after this sync is collected, but the descriptor's life must not depend on that. */
+	int fd = fcntl(w->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	struct acc *t = w->fly;
+	w->fly = w->un;
+	w->un = t;
+	acc_reset(w->un);
+	pthread_mutex_lock(&w->mu);
+	w->flight.active = 1;
+	w->flight.done = 0;
+	w->flight.fd = fd;
+	w->flight.dirsync = !w->dir_synced;
+	w->flight.seg_no = w->seg_no;
+	w->flight.target = w->size;
+	w->flight.err = 0;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+int seg_writer_sync_collect(struct seg_writer *w, int wait, struct seg_flush_info *fi)
+{
+	struct seg_flush_info dummy;
+	if (!fi)
+		fi = &dummy;
+	memset(fi, 0, sizeof(*fi));
+	if (!w->flight.active)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	if (!w->flight.done && !wait) {
+		pthread_mutex_unlock(&w->mu);
+		return 1;
+	}
+	while (!w->flight.done)
+		pthread_cond_wait(&w->cv, &w->mu);
+	struct flight f = w->flight;
+	w->flight.active = 0;
+	pthread_mutex_unlock(&w->mu);
+	fi->ns_sync = f.ns;
+	fi->seg_no = f.seg_no;
+	/* The writer never leaves a segment while a sync of it is in flight (seg_writer_write
+	 * returns SEG_E_ROTATE instead), so f is about the current segment. */
+	if (f.err) {
+		acc_reset(w->fly);
+		sync_failed(w, fi, f.err, f.phase);
+		return f.err;
+	}
+	if (w->fd >= 0 && w->seg_no == f.seg_no) {
+		if (f.dirsync)
+			w->dir_synced = 1;
+		w->synced_any = 1;
+		if (f.target > w->synced_end)
+			w->synced_end = f.target;
+	}
+	report(w, w->fly, fi);
+	return 0;
+}
+
+int seg_writer_write(struct seg_writer *w, struct seg_flush_info *fi)
 {
 	struct seg_flush_info dummy;
 	if (!fi)
@@ -359,6 +613,13 @@ int seg_writer_flush(struct seg_writer *w, struct seg_flush_info *fi)
 	memset(fi, 0, sizeof(*fi));
 	if (!w->nrec)
 		return 0;
+
+	/* Rotation: by request, by size (never an empty segment), by age. Every frame of the
+	 * segment left behind must be durable and reported first: the caller syncs and calls
+	 * again. */
+	int rotate = w->fd >= 0 &&
+		     (w->rotate ||
+		      (w->o.segment_age_ns && seg_now_ns() - w->created_ns >= w->o.segment_age_ns));
 
 	/* Lane entries, sorted by lane. */
 	qsort(w->present, w->npresent, 1, cmp_u8);
@@ -378,7 +639,7 @@ int seg_writer_flush(struct seg_writer *w, struct seg_flush_info *fi)
 	fi->records = w->nrec;
 	fi->usize = w->ulen;
 
-	/* Compress once per frame content; a retried flush reuses the result. */
+	/* Compress once per frame content; a retried write reuses the result. */
 	uint64_t t0 = seg_mono_ns();
 	if (!w->comp_len || w->comp_at != at) {
 		size_t bound = ZSTD_compressBound(w->ulen);
@@ -404,11 +665,11 @@ int seg_writer_flush(struct seg_writer *w, struct seg_flush_info *fi)
 	uint64_t total = at + w->comp_len;
 	fi->csize = total;
 
-	/* Rotation: by request, by size (never an empty segment), by age. */
-	if (w->fd >= 0 && (w->rotate ||
-			   (w->nframes && w->size + total > w->o.segment_size) ||
-			   (w->o.segment_age_ns && seg_now_ns() - w->created_ns >= w->o.segment_age_ns)))
+	if (rotate || (w->fd >= 0 && w->nframes && w->size + total > w->o.segment_size)) {
+		if (w->flight.active || w->un->frames)
+			return fi->err = SEG_E_ROTATE;
 		segment_leave(w, w->synced_any ? w->size : 0);
+	}
 	if (w->fd < 0) {
 		int err = segment_create(w);
 		if (err) {
@@ -416,7 +677,7 @@ int seg_writer_flush(struct seg_writer *w, struct seg_flush_info *fi)
 			return fi->err = err;
 		}
 	}
-	fi->new_segment = !w->dir_synced;
+	fi->new_segment = w->nframes == 0;
 	fi->seg_no = w->seg_no;
 	fi->offset = w->size;
 
@@ -441,49 +702,62 @@ int seg_writer_flush(struct seg_writer *w, struct seg_flush_info *fi)
 
 	uint64_t off = w->size;
 	int err = pwrite_all(w->fd, w->obuf, total, off);
-	uint64_t t2 = seg_mono_ns();
-	fi->ns_write = t2 - t1;
+	fi->ns_write = seg_mono_ns() - t1;
 	if (err) {
-		/* Nothing was synced: take the partial frame back and keep the segment; if the
-		 * truncation fails too, the bytes may stay, so abandon the segment instead. */
+		/* Take the partial frame back and keep the segment. The frame stays open. */
 		w->st.write_errors++;
 		fi->phase = SEG_PH_WRITE;
 		if (ftruncate(w->fd, (off_t)off) != 0) {
-			fi->abandoned_seg = w->seg_no;
-			segment_abandon(w, off);
+			/* The partial frame stays: leave this segment at the next write; the
+			 * next header's prev_end stops before the bytes. */
+			w->rotate = 1;
 		}
 		return fi->err = err;
 	}
-	if (fdatasync(w->fd) != 0) {
-		err = -errno;
-		w->st.sync_errors++;
-		fi->phase = SEG_PH_SYNC;
-		fi->abandoned_seg = w->seg_no;
-		segment_abandon(w, off);
-		return fi->err = err;
-	}
-	w->synced_any = 1;
-	if (!w->dir_synced) {
-		if (fsync(w->dirfd) != 0) {
-			err = -errno;
-			w->st.sync_errors++;
-			fi->phase = SEG_PH_DIRSYNC;
-			fi->abandoned_seg = w->seg_no;
-			w->synced_any = 0;      /* the file itself may not survive */
-			segment_abandon(w, off);
-			return fi->err = err;
-		}
-		w->dir_synced = 1;
-	}
-	fi->ns_sync = seg_mono_ns() - t2;
+	/* Start writing the frame back now, so that the group's fdatasync finds most of it on
+	 * its way while the next frames are compressed. Only fdatasync's result says anything
+	 * about durability; this call's is not looked at. */
+	(void)sync_file_range(w->fd, (off64_t)off, (off64_t)total, SYNC_FILE_RANGE_WRITE);
 	w->size += total;
 	w->nframes++;
-	w->st.frames++;
-	w->st.records += w->nrec;
-	w->st.bytes_in += w->ulen;
-	w->st.bytes_out += total + (fi->new_segment ? SEG_HDR_FRAME_SIZE : 0);
-	fi->lanes = w->ents;
-	fi->nlanes = w->nents;
+	/* what the next sync will make durable */
+	struct acc *u = w->un;
+	for (unsigned i = 0; i < w->nents; i++) {
+		const struct seg_lane_ent *e = &w->ents[i];
+		struct lane_acc *a = &u->lanes[e->lane];
+		if (!a->count) {
+			a->first_seq = e->first_seq;
+			u->present[u->npresent++] = (uint8_t)e->lane;
+		}
+		a->count += e->count;
+		a->last_seq = e->last_seq;
+		a->end_pos = e->end_pos;
+	}
+	u->frames++;
+	u->records += w->nrec;
+	u->usize += w->ulen;
+	u->csize += total + (fi->new_segment ? SEG_HDR_FRAME_SIZE : 0);
 	frame_reset(w);
 	return 0;
+}
+
+int seg_writer_flush(struct seg_writer *w, struct seg_flush_info *fi)
+{
+	struct seg_flush_info wi;
+	int err = seg_writer_write(w, &wi);
+	if (err) {
+		if (fi)
+			*fi = wi;
+		return err;
+	}
+	err = seg_writer_sync(w, fi);
+	if (fi) {
+		fi->ns_compress = wi.ns_compress;
+		fi->ns_write = wi.ns_write;
+		fi->new_segment = wi.new_segment;
+		fi->offset = wi.offset;
+		if (err)
+			fi->seg_no = wi.seg_no;
+	}
+	return err;
 }

@@ -1192,16 +1192,18 @@ static int fid_obj(struct idx *ix, const struct hvp_ev_view *v, unsigned arg, ui
 }
 
 /*
- * The effect of a call, from its entry and its exit. ex NULL: the exit will never come (the
- * task ended or the collector restarted): calls that may have moved data are applied with
- * ST_EF_UNCERTAIN, the others are dropped.
+ * The effect of a call, from its entry and its exit. ex NULL: there is no exit, either by
+ * design (a collector recording data calls at entry only: noexit 0) or because it will never
+ * come (the task ended or the collector restarted: noexit ST_EF_UNCERTAIN). Calls that may
+ * have moved data are then applied with those flags; the others are dropped.
  */
 static int apply_call(struct idx *ix, struct iobj *p, const struct pend *pe,
-		      const struct hvp_ev_view *ent, const struct hvp_ev_view *ex, uint64_t ts)
+		      const struct hvp_ev_view *ent, const struct hvp_ev_view *ex, uint64_t ts,
+		      uint32_t noexit)
 {
 	const struct hv_sysent *e = hv_sys_lookup(ent->hdr.sysno);
 	int64_t ret = ex ? ex->hdr.ret : 0;
-	uint32_t unc = ex ? 0 : ST_EF_UNCERTAIN;
+	uint32_t unc = ex ? 0 : noexit;
 	struct iobj *f = NULL, *g = NULL;
 	int r;
 	if (!e || ent->hdr.abi != HVP_ABI_X86_64)
@@ -1249,7 +1251,7 @@ static int apply_call(struct idx *ix, struct iobj *p, const struct pend *pe,
 				return r;
 		} else {
 			char a[PATH_MAX + 1];
-			if (!ex || ev_path(ent, e, 0, a, sizeof(a)))
+			if (ev_path(ent, e, 0, a, sizeof(a)))
 				return 0;
 			if ((r = obj_by_path(ix, a, &f)) || !f)
 				return r;
@@ -1290,7 +1292,7 @@ static int apply_call(struct idx *ix, struct iobj *p, const struct pend *pe,
 			return 0;
 		return on_name(ix, ent, e, ts);
 	case HV_C_PROC:
-		if (!ex)
+		if (!ex || !pe)
 			return 0;
 		return on_fork(ix, p, pe, ret, ts);
 	default:
@@ -1312,7 +1314,7 @@ static int orphan(struct idx *ix, struct pend **pp, uint64_t ts)
 	if (hvp_ev_parse(pe->payload, pe->len, &v) == 0) {
 		struct iobj *p;
 		if ((r = proc_get(ix, v.hdr.tgid, ts, pe->lane, &p)) == 0)
-			r = apply_call(ix, p, pe, &v, NULL, ts);
+			r = apply_call(ix, p, pe, &v, NULL, ts, ST_EF_UNCERTAIN);
 	}
 	pend_free(pe);
 	return r;
@@ -1340,10 +1342,17 @@ static int orphan_where(struct idx *ix, int64_t life, int lane, uint32_t tid, ui
 
 /* ---- events ---- */
 
+/* Calls whose whole effect is data moving: a collector may record them at entry only. */
+static int data_call(const struct hv_sysent *e)
+{
+	return e->cls == HV_C_READ || e->cls == HV_C_WRITE || e->cls == HV_C_XFER ||
+	       e->cls == HV_C_MMAP || e->cls == HV_C_TRUNC;
+}
+
 static int on_entry(struct idx *ix, const struct idx_rec *rec, const struct hvp_ev_view *v,
 		    struct iobj *p)
 {
-	if (v->hdr.abi != HVP_ABI_X86_64 || (v->hdr.flags & HVP_EVF_NORETURN))
+	if (v->hdr.abi != HVP_ABI_X86_64)
 		return 0;
 	const struct hv_sysent *e = hv_sys_lookup(v->hdr.sysno);
 	if (!e)
@@ -1352,9 +1361,6 @@ static int on_entry(struct idx *ix, const struct idx_rec *rec, const struct hvp_
 		p->flags |= ST_OF_UNOBS;
 		mark_dirty(ix, p);
 	}
-	if (!keep_entry(e))
-		return 0;
-	int64_t aux = 0;
 	int r;
 	struct iobj *f = NULL;
 	/* Data enters a channel when the writer's call starts: the reader is often woken and
@@ -1368,6 +1374,14 @@ static int on_entry(struct idx *ix, const struct idx_rec *rec, const struct hvp_
 		if (f && is_chan(f) && (r = chan_write(ix, f, p)))
 			return r;
 	}
+	if (v->hdr.flags & HVP_EVF_NORETURN) {
+		/* exit, exit_group: nothing; a data call recorded at entry only (hvprov run
+		 * --one-stop): applied now, as the collector chose not to see its return */
+		return data_call(e) ? apply_call(ix, p, NULL, v, NULL, rec->ts, 0) : 0;
+	}
+	if (!keep_entry(e))
+		return 0;
+	int64_t aux = 0;
 	if ((e->flags & HV_SF_FORK) && !clone_is_thread(v)) {
 		/* the child will start from this version: it must not change under it */
 		aux = p->cur;
@@ -1400,7 +1414,7 @@ static int on_exit_ev(struct idx *ix, const struct idx_rec *rec, const struct hv
 	}
 	struct hvp_ev_view ent;
 	if (hvp_ev_parse(pe->payload, pe->len, &ent) == 0 && ent.hdr.sysno == v->hdr.sysno)
-		r = apply_call(ix, p, pe, &ent, v, rec->ts);
+		r = apply_call(ix, p, pe, &ent, v, rec->ts, 0);
 	pend_free(pe);
 	return r;
 }

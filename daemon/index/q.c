@@ -415,6 +415,19 @@ static int exec_fill_cb(void *arg, const struct st_exec *x)
 	return nd->label && nd->exe && nd->cwd ? 0 : -ENOMEM;
 }
 
+static int first_ver_cb(void *arg, const struct st_ver *v)
+{
+	*(int64_t *)arg = v->id;
+	return 1;
+}
+
+static int fork_src_cb(void *arg, const struct st_edge *e)
+{
+	if (e->kind == ST_E_FORK)
+		*(int64_t *)arg = e->src;
+	return 0;
+}
+
 /* Attributes of node nd from the store. */
 int q_node_fill(struct st *s, struct q_node *nd, void *cache)
 {
@@ -440,6 +453,20 @@ int q_node_fill(struct st *s, struct q_node *nd, void *cache)
 	if (o->kind == ST_K_PROC) {
 		if ((r = s->ops->exec_at(s, o->id, v.v, exec_fill_cb, nd)))
 			return r;
+		/* before its first exec a process runs its parent's image: show that one */
+		int64_t obj = o->id;
+		for (int hop = 0; !nd->label && hop < 16; hop++) {
+			int64_t v0 = 0, src = 0;
+			struct st_ver pv;
+			if ((r = s->ops->ver_of_obj(s, obj, first_ver_cb, &v0)) < 0 ||
+			    (v0 && (r = s->ops->edges_in(s, v0, fork_src_cb, &src)) < 0))
+				return r;
+			if (!src || (r = s->ops->ver_get(s, src, &pv)) <= 0)
+				break;
+			if ((r = s->ops->exec_at(s, pv.obj, pv.v, exec_fill_cb, nd)))
+				return r;
+			obj = pv.obj;
+		}
 		if (!nd->label && !(nd->label = strdup(o->name)))
 			return -ENOMEM;
 	} else if (!(nd->label = strdup(o->name))) {

@@ -117,6 +117,10 @@ static int hev_cmp(const void *a, const void *b)
 	const struct hev *x = a, *y = b;
 	if (x->ts != y->ts)
 		return x->ts < y->ts ? -1 : 1;
+	/* at one instant: the name an open gave first, then what was done through it */
+	int nx = x->type == EV_NAME_FROM, ny = y->type == EV_NAME_FROM;
+	if (nx != ny)
+		return nx ? -1 : 1;
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 

@@ -75,7 +75,10 @@ int main(int argc, char **argv)
 	int iters = argc > 1 ? atoi(argv[1]) : 20;
 	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : (uint64_t)time(NULL);
 	fprintf(stderr, "%d kills, seed %" PRIu64 "\n", iters, seed);
-	uint64_t n = 4000 + (uint64_t)iters * 150;
+	/* enough records that the producers are still writing when the last kill comes */
+	uint64_t n = 30000 + (uint64_t)iters * 3000;
+	if (n > 400000)
+		n = 400000;
 
 	char *dir = tu_tmpdir("dmnkill");
 	char *pool_path = tu_path(dir, "pool"), *log = tu_path(dir, "log");
@@ -87,7 +90,7 @@ int main(int argc, char **argv)
 
 	char *dargv[] = { (char *)hv, "daemon", "--data", dir, "--quiet", "--frame-size", "8K",
 			  "--segment-size", "64K", "--max-delay", "2", NULL };
-	int torn_seen = 0, torn_made = 0, abnormal = 0;
+	int torn_seen = 0, torn_made = 0, abnormal = 0, kills_busy = 0;
 	for (int i = 0; i < iters; i++) {
 		pid_t pid = dt_spawn(dargv, NULL);
 		TU_REQUIRE(pid > 0);
@@ -96,6 +99,10 @@ int main(int argc, char **argv)
 		unsigned us = (r & 3) == 0 ? (unsigned)(r >> 8) % 3000 : (unsigned)(r >> 8) % 60000;
 		struct timespec ts = { 0, (long)us * 1000 };
 		nanosleep(&ts, NULL);
+		int busy = 0;
+		for (unsigned l = 0; l < NLANES; l++)
+			busy |= __atomic_load_n(&p.done[l], __ATOMIC_RELAXED) < n;
+		kills_busy += busy;
 		kill(pid, SIGKILL);
 		int st = dt_wait(pid);
 		if (st != 128 + SIGKILL) {
@@ -105,9 +112,14 @@ int main(int argc, char **argv)
 		}
 		struct seg_log *sl;
 		if (seg_log_open(log, 0, &sl) == 0) {
-			for (size_t k = 0; k < seg_log_count(sl); k++)
-				torn_seen += seg_log_seg(sl, k)->head &&
-					     seg_log_seg(sl, k)->tail == SEG_TAIL_TORN;
+			for (size_t k = 0; k < seg_log_count(sl); k++) {
+				const struct seg_info *si = seg_log_seg(sl, k);
+				torn_seen += si->head && si->tail == SEG_TAIL_TORN;
+				if (si->head && getenv("DT_VERBOSE"))
+					fprintf(stderr, "kill %d at %u us: head %" PRIu64 " size %" PRIu64
+						" extent %" PRIu64 " frames %" PRIu64 " tail %d\n", i, us,
+						si->seg_no, si->size, si->extent, si->frames, si->tail);
+			}
 			TU_CHECK(seg_log_ndamage(sl) == 0, "damage in the log after kill %d", i);
 			/* A kill rarely lands inside a write; a host crash would leave a frame cut
 			 * anywhere. Make one now and then: a prefix of the last frame appended. */
@@ -151,9 +163,9 @@ int main(int argc, char **argv)
 		nseg = seg_log_count(sl);
 		seg_log_close(sl);
 	}
-	fprintf(stderr, "%d kills, %d torn trailing frames made by the test, %d seen after kills,"
-		" %zu segments, %" PRIu64 " records each in the log once\n", iters, torn_made,
-		torn_seen, nseg, recs);
+	fprintf(stderr, "%d kills (%d while the producers were writing), %d torn trailing frames"
+		" made by the test, %d seen after kills, %zu segments, %" PRIu64
+		" records each in the log once\n", iters, kills_busy, torn_made, torn_seen, nseg, recs);
 	free(out);
 	tu_rmtree(dir);
 	free(pool_path);
