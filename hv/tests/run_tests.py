@@ -680,6 +680,30 @@ def t_one_stop():
     env.close()
 
 
+def t_bench_overhead_json():
+    """hvprov bench overhead --json: every variant timed, medians consistent with samples."""
+    for t in ("make", "cc", "strace"):
+        if not shutil.which(t):
+            skip("%s is not installed" % t)
+    r = subprocess.run([HVPROV, "bench", "overhead", "--json", "--runs", "3", "--workload",
+                        "build", "--files", "2"], capture_output=True, timeout=600)
+    check(r.returncode == 0, "bench overhead failed: %d %r" % (r.returncode, r.stderr[-500:]))
+    if r.returncode:
+        return
+    j = json.loads(r.stdout)
+    w = j["workloads"][0]
+    check(w["name"] == "make -j2" and j["runs"] == 3, "wrong workload or run count")
+    want = {"bare", "hvprov_emulated_pmem", "hvprov_file", "hvprov_one_stop_emulated_pmem",
+            "strace"}
+    check(set(w["variants"]) == want, "variants %r" % sorted(w["variants"]))
+    for k, v in w["variants"].items():
+        check(len(v["samples"]) == 3 and all(x > 0 for x in v["samples"]),
+              "%s samples %r" % (k, v["samples"]))
+        check(abs(v["median_s"] - sorted(v["samples"])[1]) < 1e-3, "%s median wrong" % k)
+        check(abs(v["overhead_s"] - (v["median_s"] - w["variants"]["bare"]["median_s"])) < 1e-3,
+              "%s overhead wrong" % k)
+
+
 def small_pool(data):
     os.makedirs(data, exist_ok=True)
     r = subprocess.run([HVPROV, "journal", "create", os.path.join(data, "pool"), "--size",
@@ -777,7 +801,7 @@ SCENARIOS = {
     "env2000": t_env2000, "fsops": t_fsops, "path_race": t_path_race, "sigint": t_sigint,
     "collector_kill": t_collector_kill, "ring_full_blocks": t_ring_full_blocks,
     "ring_full_lossy": t_ring_full_lossy, "mt_exec": t_mt_exec, "io_uring": t_io_uring,
-    "one_stop": t_one_stop,
+    "one_stop": t_one_stop, "bench_overhead_json": t_bench_overhead_json,
 }
 
 
