@@ -106,20 +106,33 @@ static void restart_skips_records_already_in_the_log(void)
 	wo.pool_epoch = info->epoch;
 	struct seg_writer *w;
 	TU_REQUIRE(seg_writer_open(log, &wo, NULL, &w) == 0);
+	/* as the daemon would: lanes merged by (ts, lane, seq) */
+	struct jnl_cursor cur[2];
+	struct jnl_rec r[2];
+	int have[2];
+	uint64_t taken[2] = { 0, 0 };
 	for (unsigned i = 0; i < nl; i++) {
-		struct jnl_cursor cur;
-		TU_REQUIRE(jnl_cursor_init(pool, i, &cur) == 0);
-		for (uint64_t k = 0; k < early; k++) {
-			struct jnl_rec r;
-			struct jnl_damage dmg;
-			TU_REQUIRE(jnl_cursor_next(pool, &cur, &r, &dmg) == 1);
-			struct jnl_rec_hdr h;
-			memcpy(&h, (const unsigned char *)r.payload - JNL_REC_HDR_SIZE, sizeof(h));
-			struct seg_rec sr = { .crc = h.crc, .type = r.type, .flags = r.flags, .len = r.len,
-					      .lane = (uint16_t)i, .seq = r.seq, .ts = r.ts,
-					      .end_pos = r.next_pos, .payload = r.payload };
-			TU_REQUIRE(seg_writer_add(w, &sr) == 0);
-		}
+		struct jnl_damage dmg;
+		TU_REQUIRE(jnl_cursor_init(pool, i, &cur[i]) == 0);
+		have[i] = jnl_cursor_next(pool, &cur[i], &r[i], &dmg) == 1;
+	}
+	for (;;) {
+		int b = -1;
+		for (unsigned i = 0; i < nl; i++)
+			if (have[i] && taken[i] < early &&
+			    (b < 0 || r[i].ts < r[b].ts || (r[i].ts == r[b].ts && (int)i < b)))
+				b = (int)i;
+		if (b < 0)
+			break;
+		struct jnl_rec_hdr h;
+		memcpy(&h, (const unsigned char *)r[b].payload - JNL_REC_HDR_SIZE, sizeof(h));
+		struct seg_rec sr = { .crc = h.crc, .type = r[b].type, .flags = r[b].flags,
+				      .len = r[b].len, .lane = (uint16_t)b, .seq = r[b].seq,
+				      .ts = r[b].ts, .end_pos = r[b].next_pos, .payload = r[b].payload };
+		TU_REQUIRE(seg_writer_add(w, &sr) == 0);
+		taken[b]++;
+		struct jnl_damage dmg;
+		have[b] = jnl_cursor_next(pool, &cur[b], &r[b], &dmg) == 1;
 	}
 	TU_REQUIRE(seg_writer_flush(w, NULL) == 0);
 	seg_writer_close(w);
