@@ -850,7 +850,12 @@ static int maybe_retire(struct idx *ix, struct iobj *f)
 	if (n < 0)
 		return fail(ix, n);
 	if (n == 0) {
+		/* written through at once: identity lookups later in this transaction must
+		 * already pass it over */
+		struct st_obj so;
 		f->flags |= ST_OF_RETIRED;
+		obj_to_st(f, &so);
+		TRY(ix->st->ops->obj_update(ix->st, &so));
 		mark_dirty(ix, f);
 		file_unmap(ix, f);
 	}

@@ -286,7 +286,11 @@ static void two_processes_writing_one_file(void)
 	eg_write(&g, 500, &f, 5);
 	eg_write(&g, 501, &f, 5);       /* nobody read f yet: same version */
 	eg_read(&g, 502, &f, 10);
-	eg_write(&g, 500, &f, 5);       /* f passed information on: version 1 */
+	eg_write(&g, 500, &f, 5);       /* the same edge again: stored once, no new version */
+	eg_fork(&g, 500, 503, 1);       /* w1 passes information on again: it must not matter */
+	eg_write(&g, 501, &f, 5);       /* same edge as before too */
+	eg_read(&g, 502, &f, 10);
+	eg_write(&g, 503, &f, 5);       /* new information into f, which was read: version 1 */
 	eg_end(&g, 502, 502, 0);
 	eg_end(&g, 501, 501, 0);
 	eg_end(&g, 500, 500, 0);
@@ -302,8 +306,9 @@ static void two_processes_writing_one_file(void)
 		"file:ino50@0 write proc:w1@1",
 		"file:ino50@0 write proc:w2@1",
 		"proc:rd@1 read file:ino50@0",
+		"proc:w1~fork@0 fork proc:w1@1",
 		"file:ino50@1 version file:ino50@0",
-		"file:ino50@1 write proc:w1@1",
+		"file:ino50@1 write proc:w1~fork@0",
 		NULL,
 	};
 	check_case(&g, "two-writers", exp);
@@ -513,7 +518,7 @@ static void entry_without_exit_is_uncertain(void)
 		"proc:wl#2@1 exec exe:wl@0",
 		"proc:wl#2@1 version proc:wl#2@0",
 		"file:ino121@0 write proc:wl#2@1 ?",
-		"file:ino120@0 write proc:wl#3@0",
+		"file:ino120@0 write proc:wl~fork@0",
 		NULL,
 	};
 	check_case(&g, "orphans", exp);
