@@ -258,7 +258,7 @@ struct bd_row {
 	uint32_t frame;
 	uint64_t records, bytes_in, bytes_out, payload;
 	uint64_t wall_ns;
-	uint64_t ns_consume, ns_compress, ns_write, ns_sync, ns_ckpt;
+	uint64_t ns_consume, ns_compress, ns_write, ns_sync, ns_sync_wait, ns_ckpt;
 	uint64_t frames, segments;
 	uint64_t ceil_ns, ceil_in, ceil_out, ceil_records;
 	uint64_t cpu_ns, ceil_cpu_ns;   /* CPU time of the consumer thread; of the ceiling's compress */
@@ -440,6 +440,7 @@ static int run_config(const struct bd_opts *o, struct bd_src *src, const char *p
 		row->ns_compress += st.ns_compress;
 		row->ns_write += st.ns_write;
 		row->ns_sync += st.ns_sync;
+		row->ns_sync_wait += st.ns_sync_wait;
 		row->ns_ckpt += st.ns_ckpt;
 		row->cpu_ns += st.cpu_ns;
 		if (st.records != got) {
@@ -475,10 +476,12 @@ static void print_table(const struct bd_opts *o, const struct bd_row *rows, int 
 	printf("  end to end = read ring + merge + compress + write + fdatasync + checkpoint, one core;\n"
 	       "  ceiling = ZSTD_compress2 alone on the same frame bytes, same level and frame size;\n"
 	       "  r/cpu-s = records per second of CPU time of the consumer thread (of the compress calls\n"
-	       "  for the ceiling): the figure that other load on the machine disturbs least\n\n");
+	       "  for the ceiling): the figure that other load on the machine disturbs least;\n"
+	       "  consum/compr/write/syncw/ckpt = share of wall time reading+merging, compressing,\n"
+	       "  writing, waiting for fdatasync (which runs in the background), checkpointing\n\n");
 	printf("%5s %6s %10s %8s %8s %6s %11s %9s %6s | %10s %11s %6s | %6s %6s %6s %6s %6s\n", "level",
 	       "frame", "records/s", "MB/s in", "MB/s out", "ratio", "ceiling r/s", "ceil MB/s",
-	       "%ceil", "r/cpu-s", "ceil r/cpu", "%ceil", "consum", "compr", "write", "sync", "ckpt");
+	       "%ceil", "r/cpu-s", "ceil r/cpu", "%ceil", "consum", "compr", "write", "syncw", "ckpt");
 	for (int i = 0; i < nrows; i++) {
 		const struct bd_row *r = &rows[i];
 		if (r->err) {
@@ -496,7 +499,7 @@ static void print_table(const struct bd_opts *o, const struct bd_row *rows, int 
 		       rate(r->ceil_in, r->ceil_ns) / 1e6, cs ? 100.0 * rs / cs : 0, rc, cc,
 		       cc ? 100.0 * rc / cc : 0,
 		       100.0 * (double)r->ns_consume / w, 100.0 * (double)r->ns_compress / w,
-		       100.0 * (double)r->ns_write / w, 100.0 * (double)r->ns_sync / w,
+		       100.0 * (double)r->ns_write / w, 100.0 * (double)r->ns_sync_wait / w,
 		       100.0 * (double)r->ns_ckpt / w);
 	}
 	for (int i = 0; i < nrows; i++) {
@@ -554,8 +557,8 @@ static void print_json(const struct bd_opts *o, const struct bd_row *rows, int n
 		       ",\"fraction_of_ceiling\":%.4f,\"cpu_records_per_s\":%.0f"
 		       ",\"ceiling_cpu_records_per_s\":%.0f,\"cpu_fraction_of_ceiling\":%.4f"
 		       ",\"ns\":{\"consume\":%" PRIu64 ",\"compress\":%" PRIu64
-		       ",\"write\":%" PRIu64 ",\"sync\":%" PRIu64 ",\"checkpoint\":%" PRIu64
-		       ",\"cpu\":%" PRIu64 ",\"ceiling_cpu\":%" PRIu64 "}}",
+		       ",\"write\":%" PRIu64 ",\"sync\":%" PRIu64 ",\"sync_wait\":%" PRIu64
+		       ",\"checkpoint\":%" PRIu64 ",\"cpu\":%" PRIu64 ",\"ceiling_cpu\":%" PRIu64 "}}",
 		       r->records, (double)r->wall_ns / 1e9, rs, rate(r->bytes_in, r->wall_ns) / 1e6,
 		       rate(r->bytes_out, r->wall_ns) / 1e6, r->bytes_in, r->bytes_out, r->payload,
 		       r->bytes_out ? (double)r->bytes_in / (double)r->bytes_out : 0, r->frames,
@@ -564,8 +567,8 @@ static void print_json(const struct bd_opts *o, const struct bd_row *rows, int n
 		       rate(r->records, r->cpu_ns), rate(r->ceil_records, r->ceil_cpu_ns),
 		       r->ceil_cpu_ns && r->cpu_ns ? rate(r->records, r->cpu_ns) /
 						     rate(r->ceil_records, r->ceil_cpu_ns) : 0,
-		       r->ns_consume, r->ns_compress, r->ns_write, r->ns_sync, r->ns_ckpt, r->cpu_ns,
-		       r->ceil_cpu_ns);
+		       r->ns_consume, r->ns_compress, r->ns_write, r->ns_sync, r->ns_sync_wait,
+		       r->ns_ckpt, r->cpu_ns, r->ceil_cpu_ns);
 	}
 	printf("]}\n");
 }

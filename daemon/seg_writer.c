@@ -77,6 +77,7 @@ struct seg_writer {
 	int dir_synced;           /* its directory entry is durable */
 	int synced_any;           /* at least one fdatasync of it succeeded */
 	uint64_t synced_end;      /* bytes of it known durable */
+	uint64_t wb_start;        /* writeback started up to here */
 	int rotate;
 
 	struct acc accs[2];
@@ -383,6 +384,7 @@ static int segment_create(struct seg_writer *w)
 	w->next_seg_no = no + 1;
 	w->size = SEG_HDR_FRAME_SIZE;
 	w->synced_end = 0;
+	w->wb_start = 0;
 	w->created_ns = h.created_ns;
 	w->nframes = 0;
 	w->dir_synced = 0;
@@ -714,11 +716,18 @@ int seg_writer_write(struct seg_writer *w, struct seg_flush_info *fi)
 		}
 		return fi->err = err;
 	}
-	/* Start writing the frame back now, so that the group's fdatasync finds most of it on
-	 * its way while the next frames are compressed. Only fdatasync's result says anything
-	 * about durability; this call's is not looked at. */
-	(void)sync_file_range(w->fd, (off64_t)off, (off64_t)total, SYNC_FILE_RANGE_WRITE);
 	w->size += total;
+	/* Start writing the frames back every MiB or so, so that the group's fdatasync finds
+	 * most of them on their way while the next frames are compressed (one call per small
+	 * frame costs more than it saves). Only fdatasync's result says anything about
+	 * durability; this call's is not looked at. */
+	if (w->wb_start < w->synced_end)
+		w->wb_start = w->synced_end;
+	if (w->size - w->wb_start >= (1u << 20)) {
+		(void)sync_file_range(w->fd, (off64_t)w->wb_start, (off64_t)(w->size - w->wb_start),
+				      SYNC_FILE_RANGE_WRITE);
+		w->wb_start = w->size;
+	}
 	w->nframes++;
 	/* what the next sync will make durable */
 	struct acc *u = w->un;
