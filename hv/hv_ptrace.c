@@ -803,9 +803,14 @@ static void exit_new_fd(struct tracer *t, struct task *k, int fd, unsigned arg, 
 		}
 	}
 	if (base || k->epath[0] == '/') {
-		if (path_norm(base ? base : "/", k->epath, t->norm, sizeof(t->norm)) == 0 &&
-		    !strcmp(t->norm, t->link))
-			return;
+		if (path_norm(base ? base : "/", k->epath, t->norm, sizeof(t->norm)) == 0) {
+			if (!strcmp(t->norm, t->link))
+				return;
+			/* /proc/self, /dev/stdin, /dev/fd/N ... resolve per process: looked up
+			 * by the tracer they would name the tracer's files. No race to see there. */
+			if (!strncmp(t->norm, "/proc/", 6) || !strncmp(t->norm, "/dev/", 5))
+				return;
+		}
 	}
 	if (k->epath[0] == '/')
 		snprintf(t->path, sizeof(t->path), "/proc/%d/root%s", (int)k->tid, k->epath);
