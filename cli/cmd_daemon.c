@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -196,6 +197,12 @@ static int cmd_daemon(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+	struct stat pst;
+	if (stat(dd.pool, &pst) != 0) {
+		hvp_err_file(dd.pool, "no journal pool here (%s); hvprov run or hvprov journal create"
+			     " makes one", strerror(errno));
+		goto out;
+	}
 	struct dmn *d;
 	err = dmn_start(&cfg, &d);
 	if (err) {
@@ -203,8 +210,10 @@ static int cmd_daemon(int argc, char **argv)
 			hvp_err_file(dd.pool, "another daemon or a recovery is consuming this pool");
 		else if (err <= -1000 && err > -2000)
 			hvp_err_file(dd.pool, "%s", dmn_strerror(err));
+		else if (err <= -2000)
+			hvp_err_file(dd.log, "%s", dmn_strerror(err));
 		else
-			hvp_err_file(dd.log, "cannot start: %s", dmn_strerror(err));
+			hvp_err("cannot start on %s and %s: %s", dd.pool, dd.log, dmn_strerror(err));
 		goto out;
 	}
 	if ((err = write_pidfile(dd.pidfile)))
