@@ -181,10 +181,99 @@ static void second_consumer_is_refused(void)
 	free(dir);
 }
 
+struct lost_scan {
+	uint64_t lost_records, lost_count, data;
+};
+
+static int scan_lost(void *arg, const struct seg_info *si, struct seg_reader *r,
+		     const struct seg_frame *f)
+{
+	struct lost_scan *ls = arg;
+	(void)si;
+	if (seg_reader_load(r, f))
+		return 1;
+	struct seg_rec rec;
+	while (seg_reader_rec(r, &rec) == 1) {
+		if (rec.type == JNL_REC_LOST && rec.len == sizeof(struct jnl_lost_payload)) {
+			struct jnl_lost_payload lp;
+			memcpy(&lp, rec.payload, sizeof(lp));
+			ls->lost_records++;
+			ls->lost_count += lp.count;
+		} else if (rec.type == JNL_REC_DATA) {
+			ls->data++;
+		}
+	}
+	return 0;
+}
+
+/* Records a lossy lane dropped reach the log as a LOST record with their count, and
+ * `hvprov log cat` decodes it. */
+static void lossy_drops_reach_the_log_as_lost_records(void)
+{
+	char *dir = tu_tmpdir("dmn");
+	char *pool_path = tu_path(dir, "pool"), *log = tu_path(dir, "log");
+	struct jnl_pool *pool;
+	TU_REQUIRE(dt_pool_create(pool_path, 1, 64 << 10, &pool) == 0);
+	struct jnl_lane *lane;
+	TU_REQUIRE(jnl_lane_open(pool, 0, JNL_LANE_LOSSY, &lane) == 0);
+	unsigned char buf[100];
+	memset(buf, 'x', sizeof(buf));
+	uint64_t data = 0, drops = 0;
+	for (int i = 0; i < 100000 && drops < 7; i++) {
+		int rc = jnl_lane_append(lane, buf, sizeof(buf), NULL);
+		if (rc == 0 && !drops)
+			data++;
+		else if (rc == JNL_E_DROPPED)
+			drops++;
+		else
+			TU_REQUIRE(rc == 0, "%s", jnl_strerror(rc));
+	}
+	TU_REQUIRE(drops == 7);
+	struct dmn_config c;
+	config(&c, pool_path, log);
+	c.pool = pool;
+	struct dmn_stats st;
+	TU_CHECK(dmn_run_once(&c, &st) == 0);
+	/* space again: the next append is preceded by the LOST record */
+	TU_REQUIRE(jnl_lane_append(lane, buf, sizeof(buf), NULL) == 0);
+	data++;
+	TU_CHECK(dmn_run_once(&c, &st) == 0);
+	TU_CHECK(st.lane[0].lost_records >= 1 && st.lane[0].dropped == drops,
+		 "lost records %" PRIu64 ", dropped %" PRIu64, st.lane[0].lost_records,
+		 st.lane[0].dropped);
+	struct seg_log *sl;
+	struct lost_scan ls = { 0, 0, 0 };
+	TU_REQUIRE(seg_log_open(log, 0, &sl) == 0);
+	TU_CHECK(seg_log_walk(sl, scan_lost, &ls) == 0);
+	seg_log_close(sl);
+	/* the journal may announce the drops in more than one LOST record; together they
+	 * count every drop, once */
+	TU_CHECK(ls.lost_records >= 1 && ls.lost_count == drops && ls.data == data,
+		 "log: %" PRIu64 " LOST records counting %" PRIu64 ", %" PRIu64 " data (%" PRIu64
+		 " written)", ls.lost_records, ls.lost_count, ls.data, data);
+	const char *hv = tu_hvprov();
+	if (hv) {
+		char cmd[2048], *out = NULL, want[64];
+		snprintf(cmd, sizeof(cmd), "'%s' log cat --data '%s' --json | grep '\"type\":\"lost\"'",
+			 hv, dir);
+		TU_CHECK(tu_sh(cmd, &out, NULL) == 0, "no LOST record printed");
+		snprintf(want, sizeof(want), "\"cumulative\":%" PRIu64 "}", drops);
+		TU_CHECK(out && strstr(out, want), "%s", out ? out : "");
+		free(out);
+	}
+	jnl_lane_close(lane);
+	jnl_pool_close(pool);
+	tu_rmtree(dir);
+	free(pool_path);
+	free(log);
+	free(dir);
+}
+
 int main(void)
 {
 	TU_RUN(records_in_equal_records_out_across_rotations);
 	TU_RUN(restart_skips_records_already_in_the_log);
 	TU_RUN(second_consumer_is_refused);
+	TU_RUN(lossy_drops_reach_the_log_as_lost_records);
 	return tu_done();
 }
