@@ -709,6 +709,26 @@ def t_bench_overhead_json():
               "%s overhead wrong" % k)
 
 
+def t_bad_paths():
+    """Unreadable, overlong and NULL paths: recorded cut and flagged, never a crash."""
+    env = Env("bad_paths")
+    r = run_hvprov([prog("hvt_bad_paths")], env.hv, env.data, ["--quiet"])
+    check(r.returncode == 0, "program saw unexpected errors: %d %r" % (r.returncode, r.stderr))
+    evs = events(env.data)
+    opens = [e for e in evs if e["ev"] == "entry" and e.get("call") == "openat"]
+    paths = [([f for f in e["fields"] if f["type"] == "path"] or [None])[0] for e in opens]
+    fault = [p for p in paths if p and p.get("fault") and p["value"] == "x" * 100]
+    check(len(fault) == 1, "path running into an unmapped page: not recorded as 100 bytes + fault")
+    long = [p for p in paths if p and p.get("trunc") and len(p["value"]) == 4096]
+    check(len(long) == 1, "5000-byte path not recorded as 4096 bytes + trunc")
+    null = [p for p in paths if p and p.get("fault") and p["value"] == ""]
+    check(len(null) == 1, "NULL path not recorded as empty + fault")
+    ev_flags = [e.get("flags", []) for e in opens]
+    check(sum("fault" in f for f in ev_flags) == 2 and sum("trunc" in f for f in ev_flags) == 1,
+          "event flags %r" % [f for f in ev_flags if f])
+    env.close()
+
+
 def small_pool(data):
     os.makedirs(data, exist_ok=True)
     r = subprocess.run([HVPROV, "journal", "create", os.path.join(data, "pool"), "--size",
@@ -807,6 +827,7 @@ SCENARIOS = {
     "collector_kill": t_collector_kill, "ring_full_blocks": t_ring_full_blocks,
     "ring_full_lossy": t_ring_full_lossy, "mt_exec": t_mt_exec, "io_uring": t_io_uring,
     "one_stop": t_one_stop, "bench_overhead_json": t_bench_overhead_json,
+    "bad_paths": t_bad_paths,
 }
 
 
