@@ -219,6 +219,8 @@ struct jnl_lane_report {
 	uint64_t future_records;          /* valid records beyond the end (torn batch) */
 	uint64_t corrupt_regions, corrupt_bytes, corrupt_records;
 	uint64_t dropped, reported;       /* lossy counters from the lane */
+	int ckpt_damaged;                 /* the newest checkpoint slot was durable and is damaged */
+	uint64_t limit;                   /* end of the window the scan searched (for the erase) */
 };
 
 typedef int (*jnl_scan_cb)(void *arg, const struct jnl_rec *rec);

@@ -126,6 +126,30 @@ static int find_valid(const struct view *v, uint64_t from, uint64_t to, uint64_t
 	return 0;
 }
 
+/*
+ * Intact record or PAD in [from, to) with the lowest sequence in [seq_min, seq_max]. In a
+ * window whose mapping is right this is also the first by position; where the window may be
+ * off by a lap (the scan had to start from an older checkpoint), the first by position can be
+ * a newer record written over consumed space, and only the lowest sequence is the place to
+ * go on from. @return 1 found, 0 none.
+ */
+static int find_lowest(const struct view *v, uint64_t from, uint64_t to, uint64_t seq_min,
+		       uint64_t seq_max, struct found *best)
+{
+	struct found f;
+	int have = 0;
+	while (from < to && find_valid(v, from, to, seq_min, seq_max, 0, &f)) {
+		if (!have || f.seq < best->seq) {
+			*best = f;
+			have = 1;
+			if (f.seq == seq_min && !(f.type == JNL_REC_PAD))
+				break;          /* nothing can be lower */
+		}
+		from = f.pos + JNL_REC_ALIGN;
+	}
+	return have;
+}
+
 /* The most records a window of one ring can hold, as a bound on sequence searches. */
 static uint64_t seq_window(const struct view *v)
 {
@@ -178,7 +202,7 @@ int jnl_cursor_next(const struct jnl_pool *p, struct jnl_cursor *c, struct jnl_r
 		dmg->pos = c->pos;
 		if (jnl_lane_checkpoint(p, c->lane, &ck))
 			return JNL_E_CKPT;
-		if (find_valid(&v, c->pos + JNL_REC_ALIGN, ck.pos + v.ring_size, c->seq, head - 1, 0, &f)) {
+		if (find_lowest(&v, c->pos + JNL_REC_ALIGN, ck.pos + v.ring_size, c->seq, head - 1, &f)) {
 			dmg->bytes = f.pos - c->pos;
 			dmg->records = f.seq - c->seq;
 			c->pos = f.pos;
@@ -217,6 +241,28 @@ int jnl_lane_scan(const struct jnl_pool *p, unsigned idx, jnl_scan_cb cb, void *
 	uint64_t limit = rep->ckpt.pos + v.ring_size;   /* a producer never writes past this */
 	uint64_t last_cum = 0;
 	int damaged = 0;
+
+	/* The newest valid slot older than the published generation: the newer slot was
+	 * durable (published is stored after its fence) and is damaged now: media damage. The
+	 * older checkpoint may point into space the producer has since reused, so go on from
+	 * the lowest sequence intact in its window, and let the chain, not the stale window,
+	 * say where the lane ends (a chain cannot run on for more than a lap). */
+	const struct jnl_cons_line *cl = (const void *)(jnl_lane_ctl(p, idx) + JNL_LANE_CONS_OFF);
+	if (rep->ckpt.gen < hvp_load_relaxed(&cl->published)) {
+		struct found f;
+		struct jnl_damage d = { seq, pos, 0, 0 };
+		damaged = 1;
+		rep->ckpt_damaged = 1;
+		rep->corrupt_regions++;
+		if (find_lowest(&v, pos, limit, seq, seq + seq_window(&v), &f)) {
+			seq = f.seq;
+			pos = f.pos;
+			limit = pos + 2 * v.ring_size;
+		}
+		if (dmg_cb)
+			dmg_cb(dmg_arg, &d);
+	}
+	rep->limit = limit;
 	struct jnl_rec r;
 	struct jnl_rec_hdr h;
 
@@ -282,6 +328,8 @@ int jnl_lane_scan(const struct jnl_pool *p, unsigned idx, jnl_scan_cb cb, void *
 			break;
 		}
 		damaged = 1;
+		if (have_first)
+			have_first = find_lowest(&v, pos + JNL_REC_ALIGN, limit, seq, seq + seq_window(&v), &first);
 		struct jnl_damage d = { seq, pos, 0, 0 };
 		rep->corrupt_regions++;
 		if (have_first) {
@@ -315,7 +363,7 @@ int jnl_lane_erase_tail(struct jnl_pool *p, void *ctx, unsigned idx, const struc
 		return JNL_E_RANGE;
 	view_init(&v, p, idx);
 	unsigned char *ring = jnl_lane_ring(p, idx);
-	uint64_t limit = rep->ckpt.pos + v.ring_size;
+	uint64_t limit = rep->limit ? rep->limit : rep->ckpt.pos + v.ring_size;
 	uint64_t from = rep->end_pos;
 	struct found f;
 	int erased = 0;

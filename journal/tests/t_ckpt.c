@@ -36,8 +36,8 @@ static void build(struct st *t)
 }
 
 /* The checkpoint an image reads as, and a scan from it returning the rest exactly. */
-static void expect_ckpt(const struct st *t, unsigned char *img, uint64_t seq, const char *what,
-			unsigned v)
+static void expect_ckpt_ret(const struct st *t, unsigned char *img, uint64_t seq, const char *what,
+			    unsigned v, int want_ret)
 {
 	struct jnl_pool *p = jt_attach(img, t->m.len);
 	struct jnl_ckpt_slot ck;
@@ -47,10 +47,17 @@ static void expect_ckpt(const struct st *t, unsigned char *img, uint64_t seq, co
 		 (unsigned long long)ck.seq, (unsigned long long)ck.pos, (unsigned long long)seq);
 	struct jt_scan s;
 	jt_scan_lane(p, 0, &s);
-	TU_CHECK(s.ret == 0 && s.n == N - seq && (s.n == 0 || s.recs[0].seq == seq),
-		 "%s %u: scan ret %d, %zu records from the checkpoint", what, v, s.ret, s.n);
+	TU_CHECK(s.ret == want_ret && s.n == N - seq && (s.n == 0 || s.recs[0].seq == seq),
+		 "%s %u: scan ret %d (want %d), %zu records from the checkpoint", what, v, s.ret,
+		 want_ret, s.n);
 	jt_scan_free(&s);
 	jnl_pool_close(p);
+}
+
+static void expect_ckpt(const struct st *t, unsigned char *img, uint64_t seq, const char *what,
+			unsigned v)
+{
+	expect_ckpt_ret(t, img, seq, what, v, 0);
 }
 
 static int newest_slot(const struct jnl_pool *p, struct jnl_ckpt_slot sl[2])
@@ -127,11 +134,13 @@ static void interrupted_checkpoint_keeps_previous(void)
 		expect_ckpt(&t, img, complete ? 8 : 6, "word subset", mask);
 		free(img);
 	}
-	/* A bit flipped anywhere in the newer slot: the older one wins; in the older: the newer. */
+	/* A bit flipped anywhere in the newer slot: the older one wins; in the older: the newer.
+	 * The newer slot was published (durable), so losing it is media damage: the scan says
+	 * so (1) and still returns every record from the older checkpoint on. */
 	for (unsigned b = 0; b < 8 * JNL_LINE; b++) {
 		unsigned char *img = jt_dup(after, t.m.len);
 		img[victim + b / 8] ^= (unsigned char)(1u << (b % 8));
-		expect_ckpt(&t, img, 6, "newer slot bit", b);
+		expect_ckpt_ret(&t, img, 6, "newer slot bit", b, 1);
 		memcpy(img + victim, after + victim, JNL_LINE);
 		img[kept + b / 8] ^= (unsigned char)(1u << (b % 8));
 		expect_ckpt(&t, img, 8, "older slot bit", b);
