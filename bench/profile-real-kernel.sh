@@ -5,11 +5,20 @@
 # ~820 MB for amd64), extracts only its vmlinux (and ext4.ko where ext4 is a module, as in the
 # generic amd64 flavour), times `hvprov profile` on it (target: under 10 s), and compares every
 # struct size, member offset and member size in the profile with what pahole (Debian's
-# dwarves) reads from the same DWARF, and the symbols with readelf. Not run in CI (network, ~600 MB of
-# disk, a minute or two); run it when the profile code changes or for a new kernel.
+# dwarves) reads from the same DWARF, and the symbols with readelf. Not run in CI (network,
+# ~600 MB of disk, a minute or two); run it when the profile code changes or for a new kernel.
+#
+# With --walk it then boots that kernel under QEMU (software emulation, 256 MB, nokaslr) with
+# a busybox initramfs that mounts an ext4 disk on /home, cds into /home/user/projects, opens
+# notes.txt as fd 3 and a file it creates as fd 4, prints what it sees (pid, inodes, device,
+# cwd) and spins. The script
+# stops the VM, dumps its physical memory, and runs the guest walker (gw_dump_walk) on the
+# dump with the profile: its answers must equal the guest's own, and the birth times the ones
+# debugfs reads from the disk image afterwards. Modules the guest needs (nvme, ext4 where they are
+# modules) are taken from the kernel's own package with their dependencies.
 #
 # usage: bench/profile-real-kernel.sh [--flavour cloud-amd64|amd64|...] [--release R]
-#                                     [--hvprov PATH] [--work DIR] [--keep]
+#                                     [--hvprov PATH] [--work DIR] [--keep] [--walk]
 #   --flavour  kernel flavour whose current package to take (default cloud-amd64)
 #   --release  exact release, e.g. 6.1.0-56-cloud-amd64 (default: what the flavour's
 #              linux-image-<flavour>-dbg meta-package depends on)
@@ -17,6 +26,9 @@
 #   --work     folder for the .deb, the vmlinux and the results (default
 #              ${TMPDIR:-/tmp}/hvprov-kernel-dbg); the .deb is kept there for the next run
 #   --keep     keep the extracted vmlinux (~600 MB) and modules after the run
+#   --walk     also walk a live guest of that kernel, as above (needs qemu-system-x86,
+#              busybox-static, e2fsprogs, cpio: installed if missing)
+#   --walker   the gw_dump_walk binary (default: beside hvprov's build, hv/guest/tests/)
 # exit: 0 all equal and under the time target, 1 a mismatch or too slow, 2 cannot run
 set -eu
 
@@ -25,6 +37,8 @@ release=
 hvprov=${HVPROV:-}
 work=${TMPDIR:-/tmp}/hvprov-kernel-dbg
 keep=0
+walk=0
+walker=
 target_s=10
 
 while [ $# -gt 0 ]; do
@@ -34,6 +48,8 @@ while [ $# -gt 0 ]; do
 	--hvprov) hvprov=$2; shift 2 ;;
 	--work) work=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
+	--walk) walk=1; shift ;;
+	--walker) walker=$2; shift 2 ;;
 	-h|--help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "profile-real-kernel: unknown argument '$1'" >&2; exit 2 ;;
 	esac
@@ -48,6 +64,11 @@ fi
 case $hvprov in
 */*) hvprov=$(cd "$(dirname "$hvprov")" && pwd)/$(basename "$hvprov") ;;   # we cd below
 esac
+if [ "$walk" = 1 ]; then
+	[ -n "$walker" ] || walker=$(dirname "$hvprov")/../hv/guest/tests/gw_dump_walk
+	[ -x "$walker" ] || die "no gw_dump_walk at $walker (build it, or pass --walker PATH)"
+	walker=$(cd "$(dirname "$walker")" && pwd)/$(basename "$walker")
+fi
 command -v python3 >/dev/null || die "python3 is needed to compare the results"
 
 SUDO=
@@ -245,4 +266,192 @@ json.dump({'release': prof['kernel']['release'], 'seconds_first': round(cold, 3)
 sys.exit(1 if bad or cold >= target else 0)
 EOF
 echo "== results in $work/result.json, profile in $profile"
+[ "$walk" = 1 ] || exit $status
+
+# ---- --walk: the walker on the memory of a live guest of this kernel ---------------------------
+need=
+command -v qemu-system-x86_64 >/dev/null || need="$need qemu-system-x86"
+command -v file >/dev/null || need="$need file"
+{ [ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q static; } || need="$need busybox-static"
+{ command -v mkfs.ext4 >/dev/null && command -v debugfs >/dev/null; } || need="$need e2fsprogs"
+command -v cpio >/dev/null || need="$need cpio"
+command -v modinfo >/dev/null || need="$need kmod"
+if [ -n "$need" ]; then
+	echo "== installing$need"
+	$SUDO apt-get update -q >/dev/null
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -q --no-install-recommends $need >/dev/null
+fi
+
+kpkg=linux-image-$release
+kdeb=$(ls "${kpkg}"_*.deb 2>/dev/null | head -n 1 || true)
+if [ -z "$kdeb" ]; then
+	echo "== downloading $kpkg (the kernel itself)"
+	apt-get download "$kpkg" >download.log 2>&1 || { cat download.log >&2; die "cannot download $kpkg"; }
+	kdeb=$(ls "${kpkg}"_*.deb | head -n 1)
+fi
+g=$work/guest
+rm -rf "$g"
+mkdir -p "$g/root/bin" "$g/root/dev" "$g/root/proc" "$g/root/sys" "$g/root/home" "$g/root/lib" \
+	"$g/img/user/projects"
+dpkg-deb -c "$kdeb" | awk '{print $6}' >"$g/contents"
+dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$g" "./boot/vmlinuz-$release" "./boot/config-$release"
+
+# Modules the guest needs where they are not built in, with their dependencies (from each
+# module's own .modinfo "depends="), loaded in dependency order by the init script.
+modlist=
+add_module() {   # add_module NAME: queue it after its dependencies
+	m=$(echo "$1" | tr - _)
+	case " $modlist " in *" $m "*) return 0 ;; esac
+	ko=$(grep -E "/$m\\.ko\$|/$(echo "$m" | tr _ -)\\.ko\$" "$g/contents" | head -n 1)
+	[ -n "$ko" ] || die "module $1 not in $kdeb"
+	dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$g" "$ko"
+	cp "$g/$ko" "$g/root/lib/$m.ko"
+	for d in $(modinfo -F depends "$g/$ko" | tr , ' '); do
+		add_module "$d"
+	done
+	modlist="$modlist $m"
+}
+cfg=$g/boot/config-$release
+for pair in BLK_DEV_NVME:nvme EXT4_FS:ext4; do
+	if grep -q "^CONFIG_${pair%%:*}=m" "$cfg"; then
+		add_module "${pair#*:}"
+	fi
+done
+[ -z "$modlist" ] || echo "== guest modules:$modlist"
+
+cp /bin/busybox "$g/root/bin/busybox"
+cat >"$g/root/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in $modlist; do insmod /lib/\$m.ko || echo "GUEST insmod \$m failed"; done
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/nvme0n1 ] && break; sleep 1; done
+mount -t ext4 /dev/nvme0n1 /home || echo "GUEST mount failed"
+cd /home/user/projects || echo "GUEST cd failed"
+exec 3<notes.txt
+echo "a file born in the guest: its birth time has nanoseconds" >fresh.txt
+sync
+exec 4<fresh.txt
+echo "GUEST pid=\$\$ ino=\$(stat -c %i notes.txt) dev=\$(stat -c %d notes.txt) cwd=\$(pwd) ino4=\$(stat -c %i fresh.txt)"
+echo GUEST READY
+while :; do :; done
+INIT
+chmod +x "$g/root/init"
+(cd "$g/root" && find . | cpio -o -H newc 2>/dev/null | gzip -1 >"$g/initrd.gz")
+echo "notes of the walker test" >"$g/img/user/projects/notes.txt"
+mkfs.ext4 -q -F -I 256 -d "$g/img" "$g/ext4.img" 16M
+crtime=$(debugfs -R "stat /user/projects/notes.txt" "$g/ext4.img" 2>/dev/null |
+	 sed -n 's/^crtime: *0x\([0-9a-f]*\):\([0-9a-f]*\).*/\1 \2/p')
+
+echo "== booting $release under QEMU (TCG)"
+mem=268435456
+qemu-system-x86_64 -accel tcg -cpu qemu64 -m 256 -smp 1 -no-reboot -display none \
+	-kernel "$g/boot/vmlinuz-$release" -initrd "$g/initrd.gz" \
+	-append "console=ttyS0 nokaslr nopti panic=-1 rdinit=/init" \
+	-drive "file=$g/ext4.img,if=none,id=d0,format=raw" -device nvme,serial=hvprov,drive=d0 \
+	-serial "file:$g/console.log" -monitor "unix:$g/mon.sock,server,nowait" >"$g/qemu.log" 2>&1 &
+qpid=$!
+for _ in $(seq 1 180); do
+	grep -q 'GUEST READY' "$g/console.log" 2>/dev/null && break
+	kill -0 $qpid 2>/dev/null || break
+	sleep 1
+done
+if ! grep -q 'GUEST READY' "$g/console.log" 2>/dev/null; then
+	kill $qpid 2>/dev/null || true
+	tail -n 20 "$g/console.log" >&2
+	die "the guest did not come up (console above, $g/qemu.log)"
+fi
+grep '^GUEST' "$g/console.log"
+
+monitor() {   # monitor CMD...: HMP commands over the socket; prints CR3 after "info registers"
+	python3 - "$g/mon.sock" "$@" <<'PY'
+import re, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(60)
+def cmd(c):
+    s.sendall((c + "\n").encode())
+    out = b""
+    while not out.rstrip().endswith(b"(qemu)"):
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+    return out.decode(errors="replace")
+cmd("")
+for c in sys.argv[2:]:
+    if c == "quit":
+        s.sendall(b"quit\n")
+        break
+    out = cmd(c)
+    if c == "info registers":
+        m = re.search(r"CR3=([0-9a-f]+)", out)
+        print("0x" + m.group(1) if m else "")
+PY
+}
+
+# stop, read CR3, dump memory; again when the snapshot caught another task than the spinner
+wstatus=1
+cr3=
+for attempt in 1 2 3 4 5; do
+	cr3=$(monitor stop "info registers" "pmemsave 0 $mem \"$g/mem.raw\"")
+	[ -n "$cr3" ] || die "no CR3 from the QEMU monitor"
+	"$walker" "$profile" "$g/mem.raw" "$cr3" 3 4 >"$g/walk.txt" || true
+	if grep -q '^pid=1$' "$g/walk.txt"; then
+		wstatus=0
+		break
+	fi
+	echo "   snapshot $attempt caught $(grep '^comm=' "$g/walk.txt" || echo 'no task'), again"
+	monitor cont >/dev/null
+	sleep 1
+done
+monitor quit >/dev/null || true
+wait $qpid 2>/dev/null || true
+rm -f "$g/mem.raw"
+# fresh.txt's inode may still be only in the journal of the uncleanly stopped disk
+e2fsck -f -y -E journal_only "$g/ext4.img" >/dev/null 2>&1 || true
+crtime4=$(debugfs -R "stat /user/projects/fresh.txt" "$g/ext4.img" 2>/dev/null |
+	  sed -n 's/^crtime: *0x\([0-9a-f]*\):\([0-9a-f]*\).*/\1 \2/p')
+echo "== walker on the dump (CR3 $cr3):"
+sed 's/^/   /' "$g/walk.txt"
+
+python3 - "$g/console.log" "$g/walk.txt" "$crtime" "$release" "$crtime4" <<'PY' || wstatus=1
+import re, sys
+line = [l for l in open(sys.argv[1]) if l.startswith("GUEST pid")][-1]
+guest = dict(re.findall(r"(\w+)=(\S+)", line))
+walk = dict(l.rstrip("\n").split("=", 1) for l in open(sys.argv[2]) if "=" in l)
+dev = int(guest["dev"])        # user-space dev_t, as stat(2) gives it
+major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfff)
+minor = (dev & 0xff) | ((dev >> 12) & ~0xff)
+def birth(crt):
+    # debugfs's "crtime: 0xSECONDS:0xEXTRA"; ext4's extra field is nanoseconds << 2 | epoch bits
+    sec, extra = (crt.split() + ["", ""])[:2]
+    return "%d.%09d" % (int(sec, 16), int(extra or "0", 16) >> 2) if sec else "?"
+want = {
+    "kernel": sys.argv[4],
+    "pid": guest["pid"],
+    "tgid": guest["pid"],
+    "cwd": guest["cwd"],
+    "fd3.ino": guest["ino"],
+    "fd3.dev": "%d:%d" % (major, minor),
+    "fd3.path": guest["cwd"] + "/notes.txt",
+    "fd3.birth": birth(sys.argv[3]),
+    "fd4.ino": guest["ino4"],
+    "fd4.path": guest["cwd"] + "/fresh.txt",
+    "fd4.birth": birth(sys.argv[5]),
+}
+bad = [k for k, v in want.items() if walk.get(k) != v]
+for k, v in want.items():
+    print("   %-9s walker %-30s guest/debugfs %s%s" % (k, walk.get(k), v, "   MISMATCH" if k in bad else ""))
+sys.exit(1 if bad else 0)
+PY
+if [ $wstatus = 0 ]; then
+	echo "walk:     the walker's answers on the live guest equal the guest's own"
+else
+	echo "walk:     FAIL"
+	status=1
+fi
 exit $status
