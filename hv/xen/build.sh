@@ -10,7 +10,8 @@
 #
 # Everything goes to $HVPROV_XEN_CACHE (default /var/cache/hvprov-xen), outside the repo.
 # Nothing is installed into the machine's boot path: packages are unpacked with dpkg-deb -x.
-# Exit status: 0 done, 1 a step failed (the reason is printed).
+# Exit status: 0 done, 1 a build step failed, 3 the setup cannot be made on this machine
+# (packages or sources cannot be downloaded): the reason is printed.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
@@ -22,9 +23,11 @@ J=${HVPROV_XEN_JOBS:-2}
 
 say() { echo "build.sh: $*" >&2; }
 die() { say "$*"; exit 1; }
+unavailable() { say "$*"; exit 3; }
 
 deps() {
-	pkgs="qemu-system-x86 busybox-static cpio flex bison python3 libxen-dev dpkg-dev gcc make"
+	pkgs="qemu-system-x86 busybox-static cpio flex bison python3 libxen-dev dpkg-dev gcc make
+	      libc6-dev file patch"
 	missing=
 	for p in $pkgs; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
@@ -32,10 +35,12 @@ deps() {
 	done
 	[ -z "$missing" ] && return 0
 	say "installing$missing"
+	[ "$(id -u)" = 0 ] || unavailable "not root: cannot install$missing"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q >/dev/null
+	apt-get update -q >/dev/null || unavailable "apt-get update failed"
 	# shellcheck disable=SC2086
-	apt-get install -y -q --no-install-recommends $missing >/dev/null
+	apt-get install -y -q --no-install-recommends $missing >/dev/null ||
+		unavailable "apt-get install$missing failed"
 }
 
 # Version of the Xen libraries installed on this machine: the dom0 tools must match them,
@@ -50,11 +55,11 @@ fetch() {
 	v=$(libxen_ver)
 	[ -n "$v" ] || die "libxenmisc4.17 is not installed (run: build.sh deps)"
 	kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \(linux-image-6\.1\.[0-9a-z.-]*-amd64\)$/\1/p' | head -n 1)
-	[ -n "$kpkg" ] || die "cannot resolve linux-image-amd64 (apt-get update?)"
+	[ -n "$kpkg" ] || unavailable "cannot resolve linux-image-amd64 (apt-get update?)"
 	say "downloading xen $v tools, the hypervisor package $XEN_SRC_VER (for its config) and $kpkg"
 	(cd "$CACHE/debs" && apt-get download -q \
 		"xen-hypervisor-4.17-amd64=$XEN_SRC_VER" "xen-utils-4.17=$v" "xen-utils-common=$v" \
-		"xenstore-utils=$v" "$kpkg" >/dev/null) || die "apt-get download failed"
+		"xenstore-utils=$v" "$kpkg" >/dev/null) || unavailable "apt-get download failed"
 	for d in "$CACHE"/debs/*.deb; do
 		dpkg-deb -x "$d" "$CACHE/root"
 	done
@@ -80,7 +85,7 @@ source_tree() {
 		trap 'rm -f "$list"' EXIT
 		apt-get update -q >/dev/null 2>&1 || true
 		(cd "$CACHE/src" && apt-get source -q "xen=$XEN_SRC_VER" >/dev/null) ||
-			{ rm -f "$list"; apt-get update -q >/dev/null 2>&1 || true; die "apt-get source xen=$XEN_SRC_VER failed"; }
+			{ rm -f "$list"; apt-get update -q >/dev/null 2>&1 || true; unavailable "apt-get source xen=$XEN_SRC_VER failed"; }
 		rm -f "$list"
 		trap - EXIT
 		apt-get update -q >/dev/null 2>&1 || true

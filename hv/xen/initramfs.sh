@@ -49,9 +49,15 @@ copy_elf() {
 # Modules in load order (dependencies first), as insmod wants them; the order file is read
 # by the init scripts.
 add_mods() {
+	local m f deps
 	for m in "$@"; do
+		[ -f "$st/lib/modules/$m.ko" ] && continue
 		f=$(find "$kmod" -name "$m.ko" | head -n 1)
 		[ -n "$f" ] || die "module $m not in $kmod"
+		# Dependencies first: the module's own modinfo names them (no depmod needed).
+		deps=$(strings -a "$f" | sed -n 's/^depends=//p' | head -n 1 | tr ',' ' ')
+		# shellcheck disable=SC2086
+		[ -n "$deps" ] && add_mods $deps
 		cp "$f" "$st/lib/modules/$m.ko"
 		echo "$m" >>"$st/lib/modules/order"
 	done
@@ -62,8 +68,7 @@ domu)
 	add_mods xen-privcmd
 	;;
 dom0)
-	add_mods xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs \
-		virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk
+	add_mods xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs virtio_pci virtio_blk
 	xb=$R/usr/lib/xen-4.17/bin
 	for t in xl xenstored xenconsoled xen-init-dom0; do
 		[ -x "$xb/$t" ] || die "$xb/$t missing"

@@ -108,7 +108,8 @@ static int __init parse_hvprov(const char *s)
 	opt_size = parse_size_and_unit(s, &ss);
 	if ( *ss != '@' )
 		return -EINVAL;
-	opt_addr = parse_size_and_unit(ss + 1, &ss);
+	/* An address, not a size: parse_size_and_unit would read a bare number as KiB. */
+	opt_addr = simple_strtoull(ss + 1, &ss, 0);
 	while ( *ss == ',' )
 	{
 		if ( !strncmp(ss + 1, "lanes=", 6) )
@@ -124,9 +125,9 @@ void __init hvx_reserve(struct e820map *boot_e820)
 {
 	if ( !opt_size )
 		return;
-	if ( (opt_addr | opt_size) & ~PAGE_MASK || opt_size < MB(1) || opt_size > GB(64) )
+	if ( (opt_addr | opt_size) & ~PAGE_MASK || opt_size < KB(64) || opt_size > GB(64) )
 	{
-		printk(XENLOG_ERR "hvprov: pool %#"PRIx64"@%#"PRIx64" must be page aligned, 1M..64G: no pool\n",
+		printk(XENLOG_ERR "hvprov: pool %#"PRIx64"@%#"PRIx64" must be page aligned, 64K..64G: no pool\n",
 		       opt_size, opt_addr);
 		return;
 	}

@@ -1,0 +1,343 @@
+/*
+ * cmd_xen.c - `hvprov xen`: dom0's side of the Xen backend (hv/xen/). Talks to the hook in
+ * the hypervisor through its one privileged sysctl, and runs the daemon's consumer over the
+ * hypervisor's pool mapped with libxenforeignmemory.
+ *
+ * The Xen module is linked in only when hv/xen is part of the build; its functions are weak,
+ * so without it this command says so and exits 2.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dmn.h"
+#include "hvp_cli.h"
+#include "xen/hvx_dom0.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: hvprov xen status [--json] [--dom DOMID]\n"
+		"       hvprov xen enable DOMID [--lossy]\n"
+		"       hvprov xen disable DOMID\n"
+		"       hvprov xen daemon --log-dir DIR [--status FILE] [--cpu N]\n"
+		"       hvprov xen release\n\n"
+		"Run in dom0 of a Xen built with hv/xen (hvprov=SIZE@ADDR on Xen's command line).\n"
+		"status   the pool (frames, lanes, state) and the hook's counters: records, bytes,\n"
+		"         times vCPUs waited for ring space and for how long, records lost\n"
+		"enable   collect a PV domain's system calls (blocking: a vCPU whose lane is full\n"
+		"         waits for the daemon; --lossy: drop and count instead); dom0 never\n"
+		"disable  stop collecting; prints that domain's counters\n"
+		"daemon   map the pool and move its records into log segments in DIR (the same\n"
+		"         consumer as `hvprov daemon`), telling Xen whenever the durable checkpoint\n"
+		"         advances so that waiting vCPUs resume; stops on SIGTERM or SIGINT\n"
+		"release  let Xen start a new life of a pool kept from an earlier boot (after its\n"
+		"         records were recovered)\n\n"
+		"exit: 0 done, 1 records were lost or damaged (daemon), 2 cannot run\n");
+}
+
+static int have_module(void)
+{
+	if (hvx_ctl_open)
+		return 1;
+	hvp_err("xen: this hvprov was built without the Xen backend (hv/xen is not in the build)");
+	return 0;
+}
+
+static int open_ctl(struct hvx_ctl **c)
+{
+	int r = hvx_ctl_open(c);
+	if (r)
+		hvp_err_file("/dev/xen/privcmd", "%s", hvx_strerror(r));
+	return r;
+}
+
+static void stats_print(FILE *f, const char *what, const struct hvx_stats *s, int json)
+{
+	if (json) {
+		fprintf(f, "\"%s\":{\"entries\":%" PRIu64 ",\"exits\":%" PRIu64 ",\"bytes\":%" PRIu64
+			   ",\"blocks\":%" PRIu64 ",\"blocked_ns\":%" PRIu64 ",\"lost\":%" PRIu64
+			   ",\"unmatched\":%" PRIu64 ",\"restarted\":%" PRIu64
+			   ",\"interrupted\":%" PRIu64 ",\"faults\":%" PRIu64 ",\"exit_full\":%" PRIu64 "}",
+			what, s->entries, s->exits, s->bytes, s->blocks, s->blocked_ns, s->lost,
+			s->unmatched, s->restarted, s->interrupted, s->faults, s->exit_full);
+		return;
+	}
+	fprintf(f, "%s: entries %" PRIu64 " exits %" PRIu64 " bytes %" PRIu64 " blocks %" PRIu64
+		   " blocked_ms %.1f lost %" PRIu64 " unmatched %" PRIu64 " restarted %" PRIu64
+		   " interrupted %" PRIu64 " faults %" PRIu64 " exit_full %" PRIu64 "\n",
+		what, s->entries, s->exits, s->bytes, s->blocks, s->blocked_ns / 1e6, s->lost,
+		s->unmatched, s->restarted, s->interrupted, s->faults, s->exit_full);
+}
+
+static int xen_status(int argc, char **argv)
+{
+	int json = 0;
+	long dom = -1;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!strcmp(argv[i], "--dom") && i + 1 < argc)
+			dom = strtol(argv[++i], NULL, 10);
+		else {
+			usage(stderr);
+			return HVP_EXIT_USAGE;
+		}
+	}
+	struct hvx_ctl *c;
+	if (open_ctl(&c))
+		return HVP_EXIT_USAGE;
+	struct hvx_desc d;
+	struct hvx_stats st, ds;
+	int r = hvx_ctl_describe(c, &d);
+	if (!r)
+		r = hvx_ctl_stats(c, HVX_DOM_ALL, &st);
+	int rd = dom >= 0 && !r ? hvx_ctl_stats(c, (uint32_t)dom, &ds) : -ENOENT;
+	hvx_ctl_close(c);
+	if (r) {
+		hvp_err("xen status: %s", hvx_strerror(r));
+		return HVP_EXIT_USAGE;
+	}
+	if (json) {
+		printf("{\"pool\":{\"state\":\"%s\",\"base_mfn\":%" PRIu64 ",\"frames\":%" PRIu64
+		       ",\"pool_size\":%" PRIu64 ",\"lanes\":%u,\"ring_size\":%" PRIu64
+		       ",\"epoch\":%" PRIu64 ",\"domains\":%u},",
+		       hvx_pool_state_name(d.state), d.base_mfn, d.nr_frames, d.pool_size, d.nlanes,
+		       d.ring_size, d.boot_epoch, d.ndoms);
+		stats_print(stdout, "total", &st, 1);
+		if (!rd) {
+			char what[32];
+			snprintf(what, sizeof(what), "dom%ld", dom);
+			putchar(',');
+			stats_print(stdout, what, &ds, 1);
+		}
+		printf("}\n");
+	} else {
+		printf("pool: %s, %" PRIu64 " frames at mfn %#" PRIx64 " (offset %#" PRIx64
+		       " in machine memory), %u lanes of %" PRIu64 " bytes, epoch %" PRIu64
+		       ", %u domains collected\n",
+		       hvx_pool_state_name(d.state), d.nr_frames, d.base_mfn, d.base_mfn << 12,
+		       d.nlanes, d.ring_size, d.boot_epoch, d.ndoms);
+		stats_print(stdout, "total", &st, 0);
+		if (!rd) {
+			char what[32];
+			snprintf(what, sizeof(what), "dom%ld", dom);
+			stats_print(stdout, what, &ds, 0);
+		}
+	}
+	return HVP_EXIT_OK;
+}
+
+static int parse_domid(const char *s, uint32_t *out)
+{
+	uint64_t v;
+	if (hvp_parse_u64(s, 1, 0x7fef, &v)) {
+		hvp_err("xen: %s is not a domain id (1..32751)", s);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int xen_enable(int argc, char **argv, int enable)
+{
+	uint32_t domid = 0, flags = 0;
+	int have = 0;
+	for (int i = 0; i < argc; i++) {
+		if (enable && !strcmp(argv[i], "--lossy"))
+			flags |= HVX_EN_LOSSY;
+		else if (!have && argv[i][0] != '-') {
+			if (parse_domid(argv[i], &domid))
+				return HVP_EXIT_USAGE;
+			have = 1;
+		} else {
+			usage(stderr);
+			return HVP_EXIT_USAGE;
+		}
+	}
+	if (!have) {
+		usage(stderr);
+		return HVP_EXIT_USAGE;
+	}
+	struct hvx_ctl *c;
+	if (open_ctl(&c))
+		return HVP_EXIT_USAGE;
+	struct hvx_stats st;
+	int r = enable ? hvx_ctl_enable(c, domid, flags) : hvx_ctl_disable(c, domid, &st);
+	hvx_ctl_close(c);
+	if (r) {
+		hvp_err("xen %s %u: %s", enable ? "enable" : "disable", domid,
+			r == -EOPNOTSUPP ? "not a 64-bit PV domain other than dom0" : hvx_strerror(r));
+		return HVP_EXIT_USAGE;
+	}
+	if (enable) {
+		printf("collecting dom%u (%s)\n", domid, (flags & HVX_EN_LOSSY) ? "lossy" : "blocking");
+	} else {
+		char what[32];
+		snprintf(what, sizeof(what), "dom%u", domid);
+		stats_print(stdout, what, &st, 0);
+	}
+	return HVP_EXIT_OK;
+}
+
+static int xen_release(int argc, char **argv)
+{
+	if (argc) {
+		usage(stderr);
+		return HVP_EXIT_USAGE;
+	}
+	struct hvx_ctl *c;
+	if (open_ctl(&c))
+		return HVP_EXIT_USAGE;
+	struct hvx_op op = { .op = HVX_OP_RELEASE };
+	int r = hvx_ctl_op(c, &op);
+	hvx_ctl_close(c);
+	if (r) {
+		hvp_err("xen release: %s", hvx_strerror(r));
+		return HVP_EXIT_USAGE;
+	}
+	printf("pool released: Xen writes a new life of it\n");
+	return HVP_EXIT_OK;
+}
+
+static volatile sig_atomic_t stop_req;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_req = 1;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* Checkpoint sequences of every lane; 1 if any moved since *last (updated). */
+static int ckpt_moved(struct jnl_pool *pool, uint64_t *last, unsigned n)
+{
+	int moved = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct jnl_ckpt_slot s;
+		if (jnl_lane_checkpoint(pool, i, &s))
+			continue;
+		if (s.seq != last[i]) {
+			last[i] = s.seq;
+			moved = 1;
+		}
+	}
+	return moved;
+}
+
+static int xen_daemon(int argc, char **argv)
+{
+	const char *log_dir = NULL, *status = NULL;
+	int cpu = -1;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--log-dir") && i + 1 < argc)
+			log_dir = argv[++i];
+		else if (!strcmp(argv[i], "--status") && i + 1 < argc)
+			status = argv[++i];
+		else if (!strcmp(argv[i], "--cpu") && i + 1 < argc)
+			cpu = atoi(argv[++i]);
+		else {
+			usage(stderr);
+			return HVP_EXIT_USAGE;
+		}
+	}
+	if (!log_dir) {
+		usage(stderr);
+		return HVP_EXIT_USAGE;
+	}
+	struct hvx_ctl *c;
+	if (open_ctl(&c))
+		return HVP_EXIT_USAGE;
+	struct jnl_pool *pool;
+	int r = hvx_ctl_attach(c, 0, &pool);
+	if (r) {
+		hvp_err("xen daemon: cannot map the hypervisor's pool: %s", hvx_strerror(r));
+		hvx_ctl_close(c);
+		return HVP_EXIT_USAGE;
+	}
+	const struct jnl_info *in = jnl_pool_info(pool);
+	struct dmn_config cfg;
+	dmn_config_init(&cfg);
+	cfg.pool = pool;
+	cfg.log_dir = log_dir;
+	cfg.status_path = status;
+	cfg.cpu = cpu;
+	/* Guest vCPUs may be waiting for space: write small frames promptly. */
+	cfg.max_delay_ms = 5;
+	cfg.poll_max_us = 1000;
+	cfg.frame_size = 64u << 10;
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	struct dmn *d;
+	r = dmn_start(&cfg, &d);
+	if (r) {
+		hvp_err_file(log_dir, "xen daemon: %s", dmn_strerror(r));
+		hvx_ctl_close(c);
+		return HVP_EXIT_USAGE;
+	}
+	fprintf(stderr, "hvprov xen daemon: pool of %u lanes x %" PRIu64 " bytes mapped, logging to %s\n",
+		in->nlanes, in->ring_size, log_dir);
+	uint64_t last[JNL_MAX_LANES];
+	memset(last, 0xff, sizeof(last));
+	while (!stop_req && !dmn_wait(d, 0)) {
+		sleep_ms(2);
+		/* Xen re-reads the checkpoints only when told: tell it whenever one moved. */
+		if (ckpt_moved(pool, last, in->nlanes))
+			hvx_ctl_ckpt(c);
+	}
+	r = dmn_stop(d);
+	hvx_ctl_ckpt(c);
+	struct hvx_stats st;
+	int lost = 0;
+	if (!hvx_ctl_stats(c, HVX_DOM_ALL, &st)) {
+		stats_print(stdout, "hook", &st, 0);
+		lost = st.lost != 0;
+	}
+	hvx_ctl_close(c);
+	if (r) {
+		hvp_err_file(log_dir, "xen daemon: last frame not durable: %s", dmn_strerror(r));
+		return HVP_EXIT_USAGE;
+	}
+	return lost ? HVP_EXIT_DAMAGE : HVP_EXIT_OK;
+}
+
+static int cmd_xen(int argc, char **argv)
+{
+	if (argc < 2 || hvp_wants_help(argc, argv)) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? HVP_EXIT_USAGE : HVP_EXIT_OK;
+	}
+	if (!have_module())
+		return HVP_EXIT_USAGE;
+	const char *sub = argv[1];
+	if (!strcmp(sub, "status"))
+		return xen_status(argc - 2, argv + 2);
+	if (!strcmp(sub, "enable"))
+		return xen_enable(argc - 2, argv + 2, 1);
+	if (!strcmp(sub, "disable"))
+		return xen_enable(argc - 2, argv + 2, 0);
+	if (!strcmp(sub, "daemon"))
+		return xen_daemon(argc - 2, argv + 2);
+	if (!strcmp(sub, "release"))
+		return xen_release(argc - 2, argv + 2);
+	hvp_err("xen: unknown subcommand %s", sub);
+	usage(stderr);
+	return HVP_EXIT_USAGE;
+}
+
+HVP_COMMAND("xen", cmd_xen, "Xen backend in dom0: status, enable/disable a domain, daemon over the hypervisor's pool")

@@ -1,0 +1,85 @@
+#!/bin/sh
+# hv/xen/tests/e2e.sh - the Xen backend end to end under QEMU (software emulation).
+#
+# Boots the patched Xen (hv/xen/build.sh) with a deliberately small pool, a Debian dom0 with a
+# busybox initramfs holding the Xen tools and hvprov, and a PV domU whose initramfs runs a
+# workload (tests/domu-init.sh). dom0 runs `hvprov xen daemon` over the hypervisor's pool and
+# writes its log and counters to a virtio disk; check_e2e.py then checks them on the host.
+#
+# Environment: HVPROV (the CLI, for dom0), XEN_LOGDUMP (tests/xen_logdump.c), HVPROV_XEN_WORK
+# (work folder), HVPROV_XEN_CACHE (see build.sh), HVPROV_XEN_POOL (Xen's hvprov= value).
+# Exit: 0 pass, 1 fail, 77 skip (the one-time setup cannot be made here: no apt, no QEMU).
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+XEN=$(cd "$HERE/.." && pwd)
+SRC=$(cd "$XEN/../.." && pwd)
+WORK=${HVPROV_XEN_WORK:-/tmp/hvprov-xen-e2e}
+CACHE=${HVPROV_XEN_CACHE:-/var/cache/hvprov-xen}
+export HVPROV_XEN_CACHE=$CACHE
+# 72 KiB at 1.75 GiB, two lanes: rings of 28 KiB, so the workload fills them many times over
+# and blocking mode is exercised.
+POOL=${HVPROV_XEN_POOL:-72K@0x70000000,lanes=2}
+T0=$(date +%s)
+
+skip() { echo "skip: $*"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
+say() { echo "e2e: [$(($(date +%s) - T0))s] $*"; }
+
+[ -n "${HVPROV:-}" ] && [ -x "$HVPROV" ] || skip "HVPROV (the hvprov binary) not given"
+[ -n "${XEN_LOGDUMP:-}" ] && [ -x "$XEN_LOGDUMP" ] || skip "XEN_LOGDUMP (xen_logdump) not given"
+[ "$(uname -m)" = x86_64 ] || skip "needs an x86-64 host"
+"$HVPROV" xen status >/dev/null 2>&1 || [ $? -eq 2 ] || true
+if "$HVPROV" xen 2>&1 | grep -q "built without the Xen backend"; then
+	fail "$HVPROV was built without hv/xen"
+fi
+rm -rf "$WORK"
+mkdir -p "$WORK"
+
+# One-time setup (packages, downloads, clean build) is cached; then the patched rebuild.
+say "setup: $XEN/build.sh all (cache $CACHE)"
+set +e
+"$XEN/build.sh" all >"$WORK/build.log" 2>&1
+rc=$?
+set -e
+if [ $rc -ne 0 ]; then
+	tail -n 20 "$WORK/build.log"
+	[ $rc -eq 3 ] && skip "the one-time setup cannot be made here (see above)"
+	fail "building the patched hypervisor failed"
+fi
+command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing"
+kpkg=$(cat "$CACHE/root/.kernel")
+VMLINUZ=$CACHE/root/boot/vmlinuz-${kpkg#linux-image-}
+
+say "images"
+cc -static -O2 -I"$XEN" -o "$WORK/hvx_probe" "$HERE/hvx_probe.c" ||
+	skip "cannot link a static program (libc6-dev's libc.a missing?)"
+"$XEN/initramfs.sh" domu "$WORK/domu.cpio.gz" "$HERE/domu-init.sh" \
+	"$WORK/hvx_probe:/bin/hvx_probe"
+"$XEN/initramfs.sh" dom0 "$WORK/dom0.cpio.gz" "$HERE/dom0-init.sh" \
+	"$HVPROV:/usr/sbin/hvprov" "$HERE/domu.cfg:/etc/xen/domu.cfg" \
+	"$VMLINUZ:/domu/vmlinuz" "$WORK/domu.cpio.gz:/domu/initrd.gz"
+truncate -s 64M "$WORK/out.img"
+
+say "booting Xen with hvprov=$POOL (software emulation: about a minute)"
+set +e
+timeout 600 qemu-system-x86_64 -machine q35 -cpu max -m 2048 -smp 2 -nographic -no-reboot \
+	-kernel "$CACHE/xen-hvprov" \
+	-append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all smap=0 hvprov=$POOL" \
+	-initrd "$VMLINUZ console=hvc0 earlyprintk=xen rdinit=/init,$WORK/dom0.cpio.gz" \
+	-drive file="$WORK/out.img",if=none,id=out,format=raw -device virtio-blk-pci,drive=out \
+	</dev/null >"$WORK/console.log" 2>&1
+qrc=$?
+set -e
+say "QEMU exited with $qrc"
+grep -a -E "hvprov:|HVX-" "$WORK/console.log" | head -n 40 || true
+[ $qrc -eq 124 ] && fail "the machine did not power off within 600 s (console: $WORK/console.log)"
+
+mkdir -p "$WORK/out"
+tar -xf "$WORK/out.img" -C "$WORK/out" 2>/dev/null && [ -f "$WORK/out/domid" ] ||
+	fail "dom0 wrote no results (console: $WORK/console.log)"
+"$XEN_LOGDUMP" "$WORK/out/log" >"$WORK/records.jsonl" ||
+	fail "dom0's log is damaged or unreadable ($WORK/out/log)"
+python3 "$HERE/check_e2e.py" "$WORK/records.jsonl" "$WORK/out"
+rc=$?
+say "done"
+exit $rc
