@@ -221,6 +221,9 @@ static int cmd_daemon(int argc, char **argv)
 
 	static struct dmn_stats prev, st;
 	dmn_get_stats(d, &prev);
+	if (prev.dead_lanes)
+		hvp_err_file(dd.pool, "%" PRIu64 " lane(s) have no valid checkpoint and are not consumed"
+			     " (see hvprov journal verify)", prev.dead_lanes);
 	if (prev.log_damage)
 		hvp_err_file(dd.log, "%" PRIu64 " damaged place(s) in the log (see hvprov log verify)",
 			     prev.log_damage);

@@ -34,6 +34,7 @@ struct lane {
 	uint64_t stop_head;       /* when stopping: drain below this sequence only */
 	uint64_t last_ts;
 	uint64_t stuck_until;     /* monotonic ns: do not look again before */
+	int dead;                 /* no valid checkpoint: the lane cannot be read at all */
 };
 
 struct dmn {
@@ -213,6 +214,8 @@ static int lane_peek(struct dmn *d, unsigned i)
 	struct dmn_lane_stats *ls = &d->st.lane[i];
 	if (l->have)
 		return 1;
+	if (l->dead)
+		return 0;
 	if (d->stopping && l->cur.seq >= l->stop_head)
 		return 0;
 	if (l->stuck_until && seg_mono_ns() < l->stuck_until)
@@ -645,6 +648,16 @@ static int skip_logged(struct dmn *d, const struct seg_log *log)
 	for (unsigned i = 0; i < d->nlanes; i++) {
 		struct lane *l = &d->lanes[i];
 		int rc = jnl_cursor_init(d->pool, i, &l->cur);
+		if (rc == JNL_E_CKPT) {
+			/* Both checkpoint slots damaged: where the lane starts is unknown, so it is
+			 * left alone (for recovery to report) and the other lanes are consumed. */
+			l->dead = 1;
+			l->cur.lane = (uint16_t)i;
+			d->st.lane[i].stuck = 1;
+			d->st.dead_lanes++;
+			note_error(d, rc, SEG_PH_NONE);
+			continue;
+		}
 		if (rc)
 			return rc;
 		uint64_t ck_seq = l->cur.seq;

@@ -8,7 +8,8 @@
  * What the consumer does (daemon/SEGMENT-FORMAT.md section 3 is the protocol):
  *   start   open the pool, take its consumer lock, scan the log directory, fdatasync the
  *           chain's head, and skip (advancing the checkpoint over them) the ring records
- *           that the log already holds, so nothing is logged twice after a crash;
+ *           that the log already holds, so nothing is logged twice after a crash; a lane
+ *           whose two checkpoint slots are both damaged is left alone (reported as stuck);
  *   loop    read every lane from its checkpoint below the producer's head, merge the lanes
  *           by (timestamp, lane, sequence), fill a frame, write it; when sync_bytes of frames
  *           are written, or the ring is drained, or a lane is half full: fdatasync (and fsync
@@ -98,7 +99,8 @@ struct dmn_lane_stats {
 	uint64_t lost_count;              /* records those say were dropped */
 	uint64_t dropped, reported;       /* the lane's lossy counters */
 	uint64_t damage_events, damage_records, damage_bytes;   /* damage met in the ring */
-	int stuck;                        /* damage the cursor cannot get past */
+	int stuck;                        /* damage the cursor cannot get past, or no valid
+	                                     checkpoint (the lane is then not read at all) */
 };
 
 struct dmn_stats {
@@ -131,6 +133,7 @@ struct dmn_stats {
 	                                     consumer spent waiting for it */
 	uint64_t cpu_ns;                  /* CPU time of the consumer thread */
 	uint64_t log_damage;              /* damage found in the log at start-up */
+	uint64_t dead_lanes;              /* lanes with no valid checkpoint: not consumed */
 	uint64_t torn_tail_bytes;         /* torn tail cut off at start-up */
 	struct dmn_lane_stats lane[JNL_MAX_LANES];
 };

@@ -269,11 +269,41 @@ static void lossy_drops_reach_the_log_as_lost_records(void)
 	free(dir);
 }
 
+/* A lane whose two checkpoint slots are both damaged cannot be read (where it starts is
+ * unknown): it is left alone and reported, and the other lanes are consumed. */
+static void lane_without_valid_checkpoint_is_left_alone(void)
+{
+	char *dir = tu_tmpdir("dmn");
+	char *pool_path = tu_path(dir, "pool"), *log = tu_path(dir, "log");
+	struct jnl_pool *pool;
+	TU_REQUIRE(dt_pool_create(pool_path, 2, 2 * (256 << 10) + (64 << 10), &pool) == 0);
+	struct dt_prod p;
+	TU_REQUIRE(dt_prod_start(&p, pool, 2, 500, 500) == 0);
+	TU_REQUIRE(dt_prod_join(&p) == 0);
+	const struct jnl_info *in = jnl_pool_info(pool);
+	uint64_t ctl = in->lane_off;     /* lane 0 */
+	jnl_pool_close(pool);
+	TU_REQUIRE(tu_fill(pool_path, ctl + JNL_LANE_CKPT0_OFF, 0x5a, 2 * JNL_LINE) == 0);
+	struct dmn_config c;
+	config(&c, pool_path, log);
+	struct dmn_stats st;
+	TU_CHECK(dmn_run_once(&c, &st) == 0);
+	TU_CHECK(st.dead_lanes == 1 && st.lane[0].stuck && st.lane[0].records == 0,
+		 "dead %" PRIu64 ", lane 0 records %" PRIu64, st.dead_lanes, st.lane[0].records);
+	TU_CHECK(st.lane[1].records == 500 && st.records == 500, "lane 1: %" PRIu64,
+		 st.lane[1].records);
+	tu_rmtree(dir);
+	free(pool_path);
+	free(log);
+	free(dir);
+}
+
 int main(void)
 {
 	TU_RUN(records_in_equal_records_out_across_rotations);
 	TU_RUN(restart_skips_records_already_in_the_log);
 	TU_RUN(second_consumer_is_refused);
 	TU_RUN(lossy_drops_reach_the_log_as_lost_records);
+	TU_RUN(lane_without_valid_checkpoint_is_left_alone);
 	return tu_done();
 }
