@@ -762,7 +762,9 @@ int jnl_checkpoint_advance(struct jnl_pool *p, void *ctx, unsigned idx, uint64_t
 	int r = jnl_lane_checkpoint(p, idx, &ck);
 	if (r)
 		return r;
-	if (seq < ck.seq || pos < ck.pos || pos - ck.pos > p->info.ring_size ||
+	/* Two laps, not one: after a damaged newest slot the surviving one can be a lap behind
+	 * the records (see FORMAT.md, "A damaged checkpoint"). */
+	if (seq < ck.seq || pos < ck.pos || pos - ck.pos > 2 * p->info.ring_size ||
 	    seq > jnl_lane_head(p, idx) || pos % JNL_REC_ALIGN)
 		return JNL_E_RANGE;
 	if (seq == ck.seq && pos == ck.pos)

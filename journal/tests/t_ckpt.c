@@ -213,7 +213,7 @@ static void checkpoint_cannot_go_backwards(void)
 		{ 7, t.pos[5], "position backwards" },
 		{ 11, t.pos[N] + 64, "past the head" },
 		{ N + 1, t.pos[N], "sequence past the head" },
-		{ 8, t.pos[6] + JNL_MIN_RING + 8, "more than a ring ahead" },
+		{ 8, t.pos[6] + 2 * JNL_MIN_RING + 8, "more than two rings ahead" },
 		{ 8, t.pos[8] + 3, "misaligned" },
 	};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
