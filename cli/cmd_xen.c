@@ -136,8 +136,8 @@ static int xen_status(int argc, char **argv)
 static int parse_domid(const char *s, uint32_t *out)
 {
 	uint64_t v;
-	if (hvp_parse_u64(s, 1, 0x7fef, &v)) {
-		hvp_err("xen: %s is not a domain id (1..32751)", s);
+	if (hvp_parse_u64(s, 0, 0x7fef, &v)) {
+		hvp_err("xen: %s is not a domain id (0..32751)", s);
 		return -1;
 	}
 	*out = (uint32_t)v;

@@ -58,7 +58,7 @@ struct hvx_stats {
 	uint64_t unmatched;       /* 48 pending entries abandoned (thread gone, stack reused) */
 	uint64_t restarted;       /* 56 returns at rip - 2 (the kernel restarts the call) */
 	uint64_t interrupted;     /* 64 returns elsewhere (signal handler): no return value */
-	uint64_t faults;          /* 72 guest reads that faulted */
+	uint64_t faults;          /* 72 entry events with a field cut by unreadable guest memory */
 	uint64_t exit_full;       /* 80 exit records that found no room despite the reservation */
 	uint64_t reserved[3];     /* 88 */
 };

@@ -125,9 +125,9 @@ void __init hvx_reserve(struct e820map *boot_e820)
 {
 	if ( !opt_size )
 		return;
-	if ( (opt_addr | opt_size) & ~PAGE_MASK || opt_size < KB(64) || opt_size > GB(64) )
+	if ( (opt_addr | opt_size) & ~PAGE_MASK || opt_size < KB(16) || opt_size > GB(64) )
 	{
-		printk(XENLOG_ERR "hvprov: pool %#"PRIx64"@%#"PRIx64" must be page aligned, 64K..64G: no pool\n",
+		printk(XENLOG_ERR "hvprov: pool %#"PRIx64"@%#"PRIx64" must be page aligned, 16K..64G: no pool\n",
 		       opt_size, opt_addr);
 		return;
 	}
@@ -569,7 +569,6 @@ static void lane_unreserve(uint16_t lane, uint32_t bytes)
 
 static int hvx_gread(void *ctx, struct hv_gread *v, unsigned int n)
 {
-	struct hvx_dom *x = ctx;
 	unsigned int i;
 
 	for ( i = 0; i < n; i++ )
@@ -580,9 +579,9 @@ static int hvx_gread(void *ctx, struct hv_gread *v, unsigned int n)
 
 		if ( left > v[i].len )
 			left = v[i].len;
+		/* A bounded read past a string's end may stop at an unmapped page: the builder
+		 * looks for the NUL in what was copied and flags a field only if it is missing. */
 		v[i].got = v[i].len - (uint32_t)left;
-		if ( left )
-			STAT_ADD(x, faults, 1);
 	}
 	return 0;
 }
@@ -687,6 +686,8 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	hv_rec_entry_args(&r, e, args);
 	put_ident(&r, v, ksp, mfn, proc);
 	len = hv_rec_finish(&r);
+	if ( r.flags & HVP_EVF_FAULT )
+		STAT_ADD(x, faults, 1);
 
 	iov.base = c->buf;
 	iov.len = len;

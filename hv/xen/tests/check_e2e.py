@@ -1,4 +1,267 @@
-import json, sys
-recs = [json.loads(l) for l in open(sys.argv[1])]
-print(len(recs))
-for r in recs[:40]: print(json.dumps(r)[:400])
+#!/usr/bin/env python3
+"""Checks what the Xen end-to-end test's dom0 wrote (hv/xen/tests/e2e.sh).
+
+usage: check_e2e.py RECORDS.jsonl OUTDIR
+RECORDS.jsonl: every record of dom0's log, one JSON object per line (xen_logdump).
+OUTDIR: the files dom0's init wrote (domid, status-after.json, the domU's console log ...).
+Prints one line per check and a summary; exit 0 when every check holds, 1 otherwise.
+"""
+import json
+import os
+import re
+import sys
+
+IDENT = re.compile(r"^xen dom=(\d+) vcpu=(\d+) ksp=(0x[0-9a-f]+) cr3=(0x[0-9a-f]+) pin=(\d+)$")
+O_CREAT = 0x40
+CLONE_VM = 0x100
+
+failures = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failures.append(what)
+    return ok
+
+
+def field(rec, ftype, arg=None):
+    for f in rec.get("fields", []):
+        if f.get("type") == ftype and (arg is None or f.get("arg") == arg):
+            return f.get("value")
+    return None
+
+
+def ident(rec):
+    for f in rec.get("fields", []):
+        if f.get("type") == "text":
+            m = IDENT.match(str(f.get("value")))
+            if m:
+                return {"dom": int(m.group(1)), "vcpu": int(m.group(2)), "ksp": m.group(3),
+                        "cr3": m.group(4), "pin": int(m.group(5))}
+    return None
+
+
+def num(v):
+    if isinstance(v, int):
+        return v
+    return int(str(v), 0)
+
+
+def main():
+    recs_path, out = sys.argv[1], sys.argv[2]
+    recs = [json.loads(line) for line in open(recs_path)]
+    domid = int(open(os.path.join(out, "domid")).read().strip())
+    status = json.load(open(os.path.join(out, "status-after.json")))
+    total = status["total"]
+    console = open(os.path.join(out, "guest-hvx-domu.log"), errors="replace").read()
+
+    data = [r for r in recs if r.get("type") == "data"]
+    lost_recs = [r for r in recs if r.get("type") == "lost"]
+    check(len(data) > 100, "dom0's log holds the domU's records (%d)" % len(data))
+
+    # Every record is an event of the Xen backend with Xen's identity field.
+    bad = [r for r in data if r.get("backend") != "xen" or ident(r) is None]
+    check(not bad, "every record is a xen event with an identity field (%d without)" % len(bad))
+    for r in data:
+        r["_id"] = ident(r) or {"dom": -1, "vcpu": -1, "ksp": "?", "cr3": "?", "pin": -1}
+
+    # dom0's own calls are absent: only the domU was enabled, and dom0 cannot be.
+    doms = sorted({r["_id"]["dom"] for r in data})
+    check(domid != 0 and doms == [domid], "only d%d's calls are logged (domains seen: %s)" % (domid, doms))
+    rc0 = open(os.path.join(out, "enable-dom0.rc")).read().strip()
+    check(rc0 == "2", "enabling collection for dom0 is refused (hvprov xen enable 0 exit %s: %s)"
+          % (rc0, open(os.path.join(out, "enable-dom0.txt")).read().strip()))
+
+    # The privileged hypercall is refused to the domU.
+    check("HVX-PROBE refused errno=1 " in console,
+          "the domU's sysctl is refused with EPERM (%s)" %
+          (re.search(r"HVX-PROBE[^\r\n]*", console) or [None])[0])
+    check("HVX-DOMU-DONE" in console, "the domU ran its workload to the end")
+
+    # Per lane, the log holds every sequence once, from 0 without a gap.
+    lanes = {}
+    for r in recs:
+        lanes.setdefault(r["lane"], []).append(r["seq"])
+    gaps = []
+    for lane, seqs in lanes.items():
+        if sorted(seqs) != list(range(len(seqs))):
+            gaps.append(lane)
+    check(not gaps, "every lane's sequences are complete and unique (%s)" %
+          ", ".join("lane %d: %d" % (l, len(s)) for l, s in sorted(lanes.items())))
+
+    # Blocking mode with a small ring: nothing lost, and the ring really was full at times.
+    check(total["lost"] == 0 and not lost_recs,
+          "blocking mode lost nothing (hook lost %d, LOST records %d)" % (total["lost"], len(lost_recs)))
+    check(total["blocks"] > 0, "the small ring made vCPUs wait (%d waits, %.1f ms)" %
+          (total["blocks"], total["blocked_ns"] / 1e6))
+    check(total["entries"] + total["exits"] == len(data),
+          "the log holds every record the hook wrote (%d entries + %d exits, %d logged)" %
+          (total["entries"], total["exits"], len(data)))
+
+    # Pairing: each exit names an entry of the same call; each entry that returns has one exit.
+    by_key = {(r["lane"], r["seq"]): r for r in data}
+    exits_of = {}
+    bad_pair = 0
+    for r in data:
+        if r.get("ev") != "exit":
+            continue
+        p = r.get("pair") or {}
+        e = by_key.get((p.get("lane"), p.get("seq")))
+        if not e or e.get("ev") != "entry" or e.get("call") != r.get("call"):
+            bad_pair += 1
+            continue
+        exits_of.setdefault((e["lane"], e["seq"]), []).append(r)
+        e["_exit"] = r
+    dup = sum(1 for v in exits_of.values() if len(v) > 1)
+    noreturn = {"exit", "exit_group"}
+    missing = [r for r in data if r.get("ev") == "entry" and r.get("call") not in noreturn and "_exit" not in r]
+    check(bad_pair == 0 and dup == 0 and not missing,
+          "every exit pairs with its entry, every returning entry has one exit "
+          "(bad %d, duplicate %d, missing %d)" % (bad_pair, dup, len(missing)))
+
+    # The workload's calls, with the right names and paths.
+    def entries(call, pred=lambda r: True):
+        return [r for r in data if r.get("ev") == "entry" and r.get("call") == call and pred(r)]
+
+    def ok_exit(r):
+        x = r.get("_exit")
+        return x is not None and x.get("ret", -1) >= 0
+
+    def created(path):
+        return entries("openat", lambda r: field(r, "path", 1) == path and num(r["args"][2]) & O_CREAT and ok_exit(r))
+
+    for path in ("/w/upper.txt", "/w/count.txt", "/w/copy.txt"):
+        check(len(created(path)) == 1, "openat(O_CREAT) of %s logged and succeeded" % path)
+    for path in ("/w/upper.txt",):
+        reads = entries("openat", lambda r: field(r, "path", 1) == path and not num(r["args"][2]) & O_CREAT and ok_exit(r))
+        check(len(reads) == 2, "%s opened for reading twice (cat | wc, sh -c cat)" % path)
+    ren = entries("rename", lambda r: field(r, "path", 0) == "/w/copy.txt" and field(r, "path", 1) == "/w/renamed.txt")
+    check(len(ren) == 1 and ok_exit(ren[0]), "rename /w/copy.txt -> /w/renamed.txt logged and succeeded")
+    unl = entries("unlink", lambda r: field(r, "path", 0) == "/w/renamed.txt")
+    check(len(unl) == 1 and ok_exit(unl[0]), "unlink /w/renamed.txt logged and succeeded")
+
+    def execs(argv):
+        return entries("execve", lambda r: field(r, "argv", 1) == argv and r.get("_exit") and r["_exit"].get("ret") == 0)
+
+    chain = [["sh", "-c", 'sh -c "cat /w/upper.txt > /w/copy.txt"'],
+             ["sh", "-c", "cat /w/upper.txt > /w/copy.txt"], ["cat", "/w/upper.txt"]]
+    for argv in (["tr", "a-z", "A-Z"], ["wc", "-c"]) + tuple(chain[:2]):
+        check(len(execs(argv)) == 1, "execve %s logged and succeeded" % argv)
+    cats = execs(["cat", "/w/upper.txt"])
+    check(len(cats) == 2, "execve ['cat', '/w/upper.txt'] logged twice (pipeline and chain)")
+    # The chain is one thread (the same kernel stack) exec'ing three times, each exec a new
+    # process identity, the next exec issued by the identity the previous one produced.
+    e1 = execs(chain[0])
+    e2 = execs(chain[1])
+    link = False
+    if e1 and e2:
+        a, b = e1[0], e2[0]
+        c = [x for x in cats if x["_id"]["ksp"] == b["_id"]["ksp"]]
+        link = (a["_id"]["ksp"] == b["_id"]["ksp"] and
+                a["_exit"]["_id"]["pin"] != a["_id"]["pin"] and
+                b["_id"]["pin"] == a["_exit"]["_id"]["pin"] and
+                len(c) == 1 and c[0]["_id"]["pin"] == b["_exit"]["_id"]["pin"] and
+                c[0]["_exit"]["_id"]["pin"] not in (a["_id"]["pin"], b["_id"]["pin"], c[0]["_id"]["pin"]))
+    check(link, "the exec chain sh -> sh -> cat runs on one thread with a new identity per exec")
+    pipes = [r for r in entries("pipe2") if r.get("_exit") and len(field(r["_exit"], "fds") or []) == 2]
+    check(len(pipes) >= 2, "pipe2 logged with its two fds (%d)" % len(pipes))
+
+    # Identity rules.
+    pin_cr3 = {}
+    for r in data:
+        pin_cr3.setdefault(r["_id"]["pin"], set()).add(r["_id"]["cr3"])
+    shared = {p: c for p, c in pin_cr3.items() if len(c) > 1}
+    check(not shared, "each process identity names one page-table frame (%d identities)" % len(pin_cr3))
+    cr3_pins = {}
+    for r in data:
+        cr3_pins.setdefault(r["_id"]["cr3"], set()).add(r["_id"]["pin"])
+    reused = {c: p for c, p in cr3_pins.items() if len(p) > 1}
+    print("info: %d page-table frames were reused by later processes, each time with a new "
+          "identity (e.g. %s)" % (len(reused), next(iter(reused.items()), None)))
+
+    same = 0
+    for r in data:
+        x = r.get("_exit")
+        if r.get("ev") != "entry" or not x:
+            continue
+        if r.get("call") == "execve" and x.get("ret") == 0:
+            if x["_id"]["pin"] == r["_id"]["pin"]:
+                same += 1
+        elif x["_id"]["pin"] != r["_id"]["pin"]:
+            same += 1
+    check(same == 0, "a call returns in its process's identity, a successful execve in a new one "
+          "(%d violations)" % same)
+
+    # Successive processes never share an identity: after an exit_group, its identity is gone.
+    ended = {}
+    for r in entries("exit_group"):
+        ended[r["_id"]["pin"]] = min(ended.get(r["_id"]["pin"], r["ts"]), r["ts"])
+    after = [r for r in data if r["_id"]["pin"] in ended and r["ts"] > ended[r["_id"]["pin"]]]
+    check(not after, "no call is logged under an identity after its exit_group (%d ended, %d after)"
+          % (len(ended), len(after)))
+
+    # Concurrent processes never share one: each fork and each exec makes exactly one new
+    # identity, so the identities seen are the first process's plus one per fork and exec.
+    forks = [r for r in data if r.get("ev") == "entry" and r.get("call") in ("fork", "vfork", "clone")
+             and r.get("_exit") and r["_exit"].get("ret", -1) > 0
+             and not (r.get("call") == "clone" and num(r["args"][0]) & CLONE_VM)]
+    execs_ok = [r for r in entries("execve") if r.get("_exit") and r["_exit"].get("ret") == 0]
+    firsts = {r["_id"]["pin"] for r in data}
+    check(len(firsts) == 1 + len(forks) + len(execs_ok),
+          "identities seen = 1 + forks + execs (%d = 1 + %d + %d)" % (len(firsts), len(forks), len(execs_ok)))
+
+    # Within one thread, between execs, every call carries the same identity.
+    threads = {}
+    for r in data:
+        threads.setdefault(r["_id"]["ksp"], []).append(r)
+    switches = 0
+    for ksp, rs in threads.items():
+        rs.sort(key=lambda r: (r["ts"], r.get("ev") == "exit", r["lane"], r["seq"]))
+        for a, b in zip(rs, rs[1:]):
+            if a["_id"]["pin"] == b["_id"]["pin"]:
+                continue
+            if a.get("ev") == "entry" and a.get("call") == "execve" and a.get("_exit") is b:
+                continue       # the exec itself
+            if a.get("ev") == "entry" and a.get("call") in noreturn:
+                continue       # that thread ended; its kernel stack went to a new task
+            switches += 1
+    check(switches == 0, "the calls of one thread between execs share one identity "
+          "(%d threads, %d unexplained changes)" % (len(threads), switches))
+
+    print("summary: domU records %d (entries %d, exits %d), lost %d, vCPU waits %d (%.1f ms), "
+          "identities %d" % (len(data), total["entries"], total["exits"], total["lost"],
+                             total["blocks"], total["blocked_ns"] / 1e6, len(firsts)))
+    print("workload records naming /w files:")
+    for r in data:
+        paths = [f.get("value") for f in r.get("fields", []) if f.get("type") in ("path", "argv")]
+        flat = json.dumps(paths)
+        if "/w/" in flat or (r.get("ev") == "exit" and r.get("pair") and
+                             "/w/" in json.dumps([f.get("value") for f in by_key.get(
+                                 (r["pair"]["lane"], r["pair"]["seq"]), {}).get("fields", [])
+                                 if f.get("type") in ("path", "argv")])):
+            print("  lane %d seq %d %s %s %s %s pin=%d%s" % (
+                r["lane"], r["seq"], r.get("ev"), r.get("call"),
+                " ".join(str(p) for p in paths if p is not None),
+                ("ret=%s" % r.get("ret")) if r.get("ev") == "exit" else "",
+                r["_id"]["pin"],
+                (" (entry seq %d)" % r["pair"]["seq"]) if r.get("ev") == "exit" else ""))
+    print("%d passed, %d failed" % (len(passed_checks()), len(failures)))
+    return 1 if failures else 0
+
+
+_all = []
+_orig_check = check
+
+
+def check(ok, what):  # noqa: F811 - counts every check for the closing line
+    _all.append(ok)
+    return _orig_check(ok, what)
+
+
+def passed_checks():
+    return [x for x in _all if x]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

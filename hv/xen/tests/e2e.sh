@@ -16,9 +16,9 @@ SRC=$(cd "$XEN/../.." && pwd)
 WORK=${HVPROV_XEN_WORK:-/tmp/hvprov-xen-e2e}
 CACHE=${HVPROV_XEN_CACHE:-/var/cache/hvprov-xen}
 export HVPROV_XEN_CACHE=$CACHE
-# 72 KiB at 1.75 GiB, two lanes: rings of 28 KiB, so the workload fills them many times over
+# 40 KiB at 1.75 GiB, two lanes: rings of 12 KiB, so the workload fills them many times over
 # and blocking mode is exercised.
-POOL=${HVPROV_XEN_POOL:-72K@0x70000000,lanes=2}
+POOL=${HVPROV_XEN_POOL:-40K@0x70000000,lanes=2}
 T0=$(date +%s)
 
 skip() { echo "skip: $*"; exit 77; }
