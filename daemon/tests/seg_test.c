@@ -407,6 +407,32 @@ static void random_damage_never_passes_as_records(void)
 	free(dir);
 }
 
+/* Segments older than the age limit are left at the next write; the chain stays whole. */
+static void segments_rotate_by_age(void)
+{
+	char *dir = tu_tmpdir("seg");
+	struct seg_writer_opts o = { .level = 1, .frame_size = 1 << 20, .segment_size = 64 << 20,
+				     .segment_age_ns = 1, .writer = SEG_WRITER_TEST,
+				     .nlanes = NLANES, .pool_epoch = EPOCH };
+	memcpy(o.pool_uuid, UUID, 16);
+	struct seg_writer *w;
+	TU_REQUIRE(seg_writer_open(dir, &o, NULL, &w) == 0);
+	uint64_t next[NLANES] = { 0 };
+	for (uint64_t k = 1; k <= 5; k++)
+		write_records(w, next, k * 10, 1);
+	struct seg_writer_stats st;
+	seg_writer_stats(w, &st);
+	seg_writer_close(w);
+	TU_CHECK(st.segments == 5, "%" PRIu64 " segments", st.segments);
+	struct seg_log *log;
+	struct check *c = check_log(dir, SEG_LOG_DATA_CRC, &log);
+	TU_CHECK(c->bad == 0 && c->records == 4 * 50 && seg_log_ndamage(log) == 0);
+	TU_CHECK(count_state(log, SEG_ST_CHAIN) == 5);
+	seg_log_close(log);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	TU_RUN(records_round_trip_across_rotations);
@@ -414,5 +440,6 @@ int main(void)
 	TU_RUN(flipped_byte_and_truncated_segment_are_damage);
 	TU_RUN(torn_creation_is_skipped);
 	TU_RUN(random_damage_never_passes_as_records);
+	TU_RUN(segments_rotate_by_age);
 	return tu_done();
 }
