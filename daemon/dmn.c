@@ -607,6 +607,12 @@ static void *consumer(void *arg)
 			publish(d, 0);
 		sleep_ns(idle_ns);
 	}
+	if (rc) {
+		/* Ending on a failure: still checkpoint what is durable, or can be made so (a
+		 * full disk does not stop the frames already written from being synced). */
+		if (collect(d, 1) == 0 && seg_writer_unsynced_bytes(d->w))
+			sync_now(d);
+	}
 	d->result = rc;
 	d->st.state = rc ? DMN_ST_FAILED : DMN_ST_STOPPED;
 	publish(d, 1);
