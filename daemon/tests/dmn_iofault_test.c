@@ -301,6 +301,34 @@ static void short_write_then_enospc_is_taken_back(void)
 	cleanup(&r);
 }
 
+/* `daemon --once` on a full disk: exit 1 naming the problem, nothing checkpointed; once
+ * space returns, the next --once logs everything exactly once. */
+static void once_on_a_full_disk_exits_1_and_keeps_the_records(void)
+{
+	struct run r;
+	setup(&r);
+	char *flag = tu_path(r.dir, "full");
+	FILE *f = fopen(flag, "w");
+	TU_REQUIRE(f);
+	fclose(f);
+	env_add(&r, "HVP_IOFAULT_ENOSPC_FLAG", flag);
+	env_add(&r, "HVP_IOFAULT_MATCH", "*.hvl");
+	char *argv[] = { (char *)hv, "daemon", "--data", r.dir, "--once", "--frame-size", "8K", NULL };
+	int st = dt_wait(dt_spawn_err(argv, r.env, r.errlog));
+	char *err = tu_slurp(r.errlog, NULL);
+	TU_CHECK(st == 1 && err && strstr(err, "No space left") && strstr(err, "still in the journal"),
+		 "exit %d: %s", st, err ? err : "");
+	free(err);
+	TU_CHECK(max_ckpt(&r) == 0, "a checkpoint moved although nothing could be written");
+	TU_REQUIRE(unlink(flag) == 0);
+	st = dt_wait(dt_spawn_err(argv, r.env, r.errlog));
+	TU_CHECK(st == 0 && min_ckpt(&r) == N, "exit %d, checkpoint %" PRIu64, st, min_ckpt(&r));
+	uint64_t recs = 0;
+	TU_CHECK(dt_check_log(r.log, NL, N, MAXLEN, &recs) == 0 && recs == NL * N);
+	free(flag);
+	cleanup(&r);
+}
+
 int main(void)
 {
 	hv = tu_hvprov();
@@ -312,5 +340,6 @@ int main(void)
 	TU_RUN(eio_on_directory_fsync);
 	TU_RUN(enospc_keeps_records_in_the_ring_until_space_returns);
 	TU_RUN(short_write_then_enospc_is_taken_back);
+	TU_RUN(once_on_a_full_disk_exits_1_and_keeps_the_records);
 	return tu_done();
 }
