@@ -557,6 +557,46 @@ static void mark_passed(struct idx *ix, struct iobj *o)
 	}
 }
 
+struct own_check {
+	int64_t self;             /* the reader's current version */
+	int64_t prev;             /* the file version's predecessor (0: none) */
+	int foreign;              /* an edge from someone else */
+	int truncated;            /* the reader truncated it */
+};
+
+static int own_cb(void *arg, const struct st_edge *e)
+{
+	struct own_check *c = arg;
+	if (e->kind == ST_E_PREV)
+		c->prev = e->src;
+	else if (e->src != c->self)
+		c->foreign = 1;
+	else if (e->kind == ST_E_TRUNC)
+		c->truncated = 1;
+	return 0;
+}
+
+/*
+ * Would reading file version src teach process p nothing new? True when everything src holds
+ * came from p's current version: every edge into src but the version edge is from it, and
+ * what src held before p wrote is known to p (p read src's previous version) or gone (p
+ * truncated a first version). A process that writes a file and reads it back (a linker, an
+ * editor's save) then makes no versions, where the rule alone would make two per round trip.
+ */
+static int read_is_own(struct idx *ix, struct iobj *p, int64_t src)
+{
+	struct own_check c = { p->cur, 0, 0, 0 };
+	int r = ix->st->ops->edges_in(ix->st, src, own_cb, &c);
+	if (r < 0)
+		return fail(ix, r);
+	if (c.foreign)
+		return 0;
+	if (!c.prev)
+		return c.truncated;
+	r = ix->st->ops->edge_exists(ix->st, p->cur, c.prev, ST_E_READ);
+	return r < 0 ? fail(ix, r) : r;
+}
+
 /*
  * dst receives information from version src (of object srco, NULL if not at hand). If dst's
  * current version has passed information on and the edge is new, dst first gets a new
@@ -575,6 +615,10 @@ static int add_edge(struct idx *ix, struct iobj *dst, int64_t src, struct iobj *
 			memo_add(dst, src, kind);
 			return 0;
 		}
+		/* not remembered in the memo: the file may receive from others later */
+		if (kind == ST_E_READ && srco && srco->kind != ST_K_PROC &&
+		    (r = read_is_own(ix, dst, src)) != 0)
+			return r < 0 ? r : 0;
 		if ((r = new_version(ix, dst, ts)))
 			return r;
 	}

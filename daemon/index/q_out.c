@@ -178,8 +178,21 @@ static void notes_text(FILE *f, const struct q_graph *g)
 			g->gap_records);
 }
 
+static int edge_time_cmp(const void *a, const void *b, void *arg)
+{
+	const struct q_edge *e = arg;
+	const struct q_edge *x = &e[*(const size_t *)a], *y = &e[*(const size_t *)b];
+	/* the version chain last: it continues at the same indentation, back in time */
+	if ((x->kind == ST_E_PREV) != (y->kind == ST_E_PREV))
+		return x->kind == ST_E_PREV ? 1 : -1;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->kind < y->kind ? -1 : x->kind > y->kind;
+}
+
 struct frame {
 	uint32_t node;
+	uint32_t level;           /* indentation: a version chain stays at its object's level */
 	size_t next;              /* position in the node's edge list */
 };
 
@@ -217,6 +230,10 @@ static int write_text(FILE *f, const struct q_graph *g)
 				list[start[self[i]] + fill[self[i]]++] = i;
 		free(fill);
 	}
+	/* each version's relations in the order they happened */
+	for (size_t i = 0; i < g->nnodes; i++)
+		qsort_r(list + start[i], start[i + 1] - start[i], sizeof(*list), edge_time_cmp,
+			g->edges);
 	size_t nobj = count_objects(g);
 	fprintf(f, "%s of ", g->dir == Q_ANCESTORS ? "ancestors" : "descendants");
 	q_node_text(f, &g->nodes[0]);
@@ -231,7 +248,7 @@ static int write_text(FILE *f, const struct q_graph *g)
 	shown[0] = 1;
 	/* depth-first, iteratively: chains of versions can be thousands long */
 	size_t sp = 0;
-	stack[sp++] = (struct frame){ 0, start[0] };
+	stack[sp++] = (struct frame){ 0, 1, start[0] };
 	while (sp) {
 		struct frame *fr = &stack[sp - 1];
 		if (fr->next >= start[fr->node + 1]) {
@@ -241,7 +258,7 @@ static int write_text(FILE *f, const struct q_graph *g)
 		size_t ei = list[fr->next++];
 		const struct q_edge *e = &g->edges[ei];
 		uint32_t o = other[ei];
-		size_t level = sp;
+		size_t level = fr->level;
 		if (level > 40)
 			fprintf(f, "%*s[%zu] ", 80, "", level);
 		else
@@ -260,7 +277,8 @@ static int write_text(FILE *f, const struct q_graph *g)
 		}
 		fputc('\n', f);
 		shown[o] = 1;
-		stack[sp++] = (struct frame){ o, start[o] };
+		stack[sp++] = (struct frame){ o, e->kind == ST_E_PREV ? fr->level : fr->level + 1,
+					      start[o] };
 	}
 	if (g->nnodes == 1)
 		fprintf(f, "  (none recorded)\n");
