@@ -363,6 +363,37 @@ static int scen_life(struct sc *s, unsigned scale)
 	return r;
 }
 
+/* Entry records that hold room for their return record (the hypervisor's pattern): the
+ * return goes in through the reservation, never finding the lane full. */
+static int scen_reserve(struct sc *s, unsigned scale)
+{
+	unsigned char buf[2048];
+	int r = sc_begin(s, 1, 120, 0);
+	for (unsigned i = 0; !r && i < 30 * scale; i++) {
+		struct jnl_prod *p = jnl_lane_prod(s->lane[0]);
+		int k;
+		for (k = 0; k < 4 && (r = jnl_prod_reserve(p, 200)) == JNL_E_FULL; k++)
+			sc_consume(s, 0);
+		if (r)
+			break;
+		r = sc_append(s, 0);                    /* the entry */
+		if (r)
+			break;
+		uint64_t wid = ++s->wid;
+		uint32_t len = fi_payload_len(wid, 200 - (uint32_t)sizeof(struct fi_payload_hdr));
+		fi_payload_make(buf, len, s->life, 0, wid);
+		struct jnl_iov v = { buf, len };
+		fi_mark(s->rec, FI_M_WRITE, 0, p->next_seq, wid);
+		r = jnl_prod_append_reserved(p, &v, 1, ++s->ts, 200, NULL);   /* the return */
+		if (r)
+			break;
+		fi_mark(s->rec, FI_M_ACK, 0, p->next_seq, 0);
+		if (i % 3 == 2)
+			sc_consume(s, 0);
+	}
+	return r;
+}
+
 const struct fi_scenario fi_scenarios[] = {
 	{ "wa", "write-ahead appends over many laps, consumer every 5 records", 16384, scen_wa },
 	{ "batch", "committed batches of 1..7 records", 16384, scen_batch },
@@ -370,6 +401,7 @@ const struct fi_scenario fi_scenarios[] = {
 	{ "two", "two lanes: write-ahead and batched", 24576, scen_two },
 	{ "erase", "torn batch, recovery erase, same-size rewrites", 16384, scen_erase },
 	{ "life", "pool re-created over an old one", 16384, scen_life },
+	{ "reserve", "entries holding room for their return records", 16384, scen_reserve },
 	{ NULL, NULL, 0, NULL },
 };
 

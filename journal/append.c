@@ -332,3 +332,53 @@ void jnl_prod_commit(struct jnl_prod *p)
 	p->ops->drain(p->ctx);
 	p->batch_open = 0;
 }
+
+/* Worst case a record of len payload bytes can take: itself, and a PAD in front of it
+ * that is at most one byte short of it (a PAD is written only when the record does not fit). */
+static uint64_t reserve_need(uint32_t len)
+{
+	return 2 * jnl_rec_size(len);
+}
+
+int jnl_prod_reserve(struct jnl_prod *p, uint32_t len)
+{
+	if (len > p->max_payload)
+		return JNL_E_TOOBIG;
+	uint64_t need = reserve_need(len);
+	if (p->next_pos + p->reserved + need > p->limit_pos) {
+		int r = jnl_prod_refresh(p);
+		if (r < 0)
+			return r;
+		if (p->next_pos + p->reserved + need > p->limit_pos)
+			return JNL_E_FULL;
+	}
+	p->reserved += need;
+	return 0;
+}
+
+void jnl_prod_unreserve(struct jnl_prod *p, uint32_t reserved_len)
+{
+	uint64_t need = reserve_need(reserved_len);
+	p->reserved = p->reserved >= need ? p->reserved - need : 0;
+}
+
+int jnl_prod_append_reserved(struct jnl_prod *p, const struct jnl_iov *iov, int iovcnt,
+			     uint64_t ts, uint32_t reserved_len, uint64_t *seq_out)
+{
+	int bad;
+	uint32_t len = iov_len(iov, iovcnt, &bad);
+	if (bad || len > reserved_len)
+		return JNL_E_TOOBIG;
+	/* The held room becomes ordinary room for this one record; every other reservation
+	 * stays counted, so this append cannot take another's room. A pending LOST record
+	 * waits for the next ordinary append: the reservation covers this record only. */
+	jnl_prod_unreserve(p, reserved_len);
+	if (p->batch_open)
+		jnl_prod_commit(p);
+	int r = place(p, JNL_REC_DATA, JNL_RF_WA, iov, iovcnt, len, ts, seq_out);
+	if (r)
+		return r;       /* cannot be FULL: the room was held since the reservation */
+	p->ops->drain(p->ctx);
+	p->ops->store8(p->ctx, &prod_line(p)->head, p->next_seq);
+	return 0;
+}

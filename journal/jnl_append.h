@@ -107,6 +107,23 @@ int jnl_prod_batch_add(struct jnl_prod *p, const struct jnl_iov *iov, int iovcnt
  */
 void jnl_prod_commit(struct jnl_prod *p);
 
+/*
+ * Hold back room for one later record of up to len payload bytes (the return record of a
+ * call whose entry is being written), so that appending it can never find the lane full:
+ * the hypervisor's return path must not block. Other appends see the held room as used.
+ * @return 0, JNL_E_FULL (no room even after re-reading the checkpoint), JNL_E_TOOBIG.
+ */
+int jnl_prod_reserve(struct jnl_prod *p, uint32_t len);
+
+/*
+ * Write-ahead append of a record that was reserved with jnl_prod_reserve(p, reserved_len)
+ * (len <= reserved_len): releases that reservation and writes into it. Never JNL_E_FULL.
+ * jnl_prod_unreserve gives a reservation back unused (the call never returned).
+ */
+int jnl_prod_append_reserved(struct jnl_prod *p, const struct jnl_iov *iov, int iovcnt,
+			     uint64_t ts, uint32_t reserved_len, uint64_t *seq_out);
+void jnl_prod_unreserve(struct jnl_prod *p, uint32_t reserved_len);
+
 /* Bytes a record with this payload length needs, including a possible PAD before it. */
 uint64_t jnl_prod_need(const struct jnl_prod *p, uint32_t len);
 
