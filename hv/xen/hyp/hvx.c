@@ -182,6 +182,27 @@ static uint64_t hvx_now_ns(void)
 	return get_localtime_us(dom_xen) * 1000ull;
 }
 
+/*
+ * Record timestamp: the wall clock made strictly increasing across all pCPUs. Each pCPU's
+ * system time is scaled separately and may run a little apart from another's (by far more
+ * under emulation), while a thread's records can come from several pCPUs; readers order a
+ * thread's records across lanes by timestamp, so a record written after another must never
+ * carry a smaller one.
+ */
+static uint64_t hvx_stamp(void)
+{
+	static uint64_t last;
+	uint64_t old = __atomic_load_n(&last, __ATOMIC_RELAXED), t;
+
+	do {
+		uint64_t now = hvx_now_ns();
+
+		t = now > old ? now : old + 1;
+	} while ( !__atomic_compare_exchange_n(&last, &old, t, false, __ATOMIC_RELAXED,
+					       __ATOMIC_RELAXED) );
+	return t;
+}
+
 static unsigned char *lane_ctl(uint32_t i)
 {
 	return pool.va + JNL_SB_SIZE + (uint64_t)i * (JNL_LANE_HDR_SIZE + pool.ring_size);
@@ -652,7 +673,7 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	struct hvx_pend *pd;
 	struct hv_rec r;
 	struct jnl_iov iov;
-	uint64_t args[6], seq, proc, ksp = v->arch.pv.kernel_sp, ts;
+	uint64_t args[6], seq, proc, ksp = v->arch.pv.kernel_sp;
 	unsigned long mfn;
 	uint32_t len, reserve;
 	unsigned int vid = v->vcpu_id;
@@ -693,13 +714,12 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	iov.len = len;
 	reserve = no_ret ? 0 : pool.exit_reserve;
 	l = &pool.lanes[vid % pool.nlanes];
-	ts = hvx_now_ns();
 	spin_lock(&l->lock);
 	l->prod.lossy = (x->flags & HVX_EN_LOSSY) ? 1 : 0;
 	/* Held back while the entry is placed, so the entry goes in only if its return
 	 * record will fit after it. */
 	l->prod.reserved += reserve;
-	rc = jnl_prod_append(&l->prod, &iov, 1, ts, &seq);
+	rc = jnl_prod_append(&l->prod, &iov, 1, hvx_stamp(), &seq);
 	if ( rc )
 		l->prod.reserved -= reserve;
 	spin_unlock(&l->lock);
@@ -846,7 +866,7 @@ void hvx_iret_user(struct vcpu *v, const struct cpu_user_regs *regs, unsigned lo
 	spin_lock(&l->lock);
 	l->prod.reserved -= pd.reserve < l->prod.reserved ? pd.reserve : l->prod.reserved;
 	l->prod.lossy = (x->flags & HVX_EN_LOSSY) ? 1 : 0;
-	rc = jnl_prod_append(&l->prod, &iov, 1, hvx_now_ns(), NULL);
+	rc = jnl_prod_append(&l->prod, &iov, 1, hvx_stamp(), NULL);
 	spin_unlock(&l->lock);
 	if ( rc == JNL_E_DROPPED )
 		STAT_ADD(x, lost, 1);

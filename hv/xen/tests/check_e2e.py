@@ -203,8 +203,13 @@ def main():
 
     # Concurrent processes never share one: each fork and each exec makes exactly one new
     # identity, so the identities seen are the first process's plus one per fork and exec.
+    # A fork whose return met a signal handler ("interrupted": the kernel put the return
+    # value in the signal frame, out of sight) did complete: the child exists.
+    def forked(x):
+        return x.get("ret", -1) > 0 or field(x, "text") == "interrupted"
+
     forks = [r for r in data if r.get("ev") == "entry" and r.get("call") in ("fork", "vfork", "clone")
-             and r.get("_exit") and r["_exit"].get("ret", -1) > 0
+             and r.get("_exit") and forked(r["_exit"])
              and not (r.get("call") == "clone" and num(r["args"][0]) & CLONE_VM)]
     execs_ok = [r for r in entries("execve") if r.get("_exit") and r["_exit"].get("ret") == 0]
     firsts = {r["_id"]["pin"] for r in data}

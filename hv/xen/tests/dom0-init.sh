@@ -33,8 +33,16 @@ hvprov xen enable "$domid" >/out/enable.txt 2>&1 || say "enable failed: $(cat /o
 # dom0 itself must be refused: its own calls would feed back into the ring.
 hvprov xen enable 0 >/out/enable-dom0.txt 2>&1; echo $? >/out/enable-dom0.rc
 xl unpause hvx-domu
+# The domU has ended when it printed its last line, xl no longer lists it, and the
+# hypervisor no longer collects it (it forgets a domain once it is dying).
+clog=/var/log/xen/console/guest-hvx-domu.log
 i=0
-while xl domid hvx-domu >/dev/null 2>&1 && [ $i -lt 900 ]; do
+while [ $i -lt 1500 ]; do
+	if grep -q HVX-DOMU-DONE "$clog" 2>/dev/null && xl list >/tmp/xl-list 2>&1 &&
+	   ! grep -q hvx-domu /tmp/xl-list &&
+	   hvprov xen status --json 2>/dev/null | grep -q '"domains":0'; then
+		break
+	fi
 	sleep 0.2
 	i=$((i + 1))
 done
