@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,7 +41,9 @@ struct ov_work {
 	char **argv;              /* the workload command */
 	char **reset;             /* run (untimed) before each run, or NULL */
 	double t[OV_NVAR][OV_MAX_RUNS];
+	double cpu[OV_NVAR][OV_MAX_RUNS];   /* user + system seconds of the whole tree */
 	double med[OV_NVAR];
+	double cmed[OV_NVAR];
 	char fs[32];
 };
 
@@ -74,8 +77,10 @@ static char *xasprintf(const char *fmt, const char *a, const char *b)
 }
 
 /* Run argv in dir with stdout/stderr to /dev/null (stderr kept with keep_err); env "K=V" added.
+ * *cpu (if not NULL) gets the user + system time of the process and all it waited for.
  * @return wall seconds, or a negative value when it could not run or exited non-zero. */
-static double run_timed(char *const *argv, const char *dir, const char *env, int keep_err)
+static double run_timed(char *const *argv, const char *dir, const char *env, int keep_err,
+			double *cpu)
 {
 	uint64_t t0 = bench_now_ns();
 	pid_t p = fork();
@@ -96,9 +101,13 @@ static double run_timed(char *const *argv, const char *dir, const char *env, int
 		_exit(127);
 	}
 	int st;
-	if (waitpid(p, &st, 0) != p)
+	struct rusage ru;
+	if (wait4(p, &st, 0, &ru) != p)
 		return -1;
 	double s = (double)(bench_now_ns() - t0) / 1e9;
+	if (cpu)
+		*cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
 		fprintf(stderr, "hvprov: bench overhead: %s exited with status 0x%x\n", argv[0], st);
 		return -1;
@@ -121,12 +130,12 @@ static double median(const double *v, int n)
 }
 
 /* One timed run of workload w under variant v. */
-static double run_variant(struct ov_ctx *c, struct ov_work *w, enum ov_variant v)
+static double run_variant(struct ov_ctx *c, struct ov_work *w, enum ov_variant v, double *cpu)
 {
 	char *argv[64];
 	int n = 0;
 	const char *env = NULL;
-	if (w->reset && run_timed(w->reset, w->dir, NULL, 0) < 0)
+	if (w->reset && run_timed(w->reset, w->dir, NULL, 0, NULL) < 0)
 		return -1;
 	switch (v) {
 	case OV_BARE:
@@ -169,7 +178,7 @@ static double run_variant(struct ov_ctx *c, struct ov_work *w, enum ov_variant v
 	for (char **a = w->argv; *a && n < 63; a++)
 		argv[n++] = *a;
 	argv[n] = NULL;
-	return run_timed(argv, w->dir, env, v != OV_BARE && v != OV_STRACE);
+	return run_timed(argv, w->dir, env, v != OV_BARE && v != OV_STRACE, cpu);
 }
 
 /* ---- workloads ---- */
@@ -275,17 +284,23 @@ static int setup_build(struct ov_work *w, const char *base, int nfiles)
 static void print_table(struct ov_work *ws, int nw, int runs)
 {
 	printf("collection overhead: median wall time of %d alternating runs each\n", runs);
-	printf("%-10s %-24s %9s %11s %9s %18s\n", "workload", "variant", "median s", "overhead s",
-	       "x bare", "overhead / strace's");
+	printf("%-10s %-24s %9s %11s %9s %18s %8s %12s\n", "workload", "variant", "median s",
+	       "overhead s", "x bare", "overhead / strace's", "CPU s", "CPU / strace");
 	for (int i = 0; i < nw; i++) {
 		struct ov_work *w = &ws[i];
 		double bare = w->med[OV_BARE], so = w->med[OV_STRACE] - bare;
+		double cbare = w->cmed[OV_BARE], cso = w->cmed[OV_STRACE] - cbare;
 		for (int v = 0; v < OV_NVAR; v++) {
 			double o = w->med[v] - bare;
 			printf("%-10s %-24s %9.3f %11.3f %9.2f", w->name, ov_names[v], w->med[v],
 			       o, bare > 0 ? w->med[v] / bare : 0);
 			if (v != OV_BARE && v != OV_STRACE)
 				printf(" %18.2f", so > 0 ? o / so : 0);
+			else
+				printf(" %18s", "");
+			printf(" %8.3f", w->cmed[v]);
+			if (v != OV_BARE && v != OV_STRACE)
+				printf(" %12.2f", cso > 0 ? (w->cmed[v] - cbare) / cso : 0);
 			printf("\n");
 		}
 		printf("%-10s (workload folder on %s)\n", "", w->fs);
@@ -293,7 +308,9 @@ static void print_table(struct ov_work *ws, int nw, int runs)
 	printf("emulated pmem (em.): tmpfs with PMEM_IS_PMEM_FORCE=1 (the flush path of real "
 	       "persistent memory; survives no power loss here).\nfile pool: ordinary file, process "
 	       "durability. hvprov includes its inline consumer (zstd segments, fdatasync).\n"
-	       "--one-stop: data calls (read/write/mmap/close...) recorded at entry only.\n");
+	       "--one-stop: data calls (read/write/mmap/close...) recorded at entry only.\n"
+	       "CPU s: user + system time of the run's whole process tree (tracer, consumer and\n"
+	       "workload), median; less disturbed by other load on the machine than wall time.\n");
 }
 
 static void print_json(struct ov_work *ws, int nw, int runs)
@@ -306,10 +323,14 @@ static void print_json(struct ov_work *ws, int nw, int runs)
 		double bare = w->med[OV_BARE], so = w->med[OV_STRACE] - bare;
 		printf("%s{\"name\":\"%s\",\"fs\":\"%s\",\"variants\":{", i ? "," : "", w->name, w->fs);
 		for (int v = 0; v < OV_NVAR; v++) {
-			printf("%s\"%s\":{\"median_s\":%.4f,\"overhead_s\":%.4f,\"samples\":[", v ? "," : "",
-			       ov_keys[v], w->med[v], w->med[v] - bare);
+			printf("%s\"%s\":{\"median_s\":%.4f,\"overhead_s\":%.4f,\"cpu_median_s\":%.4f,"
+			       "\"samples\":[", v ? "," : "", ov_keys[v], w->med[v], w->med[v] - bare,
+			       w->cmed[v]);
 			for (int k = 0; k < runs; k++)
 				printf("%s%.4f", k ? "," : "", w->t[v][k]);
+			printf("],\"cpu_samples\":[");
+			for (int k = 0; k < runs; k++)
+				printf("%s%.4f", k ? "," : "", w->cpu[v][k]);
 			printf("]}");
 		}
 		printf("},\"overhead_vs_strace\":{\"hvprov_emulated_pmem\":%.3f,\"hvprov_file\":%.3f,"
@@ -425,7 +446,7 @@ int bench_overhead_main(int argc, char **argv)
 	/* warm-up, untimed: creates both pools and the page cache the bare run would have */
 	for (int i = 0; i < nw; i++)
 		for (int v = 0; v < OV_NVAR; v++)
-			if (run_variant(&c, &ws[i], (enum ov_variant)v) < 0) {
+			if (run_variant(&c, &ws[i], (enum ov_variant)v, NULL) < 0) {
 				fprintf(stderr, "hvprov: bench overhead: %s under %s failed (is %s "
 					"installed?)\n", ws[i].name, ov_names[v],
 					v == OV_STRACE ? "strace" : ws[i].argv[0]);
@@ -436,18 +457,22 @@ int bench_overhead_main(int argc, char **argv)
 			for (int j = 0; j < OV_NVAR; j++) {
 				/* rotate the order each round so no variant always follows another */
 				int v = (j + k) % OV_NVAR;
-				double s = run_variant(&c, &ws[i], (enum ov_variant)v);
+				double cpu = 0;
+				double s = run_variant(&c, &ws[i], (enum ov_variant)v, &cpu);
 				if (s < 0)
 					goto out;
 				ws[i].t[v][k] = s;
+				ws[i].cpu[v][k] = cpu;
 				if (!c.json)
 					fprintf(stderr, "\r%s: round %d/%d", ws[i].name, k + 1, c.runs);
 			}
 	if (!c.json)
 		fprintf(stderr, "\r%40s\r", "");
 	for (int i = 0; i < nw; i++)
-		for (int v = 0; v < OV_NVAR; v++)
+		for (int v = 0; v < OV_NVAR; v++) {
 			ws[i].med[v] = median(ws[i].t[v], c.runs);
+			ws[i].cmed[v] = median(ws[i].cpu[v], c.runs);
+		}
 	if (c.json)
 		print_json(ws, nw, c.runs);
 	else
