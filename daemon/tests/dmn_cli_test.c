@@ -211,6 +211,30 @@ static void usage_errors_exit_2(void)
 	free(out);
 }
 
+/* `hvprov bench daemon --json` on a small run: it ran, every record went through, the
+ * figures are plausible. */
+static void bench_daemon_small_run_reports_sane_figures(void)
+{
+	char *out;
+	int rc = sh(&out, "'%s' bench daemon --json --records 50K --levels 1 --frames 64K"
+		    " --pool-size 8M --pool-dir '%s' --log-dir '%s' 2>/dev/null", hv, dir, dir);
+	if (rc == 2 && out && strstr(out, "not built")) {
+		free(out);
+		return;
+	}
+	TU_REQUIRE(out);
+	TU_CHECK(rc == 0, "exit %d: %s", rc, out);
+	TU_CHECK(strstr(out, "\"source\":\"synthetic\"") && strstr(out, "\"records\":51200,"),
+		 "%s", out);
+	const char *p = strstr(out, "\"ratio\":");
+	double ratio = p ? atof(p + 8) : 0;
+	TU_CHECK(ratio > 1.5 && ratio < 50, "ratio %.2f", ratio);
+	p = strstr(out, "\"cpu_fraction_of_ceiling\":");
+	double frac = p ? atof(p + 26) : 0;
+	TU_CHECK(frac > 0.05 && frac < 3, "fraction of the ceiling %.3f", frac);
+	free(out);
+}
+
 int main(void)
 {
 	hv = tu_hvprov();
@@ -222,6 +246,7 @@ int main(void)
 	TU_RUN(truncated_segment_is_damage);
 	TU_RUN(torn_tail_is_tolerated_alone_and_damage_against_the_pool);
 	TU_RUN(usage_errors_exit_2);
+	TU_RUN(bench_daemon_small_run_reports_sane_figures);
 	tu_rmtree(dir);
 	free(dir);
 	free(logdir);
