@@ -686,7 +686,7 @@ int bench_daemon_main(int argc, char **argv)
 		snprintf(what, sizeof(what), "real trace: %zu event payloads from %s, replayed", src.n,
 			 o.trace);
 	else
-		snprintf(what, sizeof(what), "SYNTHETIC syscall-like records (no real traces yet)");
+		snprintf(what, sizeof(what), "SYNTHETIC syscall-like records (--trace LOGDIR replays a real trace)");
 	char pool_fs[32] = "?", log_fs[32] = "?";
 	bench_fs_kind(o.pool_dir, pool_fs, sizeof(pool_fs));
 	bench_fs_kind(o.log_dir, log_fs, sizeof(log_fs));
