@@ -443,6 +443,7 @@ int q_node_fill(struct st *s, struct q_node *nd, void *cache)
 	if ((r = obj_cached(s, c, v.obj, &o)) <= 0)
 		return r ? r : ST_E_CORRUPT;
 	nd->kind = o->kind;
+	nd->nver = o->nver;
 	nd->oflags = o->flags;
 	nd->pid = o->pid;
 	nd->mode = o->mode;

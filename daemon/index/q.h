@@ -39,6 +39,7 @@ int q_resolve(struct st *s, const char *spec, int64_t *obj, int64_t *ver);
 struct q_node {
 	int64_t ver, obj;
 	uint32_t v;
+	uint32_t nver;            /* versions of its object (in the whole store) */
 	unsigned kind;            /* enum st_kind */
 	uint32_t depth;           /* edges from the root */
 	uint32_t oflags;          /* ST_OF_* of the object */

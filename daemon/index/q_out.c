@@ -89,7 +89,8 @@ void q_node_text(FILE *f, const struct q_node *nd)
 	else
 		fprintf(f, "(dev %u:%u inode %" PRIu64 ")", nd->fid.dev_major, nd->fid.dev_minor,
 			nd->fid.ino);
-	if (nd->kind != ST_K_DEV && nd->kind != ST_K_PIPE && nd->kind != ST_K_SOCK)
+	/* a file's version number matters only when it has several */
+	if (nd->kind != ST_K_DEV && nd->kind != ST_K_PIPE && nd->kind != ST_K_SOCK && nd->nver > 1)
 		fprintf(f, " v%u", nd->v);
 }
 
@@ -190,6 +191,44 @@ static int edge_time_cmp(const void *a, const void *b, void *arg)
 	return x->kind < y->kind ? -1 : x->kind > y->kind;
 }
 
+/* Can the far end of edge ei share a line with others (a file or directory with nothing of
+ * its own to show: shared libraries, locale files)? Then *dl is the length of its directory
+ * part, slash included. */
+static int groupable(const struct q_graph *g, size_t ei, const uint32_t *other,
+		     const size_t *start, size_t *dl)
+{
+	uint32_t o = other[ei];
+	const struct q_node *nd = &g->nodes[o];
+	if ((nd->kind != ST_K_FILE && nd->kind != ST_K_DIR) || !nd->label || nd->label[0] != '/' ||
+	    start[o] != start[o + 1] || nd->v != 0 || g->edges[ei].kind == ST_E_PREV)
+		return 0;
+	*dl = (size_t)(strrchr(nd->label, '/') - nd->label) + 1;
+	return 1;
+}
+
+/* Edges list[i..end) that go with list[i] on one line: same relation and flags, far ends
+ * groupable and in the same directory. Marks them in grp (they are printed now). */
+static size_t group_collect(const struct q_graph *g, const size_t *list, size_t i, size_t end,
+			    const uint32_t *other, const size_t *start, uint8_t *grp, int mark)
+{
+	size_t dl0, dl, n = 0;
+	const struct q_edge *e0 = &g->edges[list[i]];
+	if (!groupable(g, list[i], other, start, &dl0))
+		return 1;
+	const char *l0 = g->nodes[other[list[i]]].label;
+	for (size_t k = i; k < end; k++) {
+		const struct q_edge *e = &g->edges[list[k]];
+		if (grp[list[k]] || e->kind != e0->kind || e->flags != e0->flags ||
+		    !groupable(g, list[k], other, start, &dl) || dl != dl0 ||
+		    strncmp(g->nodes[other[list[k]]].label, l0, dl))
+			continue;
+		n++;
+		if (mark)
+			grp[list[k]] = 1;
+	}
+	return n ? n : 1;
+}
+
 struct frame {
 	uint32_t node;
 	uint32_t level;           /* indentation: a version chain stays at its object's level */
@@ -200,7 +239,7 @@ static int write_text(FILE *f, const struct q_graph *g)
 {
 	uint32_t *other = NULL, *self = NULL;
 	size_t *start = NULL, *list = NULL;
-	uint8_t *shown = NULL;
+	uint8_t *shown = NULL, *grp = NULL;
 	struct frame *stack = NULL;
 	int r = q_graph_index(g, &other, &self);
 	if (r)
@@ -210,7 +249,8 @@ static int write_text(FILE *f, const struct q_graph *g)
 	list = malloc((g->nedges + 1) * sizeof(*list));
 	shown = calloc(g->nnodes + 1, 1);
 	stack = malloc((g->nnodes + 1) * sizeof(*stack));
-	if (!start || !list || !shown || !stack) {
+	grp = calloc(g->nedges + 1, 1);
+	if (!start || !list || !shown || !stack || !grp) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -256,6 +296,8 @@ static int write_text(FILE *f, const struct q_graph *g)
 			continue;
 		}
 		size_t ei = list[fr->next++];
+		if (grp[ei])
+			continue;               /* printed with its group */
 		const struct q_edge *e = &g->edges[ei];
 		uint32_t o = other[ei];
 		size_t level = fr->level;
@@ -263,6 +305,39 @@ static int write_text(FILE *f, const struct q_graph *g)
 			fprintf(f, "%*s[%zu] ", 80, "", level);
 		else
 			fprintf(f, "%*s", (int)(2 * level), "");
+		/* files of one directory with nothing more to show (shared libraries, locale
+		 * files): one line, where the first of them comes */
+		size_t end = start[fr->node + 1];
+		size_t run = group_collect(g, list, fr->next - 1, end, other, start, grp, 0);
+		if (run >= 3) {
+			const char *l0 = g->nodes[o].label;
+			size_t dl = (size_t)(strrchr(l0, '/') - l0) + 1, width = 0, k0 = fr->next - 1;
+			group_collect(g, list, k0, end, other, start, grp, 1);
+			fprintf(f, "%s %zu files in ", q_relation(g->dir, e->kind, e->flags), run);
+			fwrite(l0, 1, dl, f);
+			fputs(": ", f);
+			int first = 1, cut = 0;
+			for (size_t k = k0; k < end; k++) {
+				if (!grp[list[k]] || grp[list[k]] == 2)
+					continue;
+				grp[list[k]] = 2;       /* printed */
+				shown[other[list[k]]] = 1;
+				if (cut)
+					continue;
+				const struct q_node *nd = &g->nodes[other[list[k]]];
+				if (width > 100) {
+					fputs(", ...", f);
+					cut = 1;
+					continue;
+				}
+				fputs(first ? "" : ", ", f);
+				first = 0;
+				q_text(f, nd->label + dl, 60);
+				width += strlen(nd->label + dl) + 2;
+			}
+			fputc('\n', f);
+			continue;
+		}
 		fprintf(f, "%s ", q_relation(g->dir, e->kind, e->flags));
 		q_node_text(f, &g->nodes[o]);
 		if (e->kind == ST_E_PIPE && e->via_label && e->via_label[0]) {
@@ -290,6 +365,7 @@ out:
 	free(start);
 	free(list);
 	free(shown);
+	free(grp);
 	free(stack);
 	return r;
 }
