@@ -300,15 +300,26 @@ dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$g" "./boot/vmlinuz-$release" "./bo
 # Modules the guest needs where they are not built in, with their dependencies (from each
 # module's own .modinfo "depends="), loaded in dependency order by the init script.
 modlist=
-add_module() {   # add_module NAME: queue it after its dependencies
+# shellcheck disable=SC3043  # dash, bash and busybox sh all have local; the recursion needs it
+add_module() {   # add_module NAME [optional]: queue it after its dependencies
+	local m ko d
 	m=$(echo "$1" | tr - _)
 	case " $modlist " in *" $m "*) return 0 ;; esac
 	ko=$(grep -E "/$m\\.ko\$|/$(echo "$m" | tr _ -)\\.ko\$" "$g/contents" | head -n 1)
-	[ -n "$ko" ] || die "module $1 not in $kdeb"
+	if [ -z "$ko" ]; then
+		[ -n "${2:-}" ] && return 1
+		die "module $1 not in $kdeb"
+	fi
 	dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$g" "$ko"
 	cp "$g/$ko" "$g/root/lib/$m.ko"
 	for d in $(modinfo -F depends "$g/$ko" | tr , ' '); do
 		add_module "$d"
+	done
+	# soft dependencies name what the module asks for at run time, often by alias ("pre:
+	# crypto-crc32c" for ext4, whose checksums need a crc32c driver: crc32c_generic)
+	for d in $(modinfo -F softdep "$g/$ko" | sed 's/pre://; s/post://'); do
+		d=${d#crypto-}
+		add_module "$d" optional || add_module "${d}_generic" optional || true
 	done
 	modlist="$modlist $m"
 }
