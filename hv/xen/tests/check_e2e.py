@@ -79,6 +79,19 @@ def main():
           (re.search(r"HVX-PROBE[^\r\n]*", console) or [None])[0])
     check("HVX-DOMU-DONE" in console, "the domU ran its workload to the end")
 
+    # The pool, read back from the machine's memory image at its physical address by the
+    # user-space journal library: a valid superblock, every lane consumed up to its head.
+    vrc = open(os.path.join(out, "ram-verify.rc")).read().strip()
+    try:
+        ver = json.load(open(os.path.join(out, "ram-verify.json")))
+        vl = ver.get("lane", [])
+    except ValueError:
+        ver, vl = {}, []
+    check(vrc == "0" and len(vl) == 2 and not ver.get("damage") and
+          all(l["ckpt_seq"] == l["head"] and l["head"] > 0 for l in vl),
+          "the pool in the memory image verifies at its physical address, consumed to its heads "
+          "(exit %s, %s)" % (vrc, ", ".join("lane %d ckpt %d head %d" % (l["lane"], l["ckpt_seq"], l["head"]) for l in vl)))
+
     # Per lane, the log holds every sequence once, from 0 without a gap.
     lanes = {}
     for r in recs:
@@ -157,7 +170,9 @@ def main():
     link = False
     if e1 and e2:
         a, b = e1[0], e2[0]
-        c = [x for x in cats if x["_id"]["ksp"] == b["_id"]["ksp"]]
+        # (kernel stacks are reused: the pipeline's cat may have run on the same one)
+        c = [x for x in cats if x["_id"]["ksp"] == b["_id"]["ksp"] and
+             x["_id"]["pin"] == b["_exit"]["_id"]["pin"]]
         link = (a["_id"]["ksp"] == b["_id"]["ksp"] and
                 a["_exit"]["_id"]["pin"] != a["_id"]["pin"] and
                 b["_id"]["pin"] == a["_exit"]["_id"]["pin"] and

@@ -59,10 +59,20 @@ cc -static -O2 -I"$XEN" -o "$WORK/hvx_probe" "$HERE/hvx_probe.c" ||
 	"$HVPROV:/usr/sbin/hvprov" "$HERE/domu.cfg:/etc/xen/domu.cfg" \
 	"$VMLINUZ:/domu/vmlinuz" "$WORK/domu.cpio.gz:/domu/initrd.gz"
 truncate -s 64M "$WORK/out.img"
+# The machine's RAM is a file, so the pool can be read back from the memory image at its
+# physical address (below the PCI hole, RAM address = file offset): the same superblock and
+# records that `hvprov recover --pool-offset` will read after a crash of the whole host.
+RAMDIR=$WORK
+[ -d /dev/shm ] && [ -w /dev/shm ] && RAMDIR=/dev/shm
+RAM=$RAMDIR/hvprov-xen-e2e-ram.$$
+trap 'rm -f "$RAM"' EXIT
+POOL_OFF=${POOL#*@}
+POOL_OFF=$(printf "%d" "${POOL_OFF%%,*}")
 
 say "booting Xen with hvprov=$POOL (software emulation: about a minute)"
 set +e
-timeout 600 qemu-system-x86_64 -machine q35 -cpu max -m 2048 -smp 2 -nographic -no-reboot \
+timeout 600 qemu-system-x86_64 -machine q35,memory-backend=mem -cpu max -m 2048 -smp 2 \
+	-object memory-backend-file,id=mem,size=2048M,mem-path="$RAM",share=on -nographic -no-reboot \
 	-kernel "$CACHE/xen-hvprov" \
 	-append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all smap=0 hvprov=$POOL" \
 	-initrd "$VMLINUZ console=hvc0 earlyprintk=xen rdinit=/init,$WORK/dom0.cpio.gz" \
@@ -77,6 +87,9 @@ grep -a -E "hvprov:|HVX-" "$WORK/console.log" | head -n 40 || true
 mkdir -p "$WORK/out"
 tar -xf "$WORK/out.img" -C "$WORK/out" 2>/dev/null && [ -f "$WORK/out/domid" ] ||
 	fail "dom0 wrote no results (console: $WORK/console.log)"
+"$HVPROV" journal verify "$RAM" --pool-offset "$POOL_OFF" --json >"$WORK/out/ram-verify.json" 2>&1
+echo $? >"$WORK/out/ram-verify.rc"
+rm -f "$RAM"
 "$XEN_LOGDUMP" "$WORK/out/log" >"$WORK/records.jsonl" ||
 	fail "dom0's log is damaged or unreadable ($WORK/out/log)"
 python3 "$HERE/check_e2e.py" "$WORK/records.jsonl" "$WORK/out"
