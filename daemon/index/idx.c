@@ -1073,9 +1073,11 @@ static int on_exec(struct idx *ix, struct iobj *p, const struct hvp_ev_view *ent
 	return 0;
 }
 
-/* A process ended (its leader's task end), or its end will never be recorded. */
-static void proc_end(struct idx *ix, struct iobj *p, uint64_t ts, int64_t status, int lost)
+/* A process ended (its leader's task end), or its end will never be recorded. Written
+ * through at once: a lookup of its pid later in this transaction must not find it live. */
+static int proc_end(struct idx *ix, struct iobj *p, uint64_t ts, int64_t status, int lost)
 {
+	struct st_obj so;
 	p->flags &= ~ST_OF_LIVE;
 	if (lost)
 		p->flags |= ST_OF_LOST_END;
@@ -1083,26 +1085,34 @@ static void proc_end(struct idx *ix, struct iobj *p, uint64_t ts, int64_t status
 	p->status = status;
 	mark_dirty(ix, p);
 	proc_unmap(ix, p);
+	obj_to_st(p, &so);
+	TRY(tx(ix));
+	TRY(ix->st->ops->obj_update(ix->st, &so));
+	return 0;
 }
 
 static int on_fork(struct idx *ix, struct iobj *p, const struct pend *pe, int64_t ret, uint64_t ts)
 {
 	if (pe->aux == 0 || ret <= 0 || ret > INT32_MAX)
 		return 0;                       /* a thread, or the fork failed */
+	if ((uint32_t)ret == p->pid)
+		return 0;                       /* a child with its parent's pid: not a real fork */
 	struct iobj *c;
 	int r = proc_get(ix, (uint32_t)ret, ts, pe->lane, &c);
 	if (r)
 		return r;
-	/* A live process of that pid made before this fork's entry is a stale one whose end
-	 * was never recorded; the child's own events come after the entry. */
-	if ((c->flags & ST_OF_PARENT) || c->start_ts < pe->ts) {
-		proc_end(ix, c, ts, -1, 1);
-		if ((r = proc_new(ix, (uint32_t)ret, ts, pe->lane, &c)))
-			return r;
-	}
 	int64_t v0 = 0;
 	if ((r = proc_first_ver(ix, c, &v0)))
 		return r;
+	/* A live process of that pid made before this fork's entry is a stale one whose end
+	 * was never recorded; the child's own events come after the entry, so its first version
+	 * is newer than the parent version the entry saw. */
+	if ((c->flags & ST_OF_PARENT) || c->start_ts < pe->ts || v0 < pe->aux) {
+		if ((r = proc_end(ix, c, ts, -1, 1)) ||
+		    (r = proc_new(ix, (uint32_t)ret, ts, pe->lane, &c)) ||
+		    (r = proc_first_ver(ix, c, &v0)))
+			return r;
+	}
 	/* Into the child's first version: its state is the parent's as at the fork, even if
 	 * its own events were logged before the parent's return. The parent version was marked
 	 * passed-on at the entry, so it cannot have received anything since: no cycle. */
@@ -1485,8 +1495,7 @@ static int on_task_end(struct idx *ix, const struct hvp_ev_view *v, uint64_t ts)
 			return fail(ix, -ENOMEM);
 		proc_map(ix, p);
 	}
-	proc_end(ix, p, ts, v->hdr.ret, 0);
-	return 0;
+	return proc_end(ix, p, ts, v->hdr.ret, 0);
 }
 
 struct lane_end {
@@ -1505,8 +1514,7 @@ static int end_stale_cb(void *arg, const struct st_obj *so)
 	if (!p)
 		return -ENOMEM;
 	proc_map(ix, p);
-	proc_end(ix, p, le->ts, -1, 1);
-	return 0;
+	return proc_end(ix, p, le->ts, -1, 1);
 }
 
 /* A collector started on a lane: whatever it left unfinished on that lane never finishes. */
@@ -1519,8 +1527,9 @@ static int on_start(struct idx *ix, const struct idx_rec *rec, const struct hvp_
 		struct iobj *o = ix->procs[b];
 		while (o) {
 			struct iobj *next = o->hnext;
-			if (o->life == ix->life && o->lane == rec->lane)
-				proc_end(ix, o, rec->ts, -1, 1);
+			if (o->life == ix->life && o->lane == rec->lane &&
+			    (r = proc_end(ix, o, rec->ts, -1, 1)))
+				return r;
 			o = next;
 		}
 	}
