@@ -12,7 +12,7 @@
 #include "hvp_cli.h"
 #include "jnl.h"
 #if HVPROV_HAVE_HV
-#include "hvp_event.h"
+#include "hvp_event_read.h"
 #endif
 
 static int usage_journal(FILE *f)
@@ -343,8 +343,12 @@ static int on_rec(void *arg, const struct jnl_rec *r)
 		} else {
 #if HVPROV_HAVE_HV
 			printf(",");
-			if (hvp_event_json(stdout, r->payload, r->len) < 0)
-				printf("\"payload_hex\":\"%s\"", "");
+			/* a payload that is not a clean event: its bytes too, for the record */
+			if (hvp_event_json(stdout, r->payload, r->len) < 0) {
+				printf(",\"payload_hex\":\"");
+				hex(stdout, r->payload, r->len);
+				printf("\"");
+			}
 #else
 			printf(",\"payload_hex\":\"");
 			hex(stdout, r->payload, r->len);
