@@ -414,6 +414,8 @@ static int run_queries(const char *store, uint32_t nq, struct bq_result *res)
 			r = q_graph_write(f, g, Q_FMT_TEXT);
 		uint64_t dt = bench_now_ns() - t0;
 		fclose(f);
+		free(mem);              /* each open_memstream makes a new buffer */
+		mem = NULL;
 		if (!r && i > 0) {
 			bench_lat_add(&lat, dt);
 			nodes += (double)g->nnodes;

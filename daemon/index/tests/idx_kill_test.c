@@ -169,7 +169,14 @@ int main(int argc, char **argv)
 	}
 	free(d1);
 	free(d2);
+	free(s1);
+	free(s2);
+	free(reflog);
+	free(crashlog);
+	free(ref);
+	free(crash);
 	if (!tu_failures)
 		tu_rmtree(dir);
+	free(dir);
 	return tu_done();
 }
