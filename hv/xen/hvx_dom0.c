@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <xen/xen.h>
 #include <xen/sysctl.h>
 #include <libpmem.h>
@@ -70,6 +71,10 @@ static void lib_unload(struct xenlib *x)
 int hvx_ctl_open(struct hvx_ctl **out)
 {
 	*out = NULL;
+	/* Without the privcmd device this is not a Xen domain: say so before the Xen libraries
+	 * log their own complaint. */
+	if (access("/dev/xen/privcmd", R_OK | W_OK))
+		return HVX_E_NOXEN;
 	struct hvx_ctl *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;

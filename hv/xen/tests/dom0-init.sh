@@ -4,7 +4,7 @@
 # daemon, and write everything the host checks to the virtio disk as a tar archive.
 /bin/busybox --install -s /bin
 export PATH=/bin:/usr/sbin
-say() { echo "HVX-DOM0 $*"; }
+say() { echo "HVX-DOM0 [$(cut -d" " -f1 /proc/uptime)s] $*"; }
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
