@@ -124,13 +124,17 @@ static int cmd_query(int argc, char **argv)
 		r = q_process(s, pid, stdout, fmt);
 	} else {
 		int64_t obj, ver;
-		if ((r = q_resolve(s, target, &obj, &ver))) {
+		enum q_how how;
+		if ((r = q_resolve(s, target, &obj, &ver, &how))) {
 			if (r == Q_E_NOTFOUND || r == Q_E_SPEC)
 				hvp_err("query %s: %s: %s", what, target, q_strerror(r));
 			else
 				hvp_err_file(dd.store, "%s", q_strerror(r));
 			goto out;
 		}
+		if (how == Q_BY_NAME_OTHER)
+			hvp_err("query %s: note: %s is now a file that was never recorded; the answer is "
+				"about the file recorded under that name", what, target);
 		if (kind == HIST)
 			r = q_history(s, obj, stdout, fmt);
 		else if (!(r = q_graph_build(s, ver, kind == ANC ? Q_ANCESTORS : Q_DESCENDANTS, depth, &g)))

@@ -90,11 +90,12 @@ static int last_obj_cb(void *arg, const struct st_obj *o)
 	return 0;
 }
 
-int q_resolve(struct st *s, const char *spec, int64_t *obj, int64_t *ver)
+int q_resolve(struct st *s, const char *spec, int64_t *obj, int64_t *ver, enum q_how *how)
 {
 	struct st_obj *o = calloc(1, sizeof(*o));
 	uint64_t n;
-	int r;
+	int r, exists = 0;
+	enum q_how by = Q_BY_ID;
 	if (!o)
 		return -ENOMEM;
 	if (!strncmp(spec, "pid:", 4)) {
@@ -120,6 +121,7 @@ int q_resolve(struct st *s, const char *spec, int64_t *obj, int64_t *ver)
 		struct statx sx;
 		r = 0;
 		if (statx(AT_FDCWD, spec, 0, STATX_TYPE | STATX_INO | STATX_BTIME, &sx) == 0) {
+			exists = 1;
 			struct st_fid k = { .dev_major = sx.stx_dev_major, .dev_minor = sx.stx_dev_minor,
 					    .ino = sx.stx_ino };
 			if (sx.stx_mask & STATX_BTIME) {
@@ -150,12 +152,15 @@ int q_resolve(struct st *s, const char *spec, int64_t *obj, int64_t *ver)
 			r = s->ops->name_find(s, abs, &id);
 			if (r > 0)
 				r = s->ops->obj_get(s, id, o);
+			by = exists ? Q_BY_NAME_OTHER : Q_BY_NAME;
 		}
 	}
 out:
 	if (r == 1) {
 		*obj = o->id;
 		*ver = o->cur;
+		if (how)
+			*how = by;
 		r = 0;
 	} else if (r == 0) {
 		r = Q_E_NOTFOUND;

@@ -26,14 +26,23 @@ const char *q_strerror(int err);
 /* "text", "json", "prov-json", "dot" -> enum. @return 0 or -EINVAL. */
 int q_fmt_parse(const char *s, enum q_fmt *out);
 
+/* How q_resolve found its object. */
+enum q_how {
+	Q_BY_ID = 0,              /* pid:N, obj:N, or the path's identity (device, inode, birth) */
+	Q_BY_NAME,                /* the path is gone: the object its name history gives */
+	Q_BY_NAME_OTHER,          /* the path exists but is a file never recorded: the object
+	                             that was recorded under that name */
+};
+
 /*
  * Resolve a target: "pid:N" (the latest process that had pid N), "obj:N" (object N), or a
  * path. A path that exists is looked up by its identity (device, inode, birth time), so a
  * renamed or replaced file is found as what it is now; otherwise by the name history (the
  * object the path names now, else the one it named last). *obj gets the object, *ver its
- * latest version. @return 0, Q_E_NOTFOUND, Q_E_SPEC, or a store error.
+ * latest version, *how (may be NULL) which way it was found. @return 0, Q_E_NOTFOUND,
+ * Q_E_SPEC, or a store error.
  */
-int q_resolve(struct st *s, const char *spec, int64_t *obj, int64_t *ver);
+int q_resolve(struct st *s, const char *spec, int64_t *obj, int64_t *ver, enum q_how *how);
 
 /* One version in a result, with what it shows of its object. */
 struct q_node {

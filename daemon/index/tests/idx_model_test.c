@@ -191,8 +191,8 @@ static void rename_over_an_existing_file(void)
 	struct st *s;
 	TU_REQUIRE(st_sqlite_open(store, ST_OPEN_RDONLY, &s) == 0);
 	int64_t ob = 0, oa = 0, ver;
-	TU_CHECK(q_resolve(s, "/w/b", &ob, &ver) == 0);
-	TU_CHECK(q_resolve(s, "/w/a", &oa, &ver) == 0);
+	TU_CHECK(q_resolve(s, "/w/b", &ob, &ver, NULL) == 0);
+	TU_CHECK(q_resolve(s, "/w/a", &oa, &ver, NULL) == 0);
 	TU_CHECK(oa == ob && oa != 0, "a and b name the same object now (%lld, %lld)",
 		 (long long)oa, (long long)ob);
 	struct st_obj o;
@@ -561,7 +561,7 @@ static void unobserved_io_reaches_query_results(void)
 	struct st *s;
 	TU_REQUIRE(st_sqlite_open(store, ST_OPEN_RDONLY, &s) == 0);
 	int64_t obj, ver;
-	TU_REQUIRE(q_resolve(s, "/w/f", &obj, &ver) == 0);
+	TU_REQUIRE(q_resolve(s, "/w/f", &obj, &ver, NULL) == 0);
 	struct q_graph *qg;
 	TU_REQUIRE(q_graph_build(s, ver, Q_ANCESTORS, -1, &qg) == 0);
 	int marked = 0;

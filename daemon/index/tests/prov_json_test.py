@@ -181,4 +181,14 @@ with tempfile.TemporaryDirectory() as t:
     except (ValueError, KeyError, IndexError) as e:
         check(False, "query process --format json: %s" % e)
 
+    # a file replaced behind hvprov's back: the answer is about the recorded one, and says so
+    r0 = hv("query", "--data", d, "ancestors", out, "--format", "json")
+    os.unlink(out)
+    with open(out, "w") as f:
+        f.write("not recorded\n")
+    r = hv("query", "--data", d, "ancestors", out, "--format", "json")
+    check(r.returncode == 0 and "never recorded" in r.stderr and
+          json.loads(r.stdout)["root"] == json.loads(r0.stdout)["root"],
+          "a replaced path: the recorded file, with a note: %s" % r.stderr.strip())
+
 sys.exit(1 if failures else 0)
