@@ -1646,7 +1646,6 @@ int idx_add(struct idx *ix, const struct idx_rec *rec)
 		return ST_E_DB;
 	if (!ix->life)
 		return IDX_E_NOLIFE;
-	uint64_t t0 = now_ns();
 	ix->stats.records++;
 	struct cursor *c = cursor_find(ix, ix->life, rec->lane, 1);
 	if (!c)
@@ -1654,7 +1653,6 @@ int idx_add(struct idx *ix, const struct idx_rec *rec)
 	/* sequence 0 is a real sequence: a lane never applied is told apart by 'have' */
 	if (c->have && rec->seq <= c->seq) {
 		ix->stats.skipped++;
-		ix->stats.ns += now_ns() - t0;
 		return 0;
 	}
 	int r;
@@ -1668,8 +1666,11 @@ int idx_add(struct idx *ix, const struct idx_rec *rec)
 	case SEG_REC_GAP: {
 		struct st_gap g = { ix->life, rec->lane, rec->seq, 0,
 				    rec->type == JNL_REC_LOST ? 1u : 2u, rec->ts };
-		if (rec->type == JNL_REC_LOST && rec->len >= 8)
-			memcpy(&g.count, rec->payload, 8);
+		if (rec->type == JNL_REC_LOST && rec->len >= sizeof(struct jnl_lost_payload)) {
+			struct jnl_lost_payload lp;
+			memcpy(&lp, rec->payload, sizeof(lp));
+			g.count = lp.count;
+		}
 		else if (rec->type == SEG_REC_GAP && rec->len >= sizeof(struct seg_gap)) {
 			struct seg_gap sg;
 			memcpy(&sg, rec->payload, sizeof(sg));
@@ -1691,7 +1692,6 @@ int idx_add(struct idx *ix, const struct idx_rec *rec)
 	c->have = 1;
 	c->dirty = 1;
 	ix->stats.applied++;
-	ix->stats.ns += now_ns() - t0;
 	if (++ix->in_batch >= ix->o.batch)
 		return idx_commit(ix);
 	return 0;
@@ -1701,7 +1701,6 @@ int idx_commit(struct idx *ix)
 {
 	if (ix->broken)
 		return ST_E_DB;
-	uint64_t t0 = now_ns();
 	if (!ix->in_tx)
 		return 0;
 	struct st *s = ix->st;
@@ -1756,8 +1755,17 @@ int idx_commit(struct idx *ix)
 		}
 		ix->nfiles = 0;
 	}
-	ix->stats.ns += now_ns() - t0;
 	return 0;
+}
+
+void idx_add_time(struct idx *ix, uint64_t ns)
+{
+	ix->stats.ns += ns;
+}
+
+uint64_t idx_now_ns(void)
+{
+	return now_ns();
 }
 
 int idx_set_life(struct idx *ix, const uint8_t uuid[16], uint64_t epoch)

@@ -58,7 +58,7 @@ struct idx_stats {
 	uint64_t commits;
 	uint64_t objects, versions, edges;   /* made by this run */
 	uint64_t orphans;         /* entries whose exit never came, resolved at a task's end */
-	uint64_t ns;              /* time spent in the indexer */
+	uint64_t ns;              /* wall time spent in idx_sync_log (reading the log included) */
 };
 
 /* Open the indexer on the store at path (created if missing). opts may be NULL. */

@@ -13,4 +13,8 @@ void idx_set_errmsg(struct idx *ix, const char *fmt, ...) __attribute__((format(
 /* Count a frame skipped without decompression. */
 void idx_count_frame_skipped(struct idx *ix);
 
+/* Time spent indexing, for idx_stats.ns (idx_add itself does not read the clock). */
+void idx_add_time(struct idx *ix, uint64_t ns);
+uint64_t idx_now_ns(void);
+
 #endif

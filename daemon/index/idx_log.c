@@ -19,6 +19,8 @@ struct walk {
 	int err;
 };
 
+static int sync_log(struct idx *ix, const char *log_dir);
+
 static int frame_cb(void *arg, const struct seg_info *si, struct seg_reader *r,
 		    const struct seg_frame *f)
 {
@@ -59,6 +61,14 @@ static int frame_cb(void *arg, const struct seg_info *si, struct seg_reader *r,
 }
 
 int idx_sync_log(struct idx *ix, const char *log_dir)
+{
+	uint64_t t0 = idx_now_ns();
+	int r = sync_log(ix, log_dir);
+	idx_add_time(ix, idx_now_ns() - t0);
+	return r;
+}
+
+static int sync_log(struct idx *ix, const char *log_dir)
 {
 	struct seg_log *log = NULL;
 	int r = seg_log_open(log_dir, 0, &log);
