@@ -22,20 +22,39 @@ xen-init-dom0 >/out/xen-init-dom0.txt 2>&1 || say "xen-init-dom0 failed"
 xenconsoled --log=guest --log-dir=/var/log/xen/console
 hvprov xen status >/out/status-before.txt 2>&1
 say "status: $(cat /out/status-before.txt | head -n 1)"
-hvprov xen daemon --log-dir /log --status /out/daemon-status.json >/out/daemon.txt 2>&1 &
-dpid=$!
-sleep 1
+# blocking: the daemon runs from the start; lossy: it starts late, so the rings overflow.
+mode=$(cat /etc/hvx-mode 2>/dev/null || echo blocking)
+echo "$mode" >/out/mode
+clog=/var/log/xen/console/guest-hvx-domu.log
+start_daemon() {
+	hvprov xen daemon --log-dir /log --status /out/daemon-status.json >/out/daemon.txt 2>&1 &
+	dpid=$!
+}
+if [ "$mode" = blocking ]; then
+	start_daemon
+	sleep 1
+fi
 xl create -p /etc/xen/domu.cfg >/out/xl-create.txt 2>&1 || say "xl create failed: $(tail -n 3 /out/xl-create.txt)"
 domid=$(xl domid hvx-domu 2>/dev/null)
 echo "$domid" >/out/domid
 say "domU is d$domid"
-hvprov xen enable "$domid" >/out/enable.txt 2>&1 || say "enable failed: $(cat /out/enable.txt)"
+lossy=
+[ "$mode" = lossy ] && lossy=--lossy
+hvprov xen enable "$domid" $lossy >/out/enable.txt 2>&1 || say "enable failed: $(cat /out/enable.txt)"
 # dom0 itself must be refused: its own calls would feed back into the ring.
 hvprov xen enable 0 >/out/enable-dom0.txt 2>&1; echo $? >/out/enable-dom0.rc
 xl unpause hvx-domu
+if [ "$mode" = lossy ]; then
+	i=0
+	while ! grep -q HVX-DOMU-PAUSE "$clog" 2>/dev/null && [ $i -lt 600 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	say "domU paused its workload; starting the daemon"
+	start_daemon
+fi
 # The domU has ended when it printed its last line, xl no longer lists it, and the
 # hypervisor no longer collects it (it forgets a domain once it is dying).
-clog=/var/log/xen/console/guest-hvx-domu.log
 i=0
 while [ $i -lt 1500 ]; do
 	if grep -q HVX-DOMU-DONE "$clog" 2>/dev/null && xl list >/tmp/xl-list 2>&1 &&

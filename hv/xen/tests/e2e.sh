@@ -19,6 +19,8 @@ export HVPROV_XEN_CACHE=$CACHE
 # 40 KiB at 1.75 GiB, two lanes: rings of 12 KiB, so the workload fills them many times over
 # and blocking mode is exercised.
 POOL=${HVPROV_XEN_POOL:-40K@0x70000000,lanes=2}
+# blocking (vCPUs wait for the daemon) or lossy (drops counted, LOST records)
+MODE=${HVPROV_XEN_MODE:-blocking}
 T0=$(date +%s)
 
 skip() { echo "skip: $*"; exit 77; }
@@ -53,11 +55,12 @@ VMLINUZ=$CACHE/root/boot/vmlinuz-${kpkg#linux-image-}
 say "images"
 cc -static -O2 -I"$XEN" -o "$WORK/hvx_probe" "$HERE/hvx_probe.c" ||
 	skip "cannot link a static program (libc6-dev's libc.a missing?)"
+echo "$MODE" >"$WORK/mode"
 "$XEN/initramfs.sh" domu "$WORK/domu.cpio.gz" "$HERE/domu-init.sh" \
-	"$WORK/hvx_probe:/bin/hvx_probe"
+	"$WORK/hvx_probe:/bin/hvx_probe" "$WORK/mode:/etc/hvx-mode"
 "$XEN/initramfs.sh" dom0 "$WORK/dom0.cpio.gz" "$HERE/dom0-init.sh" \
 	"$HVPROV:/usr/sbin/hvprov" "$HERE/domu.cfg:/etc/xen/domu.cfg" \
-	"$VMLINUZ:/domu/vmlinuz" "$WORK/domu.cpio.gz:/domu/initrd.gz"
+	"$VMLINUZ:/domu/vmlinuz" "$WORK/domu.cpio.gz:/domu/initrd.gz" "$WORK/mode:/etc/hvx-mode"
 truncate -s 64M "$WORK/out.img"
 # The machine's RAM is a file, so the pool can be read back from the memory image at its
 # physical address (below the PCI hole, RAM address = file offset): the same superblock and
@@ -69,7 +72,7 @@ trap 'rm -f "$RAM"' EXIT
 POOL_OFF=${POOL#*@}
 POOL_OFF=$(printf "%d" "${POOL_OFF%%,*}")
 
-say "booting Xen with hvprov=$POOL (software emulation: about a minute)"
+say "booting Xen with hvprov=$POOL, $MODE mode (software emulation: one to three minutes)"
 set +e
 timeout 600 qemu-system-x86_64 -machine q35,memory-backend=mem -cpu max -m 2048 -smp 2 \
 	-object memory-backend-file,id=mem,size=2048M,mem-path="$RAM",share=on -nographic -no-reboot \
