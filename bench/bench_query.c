@@ -550,6 +550,12 @@ int bench_query_main(int argc, char **argv)
 		hvp_err_file(data, "path too long");
 		goto out;
 	}
+	struct stat tst;
+	if (stat(tlog, &tst) || !S_ISDIR(tst.st_mode)) {
+		hvp_err_file(tlog, "no log directory here: --trace wants a data directory that "
+			     "`hvprov run --data DIR` recorded into");
+		goto out;
+	}
 	if ((r = load_trace(tlog, &t)) || t.n == 0) {
 		hvp_err_file(tlog, "cannot read the trace's log: %s", r ? seg_strerror(r) : "it is empty");
 		goto out;
