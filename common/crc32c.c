@@ -1,6 +1,14 @@
 /*
  * crc32c.c - CRC-32C, hardware instruction when the CPU has it, slicing-by-8 otherwise.
- * Freestanding (no libc calls): this file is compiled into the hypervisor as well.
+ * Freestanding (no libc calls, no SSE registers): this file is compiled into the hypervisor
+ * as well, with -mno-sse; the crc32 instruction works on general registers.
+ *
+ * Speed. The crc32 instruction has a latency of about 3 cycles but the CPU can start one
+ * every cycle, so one chain of them over a buffer runs at a third of what the unit can do.
+ * Long buffers are therefore cut into three blocks whose CRCs are computed side by side and
+ * then combined: the CRC state of A||B is the state of A carried over |B| zero bytes, xored
+ * with the state of B started from zero; carrying a state over a fixed number of zero bytes
+ * is linear, so it is four table lookups (the tables are built once, at init).
  */
 #include "crc32c.h"
 
@@ -52,6 +60,49 @@ static uint32_t crc_sw_raw(uint32_t c, const unsigned char *p, size_t len)
 }
 
 #if defined(__x86_64__)
+/* Block sizes of the three-way interleave (bytes; each a power of two, a multiple of 8). */
+#define CRC_LONG  8192u
+#define CRC_SHORT 256u
+
+/* shift_long[j][b]: the state (b << 8j) carried over CRC_LONG zero bytes; likewise short. */
+static uint32_t shift_long[4][256], shift_short[4][256];
+
+/* The 32x32 bit matrix m (column i = image of bit i) applied to v. */
+static uint32_t gf2_times(const uint32_t m[32], uint32_t v)
+{
+	uint32_t r = 0;
+	for (int i = 0; v; i++, v >>= 1)
+		if (v & 1)
+			r ^= m[i];
+	return r;
+}
+
+/* Fill t with the operator "carry a state over bytes zero bytes" (bytes a power of two). */
+static void shift_table_build(uint32_t t[4][256], uint32_t bytes)
+{
+	uint32_t m[32], sq[32];
+	/* one zero byte */
+	for (int i = 0; i < 32; i++) {
+		uint32_t v = 1u << i;
+		m[i] = crc_table[0][v & 0xff] ^ (v >> 8);
+	}
+	/* squaring doubles the number of bytes */
+	for (uint32_t n = 1; n < bytes; n <<= 1) {
+		for (int i = 0; i < 32; i++)
+			sq[i] = gf2_times(m, m[i]);
+		for (int i = 0; i < 32; i++)
+			m[i] = sq[i];
+	}
+	for (int j = 0; j < 4; j++)
+		for (uint32_t b = 0; b < 256; b++)
+			t[j][b] = gf2_times(m, b << (8 * j));
+}
+
+static inline uint32_t crc_shift(const uint32_t t[4][256], uint32_t c)
+{
+	return t[0][c & 0xff] ^ t[1][(c >> 8) & 0xff] ^ t[2][(c >> 16) & 0xff] ^ t[3][c >> 24];
+}
+
 static int cpu_has_sse42(void)
 {
 	uint32_t a = 1, b, c = 0, d;
@@ -59,28 +110,64 @@ static int cpu_has_sse42(void)
 	return (c >> 20) & 1;
 }
 
-static uint32_t crc_hw_raw(uint32_t c, const unsigned char *p, size_t len)
+static inline uint64_t crc_q(uint64_t c, const unsigned char *p)
 {
-	uint64_t c64 = c;
-	while (len && ((uintptr_t)p & 7)) {
-		uint32_t c32 = (uint32_t)c64;
-		__asm__("crc32b %1, %0" : "+r"(c32) : "rm"(*p));
-		c64 = c32;
-		p++;
-		len--;
+	uint64_t w;
+	__builtin_memcpy(&w, p, 8);   /* unaligned loads cost nothing extra on x86 */
+	__asm__("crc32q %1, %0" : "+r"(c) : "rm"(w));
+	return c;
+}
+
+/* Three blocks of len bytes at p side by side, starting from state c. @return the state
+ * after all 3 * len bytes. */
+static inline uint64_t crc_hw_3way(uint64_t c, const unsigned char *p, size_t len,
+				   const uint32_t t[4][256])
+{
+	uint64_t c1 = 0, c2 = 0;
+	const unsigned char *end = p + len;
+	do {
+		c = crc_q(c, p);
+		c1 = crc_q(c1, p + len);
+		c2 = crc_q(c2, p + 2 * len);
+		p += 8;
+	} while (p < end);
+	c = crc_shift(t, (uint32_t)c) ^ (uint32_t)c1;
+	return crc_shift(t, (uint32_t)c) ^ (uint32_t)c2;
+}
+
+static uint32_t crc_hw_raw(uint32_t c32, const unsigned char *p, size_t len)
+{
+	uint64_t c = c32;
+	while (len >= 3 * CRC_LONG) {
+		c = crc_hw_3way(c, p, CRC_LONG, shift_long);
+		p += 3 * CRC_LONG;
+		len -= 3 * CRC_LONG;
+	}
+	while (len >= 3 * CRC_SHORT) {
+		c = crc_hw_3way(c, p, CRC_SHORT, shift_short);
+		p += 3 * CRC_SHORT;
+		len -= 3 * CRC_SHORT;
 	}
 	while (len >= 8) {
-		uint64_t w;
-		__builtin_memcpy(&w, p, 8);
-		__asm__("crc32q %1, %0" : "+r"(c64) : "rm"(w));
+		c = crc_q(c, p);
 		p += 8;
 		len -= 8;
 	}
-	uint32_t c32 = (uint32_t)c64;
-	while (len--) {
-		__asm__("crc32b %1, %0" : "+r"(c32) : "rm"(*p));
-		p++;
+	c32 = (uint32_t)c;
+	if (len & 4) {
+		uint32_t w;
+		__builtin_memcpy(&w, p, 4);
+		__asm__("crc32l %1, %0" : "+r"(c32) : "rm"(w));
+		p += 4;
 	}
+	if (len & 2) {
+		uint16_t w;
+		__builtin_memcpy(&w, p, 2);
+		__asm__("crc32w %1, %0" : "+r"(c32) : "rm"(w));
+		p += 2;
+	}
+	if (len & 1)
+		__asm__("crc32b %1, %0" : "+r"(c32) : "rm"(*p));
 	return c32;
 }
 #endif
@@ -90,7 +177,13 @@ void hvp_crc32c_init(void)
 	if (!crc_table_ready)
 		crc_table_build();
 #if defined(__x86_64__)
-	crc_impl = cpu_has_sse42() ? 2 : 1;
+	if (cpu_has_sse42()) {
+		shift_table_build(shift_long, CRC_LONG);
+		shift_table_build(shift_short, CRC_SHORT);
+		crc_impl = 2;
+	} else {
+		crc_impl = 1;
+	}
 #else
 	crc_impl = 1;
 #endif
@@ -108,7 +201,7 @@ uint32_t hvp_crc32c(uint32_t crc, const void *buf, size_t len)
 	if (__builtin_expect(crc_impl == 0, 0))
 		hvp_crc32c_init();
 #if defined(__x86_64__)
-	if (crc_impl == 2)
+	if (__builtin_expect(crc_impl == 2, 1))
 		return ~crc_hw_raw(~crc, buf, len);
 #endif
 	return ~crc_sw_raw(~crc, buf, len);
