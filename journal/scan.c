@@ -16,9 +16,124 @@ struct view {
 	uint32_t seed;
 	uint16_t lane;
 	uint32_t max_payload;
+	int hw_crc;               /* the CPU has the crc32 instruction (SSE4.2) */
 };
 
 enum { CK_OK, CK_PAD, CK_SKIP, CK_BAD };
+
+/*
+ * The recovery scan checks records a batch at a time: their checksums are computed side by
+ * side, because the CPU's crc32 instruction can start one every cycle but takes three to
+ * finish, so one record's checksum alone runs at a third of the unit's speed (and the scan
+ * is nothing but checksums). SCAN_BATCH = 3 streams keep it busy.
+ */
+#define SCAN_BATCH 3
+
+struct batch {
+	struct jnl_rec_hdr h[SCAN_BATCH];        /* header snapshots, checked and checksummed */
+	const unsigned char *at[SCAN_BATCH];     /* where each record is in the ring */
+	uint32_t crc[SCAN_BATCH];                /* computed over snapshot and payload */
+};
+
+#if defined(__x86_64__)
+static inline uint64_t crc_q(uint64_t c, const unsigned char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+	__asm__("crc32q %1, %0" : "+r"(c) : "rm"(w));
+	return c;
+}
+
+/* The last n < 8 bytes at p. */
+static inline uint32_t crc_tail(uint32_t c, const unsigned char *p, uint64_t n)
+{
+	if (n & 4) {
+		uint32_t w;
+		memcpy(&w, p, 4);
+		__asm__("crc32l %1, %0" : "+r"(c) : "rm"(w));
+		p += 4;
+	}
+	if (n & 2) {
+		uint16_t w;
+		memcpy(&w, p, 2);
+		__asm__("crc32w %1, %0" : "+r"(c) : "rm"(w));
+		p += 2;
+	}
+	if (n & 1)
+		__asm__("crc32b %1, %0" : "+r"(c) : "rm"(*p));
+	return c;
+}
+
+/*
+ * b->crc[i] = jnl_rec_crc(seed, &b->h[i], b->at[i] + header) for the n (1..3) DATA or LOST
+ * records of the batch, with three crc32 chains side by side: seed inverted, bytes 4..31 of
+ * the header snapshot, the payload, inverted again (hvp_crc32c's convention). A batch of
+ * fewer than three fills the spare chains with copies of the first record, whose results
+ * are dropped: they cost nothing, the chains run in parallel.
+ */
+static void batch_crc_hw(uint32_t seed, struct batch *b, unsigned n)
+{
+	uint64_t c[SCAN_BATCH];
+	const unsigned char *p[SCAN_BATCH];
+	uint64_t rem[SCAN_BATCH];
+	for (unsigned i = 0; i < SCAN_BATCH; i++) {
+		unsigned k = i < n ? i : 0;
+		const unsigned char *h = (const unsigned char *)&b->h[k] + 4;
+		uint64_t x = (uint32_t)~seed;
+		x = crc_q(x, h);
+		x = crc_q(x, h + 8);
+		x = crc_q(x, h + 16);
+		c[i] = crc_tail((uint32_t)x, h + 24, 4);
+		p[i] = b->at[k] + JNL_REC_HDR_SIZE;
+		rem[i] = b->h[k].len;
+	}
+	/* Payloads: in rounds, each running the chains still at work side by side for as many
+	 * words as the shortest of them has left. */
+	for (;;) {
+		unsigned act[SCAN_BATCH], na = 0;
+		for (unsigned i = 0; i < n; i++)
+			if (rem[i] >= 8)
+				act[na++] = i;
+		if (!na)
+			break;
+		uint64_t words = rem[act[0]] / 8;
+		for (unsigned j = 1; j < na; j++)
+			if (rem[act[j]] / 8 < words)
+				words = rem[act[j]] / 8;
+		unsigned i0 = act[0], i1 = act[na > 1 ? 1 : 0], i2 = act[na > 2 ? 2 : 0];
+		uint64_t x0 = c[i0], x1 = c[i1], x2 = c[i2];
+		const unsigned char *q0 = p[i0], *q1 = p[i1], *q2 = p[i2];
+		for (uint64_t k = 0; k < words; k++) {
+			x0 = crc_q(x0, q0);
+			x1 = crc_q(x1, q1);
+			x2 = crc_q(x2, q2);
+			q0 += 8;
+			q1 += 8;
+			q2 += 8;
+		}
+		uint64_t x[SCAN_BATCH] = { x0, x1, x2 };
+		for (unsigned j = 0; j < na; j++) {
+			c[act[j]] = x[j];
+			p[act[j]] += words * 8;
+			rem[act[j]] -= words * 8;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		b->crc[i] = ~crc_tail((uint32_t)c[i], p[i], rem[i]);
+}
+#endif
+
+static void batch_crc(const struct view *v, struct batch *b, unsigned n)
+{
+#if defined(__x86_64__)
+	if (v->hw_crc) {
+		batch_crc_hw(v->seed, b, n);
+		return;
+	}
+#endif
+	for (unsigned i = 0; i < n; i++)
+		b->crc[i] = jnl_rec_crc(v->seed, &b->h[i], b->at[i] + JNL_REC_HDR_SIZE);
+}
 
 static void view_init(struct view *v, const struct jnl_pool *p, unsigned idx)
 {
@@ -27,6 +142,11 @@ static void view_init(struct view *v, const struct jnl_pool *p, unsigned idx)
 	v->seed = p->info.seed;
 	v->lane = (uint16_t)idx;
 	v->max_payload = jnl_max_payload(p->info.ring_size);
+#if defined(__x86_64__)
+	v->hw_crc = __builtin_cpu_supports("sse4.2");
+#else
+	v->hw_crc = 0;
+#endif
 }
 
 static inline uint64_t gap_at(const struct view *v, uint64_t pos)
@@ -53,14 +173,21 @@ static int hdr_valid(const struct view *v, const struct jnl_rec_hdr *h, const un
 	return h->crc == jnl_rec_crc(v->seed, h, at + JNL_REC_HDR_SIZE);
 }
 
-/* Is there record (or PAD) number seq, intact, at logical position pos? */
-static int check_at(const struct view *v, uint64_t pos, uint64_t seq, struct jnl_rec *out,
-		    struct jnl_rec_hdr *hcopy)
+/* Ring offset of logical position pos. A division: the hot loops carry the offset along
+ * instead, and come here only after a jump. */
+static inline uint64_t ring_off(const struct view *v, uint64_t pos)
 {
-	uint64_t gap = gap_at(v, pos);
+	return pos % v->ring_size;
+}
+
+/* Is there record (or PAD) number seq, intact, at logical position pos (ring offset off)? */
+static int check_at(const struct view *v, uint64_t pos, uint64_t off, uint64_t seq,
+		    struct jnl_rec *out, struct jnl_rec_hdr *hcopy)
+{
+	uint64_t gap = v->ring_size - off;
 	if (gap < JNL_REC_HDR_SIZE)
 		return CK_SKIP;
-	const unsigned char *at = v->ring + pos % v->ring_size;
+	const unsigned char *at = v->ring + off;
 	struct jnl_rec_hdr h;
 	memcpy(&h, at, sizeof(h));      /* one snapshot: every check below uses the same bytes */
 	if (hcopy)
@@ -83,45 +210,135 @@ static int check_at(const struct view *v, uint64_t pos, uint64_t seq, struct jnl
 	return CK_OK;
 }
 
+/*
+ * The records that follow (pos, off, seq) as far as their headers alone say they are the
+ * next records of the lane: plausible for their sequence, not PAD, inside the window. Up to
+ * SCAN_BATCH of them into b, checksums not yet computed. @return how many.
+ */
+static unsigned batch_collect(const struct view *v, uint64_t pos, uint64_t off, uint64_t seq,
+			      uint64_t limit, struct batch *b)
+{
+	unsigned n = 0;
+	while (n < SCAN_BATCH) {
+		uint64_t gap = v->ring_size - off;
+		if (gap < JNL_REC_HDR_SIZE)
+			break;
+		const unsigned char *at = v->ring + off;
+		struct jnl_rec_hdr *h = &b->h[n];
+		memcpy(h, at, sizeof(*h));      /* the snapshot every check of it uses */
+		if (h->type == JNL_REC_PAD || !hdr_plausible(v, h, gap, seq, seq))
+			break;
+		uint64_t size = jnl_rec_size(h->len);
+		if (pos + size > limit)
+			break;
+		b->at[n] = at;
+		n++;
+		pos += size;
+		off += size;
+		if (off >= v->ring_size)
+			off -= v->ring_size;
+		seq++;
+	}
+	return n;
+}
+
+/* Count an intact record of the scan and hand it to cb. @return cb's value (0: go on). */
+static inline int scan_accept(struct jnl_lane_report *rep, const struct jnl_rec *r,
+			      uint64_t *last_cum, jnl_scan_cb cb, void *arg)
+{
+	rep->records++;
+	rep->bytes += r->next_pos - r->pos;
+	if (r->type == JNL_REC_LOST) {
+		struct jnl_lost_payload lp;
+		memcpy(&lp, r->payload, sizeof(lp));
+		rep->lost_records++;
+		/* De-duplicate a LOST record re-announced after a crash. */
+		if (lp.cumulative > *last_cum) {
+			uint64_t prev = lp.cumulative >= lp.count ? lp.cumulative - lp.count : 0;
+			rep->lost_count += lp.cumulative - (prev > *last_cum ? prev : *last_cum);
+			*last_cum = lp.cumulative;
+		}
+	}
+	return cb ? cb(arg, r) : 0;
+}
+
 struct found {
 	uint64_t pos, seq;
 	uint16_t flags, type;
 };
 
+/* Could the 8 bytes w, read at a record position, start a record or PAD? (The type field,
+ * bytes 4..5, is DATA, PAD or LOST.) The cheap test that rules out almost every position. */
+static inline int type_candidate(uint64_t w)
+{
+	return (uint16_t)((uint16_t)(w >> 32) - JNL_REC_DATA) <= JNL_REC_LOST - JNL_REC_DATA;
+}
+
 /*
  * First intact record or PAD in [from, to) with a sequence in [seq_min, seq_max], trying
  * every aligned position. want_flags != 0 keeps only records carrying one of those flags.
  * @return 1 found, 0 none.
+ *
+ * Most of such a window is zeroes, consumed records of older laps or the middle of records,
+ * so positions are first ruled out eight at a time by their type field alone, without a
+ * division or a branch per position.
  */
 static int find_valid(const struct view *v, uint64_t from, uint64_t to, uint64_t seq_min,
 		      uint64_t seq_max, uint16_t want_flags, struct found *f)
 {
-	for (uint64_t pos = from; pos < to;) {
-		uint64_t gap = gap_at(v, pos);
+	uint64_t pos = from;
+	while (pos < to) {
+		uint64_t off = ring_off(v, pos), gap = v->ring_size - off;
 		if (gap < JNL_REC_HDR_SIZE) {
 			pos += gap;
 			continue;
 		}
-		const unsigned char *at = v->ring + pos % v->ring_size;
-		uint16_t type;
-		memcpy(&type, at + 4, 2);
-		if (type >= JNL_REC_DATA && type <= JNL_REC_LOST) {
-			struct jnl_rec_hdr h;
-			memcpy(&h, at, sizeof(h));
-			/* A PAD carries the sequence of the record after it, so a PAD with the
-			 * lowest sequence sought is the consumed one in front of that record's
-			 * lap start, seen again one lap later: stale, never evidence. */
-			if (hdr_plausible(v, &h, gap, seq_min, seq_max) &&
-			    !(h.type == JNL_REC_PAD && h.seq == seq_min) &&
-			    (!want_flags || (h.flags & want_flags)) && hdr_valid(v, &h, at)) {
-				f->pos = pos;
-				f->seq = h.seq;
-				f->flags = h.flags;
-				f->type = h.type;
-				return 1;
+		/* Positions pos, pos + 8, ... up to the last one in this lap where a header fits,
+		 * and below to: n of them, all at offsets off + 8k in one piece of the ring. */
+		uint64_t span = gap - JNL_REC_HDR_SIZE + 1;
+		if (span > to - pos)
+			span = to - pos;
+		uint64_t n = (span + JNL_REC_ALIGN - 1) / JNL_REC_ALIGN;
+		const unsigned char *base = v->ring + off;
+		uint64_t k = 0;
+		while (k < n) {
+			/* Rule out 8 positions at once where there are 8 left (64 bytes read, all
+			 * inside the lap: the last of them starts at least a header before its end). */
+			if (n - k >= 8) {
+				uint64_t w[8];
+				memcpy(w, base + k * JNL_REC_ALIGN, sizeof(w));
+				int any = 0;
+				for (int j = 0; j < 8; j++)
+					any |= type_candidate(w[j]);
+				if (!any) {
+					k += 8;
+					continue;
+				}
+			}
+			uint64_t end = n - k >= 8 ? k + 8 : n;
+			for (; k < end; k++) {
+				const unsigned char *at = base + k * JNL_REC_ALIGN;
+				uint16_t type;
+				memcpy(&type, at + 4, 2);
+				if (type < JNL_REC_DATA || type > JNL_REC_LOST)
+					continue;
+				struct jnl_rec_hdr h;
+				memcpy(&h, at, sizeof(h));
+				/* A PAD carries the sequence of the record after it, so a PAD with the
+				 * lowest sequence sought is the consumed one in front of that record's
+				 * lap start, seen again one lap later: stale, never evidence. */
+				if (hdr_plausible(v, &h, gap - k * JNL_REC_ALIGN, seq_min, seq_max) &&
+				    !(h.type == JNL_REC_PAD && h.seq == seq_min) &&
+				    (!want_flags || (h.flags & want_flags)) && hdr_valid(v, &h, at)) {
+					f->pos = pos + k * JNL_REC_ALIGN;
+					f->seq = h.seq;
+					f->flags = h.flags;
+					f->type = h.type;
+					return 1;
+				}
 			}
 		}
-		pos += JNL_REC_ALIGN;
+		pos += n * JNL_REC_ALIGN;
 	}
 	return 0;
 }
@@ -181,14 +398,15 @@ int jnl_cursor_next(const struct jnl_pool *p, struct jnl_cursor *c, struct jnl_r
 	for (int hops = 0; hops < 3; hops++) {
 		if (c->seq >= head)
 			return 0;
-		switch (check_at(&v, c->pos, c->seq, rec, NULL)) {
+		uint64_t off = ring_off(&v, c->pos);
+		switch (check_at(&v, c->pos, off, c->seq, rec, NULL)) {
 		case CK_OK:
 			c->pos = rec->next_pos;
 			c->seq++;
 			return 1;
 		case CK_SKIP:
 		case CK_PAD:
-			c->pos += gap_at(&v, c->pos);
+			c->pos += v.ring_size - off;
 			continue;
 		default:
 			break;
@@ -266,36 +484,62 @@ int jnl_lane_scan(const struct jnl_pool *p, unsigned idx, jnl_scan_cb cb, void *
 	struct jnl_rec r;
 	struct jnl_rec_hdr h;
 
+	/* off is pos's ring offset, carried along (no division per record). */
+	uint64_t off = ring_off(&v, pos);
 	while (pos < limit) {
-		int c = check_at(&v, pos, seq, &r, &h);
-		if (c == CK_SKIP || c == CK_PAD) {
-			pos += gap_at(&v, pos);
-			continue;
-		}
-		if (c == CK_OK) {
-			if (r.next_pos > limit)
-				break;      /* cannot be: a record spilling past the window */
-			rep->records++;
-			rep->bytes += r.next_pos - r.pos;
-			if (r.type == JNL_REC_LOST) {
-				struct jnl_lost_payload lp;
-				memcpy(&lp, r.payload, sizeof(lp));
-				rep->lost_records++;
-				/* De-duplicate a LOST record re-announced after a crash. */
-				if (lp.cumulative > last_cum) {
-					uint64_t prev = lp.cumulative >= lp.count ? lp.cumulative - lp.count : 0;
-					rep->lost_count += lp.cumulative - (prev > last_cum ? prev : last_cum);
-					last_cum = lp.cumulative;
-				}
-			}
-			if (cb) {
-				int s = cb(arg, &r);
+		/* The common case: the next records, a batch at a time. Each is accepted exactly
+		 * when check_at would accept it (same snapshot, same checks, same checksum); the
+		 * first one that is not goes through check_at below, which decides. */
+		struct batch b;
+		unsigned n = batch_collect(&v, pos, off, seq, limit, &b), i = 0;
+		if (n) {
+			batch_crc(&v, &b, n);
+			for (; i < n && b.crc[i] == b.h[i].crc; i++) {
+				const struct jnl_rec_hdr *bh = &b.h[i];
+				r.seq = bh->seq;
+				r.pos = pos;
+				r.next_pos = pos + jnl_rec_size(bh->len);
+				r.ts = bh->ts;
+				r.len = bh->len;
+				r.type = bh->type;
+				r.flags = bh->flags;
+				r.lane = bh->lane;
+				r.payload = b.at[i] + JNL_REC_HDR_SIZE;
+				int s = scan_accept(rep, &r, &last_cum, cb, arg);
 				if (s) {
 					rep->end_seq = r.seq + 1;
 					rep->end_pos = r.next_pos;
 					return s;
 				}
+				off += r.next_pos - pos;
+				if (off >= v.ring_size)
+					off -= v.ring_size;
+				pos = r.next_pos;
+				seq++;
 			}
+			if (i == n)
+				continue;
+		}
+		int c = check_at(&v, pos, off, seq, &r, &h);
+		if (c == CK_SKIP || c == CK_PAD) {
+			pos += v.ring_size - off;
+			off = 0;
+			continue;
+		}
+		if (c == CK_OK) {
+			if (r.next_pos > limit)
+				break;      /* cannot be: a record spilling past the window */
+			int s = scan_accept(rep, &r, &last_cum, cb, arg);
+			if (s) {
+				rep->end_seq = r.seq + 1;
+				rep->end_pos = r.next_pos;
+				return s;
+			}
+			/* a record never runs past the ring's end (PADs fill it), so this stays
+			 * below ring_size after the wrap */
+			off += r.next_pos - pos;
+			if (off >= v.ring_size)
+				off -= v.ring_size;
 			pos = r.next_pos;
 			seq++;
 			continue;
@@ -316,12 +560,16 @@ int jnl_lane_scan(const struct jnl_pool *p, unsigned idx, jnl_scan_cb cb, void *
 				rep->torn_bytes = first.pos - pos;
 			else
 				rep->tail = JNL_TAIL_CLEAN;
-			/* Count the intact records a torn batch left beyond the end. */
-			uint64_t from = pos + JNL_REC_ALIGN;
-			struct found f;
-			while (from < limit && find_valid(&v, from, limit, seq, seq + seq_window(&v), 0, &f)) {
+			/* Count the intact records a torn batch left beyond the end; the first of
+			 * them is the one found above, and with none there is nothing to count. */
+			if (have_first) {
+				uint64_t from = first.pos + JNL_REC_ALIGN;
+				struct found f;
 				rep->future_records++;
-				from = f.pos + JNL_REC_ALIGN;
+				while (from < limit && find_valid(&v, from, limit, seq, seq + seq_window(&v), 0, &f)) {
+					rep->future_records++;
+					from = f.pos + JNL_REC_ALIGN;
+				}
 			}
 			if (rep->future_records)
 				rep->tail = JNL_TAIL_TORN;
@@ -348,6 +596,7 @@ int jnl_lane_scan(const struct jnl_pool *p, unsigned idx, jnl_scan_cb cb, void *
 			break;
 		pos = first.pos;
 		seq = first.seq;
+		off = ring_off(&v, pos);
 	}
 	rep->end_seq = seq;
 	rep->end_pos = pos;
