@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +43,16 @@ static double now_s(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* CPU time of the whole process, every thread, user + system. */
+static double cpu_s(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 struct scan_job {
@@ -175,7 +186,7 @@ int rcv_run(const struct rcv_opts *o, struct rcv_report *rep)
 	}
 
 	/* Scan every lane (in parallel: validation is CRC work at memory speed). */
-	double ts = now_s();
+	double ts = now_s(), cs = cpu_s();
 	jr = calloc(in->nlanes, sizeof(*jr));
 	rc = calloc(in->nlanes, sizeof(*rc));
 	if (!jr || !rc) {
@@ -195,6 +206,7 @@ int rcv_run(const struct rcv_opts *o, struct rcv_report *rep)
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(th[t], NULL);
 	rep->t_scan = now_s() - ts;
+	rep->cpu_scan = cpu_s() - cs;
 
 	for (unsigned i = 0; i < in->nlanes; i++) {
 		struct rcv_lane *l = &rep->lane[i];
@@ -251,7 +263,7 @@ int rcv_run(const struct rcv_opts *o, struct rcv_report *rep)
 	}
 
 	/* Replay through the daemon's own consumer, once. */
-	double tw = now_s();
+	double tw = now_s(), cw = cpu_s();
 	struct dmn_config dc;
 	dmn_config_init(&dc);
 	dc.pool = pool;
@@ -263,6 +275,7 @@ int rcv_run(const struct rcv_opts *o, struct rcv_report *rep)
 	memset(&ds, 0, sizeof(ds));
 	r = dmn_run_once(&dc, &ds);
 	rep->t_write = now_s() - tw;
+	rep->cpu_write = cpu_s() - cw;
 	rep->log_bytes_written = ds.bytes_out;
 	rep->segments_written = ds.segments;
 	if (r) {

@@ -65,6 +65,9 @@ struct rcv_report {
 	uint64_t log_torn_bytes;
 	uint64_t segments_written;
 	double t_scan, t_write, t_total;   /* seconds */
+	/* CPU seconds (user + system) of the whole process over the scan and the replay phases:
+	 * on a shared machine the wall times above say little, these say what recovery cost */
+	double cpu_scan, cpu_write;
 	int damage;               /* acknowledged records were damaged (exit 1) */
 	const char *error_where;  /* on failure: "pool", "log", "lock" */
 };
