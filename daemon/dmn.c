@@ -291,7 +291,7 @@ static int take(struct dmn *d, unsigned i)
 	int err = seg_writer_add(d->w, &sr);
 	if (err)
 		return err;
-	if (!seg_writer_pending(d->w) || seg_writer_pending(d->w) == 1)
+	if (seg_writer_frame_records(d->w) == 1)
 		d->frame_open_ns = seg_mono_ns();
 	l->cons_seq = r->seq + 1;
 	l->cons_pos = r->next_pos;
@@ -350,7 +350,7 @@ static uint64_t fill(struct dmn *d, int *full, int *pressure)
 			break;
 		}
 		n++;
-		if (l->cons_pos - l->ckpt_pos >= d->info.ring_size / 2)
+		if (!d->cfg.exclusive && l->cons_pos - l->ckpt_pos >= d->info.ring_size / 2)
 			*pressure = 1;
 		if (!lane_peek(d, i))
 			d->act[bi] = d->act[--nact];
@@ -777,6 +777,7 @@ int dmn_start(const struct dmn_config *cfg, struct dmn **out)
 	wo.nlanes = d->nlanes;
 	memcpy(wo.pool_uuid, d->info.uuid, 16);
 	wo.pool_epoch = d->info.epoch;
+	wo.workers = d->cfg.compress_workers;
 	struct seg_log_tail tail;
 	seg_log_tail(log, &tail);
 	err = seg_writer_open(d->log_dir, &wo, &tail, &d->w);

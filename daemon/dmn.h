@@ -52,6 +52,11 @@ struct dmn_config {
 	uint32_t sync_bytes;      /* group commit: one fdatasync per this many uncompressed bytes
 	                             of frames at most (default 4 MiB); a drained ring or a half
 	                             full lane syncs at once */
+	unsigned compress_workers;  /* frames compressed side by side by this many threads
+	                             (seg_writer_opts.workers); 0: in the consumer thread */
+	int exclusive;            /* the pool is locked exclusively (recovery): no producer can
+	                             wait for ring space, so a half full lane is no reason to
+	                             write and sync early; syncs are grouped by sync_bytes */
 };
 
 /* Defaults for every field; pool_path and log_dir must then be set. */

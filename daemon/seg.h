@@ -75,7 +75,14 @@ struct seg_writer_opts {
 	uint32_t nlanes;          /* pool lanes, recorded in headers */
 	uint8_t pool_uuid[16];    /* pool life the records come from */
 	uint64_t pool_epoch;
+	unsigned workers;         /* compression threads, 0..SEG_MAX_WORKERS. 0: seg_writer_write
+	                             compresses in the caller's thread. N: it seals the frame for
+	                             N threads of the writer's own, which compress several frames
+	                             side by side; frames are still written in the order sealed,
+	                             by the caller's thread (see seg_writer_write) */
 };
+
+#define SEG_MAX_WORKERS 64
 
 /* Where a writer continues a log directory; seg_log_tail() fills it. */
 struct seg_log_tail {
@@ -119,9 +126,12 @@ void seg_writer_close(struct seg_writer *w);
 /* Would a record of len payload bytes join the open frame without passing frame_size?
  * Always 1 when the frame is empty. */
 int seg_writer_fits(const struct seg_writer *w, uint32_t len);
-/* Records and uncompressed bytes in the open frame. */
+/* Records and uncompressed bytes not yet written: the open frame's, and with workers those
+ * of the frames sealed but not yet written. */
 uint32_t seg_writer_pending(const struct seg_writer *w);
 uint64_t seg_writer_pending_bytes(const struct seg_writer *w);
+/* Records in the open frame alone. */
+uint32_t seg_writer_frame_records(const struct seg_writer *w);
 /* Uncompressed bytes written but not yet made durable by seg_writer_sync. */
 uint64_t seg_writer_unsynced_bytes(const struct seg_writer *w);
 
@@ -132,7 +142,8 @@ uint64_t seg_writer_unsynced_bytes(const struct seg_writer *w);
  */
 int seg_writer_add(struct seg_writer *w, const struct seg_rec *r);
 
-/* Drop the open frame (the caller will read its records from the journal again). */
+/* Drop the open frame, and with workers every frame sealed but not yet written (the caller
+ * will read their records from the journal again). */
 void seg_writer_discard(struct seg_writer *w);
 
 /*
@@ -145,6 +156,14 @@ void seg_writer_discard(struct seg_writer *w);
  *   A write error (-ENOSPC, ...): the segment was truncated back to where the frame started
  *   (or, if that failed, will be left at the next write, its successor's header excluding
  *   the partial frame); the frame stays open for a later try.
+ *
+ * With workers (opts.workers > 0) the open frame is sealed instead: handed to the workers,
+ * and written by a later call. Each call first writes, in the order sealed, the sealed
+ * frames already compressed (waiting for the oldest when the queue is full); a call with an
+ * empty open frame waits for and writes every sealed frame (seg_writer_pending() is 0
+ * after it returns 0). Only written frames are counted by the syncs. fi adds up the frames
+ * written in the call. A failure (SEG_E_ROTATE, a write error as above) leaves the frame it
+ * was about first in the queue and the open frame untouched, for the next call.
  */
 int seg_writer_write(struct seg_writer *w, struct seg_flush_info *fi);
 

@@ -8,6 +8,13 @@
  * Threads: the writer belongs to one caller thread. seg_writer_sync_start hands one sync at a
  * time to a syncer thread of the writer's own; the only state they share is w->fly (the
  * frames being synced) under w->mu, and a dup of the segment's descriptor.
+ *
+ * With opts.workers > 0, frames are also compressed by threads of the writer's own: a frame
+ * the caller seals goes into a queue of slots, workers compress the slots side by side, and
+ * the caller's thread writes them to the segment strictly in the order they were sealed (so
+ * the log is the same as with one thread: only the time differs). The queue is shared under
+ * w->qmu: a slot's state says who owns its buffers (the caller, or the one worker that took
+ * it). Writing, rotating, syncing and every error path stay in the caller's thread.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,26 +54,44 @@ struct flight {
 	uint64_t ns;
 };
 
+/* One frame's bytes: the open frame, or a sealed one waiting in a slot of the queue. */
+enum { FB_FREE = 0, FB_QUEUED, FB_BUSY, FB_DONE };
+
+struct fbuf {
+	unsigned char *ubuf;      /* records (seg_rec_hdr + payload each) */
+	size_t ucap, ulen;
+	uint32_t nrec;
+	uint64_t ts_min, ts_max;
+	struct seg_lane_ent ents[SEG_MAX_ENTRIES];     /* sorted by lane; built at seal */
+	unsigned nents;
+	/* compressed output: skippable header, descriptor, entries, zstd frame */
+	unsigned char *obuf;
+	size_t ocap;
+	size_t comp_len;          /* bytes of zstd frame in obuf, 0 if not compressed yet */
+	size_t comp_at;           /* where it starts in obuf */
+	uint32_t data_crc;        /* of those comp_len bytes */
+	uint64_t ns_compress;
+	int cerr;                 /* a worker's compression failed (the caller retries) */
+	int state;                /* slots: FB_*; guarded by qmu */
+};
+
+struct seg_writer;
+struct wctx {
+	struct seg_writer *w;
+	ZSTD_CCtx *cctx;          /* the worker's own */
+};
+
 struct seg_writer {
 	int dirfd;
 	char *dir;
 	struct seg_writer_opts o;
 	ZSTD_CCtx *cctx;
 
-	/* the open frame */
-	unsigned char *ubuf;
-	size_t ucap, ulen;
-	uint32_t nrec;
-	uint64_t ts_min, ts_max;
+	/* the open frame, and per lane what it holds */
+	struct fbuf cur;
 	struct lane_acc lanes[SEG_MAX_ENTRIES];
 	uint8_t present[SEG_MAX_ENTRIES];
 	unsigned npresent;
-
-	/* compressed output: skippable header, descriptor, entries, zstd frame */
-	unsigned char *obuf;
-	size_t ocap;
-	size_t comp_len;          /* bytes of zstd frame in obuf, 0 if not compressed yet */
-	size_t comp_at;           /* where it starts in obuf */
 
 	/* the current segment */
 	int fd;
@@ -91,12 +116,22 @@ struct seg_writer {
 	pthread_cond_t cv;
 	struct flight flight;
 
+	/* the compression workers (opts.workers > 0): sealed frames in slots, oldest at qhead */
+	struct fbuf *slots;
+	unsigned nslots, qhead, qlen;
+	uint32_t qrecs;           /* records in the queue (the caller's count, no lock) */
+	uint64_t qbytes;          /* and their uncompressed bytes */
+	pthread_t *wth;
+	struct wctx *wctx;        /* one per worker */
+	unsigned nworkers;        /* started */
+	int wquit;
+	pthread_mutex_t qmu;
+	pthread_cond_t qcv;       /* a slot was queued, or finished, or quit */
+
 	/* what the next segment's header says */
 	uint64_t next_seg_no;
 	uint64_t prev_seg_no, prev_end;
 
-	struct seg_lane_ent ents[SEG_MAX_ENTRIES];     /* the frame being written */
-	unsigned nents;
 	struct seg_lane_ent sents[SEG_MAX_ENTRIES];    /* what the last sync made durable */
 	struct seg_writer_stats st;
 };
@@ -114,16 +149,55 @@ const char *seg_phase_name(enum seg_phase ph)
 	return "?";
 }
 
+static void fbuf_reset(struct fbuf *f)
+{
+	f->ulen = 0;
+	f->nrec = 0;
+	f->ts_min = UINT64_MAX;
+	f->ts_max = 0;
+	f->nents = 0;
+	f->comp_len = 0;
+	f->cerr = 0;
+}
+
+static void fbuf_free(struct fbuf *f)
+{
+	free(f->ubuf);
+	free(f->obuf);
+	f->ubuf = f->obuf = NULL;
+}
+
 static void frame_reset(struct seg_writer *w)
 {
 	for (unsigned i = 0; i < w->npresent; i++)
 		w->lanes[w->present[i]].count = 0;
 	w->npresent = 0;
-	w->ulen = 0;
-	w->nrec = 0;
-	w->ts_min = UINT64_MAX;
-	w->ts_max = 0;
-	w->comp_len = 0;
+	fbuf_reset(&w->cur);
+}
+
+/* Drop every sealed frame not yet written: wait for the workers to let go of the ones they
+ * are compressing, then free the slots. Their records are read from the journal again. */
+static void queue_drop(struct seg_writer *w)
+{
+	if (!w->nslots)
+		return;
+	pthread_mutex_lock(&w->qmu);
+	for (;;) {
+		int busy = 0;
+		for (unsigned i = 0; i < w->nslots; i++)
+			busy |= w->slots[i].state == FB_BUSY;
+		if (!busy)
+			break;
+		pthread_cond_wait(&w->qcv, &w->qmu);
+	}
+	for (unsigned i = 0; i < w->nslots; i++) {
+		w->slots[i].state = FB_FREE;
+		fbuf_reset(&w->slots[i]);
+	}
+	w->qhead = w->qlen = 0;
+	pthread_mutex_unlock(&w->qmu);
+	w->qrecs = 0;
+	w->qbytes = 0;
 }
 
 static void acc_reset(struct acc *a)
@@ -138,6 +212,7 @@ static void acc_reset(struct acc *a)
 void seg_writer_discard(struct seg_writer *w)
 {
 	frame_reset(w);
+	queue_drop(w);
 }
 
 uint64_t seg_writer_unsynced_bytes(const struct seg_writer *w)
@@ -148,6 +223,122 @@ uint64_t seg_writer_unsynced_bytes(const struct seg_writer *w)
 int seg_writer_sync_active(const struct seg_writer *w)
 {
 	return w->flight.active;
+}
+
+/* A compression context with the writer's parameters (set once, zstd's advice). */
+static ZSTD_CCtx *cctx_new(int level)
+{
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	if (c && (ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level)) ||
+		  ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1)) ||
+		  ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 1)))) {
+		ZSTD_freeCCtx(c);
+		c = NULL;
+	}
+	return c;
+}
+
+/* Buffers for a frame of up to frame_size bytes plus one largest record; obuf only if asked. */
+static int fbuf_alloc(struct fbuf *f, uint32_t frame_size, int with_obuf)
+{
+	f->ucap = (size_t)frame_size + SEG_MAX_PAYLOAD + SEG_REC_HDR_SIZE;
+	f->ubuf = malloc(f->ucap);
+	if (with_obuf) {
+		f->ocap = SEG_SKIP_HDR_SIZE + SEG_MAX_DESC_SIZE + ZSTD_compressBound(f->ucap);
+		f->obuf = malloc(f->ocap);
+	}
+	fbuf_reset(f);
+	return f->ubuf && (!with_obuf || f->obuf) ? 0 : -ENOMEM;
+}
+
+/*
+ * Compress f's records into f->obuf behind room for its descriptor, and checksum the result.
+ * A frame whose content and entries did not change since is not compressed again (a retried
+ * write). @return 0, -ENOMEM, SEG_E_ZSTD.
+ */
+static int fbuf_compress(ZSTD_CCtx *cctx, struct fbuf *f)
+{
+	size_t at = SEG_SKIP_HDR_SIZE + SEG_FDESC_SIZE + (size_t)f->nents * SEG_LANE_ENT_SIZE;
+	if (f->comp_len && f->comp_at == at)
+		return 0;
+	uint64_t t0 = seg_mono_ns();
+	size_t bound = ZSTD_compressBound(f->ulen);
+	if (at + bound > f->ocap) {
+		unsigned char *nb = realloc(f->obuf, at + bound);
+		if (!nb)
+			return -ENOMEM;
+		f->obuf = nb;
+		f->ocap = at + bound;
+	}
+	size_t c = ZSTD_compress2(cctx, f->obuf + at, f->ocap - at, f->ubuf, f->ulen);
+	if (ZSTD_isError(c))
+		return SEG_E_ZSTD;
+	f->comp_len = c;
+	f->comp_at = at;
+	f->data_crc = hvp_crc32c(0, f->obuf + at, c);
+	f->ns_compress = seg_mono_ns() - t0;
+	return 0;
+}
+
+/* A compression worker: takes the oldest queued slot, compresses it, marks it done. */
+static void *worker(void *arg)
+{
+	const struct wctx *me = arg;
+	struct seg_writer *w = me->w;
+	pthread_mutex_lock(&w->qmu);
+	for (;;) {
+		struct fbuf *f = NULL;
+		while (!w->wquit) {
+			for (unsigned k = 0; k < w->qlen && !f; k++) {
+				struct fbuf *s = &w->slots[(w->qhead + k) % w->nslots];
+				if (s->state == FB_QUEUED)
+					f = s;
+			}
+			if (f)
+				break;
+			pthread_cond_wait(&w->qcv, &w->qmu);
+		}
+		if (w->wquit)
+			break;
+		f->state = FB_BUSY;       /* its buffers are ours until FB_DONE */
+		pthread_mutex_unlock(&w->qmu);
+		f->cerr = fbuf_compress(me->cctx, f);
+		pthread_mutex_lock(&w->qmu);
+		f->state = FB_DONE;
+		pthread_cond_broadcast(&w->qcv);
+	}
+	pthread_mutex_unlock(&w->qmu);
+	return NULL;
+}
+
+/* Slots and threads for opts.workers compression workers. @return 0, -ENOMEM, SEG_E_ZSTD,
+ * -errno of pthread_create. */
+static int workers_start(struct seg_writer *w)
+{
+	unsigned n = w->o.workers;
+	/* Every worker busy and as many frames again ready for them, plus the one the caller
+	 * writes: the caller waits only when the workers cannot keep up. */
+	w->nslots = 2 * n + 1;
+	w->slots = calloc(w->nslots, sizeof(*w->slots));
+	w->wth = calloc(n, sizeof(*w->wth));
+	w->wctx = calloc(n, sizeof(*w->wctx));
+	if (!w->slots || !w->wth || !w->wctx)
+		return -ENOMEM;
+	for (unsigned i = 0; i < w->nslots; i++)
+		if (fbuf_alloc(&w->slots[i], w->o.frame_size, 1))
+			return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		w->wctx[i].w = w;
+		if (!(w->wctx[i].cctx = cctx_new(w->o.level)))
+			return SEG_E_ZSTD;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		int e = pthread_create(&w->wth[i], NULL, worker, &w->wctx[i]);
+		if (e)
+			return -e;
+		w->nworkers++;
+	}
+	return 0;
 }
 
 int seg_writer_open(const char *dir, const struct seg_writer_opts *opts,
@@ -163,6 +354,8 @@ int seg_writer_open(const char *dir, const struct seg_writer_opts *opts,
 	w->fly = &w->accs[1];
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
+	pthread_mutex_init(&w->qmu, NULL);
+	pthread_cond_init(&w->qcv, NULL);
 	w->o = *opts;
 	if (!w->o.level)
 		w->o.level = 1;
@@ -173,7 +366,7 @@ int seg_writer_open(const char *dir, const struct seg_writer_opts *opts,
 	err = SEG_E_RANGE;
 	if (w->o.frame_size < 4096 || w->o.frame_size > (64u << 20) ||
 	    w->o.level > ZSTD_maxCLevel() || w->o.level < ZSTD_minCLevel() ||
-	    w->o.segment_size < 4096)
+	    w->o.segment_size < 4096 || w->o.workers > SEG_MAX_WORKERS)
 		goto fail;
 	err = -ENOMEM;
 	w->dir = strdup(dir);
@@ -184,22 +377,19 @@ int seg_writer_open(const char *dir, const struct seg_writer_opts *opts,
 		err = -errno;
 		goto fail;
 	}
-	/* One compression context for the writer's life, parameters set once (zstd's advice). */
+	/* One compression context for the writer's life (with workers: for retries only). */
 	err = SEG_E_ZSTD;
-	w->cctx = ZSTD_createCCtx();
+	w->cctx = cctx_new(w->o.level);
 	if (!w->cctx)
 		goto fail;
-	if (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->o.level)) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1)) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1)))
-		goto fail;
 	err = -ENOMEM;
-	w->ucap = (size_t)w->o.frame_size + SEG_MAX_PAYLOAD + SEG_REC_HDR_SIZE;
-	w->ubuf = malloc(w->ucap);
-	w->ocap = SEG_SKIP_HDR_SIZE + SEG_MAX_DESC_SIZE + ZSTD_compressBound(w->ucap);
-	w->obuf = malloc(w->ocap);
-	if (!w->ubuf || !w->obuf)
+	if (fbuf_alloc(&w->cur, w->o.frame_size, !w->o.workers))
 		goto fail;
+	if (w->o.workers) {
+		err = workers_start(w);
+		if (err)
+			goto fail;
+	}
 	if (tail) {
 		w->next_seg_no = tail->next_seg_no ? tail->next_seg_no : 1;
 		w->prev_seg_no = tail->head_seg_no;
@@ -228,32 +418,54 @@ void seg_writer_close(struct seg_writer *w)
 		pthread_mutex_unlock(&w->mu);
 		pthread_join(w->th, NULL);
 	}
+	if (w->nworkers) {
+		/* a worker in the middle of a frame finishes it first; queued frames are dropped */
+		pthread_mutex_lock(&w->qmu);
+		w->wquit = 1;
+		pthread_cond_broadcast(&w->qcv);
+		pthread_mutex_unlock(&w->qmu);
+		for (unsigned i = 0; i < w->nworkers; i++)
+			pthread_join(w->wth[i], NULL);
+	}
 	if (w->fd >= 0)
 		close(w->fd);
 	if (w->dirfd >= 0)
 		close(w->dirfd);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->qmu);
+	pthread_cond_destroy(&w->qcv);
 	ZSTD_freeCCtx(w->cctx);
-	free(w->ubuf);
-	free(w->obuf);
+	for (unsigned i = 0; w->wctx && i < w->o.workers; i++)
+		ZSTD_freeCCtx(w->wctx[i].cctx);
+	for (unsigned i = 0; w->slots && i < w->nslots; i++)
+		fbuf_free(&w->slots[i]);
+	free(w->slots);
+	free(w->wth);
+	free(w->wctx);
+	fbuf_free(&w->cur);
 	free(w->dir);
 	free(w);
 }
 
 int seg_writer_fits(const struct seg_writer *w, uint32_t len)
 {
-	return w->nrec == 0 || w->ulen + SEG_REC_HDR_SIZE + len <= w->o.frame_size;
+	return w->cur.nrec == 0 || w->cur.ulen + SEG_REC_HDR_SIZE + len <= w->o.frame_size;
 }
 
 uint32_t seg_writer_pending(const struct seg_writer *w)
 {
-	return w->nrec;
+	return w->cur.nrec + w->qrecs;
+}
+
+uint32_t seg_writer_frame_records(const struct seg_writer *w)
+{
+	return w->cur.nrec;
 }
 
 uint64_t seg_writer_pending_bytes(const struct seg_writer *w)
 {
-	return w->ulen;
+	return w->cur.ulen + w->qbytes;
 }
 
 void seg_writer_rotate(struct seg_writer *w)
@@ -275,37 +487,37 @@ int seg_writer_add(struct seg_writer *w, const struct seg_rec *r)
 	if (r->lane >= SEG_MAX_ENTRIES || r->type == 0)
 		return SEG_E_RANGE;
 	size_t need = SEG_REC_HDR_SIZE + (size_t)r->len;
-	if (w->ulen + need > SEG_MAX_USIZE || w->nrec == UINT32_MAX)
+	if (w->cur.ulen + need > SEG_MAX_USIZE || w->cur.nrec == UINT32_MAX)
 		return SEG_E_TOOBIG;
 	struct lane_acc *la = &w->lanes[r->lane];
 	if (la->count && r->seq <= la->last_seq)
 		return SEG_E_ORDER;
-	if (w->ulen + need > w->ucap) {
-		size_t ncap = w->ucap * 2;
-		while (ncap < w->ulen + need)
+	if (w->cur.ulen + need > w->cur.ucap) {
+		size_t ncap = w->cur.ucap * 2;
+		while (ncap < w->cur.ulen + need)
 			ncap *= 2;
 		if (ncap > SEG_MAX_USIZE)
 			ncap = SEG_MAX_USIZE;
-		unsigned char *nb = realloc(w->ubuf, ncap);
+		unsigned char *nb = realloc(w->cur.ubuf, ncap);
 		if (!nb)
 			return -ENOMEM;
-		w->ubuf = nb;
-		w->ucap = ncap;
+		w->cur.ubuf = nb;
+		w->cur.ucap = ncap;
 	}
 	struct seg_rec_hdr h = {
 		.crc = r->crc, .type = r->type, .flags = r->flags, .len = r->len,
 		.lane = r->lane, .reserved = 0, .seq = r->seq, .ts = r->ts,
 	};
-	memcpy(w->ubuf + w->ulen, &h, sizeof(h));
+	memcpy(w->cur.ubuf + w->cur.ulen, &h, sizeof(h));
 	if (r->len)
-		memcpy(w->ubuf + w->ulen + sizeof(h), r->payload, r->len);
-	w->ulen += need;
-	w->nrec++;
-	w->comp_len = 0;
-	if (r->ts < w->ts_min)
-		w->ts_min = r->ts;
-	if (r->ts > w->ts_max)
-		w->ts_max = r->ts;
+		memcpy(w->cur.ubuf + w->cur.ulen + sizeof(h), r->payload, r->len);
+	w->cur.ulen += need;
+	w->cur.nrec++;
+	w->cur.comp_len = 0;
+	if (r->ts < w->cur.ts_min)
+		w->cur.ts_min = r->ts;
+	if (r->ts > w->cur.ts_max)
+		w->cur.ts_max = r->ts;
 	if (!la->count) {
 		la->first_seq = r->seq;
 		w->present[w->npresent++] = (uint8_t)r->lane;
@@ -421,6 +633,7 @@ static void segment_abandon(struct seg_writer *w)
 	uint64_t durable = (w->synced_any && w->dir_synced) ? w->synced_end : 0;
 	acc_reset(w->un);
 	frame_reset(w);
+	queue_drop(w);
 	if (ftruncate(w->fd, (off_t)(durable ? durable : SEG_HDR_FRAME_SIZE)) != 0) {
 		/* nothing more to do: the successor's prev_end excludes the bytes anyway */
 	}
@@ -607,28 +820,15 @@ int seg_writer_sync_collect(struct seg_writer *w, int wait, struct seg_flush_inf
 	return 0;
 }
 
-int seg_writer_write(struct seg_writer *w, struct seg_flush_info *fi)
+/* The open frame's lane entries, sorted by lane, into f (the open frame itself, or the slot
+ * it is sealed into). */
+static void seal_ents(struct seg_writer *w, struct fbuf *f)
 {
-	struct seg_flush_info dummy;
-	if (!fi)
-		fi = &dummy;
-	memset(fi, 0, sizeof(*fi));
-	if (!w->nrec)
-		return 0;
-
-	/* Rotation: by request, by size (never an empty segment), by age. Every frame of the
-	 * segment left behind must be durable and reported first: the caller syncs and calls
-	 * again. */
-	int rotate = w->fd >= 0 &&
-		     (w->rotate ||
-		      (w->o.segment_age_ns && seg_now_ns() - w->created_ns >= w->o.segment_age_ns));
-
-	/* Lane entries, sorted by lane. */
 	qsort(w->present, w->npresent, 1, cmp_u8);
-	w->nents = w->npresent;
+	f->nents = w->npresent;
 	for (unsigned i = 0; i < w->npresent; i++) {
 		const struct lane_acc *la = &w->lanes[w->present[i]];
-		struct seg_lane_ent *e = &w->ents[i];
+		struct seg_lane_ent *e = &f->ents[i];
 		memset(e, 0, sizeof(*e));
 		e->lane = w->present[i];
 		e->count = la->count;
@@ -636,35 +836,26 @@ int seg_writer_write(struct seg_writer *w, struct seg_flush_info *fi)
 		e->last_seq = la->last_seq;
 		e->end_pos = la->end_pos;
 	}
-	uint32_t dsize = SEG_FDESC_SIZE + w->nents * SEG_LANE_ENT_SIZE;
-	size_t at = SEG_SKIP_HDR_SIZE + dsize;
-	fi->records = w->nrec;
-	fi->usize = w->ulen;
+}
 
-	/* Compress once per frame content; a retried write reuses the result. */
-	uint64_t t0 = seg_mono_ns();
-	if (!w->comp_len || w->comp_at != at) {
-		size_t bound = ZSTD_compressBound(w->ulen);
-		if (at + bound > w->ocap) {
-			unsigned char *nb = realloc(w->obuf, at + bound);
-			if (!nb) {
-				fi->phase = SEG_PH_COMPRESS;
-				return fi->err = -ENOMEM;
-			}
-			w->obuf = nb;
-			w->ocap = at + bound;
-		}
-		size_t c = ZSTD_compress2(w->cctx, w->obuf + at, w->ocap - at, w->ubuf, w->ulen);
-		if (ZSTD_isError(c)) {
-			fi->phase = SEG_PH_COMPRESS;
-			return fi->err = SEG_E_ZSTD;
-		}
-		w->comp_len = c;
-		w->comp_at = at;
-	}
+/*
+ * Write the compressed frame f at the end of the current segment (creating the segment, or
+ * rotating to a new one, first) and count it for the next sync. fi: what was written, or
+ * where it failed (see seg_writer_write).
+ */
+static int frame_put(struct seg_writer *w, struct fbuf *f, struct seg_flush_info *fi)
+{
+	/* Rotation: by request, by size (never an empty segment), by age. Every frame of the
+	 * segment left behind must be durable and reported first: the caller syncs and calls
+	 * again. */
+	int rotate = w->fd >= 0 &&
+		     (w->rotate ||
+		      (w->o.segment_age_ns && seg_now_ns() - w->created_ns >= w->o.segment_age_ns));
+	uint32_t dsize = SEG_FDESC_SIZE + f->nents * SEG_LANE_ENT_SIZE;
+	uint64_t total = f->comp_at + f->comp_len;
 	uint64_t t1 = seg_mono_ns();
-	fi->ns_compress = t1 - t0;
-	uint64_t total = at + w->comp_len;
+	fi->records = f->nrec;
+	fi->usize = f->ulen;
 	fi->csize = total;
 
 	if (rotate || (w->fd >= 0 && w->nframes && w->size + total > w->o.segment_size)) {
@@ -688,25 +879,25 @@ int seg_writer_write(struct seg_writer *w, struct seg_flush_info *fi)
 	memcpy(d.magic, SEG_DESC_MAGIC, 4);
 	d.desc_size = dsize;
 	d.seg_no = w->seg_no;
-	d.csize = w->comp_len;
-	d.usize = (uint32_t)w->ulen;
-	d.records = w->nrec;
-	d.ts_min = w->ts_min;
-	d.ts_max = w->ts_max;
-	d.nentries = (uint16_t)w->nents;
-	d.data_crc = hvp_crc32c(0, w->obuf + at, w->comp_len);
-	d.desc_crc = seg_desc_crc(&d, w->ents, w->nents);
-	seg_put32(w->obuf, SEG_MAGIC_DESC);
-	seg_put32(w->obuf + 4, dsize);
-	memcpy(w->obuf + SEG_SKIP_HDR_SIZE, &d, sizeof(d));
-	memcpy(w->obuf + SEG_SKIP_HDR_SIZE + SEG_FDESC_SIZE, w->ents,
-	       (size_t)w->nents * SEG_LANE_ENT_SIZE);
+	d.csize = f->comp_len;
+	d.usize = (uint32_t)f->ulen;
+	d.records = f->nrec;
+	d.ts_min = f->ts_min;
+	d.ts_max = f->ts_max;
+	d.nentries = (uint16_t)f->nents;
+	d.data_crc = f->data_crc;
+	d.desc_crc = seg_desc_crc(&d, f->ents, f->nents);
+	seg_put32(f->obuf, SEG_MAGIC_DESC);
+	seg_put32(f->obuf + 4, dsize);
+	memcpy(f->obuf + SEG_SKIP_HDR_SIZE, &d, sizeof(d));
+	memcpy(f->obuf + SEG_SKIP_HDR_SIZE + SEG_FDESC_SIZE, f->ents,
+	       (size_t)f->nents * SEG_LANE_ENT_SIZE);
 
 	uint64_t off = w->size;
-	int err = pwrite_all(w->fd, w->obuf, total, off);
+	int err = pwrite_all(w->fd, f->obuf, total, off);
 	fi->ns_write = seg_mono_ns() - t1;
 	if (err) {
-		/* Take the partial frame back and keep the segment. The frame stays open. */
+		/* Take the partial frame back and keep the segment. The frame stays. */
 		w->st.write_errors++;
 		fi->phase = SEG_PH_WRITE;
 		if (ftruncate(w->fd, (off_t)off) != 0) {
@@ -731,8 +922,8 @@ int seg_writer_write(struct seg_writer *w, struct seg_flush_info *fi)
 	w->nframes++;
 	/* what the next sync will make durable */
 	struct acc *u = w->un;
-	for (unsigned i = 0; i < w->nents; i++) {
-		const struct seg_lane_ent *e = &w->ents[i];
+	for (unsigned i = 0; i < f->nents; i++) {
+		const struct seg_lane_ent *e = &f->ents[i];
 		struct lane_acc *a = &u->lanes[e->lane];
 		if (!a->count) {
 			a->first_seq = e->first_seq;
@@ -743,9 +934,133 @@ int seg_writer_write(struct seg_writer *w, struct seg_flush_info *fi)
 		a->end_pos = e->end_pos;
 	}
 	u->frames++;
-	u->records += w->nrec;
-	u->usize += w->ulen;
+	u->records += f->nrec;
+	u->usize += f->ulen;
 	u->csize += total + (fi->new_segment ? SEG_HDR_FRAME_SIZE : 0);
+	return 0;
+}
+
+/*
+ * Parallel mode: write the sealed frames the workers have finished, oldest first, stopping
+ * at the first one still being compressed; but wait for it when the queue has no room for
+ * the open frame, and wait for all of them when there is no open frame (the caller drains).
+ * fi adds up what was written; on failure it says where, and the failed frame stays first in
+ * the queue for the next call.
+ */
+static int queue_write(struct seg_writer *w, struct seg_flush_info *fi)
+{
+	for (;;) {
+		pthread_mutex_lock(&w->qmu);
+		if (!w->qlen) {
+			pthread_mutex_unlock(&w->qmu);
+			return 0;
+		}
+		struct fbuf *f = &w->slots[w->qhead];
+		int wait = !w->cur.nrec || w->qlen == w->nslots;
+		while (wait && f->state != FB_DONE)
+			pthread_cond_wait(&w->qcv, &w->qmu);
+		int done = f->state == FB_DONE;
+		pthread_mutex_unlock(&w->qmu);
+		if (!done)
+			return 0;
+		/* FB_DONE: no worker touches f any more; it is the caller's until freed. */
+		if (f->cerr) {
+			/* out of memory in the worker, say: try once more here */
+			f->cerr = fbuf_compress(w->cctx, f);
+			if (f->cerr) {
+				int err = f->cerr;
+				f->cerr = 0;      /* and again at the next call */
+				fi->phase = SEG_PH_COMPRESS;
+				return fi->err = err;
+			}
+		}
+		struct seg_flush_info one;
+		memset(&one, 0, sizeof(one));
+		int err = frame_put(w, f, &one);
+		fi->ns_write += one.ns_write;
+		if (err) {
+			fi->phase = one.phase;
+			fi->err = err;
+			fi->seg_no = one.seg_no;
+			fi->offset = one.offset;
+			return err;
+		}
+		fi->records += one.records;
+		fi->usize += one.usize;
+		fi->csize += one.csize;
+		fi->ns_compress += f->ns_compress;
+		fi->seg_no = one.seg_no;
+		fi->offset = one.offset;
+		fi->new_segment |= one.new_segment;
+		w->qrecs -= f->nrec;
+		w->qbytes -= f->ulen;
+		pthread_mutex_lock(&w->qmu);
+		fbuf_reset(f);
+		f->state = FB_FREE;
+		w->qhead = (w->qhead + 1) % w->nslots;
+		w->qlen--;
+		pthread_mutex_unlock(&w->qmu);
+	}
+}
+
+/* Parallel mode: hand the open frame to the workers (queue_write made room). */
+static void frame_seal(struct seg_writer *w)
+{
+	/* The slot after the queue's last is free and, being free, the caller's. */
+	struct fbuf *f = &w->slots[(w->qhead + w->qlen) % w->nslots];
+	seal_ents(w, f);
+	unsigned char *ub = f->ubuf;
+	size_t uc = f->ucap;
+	f->ubuf = w->cur.ubuf;
+	f->ucap = w->cur.ucap;
+	f->ulen = w->cur.ulen;
+	f->nrec = w->cur.nrec;
+	f->ts_min = w->cur.ts_min;
+	f->ts_max = w->cur.ts_max;
+	f->comp_len = 0;
+	f->cerr = 0;
+	w->cur.ubuf = ub;
+	w->cur.ucap = uc;
+	w->qrecs += f->nrec;
+	w->qbytes += f->ulen;
+	frame_reset(w);
+	pthread_mutex_lock(&w->qmu);
+	f->state = FB_QUEUED;
+	w->qlen++;
+	pthread_cond_broadcast(&w->qcv);
+	pthread_mutex_unlock(&w->qmu);
+}
+
+int seg_writer_write(struct seg_writer *w, struct seg_flush_info *fi)
+{
+	struct seg_flush_info dummy;
+	if (!fi)
+		fi = &dummy;
+	memset(fi, 0, sizeof(*fi));
+	if (w->nslots) {
+		int err = queue_write(w, fi);
+		if (err)
+			return err;
+		if (w->cur.nrec)
+			frame_seal(w);
+		return 0;
+	}
+	if (!w->cur.nrec)
+		return 0;
+	seal_ents(w, &w->cur);
+	/* Compress once per frame content; a retried write reuses the result. */
+	uint64_t t0 = seg_mono_ns();
+	int err = fbuf_compress(w->cctx, &w->cur);
+	fi->ns_compress = seg_mono_ns() - t0;
+	if (err) {
+		fi->records = w->cur.nrec;
+		fi->usize = w->cur.ulen;
+		fi->phase = SEG_PH_COMPRESS;
+		return fi->err = err;
+	}
+	err = frame_put(w, &w->cur, fi);
+	if (err)
+		return err;
 	frame_reset(w);
 	return 0;
 }
@@ -754,6 +1069,19 @@ int seg_writer_flush(struct seg_writer *w, struct seg_flush_info *fi)
 {
 	struct seg_flush_info wi;
 	int err = seg_writer_write(w, &wi);
+	if (!err && w->nslots) {
+		/* the frame was only sealed: write it (and any before it) now */
+		struct seg_flush_info wi2;
+		err = seg_writer_write(w, &wi2);
+		if (err)
+			wi = wi2;
+		else {
+			wi.ns_compress += wi2.ns_compress;
+			wi.ns_write += wi2.ns_write;
+			wi.new_segment |= wi2.new_segment;
+			wi.offset = wi2.offset;
+		}
+	}
 	if (err) {
 		if (fi)
 			*fi = wi;
