@@ -29,7 +29,8 @@ struct rcv_opts {
 	const char *log_dir;      /* segments */
 	int dry_run;              /* read only: report what would be done */
 	int level;                /* zstd level for the replayed segments (0: 1) */
-	unsigned threads;         /* lanes scanned in parallel (0: number of CPUs, at most 8) */
+	unsigned threads;         /* lanes scanned in parallel, and frames of the replay
+	                             compressed side by side (0: number of CPUs, at most 8) */
 	/* progress: called now and then with bytes scanned and total; may be NULL */
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;
@@ -68,6 +69,8 @@ struct rcv_report {
 	/* CPU seconds (user + system) of the whole process over the scan and the replay phases:
 	 * on a shared machine the wall times above say little, these say what recovery cost */
 	double cpu_scan, cpu_write;
+	double cpu_consumer;      /* of cpu_write, the daemon's consumer thread (reads the ring,
+	                             builds and writes frames); the rest is compression workers */
 	int damage;               /* acknowledged records were damaged (exit 1) */
 	const char *error_where;  /* on failure: "pool", "log", "lock" */
 };
