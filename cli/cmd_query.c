@@ -19,9 +19,11 @@ static void usage_query(FILE *f)
 		"       hvprov query history PATH [--format text|json] [--data DIR]\n"
 		"       hvprov query process PID [--format text|json] [--data DIR]\n\n"
 		"Ask the provenance store built by `hvprov index`.\n\n"
-		"  ancestors     what TARGET came from: the processes that wrote it, what they read,\n"
-		"                executed and were forked from, and so on back\n"
-		"  descendants   what came from TARGET: who read it, what they wrote, ...\n"
+		"  ancestors     what TARGET (as it is now, its latest version) came from: the\n"
+		"                processes that wrote it, what they read, executed and were forked\n"
+		"                from, and so on back\n"
+		"  descendants   what came from TARGET (from its first version on): who read it, what\n"
+		"                they wrote, ...\n"
 		"  history       who read and wrote PATH, its versions and names, in time order\n"
 		"  process       a process's argv, environment, working directory, parents, and\n"
 		"                the files it read and wrote (every process that had PID)\n\n"
@@ -135,7 +137,12 @@ static int cmd_query(int argc, char **argv)
 		if (how == Q_BY_NAME_OTHER)
 			hvp_err("query %s: note: %s is now a file that was never recorded; the answer is "
 				"about the file recorded under that name", what, target);
-		if (kind == HIST)
+		/* ancestors of what it is now; descendants of everything it ever was */
+		if (kind == DESC)
+			r = q_first_version(s, obj, &ver);
+		if (r)
+			;
+		else if (kind == HIST)
 			r = q_history(s, obj, stdout, fmt);
 		else if (!(r = q_graph_build(s, ver, kind == ANC ? Q_ANCESTORS : Q_DESCENDANTS, depth, &g)))
 			r = q_graph_write(stdout, g, fmt);

@@ -199,6 +199,21 @@ void q_path_clean(char *p)
 	out[n] = 0;
 }
 
+static int first_cb(void *arg, const struct st_ver *v)
+{
+	*(int64_t *)arg = v->id;
+	return 1;
+}
+
+int q_first_version(struct st *s, int64_t obj, int64_t *ver)
+{
+	*ver = 0;
+	int r = s->ops->ver_of_obj(s, obj, first_cb, ver);
+	if (r < 0)
+		return r;
+	return *ver ? 0 : Q_E_NOTFOUND;
+}
+
 /* ---- a set of int64 -> index ---- */
 
 struct imap {

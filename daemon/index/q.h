@@ -44,6 +44,10 @@ enum q_how {
  */
 int q_resolve(struct st *s, const char *spec, int64_t *obj, int64_t *ver, enum q_how *how);
 
+/* The first version of an object: where its descendants start (every later version
+ * descends from it), as its latest is where its ancestors start. */
+int q_first_version(struct st *s, int64_t obj, int64_t *ver);
+
 /* One version in a result, with what it shows of its object. */
 struct q_node {
 	int64_t ver, obj;

@@ -153,6 +153,12 @@ with tempfile.TemporaryDirectory() as t:
               any("Revision" in x for x in ty) for a, b, ty in der),
           "wasDerivedFrom(f v1, f v0) as a prov:Revision")
 
+    # descendants start at the first version: cat read f before f got its second version
+    r = hv("query", "--data", d, "descendants", fpath, "--format", "json")
+    nodes = json.loads(r.stdout)["nodes"] if r.returncode == 0 else []
+    check(any(n["kind"] == "process" and n["argv"] == "cat f" for n in nodes),
+          "descendants of f include cat, which read its first version")
+
     # every JSON output parses
     for q in (["ancestors", out], ["descendants", os.path.join(w, "data.txt")],
               ["history", out], ["history", fpath]):
