@@ -126,30 +126,22 @@ const char *q_relation(enum q_dir dir, unsigned kind, uint32_t flags)
 	return "?";
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Distinct objects among the nodes (0 when out of memory: the header then leaves it out). */
 static size_t count_objects(const struct q_graph *g)
 {
-	/* nodes are few enough per query that a sort beats a hash here */
 	int64_t *ids = malloc((g->nnodes + 1) * sizeof(*ids));
 	size_t n = 0;
 	if (!ids)
 		return 0;
 	for (size_t i = 0; i < g->nnodes; i++)
 		ids[i] = g->nodes[i].obj;
-	for (size_t i = 1; i < g->nnodes; i++) {
-		int64_t k = ids[i];
-		size_t j = i;
-		if (g->nnodes > 4096)
-			break;          /* insertion sort only for small graphs */
-		while (j > 0 && ids[j - 1] > k) {
-			ids[j] = ids[j - 1];
-			j--;
-		}
-		ids[j] = k;
-	}
-	if (g->nnodes > 4096) {
-		free(ids);
-		return 0;
-	}
+	qsort(ids, g->nnodes, sizeof(*ids), cmp_i64);
 	for (size_t i = 0; i < g->nnodes; i++)
 		if (i == 0 || ids[i] != ids[i - 1])
 			n++;
