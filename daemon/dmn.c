@@ -35,6 +35,10 @@ struct lane {
 	uint64_t last_ts;
 	uint64_t stuck_until;     /* monotonic ns: do not look again before */
 	int dead;                 /* no valid checkpoint: the lane cannot be read at all */
+	/* recovery (cfg.checked_below): records below this sequence were checked by its scan */
+	uint64_t checked_below;
+	const unsigned char *ring;
+	uint64_t roff, roff_pos;  /* ring offset of logical position roff_pos (cur.pos, mostly) */
 };
 
 struct dmn {
@@ -207,6 +211,65 @@ static uint32_t rec_crc(const struct dmn *d, const struct jnl_rec *r)
 	return jnl_rec_crc(d->info.seed, &h, r->payload);
 }
 
+/*
+ * Recovery's read of a record its scan has checked (cfg.checked_below): the scan walked this
+ * very chain a moment ago, checksums and all, and nothing can have written the pool since
+ * (it is locked exclusively), so computing each checksum a second time would only repeat
+ * the answer. The header still has to be the one expected here (sequence, lane, type, size
+ * within the ring); anything else goes to jnl_cursor_next, which checks everything and
+ * decides. @return 1 the peek holds the record, 0 leave it to jnl_cursor_next.
+ */
+static int lane_read_checked(struct dmn *d, unsigned i)
+{
+	struct lane *l = &d->lanes[i];
+	uint64_t ring_size = d->info.ring_size;
+	for (int hops = 0; hops < 3 && l->cur.seq < l->checked_below; hops++) {
+		if (l->roff_pos != l->cur.pos) {
+			l->roff = l->cur.pos % ring_size;
+			l->roff_pos = l->cur.pos;
+		}
+		uint64_t gap = ring_size - l->roff;
+		if (gap < JNL_REC_HDR_SIZE) {
+			l->cur.pos += gap;
+			l->roff = 0;
+			l->roff_pos = l->cur.pos;
+			continue;
+		}
+		struct jnl_rec_hdr h;
+		memcpy(&h, l->ring + l->roff, sizeof(h));
+		if (h.seq != l->cur.seq || h.lane != i || h.reserved)
+			return 0;
+		if (h.type == JNL_REC_PAD && h.len == gap - JNL_REC_HDR_SIZE) {
+			l->cur.pos += gap;
+			l->roff = 0;
+			l->roff_pos = l->cur.pos;
+			continue;
+		}
+		uint64_t size = jnl_rec_size(h.len);
+		if ((h.type != JNL_REC_DATA && h.type != JNL_REC_LOST) || h.len > JNL_MAX_PAYLOAD ||
+		    size > gap)
+			return 0;
+		struct jnl_rec *r = &l->peek;
+		r->seq = h.seq;
+		r->pos = l->cur.pos;
+		r->next_pos = l->cur.pos + size;
+		r->ts = h.ts;
+		r->len = h.len;
+		r->type = h.type;
+		r->flags = h.flags;
+		r->lane = h.lane;
+		r->payload = l->ring + l->roff + JNL_REC_HDR_SIZE;
+		l->cur.pos = r->next_pos;
+		l->cur.seq++;
+		l->roff += size;
+		if (l->roff == ring_size)
+			l->roff = 0;
+		l->roff_pos = l->cur.pos;
+		return 1;
+	}
+	return 0;
+}
+
 /* Look at lane i's next record. @return 1 the peek holds one, 0 nothing to read now. */
 static int lane_peek(struct dmn *d, unsigned i)
 {
@@ -220,6 +283,11 @@ static int lane_peek(struct dmn *d, unsigned i)
 		return 0;
 	if (l->stuck_until && seg_mono_ns() < l->stuck_until)
 		return 0;
+	if (l->cur.seq < l->checked_below && lane_read_checked(d, i)) {
+		l->have = 1;
+		l->is_gap = 0;
+		return 1;
+	}
 	for (int tries = 0; tries < 4; tries++) {
 		struct jnl_damage dmg;
 		int rc = jnl_cursor_next(d->pool, &l->cur, &l->peek, &dmg);
@@ -766,6 +834,17 @@ int dmn_start(const struct dmn_config *cfg, struct dmn **out)
 	err = skip_logged(d, log);
 	if (err)
 		goto fail;
+	/* Only recovery, the pool locked exclusively, may skip checks its own scan made. */
+	if (d->cfg.exclusive && d->cfg.checked_below) {
+		unsigned char *base = jnl_pool_base(d->pool);
+		for (unsigned i = 0; i < d->nlanes; i++) {
+			struct lane *l = &d->lanes[i];
+			l->checked_below = l->dead ? 0 : d->cfg.checked_below[i];
+			l->ring = base + d->info.lane_off + (uint64_t)i * d->info.lane_stride +
+				  JNL_LANE_HDR_SIZE;
+			l->roff_pos = UINT64_MAX;
+		}
+	}
 
 	struct seg_writer_opts wo;
 	memset(&wo, 0, sizeof(wo));

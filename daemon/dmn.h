@@ -57,6 +57,12 @@ struct dmn_config {
 	int exclusive;            /* the pool is locked exclusively (recovery): no producer can
 	                             wait for ring space, so a half full lane is no reason to
 	                             write and sync early; syncs are grouped by sync_bytes */
+	const uint64_t *checked_below;  /* with exclusive only (recovery): per lane, every record
+	                             below this sequence was checked, checksum and all, by a
+	                             scan of the pool under the same exclusive lock (jnl_lane_scan
+	                             from the checkpoint, no damage met), so the consumer reads
+	                             them without computing their checksums again. NULL: check
+	                             every record (the daemon beside live producers must) */
 };
 
 /* Defaults for every field; pool_path and log_dir must then be set. */
