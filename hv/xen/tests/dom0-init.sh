@@ -25,6 +25,13 @@ say "status: $(cat /out/status-before.txt | head -n 1)"
 # blocking: the daemon runs from the start; lossy: it starts late, so the rings overflow.
 mode=$(cat /etc/hvx-mode 2>/dev/null || echo blocking)
 echo "$mode" >/out/mode
+# crash / reboot: the host-crash test (a later issue's): the whole machine is killed while
+# the rings hold records no daemon has consumed, then booted again on the same memory.
+if [ "$mode" = reboot ]; then
+	hvprov xen status >/out/status-reboot.txt 2>&1
+	say "after reboot: $(head -n 1 /out/status-reboot.txt)"
+	poweroff -f
+fi
 clog=/var/log/xen/console/guest-hvx-domu.log
 start_daemon() {
 	hvprov xen daemon --log-dir /log --status /out/daemon-status.json >/out/daemon.txt 2>&1 &
@@ -39,17 +46,21 @@ domid=$(xl domid hvx-domu 2>/dev/null)
 echo "$domid" >/out/domid
 say "domU is d$domid"
 lossy=
-[ "$mode" = lossy ] && lossy=--lossy
+[ "$mode" != blocking ] && lossy=--lossy
 hvprov xen enable "$domid" $lossy >/out/enable.txt 2>&1 || say "enable failed: $(cat /out/enable.txt)"
 # dom0 itself must be refused: its own calls would feed back into the ring.
 hvprov xen enable 0 >/out/enable-dom0.txt 2>&1; echo $? >/out/enable-dom0.rc
 xl unpause hvx-domu
-if [ "$mode" = lossy ]; then
+if [ "$mode" != blocking ]; then
 	i=0
 	while ! grep -q HVX-DOMU-PAUSE "$clog" 2>/dev/null && [ $i -lt 600 ]; do
 		sleep 0.2
 		i=$((i + 1))
 	done
+	if [ "$mode" = crash ]; then
+		say "crash point: the rings hold unconsumed records"
+		sleep 100000
+	fi
 	say "domU paused its workload; starting the daemon"
 	start_daemon
 fi

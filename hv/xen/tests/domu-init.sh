@@ -21,7 +21,7 @@ insmod /lib/modules/xen-privcmd.ko
 /bin/hvx_probe
 # Lossy mode: dom0 starts its daemon only now, after the rings overflowed; the calls made
 # after this pause find room again, behind a LOST record that counts what was dropped.
-if [ "$(cat /etc/hvx-mode 2>/dev/null)" = lossy ]; then
+if [ "$(cat /etc/hvx-mode 2>/dev/null)" != blocking ]; then
 	echo "HVX-DOMU-PAUSE"
 	sleep 6
 	cat /w/upper.txt > /w/late.txt
