@@ -276,7 +276,7 @@ int rcv_run(const struct rcv_opts *o, struct rcv_report *rep)
 	/* Nothing else runs beside recovery: compress on every CPU, and with the pool locked
 	 * exclusively no producer waits for space, so sync in large groups (each sync still
 	 * comes before the checkpoints it allows). */
-	dc.compress_workers = o->threads ? o->threads : ncpus();
+	dc.compress_workers = o->threads ? (o->threads > 8 ? 8 : o->threads) : ncpus();
 	dc.exclusive = 1;
 	dc.sync_bytes = 32u << 20;
 	/* The scan checked every record of a lane where it met no damage, and nothing has
