@@ -44,7 +44,7 @@ int fi_main(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'L': o.scale = 24; o.word_budget = 65536; o.line_budget = 4096; o.random_pct = 25; o.deep_every = 16; break;
+		case 'L': o.scale = 24; o.word_budget = 65536; o.line_budget = 4096; o.random_pct = 25; o.deep_every = 512; break;
 		case 'q': o.scale = 1; o.word_budget = 256; o.line_budget = 64; break;
 		case 's': only = optarg; break;
 		case 'S': state = optarg; break;
