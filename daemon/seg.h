@@ -174,9 +174,10 @@ int seg_writer_write(struct seg_writer *w, struct seg_flush_info *fi);
  * On failure nothing since the last successful sync may be assumed durable: the kernel may
  * have dropped those pages, so the segment is never synced again but abandoned (truncated
  * back, and the next segment, created at once, has a header that excludes the bytes); the
- * written frames and the open frame are dropped, and the caller must read their records from
- * the journal again (they are still there: no checkpoint covered them). No unsynced frames:
- * a no-op returning 0. SEG_E_BUSY while a background sync is in flight.
+ * written frames, the sealed ones (workers) and the open frame are dropped, and the caller
+ * must read their records from the journal again (they are still there: no checkpoint
+ * covered them). No unsynced frames: a no-op returning 0. SEG_E_BUSY while a background
+ * sync is in flight.
  */
 int seg_writer_sync(struct seg_writer *w, struct seg_flush_info *fi);
 
