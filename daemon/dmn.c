@@ -895,6 +895,7 @@ int dmn_start(const struct dmn_config *cfg, struct dmn **out)
 	pthread_attr_destroy(&attr);
 	if (err)
 		goto fail;
+	pthread_setname_np(d->th, "hvp-consumer");   /* for top and perf; failure is harmless */
 	d->th_started = 1;
 	*out = d;
 	return 0;

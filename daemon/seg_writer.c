@@ -336,6 +336,7 @@ static int workers_start(struct seg_writer *w)
 		int e = pthread_create(&w->wth[i], NULL, worker, &w->wctx[i]);
 		if (e)
 			return -e;
+		pthread_setname_np(w->wth[i], "hvp-compress");   /* for top and perf */
 		w->nworkers++;
 	}
 	return 0;
@@ -758,6 +759,7 @@ int seg_writer_sync_start(struct seg_writer *w)
 		int e = pthread_create(&w->th, NULL, syncer, w);
 		if (e)
 			return -e;
+		pthread_setname_np(w->th, "hvp-sync");   /* for top and perf */
 		w->th_started = 1;
 	}
 	/* The syncer gets its own descriptor: the segment may be left (closed) meanwhile only

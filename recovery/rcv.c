@@ -202,8 +202,10 @@ int rcv_run(const struct rcv_opts *o, struct rcv_report *rep)
 	pthread_t th[8];
 	unsigned started = 0;
 	for (unsigned t = 1; t < nt && t < 8; t++)
-		if (pthread_create(&th[started], NULL, scan_thread, &job) == 0)
+		if (pthread_create(&th[started], NULL, scan_thread, &job) == 0) {
+			pthread_setname_np(th[started], "hvp-scan");   /* for top and perf */
 			started++;
+		}
 	scan_thread(&job);
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(th[t], NULL);
