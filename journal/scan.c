@@ -25,9 +25,10 @@ enum { CK_OK, CK_PAD, CK_SKIP, CK_BAD };
  * The recovery scan checks records a batch at a time: their checksums are computed side by
  * side, because the CPU's crc32 instruction can start one every cycle but takes three to
  * finish, so one record's checksum alone runs at a third of the unit's speed (and the scan
- * is nothing but checksums). SCAN_BATCH = 3 streams keep it busy.
+ * is nothing but checksums). Three chains keep it busy; a batch of six records gives them
+ * work of even length.
  */
-#define SCAN_BATCH 3
+#define SCAN_BATCH 6
 
 struct batch {
 	struct jnl_rec_hdr h[SCAN_BATCH];        /* header snapshots, checked and checksummed */
@@ -64,46 +65,58 @@ static inline uint32_t crc_tail(uint32_t c, const unsigned char *p, uint64_t n)
 	return c;
 }
 
-/*
- * b->crc[i] = jnl_rec_crc(seed, &b->h[i], b->at[i] + header) for the n (1..3) DATA or LOST
- * records of the batch, with three crc32 chains side by side: seed inverted, bytes 4..31 of
- * the header snapshot, the payload, inverted again (hvp_crc32c's convention). A batch of
- * fewer than three fills the spare chains with copies of the first record, whose results
- * are dropped: they cost nothing, the chains run in parallel.
- */
+/* The n (1..SCAN_BATCH) records of the batch as jnl_rec_crc computes them: seed inverted,
+ * bytes 4..31 of the header snapshot, the payload, inverted again (hvp_crc32c's way). */
 static void batch_crc_hw(uint32_t seed, struct batch *b, unsigned n)
 {
-	uint64_t c[SCAN_BATCH];
-	const unsigned char *p[SCAN_BATCH];
-	uint64_t rem[SCAN_BATCH];
-	for (unsigned i = 0; i < SCAN_BATCH; i++) {
-		unsigned k = i < n ? i : 0;
-		const unsigned char *h = (const unsigned char *)&b->h[k] + 4;
+	/* The headers first: n independent chains of four steps each, side by side. */
+	uint64_t hx[SCAN_BATCH];
+	for (unsigned i = 0; i < n; i++) {
+		const unsigned char *h = (const unsigned char *)&b->h[i] + 4;
 		uint64_t x = (uint32_t)~seed;
 		x = crc_q(x, h);
 		x = crc_q(x, h + 8);
 		x = crc_q(x, h + 16);
-		c[i] = crc_tail((uint32_t)x, h + 24, 4);
-		p[i] = b->at[k] + JNL_REC_HDR_SIZE;
-		rem[i] = b->h[k].len;
+		hx[i] = crc_tail((uint32_t)x, h + 24, 4);
 	}
-	/* Payloads: in rounds, each running the chains still at work side by side for as many
-	 * words as the shortest of them has left. */
+	/*
+	 * Then the payloads on three chains, each taking the next record as soon as it has
+	 * finished one, so that payloads of different lengths still keep all three busy. Each
+	 * round runs the chains side by side for as many words as the chain nearest the end of
+	 * its record has left; a chain with nothing left to do repeats another's work, whose
+	 * result is dropped (it costs nothing: the chains run in parallel).
+	 */
+	uint64_t x[3], words[3];
+	const unsigned char *q[3];
+	int rec[3];
+	unsigned next = 0;
+	for (unsigned j = 0; j < 3; j++) {
+		rec[j] = -1;
+		if (next < n) {
+			rec[j] = (int)next;
+			x[j] = hx[next];
+			q[j] = b->at[next] + JNL_REC_HDR_SIZE;
+			words[j] = b->h[next].len / 8;
+			next++;
+		}
+	}
 	for (;;) {
-		unsigned act[SCAN_BATCH], na = 0;
-		for (unsigned i = 0; i < n; i++)
-			if (rem[i] >= 8)
-				act[na++] = i;
-		if (!na)
+		int a = -1;
+		uint64_t m = UINT64_MAX;
+		for (unsigned j = 0; j < 3; j++)
+			if (rec[j] >= 0) {
+				if (a < 0)
+					a = (int)j;
+				if (words[j] < m)
+					m = words[j];
+			}
+		if (a < 0)
 			break;
-		uint64_t words = rem[act[0]] / 8;
-		for (unsigned j = 1; j < na; j++)
-			if (rem[act[j]] / 8 < words)
-				words = rem[act[j]] / 8;
-		unsigned i0 = act[0], i1 = act[na > 1 ? 1 : 0], i2 = act[na > 2 ? 2 : 0];
-		uint64_t x0 = c[i0], x1 = c[i1], x2 = c[i2];
-		const unsigned char *q0 = p[i0], *q1 = p[i1], *q2 = p[i2];
-		for (uint64_t k = 0; k < words; k++) {
+		unsigned i0 = rec[0] >= 0 ? 0 : (unsigned)a, i1 = rec[1] >= 0 ? 1 : (unsigned)a,
+			 i2 = rec[2] >= 0 ? 2 : (unsigned)a;
+		uint64_t x0 = x[i0], x1 = x[i1], x2 = x[i2];
+		const unsigned char *q0 = q[i0], *q1 = q[i1], *q2 = q[i2];
+		for (uint64_t k = 0; k < m; k++) {
 			x0 = crc_q(x0, q0);
 			x1 = crc_q(x1, q1);
 			x2 = crc_q(x2, q2);
@@ -111,15 +124,28 @@ static void batch_crc_hw(uint32_t seed, struct batch *b, unsigned n)
 			q1 += 8;
 			q2 += 8;
 		}
-		uint64_t x[SCAN_BATCH] = { x0, x1, x2 };
-		for (unsigned j = 0; j < na; j++) {
-			c[act[j]] = x[j];
-			p[act[j]] += words * 8;
-			rem[act[j]] -= words * 8;
+		const uint64_t xs[3] = { x0, x1, x2 };
+		const unsigned char *const qs[3] = { q0, q1, q2 };
+		for (unsigned j = 0; j < 3; j++) {
+			if (rec[j] < 0)
+				continue;
+			x[j] = xs[j];
+			q[j] = qs[j];
+			words[j] -= m;
+			if (words[j])
+				continue;
+			unsigned i = (unsigned)rec[j];
+			b->crc[i] = ~crc_tail((uint32_t)x[j], q[j], b->h[i].len & 7);
+			rec[j] = -1;
+			if (next < n) {
+				rec[j] = (int)next;
+				x[j] = hx[next];
+				q[j] = b->at[next] + JNL_REC_HDR_SIZE;
+				words[j] = b->h[next].len / 8;
+				next++;
+			}
 		}
 	}
-	for (unsigned i = 0; i < n; i++)
-		b->crc[i] = ~crc_tail((uint32_t)c[i], p[i], rem[i]);
 }
 #endif
 
