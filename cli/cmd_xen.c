@@ -7,6 +7,7 @@
  * so without it this command says so and exits 2.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "dmn.h"
 #include "hvp_cli.h"
+#include "rcv.h"
 #include "xen/hvx_dom0.h"
 
 static void usage(FILE *f)
@@ -26,6 +28,7 @@ static void usage(FILE *f)
 		"       hvprov xen enable DOMID [--lossy]\n"
 		"       hvprov xen disable DOMID\n"
 		"       hvprov xen daemon --log-dir DIR [--status FILE] [--cpu N]\n"
+		"       hvprov xen recover --log-dir DIR [--no-release]\n"
 		"       hvprov xen release\n\n"
 		"Run in dom0 of a Xen built with hv/xen (hvprov=SIZE@ADDR on Xen's command line).\n"
 		"status   the pool (frames, lanes, state) and the hook's counters: records, bytes,\n"
@@ -36,6 +39,9 @@ static void usage(FILE *f)
 		"daemon   map the pool and move its records into log segments in DIR (the same\n"
 		"         consumer as `hvprov daemon`), telling Xen whenever the durable checkpoint\n"
 		"         advances so that waiting vCPUs resume; stops on SIGTERM or SIGINT\n"
+		"recover  a pool Xen kept from an earlier boot (state held: records no daemon made\n"
+		"         durable before a crash of the host): replay them into DIR's log with\n"
+		"         `hvprov recover`'s code, then release the pool (unless --no-release)\n"
 		"release  let Xen start a new life of a pool kept from an earlier boot (after its\n"
 		"         records were recovered)\n\n"
 		"exit: 0 done, 1 records were lost or damaged (daemon), 2 cannot run\n");
@@ -205,6 +211,129 @@ static int xen_release(int argc, char **argv)
 	return HVP_EXIT_OK;
 }
 
+/* Write the mapped pool to a file (recovery reads pools from files). */
+static int pool_to_file(const void *base, uint64_t len, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	const unsigned char *p = base;
+	uint64_t done = 0;
+	int r = 0;
+	while (done < len) {
+		ssize_t n = write(fd, p + done, len - done > (1u << 20) ? (1u << 20) : len - done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		done += (uint64_t)n;
+	}
+	if (close(fd) && !r)
+		r = -errno;
+	return r;
+}
+
+/*
+ * Recovery of a held pool. The records are replayed from a copy of the mapped pool: recovery
+ * skips what the log already holds of this pool's life (segments name the pool's uuid and
+ * epoch), so a crash anywhere before the release just means running this again; after the
+ * release Xen starts a new life and the old records never validate again.
+ */
+static int xen_recover(int argc, char **argv)
+{
+	const char *log_dir = NULL;
+	int release = 1;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--log-dir") && i + 1 < argc)
+			log_dir = argv[++i];
+		else if (!strcmp(argv[i], "--no-release"))
+			release = 0;
+		else {
+			usage(stderr);
+			return HVP_EXIT_USAGE;
+		}
+	}
+	if (!log_dir) {
+		usage(stderr);
+		return HVP_EXIT_USAGE;
+	}
+	struct hvx_ctl *c;
+	if (open_ctl(&c))
+		return HVP_EXIT_USAGE;
+	struct hvx_desc d;
+	int r = hvx_ctl_describe(c, &d);
+	if (r || d.state != HVX_POOL_HELD) {
+		if (r)
+			hvp_err("xen recover: %s", hvx_strerror(r));
+		else
+			printf("pool %s: nothing to recover\n", hvx_pool_state_name(d.state));
+		hvx_ctl_close(c);
+		return r ? HVP_EXIT_USAGE : HVP_EXIT_OK;
+	}
+	struct jnl_pool *pool;
+	r = hvx_ctl_attach(c, 1, &pool);
+	if (r) {
+		hvp_err("xen recover: cannot map the hypervisor's pool: %s", hvx_strerror(r));
+		hvx_ctl_close(c);
+		return HVP_EXIT_USAGE;
+	}
+	uint64_t len;
+	const void *base = hvx_ctl_pool_base(c, &len);
+	const struct jnl_info *in = jnl_pool_info(pool);
+	if (in->pool_size < len)
+		len = in->pool_size;
+	char tmp[4096];
+	const char *td = getenv("TMPDIR");
+	snprintf(tmp, sizeof(tmp), "%s/hvprov-xen-pool.%ld", td && *td ? td : "/tmp", (long)getpid());
+	r = pool_to_file(base, len, tmp);
+	if (r) {
+		hvp_err_file(tmp, "cannot write the pool's copy: %s", strerror(-r));
+		unlink(tmp);
+		hvx_ctl_close(c);
+		return HVP_EXIT_USAGE;
+	}
+	struct rcv_opts o;
+	memset(&o, 0, sizeof(o));
+	o.pool = tmp;
+	o.log_dir = log_dir;
+	struct rcv_report *rep = calloc(1, sizeof(*rep));
+	if (!rep) {
+		unlink(tmp);
+		hvx_ctl_close(c);
+		hvp_err("out of memory");
+		return HVP_EXIT_USAGE;
+	}
+	r = rcv_run(&o, rep);
+	unlink(tmp);
+	if (r) {
+		hvp_err_file(rep->error_where && !strcmp(rep->error_where, "log") ? log_dir : "pool",
+			     "xen recover: %s", rcv_strerror(r));
+		free(rep);
+		hvx_ctl_close(c);
+		return HVP_EXIT_USAGE;
+	}
+	printf("recovered: %" PRIu64 " records replayed into %s, %" PRIu64
+	       " already in the log, %u lanes%s\n",
+	       rep->replayed, log_dir, rep->skipped, rep->nlanes,
+	       rep->damage ? ", damage found" : "");
+	int damage = rep->damage;
+	free(rep);
+	if (release) {
+		struct hvx_op op = { .op = HVX_OP_RELEASE };
+		r = hvx_ctl_op(c, &op);
+		if (r) {
+			hvp_err("xen recover: release: %s", hvx_strerror(r));
+			hvx_ctl_close(c);
+			return HVP_EXIT_USAGE;
+		}
+		printf("pool released: Xen writes a new life of it\n");
+	}
+	hvx_ctl_close(c);
+	return damage ? HVP_EXIT_DAMAGE : HVP_EXIT_OK;
+}
+
 static volatile sig_atomic_t stop_req;
 
 static void on_signal(int sig)
@@ -335,6 +464,8 @@ static int cmd_xen(int argc, char **argv)
 		return xen_daemon(argc - 2, argv + 2);
 	if (!strcmp(sub, "release"))
 		return xen_release(argc - 2, argv + 2);
+	if (!strcmp(sub, "recover"))
+		return xen_recover(argc - 2, argv + 2);
 	hvp_err("xen: unknown subcommand %s", sub);
 	usage(stderr);
 	return HVP_EXIT_USAGE;

@@ -27,9 +27,21 @@ mode=$(cat /etc/hvx-mode 2>/dev/null || echo blocking)
 echo "$mode" >/out/mode
 # crash / reboot: the host-crash test (a later issue's): the whole machine is killed while
 # the rings hold records no daemon has consumed, then booted again on the same memory.
+write_results() {
+	cp -r /log /out/log
+	i=0
+	while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	tar -cf /dev/vda -C /out . && sync && say "results written"
+}
 if [ "$mode" = reboot ]; then
 	hvprov xen status >/out/status-reboot.txt 2>&1
 	say "after reboot: $(head -n 1 /out/status-reboot.txt)"
+	hvprov xen recover --log-dir /log >/out/recover.txt 2>&1
+	echo $? >/out/recover.rc
+	say "recover (exit $(cat /out/recover.rc)): $(tr '\n' ' ' </out/recover.txt)"
+	hvprov xen status >/out/status-released.txt 2>&1
+	say "then: $(head -n 1 /out/status-released.txt)"
+	write_results
 	poweroff -f
 fi
 clog=/var/log/xen/console/guest-hvx-domu.log
@@ -83,8 +95,5 @@ echo $? >/out/daemon.rc
 hvprov xen status --json >/out/status-after.json 2>&1
 say "daemon rc $(cat /out/daemon.rc): $(tail -n 1 /out/daemon.txt)"
 cp /var/log/xen/console/guest-hvx-domu.log /out/ 2>/dev/null || say "no domU console log"
-cp -r /log /out/log
-i=0
-while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-tar -cf /dev/vda -C /out . && sync && say "results written"
+write_results
 poweroff -f

@@ -19,7 +19,9 @@ export HVPROV_XEN_CACHE=$CACHE
 # 40 KiB at 1.75 GiB, two lanes: rings of 12 KiB, so the workload fills them many times over
 # and blocking mode is exercised.
 POOL=${HVPROV_XEN_POOL:-40K@0x70000000,lanes=2}
-# blocking (vCPUs wait for the daemon) or lossy (drops counted, LOST records)
+# blocking (vCPUs wait for the daemon), lossy (drops counted, LOST records), or crash (the
+# whole host killed while the rings hold unconsumed records, booted again on the same memory,
+# dom0 recovers them)
 MODE=${HVPROV_XEN_MODE:-blocking}
 T0=$(date +%s)
 
@@ -56,46 +58,95 @@ say "images"
 cc -static -O2 -I"$XEN" -o "$WORK/hvx_probe" "$HERE/hvx_probe.c" ||
 	skip "cannot link a static program (libc6-dev's libc.a missing?)"
 echo "$MODE" >"$WORK/mode"
+echo reboot >"$WORK/mode-reboot"
 "$XEN/initramfs.sh" domu "$WORK/domu.cpio.gz" "$HERE/domu-init.sh" \
 	"$WORK/hvx_probe:/bin/hvx_probe" "$WORK/mode:/etc/hvx-mode"
-"$XEN/initramfs.sh" dom0 "$WORK/dom0.cpio.gz" "$HERE/dom0-init.sh" \
-	"$HVPROV:/usr/sbin/hvprov" "$HERE/domu.cfg:/etc/xen/domu.cfg" \
-	"$VMLINUZ:/domu/vmlinuz" "$WORK/domu.cpio.gz:/domu/initrd.gz" "$WORK/mode:/etc/hvx-mode"
-truncate -s 64M "$WORK/out.img"
+dom0_image() {   # dom0_image OUT MODEFILE
+	"$XEN/initramfs.sh" dom0 "$1" "$HERE/dom0-init.sh" \
+		"$HVPROV:/usr/sbin/hvprov" "$HERE/domu.cfg:/etc/xen/domu.cfg" \
+		"$VMLINUZ:/domu/vmlinuz" "$WORK/domu.cpio.gz:/domu/initrd.gz" "$2:/etc/hvx-mode"
+}
+dom0_image "$WORK/dom0.cpio.gz" "$WORK/mode"
+[ "$MODE" = crash ] && dom0_image "$WORK/dom0-reboot.cpio.gz" "$WORK/mode-reboot"
+truncate -s 64M "$WORK/out.img" "$WORK/out-crash.img"
 # The machine's RAM is a file, so the pool can be read back from the memory image at its
 # physical address (below the PCI hole, RAM address = file offset): the same superblock and
 # records that `hvprov recover --pool-offset` will read after a crash of the whole host.
 RAMDIR=$WORK
 [ -d /dev/shm ] && [ -w /dev/shm ] && RAMDIR=/dev/shm
 RAM=$RAMDIR/hvprov-xen-e2e-ram.$$
+rm -f "$RAM"
 trap 'rm -f "$RAM"' EXIT
 POOL_OFF=${POOL#*@}
 POOL_OFF=$(printf "%d" "${POOL_OFF%%,*}")
 
-say "booting Xen with hvprov=$POOL, $MODE mode (software emulation: one to three minutes)"
-set +e
-timeout 600 qemu-system-x86_64 -machine q35,memory-backend=mem -cpu max -m 2048 -smp 2 \
-	-object memory-backend-file,id=mem,size=2048M,mem-path="$RAM",share=on -nographic -no-reboot \
-	-kernel "$CACHE/xen-hvprov" \
-	-append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all smap=0 hvprov=$POOL" \
-	-initrd "$VMLINUZ console=hvc0 earlyprintk=xen rdinit=/init,$WORK/dom0.cpio.gz" \
-	-drive file="$WORK/out.img",if=none,id=out,format=raw -device virtio-blk-pci,drive=out \
-	</dev/null >"$WORK/console.log" 2>&1
-qrc=$?
-set -e
+qemu_exec() {   # qemu_exec DOM0_IMAGE OUT_IMAGE (replaces the calling subshell)
+	exec qemu-system-x86_64 -machine q35,memory-backend=mem -cpu max -m 2048 -smp 2 \
+		-object memory-backend-file,id=mem,size=2048M,mem-path="$RAM",share=on \
+		-nographic -no-reboot -kernel "$CACHE/xen-hvprov" \
+		-append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all smap=0 hvprov=$POOL" \
+		-initrd "$VMLINUZ console=hvc0 earlyprintk=xen rdinit=/init,$1" \
+		-drive file="$2",if=none,id=out,format=raw -device virtio-blk-pci,drive=out
+}
+
+# boot DOM0_IMAGE OUT_IMAGE CONSOLE [PATTERN]: run the machine until it powers off (qrc 0),
+# 600 s pass (qrc 124), or the console shows PATTERN: then QEMU is killed at once, which is
+# a power cut of the whole Xen host (qrc 137).
+boot() {
+	(qemu_exec "$1" "$2") </dev/null >"$3" 2>&1 &
+	qpid=$!
+	t=0
+	qrc=0
+	while kill -0 $qpid 2>/dev/null; do
+		if [ -n "${4:-}" ] && grep -a -q "$4" "$3"; then
+			kill -KILL $qpid
+			wait $qpid || true
+			qrc=137
+			return
+		fi
+		if [ $t -ge 600 ]; then
+			kill -KILL $qpid
+			wait $qpid || true
+			qrc=124
+			return
+		fi
+		sleep 1
+		t=$((t + 1))
+	done
+	wait $qpid || qrc=$?
+}
+
+if [ "$MODE" = crash ]; then
+	say "booting Xen with hvprov=$POOL; the host is killed once the rings hold unconsumed records"
+	boot "$WORK/dom0.cpio.gz" "$WORK/out-crash.img" "$WORK/console-crash.log" "crash point"
+	grep -a -E "hvprov:|HVX-" "$WORK/console-crash.log" | head -n 20 || true
+	[ $qrc -eq 137 ] || fail "the crash point was not reached (QEMU exit $qrc, console: $WORK/console-crash.log)"
+	"$HVPROV" journal verify "$RAM" --pool-offset "$POOL_OFF" --json >"$WORK/verify-crash.json" 2>&1 ||
+		fail "the pool in the memory image after the crash does not verify: $(cat "$WORK/verify-crash.json")"
+	say "host killed; booting again on the same memory"
+	boot "$WORK/dom0-reboot.cpio.gz" "$WORK/out.img" "$WORK/console.log"
+else
+	say "booting Xen with hvprov=$POOL, $MODE mode (software emulation: one to three minutes)"
+	boot "$WORK/dom0.cpio.gz" "$WORK/out.img" "$WORK/console.log"
+fi
 say "QEMU exited with $qrc"
 grep -a -E "hvprov:|HVX-" "$WORK/console.log" | head -n 40 || true
 [ $qrc -eq 124 ] && fail "the machine did not power off within 600 s (console: $WORK/console.log)"
 
 mkdir -p "$WORK/out"
-tar -xf "$WORK/out.img" -C "$WORK/out" 2>/dev/null && [ -f "$WORK/out/domid" ] ||
+tar -xf "$WORK/out.img" -C "$WORK/out" 2>/dev/null && [ -f "$WORK/out/mode" ] ||
 	fail "dom0 wrote no results (console: $WORK/console.log)"
+[ "$MODE" = crash ] && cp "$WORK/verify-crash.json" "$WORK/out/"
+set +e
 "$HVPROV" journal verify "$RAM" --pool-offset "$POOL_OFF" --json >"$WORK/out/ram-verify.json" 2>&1
 echo $? >"$WORK/out/ram-verify.rc"
+set -e
 rm -f "$RAM"
 "$XEN_LOGDUMP" "$WORK/out/log" >"$WORK/records.jsonl" ||
 	fail "dom0's log is damaged or unreadable ($WORK/out/log)"
+set +e
 python3 "$HERE/check_e2e.py" "$WORK/records.jsonl" "$WORK/out"
 rc=$?
+set -e
 say "done"
 exit $rc
