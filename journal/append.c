@@ -74,6 +74,7 @@ int jnl_prod_init(struct jnl_prod *p, const struct jnl_pops *ops, void *ctx, voi
 	p->next_pos = next_pos;
 	p->batch_open = 0;
 	p->batch_first = 0;
+	p->pend_line = 0;
 	p->reserved = 0;
 	uint64_t maxp = ring_size / 4 - JNL_REC_HDR_SIZE;
 	p->max_payload = maxp > JNL_MAX_PAYLOAD ? JNL_MAX_PAYLOAD : (uint32_t)maxp;
@@ -154,7 +155,23 @@ static void put_rec(struct jnl_prod *p, uint64_t pos, uint16_t type, uint16_t fl
 	uint64_t tail = size - JNL_REC_HDR_SIZE - len;
 	if (tail)
 		p->ops->set(p->ctx, d, 0, tail);
-	p->ops->flush(p->ctx, dst, size);
+	if (!(flags & JNL_RF_BATCH)) {
+		p->ops->flush(p->ctx, dst, size);
+		return;
+	}
+	/* Inside a batch, write back only the lines this record completes: the line it ends in
+	 * is shared with the next record, and writing it back twice (clwb also evicts it on some
+	 * CPUs, so the next record's store misses) costs more than the record. The last partial
+	 * line is written back at commit, before the fence, so nothing of the batch is left out
+	 * of the fence that acknowledges it. */
+	uintptr_t a = (uintptr_t)dst & ~(uintptr_t)(JNL_LINE - 1);
+	uintptr_t e = (uintptr_t)(dst + size);
+	uintptr_t b = e & ~(uintptr_t)(JNL_LINE - 1);
+	if (p->pend_line && (uintptr_t)p->pend_line != a)
+		p->ops->flush(p->ctx, p->pend_line, JNL_LINE);     /* a wrap or a PAD between */
+	if (b > a)
+		p->ops->flush(p->ctx, (void *)a, b - a);
+	p->pend_line = e != b ? (unsigned char *)b : 0;
 }
 
 /* PAD from next_pos to the end of the ring (when a header fits there), flushed and fenced
@@ -240,6 +257,10 @@ static int put_lost(struct jnl_prod *p, uint16_t flags, uint64_t ts)
 	int r = place(p, JNL_REC_LOST, flags, &v, 1, sizeof(lp), ts, 0);
 	if (r)
 		return r;
+	if (p->pend_line) {             /* batched: its last line may still be pending */
+		p->ops->flush(p->ctx, p->pend_line, JNL_LINE);
+		p->pend_line = 0;
+	}
 	/* Fence: the LOST record is durable before 'reported' moves past it. */
 	p->ops->drain(p->ctx);
 	/* Release: publishes the LOST record to live readers. */
@@ -323,6 +344,10 @@ void jnl_prod_commit(struct jnl_prod *p)
 	if (!p->batch_open)
 		return;
 	struct jnl_prod_line *pl = prod_line(p);
+	if (p->pend_line) {
+		p->ops->flush(p->ctx, p->pend_line, JNL_LINE);
+		p->pend_line = 0;
+	}
 	/* Fence 1: every record of the batch is durable before the head may say so. */
 	p->ops->drain(p->ctx);
 	/* Release: publishes the batch to live readers (acquire in jnl_cursor_next). */

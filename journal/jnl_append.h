@@ -70,6 +70,7 @@ struct jnl_prod {
 	uint64_t reserved;        /* bytes held back by jnl_prod_reserve */
 	int batch_open;
 	uint32_t max_payload;
+	unsigned char *pend_line; /* batch: a cache line written but not yet flushed (partial) */
 	uint64_t dropped_seen;    /* cached jnl_lost_line.dropped */
 	uint64_t reported_seen;   /* cached jnl_lost_line.reported */
 };
