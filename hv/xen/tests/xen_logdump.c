@@ -39,7 +39,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: xen_logdump DIR\n");
 		return 2;
 	}
-	int r = seg_log_open(argv[1], 0, &log);
+	/* every frame's data checksum, not only the head's: the test must see any damage */
+	int r = seg_log_open(argv[1], SEG_LOG_DATA_CRC, &log);
 	if (r) {
 		fprintf(stderr, "xen_logdump: %s: %s\n", argv[1], seg_strerror(r));
 		return 2;
