@@ -20,13 +20,14 @@
 #include "dmn.h"
 #include "hvp_cli.h"
 #include "hvp_datadir.h"
+#include "idx.h"
 
 static int usage(FILE *f)
 {
 	fprintf(f,
 		"usage: hvprov daemon [--data DIR] [--cpu N] [--level N] [--frame-size SIZE]\n"
 		"                     [--segment-size SIZE] [--segment-age SECONDS] [--max-delay MS]\n"
-		"                     [--retry MS] [--once] [--quiet]\n\n"
+		"                     [--retry MS] [--once] [--index] [--quiet]\n\n"
 		"Consume the journal DIR/pool into zstd log segments in DIR/log (DIR: --data, or\n"
 		"$HVPROV_DATA, or ./" HVP_DATADIR_DEFAULT "). A record leaves the ring only once the frame holding it\n"
 		"is on disk (fdatasync). Runs until SIGTERM/SIGINT, which take a final checkpoint.\n\n"
@@ -39,6 +40,8 @@ static int usage(FILE *f)
 		"  --retry MS         wait after a failed write or sync before trying again\n"
 		"                     (default 1000; ENOSPC keeps the records in the journal)\n"
 		"  --once             drain what is in the journal now, then exit\n"
+		"  --index            also keep the provenance store DIR/prov.sqlite up to date: the\n"
+		"                     indexer catches up with the durable log once a second\n"
 		"  --quiet            no summary line at exit\n\n"
 		"Writes DIR/daemon.pid and, every second, DIR/status.json (see hvprov status).\n"
 		"Exit: 0 stopped cleanly, 1 the last frame could not be made durable (its records\n"
@@ -116,12 +119,14 @@ static int cmd_daemon(int argc, char **argv)
 		{ "retry", required_argument, 0, 'r' },
 		{ "once", no_argument, 0, 'o' },
 		{ "quiet", no_argument, 0, 'q' },
+		{ "index", no_argument, 0, 'I' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 } };
 	struct dmn_config cfg;
 	dmn_config_init(&cfg);
 	const char *data = NULL;
-	int quiet = 0, c;
+	int quiet = 0, c, index = 0;
+	struct idx *ix = NULL;
 	uint64_t v;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -168,6 +173,7 @@ static int cmd_daemon(int argc, char **argv)
 			break;
 		case 'o': cfg.once = 1; break;
 		case 'q': quiet = 1; break;
+		case 'I': index = 1; break;
 		default: return usage(stderr);
 		}
 	}
@@ -216,6 +222,11 @@ static int cmd_daemon(int argc, char **argv)
 			hvp_err("cannot start on %s and %s: %s", dd.pool, dd.log, dmn_strerror(err));
 		goto out;
 	}
+	if (index && (err = idx_open(dd.store, NULL, &ix))) {
+		hvp_err_file(dd.store, "cannot index into it: %s (the daemon goes on without indexing)",
+			     idx_strerror(err));
+		ix = NULL;
+	}
 	if ((err = write_pidfile(dd.pidfile)))
 		hvp_err_file(dd.pidfile, "cannot write: %s", strerror(-err));
 
@@ -227,10 +238,20 @@ static int cmd_daemon(int argc, char **argv)
 	if (prev.log_damage)
 		hvp_err_file(dd.log, "%" PRIu64 " damaged place(s) in the log (see hvprov log verify)",
 			     prev.log_damage);
+	uint64_t indexed_at = 0;
+	int ticks = 0;
 	for (;;) {
 		struct timespec to = { 0, 50000000 };
 		int sig = sigtimedwait(&set, NULL, &to);
 		dmn_get_stats(d, &st);
+		/* The indexer reads only what the log holds durably; once a second at most. */
+		if (ix && ++ticks >= 20 && st.records != indexed_at) {
+			ticks = 0;
+			indexed_at = st.records;
+			int ie = idx_sync_log(ix, dd.log);
+			if (ie)
+				hvp_err_file(dd.store, "indexing: %s (retried in a second)", idx_strerror(ie));
+		}
 		report_new(dd.log, &prev, &st);
 		prev = st;
 		if (sig > 0 || dmn_wait(d, 0))
@@ -242,6 +263,12 @@ static int cmd_daemon(int argc, char **argv)
 	report_new(dd.log, &prev, &st);
 	err = dmn_stop(d);
 	unlink(dd.pidfile);
+	if (ix) {
+		int ie = idx_sync_log(ix, dd.log);
+		if (ie)
+			hvp_err_file(dd.store, "final indexing: %s (hvprov index catches up)", idx_strerror(ie));
+		idx_close(ix);
+	}
 	if (err) {
 		hvp_err_file(dd.log, "final frame not durable: %s (its records are still in the journal)",
 			     dmn_strerror(err));
