@@ -189,7 +189,7 @@ static int hdr_plausible(const struct view *v, const struct jnl_rec_hdr *h, uint
 	if (h->type == JNL_REC_PAD)
 		return h->len == gap - JNL_REC_HDR_SIZE;
 	if (h->type == JNL_REC_LOST)
-		return h->len == sizeof(struct jnl_lost_payload);
+		return h->len == sizeof(struct jnl_lost_payload) && jnl_rec_size(h->len) <= gap;
 	return h->type == JNL_REC_DATA && h->len <= v->max_payload && jnl_rec_size(h->len) <= gap;
 }
 
