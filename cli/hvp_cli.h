@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include "hvp_json.h"
 
 #define HVP_EXIT_OK      0
 #define HVP_EXIT_DAMAGE  1
@@ -40,10 +41,7 @@ int hvp_parse_size(const char *s, uint64_t *out);
 /* Parse a non-negative integer within [min, max]. @return 0 or -EINVAL. */
 int hvp_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
-/* Write s as a JSON string literal (quotes included) to f; bytes that are not UTF-8 text are
- * escaped as \u00XX so any input gives valid JSON. */
-void hvp_json_str(FILE *f, const char *s);
-void hvp_json_strn(FILE *f, const char *s, size_t n);
+/* JSON string literals: hvp_json_str, hvp_json_strn (common/hvp_json.h). */
 /* 16-byte uuid as the usual 36-character text. buf must hold 37 bytes. */
 void hvp_uuid_fmt(const uint8_t uuid[16], char *buf);
 

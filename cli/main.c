@@ -84,36 +84,6 @@ int hvp_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-void hvp_json_strn(FILE *f, const char *s, size_t n)
-{
-	fputc('"', f);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		switch (c) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\t': fputs("\\t", f); break;
-		case '\r': fputs("\\r", f); break;
-		default:
-			if (c < 0x20 || c >= 0x7f)
-				fprintf(f, "\\u%04x", c);   /* bytes, not code points: always valid JSON */
-			else
-				fputc(c, f);
-		}
-	}
-	fputc('"', f);
-}
-
-void hvp_json_str(FILE *f, const char *s)
-{
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	hvp_json_strn(f, s, strlen(s));
-}
-
 void hvp_uuid_fmt(const uint8_t u[16], char *buf)
 {
 	static const char hex[] = "0123456789abcdef";

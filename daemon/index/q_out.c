@@ -19,36 +19,18 @@
 #include <time.h>
 
 #include "q_int.h"
+#include "hvp_json.h"
 
 #define PROV_NS "urn:hvprov:"
 
 void q_json_strn(FILE *f, const char *s, size_t n)
 {
-	fputc('"', f);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		switch (c) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\t': fputs("\\t", f); break;
-		case '\r': fputs("\\r", f); break;
-		default:
-			if (c < 0x20 || c >= 0x7f)
-				fprintf(f, "\\u%04x", c);   /* each byte alone: always valid JSON */
-			else
-				fputc(c, f);
-		}
-	}
-	fputc('"', f);
+	hvp_json_strn(f, s, n);
 }
 
 void q_json_str(FILE *f, const char *s)
 {
-	if (!s)
-		fputs("null", f);
-	else
-		q_json_strn(f, s, strlen(s));
+	hvp_json_str(f, s);
 }
 
 void q_text(FILE *f, const char *s, size_t max)
