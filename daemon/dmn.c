@@ -41,6 +41,10 @@ struct lane {
 	uint64_t roff, roff_pos;  /* ring offset of logical position roff_pos (cur.pos, mostly) */
 };
 
+/* Frames in a row that may fail verify and be read again at once, even while stopping,
+ * before the daemon backs off as for any failed write. */
+#define DMN_VERIFY_RETRIES 10
+
 struct dmn {
 	struct dmn_config cfg;
 	char *pool_path, *log_dir, *status_path;
@@ -49,6 +53,7 @@ struct dmn {
 	struct jnl_info info;
 	void *ctx;                /* persistence context for checkpoint stores */
 	struct seg_writer *w;
+	unsigned verify_retries;  /* frames in a row that failed verify (SEG_E_VERIFY) */
 	struct lane *lanes;
 	unsigned nlanes;
 	unsigned *act;            /* lanes with a peek, for the merge */
@@ -562,8 +567,17 @@ static int write_frame(struct dmn *d)
 	}
 	d->st.ns_compress += fi.ns_compress;
 	d->st.ns_write += fi.ns_write;
+	d->st.verify_failures = seg_writer_verify_failures(d->w);
 	if (err) {
 		count_error(d, &fi, err);
+		if (err == SEG_E_VERIFY) {
+			/* A frame that would not come out right, or a record that was already wrong
+			 * in our copy: keep what is written, drop the rest and read it again from
+			 * the journal, which still holds it (no checkpoint covered it). */
+			int rc = sync_now(d);
+			if (!rc)
+				rewind_lanes(d);
+		}
 		return err;
 	}
 	return 0;
@@ -624,11 +638,14 @@ static void *consumer(void *arg)
 		 * nothing more comes and it is old enough (or we are stopping). */
 		if (seg_writer_pending(d->w) && (full || pressure || (idle && (d->stopping || old)))) {
 			rc = write_frame(d);
+			if (rc == SEG_E_VERIFY && ++d->verify_retries <= DMN_VERIFY_RETRIES)
+				continue;         /* the records are being read again: at once */
 			if (rc) {
 				if (failed(d))
 					break;
 				continue;
 			}
+			d->verify_retries = 0;
 		}
 		/* Group commit in the background: one fdatasync for the frames written since the
 		 * last one started, when enough are waiting, when space is needed, or when the
@@ -857,6 +874,7 @@ int dmn_start(const struct dmn_config *cfg, struct dmn **out)
 	memcpy(wo.pool_uuid, d->info.uuid, 16);
 	wo.pool_epoch = d->info.epoch;
 	wo.workers = d->cfg.compress_workers;
+	wo.verify = d->cfg.verify_frames;
 	struct seg_log_tail tail;
 	seg_log_tail(log, &tail);
 	err = seg_writer_open(d->log_dir, &wo, &tail, &d->w);

@@ -54,6 +54,8 @@ struct dmn_config {
 	                             full lane syncs at once */
 	unsigned compress_workers;  /* frames compressed side by side by this many threads
 	                             (seg_writer_opts.workers); 0: in the consumer thread */
+	int verify_frames;        /* check every compressed frame before writing it
+	                             (seg_writer_opts.verify): costs a decompression per frame */
 	int exclusive;            /* the pool is locked exclusively (recovery): no producer can
 	                             wait for ring space, so a half full lane is no reason to
 	                             write and sync early; syncs are grouped by sync_bytes */
@@ -131,6 +133,8 @@ struct dmn_stats {
 	uint64_t frames, segments;        /* frames written, segments created */
 	uint64_t cur_seg_no, cur_seg_size;
 	uint64_t write_errors, sync_errors, abandoned, ckpt_errors;
+	uint64_t verify_failures;         /* verify_frames: frames that failed their check
+	                                     (compressed again, or re-read from the journal) */
 	uint64_t abandoned_seg_no;        /* the segment the latest sync failure abandoned */
 	int last_err;                     /* latest failure (0: none yet) */
 	enum seg_phase last_phase;

@@ -68,9 +68,10 @@ static int write_json(FILE *f, const struct dmn_stats *st, long pid)
 		st->lag_records);
 	fprintf(f, " \"write_errors\":%" PRIu64 ",\"sync_errors\":%" PRIu64 ",\"abandoned\":%" PRIu64
 		",\"abandoned_segment\":%" PRIu64 ",\"checkpoint_errors\":%" PRIu64 ",\"log_damage\":%" PRIu64
-		",\"torn_tail_bytes\":%" PRIu64 ",\"dead_lanes\":%" PRIu64 ",\n", st->write_errors, st->sync_errors,
+		",\"torn_tail_bytes\":%" PRIu64 ",\"dead_lanes\":%" PRIu64 ",\"verify_failures\":%" PRIu64
+		",\n", st->write_errors, st->sync_errors,
 		st->abandoned, st->abandoned_seg_no, st->ckpt_errors, st->log_damage, st->torn_tail_bytes,
-		st->dead_lanes);
+		st->dead_lanes, st->verify_failures);
 	fprintf(f, " \"last_error\":");
 	if (st->last_err) {
 		json_text(f, dmn_strerror(st->last_err));

@@ -32,6 +32,8 @@ enum {
 	SEG_E_NOTLOADED = -2010,  /* no frame loaded */
 	SEG_E_BUSY = -2011,       /* a background sync is in flight: collect it first */
 	SEG_E_ROTATE = -2012,     /* the segment must be left: sync what is written, then retry */
+	SEG_E_VERIFY = -2013,     /* verify: a frame failed its check three times, or a record's
+	                             journal checksum was already wrong in the writer's input */
 };
 
 const char *seg_strerror(int err);
@@ -80,6 +82,15 @@ struct seg_writer_opts {
 	                             N threads of the writer's own, which compress several frames
 	                             side by side; frames are still written in the order sealed,
 	                             by the caller's thread (see seg_writer_write) */
+	int verify;               /* decompress every frame again after compressing it: zstd's
+	                             content checksum must hold and every record's journal CRC
+	                             (pool seed from pool_uuid and pool_epoch) must check. A frame
+	                             that fails is compressed again (twice at most; each failure
+	                             counted, seg_writer_verify_failures); a record already wrong
+	                             in the input gives SEG_E_VERIFY from seg_writer_write, with
+	                             nothing of that frame written. Costs one decompression per
+	                             frame. Guards the log against a compressor whose input or
+	                             registers changed under it (seen once in dom0 under QEMU) */
 };
 
 #define SEG_MAX_WORKERS 64
@@ -125,6 +136,9 @@ void seg_writer_close(struct seg_writer *w);
 
 /* Would a record of len payload bytes join the open frame without passing frame_size?
  * Always 1 when the frame is empty. */
+/* Frames whose verify check failed so far (each was compressed again or refused). */
+uint64_t seg_writer_verify_failures(const struct seg_writer *w);
+
 int seg_writer_fits(const struct seg_writer *w, uint32_t len);
 /* Records and uncompressed bytes not yet written: the open frame's, and with workers those
  * of the frames sealed but not yet written. */

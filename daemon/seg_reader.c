@@ -51,6 +51,7 @@ const char *seg_strerror(int err)
 	case SEG_E_ZSTD: return "zstd error";
 	case SEG_E_ORDER: return "lane sequence out of order";
 	case SEG_E_NOTLOADED: return "no frame loaded";
+	case SEG_E_VERIFY: return "a compressed frame failed its check after compression";
 	case SEG_E_BUSY: return "a background sync is in flight";
 	case SEG_E_ROTATE: return "the segment must be synced before it is left";
 	}

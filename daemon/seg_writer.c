@@ -75,17 +75,27 @@ struct fbuf {
 	int state;                /* slots: FB_*; guarded by qmu */
 };
 
+/* What one thread compresses (and, with opts.verify, checks) frames with. */
+struct zctx {
+	ZSTD_CCtx *cctx;
+	ZSTD_DCtx *dctx;          /* verify only */
+	unsigned char *vbuf;      /* verify only: the frame decompressed again */
+	size_t vcap;
+};
+
 struct seg_writer;
 struct wctx {
 	struct seg_writer *w;
-	ZSTD_CCtx *cctx;          /* the worker's own */
+	struct zctx z;            /* the worker's own */
 };
 
 struct seg_writer {
 	int dirfd;
 	char *dir;
 	struct seg_writer_opts o;
-	ZSTD_CCtx *cctx;
+	struct zctx z;            /* the caller thread's (with workers: for retries only) */
+	uint32_t seed;            /* verify: the pool life's CRC seed (journal/FORMAT.md) */
+	uint64_t verify_redone;   /* frames that failed the check (atomic) */
 
 	/* the open frame, and per lane what it holds */
 	struct fbuf cur;
@@ -215,6 +225,11 @@ void seg_writer_discard(struct seg_writer *w)
 	queue_drop(w);
 }
 
+uint64_t seg_writer_verify_failures(const struct seg_writer *w)
+{
+	return __atomic_load_n(&w->verify_redone, __ATOMIC_RELAXED);
+}
+
 uint64_t seg_writer_unsynced_bytes(const struct seg_writer *w)
 {
 	return w->un->usize;
@@ -225,17 +240,26 @@ int seg_writer_sync_active(const struct seg_writer *w)
 	return w->flight.active;
 }
 
-/* A compression context with the writer's parameters (set once, zstd's advice). */
-static ZSTD_CCtx *cctx_new(int level)
+/* A compression context with the writer's parameters (set once, zstd's advice), and with
+ * verify a decompression context. @return 0 or SEG_E_ZSTD. */
+static int zctx_init(struct zctx *z, int level, int verify)
 {
-	ZSTD_CCtx *c = ZSTD_createCCtx();
-	if (c && (ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level)) ||
-		  ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1)) ||
-		  ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 1)))) {
-		ZSTD_freeCCtx(c);
-		c = NULL;
-	}
-	return c;
+	z->cctx = ZSTD_createCCtx();
+	if (!z->cctx || ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, level)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 1)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_contentSizeFlag, 1)))
+		return SEG_E_ZSTD;
+	if (verify && !(z->dctx = ZSTD_createDCtx()))
+		return SEG_E_ZSTD;
+	return 0;
+}
+
+static void zctx_free(struct zctx *z)
+{
+	ZSTD_freeCCtx(z->cctx);
+	ZSTD_freeDCtx(z->dctx);
+	free(z->vbuf);
+	memset(z, 0, sizeof(*z));
 }
 
 /* Buffers for a frame of up to frame_size bytes plus one largest record; obuf only if asked. */
@@ -252,11 +276,46 @@ static int fbuf_alloc(struct fbuf *f, uint32_t frame_size, int with_obuf)
 }
 
 /*
+ * Verify: decompress f's zstd frame again (zstd checks its content checksum, taken of the
+ * input before compressing it) and check every record's journal checksum in the result.
+ * @return 0 good; 1 the frame does not give back what was hashed (compress again);
+ * SEG_E_VERIFY a record was already wrong in the input (compressing again cannot help);
+ * -ENOMEM.
+ */
+static int fbuf_verify(const struct seg_writer *w, struct zctx *z, const struct fbuf *f)
+{
+	if (z->vcap < f->ulen) {
+		unsigned char *nb = realloc(z->vbuf, f->ucap > f->ulen ? f->ucap : f->ulen);
+		if (!nb)
+			return -ENOMEM;
+		z->vbuf = nb;
+		z->vcap = f->ucap > f->ulen ? f->ucap : f->ulen;
+	}
+	size_t n = ZSTD_decompressDCtx(z->dctx, z->vbuf, z->vcap, f->obuf + f->comp_at, f->comp_len);
+	if (ZSTD_isError(n) || n != f->ulen)
+		return 1;
+	for (size_t off = 0; off < n;) {
+		struct seg_rec_hdr h;
+		if (n - off < sizeof(h))
+			return 1;
+		memcpy(&h, z->vbuf + off, sizeof(h));
+		if (h.len > n - off - sizeof(h))
+			return 1;
+		uint32_t c = hvp_crc32c(w->seed, z->vbuf + off + 4, sizeof(h) - 4);
+		if (hvp_crc32c(c, z->vbuf + off + sizeof(h), h.len) != h.crc)
+			return memcmp(z->vbuf + off, f->ubuf + off, sizeof(h) + h.len) ? 1 : SEG_E_VERIFY;
+		off += sizeof(h) + h.len;
+	}
+	return 0;
+}
+
+/*
  * Compress f's records into f->obuf behind room for its descriptor, and checksum the result.
  * A frame whose content and entries did not change since is not compressed again (a retried
- * write). @return 0, -ENOMEM, SEG_E_ZSTD.
+ * write). With opts.verify the result is checked (fbuf_verify) and a frame that fails is
+ * compressed again, twice at most. @return 0, -ENOMEM, SEG_E_ZSTD, SEG_E_VERIFY.
  */
-static int fbuf_compress(ZSTD_CCtx *cctx, struct fbuf *f)
+static int fbuf_compress(struct seg_writer *w, struct zctx *z, struct fbuf *f)
 {
 	size_t at = SEG_SKIP_HDR_SIZE + SEG_FDESC_SIZE + (size_t)f->nents * SEG_LANE_ENT_SIZE;
 	if (f->comp_len && f->comp_at == at)
@@ -270,12 +329,25 @@ static int fbuf_compress(ZSTD_CCtx *cctx, struct fbuf *f)
 		f->obuf = nb;
 		f->ocap = at + bound;
 	}
-	size_t c = ZSTD_compress2(cctx, f->obuf + at, f->ocap - at, f->ubuf, f->ulen);
-	if (ZSTD_isError(c))
-		return SEG_E_ZSTD;
-	f->comp_len = c;
-	f->comp_at = at;
-	f->data_crc = hvp_crc32c(0, f->obuf + at, c);
+	for (int attempt = 0;; attempt++) {
+		size_t c = ZSTD_compress2(z->cctx, f->obuf + at, f->ocap - at, f->ubuf, f->ulen);
+		if (ZSTD_isError(c))
+			return SEG_E_ZSTD;
+		f->comp_len = c;
+		f->comp_at = at;
+		if (!w->o.verify)
+			break;
+		int v = fbuf_verify(w, z, f);
+		if (v == 0)
+			break;
+		if (v == 1)
+			__atomic_add_fetch(&w->verify_redone, 1, __ATOMIC_RELAXED);
+		if (v != 1 || attempt == 2) {
+			f->comp_len = 0;
+			return v == 1 ? SEG_E_VERIFY : v;
+		}
+	}
+	f->data_crc = hvp_crc32c(0, f->obuf + at, f->comp_len);
 	f->ns_compress = seg_mono_ns() - t0;
 	return 0;
 }
@@ -283,7 +355,7 @@ static int fbuf_compress(ZSTD_CCtx *cctx, struct fbuf *f)
 /* A compression worker: takes the oldest queued slot, compresses it, marks it done. */
 static void *worker(void *arg)
 {
-	const struct wctx *me = arg;
+	struct wctx *me = arg;
 	struct seg_writer *w = me->w;
 	pthread_mutex_lock(&w->qmu);
 	for (;;) {
@@ -302,7 +374,7 @@ static void *worker(void *arg)
 			break;
 		f->state = FB_BUSY;       /* its buffers are ours until FB_DONE */
 		pthread_mutex_unlock(&w->qmu);
-		f->cerr = fbuf_compress(me->cctx, f);
+		f->cerr = fbuf_compress(w, &me->z, f);
 		pthread_mutex_lock(&w->qmu);
 		f->state = FB_DONE;
 		pthread_cond_broadcast(&w->qcv);
@@ -329,7 +401,7 @@ static int workers_start(struct seg_writer *w)
 			return -ENOMEM;
 	for (unsigned i = 0; i < n; i++) {
 		w->wctx[i].w = w;
-		if (!(w->wctx[i].cctx = cctx_new(w->o.level)))
+		if (zctx_init(&w->wctx[i].z, w->o.level, w->o.verify))
 			return SEG_E_ZSTD;
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -380,9 +452,16 @@ int seg_writer_open(const char *dir, const struct seg_writer_opts *opts,
 	}
 	/* One compression context for the writer's life (with workers: for retries only). */
 	err = SEG_E_ZSTD;
-	w->cctx = cctx_new(w->o.level);
-	if (!w->cctx)
+	if (zctx_init(&w->z, w->o.level, w->o.verify))
 		goto fail;
+	if (w->o.verify) {
+		/* the journal's seed: CRC of the pool uuid and the epoch, little-endian */
+		unsigned char life[24];
+		memcpy(life, w->o.pool_uuid, 16);
+		for (int i = 0; i < 8; i++)
+			life[16 + i] = (unsigned char)(w->o.pool_epoch >> (8 * i));
+		w->seed = hvp_crc32c(0, life, sizeof(life));
+	}
 	err = -ENOMEM;
 	if (fbuf_alloc(&w->cur, w->o.frame_size, !w->o.workers))
 		goto fail;
@@ -436,9 +515,9 @@ void seg_writer_close(struct seg_writer *w)
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->qmu);
 	pthread_cond_destroy(&w->qcv);
-	ZSTD_freeCCtx(w->cctx);
+	zctx_free(&w->z);
 	for (unsigned i = 0; w->wctx && i < w->o.workers; i++)
-		ZSTD_freeCCtx(w->wctx[i].cctx);
+		zctx_free(&w->wctx[i].z);
 	for (unsigned i = 0; w->slots && i < w->nslots; i++)
 		fbuf_free(&w->slots[i]);
 	free(w->slots);
@@ -968,7 +1047,7 @@ static int queue_write(struct seg_writer *w, struct seg_flush_info *fi)
 		/* FB_DONE: no worker touches f any more; it is the caller's until freed. */
 		if (f->cerr) {
 			/* out of memory in the worker, say: try once more here */
-			f->cerr = fbuf_compress(w->cctx, f);
+			f->cerr = fbuf_compress(w, &w->z, f);
 			if (f->cerr) {
 				int err = f->cerr;
 				f->cerr = 0;      /* and again at the next call */
@@ -1052,7 +1131,7 @@ int seg_writer_write(struct seg_writer *w, struct seg_flush_info *fi)
 	seal_ents(w, &w->cur);
 	/* Compress once per frame content; a retried write reuses the result. */
 	uint64_t t0 = seg_mono_ns();
-	int err = fbuf_compress(w->cctx, &w->cur);
+	int err = fbuf_compress(w, &w->z, &w->cur);
 	fi->ns_compress = seg_mono_ns() - t0;
 	if (err) {
 		fi->records = w->cur.nrec;
