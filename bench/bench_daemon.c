@@ -53,6 +53,7 @@ struct bd_opts {
 	const char *pool_dir;
 	const char *log_dir;
 	const char *trace;
+	int verify;               /* --verify-frames */
 };
 
 /* ---- record sources ---- */
@@ -232,15 +233,24 @@ static int src_init(struct bd_src *s, const char *trace)
 		s->ino_base = 131072;
 		return 0;
 	}
-	struct seg_log *log;
-	int err = seg_log_open(trace, 0, &log);
-	if (err)
-		return err;
+	/* LOGDIR[,LOGDIR...]: the payloads of each log in turn */
+	char *list = strdup(trace), *save = NULL;
+	if (!list)
+		return -ENOMEM;
 	struct trace_load t = { .s = s };
-	seg_log_walk(log, trace_frame, &t);
-	seg_log_close(log);
-	if (t.err)
-		return t.err;
+	int err = 0;
+	for (char *dir = strtok_r(list, ",", &save); dir && !err && !t.err;
+	     dir = strtok_r(NULL, ",", &save)) {
+		struct seg_log *log;
+		err = seg_log_open(dir, 0, &log);
+		if (err)
+			break;
+		seg_log_walk(log, trace_frame, &t);
+		seg_log_close(log);
+	}
+	free(list);
+	if (err || t.err)
+		return err ? err : t.err;
 	return s->n ? 0 : -ENODATA;
 }
 
@@ -415,6 +425,7 @@ static int run_config(const struct bd_opts *o, struct bd_src *src, const char *p
 	dc.level = level;
 	dc.frame_size = frame;
 	dc.writer = SEG_WRITER_TEST;
+	dc.verify_frames = o->verify;
 	while (row->records < o->records) {
 		uint64_t payload = 0;
 		uint64_t got = fill(lanes, o->lanes, src, o->records - row->records, &payload);
@@ -471,8 +482,9 @@ static void print_table(const struct bd_opts *o, const struct bd_row *rows, int 
 			const char *what, const char *pool_fs, const char *log_fs, const char *media)
 {
 	printf("hvprov bench daemon: %" PRIu64 " records per configuration, %s\n", o->records, what);
-	printf("  pool: %s (%s, %s), %u lane(s), %" PRIu64 " MiB; log: %s (%s), fdatasync per frame\n",
-	       o->pool_dir, pool_fs, media, o->lanes, o->pool_size >> 20, o->log_dir, log_fs);
+	printf("  pool: %s (%s, %s), %u lane(s), %" PRIu64 " MiB; log: %s (%s), fdatasync per frame%s\n",
+	       o->pool_dir, pool_fs, media, o->lanes, o->pool_size >> 20, o->log_dir, log_fs,
+	       o->verify ? "; every frame verified (--verify-frames)" : "");
 	printf("  end to end = read ring + merge + compress + write + fdatasync + checkpoint, one core;\n"
 	       "  ceiling = ZSTD_compress2 alone on the same frame bytes, same level and frame size;\n"
 	       "  r/cpu-s = records per second of CPU time of the consumer thread (of the compress calls\n"
@@ -528,7 +540,7 @@ static void print_json(const struct bd_opts *o, const struct bd_row *rows, int n
 	hvp_json_str(stdout, what);
 	printf(",\"trace\":");
 	hvp_json_str(stdout, o->trace);
-	printf(",\"lanes\":%u,\"pool_dir\":", o->lanes);
+	printf(",\"verify_frames\":%s,\"lanes\":%u,\"pool_dir\":", o->verify ? "true" : "false", o->lanes);
 	hvp_json_str(stdout, o->pool_dir);
 	printf(",\"pool_fs\":");
 	hvp_json_str(stdout, pool_fs);
@@ -578,7 +590,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: hvprov bench daemon [--json] [--records N] [--levels L,L..] [--frames SIZE,SIZE..]\n"
 "                           [--lanes N] [--pool-size SIZE] [--pool-dir DIR] [--log-dir DIR]\n"
-"                           [--trace LOGDIR] [--quick]\n\n"
+"                           [--trace LOGDIR[,LOGDIR..]] [--verify-frames] [--quick]\n\n"
 "The daemon's consume -> compress -> write -> fdatasync -> checkpoint throughput on one core,\n"
 "per zstd level and frame size, with the raw zstd ceiling on the same bytes in the same run.\n"
 "  --records N      records through each configuration (default 10M; --quick: 1M)\n"
@@ -588,8 +600,9 @@ static void usage(FILE *f)
 "  --pool-size      pool size; one round fills it (default 256M)\n"
 "  --pool-dir DIR   where the pool goes (default /dev/shm, with PMEM_IS_PMEM_FORCE=1)\n"
 "  --log-dir DIR    where segments go (default /var/tmp: a disk, so fdatasync is real)\n"
-"  --trace LOGDIR   replay the DATA payloads of this log directory (e.g. DIR/log after\n"
-"                   hvprov run) instead of synthetic syscall-like records\n");
+"  --trace LOGDIR   replay the DATA payloads of these log directories (e.g. DIR/log after\n"
+"                   hvprov run; several, comma-separated) instead of synthetic records\n"
+"  --verify-frames  the daemon checks every frame after compressing it (its option)\n");
 }
 
 static int parse_list(const char *s, int is_size, uint64_t *out, int max)
@@ -666,6 +679,8 @@ int bench_daemon_main(int argc, char **argv)
 		} else if (!strcmp(a, "--trace") && v) {
 			o.trace = v;
 			i++;
+		} else if (!strcmp(a, "--verify-frames")) {
+			o.verify = 1;
 		} else {
 			goto bad;
 		}
