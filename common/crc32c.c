@@ -110,14 +110,6 @@ static int cpu_has_sse42(void)
 	return (c >> 20) & 1;
 }
 
-static inline uint64_t crc_q(uint64_t c, const unsigned char *p)
-{
-	uint64_t w;
-	__builtin_memcpy(&w, p, 8);   /* unaligned loads cost nothing extra on x86 */
-	__asm__("crc32q %1, %0" : "+r"(c) : "rm"(w));
-	return c;
-}
-
 /* Three blocks of len bytes at p side by side, starting from state c. @return the state
  * after all 3 * len bytes. */
 static inline uint64_t crc_hw_3way(uint64_t c, const unsigned char *p, size_t len,
@@ -126,9 +118,9 @@ static inline uint64_t crc_hw_3way(uint64_t c, const unsigned char *p, size_t le
 	uint64_t c1 = 0, c2 = 0;
 	const unsigned char *end = p + len;
 	do {
-		c = crc_q(c, p);
-		c1 = crc_q(c1, p + len);
-		c2 = crc_q(c2, p + 2 * len);
+		c = hvp_crc32c_step8(c, p);
+		c1 = hvp_crc32c_step8(c1, p + len);
+		c2 = hvp_crc32c_step8(c2, p + 2 * len);
 		p += 8;
 	} while (p < end);
 	c = crc_shift(t, (uint32_t)c) ^ (uint32_t)c1;
@@ -149,26 +141,11 @@ static uint32_t crc_hw_raw(uint32_t c32, const unsigned char *p, size_t len)
 		len -= 3 * CRC_SHORT;
 	}
 	while (len >= 8) {
-		c = crc_q(c, p);
+		c = hvp_crc32c_step8(c, p);
 		p += 8;
 		len -= 8;
 	}
-	c32 = (uint32_t)c;
-	if (len & 4) {
-		uint32_t w;
-		__builtin_memcpy(&w, p, 4);
-		__asm__("crc32l %1, %0" : "+r"(c32) : "rm"(w));
-		p += 4;
-	}
-	if (len & 2) {
-		uint16_t w;
-		__builtin_memcpy(&w, p, 2);
-		__asm__("crc32w %1, %0" : "+r"(c32) : "rm"(w));
-		p += 2;
-	}
-	if (len & 1)
-		__asm__("crc32b %1, %0" : "+r"(c32) : "rm"(*p));
-	return c32;
+	return hvp_crc32c_tail((uint32_t)c, p, len);
 }
 #endif
 
@@ -187,6 +164,13 @@ void hvp_crc32c_init(void)
 #else
 	crc_impl = 1;
 #endif
+}
+
+int hvp_crc32c_hw(void)
+{
+	if (__builtin_expect(crc_impl == 0, 0))
+		hvp_crc32c_init();
+	return crc_impl == 2;
 }
 
 uint32_t hvp_crc32c_sw(uint32_t crc, const void *buf, size_t len)

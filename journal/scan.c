@@ -37,34 +37,6 @@ struct batch {
 };
 
 #if defined(__x86_64__)
-static inline uint64_t crc_q(uint64_t c, const unsigned char *p)
-{
-	uint64_t w;
-	memcpy(&w, p, 8);
-	__asm__("crc32q %1, %0" : "+r"(c) : "rm"(w));
-	return c;
-}
-
-/* The last n < 8 bytes at p. */
-static inline uint32_t crc_tail(uint32_t c, const unsigned char *p, uint64_t n)
-{
-	if (n & 4) {
-		uint32_t w;
-		memcpy(&w, p, 4);
-		__asm__("crc32l %1, %0" : "+r"(c) : "rm"(w));
-		p += 4;
-	}
-	if (n & 2) {
-		uint16_t w;
-		memcpy(&w, p, 2);
-		__asm__("crc32w %1, %0" : "+r"(c) : "rm"(w));
-		p += 2;
-	}
-	if (n & 1)
-		__asm__("crc32b %1, %0" : "+r"(c) : "rm"(*p));
-	return c;
-}
-
 /* The n (1..SCAN_BATCH) records of the batch as jnl_rec_crc computes them: seed inverted,
  * bytes 4..31 of the header snapshot, the payload, inverted again (hvp_crc32c's way). */
 static void batch_crc_hw(uint32_t seed, struct batch *b, unsigned n)
@@ -74,10 +46,10 @@ static void batch_crc_hw(uint32_t seed, struct batch *b, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		const unsigned char *h = (const unsigned char *)&b->h[i] + 4;
 		uint64_t x = (uint32_t)~seed;
-		x = crc_q(x, h);
-		x = crc_q(x, h + 8);
-		x = crc_q(x, h + 16);
-		hx[i] = crc_tail((uint32_t)x, h + 24, 4);
+		x = hvp_crc32c_step8(x, h);
+		x = hvp_crc32c_step8(x, h + 8);
+		x = hvp_crc32c_step8(x, h + 16);
+		hx[i] = hvp_crc32c_tail((uint32_t)x, h + 24, 4);
 	}
 	/*
 	 * Then the payloads on three chains, each taking the next record as soon as it has
@@ -117,9 +89,9 @@ static void batch_crc_hw(uint32_t seed, struct batch *b, unsigned n)
 		uint64_t x0 = x[i0], x1 = x[i1], x2 = x[i2];
 		const unsigned char *q0 = q[i0], *q1 = q[i1], *q2 = q[i2];
 		for (uint64_t k = 0; k < m; k++) {
-			x0 = crc_q(x0, q0);
-			x1 = crc_q(x1, q1);
-			x2 = crc_q(x2, q2);
+			x0 = hvp_crc32c_step8(x0, q0);
+			x1 = hvp_crc32c_step8(x1, q1);
+			x2 = hvp_crc32c_step8(x2, q2);
 			q0 += 8;
 			q1 += 8;
 			q2 += 8;
@@ -135,7 +107,7 @@ static void batch_crc_hw(uint32_t seed, struct batch *b, unsigned n)
 			if (words[j])
 				continue;
 			unsigned i = (unsigned)rec[j];
-			b->crc[i] = ~crc_tail((uint32_t)x[j], q[j], b->h[i].len & 7);
+			b->crc[i] = ~hvp_crc32c_tail((uint32_t)x[j], q[j], b->h[i].len & 7);
 			rec[j] = -1;
 			if (next < n) {
 				rec[j] = (int)next;
@@ -168,11 +140,7 @@ static void view_init(struct view *v, const struct jnl_pool *p, unsigned idx)
 	v->seed = p->info.seed;
 	v->lane = (uint16_t)idx;
 	v->max_payload = jnl_max_payload(p->info.ring_size);
-#if defined(__x86_64__)
-	v->hw_crc = __builtin_cpu_supports("sse4.2");
-#else
-	v->hw_crc = 0;
-#endif
+	v->hw_crc = hvp_crc32c_hw();
 }
 
 static inline uint64_t gap_at(const struct view *v, uint64_t pos)
