@@ -16,12 +16,24 @@ sh -c 'sh -c "cat /w/upper.txt > /w/copy.txt"'
 mv /w/copy.txt /w/renamed.txt
 rm /w/renamed.txt
 echo "HVX-DOMU-WORKLOAD-DONE $(cat /w/count.txt)"
+# stress: a minute of system calls (fork, exec, open, write) on both vCPUs while dom0 checks
+# its XMM registers (tests/xmmstress.c).
+if [ "$(cat /etc/hvx-mode 2>/dev/null)" = stress ]; then
+	end=$(($(cut -d. -f1 /proc/uptime) + 60))
+	for j in 1 2; do
+		(n=0; while [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
+			cat /w/upper.txt > /w/s$j.txt; ls /w >/dev/null; n=$((n + 1)); done
+		 echo "HVX-DOMU-STRESS loop $j: $n rounds") &
+	done
+	wait
+fi
 # The privileged hypercall must be refused to this domain.
 insmod /lib/modules/xen-privcmd.ko
 /bin/hvx_probe
 # Lossy mode: dom0 starts its daemon only now, after the rings overflowed; the calls made
 # after this pause find room again, behind a LOST record that counts what was dropped.
-if [ "$(cat /etc/hvx-mode 2>/dev/null)" != blocking ]; then
+mode=$(cat /etc/hvx-mode 2>/dev/null)
+if [ "$mode" != blocking ] && [ "$mode" != stress ]; then
 	echo "HVX-DOMU-PAUSE"
 	sleep 6
 	cat /w/upper.txt > /w/late.txt
