@@ -416,3 +416,15 @@ uint32_t hv_rec_finish(struct hv_rec *r)
 	h->flags |= r->flags;
 	return r->len;
 }
+
+int hv_rec_put_xenid(struct hv_rec *r, uint32_t domid, uint32_t vcpu, uint64_t ksp,
+		     uint64_t cr3, uint64_t pin)
+{
+	struct hvp_ev_xenid id = { .domid = domid, .vcpu = vcpu, .ksp = ksp, .cr3 = cr3, .pin = pin };
+	/* all of it or none: a cut identity would be a wrong one */
+	if (r->open_at || r->cap - r->len < hvp_ev_field_size(sizeof(id))) {
+		r->flags |= HVP_EVF_TRUNC;
+		return -1;
+	}
+	return hv_rec_put(r, HVP_F_XEN_ID, HVP_ARG_NONE, &id, sizeof(id), sizeof(id), 0);
+}

@@ -113,4 +113,9 @@ void hv_rec_exit_args(struct hv_rec *r, const struct hv_sysent *e, const uint64_
 /* Finish: store fields_len and flags in the header. @return the payload length. */
 uint32_t hv_rec_finish(struct hv_rec *r);
 
+/* The Xen backend's identity of the caller: an HVP_F_XEN_ID field (struct hvp_ev_xenid).
+ * @return as hv_rec_put. */
+int hv_rec_put_xenid(struct hv_rec *r, uint32_t domid, uint32_t vcpu, uint64_t ksp,
+		     uint64_t cr3, uint64_t pin);
+
 #endif

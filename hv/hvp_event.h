@@ -20,7 +20,8 @@
 #include <stdint.h>
 
 #define HVP_EV_MAGIC        0xA7u     /* first byte of every event */
-#define HVP_EV_VERSION      1u
+#define HVP_EV_VERSION      2u        /* written; readers accept HVP_EV_VERSION_MIN.. */
+#define HVP_EV_VERSION_MIN  1u        /* version 1: no xen_id field, no restarted/interrupted */
 #define HVP_EV_HDR_SIZE     96u
 #define HVP_EV_FIELD_ALIGN  8u        /* every field header starts 8-byte aligned */
 #define HVP_EV_NARGS        6u        /* argument words in the header */
@@ -53,7 +54,11 @@
 #define HVP_EVF_NORETURN    0x0040u  /* entry whose return will not be recorded (exit,
                                         exit_group, data calls in one-stop mode) */
 #define HVP_EVF_UNTABLED    0x0080u  /* sysno is not in the backend's syscall table */
-#define HVP_EVF_ALL         0x00ffu
+#define HVP_EVF_RESTARTED   0x0100u  /* (v2) exit: the thread went back to the call's own
+                                        instruction; its kernel restarts the call (ret as seen) */
+#define HVP_EVF_INTERRUPTED 0x0200u  /* (v2) exit: the thread resumed elsewhere (a signal
+                                        handler runs): the call's return value was not seen */
+#define HVP_EVF_ALL         0x03ffu
 
 /*
  * Event header, offset 0 of the payload. Readers use hdr_size, not sizeof, to find the first
@@ -61,10 +66,10 @@
  */
 struct hvp_ev_hdr {
 	uint8_t  magic;          /*  0 HVP_EV_MAGIC */
-	uint8_t  version;        /*  1 HVP_EV_VERSION */
+	uint8_t  version;        /*  1 HVP_EV_VERSION (readers: HVP_EV_VERSION_MIN and up) */
 	uint8_t  kind;           /*  2 HVP_EV_* */
 	uint8_t  abi;            /*  3 HVP_ABI_* */
-	uint16_t hdr_size;       /*  4 HVP_EV_HDR_SIZE in version 1; >= 96 in later versions */
+	uint16_t hdr_size;       /*  4 HVP_EV_HDR_SIZE in versions 1 and 2; >= 96 in later ones */
 	uint8_t  nargs;          /*  6 valid words in args[] (0 .. 6) */
 	uint8_t  backend;        /*  7 HVP_BE_* */
 	uint32_t sysno;          /*  8 system-call number in abi's table (0 for task/start/stop) */
@@ -101,7 +106,8 @@ struct hvp_ev_field {
                                     sockaddr_un); arg = its argument */
 #define HVP_F_COMM          10u  /* task name (comm), at most 16 bytes */
 #define HVP_F_TEXT          11u  /* a note in UTF-8 from the collector (why something is missing) */
-#define HVP_F_TYPE_MAX      11u
+#define HVP_F_XEN_ID        12u  /* (v2) struct hvp_ev_xenid: who made the call under Xen */
+#define HVP_F_TYPE_MAX      12u
 
 /* Field flags. */
 #define HVP_FF_TRUNC        0x01u  /* value cut to its bound; the source was longer */
@@ -136,6 +142,20 @@ struct hvp_ev_fileid {
 #define HVP_FID_IGEN        0x2u   /* gen_sec holds the inode generation number */
 #define HVP_FID_ALL         0x3u
 
+/*
+ * Identity of the caller under Xen (hv/xen), until a kernel profile gives tgid/tid: a thread
+ * is (domain, the kernel stack it announced with stack_switch); a process is the frame of its
+ * top-level page table plus the domain's count of pins of that frame (Linux reuses freed
+ * page-table frames at once). The header's tgid is pin, its tid ksp >> 14.
+ */
+struct hvp_ev_xenid {
+	uint32_t domid;          /*  0 guest domain */
+	uint32_t vcpu;           /*  4 guest vCPU the event was recorded on */
+	uint64_t ksp;            /*  8 thread: guest kernel stack pointer */
+	uint64_t cr3;            /* 16 process: machine address of the top-level page table */
+	uint64_t pin;            /* 24 process: the domain's pin generation of that frame */
+};
+
 _Static_assert(sizeof(struct hvp_ev_hdr) == HVP_EV_HDR_SIZE, "event header layout");
 _Static_assert(__builtin_offsetof(struct hvp_ev_hdr, sysno) == 8, "sysno offset");
 _Static_assert(__builtin_offsetof(struct hvp_ev_hdr, tgid) == 16, "tgid offset");
@@ -147,6 +167,8 @@ _Static_assert(sizeof(struct hvp_ev_field) == 8, "field header layout");
 _Static_assert(sizeof(struct hvp_ev_fileid) == 40, "file identity layout");
 _Static_assert(__builtin_offsetof(struct hvp_ev_fileid, ino) == 8, "fileid ino offset");
 _Static_assert(__builtin_offsetof(struct hvp_ev_fileid, fid_flags) == 32, "fileid flags offset");
+_Static_assert(sizeof(struct hvp_ev_xenid) == 32, "xen identity layout");
+_Static_assert(__builtin_offsetof(struct hvp_ev_xenid, cr3) == 16, "xen identity cr3 offset");
 
 /* Bytes a field with len value bytes occupies, header and padding included. */
 static inline uint64_t hvp_ev_field_size(uint32_t len)

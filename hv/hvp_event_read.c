@@ -48,7 +48,7 @@ const char *hvp_ev_field_name(unsigned type)
 		[HVP_F_PATH] = "path", [HVP_F_RESOLVED] = "resolved", [HVP_F_CWD] = "cwd",
 		[HVP_F_DIRFD_PATH] = "dirfd_path", [HVP_F_ARGV] = "argv", [HVP_F_ENVP] = "envp",
 		[HVP_F_FILEID] = "fileid", [HVP_F_FDS] = "fds", [HVP_F_STRUCT] = "struct",
-		[HVP_F_COMM] = "comm", [HVP_F_TEXT] = "text",
+		[HVP_F_COMM] = "comm", [HVP_F_TEXT] = "text", [HVP_F_XEN_ID] = "xen_id",
 	};
 	return type <= HVP_F_TYPE_MAX ? names[type] : NULL;
 }
@@ -63,7 +63,7 @@ int hvp_ev_parse(const void *payload, uint32_t len, struct hvp_ev_view *v)
 		return HVP_EV_E_MAGIC;
 	if (len < 2)
 		return HVP_EV_E_SHORT;
-	if (p[1] != HVP_EV_VERSION)
+	if (p[1] < HVP_EV_VERSION_MIN || p[1] > HVP_EV_VERSION)
 		return HVP_EV_E_VERSION;
 	if (len < HVP_EV_HDR_SIZE)
 		return HVP_EV_E_SHORT;
@@ -120,6 +120,14 @@ int hvp_ev_fileid_get(const struct hvp_ev_fld *f, struct hvp_ev_fileid *out)
 	return 0;
 }
 
+int hvp_ev_xenid_get(const struct hvp_ev_fld *f, struct hvp_ev_xenid *out)
+{
+	if (f->type != HVP_F_XEN_ID || f->len != sizeof(*out))
+		return HVP_EV_E_FIELD;
+	memcpy(out, f->val, sizeof(*out));
+	return 0;
+}
+
 /* ---- JSON ---- */
 
 /* A JSON string literal of n bytes; bytes outside printable ASCII become \u00XX, so any
@@ -165,7 +173,7 @@ static void json_flags(FILE *f, uint32_t flags)
 {
 	static const char *const names[] = {
 		"trunc", "path_mismatch", "unobserved_io", "nopair", "fault", "foreign_abi",
-		"noreturn", "untabled",
+		"noreturn", "untabled", "restarted", "interrupted",
 	};
 	int first = 1;
 	fputs("\"flags\":[", f);
@@ -281,6 +289,18 @@ static void json_field(FILE *f, const struct hvp_ev_fld *fl)
 		else
 			fputs(",\"gen\":null", f);
 		fprintf(f, ",\"mode\":\"0%" PRIo32 "\"", id.mode);
+		break;
+	}
+	case HVP_F_XEN_ID: {
+		struct hvp_ev_xenid id;
+		if (hvp_ev_xenid_get(fl, &id)) {
+			fprintf(f, ",\"error\":\"xen_id of %" PRIu32 " bytes\"", fl->len);
+			break;
+		}
+		/* addresses as hex strings, like pointer arguments; pin as a number */
+		fprintf(f, ",\"dom\":%" PRIu32 ",\"vcpu\":%" PRIu32 ",\"ksp\":\"0x%" PRIx64
+			"\",\"cr3\":\"0x%" PRIx64 "\",\"pin\":%" PRIu64, id.domid, id.vcpu, id.ksp,
+			id.cr3, id.pin);
 		break;
 	}
 	case HVP_F_FDS:

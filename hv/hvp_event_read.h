@@ -62,6 +62,9 @@ int hvp_ev_field_find(const struct hvp_ev_view *v, unsigned type, unsigned arg,
 /* Copy out a FILEID field's value. @return 0, or HVP_EV_E_FIELD when its length is wrong. */
 int hvp_ev_fileid_get(const struct hvp_ev_fld *f, struct hvp_ev_fileid *out);
 
+/* Copy out a XEN_ID field's value. @return 0, or HVP_EV_E_FIELD when its length is wrong. */
+int hvp_ev_xenid_get(const struct hvp_ev_fld *f, struct hvp_ev_xenid *out);
+
 /*
  * Write the event's JSON members, without the surrounding braces, e.g.
  *   "ev":"exit","call":"openat","nr":257,"tgid":10,"tid":10,"ret":3,...

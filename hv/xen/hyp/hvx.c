@@ -611,13 +611,8 @@ static int hvx_gread(void *ctx, struct hv_gread *v, unsigned int n)
 static void put_ident(struct hv_rec *r, const struct vcpu *v, uint64_t ksp, unsigned long cr3mfn,
 		      uint64_t proc)
 {
-	char t[128];
-	int n = snprintf(t, sizeof(t), "xen dom=%u vcpu=%u ksp=%#"PRIx64" cr3=%#lx pin=%"PRIu64,
-			 v->domain->domain_id, v->vcpu_id, ksp, cr3mfn << PAGE_SHIFT, proc);
-
-	if ( n > 0 )
-		hv_rec_put(r, HVP_F_TEXT, HVP_ARG_NONE, t, min((unsigned int)n, (unsigned int)sizeof(t) - 1),
-			   sizeof(t), 0);
+	hv_rec_put_xenid(r, v->domain->domain_id, v->vcpu_id, ksp,
+			 (uint64_t)cr3mfn << PAGE_SHIFT, proc);
 }
 
 /* The process identity of v now: generation of its top-level page table's latest pin. */
@@ -849,12 +844,12 @@ void hvx_iret_user(struct vcpu *v, const struct cpu_user_regs *regs, unsigned lo
 	else if ( regs->rip == pd.rcx - 2 )
 	{
 		hv_rec_set_ret(&r, (int64_t)rax);
-		hv_rec_put(&r, HVP_F_TEXT, HVP_ARG_NONE, "restarted", 9, 9, 0);
+		hv_rec_flag(&r, HVP_EVF_RESTARTED);
 		STAT_ADD(x, restarted, 1);
 	}
 	else
 	{
-		hv_rec_put(&r, HVP_F_TEXT, HVP_ARG_NONE, "interrupted", 11, 11, 0);
+		hv_rec_flag(&r, HVP_EVF_INTERRUPTED);
 		STAT_ADD(x, interrupted, 1);
 	}
 	put_ident(&r, v, ksp, mfn, proc);

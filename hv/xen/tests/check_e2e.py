@@ -33,6 +33,12 @@ def field(rec, ftype, arg=None):
 
 
 def ident(rec):
+    """The Xen identity: the typed xen_id field (event version 2), or the text field that
+    version 1 events carried ("xen dom=D vcpu=V ksp=0x.. cr3=0x.. pin=N")."""
+    for f in rec.get("fields", []):
+        if f.get("type") == "xen_id" and "error" not in f:
+            return {"dom": f["dom"], "vcpu": f["vcpu"], "ksp": f["ksp"], "cr3": f["cr3"],
+                    "pin": f["pin"]}
     for f in rec.get("fields", []):
         if f.get("type") == "text":
             m = IDENT.match(str(f.get("value")))
@@ -40,6 +46,11 @@ def ident(rec):
                 return {"dom": int(m.group(1)), "vcpu": int(m.group(2)), "ksp": m.group(3),
                         "cr3": m.group(4), "pin": int(m.group(5))}
     return None
+
+
+def interrupted(rec):
+    """An exit that met a signal handler: flag (version 2) or text (version 1)."""
+    return "interrupted" in rec.get("flags", []) or field(rec, "text") == "interrupted"
 
 
 def num(v):
@@ -293,7 +304,7 @@ def main():
     # A fork whose return met a signal handler ("interrupted": the kernel put the return
     # value in the signal frame, out of sight) did complete: the child exists.
     def forked(x):
-        return x.get("ret", -1) > 0 or field(x, "text") == "interrupted"
+        return x.get("ret", -1) > 0 or interrupted(x)
 
     forks = [r for r in data if r.get("ev") == "entry" and r.get("call") in ("fork", "vfork", "clone")
              and r.get("_exit") and forked(r["_exit"])
