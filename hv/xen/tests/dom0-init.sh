@@ -80,6 +80,8 @@ if [ "$mode" != blocking ] && [ "$mode" != stress ]; then
 		i=$((i + 1))
 	done
 	if [ "$mode" = crash ]; then
+		grep -q HVX-DOMU-PAUSE "$clog" 2>/dev/null ||
+			say "the domU did not pause; its console ends: $(tail -n 5 "$clog" 2>/dev/null | tr '\r\n' '  ')"
 		say "crash point: the rings hold unconsumed records"
 		sleep 100000
 	fi
