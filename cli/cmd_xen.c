@@ -448,6 +448,10 @@ static int xen_daemon(int argc, char **argv)
 	if (verify)
 		printf("frames %" PRIu64 " frame checks failed %" PRIu64 "\n", ds.frames,
 		       ds.verify_failures);
+	if (ds.verify_failures)
+		hvp_err_file(log_dir, "xen daemon: %" PRIu64 " frame(s) failed their check after"
+			     " compression and were compressed again; nothing damaged was written",
+			     ds.verify_failures);
 	struct hvx_stats st;
 	int lost = 0;
 	if (!hvx_ctl_stats(c, HVX_DOM_ALL, &st)) {
