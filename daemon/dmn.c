@@ -633,10 +633,11 @@ static void *consumer(void *arg)
 		uint64_t got = fill(d, &full, &pressure);
 		d->st.ns_consume += seg_mono_ns() - t0;
 		int idle = !got && !full;        /* nothing more to read right now */
+		int drained = !full;             /* the round read the lanes empty */
 		int old = seg_writer_pending(d->w) && seg_mono_ns() - d->frame_open_ns >= max_delay;
 		/* A frame is written when full, when a lane's ring is half waiting on us, or when
-		 * nothing more comes and it is old enough (or we are stopping). */
-		if (seg_writer_pending(d->w) && (full || pressure || (idle && (d->stopping || old)))) {
+		 * the ring is drained and the frame is old enough (or we are stopping). */
+		if (seg_writer_pending(d->w) && (full || pressure || (drained && (d->stopping || old)))) {
 			rc = write_frame(d);
 			if (rc == SEG_E_VERIFY && ++d->verify_retries <= DMN_VERIFY_RETRIES)
 				continue;         /* the records are being read again: at once */
@@ -657,8 +658,8 @@ static void *consumer(void *arg)
 			continue;
 		}
 		uint64_t unsynced = seg_writer_unsynced_bytes(d->w);
-		if (unsynced && (unsynced >= d->cfg.sync_bytes || pressure || idle)) {
-			rc = sync_begin(d, pressure || idle);
+		if (unsynced && (unsynced >= d->cfg.sync_bytes || pressure || drained)) {
+			rc = sync_begin(d, pressure || drained);
 			if (rc) {
 				if (failed(d))
 					break;
@@ -667,8 +668,24 @@ static void *consumer(void *arg)
 		}
 		if (d->st.records != d->snap.records)
 			publish(d, 0);
-		if (!idle) {
+		if (!idle && (full || pressure || d->stopping)) {
 			idle_ns = 0;
+			continue;
+		}
+		if (!idle) {
+			/* The round took records and drained the ring. Coming straight back would
+			 * take the next record or two as they trickle in, one round (and one
+			 * wakeup, on the CPU a traced command needs) per record: let them gather
+			 * for poll_max_us instead. They are durable in the journal already, a
+			 * frame is still written within max_delay_ms, and a half full lane
+			 * (pressure) or a full frame is served without this pause. */
+			uint64_t ns = (uint64_t)d->cfg.poll_max_us * 1000;
+			if (ns > max_delay)
+				ns = max_delay;
+			if (seg_writer_sync_active(d->w) && ns > 200000)
+				ns = 200000;      /* collect the sync soon: it frees ring space */
+			idle_ns = 0;
+			sleep_ns(ns);
 			continue;
 		}
 		if (d->stopping && !seg_writer_pending(d->w) && !seg_writer_unsynced_bytes(d->w)) {
