@@ -40,6 +40,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/audit.h>
@@ -76,6 +77,10 @@ struct fsinfo {                   /* one per kernel fs_struct (CLONE_FS shares i
 	int refs;
 	int valid;
 	char *cwd;
+	/* chdir/fchdir calls of the tasks sharing it that are between their entry and exit
+	 * stops: the kernel may have moved the cwd already, so the cache is not used (nor
+	 * filled) until they have all returned */
+	int chdirs;
 };
 
 struct proc {                     /* one per thread group */
@@ -94,6 +99,7 @@ struct task {
 	struct fsinfo *fs;
 	/* the call in progress */
 	int in_call, want_exit;
+	int in_chdir;                 /* counted in fs->chdirs */
 	uint32_t nr;
 	uint8_t abi;
 	const struct hv_sysent *e;
@@ -121,8 +127,15 @@ struct tracer {
 	pid_t cur_pid;                /* whose memory the read callback reads */
 	int noticed_full;
 	int fatal;
+	uint64_t spin_max_ns;         /* opts->spin_us, or 0 (one CPU, or not asked for) */
+	uint64_t spin_ns;             /* the polling window now (adapts in 0..spin_max_ns) */
+	int ncpus;                    /* CPUs the tracer may run on */
+	int loadfd;                   /* /proc/loadavg, or -1 */
+	uint64_t busy_until;          /* no polling before this (every CPU was wanted) */
+	uint64_t load_next;           /* next look at /proc/loadavg */
 	char path[PATH_MAX + 64];     /* scratch for /proc paths */
 	char link[PATH_MAX + 1];      /* scratch for readlink results */
+	char cwdbuf[PATH_MAX + 1];    /* a cwd read while a chdir is in flight (not cached) */
 	char norm[PATH_MAX + 1];
 };
 
@@ -347,10 +360,22 @@ static void task_unlink(struct tracer *t, struct task *k)
 		}
 }
 
+/* k's chdir/fchdir is over (returned, or its exit stop will never come): the cwd it shares
+ * is read afresh next time, whether it moved or not. */
+static void chdir_done(struct task *k)
+{
+	if (k->in_chdir) {
+		k->in_chdir = 0;
+		k->fs->chdirs--;
+		fs_invalidate(k->fs);
+	}
+}
+
 static void task_free(struct task *k)
 {
 	if (!k)
 		return;
+	chdir_done(k);
 	fdtab_put(k->fdt);
 	fs_put(k->fs);
 	proc_put(k->proc);
@@ -533,13 +558,17 @@ static ssize_t read_link(struct tracer *t, const char *path)
 
 static const char *task_cwd(struct tracer *t, struct task *k)
 {
-	if (k->fs->valid)
+	if (k->fs->valid && !k->fs->chdirs)
 		return k->fs->cwd;
 	snprintf(t->path, sizeof(t->path), "/proc/%d/cwd", (int)k->tid);
-	if (read_link(t, t->path) < 0)
+	ssize_t n = readlink(t->path, t->cwdbuf, sizeof(t->cwdbuf) - 1);
+	if (n < 0)
 		return NULL;
+	t->cwdbuf[n] = 0;
+	if (k->fs->chdirs)
+		return t->cwdbuf;
 	free(k->fs->cwd);
-	k->fs->cwd = strdup(t->link);
+	k->fs->cwd = strdup(t->cwdbuf);
 	k->fs->valid = k->fs->cwd != NULL;
 	return k->fs->cwd;
 }
@@ -635,6 +664,7 @@ static void on_entry(struct tracer *t, struct task *k)
 	else
 		e = hv_sys_lookup(nr);
 
+	chdir_done(k);                /* a chdir whose exit stop never came */
 	k->in_call = 1;
 	k->want_exit = 1;
 	k->nr = nr;
@@ -744,6 +774,10 @@ static void on_entry(struct tracer *t, struct task *k)
 		} else
 			k->clone_flags = 0;
 	}
+	if (e->flags & HV_SF_CHDIR) {
+		k->in_chdir = 1;
+		k->fs->chdirs++;
+	}
 	if (e->flags & HV_SF_UNOBSERVED)
 		k->proc->unobserved = 1;
 	if (e->flags & HV_SF_NORETURN) {
@@ -833,6 +867,7 @@ static void on_exit_stop(struct tracer *t, struct task *k)
 	    ptrace(PTRACE_GET_SYSCALL_INFO, k->tid, (void *)sizeof(si), &si) <= 0 ||
 	    si.op != PTRACE_SYSCALL_INFO_EXIT) {
 		k->in_call = 0;
+		chdir_done(k);
 		resume(k, 0);
 		return;
 	}
@@ -891,8 +926,8 @@ static void on_exit_stop(struct tracer *t, struct task *k)
 		if (read_link(t, t->path) >= 0)
 			put_str(t, HVP_F_RESOLVED, HVP_ARG_EXE, t->link);
 	}
-	if ((e->flags & HV_SF_CHDIR) && ret == 0)
-		fs_invalidate(k->fs);
+	if (e->flags & HV_SF_CHDIR)
+		chdir_done(k);
 	if ((e->flags & HV_SF_UNSHARE) && ret == 0) {
 		if ((k->args[0] & CLONE_FILES) && k->fdt->refs > 1) {
 			fdtab_put(k->fdt);
@@ -1051,6 +1086,87 @@ static void child_run(const struct hv_ptrace_opts *o, struct sock_fprog *prog, i
 
 /* ---- main loop ---- */
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Polling takes a CPU that another task may want: a second compiler of make -j2 on a 2-CPU
+ * machine would run slower by what the tracer polls. So look, at most every 2 ms, at how
+ * many tasks are runnable (/proc/loadavg's fourth field, the tracer included); with more
+ * than there are CPUs, do not poll until the next look.
+ */
+static int cpus_to_spare(struct tracer *t, uint64_t now)
+{
+	if (now < t->load_next)
+		return now >= t->busy_until;
+	t->load_next = now + 2000000;
+	char b[128];
+	ssize_t n = t->loadfd >= 0 ? pread(t->loadfd, b, sizeof(b) - 1, 0) : -1;
+	if (n <= 0)
+		return 1;
+	b[n] = 0;
+	const char *f = b;
+	for (int i = 0; i < 3 && f; i++) {
+		f = strchr(f, ' ');
+		if (f)
+			f++;
+	}
+	int running = f ? atoi(f) : 0;
+	if (running > t->ncpus) {
+		t->busy_until = t->load_next;
+		return 0;
+	}
+	t->busy_until = 0;
+	return 1;
+}
+
+/*
+ * The next state change of any tracee (waitpid semantics). A tracee's stop wakes its tracer;
+ * when the tracer sleeps on an idle CPU, on a virtual machine whose idle CPUs halt that
+ * wakeup is a round trip through the host, and it comes at every stop. So the tracer first
+ * polls for up to spin_ns, and sleeps only then. The window adapts the way halt polling
+ * does: it grows (from a quarter of the bound, doubling) when a stop came within the bound
+ * but after the window, and halves (to nothing below 1 us) when a stop took longer than
+ * the bound, so that a command computing for long stretches costs no polling.
+ */
+static pid_t wait_stop(struct tracer *t, int *st)
+{
+	uint64_t t0 = 0;
+	pid_t p;
+	if (t->spin_max_ns) {
+		t0 = mono_ns();
+		while (t->spin_ns && cpus_to_spare(t, t0)) {
+			p = waitpid(-1, st, __WALL | WNOHANG);
+			if (p != 0)
+				return p;      /* a stop, or an error (ECHILD: nothing left) */
+			if (mono_ns() - t0 >= t->spin_ns)
+				break;
+#if defined(__x86_64__) || defined(__i386__)
+			for (unsigned i = 0; i < 32; i++)
+				__builtin_ia32_pause();   /* fewer waitpid calls while polling */
+#endif
+		}
+	}
+	p = waitpid(-1, st, __WALL);
+	if (t->spin_max_ns && p > 0) {
+		uint64_t w = mono_ns() - t0;
+		if (w <= t->spin_max_ns) {
+			t->spin_ns = t->spin_ns ? 2 * t->spin_ns : t->spin_max_ns / 4;
+			if (t->spin_ns > t->spin_max_ns)
+				t->spin_ns = t->spin_max_ns;
+		} else {
+			t->spin_ns /= 2;
+			if (t->spin_ns < 1000)
+				t->spin_ns = 0;
+		}
+	}
+	return p;
+}
+
 static void emit_start(struct tracer *t, pid_t root)
 {
 	struct hv_rec *r = &t->rec;
@@ -1151,6 +1267,13 @@ int hv_ptrace_run(const struct hv_ptrace_opts *o, struct hv_ptrace_result *res)
 		return -ENOMEM;
 	t->o = o;
 	t->res = res;
+	cpu_set_t cpus;
+	t->loadfd = -1;
+	if (o->spin_us && sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) > 1) {
+		t->spin_max_ns = (uint64_t)o->spin_us * 1000;
+		t->ncpus = CPU_COUNT(&cpus);
+		t->loadfd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+	}
 	t->buf = aligned_alloc(64, REC_CAP);
 	t->scratch = malloc(SCRATCH_CAP);
 	if (!t->buf || !t->scratch) {
@@ -1208,7 +1331,7 @@ int hv_ptrace_run(const struct hv_ptrace_opts *o, struct hv_ptrace_result *res)
 
 drain:
 	for (;;) {
-		pid_t p = waitpid(-1, &st, __WALL);
+		pid_t p = wait_stop(t, &st);
 		if (p < 0) {
 			if (errno == EINTR)
 				continue;
@@ -1280,6 +1403,8 @@ out:
 	if (rep[1] >= 0)
 		close(rep[1]);
 	free(filt);
+	if (t->loadfd >= 0)
+		close(t->loadfd);
 	free(t->buf);
 	free(t->scratch);
 	free(t);

@@ -44,6 +44,17 @@ struct hv_ptrace_opts {
 	 * whose return matters to provenance (new fds, children, exec, names) keep both stops.
 	 */
 	int one_stop;
+	/*
+	 * Longest the tracer polls for the next stop, in microseconds, before it sleeps in
+	 * waitpid (0: never poll). The window adapts between 0 and this bound: it grows while
+	 * stops follow each other closely and shrinks while the tracees run long stretches
+	 * without one. Polling spares the wakeup of a sleeping tracer at each stop, which on a
+	 * virtual machine whose idle CPUs halt costs more than the stop itself. It is never
+	 * used when the tracer can run on one CPU only (it would delay the tracee it waits
+	 * for), nor while more tasks are runnable than the tracer has CPUs. What is recorded
+	 * does not depend on it.
+	 */
+	unsigned spin_us;
 };
 
 struct hv_ptrace_result {

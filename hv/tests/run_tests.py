@@ -709,6 +709,51 @@ def t_bench_overhead_json():
               "%s overhead wrong" % k)
 
 
+def t_cwd_share():
+    """The cwd recorded with each relative path is the folder the call really used, through
+    chdir and fchdir in a thread sharing the cwd (CLONE_FS), a chdir racing the other
+    thread's opens, a forked child's own chdir, unshare(CLONE_FS) and exec."""
+    env, hv, evs = compare("cwd_share", [prog("hvt_cwd_share")], expect_rc=0)
+    names = {"b1", "b2", "m3-after", "c4", "p4", "t5", "m5", "e6"}
+    names |= {"m3-%d" % i for i in range(40)} | {"d%d" % i for i in range(1, 6)}
+    top = os.path.realpath(env.hv)
+    # Step 3 races the second thread's chdir("../d3") against the main thread's opens. An
+    # open whose entry the tracer saw before the chdir's entry ran in d2; after the chdir's
+    # exit, in d3. In between the kernel may or may not have moved the cwd yet, so either
+    # is right (and where the file lands is the kernel's race, not the record's).
+    ch = [e for e in evs if e["ev"] == "entry" and e.get("call") == "chdir" and
+          any(f["type"] == "path" and f["value"] == "../d3" for f in e["fields"])]
+    ch_exit = [e for e in evs if e["ev"] == "exit" and ch and "pair" in e and
+               e["pair"]["seq"] == ch[0]["seq"]]
+    if not check(len(ch) == 1 and len(ch_exit) == 1, "chdir ../d3 entry/exit not recorded"):
+        env.close()
+        return
+    lo, hi = ch[0]["seq"], ch_exit[0]["seq"]
+    seen = set()
+    for e in evs:
+        if e["ev"] != "entry" or e.get("call") not in ("open", "openat", "creat", "mkdir",
+                                                        "mkdirat"):
+            continue
+        path = [f for f in e["fields"] if f["type"] == "path"]
+        if not path or path[0]["value"] not in names:
+            continue
+        name = path[0]["value"]
+        seen.add(name)
+        cwd = [f["value"] for f in e["fields"] if f["type"] == "cwd"]
+        if not check(len(cwd) == 1, "%s: %d cwd fields" % (name, len(cwd))):
+            continue
+        if name.startswith("m3-") and name != "m3-after" and e["seq"] < hi:
+            want = ["d2"] if e["seq"] < lo else ["d2", "d3"]
+            check(cwd[0] in [os.path.join(top, d) for d in want],
+                  "%s: recorded cwd %s, expected %s (seq %d, chdir %d..%d)" %
+                  (name, cwd[0], " or ".join(want), e["seq"], lo, hi))
+            continue
+        check(os.path.exists(os.path.join(cwd[0], name)),
+              "%s: recorded cwd %s, but the file is not there (tid %d)" % (name, cwd[0], e["tid"]))
+    check(seen == names, "opens not found: %r" % sorted(names - seen))
+    env.close()
+
+
 def t_bad_paths():
     """Unreadable, overlong and NULL paths: recorded cut and flagged, never a crash."""
     env = Env("bad_paths")
@@ -827,7 +872,7 @@ SCENARIOS = {
     "collector_kill": t_collector_kill, "ring_full_blocks": t_ring_full_blocks,
     "ring_full_lossy": t_ring_full_lossy, "mt_exec": t_mt_exec, "io_uring": t_io_uring,
     "one_stop": t_one_stop, "bench_overhead_json": t_bench_overhead_json,
-    "bad_paths": t_bad_paths,
+    "bad_paths": t_bad_paths, "cwd_share": t_cwd_share,
 }
 
 
