@@ -9,7 +9,9 @@
  * `strace -f --seccomp-bpf -e trace=<the calls hvprov records> -o FILE`. hvprov runs as a
  * user runs it: inline consumer included (records compressed into DIR/log as the command
  * runs). Reported: median wall time, overhead (median - bare median) and the ratio of each
- * hvprov overhead to strace's.
+ * hvprov overhead to strace's. strace's output file is on the same tmpfs as the emulated
+ * pmem variant's data directory (pool and log); the load average before and after is
+ * printed, since a busy machine makes every ratio meaningless.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -281,9 +283,14 @@ static int setup_build(struct ov_work *w, const char *base, int nfiles)
 
 /* ---- output ---- */
 
+static double load_before[3], load_after[3];
+
 static void print_table(struct ov_work *ws, int nw, int runs)
 {
 	printf("collection overhead: median wall time of %d alternating runs each\n", runs);
+	printf("load average before: %.2f %.2f %.2f, after: %.2f %.2f %.2f (%ld CPUs)\n",
+	       load_before[0], load_before[1], load_before[2], load_after[0], load_after[1],
+	       load_after[2], sysconf(_SC_NPROCESSORS_ONLN));
 	printf("%-10s %-24s %9s %11s %9s %18s %8s %12s\n", "workload", "variant", "median s",
 	       "overhead s", "x bare", "overhead / strace's", "CPU s", "CPU / strace");
 	for (int i = 0; i < nw; i++) {
@@ -309,15 +316,19 @@ static void print_table(struct ov_work *ws, int nw, int runs)
 	       "persistent memory; survives no power loss here).\nfile pool: ordinary file, process "
 	       "durability. hvprov includes its inline consumer (zstd segments, fdatasync).\n"
 	       "--one-stop: data calls (read/write/mmap/close...) recorded at entry only.\n"
+	       "strace -f: -o FILE on the same tmpfs as the em. pool and log; it stops at every\n"
+	       "mmap and fcntl, hvprov only at file-backed mmap and fcntl(F_DUPFD*).\n"
 	       "CPU s: user + system time of the run's whole process tree (tracer, consumer and\n"
 	       "workload), median; less disturbed by other load on the machine than wall time.\n");
 }
 
 static void print_json(struct ov_work *ws, int nw, int runs)
 {
-	printf("{\"benchmark\":\"overhead\",\"runs\":%d,\"notes\":\"emulated pmem = tmpfs with "
+	printf("{\"benchmark\":\"overhead\",\"runs\":%d,\"loadavg_before\":[%.2f,%.2f,%.2f],"
+	       "\"loadavg_after\":[%.2f,%.2f,%.2f],\"notes\":\"emulated pmem = tmpfs with "
 	       "PMEM_IS_PMEM_FORCE=1 (no power-loss durability); file pool = process durability; "
-	       "hvprov includes its inline consumer\",\"workloads\":[", runs);
+	       "hvprov includes its inline consumer\",\"workloads\":[", runs, load_before[0],
+	       load_before[1], load_before[2], load_after[0], load_after[1], load_after[2]);
 	for (int i = 0; i < nw; i++) {
 		struct ov_work *w = &ws[i];
 		double bare = w->med[OV_BARE], so = w->med[OV_STRACE] - bare;
@@ -425,7 +436,9 @@ int bench_overhead_main(int argc, char **argv)
 	}
 	c.shm_data = xasprintf("%s/data", shm, NULL);
 	c.file_data = xasprintf("%s/data", file, NULL);
-	c.strace_out = xasprintf("%s/strace.out", file, NULL);
+	/* strace writes its trace where the emulated-pmem hvprov writes its log (tmpfs), so
+	 * that the comparison the target is about writes to the same file system */
+	c.strace_out = xasprintf("%s/strace.out", shm, NULL);
 
 	struct ov_work ws[2];
 	memset(ws, 0, sizeof(ws));
@@ -443,6 +456,8 @@ int bench_overhead_main(int argc, char **argv)
 		if (bench_fs_kind(ws[i].dir, ws[i].fs, sizeof(ws[i].fs)) < 0)
 			strcpy(ws[i].fs, "?");
 
+	if (getloadavg(load_before, 3) < 0)
+		memset(load_before, 0, sizeof(load_before));
 	/* warm-up, untimed: creates both pools and the page cache the bare run would have */
 	for (int i = 0; i < nw; i++)
 		for (int v = 0; v < OV_NVAR; v++)
@@ -466,6 +481,8 @@ int bench_overhead_main(int argc, char **argv)
 				if (!c.json)
 					fprintf(stderr, "\r%s: round %d/%d", ws[i].name, k + 1, c.runs);
 			}
+	if (getloadavg(load_after, 3) < 0)
+		memset(load_after, 0, sizeof(load_after));
 	if (!c.json)
 		fprintf(stderr, "\r%40s\r", "");
 	for (int i = 0; i < nw; i++)
