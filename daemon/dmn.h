@@ -44,7 +44,8 @@ struct dmn_config {
 	uint64_t segment_size;    /* rotate segments at this size (default 64 MiB) */
 	uint32_t segment_age_s;   /* and at this age (default 3600; 0 after init: never) */
 	uint32_t max_delay_ms;    /* longest a record waits in an open frame (default 100) */
-	uint32_t poll_max_us;     /* longest sleep when the ring is empty (default 2000) */
+	uint32_t poll_max_us;     /* sleep when a round drained the ring or found it empty,
+	                             at most (default 2000; max_delay_ms still holds) */
 	uint32_t retry_ms;        /* wait after a failed write or sync (default 1000) */
 	uint32_t status_ms;       /* period of status_path and rate figures (default 1000) */
 	int once;                 /* drain what is published, final checkpoint, and end */
