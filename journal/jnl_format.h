@@ -15,7 +15,8 @@
 
 #include <stdint.h>
 
-#define JNL_FORMAT_VERSION   1u
+#define JNL_FORMAT_VERSION   2u      /* written by create */
+#define JNL_FORMAT_VERSION_MIN 1u    /* oldest still read (no clean mark) */
 
 #define JNL_SB_MAGIC         "HVPJRNL\0"      /* 8 bytes */
 #define JNL_LANE_MAGIC       "HVPLANE\0"      /* 8 bytes */
@@ -94,7 +95,10 @@ struct jnl_ckpt_slot {
  */
 struct jnl_prod_line {
 	uint64_t head;            /*  0 */
-	uint8_t  reserved[56];
+	uint64_t clean;           /*  8 version >= 2: head + 1 when the producer closed the lane
+	                             cleanly at that head (nothing >= head anywhere in the ring),
+	                             else 0; cleared at open before any append */
+	uint8_t  reserved[48];
 };
 
 /*

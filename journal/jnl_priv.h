@@ -34,6 +34,11 @@ struct jnl_lane {
 	struct jnl_prod prod;
 };
 
+/* jnl_lane_erase_tail; skip_search: the caller knows no record at or past rep->end_seq
+ * is in the ring (a clean close), so only the head and published words are set. */
+int jnl_lane_erase_tail_x(struct jnl_pool *p, void *ctx, unsigned idx,
+			  const struct jnl_lane_report *rep, int skip_search);
+
 /* Lane control area and ring of lane idx. */
 static inline unsigned char *jnl_lane_ctl(const struct jnl_pool *p, unsigned idx)
 {

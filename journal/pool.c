@@ -98,7 +98,7 @@ int jnl_sb_check(const struct jnl_sb *sb, uint64_t avail)
 {
 	if (avail < sizeof(*sb) || memcmp(sb->magic, JNL_SB_MAGIC, 8))
 		return JNL_E_MAGIC;
-	if (sb->version != JNL_FORMAT_VERSION)
+	if (sb->version < JNL_FORMAT_VERSION_MIN || sb->version > JNL_FORMAT_VERSION)
 		return JNL_E_VERSION;
 	if (sb->crc != sb_crc(sb))
 		return JNL_E_SBCRC;
@@ -612,9 +612,24 @@ int jnl_lane_open(struct jnl_pool *p, unsigned idx, unsigned flags, struct jnl_l
 	r = jnl_lane_scan(p, idx, NULL, NULL, NULL, NULL, &rep);
 	if (r < 0)
 		goto fail;
-	r = jnl_lane_erase_tail(p, l->ctx, idx, &rep);
+	/* A lane its producer closed cleanly at the head the scan ends at holds no record at
+	 * or past that head anywhere in its ring: the erase has nothing to find, and its walk
+	 * of the whole ring (every page of it) is skipped. The mark goes before any append. */
+	unsigned char *ctl = jnl_lane_ctl(p, idx);
+	struct jnl_prod_line *pl = (struct jnl_prod_line *)(ctl + JNL_LANE_PROD_OFF);
+	uint64_t clean = p->info.version >= 2 ? hvp_load_relaxed(&pl->clean) : 0;
+	int skip = clean && rep.ckpt_ok && !rep.corrupt_records && clean == rep.end_seq + 1 &&
+		   hvp_load_relaxed(&pl->head) == rep.end_seq;
+	r = jnl_lane_erase_tail_x(p, l->ctx, idx, &rep, skip);
 	if (r)
 		goto fail;
+	if (clean) {
+		p->ops->store8(l->ctx, &pl->clean, 0);
+		p->ops->flush(l->ctx, &pl->clean, 8);
+		p->ops->drain(l->ctx);
+		if ((r = jnl_pool_ctx_error(p, l->ctx)))
+			goto fail;
+	}
 	r = jnl_prod_init(&l->prod, p->ops, l->ctx, jnl_lane_ctl(p, idx), jnl_lane_ring(p, idx),
 			  p->info.ring_size, p->info.seed, (uint16_t)idx, rep.end_seq, rep.end_pos);
 	if (r)
@@ -639,8 +654,23 @@ static void lane_release(struct jnl_lane *l, int commit)
 	if (!l)
 		return;
 	struct jnl_pool *p = l->pool;
-	if (commit)
+	if (commit) {
 		jnl_prod_commit(&l->prod);
+		/* Closed cleanly: every record is durable (write-ahead ones each behind their
+		 * fence, a batch behind commit's), so a durable head, then the mark saying so. */
+		struct jnl_prod_line *pl =
+			(struct jnl_prod_line *)(jnl_lane_ctl(p, l->idx) + JNL_LANE_PROD_OFF);
+		if (p->info.version >= 2 && !jnl_pool_ctx_error(p, l->ctx)) {
+			uint64_t head = l->prod.next_seq;
+			p->ops->drain(l->ctx);
+			p->ops->store8(l->ctx, &pl->head, head);
+			p->ops->flush(l->ctx, &pl->head, 8);
+			p->ops->drain(l->ctx);
+			p->ops->store8(l->ctx, &pl->clean, head + 1);
+			p->ops->flush(l->ctx, &pl->clean, 8);
+			p->ops->drain(l->ctx);
+		}
+	}
 	jnl_pool_ctx_free(p, l->ctx);
 	pthread_mutex_lock(&p->lock);
 	p->lanes_open[l->idx] = 0;
