@@ -425,6 +425,16 @@ int jnl_cursor_next(const struct jnl_pool *p, struct jnl_cursor *c, struct jnl_r
 	return 0;
 }
 
+/* The lane's clean-close mark, 0 if none (or a version 1 pool). */
+static uint64_t lane_clean(const struct jnl_pool *p, unsigned idx)
+{
+	if (p->info.version < 2)
+		return 0;
+	const struct jnl_prod_line *pl =
+		(const struct jnl_prod_line *)(jnl_lane_ctl(p, idx) + JNL_LANE_PROD_OFF);
+	return hvp_load_relaxed(&pl->clean);
+}
+
 int jnl_lane_scan(const struct jnl_pool *p, unsigned idx, jnl_scan_cb cb, void *arg,
 		  jnl_damage_cb dmg_cb, void *dmg_arg, struct jnl_lane_report *rep)
 {
@@ -541,6 +551,12 @@ int jnl_lane_scan(const struct jnl_pool *p, unsigned idx, jnl_scan_cb cb, void *
 		/* Not intact. Acknowledged below the head, or proved acknowledged by a later
 		 * write-ahead record (written only after this one was fenced): damage. Otherwise
 		 * the torn tail of a crash. */
+		/* The end a clean close marked (FORMAT.md, producer line): nothing at or past the
+		 * head is in the ring, so there is no torn batch to look for. */
+		if (seq == rep->head && lane_clean(p, idx) == seq + 1) {
+			rep->tail = JNL_TAIL_CLEAN;
+			break;
+		}
 		struct found first, wa;
 		int have_first = find_valid(&v, pos + JNL_REC_ALIGN, limit, seq, seq + seq_window(&v), 0, &first);
 		int is_damage = seq < rep->head;

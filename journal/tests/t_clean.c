@@ -77,6 +77,11 @@ static int planted_survives(uint64_t mark)
 	put_word(m.buf, off9, 0);
 	put_word(m.buf, hoff, 9);
 	put_word(m.buf, hoff + 8, mark);
+	/* the scan looks past the end for a torn batch only without a matching mark */
+	struct jnl_lane_report rep;
+	TU_REQUIRE(jnl_lane_scan(m.pool, 0, NULL, NULL, NULL, NULL, &rep) >= 0);
+	JT_EQ(rep.end_seq, 9);
+	JT_EQ(rep.future_records, mark == 10 ? 0 : 1);
 	JT_OK(jnl_lane_open(m.pool, 0, JNL_LANE_NOLOCK, &l));
 	JT_EQ(jnl_lane_prod(l)->next_seq, 9);
 	JT_EQ(word(m.buf, hoff + 8), 0);
