@@ -51,18 +51,24 @@ static void clean_close_marks_the_lane_and_open_clears_it(void)
 	jt_mem_free(&m);
 }
 
+/* Where torn_state put things. */
+struct torn {
+	struct jt_mem m;
+	uint64_t hoff;            /* the producer line's head; clean is at hoff + 8 */
+	uint64_t off10;           /* record 10 */
+	uint64_t crc10;           /* its checksum word */
+};
+
 /*
  * Records 0..8 written ahead, 9 and 10 in a batch, then record 9 torn (its checksum word
  * zeroed) and the head back at 9, as a crash before the batch's head store leaves them: the
- * valid records end at 9 and record 10 lies intact past the end. With head 9 and a given mark, open the lane
- * and @return whether record 10's checksum word survived.
+ * valid records end at 9 and record 10 lies intact past the end. The clean word gets mark.
  */
-static int planted_survives(uint64_t mark)
+static void torn_state(struct torn *t, uint64_t mark)
 {
-	struct jt_mem m;
-	jt_mem_new(&m, JNL_SB_SIZE + JNL_LANE_HDR_SIZE + JNL_MIN_RING, 1, SALT);
+	jt_mem_new(&t->m, JNL_SB_SIZE + JNL_LANE_HDR_SIZE + JNL_MIN_RING, 1, SALT);
 	struct jnl_lane *l;
-	JT_OK(jnl_lane_open(m.pool, 0, JNL_LANE_NOLOCK, &l));
+	JT_OK(jnl_lane_open(t->m.pool, 0, JNL_LANE_NOLOCK, &l));
 	for (uint64_t i = 0; i < 9; i++)
 		JT_OK(jt_append(l, SALT, i, PLEN, NULL));
 	/* 9 and 10 in one batch: a batch may reach media out of order */
@@ -70,24 +76,32 @@ static int planted_survives(uint64_t mark)
 	JT_OK(jt_batch_add(l, SALT, 10, PLEN, NULL));
 	JT_OK(jnl_lane_commit(l));
 	jnl_lane_abandon(l);
-	uint64_t hoff = jt_head_off(m.pool, 0);
-	uint64_t off9 = jt_pos_off(m.pool, 0, 9 * 128), off10 = jt_pos_off(m.pool, 0, 10 * 128);
-	uint64_t crc10 = word(m.buf, off10);
-	TU_REQUIRE(crc10 != 0);
-	put_word(m.buf, off9, 0);
-	put_word(m.buf, hoff, 9);
-	put_word(m.buf, hoff + 8, mark);
+	t->hoff = jt_head_off(t->m.pool, 0);
+	t->off10 = jt_pos_off(t->m.pool, 0, 10 * 128);
+	t->crc10 = word(t->m.buf, t->off10);
+	TU_REQUIRE(t->crc10 != 0);
+	put_word(t->m.buf, jt_pos_off(t->m.pool, 0, 9 * 128), 0);
+	put_word(t->m.buf, t->hoff, 9);
+	put_word(t->m.buf, t->hoff + 8, mark);
+}
+
+/* torn_state with mark, then open the lane: @return whether record 10 survived. */
+static int planted_survives(uint64_t mark)
+{
+	struct torn t;
+	torn_state(&t, mark);
 	/* the scan looks past the end for a torn batch only without a matching mark */
 	struct jnl_lane_report rep;
-	TU_REQUIRE(jnl_lane_scan(m.pool, 0, NULL, NULL, NULL, NULL, &rep) >= 0);
+	TU_REQUIRE(jnl_lane_scan(t.m.pool, 0, NULL, NULL, NULL, NULL, &rep) >= 0);
 	JT_EQ(rep.end_seq, 9);
 	JT_EQ(rep.future_records, mark == 10 ? 0 : 1);
-	JT_OK(jnl_lane_open(m.pool, 0, JNL_LANE_NOLOCK, &l));
+	struct jnl_lane *l;
+	JT_OK(jnl_lane_open(t.m.pool, 0, JNL_LANE_NOLOCK, &l));
 	JT_EQ(jnl_lane_prod(l)->next_seq, 9);
-	JT_EQ(word(m.buf, hoff + 8), 0);
-	int survived = word(m.buf, off10) == crc10;
+	JT_EQ(word(t.m.buf, t.hoff + 8), 0);
+	int survived = word(t.m.buf, t.off10) == t.crc10;
 	jnl_lane_abandon(l);
-	jt_mem_free(&m);
+	jt_mem_free(&t.m);
 	return survived;
 }
 
@@ -102,22 +116,11 @@ static void only_a_matching_mark_skips_the_erase(void)
 /* A pool of format version 1 has no mark: whatever the word holds, the erase runs. */
 static void version_1_pool_ignores_the_word(void)
 {
-	struct jt_mem m;
-	jt_mem_new(&m, JNL_SB_SIZE + JNL_LANE_HDR_SIZE + JNL_MIN_RING, 1, SALT);
+	struct torn t;
+	torn_state(&t, 10);
+	struct jt_mem m = t.m;
+	uint64_t hoff = t.hoff, off10 = t.off10;
 	struct jnl_lane *l;
-	JT_OK(jnl_lane_open(m.pool, 0, JNL_LANE_NOLOCK, &l));
-	for (uint64_t i = 0; i < 9; i++)
-		JT_OK(jt_append(l, SALT, i, PLEN, NULL));
-	/* 9 and 10 in one batch: a batch may reach media out of order */
-	JT_OK(jt_batch_add(l, SALT, 9, PLEN, NULL));
-	JT_OK(jt_batch_add(l, SALT, 10, PLEN, NULL));
-	JT_OK(jnl_lane_commit(l));
-	jnl_lane_abandon(l);
-	uint64_t hoff = jt_head_off(m.pool, 0);
-	uint64_t off9 = jt_pos_off(m.pool, 0, 9 * 128), off10 = jt_pos_off(m.pool, 0, 10 * 128);
-	put_word(m.buf, off9, 0);
-	put_word(m.buf, hoff, 9);
-	put_word(m.buf, hoff + 8, 10);
 	jnl_pool_close(m.pool);
 	/* superblock version 1, its CRC (unseeded, bytes 0..251) made again */
 	struct jnl_sb sb;
