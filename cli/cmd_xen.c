@@ -50,6 +50,24 @@ static void usage(FILE *f)
 		"exit: 0 done, 1 records were lost or damaged (daemon), 2 cannot run\n");
 }
 
+static int parse_domid(const char *s, uint32_t *out)
+{
+	uint64_t v;
+	if (hvp_parse_u64(s, 0, 0x7fef, &v)) {
+		hvp_err("xen: %s is not a domain id (0..32751)", s);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* A wrong or missing argument: the usage on stderr, exit 2. */
+static int bad_usage(void)
+{
+	usage(stderr);
+	return HVP_EXIT_USAGE;
+}
+
 static int have_module(void)
 {
 	if (hvx_ctl_open)
@@ -88,14 +106,16 @@ static int xen_status(int argc, char **argv)
 {
 	int json = 0;
 	long dom = -1;
+	uint32_t domid;
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = 1;
-		else if (!strcmp(argv[i], "--dom") && i + 1 < argc)
-			dom = strtol(argv[++i], NULL, 10);
-		else {
-			usage(stderr);
-			return HVP_EXIT_USAGE;
+		else if (!strcmp(argv[i], "--dom") && i + 1 < argc) {
+			if (parse_domid(argv[++i], &domid))
+				return HVP_EXIT_USAGE;
+			dom = domid;
+		} else {
+			return bad_usage();
 		}
 	}
 	struct hvx_ctl *c;
@@ -142,17 +162,6 @@ static int xen_status(int argc, char **argv)
 	return HVP_EXIT_OK;
 }
 
-static int parse_domid(const char *s, uint32_t *out)
-{
-	uint64_t v;
-	if (hvp_parse_u64(s, 0, 0x7fef, &v)) {
-		hvp_err("xen: %s is not a domain id (0..32751)", s);
-		return -1;
-	}
-	*out = (uint32_t)v;
-	return 0;
-}
-
 static int xen_enable(int argc, char **argv, int enable)
 {
 	uint32_t domid = 0, flags = 0;
@@ -165,14 +174,11 @@ static int xen_enable(int argc, char **argv, int enable)
 				return HVP_EXIT_USAGE;
 			have = 1;
 		} else {
-			usage(stderr);
-			return HVP_EXIT_USAGE;
+			return bad_usage();
 		}
 	}
-	if (!have) {
-		usage(stderr);
-		return HVP_EXIT_USAGE;
-	}
+	if (!have)
+		return bad_usage();
 	struct hvx_ctl *c;
 	if (open_ctl(&c))
 		return HVP_EXIT_USAGE;
@@ -196,10 +202,8 @@ static int xen_enable(int argc, char **argv, int enable)
 
 static int xen_release(int argc, char **argv)
 {
-	if (argc) {
-		usage(stderr);
-		return HVP_EXIT_USAGE;
-	}
+	if (argc)
+		return bad_usage();
 	struct hvx_ctl *c;
 	if (open_ctl(&c))
 		return HVP_EXIT_USAGE;
@@ -253,15 +257,11 @@ static int xen_recover(int argc, char **argv)
 			log_dir = argv[++i];
 		else if (!strcmp(argv[i], "--no-release"))
 			release = 0;
-		else {
-			usage(stderr);
-			return HVP_EXIT_USAGE;
-		}
+		else
+			return bad_usage();
 	}
-	if (!log_dir) {
-		usage(stderr);
-		return HVP_EXIT_USAGE;
-	}
+	if (!log_dir)
+		return bad_usage();
 	struct hvx_ctl *c;
 	if (open_ctl(&c))
 		return HVP_EXIT_USAGE;
@@ -378,17 +378,19 @@ static int xen_daemon(int argc, char **argv)
 			log_dir = argv[++i];
 		else if (!strcmp(argv[i], "--status") && i + 1 < argc)
 			status = argv[++i];
-		else if (!strcmp(argv[i], "--cpu") && i + 1 < argc)
-			cpu = atoi(argv[++i]);
-		else {
-			usage(stderr);
-			return HVP_EXIT_USAGE;
+		else if (!strcmp(argv[i], "--cpu") && i + 1 < argc) {
+			uint64_t v;
+			if (hvp_parse_u64(argv[++i], 0, 4095, &v)) {
+				hvp_err("xen daemon: --cpu %s is not a CPU number (0..4095)", argv[i]);
+				return HVP_EXIT_USAGE;
+			}
+			cpu = (int)v;
+		} else {
+			return bad_usage();
 		}
 	}
-	if (!log_dir) {
-		usage(stderr);
-		return HVP_EXIT_USAGE;
-	}
+	if (!log_dir)
+		return bad_usage();
 	struct hvx_ctl *c;
 	if (open_ctl(&c))
 		return HVP_EXIT_USAGE;
@@ -488,8 +490,7 @@ static int cmd_xen(int argc, char **argv)
 	if (!strcmp(sub, "recover"))
 		return xen_recover(argc - 2, argv + 2);
 	hvp_err("xen: unknown subcommand %s", sub);
-	usage(stderr);
-	return HVP_EXIT_USAGE;
+	return bad_usage();
 }
 
 HVP_COMMAND("xen", cmd_xen, "Xen backend in dom0: status, enable/disable a domain, daemon over the hypervisor's pool")

@@ -890,6 +890,7 @@ int dmn_start(const struct dmn_config *cfg, struct dmn **out)
 	wo.nlanes = d->nlanes;
 	memcpy(wo.pool_uuid, d->info.uuid, 16);
 	wo.pool_epoch = d->info.epoch;
+	wo.pool_seed = d->info.seed;
 	wo.workers = d->cfg.compress_workers;
 	wo.verify = d->cfg.verify_frames;
 	struct seg_log_tail tail;

@@ -77,6 +77,7 @@ struct seg_writer_opts {
 	uint32_t nlanes;          /* pool lanes, recorded in headers */
 	uint8_t pool_uuid[16];    /* pool life the records come from */
 	uint64_t pool_epoch;
+	uint32_t pool_seed;       /* verify only: that life's CRC seed (jnl_seed of the two) */
 	unsigned workers;         /* compression threads, 0..SEG_MAX_WORKERS. 0: seg_writer_write
 	                             compresses in the caller's thread. N: it seals the frame for
 	                             N threads of the writer's own, which compress several frames
@@ -84,8 +85,8 @@ struct seg_writer_opts {
 	                             by the caller's thread (see seg_writer_write) */
 	int verify;               /* decompress every frame again after compressing it: zstd's
 	                             content checksum must hold and every record's journal CRC
-	                             (pool seed from pool_uuid and pool_epoch) must check. A frame
-	                             that fails is compressed again (twice at most; each failure
+	                             (under pool_seed) must check. A frame that fails is
+	                             compressed again (twice at most; each failure
 	                             counted, seg_writer_verify_failures); a record already wrong
 	                             in the input gives SEG_E_VERIFY from seg_writer_write, with
 	                             nothing of that frame written. Costs one decompression per

@@ -94,7 +94,6 @@ struct seg_writer {
 	char *dir;
 	struct seg_writer_opts o;
 	struct zctx z;            /* the caller thread's (with workers: for retries only) */
-	uint32_t seed;            /* verify: the pool life's CRC seed (journal/FORMAT.md) */
 	uint64_t verify_redone;   /* frames that failed the check (atomic) */
 
 	/* the open frame, and per lane what it holds */
@@ -285,11 +284,11 @@ static int fbuf_alloc(struct fbuf *f, uint32_t frame_size, int with_obuf)
 static int fbuf_verify(const struct seg_writer *w, struct zctx *z, const struct fbuf *f)
 {
 	if (z->vcap < f->ulen) {
-		unsigned char *nb = realloc(z->vbuf, f->ucap > f->ulen ? f->ucap : f->ulen);
+		unsigned char *nb = realloc(z->vbuf, f->ucap);   /* ulen <= ucap */
 		if (!nb)
 			return -ENOMEM;
 		z->vbuf = nb;
-		z->vcap = f->ucap > f->ulen ? f->ucap : f->ulen;
+		z->vcap = f->ucap;
 	}
 	size_t n = ZSTD_decompressDCtx(z->dctx, z->vbuf, z->vcap, f->obuf + f->comp_at, f->comp_len);
 	if (ZSTD_isError(n) || n != f->ulen)
@@ -301,7 +300,7 @@ static int fbuf_verify(const struct seg_writer *w, struct zctx *z, const struct 
 		memcpy(&h, z->vbuf + off, sizeof(h));
 		if (h.len > n - off - sizeof(h))
 			return 1;
-		uint32_t c = hvp_crc32c(w->seed, z->vbuf + off + 4, sizeof(h) - 4);
+		uint32_t c = hvp_crc32c(w->o.pool_seed, z->vbuf + off + 4, sizeof(h) - 4);
 		if (hvp_crc32c(c, z->vbuf + off + sizeof(h), h.len) != h.crc)
 			return memcmp(z->vbuf + off, f->ubuf + off, sizeof(h) + h.len) ? 1 : SEG_E_VERIFY;
 		off += sizeof(h) + h.len;
@@ -454,14 +453,6 @@ int seg_writer_open(const char *dir, const struct seg_writer_opts *opts,
 	err = SEG_E_ZSTD;
 	if (zctx_init(&w->z, w->o.level, w->o.verify))
 		goto fail;
-	if (w->o.verify) {
-		/* the journal's seed: CRC of the pool uuid and the epoch, little-endian */
-		unsigned char life[24];
-		memcpy(life, w->o.pool_uuid, 16);
-		for (int i = 0; i < 8; i++)
-			life[16 + i] = (unsigned char)(w->o.pool_epoch >> (8 * i));
-		w->seed = hvp_crc32c(0, life, sizeof(life));
-	}
 	err = -ENOMEM;
 	if (fbuf_alloc(&w->cur, w->o.frame_size, !w->o.workers))
 		goto fail;

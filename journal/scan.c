@@ -236,9 +236,14 @@ static unsigned batch_collect(const struct view *v, uint64_t pos, uint64_t off, 
 	return n;
 }
 
-/* Count an intact record of the scan and hand it to cb. @return cb's value (0: go on). */
-static inline int scan_accept(struct jnl_lane_report *rep, const struct jnl_rec *r,
-			      uint64_t *last_cum, jnl_scan_cb cb, void *arg)
+/*
+ * Count an intact record of the scan, hand it to cb and step the cursor (pos, its ring
+ * offset off, seq) past it; if cb stops the scan, the report ends just after the record.
+ * @return cb's value (0: go on).
+ */
+static inline int scan_accept(const struct view *v, struct jnl_lane_report *rep,
+			      const struct jnl_rec *r, uint64_t *last_cum, jnl_scan_cb cb,
+			      void *arg, uint64_t *pos, uint64_t *off, uint64_t *seq)
 {
 	rep->records++;
 	rep->bytes += r->next_pos - r->pos;
@@ -253,7 +258,20 @@ static inline int scan_accept(struct jnl_lane_report *rep, const struct jnl_rec 
 			*last_cum = lp.cumulative;
 		}
 	}
-	return cb ? cb(arg, r) : 0;
+	int stop = cb ? cb(arg, r) : 0;
+	if (stop) {
+		rep->end_seq = r->seq + 1;
+		rep->end_pos = r->next_pos;
+		return stop;
+	}
+	/* a record never runs past the ring's end (PADs fill it), so this stays below
+	 * ring_size after the wrap */
+	*off += r->next_pos - *pos;
+	if (*off >= v->ring_size)
+		*off -= v->ring_size;
+	*pos = r->next_pos;
+	(*seq)++;
+	return 0;
 }
 
 struct found {
@@ -509,17 +527,9 @@ int jnl_lane_scan(const struct jnl_pool *p, unsigned idx, jnl_scan_cb cb, void *
 				r.flags = bh->flags;
 				r.lane = bh->lane;
 				r.payload = b.at[i] + JNL_REC_HDR_SIZE;
-				int s = scan_accept(rep, &r, &last_cum, cb, arg);
-				if (s) {
-					rep->end_seq = r.seq + 1;
-					rep->end_pos = r.next_pos;
+				int s = scan_accept(&v, rep, &r, &last_cum, cb, arg, &pos, &off, &seq);
+				if (s)
 					return s;
-				}
-				off += r.next_pos - pos;
-				if (off >= v.ring_size)
-					off -= v.ring_size;
-				pos = r.next_pos;
-				seq++;
 			}
 			if (i == n)
 				continue;
@@ -533,30 +543,20 @@ int jnl_lane_scan(const struct jnl_pool *p, unsigned idx, jnl_scan_cb cb, void *
 		if (c == CK_OK) {
 			if (r.next_pos > limit)
 				break;      /* cannot be: a record spilling past the window */
-			int s = scan_accept(rep, &r, &last_cum, cb, arg);
-			if (s) {
-				rep->end_seq = r.seq + 1;
-				rep->end_pos = r.next_pos;
+			int s = scan_accept(&v, rep, &r, &last_cum, cb, arg, &pos, &off, &seq);
+			if (s)
 				return s;
-			}
-			/* a record never runs past the ring's end (PADs fill it), so this stays
-			 * below ring_size after the wrap */
-			off += r.next_pos - pos;
-			if (off >= v.ring_size)
-				off -= v.ring_size;
-			pos = r.next_pos;
-			seq++;
 			continue;
 		}
-		/* Not intact. Acknowledged below the head, or proved acknowledged by a later
-		 * write-ahead record (written only after this one was fenced): damage. Otherwise
-		 * the torn tail of a crash. */
-		/* The end a clean close marked (FORMAT.md, producer line): nothing at or past the
-		 * head is in the ring, so there is no torn batch to look for. */
+		/* Not intact. At the end a clean close marked (FORMAT.md, producer line) nothing
+		 * at or past the head is in the ring: a clean tail, no torn batch to look for. */
 		if (seq == rep->head && lane_clean(p, idx) == seq + 1) {
 			rep->tail = JNL_TAIL_CLEAN;
 			break;
 		}
+		/* Acknowledged below the head, or proved acknowledged by a later write-ahead record
+		 * (written only after this one was fenced): damage. Otherwise the torn tail of a
+		 * crash. */
 		struct found first, wa;
 		int have_first = find_valid(&v, pos + JNL_REC_ALIGN, limit, seq, seq + seq_window(&v), 0, &first);
 		int is_damage = seq < rep->head;

@@ -105,7 +105,8 @@ static struct seg_writer *writer_open(const char *dir, int verify, unsigned work
 {
 	struct seg_writer_opts o = { .level = 1, .frame_size = 8192, .segment_size = 64 << 10,
 				     .writer = SEG_WRITER_TEST, .nlanes = NLANES, .pool_epoch = EPOCH,
-				     .workers = workers, .verify = verify };
+				     .workers = workers, .verify = verify,
+				     .pool_seed = jnl_seed(UUID, EPOCH) };
 	memcpy(o.pool_uuid, UUID, 16);
 	struct seg_writer *w;
 	TU_REQUIRE(seg_writer_open(dir, &o, NULL, &w) == 0);

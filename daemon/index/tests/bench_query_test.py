@@ -2,28 +2,17 @@
 """`hvprov bench query --json` on a small replay (100,000 records) runs end to end and reports
 figures that hold together. Exit 0 pass, 1 fail, 77 skip (no make/cc/ptrace to record)."""
 import json
-import os
 import subprocess
 import sys
 
-HV = os.environ.get("HVPROV")
-if not HV:
-    print("skip: HVPROV is not set")
-    sys.exit(77)
+from pyt import check, done, need_hvprov
+
+HV = need_hvprov()
 r = subprocess.run([HV, "bench", "query", "--json", "--records", "100000", "--queries", "5"],
                    capture_output=True, text=True)
 if r.returncode == 2 and "cannot record a trace" in r.stderr:
     print("skip:", r.stderr.strip())
     sys.exit(77)
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    failures += 0 if cond else 1
-
-
 check(r.returncode == 0, "exit 0 (%d): %s" % (r.returncode, r.stderr.strip()))
 try:
     j = json.loads(r.stdout)
@@ -40,4 +29,4 @@ check(st["objects"] > 0 and st["edges"] > st["objects"] / 2, "the store has a gr
 check(an["queries"] >= 1, "leaves queried")
 check(0 < an["p50_ms"] <= an["p99_ms"] <= an["max_ms"], "p50 <= p99 <= max")
 check(an["mean_versions"] > 10, "answers reach back through the build")
-sys.exit(1 if failures else 0)
+done()

@@ -7,25 +7,11 @@ import fcntl
 import os
 import sqlite3
 import stat
-import subprocess
-import sys
 import tempfile
 
-HV = os.environ.get("HVPROV")
-if not HV:
-    print("skip: HVPROV is not set")
-    sys.exit(77)
-failures = 0
+from pyt import check, done, hv, need_hvprov
 
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    failures += 0 if cond else 1
-
-
-def hv(*args):
-    return subprocess.run([HV] + list(args), capture_output=True, text=True)
+HV = need_hvprov()
 
 
 def refused(r, words, what):
@@ -83,4 +69,4 @@ with tempfile.TemporaryDirectory() as t:
     refused(hv("query", "--data", fdir, "ancestors", "x"), ["prov.sqlite", "not an hvprov store"],
             "query on a foreign database")
 
-sys.exit(1 if failures else 0)
+done()

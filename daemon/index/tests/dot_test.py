@@ -8,22 +8,12 @@ import subprocess
 import sys
 import tempfile
 
-HV = os.environ.get("HVPROV")
-if not HV:
-    print("skip: HVPROV is not set")
-    sys.exit(77)
+from pyt import check, done, need_hvprov
+
+HV = need_hvprov()
 if not shutil.which("dot"):
     print("skip: graphviz is not installed (scripts/install-deps)")
     sys.exit(77)
-
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    failures += 0 if cond else 1
-
 
 with tempfile.TemporaryDirectory() as t:
     w = os.path.join(t, "w")
@@ -56,4 +46,4 @@ with tempfile.TemporaryDirectory() as t:
                 check("uniq" in s.stdout and "sort" in s.stdout and "data.txt" in s.stdout,
                       "the picture shows sort, uniq and data.txt")
 
-sys.exit(1 if failures else 0)
+done()

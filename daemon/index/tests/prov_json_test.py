@@ -7,7 +7,6 @@ Workload (under `hvprov run`): sort < data.txt | uniq > out.txt, then f is writt
 cat, and appended to (a new version of f). Exit 0 pass, 1 fail, 77 skip."""
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -17,25 +16,9 @@ except ImportError:
     print("skip: python3-prov is not installed (scripts/install-deps)")
     sys.exit(77)
 
-HV = os.environ.get("HVPROV")
-if not HV:
-    print("skip: HVPROV is not set")
-    sys.exit(77)
+from pyt import check, done, hv, need_hvprov
 
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL:", what)
-    else:
-        print("ok:", what)
-
-
-def hv(*args, cwd=None):
-    return subprocess.run([HV] + list(args), cwd=cwd, capture_output=True, text=True)
+HV = need_hvprov()
 
 
 with tempfile.TemporaryDirectory() as t:
@@ -197,4 +180,4 @@ with tempfile.TemporaryDirectory() as t:
           json.loads(r.stdout)["root"] == json.loads(r0.stdout)["root"],
           "a replaced path: the recorded file, with a note: %s" % r.stderr.strip())
 
-sys.exit(1 if failures else 0)
+done()
