@@ -113,6 +113,39 @@ static void only_a_matching_mark_skips_the_erase(void)
 	TU_CHECK(planted_survives(9) == 0, "a mark one short: erased");
 }
 
+/*
+ * The mark's whole life with a crash after it: a clean close, an open (which must clear the
+ * mark before appending), a batch torn by a crash (record 5 lost, record 6 intact past the
+ * end, the head store lost). The next open must not trust the old mark: record 6 is erased
+ * and the lane goes on at 5.
+ */
+static void crash_after_reopening_a_cleanly_closed_lane_still_erases(void)
+{
+	struct jt_mem m;
+	jt_mem_new(&m, JNL_SB_SIZE + JNL_LANE_HDR_SIZE + JNL_MIN_RING, 1, SALT);
+	uint64_t hoff = jt_head_off(m.pool, 0);
+	struct jnl_lane *l;
+	JT_OK(jnl_lane_open(m.pool, 0, JNL_LANE_NOLOCK, &l));
+	for (uint64_t i = 0; i < 5; i++)
+		JT_OK(jt_append(l, SALT, i, PLEN, NULL));
+	jnl_lane_close(l);
+	JT_EQ(word(m.buf, hoff + 8), 6);
+	JT_OK(jnl_lane_open(m.pool, 0, JNL_LANE_NOLOCK, &l));
+	JT_OK(jt_batch_add(l, SALT, 5, PLEN, NULL));
+	JT_OK(jt_batch_add(l, SALT, 6, PLEN, NULL));
+	JT_OK(jnl_lane_commit(l));
+	jnl_lane_abandon(l);                          /* the crash */
+	uint64_t off6 = jt_pos_off(m.pool, 0, 6 * 128);
+	TU_REQUIRE(word(m.buf, off6) != 0);
+	put_word(m.buf, jt_pos_off(m.pool, 0, 5 * 128), 0);
+	put_word(m.buf, hoff, 5);
+	JT_OK(jnl_lane_open(m.pool, 0, JNL_LANE_NOLOCK, &l));
+	JT_EQ(jnl_lane_prod(l)->next_seq, 5);
+	JT_EQ(word(m.buf, off6), 0);
+	jnl_lane_abandon(l);
+	jt_mem_free(&m);
+}
+
 /* A pool of format version 1 has no mark: whatever the word holds, the erase runs. */
 static void version_1_pool_ignores_the_word(void)
 {
@@ -144,6 +177,8 @@ int main(int argc, char **argv)
 		{ "clean_close_marks_the_lane_and_open_clears_it", clean_close_marks_the_lane_and_open_clears_it },
 		{ "only_a_matching_mark_skips_the_erase", only_a_matching_mark_skips_the_erase },
 		{ "version_1_pool_ignores_the_word", version_1_pool_ignores_the_word },
+		{ "crash_after_reopening_a_cleanly_closed_lane_still_erases",
+		  crash_after_reopening_a_cleanly_closed_lane_still_erases },
 		{ 0, 0 },
 	};
 	return jt_main(argc, argv, cases);
