@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "hvp_json.h"
+#include "hvp_uuid.h"
 
 #define HVP_EXIT_OK      0
 #define HVP_EXIT_DAMAGE  1
@@ -41,9 +42,7 @@ int hvp_parse_size(const char *s, uint64_t *out);
 /* Parse a non-negative integer within [min, max]. @return 0 or -EINVAL. */
 int hvp_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
-/* JSON string literals: hvp_json_str, hvp_json_strn (common/hvp_json.h). */
-/* 16-byte uuid as the usual 36-character text. buf must hold 37 bytes. */
-void hvp_uuid_fmt(const uint8_t uuid[16], char *buf);
+/* JSON: common/hvp_json.h; UUID text: common/hvp_uuid.h. */
 
 /* True when the user asked for help in argv (any -h / --help). */
 int hvp_wants_help(int argc, char **argv);

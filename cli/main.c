@@ -84,19 +84,6 @@ int hvp_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-void hvp_uuid_fmt(const uint8_t u[16], char *buf)
-{
-	static const char hex[] = "0123456789abcdef";
-	int j = 0;
-	for (int i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			buf[j++] = '-';
-		buf[j++] = hex[u[i] >> 4];
-		buf[j++] = hex[u[i] & 15];
-	}
-	buf[j] = 0;
-}
-
 int hvp_wants_help(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
