@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hvp_path.h"
 #include "idx_int.h"
 
 /* x86-64 system calls whose arguments the handlers read beyond the table's classes */
@@ -50,49 +51,6 @@ static int ev_str(const struct hvp_ev_view *v, unsigned type, unsigned arg, cons
 	return 1;
 }
 
-/* Lexical absolute form of rel under base, as the collector makes paths (no symlinks
- * followed): "/" joined components, "." and ".." folded. */
-static int path_join(const char *base, uint32_t blen, const char *rel, uint32_t rlen, char *out,
-		     size_t cap)
-{
-	size_t n = 0;
-	const char *parts[2] = { base, rel };
-	uint32_t lens[2] = { blen, rlen };
-	if (rlen && rel[0] == '/')
-		lens[0] = 0;
-	for (int p = 0; p < 2; p++) {
-		const char *s = parts[p], *end = parts[p] + lens[p];
-		while (s < end) {
-			while (s < end && *s == '/')
-				s++;
-			const char *c = s;
-			while (s < end && *s != '/' && *s)
-				s++;
-			size_t l = (size_t)(s - c);
-			if (s < end && *s == 0)
-				return -EINVAL;   /* NUL inside a path: not a path */
-			if (l == 0 || (l == 1 && c[0] == '.'))
-				continue;
-			if (l == 2 && c[0] == '.' && c[1] == '.') {
-				while (n > 0 && out[n - 1] != '/')
-					n--;
-				if (n > 0)
-					n--;
-				continue;
-			}
-			if (n + 1 + l + 1 > cap)
-				return -ENAMETOOLONG;
-			out[n++] = '/';
-			memcpy(out + n, c, l);
-			n += l;
-		}
-	}
-	if (n == 0)
-		out[n++] = '/';
-	out[n] = 0;
-	return 0;
-}
-
 /* Absolute path of path argument i of entry v (system-call entry e). */
 static int ev_path(const struct hvp_ev_view *v, const struct hv_sysent *e, unsigned i, char *out,
 		   size_t cap)
@@ -108,7 +66,11 @@ static int ev_path(const struct hvp_ev_view *v, const struct hv_sysent *e, unsig
 			    : !ev_str(v, HVP_F_DIRFD_PATH, d, &base, &blen))
 			return -ENOENT;
 	}
-	return path_join(base, blen, p, plen, out, cap);
+	/* lexical, as the collector makes paths (no symlinks followed) */
+	unsigned fl = hvp_path_join(base, blen, p, plen, out, cap, NULL);
+	if (fl & HVP_PATH_NUL)
+		return -EINVAL;                 /* NUL inside a path: not a path */
+	return fl & HVP_PATH_TRUNC ? -ENAMETOOLONG : 0;
 }
 
 /* Index of the n-th path argument of e (0 or 1), or -1. */

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hvp_path.h"
 #include "q.h"
 #include "q_int.h"
 
@@ -132,23 +133,23 @@ int q_resolve(struct st *s, const char *spec, int64_t *obj, int64_t *ver, enum q
 			r = s->ops->obj_find_fid(s, &k, o);
 		}
 		if (r == 0) {
-			/* gone, or never seen under this identity: the name history */
-			char abs[PATH_MAX + 1], *rp = realpath(spec, NULL);
-			if (rp) {
-				snprintf(abs, sizeof(abs), "%s", rp);
-				free(rp);
-			} else if (spec[0] == '/') {
-				snprintf(abs, sizeof(abs), "%s", spec);
-			} else {
-				char cwd[PATH_MAX];
+			/* gone, or never seen under this identity: the name history, under the
+			 * lexical name the collector would have recorded (no symlinks followed) */
+			char abs[PATH_MAX + 1], cwd[PATH_MAX];
+			const char *base = "";
+			if (spec[0] != '/') {
 				if (!getcwd(cwd, sizeof(cwd))) {
 					r = -errno;
 					goto out;
 				}
-				snprintf(abs, sizeof(abs), "%s/%s", cwd, spec);
+				base = cwd;
+			}
+			if (hvp_path_join(base, strlen(base), spec, strlen(spec), abs, sizeof(abs),
+					  NULL)) {
+				r = -ENAMETOOLONG;
+				goto out;
 			}
 			int64_t id = 0;
-			q_path_clean(abs);
 			r = s->ops->name_find(s, abs, &id);
 			if (r > 0)
 				r = s->ops->obj_get(s, id, o);
@@ -167,36 +168,6 @@ out:
 	}
 	free(o);
 	return r;
-}
-
-/* "/a/./b//c/../d" -> "/a/b/d", in place. */
-void q_path_clean(char *p)
-{
-	char *out = p, *s = p;
-	size_t n = 0;
-	while (*s) {
-		while (*s == '/')
-			s++;
-		char *c = s;
-		while (*s && *s != '/')
-			s++;
-		size_t l = (size_t)(s - c);
-		if (l == 0 || (l == 1 && c[0] == '.'))
-			continue;
-		if (l == 2 && c[0] == '.' && c[1] == '.') {
-			while (n > 0 && out[n - 1] != '/')
-				n--;
-			if (n > 0)
-				n--;
-			continue;
-		}
-		out[n++] = '/';
-		memmove(out + n, c, l);
-		n += l;
-	}
-	if (n == 0)
-		out[n++] = '/';
-	out[n] = 0;
 }
 
 static int first_cb(void *arg, const struct st_ver *v)
