@@ -228,7 +228,7 @@ int idx_call_exec(struct idx *ix, struct iobj *p, const struct hvp_ev_view *ent,
 	/* a new image is a new version of the process, whatever it passed on before */
 	if ((r = idx_new_version(ix, p, ts)))
 		return r;
-	if (img && (r = idx_add_edge(ix, p, img->cur, img, ST_E_EXEC, 0, ts, 0)))
+	if (img && (r = idx_add_edge(ix, p, img->cur, img, ST_EDGE_EXEC, 0, ts, 0)))
 		return r;
 	if (img && rp && (r = idx_file_name(ix, img, rp, rl, ts, ST_N_EXEC)))
 		return r;
@@ -322,7 +322,7 @@ static int call_fork(const struct call *c)
 	/* Into the child's first version: its state is the parent's as at the fork, even if
 	 * its own events were logged before the parent's return. The parent version was marked
 	 * passed-on at the entry, so it cannot have received anything since: no cycle. */
-	if ((r = idx_raw_edge(ix, v0, pe->aux, ST_E_FORK, 0, c->ts, 0)))
+	if ((r = idx_raw_edge(ix, v0, pe->aux, ST_EDGE_FORK, 0, c->ts, 0)))
 		return r;
 	ch->flags |= ST_OF_PARENT;
 	if (!ch->name || !ch->name[0]) {
@@ -356,7 +356,7 @@ static int call_write(const struct call *c)
 		return 0;
 	if ((r = idx_call_fid_obj(c->ix, c->ent, 0, c->ts, &f)) || !f)
 		return r;
-	return idx_write_to(c->ix, c->p, f, ST_E_WRITE, c->unc, c->ts);
+	return idx_write_to(c->ix, c->p, f, ST_EDGE_WRITE, c->unc, c->ts);
 }
 
 void idx_call_xfer_args(uint32_t nr, int *in, int *out)
@@ -381,7 +381,7 @@ static int call_xfer(const struct call *c)
 		return r;
 	if (f && (r = idx_read_from(c->ix, c->p, f, c->unc | ST_EF_XFER, c->ts)))
 		return r;
-	return g ? idx_write_to(c->ix, c->p, g, ST_E_WRITE, c->unc | ST_EF_XFER, c->ts) : 0;
+	return g ? idx_write_to(c->ix, c->p, g, ST_EDGE_WRITE, c->unc | ST_EF_XFER, c->ts) : 0;
 }
 
 /* HV_C_MMAP: a mapping reads the file, and writes it when shared and writable. */
@@ -396,7 +396,7 @@ static int call_mmap(const struct call *c)
 	if ((r = idx_read_from(c->ix, c->p, f, c->unc | ST_EF_MMAP, c->ts)))
 		return r;
 	if ((c->ent->hdr.args[3] & MAP_SHARED_) && (c->ent->hdr.args[2] & PROT_WRITE_))
-		return idx_write_to(c->ix, c->p, f, ST_E_WRITE, c->unc | ST_EF_MMAP, c->ts);
+		return idx_write_to(c->ix, c->p, f, ST_EDGE_WRITE, c->unc | ST_EF_MMAP, c->ts);
 	return 0;
 }
 
@@ -417,7 +417,7 @@ static int call_trunc(const struct call *c)
 		if ((r = idx_obj_by_path(c->ix, a, &f)) || !f)
 			return r;
 	}
-	return idx_write_to(c->ix, c->p, f, ST_E_TRUNC, c->unc, c->ts);
+	return idx_write_to(c->ix, c->p, f, ST_EDGE_TRUNC, c->unc, c->ts);
 }
 
 /* The open flags of an open-class call's entry. */
@@ -455,7 +455,7 @@ static int call_open(const struct call *c)
 		return r;
 	uint64_t of = open_flags(c->ent, c->e->nr);
 	if ((of & O_TRUNC_) && (of & O_ACCMODE_) != 0 && f->kind == ST_K_FILE)
-		return idx_write_to(c->ix, c->p, f, ST_E_TRUNC, 0, c->ts);
+		return idx_write_to(c->ix, c->p, f, ST_EDGE_TRUNC, 0, c->ts);
 	return 0;
 }
 

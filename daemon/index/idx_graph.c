@@ -54,7 +54,7 @@ int idx_new_version(struct idx *ix, struct iobj *o, uint64_t ts)
 	o->flags &= ~ST_OF_PASSED;
 	memo_clear(o);
 	idx_obj_dirty(ix, o);
-	return idx_raw_edge(ix, id, old, ST_E_PREV, 0, ts, 0);
+	return idx_raw_edge(ix, id, old, ST_EDGE_PREV, 0, ts, 0);
 }
 
 void idx_mark_passed(struct idx *ix, struct iobj *o)
@@ -75,11 +75,11 @@ struct own_check {
 static int own_cb(void *arg, const struct st_edge *e)
 {
 	struct own_check *c = arg;
-	if (e->kind == ST_E_PREV)
+	if (e->kind == ST_EDGE_PREV)
 		c->prev = e->src;
 	else if (e->src != c->self)
 		c->foreign = 1;
-	else if (e->kind == ST_E_TRUNC)
+	else if (e->kind == ST_EDGE_TRUNC)
 		c->truncated = 1;
 	return 0;
 }
@@ -101,7 +101,7 @@ static int read_is_own(struct idx *ix, struct iobj *p, int64_t src)
 		return 0;
 	if (!c.prev)
 		return c.truncated;
-	r = ix->st->ops->edge_exists(ix->st, p->cur, c.prev, ST_E_READ);
+	r = ix->st->ops->edge_exists(ix->st, p->cur, c.prev, ST_EDGE_READ);
 	return r < 0 ? idx_fail(ix, r) : r;
 }
 
@@ -124,7 +124,7 @@ int idx_add_edge(struct idx *ix, struct iobj *dst, int64_t src, struct iobj *src
 			return 0;
 		}
 		/* not remembered in the memo: the file may receive from others later */
-		if (kind == ST_E_READ && srco && srco->kind != ST_K_PROC &&
+		if (kind == ST_EDGE_READ && srco && srco->kind != ST_K_PROC &&
 		    (r = read_is_own(ix, dst, src)) != 0)
 			return r < 0 ? r : 0;
 		if ((r = idx_new_version(ix, dst, ts)))
@@ -202,7 +202,7 @@ static int chan_read(struct idx *ix, struct iobj *c, struct iobj *p, uint32_t fl
 	for (uint32_t i = 0; i < c->nwr; i++) {
 		if (c->wr_obj[i] == p->id)
 			continue;     /* its own bytes: already its ancestors through its versions */
-		if ((r = idx_add_edge(ix, p, c->wr_ver[i], NULL, ST_E_PIPE, flags, ts, c->id)))
+		if ((r = idx_add_edge(ix, p, c->wr_ver[i], NULL, ST_EDGE_PIPE, flags, ts, c->id)))
 			return r;
 	}
 	return 0;
@@ -218,7 +218,7 @@ int idx_read_from(struct idx *ix, struct iobj *p, struct iobj *f, uint32_t flags
 {
 	if (idx_is_chan(f))
 		return chan_read(ix, f, p, flags, ts);
-	return idx_add_edge(ix, p, f->cur, f, ST_E_READ, flags, ts, 0);
+	return idx_add_edge(ix, p, f->cur, f, ST_EDGE_READ, flags, ts, 0);
 }
 
 /* p wrote to f (files, directories, devices; channels are written at the entry). */
@@ -228,7 +228,7 @@ int idx_write_to(struct idx *ix, struct iobj *p, struct iobj *f, unsigned kind, 
 	if (idx_is_chan(f))
 		return 0;
 	if (f->kind == ST_K_DEV)
-		return idx_raw_edge(ix, f->cur, p->cur, ST_E_WDEV, flags, ts, 0);
+		return idx_raw_edge(ix, f->cur, p->cur, ST_EDGE_WDEV, flags, ts, 0);
 	return idx_add_edge(ix, f, p->cur, p, kind, flags, ts, 0);
 }
 

@@ -58,14 +58,14 @@ const char *q_kind_name(unsigned kind)
 const char *q_edge_name(unsigned kind)
 {
 	switch (kind) {
-	case ST_E_PREV: return "version";
-	case ST_E_READ: return "read";
-	case ST_E_WRITE: return "write";
-	case ST_E_TRUNC: return "truncate";
-	case ST_E_EXEC: return "exec";
-	case ST_E_FORK: return "fork";
-	case ST_E_PIPE: return "pipe";
-	case ST_E_WDEV: return "device-write";
+	case ST_EDGE_PREV: return "version";
+	case ST_EDGE_READ: return "read";
+	case ST_EDGE_WRITE: return "write";
+	case ST_EDGE_TRUNC: return "truncate";
+	case ST_EDGE_EXEC: return "exec";
+	case ST_EDGE_FORK: return "fork";
+	case ST_EDGE_PIPE: return "pipe";
+	case ST_EDGE_WDEV: return "device-write";
 	default: return "?";
 	}
 }
@@ -328,12 +328,12 @@ static int step_cb(void *arg, const struct st_edge *e)
 	int64_t other;
 	int stop = 0;
 	if (g->dir == Q_ANCESTORS) {
-		if (e->kind == ST_E_WDEV)
+		if (e->kind == ST_EDGE_WDEV)
 			return 0;       /* a device's writers are not what its readers got */
 		other = e->src;
 	} else {
 		other = e->dst;
-		stop = e->kind == ST_E_WDEV;
+		stop = e->kind == ST_EDGE_WDEV;
 	}
 	uint32_t depth = g->nodes[w->from].depth + 1, idx;
 	int r = node_add(w, other, depth, &idx);
@@ -414,7 +414,7 @@ static int first_ver_cb(void *arg, const struct st_ver *v)
 
 static int fork_src_cb(void *arg, const struct st_edge *e)
 {
-	if (e->kind == ST_E_FORK)
+	if (e->kind == ST_EDGE_FORK)
 		*(int64_t *)arg = e->src;
 	return 0;
 }
