@@ -380,7 +380,8 @@ drain:
 			if (k->tgid != p) {
 				struct pt_task *leader = pt_task_find(t, k->tgid);
 				if (leader)
-					pt_task_relate(k, leader, CLONE_THREAD | CLONE_FILES | CLONE_FS);
+					pt_task_relate(k, leader, HV_CLONE_THREAD | HV_CLONE_FILES |
+							  HV_CLONE_FS);
 			}
 			k->state = PT_T_EXPECTED;
 		}

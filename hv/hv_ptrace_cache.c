@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,7 +188,7 @@ struct pt_task *pt_task_new(struct pt_tracer *t, pid_t tid, pid_t tgid)
 
 void pt_task_relate(struct pt_task *c, struct pt_task *p, uint64_t flags)
 {
-	if (flags & CLONE_THREAD) {
+	if (hv_clone_is_thread(flags)) {
 		c->tgid = p->tgid;
 		proc_put(c->proc);
 		c->proc = p->proc;
@@ -200,7 +199,7 @@ void pt_task_relate(struct pt_task *c, struct pt_task *p, uint64_t flags)
 		if (p->proc->unobserved)
 			c->proc->unobserved = 1;
 	}
-	if (flags & CLONE_FILES) {
+	if (hv_clone_shares_files(flags)) {
 		if (c->fdt != p->fdt) {
 			pt_fdtab_put(c->fdt);
 			c->fdt = p->fdt;
@@ -209,7 +208,7 @@ void pt_task_relate(struct pt_task *c, struct pt_task *p, uint64_t flags)
 			pt_fdtab_clear(c->fdt, 0, UINT32_MAX);
 		}
 	}
-	if (flags & CLONE_FS) {
+	if (hv_clone_shares_fs(flags)) {
 		if (c->fs != p->fs) {
 			pt_fs_put(c->fs);
 			c->fs = p->fs;

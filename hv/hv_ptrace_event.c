@@ -14,8 +14,6 @@
 #include "hv_ptrace_priv.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +26,6 @@
 
 #include "hvp_event_read.h"
 #include "jnl.h"
-
-#define AT_FDCWD_    (-100)
 
 /* ---- guest memory: batched process_vm_readv, remote pieces split at page boundaries so
  * that a fault costs only the pages past it (the kernel never splits one remote iovec) ---- */
@@ -239,6 +235,20 @@ static const uint8_t *rec_path(struct pt_tracer *t, unsigned arg, uint32_t *len)
 	return NULL;
 }
 
+/* The recorded bytes of e's struct argument (openat2's open_how, clone3's clone_args) in the
+ * event being built, or NULL. */
+static const uint8_t *rec_struct(struct pt_tracer *t, const struct hv_sysent *e, uint32_t *len)
+{
+	int a = hv_sys_struct_arg(e);
+	struct hvp_ev_view v = rec_view(t);
+	struct hvp_ev_fld f;
+	*len = 0;
+	if (a < 0 || hvp_ev_field_find(&v, HVP_F_STRUCT, (unsigned)a, &f) != 1)
+		return NULL;
+	*len = f.len;
+	return f.val;
+}
+
 /* ---- entry ---- */
 
 /* Fields the tracer adds to the table's arguments: the identity of fd arguments, the path of
@@ -260,7 +270,7 @@ static void entry_fd_fields(struct pt_tracer *t, struct pt_task *k, const struct
 			if (!v || !len || v[0] == '/' || d >= 6)
 				break;
 			int dfd = (int)(uint32_t)k->args[d];
-			if (dfd == AT_FDCWD_)
+			if (dfd == HV_AT_FDCWD)
 				break;
 			if (pt_fd_ident(t, k, dfd, 1, &id, &p, &cached) == 0)
 				hv_rec_put(&t->rec, HVP_F_DIRFD_PATH, d, p ? p : "",
@@ -303,18 +313,14 @@ static void entry_note_open(struct pt_tracer *t, struct pt_task *k, const struct
 		memcpy(ep, v, len);
 		ep[len] = 0;
 		k->epath = ep;
-		k->edirfd = e->aux[i] < 6 ? (int)(uint32_t)k->args[e->aux[i]] : AT_FDCWD_;
-		uint32_t nr = k->nr;
-		uint64_t oflags = nr == 2 ? k->args[1] : nr == 257 ? k->args[2] : 0;
-		if (nr == 437) {   /* openat2: flags are the first word of open_how */
-			struct hvp_ev_view v2 = rec_view(t);
-			struct hvp_ev_fld f;
-			if (hvp_ev_field_find(&v2, HVP_F_STRUCT, 2, &f) == 1 && f.len >= 8)
-				memcpy(&oflags, f.val, 8);
-		}
-		k->enofollow = (oflags & O_NOFOLLOW) != 0;
+		k->edirfd = e->aux[i] < 6 ? (int)(uint32_t)k->args[e->aux[i]] : HV_AT_FDCWD;
+		uint64_t oflags;
+		uint32_t slen;
+		const uint8_t *st = rec_struct(t, e, &slen);
+		hv_sys_open_flags(e, k->args, st, slen, &oflags);
+		k->enofollow = hv_open_nofollow(oflags);
 		/* O_TMPFILE names a directory, not the file it makes */
-		k->echeck = (oflags & __O_TMPFILE) != __O_TMPFILE;
+		k->echeck = !hv_open_is_tmpfile(oflags);
 		return;
 	}
 }
@@ -323,27 +329,19 @@ static void entry_note_open(struct pt_tracer *t, struct pt_task *k, const struct
 static void entry_effects(struct pt_tracer *t, struct pt_task *k, const struct hv_sysent *e)
 {
 	struct hv_rec *r = &t->rec;
-	uint32_t nr = k->nr;
 	/* an fd about to be closed or replaced: forget it now (and again at the return) */
 	if (e->flags & HV_SF_CLOSE)
 		pt_fdtab_clear(k->fdt, (uint32_t)k->args[0], (uint32_t)k->args[0]);
 	if (e->flags & HV_SF_DUP_OVER)
 		pt_fdtab_clear(k->fdt, (uint32_t)k->args[1], (uint32_t)k->args[1]);
-	if ((e->flags & HV_SF_CLOSE_RANGE) && !(k->args[2] & 4 /* CLOSE_RANGE_CLOEXEC */))
+	if ((e->flags & HV_SF_CLOSE_RANGE) && hv_close_range_closes(k->args[2]))
 		pt_fdtab_clear(k->fdt, (uint32_t)k->args[0], (uint32_t)k->args[1]);
 
 	if (e->flags & HV_SF_FORK) {
-		if (nr == 56)
-			k->clone_flags = k->args[0];
-		else if (nr == 58)
-			k->clone_flags = CLONE_VM | CLONE_VFORK;
-		else if (nr == 435) {
-			uint64_t fl = 0;
-			struct hv_gread g = { k->args[0], &fl, 8, 0 };
-			pt_read(t, &g, 1);
-			k->clone_flags = g.got == 8 ? fl : 0;
-		} else
-			k->clone_flags = 0;
+		/* what the child will share, applied when its creation is reported */
+		uint32_t slen;
+		const uint8_t *st = rec_struct(t, e, &slen);
+		hv_sys_clone_flags(e, k->args, st, slen, &k->clone_flags);
 	}
 	if (e->flags & HV_SF_CHDIR) {
 		k->in_chdir = 1;
@@ -447,7 +445,7 @@ static void exit_new_fd(struct pt_tracer *t, struct pt_task *k, int fd, unsigned
 	 * name only). */
 	const char *base = NULL;
 	if (k->epath[0] != '/') {
-		if (k->edirfd == AT_FDCWD_)
+		if (k->edirfd == HV_AT_FDCWD)
 			base = pt_task_cwd(t, k);
 		else {
 			struct pt_fdent *dd = pt_fdtab_get(k->fdt, k->edirfd, 0);
@@ -466,7 +464,7 @@ static void exit_new_fd(struct pt_tracer *t, struct pt_task *k, int fd, unsigned
 	}
 	if (k->epath[0] == '/')
 		snprintf(t->path, sizeof(t->path), "/proc/%d/root%s", (int)k->tid, k->epath);
-	else if (k->edirfd == AT_FDCWD_)
+	else if (k->edirfd == HV_AT_FDCWD)
 		snprintf(t->path, sizeof(t->path), "/proc/%d/cwd/%s", (int)k->tid, k->epath);
 	else
 		snprintf(t->path, sizeof(t->path), "/proc/%d/fd/%d/%s", (int)k->tid, k->edirfd,
@@ -487,9 +485,9 @@ static void exit_effects(struct pt_tracer *t, struct pt_task *k, const struct hv
 	if (e->flags & HV_SF_DUP_OVER)
 		pt_fdtab_clear(k->fdt, (uint32_t)k->args[1], (uint32_t)k->args[1]);
 	if (e->flags & HV_SF_CLOSE_RANGE) {
-		if (!(k->args[2] & 4))
+		if (hv_close_range_closes(k->args[2]))
 			pt_fdtab_clear(k->fdt, (uint32_t)k->args[0], (uint32_t)k->args[1]);
-		if (ret == 0 && (k->args[2] & 2 /* CLOSE_RANGE_UNSHARE */) && k->fdt->refs > 1) {
+		if (ret == 0 && hv_close_range_unshares(k->args[2]) && k->fdt->refs > 1) {
 			pt_fdtab_put(k->fdt);
 			k->fdt = pt_fdtab_new();
 		}
@@ -522,11 +520,14 @@ static void exit_effects(struct pt_tracer *t, struct pt_task *k, const struct hv
 	if (e->flags & HV_SF_CHDIR)
 		pt_chdir_done(k);
 	if ((e->flags & HV_SF_UNSHARE) && ret == 0) {
-		if ((k->args[0] & CLONE_FILES) && k->fdt->refs > 1) {
+		/* unshare's flags name what the task stops sharing */
+		uint64_t fl;
+		hv_sys_clone_flags(e, k->args, NULL, 0, &fl);
+		if (hv_clone_shares_files(fl) && k->fdt->refs > 1) {
 			pt_fdtab_put(k->fdt);
 			k->fdt = pt_fdtab_new();
 		}
-		if ((k->args[0] & CLONE_FS) && k->fs->refs > 1) {
+		if (hv_clone_shares_fs(fl) && k->fs->refs > 1) {
 			pt_fs_put(k->fs);
 			k->fs = pt_fs_new();
 		}

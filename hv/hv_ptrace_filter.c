@@ -7,10 +7,8 @@
  */
 #include "hv_ptrace_priv.h"
 
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -39,14 +37,14 @@ struct sock_filter *pt_filter_build(unsigned *len)
 		if (e->flags & HV_SF_MMAP_FILE) {
 			JP(BPF_JMP | BPF_JEQ | BPF_K, e->nr, 0, 4);
 			ST(BPF_LD | BPF_W | BPF_ABS, ARG_LO(3));
-			JP(BPF_JMP | BPF_JSET | BPF_K, MAP_ANONYMOUS, 1, 0);
+			JP(BPF_JMP | BPF_JSET | BPF_K, HV_MAP_ANONYMOUS, 1, 0);
 			ST(BPF_RET | BPF_K, SECCOMP_RET_TRACE | e->nr);
 			ST(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 		} else if (e->flags & HV_SF_FCNTL_DUP) {
 			JP(BPF_JMP | BPF_JEQ | BPF_K, e->nr, 0, 5);
 			ST(BPF_LD | BPF_W | BPF_ABS, ARG_LO(1));
-			JP(BPF_JMP | BPF_JEQ | BPF_K, F_DUPFD, 2, 0);
-			JP(BPF_JMP | BPF_JEQ | BPF_K, F_DUPFD_CLOEXEC, 1, 0);
+			JP(BPF_JMP | BPF_JEQ | BPF_K, HV_F_DUPFD, 2, 0);
+			JP(BPF_JMP | BPF_JEQ | BPF_K, HV_F_DUPFD_CLOEXEC, 1, 0);
 			ST(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 			ST(BPF_RET | BPF_K, SECCOMP_RET_TRACE | e->nr);
 		} else {
