@@ -1,6 +1,9 @@
 #include "hvp_datadir.h"
+#include "hvp_ident.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +45,16 @@ int hvp_datadir_mkdirs(const struct hvp_datadir *d)
 	if (mkdir(d->log, 0700) && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+int hvp_datadir_host_id(const struct hvp_datadir *d, const char *override, uint8_t id[16])
+{
+	int fd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = hvp_host_id(fd, override, id);
+	close(fd);
+	return r;
 }
 
 void hvp_datadir_free(struct hvp_datadir *d)

@@ -6,9 +6,12 @@
  *   DIR/prov.sqlite   the provenance store (mode 0600)
  *   DIR/daemon.pid    pid of a running `hvprov daemon` for this directory
  *   DIR/status.json   the daemon's latest statistics (rewritten atomically)
+ *   DIR/host-id       the host id of everything collected here (hvp_ident.h)
  */
 #ifndef HVP_DATADIR_H
 #define HVP_DATADIR_H
+
+#include <stdint.h>
 
 #define HVP_DATADIR_DEFAULT "hvprov-data"
 
@@ -25,6 +28,12 @@ struct hvp_datadir {
 int hvp_datadir_init(struct hvp_datadir *d, const char *dir);
 /* Create DIR and DIR/log (mode 0700) if missing. @return 0 or -errno. */
 int hvp_datadir_mkdirs(const struct hvp_datadir *d);
+/*
+ * The host id of the directory (DIR/host-id), made on first use from override (--host-id),
+ * else /etc/machine-id, else random; a different override later is -EEXIST. The directory
+ * must exist. @return 0 or -errno.
+ */
+int hvp_datadir_host_id(const struct hvp_datadir *d, const char *override, uint8_t id[16]);
 void hvp_datadir_free(struct hvp_datadir *d);
 
 #endif

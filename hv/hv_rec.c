@@ -78,6 +78,32 @@ void hv_rec_set_ret(struct hv_rec *r, int64_t ret)
 	hdr(r)->ret = ret;
 }
 
+void hv_rec_set_proc(struct hv_rec *r, uint64_t start_ticks, uint32_t ppid, uint64_t pstart_ticks,
+		     uint32_t idf)
+{
+	struct hvp_ev_hdr *h = hdr(r);
+	h->start_ticks = (idf & HVP_IDF_START) ? start_ticks : 0;
+	h->ppid = (idf & HVP_IDF_PARENT) ? ppid : 0;
+	h->pstart_ticks = (idf & HVP_IDF_PARENT) ? pstart_ticks : 0;
+	h->idf = (h->idf & (HVP_IDF_SRCSEQ | HVP_IDF_BOOT)) |
+		 (idf & (HVP_IDF_START | HVP_IDF_PARENT | HVP_IDF_STANDIN));
+}
+
+void hv_rec_set_src_seq(struct hv_rec *r, uint64_t src_seq)
+{
+	struct hvp_ev_hdr *h = hdr(r);
+	h->src_seq = src_seq;
+	h->idf |= HVP_IDF_SRCSEQ;
+}
+
+void hv_rec_set_boot(struct hv_rec *r, const uint8_t boot_id[16])
+{
+	struct hvp_ev_hdr *h = hdr(r);
+	for (unsigned i = 0; i < 16; i++)
+		h->boot_id[i] = boot_id[i];
+	h->idf |= HVP_IDF_BOOT;
+}
+
 void hv_rec_set_pair(struct hv_rec *r, uint16_t lane, uint64_t seq)
 {
 	hdr(r)->pair_lane = lane;

@@ -74,6 +74,18 @@ void hv_rec_set_pair(struct hv_rec *r, uint16_t lane, uint64_t seq);
 void hv_rec_flag(struct hv_rec *r, uint32_t evf);
 
 /*
+ * Event format 3's identity words (hv/EVENT-FORMAT.md, "Identity"). idf says which hold a
+ * value (HVP_IDF_START, _PARENT, _STANDIN); the others are stored as zero. Call after
+ * hv_rec_begin, which clears them all.
+ */
+void hv_rec_set_proc(struct hv_rec *r, uint64_t start_ticks, uint32_t ppid, uint64_t pstart_ticks,
+		     uint32_t idf);
+/* The source's own sequence of this event (HVP_IDF_SRCSEQ). */
+void hv_rec_set_src_seq(struct hv_rec *r, uint64_t src_seq);
+/* The boot the ids belong to (HVP_IDF_BOOT). */
+void hv_rec_set_boot(struct hv_rec *r, const uint8_t boot_id[16]);
+
+/*
  * Append a field whose value is in the collector's memory: min(len, max) bytes, less if the
  * buffer is short (then TRUNC). @return 0, or -1 when not even the field header fits (the
  * field is left out and the event flagged TRUNC).

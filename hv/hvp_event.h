@@ -1,9 +1,12 @@
 /*
  * hvp_event.h - the event payload every interceptor backend writes into the journal.
  *
- * One system-call event is the payload of one JNL_REC_DATA record: a fixed 96-byte header
- * followed by fields_len bytes of type-length-value fields. Entry and return of a call are two
- * events; the return event names its entry by (pair_lane, pair_seq). hv/EVENT-FORMAT.md is the
+ * One system-call event is the payload of one JNL_REC_DATA record: a fixed header (144 bytes in
+ * version 3, 96 in versions 1 and 2) followed by fields_len bytes of type-length-value fields.
+ * Entry and return of a call are two events, the return naming its entry by (pair_lane,
+ * pair_seq); a backend that sees a call only at its return writes one combined CALL event.
+ * Version 3 adds the identity model every backend fills (process start time and parent, the
+ * source's own sequence, the boot; host, domain and namespaces as fields). hv/EVENT-FORMAT.md is the
  * specification (field list, worked example, rules for readers); this header holds only the
  * constants and structs.
  *
@@ -20,9 +23,10 @@
 #include <stdint.h>
 
 #define HVP_EV_MAGIC        0xA7u     /* first byte of every event */
-#define HVP_EV_VERSION      2u        /* written; readers accept HVP_EV_VERSION_MIN.. */
+#define HVP_EV_VERSION      3u        /* written; readers accept HVP_EV_VERSION_MIN.. */
 #define HVP_EV_VERSION_MIN  1u        /* version 1: no xen_id field, no restarted/interrupted */
-#define HVP_EV_HDR_SIZE     96u
+#define HVP_EV_HDR_SIZE     144u      /* written (version 3); at least this in version 3 */
+#define HVP_EV_HDR_SIZE_V1  96u       /* versions 1 and 2: the header ends after args[] */
 #define HVP_EV_FIELD_ALIGN  8u        /* every field header starts 8-byte aligned */
 #define HVP_EV_NARGS        6u        /* argument words in the header */
 
@@ -32,7 +36,14 @@
 #define HVP_EV_TASK_END     3u   /* a task ended without (or after) an exit call: ret = wait status */
 #define HVP_EV_START        4u   /* a collector began tracing: args[0] = root tgid */
 #define HVP_EV_STOP         5u   /* a collector stopped: args[0] tasks seen, [1] events, [2] dropped */
-#define HVP_EV_KIND_MAX     5u
+#define HVP_EV_CALL         6u   /* (v3) a whole call seen at its return: entry and exit in one */
+#define HVP_EV_PROC         7u   /* (v3) a process whose start was not seen: args[0] HVP_PROC_* */
+#define HVP_EV_KIND_MAX     7u
+
+/* args[0] of a PROC event: why the collector describes this process. */
+#define HVP_PROC_SNAPSHOT   1u   /* already running when collection began */
+#define HVP_PROC_KERNEL     2u   /* started by the kernel without a traced call (/init) */
+#define HVP_PROC_UNSEEN     3u   /* its creation was not recorded (first call seen) */
 
 /* abi: which system-call table sysno belongs to. */
 #define HVP_ABI_X86_64      0u
@@ -43,6 +54,7 @@
 #define HVP_BE_PTRACE       1u
 #define HVP_BE_XEN          2u
 #define HVP_BE_REPLAY       3u
+#define HVP_BE_EBPF         4u   /* (v3) */
 
 /* flags (header): properties of the event as a whole. */
 #define HVP_EVF_TRUNC       0x0001u  /* at least one field was cut to its bound (HVP_FF_TRUNC) */
@@ -58,7 +70,22 @@
                                         instruction; its kernel restarts the call (ret as seen) */
 #define HVP_EVF_INTERRUPTED 0x0200u  /* (v2) exit: the thread resumed elsewhere (a signal
                                         handler runs): the call's return value was not seen */
-#define HVP_EVF_ALL         0x03ffu
+#define HVP_EVF_PAIR_SRC    0x0400u  /* (v3) exit/call: pair_seq is the entry's src_seq, not a
+                                        journal sequence (pair_lane 0xffff) */
+#define HVP_EVF_ALL         0x07ffu
+
+/* idf (header, v3): which identity words of the header hold a value. */
+#define HVP_IDF_START       0x01u    /* start_ticks */
+#define HVP_IDF_PARENT      0x02u    /* ppid and pstart_ticks */
+#define HVP_IDF_SRCSEQ      0x04u    /* src_seq */
+#define HVP_IDF_BOOT        0x08u    /* boot_id */
+#define HVP_IDF_STANDIN     0x10u    /* tgid/tid are the collector's stand-ins, not the kernel's
+                                        ids (Xen without a kernel profile): never link by them */
+#define HVP_IDF_ALL         0x1fu
+
+/* Clock of start_ticks: boot-clock ticks of 1/HVP_TICKS_HZ s, the unit and origin of
+ * /proc/PID/stat field 22 (the kernel's task start_boottime / (1e9 / USER_HZ)). */
+#define HVP_TICKS_HZ        100u
 
 /*
  * Event header, offset 0 of the payload. Readers use hdr_size, not sizeof, to find the first
@@ -69,7 +96,7 @@ struct hvp_ev_hdr {
 	uint8_t  version;        /*  1 HVP_EV_VERSION (readers: HVP_EV_VERSION_MIN and up) */
 	uint8_t  kind;           /*  2 HVP_EV_* */
 	uint8_t  abi;            /*  3 HVP_ABI_* */
-	uint16_t hdr_size;       /*  4 HVP_EV_HDR_SIZE in versions 1 and 2; >= 96 in later ones */
+	uint16_t hdr_size;       /*  4 96 in versions 1 and 2; >= 144 in version 3 */
 	uint8_t  nargs;          /*  6 valid words in args[] (0 .. 6) */
 	uint8_t  backend;        /*  7 HVP_BE_* */
 	uint32_t sysno;          /*  8 system-call number in abi's table (0 for task/start/stop) */
@@ -82,6 +109,15 @@ struct hvp_ev_hdr {
 	uint32_t fields_len;     /* 36 bytes of fields after the header (multiple of 8) */
 	int64_t  ret;            /* 40 EXIT: return value (-errno on failure); TASK_END: wait status */
 	uint64_t args[HVP_EV_NARGS]; /* 48 raw argument registers (rdi rsi rdx r10 r8 r9) */
+	/* version 3 (hdr_size >= 144); a reader of an older event sees these as zero */
+	uint64_t start_ticks;    /* 96 process start, boot-clock ticks (HVP_IDF_START) */
+	uint32_t ppid;           /* 104 parent's tgid (HVP_IDF_PARENT) */
+	uint32_t idf;            /* 108 HVP_IDF_* */
+	uint64_t pstart_ticks;   /* 112 parent's start, boot-clock ticks (HVP_IDF_PARENT) */
+	uint64_t src_seq;        /* 120 the source's own sequence of this event (HVP_IDF_SRCSEQ):
+	                            eBPF: CPU << 48 | per-CPU counter */
+	uint8_t  boot_id[16];    /* 128 the boot the ids belong to (HVP_IDF_BOOT): the host's
+	                            /proc/sys/kernel/random/boot_id, or a guest domain's creation */
 };
 
 /* Field header: 8 bytes, then len value bytes, then zero padding to HVP_EV_FIELD_ALIGN. */
@@ -107,7 +143,10 @@ struct hvp_ev_field {
 #define HVP_F_COMM          10u  /* task name (comm), at most 16 bytes */
 #define HVP_F_TEXT          11u  /* a note in UTF-8 from the collector (why something is missing) */
 #define HVP_F_XEN_ID        12u  /* (v2) struct hvp_ev_xenid: who made the call under Xen */
-#define HVP_F_TYPE_MAX      12u
+#define HVP_F_ORIGIN        13u  /* (v3) struct hvp_ev_origin: host and boot (START events) */
+#define HVP_F_DOMAIN        14u  /* (v3) struct hvp_ev_domain: the guest domain (Xen) */
+#define HVP_F_NS            15u  /* (v3) struct hvp_ev_ns: cgroup and namespaces of the process */
+#define HVP_F_TYPE_MAX      15u
 
 /* Field flags. */
 #define HVP_FF_TRUNC        0x01u  /* value cut to its bound; the source was longer */
@@ -156,7 +195,44 @@ struct hvp_ev_xenid {
 	uint64_t pin;            /* 24 process: the domain's pin generation of that frame */
 };
 
+/* Which machine and which boot a collector ran on: the host id is the data directory's
+ * (from /etc/machine-id when it was created, or --host-id), the boot id the kernel's. */
+struct hvp_ev_origin {
+	uint8_t  host_id[16];    /*  0 */
+	uint8_t  boot_id[16];    /* 16 */
+};
+
+/* A guest domain (Xen). Domain ids are reused and a UUID may be kept across re-creation (a
+ * configured `uuid =`), so `created` names this creation of the domain. */
+struct hvp_ev_domain {
+	uint8_t  uuid[16];       /*  0 the domain's handle (xl: uuid) */
+	uint32_t domid;          /* 16 */
+	uint32_t reserved;       /* 20 zero */
+	uint64_t created;        /* 24 unique per domain creation on this host (hypervisor count) */
+};
+
+/* Namespaces and cgroup of a process: inode numbers of /proc/PID/ns/ * (0 unknown) and the
+ * cgroup v2 id (the cgroup directory's inode number; 0 unknown). */
+struct hvp_ev_ns {
+	uint64_t cgroup_id;      /*  0 */
+	uint32_t mnt;            /*  8 */
+	uint32_t pid;            /* 12 */
+	uint32_t net;            /* 16 */
+	uint32_t user;           /* 20 */
+	uint32_t uts;            /* 24 */
+	uint32_t ipc;            /* 28 */
+	uint32_t cgroup;         /* 32 */
+	uint32_t time;           /* 36 */
+};
+
 _Static_assert(sizeof(struct hvp_ev_hdr) == HVP_EV_HDR_SIZE, "event header layout");
+_Static_assert(__builtin_offsetof(struct hvp_ev_hdr, start_ticks) == HVP_EV_HDR_SIZE_V1,
+	       "v3 words follow the v1 header");
+_Static_assert(__builtin_offsetof(struct hvp_ev_hdr, src_seq) == 120, "src_seq offset");
+_Static_assert(__builtin_offsetof(struct hvp_ev_hdr, boot_id) == 128, "boot_id offset");
+_Static_assert(sizeof(struct hvp_ev_origin) == 32, "origin layout");
+_Static_assert(sizeof(struct hvp_ev_domain) == 32, "domain layout");
+_Static_assert(sizeof(struct hvp_ev_ns) == 40, "namespace layout");
 _Static_assert(__builtin_offsetof(struct hvp_ev_hdr, sysno) == 8, "sysno offset");
 _Static_assert(__builtin_offsetof(struct hvp_ev_hdr, tgid) == 16, "tgid offset");
 _Static_assert(__builtin_offsetof(struct hvp_ev_hdr, pair_seq) == 24, "pair_seq offset");

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "hv_systab.h"
+#include "hvp_ident.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "events are little-endian; this reader copies them as native structs"
@@ -38,6 +39,8 @@ const char *hvp_ev_kind_name(unsigned kind)
 	case HVP_EV_TASK_END: return "task_end";
 	case HVP_EV_START: return "start";
 	case HVP_EV_STOP: return "stop";
+	case HVP_EV_CALL: return "call";
+	case HVP_EV_PROC: return "proc";
 	default: return "?";
 	}
 }
@@ -49,6 +52,7 @@ const char *hvp_ev_field_name(unsigned type)
 		[HVP_F_DIRFD_PATH] = "dirfd_path", [HVP_F_ARGV] = "argv", [HVP_F_ENVP] = "envp",
 		[HVP_F_FILEID] = "fileid", [HVP_F_FDS] = "fds", [HVP_F_STRUCT] = "struct",
 		[HVP_F_COMM] = "comm", [HVP_F_TEXT] = "text", [HVP_F_XEN_ID] = "xen_id",
+		[HVP_F_ORIGIN] = "origin", [HVP_F_DOMAIN] = "domain", [HVP_F_NS] = "ns",
 	};
 	return type <= HVP_F_TYPE_MAX ? names[type] : NULL;
 }
@@ -65,15 +69,22 @@ int hvp_ev_parse(const void *payload, uint32_t len, struct hvp_ev_view *v)
 		return HVP_EV_E_SHORT;
 	if (p[1] < HVP_EV_VERSION_MIN || p[1] > HVP_EV_VERSION)
 		return HVP_EV_E_VERSION;
-	if (len < HVP_EV_HDR_SIZE)
+	/* Versions 1 and 2 end their header at args[]; version 3 appends the identity words.
+	 * Only the words of the event's own version are copied: the rest read as zero. */
+	unsigned ver = p[1];
+	uint32_t known = ver >= 3 ? HVP_EV_HDR_SIZE : HVP_EV_HDR_SIZE_V1;
+	if (len < known)
 		return HVP_EV_E_SHORT;
-	memcpy(&v->hdr, p, sizeof(v->hdr));
+	memcpy(&v->hdr, p, known);
 	const struct hvp_ev_hdr *h = &v->hdr;
-	if (h->hdr_size < HVP_EV_HDR_SIZE || h->hdr_size % HVP_EV_FIELD_ALIGN || h->hdr_size > len)
+	if (h->hdr_size < known || h->hdr_size % HVP_EV_FIELD_ALIGN || h->hdr_size > len)
 		return HVP_EV_E_HDR;
-	if (h->kind == 0 || h->kind > HVP_EV_KIND_MAX || h->nargs > HVP_EV_NARGS)
+	if (h->kind == 0 || h->kind > (ver >= 3 ? HVP_EV_KIND_MAX : HVP_EV_STOP) ||
+	    h->nargs > HVP_EV_NARGS)
 		return HVP_EV_E_HDR;
 	if (h->fields_len % HVP_EV_FIELD_ALIGN || h->fields_len != len - h->hdr_size)
+		return HVP_EV_E_HDR;
+	if (h->idf & ~HVP_IDF_ALL)
 		return HVP_EV_E_HDR;
 	v->fields = p + h->hdr_size;
 	v->fields_len = h->fields_len;
@@ -128,6 +139,30 @@ int hvp_ev_xenid_get(const struct hvp_ev_fld *f, struct hvp_ev_xenid *out)
 	return 0;
 }
 
+int hvp_ev_origin_get(const struct hvp_ev_fld *f, struct hvp_ev_origin *out)
+{
+	if (f->type != HVP_F_ORIGIN || f->len != sizeof(*out))
+		return HVP_EV_E_FIELD;
+	memcpy(out, f->val, sizeof(*out));
+	return 0;
+}
+
+int hvp_ev_domain_get(const struct hvp_ev_fld *f, struct hvp_ev_domain *out)
+{
+	if (f->type != HVP_F_DOMAIN || f->len != sizeof(*out))
+		return HVP_EV_E_FIELD;
+	memcpy(out, f->val, sizeof(*out));
+	return 0;
+}
+
+int hvp_ev_ns_get(const struct hvp_ev_fld *f, struct hvp_ev_ns *out)
+{
+	if (f->type != HVP_F_NS || f->len != sizeof(*out))
+		return HVP_EV_E_FIELD;
+	memcpy(out, f->val, sizeof(*out));
+	return 0;
+}
+
 /* ---- JSON ---- */
 
 /* A JSON string literal of n bytes; bytes outside printable ASCII become \u00XX, so any
@@ -173,7 +208,7 @@ static void json_flags(FILE *f, uint32_t flags)
 {
 	static const char *const names[] = {
 		"trunc", "path_mismatch", "unobserved_io", "nopair", "fault", "foreign_abi",
-		"noreturn", "untabled", "restarted", "interrupted",
+		"noreturn", "untabled", "restarted", "interrupted", "pair_src",
 	};
 	int first = 1;
 	fputs("\"flags\":[", f);
@@ -247,6 +282,14 @@ static void json_hex(FILE *f, const uint8_t *s, uint32_t n)
 	fputc('"', f);
 }
 
+/* A 16-byte id as the usual 8-4-4-4-12 text. */
+static void json_uuid(FILE *f, const uint8_t id[16])
+{
+	char t[HVP_UUID_TEXT];
+	hvp_uuid_text(id, t);
+	fprintf(f, "\"%s\"", t);
+}
+
 static void json_field(FILE *f, const struct hvp_ev_fld *fl)
 {
 	const char *name = hvp_ev_field_name(fl->type);
@@ -303,6 +346,41 @@ static void json_field(FILE *f, const struct hvp_ev_fld *fl)
 			id.cr3, id.pin);
 		break;
 	}
+	case HVP_F_ORIGIN: {
+		struct hvp_ev_origin o;
+		if (hvp_ev_origin_get(fl, &o)) {
+			fprintf(f, ",\"error\":\"origin of %" PRIu32 " bytes\"", fl->len);
+			break;
+		}
+		fputs(",\"host\":", f);
+		json_uuid(f, o.host_id);
+		fputs(",\"boot\":", f);
+		json_uuid(f, o.boot_id);
+		break;
+	}
+	case HVP_F_DOMAIN: {
+		struct hvp_ev_domain d;
+		if (hvp_ev_domain_get(fl, &d)) {
+			fprintf(f, ",\"error\":\"domain of %" PRIu32 " bytes\"", fl->len);
+			break;
+		}
+		fputs(",\"uuid\":", f);
+		json_uuid(f, d.uuid);
+		fprintf(f, ",\"dom\":%" PRIu32 ",\"created\":%" PRIu64, d.domid, d.created);
+		break;
+	}
+	case HVP_F_NS: {
+		struct hvp_ev_ns n;
+		if (hvp_ev_ns_get(fl, &n)) {
+			fprintf(f, ",\"error\":\"ns of %" PRIu32 " bytes\"", fl->len);
+			break;
+		}
+		fprintf(f, ",\"cgroup_id\":%" PRIu64 ",\"mnt\":%" PRIu32 ",\"pid\":%" PRIu32
+			",\"net\":%" PRIu32 ",\"user\":%" PRIu32 ",\"uts\":%" PRIu32 ",\"ipc\":%" PRIu32
+			",\"cgroup\":%" PRIu32 ",\"time\":%" PRIu32, n.cgroup_id, n.mnt, n.pid, n.net,
+			n.user, n.uts, n.ipc, n.cgroup, n.time);
+		break;
+	}
 	case HVP_F_FDS:
 		fputs(",\"value\":[", f);
 		for (uint32_t i = 0; i + 4 <= fl->len; i += 4) {
@@ -320,6 +398,43 @@ static void json_field(FILE *f, const struct hvp_ev_fld *fl)
 		json_hex(f, fl->val, fl->len);
 	}
 	fputc('}', f);
+}
+
+static void json_ret(FILE *f, int64_t ret)
+{
+	fprintf(f, ",\"ret\":%" PRId64, ret);
+	if (ret < 0 && ret >= -4095) {
+		const char *en = strerrorname_np((int)-ret);
+		if (en)
+			fprintf(f, ",\"errno\":\"%s\"", en);
+	}
+}
+
+static const char *proc_why(uint64_t why)
+{
+	switch (why) {
+	case HVP_PROC_SNAPSHOT: return "snapshot";
+	case HVP_PROC_KERNEL: return "kernel";
+	case HVP_PROC_UNSEEN: return "unseen";
+	default: return "?";
+	}
+}
+
+/* Version 3's identity words, each only when idf says it holds a value. */
+static void json_identity(FILE *f, const struct hvp_ev_hdr *h)
+{
+	if (h->idf & HVP_IDF_START)
+		fprintf(f, ",\"start\":%" PRIu64, h->start_ticks);
+	if (h->idf & HVP_IDF_PARENT)
+		fprintf(f, ",\"ppid\":%" PRIu32 ",\"pstart\":%" PRIu64, h->ppid, h->pstart_ticks);
+	if (h->idf & HVP_IDF_SRCSEQ)
+		fprintf(f, ",\"src_seq\":%" PRIu64, h->src_seq);
+	if (h->idf & HVP_IDF_BOOT) {
+		fputs(",\"boot\":", f);
+		json_uuid(f, h->boot_id);
+	}
+	if (h->idf & HVP_IDF_STANDIN)
+		fputs(",\"standin\":true", f);
 }
 
 static void json_status(FILE *f, int64_t st)
@@ -344,10 +459,10 @@ int hvp_event_json(FILE *f, const void *payload, uint32_t len)
 	const struct hvp_ev_hdr *h = &v.hdr;
 	const struct hv_sysent *e = h->abi == HVP_ABI_X86_64 ? hv_sys_lookup(h->sysno) : NULL;
 	static const char *const abis[] = { "x86_64", "i386", "x32" };
-	static const char *const bes[] = { "?", "ptrace", "xen", "replay" };
+	static const char *const bes[] = { "?", "ptrace", "xen", "replay", "ebpf" };
 
 	fprintf(f, "\"ev\":\"%s\"", hvp_ev_kind_name(h->kind));
-	if (h->kind == HVP_EV_ENTRY || h->kind == HVP_EV_EXIT) {
+	if (h->kind == HVP_EV_ENTRY || h->kind == HVP_EV_EXIT || h->kind == HVP_EV_CALL) {
 		fputs(",\"call\":", f);
 		if (e)
 			fprintf(f, "\"%s\"", e->name);
@@ -358,22 +473,29 @@ int hvp_event_json(FILE *f, const void *payload, uint32_t len)
 			fprintf(f, ",\"abi\":\"%s\"", h->abi < 3 ? abis[h->abi] : "?");
 	}
 	fprintf(f, ",\"backend\":\"%s\",\"tgid\":%" PRIu32 ",\"tid\":%" PRIu32,
-		h->backend < 4 ? bes[h->backend] : "?", h->tgid, h->tid);
+		h->backend < 5 ? bes[h->backend] : "?", h->tgid, h->tid);
+	json_identity(f, h);
 	if (h->flags) {
 		fputc(',', f);
 		json_flags(f, h->flags);
 	}
 	switch (h->kind) {
+	case HVP_EV_CALL:
+		if (!(h->flags & HVP_EVF_PAIR_SRC)) {
+			json_ret(f, h->ret);
+			break;
+		}
+		/* a call that follows its own entry record names it, as an exit does */
+		__attribute__((fallthrough));
 	case HVP_EV_EXIT:
 		if (!(h->flags & HVP_EVF_NOPAIR))
 			fprintf(f, ",\"pair\":{\"lane\":%u,\"seq\":%" PRIu64 "}", h->pair_lane,
 				h->pair_seq);
-		fprintf(f, ",\"ret\":%" PRId64, h->ret);
-		if (h->ret < 0 && h->ret >= -4095) {
-			const char *en = strerrorname_np((int)-h->ret);
-			if (en)
-				fprintf(f, ",\"errno\":\"%s\"", en);
-		}
+		json_ret(f, h->ret);
+		break;
+	case HVP_EV_PROC:
+		if (h->nargs >= 1)
+			fprintf(f, ",\"why\":\"%s\"", proc_why(h->args[0]));
 		break;
 	case HVP_EV_TASK_END:
 		fprintf(f, ",\"status\":%" PRId64, h->ret);
@@ -389,7 +511,8 @@ int hvp_event_json(FILE *f, const void *payload, uint32_t len)
 				h->args[0], h->args[1], h->args[2]);
 		break;
 	}
-	if (h->kind == HVP_EV_ENTRY || (h->kind == HVP_EV_EXIT && h->nargs)) {
+	if (h->kind == HVP_EV_ENTRY || h->kind == HVP_EV_CALL ||
+	    (h->kind == HVP_EV_EXIT && h->nargs)) {
 		fputc(',', f);
 		json_args(f, h, e);
 	}

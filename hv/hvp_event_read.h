@@ -64,6 +64,10 @@ int hvp_ev_fileid_get(const struct hvp_ev_fld *f, struct hvp_ev_fileid *out);
 
 /* Copy out a XEN_ID field's value. @return 0, or HVP_EV_E_FIELD when its length is wrong. */
 int hvp_ev_xenid_get(const struct hvp_ev_fld *f, struct hvp_ev_xenid *out);
+/* The same for version 3's ORIGIN, DOMAIN and NS fields. */
+int hvp_ev_origin_get(const struct hvp_ev_fld *f, struct hvp_ev_origin *out);
+int hvp_ev_domain_get(const struct hvp_ev_fld *f, struct hvp_ev_domain *out);
+int hvp_ev_ns_get(const struct hvp_ev_fld *f, struct hvp_ev_ns *out);
 
 /*
  * Write the event's JSON members, without the surrounding braces, e.g.

@@ -66,7 +66,7 @@ _Static_assert(sizeof(struct hvx_op) <= sizeof(((struct xen_sysctl *)0)->u),
 #define HVX_PEND_SLOTS   1024u          /* power of two */
 #define HVX_REC_CAP      16384u         /* entry event bound (also <= the lane's max payload) */
 #define HVX_SCRATCH      4096u
-#define HVX_EXIT_CAP     256u           /* exit event bound: header, fds, identity, note */
+#define HVX_EXIT_CAP     320u           /* exit event bound: header (144), fds, identity, note */
 
 /* ---- the pool ---- */
 
@@ -696,6 +696,8 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	hv_rec_init(&r, c->buf, pool.rec_cap, c->scratch, HVX_SCRATCH, hvx_gread, x, NULL);
 	hv_rec_begin(&r, HVP_EV_ENTRY, HVP_BE_XEN, HVP_ABI_X86_64, (uint32_t)regs->rax,
 		     (uint32_t)proc, tid_of(ksp));
+	/* tgid/tid are stand-ins (pin generation, kernel stack) until a kernel profile is loaded */
+	hv_rec_set_proc(&r, 0, 0, 0, HVP_IDF_STANDIN);
 	hv_rec_set_args(&r, args, e->nargs);
 	if ( no_ret )
 		hv_rec_flag(&r, HVP_EVF_NORETURN);
@@ -830,6 +832,7 @@ void hvx_iret_user(struct vcpu *v, const struct cpu_user_regs *regs, unsigned lo
 	hv_rec_init(&r, c->xbuf, HVX_EXIT_CAP, NULL, 0, hvx_gread, x, NULL);
 	hv_rec_begin(&r, HVP_EV_EXIT, HVP_BE_XEN, HVP_ABI_X86_64, pd.sysno, (uint32_t)proc,
 		     tid_of(ksp));
+	hv_rec_set_proc(&r, 0, 0, 0, HVP_IDF_STANDIN);
 	hv_rec_set_pair(&r, pd.lane, pd.seq);
 	if ( regs->rip == pd.rcx )
 	{

@@ -37,7 +37,7 @@ static void exit_event_carries_typed_identity_and_flag(void)
 	TU_CHECK(hv_rec_put_xenid(&r, 3, 1, 0xffffc90000488000ull, 0x1a2b3000ull, 7) == 0);
 	uint32_t len = hv_rec_finish(&r);
 	TU_REQUIRE(len == HVP_EV_HDR_SIZE + 8 + sizeof(struct hvp_ev_xenid), "len %u", len);
-	TU_CHECK(buf[1] == 2, "version byte %u", buf[1]);
+	TU_CHECK(buf[1] == HVP_EV_VERSION, "version byte %u", buf[1]);
 
 	struct hvp_ev_view v;
 	TU_REQUIRE(hvp_ev_parse(buf, len, &v) == 0);
