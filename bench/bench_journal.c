@@ -853,7 +853,7 @@ static int run_one(struct bj_env *e, enum bj_sys sys, uint32_t len, uint32_t bat
 		if (w[t].err && !r) {
 			r = w[t].err;
 			hvp_err("bench journal: %s, %u-byte payload, lane %u: %s failed: %s",
-				bj_sys_name[sys], len, t, w[t].what, jnl_strerror(r));
+				bj_sys_name[sys], len, t, w[t].what, hvp_strerror(r));
 		}
 		if (w[t].t0 < t0)
 			t0 = w[t].t0;
@@ -880,7 +880,7 @@ static int run_one(struct bj_env *e, enum bj_sys sys, uint32_t len, uint32_t bat
 out:
 	if (r)
 		hvp_err_file(file ? file : bj_sys_name[sys], "cannot set up the run: %s",
-			     jnl_strerror(r));
+			     hvp_strerror(r));
 done:
 	for (unsigned t = 0; t < nthr; t++) {
 		bench_lat_free(&w[t].lat);
@@ -1164,7 +1164,7 @@ int bench_journal_main(int argc, char **argv)
 			hvp_err_file("/dev/shm", "not a tmpfs: cannot emulate persistent memory "
 				     "there (give --dir)");
 		else
-			hvp_err_file(file, "cannot set up the benchmark: %s", jnl_strerror(r));
+			hvp_err_file(file, "cannot set up the benchmark: %s", hvp_strerror(r));
 		goto out;
 	}
 	rows = calloc((size_t)o.nsizes * o.nlanes * o.nbatches, sizeof(*rows));
@@ -1188,7 +1188,7 @@ int bench_journal_main(int argc, char **argv)
 					r = release_lanes(e.cpool, e.clane, e.nthr);
 				if (r) {
 					hvp_err_file(e.pool_path, "cannot free ring space: %s",
-						     jnl_strerror(r));
+						     hvp_strerror(r));
 					goto out;
 				}
 				uint64_t n = o.records;

@@ -40,7 +40,7 @@ static int open_error(const char *path, int r)
 		hvp_err_file(path, "pool format version not supported by this hvprov (it reads version %u)",
 			     JNL_FORMAT_VERSION);
 	else
-		hvp_err_file(path, "%s", jnl_strerror(r));
+		hvp_err_file(path, "%s", hvp_strerror(r));
 	return HVP_EXIT_USAGE;
 }
 
@@ -145,7 +145,7 @@ static int cmd_create(int argc, char **argv)
 		return HVP_EXIT_USAGE;
 	}
 	if (r) {
-		hvp_err_file(o.pool, "%s", jnl_strerror(r));
+		hvp_err_file(o.pool, "%s", hvp_strerror(r));
 		return HVP_EXIT_USAGE;
 	}
 	const struct jnl_info *in = jnl_pool_info(p);
@@ -272,9 +272,9 @@ static int cmd_verify(int argc, char **argv)
 		if (r < 0) {
 			damaged = 1;
 			if (o.json)
-				printf("%s{\"lane\":%u,\"error\":\"%s\"}", i ? "," : "", i, jnl_strerror(r));
+				printf("%s{\"lane\":%u,\"error\":\"%s\"}", i ? "," : "", i, hvp_strerror(r));
 			else
-				printf("  %s\n", jnl_strerror(r));
+				printf("  %s\n", hvp_strerror(r));
 			continue;
 		}
 		if (r > 0)
@@ -398,7 +398,7 @@ static int cmd_dump(int argc, char **argv)
 		struct jnl_lane_report rep;
 		r = jnl_lane_scan(p, i, on_rec, &d, on_damage, &vc, &rep);
 		if (r < 0) {
-			hvp_err_file(o.pool, "lane %u: %s", i, jnl_strerror(r));
+			hvp_err_file(o.pool, "lane %u: %s", i, hvp_strerror(r));
 			damaged = 1;
 		} else if (r > 0) {
 			hvp_err_file(o.pool, "lane %u: damage: %" PRIu64 " record(s) lost in %" PRIu64 " region(s)",

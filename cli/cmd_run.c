@@ -106,7 +106,7 @@ static int open_pool(const char *path, uint32_t durability, struct jnl_pool **ou
 	if (stat(path, &st) == 0) {
 		int r = jnl_pool_open(path, NULL, out);
 		if (r) {
-			hvp_err_file(path, "cannot open the pool: %s", jnl_strerror(r));
+			hvp_err_file(path, "cannot open the pool: %s", hvp_strerror(r));
 			return r;
 		}
 		if (durability && jnl_pool_info(*out)->durability != durability) {
@@ -128,7 +128,7 @@ static int open_pool(const char *path, uint32_t durability, struct jnl_pool **ou
 	};
 	int r = jnl_pool_create(path, &co, out);
 	if (r)
-		hvp_err_file(path, "cannot create the pool: %s", jnl_strerror(r));
+		hvp_err_file(path, "cannot create the pool: %s", hvp_strerror(r));
 	return r;
 }
 
@@ -233,7 +233,7 @@ static int cmd_run(int argc, char **argv)
 		if (r == 0)
 			break;
 		if (r != JNL_E_LOCKED) {
-			hvp_err_file(pool_path, "cannot open lane %u: %s", idx, jnl_strerror(r));
+			hvp_err_file(pool_path, "cannot open lane %u: %s", idx, hvp_strerror(r));
 			goto out;
 		}
 	}
@@ -257,7 +257,7 @@ static int cmd_run(int argc, char **argv)
 		else if (r == JNL_E_LOCKED)
 			consumer = "another consumer (hvprov daemon) holds the pool";
 		else {
-			hvp_err_file(dd.log, "cannot start the inline consumer: %s", dmn_strerror(r));
+			hvp_err_file(dd.log, "cannot start the inline consumer: %s", hvp_strerror(r));
 			goto out;
 		}
 	}
@@ -294,7 +294,7 @@ static int cmd_run(int argc, char **argv)
 		dmn = NULL;
 		if (dr)
 			hvp_err_file(dd.log, "inline consumer: %s; the records not logged stay in %s",
-				     dmn_strerror(dr), pool_path);
+				     hvp_strerror(dr), pool_path);
 	}
 #endif
 	if (res.dropped)
@@ -303,7 +303,7 @@ static int cmd_run(int argc, char **argv)
 	if (r) {
 		if (r == HV_PT_E_JOURNAL)
 			hvp_err_file(pool_path, "%s: %s; the command was killed", hv_ptrace_strerror(r),
-				     jnl_strerror(res.journal_err));
+				     hvp_strerror(res.journal_err));
 		else
 			hvp_err("run: %s: %s", cmd[0], hv_ptrace_strerror(r));
 		goto out;

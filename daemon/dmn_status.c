@@ -74,7 +74,7 @@ static int write_json(FILE *f, const struct dmn_stats *st, long pid)
 		st->dead_lanes, st->verify_failures);
 	fprintf(f, " \"last_error\":");
 	if (st->last_err) {
-		json_text(f, dmn_strerror(st->last_err));
+		json_text(f, hvp_strerror(st->last_err));
 		fprintf(f, ",\"last_error_code\":%d,\"last_error_phase\":\"%s\",\"last_error_ns\":%" PRIu64,
 			st->last_err, seg_phase_name(st->last_phase), st->last_err_ns);
 	} else {

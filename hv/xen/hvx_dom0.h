@@ -7,7 +7,7 @@
  * The Xen libraries are loaded with dlopen when first needed, so hvprov runs (and every
  * other command works) on hosts without Xen; there the functions return -ENOSYS.
  *
- * Functions return 0 or a negative code: -errno, or HVX_E_* below; hvx_strerror describes
+ * Functions return 0 or a negative code: -errno, or HVX_E_* (common/hvp_err.h); hvp_strerror describes
  * either. Nothing here prints or exits.
  */
 #ifndef HVX_DOM0_H
@@ -16,17 +16,12 @@
 #include <stdint.h>
 #include "hvx_abi.h"
 #include "jnl.h"
+#include "hvp_err.h"
 
 /* The functions are weak so that the CLI links without this module (then they are NULL). */
 #define HVX_WEAK __attribute__((weak))
 
-enum {
-	HVX_E_NOXEN = -3001,      /* the Xen libraries or /dev/xen/privcmd are missing: not dom0 */
-	HVX_E_NOPOOL = -3002,     /* the hypervisor has no pool (hvprov= not on its command line) */
-	HVX_E_HELD = -3003,       /* the pool holds an earlier boot's records: recover, then release */
-	HVX_E_ABI = -3004,        /* the hypervisor speaks another version of hvx_abi.h */
-	HVX_E_OLDXEN = -3005,     /* the hypervisor does not know the hvprov sysctl (unpatched) */
-};
+/* HVX_E_NOXEN, HVX_E_NOPOOL, HVX_E_HELD, HVX_E_ABI, HVX_E_OLDXEN: common/hvp_err.h. */
 
 struct hvx_ctl;
 
@@ -60,7 +55,6 @@ HVX_WEAK int hvx_ctl_attach(struct hvx_ctl *c, int allow_held, struct jnl_pool *
 /* The mapping made by hvx_ctl_attach (NULL before). */
 HVX_WEAK void *hvx_ctl_pool_base(const struct hvx_ctl *c, uint64_t *len);
 
-HVX_WEAK const char *hvx_strerror(int err);
 HVX_WEAK const char *hvx_pool_state_name(uint32_t state);
 
 #endif

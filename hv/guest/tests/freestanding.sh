@@ -6,10 +6,10 @@ set -u
 cc=$1 src=$2 work=$3
 mkdir -p "$work" || exit 1
 objs=
-for f in gw_walk.c gw_schema.c; do
+for f in gw_walk.c gw_schema.c; do   # gw.h takes its codes from common/hvp_err.h
 	o="$work/${f%.c}.o"
 	if ! "$cc" -std=gnu11 -ffreestanding -fno-builtin -nostdlib -fno-stack-protector \
-		-mno-sse -mno-red-zone -O2 -Wall -Wextra -Werror -c "$src/$f" -o "$o"; then
+		-mno-sse -mno-red-zone -O2 -Wall -Wextra -Werror -I "$src/../../common" -c "$src/$f" -o "$o"; then
 		echo "FAIL: $f does not compile freestanding"
 		exit 1
 	fi
