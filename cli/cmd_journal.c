@@ -11,9 +11,7 @@
 
 #include "hvp_cli.h"
 #include "jnl.h"
-#if HVPROV_HAVE_HV
 #include "hvp_event_read.h"
-#endif
 
 static int usage_journal(FILE *f)
 {
@@ -341,7 +339,6 @@ static int on_rec(void *arg, const struct jnl_rec *r)
 			printf(",\"count\":%" PRIu64 ",\"first_ts\":%" PRIu64 ",\"last_ts\":%" PRIu64
 			       ",\"cumulative\":%" PRIu64, lp.count, lp.first_ts, lp.last_ts, lp.cumulative);
 		} else {
-#if HVPROV_HAVE_HV
 			printf(",");
 			/* a payload that is not a clean event: its bytes too, for the record */
 			if (hvp_event_json(stdout, r->payload, r->len) < 0) {
@@ -349,11 +346,6 @@ static int on_rec(void *arg, const struct jnl_rec *r)
 				hex(stdout, r->payload, r->len);
 				printf("\"");
 			}
-#else
-			printf(",\"payload_hex\":\"");
-			hex(stdout, r->payload, r->len);
-			printf("\"");
-#endif
 		}
 		printf("}\n");
 	} else {

@@ -2,9 +2,6 @@
  * cmd_xen.c - `hvprov xen`: dom0's side of the Xen backend (hv/xen/). Talks to the hook in
  * the hypervisor through its one privileged sysctl, and runs the daemon's consumer over the
  * hypervisor's pool mapped with libxenforeignmemory.
- *
- * The Xen module is linked in only when hv/xen is part of the build; its functions are weak,
- * so without it this command says so and exits 2.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,14 +63,6 @@ static int bad_usage(void)
 {
 	usage(stderr);
 	return HVP_EXIT_USAGE;
-}
-
-static int have_module(void)
-{
-	if (hvx_ctl_open)
-		return 1;
-	hvp_err("xen: this hvprov was built without the Xen backend (hv/xen is not in the build)");
-	return 0;
 }
 
 static int open_ctl(struct hvx_ctl **c)
@@ -474,8 +463,6 @@ static int cmd_xen(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? HVP_EXIT_USAGE : HVP_EXIT_OK;
 	}
-	if (!have_module())
-		return HVP_EXIT_USAGE;
 	const char *sub = argv[1];
 	if (!strcmp(sub, "status"))
 		return xen_status(argc - 2, argv + 2);
