@@ -37,9 +37,9 @@
 #include <unistd.h>
 
 #include <libpmem.h>
-#include <libpmemlog.h>
 
 #include "bench.h"
+#include "bench_pmemlog.h"
 #include "hvp_atomic.h"
 #include "hvp_cli.h"
 #include "jnl.h"
@@ -526,7 +526,7 @@ static int env_open(struct bj_env *e, const struct bj_opts *o, const char **file
 	e->log_size = in->ring_size + (4ull << 20);
 	if (e->log_size < PMEMLOG_MIN_POOL)
 		e->log_size = PMEMLOG_MIN_POOL;
-	for (unsigned i = 0; i < e->nthr; i++) {
+	for (unsigned i = 0; BENCH_PMEMLOG_BUILT && i < e->nthr; i++) {
 		*file = e->log_path[i];
 		bj_track_file(e->log_path[i]);
 		e->plp[i] = pmemlog_create(e->log_path[i], e->log_size, 0600);
@@ -927,9 +927,12 @@ static void print_header(const struct bj_env *e)
 	printf("             %s\n", jnl_durability_claim(e->pool));
 	printf("ceiling:     the same ring code on a pool attached over a MAP_SHARED file in %s\n"
 	       "             with persistence ops that store and never flush or fence\n", e->pdir);
-	printf("pmemlog:     one pool per thread in %s (pmem_is_pmem=%d); pmemlog_append per\n"
-	       "             record, pmemlog_appendv per batch; payload bytes only (no framing)\n",
-	       e->pdir, e->log_is_pmem);
+	if (!BENCH_PMEMLOG_BUILT)
+		printf("pmemlog:     pmemlog baseline not built (hvprov configured without libpmemlog)\n");
+	else
+		printf("pmemlog:     one pool per thread in %s (pmem_is_pmem=%d); pmemlog_append per\n"
+		       "             record, pmemlog_appendv per batch; payload bytes only (no framing)\n",
+		       e->pdir, e->log_is_pmem);
 	printf("fdatasync:   one file per thread in %s (%s%s), appended; write()+fdatasync()\n"
 	       "             per record, writev()+fdatasync() per batch; records of 32-byte header +\n"
 	       "             payload, as in the journal; at most %.2f s or %" PRIu64 " records per run\n",
@@ -1068,14 +1071,18 @@ static void print_json(const struct bj_env *e, const struct bj_row *rows, int nr
 	printf(",\"how\":\"same ring code; pool formatted and attached (jnl_pool_attach) over a "
 	       "MAP_SHARED file in the pool's directory with persistence ops that store and never "
 	       "flush or fence\"},\n");
-	printf(" \"pmemlog\":{\"paths\":[");
-	for (unsigned i = 0; i < e->nthr; i++) {
-		printf(i ? "," : "");
-		hvp_json_str(stdout, e->log_path[i]);
+	if (!BENCH_PMEMLOG_BUILT) {
+		printf(" \"pmemlog\":{\"built\":false,\"how\":\"pmemlog baseline not built\"},\n");
+	} else {
+		printf(" \"pmemlog\":{\"built\":true,\"paths\":[");
+		for (unsigned i = 0; i < e->nthr; i++) {
+			printf(i ? "," : "");
+			hvp_json_str(stdout, e->log_path[i]);
+		}
+		printf("],\"pool_size\":%" PRIu64 ",\"pmem_is_pmem\":%d,\"how\":\"one pool per "
+		       "thread; pmemlog_append per record, pmemlog_appendv per batch; payload bytes "
+		       "only\"},\n", e->log_size, e->log_is_pmem);
 	}
-	printf("],\"pool_size\":%" PRIu64 ",\"pmem_is_pmem\":%d,\"how\":\"one pool per thread; "
-	       "pmemlog_append per record, pmemlog_appendv per batch; payload bytes only\"},\n",
-	       e->log_size, e->log_is_pmem);
 	printf(" \"fdatasync\":{\"paths\":[");
 	for (unsigned i = 0; i < e->nthr; i++) {
 		printf(i ? "," : "");
@@ -1196,7 +1203,7 @@ int bench_journal_main(int argc, char **argv)
 				uint64_t cfit = fit_records(e.clane, nthr, len);
 				if (fit > cfit)
 					fit = cfit;
-				if (fit > e.log_nbyte / len - 1)
+				if (BENCH_PMEMLOG_BUILT && fit > e.log_nbyte / len - 1)
 					fit = e.log_nbyte / len - 1;
 				if (n > fit)
 					n = fit;
@@ -1220,7 +1227,8 @@ int bench_journal_main(int argc, char **argv)
 					nf = b;
 				if (run_one(&e, BJ_HVPROV, len, b, nthr, n, &row->r[BJ_HVPROV]) ||
 				    run_one(&e, BJ_CEILING, len, b, nthr, n, &row->r[BJ_CEILING]) ||
-				    run_one(&e, BJ_PMEMLOG, len, b, nthr, n, &row->r[BJ_PMEMLOG]) ||
+				    (BENCH_PMEMLOG_BUILT &&
+				     run_one(&e, BJ_PMEMLOG, len, b, nthr, n, &row->r[BJ_PMEMLOG])) ||
 				    run_one(&e, BJ_FSYNC, len, b, nthr, nf, &row->r[BJ_FSYNC]))
 					goto out;
 				nrows++;
