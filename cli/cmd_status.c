@@ -85,17 +85,17 @@ static int cmd_status(int argc, char **argv)
 		{ 0, 0, 0, 0 } };
 	const char *data = NULL;
 	int json = 0, c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	hvp_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'h': return usage(stdout);
 		case 'd': data = optarg; break;
 		case 'j': json = 1; break;
-		default: return usage(stderr);
+		default: return hvp_opt_error("status", c, argv, lo);
 		}
 	}
 	if (optind != argc)
-		return usage(stderr);
+		return hvp_arg_error("status", argv[optind]);
 	struct hvp_datadir dd;
 	if (hvp_datadir_init(&dd, data))
 		return HVP_EXIT_USAGE;

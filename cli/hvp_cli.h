@@ -34,18 +34,6 @@ void hvp_command_register(struct hvp_command *cmd);
 int hvp_wants_help(int argc, char **argv);
 
 /*
- * Options: every command parses with getopt_long, so `--opt=value` and `--opt value` both
- * work. Start each parse with hvp_getopt_reset() and an option string that begins with ':'
- * (missing values are then reported as ':'); hand anything getopt_long does not accept to
- * hvp_opt_error, and a stray argument to hvp_arg_error. Both print one line naming what was
- * wrong and the command's --help, and return HVP_EXIT_USAGE.
- */
-struct option;
-void hvp_getopt_reset(void);
-int hvp_opt_error(const char *cmd, int c, char **argv, const struct option *lo);
-int hvp_arg_error(const char *cmd, const char *arg);
-
-/*
  * `hvprov daemon` and `hvprov xen daemon`: the same options and the same service loop
  * (daemon/dmn_service.h); a backend says where the pool comes from.
  */
