@@ -205,7 +205,9 @@ struct sp {
 
 static int sp_fail(struct sp *p, const char *msg)
 {
-	if (p->whatsz)
+	if (p->whatsz && p->i >= p->n)
+		snprintf(p->what, p->whatsz, "cut short at byte %zu (%s)", p->n, msg);
+	else if (p->whatsz)
 		snprintf(p->what, p->whatsz, "byte %zu: %s", p->i, msg);
 	return -EINVAL;
 }
