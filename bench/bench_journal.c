@@ -21,6 +21,7 @@
  * alone and the output reports what pmem_is_pmem says of the mapping.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -256,7 +257,7 @@ static int parse_opts(int argc, char **argv, struct bj_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	int quick = 0;
-	for (int i = 1; i < argc; i++)
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--quick"))
 			quick = 1;
 	o->quick = quick;
@@ -271,62 +272,62 @@ static int parse_opts(int argc, char **argv, struct bj_opts *o)
 	o->lanes[0] = 1, o->lanes[1] = 2, o->nlanes = 2;
 	o->batches[0] = 0, o->batches[1] = 64, o->batches[2] = 1024, o->nbatches = 3;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+	static const struct option lo[] = {
+		{ "json", no_argument, 0, 'j' }, { "quick", no_argument, 0, 'Q' },
+		{ "help", no_argument, 0, 'h' }, { "dir", required_argument, 0, 'd' },
+		{ "disk-dir", required_argument, 0, 'D' }, { "sizes", required_argument, 0, 's' },
+		{ "lanes", required_argument, 0, 'l' }, { "batches", required_argument, 0, 'b' },
+		{ "records", required_argument, 0, 'r' }, { "pool-size", required_argument, 0, 'p' },
+		{ "max-seconds", required_argument, 0, 'm' },
+		{ "fsync-seconds", required_argument, 0, 'f' },
+		{ "fsync-records", required_argument, 0, 'F' },
+		{ "lat-every", required_argument, 0, 'L' },
+		{ "durability", required_argument, 0, 'u' },
+		{ 0, 0, 0, 0 } };
+	int c, li = 0;
+	hvp_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", lo, &li)) != -1) {
+		const char *v = optarg;
 		uint64_t u;
 		int bad = 0;
-		if (!strcmp(a, "--json")) {
-			o->json = 1;
-			continue;
-		}
-		if (!strcmp(a, "--quick"))
-			continue;
-		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-			return 1;
-		if (!v) {
-			hvp_err("bench journal: %s: unknown option or missing value (see --help)", a);
-			return -1;
-		}
-		if (!strcmp(a, "--dir"))
-			o->dir = v;
-		else if (!strcmp(a, "--disk-dir"))
-			o->disk_dir = v;
-		else if (!strcmp(a, "--sizes"))
-			bad = parse_list(v, o->sizes, &o->nsizes, 1, BJ_MAX_PAYLOAD);
-		else if (!strcmp(a, "--lanes"))
-			bad = parse_list(v, o->lanes, &o->nlanes, 1, BJ_MAX_THREADS);
-		else if (!strcmp(a, "--batches"))
-			bad = parse_list(v, o->batches, &o->nbatches, 0, 1024);
-		else if (!strcmp(a, "--records"))
-			bad = hvp_parse_u64(v, 1, UINT64_MAX / 2, &o->records);
-		else if (!strcmp(a, "--pool-size"))
-			bad = hvp_parse_size(v, &o->pool_size) || o->pool_size < (4ull << 20);
-		else if (!strcmp(a, "--max-seconds"))
-			bad = parse_seconds(v, &o->max_seconds);
-		else if (!strcmp(a, "--fsync-seconds"))
-			bad = parse_seconds(v, &o->fsync_seconds);
-		else if (!strcmp(a, "--fsync-records"))
-			bad = hvp_parse_u64(v, 1, UINT32_MAX, &o->fsync_records);
-		else if (!strcmp(a, "--lat-every")) {
+		switch (c) {
+		case 'j': o->json = 1; break;
+		case 'Q': break;                     /* taken above: it sets the defaults */
+		case 'h': return 1;
+		case 'd': o->dir = v; break;
+		case 'D': o->disk_dir = v; break;
+		case 's': bad = parse_list(v, o->sizes, &o->nsizes, 1, BJ_MAX_PAYLOAD); break;
+		case 'l': bad = parse_list(v, o->lanes, &o->nlanes, 1, BJ_MAX_THREADS); break;
+		case 'b': bad = parse_list(v, o->batches, &o->nbatches, 0, 1024); break;
+		case 'r': bad = hvp_parse_u64(v, 1, UINT64_MAX / 2, &o->records); break;
+		case 'p': bad = hvp_parse_size(v, &o->pool_size) || o->pool_size < (4ull << 20); break;
+		case 'm': bad = parse_seconds(v, &o->max_seconds); break;
+		case 'f': bad = parse_seconds(v, &o->fsync_seconds); break;
+		case 'F': bad = hvp_parse_u64(v, 1, UINT32_MAX, &o->fsync_records); break;
+		case 'L':
 			bad = hvp_parse_u64(v, 1, 1u << 20, &u) || (u & (u - 1));
 			o->lat_every = (uint32_t)u;
-		} else if (!strcmp(a, "--durability")) {
+			break;
+		case 'u':
 			if (!strcmp(v, "power"))
 				o->durability = JNL_DUR_POWER;
 			else if (!strcmp(v, "process"))
 				o->durability = JNL_DUR_PROCESS;
 			else
 				bad = 1;
-		} else {
-			hvp_err("bench journal: unknown option %s (see --help)", a);
+			break;
+		default:
+			hvp_opt_error("bench journal", c, argv, lo);
 			return -1;
 		}
 		if (bad) {
-			hvp_err("bench journal: %s: invalid value '%s'", a, v);
+			hvp_err("bench journal: --%s: invalid value '%s'", lo[li].name, v);
 			return -1;
 		}
-		i++;
+	}
+	if (optind != argc) {
+		hvp_arg_error("bench journal", argv[optind]);
+		return -1;
 	}
 	return 0;
 }

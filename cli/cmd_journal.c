@@ -64,15 +64,19 @@ static int parse(int argc, char **argv, struct jopts *o, const char *allowed)
 		{ 0, 0, 0, 0 } };
 	memset(o, 0, sizeof(*o));
 	o->lane = -1;
-	optind = 1;
+	hvp_getopt_reset();
 	int c;
 	uint64_t v;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	char cmd[32];
+	snprintf(cmd, sizeof(cmd), "journal %s", argv[0]);
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		if (c == 'h')
 			return usage_journal(stdout), -1;
-		if (c == '?' || !strchr(allowed, c)) {
-			if (c != '?')
-				hvp_err("journal %s: option not accepted here (see hvprov journal --help)", argv[0]);
+		if (c == '?' || c == ':')
+			return hvp_opt_error(cmd, c, argv, lo);
+		if (!strchr(allowed, c)) {
+			hvp_err("%s: option '%s' not accepted here (see hvprov journal --help)", cmd,
+				argv[optind - 1]);
 			return HVP_EXIT_USAGE;
 		}
 		switch (c) {

@@ -51,16 +51,18 @@ static int parse(int argc, char **argv, struct lopts *o, int files_ok)
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 } };
 	memset(o, 0, sizeof(*o));
-	optind = 1;
+	hvp_getopt_reset();
 	int c;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	char cmd[32];
+	snprintf(cmd, sizeof(cmd), "log %s", argv[0]);
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout); return -1;
 		case 'd': o->data = optarg; break;
 		case 'j': o->json = 1; break;
 		case 's': o->strict = 1; break;
 		case 'n': o->no_pool = 1; break;
-		default: return usage(stderr);
+		default: return hvp_opt_error(cmd, c, argv, lo);
 		}
 	}
 	o->files = argv + optind;

@@ -148,9 +148,9 @@ static int cmd_run(int argc, char **argv)
 	int lossy = 0, quiet = 0, no_daemon = 0, one_stop = 0, c;
 	unsigned spin_us = RUN_SPIN_US;
 
-	optind = 1;
+	hvp_getopt_reset();
 	/* '+': stop at the first non-option, so the command's own options stay its own */
-	while ((c = getopt_long(argc, argv, "+h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': data = optarg; break;
 		case 'p': pool_path = optarg; break;
@@ -180,7 +180,10 @@ static int cmd_run(int argc, char **argv)
 			break;
 		}
 		case 'h': usage_run(stdout); return 0;
-		default: usage_run(stderr); return RUN_EXIT_OWN;
+		default:
+			/* the one-line error, but run's own exit code: 2 may be the command's */
+			hvp_opt_error("run", c, argv, lopts);
+			return RUN_EXIT_OWN;
 		}
 	}
 	if (optind >= argc) {

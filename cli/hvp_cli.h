@@ -33,4 +33,29 @@ void hvp_command_register(struct hvp_command *cmd);
 /* True when the user asked for help in argv (any -h / --help). */
 int hvp_wants_help(int argc, char **argv);
 
+/*
+ * `hvprov daemon` and `hvprov xen daemon`: the same options and the same service loop
+ * (daemon/dmn_service.h); a backend says where the pool comes from.
+ */
+struct dmn_config;
+struct dmn_stats;
+struct dmn_service_end;
+struct hvp_datadir;
+struct hvp_daemon_backend {
+	const char *name;                  /* "daemon", "xen daemon" */
+	const char *about, *exits;         /* usage paragraphs */
+	const char *default_frame, *default_delay, *default_verify;   /* for the usage */
+	/* Before the options are read: the backend's defaults (NULL: dmn_config_init's). */
+	void (*defaults)(struct dmn_config *cfg, unsigned *tick_ms);
+	/* Set cfg->pool or cfg->pool_path. @return 0, or the exit code after saying why. */
+	int (*attach)(void *ctx, struct dmn_config *cfg, const struct hvp_datadir *dd);
+	/* Every tick of the service loop (NULL: nothing). */
+	void (*tick)(void *ctx, const struct dmn_stats *st);
+	/* After the service stopped (end NULL: it never started); @return the exit code,
+	 * given the one the daemon would use (ret). */
+	int (*detach)(void *ctx, const struct dmn_service_end *end, int ret);
+	void *ctx;
+};
+int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be);
+
 #endif

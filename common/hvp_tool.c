@@ -1,8 +1,10 @@
 /* hvp_tool.c - messages and number arguments of hvprov's programs (see hvp_tool.h). */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hvp_tool.h"
 
@@ -67,4 +69,46 @@ int hvp_parse_size(const char *s, uint64_t *out)
 		return -EINVAL;
 	*out = (uint64_t)v << shift;
 	return 0;
+}
+
+void hvp_getopt_reset(void)
+{
+	optind = 0;        /* glibc: a full reset, also of a cluster left half-read */
+	opterr = 0;        /* the messages are hvp_opt_error's */
+}
+
+/* The long option whose name argument a gives ("--name" or "--name=value"), or NULL. */
+static const struct option *long_opt(const char *a, const struct option *lo)
+{
+	if (!a || a[0] != '-' || a[1] != '-')
+		return NULL;
+	size_t n = strcspn(a + 2, "=");
+	for (; lo && lo->name; lo++)
+		if (strlen(lo->name) >= n && !strncmp(lo->name, a + 2, n))
+			return lo;
+	return NULL;
+}
+
+int hvp_opt_error(const char *cmd, int c, char **argv, const struct option *lo)
+{
+	/* getopt_long has stepped past a whole argument (optind - 1) unless it stopped inside a
+	 * cluster of short options; optopt is 0 for an unknown long option, else the option's
+	 * value, which for a long one is its val. */
+	const char *a = optind >= 1 ? argv[optind - 1] : NULL;
+	const struct option *o = long_opt(a, lo);
+	char name[64];
+	if (a && a[0] == '-' && a[1] == '-' && (optopt == 0 || (o && o->val == optopt)))
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(a, "="), a);
+	else
+		snprintf(name, sizeof(name), "-%c", optopt);
+	const char *what = c == ':' ? "needs a value"
+			   : optopt && a && strchr(a, '=') && o ? "takes no value" : "is unknown";
+	hvp_err("%s: option '%s' %s (see hvprov %s --help)", cmd, name, what, cmd);
+	return HVP_EXIT_USAGE;
+}
+
+int hvp_arg_error(const char *cmd, const char *arg)
+{
+	hvp_err("%s: unexpected argument '%s' (see hvprov %s --help)", cmd, arg, cmd);
+	return HVP_EXIT_USAGE;
 }

@@ -25,4 +25,16 @@ int hvp_parse_size(const char *s, uint64_t *out);
 /* Parse a non-negative integer within [min, max]. @return 0 or -EINVAL. */
 int hvp_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/*
+ * Options: every command parses with getopt_long, so `--opt=value` and `--opt value` both
+ * work. Start each parse with hvp_getopt_reset() and an option string that begins with ':'
+ * (missing values are then reported as ':'); hand anything getopt_long does not accept to
+ * hvp_opt_error, and a stray argument to hvp_arg_error. Both print one line naming what was
+ * wrong and the command's --help, and return HVP_EXIT_USAGE.
+ */
+struct option;
+void hvp_getopt_reset(void);
+int hvp_opt_error(const char *cmd, int c, char **argv, const struct option *lo);
+int hvp_arg_error(const char *cmd, const char *arg);
+
 #endif

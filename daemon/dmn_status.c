@@ -3,10 +3,13 @@
  * path.tmp, then renamed over path, so a reader never sees half a file. It is informational
  * (no fsync): after a crash it may be stale, which its time_ns shows.
  *
- * Top-level members are flat numbers and strings; per-lane figures are in "lanes".
+ * Top-level members are flat numbers and strings; per-lane figures are in "lanes". The same
+ * module reads it back (dmn_status_read), for `hvprov status`.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,5 +167,338 @@ int dmn_status_write(const struct dmn_stats *st, const char *path, long pid)
 		unlink(tmp);
 out:
 	free(tmp);
+	return err;
+}
+
+/* ---- reading it back ---------------------------------------------------------------------- */
+
+/* Where each known top-level member goes. */
+enum sk { SK_U64, SK_I64, SK_F64, SK_STR };
+struct skey {
+	const char *name;
+	enum sk kind;
+	size_t off, size;
+};
+#define SU(m) { #m, SK_U64, offsetof(struct dmn_status, m), 0 }
+#define SI(m) { #m, SK_I64, offsetof(struct dmn_status, m), 0 }
+#define SF(m) { #m, SK_F64, offsetof(struct dmn_status, m), 0 }
+#define SS(m) { #m, SK_STR, offsetof(struct dmn_status, m), sizeof(((struct dmn_status *)0)->m) }
+static const struct skey skeys[] = {
+	SU(version), SU(pid), SU(time_ns), SU(start_ns), SS(state), SS(pool_uuid), SU(pool_epoch),
+	SS(durability), SS(media), SU(lanes_n), SU(ring_size), SI(level), SU(frame_size),
+	SU(records), SU(bytes_in), SU(bytes_out), SF(ratio), SU(frames), SU(segments),
+	SU(segment_no), SU(segment_size), SF(records_per_s), SF(in_bytes_per_s),
+	SF(out_bytes_per_s), SU(lag_records), SU(write_errors), SU(sync_errors), SU(abandoned),
+	SU(abandoned_segment), SU(checkpoint_errors), SU(log_damage), SU(torn_tail_bytes),
+	SU(dead_lanes), SU(verify_failures), SS(last_error), SI(last_error_code),
+	SS(last_error_phase), SU(last_error_ns), SU(lost_count), SU(dropped),
+};
+
+/* A recursive-descent reader of RFC 8259 text, just enough for our own file: strings are
+ * decoded (\u00XX to that byte, as the writer makes them), numbers kept as text. */
+struct sp {
+	const char *s;
+	size_t n, i;
+	char *what;
+	size_t whatsz;
+};
+
+static int sp_fail(struct sp *p, const char *msg)
+{
+	if (p->whatsz && p->i >= p->n)
+		snprintf(p->what, p->whatsz, "cut short at byte %zu (%s)", p->n, msg);
+	else if (p->whatsz)
+		snprintf(p->what, p->whatsz, "byte %zu: %s", p->i, msg);
+	return -EINVAL;
+}
+
+static void sp_ws(struct sp *p)
+{
+	while (p->i < p->n && strchr(" \t\r\n", p->s[p->i]))
+		p->i++;
+}
+
+static int sp_lit(struct sp *p, const char *lit)
+{
+	size_t l = strlen(lit);
+	if (p->n - p->i < l || memcmp(p->s + p->i, lit, l))
+		return sp_fail(p, "not a JSON value");
+	p->i += l;
+	return 0;
+}
+
+static int hexv(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A string at p->i into buf[bufsz] (cut to fit, NUL-terminated; buf may be NULL). */
+static int sp_str(struct sp *p, char *buf, size_t bufsz)
+{
+	size_t k = 0;
+	if (p->i >= p->n || p->s[p->i] != '"')
+		return sp_fail(p, "string expected");
+	for (p->i++;; p->i++) {
+		if (p->i >= p->n)
+			return sp_fail(p, "unterminated string");
+		unsigned char c = (unsigned char)p->s[p->i];
+		if (c == '"')
+			break;
+		if (c < 0x20)
+			return sp_fail(p, "control byte in a string");
+		if (c == '\\') {
+			if (++p->i >= p->n)
+				return sp_fail(p, "unterminated escape");
+			switch (p->s[p->i]) {
+			case '"': case '\\': case '/': c = (unsigned char)p->s[p->i]; break;
+			case 'b': c = '\b'; break;
+			case 'f': c = '\f'; break;
+			case 'n': c = '\n'; break;
+			case 'r': c = '\r'; break;
+			case 't': c = '\t'; break;
+			case 'u': {
+				unsigned cp = 0;
+				for (int j = 0; j < 4; j++) {
+					int h = p->i + 1 < p->n ? hexv(p->s[++p->i]) : -1;
+					if (h < 0)
+						return sp_fail(p, "bad \\u escape");
+					cp = cp * 16 + (unsigned)h;
+				}
+				c = cp < 0x100 ? (unsigned char)cp : '?';   /* the writer makes bytes only */
+				break;
+			}
+			default:
+				return sp_fail(p, "bad escape");
+			}
+		}
+		if (buf && k + 1 < bufsz)
+			buf[k++] = (char)c;
+	}
+	p->i++;
+	if (buf && bufsz)
+		buf[k] = 0;
+	return 0;
+}
+
+/* A number's text (RFC 8259 grammar) at p->i; *start and *len give it. */
+static int sp_num(struct sp *p, size_t *start, size_t *len)
+{
+	size_t i = p->i;
+	if (i < p->n && p->s[i] == '-')
+		i++;
+	if (i >= p->n || !isdigit((unsigned char)p->s[i]))
+		return sp_fail(p, "not a JSON value");
+	if (p->s[i] == '0')
+		i++;
+	else
+		while (i < p->n && isdigit((unsigned char)p->s[i]))
+			i++;
+	if (i < p->n && p->s[i] == '.') {
+		if (++i >= p->n || !isdigit((unsigned char)p->s[i]))
+			return sp_fail(p, "bad number");
+		while (i < p->n && isdigit((unsigned char)p->s[i]))
+			i++;
+	}
+	if (i < p->n && (p->s[i] == 'e' || p->s[i] == 'E')) {
+		i++;
+		if (i < p->n && (p->s[i] == '+' || p->s[i] == '-'))
+			i++;
+		if (i >= p->n || !isdigit((unsigned char)p->s[i]))
+			return sp_fail(p, "bad number");
+		while (i < p->n && isdigit((unsigned char)p->s[i]))
+			i++;
+	}
+	*start = p->i;
+	*len = i - p->i;
+	p->i = i;
+	return 0;
+}
+
+static int sp_value(struct sp *p, int depth);
+
+static int sp_container(struct sp *p, int depth, char open)
+{
+	char close = open == '{' ? '}' : ']';
+	if (depth > 16)
+		return sp_fail(p, "nested too deep");
+	p->i++;
+	sp_ws(p);
+	if (p->i < p->n && p->s[p->i] == close) {
+		p->i++;
+		return 0;
+	}
+	for (;;) {
+		int r;
+		sp_ws(p);
+		if (open == '{') {
+			if ((r = sp_str(p, NULL, 0)))
+				return r;
+			sp_ws(p);
+			if (p->i >= p->n || p->s[p->i] != ':')
+				return sp_fail(p, "':' expected");
+			p->i++;
+		}
+		if ((r = sp_value(p, depth + 1)))
+			return r;
+		sp_ws(p);
+		if (p->i < p->n && p->s[p->i] == ',') {
+			p->i++;
+			continue;
+		}
+		if (p->i < p->n && p->s[p->i] == close) {
+			p->i++;
+			return 0;
+		}
+		return sp_fail(p, open == '{' ? "',' or '}' expected" : "',' or ']' expected");
+	}
+}
+
+static int sp_value(struct sp *p, int depth)
+{
+	size_t a, l;
+	sp_ws(p);
+	if (p->i >= p->n)
+		return sp_fail(p, "value expected");
+	switch (p->s[p->i]) {
+	case '{': case '[': return sp_container(p, depth, p->s[p->i]);
+	case '"': return sp_str(p, NULL, 0);
+	case 't': return sp_lit(p, "true");
+	case 'f': return sp_lit(p, "false");
+	case 'n': return sp_lit(p, "null");
+	default: return sp_num(p, &a, &l);
+	}
+}
+
+/* One known top-level member's value into out. */
+static int sp_member(struct sp *p, const struct skey *k, struct dmn_status *out)
+{
+	char *dst = (char *)out + k->off;
+	sp_ws(p);
+	if (k->kind == SK_STR) {
+		if (p->i < p->n && p->s[p->i] == 'n')
+			return sp_lit(p, "null");        /* "last_error": null */
+		return sp_str(p, dst, k->size);
+	}
+	size_t a, l;
+	int r = sp_num(p, &a, &l);
+	if (r)
+		return r;
+	char num[64], *end;
+	if (l >= sizeof(num))
+		return sp_fail(p, "number too long");
+	memcpy(num, p->s + a, l);
+	num[l] = 0;
+	errno = 0;
+	if (k->kind == SK_F64) {
+		*(double *)dst = strtod(num, &end);
+	} else if (k->kind == SK_I64) {
+		long long v = strtoll(num, &end, 10);
+		*(int64_t *)dst = v;
+	} else {
+		if (num[0] == '-')
+			return sp_fail(p, "negative count");
+		unsigned long long v = strtoull(num, &end, 10);
+		*(uint64_t *)dst = v;
+	}
+	if (errno || *end)
+		return sp_fail(p, k->kind == SK_F64 ? "bad number" : "not an integer in range");
+	return 0;
+}
+
+static int sp_status(struct sp *p, struct dmn_status *out)
+{
+	int seen_version = 0, r;
+	sp_ws(p);
+	if (p->i >= p->n || p->s[p->i] != '{')
+		return sp_fail(p, "not a JSON object");
+	p->i++;
+	for (int first = 1;; first = 0) {
+		char key[64];
+		sp_ws(p);
+		if (first && p->i < p->n && p->s[p->i] == '}')
+			break;
+		if ((r = sp_str(p, key, sizeof(key))))
+			return r;
+		sp_ws(p);
+		if (p->i >= p->n || p->s[p->i] != ':')
+			return sp_fail(p, "':' expected");
+		p->i++;
+		const struct skey *k = NULL;
+		for (size_t j = 0; j < sizeof(skeys) / sizeof(skeys[0]); j++)
+			if (!strcmp(skeys[j].name, key))
+				k = &skeys[j];
+		r = k ? sp_member(p, k, out) : sp_value(p, 1);
+		if (r)
+			return r;
+		seen_version |= k && !strcmp(k->name, "version");
+		sp_ws(p);
+		if (p->i < p->n && p->s[p->i] == ',') {
+			p->i++;
+			continue;
+		}
+		if (p->i < p->n && p->s[p->i] == '}')
+			break;
+		return sp_fail(p, "',' or '}' expected");
+	}
+	p->i++;
+	sp_ws(p);
+	if (p->i != p->n)
+		return sp_fail(p, "text after the object");
+	if (!seen_version)
+		return sp_fail(p, "no \"version\": not a status file");
+	return 0;
+}
+
+int dmn_status_read(const char *path, struct dmn_status *out, char **text, char *what,
+		    size_t whatsz)
+{
+	int err = 0;
+	char *buf = NULL;
+	if (whatsz)
+		what[0] = 0;
+	if (text)
+		*text = NULL;
+	memset(out, 0, sizeof(*out));
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	buf = malloc(DMN_STATUS_MAX + 1);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	size_t n = fread(buf, 1, DMN_STATUS_MAX + 1, f);
+	if (ferror(f)) {
+		err = -EIO;
+		goto out;
+	}
+	if (n > DMN_STATUS_MAX) {
+		if (whatsz)
+			snprintf(what, whatsz, "longer than %u bytes", DMN_STATUS_MAX);
+		err = -EINVAL;
+		goto out;
+	}
+	buf[n] = 0;
+	if (memchr(buf, 0, n)) {
+		if (whatsz)
+			snprintf(what, whatsz, "a NUL byte in the text");
+		err = -EINVAL;
+		goto out;
+	}
+	struct sp p = { buf, n, 0, what, whatsz };
+	err = sp_status(&p, out);
+	if (err)
+		memset(out, 0, sizeof(*out));
+	if (!err && text) {
+		while (n && strchr(" \t\r\n", buf[n - 1]))
+			n--;
+		buf[n] = 0;
+		*text = buf;
+		buf = NULL;
+	}
+out:
+	free(buf);
+	fclose(f);
 	return err;
 }
