@@ -10,8 +10,14 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 rm -rf "$work"
 mkdir -p "$work/src" "$work/build"
-(cd "$src" && git ls-files -z --cached --others --exclude-standard) >"$work/files" || true
-[ -s "$work/files" ] || fail "$src: cannot list the tree's files with git"
+# the tree as git sees it (committed and new files, not ignored ones such as build dirs);
+# outside git, every file but the top-level build* directories
+(cd "$src" && git ls-files -z --cached --others --exclude-standard 2>/dev/null) >"$work/files" ||
+	true
+[ -s "$work/files" ] ||
+	(cd "$src" && find . -path ./.git -prune -o -path './build*' -prune -o -type f -print0) \
+		>"$work/files"
+[ -s "$work/files" ] || fail "$src: cannot list the tree's files"
 (cd "$src" && xargs -0 cp --parents -t "$work/src") <"$work/files"
 
 "$cmake" -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="$cc" \
