@@ -579,19 +579,40 @@ def t_collector_kill():
     p = subprocess.Popen([HVPROV, "run", "--quiet", "--data", env.data, "--",
                           prog("hvt_create_loop")], cwd=env.hv,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    time.sleep(1.5)
+    # mid-workload: once it has made a few hundred files, however long that takes here
+    deadline = time.monotonic() + 120
+    while len(os.listdir(env.hv)) < 300 and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    check(p.poll() is None, "hvprov ended before the kill (%r)" % p.returncode)
+    try:
+        with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+            workload = [int(x) for x in f.read().split()]
+    except OSError:
+        workload = None
     p.send_signal(signal.SIGKILL)
     p.wait(timeout=30)
-    # the workload dies with the collector (PTRACE_O_EXITKILL): wait until nothing changes
-    prev = None
-    for _ in range(100):
-        cur = sorted(os.listdir(env.hv))
-        if cur == prev:
-            break
-        prev = cur
-        time.sleep(0.05)
+    # the workload dies with the collector (PTRACE_O_EXITKILL): wait until it is gone (reaped
+    # by init once it lost its parent, or a zombie), so that the listing below is final
+    def alive(pid):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+        except OSError:
+            return False
+    if workload is not None:
+        while any(alive(w) for w in workload) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        check(not any(alive(w) for w in workload), "workload %r still alive" % workload)
+    else:                     # no /proc/PID/task/TID/children: until the listing is still
+        prev = None
+        while time.monotonic() < deadline:
+            cur = sorted(os.listdir(env.hv))
+            if cur == prev:
+                break
+            prev = cur
+            time.sleep(0.05)
     names = sorted(os.listdir(env.hv))
-    check(len(names) > 50, "workload made only %d files before the kill" % len(names))
+    check(len(names) >= 200, "workload made only %d files before the kill" % len(names))
     evs = events(env.data)
     created = set()           # (ino, gen) from exit records of creating opens
     entry_paths = set()       # paths named by open entries (the call in flight may lack its exit)
