@@ -581,19 +581,40 @@ def t_collector_kill():
     p = subprocess.Popen([HVPROV, "run", "--quiet", "--data", env.data, "--",
                           prog("hvt_create_loop")], cwd=env.hv,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    time.sleep(1.5)
+    # mid-workload: once it has made a few hundred files, however long that takes here
+    deadline = time.monotonic() + 120
+    while len(os.listdir(env.hv)) < 300 and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    check(p.poll() is None, "hvprov ended before the kill (%r)" % p.returncode)
+    try:
+        with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+            workload = [int(x) for x in f.read().split()]
+    except OSError:
+        workload = None
     p.send_signal(signal.SIGKILL)
     p.wait(timeout=30)
-    # the workload dies with the collector (PTRACE_O_EXITKILL): wait until nothing changes
-    prev = None
-    for _ in range(100):
-        cur = sorted(os.listdir(env.hv))
-        if cur == prev:
-            break
-        prev = cur
-        time.sleep(0.05)
+    # the workload dies with the collector (PTRACE_O_EXITKILL): wait until it is gone (reaped
+    # by init once it lost its parent, or a zombie), so that the listing below is final
+    def alive(pid):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+        except OSError:
+            return False
+    if workload is not None:
+        while any(alive(w) for w in workload) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        check(not any(alive(w) for w in workload), "workload %r still alive" % workload)
+    else:                     # no /proc/PID/task/TID/children: until the listing is still
+        prev = None
+        while time.monotonic() < deadline:
+            cur = sorted(os.listdir(env.hv))
+            if cur == prev:
+                break
+            prev = cur
+            time.sleep(0.05)
     names = sorted(os.listdir(env.hv))
-    check(len(names) > 50, "workload made only %d files before the kill" % len(names))
+    check(len(names) >= 200, "workload made only %d files before the kill" % len(names))
     evs = events(env.data)
     created = set()           # (ino, gen) from exit records of creating opens
     entry_paths = set()       # paths named by open entries (the call in flight may lack its exit)
@@ -688,12 +709,19 @@ def t_one_stop():
 
 
 def t_bench_overhead_json():
-    """hvprov bench overhead --json: every variant timed, medians consistent with samples."""
+    """hvprov bench overhead --json: every variant timed, and the times are what the test can
+    check from outside: all samples fit in the wall time the test measured around the
+    benchmark (and are most of it: 15 timed runs against 5 untimed warm-ups), each run's CPU
+    time fits in its wall time on this machine's CPUs, and every traced variant used more CPU
+    than the bare one (the tracer's work is CPU time whatever the load; a variant whose samples
+    land under another's name breaks this). Medians and overheads agree with the samples."""
     for t in ("make", "cc", "strace"):
         if not shutil.which(t):
             skip("%s is not installed" % t)
+    t0 = time.monotonic()
     r = subprocess.run([HVPROV, "bench", "overhead", "--json", "--runs", "3", "--workload",
                         "build", "--files", "2"], capture_output=True, timeout=600)
+    wall = time.monotonic() - t0
     check(r.returncode == 0, "bench overhead failed: %d %r" % (r.returncode, r.stderr[-500:]))
     if r.returncode:
         return
@@ -703,12 +731,31 @@ def t_bench_overhead_json():
     want = {"bare", "hvprov_emulated_pmem", "hvprov_file", "hvprov_one_stop_emulated_pmem",
             "strace"}
     check(set(w["variants"]) == want, "variants %r" % sorted(w["variants"]))
+    if set(w["variants"]) != want:
+        return
+    ncpu = os.cpu_count() or 1
+    total = 0.0
     for k, v in w["variants"].items():
         check(len(v["samples"]) == 3 and all(x > 0 for x in v["samples"]),
               "%s samples %r" % (k, v["samples"]))
+        check(len(v["cpu_samples"]) == 3 and all(x > 0 for x in v["cpu_samples"]),
+              "%s cpu samples %r" % (k, v["cpu_samples"]))
+        total += sum(v["samples"])
+        for s, c in zip(v["samples"], v["cpu_samples"]):
+            check(c <= s * ncpu * 1.02 + 0.02, "%s: %.4f s of CPU in a %.4f s run on %d CPUs" %
+                  (k, c, s, ncpu))
         check(abs(v["median_s"] - sorted(v["samples"])[1]) < 1e-3, "%s median wrong" % k)
+        check(abs(v["cpu_median_s"] - sorted(v["cpu_samples"])[1]) < 1e-3,
+              "%s cpu median wrong" % k)
         check(abs(v["overhead_s"] - (v["median_s"] - w["variants"]["bare"]["median_s"])) < 1e-3,
               "%s overhead wrong" % k)
+    check(0.2 * wall <= total <= wall, "the samples add up to %.3f s of the %.3f s the benchmark "
+          "took (expected between 20%% and 100%%)" % (total, wall))
+    bare_cpu = w["variants"]["bare"]["cpu_median_s"]
+    for k in want - {"bare"}:
+        check(w["variants"][k]["cpu_median_s"] > bare_cpu,
+              "%s used no more CPU than the bare run (median %.4f s vs %.4f s)" %
+              (k, w["variants"][k]["cpu_median_s"], bare_cpu))
 
 
 def t_cwd_share():
