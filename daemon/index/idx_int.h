@@ -236,6 +236,8 @@ int idx_pend_init(struct idx *ix);
 void idx_pend_fini(struct idx *ix);
 int idx_pend_insert(struct idx *ix, int64_t life, unsigned lane, uint64_t seq, uint64_t ts,
 		    int64_t aux, const void *payload, uint32_t len, int in_db);
+/* The entry (life, lane, seq), left in place, or NULL. */
+const struct pend *idx_pend_peek(struct idx *ix, int64_t life, unsigned lane, uint64_t seq);
 /* Take the entry (life, lane, seq) out (*out NULL if there is none); free with
  * idx_pend_free. */
 int idx_pend_take(struct idx *ix, int64_t life, unsigned lane, uint64_t seq, struct pend **out);

@@ -99,6 +99,17 @@ static int pend_remove(struct idx *ix, struct pend *pe)
 	return 0;
 }
 
+const struct pend *idx_pend_peek(struct idx *ix, int64_t life, unsigned lane, uint64_t seq)
+{
+	uint64_t h = pend_hash(life, lane, seq);
+	for (struct idx_hnode *n = idx_tab_chain(&ix->pend, h); n; n = n->next) {
+		struct pend *pe = of_node(n);
+		if (n->hash == h && pe->seq == seq && pe->lane == lane && pe->life == life)
+			return pe;
+	}
+	return NULL;
+}
+
 int idx_pend_take(struct idx *ix, int64_t life, unsigned lane, uint64_t seq, struct pend **out)
 {
 	uint64_t h = pend_hash(life, lane, seq);

@@ -25,7 +25,7 @@ enum {
 	ST_E_CORRUPT = -3004,     /* the store's contents contradict themselves */
 };
 
-#define ST_SCHEMA_VERSION 1
+#define ST_SCHEMA_VERSION 2       /* MODEL.md sections 10 and 12; 1 is migrated by a writer */
 
 /* Object kinds. */
 enum st_kind {
@@ -152,6 +152,7 @@ typedef int (*st_pend_cb)(void *arg, int64_t life, unsigned lane, uint64_t seq, 
 			  int64_t aux, const void *payload, uint32_t len);
 typedef int (*st_chan_cb)(void *arg, int64_t ver, int64_t obj);
 typedef int (*st_cursor_cb)(void *arg, int64_t life, unsigned lane, uint64_t seq);
+typedef int (*st_chanw_cb)(void *arg, int64_t ver, int64_t obj, uint64_t ts);
 
 struct st;
 
@@ -229,6 +230,12 @@ struct st_ops {
 
 	/* Totals for reports. */
 	int (*counts)(struct st *s, uint64_t *objs, uint64_t *vers, uint64_t *edges);
+
+	/* (schema 2) Waiting readers of a channel: process versions that read from it before
+	 * any writer was applied (MODEL.md section 12, "Channels, reader first"). chanw_take
+	 * calls cb for each, oldest version first, then forgets them all. */
+	int (*chanw_add)(struct st *s, int64_t chan, int64_t ver, int64_t obj, uint64_t ts);
+	int (*chanw_take)(struct st *s, int64_t chan, st_chanw_cb cb, void *arg);
 };
 
 struct st {

@@ -22,6 +22,21 @@
 
 #include "st.h"
 
+/* What schema 2 adds (MODEL.md section 12): run after schema_sql for a new store, and after
+ * the columns are added to obj by the migration of a schema 1 store. */
+static const char *const schema2_sql =
+	"CREATE TABLE IF NOT EXISTS host(id INTEGER PRIMARY KEY, hid BLOB UNIQUE);"
+	"CREATE INDEX IF NOT EXISTS obj_pkey ON obj(host, boot, pid, start_ticks)"
+	"  WHERE kind = 1 AND boot IS NOT NULL;"
+	"CREATE TABLE IF NOT EXISTS chanw(chan INTEGER NOT NULL, ver INTEGER NOT NULL,"
+	"  obj INTEGER NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY(chan, ver)) WITHOUT ROWID;";
+
+/* The identity columns of schema 2, added to a schema 1 obj table by the migration. */
+static const char *const obj2_cols[] = {
+	"host INTEGER", "dom BLOB", "boot BLOB", "start_ticks INTEGER", "ppid INTEGER",
+	"pstart_ticks INTEGER", "cgroup_id INTEGER", "ns BLOB",
+};
+
 static const char *const schema_sql =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS life(id INTEGER PRIMARY KEY, uuid BLOB NOT NULL,"
@@ -34,7 +49,8 @@ static const char *const schema_sql =
 	"  gen_sec INTEGER NOT NULL, gen_nsec INTEGER NOT NULL, gen_kind INTEGER NOT NULL,"
 	"  mode INTEGER NOT NULL, pid INTEGER NOT NULL, life INTEGER NOT NULL,"
 	"  lane INTEGER NOT NULL, start_ts INTEGER NOT NULL, end_ts INTEGER NOT NULL,"
-	"  status INTEGER NOT NULL, name TEXT NOT NULL);"
+	"  status INTEGER NOT NULL, name TEXT NOT NULL, host INTEGER, dom BLOB, boot BLOB,"
+	"  start_ticks INTEGER, ppid INTEGER, pstart_ticks INTEGER, cgroup_id INTEGER, ns BLOB);"
 	"CREATE INDEX IF NOT EXISTS obj_fid ON obj(ino, dev_major, dev_minor, gen_sec, gen_nsec)"
 	"  WHERE kind <> 1;"
 	"CREATE INDEX IF NOT EXISTS obj_pid ON obj(pid) WHERE kind = 1;"
@@ -78,6 +94,7 @@ enum {
 	Q_EXEC_INS, Q_EXEC_AT, Q_EXECS_OF,
 	Q_PEND_PUT, Q_PEND_DEL, Q_PEND_LIST,
 	Q_CHAN_ADD, Q_CHAN_LIST,
+	Q_CHANW_ADD, Q_CHANW_LIST, Q_CHANW_DEL,
 	Q_GAP_INS, Q_GAP_COUNT,
 	Q_COUNT_OBJ, Q_COUNT_VER, Q_COUNT_EDGE,
 	Q_N
@@ -138,6 +155,9 @@ static const char *const sql[Q_N] = {
 			" ORDER BY life, lane, seq",
 	[Q_CHAN_ADD] = "INSERT OR IGNORE INTO chan(chan, ver, obj) VALUES (?1, ?2, ?3)",
 	[Q_CHAN_LIST] = "SELECT ver, obj FROM chan WHERE chan = ?1 ORDER BY ver",
+	[Q_CHANW_ADD] = "INSERT OR IGNORE INTO chanw(chan, ver, obj, ts) VALUES (?1, ?2, ?3, ?4)",
+	[Q_CHANW_LIST] = "SELECT ver, obj, ts FROM chanw WHERE chan = ?1 ORDER BY ver",
+	[Q_CHANW_DEL] = "DELETE FROM chanw WHERE chan = ?1",
 	[Q_GAP_INS] = "INSERT INTO gap(life, lane, seq, count, kind, ts) VALUES (?1, ?2, ?3, ?4,"
 		      " ?5, ?6)",
 	[Q_GAP_COUNT] = "SELECT count(*), coalesce(sum(count), 0) FROM gap",
@@ -152,6 +172,7 @@ struct st_sqlite {
 	int lockfd;
 	int rdonly;
 	int in_tx;
+	int schema;               /* the store's schema version (1: read-only, not migrated) */
 	sqlite3_stmt *q[Q_N];
 	char err[256];
 };
@@ -820,6 +841,41 @@ static int sq_chan_list(struct st *st, int64_t chan, st_chan_cb cb, void *arg)
 	return r;
 }
 
+static int sq_chanw_add(struct st *st, int64_t chan, int64_t ver, int64_t obj, uint64_t ts)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_CHANW_ADD);
+	sqlite3_bind_int64(q, 1, chan);
+	sqlite3_bind_int64(q, 2, ver);
+	sqlite3_bind_int64(q, 3, obj);
+	sqlite3_bind_int64(q, 4, (int64_t)ts);
+	return run_done(s, q);
+}
+
+static int sq_chanw_take(struct st *st, int64_t chan, st_chanw_cb cb, void *arg)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_CHANW_LIST);
+	sqlite3_bind_int64(q, 1, chan);
+	int rc, r = 0, n = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		n++;
+		if ((r = cb(arg, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+			    (uint64_t)sqlite3_column_int64(q, 2))))
+			break;
+	}
+	sqlite3_reset(q);
+	if (r)
+		return r;
+	if (rc != SQLITE_DONE)
+		return db_err(s);
+	if (n == 0)
+		return 0;
+	q = stmt(s, Q_CHANW_DEL);
+	sqlite3_bind_int64(q, 1, chan);
+	return run_done(s, q);
+}
+
 static int sq_gap_add(struct st *st, const struct st_gap *g)
 {
 	struct st_sqlite *s = S(st);
@@ -913,9 +969,41 @@ static const struct st_ops sqlite_ops = {
 	.gap_add = sq_gap_add,
 	.gap_count = sq_gap_count,
 	.counts = sq_counts,
+	.chanw_add = sq_chanw_add,
+	.chanw_take = sq_chanw_take,
 };
 
-/* Create the schema or check the one that is there. */
+/*
+ * Schema 1 -> 2 in place, in one transaction (MODEL.md section 12): the identity columns are
+ * added to obj with NULL (unknown: what a format 1 or 2 log says), the host and waiting-reader
+ * tables made, meta.schema set to 2. The rows and their ids are untouched, so the graph is
+ * the same; the host of the old objects is set by the first indexer that names its host
+ * (st_ops.host_get).
+ */
+static int migrate_1_to_2(struct st_sqlite *s)
+{
+	char *msg = NULL, ddl[128];
+	int ok = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) == SQLITE_OK;
+	for (size_t i = 0; ok && i < sizeof(obj2_cols) / sizeof(obj2_cols[0]); i++) {
+		snprintf(ddl, sizeof(ddl), "ALTER TABLE obj ADD COLUMN %s", obj2_cols[i]);
+		ok = sqlite3_exec(s->db, ddl, NULL, NULL, &msg) == SQLITE_OK;
+	}
+	ok = ok && sqlite3_exec(s->db, schema2_sql, NULL, NULL, &msg) == SQLITE_OK &&
+	     sqlite3_exec(s->db, "UPDATE meta SET value = 2 WHERE key = 'schema'", NULL, NULL,
+			  &msg) == SQLITE_OK &&
+	     sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) == SQLITE_OK;
+	if (!ok) {
+		snprintf(s->err, sizeof(s->err), "migrating schema 1 to 2: %s",
+			 msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return ST_E_DB;
+	}
+	s->schema = 2;
+	return 0;
+}
+
+/* Create the schema, check the one that is there, or migrate it. */
 static int schema_setup(struct st_sqlite *s)
 {
 	char *msg = NULL;
@@ -936,8 +1024,11 @@ static int schema_setup(struct st_sqlite *s)
 			 have, ST_SCHEMA_VERSION);
 		return ST_E_SCHEMA;
 	}
+	s->schema = have;
 	if (have == ST_SCHEMA_VERSION)
 		return 0;
+	if (have == 1)
+		return s->rdonly ? 0 : migrate_1_to_2(s);    /* a reader answers as before */
 	if (s->rdonly) {
 		snprintf(s->err, sizeof(s->err), "not an hvprov store (no schema version)");
 		return ST_E_SCHEMA;
@@ -957,7 +1048,8 @@ static int schema_setup(struct st_sqlite *s)
 	}
 	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(s->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', 1),"
+	    sqlite3_exec(s->db, schema2_sql, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', 2),"
 			 " ('format', 'hvprov-prov')", NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(s->err, sizeof(s->err), "%s", msg ? msg : "schema creation failed");
@@ -965,6 +1057,7 @@ static int schema_setup(struct st_sqlite *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		return ST_E_DB;
 	}
+	s->schema = ST_SCHEMA_VERSION;
 	return 0;
 }
 
@@ -1025,12 +1118,15 @@ int st_sqlite_open(const char *path, unsigned flags, struct st **out)
 	sqlite3_busy_timeout(s->db, 5000);
 	if ((r = pragmas(s)) || (r = schema_setup(s)))
 		goto fail;
-	for (int i = 0; i < Q_N; i++)
+	for (int i = 0; i < Q_N; i++) {
+		if (s->schema < 2 && (i == Q_CHANW_ADD || i == Q_CHANW_LIST || i == Q_CHANW_DEL))
+			continue;       /* schema 1, read-only: no such table, no writer to use it */
 		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL) !=
 		    SQLITE_OK) {
 			r = db_err(s);
 			goto fail;
 		}
+	}
 	*out = &s->base;
 	return 0;
 fail:
