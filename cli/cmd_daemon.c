@@ -232,7 +232,10 @@ static int cmd_daemon(int argc, char **argv)
 			hvp_err("cannot start on %s and %s: %s", dd.pool, dd.log, dmn_strerror(err));
 		goto out;
 	}
-	if (index && (err = idx_open(dd.store, NULL, &ix))) {
+	struct idx_opts io = { .has_host = 1 };
+	if (index && hvp_datadir_host_id(&dd, NULL, io.host_id))
+		io.has_host = 0;        /* indexed without a host: the store's default */
+	if (index && (err = idx_open(dd.store, &io, &ix))) {
 		hvp_err_file(dd.store, "cannot index into it: %s (the daemon goes on without indexing)",
 			     idx_strerror(err));
 		ix = NULL;

@@ -141,7 +141,16 @@ static int on_task_end(struct idx *ix, const struct hvp_ev_view *v, uint64_t ts)
 		return r;
 	if (v->hdr.tid != v->hdr.tgid)
 		return 0;                       /* a thread: the process goes on */
-	struct iobj *p = idx_proc_lookup(ix, v->hdr.tgid);
+	struct iobj *p = NULL;
+	const uint32_t need = HVP_IDF_START | HVP_IDF_BOOT;
+	if ((v->hdr.idf & need) == need) {
+		r = idx_proc_find_key(ix, v->hdr.boot_id, v->hdr.tgid, v->hdr.start_ticks, &p);
+		if (r < 0)
+			return r;
+		if (r == 1)
+			return idx_proc_end(ix, p, ts, v->hdr.ret, 0);
+	}
+	p = idx_proc_lookup(ix, v->hdr.tgid);
 	if (!p) {
 		struct st_obj so;
 		r = ix->st->ops->obj_find_live_pid(ix->st, ix->life, v->hdr.tgid, &so);
@@ -177,11 +186,56 @@ static int on_start(struct idx *ix, const struct idx_rec *rec, const struct hvp_
 	return 0;
 }
 
+/*
+ * A process whose start was not recorded (format 3 PROC): it starts (or, known by its key,
+ * is completed) with what an exec would have given it, and its fork edge from the parent
+ * when the parent is known by its key (MODEL.md section 12).
+ */
+static int on_proc(struct idx *ix, const struct idx_rec *rec, const struct hvp_ev_view *v,
+		   struct iobj *p)
+{
+	int r;
+	uint64_t why = v->hdr.nargs >= 1 ? v->hdr.args[0] : 0;
+	uint32_t fl = why == HVP_PROC_SNAPSHOT ? ST_OF_SNAPSHOT : why == HVP_PROC_KERNEL ? ST_OF_KERNEL : 0;
+	if ((p->flags & fl) != fl) {
+		p->flags |= fl;
+		idx_obj_dirty(ix, p);
+	}
+	struct hvp_ev_fld f;
+	const struct hv_sysent *e = hv_sys_lookup(59);      /* execve: the attributes it gives */
+	if (e && (hvp_ev_field_find(v, HVP_F_FILEID, HVP_ARG_EXE, &f) == 1 ||
+		  hvp_ev_field_find(v, HVP_F_ARGV, HVP_ARG_NONE, &f) == 1) &&
+	    (r = idx_call_exec(ix, p, v, e, v, rec->ts)))
+		return r;
+	if (!(v->hdr.idf & HVP_IDF_PARENT) || (p->flags & ST_OF_PARENT))
+		return 0;
+	struct iobj *parent;
+	r = idx_proc_find_key(ix, v->hdr.boot_id, v->hdr.ppid, v->hdr.pstart_ticks, &parent);
+	if (r <= 0)
+		return r;
+	int64_t v0;
+	if ((r = idx_proc_first_ver(ix, p, &v0)))
+		return r;
+	/* into the child's first version, which nothing can have depended on yet in a way that
+	 * reaches the parent's current version: no cycle (as a fork return, idx_call.c) */
+	if ((r = idx_raw_edge(ix, v0, parent->cur, ST_EDGE_FORK, 0, rec->ts, 0)))
+		return r;
+	idx_mark_passed(ix, parent);
+	p->flags |= ST_OF_PARENT;
+	idx_obj_dirty(ix, p);
+	return 0;
+}
+
 int idx_ev_apply(struct idx *ix, const struct idx_rec *rec)
 {
 	struct hvp_ev_view v;
 	if (hvp_ev_parse(rec->payload, rec->len, &v)) {
 		ix->stats.bad++;
+		return 0;
+	}
+	if (v.hdr.idf & HVP_IDF_STANDIN) {
+		/* ids that name no process (Xen without a kernel profile): counted, not linked */
+		ix->stats.standin++;
 		return 0;
 	}
 	switch (v.hdr.kind) {
@@ -195,7 +249,7 @@ int idx_ev_apply(struct idx *ix, const struct idx_rec *rec)
 		break;
 	}
 	struct iobj *p;
-	int r = idx_proc_get(ix, v.hdr.tgid, rec->ts, rec->lane, &p);
+	int r = idx_proc_get_ev(ix, &v, rec->ts, rec->lane, &p);
 	if (r)
 		return r;
 	if (v.hdr.flags & HVP_EVF_UNOBSERVED_IO)
@@ -207,7 +261,9 @@ int idx_ev_apply(struct idx *ix, const struct idx_rec *rec)
 		return on_call(ix, rec, &v, p);
 	case HVP_EV_EXIT:
 		return on_exit_ev(ix, rec, &v, p);
+	case HVP_EV_PROC:
+		return on_proc(ix, rec, &v, p);
 	default:
-		return 0;     /* PROC: not applied yet (schema 2's process keys are not done) */
+		return 0;
 	}
 }

@@ -137,7 +137,7 @@ static int orphan(struct idx *ix, struct pend *pe, uint64_t ts)
 	ix->stats.orphans++;
 	if (hvp_ev_parse(pe->payload, pe->len, &v) == 0) {
 		struct iobj *p;
-		if ((r = idx_proc_get(ix, v.hdr.tgid, ts, pe->lane, &p)) == 0)
+		if ((r = idx_proc_get_ev(ix, &v, ts, pe->lane, &p)) == 0)
 			r = idx_call_apply(ix, p, pe, &v, NULL, ts, ST_EF_UNCERTAIN);
 	}
 	return r;

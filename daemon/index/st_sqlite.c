@@ -80,7 +80,8 @@ static const char *const schema_sql =
 	"  kind INTEGER NOT NULL, ts INTEGER NOT NULL);";
 
 #define OBJ_COLS "id, kind, flags, cur, nver, dev_major, dev_minor, ino, gen_sec, gen_nsec, " \
-		 "gen_kind, mode, pid, life, lane, start_ts, end_ts, status, name"
+		 "gen_kind, mode, pid, life, lane, start_ts, end_ts, status, name, host, boot, " \
+		 "start_ticks, ppid, pstart_ticks"
 #define EXEC_COLS "ver, obj, v, file, ts, path, argv, envp, cwd, flags"
 
 enum {
@@ -95,6 +96,7 @@ enum {
 	Q_PEND_PUT, Q_PEND_DEL, Q_PEND_LIST,
 	Q_CHAN_ADD, Q_CHAN_LIST,
 	Q_CHANW_ADD, Q_CHANW_LIST, Q_CHANW_DEL,
+	Q_HOST_FIND, Q_HOST_INS, Q_HOST_DEFAULT, Q_HOST_ADOPT, Q_OBJ_PKEY,
 	Q_GAP_INS, Q_GAP_COUNT,
 	Q_COUNT_OBJ, Q_COUNT_VER, Q_COUNT_EDGE,
 	Q_N
@@ -109,15 +111,17 @@ static const char *const sql[Q_N] = {
 	[Q_CUR_LIST] = "SELECT life, lane, seq FROM cursor ORDER BY life, lane",
 	[Q_CUR_SET] = "INSERT OR REPLACE INTO cursor(life, lane, seq) VALUES (?1, ?2, ?3)",
 	[Q_OBJ_INS] = "INSERT INTO obj(kind, flags, cur, nver, dev_major, dev_minor, ino, gen_sec,"
-		      " gen_nsec, gen_kind, mode, pid, life, lane, start_ts, end_ts, status, name)"
+		      " gen_nsec, gen_kind, mode, pid, life, lane, start_ts, end_ts, status, name, host,"
+		      " boot, start_ticks, ppid, pstart_ticks)"
 		      " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-		      " ?17, ?18, ?19)",
+		      " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
 	[Q_OBJ_UPD] = "UPDATE obj SET flags = ?3, cur = ?4, nver = ?5, mode = ?12, lane = ?15,"
-		      " end_ts = ?17, status = ?18, name = ?19 WHERE id = ?1",
+		      " end_ts = ?17, status = ?18, name = ?19, life = ?14, host = ?20, boot = ?21, start_ticks = ?22, ppid = ?23,"
+		      " pstart_ticks = ?24 WHERE id = ?1",
 	[Q_OBJ_GET] = "SELECT " OBJ_COLS " FROM obj WHERE id = ?1",
 	[Q_OBJ_FID] = "SELECT " OBJ_COLS " FROM obj WHERE ino = ?1 AND dev_major = ?2 AND"
 		      " dev_minor = ?3 AND gen_sec = ?4 AND gen_nsec = ?5 AND kind <> 1 AND"
-		      " (flags & 16) = 0 ORDER BY id DESC LIMIT 1",
+		      " (flags & 16) = 0 AND (?7 OR host IS ?6) ORDER BY id DESC LIMIT 1",
 	[Q_OBJ_LIVE_PID] = "SELECT " OBJ_COLS " FROM obj WHERE pid = ?1 AND kind = 1 AND"
 			   " (flags & 4) <> 0 AND life = ?2 ORDER BY id DESC LIMIT 1",
 	[Q_OBJ_BY_PID] = "SELECT " OBJ_COLS " FROM obj WHERE pid = ?1 AND kind = 1 ORDER BY id",
@@ -155,6 +159,12 @@ static const char *const sql[Q_N] = {
 			" ORDER BY life, lane, seq",
 	[Q_CHAN_ADD] = "INSERT OR IGNORE INTO chan(chan, ver, obj) VALUES (?1, ?2, ?3)",
 	[Q_CHAN_LIST] = "SELECT ver, obj FROM chan WHERE chan = ?1 ORDER BY ver",
+	[Q_HOST_FIND] = "SELECT id FROM host WHERE hid = ?1",
+	[Q_HOST_INS] = "INSERT INTO host(hid) VALUES (?1)",
+	[Q_HOST_DEFAULT] = "INSERT OR IGNORE INTO meta(key, value) VALUES ('host', ?1)",
+	[Q_HOST_ADOPT] = "UPDATE obj SET host = ?1 WHERE host IS NULL",
+	[Q_OBJ_PKEY] = "SELECT " OBJ_COLS " FROM obj WHERE host IS ?1 AND boot = ?2 AND pid = ?3"
+		       " AND start_ticks = ?4 AND kind = 1 ORDER BY id DESC LIMIT 1",
 	[Q_CHANW_ADD] = "INSERT OR IGNORE INTO chanw(chan, ver, obj, ts) VALUES (?1, ?2, ?3, ?4)",
 	[Q_CHANW_LIST] = "SELECT ver, obj, ts FROM chanw WHERE chan = ?1 ORDER BY ver",
 	[Q_CHANW_DEL] = "DELETE FROM chanw WHERE chan = ?1",
@@ -312,6 +322,16 @@ static void bind_obj(sqlite3_stmt *q, const struct st_obj *o)
 	sqlite3_bind_int64(q, 17, (int64_t)o->end_ts);
 	sqlite3_bind_int64(q, 18, o->status);
 	sqlite3_bind_text(q, 19, o->name, -1, SQLITE_STATIC);
+	if (o->fid.host > 0)
+		sqlite3_bind_int64(q, 20, o->fid.host);
+	if (o->has_key) {
+		sqlite3_bind_blob(q, 21, o->boot, 16, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 22, (int64_t)o->start_ticks);
+	}
+	if (o->has_parent) {
+		sqlite3_bind_int64(q, 23, o->ppid);
+		sqlite3_bind_int64(q, 24, (int64_t)o->pstart_ticks);
+	}
 }
 
 static void col_obj(sqlite3_stmt *q, struct st_obj *o)
@@ -338,6 +358,18 @@ static void col_obj(sqlite3_stmt *q, struct st_obj *o)
 	const unsigned char *n = sqlite3_column_text(q, 18);
 	if (n)
 		snprintf(o->name, sizeof(o->name), "%s", (const char *)n);
+	o->fid.host = sqlite3_column_int64(q, 19);        /* NULL reads as 0 */
+	if (sqlite3_column_type(q, 20) == SQLITE_BLOB && sqlite3_column_bytes(q, 20) == 16 &&
+	    sqlite3_column_type(q, 21) != SQLITE_NULL) {
+		memcpy(o->boot, sqlite3_column_blob(q, 20), 16);
+		o->start_ticks = (uint64_t)sqlite3_column_int64(q, 21);
+		o->has_key = 1;
+	}
+	if (sqlite3_column_type(q, 22) != SQLITE_NULL) {
+		o->ppid = (uint32_t)sqlite3_column_int64(q, 22);
+		o->pstart_ticks = (uint64_t)sqlite3_column_int64(q, 23);
+		o->has_parent = 1;
+	}
 }
 
 static int sq_obj_insert(struct st *st, struct st_obj *o)
@@ -410,6 +442,9 @@ static int sq_obj_find_fid(struct st *st, const struct st_fid *k, struct st_obj 
 	sqlite3_bind_int64(q, 3, k->dev_minor);
 	sqlite3_bind_int64(q, 4, k->gen_sec);
 	sqlite3_bind_int64(q, 5, k->gen_nsec);
+	if (k->host > 0)
+		sqlite3_bind_int64(q, 6, k->host);      /* 0: NULL, no host */
+	sqlite3_bind_int(q, 7, k->host == ST_HOST_ANY);
 	return obj_one(s, q, o);
 }
 
@@ -841,6 +876,52 @@ static int sq_chan_list(struct st *st, int64_t chan, st_chan_cb cb, void *arg)
 	return r;
 }
 
+static int sq_host_get(struct st *st, const uint8_t hid[16], int64_t *id)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_HOST_FIND);
+	sqlite3_bind_blob(q, 1, hid, 16, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+		return 0;
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return db_err(s);
+	q = stmt(s, Q_HOST_INS);
+	sqlite3_bind_blob(q, 1, hid, 16, SQLITE_STATIC);
+	if (run_done(s, q))
+		return ST_E_DB;
+	*id = sqlite3_last_insert_rowid(s->db);
+	char hex[33];
+	for (int i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", hid[i]);
+	q = stmt(s, Q_HOST_DEFAULT);
+	sqlite3_bind_text(q, 1, hex, 32, SQLITE_TRANSIENT);
+	if (run_done(s, q))
+		return ST_E_DB;
+	if (sqlite3_changes(s->db) == 0)
+		return 0;             /* the store had its default host already */
+	q = stmt(s, Q_HOST_ADOPT);
+	sqlite3_bind_int64(q, 1, *id);
+	return run_done(s, q);
+}
+
+static int sq_obj_find_pkey(struct st *st, int64_t host, const uint8_t boot[16], uint32_t pid,
+			    uint64_t start_ticks, struct st_obj *o)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_OBJ_PKEY);
+	if (host > 0)
+		sqlite3_bind_int64(q, 1, host);
+	sqlite3_bind_blob(q, 2, boot, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, pid);
+	sqlite3_bind_int64(q, 4, (int64_t)start_ticks);
+	return obj_one(s, q, o);
+}
+
 static int sq_chanw_add(struct st *st, int64_t chan, int64_t ver, int64_t obj, uint64_t ts)
 {
 	struct st_sqlite *s = S(st);
@@ -971,6 +1052,8 @@ static const struct st_ops sqlite_ops = {
 	.counts = sq_counts,
 	.chanw_add = sq_chanw_add,
 	.chanw_take = sq_chanw_take,
+	.host_get = sq_host_get,
+	.obj_find_pkey = sq_obj_find_pkey,
 };
 
 /*
@@ -1003,6 +1086,26 @@ static int migrate_1_to_2(struct st_sqlite *s)
 	return 0;
 }
 
+/*
+ * A reader of a schema 1 store answers as before: a temporary view in front of obj adds the
+ * identity columns as NULL (unknown), so the queries are those of schema 2. Temporary
+ * objects live in the connection's own temp database; the file is not touched.
+ */
+static int view_1_as_2(struct st_sqlite *s)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, "PRAGMA query_only = 0;"
+			 "CREATE TEMP VIEW obj AS SELECT *, NULL AS host, NULL AS dom, NULL AS boot,"
+			 " NULL AS start_ticks, NULL AS ppid, NULL AS pstart_ticks,"
+			 " NULL AS cgroup_id, NULL AS ns FROM main.obj;"
+			 "PRAGMA query_only = 1;", NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(s->err, sizeof(s->err), "reading schema 1: %s", msg ? msg : "?");
+		sqlite3_free(msg);
+		return ST_E_DB;
+	}
+	return 0;
+}
+
 /* Create the schema, check the one that is there, or migrate it. */
 static int schema_setup(struct st_sqlite *s)
 {
@@ -1028,7 +1131,7 @@ static int schema_setup(struct st_sqlite *s)
 	if (have == ST_SCHEMA_VERSION)
 		return 0;
 	if (have == 1)
-		return s->rdonly ? 0 : migrate_1_to_2(s);    /* a reader answers as before */
+		return s->rdonly ? view_1_as_2(s) : migrate_1_to_2(s);
 	if (s->rdonly) {
 		snprintf(s->err, sizeof(s->err), "not an hvprov store (no schema version)");
 		return ST_E_SCHEMA;
@@ -1119,7 +1222,9 @@ int st_sqlite_open(const char *path, unsigned flags, struct st **out)
 	if ((r = pragmas(s)) || (r = schema_setup(s)))
 		goto fail;
 	for (int i = 0; i < Q_N; i++) {
-		if (s->schema < 2 && (i == Q_CHANW_ADD || i == Q_CHANW_LIST || i == Q_CHANW_DEL))
+		if (s->schema < 2 && (i == Q_CHANW_ADD || i == Q_CHANW_LIST || i == Q_CHANW_DEL ||
+				      i == Q_HOST_FIND || i == Q_HOST_INS || i == Q_HOST_DEFAULT ||
+				      i == Q_HOST_ADOPT || i == Q_OBJ_INS || i == Q_OBJ_UPD))
 			continue;       /* schema 1, read-only: no such table, no writer to use it */
 		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL) !=
 		    SQLITE_OK) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "canon.h"
+#include "hv_rec.h"
 #include "hvp_event.h"
 #include "idx.h"
 #include "itest.h"
@@ -154,6 +155,195 @@ static void fork_call_after_child_events_gives_one_child(void)
 	eg_free(&g);
 }
 
+/* ---- process keys (host, boot, tgid, start ticks) ---- */
+
+static const uint8_t boot_a[16] = { 0xb0, 0x07, 1 };
+
+/* Start ticks per pid as the test sets them (0: no identity words for that pid), the
+ * parent's, and whether the ids are stand-ins. */
+struct idents {
+	uint64_t start[1024], pstart[1024];
+	uint32_t ppid[1024];
+	int standin;
+};
+
+static void set_ident(struct eg *g, unsigned kind, uint32_t tgid)
+{
+	struct idents *id = g->ident_arg;
+	(void)kind;
+	if (tgid >= 1024)
+		return;
+	if (id->standin) {
+		hv_rec_set_proc(g->rec, 0, 0, 0, HVP_IDF_STANDIN);
+		return;
+	}
+	if (!id->start[tgid])
+		return;
+	uint32_t idf = HVP_IDF_START | (id->ppid[tgid] ? HVP_IDF_PARENT : 0);
+	hv_rec_set_proc(g->rec, id->start[tgid], id->ppid[tgid], id->pstart[tgid], idf);
+	hv_rec_set_boot(g->rec, boot_a);
+}
+
+/* A collector restart (a new start on the lane) ends what was live under the pid rule; a
+ * process that goes on under the same key is the same process, so what it wrote after the
+ * restart still descends from what it read before. A pid that comes back with another start
+ * time is another process. */
+static void key_names_a_process_across_a_restart_and_pid_reuse(void)
+{
+	struct eg g;
+	eg_init(&g);
+	static struct idents id;
+	memset(&id, 0, sizeof(id));
+	g.ident = set_ident;
+	g.ident_arg = &id;
+	static const char *const argv_t[] = { "tool", NULL };
+	struct hvp_ev_fileid et = eg_file(910, 1), a = eg_file(80, 1), b = eg_file(81, 1),
+			     c = eg_file(82, 1);
+	id.start[500] = 1000;
+	eg_start(&g, 500, argv_t);
+	eg_exec(&g, 500, "/bin/tool", argv_t, &et);
+	eg_read(&g, 500, &a, 5);
+	eg_start(&g, 999, argv_t);           /* the collector restarted on this lane */
+	eg_write(&g, 500, &b, 5);            /* the same process goes on */
+	id.start[500] = 2000;                /* pid 500 again, another process */
+	eg_write(&g, 500, &c, 5);
+	static const char *const exp[] = {
+		"proc:tool@1 exec exe:tool@0",
+		"proc:tool@1 version proc:tool@0",
+		"proc:tool@1 read file:ino80@0",
+		"file:ino81@0 write proc:tool@1",       /* after the restart: the same process */
+		"file:ino82@0 write proc:ino0@0",       /* start 2000: another one, never named */
+		NULL,
+	};
+	check_edges(&g, "keys", exp);
+	eg_free(&g);
+}
+
+/* A process the collector found running (PROC): exec attributes and the fork edge from its
+ * parent, known by the parent's key. */
+static void proc_record_starts_a_process_under_its_parent(void)
+{
+	struct eg g;
+	eg_init(&g);
+	static struct idents id;
+	memset(&id, 0, sizeof(id));
+	g.ident = set_ident;
+	g.ident_arg = &id;
+	static const char *const argv_t[] = { "tool", NULL }, *const argv_d[] = { "daemon", NULL };
+	struct hvp_ev_fileid et = eg_file(910, 1), ed = eg_file(911, 1), a = eg_file(80, 1);
+	id.start[500] = 1000;
+	eg_start(&g, 500, argv_t);
+	eg_exec(&g, 500, "/bin/tool", argv_t, &et);
+	eg_read(&g, 500, &a, 5);
+	id.start[600] = 1500;
+	id.ppid[600] = 500;
+	id.pstart[600] = 1000;
+	uint64_t why = HVP_PROC_SNAPSHOT;
+	eg_begin(&g, HVP_EV_PROC, 0, 600, 600);
+	eg_args(&g, 1, &why);
+	eg_fid(&g, HVP_ARG_EXE, &ed);
+	eg_str(&g, HVP_F_RESOLVED, HVP_ARG_EXE, "/usr/sbin/daemon");
+	eg_strv(&g, HVP_F_ARGV, argv_d);
+	eg_str(&g, HVP_F_CWD, HVP_ARG_NONE, "/");
+	eg_emit(&g);
+	static const char *const exp[] = {
+		"proc:tool@1 exec exe:tool@0",
+		"proc:tool@1 version proc:tool@0",
+		"proc:tool@1 read file:ino80@0",
+		"proc:daemon@0 fork proc:tool@1",
+		"proc:daemon@1 version proc:daemon@0",
+		"proc:daemon@1 exec exe:daemon@0",
+		NULL,
+	};
+	char *store = index_stream(&g, "proc");
+	char *d = dump_edges(store, NULL);
+	TU_CHECK(edges_equal("proc", d, exp), "proc record: edge set");
+	struct st *s;
+	TU_REQUIRE(st_sqlite_open(store, ST_OPEN_RDONLY, &s) == 0);
+	int64_t oid = 0;
+	TU_CHECK(s->ops->name_find(s, "/usr/sbin/daemon", &oid) == 1, "its executable is named");
+	int found = 0;
+	struct st_obj *o = malloc(sizeof(*o));
+	for (int64_t i = 1; o && i < 20; i++)
+		if (s->ops->obj_get(s, i, o) == 1 && o->kind == ST_K_PROC && o->pid == 600) {
+			found = 1;
+			TU_CHECK(o->flags & ST_OF_SNAPSHOT, "why kept: flags %#x", o->flags);
+			TU_CHECK(o->has_key && o->start_ticks == 1500 && !memcmp(o->boot, boot_a, 16),
+				 "keyed by boot and start");
+			TU_CHECK(o->has_parent && o->ppid == 500 && o->pstart_ticks == 1000, "parent");
+		}
+	TU_CHECK(found, "the PROC record made process 600");
+	free(o);
+	st_close(s);
+	free(d);
+	free(store);
+	eg_free(&g);
+}
+
+/* Events with stand-in ids (Xen without a kernel profile) make no object and no edge. */
+static void standin_ids_link_nothing(void)
+{
+	struct eg g;
+	eg_init(&g);
+	static struct idents id;
+	memset(&id, 0, sizeof(id));
+	g.ident = set_ident;
+	g.ident_arg = &id;
+	struct hvp_ev_fileid a = eg_file(80, 1), b = eg_file(81, 1);
+	id.standin = 1;
+	eg_read(&g, 42, &a, 5);
+	eg_write(&g, 42, &b, 5);
+	eg_end(&g, 42, 42, 0);
+	char *path = tu_path(dir, "standin.sqlite");
+	remove(path);
+	struct idx *ix;
+	TU_REQUIRE(idx_open(path, NULL, &ix) == 0);
+	TU_REQUIRE(eg_feed(&g, ix) == 0);
+	struct idx_stats stt;
+	idx_get_stats(ix, &stt);
+	TU_REQUIRE(idx_close(ix) == 0);
+	TU_CHECK(stt.standin == g.n && stt.objects == 0 && stt.edges == 0,
+		 "%llu of %zu counted as stand-ins, %llu objects, %llu edges",
+		 (unsigned long long)stt.standin, g.n, (unsigned long long)stt.objects,
+		 (unsigned long long)stt.edges);
+	free(path);
+	eg_free(&g);
+}
+
+/* ptrace order: the child's own (keyed) events come before its parent's fork return; the
+ * return finds that child, one object with one fork edge. */
+static void fork_return_after_keyed_child_events_gives_one_child(void)
+{
+	struct eg g;
+	eg_init(&g);
+	static struct idents id;
+	memset(&id, 0, sizeof(id));
+	g.ident = set_ident;
+	g.ident_arg = &id;
+	static const char *const argv_t[] = { "tool", NULL };
+	struct hvp_ev_fileid et = eg_file(910, 1), a = eg_file(80, 1);
+	id.start[500] = 1000;
+	id.start[501] = 1001;
+	id.ppid[501] = 500;
+	id.pstart[501] = 1000;
+	eg_start(&g, 500, argv_t);
+	eg_exec(&g, 500, "/bin/tool", argv_t, &et);
+	uint64_t fs = eg_fork(&g, 500, 501, 0);
+	eg_read(&g, 501, &a, 5);
+	eg_fork_exit(&g, 500, fs, 501);
+	eg_end(&g, 501, 501, 0);
+	eg_end(&g, 500, 500, 0);
+	static const char *const exp[] = {
+		"proc:tool@1 exec exe:tool@0",
+		"proc:tool@1 version proc:tool@0",
+		"proc:tool~fork@0 fork proc:tool@1",
+		"proc:tool~fork@0 read file:ino80@0",
+		NULL,
+	};
+	check_edges(&g, "keyed-fork", exp);
+	eg_free(&g);
+}
+
 static void sql(sqlite3 *db, const char *q)
 {
 	char *msg = NULL;
@@ -246,6 +436,10 @@ int main(void)
 	TU_RUN(reader_call_before_writer_call_gives_the_pipe_edge);
 	TU_RUN(fork_call_after_child_events_gives_one_child);
 	TU_RUN(schema1_store_reads_and_migrates_with_the_same_graph);
+	TU_RUN(key_names_a_process_across_a_restart_and_pid_reuse);
+	TU_RUN(proc_record_starts_a_process_under_its_parent);
+	TU_RUN(standin_ids_link_nothing);
+	TU_RUN(fork_return_after_keyed_child_events_gives_one_child);
 	tu_rmtree(dir);
 	return tu_done();
 }
