@@ -310,38 +310,43 @@ static void standin_ids_link_nothing(void)
 	eg_free(&g);
 }
 
-/* ptrace order: the child's own (keyed) events come before its parent's fork return; the
- * return finds that child, one object with one fork edge. */
-static void fork_return_after_keyed_child_events_gives_one_child(void)
+/* The parent's fork return before or after the child's own keyed events: one child, one
+ * fork edge (before: the child made by the return takes the key of its first event). */
+static void fork_return_and_keyed_child_events_give_one_child(void)
 {
-	struct eg g;
-	eg_init(&g);
-	static struct idents id;
-	memset(&id, 0, sizeof(id));
-	g.ident = set_ident;
-	g.ident_arg = &id;
-	static const char *const argv_t[] = { "tool", NULL };
-	struct hvp_ev_fileid et = eg_file(910, 1), a = eg_file(80, 1);
-	id.start[500] = 1000;
-	id.start[501] = 1001;
-	id.ppid[501] = 500;
-	id.pstart[501] = 1000;
-	eg_start(&g, 500, argv_t);
-	eg_exec(&g, 500, "/bin/tool", argv_t, &et);
-	uint64_t fs = eg_fork(&g, 500, 501, 0);
-	eg_read(&g, 501, &a, 5);
-	eg_fork_exit(&g, 500, fs, 501);
-	eg_end(&g, 501, 501, 0);
-	eg_end(&g, 500, 500, 0);
-	static const char *const exp[] = {
-		"proc:tool@1 exec exe:tool@0",
-		"proc:tool@1 version proc:tool@0",
-		"proc:tool~fork@0 fork proc:tool@1",
-		"proc:tool~fork@0 read file:ino80@0",
-		NULL,
-	};
-	check_edges(&g, "keyed-fork", exp);
-	eg_free(&g);
+	for (int child_first = 0; child_first < 2; child_first++) {
+		struct eg g;
+		eg_init(&g);
+		static struct idents id;
+		memset(&id, 0, sizeof(id));
+		g.ident = set_ident;
+		g.ident_arg = &id;
+		static const char *const argv_t[] = { "tool", NULL };
+		struct hvp_ev_fileid et = eg_file(910, 1), a = eg_file(80, 1);
+		id.start[500] = 1000;
+		id.start[501] = 1001;
+		id.ppid[501] = 500;
+		id.pstart[501] = 1000;
+		eg_start(&g, 500, argv_t);
+		eg_exec(&g, 500, "/bin/tool", argv_t, &et);
+		uint64_t fs = eg_fork(&g, 500, 501, 0);
+		if (!child_first)
+			eg_fork_exit(&g, 500, fs, 501);
+		eg_read(&g, 501, &a, 5);
+		if (child_first)
+			eg_fork_exit(&g, 500, fs, 501);
+		eg_end(&g, 501, 501, 0);
+		eg_end(&g, 500, 500, 0);
+		static const char *const exp[] = {
+			"proc:tool@1 exec exe:tool@0",
+			"proc:tool@1 version proc:tool@0",
+			"proc:tool~fork@0 fork proc:tool@1",
+			"proc:tool~fork@0 read file:ino80@0",
+			NULL,
+		};
+		check_edges(&g, child_first ? "keyed-child-first" : "keyed-return-first", exp);
+		eg_free(&g);
+	}
 }
 
 static void sql(sqlite3 *db, const char *q)
@@ -439,7 +444,7 @@ int main(void)
 	TU_RUN(key_names_a_process_across_a_restart_and_pid_reuse);
 	TU_RUN(proc_record_starts_a_process_under_its_parent);
 	TU_RUN(standin_ids_link_nothing);
-	TU_RUN(fork_return_after_keyed_child_events_gives_one_child);
+	TU_RUN(fork_return_and_keyed_child_events_give_one_child);
 	tu_rmtree(dir);
 	return tu_done();
 }
