@@ -72,6 +72,12 @@ static int cmd_index(int argc, char **argv)
 		hvp_err_file(dd.dir, "cannot create the data directory: %s", strerror(-r));
 		goto out;
 	}
+	/* the host the log was written on, stamped on what it makes (MODEL.md section 12) */
+	if ((r = hvp_datadir_host_id(&dd, NULL, o.host_id))) {
+		hvp_err_file(dd.dir, "cannot read or make its host id: %s", strerror(-r));
+		goto out;
+	}
+	o.has_host = 1;
 	if ((r = idx_open(dd.store, &o, &ix))) {
 		if (r == ST_E_BUSY)
 			hvp_err_file(dd.store, "%s (hvprov index or the daemon); try again when it is done",

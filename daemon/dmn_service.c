@@ -129,7 +129,10 @@ int dmn_service_run(const struct dmn_service_opts *o, struct dmn_service_end *en
 		return err;
 	}
 	struct idx *ix = NULL;
-	if (o->store && (err = idx_open(o->store, NULL, &ix))) {
+	struct idx_opts io = { .has_host = o->host_id != NULL };
+	if (o->host_id)
+		memcpy(io.host_id, o->host_id, sizeof(io.host_id));
+	if (o->store && (err = idx_open(o->store, &io, &ix))) {
 		say(o, o->store, "cannot index into it: %s (the daemon goes on without indexing)",
 		    idx_strerror(err));
 		ix = NULL;

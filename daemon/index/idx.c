@@ -277,6 +277,18 @@ int idx_open_store(struct st *store, const struct idx_opts *opts, struct idx **o
 		ix->o.batch = 500000;
 	if (!ix->o.cache_objs)
 		ix->o.cache_objs = 262144;
+	if (ix->o.has_host) {
+		if ((r = store->ops->begin(store)) == 0) {
+			ix->in_tx = 1;
+			r = store->ops->host_get(store, ix->o.host_id, &ix->host);
+		}
+		if (r) {
+			if (ix->in_tx)
+				store->ops->rollback(store);
+			free(ix);
+			return r;
+		}
+	}
 	if ((r = idx_obj_init(ix)) || (r = idx_pend_init(ix)) ||
 	    (r = store->ops->cursor_list(store, cursor_load_cb, ix)) ||
 	    (r = store->ops->pend_list(store, pend_load_cb, ix))) {

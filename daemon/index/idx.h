@@ -35,6 +35,9 @@ struct idx;
 struct idx_opts {
 	uint32_t batch;           /* records per transaction (0: 500000) */
 	uint32_t cache_objs;      /* objects kept in memory between transactions (0: 262144) */
+	int has_host;             /* host_id names the host the records come from */
+	uint8_t host_id[16];      /* stamped on the objects made (MODEL.md section 12); the
+	                             first host a store is given becomes its default */
 };
 
 /* One record in log order. type: JNL_REC_DATA (payload is an event), JNL_REC_LOST or
@@ -58,6 +61,7 @@ struct idx_stats {
 	uint64_t commits;
 	uint64_t objects, versions, edges;   /* made by this run */
 	uint64_t orphans;         /* entries whose exit never came, resolved at a task's end */
+	uint64_t standin;         /* events with stand-in ids (format 3 idf standin): not linked */
 	uint64_t ns;              /* wall time spent in idx_sync_log (reading the log included) */
 };
 

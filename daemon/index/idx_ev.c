@@ -1,8 +1,8 @@
 /*
  * idx_ev.c - records by event kind (hv/EVENT-FORMAT.md): a call's entry is held until its
- * exit (idx_pend.c) and the pair applied (idx_call.c); a task's end orphans what it left
- * pending and ends its process; a collector's start ends what the last one on its lane left
- * unfinished.
+ * exit (idx_pend.c) and the pair applied (idx_call.c), a combined call record is applied as
+ * both at once; a task's end orphans what it left pending and ends its process; a
+ * collector's start ends what the last one on its lane left unfinished.
  */
 #include <stdint.h>
 
@@ -16,6 +16,37 @@ static void mark_unobserved(struct idx *ix, struct iobj *p)
 	}
 }
 
+/*
+ * What a call does at its entry: io_uring marks the process; data enters a channel when the
+ * writer's call starts (the reader is often woken and logged before the writer's return is:
+ * MODEL.md "Channels"); a fork's child starts from the parent's version at the entry, which
+ * must not change under it (*aux: that version, 0 for anything else).
+ */
+static int entry_effects(struct idx *ix, uint64_t ts, const struct hvp_ev_view *v,
+			 const struct hv_sysent *e, struct iobj *p, int64_t *aux)
+{
+	int r;
+	struct iobj *f = NULL;
+	*aux = 0;
+	if (e->cls == HV_C_URING)
+		mark_unobserved(ix, p);
+	if (e->cls == HV_C_WRITE || e->cls == HV_C_XFER) {
+		int in = 0, out = 0;
+		if (e->cls == HV_C_XFER)
+			idx_call_xfer_args(e->nr, &in, &out);
+		if ((r = idx_call_fid_obj(ix, v, (unsigned)out, ts, &f)))
+			return r;
+		if (f && idx_is_chan(f) && (r = idx_chan_write(ix, f, p)))
+			return r;
+	}
+	if ((e->flags & HV_SF_FORK) && !(v->hdr.flags & HVP_EVF_NORETURN) &&
+	    !idx_call_clone_is_thread(v)) {
+		*aux = p->cur;
+		idx_mark_passed(ix, p);
+	}
+	return 0;
+}
+
 static int on_entry(struct idx *ix, const struct idx_rec *rec, const struct hvp_ev_view *v,
 		    struct iobj *p)
 {
@@ -24,21 +55,10 @@ static int on_entry(struct idx *ix, const struct idx_rec *rec, const struct hvp_
 	const struct hv_sysent *e = hv_sys_lookup(v->hdr.sysno);
 	if (!e)
 		return 0;
-	if (e->cls == HV_C_URING)
-		mark_unobserved(ix, p);
-	int r;
-	struct iobj *f = NULL;
-	/* Data enters a channel when the writer's call starts: the reader is often woken and
-	 * logged before the writer's return is (MODEL.md "Channels"). */
-	if (e->cls == HV_C_WRITE || e->cls == HV_C_XFER) {
-		int in = 0, out = 0;
-		if (e->cls == HV_C_XFER)
-			idx_call_xfer_args(e->nr, &in, &out);
-		if ((r = idx_call_fid_obj(ix, v, (unsigned)out, rec->ts, &f)))
-			return r;
-		if (f && idx_is_chan(f) && (r = idx_chan_write(ix, f, p)))
-			return r;
-	}
+	int64_t aux;
+	int r = entry_effects(ix, rec->ts, v, e, p, &aux);
+	if (r)
+		return r;
 	if (v->hdr.flags & HVP_EVF_NORETURN) {
 		/* exit, exit_group: nothing; a data call recorded at entry only (hvprov run
 		 * --one-stop): applied now, as the collector chose not to see its return */
@@ -46,15 +66,49 @@ static int on_entry(struct idx *ix, const struct idx_rec *rec, const struct hvp_
 	}
 	if (!idx_call_keeps_entry(e))
 		return 0;
-	int64_t aux = 0;
-	if ((e->flags & HV_SF_FORK) && !idx_call_clone_is_thread(v)) {
-		/* the child will start from this version: it must not change under it */
-		aux = p->cur;
-		idx_mark_passed(ix, p);
-	}
 	r = idx_pend_insert(ix, ix->life, rec->lane, rec->seq, rec->ts, aux, rec->payload,
 			    rec->len, 0);
 	return r ? idx_fail(ix, r) : 0;
+}
+
+/*
+ * A whole call in one event (format 3, a backend that sees calls at their return). If it
+ * completes an entry of its own (channel writes are recorded at their entry as well), it is
+ * that entry's exit; otherwise it is applied as its entry immediately followed by its exit.
+ */
+static int on_call(struct idx *ix, const struct idx_rec *rec, const struct hvp_ev_view *v,
+		   struct iobj *p)
+{
+	if (v->hdr.abi != HVP_ABI_X86_64)
+		return 0;
+	const struct hv_sysent *e = hv_sys_lookup(v->hdr.sysno);
+	if (!e)
+		return 0;
+	int r;
+	const struct pend *own = NULL;
+	if (!(v->hdr.flags & (HVP_EVF_NOPAIR | HVP_EVF_PAIR_SRC)))
+		own = idx_pend_peek(ix, ix->life, v->hdr.pair_lane, v->hdr.pair_seq);
+	if (own && own->tid == v->hdr.tid) {
+		struct pend *pe;
+		if ((r = idx_pend_take(ix, ix->life, v->hdr.pair_lane, v->hdr.pair_seq, &pe)) || !pe)
+			return r;
+		struct hvp_ev_view ent;
+		if (hvp_ev_parse(pe->payload, pe->len, &ent) == 0 && ent.hdr.sysno == v->hdr.sysno)
+			r = idx_call_apply(ix, p, pe, &ent, v, rec->ts, 0);
+		idx_pend_free(pe);
+		return r;
+	}
+	int64_t aux;
+	if ((r = entry_effects(ix, rec->ts, v, e, p, &aux)))
+		return r;
+	if (v->hdr.flags & HVP_EVF_NORETURN)
+		return 0;
+	/* ts 0: the entry's time is not known, and a fork's child may have been logged before
+	 * this record (its events precede its parent's return), so it must not be taken for a
+	 * stale process of the same pid by its start time (idx_call.c call_fork) */
+	struct pend pe = { .aux = aux, .ts = 0, .lane = rec->lane, .seq = rec->seq,
+			   .life = ix->life, .tid = v->hdr.tid, .tgid = v->hdr.tgid };
+	return idx_call_apply(ix, p, &pe, v, v, rec->ts, 0);
 }
 
 static int on_exit_ev(struct idx *ix, const struct idx_rec *rec, const struct hvp_ev_view *v,
@@ -87,7 +141,16 @@ static int on_task_end(struct idx *ix, const struct hvp_ev_view *v, uint64_t ts)
 		return r;
 	if (v->hdr.tid != v->hdr.tgid)
 		return 0;                       /* a thread: the process goes on */
-	struct iobj *p = idx_proc_lookup(ix, v->hdr.tgid);
+	struct iobj *p = NULL;
+	const uint32_t need = HVP_IDF_START | HVP_IDF_BOOT;
+	if ((v->hdr.idf & need) == need) {
+		r = idx_proc_find_key(ix, v->hdr.boot_id, v->hdr.tgid, v->hdr.start_ticks, &p);
+		if (r < 0)
+			return r;
+		if (r == 1)
+			return idx_proc_end(ix, p, ts, v->hdr.ret, 0);
+	}
+	p = idx_proc_lookup(ix, v->hdr.tgid);
 	if (!p) {
 		struct st_obj so;
 		r = ix->st->ops->obj_find_live_pid(ix->st, ix->life, v->hdr.tgid, &so);
@@ -123,11 +186,56 @@ static int on_start(struct idx *ix, const struct idx_rec *rec, const struct hvp_
 	return 0;
 }
 
+/*
+ * A process whose start was not recorded (format 3 PROC): it starts (or, known by its key,
+ * is completed) with what an exec would have given it, and its fork edge from the parent
+ * when the parent is known by its key (MODEL.md section 12).
+ */
+static int on_proc(struct idx *ix, const struct idx_rec *rec, const struct hvp_ev_view *v,
+		   struct iobj *p)
+{
+	int r;
+	uint64_t why = v->hdr.nargs >= 1 ? v->hdr.args[0] : 0;
+	uint32_t fl = why == HVP_PROC_SNAPSHOT ? ST_OF_SNAPSHOT : why == HVP_PROC_KERNEL ? ST_OF_KERNEL : 0;
+	if ((p->flags & fl) != fl) {
+		p->flags |= fl;
+		idx_obj_dirty(ix, p);
+	}
+	struct hvp_ev_fld f;
+	const struct hv_sysent *e = hv_sys_lookup(59);      /* execve: the attributes it gives */
+	if (e && (hvp_ev_field_find(v, HVP_F_FILEID, HVP_ARG_EXE, &f) == 1 ||
+		  hvp_ev_field_find(v, HVP_F_ARGV, HVP_ARG_NONE, &f) == 1) &&
+	    (r = idx_call_exec(ix, p, v, e, v, rec->ts)))
+		return r;
+	if (!(v->hdr.idf & HVP_IDF_PARENT) || (p->flags & ST_OF_PARENT))
+		return 0;
+	struct iobj *parent;
+	r = idx_proc_find_key(ix, v->hdr.boot_id, v->hdr.ppid, v->hdr.pstart_ticks, &parent);
+	if (r <= 0)
+		return r;
+	int64_t v0;
+	if ((r = idx_proc_first_ver(ix, p, &v0)))
+		return r;
+	/* into the child's first version, which nothing can have depended on yet in a way that
+	 * reaches the parent's current version: no cycle (as a fork return, idx_call.c) */
+	if ((r = idx_raw_edge(ix, v0, parent->cur, ST_EDGE_FORK, 0, rec->ts, 0)))
+		return r;
+	idx_mark_passed(ix, parent);
+	p->flags |= ST_OF_PARENT;
+	idx_obj_dirty(ix, p);
+	return 0;
+}
+
 int idx_ev_apply(struct idx *ix, const struct idx_rec *rec)
 {
 	struct hvp_ev_view v;
 	if (hvp_ev_parse(rec->payload, rec->len, &v)) {
 		ix->stats.bad++;
+		return 0;
+	}
+	if (v.hdr.idf & HVP_IDF_STANDIN) {
+		/* ids that name no process (Xen without a kernel profile): counted, not linked */
+		ix->stats.standin++;
 		return 0;
 	}
 	switch (v.hdr.kind) {
@@ -141,12 +249,21 @@ int idx_ev_apply(struct idx *ix, const struct idx_rec *rec)
 		break;
 	}
 	struct iobj *p;
-	int r = idx_proc_get(ix, v.hdr.tgid, rec->ts, rec->lane, &p);
+	int r = idx_proc_get_ev(ix, &v, rec->ts, rec->lane, &p);
 	if (r)
 		return r;
 	if (v.hdr.flags & HVP_EVF_UNOBSERVED_IO)
 		mark_unobserved(ix, p);
-	if (v.hdr.kind == HVP_EV_ENTRY)
+	switch (v.hdr.kind) {
+	case HVP_EV_ENTRY:
 		return on_entry(ix, rec, &v, p);
-	return on_exit_ev(ix, rec, &v, p);
+	case HVP_EV_CALL:
+		return on_call(ix, rec, &v, p);
+	case HVP_EV_EXIT:
+		return on_exit_ev(ix, rec, &v, p);
+	case HVP_EV_PROC:
+		return on_proc(ix, rec, &v, p);
+	default:
+		return 0;
+	}
 }

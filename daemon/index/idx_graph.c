@@ -178,11 +178,32 @@ static int chan_load(struct idx *ix, struct iobj *c)
 	return 0;
 }
 
+struct waiting {
+	struct idx *ix;
+	struct iobj *c, *w;       /* the channel and its first writer */
+};
+
+static int waiting_cb(void *arg, int64_t ver, int64_t obj, uint64_t ts)
+{
+	struct waiting *wt = arg;
+	if (obj == wt->w->id)
+		return 0;             /* its own bytes */
+	return idx_raw_edge(wt->ix, ver, wt->w->cur, ST_EDGE_PIPE, 0, ts, wt->c->id);
+}
+
 int idx_chan_write(struct idx *ix, struct iobj *c, struct iobj *p)
 {
 	int r = chan_load(ix, c);
 	if (r)
 		return r;
+	if (c->nwr == 0) {
+		/* the first writer: readers that returned with data before it was applied (their
+		 * returns logged first) read from it, at the versions they read with */
+		struct waiting wt = { ix, c, p };
+		IDX_TRY(idx_tx(ix));
+		if ((r = ix->st->ops->chanw_take(ix->st, c->id, waiting_cb, &wt)))
+			return r < 0 ? idx_fail(ix, r) : r;
+	}
 	r = chan_push(c, p->cur, p->id);
 	if (r < 0)
 		return idx_fail(ix, r);
@@ -199,6 +220,17 @@ static int chan_read(struct idx *ix, struct iobj *c, struct iobj *p, uint32_t fl
 	int r = chan_load(ix, c);
 	if (r)
 		return r;
+	if (c->nwr == 0) {
+		/* Data, but no writer yet: the writer's entry is later in the log (merged lanes, a
+		 * backend recording at return). The read waits for the channel's first writer, at
+		 * a version that has passed nothing on, so the edge it gets later cannot close a
+		 * cycle (MODEL.md section 12). */
+		if ((p->flags & ST_OF_PASSED) && (r = idx_new_version(ix, p, ts)))
+			return r;
+		IDX_TRY(idx_tx(ix));
+		IDX_TRY(ix->st->ops->chanw_add(ix->st, c->id, p->cur, p->id, ts));
+		return 0;
+	}
 	for (uint32_t i = 0; i < c->nwr; i++) {
 		if (c->wr_obj[i] == p->id)
 			continue;     /* its own bytes: already its ancestors through its versions */

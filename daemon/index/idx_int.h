@@ -73,6 +73,11 @@ struct iobj {
 	uint8_t memo_kind[IDX_MEMO];
 	int64_t *wr_ver, *wr_obj; /* channels: writers */
 	uint32_t nwr, capwr;
+	/* processes of format 3 events: the key (host in fid.host) and the parent */
+	uint8_t has_key, has_parent;
+	uint8_t boot[16];
+	uint64_t start_ticks, pstart_ticks;
+	uint32_t ppid;
 };
 
 /* An entry waiting for its exit. */
@@ -110,6 +115,7 @@ struct idx {
 	struct idx_stats stats;
 
 	int64_t life;             /* current pool life, 0 before idx_set_life */
+	int64_t host;             /* host row id stamped on objects (0: none given) */
 	struct idx_tab objs;      /* files and live processes */
 	uint32_t nfiles;
 	struct iobj *dirty;
@@ -178,6 +184,13 @@ void idx_proc_map(struct idx *ix, struct iobj *o);
 int idx_proc_new(struct idx *ix, uint32_t pid, uint64_t ts, unsigned lane, struct iobj **out);
 /* The live process with this pid in the current life: memory, store, or a new one. */
 int idx_proc_get(struct idx *ix, uint32_t pid, uint64_t ts, unsigned lane, struct iobj **out);
+/* The process of event v: by its key (host, boot, tgid, start) when the event has one
+ * (format 3), else as idx_proc_get. */
+int idx_proc_get_ev(struct idx *ix, const struct hvp_ev_view *v, uint64_t ts, unsigned lane,
+		    struct iobj **out);
+/* The process of a key, memory or store, not made if missing: 1 found, 0 none. */
+int idx_proc_find_key(struct idx *ix, const uint8_t boot[16], uint32_t pid, uint64_t start_ticks,
+		      struct iobj **out);
 int idx_proc_first_ver(struct idx *ix, struct iobj *o, int64_t *v);
 /* A process ended (or its end will never be recorded: lost). */
 int idx_proc_end(struct idx *ix, struct iobj *p, uint64_t ts, int64_t status, int lost);
@@ -236,6 +249,8 @@ int idx_pend_init(struct idx *ix);
 void idx_pend_fini(struct idx *ix);
 int idx_pend_insert(struct idx *ix, int64_t life, unsigned lane, uint64_t seq, uint64_t ts,
 		    int64_t aux, const void *payload, uint32_t len, int in_db);
+/* The entry (life, lane, seq), left in place, or NULL. */
+const struct pend *idx_pend_peek(struct idx *ix, int64_t life, unsigned lane, uint64_t seq);
 /* Take the entry (life, lane, seq) out (*out NULL if there is none); free with
  * idx_pend_free. */
 int idx_pend_take(struct idx *ix, int64_t life, unsigned lane, uint64_t seq, struct pend **out);

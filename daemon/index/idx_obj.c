@@ -26,19 +26,21 @@ static uint64_t mix(uint64_t x)
 static uint64_t fid_hash(const struct st_fid *k)
 {
 	return mix(k->ino ^ mix(((uint64_t)k->dev_major << 32) | k->dev_minor) ^
-		   mix((uint64_t)k->gen_sec * 1000000007ull + k->gen_nsec));
+		   mix((uint64_t)k->gen_sec * 1000000007ull + k->gen_nsec) ^
+		   mix((uint64_t)k->host + 0x632be59bd9b4e019ull));
 }
 
 static int fid_eq(const struct st_fid *a, const struct st_fid *b)
 {
 	return a->ino == b->ino && a->dev_major == b->dev_major && a->dev_minor == b->dev_minor &&
-	       a->gen_sec == b->gen_sec && a->gen_nsec == b->gen_nsec;
+	       a->gen_sec == b->gen_sec && a->gen_nsec == b->gen_nsec && a->host == b->host;
 }
 
-/* Salted apart from file hashes: both kinds share the table. */
-static uint64_t pid_hash(int64_t life, uint32_t pid)
+/* Processes by pid alone (salted apart from file hashes: both kinds share the table): one
+ * chain holds every cached process of a pid, whichever life or key it is found by. */
+static uint64_t pid_hash(uint32_t pid)
 {
-	return mix((((uint64_t)life << 32) ^ pid) + 0x9e3779b97f4a7c15ull);
+	return mix((uint64_t)pid + 0x9e3779b97f4a7c15ull);
 }
 
 static int is_proc(const struct iobj *o)
@@ -109,6 +111,12 @@ struct iobj *idx_obj_from_st(const struct st_obj *so)
 	o->start_ts = so->start_ts;
 	o->end_ts = so->end_ts;
 	o->status = so->status;
+	o->has_key = so->has_key;
+	o->has_parent = so->has_parent;
+	memcpy(o->boot, so->boot, 16);
+	o->start_ticks = so->start_ticks;
+	o->ppid = so->ppid;
+	o->pstart_ticks = so->pstart_ticks;
 	if (idx_obj_set_name(o, so->name, strlen(so->name))) {
 		free(o);
 		return NULL;
@@ -132,6 +140,12 @@ void idx_obj_to_st(const struct iobj *o, struct st_obj *so)
 	so->start_ts = o->start_ts;
 	so->end_ts = o->end_ts;
 	so->status = o->status;
+	so->has_key = o->has_key;
+	so->has_parent = o->has_parent;
+	memcpy(so->boot, o->boot, 16);
+	so->start_ticks = o->start_ticks;
+	so->ppid = o->ppid;
+	so->pstart_ticks = o->pstart_ticks;
 	if (o->name)
 		snprintf(so->name, sizeof(so->name), "%s", o->name);
 }
@@ -167,9 +181,10 @@ static unsigned kind_of_mode(uint32_t mode)
 	}
 }
 
-static void fid_from_ev(const struct hvp_ev_fileid *f, struct st_fid *k)
+static void fid_from_ev(const struct idx *ix, const struct hvp_ev_fileid *f, struct st_fid *k)
 {
 	memset(k, 0, sizeof(*k));
+	k->host = ix->host;
 	k->dev_major = f->dev_major;
 	k->dev_minor = f->dev_minor;
 	k->ino = f->ino;
@@ -190,7 +205,7 @@ static void file_map(struct idx *ix, struct iobj *o)
 int idx_file_get(struct idx *ix, const struct hvp_ev_fileid *f, uint64_t ts, struct iobj **out)
 {
 	struct st_fid k;
-	fid_from_ev(f, &k);
+	fid_from_ev(ix, f, &k);
 	uint64_t h = fid_hash(&k);
 	for (struct idx_hnode *n = idx_tab_chain(&ix->objs, h); n; n = n->next) {
 		struct iobj *o = of_node(n);
@@ -328,7 +343,7 @@ void idx_obj_fini(struct idx *ix)
 
 struct iobj *idx_proc_lookup(struct idx *ix, uint32_t pid)
 {
-	uint64_t h = pid_hash(ix->life, pid);
+	uint64_t h = pid_hash(pid);
 	for (struct idx_hnode *n = idx_tab_chain(&ix->objs, h); n; n = n->next) {
 		struct iobj *o = of_node(n);
 		if (n->hash == h && is_proc(o) && o->pid == pid && o->life == ix->life)
@@ -340,7 +355,7 @@ struct iobj *idx_proc_lookup(struct idx *ix, uint32_t pid)
 void idx_proc_map(struct idx *ix, struct iobj *o)
 {
 	o->mapped = 1;
-	idx_tab_insert(&ix->objs, &o->hn, pid_hash(o->life, o->pid));
+	idx_tab_insert(&ix->objs, &o->hn, pid_hash(o->pid));
 }
 
 static void proc_unmap(struct idx *ix, struct iobj *o)
@@ -354,11 +369,27 @@ static void proc_unmap(struct idx *ix, struct iobj *o)
 	}
 }
 
+static int proc_new_key(struct idx *ix, uint32_t pid, uint64_t ts, unsigned lane,
+			const struct hvp_ev_view *v, struct iobj **out);
+
 int idx_proc_new(struct idx *ix, uint32_t pid, uint64_t ts, unsigned lane, struct iobj **out)
+{
+	return proc_new_key(ix, pid, ts, lane, NULL, out);
+}
+
+/* A new live process (with the key of event v, if v is not NULL). */
+static int proc_new_key(struct idx *ix, uint32_t pid, uint64_t ts, unsigned lane,
+			const struct hvp_ev_view *v, struct iobj **out)
 {
 	struct iobj *o = calloc(1, sizeof(*o));
 	if (!o)
 		return idx_fail(ix, -ENOMEM);
+	if (v) {
+		o->has_key = 1;
+		memcpy(o->boot, v->hdr.boot_id, 16);
+		o->start_ticks = v->hdr.start_ticks;
+	}
+	o->fid.host = ix->host;
 	o->kind = ST_K_PROC;
 	o->pid = pid;
 	o->life = ix->life;
@@ -393,6 +424,102 @@ int idx_proc_get(struct idx *ix, uint32_t pid, uint64_t ts, unsigned lane, struc
 	}
 	if (o->lane != lane) {
 		o->lane = (uint16_t)lane;
+		idx_obj_dirty(ix, o);
+	}
+	*out = o;
+	return 0;
+}
+
+static int key_eq(const struct iobj *o, int64_t host, const uint8_t boot[16], uint32_t pid,
+		  uint64_t start_ticks)
+{
+	return o->kind == ST_K_PROC && o->has_key && o->pid == pid &&
+	       o->start_ticks == start_ticks && o->fid.host == host && !memcmp(o->boot, boot, 16);
+}
+
+int idx_proc_find_key(struct idx *ix, const uint8_t boot[16], uint32_t pid, uint64_t start_ticks,
+		      struct iobj **out)
+{
+	uint64_t h = pid_hash(pid);
+	*out = NULL;
+	for (struct idx_hnode *n = idx_tab_chain(&ix->objs, h); n; n = n->next)
+		if (n->hash == h && key_eq(of_node(n), ix->host, boot, pid, start_ticks)) {
+			*out = of_node(n);
+			return 1;
+		}
+	struct st_obj so;
+	int r = ix->st->ops->obj_find_pkey(ix->st, ix->host, boot, pid, start_ticks, &so);
+	if (r <= 0)
+		return r < 0 ? idx_fail(ix, r) : 0;
+	struct iobj *o = idx_obj_from_st(&so);
+	if (!o)
+		return idx_fail(ix, -ENOMEM);
+	/* an ended process is not in the cache; found by its key, it is running after all */
+	idx_proc_map(ix, o);
+	*out = o;
+	return 1;
+}
+
+/*
+ * Format 3 (MODEL.md section 12): the key (host, boot, tgid, start ticks) names the process
+ * whatever happened in between (pid wrap, collector restart, another lane); a new key is a
+ * new process even for a pid seen before. A live process of the pid in this life without a
+ * key (made by its parent's fork return before its own first event) takes the key; one with
+ * another key is a process whose end was not recorded.
+ */
+int idx_proc_get_ev(struct idx *ix, const struct hvp_ev_view *v, uint64_t ts, unsigned lane,
+		    struct iobj **out)
+{
+	const uint32_t need = HVP_IDF_START | HVP_IDF_BOOT;
+	uint32_t pid = v->hdr.tgid;
+	if ((v->hdr.idf & need) != need)
+		return idx_proc_get(ix, pid, ts, lane, out);
+	struct iobj *o;
+	int r = idx_proc_find_key(ix, v->hdr.boot_id, pid, v->hdr.start_ticks, &o);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		struct iobj *old = idx_proc_lookup(ix, pid);
+		if (!old) {
+			struct st_obj so;
+			r = ix->st->ops->obj_find_live_pid(ix->st, ix->life, pid, &so);
+			if (r < 0)
+				return idx_fail(ix, r);
+			if (r == 1) {
+				if (!(old = idx_obj_from_st(&so)))
+					return idx_fail(ix, -ENOMEM);
+				idx_proc_map(ix, old);
+			}
+		}
+		if (old && !old->has_key) {
+			o = old;
+			o->has_key = 1;
+			memcpy(o->boot, v->hdr.boot_id, 16);
+			o->start_ticks = v->hdr.start_ticks;
+			o->fid.host = ix->host;
+			idx_obj_dirty(ix, o);
+		} else {
+			if (old && (r = idx_proc_end(ix, old, ts, -1, 1)))
+				return r;
+			if ((r = proc_new_key(ix, pid, ts, lane, v, &o)))
+				return r;
+		}
+	}
+	if (!(o->flags & ST_OF_LIVE) || o->life != ix->life) {
+		o->flags = (o->flags | ST_OF_LIVE) & ~ST_OF_LOST_END;
+		o->life = ix->life;
+		o->end_ts = 0;
+		idx_obj_dirty(ix, o);
+	}
+	if (o->lane != lane) {
+		o->lane = (uint16_t)lane;
+		idx_obj_dirty(ix, o);
+	}
+	if ((v->hdr.idf & HVP_IDF_PARENT) &&
+	    (!o->has_parent || o->ppid != v->hdr.ppid || o->pstart_ticks != v->hdr.pstart_ticks)) {
+		o->has_parent = 1;           /* the latest parent (a parent can die first) */
+		o->ppid = v->hdr.ppid;
+		o->pstart_ticks = v->hdr.pstart_ticks;
 		idx_obj_dirty(ix, o);
 	}
 	*out = o;

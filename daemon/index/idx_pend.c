@@ -99,6 +99,17 @@ static int pend_remove(struct idx *ix, struct pend *pe)
 	return 0;
 }
 
+const struct pend *idx_pend_peek(struct idx *ix, int64_t life, unsigned lane, uint64_t seq)
+{
+	uint64_t h = pend_hash(life, lane, seq);
+	for (struct idx_hnode *n = idx_tab_chain(&ix->pend, h); n; n = n->next) {
+		struct pend *pe = of_node(n);
+		if (n->hash == h && pe->seq == seq && pe->lane == lane && pe->life == life)
+			return pe;
+	}
+	return NULL;
+}
+
 int idx_pend_take(struct idx *ix, int64_t life, unsigned lane, uint64_t seq, struct pend **out)
 {
 	uint64_t h = pend_hash(life, lane, seq);
@@ -126,7 +137,7 @@ static int orphan(struct idx *ix, struct pend *pe, uint64_t ts)
 	ix->stats.orphans++;
 	if (hvp_ev_parse(pe->payload, pe->len, &v) == 0) {
 		struct iobj *p;
-		if ((r = idx_proc_get(ix, v.hdr.tgid, ts, pe->lane, &p)) == 0)
+		if ((r = idx_proc_get_ev(ix, &v, ts, pe->lane, &p)) == 0)
 			r = idx_call_apply(ix, p, pe, &v, NULL, ts, ST_EF_UNCERTAIN);
 	}
 	return r;

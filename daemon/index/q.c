@@ -124,7 +124,7 @@ int q_resolve(struct st *s, const char *spec, int64_t *obj, int64_t *ver, enum q
 		if (statx(AT_FDCWD, spec, 0, STATX_TYPE | STATX_INO | STATX_BTIME, &sx) == 0) {
 			exists = 1;
 			struct st_fid k = { .dev_major = sx.stx_dev_major, .dev_minor = sx.stx_dev_minor,
-					    .ino = sx.stx_ino };
+					    .ino = sx.stx_ino, .host = ST_HOST_ANY };
 			if (sx.stx_mask & STATX_BTIME) {
 				k.gen_sec = sx.stx_btime.tv_sec;
 				k.gen_nsec = sx.stx_btime.tv_nsec;

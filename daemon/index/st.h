@@ -25,7 +25,7 @@ enum {
 	ST_E_CORRUPT = -3004,     /* the store's contents contradict themselves */
 };
 
-#define ST_SCHEMA_VERSION 1
+#define ST_SCHEMA_VERSION 2       /* MODEL.md sections 10 and 12; 1 is migrated by a writer */
 
 /* Object kinds. */
 enum st_kind {
@@ -66,6 +66,8 @@ enum st_ekind {
 #define ST_OF_PARENT    0x08u     /* process: its fork edge is recorded */
 #define ST_OF_RETIRED   0x10u     /* file without generation whose last name was removed:
                                      a later file with its inode number is a new object */
+#define ST_OF_SNAPSHOT  0x40u     /* process: running when collection began (PROC record) */
+#define ST_OF_KERNEL    0x80u     /* process: started by the kernel (PROC record) */
 #define ST_OF_LOST_END  0x20u     /* process: its end was not recorded (collector restarted) */
 
 /* File identity: (device, inode, generation). gen_kind 0 means no generation is known. */
@@ -75,7 +77,11 @@ struct st_fid {
 	int64_t gen_sec;
 	uint32_t gen_nsec;
 	uint32_t gen_kind;        /* HVP_FID_BTIME, HVP_FID_IGEN or 0 */
+	int64_t host;             /* (schema 2) host row id (st_ops.host_get) of files and
+	                             processes; 0 none; ST_HOST_ANY in a lookup: any host */
 };
+
+#define ST_HOST_ANY (-1)
 
 struct st_obj {
 	int64_t id;
@@ -91,6 +97,13 @@ struct st_obj {
 	uint64_t start_ts, end_ts;/* first and last event (end_ts 0: not ended) */
 	int64_t status;           /* processes: wait status at the end; -1 unknown */
 	char name[512];           /* files: latest path; processes: argv of the latest exec */
+	/* schema 2, processes of format 3 events: (host, boot, pid, start_ticks) is the key */
+	uint8_t has_key;          /* boot and start_ticks hold a value */
+	uint8_t has_parent;       /* ppid and pstart_ticks hold a value */
+	uint8_t boot[16];
+	uint64_t start_ticks;     /* boot-clock ticks (hv/hvp_event.h HVP_TICKS_HZ) */
+	uint32_t ppid;
+	uint64_t pstart_ticks;
 };
 
 struct st_edge {
@@ -152,6 +165,7 @@ typedef int (*st_pend_cb)(void *arg, int64_t life, unsigned lane, uint64_t seq, 
 			  int64_t aux, const void *payload, uint32_t len);
 typedef int (*st_chan_cb)(void *arg, int64_t ver, int64_t obj);
 typedef int (*st_cursor_cb)(void *arg, int64_t life, unsigned lane, uint64_t seq);
+typedef int (*st_chanw_cb)(void *arg, int64_t ver, int64_t obj, uint64_t ts);
 
 struct st;
 
@@ -229,6 +243,20 @@ struct st_ops {
 
 	/* Totals for reports. */
 	int (*counts)(struct st *s, uint64_t *objs, uint64_t *vers, uint64_t *edges);
+
+	/* (schema 2) Waiting readers of a channel: process versions that read from it before
+	 * any writer was applied (MODEL.md section 12, "Channels, reader first"). chanw_take
+	 * calls cb for each, oldest version first, then forgets them all. */
+	int (*chanw_add)(struct st *s, int64_t chan, int64_t ver, int64_t obj, uint64_t ts);
+	int (*chanw_take)(struct st *s, int64_t chan, st_chanw_cb cb, void *arg);
+
+	/* (schema 2) The row id of host id hid (made if new). The first host named becomes the
+	 * store's default (meta.host) and the host of every object that has none (a store
+	 * migrated from schema 1). */
+	int (*host_get)(struct st *s, const uint8_t hid[16], int64_t *id);
+	/* (schema 2) The process of key (host, boot, pid, start_ticks): 1 found, 0 none. */
+	int (*obj_find_pkey)(struct st *s, int64_t host, const uint8_t boot[16], uint32_t pid,
+			     uint64_t start_ticks, struct st_obj *o);
 };
 
 struct st {

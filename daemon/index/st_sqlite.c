@@ -21,50 +21,11 @@
 #include <unistd.h>
 
 #include "st.h"
-
-static const char *const schema_sql =
-	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS life(id INTEGER PRIMARY KEY, uuid BLOB NOT NULL,"
-	"  epoch INTEGER NOT NULL, UNIQUE(uuid, epoch));"
-	"CREATE TABLE IF NOT EXISTS cursor(life INTEGER NOT NULL, lane INTEGER NOT NULL,"
-	"  seq INTEGER NOT NULL, PRIMARY KEY(life, lane)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS obj(id INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
-	"  flags INTEGER NOT NULL, cur INTEGER NOT NULL, nver INTEGER NOT NULL,"
-	"  dev_major INTEGER NOT NULL, dev_minor INTEGER NOT NULL, ino INTEGER NOT NULL,"
-	"  gen_sec INTEGER NOT NULL, gen_nsec INTEGER NOT NULL, gen_kind INTEGER NOT NULL,"
-	"  mode INTEGER NOT NULL, pid INTEGER NOT NULL, life INTEGER NOT NULL,"
-	"  lane INTEGER NOT NULL, start_ts INTEGER NOT NULL, end_ts INTEGER NOT NULL,"
-	"  status INTEGER NOT NULL, name TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS obj_fid ON obj(ino, dev_major, dev_minor, gen_sec, gen_nsec)"
-	"  WHERE kind <> 1;"
-	"CREATE INDEX IF NOT EXISTS obj_pid ON obj(pid) WHERE kind = 1;"
-	"CREATE TABLE IF NOT EXISTS ver(id INTEGER PRIMARY KEY, obj INTEGER NOT NULL,"
-	"  v INTEGER NOT NULL, ts INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS ver_obj ON ver(obj, v);"
-	"CREATE TABLE IF NOT EXISTS edge(dst INTEGER NOT NULL, src INTEGER NOT NULL,"
-	"  kind INTEGER NOT NULL, flags INTEGER NOT NULL, ts INTEGER NOT NULL,"
-	"  via INTEGER NOT NULL, PRIMARY KEY(dst, src, kind)) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS edge_src ON edge(src);"
-	"CREATE TABLE IF NOT EXISTS name(id INTEGER PRIMARY KEY, obj INTEGER NOT NULL,"
-	"  path TEXT NOT NULL, ts_from INTEGER NOT NULL, ts_to INTEGER NOT NULL,"
-	"  how_from INTEGER NOT NULL, how_to INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS name_path ON name(path, ts_to);"
-	"CREATE INDEX IF NOT EXISTS name_obj ON name(obj, ts_to);"
-	"CREATE TABLE IF NOT EXISTS exec(ver INTEGER PRIMARY KEY, obj INTEGER NOT NULL,"
-	"  v INTEGER NOT NULL, file INTEGER NOT NULL, ts INTEGER NOT NULL, path TEXT NOT NULL,"
-	"  argv BLOB NOT NULL, envp BLOB NOT NULL, cwd TEXT NOT NULL, flags INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS exec_obj ON exec(obj, v);"
-	"CREATE TABLE IF NOT EXISTS pending(life INTEGER NOT NULL, lane INTEGER NOT NULL,"
-	"  seq INTEGER NOT NULL, ts INTEGER NOT NULL, aux INTEGER NOT NULL, payload BLOB NOT NULL,"
-	"  PRIMARY KEY(life, lane, seq)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS chan(chan INTEGER NOT NULL, ver INTEGER NOT NULL,"
-	"  obj INTEGER NOT NULL, PRIMARY KEY(chan, ver)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS gap(id INTEGER PRIMARY KEY, life INTEGER NOT NULL,"
-	"  lane INTEGER NOT NULL, seq INTEGER NOT NULL, count INTEGER NOT NULL,"
-	"  kind INTEGER NOT NULL, ts INTEGER NOT NULL);";
+#include "st_schema.h"
 
 #define OBJ_COLS "id, kind, flags, cur, nver, dev_major, dev_minor, ino, gen_sec, gen_nsec, " \
-		 "gen_kind, mode, pid, life, lane, start_ts, end_ts, status, name"
+		 "gen_kind, mode, pid, life, lane, start_ts, end_ts, status, name, host, boot, " \
+		 "start_ticks, ppid, pstart_ticks"
 #define EXEC_COLS "ver, obj, v, file, ts, path, argv, envp, cwd, flags"
 
 enum {
@@ -78,6 +39,8 @@ enum {
 	Q_EXEC_INS, Q_EXEC_AT, Q_EXECS_OF,
 	Q_PEND_PUT, Q_PEND_DEL, Q_PEND_LIST,
 	Q_CHAN_ADD, Q_CHAN_LIST,
+	Q_CHANW_ADD, Q_CHANW_LIST, Q_CHANW_DEL,
+	Q_HOST_FIND, Q_HOST_INS, Q_HOST_DEFAULT, Q_HOST_ADOPT, Q_OBJ_PKEY,
 	Q_GAP_INS, Q_GAP_COUNT,
 	Q_COUNT_OBJ, Q_COUNT_VER, Q_COUNT_EDGE,
 	Q_N
@@ -92,15 +55,17 @@ static const char *const sql[Q_N] = {
 	[Q_CUR_LIST] = "SELECT life, lane, seq FROM cursor ORDER BY life, lane",
 	[Q_CUR_SET] = "INSERT OR REPLACE INTO cursor(life, lane, seq) VALUES (?1, ?2, ?3)",
 	[Q_OBJ_INS] = "INSERT INTO obj(kind, flags, cur, nver, dev_major, dev_minor, ino, gen_sec,"
-		      " gen_nsec, gen_kind, mode, pid, life, lane, start_ts, end_ts, status, name)"
+		      " gen_nsec, gen_kind, mode, pid, life, lane, start_ts, end_ts, status, name, host,"
+		      " boot, start_ticks, ppid, pstart_ticks)"
 		      " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-		      " ?17, ?18, ?19)",
+		      " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
 	[Q_OBJ_UPD] = "UPDATE obj SET flags = ?3, cur = ?4, nver = ?5, mode = ?12, lane = ?15,"
-		      " end_ts = ?17, status = ?18, name = ?19 WHERE id = ?1",
+		      " end_ts = ?17, status = ?18, name = ?19, life = ?14, host = ?20, boot = ?21, start_ticks = ?22, ppid = ?23,"
+		      " pstart_ticks = ?24 WHERE id = ?1",
 	[Q_OBJ_GET] = "SELECT " OBJ_COLS " FROM obj WHERE id = ?1",
 	[Q_OBJ_FID] = "SELECT " OBJ_COLS " FROM obj WHERE ino = ?1 AND dev_major = ?2 AND"
 		      " dev_minor = ?3 AND gen_sec = ?4 AND gen_nsec = ?5 AND kind <> 1 AND"
-		      " (flags & 16) = 0 ORDER BY id DESC LIMIT 1",
+		      " (flags & 16) = 0 AND (?7 OR host IS ?6) ORDER BY id DESC LIMIT 1",
 	[Q_OBJ_LIVE_PID] = "SELECT " OBJ_COLS " FROM obj WHERE pid = ?1 AND kind = 1 AND"
 			   " (flags & 4) <> 0 AND life = ?2 ORDER BY id DESC LIMIT 1",
 	[Q_OBJ_BY_PID] = "SELECT " OBJ_COLS " FROM obj WHERE pid = ?1 AND kind = 1 ORDER BY id",
@@ -138,6 +103,15 @@ static const char *const sql[Q_N] = {
 			" ORDER BY life, lane, seq",
 	[Q_CHAN_ADD] = "INSERT OR IGNORE INTO chan(chan, ver, obj) VALUES (?1, ?2, ?3)",
 	[Q_CHAN_LIST] = "SELECT ver, obj FROM chan WHERE chan = ?1 ORDER BY ver",
+	[Q_HOST_FIND] = "SELECT id FROM host WHERE hid = ?1",
+	[Q_HOST_INS] = "INSERT INTO host(hid) VALUES (?1)",
+	[Q_HOST_DEFAULT] = "INSERT OR IGNORE INTO meta(key, value) VALUES ('host', ?1)",
+	[Q_HOST_ADOPT] = "UPDATE obj SET host = ?1 WHERE host IS NULL",
+	[Q_OBJ_PKEY] = "SELECT " OBJ_COLS " FROM obj WHERE host IS ?1 AND boot = ?2 AND pid = ?3"
+		       " AND start_ticks = ?4 AND kind = 1 ORDER BY id DESC LIMIT 1",
+	[Q_CHANW_ADD] = "INSERT OR IGNORE INTO chanw(chan, ver, obj, ts) VALUES (?1, ?2, ?3, ?4)",
+	[Q_CHANW_LIST] = "SELECT ver, obj, ts FROM chanw WHERE chan = ?1 ORDER BY ver",
+	[Q_CHANW_DEL] = "DELETE FROM chanw WHERE chan = ?1",
 	[Q_GAP_INS] = "INSERT INTO gap(life, lane, seq, count, kind, ts) VALUES (?1, ?2, ?3, ?4,"
 		      " ?5, ?6)",
 	[Q_GAP_COUNT] = "SELECT count(*), coalesce(sum(count), 0) FROM gap",
@@ -152,6 +126,7 @@ struct st_sqlite {
 	int lockfd;
 	int rdonly;
 	int in_tx;
+	int schema;               /* the store's schema version (1: read-only, not migrated) */
 	sqlite3_stmt *q[Q_N];
 	char err[256];
 };
@@ -291,6 +266,16 @@ static void bind_obj(sqlite3_stmt *q, const struct st_obj *o)
 	sqlite3_bind_int64(q, 17, (int64_t)o->end_ts);
 	sqlite3_bind_int64(q, 18, o->status);
 	sqlite3_bind_text(q, 19, o->name, -1, SQLITE_STATIC);
+	if (o->fid.host > 0)
+		sqlite3_bind_int64(q, 20, o->fid.host);
+	if (o->has_key) {
+		sqlite3_bind_blob(q, 21, o->boot, 16, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 22, (int64_t)o->start_ticks);
+	}
+	if (o->has_parent) {
+		sqlite3_bind_int64(q, 23, o->ppid);
+		sqlite3_bind_int64(q, 24, (int64_t)o->pstart_ticks);
+	}
 }
 
 static void col_obj(sqlite3_stmt *q, struct st_obj *o)
@@ -317,6 +302,18 @@ static void col_obj(sqlite3_stmt *q, struct st_obj *o)
 	const unsigned char *n = sqlite3_column_text(q, 18);
 	if (n)
 		snprintf(o->name, sizeof(o->name), "%s", (const char *)n);
+	o->fid.host = sqlite3_column_int64(q, 19);        /* NULL reads as 0 */
+	if (sqlite3_column_type(q, 20) == SQLITE_BLOB && sqlite3_column_bytes(q, 20) == 16 &&
+	    sqlite3_column_type(q, 21) != SQLITE_NULL) {
+		memcpy(o->boot, sqlite3_column_blob(q, 20), 16);
+		o->start_ticks = (uint64_t)sqlite3_column_int64(q, 21);
+		o->has_key = 1;
+	}
+	if (sqlite3_column_type(q, 22) != SQLITE_NULL) {
+		o->ppid = (uint32_t)sqlite3_column_int64(q, 22);
+		o->pstart_ticks = (uint64_t)sqlite3_column_int64(q, 23);
+		o->has_parent = 1;
+	}
 }
 
 static int sq_obj_insert(struct st *st, struct st_obj *o)
@@ -389,6 +386,9 @@ static int sq_obj_find_fid(struct st *st, const struct st_fid *k, struct st_obj 
 	sqlite3_bind_int64(q, 3, k->dev_minor);
 	sqlite3_bind_int64(q, 4, k->gen_sec);
 	sqlite3_bind_int64(q, 5, k->gen_nsec);
+	if (k->host > 0)
+		sqlite3_bind_int64(q, 6, k->host);      /* 0: NULL, no host */
+	sqlite3_bind_int(q, 7, k->host == ST_HOST_ANY);
 	return obj_one(s, q, o);
 }
 
@@ -820,6 +820,87 @@ static int sq_chan_list(struct st *st, int64_t chan, st_chan_cb cb, void *arg)
 	return r;
 }
 
+static int sq_host_get(struct st *st, const uint8_t hid[16], int64_t *id)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_HOST_FIND);
+	sqlite3_bind_blob(q, 1, hid, 16, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+		return 0;
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return db_err(s);
+	q = stmt(s, Q_HOST_INS);
+	sqlite3_bind_blob(q, 1, hid, 16, SQLITE_STATIC);
+	if (run_done(s, q))
+		return ST_E_DB;
+	*id = sqlite3_last_insert_rowid(s->db);
+	char hex[33];
+	for (int i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", hid[i]);
+	q = stmt(s, Q_HOST_DEFAULT);
+	sqlite3_bind_text(q, 1, hex, 32, SQLITE_TRANSIENT);
+	if (run_done(s, q))
+		return ST_E_DB;
+	if (sqlite3_changes(s->db) == 0)
+		return 0;             /* the store had its default host already */
+	q = stmt(s, Q_HOST_ADOPT);
+	sqlite3_bind_int64(q, 1, *id);
+	return run_done(s, q);
+}
+
+static int sq_obj_find_pkey(struct st *st, int64_t host, const uint8_t boot[16], uint32_t pid,
+			    uint64_t start_ticks, struct st_obj *o)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_OBJ_PKEY);
+	if (host > 0)
+		sqlite3_bind_int64(q, 1, host);
+	sqlite3_bind_blob(q, 2, boot, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, pid);
+	sqlite3_bind_int64(q, 4, (int64_t)start_ticks);
+	return obj_one(s, q, o);
+}
+
+static int sq_chanw_add(struct st *st, int64_t chan, int64_t ver, int64_t obj, uint64_t ts)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_CHANW_ADD);
+	sqlite3_bind_int64(q, 1, chan);
+	sqlite3_bind_int64(q, 2, ver);
+	sqlite3_bind_int64(q, 3, obj);
+	sqlite3_bind_int64(q, 4, (int64_t)ts);
+	return run_done(s, q);
+}
+
+static int sq_chanw_take(struct st *st, int64_t chan, st_chanw_cb cb, void *arg)
+{
+	struct st_sqlite *s = S(st);
+	sqlite3_stmt *q = stmt(s, Q_CHANW_LIST);
+	sqlite3_bind_int64(q, 1, chan);
+	int rc, r = 0, n = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		n++;
+		if ((r = cb(arg, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+			    (uint64_t)sqlite3_column_int64(q, 2))))
+			break;
+	}
+	sqlite3_reset(q);
+	if (r)
+		return r;
+	if (rc != SQLITE_DONE)
+		return db_err(s);
+	if (n == 0)
+		return 0;
+	q = stmt(s, Q_CHANW_DEL);
+	sqlite3_bind_int64(q, 1, chan);
+	return run_done(s, q);
+}
+
 static int sq_gap_add(struct st *st, const struct st_gap *g)
 {
 	struct st_sqlite *s = S(st);
@@ -913,60 +994,11 @@ static const struct st_ops sqlite_ops = {
 	.gap_add = sq_gap_add,
 	.gap_count = sq_gap_count,
 	.counts = sq_counts,
+	.chanw_add = sq_chanw_add,
+	.chanw_take = sq_chanw_take,
+	.host_get = sq_host_get,
+	.obj_find_pkey = sq_obj_find_pkey,
 };
-
-/* Create the schema or check the one that is there. */
-static int schema_setup(struct st_sqlite *s)
-{
-	char *msg = NULL;
-	sqlite3_stmt *q = NULL;
-	int have = -1;
-	/* An existing store says its version; a foreign SQLite file has no meta table. */
-	int rc = sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &q, NULL);
-	if (rc == SQLITE_OK) {
-		if (sqlite3_step(q) == SQLITE_ROW)
-			have = sqlite3_column_int(q, 0);
-		sqlite3_finalize(q);
-	} else if (rc == SQLITE_NOTADB) {
-		db_err(s);
-		return ST_E_SCHEMA;
-	}
-	if (have > ST_SCHEMA_VERSION) {
-		snprintf(s->err, sizeof(s->err), "store schema %d is newer than this hvprov's (%d)",
-			 have, ST_SCHEMA_VERSION);
-		return ST_E_SCHEMA;
-	}
-	if (have == ST_SCHEMA_VERSION)
-		return 0;
-	if (s->rdonly) {
-		snprintf(s->err, sizeof(s->err), "not an hvprov store (no schema version)");
-		return ST_E_SCHEMA;
-	}
-	/* A non-empty database without our meta row is somebody else's file. */
-	if (have < 0) {
-		rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master WHERE name <> 'meta'",
-					-1, &q, NULL);
-		if (rc != SQLITE_OK)
-			return rc == SQLITE_NOTADB ? (db_err(s), ST_E_SCHEMA) : db_err(s);
-		int n = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
-		sqlite3_finalize(q);
-		if (n != 0) {
-			snprintf(s->err, sizeof(s->err), "not an hvprov store (foreign tables)");
-			return ST_E_SCHEMA;
-		}
-	}
-	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(s->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', 1),"
-			 " ('format', 'hvprov-prov')", NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(s->err, sizeof(s->err), "%s", msg ? msg : "schema creation failed");
-		sqlite3_free(msg);
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return ST_E_DB;
-	}
-	return 0;
-}
 
 static int pragmas(struct st_sqlite *s)
 {
@@ -1023,14 +1055,21 @@ int st_sqlite_open(const char *path, unsigned flags, struct st **out)
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	if ((r = pragmas(s)) || (r = schema_setup(s)))
+	struct st_schema sc = { s->db, s->rdonly, 0, s->err, sizeof(s->err) };
+	if ((r = pragmas(s)) || (r = st_schema_setup(&sc)))
 		goto fail;
-	for (int i = 0; i < Q_N; i++)
+	s->schema = sc.schema;
+	for (int i = 0; i < Q_N; i++) {
+		if (s->schema < 2 && (i == Q_CHANW_ADD || i == Q_CHANW_LIST || i == Q_CHANW_DEL ||
+				      i == Q_HOST_FIND || i == Q_HOST_INS || i == Q_HOST_DEFAULT ||
+				      i == Q_HOST_ADOPT || i == Q_OBJ_INS || i == Q_OBJ_UPD))
+			continue;       /* schema 1, read-only: no such table, no writer to use it */
 		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL) !=
 		    SQLITE_OK) {
 			r = db_err(s);
 			goto fail;
 		}
+	}
 	*out = &s->base;
 	return 0;
 fail:

@@ -29,6 +29,13 @@
 	" WHEN 4 THEN 'truncate' WHEN 5 THEN 'exec' WHEN 6 THEN 'fork' WHEN 7 THEN 'pipe'"     \
 	" WHEN 8 THEN 'device-write' ELSE 'kind' || e.kind END"
 
+/* Schema 2's identity words, only where they hold a value (a format 1 or 2 log leaves them
+ * NULL, so its dump is the same as in schema 1). */
+#define OBJ2                                                                                  \
+	" || coalesce(' host=' || (SELECT lower(hex(hid)) FROM host WHERE host.id = o.host), '')" \
+	" || coalesce(' key=' || lower(hex(o.boot)) || '/' || o.start_ticks, '')"               \
+	" || coalesce(' parent=' || o.ppid || '/' || o.pstart_ticks, '')"
+
 static const char *const queries[] = {
 	KEYS "SELECT 'life ' || key FROM lk",
 	KEYS "SELECT 'cursor ' || coalesce(lk.key, c.life) || ' lane ' || c.lane || ' seq ' ||"
@@ -36,7 +43,7 @@ static const char *const queries[] = {
 	KEYS "SELECT 'obj ' || k.key || ' flags=' || o.flags || ' nver=' || o.nver || ' cur=' ||"
 	     " coalesce((SELECT key FROM vk WHERE vk.id = o.cur), o.cur) || ' mode=' ||"
 	     " printf('%o', o.mode) || ' lane=' || o.lane || ' end=' || o.end_ts ||"
-	     " ' status=' || o.status || ' name=' || o.name FROM obj o JOIN k ON k.id = o.id",
+	     " ' status=' || o.status || ' name=' || o.name" OBJ2 " FROM obj o JOIN k ON k.id = o.id",
 	KEYS "SELECT 'ver ' || key || ' ts=' || ts FROM vk",
 	KEYS "SELECT 'edge ' || coalesce(d.key, e.dst) || ' ' || " EDGE_WORD " || ' ' ||"
 	     " coalesce(s.key, e.src) || ' flags=' || e.flags || ' ts=' || e.ts || ' via=' ||"
@@ -62,6 +69,14 @@ static const char *const queries[] = {
 	     " g.seq || ' count=' || g.count || ' kind=' || g.kind || ' ts=' || g.ts"
 	     " FROM gap g LEFT JOIN lk ON lk.id = g.life",
 };
+
+/* The objects of a schema 1 store (no identity columns). */
+#define OBJ_QUERY 2
+static const char *const obj1_query =
+	KEYS "SELECT 'obj ' || k.key || ' flags=' || o.flags || ' nver=' || o.nver || ' cur=' ||"
+	     " coalesce((SELECT key FROM vk WHERE vk.id = o.cur), o.cur) || ' mode=' ||"
+	     " printf('%o', o.mode) || ' lane=' || o.lane || ' end=' || o.end_ts ||"
+	     " ' status=' || o.status || ' name=' || o.name FROM obj o JOIN k ON k.id = o.id";
 
 struct lines {
 	char **v;
@@ -122,7 +137,9 @@ char *canon_dump(const char *store, const char **why)
 	}
 	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
 		sqlite3_stmt *q;
-		if (sqlite3_prepare_v2(db, queries[i], -1, &q, NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v2(db, queries[i], -1, &q, NULL) != SQLITE_OK &&
+		    (i != OBJ_QUERY ||
+		     sqlite3_prepare_v2(db, obj1_query, -1, &q, NULL) != SQLITE_OK)) {
 			*why = keep(sqlite3_errmsg(db));
 			goto done;
 		}

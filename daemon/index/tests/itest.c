@@ -83,6 +83,8 @@ struct hvp_ev_fileid eg_dev(uint64_t ino)
 void eg_begin(struct eg *g, unsigned kind, uint32_t nr, uint32_t tgid, uint32_t tid)
 {
 	hv_rec_begin(g->rec, kind, HVP_BE_REPLAY, HVP_ABI_X86_64, nr, tgid, tid);
+	if (g->ident)
+		g->ident(g, kind, tgid);
 }
 
 void eg_args(struct eg *g, unsigned n, const uint64_t *a)

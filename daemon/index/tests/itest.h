@@ -32,6 +32,10 @@ struct eg {
 	size_t n, cap;
 	void *rec;                /* the hv_rec being built */
 	uint8_t *buf;
+	/* called by eg_begin after the header is begun: a test may set format 3's identity
+	 * words of the event (hv_rec_set_proc, hv_rec_set_boot on g->rec); NULL: none */
+	void (*ident)(struct eg *g, unsigned kind, uint32_t tgid);
+	void *ident_arg;
 };
 
 void eg_init(struct eg *g);
