@@ -404,6 +404,7 @@ void pt_on_entry(struct pt_tracer *t, struct pt_task *k)
 	}
 	if (k->proc->unobserved)
 		hv_rec_flag(r, HVP_EVF_UNOBSERVED_IO);
+	pt_ident_put(t, k->proc, k->tgid, 0);
 	uint32_t len = hv_rec_finish(r);
 	uint64_t seq = 0;
 	int rc = pt_emit(t, len, &seq);
@@ -510,6 +511,8 @@ static void exit_effects(struct pt_tracer *t, struct pt_task *k, const struct hv
 		/* the new image: close-on-exec fds are gone and the table is no longer shared */
 		pt_fdtab_put(k->fdt);
 		k->fdt = pt_fdtab_new();
+		/* same process (same start), but its parent may have changed since it was read */
+		pt_proc_learn(t, k->proc, k->tgid, 1);
 		struct hvp_ev_fileid id;
 		snprintf(t->path, sizeof(t->path), "/proc/%d/exe", (int)k->tid);
 		if (pt_fileid_of(t->path, 0, &id) == 0)
@@ -563,6 +566,8 @@ void pt_on_exit_stop(struct pt_tracer *t, struct pt_task *k)
 		exit_effects(t, k, e, ret);
 	if (k->proc->unobserved)
 		hv_rec_flag(r, HVP_EVF_UNOBSERVED_IO);
+	/* a new image or new namespaces: the parent and the ns field again */
+	pt_ident_put(t, k->proc, k->tgid, e && ret == 0 && (e->flags & (HV_SF_EXEC | HV_SF_UNSHARE)));
 	k->in_call = 0;
 	uint32_t len = hv_rec_finish(r);
 	uint64_t seq;
@@ -579,11 +584,12 @@ void pt_on_exit_stop(struct pt_tracer *t, struct pt_task *k)
 
 /* ---- events of the run and of task life ---- */
 
-void pt_emit_task_end(struct pt_tracer *t, pid_t tid, pid_t tgid, int status)
+void pt_emit_task_end(struct pt_tracer *t, pid_t tid, pid_t tgid, struct pt_proc *p, int status)
 {
 	hv_rec_begin(&t->rec, HVP_EV_TASK_END, HVP_BE_PTRACE, HVP_ABI_X86_64, 0, (uint32_t)tgid,
 		     (uint32_t)tid);
 	hv_rec_set_ret(&t->rec, status);
+	pt_ident_put(t, p, tgid, 0);
 	uint64_t seq;
 	pt_emit(t, hv_rec_finish(&t->rec), &seq);
 }
@@ -614,6 +620,20 @@ void pt_emit_start(struct pt_tracer *t, pid_t root)
 	if (getcwd(cwd, sizeof(cwd)))
 		put_str(t, HVP_F_CWD, HVP_ARG_NONE, cwd);
 	put_str(t, HVP_F_TEXT, HVP_ARG_NONE, "hvprov run: ptrace + seccomp backend");
+	/* which machine and boot: without a host id (no data directory) the field is left out */
+	if (t->o->host_id && t->have_boot) {
+		struct hvp_ev_origin org;
+		memcpy(org.host_id, t->o->host_id, sizeof(org.host_id));
+		memcpy(org.boot_id, t->boot_id, sizeof(org.boot_id));
+		hv_rec_put(r, HVP_F_ORIGIN, HVP_ARG_NONE, &org, sizeof(org), sizeof(org), 0);
+	}
+	struct pt_task *k = pt_task_find(t, root);
+	struct pt_proc *p = k ? k->proc : NULL;
+	pt_ident_put(t, p, root, 1);
+	if (p) {
+		t->root_start = p->start_ticks;
+		t->root_idf = p->idf & HVP_IDF_START;
+	}
 	uint64_t seq;
 	pt_emit(t, hv_rec_finish(r), &seq);
 }
@@ -624,6 +644,8 @@ void pt_emit_stop(struct pt_tracer *t)
 	hv_rec_begin(&t->rec, HVP_EV_STOP, HVP_BE_PTRACE, HVP_ABI_X86_64, 0, (uint32_t)t->root,
 		     (uint32_t)t->root);
 	hv_rec_set_args(&t->rec, a, 3);
+	pt_ident_put(t, NULL, t->root, 0);
+	hv_rec_set_proc(&t->rec, t->root_start, 0, 0, t->root_idf);
 	uint64_t seq;
 	pt_emit(t, hv_rec_finish(&t->rec), &seq);
 }
