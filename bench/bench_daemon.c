@@ -36,7 +36,8 @@
 
 #include "bench.h"
 #include "dmn.h"
-#include "hvp_cli.h"
+#include "hvp_json.h"
+#include "hvp_tool.h"
 #include "jnl.h"
 
 #define BD_MAX_LIST 8

@@ -41,7 +41,8 @@
 
 #include "bench.h"
 #include "hvp_atomic.h"
-#include "hvp_cli.h"
+#include "hvp_json.h"
+#include "hvp_tool.h"
 #include "jnl.h"
 
 enum bj_sys { BJ_HVPROV, BJ_CEILING, BJ_PMEMLOG, BJ_FSYNC, BJ_NSYS };

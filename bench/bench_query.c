@@ -30,7 +30,8 @@
 
 #include "bench.h"
 #include "bench_query.h"
-#include "hvp_cli.h"
+#include "hvp_json.h"
+#include "hvp_tool.h"
 #include "hvp_event.h"
 #include "hvp_event_read.h"
 #include "idx.h"

@@ -27,7 +27,8 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "hvp_cli.h"
+#include "hvp_json.h"
+#include "hvp_tool.h"
 #include "jnl.h"
 #include "rcv.h"
 #include "seg.h"

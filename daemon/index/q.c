@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hvp_path.h"
 #include "q.h"
 #include "q_int.h"
 
@@ -57,14 +58,14 @@ const char *q_kind_name(unsigned kind)
 const char *q_edge_name(unsigned kind)
 {
 	switch (kind) {
-	case ST_E_PREV: return "version";
-	case ST_E_READ: return "read";
-	case ST_E_WRITE: return "write";
-	case ST_E_TRUNC: return "truncate";
-	case ST_E_EXEC: return "exec";
-	case ST_E_FORK: return "fork";
-	case ST_E_PIPE: return "pipe";
-	case ST_E_WDEV: return "device-write";
+	case ST_EDGE_PREV: return "version";
+	case ST_EDGE_READ: return "read";
+	case ST_EDGE_WRITE: return "write";
+	case ST_EDGE_TRUNC: return "truncate";
+	case ST_EDGE_EXEC: return "exec";
+	case ST_EDGE_FORK: return "fork";
+	case ST_EDGE_PIPE: return "pipe";
+	case ST_EDGE_WDEV: return "device-write";
 	default: return "?";
 	}
 }
@@ -132,23 +133,23 @@ int q_resolve(struct st *s, const char *spec, int64_t *obj, int64_t *ver, enum q
 			r = s->ops->obj_find_fid(s, &k, o);
 		}
 		if (r == 0) {
-			/* gone, or never seen under this identity: the name history */
-			char abs[PATH_MAX + 1], *rp = realpath(spec, NULL);
-			if (rp) {
-				snprintf(abs, sizeof(abs), "%s", rp);
-				free(rp);
-			} else if (spec[0] == '/') {
-				snprintf(abs, sizeof(abs), "%s", spec);
-			} else {
-				char cwd[PATH_MAX];
+			/* gone, or never seen under this identity: the name history, under the
+			 * lexical name the collector would have recorded (no symlinks followed) */
+			char abs[PATH_MAX + 1], cwd[PATH_MAX];
+			const char *base = "";
+			if (spec[0] != '/') {
 				if (!getcwd(cwd, sizeof(cwd))) {
 					r = -errno;
 					goto out;
 				}
-				snprintf(abs, sizeof(abs), "%s/%s", cwd, spec);
+				base = cwd;
+			}
+			if (hvp_path_join(base, strlen(base), spec, strlen(spec), abs, sizeof(abs),
+					  NULL)) {
+				r = -ENAMETOOLONG;
+				goto out;
 			}
 			int64_t id = 0;
-			q_path_clean(abs);
 			r = s->ops->name_find(s, abs, &id);
 			if (r > 0)
 				r = s->ops->obj_get(s, id, o);
@@ -167,36 +168,6 @@ out:
 	}
 	free(o);
 	return r;
-}
-
-/* "/a/./b//c/../d" -> "/a/b/d", in place. */
-void q_path_clean(char *p)
-{
-	char *out = p, *s = p;
-	size_t n = 0;
-	while (*s) {
-		while (*s == '/')
-			s++;
-		char *c = s;
-		while (*s && *s != '/')
-			s++;
-		size_t l = (size_t)(s - c);
-		if (l == 0 || (l == 1 && c[0] == '.'))
-			continue;
-		if (l == 2 && c[0] == '.' && c[1] == '.') {
-			while (n > 0 && out[n - 1] != '/')
-				n--;
-			if (n > 0)
-				n--;
-			continue;
-		}
-		out[n++] = '/';
-		memmove(out + n, c, l);
-		n += l;
-	}
-	if (n == 0)
-		out[n++] = '/';
-	out[n] = 0;
 }
 
 static int first_cb(void *arg, const struct st_ver *v)
@@ -357,12 +328,12 @@ static int step_cb(void *arg, const struct st_edge *e)
 	int64_t other;
 	int stop = 0;
 	if (g->dir == Q_ANCESTORS) {
-		if (e->kind == ST_E_WDEV)
+		if (e->kind == ST_EDGE_WDEV)
 			return 0;       /* a device's writers are not what its readers got */
 		other = e->src;
 	} else {
 		other = e->dst;
-		stop = e->kind == ST_E_WDEV;
+		stop = e->kind == ST_EDGE_WDEV;
 	}
 	uint32_t depth = g->nodes[w->from].depth + 1, idx;
 	int r = node_add(w, other, depth, &idx);
@@ -443,7 +414,7 @@ static int first_ver_cb(void *arg, const struct st_ver *v)
 
 static int fork_src_cb(void *arg, const struct st_edge *e)
 {
-	if (e->kind == ST_E_FORK)
+	if (e->kind == ST_EDGE_FORK)
 		*(int64_t *)arg = e->src;
 	return 0;
 }

@@ -74,7 +74,7 @@ struct q_edge {
 	uint32_t flags;
 	uint64_t ts;
 	int64_t via;
-	char *via_label;          /* ST_E_PIPE: the channel's name */
+	char *via_label;          /* ST_EDGE_PIPE: the channel's name */
 };
 
 struct q_graph {

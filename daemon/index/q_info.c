@@ -53,7 +53,7 @@ static struct hev *hev_new(struct hist *h)
 
 static int hist_edge(struct hist *h, const struct st_edge *e, int in)
 {
-	if (e->kind == ST_E_PREV)
+	if (e->kind == ST_EDGE_PREV)
 		return 0;
 	struct hev *ev = hev_new(h);
 	if (!ev)
@@ -377,7 +377,7 @@ static int exec_cb(void *arg, const struct st_exec *x)
 
 static int fork_in_cb(void *arg, const struct st_edge *e)
 {
-	if (e->kind == ST_E_FORK)
+	if (e->kind == ST_EDGE_FORK)
 		*(int64_t *)arg = e->src;
 	return 0;
 }

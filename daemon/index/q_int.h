@@ -9,9 +9,6 @@
 
 #include "q.h"
 
-/* Lexical cleanup of an absolute path, in place. */
-void q_path_clean(char *p);
-
 /* A cache of objects by id for one query. */
 void *q_objcache_new(void);
 void q_objcache_free(void *cache);

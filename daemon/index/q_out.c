@@ -84,25 +84,25 @@ const char *q_relation(enum q_dir dir, unsigned kind, uint32_t flags)
 	int mm = (e->flags & ST_EF_MMAP) != 0;
 	if (dir == Q_ANCESTORS) {
 		switch (e->kind) {
-		case ST_E_PREV: return "previous version";
-		case ST_E_READ: return mm ? "mapped" : "read";
-		case ST_E_WRITE: return mm ? "written (mapping) by" : "written by";
-		case ST_E_TRUNC: return "truncated by";
-		case ST_E_EXEC: return "executed";
-		case ST_E_FORK: return "forked from";
-		case ST_E_PIPE: return "got data from";
-		case ST_E_WDEV: return "written by";
+		case ST_EDGE_PREV: return "previous version";
+		case ST_EDGE_READ: return mm ? "mapped" : "read";
+		case ST_EDGE_WRITE: return mm ? "written (mapping) by" : "written by";
+		case ST_EDGE_TRUNC: return "truncated by";
+		case ST_EDGE_EXEC: return "executed";
+		case ST_EDGE_FORK: return "forked from";
+		case ST_EDGE_PIPE: return "got data from";
+		case ST_EDGE_WDEV: return "written by";
 		}
 	} else {
 		switch (e->kind) {
-		case ST_E_PREV: return "next version";
-		case ST_E_READ: return mm ? "mapped by" : "read by";
-		case ST_E_WRITE: return mm ? "wrote (mapping)" : "wrote";
-		case ST_E_TRUNC: return "truncated";
-		case ST_E_EXEC: return "executed by";
-		case ST_E_FORK: return "forked";
-		case ST_E_PIPE: return "sent data to";
-		case ST_E_WDEV: return "wrote to";
+		case ST_EDGE_PREV: return "next version";
+		case ST_EDGE_READ: return mm ? "mapped by" : "read by";
+		case ST_EDGE_WRITE: return mm ? "wrote (mapping)" : "wrote";
+		case ST_EDGE_TRUNC: return "truncated";
+		case ST_EDGE_EXEC: return "executed by";
+		case ST_EDGE_FORK: return "forked";
+		case ST_EDGE_PIPE: return "sent data to";
+		case ST_EDGE_WDEV: return "wrote to";
 		}
 	}
 	return "?";
@@ -158,8 +158,8 @@ static int edge_time_cmp(const void *a, const void *b, void *arg)
 	const struct q_edge *e = arg;
 	const struct q_edge *x = &e[*(const size_t *)a], *y = &e[*(const size_t *)b];
 	/* the version chain last: it continues at the same indentation, back in time */
-	if ((x->kind == ST_E_PREV) != (y->kind == ST_E_PREV))
-		return x->kind == ST_E_PREV ? 1 : -1;
+	if ((x->kind == ST_EDGE_PREV) != (y->kind == ST_EDGE_PREV))
+		return x->kind == ST_EDGE_PREV ? 1 : -1;
 	if (x->ts != y->ts)
 		return x->ts < y->ts ? -1 : 1;
 	return x->kind < y->kind ? -1 : x->kind > y->kind;
@@ -174,7 +174,7 @@ static int groupable(const struct q_graph *g, size_t ei, const uint32_t *other,
 	uint32_t o = other[ei];
 	const struct q_node *nd = &g->nodes[o];
 	if ((nd->kind != ST_K_FILE && nd->kind != ST_K_DIR) || !nd->label || nd->label[0] != '/' ||
-	    start[o] != start[o + 1] || nd->v != 0 || g->edges[ei].kind == ST_E_PREV)
+	    start[o] != start[o + 1] || nd->v != 0 || g->edges[ei].kind == ST_EDGE_PREV)
 		return 0;
 	*dl = (size_t)(strrchr(nd->label, '/') - nd->label) + 1;
 	return 1;
@@ -314,7 +314,7 @@ static int write_text(FILE *f, const struct q_graph *g)
 		}
 		fprintf(f, "%s ", q_relation(g->dir, e->kind, e->flags));
 		q_node_text(f, &g->nodes[o]);
-		if (e->kind == ST_E_PIPE && e->via_label && e->via_label[0]) {
+		if (e->kind == ST_EDGE_PIPE && e->via_label && e->via_label[0]) {
 			fputs(" through ", f);
 			q_text(f, e->via_label, 64);
 		}
@@ -326,8 +326,8 @@ static int write_text(FILE *f, const struct q_graph *g)
 		}
 		fputc('\n', f);
 		shown[o] = 1;
-		stack[sp++] = (struct frame){ o, e->kind == ST_E_PREV ? fr->level : fr->level + 1,
-					      start[o] };
+		uint32_t lvl = e->kind == ST_EDGE_PREV ? fr->level : fr->level + 1;
+		stack[sp++] = (struct frame){ o, lvl, start[o] };
 	}
 	if (g->nnodes == 1)
 		fprintf(f, "  (none recorded)\n");
@@ -474,15 +474,15 @@ static int write_prov(FILE *f, const struct q_graph *g)
 			int want;
 			const char *a1, *a2;
 			switch (e->kind) {
-			case ST_E_READ: case ST_E_EXEC:
+			case ST_EDGE_READ: case ST_EDGE_EXEC:
 				want = 0; a1 = "prov:activity"; a2 = "prov:entity"; break;
-			case ST_E_WRITE: case ST_E_TRUNC: case ST_E_WDEV:
+			case ST_EDGE_WRITE: case ST_EDGE_TRUNC: case ST_EDGE_WDEV:
 				want = 1; a1 = "prov:entity"; a2 = "prov:activity"; break;
-			case ST_E_FORK:
+			case ST_EDGE_FORK:
 				want = 2; a1 = "prov:activity"; a2 = "prov:starter"; break;
-			case ST_E_PIPE:
+			case ST_EDGE_PIPE:
 				want = 3; a1 = "prov:informed"; a2 = "prov:informant"; break;
-			case ST_E_PREV:
+			case ST_EDGE_PREV:
 				if (d->kind == ST_K_PROC) {
 					want = 3; a1 = "prov:informed"; a2 = "prov:informant";
 				} else {
@@ -510,7 +510,7 @@ static int write_prov(FILE *f, const struct q_graph *g)
 				fprintf(f, ",\"prov:time\":\"%s\"", t);
 			}
 			fprintf(f, ",\"hvprov:kind\":\"%s\"", q_edge_name(e->kind));
-			if (e->kind == ST_E_PREV && d->kind != ST_K_PROC)
+			if (e->kind == ST_EDGE_PREV && d->kind != ST_K_PROC)
 				fputs(",\"prov:type\":{\"$\":\"prov:Revision\",\"type\":\"prov:QUALIFIED_NAME\"}", f);
 			if (e->flags & ST_EF_UNCERTAIN)
 				fputs(",\"hvprov:uncertain\":true", f);
@@ -580,7 +580,7 @@ static int write_dot(FILE *f, const struct q_graph *g)
 	for (size_t i = 0; i < g->nedges; i++) {
 		const struct q_edge *e = &g->edges[i];
 		fprintf(f, "  v%" PRId64 " -> v%" PRId64 " [label=\"%s\"%s%s];\n", e->src, e->dst,
-			q_edge_name(e->kind), e->kind == ST_E_PREV ? ", style=dotted" : "",
+			q_edge_name(e->kind), e->kind == ST_EDGE_PREV ? ", style=dotted" : "",
 			e->flags & ST_EF_UNCERTAIN ? ", color=gray" : "");
 	}
 	fputs("}\n", f);

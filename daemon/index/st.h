@@ -40,18 +40,18 @@ enum st_kind {
 
 /* Edge kinds: dst depends on src. */
 enum st_ekind {
-	ST_E_PREV = 1,            /* version n of an object depends on version n-1 */
-	ST_E_READ = 2,            /* process version read (or mapped) file version */
-	ST_E_WRITE = 3,           /* file version written by process version */
-	ST_E_TRUNC = 4,           /* file version truncated by process version */
-	ST_E_EXEC = 5,            /* process version executed file version */
-	ST_E_FORK = 6,            /* process (first version) forked from process version */
-	ST_E_PIPE = 7,            /* reader process version got data from writer through a
+	ST_EDGE_PREV = 1,         /* version n of an object depends on version n-1 */
+	ST_EDGE_READ = 2,         /* process version read (or mapped) file version */
+	ST_EDGE_WRITE = 3,        /* file version written by process version */
+	ST_EDGE_TRUNC = 4,        /* file version truncated by process version */
+	ST_EDGE_EXEC = 5,         /* process version executed file version */
+	ST_EDGE_FORK = 6,         /* process (first version) forked from process version */
+	ST_EDGE_PIPE = 7,         /* reader process version got data from writer through a
 	                             channel (pipe or socket); via = the channel object */
-	ST_E_WDEV = 8,            /* device written by process version: information does not
+	ST_EDGE_WDEV = 8,         /* device written by process version: information does not
 	                             flow from a device's writers to its readers */
 };
-#define ST_E_MAX 8
+#define ST_EDGE_MAX 8
 
 /* Edge flags. */
 #define ST_EF_UNCERTAIN 0x1u      /* from a call whose return was never recorded (the task
@@ -98,7 +98,7 @@ struct st_edge {
 	unsigned kind;            /* enum st_ekind */
 	uint32_t flags;           /* ST_EF_* */
 	uint64_t ts;              /* first time seen (journal timestamp, ns) */
-	int64_t via;              /* ST_E_PIPE: the channel object; else 0 */
+	int64_t via;              /* ST_EDGE_PIPE: the channel object; else 0 */
 };
 
 struct st_ver {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "gw_profile.h"
+#include "hvp_json.h"
 
 const char *gw_strerror(int err)
 {
@@ -86,22 +87,10 @@ void gw_layout_what(uint32_t what, const struct gw_layout *L, char *buf, size_t 
 /* ---- writer ------------------------------------------------------------------------------ */
 
 /* Strings are bytes: anything outside printable ASCII is written as \u00XX and read back as
- * that one byte, so any banner survives a round trip. */
+ * that one byte, so any banner survives a round trip (the one escaper, common/hvp_json.h). */
 static void put_str(FILE *f, const char *s, size_t n)
 {
-	fputc('"', f);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	hvp_json_strn(f, s, n);
 }
 
 int gw_profile_write(FILE *f, const struct gw_profile *p)
