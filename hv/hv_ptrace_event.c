@@ -25,6 +25,7 @@
 #include <linux/audit.h>
 
 #include "hvp_event_read.h"
+#include "hvp_path.h"
 #include "jnl.h"
 
 /* ---- guest memory: batched process_vm_readv, remote pieces split at page boundaries so
@@ -154,48 +155,6 @@ int pt_emit(struct pt_tracer *t, uint32_t len, uint64_t *seq)
 		pt_kill_all(t);
 		return r;
 	}
-}
-
-/* ---- path helpers ---- */
-
-/* Lexical absolute form of rel under base ("/" components, "." and ".." folded). */
-static int path_norm(const char *base, const char *rel, char *out, size_t cap)
-{
-	size_t n = 0;
-	const char *parts[2] = { rel[0] == '/' ? "" : base, rel };
-	out[0] = 0;
-	for (int p = 0; p < 2; p++) {
-		const char *s = parts[p];
-		while (*s) {
-			while (*s == '/')
-				s++;
-			const char *c = s;
-			while (*s && *s != '/')
-				s++;
-			size_t l = (size_t)(s - c);
-			if (l == 0 || (l == 1 && c[0] == '.'))
-				continue;
-			if (l == 2 && c[0] == '.' && c[1] == '.') {
-				while (n > 0 && out[n - 1] != '/')
-					n--;
-				if (n > 0)
-					n--;
-				out[n] = 0;
-				continue;
-			}
-			if (n + 1 + l + 1 > cap)
-				return -ENAMETOOLONG;
-			out[n++] = '/';
-			memcpy(out + n, c, l);
-			n += l;
-			out[n] = 0;
-		}
-	}
-	if (n == 0) {
-		out[0] = '/';
-		out[1] = 0;
-	}
-	return 0;
 }
 
 /* ---- fields ---- */
@@ -454,7 +413,9 @@ static void exit_new_fd(struct pt_tracer *t, struct pt_task *k, int fd, unsigned
 		}
 	}
 	if (base || k->epath[0] == '/') {
-		if (path_norm(base ? base : "/", k->epath, t->norm, sizeof(t->norm)) == 0) {
+		const char *b = base ? base : "/";
+		if (hvp_path_join(b, strlen(b), k->epath, strlen(k->epath), t->norm,
+				  sizeof(t->norm), NULL) == 0) {   /* whole, not cut */
 			if (!strcmp(t->norm, t->link))
 				return;
 			/* /proc/self, /dev/stdin, /dev/fd/N ... resolve per process: looked up
