@@ -498,7 +498,7 @@ static void print_table(const struct bd_opts *o, const struct bd_row *rows, int 
 	for (int i = 0; i < nrows; i++) {
 		const struct bd_row *r = &rows[i];
 		if (r->err) {
-			printf("%5d %5uK  failed: %s\n", r->level, r->frame >> 10, dmn_strerror(r->err));
+			printf("%5d %5uK  failed: %s\n", r->level, r->frame >> 10, hvp_strerror(r->err));
 			continue;
 		}
 		double rs = rate(r->records, r->wall_ns), cs = rate(r->ceil_records, r->ceil_ns);
@@ -557,7 +557,7 @@ static void print_json(const struct bd_opts *o, const struct bd_row *rows, int n
 		printf("%s\n {\"level\":%d,\"frame_size\":%u", i ? "," : "", r->level, r->frame);
 		if (r->err) {
 			printf(",\"error\":");
-			hvp_json_str(stdout, dmn_strerror(r->err));
+			hvp_json_str(stdout, hvp_strerror(r->err));
 			printf("}");
 			continue;
 		}
@@ -694,7 +694,7 @@ int bench_daemon_main(int argc, char **argv)
 	int err = src_init(&src, o.trace);
 	if (err) {
 		hvp_err_file(o.trace, "cannot read a trace from it: %s",
-			     err == -ENODATA ? "no DATA records" : dmn_strerror(err));
+			     err == -ENODATA ? "no DATA records" : hvp_strerror(err));
 		return HVP_EXIT_USAGE;
 	}
 	char what[256];

@@ -37,9 +37,9 @@
 #include <unistd.h>
 
 #include <libpmem.h>
-#include <libpmemlog.h>
 
 #include "bench.h"
+#include "bench_pmemlog.h"
 #include "hvp_atomic.h"
 #include "hvp_json.h"
 #include "hvp_tool.h"
@@ -527,7 +527,7 @@ static int env_open(struct bj_env *e, const struct bj_opts *o, const char **file
 	e->log_size = in->ring_size + (4ull << 20);
 	if (e->log_size < PMEMLOG_MIN_POOL)
 		e->log_size = PMEMLOG_MIN_POOL;
-	for (unsigned i = 0; i < e->nthr; i++) {
+	for (unsigned i = 0; BENCH_PMEMLOG_BUILT && i < e->nthr; i++) {
 		*file = e->log_path[i];
 		bj_track_file(e->log_path[i]);
 		e->plp[i] = pmemlog_create(e->log_path[i], e->log_size, 0600);
@@ -854,7 +854,7 @@ static int run_one(struct bj_env *e, enum bj_sys sys, uint32_t len, uint32_t bat
 		if (w[t].err && !r) {
 			r = w[t].err;
 			hvp_err("bench journal: %s, %u-byte payload, lane %u: %s failed: %s",
-				bj_sys_name[sys], len, t, w[t].what, jnl_strerror(r));
+				bj_sys_name[sys], len, t, w[t].what, hvp_strerror(r));
 		}
 		if (w[t].t0 < t0)
 			t0 = w[t].t0;
@@ -881,7 +881,7 @@ static int run_one(struct bj_env *e, enum bj_sys sys, uint32_t len, uint32_t bat
 out:
 	if (r)
 		hvp_err_file(file ? file : bj_sys_name[sys], "cannot set up the run: %s",
-			     jnl_strerror(r));
+			     hvp_strerror(r));
 done:
 	for (unsigned t = 0; t < nthr; t++) {
 		bench_lat_free(&w[t].lat);
@@ -928,9 +928,12 @@ static void print_header(const struct bj_env *e)
 	printf("             %s\n", jnl_durability_claim(e->pool));
 	printf("ceiling:     the same ring code on a pool attached over a MAP_SHARED file in %s\n"
 	       "             with persistence ops that store and never flush or fence\n", e->pdir);
-	printf("pmemlog:     one pool per thread in %s (pmem_is_pmem=%d); pmemlog_append per\n"
-	       "             record, pmemlog_appendv per batch; payload bytes only (no framing)\n",
-	       e->pdir, e->log_is_pmem);
+	if (!BENCH_PMEMLOG_BUILT)
+		printf("pmemlog:     pmemlog baseline not built (hvprov configured without libpmemlog)\n");
+	else
+		printf("pmemlog:     one pool per thread in %s (pmem_is_pmem=%d); pmemlog_append per\n"
+		       "             record, pmemlog_appendv per batch; payload bytes only (no framing)\n",
+		       e->pdir, e->log_is_pmem);
 	printf("fdatasync:   one file per thread in %s (%s%s), appended; write()+fdatasync()\n"
 	       "             per record, writev()+fdatasync() per batch; records of 32-byte header +\n"
 	       "             payload, as in the journal; at most %.2f s or %" PRIu64 " records per run\n",
@@ -1069,14 +1072,18 @@ static void print_json(const struct bj_env *e, const struct bj_row *rows, int nr
 	printf(",\"how\":\"same ring code; pool formatted and attached (jnl_pool_attach) over a "
 	       "MAP_SHARED file in the pool's directory with persistence ops that store and never "
 	       "flush or fence\"},\n");
-	printf(" \"pmemlog\":{\"paths\":[");
-	for (unsigned i = 0; i < e->nthr; i++) {
-		printf(i ? "," : "");
-		hvp_json_str(stdout, e->log_path[i]);
+	if (!BENCH_PMEMLOG_BUILT) {
+		printf(" \"pmemlog\":{\"built\":false,\"how\":\"pmemlog baseline not built\"},\n");
+	} else {
+		printf(" \"pmemlog\":{\"built\":true,\"paths\":[");
+		for (unsigned i = 0; i < e->nthr; i++) {
+			printf(i ? "," : "");
+			hvp_json_str(stdout, e->log_path[i]);
+		}
+		printf("],\"pool_size\":%" PRIu64 ",\"pmem_is_pmem\":%d,\"how\":\"one pool per "
+		       "thread; pmemlog_append per record, pmemlog_appendv per batch; payload bytes "
+		       "only\"},\n", e->log_size, e->log_is_pmem);
 	}
-	printf("],\"pool_size\":%" PRIu64 ",\"pmem_is_pmem\":%d,\"how\":\"one pool per thread; "
-	       "pmemlog_append per record, pmemlog_appendv per batch; payload bytes only\"},\n",
-	       e->log_size, e->log_is_pmem);
 	printf(" \"fdatasync\":{\"paths\":[");
 	for (unsigned i = 0; i < e->nthr; i++) {
 		printf(i ? "," : "");
@@ -1165,7 +1172,7 @@ int bench_journal_main(int argc, char **argv)
 			hvp_err_file("/dev/shm", "not a tmpfs: cannot emulate persistent memory "
 				     "there (give --dir)");
 		else
-			hvp_err_file(file, "cannot set up the benchmark: %s", jnl_strerror(r));
+			hvp_err_file(file, "cannot set up the benchmark: %s", hvp_strerror(r));
 		goto out;
 	}
 	rows = calloc((size_t)o.nsizes * o.nlanes * o.nbatches, sizeof(*rows));
@@ -1189,7 +1196,7 @@ int bench_journal_main(int argc, char **argv)
 					r = release_lanes(e.cpool, e.clane, e.nthr);
 				if (r) {
 					hvp_err_file(e.pool_path, "cannot free ring space: %s",
-						     jnl_strerror(r));
+						     hvp_strerror(r));
 					goto out;
 				}
 				uint64_t n = o.records;
@@ -1197,7 +1204,7 @@ int bench_journal_main(int argc, char **argv)
 				uint64_t cfit = fit_records(e.clane, nthr, len);
 				if (fit > cfit)
 					fit = cfit;
-				if (fit > e.log_nbyte / len - 1)
+				if (BENCH_PMEMLOG_BUILT && fit > e.log_nbyte / len - 1)
 					fit = e.log_nbyte / len - 1;
 				if (n > fit)
 					n = fit;
@@ -1221,7 +1228,8 @@ int bench_journal_main(int argc, char **argv)
 					nf = b;
 				if (run_one(&e, BJ_HVPROV, len, b, nthr, n, &row->r[BJ_HVPROV]) ||
 				    run_one(&e, BJ_CEILING, len, b, nthr, n, &row->r[BJ_CEILING]) ||
-				    run_one(&e, BJ_PMEMLOG, len, b, nthr, n, &row->r[BJ_PMEMLOG]) ||
+				    (BENCH_PMEMLOG_BUILT &&
+				     run_one(&e, BJ_PMEMLOG, len, b, nthr, n, &row->r[BJ_PMEMLOG])) ||
 				    run_one(&e, BJ_FSYNC, len, b, nthr, nf, &row->r[BJ_FSYNC]))
 					goto out;
 				nrows++;

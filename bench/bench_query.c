@@ -558,7 +558,7 @@ int bench_query_main(int argc, char **argv)
 		goto out;
 	}
 	if ((r = load_trace(tlog, &t)) || t.n == 0) {
-		hvp_err_file(tlog, "cannot read the trace's log: %s", r ? seg_strerror(r) : "it is empty");
+		hvp_err_file(tlog, "cannot read the trace's log: %s", r ? hvp_strerror(r) : "it is empty");
 		goto out;
 	}
 	res->trace_records = t.n;
@@ -578,7 +578,7 @@ int bench_query_main(int argc, char **argv)
 			res->copies, t.n);
 	double t0 = now_s();
 	if ((r = write_replay(&t, logdir, res->copies, &res->records, &res->log_bytes))) {
-		hvp_err_file(logdir, "cannot write the replayed log: %s", seg_strerror(r));
+		hvp_err_file(logdir, "cannot write the replayed log: %s", hvp_strerror(r));
 		goto out;
 	}
 	res->log_s = now_s() - t0;

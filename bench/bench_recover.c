@@ -377,7 +377,7 @@ int bench_recover_main(int argc, char **argv)
 		r->ok = e == 0 && rep.replayed == r->records;
 		if (!r->ok)
 			fprintf(stderr, "hvprov: bench recover: recovery of %" PRIu64 " bytes: %s (replayed %" PRIu64 " of %" PRIu64 ")\n",
-				size, e ? rcv_strerror(e) : "incomplete", rep.replayed, r->records);
+				size, e ? hvp_strerror(e) : "incomplete", rep.replayed, r->records);
 		rm_rf(logd);
 		unlink(pool);
 	}

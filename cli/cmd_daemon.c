@@ -65,17 +65,17 @@ static void report_new(const char *logdir, const struct dmn_stats *prev, const s
 	if (st->sync_errors > prev->sync_errors)
 		hvp_err_file(logdir, "%s failed: %s; segment %" PRIu64 " abandoned (never synced again),"
 			     " its records stay in the journal and go to a new segment",
-			     seg_phase_name(st->last_phase), dmn_strerror(st->last_err),
+			     seg_phase_name(st->last_phase), hvp_strerror(st->last_err),
 			     st->abandoned_seg_no);
 	if (st->write_errors > prev->write_errors) {
 		if (!wfail_t) {
 			hvp_err_file(logdir, "%s failed: %s; records stay in the journal, retrying",
-				     seg_phase_name(st->last_phase), dmn_strerror(st->last_err));
+				     seg_phase_name(st->last_phase), hvp_strerror(st->last_err));
 			wfail_since = prev->write_errors;
 			wfail_t = now;
 		} else if (now - wfail_t >= 60) {
 			hvp_err_file(logdir, "%s still failing: %s (%" PRIu64 " attempts)",
-				     seg_phase_name(st->last_phase), dmn_strerror(st->last_err),
+				     seg_phase_name(st->last_phase), hvp_strerror(st->last_err),
 				     st->write_errors - wfail_since);
 			wfail_t = now;
 		}
@@ -91,7 +91,7 @@ static void report_new(const char *logdir, const struct dmn_stats *prev, const s
 			     " from them", st->verify_failures - prev->verify_failures);
 	if (st->ckpt_errors > prev->ckpt_errors)
 		hvp_err("journal checkpoint could not be stored: %s (the records are in the log;"
-			" the next start skips them)", dmn_strerror(st->last_err));
+			" the next start skips them)", hvp_strerror(st->last_err));
 	for (unsigned i = 0; i < st->nlanes && i < JNL_MAX_LANES; i++) {
 		const struct dmn_lane_stats *a = &prev->lane[i], *b = &st->lane[i];
 		if (b->damage_events > a->damage_events)
@@ -224,12 +224,12 @@ static int cmd_daemon(int argc, char **argv)
 	if (err) {
 		if (err == JNL_E_LOCKED)
 			hvp_err_file(dd.pool, "another daemon or a recovery is consuming this pool");
-		else if (err <= -1000 && err > -2000)
-			hvp_err_file(dd.pool, "%s", dmn_strerror(err));
-		else if (err <= -2000)
-			hvp_err_file(dd.log, "%s", dmn_strerror(err));
+		else if (HVP_ERR_IN(JNL, err))
+			hvp_err_file(dd.pool, "%s", hvp_strerror(err));
+		else if (HVP_ERR_IN(SEG, err))
+			hvp_err_file(dd.log, "%s", hvp_strerror(err));
 		else
-			hvp_err("cannot start on %s and %s: %s", dd.pool, dd.log, dmn_strerror(err));
+			hvp_err("cannot start on %s and %s: %s", dd.pool, dd.log, hvp_strerror(err));
 		goto out;
 	}
 	if (index && (err = idx_open(dd.store, NULL, &ix))) {
@@ -281,7 +281,7 @@ static int cmd_daemon(int argc, char **argv)
 	}
 	if (err) {
 		hvp_err_file(dd.log, "final frame not durable: %s (its records are still in the journal)",
-			     dmn_strerror(err));
+			     hvp_strerror(err));
 		ret = HVP_EXIT_DAMAGE;
 		goto out;
 	}

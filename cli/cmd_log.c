@@ -128,7 +128,7 @@ static int cat_file(struct cat *c, const char *path)
 	struct seg_reader *r;
 	int err = seg_reader_open(path, &r);
 	if (err) {
-		hvp_err_file(path, "%s", seg_strerror(err));
+		hvp_err_file(path, "%s", hvp_strerror(err));
 		return HVP_EXIT_USAGE;
 	}
 	if (seg_reader_hdr_err(r) == SEG_E_MAGIC && seg_reader_size(r) >= SEG_HDR_FRAME_SIZE) {
@@ -157,7 +157,7 @@ static int cat_file(struct cat *c, const char *path)
 			continue;
 		}
 		if (seg_is_errno(rc)) {
-			hvp_err_file(path, "read error: %s", seg_strerror(rc));
+			hvp_err_file(path, "read error: %s", hvp_strerror(rc));
 			c->damage = 1;
 			break;
 		}
@@ -200,7 +200,7 @@ static int log_cat(int argc, char **argv)
 		struct seg_log *log;
 		int err = seg_log_open(dd.log, 0, &log);
 		if (err) {
-			hvp_err_file(dd.log, "%s", seg_strerror(err));
+			hvp_err_file(dd.log, "%s", hvp_strerror(err));
 			hvp_datadir_free(&dd);
 			return HVP_EXIT_USAGE;
 		}
@@ -213,7 +213,7 @@ static int log_cat(int argc, char **argv)
 		}
 		err = seg_log_walk(log, cat_frame, &c);
 		if (err) {
-			hvp_err_file(dd.log, "%s", seg_strerror(err));
+			hvp_err_file(dd.log, "%s", hvp_strerror(err));
 			c.damage = 1;
 		}
 		seg_log_close(log);
@@ -293,7 +293,7 @@ static int log_verify(int argc, char **argv)
 	if (err) {
 		if (o.json)
 			printf("]}\n");
-		hvp_err_file(dd.log, "cannot verify: %s", dmn_strerror(err));
+		hvp_err_file(dd.log, "cannot verify: %s", hvp_strerror(err));
 		goto out;
 	}
 	int bad = sum.damage || (o.strict && sum.torn);
@@ -334,7 +334,7 @@ static int log_ls(int argc, char **argv)
 	struct seg_log *log;
 	int err = seg_log_open(dd.log, 0, &log);
 	if (err) {
-		hvp_err_file(dd.log, "%s", seg_strerror(err));
+		hvp_err_file(dd.log, "%s", hvp_strerror(err));
 		hvp_datadir_free(&dd);
 		return HVP_EXIT_USAGE;
 	}

@@ -48,7 +48,7 @@ static int check(const char *path)
 	}
 	r = gw_profile_load(path, p, what, sizeof(what));
 	if (r) {
-		hvp_err_file(path, "%s%s%s", gw_strerror(r), what[0] ? ": " : "", what);
+		hvp_err_file(path, "%s%s%s", hvp_strerror(r), what[0] ? ": " : "", what);
 		free(p);
 		return r == GW_EPROFILE ? HVP_EXIT_DAMAGE : HVP_EXIT_USAGE;
 	}
@@ -128,7 +128,7 @@ static int cmd_profile(int argc, char **argv)
 	}
 	r = gw_profile_from_vmlinux(in, mods, nmods, p, what, sizeof(what));
 	if (r) {
-		hvp_err_file(in, "%s", what[0] ? what : gw_strerror(r));
+		hvp_err_file(in, "%s", what[0] ? what : hvp_strerror(r));
 		free(p);
 		return HVP_EXIT_USAGE;
 	}

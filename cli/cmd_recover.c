@@ -109,9 +109,9 @@ static int cmd_recover(int argc, char **argv)
 		if (rep.error_where && !strcmp(rep.error_where, "lock"))
 			hvp_err_file(o.pool, "in use by another process (a daemon or producer is running); stop it first");
 		else
-			hvp_err_file(what, "%s", rcv_strerror(r));
+			hvp_err_file(what, "%s", hvp_strerror(r));
 		if (json)
-			printf("{\"ok\":false,\"error\":\"%s\",\"where\":\"%s\"}\n", rcv_strerror(r),
+			printf("{\"ok\":false,\"error\":\"%s\",\"where\":\"%s\"}\n", hvp_strerror(r),
 			       rep.error_where ? rep.error_where : "");
 		hvp_datadir_free(&dd);
 		return HVP_EXIT_USAGE;

@@ -185,7 +185,7 @@ static int cmd_status(int argc, char **argv)
 		reported += ln[i].lost.reported;
 	}
 	if (!status && !pool) {
-		hvp_err_file(dd.pool, "%s, and no daemon status in %s", jnl_strerror(perr), dd.status);
+		hvp_err_file(dd.pool, "%s, and no daemon status in %s", hvp_strerror(perr), dd.status);
 		hvp_datadir_free(&dd);
 		return HVP_EXIT_USAGE;
 	}
@@ -275,7 +275,7 @@ static int cmd_status(int argc, char **argv)
 				       ln[i].lost.dropped, ln[i].lost.reported);
 			printf("  total lag %" PRIu64 " record(s), dropped %" PRIu64 "\n", lag, dropped);
 		} else {
-			printf("pool: %s: %s\n", dd.pool, jnl_strerror(perr));
+			printf("pool: %s: %s\n", dd.pool, hvp_strerror(perr));
 		}
 	}
 	hvp_datadir_free(&dd);

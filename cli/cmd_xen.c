@@ -2,9 +2,6 @@
  * cmd_xen.c - `hvprov xen`: dom0's side of the Xen backend (hv/xen/). Talks to the hook in
  * the hypervisor through its one privileged sysctl, and runs the daemon's consumer over the
  * hypervisor's pool mapped with libxenforeignmemory.
- *
- * The Xen module is linked in only when hv/xen is part of the build; its functions are weak,
- * so without it this command says so and exits 2.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,19 +65,11 @@ static int bad_usage(void)
 	return HVP_EXIT_USAGE;
 }
 
-static int have_module(void)
-{
-	if (hvx_ctl_open)
-		return 1;
-	hvp_err("xen: this hvprov was built without the Xen backend (hv/xen is not in the build)");
-	return 0;
-}
-
 static int open_ctl(struct hvx_ctl **c)
 {
 	int r = hvx_ctl_open(c);
 	if (r)
-		hvp_err_file("/dev/xen/privcmd", "%s", hvx_strerror(r));
+		hvp_err_file("/dev/xen/privcmd", "%s", hvp_strerror(r));
 	return r;
 }
 
@@ -129,7 +118,7 @@ static int xen_status(int argc, char **argv)
 	int rd = dom >= 0 && !r ? hvx_ctl_stats(c, (uint32_t)dom, &ds) : -ENOENT;
 	hvx_ctl_close(c);
 	if (r) {
-		hvp_err("xen status: %s", hvx_strerror(r));
+		hvp_err("xen status: %s", hvp_strerror(r));
 		return HVP_EXIT_USAGE;
 	}
 	if (json) {
@@ -187,7 +176,7 @@ static int xen_enable(int argc, char **argv, int enable)
 	hvx_ctl_close(c);
 	if (r) {
 		hvp_err("xen %s %u: %s", enable ? "enable" : "disable", domid,
-			r == -EOPNOTSUPP ? "not a 64-bit PV domain other than dom0" : hvx_strerror(r));
+			r == -EOPNOTSUPP ? "not a 64-bit PV domain other than dom0" : hvp_strerror(r));
 		return HVP_EXIT_USAGE;
 	}
 	if (enable) {
@@ -211,7 +200,7 @@ static int xen_release(int argc, char **argv)
 	int r = hvx_ctl_op(c, &op);
 	hvx_ctl_close(c);
 	if (r) {
-		hvp_err("xen release: %s", hvx_strerror(r));
+		hvp_err("xen release: %s", hvp_strerror(r));
 		return HVP_EXIT_USAGE;
 	}
 	printf("pool released: Xen writes a new life of it\n");
@@ -269,7 +258,7 @@ static int xen_recover(int argc, char **argv)
 	int r = hvx_ctl_describe(c, &d);
 	if (r || d.state != HVX_POOL_HELD) {
 		if (r)
-			hvp_err("xen recover: %s", hvx_strerror(r));
+			hvp_err("xen recover: %s", hvp_strerror(r));
 		else
 			printf("pool %s: nothing to recover\n", hvx_pool_state_name(d.state));
 		hvx_ctl_close(c);
@@ -278,7 +267,7 @@ static int xen_recover(int argc, char **argv)
 	struct jnl_pool *pool;
 	r = hvx_ctl_attach(c, 1, &pool);
 	if (r) {
-		hvp_err("xen recover: cannot map the hypervisor's pool: %s", hvx_strerror(r));
+		hvp_err("xen recover: cannot map the hypervisor's pool: %s", hvp_strerror(r));
 		hvx_ctl_close(c);
 		return HVP_EXIT_USAGE;
 	}
@@ -312,7 +301,7 @@ static int xen_recover(int argc, char **argv)
 	unlink(tmp);
 	if (r) {
 		hvp_err_file(rep->error_where && !strcmp(rep->error_where, "log") ? log_dir : "pool",
-			     "xen recover: %s", rcv_strerror(r));
+			     "xen recover: %s", hvp_strerror(r));
 		free(rep);
 		hvx_ctl_close(c);
 		return HVP_EXIT_USAGE;
@@ -327,7 +316,7 @@ static int xen_recover(int argc, char **argv)
 		struct hvx_op op = { .op = HVX_OP_RELEASE };
 		r = hvx_ctl_op(c, &op);
 		if (r) {
-			hvp_err("xen recover: release: %s", hvx_strerror(r));
+			hvp_err("xen recover: release: %s", hvp_strerror(r));
 			hvx_ctl_close(c);
 			return HVP_EXIT_USAGE;
 		}
@@ -397,7 +386,7 @@ static int xen_daemon(int argc, char **argv)
 	struct jnl_pool *pool;
 	int r = hvx_ctl_attach(c, 0, &pool);
 	if (r) {
-		hvp_err("xen daemon: cannot map the hypervisor's pool: %s", hvx_strerror(r));
+		hvp_err("xen daemon: cannot map the hypervisor's pool: %s", hvp_strerror(r));
 		hvx_ctl_close(c);
 		return HVP_EXIT_USAGE;
 	}
@@ -426,7 +415,7 @@ static int xen_daemon(int argc, char **argv)
 	struct dmn *d;
 	r = dmn_start(&cfg, &d);
 	if (r) {
-		hvp_err_file(log_dir, "xen daemon: %s", dmn_strerror(r));
+		hvp_err_file(log_dir, "xen daemon: %s", hvp_strerror(r));
 		hvx_ctl_close(c);
 		return HVP_EXIT_USAGE;
 	}
@@ -462,7 +451,7 @@ static int xen_daemon(int argc, char **argv)
 	}
 	hvx_ctl_close(c);
 	if (r) {
-		hvp_err_file(log_dir, "xen daemon: last frame not durable: %s", dmn_strerror(r));
+		hvp_err_file(log_dir, "xen daemon: last frame not durable: %s", hvp_strerror(r));
 		return HVP_EXIT_USAGE;
 	}
 	return lost ? HVP_EXIT_DAMAGE : HVP_EXIT_OK;
@@ -474,8 +463,6 @@ static int cmd_xen(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? HVP_EXIT_USAGE : HVP_EXIT_OK;
 	}
-	if (!have_module())
-		return HVP_EXIT_USAGE;
 	const char *sub = argv[1];
 	if (!strcmp(sub, "status"))
 		return xen_status(argc - 2, argv + 2);

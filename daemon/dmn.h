@@ -20,8 +20,8 @@
  *           again and written to a new one);
  *   stop    drain what the producers had published when asked, final frame and checkpoint.
  *
- * Functions return 0 or a negative code: -errno, JNL_E_* (jnl_append.h) or SEG_E_* (seg.h);
- * dmn_strerror describes any of them. Nothing here prints or exits.
+ * Functions return 0 or a negative code: -errno, JNL_E_* or SEG_E_* (common/hvp_err.h);
+ * hvp_strerror describes any of them. Nothing here prints or exits.
  */
 #ifndef DMN_H
 #define DMN_H
@@ -159,8 +159,6 @@ void dmn_get_stats(struct dmn *d, struct dmn_stats *st);
 
 /* Write st as JSON to path atomically (path.tmp then rename). pid is recorded as given. */
 int dmn_status_write(const struct dmn_stats *st, const char *path, long pid);
-
-const char *dmn_strerror(int err);
 
 /* ---- log tools (dmn_print.c, dmn_verify.c) ---- */
 

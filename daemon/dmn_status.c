@@ -84,7 +84,7 @@ static int write_json(FILE *f, const struct dmn_stats *st, long pid)
 	put_u64(&w, "verify_failures", st->verify_failures);
 	hvp_jw_break(&w);
 	if (st->last_err) {
-		put_str(&w, "last_error", dmn_strerror(st->last_err));
+		put_str(&w, "last_error", hvp_strerror(st->last_err));
 		hvp_jw_key(&w, "last_error_code");
 		hvp_jw_i64(&w, st->last_err);
 		put_str(&w, "last_error_phase", seg_phase_name(st->last_phase));

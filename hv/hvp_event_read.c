@@ -19,19 +19,6 @@
 #error "events are little-endian; this reader copies them as native structs"
 #endif
 
-const char *hvp_ev_strerror(int err)
-{
-	switch (err) {
-	case 0: return "no error";
-	case HVP_EV_E_SHORT: return "event shorter than its header";
-	case HVP_EV_E_MAGIC: return "not an hvprov event (bad magic)";
-	case HVP_EV_E_VERSION: return "unsupported event version";
-	case HVP_EV_E_HDR: return "inconsistent event header";
-	case HVP_EV_E_FIELD: return "event field runs past the end of the event";
-	default: return err < 0 ? strerror(-err) : "unknown error";
-	}
-}
-
 const char *hvp_ev_kind_name(unsigned kind)
 {
 	switch (kind) {
@@ -436,7 +423,7 @@ int hvp_event_json(FILE *f, const void *payload, uint32_t len)
 	int r = hvp_ev_parse(payload, len, &v);
 	if (r) {
 		fputs("\"error\":", f);
-		json_strn(f, (const uint8_t *)hvp_ev_strerror(r), strlen(hvp_ev_strerror(r)));
+		json_strn(f, (const uint8_t *)hvp_strerror(r), strlen(hvp_strerror(r)));
 		fprintf(f, ",\"len\":%" PRIu32, len);
 		return r;
 	}
@@ -514,7 +501,7 @@ int hvp_event_json(FILE *f, const void *payload, uint32_t len)
 	fputc(']', f);
 	if (r < 0) {
 		fputs(",\"error\":", f);
-		json_strn(f, (const uint8_t *)hvp_ev_strerror(r), strlen(hvp_ev_strerror(r)));
+		json_strn(f, (const uint8_t *)hvp_strerror(r), strlen(hvp_strerror(r)));
 		fprintf(f, ",\"error_at\":%" PRIu32, off);
 		return r;
 	}

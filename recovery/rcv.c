@@ -28,17 +28,6 @@
 #include "seg.h"
 #include "hvp_uuid.h"
 
-const char *rcv_strerror(int err)
-{
-	switch (err) {
-	case RCV_E_LOGDIR: return "log directory cannot be read or created";
-	case RCV_E_LOG: return "the replayed records could not be made durable in the log";
-	}
-	if (err <= -2000 && err > -3000)
-		return seg_strerror(err);
-	return jnl_strerror(err);
-}
-
 static double now_s(void)
 {
 	struct timespec t;

@@ -20,34 +20,6 @@
 #include "gw_profile.h"
 #include "hvp_json.h"
 
-const char *gw_strerror(int err)
-{
-	switch (err) {
-	case 0: return "success";
-	case GW_EFAULT: return "guest address not mapped";
-	case GW_EPTR: return "bad pointer in guest memory";
-	case GW_ELOOP: return "walk exceeded its step bound (cycle in guest data)";
-	case GW_ERANGE: return "absurd length or count in guest memory";
-	case GW_ENAMETOOLONG: return "path longer than the buffer";
-	case GW_EBADF: return "fd not open";
-	case GW_ENOENT: return "task has no fs_struct or files_struct";
-	case GW_EPROFILE: return "kernel profile incomplete or inconsistent";
-	case GW_EKERNEL: return "guest kernel differs from the profile's";
-	case GW_EINVAL: return "invalid argument";
-	case GW_EDATA: return "inconsistent guest data";
-	case GW_ENOTELF: return "not an ELF file";
-	case GW_ENODWARF: return "no DWARF debug info";
-	case GW_ENOTYPE: return "struct missing from the debug info";
-	case GW_ENOMEMBER: return "struct member missing from the debug info";
-	case GW_ENOSYM: return "symbol missing from the symbol table";
-	case GW_ESYNTAX: return "profile is not well-formed";
-	case GW_EFORMAT: return "not an hvprov kernel profile of a supported version";
-	}
-	if (err < 0 && err > -4096)
-		return strerror(-err);
-	return "unknown error";
-}
-
 void gw_profile_init(struct gw_profile *p)
 {
 	memset(p, 0, sizeof(*p));
