@@ -34,6 +34,9 @@ struct hv_ptrace_opts {
 	void (*notice)(void *arg, const char *msg);
 	void *notice_arg;
 	const char *wait_hint;        /* what to start to free space ("hvprov daemon --data D") */
+	/* The data directory's host id (16 bytes), written with the boot id in the start event's
+	 * origin field; NULL when unknown (a pool without a data directory): no origin field. */
+	const uint8_t *host_id;
 	/* Dispositions the child restores before exec, for signals 1..NSIG-1 (NULL: leave). */
 	const struct sigaction *child_sigs;
 	const sigset_t *child_mask;   /* signal mask for the child (NULL: leave) */

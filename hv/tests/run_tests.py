@@ -913,6 +913,126 @@ def t_ring_full_lossy():
     env.close()
 
 
+# ---- identity (event format 3) ----
+
+def ident_facts(folder):
+    """pid -> what each process of hvt_ident wrote about itself (ident-PID.txt)."""
+    facts = {}
+    for n in os.listdir(folder):
+        if not (n.startswith("ident-") and n.endswith(".txt")):
+            continue
+        d = {}
+        with open(os.path.join(folder, n)) as f:
+            for line in f:
+                k, v = line.rstrip("\n").split(" ", 1)
+                d[k] = v if k == "cgroup" else int(v)
+        facts[d["pid"]] = d
+    return facts
+
+
+def cgroup2_id(path):
+    """Inode number of a cgroup v2 path's directory (as hvp_ident reads it), 0 without v2."""
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            dev, mnt, typ = line.split()[:3]
+            if typ == "cgroup2":
+                try:
+                    return os.stat(mnt + path).st_ino
+                except OSError:
+                    return 0
+    return 0
+
+
+def check_ns(tag, e, fact):
+    ns = [f for f in e["fields"] if f["type"] == "ns"]
+    if not check(len(ns) == 1, "%s: seq %d has %d ns fields" % (tag, e["seq"], len(ns))):
+        return
+    for k in ("mnt", "pid", "net", "user", "uts", "ipc", "cgroup", "time"):
+        check(ns[0][k] == fact["ns_" + k], "%s: ns %s %d, /proc says %d" %
+              (tag, k, ns[0][k], fact["ns_" + k]))
+    want = cgroup2_id(fact["cgroup"]) if "cgroup" in fact else 0
+    check(ns[0]["cgroup_id"] == want, "%s: cgroup_id %d, /proc says %d" %
+          (tag, ns[0]["cgroup_id"], want))
+
+
+def t_identity():
+    """Every event carries the boot id and its process's start time as the process itself
+    reads them from /proc; the start event, each process's first event and a successful
+    exec's exit carry the parent, its start and the namespaces; the start event names the
+    data directory's host id."""
+    env = Env("identity")
+    r = run_hvprov([prog("hvt_ident")], env.hv, env.data, ["--quiet"])
+    check(r.returncode == 0, "hvt_ident under hvprov: rc %d %s" % (r.returncode, r.stderr[-300:]))
+    facts = ident_facts(env.hv)
+    check(len(facts) == 2, "%d processes reported, not 2" % len(facts))
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        boot = f.read().strip()
+    with open(os.path.join(env.data, "host-id")) as f:
+        host = f.read().strip()
+    evs = events(env.data)
+    start = [e for e in evs if e["ev"] == "start"]
+    if not check(len(start) == 1, "%d start events" % len(start)):
+        env.close()
+        return
+    st = start[0]
+    org = [f for f in st["fields"] if f["type"] == "origin"]
+    check(len(org) == 1 and org[0]["host"] == host and org[0]["boot"] == boot,
+          "origin %r, host-id file %s, boot id %s" % (org, host, boot))
+    check(set(facts) == {e["tgid"] for e in evs},
+          "processes in the events %s, reported %s" % (sorted({e["tgid"] for e in evs}),
+                                                        sorted(facts)))
+    described = set()
+    threads = 0
+    for e in evs:
+        fact = facts.get(e["tgid"])
+        tag = "%s %s seq %d" % (e["ev"], e.get("call", ""), e["seq"])
+        check(e.get("boot") == boot, "%s: boot %s, kernel %s" % (tag, e.get("boot"), boot))
+        if fact is None:
+            continue
+        check(e.get("start") == fact["start"], "%s: start %s, /proc says %d" %
+              (tag, e.get("start"), fact["start"]))
+        threads += e["tid"] != e["tgid"]
+        first = e["tgid"] not in described
+        execd = e["ev"] == "exit" and e.get("call") == "execve" and e["ret"] == 0
+        if first or execd:
+            described.add(e["tgid"])
+            check(e.get("ppid") == fact["ppid"] and e.get("pstart") == fact["pstart"],
+                  "%s: parent %s/%s, /proc says %d/%d" % (tag, e.get("ppid"), e.get("pstart"),
+                                                        fact["ppid"], fact["pstart"]))
+            check_ns(tag, e, fact)
+        else:
+            check("ppid" not in e and not [f for f in e["fields"] if f["type"] == "ns"],
+                  "%s: parent or ns again without a reason" % tag)
+    check(st["tgid"] in facts and described >= set(facts), "not every process described")
+    check(threads > 0, "no event of the command's thread")
+    stop = [e for e in evs if e["ev"] == "stop"]
+    check(len(stop) == 1 and stop[0].get("start") == facts.get(st["tgid"], {}).get("start"),
+          "stop event's start %r" % [e.get("start") for e in stop])
+    env.close()
+
+
+def t_identity_without_data_dir():
+    """A pool without a data directory has no host id: the start event has no origin field
+    (never a guess), while the boot id and start times are still written."""
+    env = Env("identity-pool")
+    pool = os.path.join(env.top, "bare.pool")
+    r = subprocess.run([HVPROV, "run", "--quiet", "--pool", pool, "--", prog("hvt_ident"),
+                        "child"], cwd=env.hv, capture_output=True, timeout=120)
+    check(r.returncode == 0, "hvprov run --pool: rc %d %s" % (r.returncode, r.stderr[-300:]))
+    facts = ident_facts(env.hv)
+    d = subprocess.run([EVDUMP, pool], capture_output=True, timeout=120)
+    evs = [json.loads(l) for l in d.stdout.decode().splitlines()]
+    evs = [e for e in evs if "ev" in e and e["ev"] != "lost"]
+    st = [e for e in evs if e["ev"] == "start"]
+    check(len(st) == 1 and not [f for f in st[0]["fields"] if f["type"] == "origin"],
+          "origin field without a host id: %r" % st)
+    check(len(facts) == 1 and all(e.get("start") == facts[e["tgid"]]["start"] for e in evs
+                                  if e["tgid"] in facts),
+          "start words without a data directory")
+    check(not os.path.exists(os.path.join(env.hv, "hvprov-data")), "a data directory appeared")
+    env.close()
+
+
 SCENARIOS = {
     "shell_pipeline": t_shell_pipeline, "threads_open": t_threads_open,
     "vfork_exec": t_vfork_exec, "exec_missing": t_exec_missing,
@@ -921,7 +1041,8 @@ SCENARIOS = {
     "collector_kill": t_collector_kill, "ring_full_blocks": t_ring_full_blocks,
     "ring_full_lossy": t_ring_full_lossy, "mt_exec": t_mt_exec, "io_uring": t_io_uring,
     "one_stop": t_one_stop, "bench_overhead_json": t_bench_overhead_json,
-    "bad_paths": t_bad_paths, "cwd_share": t_cwd_share,
+    "bad_paths": t_bad_paths, "cwd_share": t_cwd_share, "identity": t_identity,
+    "identity_without_data_dir": t_identity_without_data_dir,
 }
 
 
