@@ -32,12 +32,7 @@
 
 const char *hv_ptrace_strerror(int err)
 {
-	switch (err) {
-	case HV_PT_E_SECCOMP: return "cannot install the seccomp filter in the traced command";
-	case HV_PT_E_JOURNAL: return "cannot append to the journal; tracing stopped";
-	case HV_PT_E_SPAWN: return "cannot start or attach to the command";
-	default: return err < 0 ? strerror(-err) : "unknown error";
-	}
+	return hvp_strerror(err);
 }
 
 /* Tgid of a task whose parent we have not heard from yet (its first stop came first). */
