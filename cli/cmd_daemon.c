@@ -25,7 +25,7 @@ static void usage_text(FILE *f, const struct hvp_daemon_backend *be)
 		"usage: hvprov %s [--data DIR] [--cpu N] [--level N] [--frame-size SIZE]\n"
 		"%*s [--segment-size SIZE] [--segment-age SECONDS] [--max-delay MS]\n"
 		"%*s [--retry MS] [--verify-frames | --no-verify-frames] [--once]\n"
-		"%*s [--index] [--quiet]\n\n", be->name, pad, "", pad, "", pad, "");
+		"%*s [--index] [--host-id ID] [--quiet]\n\n", be->name, pad, "", pad, "", pad, "");
 	fprintf(f, "%s", be->about);
 	fprintf(f,
 		"  --data DIR         the data directory (DIR/log, DIR/status.json, DIR/daemon.pid;\n"
@@ -46,6 +46,8 @@ static void usage_text(FILE *f, const struct hvp_daemon_backend *be)
 		"  --once             drain what is in the journal now, then exit\n"
 		"  --index            also keep the provenance store DIR/prov.sqlite up to date: the\n"
 		"                     indexer catches up with the durable log once a second\n"
+		"  --host-id ID       for a new data directory: the host its records belong to\n"
+		"                     (default /etc/machine-id, else random; kept in DIR/host-id)\n"
 		"  --quiet            no summary line at exit\n\n"
 		"Writes DIR/daemon.pid and, every second, DIR/status.json (see hvprov status).\n",
 		be->default_frame, be->default_delay, be->default_verify);
@@ -78,6 +80,7 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 		{ "no-verify-frames", no_argument, 0, 'N' },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "index", no_argument, 0, 'I' },
+		{ "host-id", required_argument, 0, 'H' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 } };
 	struct dmn_service_opts so;
@@ -85,7 +88,7 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 	dmn_config_init(&so.cfg);
 	if (be->defaults)
 		be->defaults(&so.cfg, &so.tick_ms);
-	const char *data = NULL;
+	const char *data = NULL, *host_arg = NULL;
 	int quiet = 0, c, index = 0;
 	uint64_t v;
 	hvp_getopt_reset();
@@ -138,6 +141,7 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 		case 'N': so.cfg.verify_frames = 0; break;
 		case 'q': quiet = 1; break;
 		case 'I': index = 1; break;
+		case 'H': host_arg = optarg; break;
 		default:
 			return hvp_opt_error(be->name, c, argv, lo);
 		}
@@ -159,9 +163,13 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 	so.cfg.status_path = dd.status;
 	so.pidfile = dd.pidfile;
 	so.store = index ? dd.store : NULL;
+	/* the data directory's host (made here on first use): the indexer stamps it */
 	uint8_t host_id[16];
-	if (index && hvp_datadir_host_id(&dd, NULL, host_id) == 0)
-		so.host_id = host_id;    /* else indexed without a host: the store's default */
+	if ((err = hvp_datadir_host_id(&dd, host_arg, host_id))) {
+		hvp_host_id_error(&dd, host_arg, err);
+		goto out;
+	}
+	so.host_id = host_id;
 	so.say = say_stderr;
 	so.tick = be->tick;
 	so.ctx = be->ctx;

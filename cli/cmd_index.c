@@ -15,7 +15,7 @@
 static void usage_index(FILE *f)
 {
 	fprintf(f,
-		"usage: hvprov index [--data DIR] [--batch N] [--json] [--quiet]\n\n"
+		"usage: hvprov index [--data DIR] [--batch N] [--host-id ID] [--json] [--quiet]\n\n"
 		"Turn the log's events (DIR/log/) into the provenance graph of DIR/prov.sqlite:\n"
 		"objects (processes, files, pipes), their versions, and who read, wrote, executed\n"
 		"and started what. Resumes where the last run stopped: records already applied are\n"
@@ -23,6 +23,8 @@ static void usage_index(FILE *f)
 		"`hvprov query`.\n\n"
 		"  --data DIR   data directory (default $HVPROV_DATA or ./hvprov-data)\n"
 		"  --batch N    records per transaction (default 500000)\n"
+		"  --host-id ID for a data directory without one: the host its log was written on\n"
+		"               (default /etc/machine-id, else random; kept in DIR/host-id)\n"
 		"  --json       print the counts as JSON\n"
 		"  --quiet      print nothing on success\n\n"
 		"Exit status: 0 done; 1 the log is damaged (what could be read was indexed);\n"
@@ -34,18 +36,20 @@ static int cmd_index(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "data", required_argument, NULL, 'd' },
 		{ "batch", required_argument, NULL, 'b' },
+		{ "host-id", required_argument, NULL, 'H' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *data = NULL;
+	const char *data = NULL, *host_arg = NULL;
 	int json = 0, quiet = 0, c;
 	uint64_t batch = 0;
 	hvp_getopt_reset();
 	while ((c = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': data = optarg; break;
+		case 'H': host_arg = optarg; break;
 		case 'b':
 			if (hvp_parse_u64(optarg, 1, UINT32_MAX, &batch)) {
 				hvp_err("index: --batch wants a number of records, not '%s'", optarg);
@@ -73,8 +77,8 @@ static int cmd_index(int argc, char **argv)
 		goto out;
 	}
 	/* the host the log was written on, stamped on what it makes (MODEL.md section 12) */
-	if ((r = hvp_datadir_host_id(&dd, NULL, o.host_id))) {
-		hvp_err_file(dd.dir, "cannot read or make its host id: %s", strerror(-r));
+	if ((r = hvp_datadir_host_id(&dd, host_arg, o.host_id))) {
+		hvp_host_id_error(&dd, host_arg, r);
 		goto out;
 	}
 	o.has_host = 1;

@@ -37,13 +37,17 @@ static void usage_run(FILE *f)
 {
 	fprintf(f,
 		"usage: hvprov run [--data DIR | --pool POOL] [--durability power|process] [--lossy]\n"
-		"                  [--no-daemon] [--one-stop] [--spin-us N] [--quiet] -- CMD [ARGS...]\n\n"
+		"                  [--no-daemon] [--one-stop] [--spin-us N] [--host-id ID] [--quiet]\n"
+		"                  -- CMD [ARGS...]\n\n"
 		"Run CMD and record every relevant system call of it and of all its descendants\n"
 		"(entry and return, write-ahead) into the journal pool. The command's stdin, stdout,\n"
 		"terminal, signals and exit status are unchanged.\n\n"
 		"  --data DIR          data directory (default $HVPROV_DATA or ./hvprov-data); its pool\n"
 		"                      is created on first use (64 MiB, 2 lanes)\n"
 		"  --pool POOL         use this pool file or DAX device instead\n"
+		"  --host-id ID        for a new data directory: the host its records belong to (UUID\n"
+		"                      text); default /etc/machine-id, else a random id, kept in\n"
+		"                      DIR/host-id; a directory that has another id is refused\n"
 		"  --durability MODE   for a new pool: power (survives power loss: flushes on pmem,\n"
 		"                      msync on a file) or process (survives crashes of processes);\n"
 		"                      default power on real or emulated pmem, process on a file\n"
@@ -140,10 +144,11 @@ static int cmd_run(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "one-stop", no_argument, NULL, 'o' },
 		{ "spin-us", required_argument, NULL, 's' },
+		{ "host-id", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *data = NULL, *pool_path = NULL;
+	const char *data = NULL, *pool_path = NULL, *host_arg = NULL;
 	uint32_t durability = 0;
 	int lossy = 0, quiet = 0, no_daemon = 0, one_stop = 0, c;
 	unsigned spin_us = RUN_SPIN_US;
@@ -154,6 +159,7 @@ static int cmd_run(int argc, char **argv)
 		switch (c) {
 		case 'd': data = optarg; break;
 		case 'p': pool_path = optarg; break;
+		case 'H': host_arg = optarg; break;
 		case 'D':
 			if (!strcmp(optarg, "power"))
 				durability = JNL_DUR_POWER;
@@ -222,6 +228,17 @@ static int cmd_run(int argc, char **argv)
 		}
 		pool_path = dd.pool;
 	}
+	/* the data directory's host id goes into the start event (a bare --pool has none);
+	 * read or made before the pool, so a refused id leaves nothing behind */
+	uint8_t host_id[16];
+	int have_host = 0;
+	if (!data_pool_only(pool_path, dd.pool)) {
+		if ((r = hvp_datadir_host_id(&dd, host_arg, host_id))) {
+			hvp_host_id_error(&dd, host_arg, r);
+			goto out;
+		}
+		have_host = 1;
+	}
 	if (open_pool(pool_path, durability, &pool))
 		goto out;
 	const struct jnl_info *in = jnl_pool_info(pool);
@@ -272,16 +289,6 @@ static int cmd_run(int argc, char **argv)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGTSTP, SIG_IGN);
 
-	/* the data directory's host id goes into the start event (a bare --pool has none) */
-	uint8_t host_id[16];
-	int have_host = 0;
-	if (!data_pool_only(pool_path, dd.pool)) {
-		if ((r = hvp_datadir_host_id(&dd, NULL, host_id))) {
-			hvp_err_file(dd.dir, "cannot read or make its host id: %s", strerror(-r));
-			goto out;
-		}
-		have_host = 1;
-	}
 
 	struct hv_ptrace_opts po = {
 		.argv = cmd, .lane = lane, .lane_idx = idx, .lossy = lossy,

@@ -58,4 +58,8 @@ struct hvp_daemon_backend {
 };
 int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be);
 
+/* Say in one line why the data directory's host id could not be had (hvp_datadir_host_id's
+ * err, with the --host-id value given, or NULL). */
+void hvp_host_id_error(const struct hvp_datadir *d, const char *host_arg, int err);
+
 #endif

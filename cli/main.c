@@ -1,11 +1,14 @@
 /*
  * main.c - `hvprov`: git-style dispatcher over the subcommands that registered themselves.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hvp_cli.h"
+#include "hvp_datadir.h"
+#include "hvp_ident.h"
 
 static struct hvp_command *commands;
 
@@ -59,4 +62,18 @@ int main(int argc, char **argv)
 			return c->fn(argc - 1, argv + 1);
 	hvp_err("unknown command '%s' (see hvprov --help)", argv[1]);
 	return HVP_EXIT_USAGE;
+}
+
+void hvp_host_id_error(const struct hvp_datadir *d, const char *host_arg, int err)
+{
+	if (err == -EEXIST)
+		hvp_err_file(d->dir, "its %s holds another host id than --host-id %s (one data "
+			     "directory is one host)", HVP_HOST_ID_FILE, host_arg);
+	else if (err == -EINVAL && host_arg)
+		hvp_err("--host-id %s is not a host id (32 hex digits, with or without the dashes "
+			"of a UUID), or %s/%s is damaged", host_arg, d->dir, HVP_HOST_ID_FILE);
+	else if (err == -EINVAL)
+		hvp_err_file(d->dir, "its %s is not a host id (damaged?)", HVP_HOST_ID_FILE);
+	else
+		hvp_err_file(d->dir, "cannot read or make its %s: %s", HVP_HOST_ID_FILE, strerror(-err));
 }
