@@ -679,11 +679,9 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 		return 0;
 	args[0] = regs->rdi; args[1] = regs->rsi; args[2] = regs->rdx;
 	args[3] = regs->r10; args[4] = regs->r8; args[5] = regs->r9;
-	/* The table's filters, as the ptrace backend applies them. */
-	if ( (e->flags & HV_SF_MMAP_FILE) && (args[3] & 0x20 /* MAP_ANONYMOUS */) )
-		return 0;
-	if ( (e->flags & HV_SF_FCNTL_DUP) && args[1] != 0 /* F_DUPFD */ &&
-	     args[1] != 1030 /* F_DUPFD_CLOEXEC */ )
+	/* The table's filters (anonymous mmap, fcntl other than F_DUPFD*), the same function
+	 * the ptrace backend's seccomp filter mirrors. */
+	if ( !hv_sys_records(e, args) )
 		return 0;
 	if ( vid < HVX_MAX_VCPUS && x->blocked_since[vid] )
 	{
