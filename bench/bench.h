@@ -17,10 +17,7 @@
 /* `hvprov bench journal`: journal append against a volatile ring, pmemlog and fdatasync. */
 int bench_journal_main(int argc, char **argv);
 
-/*
- * Entry points of the other benchmarks. Each is compiled only when its source file exists in
- * bench/; bench/CMakeLists.txt then defines HVPROV_HAVE_BENCH_<NAME> for the dispatcher.
- */
+/* Entry points of the other benchmarks (bench_<name>.c). */
 int bench_daemon_main(int argc, char **argv);
 int bench_overhead_main(int argc, char **argv);
 int bench_recover_main(int argc, char **argv);

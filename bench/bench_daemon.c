@@ -24,6 +24,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -36,7 +37,8 @@
 
 #include "bench.h"
 #include "dmn.h"
-#include "hvp_cli.h"
+#include "hvp_json.h"
+#include "hvp_tool.h"
 #include "jnl.h"
 
 #define BD_MAX_LIST 8
@@ -497,7 +499,7 @@ static void print_table(const struct bd_opts *o, const struct bd_row *rows, int 
 	for (int i = 0; i < nrows; i++) {
 		const struct bd_row *r = &rows[i];
 		if (r->err) {
-			printf("%5d %5uK  failed: %s\n", r->level, r->frame >> 10, dmn_strerror(r->err));
+			printf("%5d %5uK  failed: %s\n", r->level, r->frame >> 10, hvp_strerror(r->err));
 			continue;
 		}
 		double rs = rate(r->records, r->wall_ns), cs = rate(r->ceil_records, r->ceil_ns);
@@ -556,7 +558,7 @@ static void print_json(const struct bd_opts *o, const struct bd_row *rows, int n
 		printf("%s\n {\"level\":%d,\"frame_size\":%u", i ? "," : "", r->level, r->frame);
 		if (r->err) {
 			printf(",\"error\":");
-			hvp_json_str(stdout, dmn_strerror(r->err));
+			hvp_json_str(stdout, hvp_strerror(r->err));
 			printf("}");
 			continue;
 		}
@@ -636,55 +638,67 @@ int bench_daemon_main(int argc, char **argv)
 	o.pool_size = 256ull << 20;
 	o.pool_dir = "/dev/shm";
 	o.log_dir = "/var/tmp";
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+	static const struct option lo[] = {
+		{ "help", no_argument, 0, 'h' }, { "json", no_argument, 0, 'j' },
+		{ "quick", no_argument, 0, 'Q' }, { "records", required_argument, 0, 'r' },
+		{ "levels", required_argument, 0, 'L' }, { "frames", required_argument, 0, 'f' },
+		{ "lanes", required_argument, 0, 'l' }, { "pool-size", required_argument, 0, 'p' },
+		{ "pool-dir", required_argument, 0, 'P' }, { "log-dir", required_argument, 0, 'D' },
+		{ "trace", required_argument, 0, 't' }, { "verify-frames", no_argument, 0, 'V' },
+		{ 0, 0, 0, 0 } };
+	int c;
+	hvp_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		const char *v = optarg;
 		uint64_t x, list[BD_MAX_LIST];
 		int n;
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+		switch (c) {
+		case 'h':
 			usage(stdout);
 			return 0;
-		} else if (!strcmp(a, "--json")) {
-			o.json = 1;
-		} else if (!strcmp(a, "--quick")) {
-			o.records = 1000000;
-		} else if (!strcmp(a, "--records") && v && !hvp_parse_size(v, &x) && x) {
+		case 'j': o.json = 1; break;
+		case 'Q': o.records = 1000000; break;
+		case 'r':
+			if (hvp_parse_size(v, &x) || !x)
+				goto bad;
 			o.records = x;
-			i++;
-		} else if (!strcmp(a, "--levels") && v && (n = parse_list(v, 0, list, BD_MAX_LIST)) > 0) {
+			break;
+		case 'L':
+			if ((n = parse_list(v, 0, list, BD_MAX_LIST)) <= 0)
+				goto bad;
 			for (int k = 0; k < n; k++)
 				o.levels[k] = (int)list[k];
 			o.nlevels = n;
-			i++;
-		} else if (!strcmp(a, "--frames") && v && (n = parse_list(v, 1, list, BD_MAX_LIST)) > 0) {
+			break;
+		case 'f':
+			if ((n = parse_list(v, 1, list, BD_MAX_LIST)) <= 0)
+				goto bad;
 			for (int k = 0; k < n; k++) {
 				if (list[k] < 4096 || list[k] > (64u << 20))
 					goto bad;
 				o.frames[k] = (uint32_t)list[k];
 			}
 			o.nframes = n;
-			i++;
-		} else if (!strcmp(a, "--lanes") && v && !hvp_parse_u64(v, 1, 64, &x)) {
+			break;
+		case 'l':
+			if (hvp_parse_u64(v, 1, 64, &x))
+				goto bad;
 			o.lanes = (unsigned)x;
-			i++;
-		} else if (!strcmp(a, "--pool-size") && v && !hvp_parse_size(v, &x) && x >= (4u << 20)) {
+			break;
+		case 'p':
+			if (hvp_parse_size(v, &x) || x < (4u << 20))
+				goto bad;
 			o.pool_size = x;
-			i++;
-		} else if (!strcmp(a, "--pool-dir") && v) {
-			o.pool_dir = v;
-			i++;
-		} else if (!strcmp(a, "--log-dir") && v) {
-			o.log_dir = v;
-			i++;
-		} else if (!strcmp(a, "--trace") && v) {
-			o.trace = v;
-			i++;
-		} else if (!strcmp(a, "--verify-frames")) {
-			o.verify = 1;
-		} else {
-			goto bad;
+			break;
+		case 'P': o.pool_dir = v; break;
+		case 'D': o.log_dir = v; break;
+		case 't': o.trace = v; break;
+		case 'V': o.verify = 1; break;
+		default: return hvp_opt_error("bench daemon", c, argv, lo);
 		}
 	}
+	if (optind != argc)
+		return hvp_arg_error("bench daemon", argv[optind]);
 	/* Emulated persistent memory on tmpfs, as bench journal does; said in the output. */
 	if (!strcmp(o.pool_dir, "/dev/shm") && !getenv("PMEM_IS_PMEM_FORCE"))
 		setenv("PMEM_IS_PMEM_FORCE", "1", 1);
@@ -693,7 +707,7 @@ int bench_daemon_main(int argc, char **argv)
 	int err = src_init(&src, o.trace);
 	if (err) {
 		hvp_err_file(o.trace, "cannot read a trace from it: %s",
-			     err == -ENODATA ? "no DATA records" : dmn_strerror(err));
+			     err == -ENODATA ? "no DATA records" : hvp_strerror(err));
 		return HVP_EXIT_USAGE;
 	}
 	char what[256];
@@ -754,6 +768,6 @@ int bench_daemon_main(int argc, char **argv)
 	src_free(&src);
 	return failed == nrows ? HVP_EXIT_USAGE : 0;
 bad:
-	usage(stderr);
+	hvp_err("bench daemon: bad option value '%s' (see hvprov bench daemon --help)", optarg);
 	return HVP_EXIT_USAGE;
 }

@@ -21,6 +21,7 @@
  * alone and the output reports what pmem_is_pmem says of the mapping.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -37,11 +38,12 @@
 #include <unistd.h>
 
 #include <libpmem.h>
-#include <libpmemlog.h>
 
 #include "bench.h"
+#include "bench_pmemlog.h"
 #include "hvp_atomic.h"
-#include "hvp_cli.h"
+#include "hvp_json.h"
+#include "hvp_tool.h"
 #include "jnl.h"
 
 enum bj_sys { BJ_HVPROV, BJ_CEILING, BJ_PMEMLOG, BJ_FSYNC, BJ_NSYS };
@@ -255,7 +257,7 @@ static int parse_opts(int argc, char **argv, struct bj_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	int quick = 0;
-	for (int i = 1; i < argc; i++)
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--quick"))
 			quick = 1;
 	o->quick = quick;
@@ -270,62 +272,62 @@ static int parse_opts(int argc, char **argv, struct bj_opts *o)
 	o->lanes[0] = 1, o->lanes[1] = 2, o->nlanes = 2;
 	o->batches[0] = 0, o->batches[1] = 64, o->batches[2] = 1024, o->nbatches = 3;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+	static const struct option lo[] = {
+		{ "json", no_argument, 0, 'j' }, { "quick", no_argument, 0, 'Q' },
+		{ "help", no_argument, 0, 'h' }, { "dir", required_argument, 0, 'd' },
+		{ "disk-dir", required_argument, 0, 'D' }, { "sizes", required_argument, 0, 's' },
+		{ "lanes", required_argument, 0, 'l' }, { "batches", required_argument, 0, 'b' },
+		{ "records", required_argument, 0, 'r' }, { "pool-size", required_argument, 0, 'p' },
+		{ "max-seconds", required_argument, 0, 'm' },
+		{ "fsync-seconds", required_argument, 0, 'f' },
+		{ "fsync-records", required_argument, 0, 'F' },
+		{ "lat-every", required_argument, 0, 'L' },
+		{ "durability", required_argument, 0, 'u' },
+		{ 0, 0, 0, 0 } };
+	int c, li = 0;
+	hvp_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", lo, &li)) != -1) {
+		const char *v = optarg;
 		uint64_t u;
 		int bad = 0;
-		if (!strcmp(a, "--json")) {
-			o->json = 1;
-			continue;
-		}
-		if (!strcmp(a, "--quick"))
-			continue;
-		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-			return 1;
-		if (!v) {
-			hvp_err("bench journal: %s: unknown option or missing value (see --help)", a);
-			return -1;
-		}
-		if (!strcmp(a, "--dir"))
-			o->dir = v;
-		else if (!strcmp(a, "--disk-dir"))
-			o->disk_dir = v;
-		else if (!strcmp(a, "--sizes"))
-			bad = parse_list(v, o->sizes, &o->nsizes, 1, BJ_MAX_PAYLOAD);
-		else if (!strcmp(a, "--lanes"))
-			bad = parse_list(v, o->lanes, &o->nlanes, 1, BJ_MAX_THREADS);
-		else if (!strcmp(a, "--batches"))
-			bad = parse_list(v, o->batches, &o->nbatches, 0, 1024);
-		else if (!strcmp(a, "--records"))
-			bad = hvp_parse_u64(v, 1, UINT64_MAX / 2, &o->records);
-		else if (!strcmp(a, "--pool-size"))
-			bad = hvp_parse_size(v, &o->pool_size) || o->pool_size < (4ull << 20);
-		else if (!strcmp(a, "--max-seconds"))
-			bad = parse_seconds(v, &o->max_seconds);
-		else if (!strcmp(a, "--fsync-seconds"))
-			bad = parse_seconds(v, &o->fsync_seconds);
-		else if (!strcmp(a, "--fsync-records"))
-			bad = hvp_parse_u64(v, 1, UINT32_MAX, &o->fsync_records);
-		else if (!strcmp(a, "--lat-every")) {
+		switch (c) {
+		case 'j': o->json = 1; break;
+		case 'Q': break;                     /* taken above: it sets the defaults */
+		case 'h': return 1;
+		case 'd': o->dir = v; break;
+		case 'D': o->disk_dir = v; break;
+		case 's': bad = parse_list(v, o->sizes, &o->nsizes, 1, BJ_MAX_PAYLOAD); break;
+		case 'l': bad = parse_list(v, o->lanes, &o->nlanes, 1, BJ_MAX_THREADS); break;
+		case 'b': bad = parse_list(v, o->batches, &o->nbatches, 0, 1024); break;
+		case 'r': bad = hvp_parse_u64(v, 1, UINT64_MAX / 2, &o->records); break;
+		case 'p': bad = hvp_parse_size(v, &o->pool_size) || o->pool_size < (4ull << 20); break;
+		case 'm': bad = parse_seconds(v, &o->max_seconds); break;
+		case 'f': bad = parse_seconds(v, &o->fsync_seconds); break;
+		case 'F': bad = hvp_parse_u64(v, 1, UINT32_MAX, &o->fsync_records); break;
+		case 'L':
 			bad = hvp_parse_u64(v, 1, 1u << 20, &u) || (u & (u - 1));
 			o->lat_every = (uint32_t)u;
-		} else if (!strcmp(a, "--durability")) {
+			break;
+		case 'u':
 			if (!strcmp(v, "power"))
 				o->durability = JNL_DUR_POWER;
 			else if (!strcmp(v, "process"))
 				o->durability = JNL_DUR_PROCESS;
 			else
 				bad = 1;
-		} else {
-			hvp_err("bench journal: unknown option %s (see --help)", a);
+			break;
+		default:
+			hvp_opt_error("bench journal", c, argv, lo);
 			return -1;
 		}
 		if (bad) {
-			hvp_err("bench journal: %s: invalid value '%s'", a, v);
+			hvp_err("bench journal: --%s: invalid value '%s'", lo[li].name, v);
 			return -1;
 		}
-		i++;
+	}
+	if (optind != argc) {
+		hvp_arg_error("bench journal", argv[optind]);
+		return -1;
 	}
 	return 0;
 }
@@ -526,7 +528,7 @@ static int env_open(struct bj_env *e, const struct bj_opts *o, const char **file
 	e->log_size = in->ring_size + (4ull << 20);
 	if (e->log_size < PMEMLOG_MIN_POOL)
 		e->log_size = PMEMLOG_MIN_POOL;
-	for (unsigned i = 0; i < e->nthr; i++) {
+	for (unsigned i = 0; BENCH_PMEMLOG_BUILT && i < e->nthr; i++) {
 		*file = e->log_path[i];
 		bj_track_file(e->log_path[i]);
 		e->plp[i] = pmemlog_create(e->log_path[i], e->log_size, 0600);
@@ -853,7 +855,7 @@ static int run_one(struct bj_env *e, enum bj_sys sys, uint32_t len, uint32_t bat
 		if (w[t].err && !r) {
 			r = w[t].err;
 			hvp_err("bench journal: %s, %u-byte payload, lane %u: %s failed: %s",
-				bj_sys_name[sys], len, t, w[t].what, jnl_strerror(r));
+				bj_sys_name[sys], len, t, w[t].what, hvp_strerror(r));
 		}
 		if (w[t].t0 < t0)
 			t0 = w[t].t0;
@@ -880,7 +882,7 @@ static int run_one(struct bj_env *e, enum bj_sys sys, uint32_t len, uint32_t bat
 out:
 	if (r)
 		hvp_err_file(file ? file : bj_sys_name[sys], "cannot set up the run: %s",
-			     jnl_strerror(r));
+			     hvp_strerror(r));
 done:
 	for (unsigned t = 0; t < nthr; t++) {
 		bench_lat_free(&w[t].lat);
@@ -927,9 +929,12 @@ static void print_header(const struct bj_env *e)
 	printf("             %s\n", jnl_durability_claim(e->pool));
 	printf("ceiling:     the same ring code on a pool attached over a MAP_SHARED file in %s\n"
 	       "             with persistence ops that store and never flush or fence\n", e->pdir);
-	printf("pmemlog:     one pool per thread in %s (pmem_is_pmem=%d); pmemlog_append per\n"
-	       "             record, pmemlog_appendv per batch; payload bytes only (no framing)\n",
-	       e->pdir, e->log_is_pmem);
+	if (!BENCH_PMEMLOG_BUILT)
+		printf("pmemlog:     pmemlog baseline not built (hvprov configured without libpmemlog)\n");
+	else
+		printf("pmemlog:     one pool per thread in %s (pmem_is_pmem=%d); pmemlog_append per\n"
+		       "             record, pmemlog_appendv per batch; payload bytes only (no framing)\n",
+		       e->pdir, e->log_is_pmem);
 	printf("fdatasync:   one file per thread in %s (%s%s), appended; write()+fdatasync()\n"
 	       "             per record, writev()+fdatasync() per batch; records of 32-byte header +\n"
 	       "             payload, as in the journal; at most %.2f s or %" PRIu64 " records per run\n",
@@ -1068,14 +1073,18 @@ static void print_json(const struct bj_env *e, const struct bj_row *rows, int nr
 	printf(",\"how\":\"same ring code; pool formatted and attached (jnl_pool_attach) over a "
 	       "MAP_SHARED file in the pool's directory with persistence ops that store and never "
 	       "flush or fence\"},\n");
-	printf(" \"pmemlog\":{\"paths\":[");
-	for (unsigned i = 0; i < e->nthr; i++) {
-		printf(i ? "," : "");
-		hvp_json_str(stdout, e->log_path[i]);
+	if (!BENCH_PMEMLOG_BUILT) {
+		printf(" \"pmemlog\":{\"built\":false,\"how\":\"pmemlog baseline not built\"},\n");
+	} else {
+		printf(" \"pmemlog\":{\"built\":true,\"paths\":[");
+		for (unsigned i = 0; i < e->nthr; i++) {
+			printf(i ? "," : "");
+			hvp_json_str(stdout, e->log_path[i]);
+		}
+		printf("],\"pool_size\":%" PRIu64 ",\"pmem_is_pmem\":%d,\"how\":\"one pool per "
+		       "thread; pmemlog_append per record, pmemlog_appendv per batch; payload bytes "
+		       "only\"},\n", e->log_size, e->log_is_pmem);
 	}
-	printf("],\"pool_size\":%" PRIu64 ",\"pmem_is_pmem\":%d,\"how\":\"one pool per thread; "
-	       "pmemlog_append per record, pmemlog_appendv per batch; payload bytes only\"},\n",
-	       e->log_size, e->log_is_pmem);
 	printf(" \"fdatasync\":{\"paths\":[");
 	for (unsigned i = 0; i < e->nthr; i++) {
 		printf(i ? "," : "");
@@ -1164,7 +1173,7 @@ int bench_journal_main(int argc, char **argv)
 			hvp_err_file("/dev/shm", "not a tmpfs: cannot emulate persistent memory "
 				     "there (give --dir)");
 		else
-			hvp_err_file(file, "cannot set up the benchmark: %s", jnl_strerror(r));
+			hvp_err_file(file, "cannot set up the benchmark: %s", hvp_strerror(r));
 		goto out;
 	}
 	rows = calloc((size_t)o.nsizes * o.nlanes * o.nbatches, sizeof(*rows));
@@ -1188,7 +1197,7 @@ int bench_journal_main(int argc, char **argv)
 					r = release_lanes(e.cpool, e.clane, e.nthr);
 				if (r) {
 					hvp_err_file(e.pool_path, "cannot free ring space: %s",
-						     jnl_strerror(r));
+						     hvp_strerror(r));
 					goto out;
 				}
 				uint64_t n = o.records;
@@ -1196,7 +1205,7 @@ int bench_journal_main(int argc, char **argv)
 				uint64_t cfit = fit_records(e.clane, nthr, len);
 				if (fit > cfit)
 					fit = cfit;
-				if (fit > e.log_nbyte / len - 1)
+				if (BENCH_PMEMLOG_BUILT && fit > e.log_nbyte / len - 1)
 					fit = e.log_nbyte / len - 1;
 				if (n > fit)
 					n = fit;
@@ -1220,7 +1229,8 @@ int bench_journal_main(int argc, char **argv)
 					nf = b;
 				if (run_one(&e, BJ_HVPROV, len, b, nthr, n, &row->r[BJ_HVPROV]) ||
 				    run_one(&e, BJ_CEILING, len, b, nthr, n, &row->r[BJ_CEILING]) ||
-				    run_one(&e, BJ_PMEMLOG, len, b, nthr, n, &row->r[BJ_PMEMLOG]) ||
+				    (BENCH_PMEMLOG_BUILT &&
+				     run_one(&e, BJ_PMEMLOG, len, b, nthr, n, &row->r[BJ_PMEMLOG])) ||
 				    run_one(&e, BJ_FSYNC, len, b, nthr, nf, &row->r[BJ_FSYNC]))
 					goto out;
 				nrows++;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "hvp_tool.h"
 #include "hv_systab.h"
 
 #define OV_MAX_RUNS 50
@@ -377,8 +378,8 @@ int bench_overhead_main(int argc, char **argv)
 	c.runs = 5;
 	const char *which = "all", *dir = NULL;
 	int nfiles = 24, opt;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	hvp_getopt_reset();
+	while ((opt = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (opt) {
 		case 'j': c.json = 1; break;
 		case 'r': c.runs = atoi(optarg); break;
@@ -386,12 +387,15 @@ int bench_overhead_main(int argc, char **argv)
 		case 'd': dir = optarg; break;
 		case 'f': nfiles = atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default: return hvp_opt_error("bench overhead", opt, argv, lo);
 		}
 	}
+	if (optind != argc)
+		return hvp_arg_error("bench overhead", argv[optind]);
 	if (c.runs < 1 || c.runs > OV_MAX_RUNS || nfiles < 1 || nfiles > 99 ||
 	    (strcmp(which, "all") && strcmp(which, "postmark") && strcmp(which, "build"))) {
-		usage(stderr);
+		hvp_err("bench overhead: --runs 1..%d, --files 1..99, --workload postmark, build or"
+			" all (see hvprov bench overhead --help)", OV_MAX_RUNS);
 		return 2;
 	}
 	ssize_t sl = readlink("/proc/self/exe", c.self, sizeof(c.self) - 1);

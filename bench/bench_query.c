@@ -16,6 +16,7 @@
  *             edge lookups to the text answer (written to memory): p50, p99
  */
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -30,7 +31,8 @@
 
 #include "bench.h"
 #include "bench_query.h"
-#include "hvp_cli.h"
+#include "hvp_json.h"
+#include "hvp_tool.h"
 #include "hvp_event.h"
 #include "hvp_event_read.h"
 #include "idx.h"
@@ -492,37 +494,42 @@ static void rm_rf(const char *path)
 int bench_query_main(int argc, char **argv)
 {
 	struct bq_opts o = { .records = 10000000, .queries = 200 };
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		uint64_t v;
-		if (!strcmp(a, "--json")) {
-			o.json = 1;
-		} else if (!strcmp(a, "--keep")) {
-			o.keep = 1;
-		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+	static const struct option lo[] = {
+		{ "json", no_argument, 0, 'j' }, { "keep", no_argument, 0, 'k' },
+		{ "help", no_argument, 0, 'h' }, { "records", required_argument, 0, 'r' },
+		{ "queries", required_argument, 0, 'q' }, { "trace", required_argument, 0, 't' },
+		{ "dir", required_argument, 0, 'd' }, { 0, 0, 0, 0 } };
+	int c;
+	uint64_t v;
+	hvp_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'j': o.json = 1; break;
+		case 'k': o.keep = 1; break;
+		case 'h':
 			usage_bq(stdout);
 			return HVP_EXIT_OK;
-		} else if (i + 1 < argc && !strcmp(a, "--records")) {
-			if (hvp_parse_u64(argv[++i], 1, 1ull << 34, &v)) {
-				hvp_err("bench query: --records wants a number, not '%s'", argv[i]);
+		case 'r':
+			if (hvp_parse_u64(optarg, 1, 1ull << 34, &v)) {
+				hvp_err("bench query: --records wants a number, not '%s'", optarg);
 				return HVP_EXIT_USAGE;
 			}
 			o.records = v;
-		} else if (i + 1 < argc && !strcmp(a, "--queries")) {
-			if (hvp_parse_u64(argv[++i], 1, 1000000, &v)) {
-				hvp_err("bench query: --queries wants a number, not '%s'", argv[i]);
+			break;
+		case 'q':
+			if (hvp_parse_u64(optarg, 1, 1000000, &v)) {
+				hvp_err("bench query: --queries wants a number, not '%s'", optarg);
 				return HVP_EXIT_USAGE;
 			}
 			o.queries = (uint32_t)v;
-		} else if (i + 1 < argc && !strcmp(a, "--trace")) {
-			o.trace = argv[++i];
-		} else if (i + 1 < argc && !strcmp(a, "--dir")) {
-			o.dir = argv[++i];
-		} else {
-			hvp_err("bench query: unknown or incomplete option '%s' (see --help)", a);
-			return HVP_EXIT_USAGE;
+			break;
+		case 't': o.trace = optarg; break;
+		case 'd': o.dir = optarg; break;
+		default: return hvp_opt_error("bench query", c, argv, lo);
 		}
 	}
+	if (optind != argc)
+		return hvp_arg_error("bench query", argv[optind]);
 	const char *base = o.dir ? o.dir : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char work[PATH_MAX], data[PATH_MAX], logdir[PATH_MAX], store[PATH_MAX], tlog[PATH_MAX];
 	snprintf(work, sizeof(work), "%s/hvprov-bench-query-XXXXXX", base);
@@ -557,7 +564,7 @@ int bench_query_main(int argc, char **argv)
 		goto out;
 	}
 	if ((r = load_trace(tlog, &t)) || t.n == 0) {
-		hvp_err_file(tlog, "cannot read the trace's log: %s", r ? seg_strerror(r) : "it is empty");
+		hvp_err_file(tlog, "cannot read the trace's log: %s", r ? hvp_strerror(r) : "it is empty");
 		goto out;
 	}
 	res->trace_records = t.n;
@@ -577,7 +584,7 @@ int bench_query_main(int argc, char **argv)
 			res->copies, t.n);
 	double t0 = now_s();
 	if ((r = write_replay(&t, logdir, res->copies, &res->records, &res->log_bytes))) {
-		hvp_err_file(logdir, "cannot write the replayed log: %s", seg_strerror(r));
+		hvp_err_file(logdir, "cannot write the replayed log: %s", hvp_strerror(r));
 		goto out;
 	}
 	res->log_s = now_s() - t0;

@@ -27,7 +27,8 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "hvp_cli.h"
+#include "hvp_json.h"
+#include "hvp_tool.h"
 #include "jnl.h"
 #include "rcv.h"
 #include "seg.h"
@@ -253,8 +254,8 @@ int bench_recover_main(int argc, char **argv)
 	int json = 0, quick = 0, c;
 	const char *trace = NULL, *pool_dir = "/dev/shm", *log_base = ".";
 	uint64_t max = 1ull << 30, min = 16u << 20;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	hvp_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'q': quick = 1; break;
@@ -277,9 +278,11 @@ int bench_recover_main(int argc, char **argv)
 			       "(default: the current folder's disk).\n");
 			return 0;
 		default:
-			return 2;
+			return hvp_opt_error("bench recover", c, argv, lo);
 		}
 	}
+	if (optind != argc)
+		return hvp_arg_error("bench recover", argv[optind]);
 	if (quick)
 		max = 64u << 20;
 	char fsname[32], logfs[32];
@@ -376,7 +379,7 @@ int bench_recover_main(int argc, char **argv)
 		r->ok = e == 0 && rep.replayed == r->records;
 		if (!r->ok)
 			fprintf(stderr, "hvprov: bench recover: recovery of %" PRIu64 " bytes: %s (replayed %" PRIu64 " of %" PRIu64 ")\n",
-				size, e ? rcv_strerror(e) : "incomplete", rep.replayed, r->records);
+				size, e ? hvp_strerror(e) : "incomplete", rep.replayed, r->records);
 		rm_rf(logd);
 		unlink(pool);
 	}

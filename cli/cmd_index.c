@@ -42,8 +42,8 @@ static int cmd_index(int argc, char **argv)
 	const char *data = NULL;
 	int json = 0, quiet = 0, c;
 	uint64_t batch = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+	hvp_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': data = optarg; break;
 		case 'b':
@@ -55,13 +55,11 @@ static int cmd_index(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': usage_index(stdout); return HVP_EXIT_OK;
-		default: usage_index(stderr); return HVP_EXIT_USAGE;
+		default: return hvp_opt_error("index", c, argv, lopts);
 		}
 	}
-	if (optind < argc) {
-		hvp_err("index: unexpected argument '%s'", argv[optind]);
-		return HVP_EXIT_USAGE;
-	}
+	if (optind < argc)
+		return hvp_arg_error("index", argv[optind]);
 	struct hvp_datadir dd;
 	if (hvp_datadir_init(&dd, data)) {
 		hvp_err("index: out of memory");

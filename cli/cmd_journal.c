@@ -11,9 +11,7 @@
 
 #include "hvp_cli.h"
 #include "jnl.h"
-#if HVPROV_HAVE_HV
 #include "hvp_event_read.h"
-#endif
 
 static int usage_journal(FILE *f)
 {
@@ -40,7 +38,7 @@ static int open_error(const char *path, int r)
 		hvp_err_file(path, "pool format version not supported by this hvprov (it reads version %u)",
 			     JNL_FORMAT_VERSION);
 	else
-		hvp_err_file(path, "%s", jnl_strerror(r));
+		hvp_err_file(path, "%s", hvp_strerror(r));
 	return HVP_EXIT_USAGE;
 }
 
@@ -66,15 +64,19 @@ static int parse(int argc, char **argv, struct jopts *o, const char *allowed)
 		{ 0, 0, 0, 0 } };
 	memset(o, 0, sizeof(*o));
 	o->lane = -1;
-	optind = 1;
+	hvp_getopt_reset();
 	int c;
 	uint64_t v;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	char cmd[32];
+	snprintf(cmd, sizeof(cmd), "journal %s", argv[0]);
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		if (c == 'h')
 			return usage_journal(stdout), -1;
-		if (c == '?' || !strchr(allowed, c)) {
-			if (c != '?')
-				hvp_err("journal %s: option not accepted here (see hvprov journal --help)", argv[0]);
+		if (c == '?' || c == ':')
+			return hvp_opt_error(cmd, c, argv, lo);
+		if (!strchr(allowed, c)) {
+			hvp_err("%s: option '%s' not accepted here (see hvprov journal --help)", cmd,
+				argv[optind - 1]);
 			return HVP_EXIT_USAGE;
 		}
 		switch (c) {
@@ -145,7 +147,7 @@ static int cmd_create(int argc, char **argv)
 		return HVP_EXIT_USAGE;
 	}
 	if (r) {
-		hvp_err_file(o.pool, "%s", jnl_strerror(r));
+		hvp_err_file(o.pool, "%s", hvp_strerror(r));
 		return HVP_EXIT_USAGE;
 	}
 	const struct jnl_info *in = jnl_pool_info(p);
@@ -272,9 +274,9 @@ static int cmd_verify(int argc, char **argv)
 		if (r < 0) {
 			damaged = 1;
 			if (o.json)
-				printf("%s{\"lane\":%u,\"error\":\"%s\"}", i ? "," : "", i, jnl_strerror(r));
+				printf("%s{\"lane\":%u,\"error\":\"%s\"}", i ? "," : "", i, hvp_strerror(r));
 			else
-				printf("  %s\n", jnl_strerror(r));
+				printf("  %s\n", hvp_strerror(r));
 			continue;
 		}
 		if (r > 0)
@@ -341,7 +343,6 @@ static int on_rec(void *arg, const struct jnl_rec *r)
 			printf(",\"count\":%" PRIu64 ",\"first_ts\":%" PRIu64 ",\"last_ts\":%" PRIu64
 			       ",\"cumulative\":%" PRIu64, lp.count, lp.first_ts, lp.last_ts, lp.cumulative);
 		} else {
-#if HVPROV_HAVE_HV
 			printf(",");
 			/* a payload that is not a clean event: its bytes too, for the record */
 			if (hvp_event_json(stdout, r->payload, r->len) < 0) {
@@ -349,11 +350,6 @@ static int on_rec(void *arg, const struct jnl_rec *r)
 				hex(stdout, r->payload, r->len);
 				printf("\"");
 			}
-#else
-			printf(",\"payload_hex\":\"");
-			hex(stdout, r->payload, r->len);
-			printf("\"");
-#endif
 		}
 		printf("}\n");
 	} else {
@@ -398,7 +394,7 @@ static int cmd_dump(int argc, char **argv)
 		struct jnl_lane_report rep;
 		r = jnl_lane_scan(p, i, on_rec, &d, on_damage, &vc, &rep);
 		if (r < 0) {
-			hvp_err_file(o.pool, "lane %u: %s", i, jnl_strerror(r));
+			hvp_err_file(o.pool, "lane %u: %s", i, hvp_strerror(r));
 			damaged = 1;
 		} else if (r > 0) {
 			hvp_err_file(o.pool, "lane %u: damage: %" PRIu64 " record(s) lost in %" PRIu64 " region(s)",

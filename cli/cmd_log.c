@@ -51,16 +51,18 @@ static int parse(int argc, char **argv, struct lopts *o, int files_ok)
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 } };
 	memset(o, 0, sizeof(*o));
-	optind = 1;
+	hvp_getopt_reset();
 	int c;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	char cmd[32];
+	snprintf(cmd, sizeof(cmd), "log %s", argv[0]);
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout); return -1;
 		case 'd': o->data = optarg; break;
 		case 'j': o->json = 1; break;
 		case 's': o->strict = 1; break;
 		case 'n': o->no_pool = 1; break;
-		default: return usage(stderr);
+		default: return hvp_opt_error(cmd, c, argv, lo);
 		}
 	}
 	o->files = argv + optind;
@@ -128,7 +130,7 @@ static int cat_file(struct cat *c, const char *path)
 	struct seg_reader *r;
 	int err = seg_reader_open(path, &r);
 	if (err) {
-		hvp_err_file(path, "%s", seg_strerror(err));
+		hvp_err_file(path, "%s", hvp_strerror(err));
 		return HVP_EXIT_USAGE;
 	}
 	if (seg_reader_hdr_err(r) == SEG_E_MAGIC && seg_reader_size(r) >= SEG_HDR_FRAME_SIZE) {
@@ -157,7 +159,7 @@ static int cat_file(struct cat *c, const char *path)
 			continue;
 		}
 		if (seg_is_errno(rc)) {
-			hvp_err_file(path, "read error: %s", seg_strerror(rc));
+			hvp_err_file(path, "read error: %s", hvp_strerror(rc));
 			c->damage = 1;
 			break;
 		}
@@ -200,7 +202,7 @@ static int log_cat(int argc, char **argv)
 		struct seg_log *log;
 		int err = seg_log_open(dd.log, 0, &log);
 		if (err) {
-			hvp_err_file(dd.log, "%s", seg_strerror(err));
+			hvp_err_file(dd.log, "%s", hvp_strerror(err));
 			hvp_datadir_free(&dd);
 			return HVP_EXIT_USAGE;
 		}
@@ -213,7 +215,7 @@ static int log_cat(int argc, char **argv)
 		}
 		err = seg_log_walk(log, cat_frame, &c);
 		if (err) {
-			hvp_err_file(dd.log, "%s", seg_strerror(err));
+			hvp_err_file(dd.log, "%s", hvp_strerror(err));
 			c.damage = 1;
 		}
 		seg_log_close(log);
@@ -293,7 +295,7 @@ static int log_verify(int argc, char **argv)
 	if (err) {
 		if (o.json)
 			printf("]}\n");
-		hvp_err_file(dd.log, "cannot verify: %s", dmn_strerror(err));
+		hvp_err_file(dd.log, "cannot verify: %s", hvp_strerror(err));
 		goto out;
 	}
 	int bad = sum.damage || (o.strict && sum.torn);
@@ -334,7 +336,7 @@ static int log_ls(int argc, char **argv)
 	struct seg_log *log;
 	int err = seg_log_open(dd.log, 0, &log);
 	if (err) {
-		hvp_err_file(dd.log, "%s", seg_strerror(err));
+		hvp_err_file(dd.log, "%s", hvp_strerror(err));
 		hvp_datadir_free(&dd);
 		return HVP_EXIT_USAGE;
 	}

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,7 @@ static int check(const char *path)
 	}
 	r = gw_profile_load(path, p, what, sizeof(what));
 	if (r) {
-		hvp_err_file(path, "%s%s%s", gw_strerror(r), what[0] ? ": " : "", what);
+		hvp_err_file(path, "%s%s%s", hvp_strerror(r), what[0] ? ": " : "", what);
 		free(p);
 		return r == GW_EPROFILE ? HVP_EXIT_DAMAGE : HVP_EXIT_USAGE;
 	}
@@ -71,42 +72,37 @@ static int cmd_profile(int argc, char **argv)
 	char what[256];
 	int r, ns, nm;
 
-	if (hvp_wants_help(argc, argv)) {
-		usage(stdout);
-		return HVP_EXIT_OK;
-	}
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
-			if (++i >= argc) {
-				hvp_err("profile: %s needs a file name", argv[i - 1]);
-				return HVP_EXIT_USAGE;
-			}
-			out = argv[i];
-		} else if (!strcmp(argv[i], "-m") || !strcmp(argv[i], "--module")) {
-			if (++i >= argc) {
-				hvp_err("profile: %s needs a file name", argv[i - 1]);
-				return HVP_EXIT_USAGE;
-			}
+	static const struct option lo[] = {
+		{ "output", required_argument, 0, 'o' },
+		{ "module", required_argument, 0, 'm' },
+		{ "check", required_argument, 0, 'c' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 } };
+	int c;
+	hvp_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":ho:m:", lo, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			return HVP_EXIT_OK;
+		case 'o': out = optarg; break;
+		case 'c': chk = optarg; break;
+		case 'm':
 			if (nmods == sizeof(mods) / sizeof(mods[0])) {
 				hvp_err("profile: at most %zu modules", sizeof(mods) / sizeof(mods[0]));
 				return HVP_EXIT_USAGE;
 			}
-			mods[nmods++] = argv[i];
-		} else if (!strcmp(argv[i], "--check")) {
-			if (++i >= argc) {
-				hvp_err("profile: --check needs a file name");
-				return HVP_EXIT_USAGE;
-			}
-			chk = argv[i];
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			hvp_err("profile: unknown option '%s' (see hvprov profile --help)", argv[i]);
-			return HVP_EXIT_USAGE;
-		} else if (!in) {
-			in = argv[i];
-		} else {
-			hvp_err("profile: one VMLINUX only");
-			return HVP_EXIT_USAGE;
+			mods[nmods++] = optarg;
+			break;
+		default:
+			return hvp_opt_error("profile", c, argv, lo);
 		}
+	}
+	if (optind < argc)
+		in = argv[optind];
+	if (optind + 1 < argc) {
+		hvp_err("profile: one VMLINUX only");
+		return HVP_EXIT_USAGE;
 	}
 	if (chk) {
 		if (in || out || nmods) {
@@ -128,7 +124,7 @@ static int cmd_profile(int argc, char **argv)
 	}
 	r = gw_profile_from_vmlinux(in, mods, nmods, p, what, sizeof(what));
 	if (r) {
-		hvp_err_file(in, "%s", what[0] ? what : gw_strerror(r));
+		hvp_err_file(in, "%s", what[0] ? what : hvp_strerror(r));
 		free(p);
 		return HVP_EXIT_USAGE;
 	}

@@ -54,8 +54,8 @@ static int cmd_query(int argc, char **argv)
 		usage_query(stdout);
 		return HVP_EXIT_OK;
 	}
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+	hvp_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': data = optarg; break;
 		case 'D':
@@ -71,7 +71,7 @@ static int cmd_query(int argc, char **argv)
 				return HVP_EXIT_USAGE;
 			}
 			break;
-		default: usage_query(stderr); return HVP_EXIT_USAGE;
+		default: return hvp_opt_error("query", c, argv, lopts);
 		}
 	}
 	if (argc - optind != 2) {

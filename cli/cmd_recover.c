@@ -54,8 +54,8 @@ static int cmd_recover(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	int json = 0, c;
 	uint64_t v;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	hvp_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': data = optarg; break;
 		case 'p': pool = optarg; break;
@@ -77,13 +77,11 @@ static int cmd_recover(int argc, char **argv)
 			o.threads = (unsigned)v;
 			break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return HVP_EXIT_USAGE;
+		default: return hvp_opt_error("recover", c, argv, lo);
 		}
 	}
-	if (optind != argc) {
-		hvp_err("recover: unexpected argument '%s' (see hvprov recover --help)", argv[optind]);
-		return HVP_EXIT_USAGE;
-	}
+	if (optind != argc)
+		return hvp_arg_error("recover", argv[optind]);
 	if (data && (pool || logdir)) {
 		hvp_err("recover: give either --data DIR or --pool POOL --log-dir DIR, not both");
 		return HVP_EXIT_USAGE;
@@ -109,9 +107,9 @@ static int cmd_recover(int argc, char **argv)
 		if (rep.error_where && !strcmp(rep.error_where, "lock"))
 			hvp_err_file(o.pool, "in use by another process (a daemon or producer is running); stop it first");
 		else
-			hvp_err_file(what, "%s", rcv_strerror(r));
+			hvp_err_file(what, "%s", hvp_strerror(r));
 		if (json)
-			printf("{\"ok\":false,\"error\":\"%s\",\"where\":\"%s\"}\n", rcv_strerror(r),
+			printf("{\"ok\":false,\"error\":\"%s\",\"where\":\"%s\"}\n", hvp_strerror(r),
 			       rep.error_where ? rep.error_where : "");
 		hvp_datadir_free(&dd);
 		return HVP_EXIT_USAGE;

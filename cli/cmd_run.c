@@ -23,10 +23,7 @@
 #include "hvp_cli.h"
 #include "hvp_datadir.h"
 #include "jnl.h"
-#if __has_include("dmn.h")
 #include "dmn.h"
-#define RUN_HAVE_DAEMON 1
-#endif
 
 #define RUN_EXIT_OWN     125
 #define RUN_EXIT_NOEXEC  126
@@ -106,7 +103,7 @@ static int open_pool(const char *path, uint32_t durability, struct jnl_pool **ou
 	if (stat(path, &st) == 0) {
 		int r = jnl_pool_open(path, NULL, out);
 		if (r) {
-			hvp_err_file(path, "cannot open the pool: %s", jnl_strerror(r));
+			hvp_err_file(path, "cannot open the pool: %s", hvp_strerror(r));
 			return r;
 		}
 		if (durability && jnl_pool_info(*out)->durability != durability) {
@@ -128,7 +125,7 @@ static int open_pool(const char *path, uint32_t durability, struct jnl_pool **ou
 	};
 	int r = jnl_pool_create(path, &co, out);
 	if (r)
-		hvp_err_file(path, "cannot create the pool: %s", jnl_strerror(r));
+		hvp_err_file(path, "cannot create the pool: %s", hvp_strerror(r));
 	return r;
 }
 
@@ -151,9 +148,9 @@ static int cmd_run(int argc, char **argv)
 	int lossy = 0, quiet = 0, no_daemon = 0, one_stop = 0, c;
 	unsigned spin_us = RUN_SPIN_US;
 
-	optind = 1;
+	hvp_getopt_reset();
 	/* '+': stop at the first non-option, so the command's own options stay its own */
-	while ((c = getopt_long(argc, argv, "+h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': data = optarg; break;
 		case 'p': pool_path = optarg; break;
@@ -183,7 +180,10 @@ static int cmd_run(int argc, char **argv)
 			break;
 		}
 		case 'h': usage_run(stdout); return 0;
-		default: usage_run(stderr); return RUN_EXIT_OWN;
+		default:
+			/* the one-line error, but run's own exit code: 2 may be the command's */
+			hvp_opt_error("run", c, argv, lopts);
+			return RUN_EXIT_OWN;
 		}
 	}
 	if (optind >= argc) {
@@ -209,9 +209,7 @@ static int cmd_run(int argc, char **argv)
 	struct jnl_lane *lane = NULL;
 	unsigned idx = 0;
 	char hint[600];
-#ifdef RUN_HAVE_DAEMON
 	struct dmn *dmn = NULL;
-#endif
 
 	if (hvp_datadir_init(&dd, data)) {
 		hvp_err("run: out of memory");
@@ -233,7 +231,7 @@ static int cmd_run(int argc, char **argv)
 		if (r == 0)
 			break;
 		if (r != JNL_E_LOCKED) {
-			hvp_err_file(pool_path, "cannot open lane %u: %s", idx, jnl_strerror(r));
+			hvp_err_file(pool_path, "cannot open lane %u: %s", idx, hvp_strerror(r));
 			goto out;
 		}
 	}
@@ -244,7 +242,6 @@ static int cmd_run(int argc, char **argv)
 	/* The inline consumer moves records into DIR/log while the command runs. With --pool
 	 * there is no data directory to put segments in, so records stay in the pool. */
 	const char *consumer = "records stay in the pool";
-#ifdef RUN_HAVE_DAEMON
 	if (!no_daemon && !data_pool_only(pool_path, dd.pool)) {
 		struct dmn_config cfg;
 		dmn_config_init(&cfg);
@@ -257,13 +254,10 @@ static int cmd_run(int argc, char **argv)
 		else if (r == JNL_E_LOCKED)
 			consumer = "another consumer (hvprov daemon) holds the pool";
 		else {
-			hvp_err_file(dd.log, "cannot start the inline consumer: %s", dmn_strerror(r));
+			hvp_err_file(dd.log, "cannot start the inline consumer: %s", hvp_strerror(r));
 			goto out;
 		}
 	}
-#else
-	(void)no_daemon;
-#endif
 	snprintf(hint, sizeof(hint), "start a consumer on %s, e.g. hvprov daemon", pool_path);
 	if (!quiet)
 		hvp_err("recording to %s lane %u: durability %s on %s (%s); %s%s", pool_path, idx,
@@ -287,23 +281,21 @@ static int cmd_run(int argc, char **argv)
 	r = hv_ptrace_run(&po, &res);
 	jnl_lane_close(lane);
 	lane = NULL;
-#ifdef RUN_HAVE_DAEMON
 	if (dmn) {
 		/* final drain: everything the command did is in the log when we return */
 		int dr = dmn_stop(dmn);
 		dmn = NULL;
 		if (dr)
 			hvp_err_file(dd.log, "inline consumer: %s; the records not logged stay in %s",
-				     dmn_strerror(dr), pool_path);
+				     hvp_strerror(dr), pool_path);
 	}
-#endif
 	if (res.dropped)
 		hvp_err("%" PRIu64 " of %" PRIu64 " events dropped because the ring was full (lossy mode)",
 			res.dropped, res.dropped + res.events);
 	if (r) {
 		if (r == HV_PT_E_JOURNAL)
 			hvp_err_file(pool_path, "%s: %s; the command was killed", hv_ptrace_strerror(r),
-				     jnl_strerror(res.journal_err));
+				     hvp_strerror(res.journal_err));
 		else
 			hvp_err("run: %s: %s", cmd[0], hv_ptrace_strerror(r));
 		goto out;
@@ -318,9 +310,7 @@ static int cmd_run(int argc, char **argv)
 	hvp_datadir_free(&dd);
 	return mirror_status(res.status);
 out:
-#ifdef RUN_HAVE_DAEMON
 	dmn_stop(dmn);
-#endif
 	jnl_lane_close(lane);
 	jnl_pool_close(pool);
 	hvp_datadir_free(&dd);

@@ -2,7 +2,7 @@
  * cmd_status.c - `hvprov status`: what the daemon reports in DIR/status.json (throughput,
  * bytes in and out, errors) together with what the pool itself says now (per-lane
  * checkpoint, head, lag, ring fill, lossy counters), so that it is useful with or without a
- * daemon running.
+ * daemon running. The status file is read by the module that writes it (dmn_status_read).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,52 +27,6 @@ static int usage(FILE *f)
 		"checkpoint, the producer's head, the lag between them, how full the ring is, and\n"
 		"records dropped in lossy mode. Exit 0, or 2 if neither can be read.\n");
 	return f == stdout ? 0 : HVP_EXIT_USAGE;
-}
-
-/* Value of a top-level member of a JSON object text (our own status file). NULL if absent. */
-static const char *json_top(const char *s, const char *key)
-{
-	int depth = 0;
-	size_t kl = strlen(key);
-	for (const char *p = s; *p; p++) {
-		if (*p == '"') {
-			const char *q = p + 1;
-			while (*q && *q != '"')
-				q += (*q == '\\' && q[1]) ? 2 : 1;
-			if (!*q)
-				return NULL;
-			if (depth == 1 && (size_t)(q - p - 1) == kl && !strncmp(p + 1, key, kl)) {
-				const char *v = q + 1;
-				while (*v == ' ' || *v == ':')
-					v++;
-				return v;
-			}
-			p = q;
-		} else if (*p == '{' || *p == '[') {
-			depth++;
-		} else if (*p == '}' || *p == ']') {
-			depth--;
-		}
-	}
-	return NULL;
-}
-
-static double jnum(const char *s, const char *key)
-{
-	const char *v = s ? json_top(s, key) : NULL;
-	return v ? strtod(v, NULL) : 0;
-}
-
-static void jstr(const char *s, const char *key, char *buf, size_t n)
-{
-	const char *v = s ? json_top(s, key) : NULL;
-	buf[0] = 0;
-	if (!v || *v != '"')
-		return;
-	size_t i = 0;
-	for (v++; *v && *v != '"' && i + 1 < n; v++)
-		buf[i++] = *v;
-	buf[i] = 0;
 }
 
 static char *slurp(const char *path)
@@ -131,27 +85,26 @@ static int cmd_status(int argc, char **argv)
 		{ 0, 0, 0, 0 } };
 	const char *data = NULL;
 	int json = 0, c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	hvp_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'h': return usage(stdout);
 		case 'd': data = optarg; break;
 		case 'j': json = 1; break;
-		default: return usage(stderr);
+		default: return hvp_opt_error("status", c, argv, lo);
 		}
 	}
 	if (optind != argc)
-		return usage(stderr);
+		return hvp_arg_error("status", argv[optind]);
 	struct hvp_datadir dd;
 	if (hvp_datadir_init(&dd, data))
 		return HVP_EXIT_USAGE;
 
 	long pid = daemon_pid(dd.pidfile);
-	char *status = slurp(dd.status);
-	if (status && (status[0] != '{' || !json_top(status, "version"))) {
-		free(status);          /* not ours, or caught mid-write by a non-atomic copy */
-		status = NULL;
-	}
+	/* not ours, or caught mid-write by a non-atomic copy: as if absent (said below) */
+	static struct dmn_status ds;
+	char *status = NULL, why[128];
+	int serr = dmn_status_read(dd.status, &ds, &status, why, sizeof(why));
 
 	struct jnl_open_opts oo;
 	memset(&oo, 0, sizeof(oo));
@@ -185,23 +138,21 @@ static int cmd_status(int argc, char **argv)
 		reported += ln[i].lost.reported;
 	}
 	if (!status && !pool) {
-		hvp_err_file(dd.pool, "%s, and no daemon status in %s", jnl_strerror(perr), dd.status);
+		hvp_err_file(dd.pool, "%s, and no daemon status in %s%s%s", hvp_strerror(perr),
+			     dd.status, serr == -EINVAL ? ": " : "", serr == -EINVAL ? why : "");
 		hvp_datadir_free(&dd);
 		return HVP_EXIT_USAGE;
 	}
 
 	uint64_t now = (uint64_t)time(NULL) * 1000000000ull;
-	double age = status ? ((double)now - jnum(status, "time_ns")) / 1e9 : 0;
+	double age = status ? ((double)now - (double)ds.time_ns) / 1e9 : 0;
 	if (json) {
 		printf("{\"data\":");
 		hvp_json_str(stdout, dd.dir);
 		printf(",\n \"daemon\":{\"running\":%s,\"pid\":%ld,\"status_age_s\":%.1f,\"status\":",
 		       pid ? "true" : "false", pid, age);
 		if (status) {
-			size_t n = strlen(status);
-			while (n && (status[n - 1] == '\n' || status[n - 1] == ' '))
-				n--;
-			fwrite(status, 1, n, stdout);     /* our own JSON, embedded as it is */
+			fputs(status, stdout);     /* our own JSON, parsed above, embedded as it is */
 		} else {
 			printf("null");
 		}
@@ -235,28 +186,22 @@ static int cmd_status(int argc, char **argv)
 		else
 			printf("daemon: not running\n");
 		if (status) {
-			char state[32], lasterr[160], phase[32];
-			jstr(status, "state", state, sizeof(state));
-			jstr(status, "last_error", lasterr, sizeof(lasterr));
-			jstr(status, "last_error_phase", phase, sizeof(phase));
-			printf("  status %.1f s old, state %s, pid %.0f\n", age, state,
-			       jnum(status, "pid"));
+			printf("  status %.1f s old, state %s, pid %" PRIu64 "\n", age, ds.state, ds.pid);
 			printf("  rate: %.0f records/s, in %.2f MB/s, out %.2f MB/s\n",
-			       jnum(status, "records_per_s"), jnum(status, "in_bytes_per_s") / 1e6,
-			       jnum(status, "out_bytes_per_s") / 1e6);
-			printf("  since start: %.0f records, %.0f bytes in, %.0f bytes out, ratio %.2f,"
-			       " %.0f frames, %.0f segments (current %016" PRIx64 ", %.0f bytes)\n",
-			       jnum(status, "records"), jnum(status, "bytes_in"), jnum(status, "bytes_out"),
-			       jnum(status, "ratio"), jnum(status, "frames"), jnum(status, "segments"),
-			       (uint64_t)jnum(status, "segment_no"), jnum(status, "segment_size"));
-			printf("  errors: write %.0f, sync %.0f (segments abandoned %.0f), checkpoint %.0f,"
-			       " log damage at start %.0f; last: %s%s%s\n",
-			       jnum(status, "write_errors"), jnum(status, "sync_errors"),
-			       jnum(status, "abandoned"), jnum(status, "checkpoint_errors"),
-			       jnum(status, "log_damage"), lasterr[0] ? lasterr : "none",
-			       phase[0] ? " in " : "", phase);
-			printf("  lost (lossy mode, announced by LOST records): %.0f\n",
-			       jnum(status, "lost_count"));
+			       ds.records_per_s, ds.in_bytes_per_s / 1e6, ds.out_bytes_per_s / 1e6);
+			printf("  since start: %" PRIu64 " records, %" PRIu64 " bytes in, %" PRIu64
+			       " bytes out, ratio %.2f, %" PRIu64 " frames, %" PRIu64 " segments (current %016"
+			       PRIx64 ", %" PRIu64 " bytes)\n", ds.records, ds.bytes_in, ds.bytes_out,
+			       ds.ratio, ds.frames, ds.segments, ds.segment_no, ds.segment_size);
+			printf("  errors: write %" PRIu64 ", sync %" PRIu64 " (segments abandoned %" PRIu64
+			       "), checkpoint %" PRIu64 ", log damage at start %" PRIu64 "; last: %s%s%s\n",
+			       ds.write_errors, ds.sync_errors, ds.abandoned, ds.checkpoint_errors,
+			       ds.log_damage, ds.last_error[0] ? ds.last_error : "none",
+			       ds.last_error_phase[0] ? " in " : "", ds.last_error_phase);
+			printf("  lost (lossy mode, announced by LOST records): %" PRIu64 "\n",
+			       ds.lost_count);
+		} else if (serr == -EINVAL) {
+			printf("  status file %s unreadable: %s\n", dd.status, why);
 		} else {
 			printf("  no status file %s\n", dd.status);
 		}
@@ -275,7 +220,7 @@ static int cmd_status(int argc, char **argv)
 				       ln[i].lost.dropped, ln[i].lost.reported);
 			printf("  total lag %" PRIu64 " record(s), dropped %" PRIu64 "\n", lag, dropped);
 		} else {
-			printf("pool: %s: %s\n", dd.pool, jnl_strerror(perr));
+			printf("pool: %s: %s\n", dd.pool, hvp_strerror(perr));
 		}
 	}
 	hvp_datadir_free(&dd);

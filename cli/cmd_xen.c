@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,8 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dmn.h"
+#include "dmn_service.h"
 #include "hvp_cli.h"
+#include "hvp_datadir.h"
 #include "rcv.h"
 #include "xen/hvx_dom0.h"
 
@@ -27,8 +29,8 @@ static void usage(FILE *f)
 		"usage: hvprov xen status [--json] [--dom DOMID]\n"
 		"       hvprov xen enable DOMID [--lossy]\n"
 		"       hvprov xen disable DOMID\n"
-		"       hvprov xen daemon --log-dir DIR [--status FILE] [--cpu N] [--no-verify-frames]\n"
-		"       hvprov xen recover --log-dir DIR [--no-release]\n"
+		"       hvprov xen daemon [--data DIR] [hvprov daemon's options]\n"
+		"       hvprov xen recover [--data DIR] [--no-release]\n"
 		"       hvprov xen release\n\n"
 		"Run in dom0 of a Xen built with hv/xen (hvprov=SIZE@ADDR on Xen's command line).\n"
 		"status   the pool (frames, lanes, state) and the hook's counters: records, bytes,\n"
@@ -36,17 +38,18 @@ static void usage(FILE *f)
 		"enable   collect a PV domain's system calls (blocking: a vCPU whose lane is full\n"
 		"         waits for the daemon; --lossy: drop and count instead); dom0 never\n"
 		"disable  stop collecting; prints that domain's counters\n"
-		"daemon   map the pool and move its records into log segments in DIR (the same\n"
-		"         consumer as `hvprov daemon`), telling Xen whenever the durable checkpoint\n"
-		"         advances so that waiting vCPUs resume; stops on SIGTERM or SIGINT. Every\n"
-		"         frame is decompressed and checked before it is written (a failing one\n"
-		"         is compressed again and counted: \"frame checks failed N\"); not with\n"
-		"         --no-verify-frames\n"
+		"daemon   map the pool and move its records into log segments in DIR/log (the same\n"
+		"         service and options as `hvprov daemon`: hvprov xen daemon --help),\n"
+		"         telling Xen whenever the durable checkpoint advances so that waiting vCPUs\n"
+		"         resume; stops on SIGTERM or SIGINT. Every frame is decompressed and\n"
+		"         checked before it is written (a failing one is compressed again and\n"
+		"         counted: \"frame checks failed N\"); not with --no-verify-frames\n"
 		"recover  a pool Xen kept from an earlier boot (state held: records no daemon made\n"
-		"         durable before a crash of the host): replay them into DIR's log with\n"
+		"         durable before a crash of the host): replay them into DIR/log with\n"
 		"         `hvprov recover`'s code, then release the pool (unless --no-release)\n"
 		"release  let Xen start a new life of a pool kept from an earlier boot (after its\n"
 		"         records were recovered)\n\n"
+		"DIR: --data, or $HVPROV_DATA, or ./" HVP_DATADIR_DEFAULT ".\n"
 		"exit: 0 done, 1 records were lost or damaged (daemon), 2 cannot run\n");
 }
 
@@ -61,26 +64,22 @@ static int parse_domid(const char *s, uint32_t *out)
 	return 0;
 }
 
-/* A wrong or missing argument: the usage on stderr, exit 2. */
+/* A missing argument: the usage on stderr, exit 2. */
 static int bad_usage(void)
 {
 	usage(stderr);
 	return HVP_EXIT_USAGE;
 }
 
-static int have_module(void)
-{
-	if (hvx_ctl_open)
-		return 1;
-	hvp_err("xen: this hvprov was built without the Xen backend (hv/xen is not in the build)");
-	return 0;
-}
+static const struct option help_only[] = {
+	{ "help", no_argument, 0, 'h' },
+	{ 0, 0, 0, 0 } };
 
 static int open_ctl(struct hvx_ctl **c)
 {
 	int r = hvx_ctl_open(c);
 	if (r)
-		hvp_err_file("/dev/xen/privcmd", "%s", hvx_strerror(r));
+		hvp_err_file("/dev/xen/privcmd", "%s", hvp_strerror(r));
 	return r;
 }
 
@@ -104,20 +103,29 @@ static void stats_print(FILE *f, const char *what, const struct hvx_stats *s, in
 
 static int xen_status(int argc, char **argv)
 {
-	int json = 0;
+	static const struct option lo[] = {
+		{ "json", no_argument, 0, 'j' },
+		{ "dom", required_argument, 0, 'd' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 } };
+	int json = 0, opt;
 	long dom = -1;
 	uint32_t domid;
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = 1;
-		else if (!strcmp(argv[i], "--dom") && i + 1 < argc) {
-			if (parse_domid(argv[++i], &domid))
+	hvp_getopt_reset();
+	while ((opt = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'h': usage(stdout); return HVP_EXIT_OK;
+		case 'j': json = 1; break;
+		case 'd':
+			if (parse_domid(optarg, &domid))
 				return HVP_EXIT_USAGE;
 			dom = domid;
-		} else {
-			return bad_usage();
+			break;
+		default: return hvp_opt_error("xen status", opt, argv, lo);
 		}
 	}
+	if (optind != argc)
+		return hvp_arg_error("xen status", argv[optind]);
 	struct hvx_ctl *c;
 	if (open_ctl(&c))
 		return HVP_EXIT_USAGE;
@@ -129,7 +137,7 @@ static int xen_status(int argc, char **argv)
 	int rd = dom >= 0 && !r ? hvx_ctl_stats(c, (uint32_t)dom, &ds) : -ENOENT;
 	hvx_ctl_close(c);
 	if (r) {
-		hvp_err("xen status: %s", hvx_strerror(r));
+		hvp_err("xen status: %s", hvp_strerror(r));
 		return HVP_EXIT_USAGE;
 	}
 	if (json) {
@@ -164,21 +172,27 @@ static int xen_status(int argc, char **argv)
 
 static int xen_enable(int argc, char **argv, int enable)
 {
+	static const struct option lo[] = {
+		{ "lossy", no_argument, 0, 'l' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 } };
+	const char *cmd = enable ? "xen enable" : "xen disable";
 	uint32_t domid = 0, flags = 0;
-	int have = 0;
-	for (int i = 0; i < argc; i++) {
-		if (enable && !strcmp(argv[i], "--lossy"))
-			flags |= HVX_EN_LOSSY;
-		else if (!have && argv[i][0] != '-') {
-			if (parse_domid(argv[i], &domid))
-				return HVP_EXIT_USAGE;
-			have = 1;
-		} else {
-			return bad_usage();
+	int opt;
+	hvp_getopt_reset();
+	while ((opt = getopt_long(argc, argv, ":h", enable ? lo : help_only, NULL)) != -1) {
+		switch (opt) {
+		case 'h': usage(stdout); return HVP_EXIT_OK;
+		case 'l': flags |= HVX_EN_LOSSY; break;
+		default: return hvp_opt_error(cmd, opt, argv, enable ? lo : help_only);
 		}
 	}
-	if (!have)
+	if (optind == argc)
 		return bad_usage();
+	if (optind + 1 != argc)
+		return hvp_arg_error(cmd, argv[optind + 1]);
+	if (parse_domid(argv[optind], &domid))
+		return HVP_EXIT_USAGE;
 	struct hvx_ctl *c;
 	if (open_ctl(&c))
 		return HVP_EXIT_USAGE;
@@ -187,7 +201,7 @@ static int xen_enable(int argc, char **argv, int enable)
 	hvx_ctl_close(c);
 	if (r) {
 		hvp_err("xen %s %u: %s", enable ? "enable" : "disable", domid,
-			r == -EOPNOTSUPP ? "not a 64-bit PV domain other than dom0" : hvx_strerror(r));
+			r == -EOPNOTSUPP ? "not a 64-bit PV domain other than dom0" : hvp_strerror(r));
 		return HVP_EXIT_USAGE;
 	}
 	if (enable) {
@@ -202,8 +216,17 @@ static int xen_enable(int argc, char **argv, int enable)
 
 static int xen_release(int argc, char **argv)
 {
-	if (argc)
-		return bad_usage();
+	int opt;
+	hvp_getopt_reset();
+	while ((opt = getopt_long(argc, argv, ":h", help_only, NULL)) != -1) {
+		if (opt == 'h') {
+			usage(stdout);
+			return HVP_EXIT_OK;
+		}
+		return hvp_opt_error("xen release", opt, argv, help_only);
+	}
+	if (optind != argc)
+		return hvp_arg_error("xen release", argv[optind]);
 	struct hvx_ctl *c;
 	if (open_ctl(&c))
 		return HVP_EXIT_USAGE;
@@ -211,7 +234,7 @@ static int xen_release(int argc, char **argv)
 	int r = hvx_ctl_op(c, &op);
 	hvx_ctl_close(c);
 	if (r) {
-		hvp_err("xen release: %s", hvx_strerror(r));
+		hvp_err("xen release: %s", hvp_strerror(r));
 		return HVP_EXIT_USAGE;
 	}
 	printf("pool released: Xen writes a new life of it\n");
@@ -248,20 +271,46 @@ static int pool_to_file(const void *base, uint64_t len, const char *path)
  * epoch), so a crash anywhere before the release just means running this again; after the
  * release Xen starts a new life and the old records never validate again.
  */
+static int xen_recover_into(const char *log_dir, int release);
+
 static int xen_recover(int argc, char **argv)
 {
-	const char *log_dir = NULL;
-	int release = 1;
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--log-dir") && i + 1 < argc)
-			log_dir = argv[++i];
-		else if (!strcmp(argv[i], "--no-release"))
-			release = 0;
-		else
-			return bad_usage();
+	static const struct option lo[] = {
+		{ "data", required_argument, 0, 'd' },
+		{ "no-release", no_argument, 0, 'n' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 } };
+	const char *data = NULL;
+	int release = 1, c;
+	hvp_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'h': usage(stdout); return HVP_EXIT_OK;
+		case 'd': data = optarg; break;
+		case 'n': release = 0; break;
+		default: return hvp_opt_error("xen recover", c, argv, lo);
+		}
 	}
-	if (!log_dir)
-		return bad_usage();
+	if (optind != argc)
+		return hvp_arg_error("xen recover", argv[optind]);
+	struct hvp_datadir dd;
+	if (hvp_datadir_init(&dd, data)) {
+		hvp_err("out of memory");
+		return HVP_EXIT_USAGE;
+	}
+	int r = hvp_datadir_mkdirs(&dd), ret;
+	if (r) {
+		hvp_err_file(dd.dir, "cannot create the data directory: %s", strerror(-r));
+		ret = HVP_EXIT_USAGE;
+	} else {
+		ret = xen_recover_into(dd.log, release);
+	}
+	hvp_datadir_free(&dd);
+	return ret;
+}
+
+static int xen_recover_into(const char *log_dir, int release)
+{
 	struct hvx_ctl *c;
 	if (open_ctl(&c))
 		return HVP_EXIT_USAGE;
@@ -269,7 +318,7 @@ static int xen_recover(int argc, char **argv)
 	int r = hvx_ctl_describe(c, &d);
 	if (r || d.state != HVX_POOL_HELD) {
 		if (r)
-			hvp_err("xen recover: %s", hvx_strerror(r));
+			hvp_err("xen recover: %s", hvp_strerror(r));
 		else
 			printf("pool %s: nothing to recover\n", hvx_pool_state_name(d.state));
 		hvx_ctl_close(c);
@@ -278,7 +327,7 @@ static int xen_recover(int argc, char **argv)
 	struct jnl_pool *pool;
 	r = hvx_ctl_attach(c, 1, &pool);
 	if (r) {
-		hvp_err("xen recover: cannot map the hypervisor's pool: %s", hvx_strerror(r));
+		hvp_err("xen recover: cannot map the hypervisor's pool: %s", hvp_strerror(r));
 		hvx_ctl_close(c);
 		return HVP_EXIT_USAGE;
 	}
@@ -312,7 +361,7 @@ static int xen_recover(int argc, char **argv)
 	unlink(tmp);
 	if (r) {
 		hvp_err_file(rep->error_where && !strcmp(rep->error_where, "log") ? log_dir : "pool",
-			     "xen recover: %s", rcv_strerror(r));
+			     "xen recover: %s", hvp_strerror(r));
 		free(rep);
 		hvx_ctl_close(c);
 		return HVP_EXIT_USAGE;
@@ -327,7 +376,7 @@ static int xen_recover(int argc, char **argv)
 		struct hvx_op op = { .op = HVX_OP_RELEASE };
 		r = hvx_ctl_op(c, &op);
 		if (r) {
-			hvp_err("xen recover: release: %s", hvx_strerror(r));
+			hvp_err("xen recover: release: %s", hvp_strerror(r));
 			hvx_ctl_close(c);
 			return HVP_EXIT_USAGE;
 		}
@@ -337,19 +386,15 @@ static int xen_recover(int argc, char **argv)
 	return damage ? HVP_EXIT_DAMAGE : HVP_EXIT_OK;
 }
 
-static volatile sig_atomic_t stop_req;
+/* ---- `hvprov xen daemon`: hvprov daemon's service over the hypervisor's pool ---- */
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_req = 1;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
+struct xen_backend {
+	struct hvx_ctl *c;
+	struct jnl_pool *pool;
+	unsigned nlanes;
+	int verify;
+	uint64_t last[JNL_MAX_LANES];      /* checkpoint sequences Xen was last told about */
+};
 
 /* Checkpoint sequences of every lane; 1 if any moved since *last (updated). */
 static int ckpt_moved(struct jnl_pool *pool, uint64_t *last, unsigned n)
@@ -367,128 +412,110 @@ static int ckpt_moved(struct jnl_pool *pool, uint64_t *last, unsigned n)
 	return moved;
 }
 
-static int xen_daemon(int argc, char **argv)
+static void xen_defaults(struct dmn_config *cfg, unsigned *tick_ms)
 {
-	const char *log_dir = NULL, *status = NULL;
-	int cpu = -1, verify = 1;
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--no-verify-frames"))
-			verify = 0;
-		else if (!strcmp(argv[i], "--log-dir") && i + 1 < argc)
-			log_dir = argv[++i];
-		else if (!strcmp(argv[i], "--status") && i + 1 < argc)
-			status = argv[++i];
-		else if (!strcmp(argv[i], "--cpu") && i + 1 < argc) {
-			uint64_t v;
-			if (hvp_parse_u64(argv[++i], 0, 4095, &v)) {
-				hvp_err("xen daemon: --cpu %s is not a CPU number (0..4095)", argv[i]);
-				return HVP_EXIT_USAGE;
-			}
-			cpu = (int)v;
-		} else {
-			return bad_usage();
-		}
-	}
-	if (!log_dir)
-		return bad_usage();
-	struct hvx_ctl *c;
-	if (open_ctl(&c))
-		return HVP_EXIT_USAGE;
-	struct jnl_pool *pool;
-	int r = hvx_ctl_attach(c, 0, &pool);
-	if (r) {
-		hvp_err("xen daemon: cannot map the hypervisor's pool: %s", hvx_strerror(r));
-		hvx_ctl_close(c);
-		return HVP_EXIT_USAGE;
-	}
-	const struct jnl_info *in = jnl_pool_info(pool);
-	struct dmn_config cfg;
-	dmn_config_init(&cfg);
-	cfg.pool = pool;
-	cfg.log_dir = log_dir;
-	cfg.status_path = status;
-	cfg.cpu = cpu;
-	/* Guest vCPUs may be waiting for space: write small frames promptly. */
-	cfg.max_delay_ms = 5;
-	cfg.poll_max_us = 1000;
-	cfg.frame_size = 64u << 10;
+	/* Guest vCPUs may be waiting for space: write small frames promptly, and look at the
+	 * checkpoints every 2 ms. */
+	cfg->max_delay_ms = 5;
+	cfg->poll_max_us = 1000;
+	cfg->frame_size = 64u << 10;
+	*tick_ms = 2;
 	/* Under QEMU's software emulation a dom0 process once lost an XMM register's contents
 	 * between a load and a store inside zstd (a frame with 16 zero bytes under the right
 	 * checksum; hv/xen/README.md): check every frame before it is written. */
-	cfg.verify_frames = verify;
+	cfg->verify_frames = 1;
+}
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-
-	struct dmn *d;
-	r = dmn_start(&cfg, &d);
+static int xen_attach(void *ctx, struct dmn_config *cfg, const struct hvp_datadir *dd)
+{
+	struct xen_backend *x = ctx;
+	if (open_ctl(&x->c))
+		return HVP_EXIT_USAGE;
+	int r = hvx_ctl_attach(x->c, 0, &x->pool);
 	if (r) {
-		hvp_err_file(log_dir, "xen daemon: %s", dmn_strerror(r));
-		hvx_ctl_close(c);
+		hvp_err("xen daemon: cannot map the hypervisor's pool: %s", hvp_strerror(r));
+		hvx_ctl_close(x->c);
 		return HVP_EXIT_USAGE;
 	}
+	const struct jnl_info *in = jnl_pool_info(x->pool);
+	x->nlanes = in->nlanes;
+	x->verify = cfg->verify_frames;
+	memset(x->last, 0xff, sizeof(x->last));
+	cfg->pool = x->pool;
 	fprintf(stderr, "hvprov xen daemon: pool of %u lanes x %" PRIu64 " bytes mapped, logging to %s\n",
-		in->nlanes, in->ring_size, log_dir);
-	uint64_t last[JNL_MAX_LANES];
-	memset(last, 0xff, sizeof(last));
-	while (!stop_req && !dmn_wait(d, 0)) {
-		sleep_ms(2);
-		/* Xen re-reads the checkpoints only when told: tell it whenever one moved. */
-		if (ckpt_moved(pool, last, in->nlanes))
-			hvx_ctl_ckpt(c);
+		in->nlanes, in->ring_size, dd->log);
+	return 0;
+}
+
+static void xen_tick(void *ctx, const struct dmn_stats *st)
+{
+	struct xen_backend *x = ctx;
+	(void)st;
+	/* Xen re-reads the checkpoints only when told: tell it whenever one moved. */
+	if (ckpt_moved(x->pool, x->last, x->nlanes))
+		hvx_ctl_ckpt(x->c);
+}
+
+static int xen_detach(void *ctx, const struct dmn_service_end *end, int ret)
+{
+	struct xen_backend *x = ctx;
+	if (!end) {
+		hvx_ctl_close(x->c);
+		return ret;
 	}
-	/* the final drain first, so that the counts below cover every frame */
-	dmn_request_stop(d);
-	dmn_wait(d, -1);
-	struct dmn_stats ds;
-	dmn_get_stats(d, &ds);
-	r = dmn_stop(d);
-	hvx_ctl_ckpt(c);
-	if (verify)
-		printf("frames %" PRIu64 " frame checks failed %" PRIu64 "\n", ds.frames,
-		       ds.verify_failures);
-	if (ds.verify_failures)
-		hvp_err_file(log_dir, "xen daemon: %" PRIu64 " frame(s) failed their check after"
-			     " compression and were compressed again; nothing damaged was written",
-			     ds.verify_failures);
+	hvx_ctl_ckpt(x->c);
+	if (x->verify)
+		printf("frames %" PRIu64 " frame checks failed %" PRIu64 "\n", end->st.frames,
+		       end->st.verify_failures);
 	struct hvx_stats st;
-	int lost = 0;
-	if (!hvx_ctl_stats(c, HVX_DOM_ALL, &st)) {
+	if (!hvx_ctl_stats(x->c, HVX_DOM_ALL, &st)) {
 		stats_print(stdout, "hook", &st, 0);
-		lost = st.lost != 0;
+		if (st.lost && ret == HVP_EXIT_OK)
+			ret = HVP_EXIT_DAMAGE;
 	}
-	hvx_ctl_close(c);
-	if (r) {
-		hvp_err_file(log_dir, "xen daemon: last frame not durable: %s", dmn_strerror(r));
-		return HVP_EXIT_USAGE;
-	}
-	return lost ? HVP_EXIT_DAMAGE : HVP_EXIT_OK;
+	hvx_ctl_close(x->c);
+	return ret;
+}
+
+static int xen_daemon(int argc, char **argv)
+{
+	static struct xen_backend x;
+	static const struct hvp_daemon_backend be = {
+		.name = "xen daemon",
+		.about = "Map the hypervisor's pool (dom0 of a Xen built with hv/xen) and move its records\n"
+			 "into zstd log segments in DIR/log, telling Xen whenever the durable checkpoint\n"
+			 "advances so that waiting vCPUs resume. Runs until SIGTERM/SIGINT, which take a\n"
+			 "final checkpoint; then prints \"frames N frame checks failed M\" (when frames\n"
+			 "are checked) and the hook's counters.\n\n",
+		.exits = "Exit: 0 stopped cleanly, 1 the hook lost records or the last frame could not be\n"
+			 "made durable, 2 cannot run.\n",
+		.default_frame = "64K", .default_delay = "5", .default_verify = "on",
+		.defaults = xen_defaults, .attach = xen_attach, .tick = xen_tick,
+		.detach = xen_detach, .ctx = &x,
+	};
+	return hvp_daemon_main(argc, argv, &be);
 }
 
 static int cmd_xen(int argc, char **argv)
 {
-	if (argc < 2 || hvp_wants_help(argc, argv)) {
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? HVP_EXIT_USAGE : HVP_EXIT_OK;
 	}
-	if (!have_module())
-		return HVP_EXIT_USAGE;
+	/* each subcommand parses argv + 1: its name stands where getopt expects the program */
 	const char *sub = argv[1];
 	if (!strcmp(sub, "status"))
-		return xen_status(argc - 2, argv + 2);
+		return xen_status(argc - 1, argv + 1);
 	if (!strcmp(sub, "enable"))
-		return xen_enable(argc - 2, argv + 2, 1);
+		return xen_enable(argc - 1, argv + 1, 1);
 	if (!strcmp(sub, "disable"))
-		return xen_enable(argc - 2, argv + 2, 0);
+		return xen_enable(argc - 1, argv + 1, 0);
 	if (!strcmp(sub, "daemon"))
-		return xen_daemon(argc - 2, argv + 2);
+		return xen_daemon(argc - 1, argv + 1);
 	if (!strcmp(sub, "release"))
-		return xen_release(argc - 2, argv + 2);
+		return xen_release(argc - 1, argv + 1);
 	if (!strcmp(sub, "recover"))
-		return xen_recover(argc - 2, argv + 2);
+		return xen_recover(argc - 1, argv + 1);
 	hvp_err("xen: unknown subcommand %s", sub);
 	return bad_usage();
 }

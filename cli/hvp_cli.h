@@ -1,10 +1,9 @@
 /*
- * hvp_cli.h - what every `hvprov` subcommand shares: registration, messages, option parsing.
+ * hvp_cli.h - what every `hvprov` subcommand shares: registration and help.
  *
  * A subcommand is one file cli/cmd_<name>.c that registers itself with HVP_COMMAND; the
- * dispatcher in main.c finds it. Exit codes of commands that check data: 0 clean, 1 damage
- * found and described, 2 cannot run (usage, unreadable or foreign file). Commands that run a
- * workload use 125 for their own errors.
+ * dispatcher in main.c finds it. Exit codes, messages and number arguments are shared with the
+ * benchmarks: common/hvp_tool.h.
  */
 #ifndef HVP_CLI_H
 #define HVP_CLI_H
@@ -12,10 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "hvp_json.h"
-
-#define HVP_EXIT_OK      0
-#define HVP_EXIT_DAMAGE  1
-#define HVP_EXIT_USAGE   2
+#include "hvp_tool.h"
+#include "hvp_uuid.h"
 
 struct hvp_command {
 	const char *name;          /* "journal" */
@@ -31,21 +28,34 @@ void hvp_command_register(struct hvp_command *cmd);
 	__attribute__((constructor)) static void hvp_cmd_reg_##func(void)      \
 	{ hvp_command_register(&hvp_cmd_##func); }
 
-/* "hvprov: <message>" on stderr, one line. */
-void hvp_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* "hvprov: <file>: <message>" on stderr, one line. */
-void hvp_err_file(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Parse "4096", "64K", "16M", "1G", "2T" (binary units). @return 0 or -EINVAL. */
-int hvp_parse_size(const char *s, uint64_t *out);
-/* Parse a non-negative integer within [min, max]. @return 0 or -EINVAL. */
-int hvp_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
-
-/* JSON string literals: hvp_json_str, hvp_json_strn (common/hvp_json.h). */
-/* 16-byte uuid as the usual 36-character text. buf must hold 37 bytes. */
-void hvp_uuid_fmt(const uint8_t uuid[16], char *buf);
+/* JSON: common/hvp_json.h; UUID text: common/hvp_uuid.h. */
 
 /* True when the user asked for help in argv (any -h / --help). */
 int hvp_wants_help(int argc, char **argv);
+
+/*
+ * `hvprov daemon` and `hvprov xen daemon`: the same options and the same service loop
+ * (daemon/dmn_service.h); a backend says where the pool comes from.
+ */
+struct dmn_config;
+struct dmn_stats;
+struct dmn_service_end;
+struct hvp_datadir;
+struct hvp_daemon_backend {
+	const char *name;                  /* "daemon", "xen daemon" */
+	const char *about, *exits;         /* usage paragraphs */
+	const char *default_frame, *default_delay, *default_verify;   /* for the usage */
+	/* Before the options are read: the backend's defaults (NULL: dmn_config_init's). */
+	void (*defaults)(struct dmn_config *cfg, unsigned *tick_ms);
+	/* Set cfg->pool or cfg->pool_path. @return 0, or the exit code after saying why. */
+	int (*attach)(void *ctx, struct dmn_config *cfg, const struct hvp_datadir *dd);
+	/* Every tick of the service loop (NULL: nothing). */
+	void (*tick)(void *ctx, const struct dmn_stats *st);
+	/* After the service stopped (end NULL: it never started); @return the exit code,
+	 * given the one the daemon would use (ret). */
+	int (*detach)(void *ctx, const struct dmn_service_end *end, int ret);
+	void *ctx;
+};
+int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be);
 
 #endif

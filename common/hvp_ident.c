@@ -14,55 +14,7 @@
 #include <unistd.h>
 
 #include "hvp_event.h"
-
-void hvp_uuid_text(const uint8_t id[16], char t[HVP_UUID_TEXT])
-{
-	static const char hex[] = "0123456789abcdef";
-	char *o = t;
-	for (int i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			*o++ = '-';
-		*o++ = hex[id[i] >> 4];
-		*o++ = hex[id[i] & 15];
-	}
-	*o = 0;
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int hvp_uuid_parse(const char *s, uint8_t id[16])
-{
-	int n = 0;
-	const char *p = s;
-	while (n < 32 && *p) {
-		if (*p == '-' && (n == 8 || n == 12 || n == 16 || n == 20)) {
-			p++;
-			continue;
-		}
-		int v = hexval((unsigned char)*p++);
-		if (v < 0)
-			return -EINVAL;
-		if (n % 2 == 0)
-			id[n / 2] = (uint8_t)(v << 4);
-		else
-			id[n / 2] |= (uint8_t)v;
-		n++;
-	}
-	if (n != 32)
-		return -EINVAL;
-	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-		p++;
-	return *p ? -EINVAL : 0;
-}
+#include "hvp_uuid.h"
 
 /* Read a small text file (at most cap-1 bytes) relative to dirfd without following a final
  * symlink. @return bytes read or -errno. */
@@ -101,7 +53,7 @@ static int host_id_store(int dirfd, const uint8_t id[16])
 {
 	char tmp[64], line[HVP_UUID_TEXT + 1];
 	snprintf(tmp, sizeof(tmp), ".%s.%ld", HVP_HOST_ID_FILE, (long)getpid());
-	hvp_uuid_text(id, line);
+	hvp_uuid_fmt(id, line);
 	strcat(line, "\n");
 	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)

@@ -13,20 +13,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "hvp_uuid.h"
+
 struct hvp_ev_ns;
 
-#define HVP_UUID_TEXT 37          /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" and its NUL */
 #define HVP_HOST_ID_FILE "host-id" /* in the data directory: one line, the id as UUID text */
-
-/* id as 8-4-4-4-12 lower-case hex into t (HVP_UUID_TEXT bytes). */
-void hvp_uuid_text(const uint8_t id[16], char t[HVP_UUID_TEXT]);
-
-/*
- * Parse a 128-bit id written as 32 hex digits, with or without the four dashes of UUID text
- * (so both /etc/machine-id and /proc/sys/kernel/random/boot_id read). Trailing white space
- * is allowed. @return 0, or -EINVAL.
- */
-int hvp_uuid_parse(const char *s, uint8_t id[16]);
 
 /*
  * The host id of data directory dirfd: read from its host-id file; when there is none, the

@@ -105,13 +105,6 @@ const char *dmn_state_name(enum dmn_state st)
 	return "?";
 }
 
-const char *dmn_strerror(int err)
-{
-	if (err <= -2000 && err > -3000)
-		return seg_strerror(err);
-	return jnl_strerror(err);
-}
-
 static void sleep_ns(uint64_t ns)
 {
 	struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };

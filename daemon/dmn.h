@@ -20,8 +20,8 @@
  *           again and written to a new one);
  *   stop    drain what the producers had published when asked, final frame and checkpoint.
  *
- * Functions return 0 or a negative code: -errno, JNL_E_* (jnl_append.h) or SEG_E_* (seg.h);
- * dmn_strerror describes any of them. Nothing here prints or exits.
+ * Functions return 0 or a negative code: -errno, JNL_E_* or SEG_E_* (common/hvp_err.h);
+ * hvp_strerror describes any of them. Nothing here prints or exits.
  */
 #ifndef DMN_H
 #define DMN_H
@@ -159,6 +159,36 @@ void dmn_get_stats(struct dmn *d, struct dmn_stats *st);
 
 /* Write st as JSON to path atomically (path.tmp then rename). pid is recorded as given. */
 int dmn_status_write(const struct dmn_stats *st, const char *path, long pid);
+
+/* The top-level figures of a status file, as dmn_status_read gives them back. Members the
+ * file lacks are 0 or empty. */
+struct dmn_status {
+	uint64_t version, pid, time_ns, start_ns;
+	char state[32], pool_uuid[40], durability[64], media[64];
+	uint64_t pool_epoch;
+	uint64_t lanes_n, ring_size, frame_size;
+	int64_t level;
+	uint64_t records, bytes_in, bytes_out, frames, segments, segment_no, segment_size;
+	double ratio, records_per_s, in_bytes_per_s, out_bytes_per_s;
+	uint64_t lag_records, write_errors, sync_errors, abandoned, abandoned_segment;
+	uint64_t checkpoint_errors, log_damage, torn_tail_bytes, dead_lanes, verify_failures;
+	char last_error[160], last_error_phase[32];        /* empty: none */
+	int64_t last_error_code;
+	uint64_t last_error_ns, lost_count, dropped;
+};
+#define DMN_STATUS_MAX (1u << 20)           /* longest status file read back */
+
+/*
+ * Read a status file written by dmn_status_write: the whole text is parsed as JSON (one
+ * object; "version" required); known top-level members fill *out, others are skipped. With
+ * text non-NULL, *text gets the file's bytes (malloc'd, NUL-terminated, trailing white space
+ * cut) for callers that embed it as it is.
+ * @return 0, -errno when it cannot be read, -EINVAL when it is not a status file (not JSON,
+ * a member of the wrong type, no version, more than DMN_STATUS_MAX bytes); what names the
+ * problem (a byte offset) when whatsz > 0.
+ */
+int dmn_status_read(const char *path, struct dmn_status *out, char **text, char *what,
+		    size_t whatsz);
 
 const char *dmn_strerror(int err);
 

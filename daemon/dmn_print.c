@@ -10,9 +10,7 @@
 #include <string.h>
 
 #include "dmn.h"
-#ifdef HVPROV_HAVE_HV_EVENT
 #include "hvp_event_read.h"
-#endif
 
 static void hex(FILE *f, const void *p, uint32_t n)
 {
@@ -53,13 +51,8 @@ int dmn_rec_json(FILE *f, const struct seg_rec *r, unsigned flags)
 	case JNL_REC_DATA:
 		if (r->len == 0)
 			break;
-#ifdef HVPROV_HAVE_HV_EVENT
 		fputs(sep, f);
 		bad = hvp_event_json(f, r->payload, r->len) != 0;
-#else
-		fprintf(f, "%s\"len\":%u,\"payload\":", sep, r->len);
-		hex(f, r->payload, r->len);
-#endif
 		sep = ",";
 		break;
 	case JNL_REC_LOST: {

@@ -152,7 +152,7 @@ static void check_pool(struct vstate *v, const char *pool_path)
 	int err = jnl_pool_open(pool_path, &oo, &pool);
 	if (err) {
 		find(v, DMN_FIND_NOTE, 0, NULL, 0, 0, "pool %s not compared: %s", pool_path,
-		     jnl_strerror(err));
+		     hvp_strerror(err));
 		return;
 	}
 	const struct jnl_info *info = jnl_pool_info(pool);

@@ -171,7 +171,7 @@ static int walk_segment(struct seg_log *log, struct seg_ent *se, int head, uint6
 	char msg[160];
 	int err = seg_reader_open(si->path, &r);
 	if (err) {
-		snprintf(msg, sizeof(msg), "cannot open: %s", seg_strerror(err));
+		snprintf(msg, sizeof(msg), "cannot open: %s", hvp_strerror(err));
 		return add_damage(log, si, si->seg_no, 0, 0, err, msg);
 	}
 	si->size = seg_reader_size(r);
@@ -219,7 +219,7 @@ static int walk_segment(struct seg_log *log, struct seg_ent *se, int head, uint6
 			err = add_damage(log, si, si->seg_no, si->size, end - si->size, SEG_E_TORN, msg);
 			break;
 		} else if (seg_is_errno(rc)) {
-			snprintf(msg, sizeof(msg), "read error: %s", seg_strerror(rc));
+			snprintf(msg, sizeof(msg), "read error: %s", hvp_strerror(rc));
 			err = add_damage(log, si, si->seg_no, off, 0, rc, msg);
 			break;
 		} else {
@@ -304,13 +304,13 @@ static int scan(struct seg_log *log)
 		uint64_t where;
 		if (seg_is_errno(se->info.hdr_err)) {
 			se->info.state = SEG_ST_DAMAGED;
-			snprintf(msg, sizeof(msg), "cannot read: %s", seg_strerror(se->info.hdr_err));
+			snprintf(msg, sizeof(msg), "cannot read: %s", hvp_strerror(se->info.hdr_err));
 			if ((err = add_damage(log, &se->info, se->info.seg_no, 0, 0, se->info.hdr_err, msg)))
 				return err;
 		} else if (has_frames(se, &where)) {
 			se->info.state = SEG_ST_DAMAGED;
 			snprintf(msg, sizeof(msg), "segment header damaged (%s) though frames follow",
-				 seg_strerror(se->info.hdr_err));
+				 hvp_strerror(se->info.hdr_err));
 			if ((err = add_damage(log, &se->info, se->info.seg_no, 0, where,
 					      se->info.hdr_err, msg)))
 				return err;
@@ -362,7 +362,7 @@ static int scan(struct seg_log *log)
 		}
 		if (log->segs[p].info.hdr_err) {
 			snprintf(msg, sizeof(msg), "segment header damaged (%s)",
-				 seg_strerror(log->segs[p].info.hdr_err));
+				 hvp_strerror(log->segs[p].info.hdr_err));
 			if ((err = add_damage(log, &log->segs[p].info, prev, 0, SEG_HDR_FRAME_SIZE,
 					      log->segs[p].info.hdr_err, msg)))
 				return err;

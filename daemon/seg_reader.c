@@ -38,28 +38,6 @@ struct seg_reader {
 	size_t ulen, upos;
 };
 
-const char *seg_strerror(int err)
-{
-	switch (err) {
-	case SEG_E_MAGIC: return "not an hvprov log segment";
-	case SEG_E_VERSION: return "segment of an unsupported format version";
-	case SEG_E_HDR: return "segment header damaged";
-	case SEG_E_TORN: return "frame cut short by the end of the file";
-	case SEG_E_CORRUPT: return "frame damaged";
-	case SEG_E_RANGE: return "argument out of range";
-	case SEG_E_TOOBIG: return "record too large for a frame";
-	case SEG_E_ZSTD: return "zstd error";
-	case SEG_E_ORDER: return "lane sequence out of order";
-	case SEG_E_NOTLOADED: return "no frame loaded";
-	case SEG_E_VERIFY: return "a compressed frame failed its check after compression";
-	case SEG_E_BUSY: return "a background sync is in flight";
-	case SEG_E_ROTATE: return "the segment must be synced before it is left";
-	}
-	if (seg_is_errno(err))
-		return strerror(-err);
-	return "unknown error";
-}
-
 void seg_name(char *buf, size_t len, uint64_t seg_no)
 {
 	snprintf(buf, len, "seg-%016" PRIx64 ".hvl", seg_no);

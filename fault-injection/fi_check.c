@@ -228,7 +228,7 @@ static int recover(unsigned char *mem, size_t len, struct fi_rec *rec, struct rc
 		x->lane = l;
 		r = jnl_lane_scan(p, l, on_rec, x, on_dmg, x, &reps[l]);
 		if (r < 0)
-			fail(x, "lane %u: scan failed: %s", l, jnl_strerror(r));
+			fail(x, "lane %u: scan failed: %s", l, hvp_strerror(r));
 	}
 	if (rec)
 		fi_mark(rec, FI_M_SYNC, 0, 0, 0);
@@ -239,7 +239,7 @@ static int recover(unsigned char *mem, size_t len, struct fi_rec *rec, struct rc
 		if (!r)
 			r = jnl_checkpoint_advance(p, ctx, l, reps[l].end_seq, reps[l].end_pos);
 		if (r)
-			fail(x, "lane %u: erase/checkpoint failed: %s", l, jnl_strerror(r));
+			fail(x, "lane %u: erase/checkpoint failed: %s", l, hvp_strerror(r));
 	}
 	jnl_pool_close(p);
 	return 0;
@@ -310,7 +310,7 @@ static void check_nested(struct fi_checker *c, const struct truth *t, const unsi
 				sink_copy(&c->sink3, &c->sink2, v ? nsink : nsynced);
 				struct rctx z = { t, &c->sink3, NULL, { 0 }, 0, x->why, x->whylen, 0, 0 };
 				if (recover(c->work2, c->len, NULL, &z, reps, &oe))
-					fail(&z, "I6 pool does not open after recovery crashed: %s", jnl_strerror(oe));
+					fail(&z, "I6 pool does not open after recovery crashed: %s", hvp_strerror(oe));
 				c->st->nested_states++;
 				if (!z.bad && !sink_equal(&c->sink3, ref))
 					fail(&z, "I6 recovery crashed at its event %zu and rerun gives another log (%zu records, first run %zu)",
@@ -360,7 +360,7 @@ static int check_image(struct fi_checker *c, const struct truth *t, const unsign
 	if (recover(c->work, c->len, NULL, &x, reps, &oe)) {
 		if (t->fmt_epoch)
 			return 0;       /* a crash during format: no pool is a correct outcome */
-		fail(&x, "pool does not open after the crash: %s", jnl_strerror(oe));
+		fail(&x, "pool does not open after the crash: %s", hvp_strerror(oe));
 		return 1;
 	}
 	c->st->invariants += 4;

@@ -12,6 +12,7 @@
 
 #include "fi_check.h"
 #include "fi_main.h"
+#include "hvp_tool.h"
 
 static void usage(FILE *f)
 {
@@ -41,8 +42,8 @@ int fi_main(int argc, char **argv)
 	const char *only = NULL, *state = NULL;
 	uint64_t need_states = 0, need_points = 0;
 	int json = 0, c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	hvp_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'L': o.scale = 24; o.word_budget = 65536; o.line_budget = 4096; o.random_pct = 25; o.deep_every = 512; break;
 		case 'q': o.scale = 1; o.word_budget = 256; o.line_budget = 64; break;
@@ -55,13 +56,11 @@ int fi_main(int argc, char **argv)
 		case 'C': o.corpus_dir = optarg; break;
 		case 'M': o.corpus_max = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default: return hvp_opt_error("faults", c, argv, lo);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind != argc)
+		return hvp_arg_error("faults", argv[optind]);
 	size_t cp = 0;
 	char model = 0;
 	long long which = -1;

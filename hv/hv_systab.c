@@ -1,6 +1,7 @@
 /*
  * hv_systab.c - the recorded system calls of the x86-64 Linux ABI (numbers from the kernel's
- * arch/x86/entry/syscalls/syscall_64.tbl). Freestanding: const data and two lookups.
+ * arch/x86/entry/syscalls/syscall_64.tbl) and what their flag arguments mean. Freestanding:
+ * const data, lookups and decoders, no libc.
  */
 #include "hv_systab.h"
 
@@ -122,4 +123,74 @@ const struct hv_sysent *const *hv_sys_list(unsigned *count)
 {
 	*count = sizeof(list) / sizeof(list[0]);
 	return list;
+}
+
+/* ---- argument meaning ---- */
+
+int hv_sys_records(const struct hv_sysent *e, const uint64_t args[6])
+{
+	if ((e->flags & HV_SF_MMAP_FILE) && hv_mmap_is_anon((uint32_t)args[3]))
+		return 0;
+	if ((e->flags & HV_SF_FCNTL_DUP) && !hv_fcntl_dups(args[1]))
+		return 0;
+	return 1;
+}
+
+int hv_sys_struct_arg(const struct hv_sysent *e)
+{
+	for (unsigned i = 0; i < e->nargs && i < 6; i++)
+		if (e->argk[i] == HV_A_STRUCT)
+			return (int)i;
+	return -1;
+}
+
+/* The first 64-bit word of a recorded struct (little-endian, as the ABI stores it). */
+static int first_word(const void *st, uint32_t st_len, uint64_t *w)
+{
+	const uint8_t *b = st;
+	*w = 0;
+	if (!b || st_len < 8)
+		return 0;
+	for (unsigned i = 0; i < 8; i++)
+		*w |= (uint64_t)b[i] << (8 * i);
+	return 1;
+}
+
+int hv_sys_open_flags(const struct hv_sysent *e, const uint64_t args[6], const void *st,
+		      uint32_t st_len, uint64_t *fl)
+{
+	*fl = 0;
+	switch (e->nr) {
+	case HV_NR_OPEN: *fl = args[1]; return 1;
+	case HV_NR_OPENAT: *fl = args[2]; return 1;
+	case HV_NR_OPEN_BY_HANDLE_AT: *fl = args[2]; return 1;
+	case HV_NR_CREAT: *fl = HV_O_CREAT | HV_O_WRONLY | HV_O_TRUNC; return 1;
+	case HV_NR_OPENAT2: return first_word(st, st_len, fl);   /* struct open_how: flags first */
+	default: return 0;
+	}
+}
+
+int hv_sys_clone_flags(const struct hv_sysent *e, const uint64_t args[6], const void *st,
+		       uint32_t st_len, uint64_t *fl)
+{
+	*fl = 0;
+	switch (e->nr) {
+	case HV_NR_CLONE: *fl = args[0]; return 1;
+	case HV_NR_FORK: return 1;
+	case HV_NR_VFORK: *fl = HV_CLONE_VM | HV_CLONE_VFORK; return 1;
+	case HV_NR_UNSHARE: *fl = args[0]; return 1;
+	case HV_NR_CLONE3: return first_word(st, st_len, fl);   /* struct clone_args: flags first */
+	default: return 0;
+	}
+}
+
+int hv_sys_xfer_fds(const struct hv_sysent *e, unsigned *in, unsigned *out)
+{
+	switch (e->nr) {
+	case HV_NR_SENDFILE: *out = 0; *in = 1; return 0;        /* sendfile(out, in, ...) */
+	case HV_NR_TEE: *in = 0; *out = 1; return 0;             /* tee(in, out, ...) */
+	case HV_NR_SPLICE: case HV_NR_COPY_FILE_RANGE:           /* (in, off, out, off, ...) */
+		*in = 0; *out = 2; return 0;
+	default: return -1;
+	}
 }

@@ -12,24 +12,12 @@
 #include <string.h>
 
 #include "hv_systab.h"
-#include "hvp_ident.h"
+#include "hvp_json.h"
+#include "hvp_uuid.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "events are little-endian; this reader copies them as native structs"
 #endif
-
-const char *hvp_ev_strerror(int err)
-{
-	switch (err) {
-	case 0: return "no error";
-	case HVP_EV_E_SHORT: return "event shorter than its header";
-	case HVP_EV_E_MAGIC: return "not an hvprov event (bad magic)";
-	case HVP_EV_E_VERSION: return "unsupported event version";
-	case HVP_EV_E_HDR: return "inconsistent event header";
-	case HVP_EV_E_FIELD: return "event field runs past the end of the event";
-	default: return err < 0 ? strerror(-err) : "unknown error";
-	}
-}
 
 const char *hvp_ev_kind_name(unsigned kind)
 {
@@ -165,27 +153,10 @@ int hvp_ev_ns_get(const struct hvp_ev_fld *f, struct hvp_ev_ns *out)
 
 /* ---- JSON ---- */
 
-/* A JSON string literal of n bytes; bytes outside printable ASCII become \u00XX, so any
- * input gives valid JSON (bytes, not code points, as the rest of hvprov prints them). */
+/* A JSON string literal of n bytes, escaped as everywhere in hvprov (common/hvp_json.h). */
 static void json_strn(FILE *f, const uint8_t *s, size_t n)
 {
-	fputc('"', f);
-	for (size_t i = 0; i < n; i++) {
-		unsigned c = s[i];
-		if (c == '"' || c == '\\') {
-			fputc('\\', f);
-			fputc((int)c, f);
-		} else if (c == '\n') {
-			fputs("\\n", f);
-		} else if (c == '\t') {
-			fputs("\\t", f);
-		} else if (c < 0x20 || c >= 0x7f) {
-			fprintf(f, "\\u%04x", c);
-		} else {
-			fputc((int)c, f);
-		}
-	}
-	fputc('"', f);
+	hvp_json_strn(f, (const char *)s, n);
 }
 
 static void json_place(FILE *f, unsigned arg)
@@ -286,7 +257,7 @@ static void json_hex(FILE *f, const uint8_t *s, uint32_t n)
 static void json_uuid(FILE *f, const uint8_t id[16])
 {
 	char t[HVP_UUID_TEXT];
-	hvp_uuid_text(id, t);
+	hvp_uuid_fmt(id, t);
 	fprintf(f, "\"%s\"", t);
 }
 
@@ -452,7 +423,7 @@ int hvp_event_json(FILE *f, const void *payload, uint32_t len)
 	int r = hvp_ev_parse(payload, len, &v);
 	if (r) {
 		fputs("\"error\":", f);
-		json_strn(f, (const uint8_t *)hvp_ev_strerror(r), strlen(hvp_ev_strerror(r)));
+		json_strn(f, (const uint8_t *)hvp_strerror(r), strlen(hvp_strerror(r)));
 		fprintf(f, ",\"len\":%" PRIu32, len);
 		return r;
 	}
@@ -530,7 +501,7 @@ int hvp_event_json(FILE *f, const void *payload, uint32_t len)
 	fputc(']', f);
 	if (r < 0) {
 		fputs(",\"error\":", f);
-		json_strn(f, (const uint8_t *)hvp_ev_strerror(r), strlen(hvp_ev_strerror(r)));
+		json_strn(f, (const uint8_t *)hvp_strerror(r), strlen(hvp_strerror(r)));
 		fprintf(f, ",\"error_at\":%" PRIu32, off);
 		return r;
 	}

@@ -12,14 +12,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "hvp_event.h"
+#include "hvp_err.h"
 
-enum {
-	HVP_EV_E_SHORT = -1101,   /* payload shorter than an event header */
-	HVP_EV_E_MAGIC = -1102,   /* first byte is not HVP_EV_MAGIC: not an event */
-	HVP_EV_E_VERSION = -1103, /* event of an unsupported version */
-	HVP_EV_E_HDR = -1104,     /* header inconsistent (hdr_size, kind, nargs, fields_len) */
-	HVP_EV_E_FIELD = -1105,   /* a field header runs past the fields area */
-};
+/* HVP_EV_E_*: common/hvp_err.h. */
 
 /* A validated event: header copied out, fields located inside the payload. */
 struct hvp_ev_view {
@@ -37,7 +32,6 @@ struct hvp_ev_fld {
 	const uint8_t *val;
 };
 
-const char *hvp_ev_strerror(int err);
 const char *hvp_ev_kind_name(unsigned kind);     /* "entry", "exit", ...; "?" if unknown */
 const char *hvp_ev_field_name(unsigned type);    /* "path", "fileid", ...; NULL if unknown */
 

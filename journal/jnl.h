@@ -6,7 +6,7 @@
  * on-media format is journal/FORMAT.md; the freestanding producer path is jnl_append.h.
  *
  * Functions return 0 (or a count) on success and a negative code on failure: -errno, or one
- * of the JNL_E_* codes of jnl_append.h; jnl_strerror() describes either. Nothing here prints
+ * of the JNL_E_* codes of jnl_append.h; hvp_strerror() describes either. Nothing here prints
  * or exits.
  */
 #ifndef JNL_H
@@ -55,7 +55,6 @@ struct jnl_info {
 };
 
 /* Parse and describe. */
-const char *jnl_strerror(int err);
 const char *jnl_media_name(enum jnl_media m);        /* "real pmem", "emulated pmem", ... */
 const char *jnl_durability_name(uint32_t dur);       /* "power", "process" */
 /* One sentence saying what survives what, for the pool as mapped. */

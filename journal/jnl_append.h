@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "jnl_format.h"
+#include "hvp_err.h"
 
 /* Persistence operations. ctx is the binding's own state (one per producer or reader). */
 struct jnl_pops {
@@ -30,22 +31,8 @@ struct jnl_pops {
 	void (*drain)(void *ctx);
 };
 
-/* Error codes of the journal, in their own range below -1000 (the others are -errno). */
-enum {
-	JNL_E_FULL = -1001,       /* lane has no room until the checkpoint advances */
-	JNL_E_TOOBIG = -1002,     /* payload larger than the lane accepts */
-	JNL_E_MAGIC = -1003,      /* not an hvprov pool */
-	JNL_E_VERSION = -1004,    /* pool of an unsupported format version */
-	JNL_E_SBCRC = -1005,      /* superblock checksum mismatch */
-	JNL_E_GEOMETRY = -1006,   /* geometry inconsistent or larger than the file */
-	JNL_E_LANEHDR = -1007,    /* lane descriptor damaged */
-	JNL_E_CKPT = -1008,       /* no valid checkpoint slot */
-	JNL_E_BUSY = -1009,       /* pool holds unconsumed records */
-	JNL_E_LOCKED = -1010,     /* another process holds the lane or the consumer role */
-	JNL_E_CORRUPT = -1011,    /* damage below what was acknowledged */
-	JNL_E_RANGE = -1012,      /* argument out of range */
-	JNL_E_DROPPED = -1013,    /* lossy mode: the record was dropped and counted */
-};
+/* Error codes of the journal (JNL_E_*): numbers and messages in common/hvp_err.h, which
+ * includes nothing, so append.c uses them inside Xen too. */
 
 /* Gather element for jnl_prod_append. */
 struct jnl_iov {

@@ -18,29 +18,6 @@
 #include "crc32c.h"
 #include "hvp_atomic.h"
 
-const char *jnl_strerror(int err)
-{
-	switch (err) {
-	case 0: return "success";
-	case JNL_E_FULL: return "lane is full until the consumer checkpoint advances";
-	case JNL_E_TOOBIG: return "record larger than the lane accepts";
-	case JNL_E_MAGIC: return "not an hvprov journal pool (bad magic)";
-	case JNL_E_VERSION: return "pool has an unsupported format version";
-	case JNL_E_SBCRC: return "superblock checksum mismatch (damaged superblock)";
-	case JNL_E_GEOMETRY: return "pool geometry is inconsistent or larger than the file (truncated pool?)";
-	case JNL_E_LANEHDR: return "lane descriptor damaged";
-	case JNL_E_CKPT: return "no valid checkpoint slot (both damaged)";
-	case JNL_E_BUSY: return "pool still holds unconsumed records (use --force to overwrite)";
-	case JNL_E_LOCKED: return "lane or consumer role is held by another process";
-	case JNL_E_CORRUPT: return "damage below the acknowledged head";
-	case JNL_E_RANGE: return "argument out of range";
-	case JNL_E_DROPPED: return "record dropped (lossy mode, lane full)";
-	}
-	if (err < 0 && err > -4096)
-		return strerror(-err);
-	return "unknown error";
-}
-
 const char *jnl_media_name(enum jnl_media m)
 {
 	switch (m) {

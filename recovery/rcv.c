@@ -26,17 +26,7 @@
 #include "rcv.h"
 #include "dmn.h"
 #include "seg.h"
-
-const char *rcv_strerror(int err)
-{
-	switch (err) {
-	case RCV_E_LOGDIR: return "log directory cannot be read or created";
-	case RCV_E_LOG: return "the replayed records could not be made durable in the log";
-	}
-	if (err <= -2000 && err > -3000)
-		return seg_strerror(err);
-	return jnl_strerror(err);
-}
+#include "hvp_uuid.h"
 
 static double now_s(void)
 {
@@ -138,17 +128,7 @@ int rcv_run(const struct rcv_opts *o, struct rcv_report *rep)
 	rep->nlanes = in->nlanes;
 	rep->durability = in->durability;
 	rep->media = in->media;
-	{
-		static const char hex[] = "0123456789abcdef";
-		int k = 0;
-		for (int i = 0; i < 16; i++) {
-			if (i == 4 || i == 6 || i == 8 || i == 10)
-				rep->uuid[k++] = '-';
-			rep->uuid[k++] = hex[in->uuid[i] >> 4];
-			rep->uuid[k++] = hex[in->uuid[i] & 15];
-		}
-		rep->uuid[k] = 0;
-	}
+	hvp_uuid_fmt(in->uuid, rep->uuid);
 	if (!o->dry_run) {
 		r = jnl_pool_lock_exclusive(pool);
 		if (r) {

@@ -9,7 +9,7 @@
  * end and advances the checkpoints. Every step is idempotent: running it twice, or crashing
  * in the middle and running it again, gives the same log.
  *
- * Functions return 0 or a negative code (-errno, JNL_E_*, SEG_E_*, RCV_E_*); rcv_strerror
+ * Functions return 0 or a negative code (-errno, JNL_E_*, SEG_E_*, RCV_E_*); hvp_strerror
  * describes them. Nothing here prints.
  */
 #ifndef RCV_H
@@ -17,11 +17,9 @@
 
 #include <stdint.h>
 #include "jnl.h"
+#include "hvp_err.h"
 
-enum {
-	RCV_E_LOGDIR = -3001,     /* the log directory cannot be read or created */
-	RCV_E_LOG = -3002,        /* the log could not be made durable (nothing was advanced) */
-};
+/* RCV_E_LOGDIR, RCV_E_LOG: common/hvp_err.h. */
 
 struct rcv_opts {
 	const char *pool;         /* pool file or device */
@@ -74,8 +72,6 @@ struct rcv_report {
 	int damage;               /* acknowledged records were damaged (exit 1) */
 	const char *error_where;  /* on failure: "pool", "log", "lock" */
 };
-
-const char *rcv_strerror(int err);
 
 /*
  * Run recovery. The report is filled as far as recovery got, also on failure.

@@ -23,7 +23,7 @@ static void uuid_text_round_trips_and_refuses_junk(void)
 	char t[HVP_UUID_TEXT];
 	for (int i = 0; i < 16; i++)
 		id[i] = (uint8_t)(i * 17 + 3);
-	hvp_uuid_text(id, t);
+	hvp_uuid_fmt(id, t);
 	TU_CHECK(!strcmp(t, "03142536-4758-697a-8b9c-adbecfe0f102"), "%s", t);
 	TU_CHECK(hvp_uuid_parse(t, back) == 0 && !memcmp(id, back, 16));
 	/* machine-id style: 32 digits, no dashes, a newline */

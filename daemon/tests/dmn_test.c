@@ -226,7 +226,7 @@ static void lossy_drops_reach_the_log_as_lost_records(void)
 		else if (rc == JNL_E_DROPPED)
 			drops++;
 		else
-			TU_REQUIRE(rc == 0, "%s", jnl_strerror(rc));
+			TU_REQUIRE(rc == 0, "%s", hvp_strerror(rc));
 	}
 	TU_REQUIRE(drops == 7);
 	struct dmn_config c;

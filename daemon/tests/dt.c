@@ -100,7 +100,7 @@ static void *prod_main(void *arg)
 	if (!err)
 		return NULL;
 fail:
-	fprintf(stderr, "producer lane %u: %s\n", lane, jnl_strerror(err));
+	fprintf(stderr, "producer lane %u: %s\n", lane, hvp_strerror(err));
 	__atomic_compare_exchange_n(&p->err, &(int){ 0 }, err, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 	return NULL;
 }
@@ -199,7 +199,7 @@ int dt_check_log(const char *dir, unsigned nlanes, uint64_t n, uint32_t maxlen,
 	struct seg_log *log;
 	int err = seg_log_open(dir, SEG_LOG_DATA_CRC, &log);
 	if (err || !c.buf) {
-		fprintf(stderr, "log check: %s: %s\n", dir, seg_strerror(err));
+		fprintf(stderr, "log check: %s: %s\n", dir, hvp_strerror(err));
 		free(c.buf);
 		return 1;
 	}

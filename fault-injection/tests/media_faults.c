@@ -93,7 +93,7 @@ static void build(const char *path)
 				i--;
 				continue;
 			}
-			TU_REQUIRE(r == 0, "append: %s", jnl_strerror(r));
+			TU_REQUIRE(r == 0, "append: %s", hvp_strerror(r));
 		}
 		jnl_lane_close(ln);
 	}
@@ -188,12 +188,12 @@ int main(void)
 			if (off < 256) {
 				sb_hits++;
 				TU_CHECK(or == JNL_E_SBCRC || or == JNL_E_MAGIC || or == JNL_E_VERSION || or == JNL_E_GEOMETRY,
-					 "trial %d: superblock damage at %" PRIu64 " not refused (%s)", t, off, jnl_strerror(or));
+					 "trial %d: superblock damage at %" PRIu64 " not refused (%s)", t, off, hvp_strerror(or));
 			}
 		} else if (or) {
 			/* only the descriptor (or a block over it) may make open fail */
 			uint64_t rel = (off - info.lane_off) % info.lane_stride;
-			TU_CHECK(or == JNL_E_LANEHDR && rel < 64, "trial %d: open failed: %s (offset %" PRIu64 ")", t, jnl_strerror(or), off);
+			TU_CHECK(or == JNL_E_LANEHDR && rel < 64, "trial %d: open failed: %s (offset %" PRIu64 ")", t, hvp_strerror(or), off);
 			desc_hits++;
 		} else {
 			for (unsigned l = 0; l < NLANES; l++) {

@@ -12,41 +12,17 @@
  *  - the user-space half (gw_profile.c, gw_dwarf.c; see gw_profile.h) builds a profile from a
  *    vmlinux with libdw and reads/writes the JSON profile file.
  *
- * Every function returns 0 or a negative GW_E* code (own range, so the core needs no errno.h;
- * the user-space half may also return -errno for file errors). gw_strerror() describes both.
+ * Every function returns 0 or a negative GW_E* code (common/hvp_err.h, so the core needs no errno.h;
+ * the user-space half may also return -errno for file errors). hvp_strerror() describes both.
  */
 #ifndef GW_H
 #define GW_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "hvp_err.h"
 
-/* ---- error codes ------------------------------------------------------------------------- */
-enum {
-	GW_EFAULT = -2001,        /* guest address not mapped, or the memory reader failed */
-	GW_EPTR = -2002,          /* a pointer read from the guest is NULL, user-half, non-canonical
-	                           * or misaligned */
-	GW_ELOOP = -2003,         /* a walk exceeded its step bound (a cycle in the guest's lists) */
-	GW_ERANGE = -2004,        /* an absurd length or count read from the guest */
-	GW_ENAMETOOLONG = -2005,  /* the path does not fit the caller's buffer */
-	GW_EBADF = -2006,         /* the fd is not open in that task (or beyond max_fds) */
-	GW_ENOENT = -2007,        /* the task has no fs_struct / files_struct (kernel thread, exiting) */
-	GW_EPROFILE = -2008,      /* the layout is incomplete or inconsistent */
-	GW_EKERNEL = -2009,       /* the guest runs another kernel than the profile describes */
-	GW_EINVAL = -2010,        /* bad argument from the caller */
-	GW_EDATA = -2011,         /* guest data inconsistent (empty name, '/' or NUL inside a name) */
-	/* profile building and reading (user-space half) */
-	GW_ENOTELF = -2020,       /* the input is not an ELF file */
-	GW_ENODWARF = -2021,      /* the ELF file has no DWARF debug info */
-	GW_ENOTYPE = -2022,       /* a needed struct is not defined in the debug info */
-	GW_ENOMEMBER = -2023,     /* a needed member is missing from its struct */
-	GW_ENOSYM = -2024,        /* a needed symbol is missing from the symbol table */
-	GW_ESYNTAX = -2025,       /* the profile is not well-formed JSON (or exceeds a bound) */
-	GW_EFORMAT = -2026,       /* not an hvprov kernel profile, or another format version */
-};
-
-/* A description of a GW_E* code or a -errno value. Never NULL. (User-space half.) */
-const char *gw_strerror(int err);
+/* Error codes GW_E*: common/hvp_err.h (freestanding, like the walker core). */
 
 /* ---- the layout: what a profile says about one kernel build ------------------------------- */
 

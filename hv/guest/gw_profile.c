@@ -18,34 +18,7 @@
 #include <unistd.h>
 
 #include "gw_profile.h"
-
-const char *gw_strerror(int err)
-{
-	switch (err) {
-	case 0: return "success";
-	case GW_EFAULT: return "guest address not mapped";
-	case GW_EPTR: return "bad pointer in guest memory";
-	case GW_ELOOP: return "walk exceeded its step bound (cycle in guest data)";
-	case GW_ERANGE: return "absurd length or count in guest memory";
-	case GW_ENAMETOOLONG: return "path longer than the buffer";
-	case GW_EBADF: return "fd not open";
-	case GW_ENOENT: return "task has no fs_struct or files_struct";
-	case GW_EPROFILE: return "kernel profile incomplete or inconsistent";
-	case GW_EKERNEL: return "guest kernel differs from the profile's";
-	case GW_EINVAL: return "invalid argument";
-	case GW_EDATA: return "inconsistent guest data";
-	case GW_ENOTELF: return "not an ELF file";
-	case GW_ENODWARF: return "no DWARF debug info";
-	case GW_ENOTYPE: return "struct missing from the debug info";
-	case GW_ENOMEMBER: return "struct member missing from the debug info";
-	case GW_ENOSYM: return "symbol missing from the symbol table";
-	case GW_ESYNTAX: return "profile is not well-formed";
-	case GW_EFORMAT: return "not an hvprov kernel profile of a supported version";
-	}
-	if (err < 0 && err > -4096)
-		return strerror(-err);
-	return "unknown error";
-}
+#include "hvp_json.h"
 
 void gw_profile_init(struct gw_profile *p)
 {
@@ -86,22 +59,10 @@ void gw_layout_what(uint32_t what, const struct gw_layout *L, char *buf, size_t 
 /* ---- writer ------------------------------------------------------------------------------ */
 
 /* Strings are bytes: anything outside printable ASCII is written as \u00XX and read back as
- * that one byte, so any banner survives a round trip. */
+ * that one byte, so any banner survives a round trip (the one escaper, common/hvp_json.h). */
 static void put_str(FILE *f, const char *s, size_t n)
 {
-	fputc('"', f);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	hvp_json_strn(f, s, n);
 }
 
 int gw_profile_write(FILE *f, const struct gw_profile *p)

@@ -85,7 +85,7 @@ int main(int argc, char **argv)
 	}
 	int r = jnl_pool_open(argv[1], &oo, &p);
 	if (r) {
-		fprintf(stderr, "%s: %s\n", argv[1], jnl_strerror(r));
+		fprintf(stderr, "%s: %s\n", argv[1], hvp_strerror(r));
 		return 2;
 	}
 	int dmg = 0;
@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 		struct jnl_lane_report rep;
 		r = jnl_lane_scan(p, l, cb, cb_arg, on_dmg, &l, &rep);
 		if (r < 0) {
-			fprintf(stderr, "%s: lane %u: %s\n", argv[1], l, jnl_strerror(r));
+			fprintf(stderr, "%s: lane %u: %s\n", argv[1], l, hvp_strerror(r));
 			dmg = 1;
 		} else if (r > 0) {
 			dmg = 1;

@@ -123,7 +123,7 @@ build() {
 		sync_file "$f" "$d/${f#"$HERE"/hyp/}"
 	done
 	for f in journal/append.c journal/ckpt.c journal/jnl_append.h journal/jnl_format.h \
-	         common/crc32c.c common/crc32c.h common/hvp_atomic.h \
+	         common/crc32c.c common/crc32c.h common/hvp_atomic.h common/hvp_err.h \
 	         hv/hv_rec.c hv/hv_rec.h hv/hv_systab.c hv/hv_systab.h hv/hvp_event.h; do
 		sync_file "$SRC/$f" "$d/$(basename "$f")"
 	done

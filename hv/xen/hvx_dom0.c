@@ -276,25 +276,6 @@ void *hvx_ctl_pool_base(const struct hvx_ctl *c, uint64_t *len)
 	return c->map;
 }
 
-const char *hvx_strerror(int err)
-{
-	switch (err) {
-	case HVX_E_NOXEN:
-		return "Xen's libraries or /dev/xen/privcmd are not available (not running in dom0?)";
-	case HVX_E_NOPOOL:
-		return "the hypervisor has no hvprov pool (hvprov=SIZE@ADDR missing from Xen's command line?)";
-	case HVX_E_HELD:
-		return "the pool holds records of an earlier boot that were not consumed: recover them, then release the pool";
-	case HVX_E_ABI:
-		return "the hypervisor's hvprov interface has another version";
-	case HVX_E_OLDXEN:
-		return "the hypervisor does not know hvprov's sysctl (Xen built without hv/xen/xen.patch)";
-	}
-	if (err <= -1000 && err > -2000)
-		return jnl_strerror(err);
-	return err < 0 ? strerror(-err) : "success";
-}
-
 const char *hvx_pool_state_name(uint32_t state)
 {
 	switch (state) {

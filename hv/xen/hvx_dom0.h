@@ -7,7 +7,7 @@
  * The Xen libraries are loaded with dlopen when first needed, so hvprov runs (and every
  * other command works) on hosts without Xen; there the functions return -ENOSYS.
  *
- * Functions return 0 or a negative code: -errno, or HVX_E_* below; hvx_strerror describes
+ * Functions return 0 or a negative code: -errno, or HVX_E_* (common/hvp_err.h); hvp_strerror describes
  * either. Nothing here prints or exits.
  */
 #ifndef HVX_DOM0_H
@@ -16,23 +16,15 @@
 #include <stdint.h>
 #include "hvx_abi.h"
 #include "jnl.h"
+#include "hvp_err.h"
 
-/* The functions are weak so that the CLI links without this module (then they are NULL). */
-#define HVX_WEAK __attribute__((weak))
-
-enum {
-	HVX_E_NOXEN = -3001,      /* the Xen libraries or /dev/xen/privcmd are missing: not dom0 */
-	HVX_E_NOPOOL = -3002,     /* the hypervisor has no pool (hvprov= not on its command line) */
-	HVX_E_HELD = -3003,       /* the pool holds an earlier boot's records: recover, then release */
-	HVX_E_ABI = -3004,        /* the hypervisor speaks another version of hvx_abi.h */
-	HVX_E_OLDXEN = -3005,     /* the hypervisor does not know the hvprov sysctl (unpatched) */
-};
+/* HVX_E_NOXEN, HVX_E_NOPOOL, HVX_E_HELD, HVX_E_ABI, HVX_E_OLDXEN: common/hvp_err.h. */
 
 struct hvx_ctl;
 
 /* Open the hypercall interface. @return 0, HVX_E_NOXEN, -errno. */
-HVX_WEAK int hvx_ctl_open(struct hvx_ctl **out);
-HVX_WEAK void hvx_ctl_close(struct hvx_ctl *c);           /* accepts NULL; unmaps the pool */
+int hvx_ctl_open(struct hvx_ctl **out);
+void hvx_ctl_close(struct hvx_ctl *c);           /* accepts NULL; unmaps the pool */
 
 /*
  * Issue one hvprov sysctl sub-op: op->op and its arguments set by the caller, op->abi is
@@ -40,14 +32,14 @@ HVX_WEAK void hvx_ctl_close(struct hvx_ctl *c);           /* accepts NULL; unmap
  * @return 0 or -errno as the hypervisor returned it (-EPERM: not the control domain;
  * -ENOSYS: Xen without the hook, reported as HVX_E_OLDXEN).
  */
-HVX_WEAK int hvx_ctl_op(struct hvx_ctl *c, struct hvx_op *op);
+int hvx_ctl_op(struct hvx_ctl *c, struct hvx_op *op);
 
 /* Convenience wrappers. */
-HVX_WEAK int hvx_ctl_describe(struct hvx_ctl *c, struct hvx_desc *d);
-HVX_WEAK int hvx_ctl_enable(struct hvx_ctl *c, uint32_t domid, uint32_t flags);
-HVX_WEAK int hvx_ctl_disable(struct hvx_ctl *c, uint32_t domid, struct hvx_stats *st);
-HVX_WEAK int hvx_ctl_stats(struct hvx_ctl *c, uint32_t domid, struct hvx_stats *st);
-HVX_WEAK int hvx_ctl_ckpt(struct hvx_ctl *c);
+int hvx_ctl_describe(struct hvx_ctl *c, struct hvx_desc *d);
+int hvx_ctl_enable(struct hvx_ctl *c, uint32_t domid, uint32_t flags);
+int hvx_ctl_disable(struct hvx_ctl *c, uint32_t domid, struct hvx_stats *st);
+int hvx_ctl_stats(struct hvx_ctl *c, uint32_t domid, struct hvx_stats *st);
+int hvx_ctl_ckpt(struct hvx_ctl *c);
 
 /*
  * Map the hypervisor's pool read-write and attach it as a journal pool (jnl_pool_attach with
@@ -55,12 +47,11 @@ HVX_WEAK int hvx_ctl_ckpt(struct hvx_ctl *c);
  * allow_held: map a pool that is HELD (for recovery); otherwise HVX_E_HELD.
  * @return 0 and *pool (valid until hvx_ctl_close), or a negative code.
  */
-HVX_WEAK int hvx_ctl_attach(struct hvx_ctl *c, int allow_held, struct jnl_pool **pool);
+int hvx_ctl_attach(struct hvx_ctl *c, int allow_held, struct jnl_pool **pool);
 
 /* The mapping made by hvx_ctl_attach (NULL before). */
-HVX_WEAK void *hvx_ctl_pool_base(const struct hvx_ctl *c, uint64_t *len);
+void *hvx_ctl_pool_base(const struct hvx_ctl *c, uint64_t *len);
 
-HVX_WEAK const char *hvx_strerror(int err);
-HVX_WEAK const char *hvx_pool_state_name(uint32_t state);
+const char *hvx_pool_state_name(uint32_t state);
 
 #endif

@@ -126,7 +126,7 @@ struct jnl_pool *jt_create(const char *path, uint64_t size, uint32_t nlanes, uin
 	co.durability = dur;
 	co.force = force;
 	int r = jnl_pool_create(path, &co, &p);
-	TU_REQUIRE(r == 0, "create %s: %s", path, jnl_strerror(r));
+	TU_REQUIRE(r == 0, "create %s: %s", path, hvp_strerror(r));
 	return p;
 }
 
@@ -134,7 +134,7 @@ struct jnl_pool *jt_open(const char *path)
 {
 	struct jnl_pool *p = NULL;
 	int r = jnl_pool_open(path, NULL, &p);
-	TU_REQUIRE(r == 0, "open %s: %s", path, jnl_strerror(r));
+	TU_REQUIRE(r == 0, "open %s: %s", path, hvp_strerror(r));
 	return p;
 }
 

@@ -29,7 +29,7 @@ int jt_main(int argc, char **argv, const struct jt_case *cases);
 #define JT_OK(expr)                                                                   \
 	do {                                                                          \
 		int r_ = (expr);                                                      \
-		TU_REQUIRE(r_ == 0, "%s -> %d (%s)", #expr, r_, jnl_strerror(r_));    \
+		TU_REQUIRE(r_ == 0, "%s -> %d (%s)", #expr, r_, hvp_strerror(r_));    \
 	} while (0)
 
 #define JT_EQ(a, b)                                                                   \

@@ -219,7 +219,7 @@ static void checkpoint_cannot_go_backwards(void)
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int r = jnl_checkpoint_advance(p, NULL, 0, bad[i].seq, bad[i].pos);
 		TU_CHECK(r == JNL_E_RANGE, "advance %s (%llu, %llu): %d (%s)", bad[i].why,
-			 (unsigned long long)bad[i].seq, (unsigned long long)bad[i].pos, r, jnl_strerror(r));
+			 (unsigned long long)bad[i].seq, (unsigned long long)bad[i].pos, r, hvp_strerror(r));
 	}
 	TU_CHECK(memcmp(before, t.m.buf + ctl, JNL_LANE_HDR_SIZE) == 0,
 		 "a refused advance wrote to the control area");

@@ -32,7 +32,7 @@ static void drain_lane(struct jnl_pool *p, struct jnl_cursor *c)
 	int rc;
 	while ((rc = jnl_cursor_next(p, c, &r, &d)) == 1)
 		;
-	TU_REQUIRE(rc == 0, "cursor: %s", jnl_strerror(rc));
+	TU_REQUIRE(rc == 0, "cursor: %s", hvp_strerror(rc));
 	JT_OK(jnl_checkpoint_advance(p, NULL, 0, c->seq, c->pos));
 }
 
@@ -168,7 +168,7 @@ static void check_image(const struct setup *su, unsigned char *img, int complete
 			 (unsigned long long)r.seq);
 		got++;
 	}
-	TU_CHECK(rc == 0, "%s k=%llu: live reader: %s", what, (unsigned long long)k, jnl_strerror(rc));
+	TU_CHECK(rc == 0, "%s k=%llu: live reader: %s", what, (unsigned long long)k, hvp_strerror(rc));
 
 	/* A producer opening the lane goes on at the end: the cut record's sequence and place
 	 * are reused and the new record reads back, nothing old in between. */

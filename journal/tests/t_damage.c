@@ -114,7 +114,7 @@ static void expect_damage_of(const struct ten *t, unsigned char *img, unsigned k
 				corrupt++;
 				continue;
 			}
-			TU_REQUIRE(rc == 1, "%s: cursor: %s", what, jnl_strerror(rc));
+			TU_REQUIRE(rc == 1, "%s: cursor: %s", what, hvp_strerror(rc));
 			TU_CHECK(r.seq == want && jt_payload_is(SALT, want, len_of(want), r.payload, r.len),
 				 "%s: cursor returned seq %llu, expected %llu", what,
 				 (unsigned long long)r.seq, (unsigned long long)want);

@@ -42,7 +42,7 @@ static void lanes_independent(void)
 				continue;
 			}
 			TU_REQUIRE(r == 0, "lane %u append %llu: %s", i, (unsigned long long)n[i],
-				   jnl_strerror(r));
+				   hvp_strerror(r));
 			TU_CHECK(seq == n[i], "lane %u: seq %llu, expected %llu", i,
 				 (unsigned long long)seq, (unsigned long long)n[i]);
 			n[i]++;
@@ -246,16 +246,16 @@ static void strerror_describes_every_code(void)
 				     JNL_E_DROPPED };
 	const unsigned nc = sizeof(codes) / sizeof(codes[0]);
 	for (unsigned i = 0; i < nc; i++) {
-		const char *s = jnl_strerror(codes[i]);
+		const char *s = hvp_strerror(codes[i]);
 		TU_CHECK(s && strlen(s) > 8 && !strstr(s, "nknown"), "code %d: \"%s\"", codes[i],
 			 s ? s : "(null)");
 		for (unsigned j = 0; j < i; j++)
-			TU_CHECK(strcmp(s, jnl_strerror(codes[j])) != 0, "codes %d and %d read the same",
+			TU_CHECK(strcmp(s, hvp_strerror(codes[j])) != 0, "codes %d and %d read the same",
 				 codes[i], codes[j]);
 	}
-	TU_CHECK(strcmp(jnl_strerror(-ENOENT), strerror(ENOENT)) == 0, "-ENOENT: \"%s\"",
-		 jnl_strerror(-ENOENT));
-	TU_CHECK(jnl_strerror(-99999) != NULL && jnl_strerror(12345) != NULL, "odd values");
+	TU_CHECK(strcmp(hvp_strerror(-ENOENT), strerror(ENOENT)) == 0, "-ENOENT: \"%s\"",
+		 hvp_strerror(-ENOENT));
+	TU_CHECK(hvp_strerror(-99999) != NULL && hvp_strerror(12345) != NULL, "odd values");
 	const char *names[4];
 	for (int i = 0; i < 4; i++) {
 		names[i] = jnl_media_name((enum jnl_media)i);

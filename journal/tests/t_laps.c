@@ -89,7 +89,7 @@ static void laps(int batched)
 			if (r == JNL_E_FULL)
 				break;
 			TU_REQUIRE(r == 0, "append %llu (len %u): %s", (unsigned long long)appended,
-				   len, jnl_strerror(r));
+				   len, hvp_strerror(r));
 			TU_REQUIRE(seq == appended, "append returned seq %llu, expected %llu",
 				   (unsigned long long)seq, (unsigned long long)appended);
 			appended++;
@@ -110,7 +110,7 @@ static void laps(int batched)
 			if (r == 0)
 				break;
 			TU_REQUIRE(r == 1, "cursor at seq %llu: %s", (unsigned long long)cur.seq,
-				   jnl_strerror(r));
+				   hvp_strerror(r));
 			TU_REQUIRE(rec.seq == consumed, "cursor returned seq %llu, expected %llu",
 				   (unsigned long long)rec.seq, (unsigned long long)consumed);
 			TU_REQUIRE(rec.type == JNL_REC_DATA && rec.lane == 0 && (rec.flags & want_flag),

@@ -43,7 +43,7 @@ static unsigned consume(struct jnl_pool *p, unsigned lane, uint64_t *next_idx, s
 		(*next_idx)++;
 		n++;
 	}
-	TU_REQUIRE(rc == 0, "cursor: %s", jnl_strerror(rc));
+	TU_REQUIRE(rc == 0, "cursor: %s", hvp_strerror(rc));
 	JT_OK(jnl_checkpoint_advance(p, NULL, lane, c.seq, c.pos));
 	return n;
 }
@@ -60,7 +60,7 @@ static uint64_t fill_and_drop(struct jnl_lane *l, int batched, uint64_t *idx, un
 			break;
 		(*idx)++;
 	}
-	TU_REQUIRE(r == JNL_E_DROPPED, "a full lossy lane returned %d (%s)", r, jnl_strerror(r));
+	TU_REQUIRE(r == JNL_E_DROPPED, "a full lossy lane returned %d (%s)", r, hvp_strerror(r));
 	uint64_t drops = 1;
 	for (unsigned i = 0; i < extra; i++) {
 		/* A dropped record is not written: the same data index is tried again later. */

@@ -61,7 +61,7 @@ static void reserved_record_never_finds_lane_full(void)
 	struct jnl_iov rv = { buf, 300 };
 	while (pending) {
 		int r = jnl_prod_append_reserved(pr, &rv, 1, 2, 300, &seq);
-		TU_CHECK(r == 0, "return record %d: %s", rounds, jnl_strerror(r));
+		TU_CHECK(r == 0, "return record %d: %s", rounds, hvp_strerror(r));
 		if (r)
 			break;
 		TU_CHECK(seq > last || rounds == 0, "sequences increase");

@@ -103,7 +103,7 @@ static void check_scan(unsigned char *img, uint64_t len, int want_ret, uint64_t 
 				break;      /* nothing intact later: the reader stays put */
 			continue;
 		}
-		TU_REQUIRE(rc == 1, "%s: cursor: %s", what, jnl_strerror(rc));
+		TU_REQUIRE(rc == 1, "%s: cursor: %s", what, hvp_strerror(rc));
 		TU_CHECK(r.seq == PER + got && r.seq >= PER, "%s: live reader returned seq %llu", what,
 			 (unsigned long long)r.seq);
 		got++;
@@ -176,7 +176,7 @@ static void force_recreate_never_revalidates_old_records(void)
 	struct jnl_create_opts co = { .size = FPOOL, .nlanes = 2, .durability = JNL_DUR_PROCESS };
 	struct jnl_pool *np = NULL;
 	int r = jnl_pool_create(path, &co, &np);
-	TU_CHECK(r == JNL_E_BUSY, "re-create without force: %d (%s)", r, jnl_strerror(r));
+	TU_CHECK(r == JNL_E_BUSY, "re-create without force: %d (%s)", r, hvp_strerror(r));
 	TU_CHECK(np == NULL);
 	size_t l2;
 	unsigned char *same = tu_slurp(path, &l2);
@@ -285,7 +285,7 @@ static void create_refuses_unconsumed_pool(void)
 	TU_REQUIRE(oldf);
 	np = NULL;
 	int r = jnl_pool_create(path, &co, &np);
-	TU_CHECK(r == JNL_E_BUSY, "create over unconsumed records: %d (%s)", r, jnl_strerror(r));
+	TU_CHECK(r == JNL_E_BUSY, "create over unconsumed records: %d (%s)", r, hvp_strerror(r));
 	TU_CHECK(np == NULL);
 	/* Not even a different geometry gets through. */
 	struct jnl_create_opts co2 = { .size = 2 * FPOOL, .nlanes = 1, .durability = JNL_DUR_POWER };

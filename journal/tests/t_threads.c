@@ -96,7 +96,7 @@ static unsigned consume_some(struct jnl_pool *p, unsigned lane, struct cons *c, 
 		if (rc == 0)
 			break;
 		TU_REQUIRE(rc == 1, "lane %u cursor at %llu: %s", lane, (unsigned long long)c->cur.seq,
-			   jnl_strerror(rc));
+			   hvp_strerror(rc));
 		TU_REQUIRE(r.seq == c->expected && r.lane == lane, "lane %u: got seq %llu, expected %llu",
 			   lane, (unsigned long long)r.seq, (unsigned long long)c->expected);
 		TU_REQUIRE(jt_payload_is(SALT + lane, c->expected, len_of(lane, c->expected), r.payload,
@@ -191,7 +191,7 @@ static void blocked_appender_resumes_after_checkpoint(void)
 			break;
 	}
 	pthread_join(th, NULL);
-	TU_CHECK(pr.err == 0, "producer failed: %d (%s)", pr.err, jnl_strerror(pr.err));
+	TU_CHECK(pr.err == 0, "producer failed: %d (%s)", pr.err, hvp_strerror(pr.err));
 	TU_CHECK(c.expected == M, "consumer got %llu of %u records", (unsigned long long)c.expected, M);
 	TU_CHECK(pr.waits > 0 && proofs == 5, "producer waited %d times, %u proofs", pr.waits, proofs);
 	fprintf(stderr, "  %u records, producer blocked %d times, %u checkpoints\n", M, pr.waits,

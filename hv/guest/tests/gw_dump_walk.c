@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 	}
 	r = gw_profile_load(argv[1], &prof, what, sizeof(what));
 	if (r) {
-		fprintf(stderr, "%s: %s %s\n", argv[1], gw_strerror(r), what);
+		fprintf(stderr, "%s: %s %s\n", argv[1], hvp_strerror(r), what);
 		return 2;
 	}
 	fd = open(argv[2], O_RDONLY);
@@ -56,7 +56,7 @@ int main(int argc, char **argv)
 	gw_guest_set_cr3(&g, cr3);
 
 	r = gw_check_kernel(&g);
-	printf("kernel=%s\n", r == 0 ? prof.release : gw_strerror(r));
+	printf("kernel=%s\n", r == 0 ? prof.release : hvp_strerror(r));
 	if (r)
 		return 1;
 	/* CPU 0's per-CPU base from __per_cpu_offset[0] (no KASLR: the guest boots nokaslr) */
@@ -66,13 +66,13 @@ int main(int argc, char **argv)
 	}
 	r = gw_read(&g, prof.layout.sym[GW_SYM_PER_CPU_OFFSET].addr, &base, 8);
 	if (r) {
-		printf("percpu_base=%s\n", gw_strerror(r));
+		printf("percpu_base=%s\n", hvp_strerror(r));
 		return 1;
 	}
 	printf("percpu_base=0x%" PRIx64 "\n", base);
 	r = gw_current_task(&g, base, &task);
 	if (r) {
-		printf("task=%s\n", gw_strerror(r));
+		printf("task=%s\n", hvp_strerror(r));
 		return 1;
 	}
 	printf("task=0x%" PRIx64 "\n", task);
@@ -84,7 +84,7 @@ int main(int argc, char **argv)
 		status = 1;
 	}
 	r = gw_task_cwd(&g, task, buf, sizeof(buf), NULL);
-	printf("cwd=%s\n", r == 0 ? buf : gw_strerror(r));
+	printf("cwd=%s\n", r == 0 ? buf : hvp_strerror(r));
 	if (r)
 		status = 1;
 	for (int i = 4; i < argc; i++) {
@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 		int n = atoi(argv[i]);
 		r = gw_task_fd(&g, task, n, &id, buf, sizeof(buf), NULL, &perr);
 		if (r) {
-			printf("fd%d=%s\n", n, gw_strerror(r));
+			printf("fd%d=%s\n", n, hvp_strerror(r));
 			status = 1;
 			continue;
 		}
@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 		       "\n", n, id.dev_major, id.dev_minor, n, id.ino, n, id.i_generation, n, id.s_magic);
 		if (id.flags & GW_ID_BIRTH)
 			printf("fd%d.birth=%" PRId64 ".%09u\n", n, id.birth_sec, id.birth_nsec);
-		printf("fd%d.path=%s\n", n, perr == 0 ? buf : gw_strerror(perr));
+		printf("fd%d.path=%s\n", n, perr == 0 ? buf : hvp_strerror(perr));
 	}
 	close(fd);
 	return status;

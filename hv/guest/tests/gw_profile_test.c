@@ -26,7 +26,7 @@ static void offsets_equal_compiler_offsetof(void)
 	struct gw_layout want;
 	char what[256];
 	int r = gw_profile_from_vmlinux(fix, NULL, 0, &p, what, sizeof(what));
-	TU_REQUIRE(r == 0, "%s: %s", gw_strerror(r), what);
+	TU_REQUIRE(r == 0, "%s: %s", hvp_strerror(r), what);
 	kfix_layout(&want);
 	for (int s = 0; s < GW_NSTRUCTS; s++)
 		TU_CHECK(p.layout.struct_size[s] == want.struct_size[s], "sizeof(struct %s): %u, want %u",
@@ -95,7 +95,7 @@ static void cli_profile_round_trips_through_json(void)
 	free(out);
 	free(err);
 	int r = gw_profile_load(json, &loaded, what, sizeof(what));
-	TU_CHECK(r == 0, "%s: %s", gw_strerror(r), what);
+	TU_CHECK(r == 0, "%s: %s", hvp_strerror(r), what);
 	TU_CHECK(same_profile(&direct, &loaded), "profile changed through JSON");
 
 	snprintf(cmd, sizeof(cmd), "\"$HVPROV\" profile --check '%s'", json);
@@ -179,7 +179,7 @@ static void current_task_inside_percpu_pcpu_hot(void)
 	char what[256], cmd[2048], *out = NULL;
 	unsigned long ct = 0;
 	int r = gw_profile_from_vmlinux(fix_pcpu, NULL, 0, &p, what, sizeof(what));
-	TU_REQUIRE(r == 0, "%s: %s", gw_strerror(r), what);
+	TU_REQUIRE(r == 0, "%s: %s", hvp_strerror(r), what);
 	snprintf(cmd, sizeof(cmd), "'%s'", fix_pcpu);
 	TU_REQUIRE(tu_sh(cmd, &out, NULL) == 0 && sscanf(out, "current_task=%lx", &ct) == 1);
 	free(out);
@@ -211,7 +211,7 @@ static void module_supplies_what_vmlinux_lacks(void)
 	/* the module is a relocatable object: its names only resolve once relocated */
 	const char *mods[] = { mod };
 	int r = gw_profile_from_vmlinux(fix_noext4, mods, 1, &with, what, sizeof(what));
-	TU_REQUIRE(r == 0, "%s: %s", gw_strerror(r), what);
+	TU_REQUIRE(r == 0, "%s: %s", hvp_strerror(r), what);
 	TU_REQUIRE(gw_profile_from_vmlinux(fix, NULL, 0, &ref, what, sizeof(what)) == 0);
 	TU_CHECK(!memcmp(with.layout.struct_size, ref.layout.struct_size, sizeof(ref.layout.struct_size)));
 	TU_CHECK(!memcmp(with.layout.m, ref.layout.m, sizeof(ref.layout.m)), "offsets differ");

@@ -47,7 +47,7 @@ static void profile_round_trips_exactly(void)
 	sample(&a);
 	char *s = render(&a, &n);
 	int r = parse(s, n, &b, what);
-	TU_CHECK(r == 0, "%s: %s", gw_strerror(r), what);
+	TU_CHECK(r == 0, "%s: %s", hvp_strerror(r), what);
 	TU_CHECK(!memcmp(&a.layout, &b.layout, sizeof(a.layout)), "layout differs");
 	TU_CHECK(!strcmp(a.release, b.release) && !strcmp(a.build_id, b.build_id) &&
 		 !strcmp(a.source, b.source));

@@ -12,7 +12,7 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
-mkdir -p /run/xen /run/xenstored /var/run/xen /var/log/xen/console /var/lib/xen /var/lib/xenstored /out /log
+mkdir -p /run/xen /run/xenstored /var/run/xen /var/log/xen/console /var/lib/xen /var/lib/xenstored /out /data
 for m in $(cat /lib/modules/order); do
 	insmod "/lib/modules/$m.ko" || say "insmod $m failed"
 done
@@ -28,8 +28,10 @@ mode=$(cat /etc/hvx-mode 2>/dev/null || echo blocking)
 echo "$mode" >/out/mode
 # crash / reboot: the host-crash test (a later issue's): the whole machine is killed while
 # the rings hold records no daemon has consumed, then booted again on the same memory.
+# hvprov's data directory: /data/log (segments), /data/status.json, /data/daemon.pid.
 write_results() {
-	cp -r /log /out/log
+	cp -r /data/log /out/log
+	cp /data/status.json /out/daemon-status.json 2>/dev/null
 	i=0
 	while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 	tar -cf /dev/vda -C /out . && sync && say "results written"
@@ -37,7 +39,7 @@ write_results() {
 if [ "$mode" = reboot ]; then
 	hvprov xen status >/out/status-reboot.txt 2>&1
 	say "after reboot: $(head -n 1 /out/status-reboot.txt)"
-	hvprov xen recover --log-dir /log >/out/recover.txt 2>&1
+	hvprov xen recover --data /data >/out/recover.txt 2>&1
 	echo $? >/out/recover.rc
 	say "recover (exit $(cat /out/recover.rc)): $(tr '\n' ' ' </out/recover.txt)"
 	hvprov xen status >/out/status-released.txt 2>&1
@@ -47,7 +49,7 @@ if [ "$mode" = reboot ]; then
 fi
 clog=/var/log/xen/console/guest-hvx-domu.log
 start_daemon() {
-	hvprov xen daemon --log-dir /log --status /out/daemon-status.json >/out/daemon.txt 2>&1 &
+	hvprov xen daemon --data /data >/out/daemon.txt 2>&1 &
 	dpid=$!
 }
 if [ "$mode" = blocking ] || [ "$mode" = stress ]; then

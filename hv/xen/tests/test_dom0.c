@@ -17,7 +17,7 @@ static void open_outside_dom0_fails_with_noxen(void)
 {
 	struct hvx_ctl *c = (struct hvx_ctl *)1;
 	int r = hvx_ctl_open(&c);
-	TU_CHECK(r == HVX_E_NOXEN, "got %d (%s)", r, hvx_strerror(r));
+	TU_CHECK(r == HVX_E_NOXEN, "got %d (%s)", r, hvp_strerror(r));
 	TU_CHECK(c == NULL);
 	hvx_ctl_close(NULL);
 }
@@ -28,10 +28,10 @@ static void every_error_has_its_own_message(void)
 			      JNL_E_LANEHDR, -EPERM };
 	const size_t n = sizeof(codes) / sizeof(codes[0]);
 	for (size_t i = 0; i < n; i++) {
-		const char *a = hvx_strerror(codes[i]);
+		const char *a = hvp_strerror(codes[i]);
 		TU_CHECK(a && *a, "code %d", codes[i]);
 		for (size_t j = 0; j < i; j++)
-			TU_CHECK(strcmp(a, hvx_strerror(codes[j])), "%d and %d share \"%s\"", codes[i],
+			TU_CHECK(strcmp(a, hvp_strerror(codes[j])), "%d and %d share \"%s\"", codes[i],
 				 codes[j], a);
 	}
 	TU_CHECK(!strcmp(hvx_pool_state_name(HVX_POOL_HELD), "held"));

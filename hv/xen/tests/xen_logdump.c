@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 	/* every frame's data checksum, not only the head's: the test must see any damage */
 	int r = seg_log_open(argv[1], SEG_LOG_DATA_CRC, &log);
 	if (r) {
-		fprintf(stderr, "xen_logdump: %s: %s\n", argv[1], seg_strerror(r));
+		fprintf(stderr, "xen_logdump: %s: %s\n", argv[1], hvp_strerror(r));
 		return 2;
 	}
 	for (size_t i = 0; i < seg_log_ndamage(log); i++)
@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 	r = seg_log_walk(log, on_frame, NULL);
 	seg_log_close(log);
 	if (r) {
-		fprintf(stderr, "xen_logdump: %s: %s\n", argv[1], seg_strerror(r));
+		fprintf(stderr, "xen_logdump: %s: %s\n", argv[1], hvp_strerror(r));
 		return 2;
 	}
 	return damaged;
