@@ -159,9 +159,9 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 	so.cfg.status_path = dd.status;
 	so.pidfile = dd.pidfile;
 	so.store = index ? dd.store : NULL;
-	/* the host the log is written on, for the objects indexing makes; without it, the
-	 * store's default host */
-	so.has_host = index && hvp_datadir_host_id(&dd, NULL, so.host_id) == 0;
+	uint8_t host_id[16];
+	if (index && hvp_datadir_host_id(&dd, NULL, host_id) == 0)
+		so.host_id = host_id;    /* else indexed without a host: the store's default */
 	so.say = say_stderr;
 	so.tick = be->tick;
 	so.ctx = be->ctx;

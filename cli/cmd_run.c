@@ -272,9 +272,21 @@ static int cmd_run(int argc, char **argv)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGTSTP, SIG_IGN);
 
+	/* the data directory's host id goes into the start event (a bare --pool has none) */
+	uint8_t host_id[16];
+	int have_host = 0;
+	if (!data_pool_only(pool_path, dd.pool)) {
+		if ((r = hvp_datadir_host_id(&dd, NULL, host_id))) {
+			hvp_err_file(dd.dir, "cannot read or make its host id: %s", strerror(-r));
+			goto out;
+		}
+		have_host = 1;
+	}
+
 	struct hv_ptrace_opts po = {
 		.argv = cmd, .lane = lane, .lane_idx = idx, .lossy = lossy,
 		.notice = run_notice, .notice_arg = NULL, .wait_hint = hint,
+		.host_id = have_host ? host_id : NULL,
 		.child_sigs = orig, .child_mask = &mask, .one_stop = one_stop, .spin_us = spin_us,
 	};
 	struct hv_ptrace_result res;

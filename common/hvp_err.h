@@ -72,8 +72,7 @@ enum { HVP_ERR_MODULES(HVP_ERR_BASE_) };
 	X(EV, HVP_EV_E_HDR, -1104, "inconsistent event header")                               \
 	X(EV, HVP_EV_E_FIELD, -1105, "event field runs past the end of the event")
 
-/* hv/hv_ptrace.h. The enum still lives there until that file's split lands (hvp_err_test
- * checks that its values equal these). */
+/* hv/hv_ptrace.h */
 #define HVP_ERR_LIST_PT(X)                                                                   \
 	X(PT, HV_PT_E_SECCOMP, -1201, "cannot install the seccomp filter in the traced command") \
 	X(PT, HV_PT_E_JOURNAL, -1202, "cannot append to the journal; tracing stopped")        \
@@ -160,6 +159,7 @@ enum { HVP_ERR_MODULES(HVP_ERR_BASE_) };
 #define HVP_ERR_ENUM_(tag, name, value, msg) name = value,
 enum { HVP_ERR_LIST_JNL(HVP_ERR_ENUM_) };
 enum { HVP_ERR_LIST_EV(HVP_ERR_ENUM_) };
+enum { HVP_ERR_LIST_PT(HVP_ERR_ENUM_) };
 enum { HVP_ERR_LIST_HVX(HVP_ERR_ENUM_) };
 enum { HVP_ERR_LIST_GW(HVP_ERR_ENUM_) };
 enum { HVP_ERR_LIST_SEG(HVP_ERR_ENUM_) };

@@ -129,8 +129,9 @@ int dmn_service_run(const struct dmn_service_opts *o, struct dmn_service_end *en
 		return err;
 	}
 	struct idx *ix = NULL;
-	struct idx_opts io = { .has_host = o->has_host };
-	memcpy(io.host_id, o->host_id, sizeof(io.host_id));
+	struct idx_opts io = { .has_host = o->host_id != NULL };
+	if (o->host_id)
+		memcpy(io.host_id, o->host_id, sizeof(io.host_id));
 	if (o->store && (err = idx_open(o->store, &io, &ix))) {
 		say(o, o->store, "cannot index into it: %s (the daemon goes on without indexing)",
 		    idx_strerror(err));

@@ -21,9 +21,8 @@ struct dmn_service_opts {
 	const char *pidfile;        /* written once running, removed at the end; NULL: none */
 	const char *store;          /* keep this provenance store up to date from log_dir once a
 	                               second at most; NULL: no indexing */
-	int has_host;               /* host_id: the log's host, stamped on what indexing makes
-	                               (daemon/index/MODEL.md section 12) */
-	uint8_t host_id[16];
+	const uint8_t *host_id;     /* the host the store's new objects belong to (16 bytes, the
+	                               data directory's host id); NULL: the store's default */
 	unsigned tick_ms;           /* how often the loop looks (0: 50 ms) */
 	/* Called every tick after the statistics were read; NULL: nothing. */
 	void (*tick)(void *ctx, const struct dmn_stats *st);
@@ -36,7 +35,7 @@ struct dmn_service_opts {
 /* What the service ended with. */
 struct dmn_service_end {
 	struct dmn_stats st;        /* final statistics, after the last frame */
-	int stop_err;               /* 0, or why the last frame is not durable (dmn_strerror;
+	int stop_err;               /* 0, or why the last frame is not durable (hvp_strerror;
 	                               its records are still in the journal) */
 };
 

@@ -27,16 +27,12 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
+#include "hvp_ident.h"
 #include "jnl.h"
 
 const char *hv_ptrace_strerror(int err)
 {
-	switch (err) {
-	case HV_PT_E_SECCOMP: return "cannot install the seccomp filter in the traced command";
-	case HV_PT_E_JOURNAL: return "cannot append to the journal; tracing stopped";
-	case HV_PT_E_SPAWN: return "cannot start or attach to the command";
-	default: return err < 0 ? strerror(-err) : "unknown error";
-	}
+	return hvp_strerror(err);
 }
 
 /* Tgid of a task whose parent we have not heard from yet (its first stop came first). */
@@ -75,6 +71,9 @@ static void on_new_child(struct pt_tracer *t, struct pt_task *parent, pid_t ctid
 		c->state = PT_T_EXPECTED;    /* its first stop is still to come */
 	}
 	pt_task_relate(c, parent, parent->clone_flags);
+	/* a new process is read now, while it exists for sure (stopped, not yet reaped) */
+	if (c->proc != parent->proc)
+		pt_proc_learn(t, c->proc, c->tgid, 0);
 }
 
 /*
@@ -292,6 +291,7 @@ int hv_ptrace_run(const struct hv_ptrace_opts *o, struct hv_ptrace_result *res)
 		rc = -ENOMEM;
 		goto out;
 	}
+	t->have_boot = hvp_boot_id(t->boot_id) == 0;
 	uint32_t maxp = jnl_lane_prod(o->lane)->max_payload;
 	t->rec_cap = maxp < PT_REC_CAP ? maxp & ~7u : PT_REC_CAP;
 	hv_rec_init(&t->rec, t->buf, t->rec_cap, t->scratch, PT_SCRATCH_CAP, pt_read, t, NULL);
@@ -356,7 +356,7 @@ drain:
 				t->root_done = 1;
 			}
 			if (!t->fatal)
-				pt_emit_task_end(t, p, k ? k->tgid : p, st);
+				pt_emit_task_end(t, p, k ? k->tgid : p, k ? k->proc : NULL, st);
 			if (k) {
 				pt_task_unlink(t, k);
 				pt_task_free(k);
@@ -383,6 +383,7 @@ drain:
 					pt_task_relate(k, leader, HV_CLONE_THREAD | HV_CLONE_FILES |
 							  HV_CLONE_FS);
 			}
+			pt_proc_learn(t, k->proc, k->tgid, 0);   /* no-op when the leader's */
 			k->state = PT_T_EXPECTED;
 		}
 		on_stop(t, k, st);

@@ -16,14 +16,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "hvp_err.h"
+
 struct jnl_lane;
 
-/* Error codes of the backend, beside -errno. */
-enum {
-	HV_PT_E_SECCOMP = -1201,  /* the child could not install its seccomp filter */
-	HV_PT_E_JOURNAL = -1202,  /* an append failed: tracing stopped, every tracee killed */
-	HV_PT_E_SPAWN = -1203,    /* the child could not be started or attached */
-};
+/* Error codes of the backend, beside -errno (numbered in common/hvp_err.h):
+ *   HV_PT_E_SECCOMP  the child could not install its seccomp filter
+ *   HV_PT_E_JOURNAL  an append failed: tracing stopped, every tracee killed
+ *   HV_PT_E_SPAWN    the child could not be started or attached */
 
 struct hv_ptrace_opts {
 	char *const *argv;            /* the command; argv[0] is looked up in PATH */
@@ -34,6 +34,9 @@ struct hv_ptrace_opts {
 	void (*notice)(void *arg, const char *msg);
 	void *notice_arg;
 	const char *wait_hint;        /* what to start to free space ("hvprov daemon --data D") */
+	/* The data directory's host id (16 bytes), written with the boot id in the start event's
+	 * origin field; NULL when unknown (a pool without a data directory): no origin field. */
+	const uint8_t *host_id;
 	/* Dispositions the child restores before exec, for signals 1..NSIG-1 (NULL: leave). */
 	const struct sigaction *child_sigs;
 	const sigset_t *child_mask;   /* signal mask for the child (NULL: leave) */
@@ -74,6 +77,7 @@ struct hv_ptrace_result {
  */
 int hv_ptrace_run(const struct hv_ptrace_opts *opts, struct hv_ptrace_result *res);
 
+/* Same as hvp_strerror (kept for callers of this header). */
 const char *hv_ptrace_strerror(int err);
 
 #endif

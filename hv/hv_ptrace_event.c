@@ -25,6 +25,7 @@
 #include <linux/audit.h>
 
 #include "hvp_event_read.h"
+#include "hvp_path.h"
 #include "jnl.h"
 
 /* ---- guest memory: batched process_vm_readv, remote pieces split at page boundaries so
@@ -154,48 +155,6 @@ int pt_emit(struct pt_tracer *t, uint32_t len, uint64_t *seq)
 		pt_kill_all(t);
 		return r;
 	}
-}
-
-/* ---- path helpers ---- */
-
-/* Lexical absolute form of rel under base ("/" components, "." and ".." folded). */
-static int path_norm(const char *base, const char *rel, char *out, size_t cap)
-{
-	size_t n = 0;
-	const char *parts[2] = { rel[0] == '/' ? "" : base, rel };
-	out[0] = 0;
-	for (int p = 0; p < 2; p++) {
-		const char *s = parts[p];
-		while (*s) {
-			while (*s == '/')
-				s++;
-			const char *c = s;
-			while (*s && *s != '/')
-				s++;
-			size_t l = (size_t)(s - c);
-			if (l == 0 || (l == 1 && c[0] == '.'))
-				continue;
-			if (l == 2 && c[0] == '.' && c[1] == '.') {
-				while (n > 0 && out[n - 1] != '/')
-					n--;
-				if (n > 0)
-					n--;
-				out[n] = 0;
-				continue;
-			}
-			if (n + 1 + l + 1 > cap)
-				return -ENAMETOOLONG;
-			out[n++] = '/';
-			memcpy(out + n, c, l);
-			n += l;
-			out[n] = 0;
-		}
-	}
-	if (n == 0) {
-		out[0] = '/';
-		out[1] = 0;
-	}
-	return 0;
 }
 
 /* ---- fields ---- */
@@ -404,6 +363,7 @@ void pt_on_entry(struct pt_tracer *t, struct pt_task *k)
 	}
 	if (k->proc->unobserved)
 		hv_rec_flag(r, HVP_EVF_UNOBSERVED_IO);
+	pt_ident_put(t, k->proc, k->tgid, 0);
 	uint32_t len = hv_rec_finish(r);
 	uint64_t seq = 0;
 	int rc = pt_emit(t, len, &seq);
@@ -453,7 +413,9 @@ static void exit_new_fd(struct pt_tracer *t, struct pt_task *k, int fd, unsigned
 		}
 	}
 	if (base || k->epath[0] == '/') {
-		if (path_norm(base ? base : "/", k->epath, t->norm, sizeof(t->norm)) == 0) {
+		const char *b = base ? base : "/";
+		if (hvp_path_join(b, strlen(b), k->epath, strlen(k->epath), t->norm,
+				  sizeof(t->norm), NULL) == 0) {   /* whole, not cut */
 			if (!strcmp(t->norm, t->link))
 				return;
 			/* /proc/self, /dev/stdin, /dev/fd/N ... resolve per process: looked up
@@ -510,6 +472,8 @@ static void exit_effects(struct pt_tracer *t, struct pt_task *k, const struct hv
 		/* the new image: close-on-exec fds are gone and the table is no longer shared */
 		pt_fdtab_put(k->fdt);
 		k->fdt = pt_fdtab_new();
+		/* same process (same start), but its parent may have changed since it was read */
+		pt_proc_learn(t, k->proc, k->tgid, 1);
 		struct hvp_ev_fileid id;
 		snprintf(t->path, sizeof(t->path), "/proc/%d/exe", (int)k->tid);
 		if (pt_fileid_of(t->path, 0, &id) == 0)
@@ -563,6 +527,8 @@ void pt_on_exit_stop(struct pt_tracer *t, struct pt_task *k)
 		exit_effects(t, k, e, ret);
 	if (k->proc->unobserved)
 		hv_rec_flag(r, HVP_EVF_UNOBSERVED_IO);
+	/* a new image or new namespaces: the parent and the ns field again */
+	pt_ident_put(t, k->proc, k->tgid, e && ret == 0 && (e->flags & (HV_SF_EXEC | HV_SF_UNSHARE)));
 	k->in_call = 0;
 	uint32_t len = hv_rec_finish(r);
 	uint64_t seq;
@@ -579,11 +545,12 @@ void pt_on_exit_stop(struct pt_tracer *t, struct pt_task *k)
 
 /* ---- events of the run and of task life ---- */
 
-void pt_emit_task_end(struct pt_tracer *t, pid_t tid, pid_t tgid, int status)
+void pt_emit_task_end(struct pt_tracer *t, pid_t tid, pid_t tgid, struct pt_proc *p, int status)
 {
 	hv_rec_begin(&t->rec, HVP_EV_TASK_END, HVP_BE_PTRACE, HVP_ABI_X86_64, 0, (uint32_t)tgid,
 		     (uint32_t)tid);
 	hv_rec_set_ret(&t->rec, status);
+	pt_ident_put(t, p, tgid, 0);
 	uint64_t seq;
 	pt_emit(t, hv_rec_finish(&t->rec), &seq);
 }
@@ -614,6 +581,20 @@ void pt_emit_start(struct pt_tracer *t, pid_t root)
 	if (getcwd(cwd, sizeof(cwd)))
 		put_str(t, HVP_F_CWD, HVP_ARG_NONE, cwd);
 	put_str(t, HVP_F_TEXT, HVP_ARG_NONE, "hvprov run: ptrace + seccomp backend");
+	/* which machine and boot: without a host id (no data directory) the field is left out */
+	if (t->o->host_id && t->have_boot) {
+		struct hvp_ev_origin org;
+		memcpy(org.host_id, t->o->host_id, sizeof(org.host_id));
+		memcpy(org.boot_id, t->boot_id, sizeof(org.boot_id));
+		hv_rec_put(r, HVP_F_ORIGIN, HVP_ARG_NONE, &org, sizeof(org), sizeof(org), 0);
+	}
+	struct pt_task *k = pt_task_find(t, root);
+	struct pt_proc *p = k ? k->proc : NULL;
+	pt_ident_put(t, p, root, 1);
+	if (p) {
+		t->root_start = p->start_ticks;
+		t->root_idf = p->idf & HVP_IDF_START;
+	}
 	uint64_t seq;
 	pt_emit(t, hv_rec_finish(r), &seq);
 }
@@ -624,6 +605,8 @@ void pt_emit_stop(struct pt_tracer *t)
 	hv_rec_begin(&t->rec, HVP_EV_STOP, HVP_BE_PTRACE, HVP_ABI_X86_64, 0, (uint32_t)t->root,
 		     (uint32_t)t->root);
 	hv_rec_set_args(&t->rec, a, 3);
+	pt_ident_put(t, NULL, t->root, 0);
+	hv_rec_set_proc(&t->rec, t->root_start, 0, 0, t->root_idf);
 	uint64_t seq;
 	pt_emit(t, hv_rec_finish(&t->rec), &seq);
 }

@@ -7,6 +7,7 @@
  *                       they mirror (fd table, fs_struct, thread group), file identity
  *   hv_ptrace_filter.c  the seccomp-BPF filter built from the syscall table
  *   hv_ptrace_event.c   guest memory reads, event building at entry and exit, the append
+ *   hv_ptrace_ident.c   the identity words of event format 3: boot, process start, parent, ns
  *
  * Caches are only ever conservative: an entry is dropped at every point where the kernel may
  * have changed what the fd means (close, dup2/dup3 over it, close_range, exec, a fresh table
@@ -61,6 +62,13 @@ struct pt_fs {                    /* one per kernel fs_struct (CLONE_FS shares i
 struct pt_proc {                  /* one per thread group */
 	int refs;
 	int unobserved;               /* it set up io_uring */
+	/* identity (event format 3), read from /proc once per process and again after exec */
+	int learned;                  /* /proc was read (whether it answered or not) */
+	int described;                /* an event with its parent and namespaces is written */
+	uint32_t idf;                 /* HVP_IDF_START, _PARENT: which of the words below hold */
+	uint64_t start_ticks;
+	uint32_t ppid;
+	uint64_t pstart_ticks;
 };
 
 enum pt_tstate { PT_T_RUNNING = 0, PT_T_EXPECTED = 1 };
@@ -108,6 +116,10 @@ struct pt_tracer {
 	int loadfd;                   /* /proc/loadavg, or -1 */
 	uint64_t busy_until;          /* no polling before this (every CPU was wanted) */
 	uint64_t load_next;           /* next look at /proc/loadavg */
+	int have_boot;                /* boot_id holds the kernel's boot id */
+	uint8_t boot_id[16];
+	uint64_t root_start;          /* the root process's start_ticks (HVP_IDF_START in */
+	uint32_t root_idf;            /* root_idf), for the stop event after it is gone */
 	char path[PATH_MAX + 64];     /* scratch for /proc paths */
 	char link[PATH_MAX + 1];      /* scratch for readlink results */
 	char cwdbuf[PATH_MAX + 1];    /* a cwd read while a chdir is in flight (not cached) */
@@ -153,6 +165,17 @@ const char *pt_task_cwd(struct pt_tracer *t, struct pt_task *k);
 int pt_fd_ident(struct pt_tracer *t, struct pt_task *k, int fd, int want_path,
 		struct hvp_ev_fileid *id, const char **path, int *cached);
 
+/* ---- hv_ptrace_ident.c ---- */
+
+/* Read process tgid's start and parent (and the parent's start) from /proc into p, unless
+ * already read; again: read anew (after an exec: the parent may have changed). */
+void pt_proc_learn(struct pt_tracer *t, struct pt_proc *p, pid_t tgid, int again);
+/*
+ * The identity words of the event being built for process p (tgid; p NULL: unknown): boot id,
+ * start time, and with describe (or on p's first event) also its parent and an ns field.
+ */
+void pt_ident_put(struct pt_tracer *t, struct pt_proc *p, pid_t tgid, int describe);
+
 /* ---- hv_ptrace_filter.c ---- */
 
 /* The seccomp program (calloc'd, *len instructions), or NULL out of memory. */
@@ -176,7 +199,7 @@ void pt_on_entry(struct pt_tracer *t, struct pt_task *k);
 void pt_on_exit_stop(struct pt_tracer *t, struct pt_task *k);
 void pt_emit_start(struct pt_tracer *t, pid_t root);
 void pt_emit_stop(struct pt_tracer *t);
-void pt_emit_task_end(struct pt_tracer *t, pid_t tid, pid_t tgid, int status);
+void pt_emit_task_end(struct pt_tracer *t, pid_t tid, pid_t tgid, struct pt_proc *p, int status);
 
 /* ---- hv_ptrace.c ---- */
 

@@ -1,8 +1,8 @@
 /*
  * hvp_err_test.c - the error space of common/hvp_err.h: every code described by its own
  * message and attributed to its own module, nothing else in a module range described, -errno
- * still strerror's, and the headers that still define their own enums (daemon/index/,
- * hv/hv_ptrace.h, until their splits land) agree with the table number for number.
+ * still strerror's, and the headers that still define their own enums (daemon/index/, until
+ * its split lands) agree with the table number for number.
  * hvp_err.c's static checks already refuse a code outside its range and a repeated code.
  */
 #include <errno.h>
@@ -11,14 +11,12 @@
 #include "hvp_err.h"
 #include "tu.h"
 
-#include "hv_ptrace.h"
 #include "idx.h"
 #include "q.h"
 #include "st.h"
 
 /* Compile-time: the enums of those headers equal the table. */
 #define SAME(tag, name, value, msg) _Static_assert(name == value, #name " differs from hvp_err.h");
-HVP_ERR_LIST_PT(SAME)
 HVP_ERR_LIST_ST(SAME)
 HVP_ERR_LIST_IDX(SAME)
 HVP_ERR_LIST_Q(SAME)

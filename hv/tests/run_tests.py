@@ -581,19 +581,40 @@ def t_collector_kill():
     p = subprocess.Popen([HVPROV, "run", "--quiet", "--data", env.data, "--",
                           prog("hvt_create_loop")], cwd=env.hv,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    time.sleep(1.5)
+    # mid-workload: once it has made a few hundred files, however long that takes here
+    deadline = time.monotonic() + 120
+    while len(os.listdir(env.hv)) < 300 and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    check(p.poll() is None, "hvprov ended before the kill (%r)" % p.returncode)
+    try:
+        with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+            workload = [int(x) for x in f.read().split()]
+    except OSError:
+        workload = None
     p.send_signal(signal.SIGKILL)
     p.wait(timeout=30)
-    # the workload dies with the collector (PTRACE_O_EXITKILL): wait until nothing changes
-    prev = None
-    for _ in range(100):
-        cur = sorted(os.listdir(env.hv))
-        if cur == prev:
-            break
-        prev = cur
-        time.sleep(0.05)
+    # the workload dies with the collector (PTRACE_O_EXITKILL): wait until it is gone (reaped
+    # by init once it lost its parent, or a zombie), so that the listing below is final
+    def alive(pid):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+        except OSError:
+            return False
+    if workload is not None:
+        while any(alive(w) for w in workload) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        check(not any(alive(w) for w in workload), "workload %r still alive" % workload)
+    else:                     # no /proc/PID/task/TID/children: until the listing is still
+        prev = None
+        while time.monotonic() < deadline:
+            cur = sorted(os.listdir(env.hv))
+            if cur == prev:
+                break
+            prev = cur
+            time.sleep(0.05)
     names = sorted(os.listdir(env.hv))
-    check(len(names) > 50, "workload made only %d files before the kill" % len(names))
+    check(len(names) >= 200, "workload made only %d files before the kill" % len(names))
     evs = events(env.data)
     created = set()           # (ino, gen) from exit records of creating opens
     entry_paths = set()       # paths named by open entries (the call in flight may lack its exit)
@@ -688,12 +709,19 @@ def t_one_stop():
 
 
 def t_bench_overhead_json():
-    """hvprov bench overhead --json: every variant timed, medians consistent with samples."""
+    """hvprov bench overhead --json: every variant timed, and the times are what the test can
+    check from outside: all samples fit in the wall time the test measured around the
+    benchmark (and are most of it: 15 timed runs against 5 untimed warm-ups), each run's CPU
+    time fits in its wall time on this machine's CPUs, and every traced variant used more CPU
+    than the bare one (the tracer's work is CPU time whatever the load; a variant whose samples
+    land under another's name breaks this). Medians and overheads agree with the samples."""
     for t in ("make", "cc", "strace"):
         if not shutil.which(t):
             skip("%s is not installed" % t)
+    t0 = time.monotonic()
     r = subprocess.run([HVPROV, "bench", "overhead", "--json", "--runs", "3", "--workload",
                         "build", "--files", "2"], capture_output=True, timeout=600)
+    wall = time.monotonic() - t0
     check(r.returncode == 0, "bench overhead failed: %d %r" % (r.returncode, r.stderr[-500:]))
     if r.returncode:
         return
@@ -703,12 +731,31 @@ def t_bench_overhead_json():
     want = {"bare", "hvprov_emulated_pmem", "hvprov_file", "hvprov_one_stop_emulated_pmem",
             "strace"}
     check(set(w["variants"]) == want, "variants %r" % sorted(w["variants"]))
+    if set(w["variants"]) != want:
+        return
+    ncpu = os.cpu_count() or 1
+    total = 0.0
     for k, v in w["variants"].items():
         check(len(v["samples"]) == 3 and all(x > 0 for x in v["samples"]),
               "%s samples %r" % (k, v["samples"]))
+        check(len(v["cpu_samples"]) == 3 and all(x > 0 for x in v["cpu_samples"]),
+              "%s cpu samples %r" % (k, v["cpu_samples"]))
+        total += sum(v["samples"])
+        for s, c in zip(v["samples"], v["cpu_samples"]):
+            check(c <= s * ncpu * 1.02 + 0.02, "%s: %.4f s of CPU in a %.4f s run on %d CPUs" %
+                  (k, c, s, ncpu))
         check(abs(v["median_s"] - sorted(v["samples"])[1]) < 1e-3, "%s median wrong" % k)
+        check(abs(v["cpu_median_s"] - sorted(v["cpu_samples"])[1]) < 1e-3,
+              "%s cpu median wrong" % k)
         check(abs(v["overhead_s"] - (v["median_s"] - w["variants"]["bare"]["median_s"])) < 1e-3,
               "%s overhead wrong" % k)
+    check(0.2 * wall <= total <= wall, "the samples add up to %.3f s of the %.3f s the benchmark "
+          "took (expected between 20%% and 100%%)" % (total, wall))
+    bare_cpu = w["variants"]["bare"]["cpu_median_s"]
+    for k in want - {"bare"}:
+        check(w["variants"][k]["cpu_median_s"] > bare_cpu,
+              "%s used no more CPU than the bare run (median %.4f s vs %.4f s)" %
+              (k, w["variants"][k]["cpu_median_s"], bare_cpu))
 
 
 def t_cwd_share():
@@ -866,6 +913,126 @@ def t_ring_full_lossy():
     env.close()
 
 
+# ---- identity (event format 3) ----
+
+def ident_facts(folder):
+    """pid -> what each process of hvt_ident wrote about itself (ident-PID.txt)."""
+    facts = {}
+    for n in os.listdir(folder):
+        if not (n.startswith("ident-") and n.endswith(".txt")):
+            continue
+        d = {}
+        with open(os.path.join(folder, n)) as f:
+            for line in f:
+                k, v = line.rstrip("\n").split(" ", 1)
+                d[k] = v if k == "cgroup" else int(v)
+        facts[d["pid"]] = d
+    return facts
+
+
+def cgroup2_id(path):
+    """Inode number of a cgroup v2 path's directory (as hvp_ident reads it), 0 without v2."""
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            dev, mnt, typ = line.split()[:3]
+            if typ == "cgroup2":
+                try:
+                    return os.stat(mnt + path).st_ino
+                except OSError:
+                    return 0
+    return 0
+
+
+def check_ns(tag, e, fact):
+    ns = [f for f in e["fields"] if f["type"] == "ns"]
+    if not check(len(ns) == 1, "%s: seq %d has %d ns fields" % (tag, e["seq"], len(ns))):
+        return
+    for k in ("mnt", "pid", "net", "user", "uts", "ipc", "cgroup", "time"):
+        check(ns[0][k] == fact["ns_" + k], "%s: ns %s %d, /proc says %d" %
+              (tag, k, ns[0][k], fact["ns_" + k]))
+    want = cgroup2_id(fact["cgroup"]) if "cgroup" in fact else 0
+    check(ns[0]["cgroup_id"] == want, "%s: cgroup_id %d, /proc says %d" %
+          (tag, ns[0]["cgroup_id"], want))
+
+
+def t_identity():
+    """Every event carries the boot id and its process's start time as the process itself
+    reads them from /proc; the start event, each process's first event and a successful
+    exec's exit carry the parent, its start and the namespaces; the start event names the
+    data directory's host id."""
+    env = Env("identity")
+    r = run_hvprov([prog("hvt_ident")], env.hv, env.data, ["--quiet"])
+    check(r.returncode == 0, "hvt_ident under hvprov: rc %d %s" % (r.returncode, r.stderr[-300:]))
+    facts = ident_facts(env.hv)
+    check(len(facts) == 2, "%d processes reported, not 2" % len(facts))
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        boot = f.read().strip()
+    with open(os.path.join(env.data, "host-id")) as f:
+        host = f.read().strip()
+    evs = events(env.data)
+    start = [e for e in evs if e["ev"] == "start"]
+    if not check(len(start) == 1, "%d start events" % len(start)):
+        env.close()
+        return
+    st = start[0]
+    org = [f for f in st["fields"] if f["type"] == "origin"]
+    check(len(org) == 1 and org[0]["host"] == host and org[0]["boot"] == boot,
+          "origin %r, host-id file %s, boot id %s" % (org, host, boot))
+    check(set(facts) == {e["tgid"] for e in evs},
+          "processes in the events %s, reported %s" % (sorted({e["tgid"] for e in evs}),
+                                                        sorted(facts)))
+    described = set()
+    threads = 0
+    for e in evs:
+        fact = facts.get(e["tgid"])
+        tag = "%s %s seq %d" % (e["ev"], e.get("call", ""), e["seq"])
+        check(e.get("boot") == boot, "%s: boot %s, kernel %s" % (tag, e.get("boot"), boot))
+        if fact is None:
+            continue
+        check(e.get("start") == fact["start"], "%s: start %s, /proc says %d" %
+              (tag, e.get("start"), fact["start"]))
+        threads += e["tid"] != e["tgid"]
+        first = e["tgid"] not in described
+        execd = e["ev"] == "exit" and e.get("call") == "execve" and e["ret"] == 0
+        if first or execd:
+            described.add(e["tgid"])
+            check(e.get("ppid") == fact["ppid"] and e.get("pstart") == fact["pstart"],
+                  "%s: parent %s/%s, /proc says %d/%d" % (tag, e.get("ppid"), e.get("pstart"),
+                                                        fact["ppid"], fact["pstart"]))
+            check_ns(tag, e, fact)
+        else:
+            check("ppid" not in e and not [f for f in e["fields"] if f["type"] == "ns"],
+                  "%s: parent or ns again without a reason" % tag)
+    check(st["tgid"] in facts and described >= set(facts), "not every process described")
+    check(threads > 0, "no event of the command's thread")
+    stop = [e for e in evs if e["ev"] == "stop"]
+    check(len(stop) == 1 and stop[0].get("start") == facts.get(st["tgid"], {}).get("start"),
+          "stop event's start %r" % [e.get("start") for e in stop])
+    env.close()
+
+
+def t_identity_without_data_dir():
+    """A pool without a data directory has no host id: the start event has no origin field
+    (never a guess), while the boot id and start times are still written."""
+    env = Env("identity-pool")
+    pool = os.path.join(env.top, "bare.pool")
+    r = subprocess.run([HVPROV, "run", "--quiet", "--pool", pool, "--", prog("hvt_ident"),
+                        "child"], cwd=env.hv, capture_output=True, timeout=120)
+    check(r.returncode == 0, "hvprov run --pool: rc %d %s" % (r.returncode, r.stderr[-300:]))
+    facts = ident_facts(env.hv)
+    d = subprocess.run([EVDUMP, pool], capture_output=True, timeout=120)
+    evs = [json.loads(l) for l in d.stdout.decode().splitlines()]
+    evs = [e for e in evs if "ev" in e and e["ev"] != "lost"]
+    st = [e for e in evs if e["ev"] == "start"]
+    check(len(st) == 1 and not [f for f in st[0]["fields"] if f["type"] == "origin"],
+          "origin field without a host id: %r" % st)
+    check(len(facts) == 1 and all(e.get("start") == facts[e["tgid"]]["start"] for e in evs
+                                  if e["tgid"] in facts),
+          "start words without a data directory")
+    check(not os.path.exists(os.path.join(env.hv, "hvprov-data")), "a data directory appeared")
+    env.close()
+
+
 SCENARIOS = {
     "shell_pipeline": t_shell_pipeline, "threads_open": t_threads_open,
     "vfork_exec": t_vfork_exec, "exec_missing": t_exec_missing,
@@ -874,7 +1041,8 @@ SCENARIOS = {
     "collector_kill": t_collector_kill, "ring_full_blocks": t_ring_full_blocks,
     "ring_full_lossy": t_ring_full_lossy, "mt_exec": t_mt_exec, "io_uring": t_io_uring,
     "one_stop": t_one_stop, "bench_overhead_json": t_bench_overhead_json,
-    "bad_paths": t_bad_paths, "cwd_share": t_cwd_share,
+    "bad_paths": t_bad_paths, "cwd_share": t_cwd_share, "identity": t_identity,
+    "identity_without_data_dir": t_identity_without_data_dir,
 }
 
 

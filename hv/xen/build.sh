@@ -139,9 +139,20 @@ build() {
 	fi
 	make -C "$t/xen" -j"$J" PYTHON=/usr/bin/python3 >"$CACHE/build.log" 2>&1 ||
 		{ grep -E 'error|Error' "$CACHE/build.log" | head -n 30; die "hypervisor build failed (log: $CACHE/build.log)"; }
-	cp "$t/xen/xen" "$CACHE/xen-hvprov"
+	# Replaced by a rename: a test of another checkout may be starting QEMU on it now.
+	cp "$t/xen/xen" "$CACHE/xen-hvprov.new"
+	mv "$CACHE/xen-hvprov.new" "$CACHE/xen-hvprov"
 	say "built $CACHE/xen-hvprov"
 }
+
+# One build at a time per cache: two test runs sharing it (two checkouts, or two ctest runs
+# at once) otherwise run make in the same Xen tree together and break each other (seen: a
+# clean build failing with "mv: cannot stat 'include/compat/.xlat/arch-x86/pmu.h.new'").
+if [ "${1:-all}" != path ]; then
+	mkdir -p "$CACHE"
+	exec 9>"$CACHE/.lock"
+	flock 9 || die "cannot lock $CACHE/.lock"
+fi
 
 case "${1:-all}" in
 deps) deps ;;

@@ -17,7 +17,10 @@
  *
  * The same binary is the producer: `recover_test produce POOL ACKFILE LANES` appends
  * records whose payload names (lane, seq) and appends "lane seq\n" to ACKFILE after each
- * append returns (write(2): it survives the SIGKILL).
+ * append returns (write(2): it survives the SIGKILL). Cases that need data run it until it
+ * has acknowledged a number of records (not for a time), and wait for the daemon's lock (not
+ * for a time), so that a loaded machine changes how long they take, not what they check;
+ * recover's --json report is parsed, and members are read from the lane they belong to.
  *
  * Environment: HVPROV (the CLI), RECOVER_KILL_ITERS (default 20).
  */
@@ -36,6 +39,7 @@
 #include "jnl.h"
 #include "seg.h"
 #include "tu.h"
+#include "tu_json.h"
 
 #define PMAGIC 0x52435654u   /* "TVCR" */
 
@@ -246,17 +250,78 @@ static int recover(const char *dir, char **out)
 	return rc;
 }
 
-/* Run the producer alone for ms milliseconds, then SIGKILL it. */
-static void produce_for(const char *dir, const char *ack, unsigned lanes, unsigned ms)
+static uint64_t acked_total(const char *ack, unsigned lanes)
+{
+	uint64_t a[4], n = 0;
+	read_acks(ack, a, lanes);
+	for (unsigned l = 0; l < lanes; l++)
+		n += a[l];
+	return n;
+}
+
+/* Run the producer alone until it has acknowledged at least min records in all (whatever
+ * the machine's load, so the amount of data each case works on does not depend on timing),
+ * then SIGKILL it at that moment. */
+static void produce_until(const char *dir, const char *ack, unsigned lanes, uint64_t min)
 {
 	char pool[512], ln[8];
 	snprintf(pool, sizeof(pool), "%s/pool", dir);
 	snprintf(ln, sizeof(ln), "%u", lanes);
 	char *pa[] = { (char *)self, "produce", pool, (char *)ack, ln, NULL };
 	pid_t p = spawn(pa);
-	sleep_ms(ms);
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int st;
+	uint64_t n;
+	while ((n = acked_total(ack, lanes)) < min) {
+		TU_REQUIRE(waitpid(p, &st, WNOHANG) == 0, "the producer ended (status %#x) after %"
+			   PRIu64 " of %" PRIu64 " records", st, n, min);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		TU_REQUIRE(t.tv_sec - t0.tv_sec < 120, "the producer acknowledged %" PRIu64 " of %"
+			   PRIu64 " records in 120 s", n, min);
+		sleep_ms(1);
+	}
 	kill(p, SIGKILL);
 	reap(p);
+}
+
+/*
+ * Wait until pid holds the pool's consumer lock (an OFD lock on byte 0, which recover also
+ * takes): F_OFD_GETLK reports a conflicting holder without taking the lock. @return 0, or -1
+ * when pid ended first or 120 s passed.
+ */
+static int wait_pool_locked(const char *pool, pid_t pid)
+{
+	int fd = open(pool, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int r = -1, st;
+	for (int i = 0; i < 120000 && waitpid(pid, &st, WNOHANG) == 0; i++) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+		if (fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK) {
+			r = 0;
+			break;
+		}
+		sleep_ms(1);
+	}
+	close(fd);
+	return r;
+}
+
+/* recover's --json output parsed (a failed check and NULL when it is not one JSON value). */
+static struct tu_jv *parse_report(const char *out, const char *what)
+{
+	const char *err = NULL;
+	struct tu_jv *v = out ? tu_json_parse(out, strlen(out), &err) : NULL;
+	TU_CHECK(v && v->t == TU_J_OBJ, "%s: recover --json printed no JSON object (%s): %s", what,
+		 err ? err : "no output", out ? out : "");
+	return v;
+}
+
+/* Lane i's report, or NULL. */
+static const struct tu_jv *lane_report(const struct tu_jv *rep, size_t i)
+{
+	return tu_jv_at(tu_jv_get(rep, "lanes"), i);
 }
 
 /* ---- the behaviours ---- */
@@ -308,7 +373,7 @@ static void recover_twice_gives_identical_log(void)
 {
 	char *dir = mkdata("rtwice", "2M", 2);
 	char *ack = tu_path(dir, "acks");
-	produce_for(dir, ack, 2, 300);
+	produce_until(dir, ack, 2, 2000);
 	char *o1 = NULL, *o2 = NULL;
 	TU_CHECK(recover(dir, &o1) == 0, "first recover");
 	struct logv a, b;
@@ -317,7 +382,18 @@ static void recover_twice_gives_identical_log(void)
 	read_log(tu_path(dir, "log"), &b);
 	TU_CHECK(a.n > 0, "something was recovered");
 	TU_CHECK(logv_equal(&a, &b), "second recovery changed the log (%zu -> %zu records)", a.n, b.n);
-	TU_CHECK(o2 && strstr(o2, "\"replayed\":0,"), "second recovery replayed nothing: %s", o2 ? o2 : "");
+	struct tu_jv *r1 = parse_report(o1, "first recover"), *r2 = parse_report(o2, "second recover");
+	double rp1 = -1, rp2 = -1, lp = -1;
+	TU_CHECK(tu_jv_num(r1, "replayed", &rp1) && rp1 > 0, "first recovery replayed records (%g)", rp1);
+	TU_CHECK(tu_jv_num(r2, "replayed", &rp2) && rp2 == 0, "second recovery replayed nothing (%g): %s",
+		 rp2, o2 ? o2 : "");
+	for (size_t i = 0; i < 2; i++)
+		TU_CHECK(tu_jv_num(lane_report(r2, i), "replayed", &lp) && lp == 0,
+			 "second recovery replayed nothing in lane %zu (%g)", i, lp);
+	tu_json_free(r1);
+	tu_json_free(r2);
+	free(o1);
+	free(o2);
 	uint64_t acked[2];
 	read_acks(ack, acked, 2);
 	check_log(&b, acked, 2, "twice");
@@ -330,7 +406,7 @@ static void recover_killed_at_random_points_then_rerun_gives_same_log(void)
 {
 	char *dir = mkdata("rkilled", "32M", 2);
 	char *ack = tu_path(dir, "acks");
-	produce_for(dir, ack, 2, 1500);
+	produce_until(dir, ack, 2, 40000);
 	char cmd[2048];
 	char *ref = tu_tmpdir("rkilled-ref");
 	snprintf(cmd, sizeof(cmd), "cp -a %s/. %s/", dir, ref);
@@ -370,7 +446,7 @@ static void torn_trailing_frame_is_cut_and_its_records_replayed_once(void)
 {
 	char *dir = mkdata("rtorn", "4M", 1);
 	char *ack = tu_path(dir, "acks");
-	produce_for(dir, ack, 1, 300);
+	produce_until(dir, ack, 1, 3000);
 	char cmd[2048];
 	/* The pool as it was before the daemon's checkpoint: a crash right after the frame was
 	 * written but before it was synced and the checkpoint advanced. */
@@ -386,7 +462,12 @@ static void torn_trailing_frame_is_cut_and_its_records_replayed_once(void)
 	char *out = NULL;
 	int rc = recover(dir, &out);
 	TU_CHECK(rc == 0, "recover exit %d: %s", rc, out ? out : "");
-	TU_CHECK(out && strstr(out, "\"log_torn_tails\":1,"), "the torn frame was reported: %s", out ? out : "");
+	struct tu_jv *rep = parse_report(out, "torn frame");
+	double tails = -1;
+	TU_CHECK(tu_jv_num(rep, "log_torn_tails", &tails) && tails == 1,
+		 "the torn frame was reported (log_torn_tails %g): %s", tails, out ? out : "");
+	tu_json_free(rep);
+	free(out);
 	struct logv v;
 	read_log(tu_path(dir, "log"), &v);
 	uint64_t acked[1];
@@ -413,7 +494,7 @@ static void flipped_bit_mid_lane_reported_and_later_records_recovered(void)
 {
 	char *dir = mkdata("rflip", "4M", 1);
 	char *ack = tu_path(dir, "acks");
-	produce_for(dir, ack, 1, 200);
+	produce_until(dir, ack, 1, 500);
 	char *pool = tu_path(dir, "pool");
 	uint64_t lo, st;
 	geometry(pool, &lo, &st);
@@ -425,7 +506,14 @@ static void flipped_bit_mid_lane_reported_and_later_records_recovered(void)
 	char *out = NULL;
 	int rc = recover(dir, &out);
 	TU_CHECK(rc == 1, "damage gives exit 1, got %d: %s", rc, out ? out : "");
-	TU_CHECK(out && strstr(out, "\"corrupt_records\":1,"), "one record reported lost: %s", out ? out : "");
+	struct tu_jv *rep = parse_report(out, "flipped bit");
+	double cr = -1;
+	int dmg = 0;
+	TU_CHECK(tu_jv_num(lane_report(rep, 0), "corrupt_records", &cr) && cr == 1,
+		 "lane 0 reports one record lost (%g): %s", cr, out ? out : "");
+	TU_CHECK(tu_jv_bool(rep, "damage", &dmg) && dmg, "damage reported: %s", out ? out : "");
+	tu_json_free(rep);
+	free(out);
 	struct logv v;
 	read_log(tu_path(dir, "log"), &v);
 	TU_CHECK(v.gaps == 1, "the log holds one GAP record for it (%zu)", v.gaps);
@@ -438,7 +526,7 @@ static void both_checkpoint_slots_damaged_leaves_lane_untouched(void)
 {
 	char *dir = mkdata("rslots", "2M", 2);
 	char *ack = tu_path(dir, "acks");
-	produce_for(dir, ack, 2, 200);
+	produce_until(dir, ack, 2, 1000);
 	char *pool = tu_path(dir, "pool");
 	uint64_t lo, st;
 	geometry(pool, &lo, &st);
@@ -449,7 +537,14 @@ static void both_checkpoint_slots_damaged_leaves_lane_untouched(void)
 	char *out = NULL;
 	int rc = recover(dir, &out);
 	TU_CHECK(rc == 1, "exit 1, got %d: %s", rc, out ? out : "");
-	TU_CHECK(out && strstr(out, "\"checkpoint_valid\":false"), "lane 0 reported: %s", out ? out : "");
+	struct tu_jv *rep = parse_report(out, "both slots");
+	int v0 = 1, v1 = 0;
+	TU_CHECK(tu_jv_bool(lane_report(rep, 0), "checkpoint_valid", &v0) && !v0,
+		 "lane 0's checkpoint reported invalid: %s", out ? out : "");
+	TU_CHECK(tu_jv_bool(lane_report(rep, 1), "checkpoint_valid", &v1) && v1,
+		 "lane 1's checkpoint reported valid: %s", out ? out : "");
+	tu_json_free(rep);
+	free(out);
 	size_t n1;
 	unsigned char *after = tu_slurp(pool, &n1);
 	TU_CHECK(n0 == n1 && memcmp(before + lo, after + lo, st) == 0, "lane 0's bytes were not touched");
@@ -471,7 +566,9 @@ static void recover_refuses_while_daemon_holds_the_pool(void)
 	char *dir = mkdata("rbusy", "1M", 1);
 	char *da[] = { (char *)H, "daemon", "--data", dir, "--quiet", NULL };
 	pid_t d = spawn(da);
-	sleep_ms(300);
+	char *pool = tu_path(dir, "pool");
+	TU_REQUIRE(wait_pool_locked(pool, d) == 0, "the daemon took the pool's lock");
+	free(pool);
 	char cmd[1024];
 	char *err = NULL;
 	snprintf(cmd, sizeof(cmd), "%s recover --data %s", H, dir);

@@ -3,6 +3,11 @@
  * finishes: the store must end byte-identical (every table, row for row) to the store of an
  * uninterrupted run. Usage: idx_kill_test [KILLS] (default 12).
  *
+ * The kill moments come from a random seed, printed first; IDX_KILL_SEED=N (decimal or 0x
+ * hex) reruns with the same seed, i.e. the same sequence of waits before each kill (where a
+ * wait lands in the run still depends on the machine's speed, so a timing-dependent failure
+ * may need a few reruns).
+ *
  * The log is a synthetic build: processes forking, executing compilers, reading sources and
  * headers, passing data through pipes and writing objects, with entries whose exits fall in
  * later transactions, so a kill lands between entries and exits, inside channels' writer sets
@@ -97,15 +102,14 @@ int main(int argc, char **argv)
 		TU_SKIP("HVPROV is not set");
 	int kills = argc > 1 ? atoi(argv[1]) : 12;
 	char *dir = tu_tmpdir("idx-kill");
-	char *ref = tu_path(dir, "ref"), *crash = tu_path(dir, "crash");
-	char *reflog = tu_path(ref, "log"), *crashlog = tu_path(crash, "log");
+	char *ref = tu_path(dir, "ref");
+	char *reflog = tu_path(ref, "log");
 	struct eg g;
 	eg_init(&g);
 	gen_build(&g, 3000);
 	fprintf(stderr, "synthetic build: %zu records\n", g.n);
-	TU_REQUIRE(mkdir(ref, 0700) == 0 && mkdir(crash, 0700) == 0);
+	TU_REQUIRE(mkdir(ref, 0700) == 0);
 	TU_REQUIRE(eg_write_log(&g, reflog, 64 << 10) == 0);
-	TU_REQUIRE(symlink(reflog, crashlog) == 0);
 	eg_free(&g);
 
 	/* the uninterrupted run, timed to aim the kills */
@@ -125,56 +129,88 @@ int main(int argc, char **argv)
 	/* each killed run gets its start-up plus about twice its share of the work */
 	int64_t share = (span > idle ? span - idle : 1) * 2 / (kills ? kills : 1) + 1;
 
-	uint64_t seed = 0x1dea5eedull ^ (uint64_t)getpid();
-	int interrupted = 0, runs = 0;
-	for (;;) {
-		p = spawn_index(hv, crash);
-		runs++;
-		if (interrupted < kills) {
-			int64_t wait = idle / 2 + (int64_t)(tu_rand(&seed) % (uint64_t)(idle + share));
-			struct timespec ts = { wait / 1000, (wait % 1000) * 1000000 };
-			nanosleep(&ts, NULL);
-			if (waitpid(p, &st, WNOHANG) == 0) {
-				kill(p, SIGKILL);
-				TU_REQUIRE(waitpid(p, &st, 0) == p);
-				if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) {
-					interrupted++;
-					continue;
-				}
-			} else if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-				break;          /* finished before the kill */
-			}
-			TU_REQUIRE(0, "index run %d ended with status %d", runs, st);
-		}
-		TU_REQUIRE(waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-			   "final index run failed (status %d)", st);
-		break;
+	uint64_t seed = 0x1dea5eedull ^ (uint64_t)getpid() ^ (uint64_t)now_ms() << 20;
+	const char *es = getenv("IDX_KILL_SEED");
+	if (es && *es) {
+		char *end;
+		seed = strtoull(es, &end, 0);
+		TU_REQUIRE(*end == 0, "IDX_KILL_SEED=%s: not a number", es);
 	}
-	fprintf(stderr, "%d runs, %d killed part way\n", runs, interrupted);
-	TU_CHECK(interrupted >= (kills + 1) / 2, "too few kills landed inside a run (%d of %d)",
-		 interrupted, kills);
-
-	char *s1 = tu_path(ref, "prov.sqlite"), *s2 = tu_path(crash, "prov.sqlite");
-	char *d1 = dump_store(s1), *d2 = dump_store(s2);
-	TU_REQUIRE(d1 && d2);
+	fprintf(stderr, "seed %#llx (IDX_KILL_SEED=%#llx reruns it)\n", (unsigned long long)seed,
+		(unsigned long long)seed);
+	/*
+	 * The waits are aimed from timings taken before, on a machine whose load changes: when a
+	 * run finishes before its kill, the work is done and no later kill can land in this store.
+	 * Then a fresh store is indexed again from the start, with the waits halved (the machine
+	 * got faster than the calibration said), until KILLS kills have landed inside a run; every
+	 * store so built must equal the uninterrupted one.
+	 */
+	int interrupted = 0, runs = 0, stores = 0;
+	char *s1 = tu_path(ref, "prov.sqlite");
+	char *d1 = dump_store(s1);
+	TU_REQUIRE(d1);
 	TU_CHECK(strlen(d1) > 100000, "the reference store has content (%zu bytes of dump)", strlen(d1));
-	if (strcmp(d1, d2)) {
-		size_t i = 0;
-		while (d1[i] && d1[i] == d2[i])
-			i++;
-		size_t from = i > 200 ? i - 200 : 0;
-		fprintf(stderr, "stores differ at byte %zu:\n--- uninterrupted\n%.400s\n--- killed\n%.400s\n",
-			i, d1 + from, d2 + from);
-		TU_CHECK(0, "killed and restarted store equals the uninterrupted one");
+	int64_t scale = 1;
+	while (interrupted < kills && stores < 2 * kills + 2 && !tu_failures) {
+		char name[32];
+		snprintf(name, sizeof(name), "crash%d", stores++);
+		char *crash = tu_path(dir, name), *crashlog = tu_path(crash, "log");
+		TU_REQUIRE(mkdir(crash, 0700) == 0 && symlink(reflog, crashlog) == 0);
+		int early = 0;
+		for (;;) {
+			p = spawn_index(hv, crash);
+			runs++;
+			if (interrupted < kills && !early) {
+				int64_t wait = (idle / 2 + (int64_t)(tu_rand(&seed) %
+						(uint64_t)(idle + share))) / scale;
+				fprintf(stderr, "%s run %d: SIGKILL after %lld ms\n", name, runs,
+					(long long)wait);
+				struct timespec ts = { wait / 1000, (wait % 1000) * 1000000 };
+				nanosleep(&ts, NULL);
+				if (waitpid(p, &st, WNOHANG) == 0) {
+					kill(p, SIGKILL);
+					TU_REQUIRE(waitpid(p, &st, 0) == p);
+					if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) {
+						interrupted++;
+						continue;
+					}
+				} else if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+					early = 1;      /* finished before the kill */
+					break;
+				}
+				TU_REQUIRE(0, "index run %d ended with status %d", runs, st);
+			}
+			TU_REQUIRE(waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+				   "final index run failed (status %d)", st);
+			break;
+		}
+		if (early && scale < 64)
+			scale *= 2;
+		char *s2 = tu_path(crash, "prov.sqlite");
+		char *d2 = dump_store(s2);
+		TU_REQUIRE(d2);
+		if (strcmp(d1, d2)) {
+			size_t i = 0;
+			while (d1[i] && d1[i] == d2[i])
+				i++;
+			size_t from = i > 200 ? i - 200 : 0;
+			fprintf(stderr, "%s: stores differ at byte %zu:\n--- uninterrupted\n%.400s\n"
+				"--- killed\n%.400s\n", name, i, d1 + from, d2 + from);
+			TU_CHECK(0, "killed and restarted store %s equals the uninterrupted one", name);
+		}
+		free(d2);
+		free(s2);
+		free(crashlog);
+		free(crash);
 	}
+	fprintf(stderr, "%d runs into %d store(s), %d killed part way\n", runs, stores, interrupted);
+	TU_CHECK(interrupted >= kills, "too few kills landed inside a run (%d of %d)", interrupted,
+		 kills);
+
 	free(d1);
-	free(d2);
 	free(s1);
-	free(s2);
 	free(reflog);
-	free(crashlog);
 	free(ref);
-	free(crash);
 	if (!tu_failures)
 		tu_rmtree(dir);
 	free(dir);

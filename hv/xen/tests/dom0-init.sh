@@ -65,7 +65,8 @@ lossy=
 hvprov xen enable "$domid" $lossy >/out/enable.txt 2>&1 || say "enable failed: $(cat /out/enable.txt)"
 # dom0 itself must be refused: its own calls would feed back into the ring.
 hvprov xen enable 0 >/out/enable-dom0.txt 2>&1; echo $? >/out/enable-dom0.rc
-xl unpause hvx-domu
+xl unpause hvx-domu >/out/xl-unpause.txt 2>&1 || say "xl unpause failed: $(cat /out/xl-unpause.txt)"
+say "domU unpaused"
 # stress: dom0 processes hold data in XMM registers while the domU makes system calls
 # (tests/xmmstress.c); the counts go to /out/xmmstress.txt.
 if [ "$mode" = stress ]; then
@@ -76,14 +77,30 @@ if [ "$mode" = stress ]; then
 	say "$(tail -n 1 /out/xmmstress.txt)"
 fi
 if [ "$mode" != blocking ] && [ "$mode" != stress ]; then
+	# Wait for the domU's pause marker; stop early when there is no domU to wait for (xl
+	# create failed, or the domain is gone), so that failure is reported at once.
 	i=0
 	while ! grep -q HVX-DOMU-PAUSE "$clog" 2>/dev/null && [ $i -lt 600 ]; do
+		if [ $((i % 25)) -eq 0 ] && ! xl domid hvx-domu >/dev/null 2>&1; then
+			say "the domU does not exist (xl create: $(tail -n 2 /out/xl-create.txt | tr '\n' ' '))"
+			break
+		fi
 		sleep 0.2
 		i=$((i + 1))
 	done
+	if ! grep -q HVX-DOMU-PAUSE "$clog" 2>/dev/null; then
+		say "the domU did not pause after $i polls; its console ends: $(tail -n 5 "$clog" 2>/dev/null | tr '\r\n' '  ')"
+		say "xl list: $(xl list 2>&1 | grep hvx-domu | tr -s ' ')"
+		say "vcpus: $(xl vcpu-list hvx-domu 2>&1 | tail -n +2 | tr -s ' ' | tr '\n' ';')"
+		say "hook: $(hvprov xen status --json 2>&1 | tr -d '\n' | cut -c1-400)"
+	fi
+	say "domU after $i polls: $(grep -a -E 'Run /init|HVX-DOMU' "$clog" 2>/dev/null | tr '\r\n' '  ')"
 	if [ "$mode" = crash ]; then
-		grep -q HVX-DOMU-PAUSE "$clog" 2>/dev/null ||
-			say "the domU did not pause; its console ends: $(tail -n 5 "$clog" 2>/dev/null | tr '\r\n' '  ')"
+		# No crash point without the domU's records: the host test fails here, naming why.
+		if ! grep -q HVX-DOMU-PAUSE "$clog" 2>/dev/null; then
+			say "no crash point: the domU did not reach its pause"
+			poweroff -f
+		fi
 		say "crash point: the rings hold unconsumed records"
 		sleep 100000
 	fi
