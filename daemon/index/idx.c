@@ -292,6 +292,8 @@ int idx_open_store(struct st *store, const struct idx_opts *opts, struct idx **o
 	if ((r = idx_obj_init(ix)) || (r = idx_pend_init(ix)) ||
 	    (r = store->ops->cursor_list(store, cursor_load_cb, ix)) ||
 	    (r = store->ops->pend_list(store, pend_load_cb, ix))) {
+		if (ix->in_tx)
+			store->ops->rollback(store);   /* the host row: nothing else was written */
 		ix->st = NULL;
 		idx_close(ix);
 		return r;

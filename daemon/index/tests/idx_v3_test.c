@@ -16,6 +16,7 @@
 #include "hvp_event.h"
 #include "idx.h"
 #include "itest.h"
+#include "q.h"
 #include "tu.h"
 
 static char *dir;
@@ -349,6 +350,67 @@ static void fork_return_and_keyed_child_events_give_one_child(void)
 	}
 }
 
+/* Format 3 through the log, the indexer and a query: keyed processes, call records and a
+ * reader-first pipe, written as log segments, indexed with idx_sync_log; the ancestors of
+ * the reader's output reach the writer's input through the pipe. */
+static void format3_round_trips_through_log_index_and_query(void)
+{
+	struct eg g;
+	eg_init(&g);
+	static struct idents id;
+	memset(&id, 0, sizeof(id));
+	g.ident = set_ident;
+	g.ident_arg = &id;
+	id.start[700] = 3000;
+	id.start[701] = 3001;
+	id.ppid[701] = 700;
+	id.pstart[701] = 3000;
+	struct hvp_ev_fileid in = eg_file(70, 1), out = eg_file(71, 1), p = eg_pipe(501);
+	prologue(&g, &in);
+	call_rw(&g, 0, 701, &p, 5);          /* the reader's whole call first */
+	call_rw(&g, 1, 700, &p, 5);
+	call_rw(&g, 1, 701, &out, 5);
+	eg_end(&g, 701, 701, 0);
+	eg_end(&g, 700, 700, 0);
+	for (size_t i = 0; i < g.n; i++)
+		if (g.recs[i].type == 1 && g.recs[i].len > 1)
+			TU_REQUIRE(g.recs[i].payload[1] == 3, "record %zu is format %u", i,
+				   g.recs[i].payload[1]);
+	char *log = tu_path(dir, "v3-log"), *store = tu_path(dir, "v3-log.sqlite");
+	TU_REQUIRE(eg_write_log(&g, log, 4096) == 0);
+	struct idx *ix;
+	TU_REQUIRE(idx_open(store, NULL, &ix) == 0);
+	TU_CHECK(idx_sync_log(ix, log) == 0, "%s", idx_errmsg(ix));
+	TU_REQUIRE(idx_close(ix) == 0);
+	struct st *s;
+	TU_REQUIRE(st_sqlite_open(store, ST_OPEN_RDONLY, &s) == 0);
+	/* the output file by its identity: no name was recorded for it */
+	struct st_fid k = { .dev_major = 8, .dev_minor = 1, .ino = 71, .gen_sec = 1000,
+			    .gen_nsec = 1, .gen_kind = 1, .host = ST_HOST_ANY };
+	struct st_obj o;
+	TU_REQUIRE(s->ops->obj_find_fid(s, &k, &o) == 1, "the output file is in the store");
+	struct q_graph *qg;
+	TU_REQUIRE(q_graph_build(s, o.cur, Q_ANCESTORS, -1, &qg) == 0);
+	int reader = 0, writer = 0, input = 0, keyed = 0;
+	for (size_t i = 0; i < qg->nnodes; i++) {
+		const struct q_node *nd = &qg->nodes[i];
+		reader += nd->kind == ST_K_PROC && nd->pid == 701;
+		writer += nd->kind == ST_K_PROC && nd->pid == 700;
+		input += nd->kind == ST_K_FILE && nd->fid.ino == 70;
+		struct st_obj po;
+		if (nd->kind == ST_K_PROC && s->ops->obj_get(s, nd->obj, &po) == 1)
+			keyed += po.has_key && po.start_ticks == (nd->pid == 700 ? 3000u : 3001u);
+	}
+	TU_CHECK(reader && writer && input, "ancestors: reader %d, writer %d, input %d", reader,
+		 writer, input);
+	TU_CHECK(keyed >= 2, "the processes reached carry their keys (%d)", keyed);
+	q_graph_free(qg);
+	st_close(s);
+	free(log);
+	free(store);
+	eg_free(&g);
+}
+
 static void sql(sqlite3 *db, const char *q)
 {
 	char *msg = NULL;
@@ -445,6 +507,7 @@ int main(void)
 	TU_RUN(proc_record_starts_a_process_under_its_parent);
 	TU_RUN(standin_ids_link_nothing);
 	TU_RUN(fork_return_and_keyed_child_events_give_one_child);
+	TU_RUN(format3_round_trips_through_log_index_and_query);
 	tu_rmtree(dir);
 	return tu_done();
 }
