@@ -11,24 +11,11 @@
 #include "hvp_path.h"
 #include "idx_int.h"
 
-/* x86-64 system calls whose arguments the handlers read beyond the table's classes */
-enum {
-	NR_OPEN = 2, NR_SENDFILE = 40, NR_CLONE = 56, NR_FTRUNCATE = 77, NR_RENAME = 82,
-	NR_RMDIR = 84, NR_CREAT = 85, NR_LINK = 86, NR_UNLINK = 87, NR_OPENAT = 257,
-	NR_UNLINKAT = 263, NR_RENAMEAT = 264, NR_LINKAT = 265, NR_TEE = 276, NR_RENAMEAT2 = 316,
-	NR_CLONE3 = 435, NR_OPENAT2 = 437,
-};
+/* Call numbers (HV_NR_*) and what flag words mean (hv_open_*, hv_clone_*, ...) come from the
+ * syscall table, hv/hv_systab.h: the tracer, the Xen hook and the indexer read arguments the
+ * same way. */
 
 #define NAME_MAX_LABEL  200      /* bytes of argv kept as a process's display name */
-#define AT_FDCWD_       (-100)
-#define CLONE_THREAD_   0x00010000ull
-#define O_ACCMODE_      3
-#define O_TRUNC_        01000
-#define O_CREAT_        0100
-#define O_WRONLY_       01
-#define MAP_SHARED_     0x01
-#define PROT_WRITE_     0x2
-#define RENAME_EXCHANGE_ 2
 
 /* ---- event fields ---- */
 
@@ -61,7 +48,7 @@ static int ev_path(const struct hvp_ev_view *v, const struct hv_sysent *e, unsig
 		return -ENOENT;
 	if (p[0] != '/') {
 		unsigned d = e->aux[i];
-		int use_cwd = d == HV_AUX_CWD || d >= 6 || (int32_t)(uint32_t)v->hdr.args[d] == AT_FDCWD_;
+		int use_cwd = d == HV_AUX_CWD || d >= 6 || (int32_t)(uint32_t)v->hdr.args[d] == HV_AT_FDCWD;
 		if (use_cwd ? !ev_str(v, HVP_F_CWD, HVP_ARG_NONE, &base, &blen)
 			    : !ev_str(v, HVP_F_DIRFD_PATH, d, &base, &blen))
 			return -ENOENT;
@@ -162,14 +149,14 @@ static int call_name(const struct call *c)
 	if (!c->ex || c->ret != 0)
 		return 0;
 	switch (e->nr) {
-	case NR_RENAME: case NR_RENAMEAT: case NR_RENAMEAT2:
+	case HV_NR_RENAME: case HV_NR_RENAMEAT: case HV_NR_RENAMEAT2:
 		if (ia < 0 || ib < 0 || ev_path(c->ent, e, (unsigned)ia, a, sizeof(a)) ||
 		    ev_path(c->ent, e, (unsigned)ib, b, sizeof(b)))
 			return 0;
-		if (e->nr == NR_RENAMEAT2 && (c->ent->hdr.args[4] & RENAME_EXCHANGE_))
+		if (e->nr == HV_NR_RENAMEAT2 && hv_rename_exchanges(c->ent->hdr.args[4]))
 			return rename_exchange(ix, a, b, c->ts);   /* the two swap names */
 		return rename_over(ix, a, b, c->ts);
-	case NR_LINK: case NR_LINKAT:
+	case HV_NR_LINK: case HV_NR_LINKAT:
 		if (ia < 0 || ib < 0 || ev_path(c->ent, e, (unsigned)ia, a, sizeof(a)) ||
 		    ev_path(c->ent, e, (unsigned)ib, b, sizeof(b)))
 			return 0;
@@ -180,7 +167,7 @@ static int call_name(const struct call *c)
 			IDX_TRY(ix->st->ops->name_add(ix->st, o->id, b, c->ts, ST_N_LINK));
 		}
 		return 0;
-	case NR_UNLINK: case NR_UNLINKAT: case NR_RMDIR:
+	case HV_NR_UNLINK: case HV_NR_UNLINKAT: case HV_NR_RMDIR:
 		if (ia < 0 || ev_path(c->ent, e, (unsigned)ia, a, sizeof(a)))
 			return 0;
 		IDX_TRY(idx_obj_by_path(ix, a, &o));
@@ -359,25 +346,18 @@ static int call_write(const struct call *c)
 	return idx_write_to(c->ix, c->p, f, ST_EDGE_WRITE, c->unc, c->ts);
 }
 
-void idx_call_xfer_args(uint32_t nr, int *in, int *out)
-{
-	switch (nr) {
-	case NR_SENDFILE: *out = 0; *in = 1; break;     /* sendfile(out, in, ...) */
-	case NR_TEE: *in = 0; *out = 1; break;          /* tee(in, out, ...) */
-	default: *in = 0; *out = 2; break;              /* splice, copy_file_range */
-	}
-}
-
 /* HV_C_XFER: an in-kernel copy reads one fd and writes another. */
 static int call_xfer(const struct call *c)
 {
 	struct iobj *f = NULL, *g = NULL;
-	int in, out, r;
-	idx_call_xfer_args(c->e->nr, &in, &out);
+	unsigned in, out;
+	int r;
+	if (hv_sys_xfer_fds(c->e, &in, &out))
+		return 0;
 	if (c->ex && c->ret <= 0)
 		return 0;
-	if ((r = idx_call_fid_obj(c->ix, c->ent, (unsigned)in, c->ts, &f)) ||
-	    (r = idx_call_fid_obj(c->ix, c->ent, (unsigned)out, c->ts, &g)))
+	if ((r = idx_call_fid_obj(c->ix, c->ent, in, c->ts, &f)) ||
+	    (r = idx_call_fid_obj(c->ix, c->ent, out, c->ts, &g)))
 		return r;
 	if (f && (r = idx_read_from(c->ix, c->p, f, c->unc | ST_EF_XFER, c->ts)))
 		return r;
@@ -395,7 +375,7 @@ static int call_mmap(const struct call *c)
 		return r;
 	if ((r = idx_read_from(c->ix, c->p, f, c->unc | ST_EF_MMAP, c->ts)))
 		return r;
-	if ((c->ent->hdr.args[3] & MAP_SHARED_) && (c->ent->hdr.args[2] & PROT_WRITE_))
+	if (hv_mmap_writes_file(c->ent->hdr.args[2], c->ent->hdr.args[3]))
 		return idx_write_to(c->ix, c->p, f, ST_EDGE_WRITE, c->unc | ST_EF_MMAP, c->ts);
 	return 0;
 }
@@ -407,7 +387,7 @@ static int call_trunc(const struct call *c)
 	int r;
 	if (c->ex && c->ret != 0)
 		return 0;
-	if (c->e->nr == NR_FTRUNCATE) {
+	if (c->e->nr == HV_NR_FTRUNCATE) {
 		if ((r = idx_call_fid_obj(c->ix, c->ent, 0, c->ts, &f)) || !f)
 			return r;
 	} else {
@@ -420,23 +400,18 @@ static int call_trunc(const struct call *c)
 	return idx_write_to(c->ix, c->p, f, ST_EDGE_TRUNC, c->unc, c->ts);
 }
 
-/* The open flags of an open-class call's entry. */
-static uint64_t open_flags(const struct hvp_ev_view *ent, unsigned nr)
+/* The flag word of call e's entry v read through the table: the open flags of an open-class
+ * call, or the clone flags of a task-creating one (clone3's and openat2's from the recorded
+ * struct). @return 1 with *fl, 0 when there are none. */
+static int entry_flags(const struct hvp_ev_view *v, const struct hv_sysent *e, int clone,
+		       uint64_t *fl)
 {
-	uint64_t of = 0;
-	switch (nr) {
-	case NR_OPEN: return ent->hdr.args[1];
-	case NR_OPENAT: return ent->hdr.args[2];
-	case NR_CREAT: return O_CREAT_ | O_WRONLY_ | O_TRUNC_;
-	case NR_OPENAT2: {
-		struct hvp_ev_fld fl;
-		if (hvp_ev_field_find(ent, HVP_F_STRUCT, 2, &fl) == 1 && fl.len >= 8)
-			memcpy(&of, fl.val, 8);
-		return of;
-	}
-	default:
-		return 0;
-	}
+	struct hvp_ev_fld f = { 0 };
+	int a = hv_sys_struct_arg(e);
+	if (a < 0 || hvp_ev_field_find(v, HVP_F_STRUCT, (unsigned)a, &f) != 1)
+		f.val = NULL, f.len = 0;
+	return clone ? hv_sys_clone_flags(e, v->hdr.args, f.val, f.len, fl)
+		     : hv_sys_open_flags(e, v->hdr.args, f.val, f.len, fl);
 }
 
 /* HV_C_OPEN: the returned fd's file gets the resolved name; O_TRUNC for writing writes. */
@@ -453,8 +428,9 @@ static int call_open(const struct call *c)
 	if (ev_str(c->ex, HVP_F_RESOLVED, HVP_ARG_RET, &rp, &rl) &&
 	    (r = idx_file_name(c->ix, f, rp, rl, c->ts, ST_N_OPEN)))
 		return r;
-	uint64_t of = open_flags(c->ent, c->e->nr);
-	if ((of & O_TRUNC_) && (of & O_ACCMODE_) != 0 && f->kind == ST_K_FILE)
+	/* the kernel truncates on O_TRUNC whatever the access mode (O_RDONLY too), not with O_PATH */
+	uint64_t of = 0;
+	if (entry_flags(c->ent, c->e, 0, &of) && hv_open_truncates(of) && f->kind == ST_K_FILE)
 		return idx_write_to(c->ix, c->p, f, ST_EDGE_TRUNC, 0, c->ts);
 	return 0;
 }
@@ -508,13 +484,7 @@ int idx_call_is_data(const struct hv_sysent *e)
 
 int idx_call_clone_is_thread(const struct hvp_ev_view *v)
 {
+	const struct hv_sysent *e = hv_sys_lookup(v->hdr.sysno);
 	uint64_t fl = 0;
-	if (v->hdr.sysno == NR_CLONE)
-		fl = v->hdr.args[0];
-	else if (v->hdr.sysno == NR_CLONE3) {
-		struct hvp_ev_fld f;
-		if (hvp_ev_field_find(v, HVP_F_STRUCT, 0, &f) == 1 && f.len >= 8)
-			memcpy(&fl, f.val, 8);
-	}
-	return (fl & CLONE_THREAD_) != 0;
+	return e && entry_flags(v, e, 1, &fl) && hv_clone_is_thread(fl);
 }

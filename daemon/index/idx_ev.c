@@ -31,10 +31,10 @@ static int entry_effects(struct idx *ix, uint64_t ts, const struct hvp_ev_view *
 	if (e->cls == HV_C_URING)
 		mark_unobserved(ix, p);
 	if (e->cls == HV_C_WRITE || e->cls == HV_C_XFER) {
-		int in = 0, out = 0;
-		if (e->cls == HV_C_XFER)
-			idx_call_xfer_args(e->nr, &in, &out);
-		if ((r = idx_call_fid_obj(ix, v, (unsigned)out, ts, &f)))
+		unsigned in = 0, out = 0;
+		if (e->cls == HV_C_XFER && hv_sys_xfer_fds(e, &in, &out))
+			return 0;
+		if ((r = idx_call_fid_obj(ix, v, out, ts, &f)))
 			return r;
 		if (f && idx_is_chan(f) && (r = idx_chan_write(ix, f, p)))
 			return r;

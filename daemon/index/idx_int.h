@@ -235,7 +235,6 @@ int idx_call_keeps_entry(const struct hv_sysent *e);
 /* Calls whose whole effect is data moving: a collector may record them at entry only. */
 int idx_call_is_data(const struct hv_sysent *e);
 /* In and out fd arguments of an in-kernel copy. */
-void idx_call_xfer_args(uint32_t nr, int *in, int *out);
 int idx_call_clone_is_thread(const struct hvp_ev_view *v);
 /* The object of the file identity field of argument arg, or *out NULL. */
 int idx_call_fid_obj(struct idx *ix, const struct hvp_ev_view *v, unsigned arg, uint64_t ts,
