@@ -599,7 +599,7 @@ int bench_query_main(int argc, char **argv)
 
 	struct idx *ix;
 	if ((r = idx_open(store, NULL, &ix))) {
-		hvp_err_file(store, "cannot open the store: %s", st_strerror(r));
+		hvp_err_file(store, "cannot open the store: %s", st_open_error(r));
 		goto out;
 	}
 	t0 = now_s();
@@ -609,14 +609,14 @@ int bench_query_main(int argc, char **argv)
 	res->index_cpu_s = cpu_s() - c0;
 	idx_get_stats(ix, &res->is);
 	if (r) {
-		hvp_err_file(store, "indexing failed: %s: %s", idx_strerror(r), idx_errmsg(ix));
+		hvp_err_file(store, "indexing failed: %s: %s", hvp_strerror(r), idx_errmsg(ix));
 		idx_close(ix);
 		goto out;
 	}
 	struct st *s = idx_store(ix);
 	s->ops->counts(s, &res->objects, &res->versions, &res->edges);
 	if ((r = idx_close(ix))) {
-		hvp_err_file(store, "commit failed: %s", st_strerror(r));
+		hvp_err_file(store, "commit failed: %s", hvp_strerror(r));
 		goto out;
 	}
 	res->rate = res->index_s > 0 ? res->is.applied / res->index_s : 0;
@@ -628,7 +628,7 @@ int bench_query_main(int argc, char **argv)
 	if (!o.json)
 		fprintf(stderr, "bench query: %u ancestors queries...\n", o.queries);
 	if ((r = run_queries(store, o.queries, res))) {
-		hvp_err_file(store, "queries failed: %s", q_strerror(r));
+		hvp_err_file(store, "queries failed: %s", hvp_strerror(r));
 		goto out;
 	}
 	if (o.json)

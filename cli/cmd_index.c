@@ -85,9 +85,9 @@ static int cmd_index(int argc, char **argv)
 	if ((r = idx_open(dd.store, &o, &ix))) {
 		if (r == ST_E_BUSY)
 			hvp_err_file(dd.store, "%s (hvprov index or the daemon); try again when it is done",
-				     st_strerror(r));
+				     st_open_error(r));
 		else
-			hvp_err_file(dd.store, "cannot open the store: %s", st_strerror(r));
+			hvp_err_file(dd.store, "cannot open the store: %s", st_open_error(r));
 		goto out;
 	}
 	r = idx_sync_log(ix, dd.log);
@@ -99,10 +99,10 @@ static int cmd_index(int argc, char **argv)
 				     idx_errmsg(ix), s.applied);
 			rc = HVP_EXIT_DAMAGE;
 		} else {
-			hvp_err_file(dd.store, "%s: %s", idx_strerror(r), idx_errmsg(ix));
+			hvp_err_file(dd.store, "%s: %s", hvp_strerror(r), idx_errmsg(ix));
 		}
 		if ((r = idx_close(ix)))
-			hvp_err_file(dd.store, "cannot commit: %s", st_strerror(r));
+			hvp_err_file(dd.store, "cannot commit: %s", hvp_strerror(r));
 		ix = NULL;
 		goto out;
 	}
@@ -141,7 +141,7 @@ static int cmd_index(int argc, char **argv)
 	r = idx_close(ix);
 	ix = NULL;
 	if (r) {
-		hvp_err_file(dd.store, "cannot commit: %s", st_strerror(r));
+		hvp_err_file(dd.store, "cannot commit: %s", hvp_strerror(r));
 		goto out;
 	}
 	rc = HVP_EXIT_OK;

@@ -119,7 +119,7 @@ static int cmd_query(int argc, char **argv)
 			hvp_err_file(dd.store, "no provenance store: run `hvprov index%s%s` first",
 				     data ? " --data " : "", data ? data : "");
 		else
-			hvp_err_file(dd.store, "cannot open the store: %s", st_strerror(r));
+			hvp_err_file(dd.store, "cannot open the store: %s", st_open_error(r));
 		goto out;
 	}
 	if (kind == PROC) {
@@ -129,9 +129,9 @@ static int cmd_query(int argc, char **argv)
 		enum q_how how;
 		if ((r = q_resolve(s, target, &obj, &ver, &how))) {
 			if (r == Q_E_NOTFOUND || r == Q_E_SPEC)
-				hvp_err("query %s: %s: %s", what, target, q_strerror(r));
+				hvp_err("query %s: %s: %s", what, target, hvp_strerror(r));
 			else
-				hvp_err_file(dd.store, "%s", q_strerror(r));
+				hvp_err_file(dd.store, "%s", hvp_strerror(r));
 			goto out;
 		}
 		if (how == Q_BY_NAME_OTHER)
@@ -149,11 +149,11 @@ static int cmd_query(int argc, char **argv)
 	}
 	if (r) {
 		if (r == Q_E_NOTFOUND)
-			hvp_err("query %s: %s: %s", what, target, q_strerror(r));
+			hvp_err("query %s: %s: %s", what, target, hvp_strerror(r));
 		else if (r == -EIO)
 			hvp_err("query: cannot write the answer: %s", strerror(EIO));
 		else
-			hvp_err_file(dd.store, "%s", q_strerror(r));
+			hvp_err_file(dd.store, "%s", hvp_strerror(r));
 		goto out;
 	}
 	rc = HVP_EXIT_OK;

@@ -313,10 +313,10 @@ static int cmd_run(int argc, char **argv)
 			res.dropped, res.dropped + res.events);
 	if (r) {
 		if (r == HV_PT_E_JOURNAL)
-			hvp_err_file(pool_path, "%s: %s; the command was killed", hv_ptrace_strerror(r),
+			hvp_err_file(pool_path, "%s: %s; the command was killed", hvp_strerror(r),
 				     hvp_strerror(res.journal_err));
 		else
-			hvp_err("run: %s: %s", cmd[0], hv_ptrace_strerror(r));
+			hvp_err("run: %s: %s", cmd[0], hvp_strerror(r));
 		goto out;
 	}
 	if (res.exec_errno) {

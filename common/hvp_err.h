@@ -132,9 +132,8 @@ enum { HVP_ERR_MODULES(HVP_ERR_BASE_) };
 	X(RCV, RCV_E_LOGDIR, -2201, "log directory cannot be read or created")                \
 	X(RCV, RCV_E_LOG, -2202, "the replayed records could not be made durable in the log")
 
-/* daemon/index/st.h, idx.h, q.h. The enums still live there until daemon/index's split lands
- * (hvp_err_test checks that their values equal these). st_strerror says more for ST_E_DB and
- * ST_E_SCHEMA after a failed open (SQLite's own message). */
+/* daemon/index/st.h, idx.h, q.h. st_open_error says more for ST_E_DB and ST_E_SCHEMA after a
+ * failed open (SQLite's own message). */
 #define HVP_ERR_LIST_ST(X)                                                                   \
 	X(ST, ST_E_DB, -3001, "the database refused the operation")                           \
 	X(ST, ST_E_SCHEMA, -3002, "not an hvprov store, or a newer one")                      \
@@ -164,6 +163,9 @@ enum { HVP_ERR_LIST_HVX(HVP_ERR_ENUM_) };
 enum { HVP_ERR_LIST_GW(HVP_ERR_ENUM_) };
 enum { HVP_ERR_LIST_SEG(HVP_ERR_ENUM_) };
 enum { HVP_ERR_LIST_RCV(HVP_ERR_ENUM_) };
+enum { HVP_ERR_LIST_ST(HVP_ERR_ENUM_) };
+enum { HVP_ERR_LIST_IDX(HVP_ERR_ENUM_) };
+enum { HVP_ERR_LIST_Q(HVP_ERR_ENUM_) };
 #undef HVP_ERR_ENUM_
 
 /* A description of err: "success" for 0, strerror's text for -errno, the message above for a

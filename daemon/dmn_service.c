@@ -101,7 +101,7 @@ static void index_sync(const struct dmn_service_opts *o, struct idx *ix, const c
 {
 	int ie = idx_sync_log(ix, o->cfg.log_dir);
 	if (ie)
-		say(o, o->store, "%s: %s (%s)", when, idx_strerror(ie), then);
+		say(o, o->store, "%s: %s (%s)", when, hvp_strerror(ie), then);
 }
 
 int dmn_service_run(const struct dmn_service_opts *o, struct dmn_service_end *end)
@@ -134,7 +134,7 @@ int dmn_service_run(const struct dmn_service_opts *o, struct dmn_service_end *en
 		memcpy(io.host_id, o->host_id, sizeof(io.host_id));
 	if (o->store && (err = idx_open(o->store, &io, &ix))) {
 		say(o, o->store, "cannot index into it: %s (the daemon goes on without indexing)",
-		    idx_strerror(err));
+		    hvp_strerror(err));
 		ix = NULL;
 	}
 	if (o->pidfile && (err = write_pidfile(o->pidfile)))

@@ -20,12 +20,7 @@
 #include "seg_format.h"
 #include "hvp_err.h"
 
-/* SEG_E_* (not a segment, damaged frame ...): common/hvp_err.h. seg_strerror is kept for
- * daemon/index/idx_log.c until that directory moves to hvp_strerror. */
-static inline const char *seg_strerror(int err)
-{
-	return hvp_strerror(err);
-}
+/* SEG_E_* (not a segment, damaged frame ...): common/hvp_err.h; hvp_strerror describes them. */
 
 /* Is err a -errno (an I/O failure), as opposed to a SEG_E_* finding about the data? */
 static inline int seg_is_errno(int err)

@@ -11,16 +11,6 @@
 #include "hvp_err.h"
 #include "tu.h"
 
-#include "idx.h"
-#include "q.h"
-#include "st.h"
-
-/* Compile-time: the enums of those headers equal the table. */
-#define SAME(tag, name, value, msg) _Static_assert(name == value, #name " differs from hvp_err.h");
-HVP_ERR_LIST_ST(SAME)
-HVP_ERR_LIST_IDX(SAME)
-HVP_ERR_LIST_Q(SAME)
-
 struct code {
 	const char *tag, *name;
 	int value;

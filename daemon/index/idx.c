@@ -20,15 +20,6 @@
 #include "jnl_format.h"
 #include "seg_format.h"
 
-const char *idx_strerror(int err)
-{
-	switch (err) {
-	case IDX_E_NOLIFE: return "records given before their pool life";
-	case IDX_E_LOG: return "the log could not be read";
-	default: return st_strerror(err);
-	}
-}
-
 void idx_set_errmsg(struct idx *ix, const char *fmt, ...)
 {
 	va_list ap;
@@ -71,7 +62,7 @@ int idx_fail(struct idx *ix, int r)
 		if (r == ST_E_DB || r == ST_E_CORRUPT)
 			idx_set_errmsg(ix, "%s", ix->st->ops->errmsg(ix->st));
 		else
-			idx_set_errmsg(ix, "%s", idx_strerror(r));
+			idx_set_errmsg(ix, "%s", hvp_strerror(r));
 	}
 	return r;
 }

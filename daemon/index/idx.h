@@ -14,7 +14,7 @@
  *   idx_add       one record from any source (tests, benchmarks, a future live feed), after
  *                 idx_set_life has named the pool life the records come from.
  *
- * Functions return 0 or a negative code (-errno, ST_E_*, IDX_E_*); idx_strerror describes
+ * Functions return 0 or a negative code (-errno, ST_E_*, IDX_E_*); hvp_strerror describes
  * it. Nothing here prints or exits. One thread per indexer; one indexer per store (the store
  * is locked: a second gets ST_E_BUSY).
  */
@@ -25,10 +25,8 @@
 
 #include "st.h"
 
-enum {
-	IDX_E_NOLIFE = -3101,     /* idx_add before idx_set_life */
-	IDX_E_LOG = -3102,        /* the log could not be read (idx_errmsg says where) */
-};
+/* IDX_E_NOLIFE (idx_add before idx_set_life), IDX_E_LOG (the log could not be read; idx_errmsg
+ * says where): common/hvp_err.h, through st.h. */
 
 struct idx;
 
@@ -94,6 +92,5 @@ struct st *idx_store(struct idx *ix);
 
 /* What went wrong last, in words (a file and offset for IDX_E_LOG, SQLite's message). */
 const char *idx_errmsg(const struct idx *ix);
-const char *idx_strerror(int err);
 
 #endif

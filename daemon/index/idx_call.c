@@ -291,8 +291,19 @@ static int call_fork(const struct call *c)
 	uint32_t pid = (uint32_t)c->ret;
 	if (pid == p->pid)
 		return 0;                       /* a child with its parent's pid: not a real fork */
-	int r = idx_proc_get(ix, pid, c->ts, pe->lane, &ch);
-	if (r)
+	/* A child whose whole life, its end included, was logged before this return is no
+	 * longer live: it is found among the ended ones (else a second object would be made). */
+	int r;
+	ch = NULL;
+	if (!idx_proc_lookup(ix, pid)) {
+		struct st_obj so;
+		int live = ix->st->ops->obj_find_live_pid(ix->st, ix->life, pid, &so);
+		if (live < 0)
+			return idx_fail(ix, live);
+		if (!live && (r = idx_proc_ended_child(ix, pid, pe->ts, &ch)))
+			return r;
+	}
+	if (!ch && (r = idx_proc_get(ix, pid, c->ts, pe->lane, &ch)))
 		return r;
 	int64_t v0 = 0;
 	if ((r = idx_proc_first_ver(ix, ch, &v0)))

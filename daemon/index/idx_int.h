@@ -183,6 +183,10 @@ struct iobj *idx_proc_lookup(struct idx *ix, uint32_t pid);
 void idx_proc_map(struct idx *ix, struct iobj *o);
 int idx_proc_new(struct idx *ix, uint32_t pid, uint64_t ts, unsigned lane, struct iobj **out);
 /* The live process with this pid in the current life: memory, store, or a new one. */
+/* A process of pid in this life that ended without its fork edge and started at after_ts or
+ * later: a child whose whole life was logged before its parent's fork returned. *out NULL when
+ * there is none (or after_ts is 0: unknown). @return 0 or an error. */
+int idx_proc_ended_child(struct idx *ix, uint32_t pid, uint64_t after_ts, struct iobj **out);
 int idx_proc_get(struct idx *ix, uint32_t pid, uint64_t ts, unsigned lane, struct iobj **out);
 /* The process of event v: by its key (host, boot, tgid, start) when the event has one
  * (format 3), else as idx_proc_get. */

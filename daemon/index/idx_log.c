@@ -48,7 +48,7 @@ static int frame_cb(void *arg, const struct seg_info *si, struct seg_reader *r,
 	}
 	if ((rc = seg_reader_load(r, f))) {
 		idx_set_errmsg(ix, "%s: frame at offset %llu: %s (%s)", si->path,
-			       (unsigned long long)f->off, seg_strerror(rc), seg_reader_why(r));
+			       (unsigned long long)f->off, hvp_strerror(rc), seg_reader_why(r));
 		return IDX_E_LOG;
 	}
 	struct seg_rec rec;
@@ -73,7 +73,7 @@ static int sync_log(struct idx *ix, const char *log_dir)
 	struct seg_log *log = NULL;
 	int r = seg_log_open(log_dir, 0, &log);
 	if (r) {
-		idx_set_errmsg(ix, "%s: %s", log_dir, seg_strerror(r));
+		idx_set_errmsg(ix, "%s: %s", log_dir, hvp_strerror(r));
 		return IDX_E_LOG;
 	}
 	struct walk w = { .ix = ix };
@@ -81,7 +81,7 @@ static int sync_log(struct idx *ix, const char *log_dir)
 	seg_log_close(log);
 	/* -errno from opening a segment, SEG_E_* from reading one: the log's fault */
 	if ((r < 0 && r > -1000) || (r <= SEG_E_MAGIC && r >= SEG_E_MAGIC - 99)) {
-		idx_set_errmsg(ix, "%s: %s", log_dir, seg_strerror(r));
+		idx_set_errmsg(ix, "%s: %s", log_dir, hvp_strerror(r));
 		r = IDX_E_LOG;
 	}
 	if (r)

@@ -430,6 +430,53 @@ int idx_proc_get(struct idx *ix, uint32_t pid, uint64_t ts, unsigned lane, struc
 	return 0;
 }
 
+/* obj_by_pid's callback for idx_proc_ended_child: the newest candidate. */
+struct ended_q {
+	int64_t life;
+	uint64_t after_ts;
+	struct st_obj best;
+	int found;
+};
+
+static int ended_cb(void *arg, const struct st_obj *so)
+{
+	struct ended_q *q = arg;
+	if (so->kind == ST_K_PROC && so->life == q->life && !(so->flags & ST_OF_LIVE) &&
+	    !(so->flags & ST_OF_PARENT) && so->start_ts >= q->after_ts &&
+	    (!q->found || so->start_ts >= q->best.start_ts)) {
+		q->best = *so;
+		q->found = 1;
+	}
+	return 0;
+}
+
+int idx_proc_ended_child(struct idx *ix, uint32_t pid, uint64_t after_ts, struct iobj **out)
+{
+	struct ended_q q = { .life = ix->life, .after_ts = after_ts };
+	*out = NULL;
+	if (!after_ts)
+		return 0;            /* the fork entry's time is unknown: no way to tell */
+	int r = ix->st->ops->obj_by_pid(ix->st, pid, ended_cb, &q);
+	if (r < 0)
+		return idx_fail(ix, r);
+	if (!q.found)
+		return 0;
+	/* the cache's copy, when it has one, is newer than the store's row */
+	for (struct iobj *o = ix->dirty; o; o = o->dnext)
+		if (o->id == q.best.id) {
+			if (o->flags & (ST_OF_PARENT | ST_OF_LIVE))
+				return 0;
+			*out = o;
+			return 0;
+		}
+	struct iobj *o = idx_obj_from_st(&q.best);
+	if (!o)
+		return idx_fail(ix, -ENOMEM);
+	idx_obj_dirty(ix, o);        /* not mapped: freed after the commit writes it */
+	*out = o;
+	return 0;
+}
+
 static int key_eq(const struct iobj *o, int64_t host, const uint8_t boot[16], uint32_t pid,
 		  uint64_t start_ticks)
 {

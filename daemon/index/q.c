@@ -18,15 +18,6 @@
 #include "q.h"
 #include "q_int.h"
 
-const char *q_strerror(int err)
-{
-	switch (err) {
-	case Q_E_NOTFOUND: return "no provenance recorded for it";
-	case Q_E_SPEC: return "not a path, pid:N or obj:N";
-	default: return st_strerror(err);
-	}
-}
-
 int q_fmt_parse(const char *s, enum q_fmt *out)
 {
 	if (!strcmp(s, "text"))

@@ -14,15 +14,12 @@
 
 #include "st.h"
 
-enum {
-	Q_E_NOTFOUND = -3201,     /* the target names nothing in the store */
-	Q_E_SPEC = -3202,         /* the target is not a path, pid:N or obj:N */
-};
+/* Q_E_NOTFOUND (the target names nothing in the store), Q_E_SPEC (not a path, pid:N or
+ * obj:N): common/hvp_err.h, through st.h. */
 
 enum q_dir { Q_ANCESTORS = 0, Q_DESCENDANTS = 1 };
 enum q_fmt { Q_FMT_TEXT = 0, Q_FMT_JSON, Q_FMT_PROV, Q_FMT_DOT };
 
-const char *q_strerror(int err);
 /* "text", "json", "prov-json", "dot" -> enum. @return 0 or -EINVAL. */
 int q_fmt_parse(const char *s, enum q_fmt *out);
 

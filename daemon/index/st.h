@@ -10,7 +10,7 @@
  * ...). Identical edges are stored once. Version ids grow in the order versions are made.
  *
  * Every operation returns 0 (or 1 for "found" / "new") or a negative code: -errno or ST_E_*;
- * st_strerror describes it. Nothing here prints or exits. One thread per store.
+ * hvp_strerror describes it (st_open_error after a failed open). Nothing here prints or exits. One thread per store.
  */
 #ifndef ST_H
 #define ST_H
@@ -18,12 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum {
-	ST_E_DB = -3001,          /* the database refused (st_errmsg says why) */
-	ST_E_SCHEMA = -3002,      /* not an hvprov store, or one of a newer schema */
-	ST_E_BUSY = -3003,        /* another indexer holds the store */
-	ST_E_CORRUPT = -3004,     /* the store's contents contradict themselves */
-};
+#include "hvp_err.h"          /* ST_E_*: the database refused (st_errmsg says why), not a
+                                 store, another indexer holds it, it contradicts itself */
 
 #define ST_SCHEMA_VERSION 2       /* MODEL.md sections 10 and 12; 1 is migrated by a writer */
 
@@ -276,6 +272,8 @@ int st_sqlite_open(const char *path, unsigned flags, struct st **out);
 /* Close any store; accepts NULL. */
 void st_close(struct st *s);
 
-const char *st_strerror(int err);
+/* What a failed st_sqlite_open (or idx_open) returned, in words: SQLite's own message for
+ * ST_E_DB and ST_E_SCHEMA when it gave one (this thread's last open), else hvp_strerror. */
+const char *st_open_error(int err);
 
 #endif

@@ -1018,7 +1018,7 @@ static int pragmas(struct st_sqlite *s)
 	return 0;
 }
 
-/* For st_strerror of ST_E_DB / ST_E_SCHEMA after a failed open (no store to ask). */
+/* For st_open_error of ST_E_DB / ST_E_SCHEMA after a failed open (no store to ask). */
 static __thread char open_err[256];
 
 int st_sqlite_open(const char *path, unsigned flags, struct st **out)
@@ -1089,13 +1089,9 @@ void st_close(struct st *s)
 		s->ops->close(s);
 }
 
-const char *st_strerror(int err)
+const char *st_open_error(int err)
 {
-	switch (err) {
-	case ST_E_DB: return open_err[0] ? open_err : "the database refused the operation";
-	case ST_E_SCHEMA: return open_err[0] ? open_err : "not an hvprov store, or a newer one";
-	case ST_E_BUSY: return "another indexer is writing this store";
-	case ST_E_CORRUPT: return "the store contradicts itself";
-	default: return err < 0 ? strerror(-err) : "unknown error";
-	}
+	if ((err == ST_E_DB || err == ST_E_SCHEMA) && open_err[0])
+		return open_err;
+	return hvp_strerror(err);
 }

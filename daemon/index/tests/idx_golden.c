@@ -40,7 +40,7 @@ static char *index_and_dump(const char *logdir)
 	struct idx *ix;
 	int r = idx_open(store, NULL, &ix);
 	if (r) {
-		fprintf(stderr, "%s: cannot open a store: %s\n", store, idx_strerror(r));
+		fprintf(stderr, "%s: cannot open a store: %s\n", store, st_open_error(r));
 		exit(1);
 	}
 	if ((r = idx_sync_log(ix, logdir))) {
@@ -49,7 +49,7 @@ static char *index_and_dump(const char *logdir)
 		exit(1);
 	}
 	if ((r = idx_close(ix))) {
-		fprintf(stderr, "%s: commit: %s\n", store, idx_strerror(r));
+		fprintf(stderr, "%s: commit: %s\n", store, hvp_strerror(r));
 		exit(1);
 	}
 	const char *why;
@@ -338,7 +338,7 @@ static int to_v1(const char *src, const char *dst)
 	}
 	eg_free(&c.g);
 	if (r)
-		fprintf(stderr, "%s -> %s: %s\n", src, dst, seg_strerror(r));
+		fprintf(stderr, "%s -> %s: %s\n", src, dst, hvp_strerror(r));
 	return r ? 1 : 0;
 }
 

@@ -496,6 +496,37 @@ static void child_logged_before_its_fork_returns(void)
 	eg_free(&g);
 }
 
+/* The child's whole life (exec, write, task_end) logged before the parent's fork returns: a
+ * vfork'ed short command on a loaded machine (idx_run's unlink-new case failed that way). */
+static void child_ended_before_its_fork_returns(void)
+{
+	struct eg g;
+	eg_init(&g);
+	static const char *const a2[] = { "child", NULL };
+	struct hvp_ev_fileid wl = eg_file(900, 1), f = eg_file(110, 1), e2 = eg_file(913, 1);
+	eg_start(&g, 1100, argv_wl);
+	eg_exec(&g, 1100, "/bin/wl", argv_wl, &wl);
+	uint64_t fs = eg_fork(&g, 1100, 1101, 0);
+	eg_open(&g, 1101, "f", O_WTC, &f);
+	eg_exec(&g, 1101, "/bin/child", a2, &e2);
+	eg_write(&g, 1101, &f, 3);
+	eg_end(&g, 1101, 1101, 0);
+	eg_fork_exit(&g, 1100, fs, 1101);
+	eg_end(&g, 1100, 1100, 0);
+	static const char *const exp[] = {
+		"proc:wl@1 exec exe:wl@0",
+		"proc:wl@1 version proc:wl@0",
+		"proc:child@0 fork proc:wl@1",
+		"file:/w/f@0 truncate proc:child@0",
+		"proc:child@1 version proc:child@0",
+		"proc:child@1 exec exe:child@0",
+		"file:/w/f@0 write proc:child@1",
+		NULL,
+	};
+	check_case(&g, "fork-race-ended", exp);
+	eg_free(&g);
+}
+
 static void entry_without_exit_is_uncertain(void)
 {
 	struct eg g;
@@ -639,6 +670,7 @@ int main(void)
 	TU_RUN(exec_chain);
 	TU_RUN(threads_are_one_process);
 	TU_RUN(child_logged_before_its_fork_returns);
+	TU_RUN(child_ended_before_its_fork_returns);
 	TU_RUN(entry_without_exit_is_uncertain);
 	TU_RUN(unobserved_io_reaches_query_results);
 	TU_RUN(directory_rename_moves_the_names_under_it);
