@@ -30,11 +30,6 @@
 #include "hvp_ident.h"
 #include "jnl.h"
 
-const char *hv_ptrace_strerror(int err)
-{
-	return hvp_strerror(err);
-}
-
 /* Tgid of a task whose parent we have not heard from yet (its first stop came first). */
 static pid_t tgid_from_proc(struct pt_tracer *t, pid_t tid)
 {

@@ -77,7 +77,4 @@ struct hv_ptrace_result {
  */
 int hv_ptrace_run(const struct hv_ptrace_opts *opts, struct hv_ptrace_result *res);
 
-/* Same as hvp_strerror (kept for callers of this header). */
-const char *hv_ptrace_strerror(int err);
-
 #endif
