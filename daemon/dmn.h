@@ -190,8 +190,6 @@ struct dmn_status {
 int dmn_status_read(const char *path, struct dmn_status *out, char **text, char *what,
 		    size_t whatsz);
 
-const char *dmn_strerror(int err);
-
 /* ---- log tools (dmn_print.c, dmn_verify.c) ---- */
 
 /*
