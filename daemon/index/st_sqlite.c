@@ -20,31 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "st.h"
 #include "st_schema.h"
+#include "st_sqlite_priv.h"
 
-#define OBJ_COLS "id, kind, flags, cur, nver, dev_major, dev_minor, ino, gen_sec, gen_nsec, " \
-		 "gen_kind, mode, pid, life, lane, start_ts, end_ts, status, name, host, boot, " \
-		 "start_ticks, ppid, pstart_ticks"
-#define EXEC_COLS "ver, obj, v, file, ts, path, argv, envp, cwd, flags"
-
-enum {
-	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
-	Q_LIFE_FIND, Q_LIFE_INS, Q_CUR_LIST, Q_CUR_SET,
-	Q_OBJ_INS, Q_OBJ_UPD, Q_OBJ_GET, Q_OBJ_FID, Q_OBJ_LIVE_PID, Q_OBJ_BY_PID, Q_OBJ_LIVE_LANE,
-	Q_VER_INS, Q_VER_GET, Q_VER_OF_OBJ,
-	Q_EDGE_INS, Q_EDGE_EXISTS, Q_EDGES_IN, Q_EDGES_OUT,
-	Q_NAME_INS, Q_NAME_END, Q_NAME_CUR, Q_NAME_LAST, Q_NAME_COUNT, Q_NAME_UNDER, Q_NAME_END_ID,
-	Q_NAMES_OF,
-	Q_EXEC_INS, Q_EXEC_AT, Q_EXECS_OF,
-	Q_PEND_PUT, Q_PEND_DEL, Q_PEND_LIST,
-	Q_CHAN_ADD, Q_CHAN_LIST,
-	Q_CHANW_ADD, Q_CHANW_LIST, Q_CHANW_DEL,
-	Q_HOST_FIND, Q_HOST_INS, Q_HOST_DEFAULT, Q_HOST_ADOPT, Q_OBJ_PKEY,
-	Q_GAP_INS, Q_GAP_COUNT,
-	Q_COUNT_OBJ, Q_COUNT_VER, Q_COUNT_EDGE,
-	Q_N
-};
 
 static const char *const sql[Q_N] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -120,27 +98,15 @@ static const char *const sql[Q_N] = {
 	[Q_COUNT_EDGE] = "SELECT count(*) FROM edge",
 };
 
-struct st_sqlite {
-	struct st base;
-	sqlite3 *db;
-	int lockfd;
-	int rdonly;
-	int in_tx;
-	int schema;               /* the store's schema version (1: read-only, not migrated) */
-	sqlite3_stmt *q[Q_N];
-	char err[256];
-};
 
-#define S(s) ((struct st_sqlite *)(s))
-
-static int db_err(struct st_sqlite *s)
+int sqs_db_err(struct st_sqlite *s)
 {
 	snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
 	return ST_E_DB;
 }
 
 /* Reset after use so that read statements never hold a read transaction open. */
-static sqlite3_stmt *stmt(struct st_sqlite *s, int i)
+sqlite3_stmt *sqs_stmt(struct st_sqlite *s, int i)
 {
 	sqlite3_stmt *q = s->q[i];
 	sqlite3_reset(q);
@@ -148,13 +114,25 @@ static sqlite3_stmt *stmt(struct st_sqlite *s, int i)
 	return q;
 }
 
-static int run_done(struct st_sqlite *s, sqlite3_stmt *q)
+int sqs_run_done(struct st_sqlite *s, sqlite3_stmt *q)
 {
 	int rc = sqlite3_step(q);
 	sqlite3_reset(q);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return db_err(s);
+		return sqs_db_err(s);
 	return 0;
+}
+
+int sqs_one_int(struct st_sqlite *s, sqlite3_stmt *q, int64_t *out)
+{
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+		return 1;
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : sqs_db_err(s);
 }
 
 static const char *sq_errmsg(struct st *st)
@@ -164,7 +142,7 @@ static const char *sq_errmsg(struct st *st)
 
 static int sq_exec_simple(struct st_sqlite *s, int i)
 {
-	return run_done(s, stmt(s, i));
+	return sqs_run_done(s, sqs_stmt(s, i));
 }
 
 static int sq_begin(struct st *st)
@@ -197,7 +175,7 @@ static int sq_rollback(struct st *st)
 static int sq_life_get(struct st *st, const uint8_t uuid[16], uint64_t epoch, int64_t *id)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_LIFE_FIND);
+	sqlite3_stmt *q = sqs_stmt(s, Q_LIFE_FIND);
 	sqlite3_bind_blob(q, 1, uuid, 16, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, (int64_t)epoch);
 	int rc = sqlite3_step(q);
@@ -208,11 +186,11 @@ static int sq_life_get(struct st *st, const uint8_t uuid[16], uint64_t epoch, in
 	}
 	sqlite3_reset(q);
 	if (rc != SQLITE_DONE)
-		return db_err(s);
-	q = stmt(s, Q_LIFE_INS);
+		return sqs_db_err(s);
+	q = sqs_stmt(s, Q_LIFE_INS);
 	sqlite3_bind_blob(q, 1, uuid, 16, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, (int64_t)epoch);
-	if (run_done(s, q))
+	if (sqs_run_done(s, q))
 		return ST_E_DB;
 	*id = sqlite3_last_insert_rowid(s->db);
 	return 0;
@@ -221,7 +199,7 @@ static int sq_life_get(struct st *st, const uint8_t uuid[16], uint64_t epoch, in
 static int sq_cursor_list(struct st *st, st_cursor_cb cb, void *arg)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_CUR_LIST);
+	sqlite3_stmt *q = sqs_stmt(s, Q_CUR_LIST);
 	int rc, r = 0;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		r = cb(arg, sqlite3_column_int64(q, 0), (unsigned)sqlite3_column_int(q, 1),
@@ -231,18 +209,18 @@ static int sq_cursor_list(struct st *st, st_cursor_cb cb, void *arg)
 	}
 	sqlite3_reset(q);
 	if (!r && rc != SQLITE_DONE)
-		return db_err(s);
+		return sqs_db_err(s);
 	return r;
 }
 
 static int sq_cursor_set(struct st *st, int64_t life, unsigned lane, uint64_t seq)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_CUR_SET);
+	sqlite3_stmt *q = sqs_stmt(s, Q_CUR_SET);
 	sqlite3_bind_int64(q, 1, life);
 	sqlite3_bind_int(q, 2, (int)lane);
 	sqlite3_bind_int64(q, 3, (int64_t)seq);
-	return run_done(s, q);
+	return sqs_run_done(s, q);
 }
 
 static void bind_obj(sqlite3_stmt *q, const struct st_obj *o)
@@ -319,10 +297,10 @@ static void col_obj(sqlite3_stmt *q, struct st_obj *o)
 static int sq_obj_insert(struct st *st, struct st_obj *o)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_OBJ_INS);
+	sqlite3_stmt *q = sqs_stmt(s, Q_OBJ_INS);
 	bind_obj(q, o);
 	sqlite3_bind_null(q, 1);
-	if (run_done(s, q))
+	if (sqs_run_done(s, q))
 		return ST_E_DB;
 	o->id = sqlite3_last_insert_rowid(s->db);
 	return 0;
@@ -331,9 +309,9 @@ static int sq_obj_insert(struct st *st, struct st_obj *o)
 static int sq_obj_update(struct st *st, const struct st_obj *o)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_OBJ_UPD);
+	sqlite3_stmt *q = sqs_stmt(s, Q_OBJ_UPD);
 	bind_obj(q, o);
-	return run_done(s, q);
+	return sqs_run_done(s, q);
 }
 
 /* Run a statement expected to give at most one object. */
@@ -346,7 +324,7 @@ static int obj_one(struct st_sqlite *s, sqlite3_stmt *q, struct st_obj *o)
 		return 1;
 	}
 	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : db_err(s);
+	return rc == SQLITE_DONE ? 0 : sqs_db_err(s);
 }
 
 static int obj_many(struct st_sqlite *s, sqlite3_stmt *q, st_obj_cb cb, void *arg)
@@ -365,14 +343,14 @@ static int obj_many(struct st_sqlite *s, sqlite3_stmt *q, st_obj_cb cb, void *ar
 	sqlite3_reset(q);
 	free(o);
 	if (!r && rc != SQLITE_DONE)
-		return db_err(s);
+		return sqs_db_err(s);
 	return r;
 }
 
 static int sq_obj_get(struct st *st, int64_t id, struct st_obj *o)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_OBJ_GET);
+	sqlite3_stmt *q = sqs_stmt(s, Q_OBJ_GET);
 	sqlite3_bind_int64(q, 1, id);
 	return obj_one(s, q, o);
 }
@@ -380,7 +358,7 @@ static int sq_obj_get(struct st *st, int64_t id, struct st_obj *o)
 static int sq_obj_find_fid(struct st *st, const struct st_fid *k, struct st_obj *o)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_OBJ_FID);
+	sqlite3_stmt *q = sqs_stmt(s, Q_OBJ_FID);
 	sqlite3_bind_int64(q, 1, (int64_t)k->ino);
 	sqlite3_bind_int64(q, 2, k->dev_major);
 	sqlite3_bind_int64(q, 3, k->dev_minor);
@@ -395,7 +373,7 @@ static int sq_obj_find_fid(struct st *st, const struct st_fid *k, struct st_obj 
 static int sq_obj_find_live_pid(struct st *st, int64_t life, uint32_t pid, struct st_obj *o)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_OBJ_LIVE_PID);
+	sqlite3_stmt *q = sqs_stmt(s, Q_OBJ_LIVE_PID);
 	sqlite3_bind_int64(q, 1, pid);
 	sqlite3_bind_int64(q, 2, life);
 	return obj_one(s, q, o);
@@ -404,7 +382,7 @@ static int sq_obj_find_live_pid(struct st *st, int64_t life, uint32_t pid, struc
 static int sq_obj_by_pid(struct st *st, uint32_t pid, st_obj_cb cb, void *arg)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_OBJ_BY_PID);
+	sqlite3_stmt *q = sqs_stmt(s, Q_OBJ_BY_PID);
 	sqlite3_bind_int64(q, 1, pid);
 	return obj_many(s, q, cb, arg);
 }
@@ -412,374 +390,40 @@ static int sq_obj_by_pid(struct st *st, uint32_t pid, st_obj_cb cb, void *arg)
 static int sq_obj_live_lane(struct st *st, int64_t life, unsigned lane, st_obj_cb cb, void *arg)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_OBJ_LIVE_LANE);
+	sqlite3_stmt *q = sqs_stmt(s, Q_OBJ_LIVE_LANE);
 	sqlite3_bind_int64(q, 1, life);
 	sqlite3_bind_int(q, 2, (int)lane);
 	return obj_many(s, q, cb, arg);
-}
-
-static int sq_ver_insert(struct st *st, int64_t obj, uint32_t v, uint64_t ts, int64_t *id)
-{
-	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_VER_INS);
-	sqlite3_bind_int64(q, 1, obj);
-	sqlite3_bind_int64(q, 2, v);
-	sqlite3_bind_int64(q, 3, (int64_t)ts);
-	if (run_done(s, q))
-		return ST_E_DB;
-	*id = sqlite3_last_insert_rowid(s->db);
-	return 0;
-}
-
-static void col_ver(sqlite3_stmt *q, struct st_ver *v)
-{
-	v->id = sqlite3_column_int64(q, 0);
-	v->obj = sqlite3_column_int64(q, 1);
-	v->v = (uint32_t)sqlite3_column_int64(q, 2);
-	v->ts = (uint64_t)sqlite3_column_int64(q, 3);
-}
-
-static int sq_ver_get(struct st *st, int64_t id, struct st_ver *out)
-{
-	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_VER_GET);
-	sqlite3_bind_int64(q, 1, id);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		col_ver(q, out);
-		sqlite3_reset(q);
-		return 1;
-	}
-	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : db_err(s);
-}
-
-static int sq_ver_of_obj(struct st *st, int64_t obj, st_ver_cb cb, void *arg)
-{
-	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_VER_OF_OBJ);
-	sqlite3_bind_int64(q, 1, obj);
-	int rc, r = 0;
-	struct st_ver v;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		col_ver(q, &v);
-		if ((r = cb(arg, &v)))
-			break;
-	}
-	sqlite3_reset(q);
-	if (!r && rc != SQLITE_DONE)
-		return db_err(s);
-	return r;
-}
-
-static int sq_edge_add(struct st *st, const struct st_edge *e)
-{
-	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_EDGE_INS);
-	sqlite3_bind_int64(q, 1, e->dst);
-	sqlite3_bind_int64(q, 2, e->src);
-	sqlite3_bind_int(q, 3, (int)e->kind);
-	sqlite3_bind_int64(q, 4, e->flags);
-	sqlite3_bind_int64(q, 5, (int64_t)e->ts);
-	sqlite3_bind_int64(q, 6, e->via);
-	if (run_done(s, q))
-		return ST_E_DB;
-	return sqlite3_changes(s->db) > 0;
-}
-
-static int sq_edge_exists(struct st *st, int64_t dst, int64_t src, unsigned kind)
-{
-	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_EDGE_EXISTS);
-	sqlite3_bind_int64(q, 1, dst);
-	sqlite3_bind_int64(q, 2, src);
-	sqlite3_bind_int(q, 3, (int)kind);
-	int rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : db_err(s);
-}
-
-static int edges_walk(struct st_sqlite *s, sqlite3_stmt *q, st_edge_cb cb, void *arg)
-{
-	int rc, r = 0;
-	struct st_edge e;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		e.dst = sqlite3_column_int64(q, 0);
-		e.src = sqlite3_column_int64(q, 1);
-		e.kind = (unsigned)sqlite3_column_int(q, 2);
-		e.flags = (uint32_t)sqlite3_column_int64(q, 3);
-		e.ts = (uint64_t)sqlite3_column_int64(q, 4);
-		e.via = sqlite3_column_int64(q, 5);
-		if ((r = cb(arg, &e)))
-			break;
-	}
-	sqlite3_reset(q);
-	if (!r && rc != SQLITE_DONE)
-		return db_err(s);
-	return r;
-}
-
-static int sq_edges_in(struct st *st, int64_t dst, st_edge_cb cb, void *arg)
-{
-	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_EDGES_IN);
-	sqlite3_bind_int64(q, 1, dst);
-	return edges_walk(s, q, cb, arg);
-}
-
-static int sq_edges_out(struct st *st, int64_t src, st_edge_cb cb, void *arg)
-{
-	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_EDGES_OUT);
-	sqlite3_bind_int64(q, 1, src);
-	return edges_walk(s, q, cb, arg);
-}
-
-static int sq_name_add(struct st *st, int64_t obj, const char *path, uint64_t ts, unsigned how)
-{
-	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_NAME_INS);
-	sqlite3_bind_int64(q, 1, obj);
-	sqlite3_bind_text(q, 2, path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, (int64_t)ts);
-	sqlite3_bind_int(q, 4, (int)how);
-	return run_done(s, q);
-}
-
-static int sq_name_end(struct st *st, const char *path, int64_t keep, uint64_t ts, unsigned how)
-{
-	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_NAME_END);
-	sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, (int64_t)ts);
-	sqlite3_bind_int(q, 3, (int)how);
-	sqlite3_bind_int64(q, 4, keep);
-	return run_done(s, q);
-}
-
-static int one_int(struct st_sqlite *s, sqlite3_stmt *q, int64_t *out)
-{
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		*out = sqlite3_column_int64(q, 0);
-		sqlite3_reset(q);
-		return 1;
-	}
-	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : db_err(s);
-}
-
-static int sq_name_find(struct st *st, const char *path, int64_t *obj)
-{
-	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_NAME_CUR);
-	sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
-	int r = one_int(s, q, obj);
-	if (r)
-		return r;
-	q = stmt(s, Q_NAME_LAST);
-	sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
-	r = one_int(s, q, obj);
-	return r == 1 ? 2 : r;
-}
-
-static int sq_name_current_count(struct st *st, int64_t obj)
-{
-	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_NAME_COUNT);
-	sqlite3_bind_int64(q, 1, obj);
-	int64_t n = 0;
-	int r = one_int(s, q, &n);
-	return r < 0 ? r : (int)(n > 1000000 ? 1000000 : n);
-}
-
-struct moved {
-	int64_t id, obj;
-	char *path;
-};
-
-static int sq_name_move_under(struct st *st, const char *oldp, const char *newp, uint64_t ts)
-{
-	struct st_sqlite *s = S(st);
-	size_t ol = strlen(oldp);
-	char *lo = malloc(ol + 2), *hi = malloc(ol + 2);
-	struct moved *m = NULL;
-	size_t n = 0, cap = 0;
-	int r = 0, rc;
-	if (!lo || !hi) {
-		r = -ENOMEM;
-		goto out;
-	}
-	/* every path that starts with "old/": between "old/" and "old0" ('0' follows '/') */
-	memcpy(lo, oldp, ol);
-	memcpy(hi, oldp, ol);
-	lo[ol] = '/';
-	hi[ol] = '0';
-	lo[ol + 1] = hi[ol + 1] = 0;
-	sqlite3_stmt *q = stmt(s, Q_NAME_UNDER);
-	sqlite3_bind_text(q, 1, lo, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, hi, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			struct moved *nm = realloc(m, nc * sizeof(*m));
-			if (!nm) {
-				r = -ENOMEM;
-				break;
-			}
-			m = nm;
-			cap = nc;
-		}
-		const char *p = (const char *)sqlite3_column_text(q, 2);
-		size_t pl = strlen(p);
-		size_t nl = strlen(newp);
-		char *np = malloc(nl + (pl - ol) + 1);
-		if (!np) {
-			r = -ENOMEM;
-			break;
-		}
-		memcpy(np, newp, nl);
-		memcpy(np + nl, p + ol, pl - ol + 1);
-		m[n].id = sqlite3_column_int64(q, 0);
-		m[n].obj = sqlite3_column_int64(q, 1);
-		m[n].path = np;
-		n++;
-	}
-	sqlite3_reset(q);
-	if (!r && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		r = db_err(s);
-	for (size_t i = 0; !r && i < n; i++) {
-		q = stmt(s, Q_NAME_END_ID);
-		sqlite3_bind_int64(q, 1, m[i].id);
-		sqlite3_bind_int64(q, 2, (int64_t)ts);
-		sqlite3_bind_int(q, 3, ST_N_RENAME);
-		r = run_done(s, q);
-		if (!r)
-			r = sq_name_add(st, m[i].obj, m[i].path, ts, ST_N_RENAME);
-	}
-out:
-	for (size_t i = 0; i < n; i++)
-		free(m[i].path);
-	free(m);
-	free(lo);
-	free(hi);
-	return r;
-}
-
-static int sq_names_of(struct st *st, int64_t obj, st_name_cb cb, void *arg)
-{
-	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_NAMES_OF);
-	sqlite3_bind_int64(q, 1, obj);
-	int rc, r = 0;
-	struct st_name n;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		n.id = sqlite3_column_int64(q, 0);
-		n.obj = sqlite3_column_int64(q, 1);
-		n.path = (const char *)sqlite3_column_text(q, 2);
-		n.ts_from = (uint64_t)sqlite3_column_int64(q, 3);
-		n.ts_to = (uint64_t)sqlite3_column_int64(q, 4);
-		n.how_from = (unsigned)sqlite3_column_int(q, 5);
-		n.how_to = (unsigned)sqlite3_column_int(q, 6);
-		if ((r = cb(arg, &n)))
-			break;
-	}
-	sqlite3_reset(q);
-	if (!r && rc != SQLITE_DONE)
-		return db_err(s);
-	return r;
-}
-
-static int sq_exec_add(struct st *st, const struct st_exec *x)
-{
-	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_EXEC_INS);
-	sqlite3_bind_int64(q, 1, x->ver);
-	sqlite3_bind_int64(q, 2, x->obj);
-	sqlite3_bind_int64(q, 3, x->v);
-	sqlite3_bind_int64(q, 4, x->file);
-	sqlite3_bind_int64(q, 5, (int64_t)x->ts);
-	sqlite3_bind_text(q, 6, x->path ? x->path : "", -1, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 7, x->argv ? x->argv : "", (int)x->argv_len, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 8, x->envp ? x->envp : "", (int)x->envp_len, SQLITE_STATIC);
-	sqlite3_bind_text(q, 9, x->cwd ? x->cwd : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 10, x->flags);
-	return run_done(s, q);
-}
-
-static int exec_walk(struct st_sqlite *s, sqlite3_stmt *q, st_exec_cb cb, void *arg)
-{
-	int rc, r = 0;
-	struct st_exec x;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		x.ver = sqlite3_column_int64(q, 0);
-		x.obj = sqlite3_column_int64(q, 1);
-		x.v = (uint32_t)sqlite3_column_int64(q, 2);
-		x.file = sqlite3_column_int64(q, 3);
-		x.ts = (uint64_t)sqlite3_column_int64(q, 4);
-		x.path = (const char *)sqlite3_column_text(q, 5);
-		x.argv = sqlite3_column_blob(q, 6);
-		x.argv_len = (uint32_t)sqlite3_column_bytes(q, 6);
-		x.envp = sqlite3_column_blob(q, 7);
-		x.envp_len = (uint32_t)sqlite3_column_bytes(q, 7);
-		x.cwd = (const char *)sqlite3_column_text(q, 8);
-		x.flags = (uint32_t)sqlite3_column_int64(q, 9);
-		if ((r = cb(arg, &x)))
-			break;
-	}
-	sqlite3_reset(q);
-	if (!r && rc != SQLITE_DONE)
-		return db_err(s);
-	return r;
-}
-
-static int sq_exec_at(struct st *st, int64_t obj, uint32_t v, st_exec_cb cb, void *arg)
-{
-	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_EXEC_AT);
-	sqlite3_bind_int64(q, 1, obj);
-	sqlite3_bind_int64(q, 2, v);
-	return exec_walk(s, q, cb, arg);
-}
-
-static int sq_execs_of(struct st *st, int64_t obj, st_exec_cb cb, void *arg)
-{
-	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_EXECS_OF);
-	sqlite3_bind_int64(q, 1, obj);
-	return exec_walk(s, q, cb, arg);
 }
 
 static int sq_pend_put(struct st *st, int64_t life, unsigned lane, uint64_t seq, uint64_t ts,
 		       int64_t aux, const void *payload, uint32_t len)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_PEND_PUT);
+	sqlite3_stmt *q = sqs_stmt(s, Q_PEND_PUT);
 	sqlite3_bind_int64(q, 1, life);
 	sqlite3_bind_int(q, 2, (int)lane);
 	sqlite3_bind_int64(q, 3, (int64_t)seq);
 	sqlite3_bind_int64(q, 4, (int64_t)ts);
 	sqlite3_bind_int64(q, 5, aux);
 	sqlite3_bind_blob(q, 6, payload, (int)len, SQLITE_STATIC);
-	return run_done(s, q);
+	return sqs_run_done(s, q);
 }
 
 static int sq_pend_del(struct st *st, int64_t life, unsigned lane, uint64_t seq)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_PEND_DEL);
+	sqlite3_stmt *q = sqs_stmt(s, Q_PEND_DEL);
 	sqlite3_bind_int64(q, 1, life);
 	sqlite3_bind_int(q, 2, (int)lane);
 	sqlite3_bind_int64(q, 3, (int64_t)seq);
-	return run_done(s, q);
+	return sqs_run_done(s, q);
 }
 
 static int sq_pend_list(struct st *st, st_pend_cb cb, void *arg)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_PEND_LIST);
+	sqlite3_stmt *q = sqs_stmt(s, Q_PEND_LIST);
 	int rc, r = 0;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		r = cb(arg, sqlite3_column_int64(q, 0), (unsigned)sqlite3_column_int(q, 1),
@@ -791,24 +435,24 @@ static int sq_pend_list(struct st *st, st_pend_cb cb, void *arg)
 	}
 	sqlite3_reset(q);
 	if (!r && rc != SQLITE_DONE)
-		return db_err(s);
+		return sqs_db_err(s);
 	return r;
 }
 
 static int sq_chan_add(struct st *st, int64_t chan, int64_t ver, int64_t obj)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_CHAN_ADD);
+	sqlite3_stmt *q = sqs_stmt(s, Q_CHAN_ADD);
 	sqlite3_bind_int64(q, 1, chan);
 	sqlite3_bind_int64(q, 2, ver);
 	sqlite3_bind_int64(q, 3, obj);
-	return run_done(s, q);
+	return sqs_run_done(s, q);
 }
 
 static int sq_chan_list(struct st *st, int64_t chan, st_chan_cb cb, void *arg)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_CHAN_LIST);
+	sqlite3_stmt *q = sqs_stmt(s, Q_CHAN_LIST);
 	sqlite3_bind_int64(q, 1, chan);
 	int rc, r = 0;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
@@ -816,14 +460,14 @@ static int sq_chan_list(struct st *st, int64_t chan, st_chan_cb cb, void *arg)
 			break;
 	sqlite3_reset(q);
 	if (!r && rc != SQLITE_DONE)
-		return db_err(s);
+		return sqs_db_err(s);
 	return r;
 }
 
 static int sq_host_get(struct st *st, const uint8_t hid[16], int64_t *id)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_HOST_FIND);
+	sqlite3_stmt *q = sqs_stmt(s, Q_HOST_FIND);
 	sqlite3_bind_blob(q, 1, hid, 16, SQLITE_STATIC);
 	int rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
@@ -833,31 +477,31 @@ static int sq_host_get(struct st *st, const uint8_t hid[16], int64_t *id)
 	}
 	sqlite3_reset(q);
 	if (rc != SQLITE_DONE)
-		return db_err(s);
-	q = stmt(s, Q_HOST_INS);
+		return sqs_db_err(s);
+	q = sqs_stmt(s, Q_HOST_INS);
 	sqlite3_bind_blob(q, 1, hid, 16, SQLITE_STATIC);
-	if (run_done(s, q))
+	if (sqs_run_done(s, q))
 		return ST_E_DB;
 	*id = sqlite3_last_insert_rowid(s->db);
 	char hex[33];
 	for (int i = 0; i < 16; i++)
 		snprintf(hex + 2 * i, 3, "%02x", hid[i]);
-	q = stmt(s, Q_HOST_DEFAULT);
+	q = sqs_stmt(s, Q_HOST_DEFAULT);
 	sqlite3_bind_text(q, 1, hex, 32, SQLITE_TRANSIENT);
-	if (run_done(s, q))
+	if (sqs_run_done(s, q))
 		return ST_E_DB;
 	if (sqlite3_changes(s->db) == 0)
 		return 0;             /* the store had its default host already */
-	q = stmt(s, Q_HOST_ADOPT);
+	q = sqs_stmt(s, Q_HOST_ADOPT);
 	sqlite3_bind_int64(q, 1, *id);
-	return run_done(s, q);
+	return sqs_run_done(s, q);
 }
 
 static int sq_obj_find_pkey(struct st *st, int64_t host, const uint8_t boot[16], uint32_t pid,
 			    uint64_t start_ticks, struct st_obj *o)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_OBJ_PKEY);
+	sqlite3_stmt *q = sqs_stmt(s, Q_OBJ_PKEY);
 	if (host > 0)
 		sqlite3_bind_int64(q, 1, host);
 	sqlite3_bind_blob(q, 2, boot, 16, SQLITE_STATIC);
@@ -869,18 +513,18 @@ static int sq_obj_find_pkey(struct st *st, int64_t host, const uint8_t boot[16],
 static int sq_chanw_add(struct st *st, int64_t chan, int64_t ver, int64_t obj, uint64_t ts)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_CHANW_ADD);
+	sqlite3_stmt *q = sqs_stmt(s, Q_CHANW_ADD);
 	sqlite3_bind_int64(q, 1, chan);
 	sqlite3_bind_int64(q, 2, ver);
 	sqlite3_bind_int64(q, 3, obj);
 	sqlite3_bind_int64(q, 4, (int64_t)ts);
-	return run_done(s, q);
+	return sqs_run_done(s, q);
 }
 
 static int sq_chanw_take(struct st *st, int64_t chan, st_chanw_cb cb, void *arg)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_CHANW_LIST);
+	sqlite3_stmt *q = sqs_stmt(s, Q_CHANW_LIST);
 	sqlite3_bind_int64(q, 1, chan);
 	int rc, r = 0, n = 0;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -893,46 +537,46 @@ static int sq_chanw_take(struct st *st, int64_t chan, st_chanw_cb cb, void *arg)
 	if (r)
 		return r;
 	if (rc != SQLITE_DONE)
-		return db_err(s);
+		return sqs_db_err(s);
 	if (n == 0)
 		return 0;
-	q = stmt(s, Q_CHANW_DEL);
+	q = sqs_stmt(s, Q_CHANW_DEL);
 	sqlite3_bind_int64(q, 1, chan);
-	return run_done(s, q);
+	return sqs_run_done(s, q);
 }
 
 static int sq_gap_add(struct st *st, const struct st_gap *g)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_GAP_INS);
+	sqlite3_stmt *q = sqs_stmt(s, Q_GAP_INS);
 	sqlite3_bind_int64(q, 1, g->life);
 	sqlite3_bind_int(q, 2, g->lane);
 	sqlite3_bind_int64(q, 3, (int64_t)g->seq);
 	sqlite3_bind_int64(q, 4, (int64_t)g->count);
 	sqlite3_bind_int(q, 5, (int)g->kind);
 	sqlite3_bind_int64(q, 6, (int64_t)g->ts);
-	return run_done(s, q);
+	return sqs_run_done(s, q);
 }
 
 static int sq_gap_count(struct st *st, uint64_t *records, uint64_t *events)
 {
 	struct st_sqlite *s = S(st);
-	sqlite3_stmt *q = stmt(s, Q_GAP_COUNT);
+	sqlite3_stmt *q = sqs_stmt(s, Q_GAP_COUNT);
 	int rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		*records = (uint64_t)sqlite3_column_int64(q, 0);
 		*events = (uint64_t)sqlite3_column_int64(q, 1);
 	}
 	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? 0 : db_err(s);
+	return rc == SQLITE_ROW ? 0 : sqs_db_err(s);
 }
 
 static int sq_counts(struct st *st, uint64_t *objs, uint64_t *vers, uint64_t *edges)
 {
 	struct st_sqlite *s = S(st);
 	int64_t a = 0, b = 0, c = 0;
-	if (one_int(s, stmt(s, Q_COUNT_OBJ), &a) < 0 || one_int(s, stmt(s, Q_COUNT_VER), &b) < 0 ||
-	    one_int(s, stmt(s, Q_COUNT_EDGE), &c) < 0)
+	if (sqs_one_int(s, sqs_stmt(s, Q_COUNT_OBJ), &a) < 0 || sqs_one_int(s, sqs_stmt(s, Q_COUNT_VER), &b) < 0 ||
+	    sqs_one_int(s, sqs_stmt(s, Q_COUNT_EDGE), &c) < 0)
 		return ST_E_DB;
 	*objs = (uint64_t)a;
 	*vers = (uint64_t)b;
@@ -1051,7 +695,7 @@ int st_sqlite_open(const char *path, unsigned flags, struct st **out)
 	}
 	int of = s->rdonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	if (sqlite3_open_v2(path, &s->db, of | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		r = db_err(s);
+		r = sqs_db_err(s);
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
@@ -1066,7 +710,7 @@ int st_sqlite_open(const char *path, unsigned flags, struct st **out)
 			continue;       /* schema 1, read-only: no such table, no writer to use it */
 		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL) !=
 		    SQLITE_OK) {
-			r = db_err(s);
+			r = sqs_db_err(s);
 			goto fail;
 		}
 	}
