@@ -14,6 +14,7 @@
 #include "dmn.h"
 #include "hvp_cli.h"
 #include "hvp_datadir.h"
+#include "hvp_input.h"
 
 static int usage(FILE *f)
 {
@@ -202,7 +203,7 @@ static int log_cat(int argc, char **argv)
 		struct seg_log *log;
 		int err = seg_log_open(dd.log, 0, &log);
 		if (err) {
-			hvp_err_file(dd.log, "%s", hvp_strerror(err));
+			hvp_err_file(seg_log_err_path(dd.log, err), "%s", hvp_strerror(err));
 			hvp_datadir_free(&dd);
 			return HVP_EXIT_USAGE;
 		}
@@ -282,8 +283,15 @@ static int log_verify(int argc, char **argv)
 		goto out;
 	}
 	struct dmn_verify_opts vo = { .log_dir = dd.log };
-	if (!o.no_pool && stat(dd.pool, &st) == 0)
+	if (!o.no_pool && stat(dd.pool, &st) == 0) {
+		/* a pool of the wrong type is refused, not noted and skipped */
+		int perr = hvp_input_check(dd.pool, HVP_IN_POOL);
+		if (perr) {
+			hvp_err_file(dd.pool, "%s", hvp_strerror(perr));
+			goto out;
+		}
 		vo.pool_path = dd.pool;
+	}
 	struct vout v = { .json = o.json, .strict = o.strict };
 	struct dmn_verify_sum sum;
 	if (o.json) {
@@ -295,7 +303,7 @@ static int log_verify(int argc, char **argv)
 	if (err) {
 		if (o.json)
 			printf("]}\n");
-		hvp_err_file(dd.log, "cannot verify: %s", hvp_strerror(err));
+		hvp_err_file(seg_log_err_path(dd.log, err), "cannot verify: %s", hvp_strerror(err));
 		goto out;
 	}
 	int bad = sum.damage || (o.strict && sum.torn);
@@ -336,7 +344,7 @@ static int log_ls(int argc, char **argv)
 	struct seg_log *log;
 	int err = seg_log_open(dd.log, 0, &log);
 	if (err) {
-		hvp_err_file(dd.log, "%s", hvp_strerror(err));
+		hvp_err_file(seg_log_err_path(dd.log, err), "%s", hvp_strerror(err));
 		hvp_datadir_free(&dd);
 		return HVP_EXIT_USAGE;
 	}

@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hvp_err.h"
+#include "hvp_input.h"
 #include "st.h"
 
 static const char *const schema_sql =
@@ -1000,6 +1002,9 @@ int st_sqlite_open(const char *path, unsigned flags, struct st **out)
 	s->base.ops = &sqlite_ops;
 	s->lockfd = -1;
 	s->rdonly = (flags & ST_OPEN_RDONLY) != 0;
+	/* a FIFO, socket, device or directory would hang or confuse SQLite's open */
+	if ((r = hvp_input_check(path, HVP_IN_STORE)) && r != -ENOENT)
+		goto fail;
 	if (s->rdonly) {
 		if (access(path, R_OK)) {
 			r = -errno;
@@ -1057,6 +1062,6 @@ const char *st_strerror(int err)
 	case ST_E_SCHEMA: return open_err[0] ? open_err : "not an hvprov store, or a newer one";
 	case ST_E_BUSY: return "another indexer is writing this store";
 	case ST_E_CORRUPT: return "the store contradicts itself";
-	default: return err < 0 ? strerror(-err) : "unknown error";
+	default: return hvp_strerror(err);     /* -errno, or another module's (HVP_IN_E_*) */
 	}
 }
