@@ -249,9 +249,9 @@ static void on_finding(void *arg, const struct dmn_finding *f)
 {
 	struct vout *v = arg;
 	if (v->json) {
-		printf("%s\n  {\"kind\":\"%s\",\"segment\":%" PRIu64 ",\"path\":", v->n ? "," : "",
+		printf("%s\n  {\"kind\":\"%s\",\"segment\":%" PRIu64 ",", v->n ? "," : "",
 		       kind_name(f->kind), f->seg_no);
-		hvp_json_str(stdout, f->path);
+		hvp_json_member_str(stdout, "path", f->path);
 		printf(",\"offset\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"what\":", f->off, f->bytes);
 		hvp_json_str(stdout, f->what);
 		putchar('}');
@@ -295,8 +295,8 @@ static int log_verify(int argc, char **argv)
 	struct vout v = { .json = o.json, .strict = o.strict };
 	struct dmn_verify_sum sum;
 	if (o.json) {
-		printf("{\"log_dir\":");
-		hvp_json_str(stdout, dd.log);
+		printf("{");
+		hvp_json_member_str(stdout, "log_dir", dd.log);
 		printf(",\"findings\":[");
 	}
 	int err = dmn_verify(&vo, on_finding, &v, &sum);

@@ -117,10 +117,10 @@ static int cmd_recover(int argc, char **argv)
 		return HVP_EXIT_USAGE;
 	}
 	if (json) {
-		printf("{\"ok\":true,\"pool\":");
-		hvp_json_str(stdout, o.pool);
-		printf(",\"log_dir\":");
-		hvp_json_str(stdout, o.log_dir);
+		printf("{\"ok\":true,");
+		hvp_json_member_str(stdout, "pool", o.pool);
+		printf(",");
+		hvp_json_member_str(stdout, "log_dir", o.log_dir);
 		printf(",\"uuid\":\"%s\",\"dry_run\":%s,\"replayed\":%" PRIu64 ",\"skipped\":%" PRIu64
 		       ",\"replayed_bytes\":%" PRIu64 ",\"log_bytes_written\":%" PRIu64
 		       ",\"segments_written\":%" PRIu64 ",\"log_damage\":%" PRIu64

@@ -99,6 +99,13 @@ with tempfile.TemporaryDirectory() as t:
     if doc is not None:
         check_doc("log cat --json", names(doc))
 
+    # a path given on the command line comes back exactly too (journal info --json)
+    odd = os.path.join(t.encode(), b"p\xffool-caf\xc3\xa9")
+    os.symlink(os.path.join(d, "pool"), odd)
+    doc = parse("journal info --json", run("journal", "info", odd, "--json"))
+    if doc is not None:
+        check(doc.get("pool_bytes") == odd.hex(), "journal info --json: pool_bytes is the path")
+
     r = run("index", "--quiet", "--data", d)
     check(r.returncode == 0, "hvprov index: " + r.stderr.decode(errors="replace").strip())
     out = os.path.join(w, "out.txt")
