@@ -114,7 +114,8 @@ void hvp_json_str(FILE *f, const char *s);
 void hvp_json_strn_bytewise(FILE *f, const char *s, size_t n);
 
 /* Members for FILE writers that keep their own commas: writes "key":"text" and, when s is not
- * valid UTF-8, ,"key_bytes":"hex" (no comma before or after). NULL s writes "key":null. */
+ * valid UTF-8, ,"key_bytes":"hex" (no comma before or after). NULL s writes "key":null.
+ * Keys are the caller's literals, at most HVP_JSON_KEYMAX bytes (a longer one gets no twin). */
 void hvp_json_member(FILE *f, const char *key, const char *s, size_t n);
 void hvp_json_member_str(FILE *f, const char *key, const char *s);
 /* A NUL-separated vector (argv, envp; an unterminated last string counts) as "key":[...] and,
