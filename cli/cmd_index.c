@@ -112,10 +112,10 @@ static int cmd_index(int argc, char **argv)
 	double secs = s.ns / 1e9;
 	double rate = secs > 0 ? s.applied / secs : 0;
 	if (json) {
-		printf("{\"store\":");
-		hvp_json_str(stdout, dd.store);
-		printf(",\"log\":");
-		hvp_json_str(stdout, dd.log);
+		printf("{");
+		hvp_json_member_str(stdout, "store", dd.store);
+		printf(",");
+		hvp_json_member_str(stdout, "log", dd.log);
 		printf(",\"records\":%" PRIu64 ",\"applied\":%" PRIu64 ",\"skipped\":%" PRIu64
 		       ",\"frames_skipped\":%" PRIu64 ",\"bad\":%" PRIu64 ",\"lost_records\":%" PRIu64
 		       ",\"orphans\":%" PRIu64 ",\"commits\":%" PRIu64 ",\"seconds\":%.3f,"

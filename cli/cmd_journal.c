@@ -154,8 +154,8 @@ static int cmd_create(int argc, char **argv)
 	char u[37];
 	hvp_uuid_fmt(in->uuid, u);
 	if (o.json) {
-		printf("{\"pool\":");
-		hvp_json_str(stdout, o.pool);
+		printf("{");
+		hvp_json_member_str(stdout, "pool", o.pool);
 		printf(",\"uuid\":\"%s\",\"lanes\":%u,\"ring_size\":%" PRIu64
 		       ",\"durability\":\"%s\",\"media\":\"%s\"}\n", u, in->nlanes, in->ring_size,
 		       jnl_durability_name(in->durability), jnl_media_name(in->media));
@@ -175,8 +175,8 @@ static void print_info(struct jnl_pool *p, int json)
 	char u[37];
 	hvp_uuid_fmt(in->uuid, u);
 	if (json) {
-		printf("{\"pool\":");
-		hvp_json_str(stdout, jnl_pool_path(p));
+		printf("{");
+		hvp_json_member_str(stdout, "pool", jnl_pool_path(p));
 		printf(",\"format_version\":%u,\"uuid\":\"%s\",\"epoch\":%" PRIu64 ",\"pool_size\":%" PRIu64
 		       ",\"lanes\":%u,\"ring_size\":%" PRIu64 ",\"durability\":\"%s\",\"media\":\"%s\","
 		       "\"claim\":\"%s\",\"lane\":[",
@@ -258,8 +258,8 @@ static int cmd_verify(int argc, char **argv)
 	int damaged = 0;
 	struct vctx vc = { o.pool, o.json, 1 };
 	if (o.json) {
-		printf("{\"pool\":");
-		hvp_json_str(stdout, o.pool);
+		printf("{");
+		hvp_json_member_str(stdout, "pool", o.pool);
 		printf(",\"durability\":\"%s\",\"media\":\"%s\",\"lane\":[",
 		       jnl_durability_name(in->durability), jnl_media_name(in->media));
 	}

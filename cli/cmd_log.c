@@ -14,6 +14,7 @@
 #include "dmn.h"
 #include "hvp_cli.h"
 #include "hvp_datadir.h"
+#include "hvp_input.h"
 
 static int usage(FILE *f)
 {
@@ -202,7 +203,7 @@ static int log_cat(int argc, char **argv)
 		struct seg_log *log;
 		int err = seg_log_open(dd.log, 0, &log);
 		if (err) {
-			hvp_err_file(dd.log, "%s", hvp_strerror(err));
+			hvp_err_file(seg_log_err_path(dd.log, err), "%s", hvp_strerror(err));
 			hvp_datadir_free(&dd);
 			return HVP_EXIT_USAGE;
 		}
@@ -248,9 +249,9 @@ static void on_finding(void *arg, const struct dmn_finding *f)
 {
 	struct vout *v = arg;
 	if (v->json) {
-		printf("%s\n  {\"kind\":\"%s\",\"segment\":%" PRIu64 ",\"path\":", v->n ? "," : "",
+		printf("%s\n  {\"kind\":\"%s\",\"segment\":%" PRIu64 ",", v->n ? "," : "",
 		       kind_name(f->kind), f->seg_no);
-		hvp_json_str(stdout, f->path);
+		hvp_json_member_str(stdout, "path", f->path);
 		printf(",\"offset\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"what\":", f->off, f->bytes);
 		hvp_json_str(stdout, f->what);
 		putchar('}');
@@ -282,20 +283,27 @@ static int log_verify(int argc, char **argv)
 		goto out;
 	}
 	struct dmn_verify_opts vo = { .log_dir = dd.log };
-	if (!o.no_pool && stat(dd.pool, &st) == 0)
+	if (!o.no_pool && stat(dd.pool, &st) == 0) {
+		/* a pool of the wrong type is refused, not noted and skipped */
+		int perr = hvp_input_check(dd.pool, HVP_IN_POOL);
+		if (perr) {
+			hvp_err_file(dd.pool, "%s", hvp_strerror(perr));
+			goto out;
+		}
 		vo.pool_path = dd.pool;
+	}
 	struct vout v = { .json = o.json, .strict = o.strict };
 	struct dmn_verify_sum sum;
 	if (o.json) {
-		printf("{\"log_dir\":");
-		hvp_json_str(stdout, dd.log);
+		printf("{");
+		hvp_json_member_str(stdout, "log_dir", dd.log);
 		printf(",\"findings\":[");
 	}
 	int err = dmn_verify(&vo, on_finding, &v, &sum);
 	if (err) {
 		if (o.json)
 			printf("]}\n");
-		hvp_err_file(dd.log, "cannot verify: %s", hvp_strerror(err));
+		hvp_err_file(seg_log_err_path(dd.log, err), "cannot verify: %s", hvp_strerror(err));
 		goto out;
 	}
 	int bad = sum.damage || (o.strict && sum.torn);
@@ -336,7 +344,7 @@ static int log_ls(int argc, char **argv)
 	struct seg_log *log;
 	int err = seg_log_open(dd.log, 0, &log);
 	if (err) {
-		hvp_err_file(dd.log, "%s", hvp_strerror(err));
+		hvp_err_file(seg_log_err_path(dd.log, err), "%s", hvp_strerror(err));
 		hvp_datadir_free(&dd);
 		return HVP_EXIT_USAGE;
 	}

@@ -11,6 +11,7 @@
 #include "hvp_cli.h"
 #include "hvp_datadir.h"
 #include "rcv.h"
+#include "seg.h"
 
 static void usage(FILE *f)
 {
@@ -103,7 +104,8 @@ static int cmd_recover(int argc, char **argv)
 	if (o.progress)
 		fputs("\r\033[K", stderr);
 	if (r) {
-		const char *what = rep.error_where && !strcmp(rep.error_where, "log") ? o.log_dir : o.pool;
+		const char *what = rep.error_where && !strcmp(rep.error_where, "log")
+				   ? seg_log_err_path(o.log_dir, r) : o.pool;
 		if (rep.error_where && !strcmp(rep.error_where, "lock"))
 			hvp_err_file(o.pool, "in use by another process (a daemon or producer is running); stop it first");
 		else
@@ -115,10 +117,10 @@ static int cmd_recover(int argc, char **argv)
 		return HVP_EXIT_USAGE;
 	}
 	if (json) {
-		printf("{\"ok\":true,\"pool\":");
-		hvp_json_str(stdout, o.pool);
-		printf(",\"log_dir\":");
-		hvp_json_str(stdout, o.log_dir);
+		printf("{\"ok\":true,");
+		hvp_json_member_str(stdout, "pool", o.pool);
+		printf(",");
+		hvp_json_member_str(stdout, "log_dir", o.log_dir);
 		printf(",\"uuid\":\"%s\",\"dry_run\":%s,\"replayed\":%" PRIu64 ",\"skipped\":%" PRIu64
 		       ",\"replayed_bytes\":%" PRIu64 ",\"log_bytes_written\":%" PRIu64
 		       ",\"segments_written\":%" PRIu64 ",\"log_damage\":%" PRIu64

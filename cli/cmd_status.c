@@ -147,8 +147,8 @@ static int cmd_status(int argc, char **argv)
 	uint64_t now = (uint64_t)time(NULL) * 1000000000ull;
 	double age = status ? ((double)now - (double)ds.time_ns) / 1e9 : 0;
 	if (json) {
-		printf("{\"data\":");
-		hvp_json_str(stdout, dd.dir);
+		printf("{");
+		hvp_json_member_str(stdout, "data", dd.dir);
 		printf(",\n \"daemon\":{\"running\":%s,\"pid\":%ld,\"status_age_s\":%.1f,\"status\":",
 		       pid ? "true" : "false", pid, age);
 		if (status) {
@@ -160,8 +160,8 @@ static int cmd_status(int argc, char **argv)
 		if (info) {
 			char uuid[40];
 			hvp_uuid_fmt(info->uuid, uuid);
-			printf("{\"path\":");
-			hvp_json_str(stdout, dd.pool);
+			printf("{");
+			hvp_json_member_str(stdout, "path", dd.pool);
 			printf(",\"uuid\":\"%s\",\"lanes_n\":%u,\"ring_size\":%" PRIu64
 			       ",\"durability\":\"%s\",\"media\":\"%s\",\"lag_records\":%" PRIu64
 			       ",\"dropped\":%" PRIu64 ",\"reported\":%" PRIu64 ",\"lanes\":[",

@@ -32,7 +32,8 @@
 	X(IDX, 3100, "indexer")                                                              \
 	X(Q, 3200, "queries")                                                                \
 	X(FI, 4000, "fault injection")                                                       \
-	X(BENCH, 4100, "benchmarks")
+	X(BENCH, 4100, "benchmarks")                                                         \
+	X(IN, 4200, "input files")
 
 /* -errno values lie in -1 .. -HVP_ERR_ERRNO_MAX (hvp_err.c checks the platform's). */
 #define HVP_ERR_ERRNO_MAX 999
@@ -146,13 +147,30 @@ enum { HVP_ERR_MODULES(HVP_ERR_BASE_) };
 	X(Q, Q_E_NOTFOUND, -3201, "no provenance recorded for it")                            \
 	X(Q, Q_E_SPEC, -3202, "not a path, pid:N or obj:N")
 
+/* common/hvp_input.h: an input of the wrong type, refused before any blocking open. One code
+ * per role and type, so the message names both (the CLI prints "hvprov: FILE: message"). */
+#define HVP_ERR_LIST_IN(X)                                                                   \
+	X(IN, HVP_IN_E_POOL_FIFO, -4201, "is a FIFO, not a pool")                             \
+	X(IN, HVP_IN_E_POOL_SOCK, -4202, "is a socket, not a pool")                           \
+	X(IN, HVP_IN_E_POOL_DEV, -4203, "is a device other than a DAX device, not a pool")    \
+	X(IN, HVP_IN_E_POOL_DIR, -4204, "is a directory, not a pool")                         \
+	X(IN, HVP_IN_E_SEG_FIFO, -4211, "is a FIFO, not a log segment")                       \
+	X(IN, HVP_IN_E_SEG_SOCK, -4212, "is a socket, not a log segment")                     \
+	X(IN, HVP_IN_E_SEG_DEV, -4213, "is a device, not a log segment")                      \
+	X(IN, HVP_IN_E_SEG_DIR, -4214, "is a directory, not a log segment")                   \
+	X(IN, HVP_IN_E_STORE_FIFO, -4221, "is a FIFO, not a provenance store")                \
+	X(IN, HVP_IN_E_STORE_SOCK, -4222, "is a socket, not a provenance store")              \
+	X(IN, HVP_IN_E_STORE_DEV, -4223, "is a device, not a provenance store")               \
+	X(IN, HVP_IN_E_STORE_DIR, -4224, "is a directory, not a provenance store")            \
+	X(IN, HVP_IN_E_CHANGED, -4291, "was replaced while it was being opened")
+
 /* The daemon (DMN), fault injection (FI) and the benchmarks (BENCH) have ranges but no codes
  * of their own yet: they return -errno or the codes of the modules they call. */
 
 #define HVP_ERR_ALL(X)                                                                       \
 	HVP_ERR_LIST_JNL(X) HVP_ERR_LIST_EV(X) HVP_ERR_LIST_PT(X) HVP_ERR_LIST_HVX(X)         \
 	HVP_ERR_LIST_GW(X) HVP_ERR_LIST_SEG(X) HVP_ERR_LIST_RCV(X) HVP_ERR_LIST_ST(X)         \
-	HVP_ERR_LIST_IDX(X) HVP_ERR_LIST_Q(X)
+	HVP_ERR_LIST_IDX(X) HVP_ERR_LIST_Q(X) HVP_ERR_LIST_IN(X)
 
 /* The enums of the modules whose headers take their codes from here. */
 #define HVP_ERR_ENUM_(tag, name, value, msg) name = value,
@@ -166,6 +184,7 @@ enum { HVP_ERR_LIST_RCV(HVP_ERR_ENUM_) };
 enum { HVP_ERR_LIST_ST(HVP_ERR_ENUM_) };
 enum { HVP_ERR_LIST_IDX(HVP_ERR_ENUM_) };
 enum { HVP_ERR_LIST_Q(HVP_ERR_ENUM_) };
+enum { HVP_ERR_LIST_IN(HVP_ERR_ENUM_) };
 #undef HVP_ERR_ENUM_
 
 /* A description of err: "success" for 0, strerror's text for -errno, the message above for a

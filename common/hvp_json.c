@@ -44,13 +44,65 @@ static void putf(struct hvp_jw *w, const char *fmt, ...)
 	put(w, tmp, (size_t)n);
 }
 
-static void escaped(struct hvp_jw *w, const char *s, size_t n)
+static const char hexdig[] = "0123456789abcdef";
+
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629, table 3-7 of Unicode): 1..4, or 0
+ * when s[0] does not begin one (a stray continuation byte, C0/C1/F5..FF, an overlong form, a
+ * surrogate, a code point above U+10FFFF, or a sequence cut short by the end of s). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;              /* below: overlong */
+		else if (c == 0xed)
+			hi = 0x9f;              /* above: U+D800..DFFF, surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;              /* below: overlong */
+		else if (c == 0xf4)
+			hi = 0x8f;              /* above: past U+10FFFF */
+	} else {
+		return 0;                       /* continuation, C0/C1 (overlong) or F5..FF */
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+int hvp_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_seq(u + i, n - i);
+		if (!l)
+			return 0;
+		i += l;
+	}
+	return 1;
+}
+
+/* s as a JSON string literal. Text mode (bytewise 0): valid UTF-8 as it is, control characters
+ * (C0, DEL, C1) escaped, each byte that is not part of valid UTF-8 as U+FFFD. Bytewise mode
+ * (the kernel profile's convention): each byte outside printable ASCII as \u00XX. */
+static void escaped(struct hvp_jw *w, const char *s, size_t n, int bytewise)
+{
+	const unsigned char *u = (const unsigned char *)s;
 	size_t run = 0;                       /* bytes that need no escape, written in one go */
 	putc_(w, '"');
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+		size_t at = i;                    /* where this character starts */
+		unsigned char c = u[i];
 		char e[6];
 		size_t el = 2;
 		e[0] = '\\';
@@ -65,17 +117,43 @@ static void escaped(struct hvp_jw *w, const char *s, size_t n)
 				run++;
 				continue;
 			}
-			/* bytes, not code points: one \u00XX per byte is always valid JSON */
+			if (c >= 0x80 && !bytewise) {
+				size_t l = utf8_seq(u + i, n - i);
+				if (!l) {
+					memcpy(e, "\\ufffd", 6);
+					el = 6;
+					break;
+				}
+				if (c != 0xc2 || u[i + 1] >= 0xa0) {
+					run += l;       /* valid and no control character: as it is */
+					i += l - 1;
+					continue;
+				}
+				i++;                    /* C1 control U+0080..U+009F: escaped */
+				c = u[i];
+			}
+			/* C0, DEL, C1; in bytewise mode every byte: one byte per \u00XX */
 			memcpy(e, "\\u00", 4);
-			e[4] = hex[c >> 4];
-			e[5] = hex[c & 15];
+			e[4] = hexdig[c >> 4];
+			e[5] = hexdig[c & 15];
 			el = 6;
 		}
-		put(w, s + i - run, run);
+		put(w, s + at - run, run);
 		run = 0;
 		put(w, e, el);
 	}
 	put(w, s + n - run, run);
+	putc_(w, '"');
+}
+
+/* n bytes as a string of 2n lowercase hex digits. */
+static void hexstr(struct hvp_jw *w, const char *s, size_t n)
+{
+	putc_(w, '"');
+	for (size_t i = 0; i < n; i++) {
+		char h[2] = { hexdig[(unsigned char)s[i] >> 4], hexdig[(unsigned char)s[i] & 15] };
+		put(w, h, 2);
+	}
 	putc_(w, '"');
 }
 
@@ -217,7 +295,7 @@ void hvp_jw_key(struct hvp_jw *w, const char *key)
 	}
 	if (item(w, 1))
 		return;
-	escaped(w, key, strlen(key));
+	escaped(w, key, strlen(key), 0);
 	putc_(w, ':');
 	w->want_key = 0;
 }
@@ -226,8 +304,50 @@ void hvp_jw_strn(struct hvp_jw *w, const char *s, size_t n)
 {
 	if (value(w))
 		return;
-	escaped(w, s, n);
+	escaped(w, s, n, 0);
 	value_done(w);
+}
+
+void hvp_jw_hex(struct hvp_jw *w, const void *p, size_t n)
+{
+	if (value(w))
+		return;
+	hexstr(w, p, n);
+	value_done(w);
+}
+
+/* key with "_bytes" appended into buf; -1 when key is longer than HVP_JSON_KEYMAX */
+static int bytes_key(char *buf, size_t cap, const char *key)
+{
+	if (strlen(key) > HVP_JSON_KEYMAX)
+		return -1;
+	int k = snprintf(buf, cap, "%s_bytes", key);
+	return k < 0 || (size_t)k >= cap ? -1 : 0;
+}
+
+void hvp_jw_member_strn(struct hvp_jw *w, const char *key, const char *s, size_t n)
+{
+	char bk[HVP_JSON_KEYMAX + 8];
+	if (!key || bytes_key(bk, sizeof(bk), key)) {
+		misuse(w);
+		return;
+	}
+	hvp_jw_key(w, key);
+	hvp_jw_strn(w, s, n);
+	if (!hvp_utf8_valid(s, n)) {
+		hvp_jw_key(w, bk);
+		hvp_jw_hex(w, s, n);
+	}
+}
+
+void hvp_jw_member_str(struct hvp_jw *w, const char *key, const char *s)
+{
+	if (!s) {
+		hvp_jw_key(w, key);
+		hvp_jw_null(w);
+		return;
+	}
+	hvp_jw_member_strn(w, key, s, strlen(s));
 }
 
 void hvp_jw_str(struct hvp_jw *w, const char *s)
@@ -340,4 +460,74 @@ void hvp_json_str(FILE *f, const char *s)
 		return;
 	}
 	hvp_json_strn(f, s, strlen(s));
+}
+
+void hvp_json_strn_bytewise(FILE *f, const char *s, size_t n)
+{
+	struct hvp_jw w;
+	hvp_jw_init_file(&w, f);
+	escaped(&w, s, n, 1);
+}
+
+/* "key": for the FILE helpers, which write members into an object the caller holds open */
+static void raw_key(struct hvp_jw *w, const char *key)
+{
+	escaped(w, key, strlen(key), 0);
+	putc_(w, ':');
+}
+
+void hvp_json_member(FILE *f, const char *key, const char *s, size_t n)
+{
+	struct hvp_jw w;
+	char bk[HVP_JSON_KEYMAX + 8];
+	hvp_jw_init_file(&w, f);
+	raw_key(&w, key);
+	escaped(&w, s, n, 0);
+	if (!hvp_utf8_valid(s, n) && !bytes_key(bk, sizeof(bk), key)) {
+		putc_(&w, ',');
+		raw_key(&w, bk);
+		hexstr(&w, s, n);
+	}
+}
+
+void hvp_json_member_str(FILE *f, const char *key, const char *s)
+{
+	if (!s) {
+		struct hvp_jw w;
+		hvp_jw_init_file(&w, f);
+		raw_key(&w, key);
+		put(&w, "null", 4);
+		return;
+	}
+	hvp_json_member(f, key, s, strlen(s));
+}
+
+void hvp_json_strv_member(FILE *f, const char *key, const char *s, size_t n)
+{
+	struct hvp_jw w;
+	char bk[HVP_JSON_KEYMAX + 8];
+	hvp_jw_init_file(&w, f);
+	raw_key(&w, key);
+	for (int pass = 0; pass < 2; pass++) {
+		size_t i = 0;
+		putc_(&w, '[');
+		while (i < n) {
+			const char *z = memchr(s + i, 0, n - i);
+			size_t l = z ? (size_t)(z - (s + i)) : n - i;
+			if (i)
+				putc_(&w, ',');
+			if (!pass)
+				escaped(&w, s + i, l, 0);
+			else if (hvp_utf8_valid(s + i, l))
+				put(&w, "null", 4);
+			else
+				hexstr(&w, s + i, l);
+			i += l + 1;       /* past the NUL; past the end for an unterminated tail */
+		}
+		putc_(&w, ']');
+		if (pass || hvp_utf8_valid(s, n) || bytes_key(bk, sizeof(bk), key))
+			break;
+		putc_(&w, ',');
+		raw_key(&w, bk);
+	}
 }

@@ -195,7 +195,8 @@ static const struct skey skeys[] = {
 };
 
 /* A recursive-descent reader of RFC 8259 text, just enough for our own file: strings are
- * decoded (\u00XX to that byte, as the writer makes them), numbers kept as text. */
+ * decoded (\uXXXX to its UTF-8 form; the writer, common/hvp_json.h, escapes only control
+ * characters and writes U+FFFD for bytes that are not UTF-8), numbers kept as text. */
 struct sp {
 	const char *s;
 	size_t n, i;
@@ -265,7 +266,25 @@ static int sp_str(struct sp *p, char *buf, size_t bufsz)
 						return sp_fail(p, "bad \\u escape");
 					cp = cp * 16 + (unsigned)h;
 				}
-				c = cp < 0x100 ? (unsigned char)cp : '?';   /* the writer makes bytes only */
+				/* UTF-8 of cp, all but its last byte here; a lone surrogate
+				 * (the writer makes none) as U+FFFD */
+				if (cp >= 0xd800 && cp <= 0xdfff)
+					cp = 0xfffd;
+				if (cp >= 0x80) {
+					unsigned char u[3];
+					int ul = 0;
+					if (cp < 0x800) {
+						u[ul++] = (unsigned char)(0xc0 | cp >> 6);
+					} else {
+						u[ul++] = (unsigned char)(0xe0 | cp >> 12);
+						u[ul++] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+					}
+					for (int j = 0; j < ul; j++)
+						if (buf && k + 1 < bufsz)
+							buf[k++] = (char)u[j];
+					cp = 0x80 | (cp & 0x3f);
+				}
+				c = (unsigned char)cp;
 				break;
 			}
 			default:

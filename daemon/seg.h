@@ -309,9 +309,15 @@ struct seg_damage {
 /*
  * Scan a log directory: headers and descriptors only (no decompression), the chain, every
  * segment's extent, torn and abandoned tails, damage. A missing directory is an empty log.
- * @return 0 (damage is not a failure: see seg_log_ndamage), -ENOMEM, -errno of opendir.
+ * A file named like a segment that is a FIFO, socket, device or directory is refused before
+ * anything opens it (common/hvp_input.h).
+ * @return 0 (damage is not a failure: see seg_log_ndamage), -ENOMEM, -errno of opendir,
+ * HVP_IN_E_SEG_* for such a file (seg_log_err_path names it).
  */
 int seg_log_open(const char *dir, unsigned flags, struct seg_log **out);
+/* The file a failure of this thread's last seg_log_open is about: the refused segment for
+ * HVP_IN_E_*, else dir. */
+const char *seg_log_err_path(const char *dir, int err);
 void seg_log_close(struct seg_log *log);
 
 /* Segments in increasing number. */

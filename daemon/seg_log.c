@@ -10,9 +10,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "hvp_input.h"
 #include "seg_int.h"
 
 struct life {
@@ -118,8 +120,17 @@ static int cmp_seg(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The segment list_dir refused by type, for seg_log_err_path (no log object survives). */
+static __thread char refused[PATH_MAX];
+
+const char *seg_log_err_path(const char *dir, int err)
+{
+	return HVP_ERR_IN(IN, err) && refused[0] ? refused : dir;
+}
+
 static int list_dir(struct seg_log *log)
 {
+	refused[0] = 0;
 	DIR *d = opendir(log->dir);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
@@ -149,6 +160,19 @@ static int list_dir(struct seg_log *log)
 			break;
 		}
 		snprintf(se->info.path, pl, "%s/%s", log->dir, de->d_name);
+		/* a FIFO here would block the header read below; a directory or socket is no
+		 * segment either: refused, never opened (gone since readdir: not listed) */
+		int t = hvp_input_check(se->info.path, HVP_IN_SEGMENT);
+		if (t == -ENOENT) {
+			free(se->info.path);
+			continue;
+		}
+		if (t && HVP_ERR_IN(IN, t)) {
+			snprintf(refused, sizeof(refused), "%s", se->info.path);
+			free(se->info.path);
+			err = t;
+			break;
+		}
 		se->info.seg_no = no;
 		se->info.state = SEG_ST_UNLINKED;
 		log->n++;

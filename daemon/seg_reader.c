@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "hvp_input.h"
 #include "jnl_format.h"
 #include "seg_int.h"
 
@@ -160,9 +161,10 @@ int seg_reader_open(const char *path, struct seg_reader **out)
 	r->path = strdup(path);
 	if (!r->path)
 		goto fail;
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* named like a segment but a FIFO, socket, device or directory: refused, never read */
+	r->fd = hvp_input_open(path, O_RDONLY, HVP_IN_SEGMENT);
 	if (r->fd < 0) {
-		err = -errno;
+		err = r->fd;
 		goto fail;
 	}
 	struct stat st;

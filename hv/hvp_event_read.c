@@ -153,12 +153,6 @@ int hvp_ev_ns_get(const struct hvp_ev_fld *f, struct hvp_ev_ns *out)
 
 /* ---- JSON ---- */
 
-/* A JSON string literal of n bytes, escaped as everywhere in hvprov (common/hvp_json.h). */
-static void json_strn(FILE *f, const uint8_t *s, size_t n)
-{
-	hvp_json_strn(f, (const char *)s, n);
-}
-
 static void json_place(FILE *f, unsigned arg)
 {
 	if (arg < HVP_EV_NARGS)
@@ -228,23 +222,6 @@ static void json_args(FILE *f, const struct hvp_ev_hdr *h, const struct hv_sysen
 	fputc(']', f);
 }
 
-static void json_strv(FILE *f, const uint8_t *s, uint32_t n)
-{
-	uint32_t i = 0;
-	int first = 1;
-	fputc('[', f);
-	while (i < n) {
-		const uint8_t *z = memchr(s + i, 0, n - i);
-		uint32_t l = z ? (uint32_t)(z - (s + i)) : n - i;
-		if (!first)
-			fputc(',', f);
-		first = 0;
-		json_strn(f, s + i, l);
-		i += l + 1;       /* past the NUL; past the end for an unterminated tail */
-	}
-	fputc(']', f);
-}
-
 static void json_hex(FILE *f, const uint8_t *s, uint32_t n)
 {
 	fputc('"', f);
@@ -280,12 +257,13 @@ static void json_field(FILE *f, const struct hvp_ev_fld *fl)
 	switch (fl->type) {
 	case HVP_F_PATH: case HVP_F_RESOLVED: case HVP_F_CWD: case HVP_F_DIRFD_PATH:
 	case HVP_F_COMM: case HVP_F_TEXT:
-		fputs(",\"value\":", f);
-		json_strn(f, fl->val, fl->len);
+		/* names are bytes: "value_bytes" beside "value" when they are not UTF-8 */
+		fputc(',', f);
+		hvp_json_member(f, "value", (const char *)fl->val, fl->len);
 		break;
 	case HVP_F_ARGV: case HVP_F_ENVP:
-		fputs(",\"value\":", f);
-		json_strv(f, fl->val, fl->len);
+		fputc(',', f);
+		hvp_json_strv_member(f, "value", (const char *)fl->val, fl->len);
 		break;
 	case HVP_F_FILEID: {
 		struct hvp_ev_fileid id;
@@ -423,7 +401,7 @@ int hvp_event_json(FILE *f, const void *payload, uint32_t len)
 	int r = hvp_ev_parse(payload, len, &v);
 	if (r) {
 		fputs("\"error\":", f);
-		json_strn(f, (const uint8_t *)hvp_strerror(r), strlen(hvp_strerror(r)));
+		hvp_json_str(f, hvp_strerror(r));
 		fprintf(f, ",\"len\":%" PRIu32, len);
 		return r;
 	}
@@ -501,7 +479,7 @@ int hvp_event_json(FILE *f, const void *payload, uint32_t len)
 	fputc(']', f);
 	if (r < 0) {
 		fputs(",\"error\":", f);
-		json_strn(f, (const uint8_t *)hvp_strerror(r), strlen(hvp_strerror(r)));
+		hvp_json_str(f, hvp_strerror(r));
 		fprintf(f, ",\"error_at\":%" PRIu32, off);
 		return r;
 	}

@@ -17,6 +17,7 @@
 #include "jnl_priv.h"
 #include "crc32c.h"
 #include "hvp_atomic.h"
+#include "hvp_input.h"
 
 const char *jnl_media_name(enum jnl_media m)
 {
@@ -266,9 +267,10 @@ int jnl_pool_open(const char *path, const struct jnl_open_opts *o, struct jnl_po
 	if (!p)
 		return -ENOMEM;
 	p->readonly = o && o->readonly;
-	p->fd = open(path, p->readonly ? O_RDONLY | O_CLOEXEC : O_RDWR | O_CLOEXEC);
+	/* a FIFO, socket, device other than DAX or directory is refused before it can block */
+	p->fd = hvp_input_open(path, p->readonly ? O_RDONLY : O_RDWR, HVP_IN_POOL);
 	if (p->fd < 0) {
-		r = -errno;
+		r = p->fd;
 		goto fail;
 	}
 	r = pool_map(p, p->fd, o);

@@ -146,7 +146,8 @@ int rcv_run(const struct rcv_opts *o, struct rcv_report *rep)
 	r = seg_log_open(o->log_dir, 0, &log);
 	if (r) {
 		rep->error_where = "log";
-		r = RCV_E_LOGDIR;
+		if (!HVP_ERR_IN(IN, r))         /* a segment refused by type keeps its own code */
+			r = RCV_E_LOGDIR;
 		goto out;
 	}
 	rep->log_damage = seg_log_ndamage(log);

@@ -73,7 +73,7 @@ static int sync_log(struct idx *ix, const char *log_dir)
 	struct seg_log *log = NULL;
 	int r = seg_log_open(log_dir, 0, &log);
 	if (r) {
-		idx_set_errmsg(ix, "%s: %s", log_dir, hvp_strerror(r));
+		idx_set_errmsg(ix, "%s: %s", seg_log_err_path(log_dir, r), hvp_strerror(r));
 		return IDX_E_LOG;
 	}
 	struct walk w = { .ix = ix };

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "q_int.h"
+#include "hvp_json.h"
 
 /* ---- history ---- */
 
@@ -190,8 +191,8 @@ int q_history(struct st *s, int64_t obj, FILE *f, enum q_fmt fmt)
 		goto out;
 	qsort(h.ev, h.n, sizeof(*h.ev), hev_cmp);
 	if (fmt == Q_FMT_JSON) {
-		fprintf(f, "{\"object\":%" PRId64 ",\"kind\":\"%s\",\"name\":", o->id, q_kind_name(o->kind));
-		q_json_str(f, o->name);
+		fprintf(f, "{\"object\":%" PRId64 ",\"kind\":\"%s\",", o->id, q_kind_name(o->kind));
+		hvp_json_member_str(f, "name", o->name);
 		fprintf(f, ",\"versions\":%u,\"events\":[", o->nver);
 	} else {
 		fputs("history of ", f);
@@ -210,9 +211,9 @@ int q_history(struct st *s, int64_t obj, FILE *f, enum q_fmt fmt)
 				break;
 			case EV_NAME_FROM:
 			case EV_NAME_TO:
-				fprintf(f, "\"event\":\"%s\",\"how\":\"%s\",\"path\":",
+				fprintf(f, "\"event\":\"%s\",\"how\":\"%s\",",
 					e->type == EV_NAME_FROM ? "name" : "name-end", how_json(e->kind));
-				q_json_str(f, e->path);
+				hvp_json_member_str(f, "path", e->path);
 				fputc('}', f);
 				break;
 			default:
@@ -223,11 +224,11 @@ int q_history(struct st *s, int64_t obj, FILE *f, enum q_fmt fmt)
 					e->flags & ST_EF_UNCERTAIN ? "true" : "false",
 					q_kind_name(e->other.kind), e->other.obj, e->other.v);
 				if (e->other.kind == ST_K_PROC) {
-					fprintf(f, ",\"pid\":%u,\"argv\":", e->other.pid);
-					q_json_str(f, e->other.label);
+					fprintf(f, ",\"pid\":%u,", e->other.pid);
+					hvp_json_member_str(f, "argv", e->other.label);
 				} else {
-					fputs(",\"path\":", f);
-					q_json_str(f, e->other.label);
+					fputc(',', f);
+					hvp_json_member_str(f, "path", e->other.label);
 				}
 				fputs("}}", f);
 			}
@@ -313,22 +314,6 @@ static void strv_text(FILE *f, const char *indent, const void *v, uint32_t len, 
 	}
 }
 
-static void strv_json(FILE *f, const void *v, uint32_t len)
-{
-	const char *s = v;
-	uint32_t i = 0;
-	fputc('[', f);
-	while (i < len) {
-		const char *e = memchr(s + i, 0, len - i);
-		uint32_t l = e ? (uint32_t)(e - (s + i)) : len - i;
-		if (i)
-			fputc(',', f);
-		q_json_strn(f, s + i, l);
-		i += l + 1;
-	}
-	fputc(']', f);
-}
-
 struct pctx {
 	struct st *s;
 	FILE *f;
@@ -348,15 +333,15 @@ static int exec_cb(void *arg, const struct st_exec *x)
 	q_time_iso(t, sizeof(t), x->ts);
 	c->nexec++;
 	if (c->fmt == Q_FMT_JSON) {
-		fprintf(c->f, "%s{\"time\":\"%s\",\"version\":%u,\"path\":", c->first ? "" : ",", t, x->v);
+		fprintf(c->f, "%s{\"time\":\"%s\",\"version\":%u,", c->first ? "" : ",", t, x->v);
 		c->first = 0;
-		q_json_str(c->f, x->path);
-		fputs(",\"argv\":", c->f);
-		strv_json(c->f, x->argv, x->argv_len);
-		fputs(",\"env\":", c->f);
-		strv_json(c->f, x->envp, x->envp_len);
-		fputs(",\"cwd\":", c->f);
-		q_json_str(c->f, x->cwd);
+		hvp_json_member_str(c->f, "path", x->path);
+		fputc(',', c->f);
+		hvp_json_strv_member(c->f, "argv", x->argv, x->argv_len);
+		fputc(',', c->f);
+		hvp_json_strv_member(c->f, "env", x->envp, x->envp_len);
+		fputc(',', c->f);
+		hvp_json_member_str(c->f, "cwd", x->cwd);
 		fprintf(c->f, ",\"truncated\":%s}", x->flags & 1 ? "true" : "false");
 		return 0;
 	}
@@ -410,9 +395,9 @@ static int parent_chain(struct pctx *c, const struct st_obj *o, int *hops)
 			return r;
 		}
 		if (c->fmt == Q_FMT_JSON) {
-			fprintf(c->f, "%s{\"pid\":%u,\"object\":%" PRId64 ",\"version\":%u,\"argv\":",
+			fprintf(c->f, "%s{\"pid\":%u,\"object\":%" PRId64 ",\"version\":%u,",
 				hop ? "," : "", nd.pid, nd.obj, nd.v);
-			q_json_str(c->f, nd.label);
+			hvp_json_member_str(c->f, "argv", nd.label);
 			fputc('}', c->f);
 		} else {
 			fprintf(c->f, "%s%u v%u \"", hop ? " <- " : "", nd.pid, nd.v);
@@ -460,10 +445,10 @@ static int one_process(struct pctx *c, const struct st_obj *o)
 		if (o->end_ts && !(o->flags & ST_OF_LIVE))
 			fprintf(f, "\"end\":\"%s\",", t1);
 		fprintf(f, "\"running\":%s,\"end_recorded\":%s,\"wait_status\":%" PRId64
-			",\"unobserved_io\":%s,\"argv\":", o->flags & ST_OF_LIVE ? "true" : "false",
+			",\"unobserved_io\":%s,", o->flags & ST_OF_LIVE ? "true" : "false",
 			o->flags & ST_OF_LOST_END ? "false" : "true", o->status,
 			o->flags & ST_OF_UNOBS ? "true" : "false");
-		q_json_str(f, o->name);
+		hvp_json_member_str(f, "argv", o->name);
 		fputs(",\"parents\":[", f);
 		int hops;
 		if ((r = parent_chain(c, o, &hops)))
@@ -513,11 +498,12 @@ static int one_process(struct pctx *c, const struct st_obj *o)
 				"\"kind\":\"%s\",\"object\":%" PRId64 ",\"other_version\":%u,", any ? "," : "",
 				q_edge_name(e->kind), e->type == EV_EDGE_IN ? "in" : "out", e->v,
 				q_kind_name(e->other.kind), e->other.obj, e->other.v);
-			if (e->other.kind == ST_K_PROC)
-				fprintf(f, "\"pid\":%u,\"argv\":", e->other.pid);
-			else
-				fputs("\"path\":", f);
-			q_json_str(f, e->other.label);
+			if (e->other.kind == ST_K_PROC) {
+				fprintf(f, "\"pid\":%u,", e->other.pid);
+				hvp_json_member_str(f, "argv", e->other.label);
+			} else {
+				hvp_json_member_str(f, "path", e->other.label);
+			}
 			fputc('}', f);
 		} else {
 			if (!any)

@@ -352,18 +352,18 @@ static void json_node_attrs(FILE *f, const struct q_node *nd)
 	q_time_iso(t, sizeof(t), nd->ts);
 	fprintf(f, ",\"since\":\"%s\"", t);
 	if (nd->kind == ST_K_PROC) {
-		fprintf(f, ",\"pid\":%u,\"argv\":", nd->pid);
-		q_json_str(f, nd->label ? nd->label : "");
-		fputs(",\"exe\":", f);
-		q_json_str(f, nd->exe ? nd->exe : "");
-		fputs(",\"cwd\":", f);
-		q_json_str(f, nd->cwd ? nd->cwd : "");
+		fprintf(f, ",\"pid\":%u,", nd->pid);
+		hvp_json_member_str(f, "argv", nd->label ? nd->label : "");
+		fputc(',', f);
+		hvp_json_member_str(f, "exe", nd->exe ? nd->exe : "");
+		fputc(',', f);
+		hvp_json_member_str(f, "cwd", nd->cwd ? nd->cwd : "");
 		fprintf(f, ",\"unobserved_io\":%s", nd->oflags & ST_OF_UNOBS ? "true" : "false");
 		if (nd->end_ts && !(nd->oflags & ST_OF_LIVE))
 			fprintf(f, ",\"exit_status\":%" PRId64, nd->status);
 	} else {
-		fputs(",\"path\":", f);
-		q_json_str(f, nd->label ? nd->label : "");
+		fputc(',', f);
+		hvp_json_member_str(f, "path", nd->label ? nd->label : "");
 		fprintf(f, ",\"dev\":\"%u:%u\",\"ino\":%" PRIu64 ",\"mode\":\"0%o\"", nd->fid.dev_major,
 			nd->fid.dev_minor, nd->fid.ino, nd->mode);
 		if (nd->fid.gen_kind)
@@ -391,8 +391,8 @@ static int write_json(FILE *f, const struct q_graph *g)
 			q_edge_name(e->kind), t, e->flags & ST_EF_UNCERTAIN ? "true" : "false",
 			e->flags & ST_EF_MMAP ? "true" : "false");
 		if (e->via) {
-			fprintf(f, ",\"via\":{\"object\":%" PRId64 ",\"name\":", e->via);
-			q_json_str(f, e->via_label ? e->via_label : "");
+			fprintf(f, ",\"via\":{\"object\":%" PRId64 ",", e->via);
+			hvp_json_member_str(f, "name", e->via_label ? e->via_label : "");
 			fputc('}', f);
 		}
 		fputc('}', f);
@@ -415,18 +415,18 @@ static void prov_attrs(FILE *f, const struct q_node *nd)
 	fprintf(f, "\"prov:type\":\"hvprov:%s\",\"hvprov:object\":%" PRId64 ",\"hvprov:version\":%u",
 		q_kind_name(nd->kind), nd->obj, nd->v);
 	if (nd->kind == ST_K_PROC) {
-		fprintf(f, ",\"hvprov:pid\":%u,\"hvprov:argv\":", nd->pid);
-		q_json_str(f, nd->label ? nd->label : "");
-		fputs(",\"hvprov:exe\":", f);
-		q_json_str(f, nd->exe ? nd->exe : "");
-		fputs(",\"hvprov:cwd\":", f);
-		q_json_str(f, nd->cwd ? nd->cwd : "");
+		fprintf(f, ",\"hvprov:pid\":%u,", nd->pid);
+		hvp_json_member_str(f, "hvprov:argv", nd->label ? nd->label : "");
+		fputc(',', f);
+		hvp_json_member_str(f, "hvprov:exe", nd->exe ? nd->exe : "");
+		fputc(',', f);
+		hvp_json_member_str(f, "hvprov:cwd", nd->cwd ? nd->cwd : "");
 		fprintf(f, ",\"hvprov:unobserved_io\":%s", nd->oflags & ST_OF_UNOBS ? "true" : "false");
 		q_time_iso(t, sizeof(t), nd->ts);
 		fprintf(f, ",\"prov:startTime\":\"%s\"", t);
 	} else {
-		fputs(",\"hvprov:path\":", f);
-		q_json_str(f, nd->label ? nd->label : "");
+		fputc(',', f);
+		hvp_json_member_str(f, "hvprov:path", nd->label ? nd->label : "");
 		fprintf(f, ",\"hvprov:dev\":\"%u:%u\",\"hvprov:ino\":%" PRIu64, nd->fid.dev_major,
 			nd->fid.dev_minor, nd->fid.ino);
 		if (nd->fid.gen_kind)
@@ -517,8 +517,8 @@ static int write_prov(FILE *f, const struct q_graph *g)
 			if (e->flags & ST_EF_MMAP)
 				fputs(",\"hvprov:mmap\":true", f);
 			if (e->via) {
-				fputs(",\"hvprov:via\":", f);
-				q_json_str(f, e->via_label ? e->via_label : "");
+				fputc(',', f);
+				hvp_json_member_str(f, "hvprov:via", e->via_label ? e->via_label : "");
 			}
 			fputc('}', f);
 		}

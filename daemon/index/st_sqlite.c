@@ -22,6 +22,7 @@
 
 #include "st_schema.h"
 #include "st_sqlite_priv.h"
+#include "hvp_input.h"
 
 
 static const char *const sql[Q_N] = {
@@ -676,6 +677,9 @@ int st_sqlite_open(const char *path, unsigned flags, struct st **out)
 	s->base.ops = &sqlite_ops;
 	s->lockfd = -1;
 	s->rdonly = (flags & ST_OPEN_RDONLY) != 0;
+	/* a FIFO, socket, device or directory would hang or confuse SQLite's open */
+	if ((r = hvp_input_check(path, HVP_IN_STORE)) && r != -ENOENT)
+		goto fail;
 	if (s->rdonly) {
 		if (access(path, R_OK)) {
 			r = -errno;

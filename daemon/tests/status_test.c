@@ -111,12 +111,31 @@ static void damaged_files_are_refused(void)
 	refused("{\"version\":1,\"state\":\"a\\qb\"}", "bad escape");
 }
 
+/* \uXXXX escapes come back as UTF-8 (the writer escapes C1 controls, and other JSON text may
+ * escape any character), raw UTF-8 as it is. */
+static void escapes_decode_to_utf8(void)
+{
+	struct dmn_status ds;
+	char why[128];
+	FILE *f = fopen(path, "w");
+	TU_CHECK(f != NULL);
+	if (!f)
+		return;
+	fputs("{\"version\":1,\"last_error\":\"caf\\u00e9 \\u0080 \\u263a \\ufffd \xc3\xa9\"}", f);
+	fclose(f);
+	int r = dmn_status_read(path, &ds, NULL, why, sizeof(why));
+	TU_CHECK(r == 0, "%d %s", r, why);
+	TU_CHECK(!strcmp(ds.last_error, "caf\xc3\xa9 \xc2\x80 \xe2\x98\xba \xef\xbf\xbd \xc3\xa9"),
+		 "got %s", ds.last_error);
+}
+
 int main(void)
 {
 	dir = tu_tmpdir("status");
 	path = tu_path(dir, "status.json");
 	TU_RUN(every_figure_comes_back);
 	TU_RUN(damaged_files_are_refused);
+	TU_RUN(escapes_decode_to_utf8);
 	tu_rmtree(dir);
 	free(path);
 	return tu_done();

@@ -62,7 +62,7 @@ void gw_layout_what(uint32_t what, const struct gw_layout *L, char *buf, size_t 
  * that one byte, so any banner survives a round trip (the one escaper, common/hvp_json.h). */
 static void put_str(FILE *f, const char *s, size_t n)
 {
-	hvp_json_strn(f, s, n);
+	hvp_json_strn_bytewise(f, s, n);
 }
 
 int gw_profile_write(FILE *f, const struct gw_profile *p)
