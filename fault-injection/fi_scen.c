@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hvp_hash.h"
 #include "fi_scen.h"
 #include "jnl.h"
 
@@ -18,12 +19,7 @@
 
 uint64_t fi_hash(uint64_t x)
 {
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
+	return hvp_mix64(x);
 }
 
 uint32_t fi_payload_len(uint64_t key, uint32_t var)

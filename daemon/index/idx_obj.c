@@ -9,25 +9,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hvp_hash.h"
 #include "idx_int.h"
 
 /* ---- keys ---- */
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
 
 static uint64_t fid_hash(const struct st_fid *k)
 {
-	return mix(k->ino ^ mix(((uint64_t)k->dev_major << 32) | k->dev_minor) ^
-		   mix((uint64_t)k->gen_sec * 1000000007ull + k->gen_nsec) ^
-		   mix((uint64_t)k->host + 0x632be59bd9b4e019ull));
+	return hvp_mix64(k->ino ^ hvp_mix64(((uint64_t)k->dev_major << 32) | k->dev_minor) ^
+		   hvp_mix64((uint64_t)k->gen_sec * 1000000007ull + k->gen_nsec) ^
+		   hvp_mix64((uint64_t)k->host + 0x632be59bd9b4e019ull));
 }
 
 static int fid_eq(const struct st_fid *a, const struct st_fid *b)
@@ -40,7 +32,7 @@ static int fid_eq(const struct st_fid *a, const struct st_fid *b)
  * chain holds every cached process of a pid, whichever life or key it is found by. */
 static uint64_t pid_hash(uint32_t pid)
 {
-	return mix((uint64_t)pid + 0x9e3779b97f4a7c15ull);
+	return hvp_mix64((uint64_t)pid + 0x9e3779b97f4a7c15ull);
 }
 
 static int is_proc(const struct iobj *o)

@@ -8,17 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hvp_hash.h"
 #include "idx_int.h"
 
 static uint64_t pend_hash(int64_t life, unsigned lane, uint64_t seq)
 {
-	uint64_t x = seq ^ ((uint64_t)lane << 48) ^ ((uint64_t)life << 56);
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
+	return hvp_mix64(seq ^ ((uint64_t)lane << 48) ^ ((uint64_t)life << 56));
 }
 
 static struct pend *of_node(struct idx_hnode *h)
