@@ -45,154 +45,9 @@
 #include "hvp_json.h"
 #include "hvp_tool.h"
 #include "jnl.h"
+#include "bench_journal_priv.h"
 
-enum bj_sys { BJ_HVPROV, BJ_CEILING, BJ_PMEMLOG, BJ_FSYNC, BJ_NSYS };
-static const char *const bj_sys_name[BJ_NSYS] = { "hvprov", "ceiling", "pmemlog", "fdatasync" };
-
-#define BJ_MAX_LIST     8
-#define BJ_MAX_THREADS  16
-#define BJ_PAYBUF       65536u     /* random bytes the payloads are taken from */
-#define BJ_PAYSTEP      64u        /* successive records start BJ_PAYSTEP bytes apart */
-#define BJ_MAX_PAYLOAD  (BJ_PAYBUF - 64u * BJ_PAYSTEP)
-#define BJ_DIR_MAX      (PATH_MAX / 2)   /* our folders; file names inside stay < PATH_MAX */
-
-struct bj_opts {
-	int json, quick;
-	const char *dir;            /* NULL: /dev/shm with emulated pmem */
-	const char *disk_dir;       /* fdatasync baseline */
-	uint64_t pool_size;
-	uint64_t records;           /* per lane per run */
-	double max_seconds;         /* cap on one run of hvprov, ceiling, pmemlog */
-	double fsync_seconds;       /* cap on one fdatasync run */
-	uint64_t fsync_records;
-	uint32_t durability;        /* 0: the pool's default for its media */
-	uint32_t lat_every;         /* write-ahead: time one append in lat_every (power of 2) */
-	uint32_t sizes[BJ_MAX_LIST];
-	int nsizes;
-	uint32_t lanes[BJ_MAX_LIST];
-	int nlanes;
-	uint32_t batches[BJ_MAX_LIST];   /* 0 = write-ahead */
-	int nbatches;
-};
-
-/* Everything set up once and shared by all runs. */
-struct bj_env {
-	const struct bj_opts *o;
-	unsigned nthr;              /* largest lane count asked for */
-	char pdir[BJ_DIR_MAX];      /* our folder beside the pools */
-	char ddir[BJ_DIR_MAX];      /* our folder on the disk */
-	char pool_path[PATH_MAX], ceil_path[PATH_MAX];
-	char log_path[BJ_MAX_THREADS][PATH_MAX];
-	char fsync_path[BJ_MAX_THREADS][PATH_MAX];
-	const char *force_src;      /* who set PMEM_IS_PMEM_FORCE: "benchmark", "user", NULL */
-	struct jnl_pool *pool, *cpool;
-	struct jnl_lane *lane[BJ_MAX_THREADS], *clane[BJ_MAX_THREADS];
-	void *cbase;
-	size_t clen;
-	PMEMlogpool *plp[BJ_MAX_THREADS];
-	uint64_t log_size, log_nbyte;
-	unsigned char *pay;
-	/* descriptions */
-	int pool_is_pmem, log_is_pmem;
-	char pool_fs[32], disk_fs[32];
-	int pool_fs_mem, disk_fs_mem;
-	const char *persistence;    /* "real pmem", "emulated", "msync", "none (process)" */
-};
-
-struct bj_res {
-	int ran;
-	uint64_t records;
-	double seconds;
-	double rps, mbps;
-	uint64_t p50, p99, p999, nlat;
-};
-
-struct bj_row {
-	uint32_t len, lanes, batch;
-	struct bj_res r[BJ_NSYS];
-};
-
-struct bj_worker {
-	struct bj_env *e;
-	enum bj_sys sys;
-	unsigned idx;
-	uint32_t len, batch;
-	uint64_t target;
-	uint64_t max_ns;
-	pthread_barrier_t *bar;
-	int fd;
-	struct iovec *iov;          /* batch baselines: prepared before the timed loop */
-	/* results */
-	uint64_t done, t0, t1;
-	struct bench_lat lat;
-	int err;
-	const char *what;           /* which call failed */
-};
-
-/* ---- cleanup on a signal: never leave a GiB behind in /dev/shm ---- */
-
-#define BJ_MAX_CLEAN (4 + 2 * BJ_MAX_THREADS)
-static char bj_clean_file[BJ_MAX_CLEAN][PATH_MAX];
-static char bj_clean_dir[2][PATH_MAX];
-static volatile sig_atomic_t bj_nclean_file, bj_nclean_dir;
-
-static void bj_track_file(const char *p)
-{
-	if (bj_nclean_file < BJ_MAX_CLEAN) {
-		snprintf(bj_clean_file[bj_nclean_file], PATH_MAX, "%s", p);
-		bj_nclean_file++;
-	}
-}
-
-static void bj_cleanup_files(void)
-{
-	/* unlink and rmdir are async-signal-safe; missing files are fine */
-	for (int i = 0; i < bj_nclean_file; i++)
-		unlink(bj_clean_file[i]);
-	for (int i = 0; i < bj_nclean_dir; i++)
-		rmdir(bj_clean_dir[i]);
-}
-
-static void bj_on_signal(int sig)
-{
-	bj_cleanup_files();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* ---- persistence operations of the ceiling: stores, no write-back, no fence ---- */
-
-static void nop_copy(void *ctx, void *dst, const void *src, size_t n)
-{
-	(void)ctx;
-	memcpy(dst, src, n);
-}
-
-static void nop_set(void *ctx, void *dst, int c, size_t n)
-{
-	(void)ctx;
-	memset(dst, c, n);
-}
-
-static void nop_store8(void *ctx, uint64_t *dst, uint64_t v)
-{
-	(void)ctx;
-	/* Release: the contract of store8 (earlier stores visible first); no reader runs
-	 * during the benchmark, but the ring code's cost must stay what it is. */
-	hvp_store_release(dst, v);
-}
-
-static void nop_flush(void *ctx, const void *addr, size_t n)
-{
-	(void)ctx; (void)addr; (void)n;
-}
-
-static void nop_drain(void *ctx)
-{
-	(void)ctx;
-}
-
-static const struct jnl_pops bj_nop_ops = { nop_copy, nop_set, nop_store8, nop_flush, nop_drain };
+const char *const bj_sys_name[BJ_NSYS] = { "hvprov", "ceiling", "pmemlog", "fdatasync" };
 
 /* ---- option parsing ---- */
 
@@ -330,265 +185,6 @@ static int parse_opts(int argc, char **argv, struct bj_opts *o)
 		return -1;
 	}
 	return 0;
-}
-
-/* ---- set-up and tear-down ---- */
-
-/* Read one byte of every page so that no page fault of the mapping lands in a timed loop.
- * On tmpfs a read fault of a shared writable mapping maps the page writable. */
-static uint64_t prefault(const void *base, uint64_t len)
-{
-	const unsigned char *b = base;
-	uint64_t sum = 0;
-	for (uint64_t off = 0; off < len; off += 4096)
-		sum += hvp_load_relaxed(b + off);
-	return sum;
-}
-
-static int make_dir(const char *parent, char *out)
-{
-	if (strlen(parent) + sizeof("/hvprov-bench-XXXXXX") > BJ_DIR_MAX)
-		return -ENAMETOOLONG;
-	snprintf(out, BJ_DIR_MAX, "%s/hvprov-bench-XXXXXX", parent);
-	if (!mkdtemp(out))
-		return -errno;
-	snprintf(bj_clean_dir[bj_nclean_dir], PATH_MAX, "%s", out);
-	bj_nclean_dir++;
-	return 0;
-}
-
-static void env_close(struct bj_env *e)
-{
-	for (unsigned i = 0; i < BJ_MAX_THREADS; i++) {
-		jnl_lane_close(e->lane[i]);
-		jnl_lane_close(e->clane[i]);
-		if (e->plp[i])
-			pmemlog_close(e->plp[i]);
-		e->lane[i] = e->clane[i] = NULL;
-		e->plp[i] = NULL;
-	}
-	jnl_pool_close(e->pool);
-	jnl_pool_close(e->cpool);
-	e->pool = e->cpool = NULL;
-	if (e->cbase)
-		munmap(e->cbase, e->clen);
-	e->cbase = NULL;
-	free(e->pay);
-	e->pay = NULL;
-	bj_cleanup_files();
-}
-
-static int setup_ceiling(struct bj_env *e, uint64_t size, const char **file)
-{
-	const struct jnl_info *in = jnl_pool_info(e->pool);
-	int r;
-	*file = e->ceil_path;
-	int fd = open(e->ceil_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	bj_track_file(e->ceil_path);
-	if (ftruncate(fd, (off_t)size)) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	r = m == MAP_FAILED ? -errno : 0;
-	close(fd);
-	if (r)
-		return r;
-	e->cbase = m;
-	e->clen = size;
-	struct jnl_create_opts co = { .size = size, .nlanes = in->nlanes,
-				      .durability = JNL_DUR_PROCESS };
-	uint8_t uuid[16];
-	if (getrandom(uuid, sizeof(uuid), 0) != sizeof(uuid))
-		return -EIO;
-	r = jnl_pool_format(m, size, &bj_nop_ops, NULL, &co, uuid, jnl_now_ns());
-	if (r)
-		return r;
-	struct jnl_open_opts oo = { .ops = &bj_nop_ops };
-	r = jnl_pool_attach(m, size, &oo, &e->cpool);
-	if (r)
-		return r;
-	if (jnl_pool_info(e->cpool)->ring_size != in->ring_size)
-		return JNL_E_GEOMETRY;
-	prefault(m, size);
-	for (unsigned i = 0; i < e->nthr; i++) {
-		r = jnl_lane_open(e->cpool, i, JNL_LANE_NOLOCK, &e->clane[i]);
-		if (r)
-			return r;
-	}
-	return 0;
-}
-
-/* Fill a pmemlog pool once (touching every page), then rewind it. */
-static int warm_pmemlog(PMEMlogpool *plp, const unsigned char *pay)
-{
-	for (;;) {
-		if (pmemlog_append(plp, pay, 32768)) {
-			if (errno == ENOSPC)
-				break;
-			return -errno;
-		}
-	}
-	while (pmemlog_append(plp, pay, 64) == 0)
-		;
-	pmemlog_rewind(plp);
-	return 0;
-}
-
-/* @return 0 or -errno/JNL_E_*, with *file naming what failed. */
-static int env_open(struct bj_env *e, const struct bj_opts *o, const char **file)
-{
-	int r;
-	memset(e, 0, sizeof(*e));
-	e->o = o;
-	for (int i = 0; i < o->nlanes; i++)
-		if (o->lanes[i] > e->nthr)
-			e->nthr = o->lanes[i];
-
-	const char *base = o->dir ? o->dir : "/dev/shm";
-	*file = base;
-	const char *f = getenv("PMEM_IS_PMEM_FORCE");
-	if (!o->dir) {
-		/* libpmem reads the variable when it first classifies a mapping, which has not
-		 * happened yet in this process: setting it here is enough. */
-		if (f && !strcmp(f, "1"))
-			e->force_src = "user";
-		else {
-			setenv("PMEM_IS_PMEM_FORCE", "1", 1);
-			e->force_src = "benchmark";
-		}
-	} else if (f && !strcmp(f, "1")) {
-		e->force_src = "user";
-	}
-	r = bench_fs_kind(base, e->pool_fs, sizeof(e->pool_fs));
-	if (r < 0)
-		return r;
-	e->pool_fs_mem = r;
-	if (!o->dir && !e->pool_fs_mem)
-		return -ENOTSUP;     /* /dev/shm is not tmpfs: emulation would hit a disk */
-	r = make_dir(base, e->pdir);
-	if (r)
-		return r;
-	*file = o->disk_dir;
-	r = bench_fs_kind(o->disk_dir, e->disk_fs, sizeof(e->disk_fs));
-	if (r < 0)
-		return r;
-	e->disk_fs_mem = r;
-	r = make_dir(o->disk_dir, e->ddir);
-	if (r)
-		return r;
-
-	snprintf(e->pool_path, PATH_MAX, "%s/journal.pool", e->pdir);
-	snprintf(e->ceil_path, PATH_MAX, "%s/ceiling.pool", e->pdir);
-	for (unsigned i = 0; i < e->nthr; i++) {
-		snprintf(e->log_path[i], PATH_MAX, "%s/pmemlog-%u.pool", e->pdir, i);
-		snprintf(e->fsync_path[i], PATH_MAX, "%s/fdatasync-%u.log", e->ddir, i);
-	}
-
-	e->pay = malloc(BJ_PAYBUF);
-	if (!e->pay)
-		return -ENOMEM;
-	if (getrandom(e->pay, BJ_PAYBUF, 0) != (ssize_t)BJ_PAYBUF)
-		return -EIO;
-
-	/* The journal pool under test. */
-	*file = e->pool_path;
-	struct jnl_create_opts co = { .size = o->pool_size, .nlanes = e->nthr,
-				      .durability = o->durability };
-	bj_track_file(e->pool_path);
-	r = jnl_pool_create(e->pool_path, &co, &e->pool);
-	if (r)
-		return r;
-	const struct jnl_info *in = jnl_pool_info(e->pool);
-	e->pool_is_pmem = pmem_is_pmem(jnl_pool_base(e->pool), in->pool_size);
-	if (in->durability == JNL_DUR_PROCESS)
-		e->persistence = "none (process durability)";
-	else if (in->media == JNL_MEDIA_EMULATED || (e->force_src && e->pool_is_pmem))
-		e->persistence = "emulated";
-	else if (in->media == JNL_MEDIA_PMEM)
-		e->persistence = "real pmem";
-	else
-		e->persistence = "msync";
-	prefault(jnl_pool_base(e->pool), in->pool_size);
-	for (unsigned i = 0; i < e->nthr; i++) {
-		r = jnl_lane_open(e->pool, i, 0, &e->lane[i]);
-		if (r)
-			return r;
-	}
-
-	/* The ceiling: same geometry, same kind of memory, no persistence. */
-	r = setup_ceiling(e, in->pool_size, file);
-	if (r)
-		return r;
-
-	/* pmemlog pools: one per thread, each able to hold a whole ring's worth of payload. */
-	e->log_size = in->ring_size + (4ull << 20);
-	if (e->log_size < PMEMLOG_MIN_POOL)
-		e->log_size = PMEMLOG_MIN_POOL;
-	for (unsigned i = 0; BENCH_PMEMLOG_BUILT && i < e->nthr; i++) {
-		*file = e->log_path[i];
-		bj_track_file(e->log_path[i]);
-		e->plp[i] = pmemlog_create(e->log_path[i], e->log_size, 0600);
-		if (!e->plp[i])
-			return errno ? -errno : -EIO;
-		r = warm_pmemlog(e->plp[i], e->pay);
-		if (r)
-			return r;
-		uint64_t nb = pmemlog_nbyte(e->plp[i]);
-		if (!i || nb < e->log_nbyte)
-			e->log_nbyte = nb;
-	}
-	/* pmemlog classifies its mapping with the same pmem_is_pmem, in the same directory
-	 * and environment: ask it about a small mapping there. */
-	{
-		char probe[PATH_MAX];
-		size_t ml;
-		int ip = 0;
-		snprintf(probe, PATH_MAX, "%s/probe", e->pdir);
-		bj_track_file(probe);
-		void *m = pmem_map_file(probe, 1 << 20, PMEM_FILE_CREATE, 0600, &ml, &ip);
-		if (m) {
-			e->log_is_pmem = pmem_is_pmem(m, ml);
-			pmem_unmap(m, ml);
-		}
-		unlink(probe);
-	}
-	for (unsigned i = 0; i < e->nthr; i++)
-		bj_track_file(e->fsync_path[i]);
-	return 0;
-}
-
-/* Untimed, between runs: every record so far is "consumed"; free the lanes' space. */
-static int release_lanes(struct jnl_pool *pool, struct jnl_lane **lanes, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++) {
-		struct jnl_prod *p = jnl_lane_prod(lanes[i]);
-		int r = jnl_lane_commit(lanes[i]);
-		if (!r)
-			r = jnl_checkpoint_advance(pool, NULL, i, p->next_seq, p->next_pos);
-		if (!r)
-			r = jnl_prod_refresh(p) < 0 ? JNL_E_CKPT : 0;
-		if (r)
-			return r;
-	}
-	return 0;
-}
-
-/* Records of len bytes that fit in every lane's free space, with room for a PAD. */
-static uint64_t fit_records(struct jnl_lane **lanes, unsigned n, uint32_t len)
-{
-	uint64_t size = jnl_rec_size(len), best = UINT64_MAX;
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t fr = jnl_prod_free(jnl_lane_prod(lanes[i]));
-		uint64_t slack = 2 * size + 4096;
-		uint64_t k = fr > slack ? (fr - slack) / size : 0;
-		if (k < best)
-			best = k;
-	}
-	return best;
 }
 
 /* ---- the timed loops ---- */
@@ -896,252 +492,6 @@ done:
 	return r;
 }
 
-/* ---- output ---- */
-
-static const char *mode_name(uint32_t batch, char *buf, size_t n)
-{
-	if (!batch)
-		snprintf(buf, n, "write-ahead");
-	else
-		snprintf(buf, n, "batch %u", batch);
-	return buf;
-}
-
-static double ratio(const struct bj_row *row, enum bj_sys s)
-{
-	const struct bj_res *a = &row->r[BJ_HVPROV], *b = &row->r[s];
-	if (!a->ran || !b->ran || b->rps <= 0)
-		return NAN;
-	return a->rps / b->rps;
-}
-
-static void print_header(const struct bj_env *e)
-{
-	const struct bj_opts *o = e->o;
-	const struct jnl_info *in = jnl_pool_info(e->pool);
-	printf("hvprov bench journal%s\n", o->quick ? " (--quick: a smoke run, not a measurement)" : "");
-	printf("pool:        %s (%s), %" PRIu64 " MiB, lanes %u, ring %" PRIu64 " MiB per lane\n",
-	       e->pool_path, e->pool_fs, in->pool_size >> 20, in->nlanes, in->ring_size >> 20);
-	printf("persistence: %s (media %s, durability %s, pmem_is_pmem=%d%s)\n", e->persistence,
-	       jnl_media_name(in->media), jnl_durability_name(in->durability), e->pool_is_pmem,
-	       e->force_src ? (strcmp(e->force_src, "user") ? ", PMEM_IS_PMEM_FORCE=1 set by the benchmark"
-							    : ", PMEM_IS_PMEM_FORCE=1 set by the user") : "");
-	printf("             %s\n", jnl_durability_claim(e->pool));
-	printf("ceiling:     the same ring code on a pool attached over a MAP_SHARED file in %s\n"
-	       "             with persistence ops that store and never flush or fence\n", e->pdir);
-	if (!BENCH_PMEMLOG_BUILT)
-		printf("pmemlog:     pmemlog baseline not built (hvprov configured without libpmemlog)\n");
-	else
-		printf("pmemlog:     one pool per thread in %s (pmem_is_pmem=%d); pmemlog_append per\n"
-		       "             record, pmemlog_appendv per batch; payload bytes only (no framing)\n",
-		       e->pdir, e->log_is_pmem);
-	printf("fdatasync:   one file per thread in %s (%s%s), appended; write()+fdatasync()\n"
-	       "             per record, writev()+fdatasync() per batch; records of 32-byte header +\n"
-	       "             payload, as in the journal; at most %.2f s or %" PRIu64 " records per run\n",
-	       e->ddir, e->disk_fs, e->disk_fs_mem ? ", MEMORY-BACKED: not a disk" : ", a disk",
-	       o->fsync_seconds, o->fsync_records);
-	printf("ring space:  each run fits in the lane's free space; the checkpoint is advanced to\n"
-	       "             the head between runs (untimed); no consumer runs while producers are timed\n");
-	printf("latency:     write-ahead: one append (1 in %u timed; pmemlog, fdatasync: every one);\n"
-	       "             batched: one whole batch (adds + commit), every batch timed\n", o->lat_every);
-	printf("MB/s:        10^6 payload bytes per second; ratio = hvprov records/s / system records/s\n\n");
-	printf("%7s %5s %-11s %-9s %9s %8s %8s %9s %9s %9s %8s\n", "payload", "lanes", "mode",
-	       "system", "records", "rec/s", "MB/s", "p50 ns", "p99 ns", "p99.9 ns", "ratio");
-}
-
-static void print_row(const struct bj_row *row)
-{
-	char mode[32];
-	mode_name(row->batch, mode, sizeof(mode));
-	for (int s = 0; s < BJ_NSYS; s++) {
-		const struct bj_res *x = &row->r[s];
-		char rate[32], rt[32];
-		if (!x->ran)
-			continue;
-		bench_fmt_rate(x->rps, rate, sizeof(rate));
-		double q = ratio(row, (enum bj_sys)s);
-		if (s == BJ_HVPROV || isnan(q))
-			snprintf(rt, sizeof(rt), "-");
-		else
-			snprintf(rt, sizeof(rt), q >= 100 ? "%.0fx" : "%.2fx", q);
-		if (s == 0)
-			printf("%7u %5u %-11s ", row->len, row->lanes, mode);
-		else
-			printf("%7s %5s %-11s ", "", "", "");
-		printf("%-9s %9" PRIu64 " %8s %8.1f %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %8s\n",
-		       bj_sys_name[s], x->records, rate, x->mbps, x->p50, x->p99, x->p999, rt);
-	}
-	fflush(stdout);
-}
-
-struct bj_target {
-	const char *name;
-	uint32_t batch;
-	enum bj_sys vs;             /* BJ_HVPROV: absolute records/s */
-	double min;
-};
-
-static const struct bj_target bj_targets[] = {
-	{ "write-ahead records/s >= 4000000", 0, BJ_HVPROV, 4e6 },
-	{ "write-ahead >= 3x pmemlog_append", 0, BJ_PMEMLOG, 3.0 },
-	{ "batch 64 >= 60% of the ceiling", 64, BJ_CEILING, 0.60 },
-	{ "batch 1024 >= 75% of the ceiling", 1024, BJ_CEILING, 0.75 },
-};
-#define BJ_NTARGETS (sizeof(bj_targets) / sizeof(bj_targets[0]))
-
-/* The value a target is judged on, or NAN when its configuration did not run. */
-static double target_value(const struct bj_row *rows, int nrows, const struct bj_target *t)
-{
-	for (int i = 0; i < nrows; i++) {
-		const struct bj_row *row = &rows[i];
-		if (row->len != 128 || row->lanes != 1 || row->batch != t->batch)
-			continue;
-		if (t->vs == BJ_HVPROV)
-			return row->r[BJ_HVPROV].ran ? row->r[BJ_HVPROV].rps : NAN;
-		return ratio(row, t->vs);
-	}
-	return NAN;
-}
-
-/* The targets are stated for persistent memory (emulated on this machine); under msync or
- * process durability the numbers are shown but not judged. */
-static int targets_apply(const struct bj_env *e)
-{
-	return !strcmp(e->persistence, "emulated") || !strcmp(e->persistence, "real pmem");
-}
-
-static void print_targets(const struct bj_env *e, const struct bj_row *rows, int nrows)
-{
-	int apply = targets_apply(e);
-	printf("\ntargets (128-byte payload, one lane; defined for emulated pmem, this run: %s%s):\n",
-	       e->persistence, apply ? "" : ", so not judged");
-	for (size_t i = 0; i < BJ_NTARGETS; i++) {
-		double v = target_value(rows, nrows, &bj_targets[i]);
-		if (isnan(v))
-			printf("  %-36s not measured in this run\n", bj_targets[i].name);
-		else if (!apply)
-			printf("  %-36s %.2f  not judged\n", bj_targets[i].name, v);
-		else if (bj_targets[i].vs == BJ_HVPROV)
-			printf("  %-36s %.0f  %s\n", bj_targets[i].name, v, v >= bj_targets[i].min ? "met" : "MISSED");
-		else
-			printf("  %-36s %.2f  %s\n", bj_targets[i].name, v, v >= bj_targets[i].min ? "met" : "MISSED");
-	}
-}
-
-static void json_res(const struct bj_res *x)
-{
-	printf("{\"records\":%" PRIu64 ",\"seconds\":%.9f,\"records_per_s\":%.1f,\"mb_per_s\":%.6f,"
-	       "\"lat_p50_ns\":%" PRIu64 ",\"lat_p99_ns\":%" PRIu64 ",\"lat_p999_ns\":%" PRIu64
-	       ",\"lat_samples\":%" PRIu64 "}",
-	       x->records, x->seconds, x->rps, x->mbps, x->p50, x->p99, x->p999, x->nlat);
-}
-
-static void json_num(double v, int digits)
-{
-	if (isnan(v) || isinf(v))
-		printf("null");
-	else
-		printf("%.*f", digits, v);
-}
-
-static void print_json(const struct bj_env *e, const struct bj_row *rows, int nrows)
-{
-	const struct bj_opts *o = e->o;
-	const struct jnl_info *in = jnl_pool_info(e->pool);
-	printf("{\"benchmark\":\"journal\",\"format\":1,\"quick\":%s,\n", o->quick ? "true" : "false");
-	printf(" \"pool\":{\"path\":");
-	hvp_json_str(stdout, e->pool_path);
-	printf(",\"dir\":");
-	hvp_json_str(stdout, e->pdir);
-	printf(",\"fs\":");
-	hvp_json_str(stdout, e->pool_fs);
-	printf(",\"size\":%" PRIu64 ",\"lanes\":%u,\"ring_size\":%" PRIu64 ",\"media\":",
-	       in->pool_size, in->nlanes, in->ring_size);
-	hvp_json_str(stdout, jnl_media_name(in->media));
-	printf(",\"durability\":");
-	hvp_json_str(stdout, jnl_durability_name(in->durability));
-	printf(",\"persistence\":");
-	hvp_json_str(stdout, e->persistence);
-	printf(",\"pmem_is_pmem\":%d,\"pmem_is_pmem_force\":", e->pool_is_pmem);
-	hvp_json_str(stdout, e->force_src ? (strcmp(e->force_src, "user") ? "set by the benchmark"
-									: "set by the user")
-					  : "unset");
-	printf(",\"claim\":");
-	hvp_json_str(stdout, jnl_durability_claim(e->pool));
-	printf("},\n \"ceiling\":{\"path\":");
-	hvp_json_str(stdout, e->ceil_path);
-	printf(",\"how\":\"same ring code; pool formatted and attached (jnl_pool_attach) over a "
-	       "MAP_SHARED file in the pool's directory with persistence ops that store and never "
-	       "flush or fence\"},\n");
-	if (!BENCH_PMEMLOG_BUILT) {
-		printf(" \"pmemlog\":{\"built\":false,\"how\":\"pmemlog baseline not built\"},\n");
-	} else {
-		printf(" \"pmemlog\":{\"built\":true,\"paths\":[");
-		for (unsigned i = 0; i < e->nthr; i++) {
-			printf(i ? "," : "");
-			hvp_json_str(stdout, e->log_path[i]);
-		}
-		printf("],\"pool_size\":%" PRIu64 ",\"pmem_is_pmem\":%d,\"how\":\"one pool per "
-		       "thread; pmemlog_append per record, pmemlog_appendv per batch; payload bytes "
-		       "only\"},\n", e->log_size, e->log_is_pmem);
-	}
-	printf(" \"fdatasync\":{\"paths\":[");
-	for (unsigned i = 0; i < e->nthr; i++) {
-		printf(i ? "," : "");
-		hvp_json_str(stdout, e->fsync_path[i]);
-	}
-	printf("],\"fs\":");
-	hvp_json_str(stdout, e->disk_fs);
-	printf(",\"memory_backed\":%s,\"max_seconds\":", e->disk_fs_mem ? "true" : "false");
-	json_num(o->fsync_seconds, 3);
-	printf(",\"max_records\":%" PRIu64 ",\"how\":\"one file per thread, appended; write()+"
-	       "fdatasync() per record, writev()+fdatasync() per batch; records of 32-byte header "
-	       "+ payload\"},\n", o->fsync_records);
-	printf(" \"ring_space\":\"each run sized to fit the lane's free space; checkpoint advanced "
-	       "to the head between runs (untimed); no consumer thread\",\n");
-	printf(" \"latency\":{\"write_ahead\":\"one append; 1 in %u timed for hvprov and ceiling, "
-	       "every one for pmemlog and fdatasync\",\"batched\":\"one batch: all adds + commit, "
-	       "every batch timed\",\"lat_every\":%u},\n", o->lat_every, o->lat_every);
-	printf(" \"mb\":\"10^6 payload bytes\",\n \"results\":[\n");
-	for (int i = 0; i < nrows; i++) {
-		const struct bj_row *row = &rows[i];
-		char mode[32];
-		printf("  {\"payload\":%u,\"lanes\":%u,\"mode\":", row->len, row->lanes);
-		hvp_json_str(stdout, row->batch ? "batched" : "write-ahead");
-		printf(",\"batch\":%u,\"label\":", row->batch ? row->batch : 1);
-		hvp_json_str(stdout, mode_name(row->batch, mode, sizeof(mode)));
-		printf(",\"latency_unit\":\"%s\",\"systems\":{", row->batch ? "batch" : "append");
-		int first = 1;
-		for (int s = 0; s < BJ_NSYS; s++) {
-			if (!row->r[s].ran)
-				continue;
-			printf("%s\"%s\":", first ? "" : ",", bj_sys_name[s]);
-			json_res(&row->r[s]);
-			first = 0;
-		}
-		printf("},\"ratio\":{\"hvprov_over_ceiling\":");
-		json_num(ratio(row, BJ_CEILING), 6);
-		printf(",\"hvprov_over_pmemlog\":");
-		json_num(ratio(row, BJ_PMEMLOG), 6);
-		printf(",\"hvprov_over_fdatasync\":");
-		json_num(ratio(row, BJ_FSYNC), 4);
-		printf("}}%s\n", i + 1 < nrows ? "," : "");
-	}
-	int apply = targets_apply(e);
-	printf(" ],\n \"targets_apply\":%s,\n \"targets\":[", apply ? "true" : "false");
-	for (size_t i = 0; i < BJ_NTARGETS; i++) {
-		double v = target_value(rows, nrows, &bj_targets[i]);
-		printf("%s\n  {\"name\":", i ? "," : "");
-		hvp_json_str(stdout, bj_targets[i].name);
-		printf(",\"value\":");
-		json_num(v, bj_targets[i].vs == BJ_HVPROV ? 0 : 4);
-		printf(",\"min\":");
-		json_num(bj_targets[i].min, 2);
-		printf(",\"met\":%s}", isnan(v) || !apply ? "null" : v >= bj_targets[i].min ? "true" : "false");
-	}
-	printf("\n ]}\n");
-}
-
 /* ---- main ---- */
 
 int bench_journal_main(int argc, char **argv)
@@ -1167,7 +517,7 @@ int bench_journal_main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	int r = env_open(&e, &o, &file);
+	int r = bj_env_open(&e, &o, &file);
 	if (r) {
 		if (r == -ENOTSUP && !o.dir)
 			hvp_err_file("/dev/shm", "not a tmpfs: cannot emulate persistent memory "
@@ -1182,7 +532,7 @@ int bench_journal_main(int argc, char **argv)
 		goto out;
 	}
 	if (!o.json)
-		print_header(&e);
+		bj_print_header(&e);
 
 	for (int si = 0; si < o.nsizes; si++) {
 		for (int li = 0; li < o.nlanes; li++) {
@@ -1192,17 +542,17 @@ int bench_journal_main(int argc, char **argv)
 				row->len = len;
 				row->lanes = nthr;
 				row->batch = b;
-				r = release_lanes(e.pool, e.lane, e.nthr);
+				r = bj_release_lanes(e.pool, e.lane, e.nthr);
 				if (!r)
-					r = release_lanes(e.cpool, e.clane, e.nthr);
+					r = bj_release_lanes(e.cpool, e.clane, e.nthr);
 				if (r) {
 					hvp_err_file(e.pool_path, "cannot free ring space: %s",
 						     hvp_strerror(r));
 					goto out;
 				}
 				uint64_t n = o.records;
-				uint64_t fit = fit_records(e.lane, nthr, len);
-				uint64_t cfit = fit_records(e.clane, nthr, len);
+				uint64_t fit = bj_fit_records(e.lane, nthr, len);
+				uint64_t cfit = bj_fit_records(e.clane, nthr, len);
 				if (fit > cfit)
 					fit = cfit;
 				if (BENCH_PMEMLOG_BUILT && fit > e.log_nbyte / len - 1)
@@ -1235,17 +585,17 @@ int bench_journal_main(int argc, char **argv)
 					goto out;
 				nrows++;
 				if (!o.json)
-					print_row(row);
+					bj_print_row(row);
 			}
 		}
 	}
 	if (o.json)
-		print_json(&e, rows, nrows);
+		bj_print_json(&e, rows, nrows);
 	else
-		print_targets(&e, rows, nrows);
+		bj_print_targets(&e, rows, nrows);
 	rc = HVP_EXIT_OK;
 out:
 	free(rows);
-	env_close(&e);
+	bj_env_close(&e);
 	return rc;
 }
