@@ -56,7 +56,8 @@ if [ "$mode" = blocking ] || [ "$mode" = stress ]; then
 	start_daemon
 	sleep 1
 fi
-xl create -p /etc/xen/domu.cfg >/out/xl-create.txt 2>&1 || say "xl create failed: $(tail -n 3 /out/xl-create.txt)"
+xl create -p /etc/xen/domu.cfg >/out/xl-create.txt 2>&1 ||
+	say "xl create failed: $(grep -m 2 error /out/xl-create.txt | tr '\n' ' ')"
 domid=$(xl domid hvx-domu 2>/dev/null)
 echo "$domid" >/out/domid
 say "domU is d$domid"
@@ -82,7 +83,7 @@ if [ "$mode" != blocking ] && [ "$mode" != stress ]; then
 	i=0
 	while ! grep -q HVX-DOMU-PAUSE "$clog" 2>/dev/null && [ $i -lt 600 ]; do
 		if [ $((i % 25)) -eq 0 ] && ! xl domid hvx-domu >/dev/null 2>&1; then
-			say "the domU does not exist (xl create: $(tail -n 2 /out/xl-create.txt | tr '\n' ' '))"
+			say "the domU does not exist"
 			break
 		fi
 		sleep 0.2
