@@ -101,11 +101,14 @@ int main(void)
 		return 77;
 	}
 	dir = tu_tmpdir("opts");
-	FILE *f = fopen(tu_path(dir, "file"), "w");     /* a file where a directory is due */
+	char *file = tu_path(dir, "file");
+	FILE *f = fopen(file, "w");     /* a file where a directory is due */
 	if (f)
 		fclose(f);
+	free(file);
 	TU_RUN(opt_equals_value_reaches_the_option);
 	TU_RUN(unknown_option_is_one_line_naming_it);
 	tu_rmtree(dir);
+	free(dir);
 	return tu_done();
 }

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -62,6 +63,7 @@ static void host_id_is_created_once_and_kept(void)
 	TU_CHECK(hvp_host_id(d, NULL, c) == -EINVAL, "damaged file");
 	close(d);
 	tu_rmtree(dir);
+	free(dir);
 }
 
 static void process_start_and_parent_match_the_kernel(void)

@@ -59,6 +59,8 @@ static char *index_and_dump(const char *logdir)
 		exit(1);
 	}
 	tu_rmtree(tmp);
+	free(store);
+	free(tmp);
 	return d;
 }
 
