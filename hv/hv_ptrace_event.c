@@ -14,6 +14,7 @@
 #include "hv_ptrace_priv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -356,6 +357,7 @@ void pt_on_entry(struct pt_tracer *t, struct pt_task *k)
 		hv_rec_flag(r, abi == HVP_ABI_X86_64 ? HVP_EVF_UNTABLED : HVP_EVF_FOREIGN_ABI);
 	} else {
 		hv_rec_set_args(r, k->args, e->nargs);
+		hv_rec_set_entry_envp(r, 0);    /* the environment comes at the exec's return */
 		hv_rec_entry_args(r, e, k->args);
 		entry_fd_fields(t, k, e);
 		entry_note_open(t, k, e);
@@ -437,6 +439,44 @@ static void exit_new_fd(struct pt_tracer *t, struct pt_task *k, int fd, unsigned
 		hv_rec_flag(&t->rec, HVP_EVF_PATH_MISMATCH);
 }
 
+/*
+ * The environment of k's new image, at the return of its successful exec and before the
+ * image runs: /proc/TID/environ (the kernel reads it from the new stack, env_start..env_end),
+ * bounded by the limits and filtered by --env. Taken here rather than from the entry's envp
+ * argument because the entry is written before the outcome is known: a PATH search makes one
+ * failing attempt per folder, and only the image that runs gets an environment recorded.
+ */
+static void exit_exec_env(struct pt_tracer *t, struct pt_task *k)
+{
+	uint8_t *dst;
+	uint32_t room, got = 0;
+	unsigned ff = 0;
+	if (hv_rec_env_open(&t->rec, HVP_ARG_EXE, t->o->env_mode, &dst, &room))
+		return;
+	snprintf(t->path, sizeof(t->path), "/proc/%d/environ", (int)k->tid);
+	int fd = open(t->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ff |= HVP_FF_FAULT;
+	} else {
+		while (got < room) {
+			ssize_t n = read(fd, dst + got, room - got);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				if (n < 0)
+					ff |= HVP_FF_FAULT;
+				break;
+			}
+			got += (uint32_t)n;
+		}
+		char c;
+		if (got == room && read(fd, &c, 1) > 0)
+			ff |= HVP_FF_TRUNC;
+		close(fd);
+	}
+	hv_rec_env_close(&t->rec, t->o->env_mode, got, ff);
+}
+
 /* Fields and cache effects of a call that returned ret. */
 static void exit_effects(struct pt_tracer *t, struct pt_task *k, const struct hv_sysent *e,
 			 int64_t ret)
@@ -480,6 +520,7 @@ static void exit_effects(struct pt_tracer *t, struct pt_task *k, const struct hv
 			put_fileid(t, HVP_ARG_EXE, &id, 0);
 		if (pt_read_link(t, t->path) >= 0)
 			put_str(t, HVP_F_RESOLVED, HVP_ARG_EXE, t->link);
+		exit_exec_env(t, k);
 	}
 	if (e->flags & HV_SF_CHDIR)
 		pt_chdir_done(k);

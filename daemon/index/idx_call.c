@@ -206,6 +206,7 @@ int idx_call_exec(struct idx *ix, struct iobj *p, const struct hvp_ev_view *ent,
 	struct iobj *img = NULL;
 	const char *rp = NULL, *argv = NULL, *envp = NULL, *cwd = NULL;
 	uint32_t rl = 0, al = 0, el = 0, cl = 0;
+	unsigned ecut = 0;
 	char path[PATH_MAX + 1];
 	int r;
 
@@ -239,13 +240,14 @@ int idx_call_exec(struct idx *ix, struct iobj *p, const struct hvp_ev_view *ent,
 			argv = (const char *)f.val;
 			al = f.len;
 			if (f.flags & HVP_FF_TRUNC)
-				x.flags |= 1;
+				x.flags |= ST_EXEC_CUT;
 		}
+		/* the environment as earlier collectors (and the Xen hook) record it: at the
+		 * entry; read below only when the exit has none */
 		if (hvp_ev_field_find(ent, HVP_F_ENVP, HVP_ARG_NONE, &f) == 1) {
 			envp = (const char *)f.val;
 			el = f.len;
-			if (f.flags & HVP_FF_TRUNC)
-				x.flags |= 1;
+			ecut = f.flags & HVP_FF_TRUNC;
 		}
 		if (ev_str(ent, HVP_F_CWD, HVP_ARG_NONE, &cwd, &cl) && cl < sizeof(cwdbuf) &&
 		    !memchr(cwd, 0, cl)) {
@@ -253,6 +255,21 @@ int idx_call_exec(struct idx *ix, struct iobj *p, const struct hvp_ev_view *ent,
 			cwdbuf[cl] = 0;
 		}
 	}
+	/* the environment of the new image, at the exec's return (hv/EVENT-FORMAT.md) */
+	struct hvp_ev_fld ef;
+	if (hvp_ev_field_find(ex, HVP_F_ENVP, HVP_ARG_EXE, &ef) == 1) {
+		envp = (const char *)ef.val;
+		el = ef.len;
+		ecut = ef.flags & HVP_FF_TRUNC;
+	}
+	if (ecut)
+		x.flags |= ST_EXEC_CUT;
+	if (ex->hdr.flags & HVP_EVF_ENV_NONE)
+		x.flags |= ST_EXEC_ENV_NONE;
+	else if (envp && (ex->hdr.flags & HVP_EVF_ENV_NAMES))
+		x.flags |= ST_EXEC_ENV_NAMES;
+	else if (!envp)
+		x.flags |= ST_EXEC_ENV_UNSEEN;
 	x.argv = argv;
 	x.argv_len = al;
 	x.envp = envp;

@@ -139,8 +139,13 @@ struct st_exec {
 	const void *envp;
 	uint32_t envp_len;
 	const char *cwd;
-	uint32_t flags;           /* 1 argv or envp cut at the collector's bound */
+	uint32_t flags;           /* ST_EXEC_* */
 };
+
+#define ST_EXEC_CUT        1u    /* argv or envp cut at the collector's bound */
+#define ST_EXEC_ENV_NAMES  2u    /* envp holds names only: the values were withheld (--env) */
+#define ST_EXEC_ENV_NONE   4u    /* the environment was withheld (--env none): envp empty */
+#define ST_EXEC_ENV_UNSEEN 8u    /* no environment in the records (none of the above said) */
 
 /* A note about the recording: lost events, damaged log spans. */
 struct st_gap {

@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""
+Tests of what `hvprov run` keeps of the environment (--env) and of names beyond PATH_MAX,
+on real programs, read back with `hvprov log cat --json`, the raw log and pool bytes, and
+the store that `hvprov index` builds.
+
+usage: run_env_paths.py SCENARIO      (environment: HVPROV, HV_EVDUMP, HV_PROGS)
+exit 0 pass, 1 fail, 77 skip.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run_tests as rt  # noqa: E402  (helpers: Env, events, check, run_hvprov, prog)
+
+check = rt.check
+
+SECRET = "s3cr3t-HVT-4711"
+# Two folders that do not exist before the real ones: every PATH search fails twice first.
+SEARCH_PATH = "/hvt-nonexistent-1:/hvt-nonexistent-2:/usr/bin:/bin"
+
+
+def log_bytes(data):
+    """Every byte the run left on disk: the pool and the decompressed log segments."""
+    out = b""
+    if os.path.exists(os.path.join(data, "pool")):
+        with open(os.path.join(data, "pool"), "rb") as f:
+            out += f.read()
+    logdir = os.path.join(data, "log")
+    for n in sorted(os.listdir(logdir)) if os.path.isdir(logdir) else []:
+        if n.startswith("seg-"):
+            r = subprocess.run(["zstd", "-dcq", os.path.join(logdir, n)], capture_output=True,
+                               timeout=60)
+            check(r.returncode == 0, "zstd -dc %s: %r" % (n, r.stderr[-300:]))
+            out += r.stdout
+    return out
+
+
+def exec_events(evs):
+    """(entries, successful exits, failed exits) of execve/execveat."""
+    ent = [e for e in evs if e["ev"] == "entry" and e.get("call") in ("execve", "execveat")]
+    ok = [e for e in evs if e["ev"] == "exit" and e.get("call") in ("execve", "execveat") and
+          e.get("ret") == 0]
+    bad = [e for e in evs if e["ev"] == "exit" and e.get("call") in ("execve", "execveat") and
+           e.get("ret") != 0]
+    return ent, ok, bad
+
+
+def envp_of(e):
+    return [f for f in e.get("fields", []) if f["type"] == "envp"]
+
+
+def run_mode(mode):
+    """`sh -c 'exec env'` found by PATH search (two failing attempts for sh, two for env)
+    with HVT_SECRET in its environment, under --env mode (None: the default)."""
+    tag = "env-%s" % (mode or "default")
+    env = rt.Env(tag)
+    cenv = {"PATH": SEARCH_PATH, "HVT_SECRET": SECRET, "HVT_PLAIN": "plain-value"}
+    extra = ["--quiet"] + (["--env", mode] if mode else [])
+    r = rt.run_hvprov(["sh", "-c", "exec env"], env.hv, env.data, extra, timeout=60, env=cenv)
+    check(r.returncode == 0, "%s: rc %d %r" % (tag, r.returncode, r.stderr[-300:]))
+    check(SECRET.encode() in r.stdout, "%s: the command did not see its environment" % tag)
+    evs = rt.events(env.data)
+    ent, ok, bad = exec_events(evs)
+    check(len(ok) == 2 and len(bad) == 4,
+          "%s: %d successful and %d failed execs, expected 2 and 4" % (tag, len(ok), len(bad)))
+    check(not any(envp_of(e) for e in ent), "%s: an execve entry carries the environment" % tag)
+    check(not any(envp_of(e) for e in bad), "%s: a failed execve carries the environment" % tag)
+    nfields = sum(len(envp_of(e)) for e in evs)
+    raw = log_bytes(env.data)
+    return env, evs, ok, nfields, raw
+
+
+def t_env_modes():
+    if not shutil.which("zstd"):
+        rt.skip("zstd is not installed")
+    # names (and the default): names only, the value nowhere in the pool or the log
+    for mode in (None, "names"):
+        env, evs, ok, n, raw = run_mode(mode)
+        tag = mode or "default"
+        check(n == len(ok) == 2, "%s: %d envp fields for %d successful execs" % (tag, n, len(ok)))
+        for e in ok:
+            f = envp_of(e)
+            v = f[0].get("value", []) if f else []
+            check(len(f) == 1 and "HVT_SECRET" in v and "HVT_PLAIN" in v and
+                  not any("=" in s for s in v) and "env_names" in e.get("flags", []),
+                  "%s: exit %d: envp %r flags %r" % (tag, e["seq"], f[:1], e.get("flags")))
+        check(SECRET.encode() not in raw and b"plain-value" not in raw,
+              "%s: a value is in the pool or the log" % tag)
+        check(b"HVT_SECRET" in raw, "%s: the name is not in the log" % tag)
+        if mode is None:
+            index_check(env, "names")
+        env.close()
+    # full: one name=value environment per successful exec, in its exit, arg exe
+    env, evs, ok, n, raw = run_mode("full")
+    check(n == len(ok) == 2, "full: %d envp fields for %d successful execs" % (n, len(ok)))
+    for e in ok:
+        f = envp_of(e)
+        check(len(f) == 1 and f[0]["arg"] == "exe" and
+              "HVT_SECRET=" + SECRET in f[0].get("value", []) and
+              "env_names" not in e.get("flags", []) and "env_none" not in e.get("flags", []),
+              "full: exit %d: envp %r flags %r" % (e["seq"], f[:1], e.get("flags")))
+    check(SECRET.encode() in raw, "full: the value is not in the log")
+    env.close()
+    # none: no environment at all, and the exits say it was withheld
+    env, evs, ok, n, raw = run_mode("none")
+    check(n == 0, "none: %d envp fields" % n)
+    check(all("env_none" in e.get("flags", []) for e in ok) and len(ok) == 2,
+          "none: successful exits without the env_none flag")
+    check(SECRET.encode() not in raw and b"HVT_SECRET" not in raw,
+          "none: the environment is in the pool or the log")
+    index_check(env, "none")
+    env.close()
+    # a bad mode is refused with one line naming it
+    r = subprocess.run([rt.HVPROV, "run", "--env", "some", "--", "true"], capture_output=True,
+                       timeout=30)
+    check(r.returncode == 125 and b"--env" in r.stderr and r.stderr.count(b"\n") == 1,
+          "--env some: rc %d %r" % (r.returncode, r.stderr))
+
+
+def index_check(env, mode):
+    """The store keeps the environment of each exec from its exit, and says the mode."""
+    r = subprocess.run([rt.HVPROV, "index", "--data", env.data], capture_output=True, timeout=60)
+    check(r.returncode == 0, "index: rc %d %r" % (r.returncode, r.stderr[-300:]))
+    evs = rt.events(env.data)
+    root = next(e["root"] for e in evs if e["ev"] == "start")
+    r = subprocess.run([rt.HVPROV, "query", "--data", env.data, "process", str(root),
+                        "--format", "json"], capture_output=True, timeout=60)
+    if not check(r.returncode == 0, "query process: rc %d %r" % (r.returncode, r.stderr[-300:])):
+        return
+    execs = [x for p in json.loads(r.stdout)["processes"] for x in p.get("execs", [])]
+    check(len(execs) == 2, "query process: %d execs, expected 2" % len(execs))
+    for x in execs:
+        check(x.get("env_mode") == mode, "query process: env_mode %r, expected %s" %
+              (x.get("env_mode"), mode))
+        if mode == "names":
+            check("HVT_SECRET" in x.get("env", []), "query process: env %r" % x.get("env"))
+        else:
+            check(not x.get("env"), "query process: env %r under none" % x.get("env"))
+    with open(os.path.join(env.data, "prov.sqlite"), "rb") as f:
+        check(SECRET.encode() not in f.read(), "the store holds the value")
+
+
+SCENARIOS = {"env_modes": t_env_modes}
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
+        print("usage: run_env_paths.py {%s}" % ",".join(SCENARIOS), file=sys.stderr)
+        return 2
+    if not rt.HVPROV or not rt.EVDUMP:
+        rt.skip("HVPROV and HV_EVDUMP must be set")
+    SCENARIOS[sys.argv[1]]()
+    return 1 if rt.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
