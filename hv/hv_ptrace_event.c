@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -379,6 +380,42 @@ void pt_on_entry(struct pt_tracer *t, struct pt_task *k)
 /* ---- exit ---- */
 
 /*
+ * The name of new fd beyond what the kernel says (its path is longer than a page): a
+ * directory walked up, a file as the directory it was opened in (the cwd or the dirfd, each
+ * possibly walked up) joined with the path the call named. @return malloc'd, or NULL.
+ */
+static char *exit_long_name(struct pt_tracer *t, struct pt_task *k, int fd,
+			    const struct hvp_ev_fileid *id)
+{
+	if (S_ISDIR(id->mode)) {
+		snprintf(t->path, sizeof(t->path), "/proc/%d/fd/%d", (int)k->tid, fd);
+		return pt_long_dir_path(k->tid, t->path);
+	}
+	/* echeck: this call is an open that named epath at its entry (not O_TMPFILE, whose
+	 * path names a directory) */
+	if (!k->echeck || !k->epath || !k->epath[0])
+		return NULL;
+	const char *base = "/";
+	if (k->epath[0] != '/') {
+		if (k->edirfd == HV_AT_FDCWD)
+			base = pt_task_cwd(t, k);
+		else {
+			struct pt_fdent *dd = pt_fdtab_get(k->fdt, k->edirfd, 0);
+			base = dd && dd->valid ? dd->path : NULL;
+		}
+	}
+	if (!base)
+		return NULL;
+	size_t bl = strlen(base), el = strlen(k->epath), cap = bl + el + 2;
+	char *out = malloc(cap);
+	if (out && hvp_path_join(base, bl, k->epath, el, out, cap, NULL)) {
+		free(out);           /* cut or damaged: no name is better than a wrong one */
+		out = NULL;
+	}
+	return out;
+}
+
+/*
  * The identity and name of a new fd (arg: which field it belongs to), cached. With check, the
  * path the call named at entry is compared with the file it opened: a different file sets
  * HVP_EVF_PATH_MISMATCH (the path was rewritten by another thread, or a rename raced it).
@@ -390,16 +427,21 @@ static void exit_new_fd(struct pt_tracer *t, struct pt_task *k, int fd, unsigned
 	if (pt_fileid_of(t->path, 0, &id))
 		return;
 	ssize_t n = pt_read_link(t, t->path);
+	char *longp = n == -ENAMETOOLONG ? exit_long_name(t, k, fd, &id) : NULL;
 	put_fileid(t, arg, &id, 0);
 	if (n >= 0)
 		put_str(t, HVP_F_RESOLVED, arg, t->link);
+	else if (longp)
+		put_str(t, HVP_F_RESOLVED, arg, longp);      /* cut at PATH_MAX, flagged trunc */
 	struct pt_fdent *d = pt_fdtab_get(k->fdt, fd, 1);
 	if (d) {
 		free(d->path);
 		d->valid = 1;
 		d->id = id;
-		d->path = n >= 0 ? strdup(t->link) : NULL;
+		d->path = n >= 0 ? strdup(t->link) : longp;
+		longp = NULL;
 	}
+	free(longp);
 	if (!check || !k->epath || n < 0)
 		return;
 	/* Same name as the lexical form of the entry path: nothing raced. Otherwise look the

@@ -34,6 +34,7 @@ struct sock_filter;
 #define PT_FD_CACHE_MAX (1u << 16)     /* fds above are looked up every time */
 #define PT_TASK_BUCKETS 4096u
 #define PT_X32_BIT      0x40000000u    /* x32 calls: the number with this bit set */
+#define PT_LONG_PATH_MAX (1u << 20)    /* longest path walked up beyond PATH_MAX */
 
 /* ---- caches shared the way the kernel shares the objects they mirror ---- */
 
@@ -57,6 +58,7 @@ struct pt_fs {                    /* one per kernel fs_struct (CLONE_FS shares i
 	 * stops: the kernel may have moved the cwd already, so the cache is not used (nor
 	 * filled) until they have all returned */
 	int chdirs;
+	char *cwd_now;                /* a cwd beyond PATH_MAX read while chdirs (not cached) */
 };
 
 struct pt_proc {                  /* one per thread group */
@@ -156,6 +158,14 @@ void pt_task_relate(struct pt_task *c, struct pt_task *p, uint64_t flags);
  * is read afresh next time, whether it moved or not. */
 void pt_chdir_done(struct pt_task *k);
 
+/*
+ * The path of the directory dir names (a /proc magic link of task tid: /proc/TID/cwd,
+ * /proc/TID/fd/N) when the kernel cannot say it (readlink fails with ENAMETOOLONG: a path
+ * longer than a page): walked up through "..", each name found by its identity in the
+ * parent, up to the task's root; at most PT_LONG_PATH_MAX bytes. The event keeps the first
+ * PATH_MAX bytes of it, flagged trunc. @return a malloc'd absolute path, or NULL.
+ */
+char *pt_long_dir_path(pid_t tid, const char *dir);
 /* readlink(path) into t->link. @return its length or -errno. */
 ssize_t pt_read_link(struct pt_tracer *t, const char *path);
 /* k's working directory (cached, or read from /proc), or NULL. */

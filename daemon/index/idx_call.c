@@ -453,9 +453,15 @@ static int call_open(const struct call *c)
 		return 0;
 	if ((r = idx_call_fid_obj(c->ix, c->ex, HVP_ARG_RET, c->ts, &f)) || !f)
 		return r;
-	if (ev_str(c->ex, HVP_F_RESOLVED, HVP_ARG_RET, &rp, &rl) &&
-	    (r = idx_file_name(c->ix, f, rp, rl, c->ts, ST_N_OPEN)))
-		return r;
+	struct hvp_ev_fld rf;
+	if (hvp_ev_field_find(c->ex, HVP_F_RESOLVED, HVP_ARG_RET, &rf) == 1) {
+		rp = (const char *)rf.val;
+		rl = rf.len;
+		r = rf.flags & HVP_FF_TRUNC ? idx_file_name_cut(c->ix, f, rp, rl)
+					    : idx_file_name(c->ix, f, rp, rl, c->ts, ST_N_OPEN);
+		if (r)
+			return r;
+	}
 	/* the kernel truncates on O_TRUNC whatever the access mode (O_RDONLY too), not with O_PATH */
 	uint64_t of = 0;
 	if (entry_flags(c->ent, c->e, 0, &of) && hv_open_truncates(of) && f->kind == ST_K_FILE)

@@ -193,6 +193,8 @@ int q_history(struct st *s, int64_t obj, FILE *f, enum q_fmt fmt)
 	if (fmt == Q_FMT_JSON) {
 		fprintf(f, "{\"object\":%" PRId64 ",\"kind\":\"%s\",", o->id, q_kind_name(o->kind));
 		hvp_json_member_str(f, "name", o->name);
+		if (o->flags & ST_OF_NAMECUT)
+			fputs(",\"name_truncated\":true", f);
 		fprintf(f, ",\"versions\":%u,\"events\":[", o->nver);
 	} else {
 		fputs("history of ", f);
@@ -229,6 +231,8 @@ int q_history(struct st *s, int64_t obj, FILE *f, enum q_fmt fmt)
 				} else {
 					fputc(',', f);
 					hvp_json_member_str(f, "path", e->other.label);
+					if (e->other.oflags & ST_OF_NAMECUT)
+						fputs(",\"path_truncated\":true", f);
 				}
 				fputs("}}", f);
 			}
@@ -523,6 +527,8 @@ static int one_process(struct pctx *c, const struct st_obj *o)
 				hvp_json_member_str(f, "argv", e->other.label);
 			} else {
 				hvp_json_member_str(f, "path", e->other.label);
+				if (e->other.oflags & ST_OF_NAMECUT)
+					fputs(",\"path_truncated\":true", f);
 			}
 			fputc('}', f);
 		} else {

@@ -65,6 +65,8 @@ enum st_ekind {
 #define ST_OF_SNAPSHOT  0x40u     /* process: running when collection began (PROC record) */
 #define ST_OF_KERNEL    0x80u     /* process: started by the kernel (PROC record) */
 #define ST_OF_LOST_END  0x20u     /* process: its end was not recorded (collector restarted) */
+#define ST_OF_NAMECUT   0x100u    /* file: its name is the first PATH_MAX bytes of a longer
+                                     path (the collector cut it); not in the name table */
 
 /* File identity: (device, inode, generation). gen_kind 0 means no generation is known. */
 struct st_fid {
