@@ -261,7 +261,8 @@ static void entry_fd_fields(struct pt_tracer *t, struct pt_task *k, const struct
 /* Remember what an fd-creating open named, to check at its return the file it really opened. */
 static void entry_note_open(struct pt_tracer *t, struct pt_task *k, const struct hv_sysent *e)
 {
-	if (!(e->flags & HV_SF_RET_FD) || e->cls != HV_C_OPEN)
+	int exec = e->cls == HV_C_EXEC;      /* for the image's name beyond PATH_MAX */
+	if (!exec && (!(e->flags & HV_SF_RET_FD) || e->cls != HV_C_OPEN))
 		return;
 	for (unsigned i = 0; i < e->nargs; i++) {
 		uint32_t len;
@@ -275,6 +276,10 @@ static void entry_note_open(struct pt_tracer *t, struct pt_task *k, const struct
 		ep[len] = 0;
 		k->epath = ep;
 		k->edirfd = e->aux[i] < 6 ? (int)(uint32_t)k->args[e->aux[i]] : HV_AT_FDCWD;
+		if (exec) {
+			k->eexec = 1;
+			return;
+		}
 		uint64_t oflags;
 		uint32_t slen;
 		const uint8_t *st = rec_struct(t, e, &slen);
@@ -348,6 +353,7 @@ void pt_on_entry(struct pt_tracer *t, struct pt_task *k)
 	k->abi = (uint8_t)abi;
 	k->e = e;
 	k->echeck = 0;
+	k->eexec = 0;
 	memcpy(k->args, si.seccomp.args, sizeof(k->args));
 	t->cur_pid = k->tid;
 
@@ -384,6 +390,8 @@ void pt_on_entry(struct pt_tracer *t, struct pt_task *k)
  * directory walked up, a file as the directory it was opened in (the cwd or the dirfd, each
  * possibly walked up) joined with the path the call named. @return malloc'd, or NULL.
  */
+static char *joined_name(struct pt_tracer *t, struct pt_task *k);
+
 static char *exit_long_name(struct pt_tracer *t, struct pt_task *k, int fd,
 			    const struct hvp_ev_fileid *id)
 {
@@ -393,7 +401,14 @@ static char *exit_long_name(struct pt_tracer *t, struct pt_task *k, int fd,
 	}
 	/* echeck: this call is an open that named epath at its entry (not O_TMPFILE, whose
 	 * path names a directory) */
-	if (!k->echeck || !k->epath || !k->epath[0])
+	return k->echeck ? joined_name(t, k) : NULL;
+}
+
+/* The path the call named at its entry (k->epath) joined to the directory it is relative
+ * to, whatever its length. @return malloc'd, or NULL. */
+static char *joined_name(struct pt_tracer *t, struct pt_task *k)
+{
+	if (!k->epath || !k->epath[0])
 		return NULL;
 	const char *base = "/";
 	if (k->epath[0] != '/') {
@@ -560,8 +575,13 @@ static void exit_effects(struct pt_tracer *t, struct pt_task *k, const struct hv
 		snprintf(t->path, sizeof(t->path), "/proc/%d/exe", (int)k->tid);
 		if (pt_fileid_of(t->path, 0, &id) == 0)
 			put_fileid(t, HVP_ARG_EXE, &id, 0);
-		if (pt_read_link(t, t->path) >= 0)
+		ssize_t n = pt_read_link(t, t->path);
+		char *longp = n == -ENAMETOOLONG && k->eexec ? joined_name(t, k) : NULL;
+		if (n >= 0)
 			put_str(t, HVP_F_RESOLVED, HVP_ARG_EXE, t->link);
+		else if (longp)
+			put_str(t, HVP_F_RESOLVED, HVP_ARG_EXE, longp);   /* cut, flagged trunc */
+		free(longp);
 		exit_exec_env(t, k);
 	}
 	if (e->flags & HV_SF_CHDIR)

@@ -97,6 +97,7 @@ struct pt_task {
 	int edirfd;
 	int enofollow;
 	int echeck;
+	int eexec;                    /* an exec named epath (for its image's name) */
 };
 
 struct pt_tracer {

@@ -190,6 +190,13 @@ def t_long_paths():
         res = field(ex, "resolved")
         check(len(res) == 1 and res[0].get("trunc") and rt.bval(res[0]["value"]) == deep[:4096],
               "folder exit: resolved %r" % [(len(f["value"]), f.get("trunc")) for f in res])
+    ex = [e for e in evs if e["ev"] == "exit" and e.get("call") == "execve" and
+          e.get("ret") == 0 and field(e, "resolved") and
+          rt.bval(field(e, "resolved")[0]["value"]).startswith(deep[:100])]
+    check(len(ex) == 1 and field(ex[0], "resolved")[0].get("trunc") and
+          rt.bval(field(ex[0], "resolved")[0]["value"]) == (deep + b"/prog")[:4096],
+          "exec of ./prog: %r" % [[(len(f["value"]), f.get("trunc")) for f in field(e, "resolved")]
+                                  for e in ex])
     # the store: the file written there has the cut name, flagged
     r = subprocess.run([rt.HVPROV, "index", "--data", env.data], capture_output=True, timeout=60)
     check(r.returncode == 0, "index: rc %d %r" % (r.returncode, r.stderr[-300:]))
