@@ -49,9 +49,15 @@ static int ev_path(const struct hvp_ev_view *v, const struct hv_sysent *e, unsig
 	if (p[0] != '/') {
 		unsigned d = e->aux[i];
 		int use_cwd = d == HV_AUX_CWD || d >= 6 || (int32_t)(uint32_t)v->hdr.args[d] == HV_AT_FDCWD;
-		if (use_cwd ? !ev_str(v, HVP_F_CWD, HVP_ARG_NONE, &base, &blen)
-			    : !ev_str(v, HVP_F_DIRFD_PATH, d, &base, &blen))
+		struct hvp_ev_fld bf;
+		if (hvp_ev_field_find(v, use_cwd ? HVP_F_CWD : HVP_F_DIRFD_PATH,
+				      use_cwd ? HVP_ARG_NONE : d, &bf) != 1)
 			return -ENOENT;
+		/* a folder cut at PATH_MAX: "../x" from it would name the wrong file */
+		if (bf.flags & HVP_FF_TRUNC)
+			return -ENAMETOOLONG;
+		base = (const char *)bf.val;
+		blen = bf.len;
 	}
 	/* lexical, as the collector makes paths (no symlinks followed) */
 	unsigned fl = hvp_path_join(base, blen, p, plen, out, cap, NULL);
@@ -212,13 +218,20 @@ int idx_call_exec(struct idx *ix, struct iobj *p, const struct hvp_ev_view *ent,
 
 	if (ev_fid(ex, HVP_ARG_EXE, &fid) && (r = idx_file_get(ix, &fid, ts, &img)))
 		return r;
-	ev_str(ex, HVP_F_RESOLVED, HVP_ARG_EXE, &rp, &rl);
+	struct hvp_ev_fld rf;
+	int rcut = 0;
+	if (hvp_ev_field_find(ex, HVP_F_RESOLVED, HVP_ARG_EXE, &rf) == 1) {
+		rp = (const char *)rf.val;
+		rl = rf.len;
+		rcut = (rf.flags & HVP_FF_TRUNC) != 0;     /* beyond PATH_MAX: cut */
+	}
 	/* a new image is a new version of the process, whatever it passed on before */
 	if ((r = idx_new_version(ix, p, ts)))
 		return r;
 	if (img && (r = idx_add_edge(ix, p, img->cur, img, ST_EDGE_EXEC, 0, ts, 0)))
 		return r;
-	if (img && rp && (r = idx_file_name(ix, img, rp, rl, ts, ST_N_EXEC)))
+	if (img && rp && (r = rcut ? idx_file_name_cut(ix, img, rp, rl)
+				   : idx_file_name(ix, img, rp, rl, ts, ST_N_EXEC)))
 		return r;
 	struct st_exec x = { .ver = p->cur, .obj = p->id, .v = p->nver - 1,
 			     .file = img ? img->id : 0, .ts = ts };
