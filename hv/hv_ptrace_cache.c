@@ -332,8 +332,11 @@ const char *pt_task_cwd(struct pt_tracer *t, struct pt_task *k)
 	snprintf(t->path, sizeof(t->path), "/proc/%d/cwd", (int)k->tid);
 	ssize_t n = readlink(t->path, t->cwdbuf, sizeof(t->cwdbuf) - 1);
 	char *longp = NULL;
-	if (n < 0 && errno == ENAMETOOLONG)
+	t->cwd_unsaid = 0;
+	if (n < 0 && errno == ENAMETOOLONG) {
 		longp = pt_long_dir_path(k->tid, t->path);    /* beyond a page: walked up */
+		t->cwd_unsaid = !longp;
+	}
 	if (n < 0 && !longp)
 		return NULL;
 	if (n >= 0)

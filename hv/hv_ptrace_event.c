@@ -254,8 +254,13 @@ static void entry_fd_fields(struct pt_tracer *t, struct pt_task *k, const struct
 			break;
 		}
 	}
-	if (named_path)
-		put_str(t, HVP_F_CWD, HVP_ARG_NONE, pt_task_cwd(t, k));
+	if (!named_path)
+		return;
+	const char *cwd = pt_task_cwd(t, k);
+	if (cwd)
+		put_str(t, HVP_F_CWD, HVP_ARG_NONE, cwd);
+	else if (t->cwd_unsaid)      /* too long to say and to walk: empty, cut, not left out */
+		hv_rec_put(&t->rec, HVP_F_CWD, HVP_ARG_NONE, "", 0, 0, HVP_FF_TRUNC | HVP_FF_FAULT);
 }
 
 /* Remember what an fd-creating open named, to check at its return the file it really opened. */

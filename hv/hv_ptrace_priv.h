@@ -123,6 +123,8 @@ struct pt_tracer {
 	uint8_t boot_id[16];
 	uint64_t root_start;          /* the root process's start_ticks (HVP_IDF_START in */
 	uint32_t root_idf;            /* root_idf), for the stop event after it is gone */
+	int cwd_unsaid;               /* pt_task_cwd's last NULL: a cwd beyond PATH_MAX that could
+	                                 not be walked up (a folder the tracer cannot read) */
 	char path[PATH_MAX + 64];     /* scratch for /proc paths */
 	char link[PATH_MAX + 1];      /* scratch for readlink results */
 	char cwdbuf[PATH_MAX + 1];    /* a cwd read while a chdir is in flight (not cached) */
@@ -169,7 +171,8 @@ void pt_chdir_done(struct pt_task *k);
 char *pt_long_dir_path(pid_t tid, const char *dir);
 /* readlink(path) into t->link. @return its length or -errno. */
 ssize_t pt_read_link(struct pt_tracer *t, const char *path);
-/* k's working directory (cached, or read from /proc), or NULL. */
+/* k's working directory (cached, or read from /proc), or NULL (t->cwd_unsaid: it exists but
+ * is beyond PATH_MAX and could not be walked up). */
 const char *pt_task_cwd(struct pt_tracer *t, struct pt_task *k);
 /* Identity (and path, when want_path) of fd in task k: cache or a fresh lookup that fills
  * it. *cached says which. @return 0 or -errno. */
