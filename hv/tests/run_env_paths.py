@@ -213,6 +213,32 @@ def t_long_paths():
               "query process: the deep file's relations %r" %
               [(len(x.get("path", "")), x.get("path_truncated")) for x in rel])
     env.close()
+    unwalkable()
+
+
+def unwalkable():
+    """A cwd beyond PATH_MAX under a folder the collector may not read (hvprov and the command
+    as nobody, level 3 made 0311): the cwd field is there, empty, flagged trunc and fault."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        print("long_paths: unwalkable part skipped (needs root and setpriv)", file=sys.stderr)
+        return
+    env = rt.Env("long_paths_nobody")
+    os.chmod(env.top, 0o755)
+    for d in (env.top, env.hv):
+        os.chown(d, 65534, 65534)
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        rt.HVPROV, "run", "--quiet", "--data", env.data, "--",
+                        rt.prog("hvt_long_path"), "30", "3"],
+                       cwd=env.hv, capture_output=True, timeout=60)
+    check(r.returncode == 0, "as nobody: rc %d %r" % (r.returncode, r.stderr[-300:]))
+    evs = rt.events(env.data)
+    en = [e for e in evs if e["ev"] == "entry" and e.get("call") == "openat" and
+          any(rt.bval(f["value"]) == b"deep.txt" for f in field(e, "path"))]
+    cwd = field(en[0], "cwd") if en else []
+    check(len(cwd) == 1 and cwd[0]["value"] == "" and cwd[0].get("trunc") and
+          cwd[0].get("fault"), "unwalkable cwd: %r" % cwd)
+    subprocess.run(["chmod", "-R", "u+rwx", env.hv], capture_output=True)
+    env.close()
 
 
 SCENARIOS = {"env_modes": t_env_modes, "long_paths": t_long_paths}

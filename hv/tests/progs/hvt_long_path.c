@@ -2,7 +2,9 @@
  * A folder chain deeper than PATH_MAX (argv[1] levels of 200-byte names, default 30: about
  * 6000 bytes), made and entered one relative step at a time, then a file created and written
  * there and the folder itself opened; then a copy of this program made there is executed
- * by its relative name (argv[1] -1: exit at once). Exit 0 if every step worked.
+ * by its relative name (argv[1] -1: exit at once). With argv[2] = k, level k is made
+ * unreadable (0311) once entered, so that only its owner's search right leads through it.
+ * Exit 0 if every step worked.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -21,6 +23,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		name[0] = (char)('a' + i % 26);       /* each level its own name */
 		if (mkdir(name, 0755) || chdir(name))
+			return 2;
+		if (argc > 2 && i == atoi(argv[2]) && chmod(".", 0311))
 			return 2;
 	}
 	int fd = open("deep.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
