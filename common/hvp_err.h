@@ -126,7 +126,11 @@ enum { HVP_ERR_MODULES(HVP_ERR_BASE_) };
 	X(SEG, SEG_E_NOTLOADED, -2010, "no frame loaded")                                     \
 	X(SEG, SEG_E_BUSY, -2011, "a background sync is in flight")                           \
 	X(SEG, SEG_E_ROTATE, -2012, "the segment must be synced before it is left")           \
-	X(SEG, SEG_E_VERIFY, -2013, "a compressed frame failed its check after compression")
+	X(SEG, SEG_E_VERIFY, -2013, "a compressed frame failed its check after compression")  \
+	X(SEG, SEG_E_UNLINKED, -2014,                                                         \
+	  "segment was deleted or replaced under the writer (its records stay in the journal)") \
+	X(SEG, SEG_E_SHORT, -2015,                                                            \
+	  "segment is shorter than what was written to it (cut under the writer)")
 
 /* recovery/rcv.h */
 #define HVP_ERR_LIST_RCV(X)                                                                  \

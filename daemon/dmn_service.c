@@ -38,12 +38,23 @@ struct wfail {
 	uint64_t since, t;
 };
 
+int dmn_service_log_destroyed(const struct dmn_stats *st)
+{
+	return st->last_err == SEG_E_UNLINKED || st->last_err == SEG_E_SHORT;
+}
+
 /* Report what the consumer met since the last look, one line each. */
 static void report_new(const struct dmn_service_opts *o, struct wfail *wf,
 		       const struct dmn_stats *prev, const struct dmn_stats *st)
 {
 	const char *logdir = o->cfg.log_dir;
 	uint64_t now = mono_s();
+	if (dmn_service_log_destroyed(st)) {
+		if (prev->last_err != st->last_err)
+			say(o, logdir, "segment %" PRIu64 ": %s; the consumer stops",
+			    st->abandoned_seg_no, hvp_strerror(st->last_err));
+		return;
+	}
 	if (st->sync_errors > prev->sync_errors)
 		say(o, logdir, "%s failed: %s; segment %" PRIu64 " abandoned (never synced again),"
 		    " its records stay in the journal and go to a new segment",
@@ -165,7 +176,8 @@ int dmn_service_run(const struct dmn_service_opts *o, struct dmn_service_end *en
 		}
 		report_new(o, &wf, prev, st);
 		*prev = *st;
-		if (sig > 0 || dmn_wait(d, 0))
+		/* the log is gone under us: stop, leaving the records in the journal */
+		if (sig > 0 || dmn_wait(d, 0) || dmn_service_log_destroyed(st))
 			break;
 	}
 	/* the final drain first, so that the figures below cover every frame */
