@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "dmn_service.h"
 #include "hvp_cli.h"
@@ -155,10 +156,13 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 		return HVP_EXIT_USAGE;
 	}
 	int ret = HVP_EXIT_USAGE, err;
-	if ((err = hvp_datadir_mkdirs(&dd))) {
-		hvp_err_file(dd.dir, "cannot create the data directory: %s", strerror(-err));
+	const char *bad;
+	int dfd = hvp_datadir_open(&dd, 1, &bad);
+	if (dfd < 0) {
+		hvp_err_file(bad, "cannot use it as a data directory: %s", hvp_strerror(dfd));
 		goto out;
 	}
+	close(dfd);
 	so.cfg.log_dir = dd.log;
 	so.cfg.status_path = dd.status;
 	so.pidfile = dd.pidfile;

@@ -223,7 +223,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (!pool_path) {
 		if ((r = hvp_datadir_mkdirs(&dd))) {
-			hvp_err_file(dd.dir, "cannot create the data directory: %s", strerror(-r));
+			hvp_err_file(dd.dir, "cannot use the data directory: %s", hvp_strerror(r));
 			goto out;
 		}
 		pool_path = dd.pool;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dmn_service.h"
+#include "hvp_dirfile.h"
 #include "idx.h"
 
 static void say(const struct dmn_service_opts *o, const char *where, const char *fmt, ...)
@@ -94,15 +95,17 @@ static void report_new(const struct dmn_service_opts *o, struct wfail *wf,
 	}
 }
 
+/* The pid file: made beside it and renamed into place, never through a link (hvp_dirfile.h). */
 static int write_pidfile(const char *path)
 {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	int err = write(fd, buf, (size_t)n) == n ? 0 : -EIO;
-	close(fd);
+	const char *base;
+	int dfd = hvp_dirfile_parent(path, &base);
+	if (dfd < 0)
+		return dfd;
+	int err = hvp_dirfile_write(dfd, base, buf, (size_t)n, 0644, 0);
+	close(dfd);
 	return err;
 }
 
@@ -149,7 +152,7 @@ int dmn_service_run(const struct dmn_service_opts *o, struct dmn_service_end *en
 		ix = NULL;
 	}
 	if (o->pidfile && (err = write_pidfile(o->pidfile)))
-		say(o, o->pidfile, "cannot write: %s", strerror(-err));
+		say(o, o->pidfile, "cannot write: %s", hvp_strerror(err));
 
 	struct dmn_stats *st = &end->st;
 	struct wfail wf = { 0, 0 };

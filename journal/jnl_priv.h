@@ -57,6 +57,14 @@ static inline uint32_t jnl_max_payload(uint64_t ring_size)
 	return m > JNL_MAX_PAYLOAD ? JNL_MAX_PAYLOAD : (uint32_t)m;
 }
 
+/* pool.c, shared with pool_create.c */
+uint32_t jnl_sb_crc(const struct jnl_sb *sb);
+uint32_t jnl_desc_crc(uint32_t seed, const struct jnl_lane_desc *d);
+enum jnl_media jnl_media_of(int is_pmem);
+struct jnl_pool *jnl_pool_new(const char *path);
+/* Fill the pool's info and ops from its (checked) superblock. */
+int jnl_pool_load(struct jnl_pool *p, const struct jnl_open_opts *o);
+
 /* Validate a superblock copy against the bytes available. @return 0 or JNL_E_*. */
 int jnl_sb_check(const struct jnl_sb *sb, uint64_t avail);
 
