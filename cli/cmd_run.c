@@ -110,6 +110,14 @@ static int open_pool(const char *path, uint32_t durability, struct jnl_pool **ou
 			hvp_err_file(path, "cannot open the pool: %s", hvp_strerror(r));
 			return r;
 		}
+		if (jnl_pool_info(*out)->truncated) {
+			hvp_err_file(path, "pool file holds %" PRIu64 " of its %" PRIu64 " bytes (cut short):"
+				     " hvprov recover saves what is left, then hvprov journal create --force",
+				     jnl_pool_info(*out)->file_size, jnl_pool_info(*out)->pool_size);
+			jnl_pool_close(*out);
+			*out = NULL;
+			return JNL_E_TRUNCATED;
+		}
 		if (durability && jnl_pool_info(*out)->durability != durability) {
 			hvp_err_file(path, "pool has durability %s; --durability %s applies only when "
 				     "a pool is created", jnl_durability_name(jnl_pool_info(*out)->durability),

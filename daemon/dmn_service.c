@@ -41,7 +41,8 @@ struct wfail {
 
 int dmn_service_log_destroyed(const struct dmn_stats *st)
 {
-	return st->last_err == SEG_E_UNLINKED || st->last_err == SEG_E_SHORT;
+	return st->last_err == SEG_E_UNLINKED || st->last_err == SEG_E_SHORT ||
+	       st->last_err == JNL_E_TRUNCATED;
 }
 
 /* Report what the consumer met since the last look, one line each. */
@@ -51,7 +52,12 @@ static void report_new(const struct dmn_service_opts *o, struct wfail *wf,
 	const char *logdir = o->cfg.log_dir;
 	uint64_t now = mono_s();
 	if (dmn_service_log_destroyed(st)) {
-		if (prev->last_err != st->last_err)
+		if (prev->last_err == st->last_err)
+			return;
+		if (st->last_err == JNL_E_TRUNCATED)
+			say(o, o->cfg.pool_path, "%s; the consumer stops (hvprov recover saves what the"
+			    " file still holds)", hvp_strerror(st->last_err));
+		else
 			say(o, logdir, "segment %" PRIu64 ": %s; the consumer stops",
 			    st->abandoned_seg_no, hvp_strerror(st->last_err));
 		return;

@@ -125,6 +125,8 @@ int jnl_pool_load(struct jnl_pool *p, const struct jnl_open_opts *o)
 	in->seed = jnl_seed(sb.uuid, sb.epoch);
 	for (unsigned i = 0; i < in->nlanes; i++) {
 		struct jnl_lane_desc d;
+		if (jnl_lane_missing(p, i))
+			continue;         /* cut off the file: nothing to check, nothing to read */
 		memcpy(&d, jnl_lane_ctl(p, i), sizeof(d));
 		if (memcmp(d.magic, JNL_LANE_MAGIC, 8) || d.lane != i || d.crc != jnl_desc_crc(in->seed, &d) ||
 		    d.ring_size != in->ring_size ||
@@ -190,6 +192,7 @@ void jnl_pool_close(struct jnl_pool *p)
 	if (!p)
 		return;
 	jnl_pool_ctx_free(p, p->ckpt_ctx);
+	jnl_guard_del(p);
 	if (p->unmap == 2)
 		pmem_unmap(p->map, p->map_len);
 	else if (p->unmap == 1)
@@ -271,6 +274,43 @@ static int pool_map(struct jnl_pool *p, int fd, const struct jnl_open_opts *o)
 	return 0;
 }
 
+/*
+ * A pool file cut short (truncated under the collector): its superblock is intact and names
+ * more bytes than the file holds. The whole extent it names is mapped, so that what is left
+ * can be read (recovery); pages past the end read as zeros (pool_guard.c). Producers and the
+ * daemon refuse such a pool (JNL_E_TRUNCATED).
+ */
+static int pool_extend(struct jnl_pool *p, const struct jnl_open_opts *o)
+{
+	struct jnl_sb sb;
+	if (p->len < sizeof(sb))
+		return 0;
+	memcpy(&sb, p->base, sizeof(sb));
+	if (jnl_sb_check(&sb, UINT64_MAX) != 0 || sb.pool_size <= p->len)
+		return 0;         /* not a pool, or whole: the usual checks say what is wrong */
+	uint64_t off = o ? o->offset : 0;
+	uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t aoff = off & ~(pg - 1);
+	uint64_t mlen = sb.pool_size + (off - aoff);
+	void *m = mmap(NULL, mlen, p->readonly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED,
+		       p->fd, (off_t)aoff);
+	if (m == MAP_FAILED)
+		return -errno;
+	if (p->unmap == 2)
+		pmem_unmap(p->map, p->map_len);
+	else if (p->unmap == 1)
+		munmap(p->map, p->map_len);
+	p->file_len = p->len;
+	p->map = m;
+	p->map_len = mlen;
+	p->base = (unsigned char *)m + (off - aoff);
+	p->len = sb.pool_size;
+	p->unmap = 1;
+	p->info.truncated = 1;
+	p->info.file_size = p->file_len;
+	return 0;
+}
+
 int jnl_pool_open(const char *path, const struct jnl_open_opts *o, struct jnl_pool **out)
 {
 	int r;
@@ -289,6 +329,12 @@ int jnl_pool_open(const char *path, const struct jnl_open_opts *o, struct jnl_po
 		goto fail;
 	}
 	r = pool_map(p, p->fd, o);
+	if (r)
+		goto fail;
+	r = pool_extend(p, o);
+	if (r)
+		goto fail;
+	r = jnl_guard_add(p);
 	if (r)
 		goto fail;
 	r = jnl_pool_load(p, o);
@@ -396,6 +442,8 @@ int jnl_lane_open(struct jnl_pool *p, unsigned idx, unsigned flags, struct jnl_l
 		return JNL_E_RANGE;
 	if (p->readonly)
 		return -EROFS;
+	if (p->info.truncated || jnl_pool_lost(p))
+		return JNL_E_TRUNCATED;
 	uint64_t lockb = p->info.lane_off + (uint64_t)idx * p->info.lane_stride;
 	pthread_mutex_lock(&p->lock);
 	if (p->lanes_open[idx]) {
@@ -504,6 +552,9 @@ struct jnl_prod *jnl_lane_prod(struct jnl_lane *l) { return &l->prod; }
 
 int jnl_lane_error(const struct jnl_lane *l)
 {
+	/* a page of the pool vanished under the producer: nothing it stores is on the media */
+	if (jnl_pool_lost(l->pool))
+		return JNL_E_TRUNCATED;
 	return jnl_pool_ctx_error(l->pool, l->ctx);
 }
 
@@ -524,7 +575,10 @@ int jnl_lane_append(struct jnl_lane *l, const void *buf, uint32_t len, uint64_t 
 int jnl_lane_batch_add(struct jnl_lane *l, const void *buf, uint32_t len, uint64_t *seq)
 {
 	struct jnl_iov v = { buf, len };
-	return jnl_prod_batch_add(&l->prod, &v, 1, jnl_now_ns(), seq);
+	int r = jnl_prod_batch_add(&l->prod, &v, 1, jnl_now_ns(), seq);
+	if (r == 0 && jnl_pool_lost(l->pool))
+		return JNL_E_TRUNCATED;
+	return r;
 }
 
 int jnl_lane_commit(struct jnl_lane *l)
@@ -544,6 +598,8 @@ int jnl_lane_wait_space(struct jnl_lane *l, uint32_t len, int timeout_ms)
 		/* LOST record pending: leave room for it too. */
 		uint64_t need = jnl_prod_need(pr, len) +
 				(pr->dropped_seen != pr->reported_seen ? jnl_rec_size(32) + 64 : 0);
+		if (jnl_pool_lost(l->pool))
+			return JNL_E_TRUNCATED;
 		if (jnl_prod_free(pr) >= need)
 			return 0;
 		int r = jnl_prod_refresh(pr);
@@ -606,6 +662,10 @@ int jnl_checkpoint_advance(struct jnl_pool *p, void *ctx, unsigned idx, uint64_t
 		return -EROFS;
 	if (idx >= p->info.nlanes)
 		return JNL_E_RANGE;
+	/* Cut under us, the pool cannot take a checkpoint: its records are not where they were.
+	 * A pool opened truncated (recovery) takes them on the lanes the file still holds. */
+	if ((jnl_pool_lost(p) && !p->info.truncated) || jnl_lane_missing(p, idx))
+		return JNL_E_TRUNCATED;
 	int r = jnl_lane_checkpoint(p, idx, &ck);
 	if (r)
 		return r;

@@ -153,6 +153,9 @@ static int pool_fill(struct jnl_pool *p, int fd, const struct jnl_create_opts *o
 	p->map = p->base = m;
 	p->map_len = p->len = mlen;
 	p->unmap = 2;
+	int r = jnl_guard_add(p);
+	if (r)
+		return r;
 	p->info.media = jnl_media_of(is_pmem);
 	struct statfs sf;
 	p->info.on_tmpfs = fstatfs(fd, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
@@ -173,7 +176,7 @@ static int pool_fill(struct jnl_pool *p, int fd, const struct jnl_create_opts *o
 	 * flushes on persistent memory. */
 	const struct jnl_pops *fops = p->info.media == JNL_MEDIA_FILE ? &jnl_pops_msync : &jnl_pops_pmem;
 	struct jnl_pctx fctx = { 0, 0, 0 };
-	int r = jnl_pool_format(m, mlen, fops, &fctx, &co, uuid, unique_epoch(old_epoch));
+	r = jnl_pool_format(m, mlen, fops, &fctx, &co, uuid, unique_epoch(old_epoch));
 	if (!r && fctx.err)
 		r = fctx.err;
 	if (!r && !dax && fsync(fd) != 0)
