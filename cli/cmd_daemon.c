@@ -195,7 +195,9 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 		goto out;
 	}
 	ret = 0;
-	if (end.stop_err) {
+	if (end.stop_err == JNL_E_TRUNCATED) {
+		ret = HVP_EXIT_DAMAGE;      /* said when it was met (the service's report) */
+	} else if (end.stop_err) {
 		hvp_err_file(dd.log, "final frame not durable: %s (its records are still in the journal)",
 			     hvp_strerror(end.stop_err));
 		ret = HVP_EXIT_DAMAGE;

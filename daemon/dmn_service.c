@@ -196,6 +196,9 @@ int dmn_service_run(const struct dmn_service_opts *o, struct dmn_service_end *en
 	report_new(o, &wf, prev, st);
 	free(prev);
 	end->stop_err = dmn_stop(d);
+	/* stopped because the log or the pool was destroyed under it: not a clean stop */
+	if (!end->stop_err && dmn_service_log_destroyed(st))
+		end->stop_err = st->last_err;
 	if (o->pidfile)
 		unlink(o->pidfile);
 	if (ix) {

@@ -38,5 +38,22 @@ n=$(grep -c '^0 ' "$T/log")
 [ "$n" -ge 100 ] || fail "only $n records of lane 0 recovered from the cut pool"
 grep -q '\["truncate"' "$T/log" || fail "the truncate command's execve is not in the log"
 echo "recovered $n records of lane 0"
+
+# the daemon: the pool cut while it waits for records; it stops with one line and exit 1
+D=$T/d2; mkdir -m 700 "$D"
+"$H" journal create "$D/pool" --size 4M --lanes 2 > /dev/null || fail "journal create"
+"$H" daemon --data "$D" --quiet 2> "$T/dmn.err" &
+dp=$!
+for i in $(seq 100); do [ -s "$D/daemon.pid" ] && break; sleep 0.05; done
+truncate -s 8192 "$D/pool"
+for i in $(seq 100); do kill -0 $dp 2> /dev/null || break; sleep 0.05; done
+if kill -0 $dp 2> /dev/null; then
+	fail "the daemon still runs on the cut pool"
+	kill $dp
+fi
+wait $dp; rc=$?
+[ $rc = 1 ] || fail "daemon on the cut pool exited $rc (SIGBUS: 135)"
+grep -q "shorter than its superblock" "$T/dmn.err" || { fail "daemon's message:"; cat "$T/dmn.err"; }
+[ "$(wc -l < "$T/dmn.err")" = 1 ] || { fail "daemon's stderr:"; cat "$T/dmn.err"; }
 rm -rf "$T"
 [ $fails = 0 ]
