@@ -179,9 +179,12 @@ static void print_info(struct jnl_pool *p, int json)
 		hvp_json_member_str(stdout, "pool", jnl_pool_path(p));
 		printf(",\"format_version\":%u,\"uuid\":\"%s\",\"epoch\":%" PRIu64 ",\"pool_size\":%" PRIu64
 		       ",\"lanes\":%u,\"ring_size\":%" PRIu64 ",\"durability\":\"%s\",\"media\":\"%s\","
-		       "\"claim\":\"%s\",\"lane\":[",
+		       "\"claim\":\"%s\",",
 		       in->version, u, in->epoch, in->pool_size, in->nlanes, in->ring_size,
 		       jnl_durability_name(in->durability), jnl_media_name(in->media), jnl_durability_claim(p));
+		if (in->truncated)
+			printf("\"truncated\":true,\"file_size\":%" PRIu64 ",", in->file_size);
+		printf("\"lane\":[");
 	} else {
 		printf("pool        %s\nformat      version %u\nuuid        %s\nepoch       %" PRIu64
 		       "\nsize        %" PRIu64 " bytes\nlanes       %u x %" PRIu64 " bytes\n"
@@ -189,6 +192,9 @@ static void print_info(struct jnl_pool *p, int json)
 		       jnl_pool_path(p), in->version, u, in->epoch, in->pool_size, in->nlanes,
 		       in->ring_size, jnl_durability_name(in->durability), jnl_media_name(in->media),
 		       jnl_durability_claim(p));
+		if (in->truncated)
+			printf("TRUNCATED   the file holds %" PRIu64 " of these bytes (hvprov recover saves"
+			       " what is left)\n", in->file_size);
 		printf("lane  ckpt-seq    ckpt-pos        head        dropped   slots\n");
 	}
 	for (unsigned i = 0; i < in->nlanes; i++) {
