@@ -121,7 +121,18 @@ static int open_ro(const struct jopts *o, struct jnl_pool **p)
 {
 	struct jnl_open_opts oo = { .offset = o->offset, .readonly = 1 };
 	int r = jnl_pool_open(o->pool, &oo, p);
-	return r ? open_error(o->pool, r) : 0;
+	if (r)
+		return open_error(o->pool, r);
+	const struct jnl_info *in = jnl_pool_info(*p);
+	if (in->truncated) {
+		/* only recovery reads what is left (journal/FORMAT.md "A pool cut short") */
+		hvp_err_file(o->pool, "pool file holds %" PRIu64 " of its %" PRIu64 " bytes (cut short):"
+			     " hvprov recover saves what is left", in->file_size, in->pool_size);
+		jnl_pool_close(*p);
+		*p = NULL;
+		return HVP_EXIT_USAGE;
+	}
+	return 0;
 }
 
 static int cmd_create(int argc, char **argv)
@@ -179,12 +190,9 @@ static void print_info(struct jnl_pool *p, int json)
 		hvp_json_member_str(stdout, "pool", jnl_pool_path(p));
 		printf(",\"format_version\":%u,\"uuid\":\"%s\",\"epoch\":%" PRIu64 ",\"pool_size\":%" PRIu64
 		       ",\"lanes\":%u,\"ring_size\":%" PRIu64 ",\"durability\":\"%s\",\"media\":\"%s\","
-		       "\"claim\":\"%s\",",
+		       "\"claim\":\"%s\",\"lane\":[",
 		       in->version, u, in->epoch, in->pool_size, in->nlanes, in->ring_size,
 		       jnl_durability_name(in->durability), jnl_media_name(in->media), jnl_durability_claim(p));
-		if (in->truncated)
-			printf("\"truncated\":true,\"file_size\":%" PRIu64 ",", in->file_size);
-		printf("\"lane\":[");
 	} else {
 		printf("pool        %s\nformat      version %u\nuuid        %s\nepoch       %" PRIu64
 		       "\nsize        %" PRIu64 " bytes\nlanes       %u x %" PRIu64 " bytes\n"
@@ -192,9 +200,6 @@ static void print_info(struct jnl_pool *p, int json)
 		       jnl_pool_path(p), in->version, u, in->epoch, in->pool_size, in->nlanes,
 		       in->ring_size, jnl_durability_name(in->durability), jnl_media_name(in->media),
 		       jnl_durability_claim(p));
-		if (in->truncated)
-			printf("TRUNCATED   the file holds %" PRIu64 " of these bytes (hvprov recover saves"
-			       " what is left)\n", in->file_size);
 		printf("lane  ckpt-seq    ckpt-pos        head        dropped   slots\n");
 	}
 	for (unsigned i = 0; i < in->nlanes; i++) {

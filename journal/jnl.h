@@ -70,8 +70,8 @@ const char *jnl_durability_claim(const struct jnl_pool *pool);
 int jnl_pool_create(const char *path, const struct jnl_create_opts *opts, struct jnl_pool **out);
 
 /*
- * Open an existing pool. opts may be NULL. Validates superblock and lane descriptors. A
- * symbolic link is refused (HVP_DD_E_SYMLINK). A file cut short with its superblock intact
+ * Open an existing pool. opts may be NULL. Validates superblock and lane descriptors. For
+ * writing, a symbolic link is refused (HVP_DD_E_SYMLINK). A file cut short with its superblock intact
  * opens with info.truncated set, for recovery: lanes past the end are left out, producers
  * and the daemon refuse it (JNL_E_TRUNCATED).
  */

@@ -320,8 +320,9 @@ int jnl_pool_open(const char *path, const struct jnl_open_opts *o, struct jnl_po
 		return -ENOMEM;
 	p->readonly = o && o->readonly;
 	/* a FIFO, socket, device other than DAX or directory is refused before it can block;
-	 * a symbolic link is never followed (another user may have planted it) */
-	p->fd = hvp_input_open(path, (p->readonly ? O_RDONLY : O_RDWR) | O_NOFOLLOW, HVP_IN_POOL);
+	 * a pool opened for writing is never reached through a symbolic link (another user may
+	 * have planted it to make us write elsewhere); readers may follow one */
+	p->fd = hvp_input_open(path, p->readonly ? O_RDONLY : O_RDWR | O_NOFOLLOW, HVP_IN_POOL);
 	if (p->fd < 0) {
 		struct stat lst;
 		r = p->fd == -ELOOP && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) ?
