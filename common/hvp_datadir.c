@@ -40,15 +40,11 @@ int hvp_datadir_init(struct hvp_datadir *d, const char *dir)
 	return 0;
 }
 
-/* The subdirectory name of dirfd, reached without following a link, checked like DIR. */
+/* The subdirectory name of dirfd, checked like DIR. It may be a link the owner made (the log
+ * on another disk): what it leads to is what is checked. */
 static int subdir_check(int dirfd, const char *name)
 {
-	struct stat st;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return -errno;
-	if (S_ISLNK(st.st_mode))
-		return HVP_DD_E_SYMLINK;
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOTDIR ? HVP_DD_E_NOTDIR : -errno;
 	int r = hvp_dirfile_check_dir(fd);

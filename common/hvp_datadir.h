@@ -28,8 +28,8 @@ struct hvp_datadir {
 int hvp_datadir_init(struct hvp_datadir *d, const char *dir);
 /*
  * Create DIR and DIR/log (mode 0700) if missing, and check them: a directory owned by another
- * user than the caller or root, or writable by others, is refused, and so is DIR/log as a
- * symbolic link (hvp_dirfile.h). @return 0, -errno or HVP_DD_E_* (hvp_strerror describes it;
+ * user than the caller or root, or writable by others, is refused, and so is a DIR/log (or
+ * the directory a link there leads to) that fails the same check (hvp_dirfile.h). @return 0, -errno or HVP_DD_E_* (hvp_strerror describes it;
  * a refused DIR/log is named by hvp_datadir_open).
  */
 int hvp_datadir_mkdirs(const struct hvp_datadir *d);

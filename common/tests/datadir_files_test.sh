@@ -61,13 +61,17 @@ D=$T/d5; mkdir -m 777 "$D"; chmod 777 "$D"
 [ ! -e "$D/pool" ] || fail "world-writable data directory: a pool was made in it"
 one_line "$T/err" "writable by other users" "world-writable data directory"
 
-# 6. DIR/log a link to another directory: refused, nothing written there.
-D=$T/d6; mkdir -m 700 "$D" "$T/elsewhere"; ln -s "$T/elsewhere" "$D/log"
+# 6. DIR/log a link to a directory another user owns: refused, nothing written there (a
+#    link to a directory of one's own, the log on another disk, is fine).
+D=$T/d6; mkdir -m 700 "$D" "$T/elsewhere"; chown 65534 "$T/elsewhere"; ln -s "$T/elsewhere" "$D/log"
 "$H" journal create "$D/pool" --size 1M > /dev/null || fail "journal create"
 "$H" daemon --data "$D" --once --quiet 2> "$T/err"; rc=$?
 [ $rc = 2 ] || fail "log link: daemon exited $rc"
 [ -z "$(ls -A "$T/elsewhere")" ] || fail "log link: segments written through it"
-one_line "$T/err" "symbolic link" "log link"
+one_line "$T/err" "owned by another user" "log link"
+chown 0 "$T/elsewhere"
+"$H" daemon --data "$D" --once --quiet 2> "$T/err"; rc=$?
+[ $rc = 0 ] || { fail "log link to a directory of one's own: daemon exited $rc"; cat "$T/err"; }
 
 # 7. A full disk (tmpfs of 8 MiB, in a private mount namespace): a 64 MiB pool cannot be
 #    made, and neither journal create nor run leaves anything behind.
