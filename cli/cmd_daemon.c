@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "dmn_service.h"
 #include "hvp_cli.h"
@@ -155,10 +156,13 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 		return HVP_EXIT_USAGE;
 	}
 	int ret = HVP_EXIT_USAGE, err;
-	if ((err = hvp_datadir_mkdirs(&dd))) {
-		hvp_err_file(dd.dir, "cannot create the data directory: %s", strerror(-err));
+	const char *bad;
+	int dfd = hvp_datadir_open(&dd, 1, &bad);
+	if (dfd < 0) {
+		hvp_err_file(bad, "cannot use it as a data directory: %s", hvp_strerror(dfd));
 		goto out;
 	}
+	close(dfd);
 	so.cfg.log_dir = dd.log;
 	so.cfg.status_path = dd.status;
 	so.pidfile = dd.pidfile;
@@ -191,7 +195,9 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 		goto out;
 	}
 	ret = 0;
-	if (end.stop_err) {
+	if (end.stop_err == JNL_E_TRUNCATED) {
+		ret = HVP_EXIT_DAMAGE;      /* said when it was met (the service's report) */
+	} else if (end.stop_err) {
 		hvp_err_file(dd.log, "final frame not durable: %s (its records are still in the journal)",
 			     hvp_strerror(end.stop_err));
 		ret = HVP_EXIT_DAMAGE;

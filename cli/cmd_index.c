@@ -73,7 +73,7 @@ static int cmd_index(int argc, char **argv)
 	struct idx *ix = NULL;
 	struct idx_opts o = { .batch = (uint32_t)batch };
 	if ((r = hvp_datadir_mkdirs(&dd))) {
-		hvp_err_file(dd.dir, "cannot create the data directory: %s", strerror(-r));
+		hvp_err_file(dd.dir, "cannot use the data directory: %s", hvp_strerror(r));
 		goto out;
 	}
 	/* the host the log was written on, stamped on what it makes (MODEL.md section 12) */

@@ -114,6 +114,14 @@ static int open_pool(const char *path, uint32_t durability, struct jnl_pool **ou
 			hvp_err_file(path, "cannot open the pool: %s", hvp_strerror(r));
 			return r;
 		}
+		if (jnl_pool_info(*out)->truncated) {
+			hvp_err_file(path, "pool file holds %" PRIu64 " of its %" PRIu64 " bytes (cut short):"
+				     " hvprov recover saves what is left, then hvprov journal create --force",
+				     jnl_pool_info(*out)->file_size, jnl_pool_info(*out)->pool_size);
+			jnl_pool_close(*out);
+			*out = NULL;
+			return JNL_E_TRUNCATED;
+		}
 		if (durability && jnl_pool_info(*out)->durability != durability) {
 			hvp_err_file(path, "pool has durability %s; --durability %s applies only when "
 				     "a pool is created", jnl_durability_name(jnl_pool_info(*out)->durability),
@@ -235,7 +243,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (!pool_path) {
 		if ((r = hvp_datadir_mkdirs(&dd))) {
-			hvp_err_file(dd.dir, "cannot create the data directory: %s", strerror(-r));
+			hvp_err_file(dd.dir, "cannot use the data directory: %s", hvp_strerror(r));
 			goto out;
 		}
 		pool_path = dd.pool;

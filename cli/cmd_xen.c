@@ -300,7 +300,7 @@ static int xen_recover(int argc, char **argv)
 	}
 	int r = hvp_datadir_mkdirs(&dd), ret;
 	if (r) {
-		hvp_err_file(dd.dir, "cannot create the data directory: %s", strerror(-r));
+		hvp_err_file(dd.dir, "cannot use the data directory: %s", hvp_strerror(r));
 		ret = HVP_EXIT_USAGE;
 	} else {
 		ret = xen_recover_into(dd.log, release);

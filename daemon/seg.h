@@ -89,7 +89,7 @@ struct seg_log_tail {
 
 /* What a write, sync or flush did, or where it failed. */
 enum seg_phase { SEG_PH_NONE = 0, SEG_PH_COMPRESS, SEG_PH_CREATE, SEG_PH_WRITE, SEG_PH_SYNC,
-		 SEG_PH_DIRSYNC };
+		 SEG_PH_DIRSYNC, SEG_PH_CHECK };
 const char *seg_phase_name(enum seg_phase ph);
 
 struct seg_flush_info {

@@ -52,6 +52,8 @@ struct jnl_info {
 	uint32_t version;
 	uint32_t seed;
 	int on_tmpfs;             /* the file lives in RAM (tmpfs): nothing survives power loss */
+	int truncated;            /* the file holds less than pool_size (cut): recovery only */
+	uint64_t file_size;       /* if truncated: the bytes it holds */
 };
 
 /* Parse and describe. */
@@ -67,7 +69,12 @@ const char *jnl_durability_claim(const struct jnl_pool *pool);
  */
 int jnl_pool_create(const char *path, const struct jnl_create_opts *opts, struct jnl_pool **out);
 
-/* Open an existing pool. opts may be NULL. Validates superblock and lane descriptors. */
+/*
+ * Open an existing pool. opts may be NULL. Validates superblock and lane descriptors. For
+ * writing, a symbolic link is refused (HVP_DD_E_SYMLINK). A file cut short with its superblock intact
+ * opens with info.truncated set, for recovery: lanes past the end are left out, producers
+ * and the daemon refuse it (JNL_E_TRUNCATED).
+ */
 int jnl_pool_open(const char *path, const struct jnl_open_opts *opts, struct jnl_pool **out);
 
 /*
@@ -242,6 +249,12 @@ int jnl_lane_scan(const struct jnl_pool *pool, unsigned idx, jnl_scan_cb cb, voi
  */
 int jnl_lane_erase_tail(struct jnl_pool *pool, void *ctx, unsigned idx,
 			const struct jnl_lane_report *rep);
+
+/*
+ * Was the pool file cut under this mapping (a page vanished: SIGBUS caught, journal/FORMAT.md
+ * "A pool cut short")? Appends, reads and checkpoints then fail with JNL_E_TRUNCATED.
+ */
+int jnl_pool_lost(const struct jnl_pool *pool);
 
 /* Does any lane hold records above its checkpoint? @return 1 yes, 0 no, <0 error. */
 int jnl_pool_has_unconsumed(const struct jnl_pool *pool);
