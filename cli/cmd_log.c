@@ -164,15 +164,26 @@ static int cat_file(struct cat *c, const char *path)
 			c->damage = 1;
 			break;
 		}
-		uint64_t next;
+		uint64_t next, nrec = 0;
 		if (seg_reader_resync(r, off + 1, 1, &next) == 1) {
-			hvp_err_file(path, "%s; %" PRIu64 " bytes skipped", seg_reader_why(r), next - off);
+			seg_reader_is_torn(r, off, &nrec);     /* for the descriptor's count */
+			hvp_err_file(path, "%s; %" PRIu64 " bytes (%" PRIu64 " records by its descriptor,"
+				     " 0: unknown) skipped", seg_reader_why(r), next - off, nrec);
 			c->damage = 1;
 			off = next;
 			continue;
 		}
-		hvp_err_file(path, "torn trailing frame at %" PRIu64 " (%" PRIu64 " bytes) not printed",
-			     off, seg_reader_size(r) - off);
+		/* Only a frame the file ends inside is a torn tail (a writer cut before its
+		 * fdatasync); a complete frame that fails at the end is damage (LevelDB's rule). */
+		if (seg_reader_is_torn(r, off, &nrec)) {
+			hvp_err_file(path, "torn trailing frame at %" PRIu64 " (%" PRIu64 " bytes) not printed",
+				     off, seg_reader_size(r) - off);
+			break;
+		}
+		hvp_err_file(path, "%s; a complete frame at the end, not a torn tail: %" PRIu64
+			     " bytes (%" PRIu64 " records by its descriptor, 0: unknown) not printed",
+			     seg_reader_why(r), seg_reader_size(r) - off, nrec);
+		c->damage = 1;
 		break;
 	}
 	seg_reader_close(r);
@@ -211,7 +222,14 @@ static int log_cat(int argc, char **argv)
 			const struct seg_damage *d = seg_log_damage(log, i);
 			char name[40];
 			seg_name(name, sizeof(name), d->seg_no);
-			hvp_err_file(d->path ? d->path : name, "%s", d->why);
+			char dropped[96] = "";
+			if (d->bytes && d->records)
+				snprintf(dropped, sizeof(dropped), " (%" PRIu64 " bytes, %" PRIu64
+					 " records not printed)", d->bytes, d->records);
+			else if (d->bytes)
+				snprintf(dropped, sizeof(dropped), " (%" PRIu64 " bytes not printed)",
+					 d->bytes);
+			hvp_err_file(d->path ? d->path : name, "%s%s", d->why, dropped);
 			c.damage = 1;
 		}
 		err = seg_log_walk(log, cat_frame, &c);
@@ -358,7 +376,8 @@ static int log_ls(int argc, char **argv)
 		const char *base = strrchr(si->path, '/');
 		base = base ? base + 1 : si->path;
 		const char *tail = si->tail == SEG_TAIL_TORN ? "torn"
-				   : si->tail == SEG_TAIL_ABANDONED ? "abandoned" : "-";
+				   : si->tail == SEG_TAIL_ABANDONED ? "abandoned"
+				   : si->tail == SEG_TAIL_DAMAGED ? "damaged" : "-";
 		if (o.json) {
 			printf("%s\n {\"segment\":%" PRIu64 ",\"file\":\"%s\",\"state\":\"%s\",\"head\":%s"
 			       ",\"prev\":%" PRIu64 ",\"size\":%" PRIu64 ",\"extent\":%" PRIu64
