@@ -29,8 +29,9 @@ static int usage(FILE *f)
 		"        every record's journal checksum, that each lane's sequences are contiguous and\n"
 		"        unique, and that the journal DIR/pool holds no checkpoint beyond the log. A torn\n"
 		"        trailing frame (a crash before fdatasync) is reported but is not damage, unless\n"
-		"        --strict. Exit: 0 clean, 1 damage found (segment and byte offset named),\n"
-		"        2 cannot run.\n"
+		"        --strict. GAP and LOST records (records damaged in the journal, or dropped in\n"
+		"        lossy mode) are loss. Exit: 0 clean, 1 damage or loss found (segment and byte\n"
+		"        offset named, records counted), 2 cannot run.\n"
 		"ls      lists the segments: number, state in the chain, extent, frames, records.\n");
 	return f == stdout ? 0 : HVP_EXIT_USAGE;
 }
@@ -259,6 +260,7 @@ static const char *kind_name(enum dmn_find_kind k)
 	case DMN_FIND_DAMAGE: return "damage";
 	case DMN_FIND_TORN: return "torn";
 	case DMN_FIND_NOTE: return "note";
+	case DMN_FIND_LOSS: return "loss";
 	}
 	return "?";
 }
@@ -276,7 +278,7 @@ static void on_finding(void *arg, const struct dmn_finding *f)
 	} else {
 		const char *label = f->kind == DMN_FIND_DAMAGE ? "DAMAGE"
 				    : f->kind == DMN_FIND_TORN ? (v->strict ? "TORN (strict: damage)" : "torn tail")
-				    : "note";
+				    : f->kind == DMN_FIND_LOSS ? "LOSS" : "note";
 		if (f->path)
 			printf("%s: %s: offset %" PRIu64 ": %s\n", label, f->path, f->off, f->what);
 		else
@@ -324,23 +326,27 @@ static int log_verify(int argc, char **argv)
 		hvp_err_file(seg_log_err_path(dd.log, err), "cannot verify: %s", hvp_strerror(err));
 		goto out;
 	}
-	int bad = sum.damage || (o.strict && sum.torn);
+	int bad = sum.damage || sum.loss || (o.strict && sum.torn);
+	const char *result = sum.damage || (o.strict && sum.torn) ? "damage" : sum.loss ? "loss" : "clean";
 	double ratio = sum.bytes_out ? (double)sum.bytes_in / (double)sum.bytes_out : 0;
 	if (o.json) {
 		printf("],\n \"segments\":%" PRIu64 ",\"chain_segments\":%" PRIu64 ",\"frames\":%" PRIu64
 		       ",\"records\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
 		       ",\"ratio\":%.3f,\"damage\":%" PRIu64 ",\"torn\":%" PRIu64 ",\"notes\":%" PRIu64
+		       ",\"loss\":%" PRIu64 ",\"lost_records\":%" PRIu64
 		       ",\"pool_checked\":%s,\"result\":\"%s\"}\n",
 		       sum.segments, sum.chain_segments, sum.frames, sum.records, sum.bytes_in,
-		       sum.bytes_out, ratio, sum.damage, sum.torn, sum.notes,
-		       sum.pool_checked ? "true" : "false", bad ? "damage" : "clean");
+		       sum.bytes_out, ratio, sum.damage, sum.torn, sum.notes, sum.loss,
+		       sum.lost_records, sum.pool_checked ? "true" : "false", result);
 	} else {
 		printf("%s: %" PRIu64 " segment(s), %" PRIu64 " frame(s), %" PRIu64 " record(s), %" PRIu64
 		       " bytes -> %" PRIu64 " (ratio %.2f)%s; %" PRIu64 " damage, %" PRIu64
-		       " torn tail(s): %s\n", dd.log, sum.segments, sum.frames, sum.records,
+		       " torn tail(s), %" PRIu64 " record(s) lost before the log (%" PRIu64
+		       " GAP/LOST): %s\n", dd.log, sum.segments, sum.frames, sum.records,
 		       sum.bytes_in, sum.bytes_out, ratio,
 		       sum.pool_checked ? ", checked against the pool" : "", sum.damage, sum.torn,
-		       bad ? "DAMAGED" : "clean");
+		       sum.lost_records, sum.loss,
+		       !strcmp(result, "damage") ? "DAMAGED" : sum.loss ? "LOSS" : "clean");
 	}
 	ret = bad ? HVP_EXIT_DAMAGE : 0;
 out:
