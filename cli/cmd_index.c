@@ -175,8 +175,8 @@ static int cmd_index(int argc, char **argv)
 		       "\"records_per_s\":%.0f,\"new\":{\"objects\":%" PRIu64 ",\"versions\":%" PRIu64
 		       ",\"edges\":%" PRIu64 "},\"total\":{\"objects\":%" PRIu64 ",\"versions\":%" PRIu64
 		       ",\"edges\":%" PRIu64 "}}\n", s.records, s.applied, s.skipped, s.frames_skipped,
-		       s.bad, s.lost, s.lost_events, s.log_damage, s.missing, s.orphans, s.commits, secs, rate, s.objects, s.versions, s.edges,
-		       objs, vers, edges);
+		       s.bad, s.lost, s.lost_events, s.log_damage, s.missing, s.orphans, s.commits,
+		       secs, rate, s.objects, s.versions, s.edges, objs, vers, edges);
 	} else if (!quiet) {
 		printf("indexed %" PRIu64 " new records in %.3f s (%.0f records/s)", s.applied, secs, rate);
 		if (s.skipped || s.frames_skipped)
