@@ -24,7 +24,9 @@ static int usage(FILE *f)
 		"       hvprov log ls [--data DIR] [--json]\n\n"
 		"cat     prints every record of the log in DIR/log (or of the given segment files), one\n"
 		"        per line: lane, sequence, timestamp, type and the decoded event; --json gives\n"
-		"        JSON lines. Exit 1 if a damaged frame had to be skipped.\n"
+		"        JSON lines. Exit 1 if a damaged frame had to be skipped (a complete frame that\n"
+		"        fails at the end of a segment is damage; only a frame the file ends inside is a\n"
+		"        torn tail, left out), or if GAP/LOST records say records were lost (counted).\n"
 		"verify  checks every frame (checksums, decompression, records against the descriptor),\n"
 		"        every record's journal checksum, that each lane's sequences are contiguous and\n"
 		"        unique, and that the journal DIR/pool holds no checkpoint beyond the log. A torn\n"
@@ -83,6 +85,8 @@ struct cat {
 	int json;
 	int damage;
 	uint64_t records;
+	uint64_t loss_recs, lost;   /* GAP and LOST records printed, and the records they say
+	                               were lost before the log */
 };
 
 static void print_ts(uint64_t ns)
@@ -98,6 +102,17 @@ static void print_ts(uint64_t ns)
 static void print_rec(struct cat *c, const struct seg_rec *r)
 {
 	c->records++;
+	if (r->type == SEG_REC_GAP && r->len >= sizeof(struct seg_gap)) {
+		struct seg_gap g;
+		memcpy(&g, r->payload, sizeof(g));
+		c->loss_recs++;
+		c->lost += r->seq - g.first_seq + 1;
+	} else if (r->type == JNL_REC_LOST && r->len >= sizeof(struct jnl_lost_payload)) {
+		struct jnl_lost_payload lp;
+		memcpy(&lp, r->payload, sizeof(lp));
+		c->loss_recs++;
+		c->lost += lp.count;
+	}
 	if (c->json) {
 		putchar('{');
 		dmn_rec_json(stdout, r, 0);
@@ -243,6 +258,11 @@ static int log_cat(int argc, char **argv)
 	}
 	if (fflush(stdout) != 0)
 		return HVP_EXIT_USAGE;
+	if (c.loss_recs) {
+		hvp_err("log cat: %" PRIu64 " GAP/LOST record(s) printed: %" PRIu64 " record(s) were lost"
+			" before they reached the log", c.loss_recs, c.lost);
+		c.damage = 1;
+	}
 	return c.damage ? HVP_EXIT_DAMAGE : 0;
 }
 

@@ -10,7 +10,7 @@
                        verify` and `log ls` exit 1; the same frame cut by the end of the file
                        is a torn tail: exit 0
   gap_in_the_log       a record damaged in the ring below the head: `daemon --once` logs a GAP
-                       and exits 1, `log verify` and `index` exit 1 and count it
+                       and exits 1, `log verify`, `log cat` and `index` exit 1 and count it
   lossy_end_of_run     `run --lossy` ending with its ring full and no consumer keeps the
                        command's status and says on stderr how many drops no LOST record
                        announces yet
@@ -154,6 +154,9 @@ def gap_in_the_log(tmp):
     check(r.returncode == 1 and "LOSS" in r.stdout,
           "log verify of a log holding a GAP record: exit 1, LOSS (%s; %r)" %
           (show(r), r.stdout.strip()[-300:]))
+    r = hv("log", "cat", "--data", d)
+    check(r.returncode == 1 and "1 record(s) were lost" in r.stderr,
+          "log cat printing a GAP record: exit 1 and counts it (%s)" % show(r))
     r = hv("index", "--data", d, "--quiet")
     check(r.returncode == 1 and "GAP" in r.stderr,
           "index meeting a GAP record: exit 1 and says so (%s)" % show(r))
