@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "hv_ptrace.h"
+#include "hv_rec.h"
 #include "hvp_cli.h"
 #include "hvp_datadir.h"
 #include "jnl.h"
@@ -38,6 +39,7 @@ static void usage_run(FILE *f)
 	fprintf(f,
 		"usage: hvprov run [--data DIR | --pool POOL] [--durability power|process] [--lossy]\n"
 		"                  [--no-daemon] [--one-stop] [--spin-us N] [--host-id ID] [--quiet]\n"
+		"                  [--env full|names|none]\n"
 		"                  -- CMD [ARGS...]\n\n"
 		"Run CMD and record every relevant system call of it and of all its descendants\n"
 		"(entry and return, write-ahead) into the journal pool. The command's stdin, stdout,\n"
@@ -62,6 +64,8 @@ static void usage_run(FILE *f)
 		"                      before it sleeps (adaptive; default 50, 0 never): spares a\n"
 		"                      wakeup per stop where idle CPUs halt (virtual machines), at\n"
 		"                      the cost of the CPU time it polls; not used on one CPU\n"
+		"  --env MODE          what exec records keep of the environment: names (default:\n"
+		"                      names only, no values), full (name=value) or none\n"
 		"  --quiet             no start line on stderr\n\n"
 		"Tracing uses ptrace and seccomp: without root, the command runs with no_new_privs\n"
 		"(setuid programs lose their privilege) and cannot itself be traced by a debugger.\n"
@@ -145,6 +149,7 @@ static int cmd_run(int argc, char **argv)
 		{ "one-stop", no_argument, NULL, 'o' },
 		{ "spin-us", required_argument, NULL, 's' },
 		{ "host-id", required_argument, NULL, 'H' },
+		{ "env", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -152,6 +157,7 @@ static int cmd_run(int argc, char **argv)
 	uint32_t durability = 0;
 	int lossy = 0, quiet = 0, no_daemon = 0, one_stop = 0, c;
 	unsigned spin_us = RUN_SPIN_US;
+	int env_mode = HV_ENV_NAMES;
 
 	hvp_getopt_reset();
 	/* '+': stop at the first non-option, so the command's own options stay its own */
@@ -185,6 +191,12 @@ static int cmd_run(int argc, char **argv)
 			spin_us = (unsigned)v;
 			break;
 		}
+		case 'E':
+			if ((env_mode = hv_env_mode_parse(optarg)) < 0) {
+				hvp_err("run: --env must be full, names or none, not '%s'", optarg);
+				return RUN_EXIT_OWN;
+			}
+			break;
 		case 'h': usage_run(stdout); return 0;
 		default:
 			/* the one-line error, but run's own exit code: 2 may be the command's */
@@ -295,6 +307,7 @@ static int cmd_run(int argc, char **argv)
 		.notice = run_notice, .notice_arg = NULL, .wait_hint = hint,
 		.host_id = have_host ? host_id : NULL,
 		.child_sigs = orig, .child_mask = &mask, .one_stop = one_stop, .spin_us = spin_us,
+		.env_mode = (unsigned)env_mode,
 	};
 	struct hv_ptrace_result res;
 	r = hv_ptrace_run(&po, &res);
