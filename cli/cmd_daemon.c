@@ -208,6 +208,28 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 			" bytes out (ratio %.2f), %" PRIu64 " frames, %" PRIu64 " segments\n", be->name,
 			st->records, st->bytes_in, st->bytes_out, ratio, st->frames, st->segments);
 	}
+	/* acknowledged records the ring no longer held intact (logged as GAP records), lanes not
+	 * consumed at all, and damage in the log found at start: loss, never a clean exit */
+	uint64_t gap_records = 0, gap_events = 0;
+	for (unsigned i = 0; i < end.st.nlanes && i < JNL_MAX_LANES; i++) {
+		gap_records += end.st.lane[i].damage_records;
+		gap_events += end.st.lane[i].damage_events;
+	}
+	if (gap_events) {
+		hvp_err("%s: %" PRIu64 " record(s) in %" PRIu64 " damaged place(s) of the journal were"
+			" lost (logged as GAP records)", be->name, gap_records, gap_events);
+		ret = HVP_EXIT_DAMAGE;
+	}
+	if (end.st.dead_lanes) {
+		hvp_err("%s: %" PRIu64 " lane(s) without a valid checkpoint were not consumed",
+			be->name, end.st.dead_lanes);
+		ret = HVP_EXIT_DAMAGE;
+	}
+	if (end.st.log_damage) {
+		hvp_err_file(dd.log, "%" PRIu64 " damaged place(s) in the log (hvprov log verify names"
+			     " them)", end.st.log_damage);
+		ret = HVP_EXIT_DAMAGE;
+	}
 	ret = be->detach(be->ctx, &end, ret);
 out:
 	hvp_datadir_free(&dd);
@@ -246,8 +268,10 @@ static int cmd_daemon(int argc, char **argv)
 		.about = "Consume the journal DIR/pool into zstd log segments in DIR/log. A record leaves\n"
 			 "the ring only once the frame holding it is on disk (fdatasync). Runs until\n"
 			 "SIGTERM/SIGINT, which take a final checkpoint.\n\n",
-		.exits = "Exit: 0 stopped cleanly, 1 the last frame could not be made durable (its records\n"
-			 "are still in the journal), 2 cannot run.\n",
+		.exits = "Exit: 0 stopped cleanly and nothing lost, 1 the last frame could not be made\n"
+			 "durable (its records are still in the journal), or loss was met and counted on\n"
+			 "stderr (damaged records in the journal logged as GAP records, lanes without a\n"
+			 "valid checkpoint, damage in the log), 2 cannot run.\n",
 		.default_frame = "1M", .default_delay = "100", .default_verify = "off",
 		.attach = file_attach, .detach = file_detach,
 	};

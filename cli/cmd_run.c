@@ -329,9 +329,17 @@ static int cmd_run(int argc, char **argv)
 			hvp_err_file(dd.log, "inline consumer: %s; the records not logged stay in %s",
 				     hvp_strerror(dr), pool_path);
 	}
-	if (res.dropped)
+	if (res.dropped) {
 		hvp_err("%" PRIu64 " of %" PRIu64 " events dropped because the ring was full (lossy mode)",
 			res.dropped, res.dropped + res.events);
+		/* the lane's close announced the drops in a LOST record if room came in time */
+		struct jnl_lost_line ll;
+		jnl_lane_lost(pool, idx, &ll);
+		if (ll.dropped > ll.reported)
+			hvp_err_file(pool_path, "lane %u: %" PRIu64 " drop(s) not yet in a LOST record (the"
+				     " ring stayed full): counted in the pool, announced by the lane's next"
+				     " record", idx, ll.dropped - ll.reported);
+	}
 	if (r) {
 		if (r == HV_PT_E_JOURNAL)
 			hvp_err_file(pool_path, "%s: %s; the command was killed", hvp_strerror(r),

@@ -135,6 +135,18 @@ int jnl_lane_wait_space(struct jnl_lane *lane, uint32_t len, int timeout_ms);
 /* Error latched by the lane's persistence context (e.g. msync failed): 0 or -errno. */
 int jnl_lane_error(const struct jnl_lane *lane);
 
+/*
+ * Lossy mode: turn the drops not yet announced into a LOST record now. If the ring is full,
+ * wait (re-reading the durable checkpoint with a short back-off) up to timeout_ms for the
+ * consumer to free room for that one record. jnl_lane_close calls it with
+ * JNL_CLOSE_LOST_WAIT_MS, so a run that ends while dropping still leaves a LOST record
+ * (with a consumer running). @return 0 (none pending, or the LOST record is durable),
+ * JNL_E_FULL (no room in time: the drops stay counted in the lane's lossy counters,
+ * jnl_lane_lost, and the next append announces them), or the lane's error.
+ */
+#define JNL_CLOSE_LOST_WAIT_MS 1000
+int jnl_lane_flush_lost(struct jnl_lane *lane, int timeout_ms);
+
 /* Current time in ns (CLOCK_REALTIME), the timestamp appends use. */
 uint64_t jnl_now_ns(void);
 

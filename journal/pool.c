@@ -521,6 +521,8 @@ static void lane_release(struct jnl_lane *l, int commit)
 		return;
 	struct jnl_pool *p = l->pool;
 	if (commit) {
+		/* lossy: drops at the end of the run are announced too (bounded wait for room) */
+		jnl_lane_flush_lost(l, JNL_CLOSE_LOST_WAIT_MS);
 		jnl_prod_commit(&l->prod);
 		/* Closed cleanly: every record is durable (write-ahead ones each behind their
 		 * fence, a batch behind commit's), so a durable head, then the mark saying so. */
