@@ -24,6 +24,7 @@
 #include "hvp_datadir.h"
 #include "jnl.h"
 #include "dmn.h"
+#include "run_job.h"
 
 #define RUN_EXIT_OWN     125
 #define RUN_EXIT_NOEXEC  126
@@ -73,6 +74,14 @@ static void run_notice(void *arg, const char *msg)
 	(void)arg;
 	hvp_err("%s", msg);
 }
+
+static void run_notice_line(const char *msg)
+{
+	hvp_err("%s", msg);
+}
+
+/* Longest a run waits at its end for another consumer to log its records. */
+#define RUN_CONS_WAIT_MS 30000u
 
 /* Die the way the command died: same signal, no core file of our own. */
 static int mirror_status(int st)
@@ -208,6 +217,8 @@ static int cmd_run(int argc, char **argv)
 	for (int s = 1; s < NSIG; s++)
 		sigaction(s, NULL, &orig[s]);
 	sigprocmask(SIG_SETMASK, NULL, &mask);
+	/* before any thread starts, so that every thread inherits it (run_job.h) */
+	run_sig_block();
 
 	struct hvp_datadir dd;
 	int rc = RUN_EXIT_OWN, r;
@@ -215,7 +226,7 @@ static int cmd_run(int argc, char **argv)
 	struct jnl_lane *lane = NULL;
 	unsigned idx = 0;
 	char hint[600];
-	struct dmn *dmn = NULL;
+	struct run_cons *cons = NULL;
 
 	if (hvp_datadir_init(&dd, data)) {
 		hvp_err("run: out of memory");
@@ -265,11 +276,12 @@ static int cmd_run(int argc, char **argv)
 		cfg.pool = pool;
 		cfg.pool_path = pool_path;
 		cfg.log_dir = dd.log;
-		r = dmn_start(&cfg, &dmn);
+		int held;
+		r = run_cons_start(&cfg, &cons, &held);
 		if (r == 0)
-			consumer = "inline consumer writes the log";
-		else if (r == JNL_E_LOCKED)
-			consumer = "another consumer (hvprov daemon) holds the pool";
+			consumer = held ? "another consumer (hvprov daemon or run) holds the pool: "
+					  "it logs this run's records, or this run takes over when it ends"
+					: "inline consumer writes the log";
 		else {
 			hvp_err_file(dd.log, "cannot start the inline consumer: %s", hvp_strerror(r));
 			goto out;
@@ -282,29 +294,38 @@ static int cmd_run(int argc, char **argv)
 			jnl_durability_claim(pool), consumer,
 			lossy ? "; lossy: a full ring drops and counts" : "");
 
-	/* hvprov itself ignores what the terminal sends the foreground group: the command
-	 * gets it and its own handlers decide */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
+	/* Ctrl-Z is the command's to take or not; hvprov stops when the command does
+	 * (run_job_stopped). SIGINT, SIGTERM, SIGHUP, SIGQUIT: handed on (run_job.h). */
 	signal(SIGTSTP, SIG_IGN);
-
+	if ((r = run_sig_start())) {
+		hvp_err("run: cannot start the signal thread: %s", strerror(-r));
+		goto out;
+	}
 
 	struct hv_ptrace_opts po = {
 		.argv = cmd, .lane = lane, .lane_idx = idx, .lossy = lossy,
 		.notice = run_notice, .notice_arg = NULL, .wait_hint = hint,
 		.host_id = have_host ? host_id : NULL,
 		.child_sigs = orig, .child_mask = &mask, .one_stop = one_stop, .spin_us = spin_us,
+		.started = run_job_started, .stopped = run_job_stopped, .ctl_arg = NULL,
+		.fwd_sigs = run_sig_word(),
 	};
 	struct hv_ptrace_result res;
 	r = hv_ptrace_run(&po, &res);
+	run_sig_stop();
+	uint64_t head = jnl_lane_head(pool, idx);
 	jnl_lane_close(lane);
 	lane = NULL;
-	if (dmn) {
-		/* final drain: everything the command did is in the log when we return */
-		int dr = dmn_stop(dmn);
-		dmn = NULL;
-		if (dr)
+	if (cons) {
+		/* final drain: everything the command did is in the log when we return, by our
+		 * consumer or by the one that held the pool */
+		int dr = run_cons_finish(cons, idx, head, RUN_CONS_WAIT_MS, run_notice_line);
+		cons = NULL;
+		if (dr == JNL_E_LOCKED)
+			hvp_err_file(pool_path, "the consumer that holds the pool has not logged this "
+				     "run's records in %u s; they stay in the pool until it does",
+				     RUN_CONS_WAIT_MS / 1000);
+		else if (dr)
 			hvp_err_file(dd.log, "inline consumer: %s; the records not logged stay in %s",
 				     hvp_strerror(dr), pool_path);
 	}
@@ -329,7 +350,8 @@ static int cmd_run(int argc, char **argv)
 	hvp_datadir_free(&dd);
 	return mirror_status(res.status);
 out:
-	dmn_stop(dmn);
+	run_sig_stop();
+	run_cons_finish(cons, idx, 0, 0, NULL);
 	jnl_lane_close(lane);
 	jnl_pool_close(pool);
 	hvp_datadir_free(&dd);

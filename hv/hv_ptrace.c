@@ -27,6 +27,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
+#include "hvp_atomic.h"
 #include "hvp_ident.h"
 #include "jnl.h"
 
@@ -213,10 +214,54 @@ static pid_t wait_stop(struct pt_tracer *t, int *st)
 	return p;
 }
 
-static void on_stop(struct pt_tracer *t, struct pt_task *k, int st)
+/* ---- job control and signals (hv_ptrace.h: started, stopped, fwd_sigs) ---- */
+
+struct pt_job {
+	int root_running;             /* the root has made a traced call: from then on a
+	                                 group-stop of it is the user's (the seize at start
+	                                 reports one of its own) */
+	int told_waiting;             /* the "waiting for descendants" notice was given */
+};
+
+/* Traced processes (thread-group leaders we know of). */
+static unsigned count_procs(const struct pt_tracer *t)
+{
+	unsigned n = 0;
+	for (unsigned b = 0; b < PT_TASK_BUCKETS; b++)
+		for (const struct pt_task *k = t->tasks[b]; k; k = k->next)
+			n += k->tid == k->tgid;
+	return n;
+}
+
+/* Hand on the signals the caller asked for: to the command while it lives (its handlers
+ * decide, as without hvprov), then to what is left of its descendants. */
+static void forward_signals(struct pt_tracer *t)
+{
+	/* acq_rel: the exchange takes the bits the caller's thread set (its release) and
+	 * clears them, which tells that thread to stop interrupting our wait */
+	unsigned bits = __atomic_exchange_n(t->o->fwd_sigs, 0u, __ATOMIC_ACQ_REL);
+	for (int sig = 1; sig < 32 && bits; sig++) {
+		if (!(bits & (1u << sig)))
+			continue;
+		bits &= ~(1u << sig);
+		if (!t->root_done) {
+			kill(t->root, sig);
+			continue;
+		}
+		for (unsigned b = 0; b < PT_TASK_BUCKETS; b++)
+			for (const struct pt_task *k = t->tasks[b]; k; k = k->next)
+				if (k->tid == k->tgid)
+					kill(k->tgid, sig);
+	}
+}
+
+static void on_stop(struct pt_tracer *t, struct pt_task *k, int st, struct pt_job *job)
 {
 	int sig = WSTOPSIG(st);
 	unsigned ev = (unsigned)st >> 16;
+
+	if (k->tid == t->root && (ev == PTRACE_EVENT_SECCOMP || ev == PTRACE_EVENT_EXEC))
+		job->root_running = 1;
 
 	if (k->state == PT_T_EXPECTED) {
 		/* the auto-attach stop of a new task: let it run */
@@ -243,9 +288,14 @@ static void on_stop(struct pt_tracer *t, struct pt_task *k, int st)
 		pt_resume(on_exec_event(t, k), 0);
 		return;
 	case PTRACE_EVENT_STOP:
-		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
 			ptrace(PTRACE_LISTEN, k->tid, 0L, 0L);   /* group-stop: stay stopped */
-		else
+			/* the command stopped (Ctrl-Z, a read from the terminal in the
+			 * background, kill -STOP): the caller stops too, so that the shell,
+			 * which waits for the caller, sees its job stopped */
+			if (k->tid == t->root && job->root_running && t->o->stopped)
+				t->o->stopped(t->o->ctl_arg, sig);
+		} else
 			pt_resume(k, 0);
 		return;
 	case 0:
@@ -334,10 +384,16 @@ int hv_ptrace_run(const struct hv_ptrace_opts *o, struct hv_ptrace_result *res)
 		goto drain;
 	}
 	pt_emit_start(t, pid);
+	if (o->started)
+		o->started(o->ctl_arg, pid);
 	kill(pid, SIGCONT);
 
-drain:
+drain:;
+	struct pt_job job = { 0, 0 };
 	for (;;) {
+		/* relaxed: only a hint that bits are there; forward_signals takes them */
+		if (o->fwd_sigs && hvp_load_relaxed(o->fwd_sigs))
+			forward_signals(t);
 		pid_t p = wait_stop(t, &st);
 		if (p < 0) {
 			if (errno == EINTR)
@@ -355,6 +411,17 @@ drain:
 			if (k) {
 				pt_task_unlink(t, k);
 				pt_task_free(k);
+			}
+			if (p == t->root && !job.told_waiting && o->notice) {
+				unsigned n = count_procs(t);
+				char msg[512];
+				job.told_waiting = 1;
+				if (n) {
+					snprintf(msg, sizeof(msg), "%.300s exited; waiting for %u "
+						 "descendant process%s still running (their provenance "
+						 "is recorded)", o->argv[0], n, n == 1 ? "" : "es");
+					o->notice(o->notice_arg, msg);
+				}
 			}
 			continue;
 		}
@@ -381,7 +448,7 @@ drain:
 			pt_proc_learn(t, k->proc, k->tgid, 0);   /* no-op when the leader's */
 			k->state = PT_T_EXPECTED;
 		}
-		on_stop(t, k, st);
+		on_stop(t, k, st, &job);
 	}
 	if (!t->fatal)
 		pt_emit_stop(t);

@@ -6,8 +6,9 @@
  *
  * The library never prints and never exits: messages for the user (the one-time "waiting for
  * a consumer" notice) go through opts->notice, errors are returned. Signals are the caller's
- * business too (hvprov run ignores SIGINT, SIGQUIT, SIGHUP, SIGTSTP; the child restores what
- * it had at start, from opts->child_sigs).
+ * business too (hvprov run hands SIGINT, SIGTERM, SIGHUP and SIGQUIT on through
+ * opts->fwd_sigs and stops itself when the command stops; the child restores what it had at
+ * start, from opts->child_sigs).
  */
 #ifndef HV_PTRACE_H
 #define HV_PTRACE_H
@@ -58,6 +59,22 @@ struct hv_ptrace_opts {
 	 * does not depend on it.
 	 */
 	unsigned spin_us;
+	/*
+	 * Job control and signals (all optional, NULL: none), for a caller that stands in for
+	 * the command in its shell's job (hvprov run):
+	 *   started  called once the command's first process exists, before it runs;
+	 *   stopped  called when that process enters a group-stop (sig: the stopping signal)
+	 *            after it has been started by the tracer; the tracee stays stopped, and the
+	 *            call returns when the caller is continued (hvprov run stops itself in it);
+	 *   fwd_sigs signals to hand on, bit (1u << sig): the tracer takes them between stops
+	 *            (atomic exchange) and sends each to the command's first process while it
+	 *            lives, else to every traced process. The caller sets bits and interrupts
+	 *            the tracer's wait (a signal without SA_RESTART) until the word reads 0.
+	 */
+	void (*started)(void *arg, pid_t pid);
+	void (*stopped)(void *arg, int sig);
+	void *ctl_arg;
+	unsigned *fwd_sigs;
 };
 
 struct hv_ptrace_result {

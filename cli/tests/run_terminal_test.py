@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""`hvprov run` in a terminal behaves as the bare command (issue 14 item 5), driven through a
+pty under `bash -i`: Ctrl-Z stops the job ("Stopped" in `jobs`, no more output), `bg` and
+`fg` resume it and its output goes on, Ctrl-C then ends it (status 130); SIGTERM sent to
+hvprov alone reaches the command, whose trap runs, and the trap's file write reaches the
+log; hvprov exits with the command's status. Exit 0 pass, 1 fail."""
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HV = os.environ["HVPROV"]
+fails = 0
+
+
+def check(cond, what):
+    global fails
+    if not cond:
+        fails += 1
+        print("FAIL:", what, flush=True)
+    return cond
+
+
+class Term:
+    def __init__(self, cwd):
+        self.out = b""
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.chdir(cwd)
+            env = dict(os.environ, PS1="PROMPT> ", TERM="dumb", HISTFILE="/dev/null")
+            os.execvpe("bash", ["bash", "--norc", "--noprofile", "-i"], env)
+        self.pid, self.fd = pid, fd
+
+    def send(self, s):
+        os.write(self.fd, s.encode())
+
+    def read_for(self, secs):
+        end = time.time() + secs
+        while True:
+            left = end - time.time()
+            if left <= 0:
+                return
+            r, _, _ = select.select([self.fd], [], [], left)
+            if not r:
+                return
+            try:
+                b = os.read(self.fd, 65536)
+            except OSError:
+                return
+            if not b:
+                return
+            self.out += b
+
+    def wait_for(self, pattern, secs, start=0):
+        """Wait until pattern (regex over the text since start) appears; return the match."""
+        end = time.time() + secs
+        while True:
+            m = re.search(pattern, self.out[start:].decode(errors="replace"))
+            if m or time.time() >= end:
+                return m
+            self.read_for(min(0.1, max(0.0, end - time.time())))
+
+    def lines_seen(self, start=0):
+        return [int(x) for x in re.findall(r"line(\d+)", self.out[start:].decode(errors="replace"))]
+
+    def close(self):
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(self.pid, 0)
+        os.close(self.fd)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="hvprov-term-")
+    t = None
+    try:
+        data = os.path.join(tmp, "data")
+        flag = os.path.join(tmp, "trapped")
+        t = Term(tmp)
+        check(t.wait_for(r"PROMPT> ", 10), "bash -i starts")
+        # a command printing a numbered line every 0.1 s
+        slow = "i=0; while [ $i -lt 600 ]; do echo line$i; i=$((i+1)); sleep 0.1; done"
+        t.send("%s run --data %s --quiet -- sh -c '%s'\n" % (HV, data, slow))
+        check(t.wait_for(r"line3\b", 15), "the command's output appears")
+
+        # Ctrl-Z: the shell sees the job stopped
+        mark = len(t.out)
+        t.send("\x1a")
+        stopped = t.wait_for(r"Stopped", 5, mark)
+        check(stopped, "Ctrl-Z: bash reports the job Stopped (got %r)" % t.out[mark:][-300:])
+        if not stopped:
+            return
+        t.wait_for(r"PROMPT> ", 5, mark)
+        t.read_for(0.5)
+        last = max(t.lines_seen())
+        t.read_for(0.6)
+        check(max(t.lines_seen()) == last, "no output while stopped")
+        mark = len(t.out)
+        t.send("jobs\n")
+        check(t.wait_for(r"Stopped.*hvprov run", 5, mark), "`jobs` lists it Stopped")
+
+        # bg: runs on in the background, its output goes on
+        mark = len(t.out)
+        t.send("bg\n")
+        check(t.wait_for(r"line%d\b" % (last + 3), 5, mark), "bg: output goes on")
+
+        # fg, then Ctrl-Z again and fg again
+        t.send("fg\n")
+        t.read_for(0.5)
+        mark = len(t.out)
+        t.send("\x1a")
+        check(t.wait_for(r"Stopped", 5, mark), "second Ctrl-Z after bg/fg stops it again")
+        t.wait_for(r"PROMPT> ", 5, mark)
+        last = max(t.lines_seen())
+        mark = len(t.out)
+        t.send("fg\n")
+        check(t.wait_for(r"line%d\b" % (last + 3), 5, mark), "fg: output goes on")
+
+        # Ctrl-C ends the command; hvprov exits as it did
+        mark = len(t.out)
+        t.send("\x03")
+        check(t.wait_for(r"PROMPT> ", 5, mark), "Ctrl-C ends the job")
+        mark = len(t.out)
+        t.send("echo rc=$?\n")
+        m = t.wait_for(r"rc=(\d+)", 5, mark)
+        check(m and m.group(1) == "130", "status after Ctrl-C is 130 (%r)" % (m and m.group(0)))
+
+        # SIGTERM to hvprov alone: the command's trap runs, the log gets its records
+        trap = ('trap "echo trapped > %s; exit 3" TERM; echo ready; '
+                'while :; do sleep 0.1; done' % flag)
+        mark = len(t.out)
+        t.send("%s run --data %s --quiet -- sh -c '%s' &\n" % (HV, data, trap))
+        t.send("echo PID=$!\n")
+        m = t.wait_for(r"PID=(\d+)", 5, mark)
+        check(t.wait_for(r"ready", 10, mark), "trap command started")
+        if m:
+            os.kill(int(m.group(1)), signal.SIGTERM)
+        mark = len(t.out)
+        t.send("wait %1; echo rc=$?\n")
+        m = t.wait_for(r"rc=(\d+)", 10, mark)
+        check(m and m.group(1) == "3", "hvprov exits with the trap's status 3 (%r)"
+              % (m and m.group(0)))
+        check(os.path.exists(flag) and open(flag).read().strip() == "trapped",
+              "the command's TERM trap ran")
+        p = subprocess.run([HV, "log", "cat", "--data", data, "--json"], capture_output=True,
+                           text=True, timeout=60)
+        check(p.returncode == 0, "log cat: %s" % p.stderr)
+        check(flag in p.stdout, "the trap's write of %s is in the log" % flag)
+        n = sum(1 for l in p.stdout.splitlines() if l.strip() and json.loads(l) is not None)
+        check(n > 0, "records in the log")
+    finally:
+        if t:
+            t.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("run_terminal_test: %s" % ("FAIL" if fails else "ok"))
+    sys.exit(1 if fails else 0)
+
+
+if __name__ == "__main__":
+    main()
