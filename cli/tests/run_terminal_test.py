@@ -161,9 +161,9 @@ def main():
         if t:
             t.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("run_terminal_test: %s" % ("FAIL" if fails else "ok"))
-    sys.exit(1 if fails else 0)
 
 
 if __name__ == "__main__":
     main()
+    print("run_terminal_test: %s" % ("FAIL" if fails else "ok"))
+    sys.exit(1 if fails else 0)
