@@ -64,6 +64,12 @@ static void usage_run(FILE *f)
 		"                      wakeup per stop where idle CPUs halt (virtual machines), at\n"
 		"                      the cost of the CPU time it polls; not used on one CPU\n"
 		"  --quiet             no start line on stderr\n\n"
+		"Ctrl-Z, fg and bg act on the command as without hvprov (hvprov stops with it);\n"
+		"SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to hvprov go to the command, and hvprov\n"
+		"logs what it did until it ends. Descendants still running when the command exits\n"
+		"are waited for (stderr says so once) and recorded. With another run or hvprov\n"
+		"daemon on the same data directory, that one logs this run's records until it ends,\n"
+		"then this run takes over; at the end a run waits up to 30 s for them to be logged.\n\n"
 		"Tracing uses ptrace and seccomp: without root, the command runs with no_new_privs\n"
 		"(setuid programs lose their privilege) and cannot itself be traced by a debugger.\n"
 		"Exit status: the command's; 127 not found, 126 not executable, 125 hvprov's error.\n");
