@@ -225,6 +225,11 @@ static int cmd_run(int argc, char **argv)
 	sigprocmask(SIG_SETMASK, NULL, &mask);
 	/* before any thread starts, so that every thread inherits it (run_job.h) */
 	run_sig_block();
+	int sr = run_sig_start();
+	if (sr) {
+		hvp_err("run: cannot start the signal thread: %s", strerror(-sr));
+		return RUN_EXIT_OWN;
+	}
 
 	struct hvp_datadir dd;
 	int rc = RUN_EXIT_OWN, r;
@@ -236,6 +241,7 @@ static int cmd_run(int argc, char **argv)
 
 	if (hvp_datadir_init(&dd, data)) {
 		hvp_err("run: out of memory");
+		run_sig_stop();
 		return RUN_EXIT_OWN;
 	}
 	if (!pool_path) {
@@ -303,10 +309,7 @@ static int cmd_run(int argc, char **argv)
 	/* Ctrl-Z is the command's to take or not; hvprov stops when the command does
 	 * (run_job_stopped). SIGINT, SIGTERM, SIGHUP, SIGQUIT: handed on (run_job.h). */
 	signal(SIGTSTP, SIG_IGN);
-	if ((r = run_sig_start())) {
-		hvp_err("run: cannot start the signal thread: %s", strerror(-r));
-		goto out;
-	}
+	run_sig_tracing();
 
 	struct hv_ptrace_opts po = {
 		.argv = cmd, .lane = lane, .lane_idx = idx, .lossy = lossy,

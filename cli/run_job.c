@@ -37,6 +37,7 @@ static unsigned g_fwd;            /* bits for the tracer: set here, taken there 
 static pid_t g_root;              /* the command's first process, 0 before it exists */
 static pthread_t g_tracer, g_sigth;
 static int g_sig_started;
+static int g_started;             /* tracing has begun: signals are handed on, not died of */
 
 static void fwd_set(sigset_t *set)
 {
@@ -103,7 +104,22 @@ static void *sig_main(void *arg)
 	for (;;) {
 		siginfo_t si;
 		int sig = sigwaitinfo(&set, &si);
-		if (sig <= 0 || !should_forward(&si))
+		if (sig <= 0)
+			continue;
+		if (!hvp_load_acquire(&g_started)) {
+			/* before the command exists hvprov has nothing to stand in for: die of
+			 * it as it would have without this thread (nothing is being recorded) */
+			signal(sig, SIG_DFL);
+			pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+			raise(sig);
+			continue;
+		}
+		/* no cancellation inside the /proc read (stdio) */
+		int cs;
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
+		int fwd = should_forward(&si);
+		pthread_setcancelstate(cs, NULL);
+		if (!fwd)
 			continue;
 		unsigned bit = 1u << sig;
 		/* release: pairs with the tracer's exchange (hv_ptrace.c forward_signals) */
@@ -158,6 +174,12 @@ void run_job_started(void *arg, pid_t pid)
 	(void)arg;
 	/* release: the signal thread reads it with acquire before it interrupts the tracer */
 	hvp_store_release(&g_root, pid);
+}
+
+void run_sig_tracing(void)
+{
+	/* release: pairs with the signal thread's acquire load before it decides */
+	hvp_store_release(&g_started, 1);
 }
 
 void run_job_stopped(void *arg, int sig)

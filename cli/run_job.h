@@ -27,8 +27,12 @@
 void run_sig_block(void);
 
 /* Start the thread that takes the forwarded signals; the calling thread is the tracer
- * (the one whose wait is interrupted). @return 0 or -errno. */
+ * (the one whose wait is interrupted). Until run_sig_tracing, such a signal ends hvprov as
+ * it would without the thread. @return 0 or -errno. */
 int run_sig_start(void);
+
+/* From now on signals are handed on to the command (call just before tracing starts). */
+void run_sig_tracing(void);
 
 /* End that thread. Accepts being called when it did not start. */
 void run_sig_stop(void);
