@@ -145,13 +145,9 @@ static int query_catch_up(struct hvp_datadir *dd)
 	int r = idx_open(dd->store, &o, &ix);
 	if (r == ST_E_BUSY)
 		return 1;
-	if (r) {
-		/* not ours to write (another user's data directory, read-only media): ask the
-		 * store as it is */
-		if (r != -EACCES && r != -EROFS && r != -EPERM)
-			hvp_err_file(dd->store, "cannot index before the query: %s", st_open_error(r));
-		return 0;
-	}
+	if (r)
+		return 0;   /* not ours to write (read-only, another user's), or not a store:
+		               the read-only open below says what is wrong, if anything */
 	r = idx_sync_log(ix, dd->log);
 	if (r == IDX_E_LOG)
 		hvp_err_file(dd->log, "%s; the answer is from what could be indexed", idx_errmsg(ix));
@@ -243,9 +239,10 @@ static int cmd_query(int argc, char **argv)
 	int busy = query_catch_up(&dd);
 	if ((r = st_sqlite_open(dd.store, ST_OPEN_RDONLY, &s))) {
 		if (r == -ENOENT)
-			hvp_err_file(dd.store, "no provenance store and nothing logged in %s: record "
-				     "with `hvprov run%s%s -- CMD` first", dd.log,
-				     data ? " --data " : "", data ? data : "");
+			hvp_err_file(dd.store, "no provenance store and no log in %s: record with "
+				     "`hvprov run%s%s -- CMD` first (query then indexes the log, as "
+				     "`hvprov index` does)", dd.log, data ? " --data " : "",
+				     data ? data : "");
 		else
 			hvp_err_file(dd.store, "cannot open the store: %s", st_open_error(r));
 		goto out;

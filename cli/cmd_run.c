@@ -63,13 +63,15 @@ static void usage_run(FILE *f)
 		"                      before it sleeps (adaptive; default 50, 0 never): spares a\n"
 		"                      wakeup per stop where idle CPUs halt (virtual machines), at\n"
 		"                      the cost of the CPU time it polls; not used on one CPU\n"
-		"  --quiet             no start line on stderr\n\n"
+		"  --quiet             no start line on stderr, nor the line saying that hvprov\n"
+		"                      waits for descendants that outlive the command\n\n"
 		"Ctrl-Z, fg and bg act on the command as without hvprov (hvprov stops with it);\n"
 		"SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to hvprov go to the command, and hvprov\n"
 		"logs what it did until it ends. Descendants still running when the command exits\n"
-		"are waited for (stderr says so once) and recorded. With another run or hvprov\n"
-		"daemon on the same data directory, that one logs this run's records until it ends,\n"
-		"then this run takes over; at the end a run waits up to 30 s for them to be logged.\n\n"
+		"are waited for and recorded (stderr says so once, unless --quiet). With another\n"
+		"run or hvprov daemon on the same data directory, that one logs this run's records\n"
+		"until it ends, then this run takes over; at its end a run waits up to 30 s for\n"
+		"its records to be logged.\n\n"
 		"Tracing uses ptrace and seccomp: without root, the command runs with no_new_privs\n"
 		"(setuid programs lose their privilege) and cannot itself be traced by a debugger.\n"
 		"Exit status: the command's; 127 not found, 126 not executable, 125 hvprov's error.\n");
@@ -84,6 +86,20 @@ static void run_notice(void *arg, const char *msg)
 static void run_notice_line(const char *msg)
 {
 	hvp_err("%s", msg);
+}
+
+/* The command has exited, its descendants run on: say once why hvprov does not end yet. */
+struct run_ctl {
+	const char *cmd;
+	int quiet;
+};
+
+static void run_waiting(void *arg, unsigned n)
+{
+	const struct run_ctl *c = arg;
+	if (!c->quiet)
+		hvp_err("%s exited; waiting for %u descendant process%s still running (their "
+			"provenance is recorded)", c->cmd, n, n == 1 ? "" : "es");
 }
 
 /* Longest a run waits at its end for another consumer to log its records. */
@@ -311,12 +327,14 @@ static int cmd_run(int argc, char **argv)
 	signal(SIGTSTP, SIG_IGN);
 	run_sig_tracing();
 
+	struct run_ctl ctl = { cmd[0], quiet };
 	struct hv_ptrace_opts po = {
 		.argv = cmd, .lane = lane, .lane_idx = idx, .lossy = lossy,
 		.notice = run_notice, .notice_arg = NULL, .wait_hint = hint,
 		.host_id = have_host ? host_id : NULL,
 		.child_sigs = orig, .child_mask = &mask, .one_stop = one_stop, .spin_us = spin_us,
-		.started = run_job_started, .stopped = run_job_stopped, .ctl_arg = NULL,
+		.started = run_job_started, .stopped = run_job_stopped, .waiting = run_waiting,
+		.ctl_arg = &ctl,
 		.fwd_sigs = run_sig_word(),
 	};
 	struct hv_ptrace_result res;

@@ -412,16 +412,11 @@ drain:;
 				pt_task_unlink(t, k);
 				pt_task_free(k);
 			}
-			if (p == t->root && !job.told_waiting && o->notice) {
+			if (p == t->root && !job.told_waiting && o->waiting) {
 				unsigned n = count_procs(t);
-				char msg[512];
 				job.told_waiting = 1;
-				if (n) {
-					snprintf(msg, sizeof(msg), "%.300s exited; waiting for %u "
-						 "descendant process%s still running (their provenance "
-						 "is recorded)", o->argv[0], n, n == 1 ? "" : "es");
-					o->notice(o->notice_arg, msg);
-				}
+				if (n)
+					o->waiting(o->ctl_arg, n);
 			}
 			continue;
 		}

@@ -66,6 +66,8 @@ struct hv_ptrace_opts {
 	 *   stopped  called when that process enters a group-stop (sig: the stopping signal)
 	 *            after it has been started by the tracer; the tracee stays stopped, and the
 	 *            call returns when the caller is continued (hvprov run stops itself in it);
+	 *   waiting  called once, when that process has ended and n traced processes (its
+	 *            descendants) still run: the tracer goes on until they end;
 	 *   fwd_sigs signals to hand on, bit (1u << sig): the tracer takes them between stops
 	 *            (atomic exchange) and sends each to the command's first process while it
 	 *            lives, else to every traced process. The caller sets bits and interrupts
@@ -73,6 +75,7 @@ struct hv_ptrace_opts {
 	 */
 	void (*started)(void *arg, pid_t pid);
 	void (*stopped)(void *arg, int sig);
+	void (*waiting)(void *arg, unsigned n);
 	void *ctl_arg;
 	unsigned *fwd_sigs;
 };

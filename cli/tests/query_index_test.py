@@ -69,7 +69,7 @@ def main():
 
         e = os.path.join(tmp, "empty")
         p = run("query", "ancestors", a, "--data", e)
-        check(p.returncode == 2 and "nothing logged" in p.stderr and p.stderr.count("\n") == 1,
+        check(p.returncode == 2 and "no log" in p.stderr and p.stderr.count("\n") == 1,
               "nothing recorded: one line, exit 2: %d %r" % (p.returncode, p.stderr))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

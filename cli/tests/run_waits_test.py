@@ -2,7 +2,7 @@
 """`hvprov run` waits for descendants that outlive the command, and says so once (issue 14
 item 5): `sh -c 'sleep 1 & sleep 1 &'` gives one line on stderr naming the command and the
 2 processes left, and ends when they do, their exits in the log; a command that leaves
-nothing behind gives no such line; SIGTERM to hvprov while it waits reaches the
+nothing behind gives no such line, nor does --quiet; SIGTERM to hvprov while it waits reaches the
 descendants, so it does not wait out a `sleep 30`. Exit 0 pass, 1 fail."""
 import json
 import os
@@ -30,7 +30,7 @@ def main():
     try:
         d = os.path.join(tmp, "data")
         t0 = time.time()
-        p = subprocess.run([HV, "run", "--data", d, "--quiet", "--", "sh", "-c",
+        p = subprocess.run([HV, "run", "--data", d, "--", "sh", "-c",
                             "sleep 1 & sleep 1 &"], capture_output=True, text=True, timeout=30)
         took = time.time() - t0
         check(p.returncode == 0, "run: %d %s" % (p.returncode, p.stderr))
@@ -43,12 +43,15 @@ def main():
                            text=True, timeout=60)
         check(q.returncode == 0 and "sleep" in q.stdout, "the descendants are in the log")
 
-        p = subprocess.run([HV, "run", "--data", d, "--quiet", "--", "sh", "-c", "true"],
+        p = subprocess.run([HV, "run", "--data", d, "--", "sh", "-c", "true"],
                            capture_output=True, text=True, timeout=30)
         check(p.returncode == 0 and "waiting for" not in p.stderr,
               "no notice when nothing is left: %r" % p.stderr)
+        p = subprocess.run([HV, "run", "--data", d, "--quiet", "--", "sh", "-c",
+                            "sleep 0.3 &"], capture_output=True, text=True, timeout=30)
+        check(p.returncode == 0 and p.stderr == "", "--quiet: no notice: %r" % p.stderr)
 
-        r = subprocess.Popen([HV, "run", "--data", d, "--quiet", "--", "sh", "-c",
+        r = subprocess.Popen([HV, "run", "--data", d, "--", "sh", "-c",
                               "sleep 30 &"], stderr=subprocess.PIPE, text=True)
         t0 = time.time()
         err = ""
