@@ -335,7 +335,7 @@ static int cmd_run(int argc, char **argv)
 		.child_sigs = orig, .child_mask = &mask, .one_stop = one_stop, .spin_us = spin_us,
 		.started = run_job_started, .stopped = run_job_stopped, .waiting = run_waiting,
 		.ctl_arg = &ctl,
-		.fwd_sigs = run_sig_word(),
+		.fwd_sigs = run_sig_word(), .fwd_from = run_sig_from(),
 	};
 	struct hv_ptrace_result res;
 	r = hv_ptrace_run(&po, &res);

@@ -34,6 +34,7 @@
 static const int fwd_list[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 
 static unsigned g_fwd;            /* bits for the tracer: set here, taken there */
+static pid_t g_from[32];          /* who sent each (SI_USER; 0 else), written before its bit */
 static pid_t g_root;              /* the command's first process, 0 before it exists */
 static pthread_t g_tracer, g_sigth;
 static int g_sig_started;
@@ -122,6 +123,7 @@ static void *sig_main(void *arg)
 		if (!fwd)
 			continue;
 		unsigned bit = 1u << sig;
+		g_from[sig] = si.si_code == SI_USER ? si.si_pid : 0;
 		/* release: pairs with the tracer's exchange (hv_ptrace.c forward_signals) */
 		__atomic_fetch_or(&g_fwd, bit, __ATOMIC_RELEASE);
 		/* Interrupt the tracer's wait until it has taken the bit: one signal could come
@@ -167,6 +169,11 @@ void run_sig_stop(void)
 unsigned *run_sig_word(void)
 {
 	return &g_fwd;
+}
+
+const pid_t *run_sig_from(void)
+{
+	return g_from;
 }
 
 void run_job_started(void *arg, pid_t pid)

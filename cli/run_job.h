@@ -5,7 +5,8 @@
  *   signals      SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to hvprov are handed on to the
  *                command (its handlers run), and hvprov goes on tracing until it ends; what
  *                the terminal sends the whole foreground group reaches the command directly
- *                and is not sent twice, nor is a signal a traced process sent;
+ *                and is not sent twice, nor is a signal a traced process sent, and of
+ *                a signal sent to the whole job (kill %1) the command gets one copy;
  *   job control  when the command stops (Ctrl-Z, a read from the terminal in the
  *                background, kill -STOP), hvprov stops with the same signal, so the shell
  *                shows the job stopped; fg/bg continue both;
@@ -41,6 +42,7 @@ void run_sig_stop(void);
 void run_job_started(void *arg, pid_t pid);
 void run_job_stopped(void *arg, int sig);
 unsigned *run_sig_word(void);
+const pid_t *run_sig_from(void);
 
 struct run_cons;
 

@@ -216,11 +216,25 @@ static pid_t wait_stop(struct pt_tracer *t, int *st)
 
 /* ---- job control and signals (hv_ptrace.h: started, stopped, fwd_sigs) ---- */
 
+/* A signal handed on to the command, whose sender may have sent it to the whole group
+ * (kill %1, killpg): then the command gets it twice, once from the sender and once from us,
+ * and only the first of the two may reach it. */
+struct pt_fwd {
+	pid_t from;                   /* the sender, 0: no copy expected */
+	uint64_t until_ns;            /* a copy later than this is a signal of its own */
+	int direct, ours;             /* copies seen at the command's signal-delivery stops */
+};
+
 struct pt_job {
 	int root_running;             /* the root has made a traced call: from then on a
 	                                 group-stop of it is the user's (the seize at start
 	                                 reports one of its own) */
 	int told_waiting;             /* the "waiting for descendants" notice was given */
+	struct pt_fwd fwd[32];
+	struct {
+		pid_t from;               /* the last sender of the signal to the command */
+		uint64_t at_ns;
+	} got[32];
 };
 
 /* Traced processes (thread-group leaders we know of). */
@@ -235,7 +249,7 @@ static unsigned count_procs(const struct pt_tracer *t)
 
 /* Hand on the signals the caller asked for: to the command while it lives (its handlers
  * decide, as without hvprov), then to what is left of its descendants. */
-static void forward_signals(struct pt_tracer *t)
+static void forward_signals(struct pt_tracer *t, struct pt_job *job)
 {
 	/* acq_rel: the exchange takes the bits the caller's thread set (its release) and
 	 * clears them, which tells that thread to stop interrupting our wait */
@@ -245,6 +259,17 @@ static void forward_signals(struct pt_tracer *t)
 			continue;
 		bits &= ~(1u << sig);
 		if (!t->root_done) {
+			struct pt_fwd *f = &job->fwd[sig];
+			uint64_t now = mono_ns();
+			memset(f, 0, sizeof(*f));
+			f->from = t->o->fwd_from ? t->o->fwd_from[sig] : 0;
+			/* the sender's own copy came first: the command has it already */
+			if (f->from && job->got[sig].from == f->from &&
+			    now - job->got[sig].at_ns < 1000000000ull) {
+				f->from = 0;
+				continue;
+			}
+			f->until_ns = now + 1000000000ull;
 			kill(t->root, sig);
 			continue;
 		}
@@ -253,6 +278,42 @@ static void forward_signals(struct pt_tracer *t)
 				if (k->tid == k->tgid)
 					kill(k->tgid, sig);
 	}
+}
+
+/* Is this delivery to the command the second copy of a signal handed on (struct pt_fwd)?
+ * Also notes who sent it, for forward_signals. */
+static int dup_copy(struct pt_tracer *t, struct pt_task *k, int sig, struct pt_job *job)
+{
+	siginfo_t si;
+	struct pt_fwd *f = &job->fwd[sig];
+	(void)t;
+	if (ptrace(PTRACE_GETSIGINFO, k->tid, 0L, &si))
+		return 0;
+	uint64_t now = mono_ns();
+	if (si.si_code == SI_USER && si.si_pid != getpid()) {
+		job->got[sig].from = si.si_pid;
+		job->got[sig].at_ns = now;
+	}
+	if (!f->from || now > f->until_ns) {
+		f->from = 0;
+		return 0;
+	}
+	int *mine, other;
+	if (si.si_code == SI_USER && si.si_pid == getpid()) {
+		mine = &f->ours;
+		other = f->direct;
+	} else if (si.si_code == SI_USER && si.si_pid == f->from) {
+		mine = &f->direct;
+		other = f->ours;
+	} else {
+		return 0;
+	}
+	if (other) {
+		f->from = 0;          /* both seen: the pair is done */
+		return 1;
+	}
+	*mine = 1;
+	return 0;
 }
 
 static void on_stop(struct pt_tracer *t, struct pt_task *k, int st, struct pt_job *job)
@@ -308,7 +369,11 @@ static void on_stop(struct pt_tracer *t, struct pt_task *k, int st, struct pt_jo
 		pt_on_exit_stop(t, k);
 		return;
 	}
-	/* signal-delivery stop: hand the signal on unchanged */
+	/* signal-delivery stop: hand the signal on unchanged, unless it is the second copy of
+	 * one we handed on */
+	if (sig > 0 && sig < 32 && k->tgid == t->root && t->o->fwd_sigs &&
+	    dup_copy(t, k, sig, job))
+		sig = 0;
 	pt_resume(k, sig);
 }
 
@@ -389,11 +454,12 @@ int hv_ptrace_run(const struct hv_ptrace_opts *o, struct hv_ptrace_result *res)
 	kill(pid, SIGCONT);
 
 drain:;
-	struct pt_job job = { 0, 0 };
+	struct pt_job job;
+	memset(&job, 0, sizeof(job));
 	for (;;) {
 		/* relaxed: only a hint that bits are there; forward_signals takes them */
 		if (o->fwd_sigs && hvp_load_relaxed(o->fwd_sigs))
-			forward_signals(t);
+			forward_signals(t, &job);
 		pid_t p = wait_stop(t, &st);
 		if (p < 0) {
 			if (errno == EINTR)

@@ -71,13 +71,17 @@ struct hv_ptrace_opts {
 	 *   fwd_sigs signals to hand on, bit (1u << sig): the tracer takes them between stops
 	 *            (atomic exchange) and sends each to the command's first process while it
 	 *            lives, else to every traced process. The caller sets bits and interrupts
-	 *            the tracer's wait (a signal without SA_RESTART) until the word reads 0.
+	 *            the tracer's wait (a signal without SA_RESTART) until the word reads 0;
+	 *   fwd_from who sent each (indexed by signal, written before the bit): a signal sent
+	 *            to the whole group reaches the command from that sender directly too, and
+	 *            the tracer lets only one of the two copies through (within a second).
 	 */
 	void (*started)(void *arg, pid_t pid);
 	void (*stopped)(void *arg, int sig);
 	void (*waiting)(void *arg, unsigned n);
 	void *ctl_arg;
 	unsigned *fwd_sigs;
+	const pid_t *fwd_from;
 };
 
 struct hv_ptrace_result {

@@ -3,7 +3,9 @@
 pty under `bash -i`: Ctrl-Z stops the job ("Stopped" in `jobs`, no more output), `bg` and
 `fg` resume it and its output goes on, Ctrl-C then ends it (status 130); SIGTERM sent to
 hvprov alone reaches the command, whose trap runs, and the trap's file write reaches the
-log; hvprov exits with the command's status. Exit 0 pass, 1 fail."""
+log; hvprov exits with the command's status. A signal sent to the whole job (Ctrl-C from the
+terminal, `kill -TERM %1` from the shell) reaches the command once, not once more through
+hvprov. Exit 0 pass, 1 fail."""
 import json
 import os
 import pty
@@ -157,6 +159,39 @@ def main():
         check(flag in p.stdout, "the trap's write of %s is in the log" % flag)
         n = sum(1 for l in p.stdout.splitlines() if l.strip() and json.loads(l) is not None)
         check(n > 0, "records in the log")
+
+        # a signal sent to the whole job arrives once: Ctrl-C in the foreground, kill %1
+        count = os.path.join(tmp, "count.py")
+        with open(count, "w") as f:
+            f.write("import signal, sys, time\n"
+                    "n = [0]\n"
+                    "def h(s, fr): n[0] += 1\n"
+                    "signal.signal(signal.SIGINT, h)\n"
+                    "signal.signal(signal.SIGTERM, h)\n"
+                    "print('counting', flush=True)\n"
+                    "while n[0] == 0: time.sleep(0.02)\n"
+                    "end = time.time() + 1.0\n"
+                    "while time.time() < end: time.sleep(0.02)\n"
+                    "open(sys.argv[1], 'w').write(str(n[0]))\n"
+                    "sys.exit(4)\n")
+        for how in ("ctrl-c", "kill %1"):
+            out = os.path.join(tmp, "n-" + how[:4])
+            mark = len(t.out)
+            bg = " &" if how == "kill %1" else ""
+            t.send("%s run --data %s --quiet -- %s %s %s%s\n"
+                   % (HV, data, sys.executable, count, out, bg))
+            check(t.wait_for(r"counting", 15, mark), "%s: counter started" % how)
+            t.read_for(0.2)
+            mark = len(t.out)
+            t.send("\x03" if how == "ctrl-c" else "kill -TERM %1; wait %1; echo rc=$?\n")
+            if how == "ctrl-c":
+                t.wait_for(r"PROMPT> ", 10, mark)
+                t.send("echo rc=$?\n")
+            m = t.wait_for(r"rc=(\d+)", 10, mark)
+            check(m and m.group(1) == "4", "%s: the command's status 4 (%r)"
+                  % (how, m and m.group(0)))
+            got = open(out).read() if os.path.exists(out) else None
+            check(got == "1", "%s: the command got the signal once, not %s" % (how, got))
     finally:
         if t:
             t.close()
