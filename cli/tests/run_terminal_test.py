@@ -89,55 +89,8 @@ def main():
         flag = os.path.join(tmp, "trapped")
         t = Term(tmp)
         check(t.wait_for(r"PROMPT> ", 10), "bash -i starts")
-        # a command printing a numbered line every 0.1 s
-        slow = "i=0; while [ $i -lt 600 ]; do echo line$i; i=$((i+1)); sleep 0.1; done"
-        t.send("%s run --data %s --quiet -- sh -c '%s'\n" % (HV, data, slow))
-        check(t.wait_for(r"line3\b", 15), "the command's output appears")
-
-        # Ctrl-Z: the shell sees the job stopped
-        mark = len(t.out)
-        t.send("\x1a")
-        stopped = t.wait_for(r"Stopped", 5, mark)
-        check(stopped, "Ctrl-Z: bash reports the job Stopped (got %r)" % t.out[mark:][-300:])
-        if not stopped:
-            return
-        t.wait_for(r"PROMPT> ", 5, mark)
-        t.read_for(0.5)
-        last = max(t.lines_seen())
-        t.read_for(0.6)
-        check(max(t.lines_seen()) == last, "no output while stopped")
-        mark = len(t.out)
-        t.send("jobs\n")
-        check(t.wait_for(r"Stopped.*hvprov run", 5, mark), "`jobs` lists it Stopped")
-
-        # bg: runs on in the background, its output goes on
-        mark = len(t.out)
-        t.send("bg\n")
-        check(t.wait_for(r"line%d\b" % (last + 3), 5, mark), "bg: output goes on")
-
-        # fg, then Ctrl-Z again and fg again
-        t.send("fg\n")
-        t.read_for(0.5)
-        mark = len(t.out)
-        t.send("\x1a")
-        check(t.wait_for(r"Stopped", 5, mark), "second Ctrl-Z after bg/fg stops it again")
-        t.wait_for(r"PROMPT> ", 5, mark)
-        last = max(t.lines_seen())
-        mark = len(t.out)
-        t.send("fg\n")
-        check(t.wait_for(r"line%d\b" % (last + 3), 5, mark), "fg: output goes on")
-
-        # Ctrl-C ends the command; hvprov exits as it did
-        mark = len(t.out)
-        t.send("\x03")
-        check(t.wait_for(r"PROMPT> ", 5, mark), "Ctrl-C ends the job")
-        mark = len(t.out)
-        t.send("echo rc=$?\n")
-        m = t.wait_for(r"rc=(\d+)", 5, mark)
-        check(m and m.group(1) == "130", "status after Ctrl-C is 130 (%r)" % (m and m.group(0)))
-
         # SIGTERM to hvprov alone: the command's trap runs, the log gets its records
-        trap = ('trap "echo trapped > %s; exit 3" TERM; echo ready; '
+        trap = ('trap "echo trapped > %s; exit 3" TERM; echo rea""dy; '
                 'while :; do sleep 0.1; done' % flag)
         mark = len(t.out)
         t.send("%s run --data %s --quiet -- sh -c '%s' &\n" % (HV, data, trap))
@@ -192,6 +145,54 @@ def main():
                   % (how, m and m.group(0)))
             got = open(out).read() if os.path.exists(out) else None
             check(got == "1", "%s: the command got the signal once, not %s" % (how, got))
+
+        # a command printing a numbered line every 0.1 s
+        slow = "i=0; while [ $i -lt 600 ]; do echo line$i; i=$((i+1)); sleep 0.1; done"
+        t.send("%s run --data %s --quiet -- sh -c '%s'\n" % (HV, data, slow))
+        check(t.wait_for(r"line3\b", 15), "the command's output appears")
+
+        # Ctrl-Z: the shell sees the job stopped
+        mark = len(t.out)
+        t.send("\x1a")
+        stopped = t.wait_for(r"Stopped", 5, mark)
+        check(stopped, "Ctrl-Z: bash reports the job Stopped (got %r)" % t.out[mark:][-300:])
+        if not stopped:
+            return
+        t.wait_for(r"PROMPT> ", 5, mark)
+        t.read_for(0.5)
+        last = max(t.lines_seen())
+        t.read_for(0.6)
+        check(max(t.lines_seen()) == last, "no output while stopped")
+        mark = len(t.out)
+        t.send("jobs\n")
+        check(t.wait_for(r"Stopped.*hvprov run", 5, mark), "`jobs` lists it Stopped")
+
+        # bg: runs on in the background, its output goes on
+        mark = len(t.out)
+        t.send("bg\n")
+        check(t.wait_for(r"line%d\b" % (last + 3), 5, mark), "bg: output goes on")
+
+        # fg, then Ctrl-Z again and fg again
+        t.send("fg\n")
+        t.read_for(0.5)
+        mark = len(t.out)
+        t.send("\x1a")
+        check(t.wait_for(r"Stopped", 5, mark), "second Ctrl-Z after bg/fg stops it again")
+        t.wait_for(r"PROMPT> ", 5, mark)
+        last = max(t.lines_seen())
+        mark = len(t.out)
+        t.send("fg\n")
+        check(t.wait_for(r"line%d\b" % (last + 3), 5, mark), "fg: output goes on")
+
+        # Ctrl-C ends the command; hvprov exits as it did
+        mark = len(t.out)
+        t.send("\x03")
+        check(t.wait_for(r"PROMPT> ", 5, mark), "Ctrl-C ends the job")
+        mark = len(t.out)
+        t.send("echo rc=$?\n")
+        m = t.wait_for(r"rc=(\d+)", 5, mark)
+        check(m and m.group(1) == "130", "status after Ctrl-C is 130 (%r)" % (m and m.group(0)))
+
     finally:
         if t:
             t.close()
