@@ -298,13 +298,13 @@ static int cmd_run(int argc, char **argv)
 	/* The inline consumer moves records into DIR/log while the command runs. With --pool
 	 * there is no data directory to put segments in, so records stay in the pool. */
 	const char *consumer = "records stay in the pool";
+	int held = 0;
 	if (!no_daemon && !data_pool_only(pool_path, dd.pool)) {
 		struct dmn_config cfg;
 		dmn_config_init(&cfg);
 		cfg.pool = pool;
 		cfg.pool_path = pool_path;
 		cfg.log_dir = dd.log;
-		int held;
 		r = run_cons_start(&cfg, &cons, &held);
 		if (r == 0)
 			consumer = held ? "another consumer (hvprov daemon or run) holds the pool: "
@@ -315,7 +315,11 @@ static int cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
-	snprintf(hint, sizeof(hint), "start a consumer on %s, e.g. hvprov daemon", pool_path);
+	if (held)
+		snprintf(hint, sizeof(hint), "the run or daemon that consumes %s frees it; this run "
+			 "takes over when that one ends", pool_path);
+	else
+		snprintf(hint, sizeof(hint), "start a consumer on %s, e.g. hvprov daemon", pool_path);
 	if (!quiet)
 		hvp_err("recording to %s lane %u: durability %s on %s (%s); %s%s", pool_path, idx,
 			jnl_durability_name(in->durability), jnl_media_name(in->media),
