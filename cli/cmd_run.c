@@ -326,9 +326,8 @@ static int cmd_run(int argc, char **argv)
 			jnl_durability_claim(pool), consumer,
 			lossy ? "; lossy: a full ring drops and counts" : "");
 
-	/* Ctrl-Z is the command's to take or not; hvprov stops when the command does
-	 * (run_job_stopped). SIGINT, SIGTERM, SIGHUP, SIGQUIT: handed on (run_job.h). */
-	signal(SIGTSTP, SIG_IGN);
+	/* From here SIGINT, SIGTERM, SIGHUP, SIGQUIT are handed on, and Ctrl-Z is the
+	 * command's to take or not: hvprov stops when the command does (run_job.h). */
 	run_sig_tracing();
 
 	struct run_ctl ctl = { cmd[0], quiet };

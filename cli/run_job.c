@@ -12,9 +12,12 @@
  * wake, so this thread interrupts it with a signal until it has taken the bit.
  *
  * Job control. The tracer keeps a stopped command stopped (PTRACE_LISTEN) and calls
- * run_job_stopped, which stops hvprov with the same signal: the shell waits for hvprov, so
- * it is hvprov's stop that makes the job show as stopped. fg/bg send SIGCONT to the whole
- * group, which continues both.
+ * run_job_stopped, which stops hvprov with the same signal when hvprov got it too (it was
+ * sent to the whole job): the shell waits for hvprov, so it is hvprov's stop that makes the
+ * job show as stopped. fg/bg send SIGCONT to the whole group, which continues both. SIGTSTP,
+ * SIGTTIN and SIGTTOU are blocked in every thread like the forwarded ones, and the signal
+ * thread notes when they came; hvprov never stops of them by itself while tracing, since the
+ * command may not stop (it may catch SIGTSTP).
  */
 #include "run_job.h"
 
@@ -32,6 +35,8 @@
 /* ---- signals ---- */
 
 static const int fwd_list[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+/* Taken by the signal thread too, only to note when hvprov got them (run_job_stopped). */
+static const int job_list[] = { SIGTSTP, SIGTTIN, SIGTTOU };
 
 static unsigned g_fwd;            /* bits for the tracer: set here, taken there */
 static pid_t g_from[32];          /* who sent each (SI_USER; 0 else), written before its bit */
@@ -40,11 +45,44 @@ static pthread_t g_tracer, g_sigth;
 static int g_sig_started;
 static int g_started;             /* tracing has begun: signals are handed on, not died of */
 
+static uint64_t g_stop_at[32];    /* monotonic ns hvprov last got each job_list signal */
+
 static void fwd_set(sigset_t *set)
 {
 	sigemptyset(set);
 	for (size_t i = 0; i < sizeof(fwd_list) / sizeof(fwd_list[0]); i++)
 		sigaddset(set, fwd_list[i]);
+	for (size_t i = 0; i < sizeof(job_list) / sizeof(job_list[0]); i++)
+		sigaddset(set, job_list[i]);
+}
+
+static int is_job_sig(int sig)
+{
+	return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Stop hvprov (every thread) the way the default action of sig would, in this thread. */
+static void stop_as(int sig)
+{
+	struct sigaction dfl, old;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	sigset_t one, prev;
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	sigaction(sig, &dfl, &old);
+	pthread_sigmask(SIG_UNBLOCK, &one, &prev);
+	raise(sig);                  /* returns once continued (SIGCONT) */
+	pthread_sigmask(SIG_SETMASK, &prev, NULL);
+	sigaction(sig, &old, NULL);
 }
 
 void run_sig_block(void)
@@ -107,6 +145,15 @@ static void *sig_main(void *arg)
 		int sig = sigwaitinfo(&set, &si);
 		if (sig <= 0)
 			continue;
+		if (is_job_sig(sig)) {
+			/* before tracing: stop as hvprov always did; then only note it, since
+			 * the command decides whether it stops (and hvprov with it) */
+			if (!hvp_load_acquire(&g_started))
+				stop_as(sig);
+			else
+				hvp_store_release(&g_stop_at[sig], now_ns());
+			continue;
+		}
 		if (!hvp_load_acquire(&g_started)) {
 			/* before the command exists hvprov has nothing to stand in for: die of
 			 * it as it would have without this thread (nothing is being recorded) */
@@ -189,23 +236,35 @@ void run_sig_tracing(void)
 	hvp_store_release(&g_started, 1);
 }
 
+/*
+ * Did hvprov get sig too, just now? Then it was sent to the whole job (Ctrl-Z, kill %1, the
+ * terminal's SIGTTIN/SIGTTOU), which hvprov must follow. A stop aimed at the command alone
+ * (kill -STOP PID, kill -TSTP PID) is not followed: whoever sent it continues the command
+ * alone, and a stopped tracer would keep it from running.
+ */
+static int job_got(int sig)
+{
+	if (!is_job_sig(sig))
+		return 0;            /* SIGSTOP for the job stops hvprov by itself */
+	for (int i = 0; i < 10; i++) {
+		uint64_t at = hvp_load_acquire(&g_stop_at[sig]);
+		if (at && now_ns() - at < 1000000000ull) {
+			hvp_store_relaxed(&g_stop_at[sig], 0);
+			return 1;
+		}
+		/* the same kill reaches hvprov and the command; its note may lag the stop */
+		struct timespec ts = { 0, 2000000 };
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
 void run_job_stopped(void *arg, int sig)
 {
 	(void)arg;
-	struct sigaction dfl, old;
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	sigemptyset(&dfl.sa_mask);
-	sigset_t one, prev;
-	sigemptyset(&one);
-	sigaddset(&one, sig);
-	/* hvprov ignores SIGTSTP of its own (the command decides whether Ctrl-Z stops it):
-	 * take the default action once, to stop as the command did */
-	sigaction(sig, &dfl, &old);
-	pthread_sigmask(SIG_UNBLOCK, &one, &prev);
-	raise(sig);                  /* returns once continued (SIGCONT) */
-	pthread_sigmask(SIG_SETMASK, &prev, NULL);
-	sigaction(sig, &old, NULL);
+	if (!job_got(sig))
+		return;
+	stop_as(sig);
 	/* fg/bg continue the whole group; a command in a group of its own needs it from us */
 	pid_t root = hvp_load_acquire(&g_root);
 	pid_t g = root > 0 ? getpgid(root) : -1;

@@ -7,9 +7,10 @@
  *                the terminal sends the whole foreground group reaches the command directly
  *                and is not sent twice, nor is a signal a traced process sent, and of
  *                a signal sent to the whole job (kill %1) the command gets one copy;
- *   job control  when the command stops (Ctrl-Z, a read from the terminal in the
- *                background, kill -STOP), hvprov stops with the same signal, so the shell
- *                shows the job stopped; fg/bg continue both;
+ *   job control  when the job stops (Ctrl-Z, a read from the terminal in the background,
+ *                kill -TSTP %1), hvprov stops with the command, so the shell shows the job
+ *                stopped; fg/bg continue both. A stop sent to the command alone (kill -STOP
+ *                PID) leaves hvprov running, so a SIGCONT to the command alone resumes it;
  *   consumer     one run per data directory at a time moves records into the log (the pool's
  *                consumer lock); a run that finds it held retries and takes the role when
  *                the holder ends, and at its end waits until its records are logged.
@@ -23,7 +24,7 @@
 
 #include "dmn.h"
 
-/* Block the forwarded signals in the calling thread: call before any thread is started,
+/* Block the forwarded signals and SIGTSTP, SIGTTIN, SIGTTOU in the calling thread: call before any thread is started,
  * so that every thread inherits the mask and only the signal thread takes them. */
 void run_sig_block(void);
 

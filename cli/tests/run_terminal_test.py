@@ -5,7 +5,8 @@ pty under `bash -i`: Ctrl-Z stops the job ("Stopped" in `jobs`, no more output),
 hvprov alone reaches the command, whose trap runs, and the trap's file write reaches the
 log; hvprov exits with the command's status. A signal sent to the whole job (Ctrl-C from the
 terminal, `kill -TERM %1` from the shell) reaches the command once, not once more through
-hvprov. Exit 0 pass, 1 fail."""
+hvprov. A stop sent to the command alone (kill -STOP PID, then kill -CONT PID) leaves hvprov
+running, so the command goes on. Exit 0 pass, 1 fail."""
 import json
 import os
 import pty
@@ -81,12 +82,50 @@ class Term:
         os.close(self.fd)
 
 
+def state(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+def stop_command_alone(tmp, data):
+    """kill -STOP / -CONT on the command alone, no terminal: hvprov must not stop."""
+    slow = "i=0; while [ $i -lt 600 ]; do echo line$i; i=$((i+1)); sleep 0.05; done"
+    p = subprocess.Popen([HV, "run", "--data", data, "--quiet", "--", "sh", "-c", slow],
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        p.stdout.readline()
+        with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+            cmd = int(f.read().split()[0])
+        os.kill(cmd, signal.SIGSTOP)
+        time.sleep(0.5)
+        check(state(p.pid) != "T", "kill -STOP on the command alone: hvprov not stopped "
+              "(state %s)" % state(p.pid))
+        os.kill(cmd, signal.SIGCONT)
+        # the command prints on: ten more lines within 5 s
+        got, end = 0, time.time() + 5
+        while got < 10 and time.time() < end:
+            r, _, _ = select.select([p.stdout], [], [], max(0, end - time.time()))
+            if r and p.stdout.readline():
+                got += 1
+        check(got >= 10, "kill -CONT on the command alone: it goes on (%d lines)" % got)
+    finally:
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGCONT)
+            p.terminate()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="hvprov-term-")
     t = None
     try:
         data = os.path.join(tmp, "data")
         flag = os.path.join(tmp, "trapped")
+        stop_command_alone(tmp, data)
         t = Term(tmp)
         check(t.wait_for(r"PROMPT> ", 10), "bash -i starts")
         # SIGTERM to hvprov alone: the command's trap runs, the log gets its records
