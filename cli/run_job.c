@@ -145,6 +145,11 @@ static void *sig_main(void *arg)
 		int sig = sigwaitinfo(&set, &si);
 		if (sig <= 0)
 			continue;
+		/* hvprov only blocks these, so their dispositions are what it was started with:
+		 * one it was told to ignore (nohup) is ignored, as the command ignores it */
+		struct sigaction cur;
+		if (sigaction(sig, NULL, &cur) == 0 && cur.sa_handler == SIG_IGN)
+			continue;
 		if (is_job_sig(sig)) {
 			/* before tracing: stop as hvprov always did; then only note it, since
 			 * the command decides whether it stops (and hvprov with it) */
@@ -157,9 +162,12 @@ static void *sig_main(void *arg)
 		if (!hvp_load_acquire(&g_started)) {
 			/* before the command exists hvprov has nothing to stand in for: die of
 			 * it as it would have without this thread (nothing is being recorded) */
-			signal(sig, SIG_DFL);
-			pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-			raise(sig);
+			sigset_t one;
+			sigemptyset(&one);
+			sigaddset(&one, sig);
+			pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+			raise(sig);      /* default action: hvprov ends */
+			pthread_sigmask(SIG_BLOCK, &one, NULL);
 			continue;
 		}
 		/* no cancellation inside the /proc read (stdio) */
