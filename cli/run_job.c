@@ -43,6 +43,7 @@ static pid_t g_from[32];          /* who sent each (SI_USER; 0 else), written be
 static pid_t g_root;              /* the command's first process, 0 before it exists */
 static pthread_t g_tracer, g_sigth;
 static int g_sig_started;
+static int g_sig_quit;            /* run_sig_stop asks the signal thread to end */
 static int g_started;             /* tracing has begun: signals are handed on, not died of */
 
 static uint64_t g_stop_at[32];    /* monotonic ns hvprov last got each job_list signal */
@@ -54,6 +55,8 @@ static void fwd_set(sigset_t *set)
 		sigaddset(set, fwd_list[i]);
 	for (size_t i = 0; i < sizeof(job_list) / sizeof(job_list[0]); i++)
 		sigaddset(set, job_list[i]);
+	sigaddset(set, SIGRTMIN + 1);   /* run_sig_stop's: the thread ends (no pthread_cancel,
+	                                  whose unwinding ASan cannot follow) */
 }
 
 static int is_job_sig(int sig)
@@ -145,6 +148,10 @@ static void *sig_main(void *arg)
 		int sig = sigwaitinfo(&set, &si);
 		if (sig <= 0)
 			continue;
+		if (hvp_load_acquire(&g_sig_quit))
+			break;
+		if (sig == SIGRTMIN + 1)
+			continue;
 		/* hvprov only blocks these, so their dispositions are what it was started with:
 		 * one it was told to ignore (nohup) is ignored, as the command ignores it */
 		struct sigaction cur;
@@ -170,12 +177,7 @@ static void *sig_main(void *arg)
 			pthread_sigmask(SIG_BLOCK, &one, NULL);
 			continue;
 		}
-		/* no cancellation inside the /proc read (stdio) */
-		int cs;
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
-		int fwd = should_forward(&si);
-		pthread_setcancelstate(cs, NULL);
-		if (!fwd)
+		if (!should_forward(&si))
 			continue;
 		unsigned bit = 1u << sig;
 		g_from[sig] = si.si_code == SI_USER ? si.si_pid : 0;
@@ -185,7 +187,7 @@ static void *sig_main(void *arg)
 		 * just before it enters waitpid, so send again every 5 ms. Before the command
 		 * exists the tracer is not waiting (and must not see EINTR): it takes the bit
 		 * when it starts. */
-		while (hvp_load_acquire(&g_fwd) & bit) {
+		while ((hvp_load_acquire(&g_fwd) & bit) && !hvp_load_acquire(&g_sig_quit)) {
 			if (hvp_load_acquire(&g_root) > 0)
 				pthread_kill(g_tracer, wake_sig());
 			struct timespec ts = { 0, 5000000 };
@@ -204,6 +206,7 @@ int run_sig_start(void)
 	if (sigaction(wake_sig(), &sa, NULL))
 		return -errno;
 	g_tracer = pthread_self();
+	hvp_store_relaxed(&g_sig_quit, 0);
 	int r = pthread_create(&g_sigth, NULL, sig_main, NULL);
 	if (r)
 		return -r;
@@ -215,7 +218,9 @@ void run_sig_stop(void)
 {
 	if (!g_sig_started)
 		return;
-	pthread_cancel(g_sigth);     /* sigwaitinfo and nanosleep are cancellation points */
+	/* release: pairs with the thread's acquire after sigwaitinfo or its nanosleep */
+	hvp_store_release(&g_sig_quit, 1);
+	pthread_kill(g_sigth, SIGRTMIN + 1);
 	pthread_join(g_sigth, NULL);
 	g_sig_started = 0;
 	hvp_store_release(&g_root, 0);
