@@ -47,7 +47,11 @@ char LICENSE[] SEC("license") = "GPL";
 
 struct heb_task {
 	__u32 busy;                  /* an entry is stored and its return not yet seen */
-	__u32 pad;
+	/* path arguments whose page was not in memory at the entry (probe reads never fault
+	 * pages in): read again at the return, after the kernel's own copy brought it in */
+	__u8 nretry;
+	__u8 retry_arg[2];
+	__u8 pad;
 	struct heb_hdr h;
 	__u8 var[HEB_VAR_CAP];
 };
@@ -255,14 +259,14 @@ static __always_inline __u32 pad8(__u32 n)
 	return (n + 7) & ~7u;
 }
 
-/* A user string as a field. */
-static __always_inline void put_ustr(struct heb_task *t, __u16 type, __u8 arg, const void *up)
+/* A user string as a field. @return 1 when it could not be read at all. */
+static __always_inline int put_ustr(struct heb_task *t, __u16 type, __u8 arg, const void *up)
 {
 	__u32 off = t->h.var_len;
 	__u8 fl = 0;
 	if (off > HEB_VAR_BUDGET - 16) {
 		t->h.flags |= HEB_RF_TRUNC;
-		return;
+		return 0;
 	}
 	long n = bpf_probe_read_user_str(t->var + ((off + 8) & HEB_VAR_MASK), HEB_PIECE_MAX, up);
 	__u32 len = 0;
@@ -287,6 +291,7 @@ static __always_inline void put_ustr(struct heb_task *t, __u16 type, __u8 arg, c
 	}
 	field_hdr(t, off, type, arg, fl, len);
 	t->h.var_len = off + 8 + pad8(len);
+	return n <= 0;
 }
 
 /* len bytes of user memory as a field. */
@@ -410,6 +415,7 @@ int BPF_PROG(heb_enter, struct pt_regs *regs, long id)
 		return 0;
 	}
 	t->busy = 0;
+	t->nretry = 0;
 	__builtin_memset(&t->h, 0, sizeof(t->h));
 	t->h.magic = HEB_REC_MAGIC;
 	t->h.type = HEB_R_CALL;
@@ -428,7 +434,13 @@ int BPF_PROG(heb_enter, struct pt_regs *regs, long id)
 		__u8 k = e->argk[i];
 		__u8 aux = e->aux[i];
 		if (k == HEB_A_PATH || k == HEB_A_STR) {
-			put_ustr(t, F_PATH, i, (const void *)a[i]);
+			__u32 at = t->h.var_len;
+			if (put_ustr(t, F_PATH, i, (const void *)a[i]) && t->nretry < 2) {
+				/* the field becomes type 0 (skipped) if the retry succeeds */
+				t->retry_arg[t->nretry & 1] = i;
+				t->nretry++;
+				(void)at;
+			}
 		} else if (k == HEB_A_ARGV) {
 			put_ustrv(t, F_ARGV, i, (const void *const *)a[i]);
 		} else if (k == HEB_A_ENVP) {
@@ -492,6 +504,17 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 	/* exec: the pid may have changed (a thread exec'd); the process is the same */
 	t->h.tgid = bpf_get_current_pid_tgid() >> 32;
 	t->h.tid = (__u32)bpf_get_current_pid_tgid();
+	/* paths not readable at the entry: read again (not after a successful exec: the
+	 * memory they were in is gone) */
+	if (t->nretry && !((e->flags & HEB_SF_EXEC) && ret == 0)) {
+		for (int j = 0; j < 2; j++) {
+			if (j >= t->nretry)
+				break;
+			__u8 ai = t->retry_arg[j] & 7;
+			if (ai < 6)
+				put_ustr(t, F_PATH, ai, (const void *)t->h.args[ai]);
+		}
+	}
 	if ((e->flags & HEB_SF_RET_FD) && ret >= 0) {
 		struct heb_fid *s = fid_slot(&t->h);
 		if (s)

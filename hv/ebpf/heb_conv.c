@@ -80,10 +80,13 @@ static void ident(struct heb *h, const struct heb_hdr *r, int describe)
 	}
 }
 
-/* The variable fields, each checked against the record's length. */
+/* The variable fields, each checked against the record's length. A path the kernel side
+ * could not read at the entry and read again at the return comes twice: the last one of an
+ * argument is kept. */
 static void var_fields(struct heb *h, const struct heb_hdr *r, const uint8_t *v, uint32_t vl)
 {
-	uint32_t off = 0;
+	uint32_t off = 0, last_path[8] = { 0 };
+	for (int pass = 0; pass < 2; pass++, off = 0)
 	while (off + 8 <= vl) {
 		uint16_t type;
 		uint32_t len;
@@ -94,10 +97,15 @@ static void var_fields(struct heb *h, const struct heb_hdr *r, const uint8_t *v,
 			hv_rec_flag(&h->rec, HVP_EVF_TRUNC);
 			break;
 		}
-		if (type == HVP_F_ENVP && h->o.env == HEB_ENV_NONE)
+		if (pass == 0) {
+			if (type == HVP_F_PATH && arg < 8)
+				last_path[arg] = off + 1;
+		} else if ((type == HVP_F_ENVP && h->o.env == HEB_ENV_NONE) ||
+			   (type == HVP_F_PATH && arg < 8 && last_path[arg] != off + 1)) {
 			;
-		else
+		} else {
 			hv_rec_put(&h->rec, type, arg, v + off + 8, len, len, fl & HVP_FF_ALL);
+		}
 		off += 8 + pad8(len);
 	}
 	(void)r;
@@ -146,8 +154,6 @@ uint32_t heb_conv(struct heb *h, const void *rec, uint32_t len)
 		hv_rec_flag(b, HVP_EVF_NORETURN);
 	if (r.flags & HEB_RF_TRUNC)
 		hv_rec_flag(b, HVP_EVF_TRUNC);
-	if (r.flags & HEB_RF_FAULT)
-		hv_rec_flag(b, HVP_EVF_FAULT);
 	int changed = e && kind == HVP_EV_CALL && r.ret == 0 &&
 		      (e->flags & (HV_SF_EXEC | HV_SF_UNSHARE));
 	ident(h, &r, changed);
