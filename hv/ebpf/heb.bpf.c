@@ -547,6 +547,27 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* An execve whose path was not readable at the entry: the kernel's own copy of it. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(heb_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct heb_task *t = bpf_task_storage_get(&tstore, task, 0, 0);
+	if (!t || !t->busy || !t->nretry)
+		return 0;
+	__u32 off = t->h.var_len;
+	if (off > HEB_VAR_BUDGET - 16 - HEB_PIECE_MAX)
+		return 0;
+	const char *fn = BPF_CORE_READ(bprm, filename);
+	long n = bpf_probe_read_kernel_str(t->var + ((off + 8) & HEB_VAR_MASK), HEB_PIECE_MAX, fn);
+	if (n <= 0)
+		return 0;
+	field_hdr(t, off, F_PATH, t->h.nr == 322 ? 1 : 0, 0, (__u32)n - 1);
+	t->h.var_len = off + 8 + pad8((__u32)n - 1);
+	t->nretry = 0;
+	return 0;
+}
+
 /* New processes of a tracked tree are tracked; the tree's exits leave the map. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(heb_fork, struct task_struct *parent, struct task_struct *child)

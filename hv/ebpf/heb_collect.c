@@ -325,9 +325,34 @@ static int resume_skip(struct heb *h, const struct heb_state *s)
 
 /* ---- open, start, close ---- */
 
+/* Is process tgid in the recorded cgroup (its cgroup v2 path is the cgroup's or below)? */
+static int snap_in_cgroup(struct heb *h, uint32_t tgid)
+{
+	char line[4400];
+	snprintf(h->path, sizeof(h->path), "/proc/%u/cgroup", tgid);
+	FILE *f = fopen(h->path, "re");
+	int in = 0;
+	if (!f)
+		return 0;
+	size_t rl = strlen(h->cg_rel);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		char *p = line + 3;
+		p[strcspn(p, "\n")] = 0;
+		in = !strncmp(p, h->cg_rel, rl) && (p[rl] == 0 || p[rl] == '/' || rl == 1);
+	}
+	fclose(f);
+	return in;
+}
+
 static int snap_one(struct heb *h, const struct heb_hdr *r)
 {
 	if ((pid_t)r->tgid == getpid())
+		return 0;
+	if (h->o.mode == HEB_MODE_CGROUP && !snap_in_cgroup(h, r->tgid))
+		return 0;
+	if (h->o.mode == HEB_MODE_TREE)
 		return 0;
 	uint32_t l = heb_conv_proc(h, r);
 	int e = append(h, l);
@@ -418,6 +443,7 @@ int heb_open(const struct heb_opts *o, struct heb **out)
 		/* depth below the cgroup2 mount: count the directories up to it */
 		const char *m = strstr(o->cgroup, "/unified");
 		const char *p = m ? m + 8 : o->cgroup + strlen("/sys/fs/cgroup");
+		snprintf(h->cg_rel, sizeof(h->cg_rel), "%s", *p ? p : "/");
 		for (; *p; p++)
 			if (*p == '/' && p[1] && p[1] != '/')
 				lvl++;

@@ -29,7 +29,8 @@
 #define BPF_FS_MAGIC_ 0xcafe4a11
 
 static const char *const map_pins[] = { "ring", "cnt", "tracked" };
-static const char *const link_pins[] = { "link_enter", "link_exit", "link_fork", "link_task_exit" };
+static const char *const link_pins[] = { "link_enter", "link_exit", "link_fork", "link_task_exit",
+					  "link_exec" };
 
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -131,11 +132,11 @@ static int load(struct heb *h)
 	memcpy(h->instance, c.instance, sizeof(h->instance));
 	if ((err = heb_cfg_write(h, &c)))
 		return err;
-	struct bpf_program *progs[4] = { s->progs.heb_enter, s->progs.heb_exit, s->progs.heb_fork,
-					 s->progs.heb_task_exit };
-	struct bpf_link **links[4] = { &s->links.heb_enter, &s->links.heb_exit, &s->links.heb_fork,
-				       &s->links.heb_task_exit };
-	for (unsigned i = 0; i < 4; i++) {
+	struct bpf_program *progs[5] = { s->progs.heb_enter, s->progs.heb_exit, s->progs.heb_fork,
+					 s->progs.heb_task_exit, s->progs.heb_exec };
+	struct bpf_link **links[5] = { &s->links.heb_enter, &s->links.heb_exit, &s->links.heb_fork,
+				       &s->links.heb_task_exit, &s->links.heb_exec };
+	for (unsigned i = 0; i < 5; i++) {
 		*links[i] = bpf_program__attach(progs[i]);
 		if (!*links[i])
 			return errno ? -errno : -EINVAL;
@@ -146,7 +147,7 @@ static int load(struct heb *h)
 	for (unsigned i = 0; i < 3; i++)
 		if ((err = pin_path(h, map_pins[i])) || (err = bpf_map__pin(maps[i], h->path)))
 			return err;
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < 5; i++)
 		if ((err = pin_path(h, link_pins[i])) || (err = bpf_link__pin(*links[i], h->path)))
 			return err;
 	if ((err = pin_path(h, "cfg")) || (err = bpf_map__pin(s->maps.cfg, h->path)))

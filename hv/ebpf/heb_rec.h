@@ -115,6 +115,6 @@ struct heb_cfg {
 	__u8  instance[16];  /* random id of this set of maps (the collector's state names it) */
 };
 
-#define HEB_CFG_VERSION    1u
+#define HEB_CFG_VERSION    2u
 
 #endif

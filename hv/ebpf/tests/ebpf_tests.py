@@ -60,6 +60,8 @@ def split_calls(evs):
         if e["ev"] == "entry" and "noreturn" not in e.get("flags", []):
             continue                  # a channel write's entry: its call is split below
         if e["ev"] != "call":
+            e = dict(e)
+            e["seq"] = e["seq"] * 2
             out.append(e)
             continue
         ent = dict(e)
@@ -186,7 +188,8 @@ def t_flood():
         if e.get("type") == "lost":
             lost += e["count"]
         elif e.get("ev") == "call" and e.get("call") == "close":
-            fd = int(e["args"][0], 16)
+            a = e["args"][0]
+            fd = int(a, 16) if isinstance(a, str) else a
             if FLOOD_BASE <= fd < FLOOD_BASE + FLOOD_N:
                 check(fd not in found, "close(%d) logged twice" % fd)
                 found.add(fd)
