@@ -139,8 +139,9 @@ int hvp_ebpf_daemon_begin(struct hvp_ebpf_daemon **out, struct dmn_config *cfg,
 	struct heb_stats hs;
 	heb_get_stats(d->h, &hs);
 	hvp_err("ebpf collector on %s lane %u (%s%s): not write-ahead, a call completes before its "
-		"record is durable; %s", dd->pool, idx, cgroup ? "cgroup " : "every process",
-		cgroup ? cgroup : "", hs.resumed ? "resumed the pinned capture" : "new capture");
+		"record is durable; %s (%" PRIu64 " ring records skipped: already in the journal)",
+		dd->pool, idx, cgroup ? "cgroup " : "every process", cgroup ? cgroup : "",
+		hs.resumed ? "resumed the pinned capture" : "new capture", hs.skipped);
 	/* the thread must not take the daemon's stop signals */
 	sigset_t all, old;
 	sigfillset(&all);

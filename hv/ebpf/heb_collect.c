@@ -21,6 +21,7 @@
  * one wins.
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -235,6 +236,10 @@ static int one_batch(struct heb *h, int *more)
 	if (pos == cons && !err)
 		return 0;
 	jnl_lane_commit(h->o.lane);
+	/* fault injection for the crash test: die where the batch is in the journal but
+	 * neither the state file nor the ring knows it (the restart must skip it) */
+	if (h->kill_after_commit && (uint64_t)rand() % h->kill_after_commit == 0)
+		raise(SIGKILL);
 	uint64_t now = boot_ns();
 	for (unsigned i = 0; i < nt; i++)
 		if (t_exit[i] && t_exit[i] <= now)
@@ -383,6 +388,10 @@ int heb_open(const struct heb_opts *o, struct heb **out)
 	}
 	hv_rec_init(&h->rec, h->buf, h->cap, NULL, 0, NULL, NULL, NULL);
 	h->have_boot = hvp_boot_id(h->boot_id) == 0;
+	const char *kac = getenv("HVPROV_EBPF_KILL_AFTER_COMMIT");   /* tests only */
+	h->kill_after_commit = kac ? strtoull(kac, NULL, 10) : 0;
+	if (h->kill_after_commit)
+		srand((unsigned)getpid());
 	if (o->state_path && o->pin_dir) {
 		h->state_fd = open(o->state_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (h->state_fd < 0) {

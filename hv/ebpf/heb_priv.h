@@ -60,6 +60,7 @@ struct heb {
 	uint64_t win_n;
 	uint64_t win_max;
 	struct heb_stats st;
+	uint64_t kill_after_commit;   /* tests: SIGKILL itself after 1 in N commits (0 never) */
 	char cg_rel[4096];            /* HEB_MODE_CGROUP: its path below the cgroup2 mount */
 	char path[4200];
 	char link[4200];
