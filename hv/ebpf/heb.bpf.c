@@ -52,6 +52,8 @@ struct heb_task {
 	__u8 nretry;
 	__u8 retry_arg[2];
 	__u8 pad;
+	__u64 comps[32];             /* dentries of a path being resolved, leaf first */
+	__u64 root_d, root_m;        /* the task's root (chroot), where the walk stops */
 	struct heb_hdr h;
 	__u8 var[HEB_VAR_CAP];
 };
@@ -254,6 +256,14 @@ static __always_inline void field_hdr(struct heb_task *t, __u32 off, __u16 type,
 	*(__u32 *)(p + 4) = len;
 }
 
+/* An offset into the variable area the verifier can bound: the empty asm keeps the compiler
+ * from dropping the mask when it can prove the value small (the verifier cannot). */
+static __always_inline __u32 vbound(__u32 x)
+{
+	asm volatile("" : "+r"(x));
+	return x & HEB_VAR_MASK;
+}
+
 static __always_inline __u32 pad8(__u32 n)
 {
 	return (n + 7) & ~7u;
@@ -368,6 +378,119 @@ static __always_inline void put_ustrv(struct heb_task *t, __u16 type, __u8 arg,
 		t->h.flags |= HEB_RF_FAULT;
 	field_hdr(t, off, type, arg, fl, cur - off - 8);
 	t->h.var_len = off + 8 + pad8(cur - off - 8);
+}
+
+/*
+ * The path of (dentry, mount) as the task sees it, walked up to its root (chroot) through
+ * mount points, as a field. bpf_d_path is not allowed on these hooks, so the walk is done by
+ * hand: at most 32 components and 40 steps; a deeper path is cut at its head and flagged.
+ * Pseudo files (pipes, sockets, anonymous inodes: their dentries name themselves) are not
+ * walked. Concurrent renames can make the result a mix of old and new names, as d_path
+ * without its seqlock retry would.
+ */
+struct kwalk {
+	struct heb_task *t;
+	__u64 d, vm, m, rd, rm, moff;
+	__u32 n, done;
+};
+
+/* One step of the walk up: a component, or a crossing into the parent mount. Pointers are
+ * compared through xor: an equality test of two unknown values makes the verifier link them.
+ * 1 ends the loop. */
+static long kwalk_up(__u32 i, void *ctx)
+{
+	struct kwalk *w = ctx;
+	struct heb_task *t = w->t;
+	struct dentry *d = (void *)w->d;
+	struct vfsmount *vm = (void *)w->vm;
+	struct mount *m = (void *)w->m;
+	if (!((w->d ^ w->rd) | (w->vm ^ w->rm))) {
+		w->done = 1;
+		return 1;
+	}
+	__u64 mr = (__u64)BPF_CORE_READ(vm, mnt_root);
+	__u64 dp = (__u64)BPF_CORE_READ(d, d_parent);
+	if (!(w->d ^ mr) | !(w->d ^ dp)) {
+		__u64 pm = (__u64)BPF_CORE_READ(m, mnt_parent);
+		if (!pm || !(pm ^ w->m)) {
+			w->done = 1;
+			return 1;
+		}
+		w->d = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
+		w->m = pm;
+		w->vm = pm + w->moff;
+		return 0;
+	}
+	__u32 n = w->n;
+	if (n >= 32)
+		return 1;
+	t->comps[n & 31] = w->d;
+	w->n = n + 1;
+	w->d = dp;
+	return 0;
+}
+
+/* Verified once on its own (a global function): the caller's states do not multiply the
+ * walk's. Pointers come as numbers and are read with probe reads. */
+__noinline int heb_kpath(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg)
+{
+	if (!t)
+		return 0;
+	struct dentry *d = (void *)dv, *rd = (void *)t->root_d;
+	struct vfsmount *vm = (void *)vmv, *rm = (void *)t->root_m;
+	__u64 moff = bpf_core_field_offset(struct mount, mnt);
+	struct mount *m = (void *)((char *)vm - moff);
+	__u32 n = 0, i, done = 0, fl = 0;
+	__u32 off = t->h.var_len, cur;
+	if (!d || !vm || off > HEB_VAR_BUDGET - 16 - 300) {
+		t->h.flags |= HEB_RF_TRUNC;
+		return 0;
+	}
+	struct kwalk w = { .t = t, .d = (__u64)d, .vm = (__u64)vm, .m = (__u64)m,
+			   .rd = (__u64)rd, .rm = (__u64)rm, .moff = moff };
+	bpf_loop(40, kwalk_up, &w, 0);
+	n = w.n;
+	done = w.done;
+	if (!done)
+		fl = 0x01;           /* deeper than the bound: the head of the path is missing */
+	cur = off + 8;
+	for (i = 0; i < 32; i++) {
+		if (i >= n)
+			break;
+		if (cur > HEB_VAR_BUDGET - 300) {
+			fl = 0x01;
+			break;
+		}
+		struct dentry *c = (void *)t->comps[(n - 1 - i) & 31];
+		const unsigned char *nm = BPF_CORE_READ(c, d_name.name);
+		t->var[vbound(cur)] = '/';
+		cur++;
+		long l = bpf_probe_read_kernel_str(t->var + vbound(cur), 256, nm);
+		if (l > 1)
+			cur += (__u32)l - 1;
+		/* a no-op (cur stays below the budget), but it gives every iteration the same
+		 * bounds, so the verifier's states converge instead of multiplying */
+		cur = vbound(cur);
+	}
+	if (n == 0) {
+		t->var[vbound(cur)] = '/';
+		cur++;
+	}
+	if (fl)
+		t->h.flags |= HEB_RF_TRUNC;
+	field_hdr(t, off, type_arg >> 8, type_arg & 0xff, (__u8)fl, cur - off - 8);
+	t->h.var_len = off + 8 + pad8(cur - off - 8);
+	return 0;
+}
+
+static __always_inline void put_kpath(struct heb_task *t, struct task_struct *task,
+				      struct dentry *d, struct vfsmount *vm, __u16 type, __u8 arg)
+{
+	if (!d || !vm || BPF_CORE_READ(d, d_op, d_dname))
+		return;
+	t->root_d = (__u64)BPF_CORE_READ(task, fs, root.dentry);
+	t->root_m = (__u64)BPF_CORE_READ(task, fs, root.mnt);
+	heb_kpath(t, (__u64)d, (__u64)vm, ((__u32)type << 8) | arg);
 }
 
 /* ---- the hooks ---- */
@@ -504,6 +627,18 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 	/* exec: the pid may have changed (a thread exec'd); the process is the same */
 	t->h.tgid = bpf_get_current_pid_tgid() >> 32;
 	t->h.tid = (__u32)bpf_get_current_pid_tgid();
+	/* the cwd of a call that named a path, read at the return (the walk does not fit into
+	 * the entry program's verifier budget beside the argv copies); chdir and fchdir get
+	 * none: their cwd at the return is the new one */
+	if (!(e->flags & HEB_SF_CHDIR)) {
+		for (int i = 0; i < 6; i++) {
+			if (i < e->nargs && e->argk[i] == HEB_A_PATH) {
+				put_kpath(t, task, BPF_CORE_READ(task, fs, pwd.dentry),
+					  BPF_CORE_READ(task, fs, pwd.mnt), F_CWD, 0xff);
+				break;
+			}
+		}
+	}
 	/* paths not readable at the entry: read again (not after a successful exec: the
 	 * memory they were in is gone) */
 	if (t->nretry && !((e->flags & HEB_SF_EXEC) && ret == 0)) {
@@ -517,8 +652,13 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 	}
 	if ((e->flags & HEB_SF_RET_FD) && ret >= 0) {
 		struct heb_fid *s = fid_slot(&t->h);
-		if (s)
-			fid_of_fd(task, ret, s, ARG_RET);
+		struct file *f = fd_file(task, ret);
+		struct inode *ino = f ? BPF_CORE_READ(f, f_inode) : 0;
+		if (s && ino) {
+			fid_of_inode(ino, s, ARG_RET);
+			put_kpath(t, task, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
+				  F_RESOLVED, ARG_RET);
+		}
 	}
 	if ((e->flags & HEB_SF_OUT_FDS) && ret == 0) {
 		__s32 fds[2] = { -1, -1 };
@@ -537,10 +677,14 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 		}
 	}
 	if ((e->flags & HEB_SF_EXEC) && ret == 0) {
-		struct inode *ino = BPF_CORE_READ(task, mm, exe_file, f_inode);
+		struct file *xf = BPF_CORE_READ(task, mm, exe_file);
+		struct inode *ino = xf ? BPF_CORE_READ(xf, f_inode) : 0;
 		struct heb_fid *s = fid_slot(&t->h);
-		if (ino && s)
+		if (ino && s) {
 			fid_of_inode(ino, s, ARG_EXE);
+			put_kpath(t, task, BPF_CORE_READ(xf, f_path.dentry),
+				  BPF_CORE_READ(xf, f_path.mnt), F_RESOLVED, ARG_EXE);
+		}
 	}
 	ident(task, &t->h);
 	emit(&t->h);

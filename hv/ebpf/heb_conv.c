@@ -105,6 +105,8 @@ static void var_fields(struct heb *h, const struct heb_hdr *r, const uint8_t *v,
 			;
 		} else {
 			hv_rec_put(&h->rec, type, arg, v + off + 8, len, len, fl & HVP_FF_ALL);
+			if (type == HVP_F_RESOLVED && arg >= HVP_ARG_RET)
+				h->resolved_k |= 1u << (arg == HVP_ARG_RET ? 0 : arg == HVP_ARG_EXE ? 1 : 2);
 		}
 		off += 8 + pad8(len);
 	}
@@ -154,6 +156,7 @@ uint32_t heb_conv(struct heb *h, const void *rec, uint32_t len)
 		hv_rec_flag(b, HVP_EVF_NORETURN);
 	if (r.flags & HEB_RF_TRUNC)
 		hv_rec_flag(b, HVP_EVF_TRUNC);
+	h->resolved_k = 0;
 	int changed = e && kind == HVP_EV_CALL && r.ret == 0 &&
 		      (e->flags & (HV_SF_EXEC | HV_SF_UNSHARE));
 	ident(h, &r, changed);
@@ -166,6 +169,10 @@ uint32_t heb_conv(struct heb *h, const void *rec, uint32_t len)
 			continue;
 		put_fid(h, f);
 		if (kind != HVP_EV_CALL)
+			continue;
+		/* the kernel side resolved it already */
+		if ((f->arg == HVP_ARG_RET && (h->resolved_k & 1)) ||
+		    (f->arg == HVP_ARG_EXE && (h->resolved_k & 2)))
 			continue;
 		if (f->arg == HVP_ARG_RET)
 			snprintf(h->path, sizeof(h->path), "/proc/%u/fd/%lld", r.tid, (long long)r.ret);
