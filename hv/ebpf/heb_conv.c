@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "heb_priv.h"
+#include "hvp_event_read.h"
+#include "hvp_path.h"
 #include "hvp_event.h"
 #include "jnl.h"
 
@@ -121,6 +123,60 @@ static uint32_t bad_record(struct heb *h, const char *why)
 	return hv_rec_finish(b);
 }
 
+/*
+ * The path an open named against the file it opened (event format's path_mismatch): when the
+ * lexical form of cwd + path is not the resolved name, the path is looked up now and its
+ * identity compared (a symlink differs in name only). The look-up comes later than the
+ * ptrace backend's (the collector runs behind the calls), so a rename in between can flag
+ * an open that did not race; the file identity is the kernel's and always right.
+ */
+static void check_mismatch(struct heb *h, const struct hv_sysent *e, const struct heb_hdr *r,
+			   uint32_t len)
+{
+	struct hvp_ev_view v;
+	struct hvp_ev_fld fp, fc, fr, ff;
+	int pa = -1;
+	for (unsigned i = 0; i < e->nargs && i < 6; i++)
+		if (e->argk[i] == HV_A_PATH)
+			pa = (int)i;
+	if (pa < 0 || hvp_ev_parse(h->buf, len, &v) ||
+	    hvp_ev_field_find(&v, HVP_F_PATH, (unsigned)pa, &fp) != 1 || !fp.len ||
+	    hvp_ev_field_find(&v, HVP_F_RESOLVED, HVP_ARG_RET, &fr) != 1 ||
+	    hvp_ev_field_find(&v, HVP_F_FILEID, HVP_ARG_RET, &ff) != 1 || (fr.flags & HVP_FF_TRUNC))
+		return;
+	uint64_t of, a[6];
+	for (unsigned i = 0; i < 6; i++)
+		a[i] = r->args[i];
+	hv_sys_open_flags(e, a, NULL, 0, &of);
+	if (e->nr == HV_NR_OPENAT2 || hv_open_is_tmpfile(of))
+		return;
+	const char *base = "/";
+	size_t blen = 1;
+	if (((const char *)fp.val)[0] != '/') {
+		if (e->aux[pa] < 6 && (int32_t)r->args[e->aux[pa]] != HV_AT_FDCWD)
+			return;                    /* relative to a dirfd: its path is not known */
+		if (hvp_ev_field_find(&v, HVP_F_CWD, HVP_ARG_NONE, &fc) != 1)
+			return;
+		base = (const char *)fc.val;
+		blen = fc.len;
+	}
+	size_t n;
+	if (hvp_path_join(base, blen, (const char *)fp.val, fp.len, h->path, sizeof(h->path), &n))
+		return;
+	if (n == fr.len && !memcmp(h->path, fr.val, n))
+		return;
+	if (!strncmp(h->path, "/proc/", 6) || !strncmp(h->path, "/dev/", 5))
+		return;                            /* names that resolve per process */
+	struct hvp_ev_fileid id;
+	struct statx sx;
+	if (hvp_ev_fileid_get(&ff, &id) ||
+	    statx(AT_FDCWD, h->path, hv_open_nofollow(of) ? AT_SYMLINK_NOFOLLOW : 0, STATX_INO, &sx))
+		return;
+	if (sx.stx_ino != id.ino || sx.stx_dev_major != id.dev_major ||
+	    sx.stx_dev_minor != id.dev_minor)
+		((struct hvp_ev_hdr *)(void *)h->buf)->flags |= HVP_EVF_PATH_MISMATCH;
+}
+
 uint32_t heb_conv(struct heb *h, const void *rec, uint32_t len)
 {
 	struct heb_hdr r;
@@ -185,7 +241,10 @@ uint32_t heb_conv(struct heb *h, const void *rec, uint32_t len)
 			continue;
 		put_resolved(h, f);
 	}
-	return hv_rec_finish(b);
+	uint32_t n = hv_rec_finish(b);
+	if (e && kind == HVP_EV_CALL && e->cls == HV_C_OPEN && r.ret >= 0)
+		check_mismatch(h, e, &r, n);
+	return n;
 }
 
 uint32_t heb_conv_proc(struct heb *h, const struct heb_hdr *r)

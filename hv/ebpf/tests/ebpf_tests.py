@@ -385,6 +385,7 @@ SCENARIOS = {
     "oracle_vfork_exec": oracle("vfork_exec"),
     "oracle_fanout": oracle("fanout"),
     "oracle_mt_exec": oracle("mt_exec"),
+    "oracle_path_race": oracle("path_race"),
     "identity": t_identity,
     "flood": t_flood,
     "snapshot": t_snapshot,
