@@ -712,19 +712,37 @@ int BPF_PROG(heb_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm
 	return 0;
 }
 
-/* New processes of a tracked tree are tracked; the tree's exits leave the map. */
+/*
+ * A new task. The fork-family call that made it is output now, from the parent, with the
+ * child's id as its return value: the tracepoint runs before the child is first woken, so
+ * the call precedes every event of the child in the ring (at the call's own return the child
+ * may have run, exec'd and exited already). t_exit is this moment. New processes of a
+ * tracked tree are tracked.
+ */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(heb_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 k = 0;
 	struct heb_cfg *c = bpf_map_lookup_elem(&cfg, &k);
-	if (!c || c->mode != HEB_MODE_TREE)
+	if (!c)
 		return 0;
 	__u32 ptgid = parent->tgid, ctgid = child->tgid;
-	if (ptgid == ctgid || !bpf_map_lookup_elem(&tracked, &ptgid))
+	if (c->mode == HEB_MODE_TREE && ptgid != ctgid && bpf_map_lookup_elem(&tracked, &ptgid)) {
+		__u8 one = 1;
+		bpf_map_update_elem(&tracked, &ctgid, &one, BPF_ANY);
+	}
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct heb_task *t = bpf_task_storage_get(&tstore, task, 0, 0);
+	if (!t || !t->busy)
 		return 0;
-	__u8 one = 1;
-	bpf_map_update_elem(&tracked, &ctgid, &one, BPF_ANY);
+	__u32 nr = t->h.nr;
+	if (nr >= HEB_SYS_MAX || !(heb_sys[nr].flags & HEB_SF_FORK))
+		return 0;
+	t->busy = 0;
+	t->h.ret = child->pid;
+	t->h.t_exit = bpf_ktime_get_boot_ns();
+	ident(task, &t->h);
+	emit(&t->h);
 	return 0;
 }
 

@@ -36,9 +36,9 @@ int main(int argc, char **argv)
 	fprintf(f, "#define HEB_SF_RET_FD 0x%xu\n#define HEB_SF_EXEC 0x%xu\n"
 		"#define HEB_SF_NORETURN 0x%xu\n#define HEB_SF_MMAP_FILE 0x%xu\n"
 		"#define HEB_SF_FCNTL_DUP 0x%xu\n#define HEB_SF_OUT_FDS 0x%xu\n"
-		"#define HEB_SF_CHDIR 0x%xu\n#define HEB_AUX_CWD 0x%xu\n\n",
+		"#define HEB_SF_CHDIR 0x%xu\n#define HEB_AUX_CWD 0x%xu\n#define HEB_SF_FORK 0x%xu\n\n",
 		HV_SF_RET_FD, HV_SF_EXEC, HV_SF_NORETURN, HV_SF_MMAP_FILE, HV_SF_FCNTL_DUP,
-		HV_SF_OUT_FDS, HV_SF_CHDIR, HV_AUX_CWD);
+		HV_SF_OUT_FDS, HV_SF_CHDIR, HV_AUX_CWD, HV_SF_FORK);
 	fprintf(f, "static const struct heb_sysent heb_sys[HEB_SYS_MAX] = {\n");
 	unsigned n;
 	const struct hv_sysent *const *l = hv_sys_list(&n);

@@ -378,7 +378,58 @@ def t_crash():
         subprocess.run(["rm", "-rf", top])
 
 
+# ---- ancestry: a small build indexed from each backend's records ----
+
+BUILD_SH = '''printf 'int main(void){return 0;}\\n' > a.c
+cat a.c | tr a-z A-Z > b.txt
+cp b.txt c.txt
+mkdir -p out && sort c.txt > out/out.txt
+(cd out && wc -l out.txt > n.txt)
+'''
+
+
+def ancestry_of(top, tag, backend):
+    wd = os.path.join(top, "w")
+    data = os.path.join(top, tag)
+    os.makedirs(wd, exist_ok=True)
+    subprocess.run("rm -rf %s/*" % wd, shell=True)
+    r = subprocess.run([HVPROV, "run"] + backend + ["--quiet", "--data", data, "--",
+                        "/bin/sh", os.path.join(top, "build.sh")], cwd=wd, capture_output=True,
+                       timeout=120)
+    check(r.returncode == 0, "%s build: rc %d %s" % (tag, r.returncode, r.stderr[-300:]))
+    r = subprocess.run([HVPROV, "index", "--data", data, "--quiet"], capture_output=True,
+                       timeout=120)
+    check(r.returncode == 0, "%s index: %s" % (tag, r.stderr[-300:]))
+    out = []
+    for f in ("out/out.txt", "out/n.txt"):
+        r = subprocess.run([HVPROV, "query", "ancestors", f, "--depth", "30", "--data", data],
+                           cwd=wd, capture_output=True, timeout=120)
+        check(r.returncode == 0, "%s query %s: %s" % (tag, f, r.stderr[-300:]))
+        # process ids and times differ between the runs; nothing else may
+        out.append(re.sub(r"\b\d{3,}\b", "N", r.stdout.decode()))
+    return out
+
+
+def t_ancestry():
+    need_bpf()
+    top = tempfile.mkdtemp(prefix="hvprov-ebpf-anc-")
+    with open(os.path.join(top, "build.sh"), "w") as f:
+        f.write(BUILD_SH)
+    pt = ancestry_of(top, "pt", [])
+    eb = ancestry_of(top, "eb", ["--backend", "ebpf"])
+    for a, b in zip(pt, eb):
+        if a != b:
+            import difflib
+            for l in list(difflib.unified_diff(a.splitlines(), b.splitlines(), "ptrace", "ebpf",
+                                               lineterm=""))[:30]:
+                print(l, file=sys.stderr)
+        check(a == b, "ancestry from ebpf records differs from ptrace's")
+    print("ancestry: %s" % ", ".join(a.splitlines()[0] for a in eb), file=sys.stderr)
+    subprocess.run(["rm", "-rf", top])
+
+
 SCENARIOS = {
+    "ancestry": t_ancestry,
     "oracle_shell_pipeline": oracle("shell_pipeline"),
     "oracle_fsops": oracle("fsops"),
     "oracle_threads_open": oracle("threads_open"),
