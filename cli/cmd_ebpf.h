@@ -30,4 +30,8 @@ int hvp_ebpf_daemon_begin(struct hvp_ebpf_daemon **out, struct dmn_config *cfg,
 /* Stop the collector (clean: pins removed, capture ends), drain the pool into the log. */
 int hvp_ebpf_daemon_end(struct hvp_ebpf_daemon *d, struct dmn_config *cfg, int ret);
 
+/* `hvprov status`: the collector's figures from DIR/ebpf-status.json, if there is one: a
+ * line of text, or (json) the member ,"ebpf":{...} to embed. */
+void hvp_ebpf_status_print(const char *dir, int json);
+
 #endif

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "dmn.h"
+#include "cmd_ebpf.h"
 #include "hvp_cli.h"
 #include "hvp_datadir.h"
 
@@ -179,6 +180,7 @@ static int cmd_status(int argc, char **argv)
 		} else {
 			printf("null");
 		}
+		hvp_ebpf_status_print(dd.dir, 1);   /* ,"ebpf":{...} when a collector wrote one */
 		printf("}\n");
 	} else {
 		if (pid)
@@ -222,6 +224,7 @@ static int cmd_status(int argc, char **argv)
 		} else {
 			printf("pool: %s: %s\n", dd.pool, hvp_strerror(perr));
 		}
+		hvp_ebpf_status_print(dd.dir, 0);
 	}
 	hvp_datadir_free(&dd);
 	free(ln);

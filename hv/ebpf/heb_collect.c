@@ -41,7 +41,6 @@
 #include "jnl.h"
 
 #define STATE_MAGIC  0x48454253u   /* "HEBS" */
-#define BATCH_MAX    4096u
 
 struct heb_state {
 	uint32_t magic;
@@ -207,7 +206,7 @@ static int one_batch(struct heb *h, int *more)
 {
 	struct heb_ring *rg = &h->ring;
 	uint64_t cons = heb_ring_cons(rg), prod = heb_ring_prod(rg), pos = cons;
-	uint64_t t_exit[64];
+	uint64_t *t_exit = h->tx;
 	unsigned n = 0, nt = 0;
 	int err = 0;
 	*more = 0;
@@ -227,7 +226,7 @@ static int one_batch(struct heb *h, int *more)
 			uint32_t l = heb_conv(h, rec, len);
 			if ((err = append(h, l)))
 				break;
-			if (nt < 64)
+			if (nt < BATCH_MAX)
 				t_exit[nt++] = t_exit_of(rec, len);
 			n++;
 		}

@@ -180,8 +180,10 @@ int heb_bpf_setup(struct heb *h)
 
 void heb_bpf_teardown(struct heb *h, int unpin)
 {
-	if (h->o.pin_dir && unpin)
+	if (h->o.pin_dir && unpin) {
 		unpin_all(h);
+		rmdir(h->o.pin_dir);
+	}
 	if (h->skel) {
 		/* pinned links stay attached through their pins; without pins this detaches */
 		heb_bpf__destroy(h->skel);

@@ -31,6 +31,7 @@ struct heb_ring {
 };
 
 #define HEB_WIN_SAMPLES  (1u << 16)
+#define BATCH_MAX        4096u      /* ring records per journal batch */
 #define HEB_SNAP_CPU     0xfffeull  /* src_seq CPU part of snapshot events */
 #define HEB_REC_CAP      (64u << 10)
 #define HEB_NPROC_SEEN   4096u
@@ -60,6 +61,7 @@ struct heb {
 	uint64_t *win;
 	uint64_t win_n;
 	uint64_t win_max;
+	uint64_t tx[BATCH_MAX];       /* return times of the batch being appended */
 	struct heb_stats st;
 	uint64_t kill_after_commit;   /* tests: SIGKILL itself after 1 in N commits (0 never) */
 	char cg_rel[4096];            /* HEB_MODE_CGROUP: its path below the cgroup2 mount */
