@@ -267,7 +267,14 @@ def t_snapshot():
         d = start_daemon(data, cg)
         check(wait_started(d, data), "daemon did not start: %s" % (d.stderr.read()[-500:]
                                                                   if d.poll() is not None else ""))
-        time.sleep(0.5)
+        for _ in range(100):
+            if os.path.exists(os.path.join(data, "ebpf-status.json")):
+                break
+            time.sleep(0.05)
+        st = subprocess.run([HVPROV, "status", "--data", data], capture_output=True, timeout=60)
+        out = st.stdout.decode(errors="replace")
+        check("ebpf collector:" in out and "window from a call's return" in out,
+              "hvprov status shows no ebpf collector: %r" % out[-400:])
         d.send_signal(signal.SIGTERM)
         err = d.communicate(timeout=60)[1].decode(errors="replace")
         check(d.returncode == 0, "daemon rc %d: %s" % (d.returncode, err[-500:]))
