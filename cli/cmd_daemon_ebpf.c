@@ -44,6 +44,12 @@ struct hvp_ebpf_daemon {
 int hvp_ebpf_pool_lane(const char *path, struct jnl_pool **pool, struct jnl_lane **lane,
 		       unsigned *idx)
 {
+	return hvp_ebpf_pool_lane_pref(path, -1, pool, lane, idx);
+}
+
+int hvp_ebpf_pool_lane_pref(const char *path, int want, struct jnl_pool **pool,
+			    struct jnl_lane **lane, unsigned *idx)
+{
 	struct stat st;
 	int r;
 	*pool = NULL;
@@ -59,6 +65,10 @@ int hvp_ebpf_pool_lane(const char *path, struct jnl_pool **pool, struct jnl_lane
 		return r;
 	}
 	unsigned n = jnl_pool_info(*pool)->nlanes;
+	if (want >= 0 && (unsigned)want < n && jnl_lane_open(*pool, (unsigned)want, 0, lane) == 0) {
+		*idx = (unsigned)want;
+		return 0;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		r = jnl_lane_open(*pool, i, 0, lane);
 		if (r == 0) {
@@ -179,7 +189,9 @@ int hvp_ebpf_daemon_begin(struct hvp_ebpf_daemon **out, struct dmn_config *cfg,
 	snprintf(d->pin, sizeof(d->pin), "%s-%llx", HEB_PIN_DEFAULT, (unsigned long long)st.st_ino);
 	snprintf(d->state, sizeof(d->state), "%s/%s", dd->dir, HEB_STATE_FILE);
 	snprintf(d->status, sizeof(d->status), "%s/ebpf-status.json", dd->dir);
-	if (hvp_ebpf_pool_lane(dd->pool, &d->pool, &d->lane, &idx)) {
+	unsigned slane;
+	int want = heb_state_lane(d->state, &slane) == 0 ? (int)slane : -1;
+	if (hvp_ebpf_pool_lane_pref(dd->pool, want, &d->pool, &d->lane, &idx)) {
 		free(d);
 		return HVP_EXIT_USAGE;
 	}

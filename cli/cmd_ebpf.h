@@ -21,6 +21,9 @@ int hvp_run_ebpf(int argc, char **argv);
  * Says why on failure. @return 0 or the error. */
 int hvp_ebpf_pool_lane(const char *path, struct jnl_pool **pool, struct jnl_lane **lane,
 		       unsigned *idx);
+/* The same, taking lane `want` first when it is free (a capture to resume writes there). */
+int hvp_ebpf_pool_lane_pref(const char *path, int want, struct jnl_pool **pool,
+			    struct jnl_lane **lane, unsigned *idx);
 
 struct hvp_ebpf_daemon;
 /* `hvprov daemon --collect ebpf`: open the pool (cfg->pool), start the collector thread. */

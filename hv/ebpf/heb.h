@@ -95,5 +95,11 @@ void heb_get_stats(const struct heb *h, struct heb_stats *st);
  */
 int heb_close(struct heb *h, int unpin);
 
+/*
+ * The lane a pinned capture's events go to, from its state file (a restarted collector must
+ * open the same lane to resume exactly once). @return 0 with *lane, or -ENOENT.
+ */
+int heb_state_lane(const char *state_path, unsigned *lane);
+
 /* The collector's own pid is never recorded; a restarted one replaces it. */
 #endif

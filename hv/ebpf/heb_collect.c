@@ -83,11 +83,11 @@ static uint32_t state_crc(const struct heb_state *s)
 	return hvp_crc32c(0, s, offsetof(struct heb_state, crc));
 }
 
-static int state_read(struct heb *h, struct heb_state *out)
+static int state_read(int fd, struct heb_state *out)
 {
 	struct heb_state s[2];
 	int best = -1;
-	if (h->state_fd < 0 || pread(h->state_fd, s, sizeof(s), 0) != (ssize_t)sizeof(s))
+	if (fd < 0 || pread(fd, s, sizeof(s), 0) != (ssize_t)sizeof(s))
 		return -ENOENT;
 	for (int i = 0; i < 2; i++)
 		if (s[i].magic == STATE_MAGIC && s[i].crc == state_crc(&s[i]) &&
@@ -96,6 +96,20 @@ static int state_read(struct heb *h, struct heb_state *out)
 	if (best < 0)
 		return -ENOENT;
 	*out = s[best];
+	return 0;
+}
+
+int heb_state_lane(const char *state_path, unsigned *lane)
+{
+	struct heb_state s;
+	int fd = open(state_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -ENOENT;
+	int r = state_read(fd, &s);
+	close(fd);
+	if (r)
+		return r;
+	*lane = s.lane;
 	return 0;
 }
 
@@ -407,7 +421,7 @@ int heb_open(const struct heb_opts *o, struct heb **out)
 	if ((err = heb_cfg_read(h, &c)))
 		goto fail;
 	struct heb_state s;
-	int have = h->resumed && state_read(h, &s) == 0 &&
+	int have = h->resumed && state_read(h->state_fd, &s) == 0 &&
 		   !memcmp(s.instance, h->instance, sizeof(s.instance));
 	if (have && s.lane != o->lane_idx) {
 		notice(h, "ebpf resume: the capture's events go to lane %u, not %u; starting a new "
