@@ -27,6 +27,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define F_PATH     1
 #define F_RESOLVED 2
 #define F_CWD      3
+#define F_DIRFD_PATH 4
 #define F_ARGV     5
 #define F_ENVP     6
 #define F_STRUCT   9
@@ -383,6 +384,15 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 	/* the cwd of a call that named a path, read at the return (the walk does not fit into
 	 * the entry program's verifier budget beside the argv copies); chdir and fchdir get
 	 * none: their cwd at the return is the new one */
+	/* the directory a real dirfd names (the collector keeps it only for relative paths) */
+	for (int i = 0; i < 6; i++) {
+		if (i >= e->nargs || e->argk[i] != HEB_A_DIRFD || (int)t->h.args[i] == -100)
+			continue;
+		struct file *df = fd_file(task, (int)t->h.args[i]);
+		if (df)
+			put_kpath(t, task, BPF_CORE_READ(df, f_path.dentry),
+				  BPF_CORE_READ(df, f_path.mnt), F_DIRFD_PATH, i);
+	}
 	if (!(e->flags & HEB_SF_CHDIR)) {
 		for (int i = 0; i < 6; i++) {
 			if (i < e->nargs && e->argk[i] == HEB_A_PATH) {

@@ -82,12 +82,25 @@ static void ident(struct heb *h, const struct heb_hdr *r, int describe)
 	}
 }
 
+/* Is dirfd argument d the base of a relative path argument (rel[i]: argument i relative)? */
+static int dirfd_used(const struct hv_sysent *e, unsigned d, const uint8_t rel[8])
+{
+	if (!e)
+		return 0;
+	for (unsigned i = 0; i < e->nargs && i < 6; i++)
+		if (e->argk[i] == HV_A_PATH && e->aux[i] == d && rel[i])
+			return 1;
+	return 0;
+}
+
 /* The variable fields, each checked against the record's length. A path the kernel side
  * could not read at the entry and read again at the return comes twice: the last one of an
  * argument is kept. */
-static void var_fields(struct heb *h, const struct heb_hdr *r, const uint8_t *v, uint32_t vl)
+static void var_fields(struct heb *h, const struct hv_sysent *e, const struct heb_hdr *r,
+		       const uint8_t *v, uint32_t vl)
 {
 	uint32_t off = 0, last_path[8] = { 0 };
+	uint8_t rel[8] = { 0 };            /* path argument i is relative */
 	for (int pass = 0; pass < 2; pass++, off = 0)
 	while (off + 8 <= vl) {
 		uint16_t type;
@@ -100,10 +113,13 @@ static void var_fields(struct heb *h, const struct heb_hdr *r, const uint8_t *v,
 			break;
 		}
 		if (pass == 0) {
-			if (type == HVP_F_PATH && arg < 8)
+			if (type == HVP_F_PATH && arg < 8) {
 				last_path[arg] = off + 1;
+				rel[arg] = len && v[off + 8] != '/';
+			}
 		} else if ((type == HVP_F_ENVP && h->o.env == HEB_ENV_NONE) ||
-			   (type == HVP_F_PATH && arg < 8 && last_path[arg] != off + 1)) {
+			   (type == HVP_F_PATH && arg < 8 && last_path[arg] != off + 1) ||
+			   (type == HVP_F_DIRFD_PATH && !dirfd_used(e, arg, rel))) {
 			;
 		} else {
 			hv_rec_put(&h->rec, type, arg, v + off + 8, len, len, fl & HVP_FF_ALL);
@@ -216,7 +232,7 @@ uint32_t heb_conv(struct heb *h, const void *rec, uint32_t len)
 	int changed = e && kind == HVP_EV_CALL && r.ret == 0 &&
 		      (e->flags & (HV_SF_EXEC | HV_SF_UNSHARE));
 	ident(h, &r, changed);
-	var_fields(h, &r, v, r.var_len);
+	var_fields(h, e, &r, v, r.var_len);
 	if (e && kind == HVP_EV_CALL && (e->flags & HV_SF_OUT_FDS) && r.ret == 0)
 		hv_rec_put(b, HVP_F_FDS, 0, r.outfds, sizeof(r.outfds), sizeof(r.outfds), 0);
 	for (unsigned i = 0; i < HEB_NFID; i++) {

@@ -117,7 +117,7 @@ def t_identity():
     top = tempfile.mkdtemp(prefix="hvprov-ebpf-id-")
     f = os.path.join(top, "a.txt")
     cmd = ["/bin/sh", "-c", "echo x > a.txt; cat a.txt > /dev/null; mkfifo p; "
-           "(echo y > p &) ; cat p > /dev/null"]
+           "(echo y > p &) ; cat p > /dev/null; mkdir -p d/e; touch d/e/f; rm -r d"]
     r = eb_run(cmd, top, os.path.join(top, "eb"), ["--quiet"])
     check(r.returncode == 0, "run: rc %d %s" % (r.returncode, r.stderr))
     evs = _events(os.path.join(top, "eb"))
@@ -152,8 +152,14 @@ def t_identity():
     ex = [e for e in evs if e["ev"] == "call" and e.get("call") == "execve" and e["ret"] == 0]
     check(ex and any(fl["type"] == "fileid" and fl["arg"] == "exe" for fl in ex[0]["fields"]),
           "execve without the image's identity")
+    # rm -r removes d/e/f through a directory fd: the dirfd's path is recorded
+    ul = [e for e in evs if e["ev"] == "call" and e.get("call") == "unlinkat" and
+          any(f["type"] == "path" and f["value"] == "f" for f in e["fields"])]
+    dp = [f["value"] for e in ul for f in e["fields"] if f["type"] == "dirfd_path"]
+    check(dp == [os.path.join(top, "d", "e")], "unlinkat of d/e/f: dirfd_path %r" % dp)
     print("identity: %d opens of a.txt with dev %s ino %d birth %s; ptrace agrees; %d FIFO "
-          "write pairs" % (len(ids), dev, st.st_ino, sx, len(calls)), file=sys.stderr)
+          "write pairs; dirfd path %r" % (len(ids), dev, st.st_ino, sx, len(calls), dp),
+          file=sys.stderr)
     subprocess.run(["rm", "-rf", top])
 
 
