@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmd_ebpf.h"
 #include "dmn_service.h"
@@ -184,10 +185,13 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 		return HVP_EXIT_USAGE;
 	}
 	int ret = HVP_EXIT_USAGE, err;
-	if ((err = hvp_datadir_mkdirs(&dd))) {
-		hvp_err_file(dd.dir, "cannot create the data directory: %s", strerror(-err));
+	const char *bad;
+	int dfd = hvp_datadir_open(&dd, 1, &bad);
+	if (dfd < 0) {
+		hvp_err_file(bad, "cannot use it as a data directory: %s", hvp_strerror(dfd));
 		goto out;
 	}
+	close(dfd);
 	so.cfg.log_dir = dd.log;
 	so.cfg.status_path = dd.status;
 	so.pidfile = dd.pidfile;
@@ -223,7 +227,9 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 		goto out;
 	}
 	ret = 0;
-	if (end.stop_err) {
+	if (end.stop_err == JNL_E_TRUNCATED) {
+		ret = HVP_EXIT_DAMAGE;      /* said when it was met (the service's report) */
+	} else if (end.stop_err) {
 		hvp_err_file(dd.log, "final frame not durable: %s (its records are still in the journal)",
 			     hvp_strerror(end.stop_err));
 		ret = HVP_EXIT_DAMAGE;
@@ -233,6 +239,28 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 		fprintf(stderr, "hvprov %s: %" PRIu64 " records, %" PRIu64 " bytes in, %" PRIu64
 			" bytes out (ratio %.2f), %" PRIu64 " frames, %" PRIu64 " segments\n", be->name,
 			st->records, st->bytes_in, st->bytes_out, ratio, st->frames, st->segments);
+	}
+	/* acknowledged records the ring no longer held intact (logged as GAP records), lanes not
+	 * consumed at all, and damage in the log found at start: loss, never a clean exit */
+	uint64_t gap_records = 0, gap_events = 0;
+	for (unsigned i = 0; i < end.st.nlanes && i < JNL_MAX_LANES; i++) {
+		gap_records += end.st.lane[i].damage_records;
+		gap_events += end.st.lane[i].damage_events;
+	}
+	if (gap_events) {
+		hvp_err("%s: %" PRIu64 " record(s) in %" PRIu64 " damaged place(s) of the journal were"
+			" lost (logged as GAP records)", be->name, gap_records, gap_events);
+		ret = HVP_EXIT_DAMAGE;
+	}
+	if (end.st.dead_lanes) {
+		hvp_err("%s: %" PRIu64 " lane(s) without a valid checkpoint were not consumed",
+			be->name, end.st.dead_lanes);
+		ret = HVP_EXIT_DAMAGE;
+	}
+	if (end.st.log_damage) {
+		hvp_err_file(dd.log, "%" PRIu64 " damaged place(s) in the log (hvprov log verify names"
+			     " them)", end.st.log_damage);
+		ret = HVP_EXIT_DAMAGE;
 	}
 	ret = be->detach(be->ctx, &end, ret);
 	ret = hvp_ebpf_daemon_end(eb, &so.cfg, ret);
@@ -273,8 +301,10 @@ static int cmd_daemon(int argc, char **argv)
 		.about = "Consume the journal DIR/pool into zstd log segments in DIR/log. A record leaves\n"
 			 "the ring only once the frame holding it is on disk (fdatasync). Runs until\n"
 			 "SIGTERM/SIGINT, which take a final checkpoint.\n\n",
-		.exits = "Exit: 0 stopped cleanly, 1 the last frame could not be made durable (its records\n"
-			 "are still in the journal), 2 cannot run.\n",
+		.exits = "Exit: 0 stopped cleanly and nothing lost, 1 the last frame could not be made\n"
+			 "durable (its records are still in the journal), or loss was met and counted on\n"
+			 "stderr (damaged records in the journal logged as GAP records, lanes without a\n"
+			 "valid checkpoint, damage in the log), 2 cannot run.\n",
 		.default_frame = "1M", .default_delay = "100", .default_verify = "off",
 		.attach = file_attach, .detach = file_detach,
 	};

@@ -7,10 +7,57 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "hvp_cli.h"
 #include "hvp_datadir.h"
 #include "idx.h"
+#include "hvp_input.h"
+#include "jnl.h"
+
+/* The pool's checkpoints, read before the log is: every record below a lane's checkpoint was
+ * durable in the log when it was taken, so the log (or the store) must hold it. No pool, or
+ * one that cannot be read: nothing to compare (said once). */
+struct pool_ck {
+	struct idx_pool_ck ck;
+	uint64_t seq[JNL_MAX_LANES], first[JNL_MAX_LANES], missing[JNL_MAX_LANES];
+	uint8_t have[JNL_MAX_LANES];
+};
+
+static struct idx_pool_ck *read_pool_ck(const char *path, struct pool_ck *p, int quiet)
+{
+	struct stat st;
+	if (stat(path, &st))
+		return NULL;
+	int r = hvp_input_check(path, HVP_IN_POOL);
+	struct jnl_pool *pool = NULL;
+	struct jnl_open_opts oo = { .readonly = 1 };
+	if (!r)
+		r = jnl_pool_open(path, &oo, &pool);
+	if (r) {
+		if (!quiet)
+			hvp_err_file(path, "not compared with the log: %s", hvp_strerror(r));
+		return NULL;
+	}
+	const struct jnl_info *in = jnl_pool_info(pool);
+	memset(p, 0, sizeof(*p));
+	memcpy(p->ck.uuid, in->uuid, 16);
+	p->ck.epoch = in->epoch;
+	p->ck.nlanes = in->nlanes < JNL_MAX_LANES ? in->nlanes : JNL_MAX_LANES;
+	for (unsigned i = 0; i < p->ck.nlanes; i++) {
+		struct jnl_ckpt_slot ck;
+		if (jnl_lane_checkpoint(pool, i, &ck) == 0) {
+			p->seq[i] = ck.seq;
+			p->have[i] = 1;
+		}
+	}
+	jnl_pool_close(pool);
+	p->ck.ckpt_seq = p->seq;
+	p->ck.have = p->have;
+	p->ck.missing_first = p->first;
+	p->ck.missing = p->missing;
+	return &p->ck;
+}
 
 static void usage_index(FILE *f)
 {
@@ -27,7 +74,10 @@ static void usage_index(FILE *f)
 		"               (default /etc/machine-id, else random; kept in DIR/host-id)\n"
 		"  --json       print the counts as JSON\n"
 		"  --quiet      print nothing on success\n\n"
-		"Exit status: 0 done; 1 the log is damaged (what could be read was indexed);\n"
+		"Exit status: 0 done and nothing lost; 1 loss found, counted on stderr (what could be\n"
+		"read was indexed): the log is damaged, it holds LOST or GAP records (events dropped\n"
+		"or damaged before they reached it), or DIR/pool's checkpoints say records were made\n"
+		"durable in the log that neither the log nor the store holds (segments removed);\n"
 		"2 cannot run (another indexer holds the store, the store is not hvprov's, ...).\n");
 }
 
@@ -73,7 +123,7 @@ static int cmd_index(int argc, char **argv)
 	struct idx *ix = NULL;
 	struct idx_opts o = { .batch = (uint32_t)batch };
 	if ((r = hvp_datadir_mkdirs(&dd))) {
-		hvp_err_file(dd.dir, "cannot create the data directory: %s", strerror(-r));
+		hvp_err_file(dd.dir, "cannot use the data directory: %s", hvp_strerror(r));
 		goto out;
 	}
 	/* the host the log was written on, stamped on what it makes (MODEL.md section 12) */
@@ -90,7 +140,9 @@ static int cmd_index(int argc, char **argv)
 			hvp_err_file(dd.store, "cannot open the store: %s", st_open_error(r));
 		goto out;
 	}
-	r = idx_sync_log(ix, dd.log);
+	struct pool_ck pck;
+	struct idx_pool_ck *ck = read_pool_ck(dd.pool, &pck, quiet);
+	r = idx_sync_log_pool(ix, dd.log, ck);
 	struct idx_stats s;
 	idx_get_stats(ix, &s);
 	if (r) {
@@ -118,12 +170,13 @@ static int cmd_index(int argc, char **argv)
 		hvp_json_member_str(stdout, "log", dd.log);
 		printf(",\"records\":%" PRIu64 ",\"applied\":%" PRIu64 ",\"skipped\":%" PRIu64
 		       ",\"frames_skipped\":%" PRIu64 ",\"bad\":%" PRIu64 ",\"lost_records\":%" PRIu64
+		       ",\"lost_events\":%" PRIu64 ",\"log_damage\":%" PRIu64 ",\"missing\":%" PRIu64
 		       ",\"orphans\":%" PRIu64 ",\"commits\":%" PRIu64 ",\"seconds\":%.3f,"
 		       "\"records_per_s\":%.0f,\"new\":{\"objects\":%" PRIu64 ",\"versions\":%" PRIu64
 		       ",\"edges\":%" PRIu64 "},\"total\":{\"objects\":%" PRIu64 ",\"versions\":%" PRIu64
 		       ",\"edges\":%" PRIu64 "}}\n", s.records, s.applied, s.skipped, s.frames_skipped,
-		       s.bad, s.lost, s.orphans, s.commits, secs, rate, s.objects, s.versions, s.edges,
-		       objs, vers, edges);
+		       s.bad, s.lost, s.lost_events, s.log_damage, s.missing, s.orphans, s.commits,
+		       secs, rate, s.objects, s.versions, s.edges, objs, vers, edges);
 	} else if (!quiet) {
 		printf("indexed %" PRIu64 " new records in %.3f s (%.0f records/s)", s.applied, secs, rate);
 		if (s.skipped || s.frames_skipped)
@@ -134,9 +187,6 @@ static int cmd_index(int argc, char **argv)
 		       edges, s.objects, s.versions, s.edges);
 		if (s.bad)
 			printf("%" PRIu64 " records were not valid events and were skipped\n", s.bad);
-		if (s.lost)
-			printf("the log says events were lost (%" PRIu64 " LOST/GAP records): provenance "
-			       "may be incomplete\n", s.lost);
 	}
 	r = idx_close(ix);
 	ix = NULL;
@@ -144,7 +194,28 @@ static int cmd_index(int argc, char **argv)
 		hvp_err_file(dd.store, "cannot commit: %s", hvp_strerror(r));
 		goto out;
 	}
+	/* Loss is said on stderr whatever --quiet or --json, and is never "done" (exit 1). */
 	rc = HVP_EXIT_OK;
+	for (unsigned i = 0; ck && i < ck->nlanes; i++)
+		if (ck->missing[i]) {
+			hvp_err_file(dd.log, "lane %u: %" PRIu64 " record(s) lost, seq %" PRIu64 "..%" PRIu64
+				     ": %s's checkpoint says the log made them durable, but neither the"
+				     " log nor the store holds them (segments removed?)", i,
+				     ck->missing[i], ck->missing_first[i],
+				     ck->missing_first[i] + ck->missing[i] - 1, dd.pool);
+			rc = HVP_EXIT_DAMAGE;
+		}
+	if (s.log_damage) {
+		hvp_err_file(dd.log, "%" PRIu64 " damaged place(s) passed over: their records could"
+			     " not be read (hvprov log verify names them)", s.log_damage);
+		rc = HVP_EXIT_DAMAGE;
+	}
+	if (s.lost) {
+		hvp_err_file(dd.log, "%" PRIu64 " LOST/GAP record(s) announce %" PRIu64 " event(s) lost"
+			     " before they reached the log: provenance is incomplete", s.lost,
+			     s.lost_events);
+		rc = HVP_EXIT_DAMAGE;
+	}
 out:
 	idx_close(ix);
 	hvp_datadir_free(&dd);

@@ -121,7 +121,18 @@ static int open_ro(const struct jopts *o, struct jnl_pool **p)
 {
 	struct jnl_open_opts oo = { .offset = o->offset, .readonly = 1 };
 	int r = jnl_pool_open(o->pool, &oo, p);
-	return r ? open_error(o->pool, r) : 0;
+	if (r)
+		return open_error(o->pool, r);
+	const struct jnl_info *in = jnl_pool_info(*p);
+	if (in->truncated) {
+		/* only recovery reads what is left (journal/FORMAT.md "A pool cut short") */
+		hvp_err_file(o->pool, "pool file holds %" PRIu64 " of its %" PRIu64 " bytes (cut short):"
+			     " hvprov recover saves what is left", in->file_size, in->pool_size);
+		jnl_pool_close(*p);
+		*p = NULL;
+		return HVP_EXIT_USAGE;
+	}
+	return 0;
 }
 
 static int cmd_create(int argc, char **argv)

@@ -24,13 +24,16 @@ static int usage(FILE *f)
 		"       hvprov log ls [--data DIR] [--json]\n\n"
 		"cat     prints every record of the log in DIR/log (or of the given segment files), one\n"
 		"        per line: lane, sequence, timestamp, type and the decoded event; --json gives\n"
-		"        JSON lines. Exit 1 if a damaged frame had to be skipped.\n"
+		"        JSON lines. Exit 1 if a damaged frame had to be skipped (a complete frame that\n"
+		"        fails at the end of a segment is damage; only a frame the file ends inside is a\n"
+		"        torn tail, left out), or if GAP/LOST records say records were lost (counted).\n"
 		"verify  checks every frame (checksums, decompression, records against the descriptor),\n"
 		"        every record's journal checksum, that each lane's sequences are contiguous and\n"
 		"        unique, and that the journal DIR/pool holds no checkpoint beyond the log. A torn\n"
 		"        trailing frame (a crash before fdatasync) is reported but is not damage, unless\n"
-		"        --strict. Exit: 0 clean, 1 damage found (segment and byte offset named),\n"
-		"        2 cannot run.\n"
+		"        --strict. GAP and LOST records (records damaged in the journal, or dropped in\n"
+		"        lossy mode) are loss. Exit: 0 clean, 1 damage or loss found (segment and byte\n"
+		"        offset named, records counted), 2 cannot run.\n"
 		"ls      lists the segments: number, state in the chain, extent, frames, records.\n");
 	return f == stdout ? 0 : HVP_EXIT_USAGE;
 }
@@ -82,6 +85,8 @@ struct cat {
 	int json;
 	int damage;
 	uint64_t records;
+	uint64_t loss_recs, lost;   /* GAP and LOST records printed, and the records they say
+	                               were lost before the log */
 };
 
 static void print_ts(uint64_t ns)
@@ -97,6 +102,17 @@ static void print_ts(uint64_t ns)
 static void print_rec(struct cat *c, const struct seg_rec *r)
 {
 	c->records++;
+	if (r->type == SEG_REC_GAP && r->len >= sizeof(struct seg_gap)) {
+		struct seg_gap g;
+		memcpy(&g, r->payload, sizeof(g));
+		c->loss_recs++;
+		c->lost += r->seq - g.first_seq + 1;
+	} else if (r->type == JNL_REC_LOST && r->len >= sizeof(struct jnl_lost_payload)) {
+		struct jnl_lost_payload lp;
+		memcpy(&lp, r->payload, sizeof(lp));
+		c->loss_recs++;
+		c->lost += lp.count;
+	}
 	if (c->json) {
 		putchar('{');
 		dmn_rec_json(stdout, r, 0);
@@ -164,15 +180,26 @@ static int cat_file(struct cat *c, const char *path)
 			c->damage = 1;
 			break;
 		}
-		uint64_t next;
+		uint64_t next, nrec = 0;
 		if (seg_reader_resync(r, off + 1, 1, &next) == 1) {
-			hvp_err_file(path, "%s; %" PRIu64 " bytes skipped", seg_reader_why(r), next - off);
+			seg_reader_is_torn(r, off, &nrec);     /* for the descriptor's count */
+			hvp_err_file(path, "%s; %" PRIu64 " bytes (%" PRIu64 " records by its descriptor,"
+				     " 0: unknown) skipped", seg_reader_why(r), next - off, nrec);
 			c->damage = 1;
 			off = next;
 			continue;
 		}
-		hvp_err_file(path, "torn trailing frame at %" PRIu64 " (%" PRIu64 " bytes) not printed",
-			     off, seg_reader_size(r) - off);
+		/* Only a frame the file ends inside is a torn tail (a writer cut before its
+		 * fdatasync); a complete frame that fails at the end is damage (LevelDB's rule). */
+		if (seg_reader_is_torn(r, off, &nrec)) {
+			hvp_err_file(path, "torn trailing frame at %" PRIu64 " (%" PRIu64 " bytes) not printed",
+				     off, seg_reader_size(r) - off);
+			break;
+		}
+		hvp_err_file(path, "%s; a complete frame at the end, not a torn tail: %" PRIu64
+			     " bytes (%" PRIu64 " records by its descriptor, 0: unknown) not printed",
+			     seg_reader_why(r), seg_reader_size(r) - off, nrec);
+		c->damage = 1;
 		break;
 	}
 	seg_reader_close(r);
@@ -211,7 +238,14 @@ static int log_cat(int argc, char **argv)
 			const struct seg_damage *d = seg_log_damage(log, i);
 			char name[40];
 			seg_name(name, sizeof(name), d->seg_no);
-			hvp_err_file(d->path ? d->path : name, "%s", d->why);
+			char dropped[96] = "";
+			if (d->bytes && d->records)
+				snprintf(dropped, sizeof(dropped), " (%" PRIu64 " bytes, %" PRIu64
+					 " records not printed)", d->bytes, d->records);
+			else if (d->bytes)
+				snprintf(dropped, sizeof(dropped), " (%" PRIu64 " bytes not printed)",
+					 d->bytes);
+			hvp_err_file(d->path ? d->path : name, "%s%s", d->why, dropped);
 			c.damage = 1;
 		}
 		err = seg_log_walk(log, cat_frame, &c);
@@ -224,6 +258,11 @@ static int log_cat(int argc, char **argv)
 	}
 	if (fflush(stdout) != 0)
 		return HVP_EXIT_USAGE;
+	if (c.loss_recs) {
+		hvp_err("log cat: %" PRIu64 " GAP/LOST record(s) printed: %" PRIu64 " record(s) were lost"
+			" before they reached the log", c.loss_recs, c.lost);
+		c.damage = 1;
+	}
 	return c.damage ? HVP_EXIT_DAMAGE : 0;
 }
 
@@ -241,6 +280,7 @@ static const char *kind_name(enum dmn_find_kind k)
 	case DMN_FIND_DAMAGE: return "damage";
 	case DMN_FIND_TORN: return "torn";
 	case DMN_FIND_NOTE: return "note";
+	case DMN_FIND_LOSS: return "loss";
 	}
 	return "?";
 }
@@ -258,7 +298,7 @@ static void on_finding(void *arg, const struct dmn_finding *f)
 	} else {
 		const char *label = f->kind == DMN_FIND_DAMAGE ? "DAMAGE"
 				    : f->kind == DMN_FIND_TORN ? (v->strict ? "TORN (strict: damage)" : "torn tail")
-				    : "note";
+				    : f->kind == DMN_FIND_LOSS ? "LOSS" : "note";
 		if (f->path)
 			printf("%s: %s: offset %" PRIu64 ": %s\n", label, f->path, f->off, f->what);
 		else
@@ -306,23 +346,27 @@ static int log_verify(int argc, char **argv)
 		hvp_err_file(seg_log_err_path(dd.log, err), "cannot verify: %s", hvp_strerror(err));
 		goto out;
 	}
-	int bad = sum.damage || (o.strict && sum.torn);
+	int bad = sum.damage || sum.loss || (o.strict && sum.torn);
+	const char *result = sum.damage || (o.strict && sum.torn) ? "damage" : sum.loss ? "loss" : "clean";
 	double ratio = sum.bytes_out ? (double)sum.bytes_in / (double)sum.bytes_out : 0;
 	if (o.json) {
 		printf("],\n \"segments\":%" PRIu64 ",\"chain_segments\":%" PRIu64 ",\"frames\":%" PRIu64
 		       ",\"records\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
 		       ",\"ratio\":%.3f,\"damage\":%" PRIu64 ",\"torn\":%" PRIu64 ",\"notes\":%" PRIu64
+		       ",\"loss\":%" PRIu64 ",\"lost_records\":%" PRIu64
 		       ",\"pool_checked\":%s,\"result\":\"%s\"}\n",
 		       sum.segments, sum.chain_segments, sum.frames, sum.records, sum.bytes_in,
-		       sum.bytes_out, ratio, sum.damage, sum.torn, sum.notes,
-		       sum.pool_checked ? "true" : "false", bad ? "damage" : "clean");
+		       sum.bytes_out, ratio, sum.damage, sum.torn, sum.notes, sum.loss,
+		       sum.lost_records, sum.pool_checked ? "true" : "false", result);
 	} else {
 		printf("%s: %" PRIu64 " segment(s), %" PRIu64 " frame(s), %" PRIu64 " record(s), %" PRIu64
 		       " bytes -> %" PRIu64 " (ratio %.2f)%s; %" PRIu64 " damage, %" PRIu64
-		       " torn tail(s): %s\n", dd.log, sum.segments, sum.frames, sum.records,
+		       " torn tail(s), %" PRIu64 " record(s) lost before the log (%" PRIu64
+		       " GAP/LOST): %s\n", dd.log, sum.segments, sum.frames, sum.records,
 		       sum.bytes_in, sum.bytes_out, ratio,
 		       sum.pool_checked ? ", checked against the pool" : "", sum.damage, sum.torn,
-		       bad ? "DAMAGED" : "clean");
+		       sum.lost_records, sum.loss,
+		       !strcmp(result, "damage") ? "DAMAGED" : sum.loss ? "LOSS" : "clean");
 	}
 	ret = bad ? HVP_EXIT_DAMAGE : 0;
 out:
@@ -358,7 +402,8 @@ static int log_ls(int argc, char **argv)
 		const char *base = strrchr(si->path, '/');
 		base = base ? base + 1 : si->path;
 		const char *tail = si->tail == SEG_TAIL_TORN ? "torn"
-				   : si->tail == SEG_TAIL_ABANDONED ? "abandoned" : "-";
+				   : si->tail == SEG_TAIL_ABANDONED ? "abandoned"
+				   : si->tail == SEG_TAIL_DAMAGED ? "damaged" : "-";
 		if (o.json) {
 			printf("%s\n {\"segment\":%" PRIu64 ",\"file\":\"%s\",\"state\":\"%s\",\"head\":%s"
 			       ",\"prev\":%" PRIu64 ",\"size\":%" PRIu64 ",\"extent\":%" PRIu64

@@ -23,8 +23,10 @@ static void usage(FILE *f)
 		"(exactly as the daemon writes them), sync them, erase past each lane's valid end and\n"
 		"advance the checkpoints. Running it again, or after it was itself interrupted, gives\n"
 		"the same log. --pool-offset reads a pool inside a larger image (a memory image).\n"
-		"Exit: 0 everything recoverable recovered and nothing acknowledged damaged; 1 damage\n"
-		"found (what could be saved was saved); 2 cannot run.\n");
+		"Exit: 0 everything recoverable recovered and nothing acknowledged damaged or lost;\n"
+		"1 damage or loss found (damaged ring records, damaged log frames, or records the\n"
+		"checkpoint says the log made durable but it no longer holds; counted on stderr; what\n"
+		"could be saved was saved); 2 cannot run.\n");
 }
 
 static void progress(void *arg, uint64_t done, uint64_t total)
@@ -123,11 +125,11 @@ static int cmd_recover(int argc, char **argv)
 		hvp_json_member_str(stdout, "log_dir", o.log_dir);
 		printf(",\"uuid\":\"%s\",\"dry_run\":%s,\"replayed\":%" PRIu64 ",\"skipped\":%" PRIu64
 		       ",\"replayed_bytes\":%" PRIu64 ",\"log_bytes_written\":%" PRIu64
-		       ",\"segments_written\":%" PRIu64 ",\"log_damage\":%" PRIu64
+		       ",\"segments_written\":%" PRIu64 ",\"log_missing\":%" PRIu64 ",\"log_damage\":%" PRIu64
 		       ",\"log_torn_tails\":%" PRIu64 ",\"log_torn_bytes\":%" PRIu64 ",\"scan_seconds\":%.3f,\"write_seconds\":%.3f,\"total_seconds\":%.3f"
 		       ",\"damage\":%s,\"lanes\":[",
 		       rep.uuid, o.dry_run ? "true" : "false", rep.replayed, rep.skipped,
-		       rep.replayed_bytes, rep.log_bytes_written, rep.segments_written, rep.log_damage,
+		       rep.replayed_bytes, rep.log_bytes_written, rep.segments_written, rep.log_missing, rep.log_damage,
 		       rep.log_torn_tails, rep.log_torn_bytes, rep.t_scan, rep.t_write, rep.t_total, rep.damage ? "true" : "false");
 		for (unsigned i = 0; i < rep.nlanes; i++) {
 			const struct rcv_lane *l = &rep.lane[i];
@@ -137,12 +139,12 @@ static int cmd_recover(int argc, char **argv)
 			       ",\"torn_records\":%" PRIu64 ",\"corrupt_regions\":%" PRIu64
 			       ",\"corrupt_bytes\":%" PRIu64 ",\"corrupt_records\":%" PRIu64
 			       ",\"lost_records\":%" PRIu64 ",\"lost_count\":%" PRIu64 ",\"dropped\":%" PRIu64
-			       ",\"log_behind_checkpoint\":%s}",
+			       ",\"log_behind_checkpoint\":%s,\"log_missing\":%" PRIu64 "}",
 			       i ? "," : "", i, l->ckpt_ok ? "true" : "false", l->ckpt_seq, l->log_next,
 			       l->end_seq, l->replayed, l->skipped, l->torn ? "true" : "false",
 			       l->torn_bytes, l->torn_records, l->corrupt_regions, l->corrupt_bytes,
 			       l->corrupt_records, l->lost_records, l->lost_count, l->dropped,
-			       l->log_behind ? "true" : "false");
+			       l->log_behind ? "true" : "false", l->log_missing);
 		}
 		printf("]}\n");
 	} else {
@@ -166,8 +168,10 @@ static int cmd_recover(int argc, char **argv)
 			printf("%4u  %-10" PRIu64 "  %-10" PRIu64 "  %-10" PRIu64 "  %-8" PRIu64 "  %-8" PRIu64
 			       "  %-12s  %-12s  %" PRIu64 "\n", i, l->ckpt_seq, l->log_next, l->end_seq,
 			       l->replayed, l->skipped, torn, corrupt, l->lost_count);
-			if (l->log_behind)
-				printf("      note: the checkpoint is past what the log holds (segments missing?)\n");
+			if (l->log_missing)
+				printf("      LOST: %" PRIu64 " record(s), seq %" PRIu64 "..%" PRIu64 ": the checkpoint"
+				       " says the log made them durable, the log does not hold them\n",
+				       l->log_missing, l->log_missing_first, l->ckpt_seq - 1);
 		}
 		if (rep.log_torn_tails)
 			printf("log: %" PRIu64 " segment(s) ended in a torn frame (%" PRIu64 " bytes cut off, never trusted)\n",
@@ -178,6 +182,14 @@ static int cmd_recover(int argc, char **argv)
 		       rep.log_damage, rep.t_scan, rep.t_write, rep.t_total);
 		printf("result: %s\n", rep.damage ? "DAMAGE FOUND (what could be saved was saved)" : "clean");
 	}
+	/* loss is said on stderr too, so that --json and a redirected stdout still show it */
+	if (rep.log_missing)
+		hvp_err_file(o.log_dir, "%" PRIu64 " record(s) lost: the pool's checkpoints say the log"
+			     " made them durable, but it no longer holds them (segments removed?)",
+			     rep.log_missing);
+	if (rep.log_damage)
+		hvp_err_file(o.log_dir, "%" PRIu64 " damaged place(s) in the log: their records cannot"
+			     " be read (hvprov log verify names them)", rep.log_damage);
 	hvp_datadir_free(&dd);
 	return rep.damage ? HVP_EXIT_DAMAGE : 0;
 }

@@ -21,6 +21,7 @@
 
 #include "cmd_ebpf.h"
 #include "hv_ptrace.h"
+#include "hv_rec.h"
 #include "hvp_cli.h"
 #include "hvp_datadir.h"
 #include "jnl.h"
@@ -39,6 +40,7 @@ static void usage_run(FILE *f)
 	fprintf(f,
 		"usage: hvprov run [--data DIR | --pool POOL] [--durability power|process] [--lossy]\n"
 		"                  [--no-daemon] [--one-stop] [--spin-us N] [--host-id ID] [--quiet]\n"
+		"                  [--env full|names|none]\n"
 		"                  -- CMD [ARGS...]\n\n"
 		"Run CMD and record every relevant system call of it and of all its descendants\n"
 		"(entry and return, write-ahead) into the journal pool. The command's stdin, stdout,\n"
@@ -63,6 +65,8 @@ static void usage_run(FILE *f)
 		"                      before it sleeps (adaptive; default 50, 0 never): spares a\n"
 		"                      wakeup per stop where idle CPUs halt (virtual machines), at\n"
 		"                      the cost of the CPU time it polls; not used on one CPU\n"
+		"  --env MODE          what exec records keep of the environment: names (default:\n"
+		"                      names only, no values), full (name=value) or none\n"
 		"  --quiet             no start line on stderr\n\n"
 		"Tracing uses ptrace and seccomp: without root, the command runs with no_new_privs\n"
 		"(setuid programs lose their privilege) and cannot itself be traced by a debugger.\n"
@@ -111,6 +115,14 @@ static int open_pool(const char *path, uint32_t durability, struct jnl_pool **ou
 			hvp_err_file(path, "cannot open the pool: %s", hvp_strerror(r));
 			return r;
 		}
+		if (jnl_pool_info(*out)->truncated) {
+			hvp_err_file(path, "pool file holds %" PRIu64 " of its %" PRIu64 " bytes (cut short):"
+				     " hvprov recover saves what is left, then hvprov journal create --force",
+				     jnl_pool_info(*out)->file_size, jnl_pool_info(*out)->pool_size);
+			jnl_pool_close(*out);
+			*out = NULL;
+			return JNL_E_TRUNCATED;
+		}
 		if (durability && jnl_pool_info(*out)->durability != durability) {
 			hvp_err_file(path, "pool has durability %s; --durability %s applies only when "
 				     "a pool is created", jnl_durability_name(jnl_pool_info(*out)->durability),
@@ -146,6 +158,7 @@ static int cmd_run(int argc, char **argv)
 		{ "one-stop", no_argument, NULL, 'o' },
 		{ "spin-us", required_argument, NULL, 's' },
 		{ "host-id", required_argument, NULL, 'H' },
+		{ "env", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -153,6 +166,7 @@ static int cmd_run(int argc, char **argv)
 	uint32_t durability = 0;
 	int lossy = 0, quiet = 0, no_daemon = 0, one_stop = 0, c;
 	unsigned spin_us = RUN_SPIN_US;
+	int env_mode = HV_ENV_NAMES;
 
 	if (hvp_run_wants_ebpf(argc, argv))   /* --backend ebpf: cli/cmd_run_ebpf.c */
 		return hvp_run_ebpf(argc, argv);
@@ -188,6 +202,12 @@ static int cmd_run(int argc, char **argv)
 			spin_us = (unsigned)v;
 			break;
 		}
+		case 'E':
+			if ((env_mode = hv_env_mode_parse(optarg)) < 0) {
+				hvp_err("run: --env must be full, names or none, not '%s'", optarg);
+				return RUN_EXIT_OWN;
+			}
+			break;
 		case 'h': usage_run(stdout); return 0;
 		default:
 			/* the one-line error, but run's own exit code: 2 may be the command's */
@@ -226,7 +246,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (!pool_path) {
 		if ((r = hvp_datadir_mkdirs(&dd))) {
-			hvp_err_file(dd.dir, "cannot create the data directory: %s", strerror(-r));
+			hvp_err_file(dd.dir, "cannot use the data directory: %s", hvp_strerror(r));
 			goto out;
 		}
 		pool_path = dd.pool;
@@ -298,6 +318,7 @@ static int cmd_run(int argc, char **argv)
 		.notice = run_notice, .notice_arg = NULL, .wait_hint = hint,
 		.host_id = have_host ? host_id : NULL,
 		.child_sigs = orig, .child_mask = &mask, .one_stop = one_stop, .spin_us = spin_us,
+		.env_mode = (unsigned)env_mode,
 	};
 	struct hv_ptrace_result res;
 	r = hv_ptrace_run(&po, &res);
@@ -311,9 +332,17 @@ static int cmd_run(int argc, char **argv)
 			hvp_err_file(dd.log, "inline consumer: %s; the records not logged stay in %s",
 				     hvp_strerror(dr), pool_path);
 	}
-	if (res.dropped)
+	if (res.dropped) {
 		hvp_err("%" PRIu64 " of %" PRIu64 " events dropped because the ring was full (lossy mode)",
 			res.dropped, res.dropped + res.events);
+		/* the lane's close announced the drops in a LOST record if room came in time */
+		struct jnl_lost_line ll;
+		jnl_lane_lost(pool, idx, &ll);
+		if (ll.dropped > ll.reported)
+			hvp_err_file(pool_path, "lane %u: %" PRIu64 " drop(s) not yet in a LOST record (the"
+				     " ring stayed full): counted in the pool, announced by the lane's next"
+				     " record", idx, ll.dropped - ll.reported);
+	}
 	if (r) {
 		if (r == HV_PT_E_JOURNAL)
 			hvp_err_file(pool_path, "%s: %s; the command was killed", hvp_strerror(r),

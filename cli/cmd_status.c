@@ -5,6 +5,7 @@
  * daemon running. The status file is read by the module that writes it (dmn_status_read).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -32,9 +33,14 @@ static int usage(FILE *f)
 
 static char *slurp(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
+	/* a link planted in the data directory is not followed, a FIFO does not block */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return NULL;
+	}
 	size_t cap = 65536, n = 0;
 	char *b = malloc(cap);
 	while (b) {

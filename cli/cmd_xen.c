@@ -300,7 +300,7 @@ static int xen_recover(int argc, char **argv)
 	}
 	int r = hvp_datadir_mkdirs(&dd), ret;
 	if (r) {
-		hvp_err_file(dd.dir, "cannot create the data directory: %s", strerror(-r));
+		hvp_err_file(dd.dir, "cannot use the data directory: %s", hvp_strerror(r));
 		ret = HVP_EXIT_USAGE;
 	} else {
 		ret = xen_recover_into(dd.log, release);
@@ -370,6 +370,11 @@ static int xen_recover_into(const char *log_dir, int release)
 	       " already in the log, %u lanes%s\n",
 	       rep->replayed, log_dir, rep->skipped, rep->nlanes,
 	       rep->damage ? ", damage found" : "");
+	if (rep->log_missing)
+		hvp_err_file(log_dir, "%" PRIu64 " record(s) lost: the checkpoints say the log made them"
+			     " durable, but it no longer holds them", rep->log_missing);
+	if (rep->log_damage)
+		hvp_err_file(log_dir, "%" PRIu64 " damaged place(s) in the log", rep->log_damage);
 	int damage = rep->damage;
 	free(rep);
 	if (release) {

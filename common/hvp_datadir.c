@@ -1,5 +1,7 @@
 #include "hvp_datadir.h"
 #include "hvp_ident.h"
+#include "hvp_dirfile.h"
+#include "hvp_err.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,12 +40,50 @@ int hvp_datadir_init(struct hvp_datadir *d, const char *dir)
 	return 0;
 }
 
+/* The subdirectory name of dirfd, checked like DIR. It may be a link the owner made (the log
+ * on another disk): what it leads to is what is checked. */
+static int subdir_check(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOTDIR ? HVP_DD_E_NOTDIR : -errno;
+	int r = hvp_dirfile_check_dir(fd);
+	close(fd);
+	return r;
+}
+
+int hvp_datadir_open(const struct hvp_datadir *d, int create, const char **bad)
+{
+	*bad = d->dir;
+	if (create && mkdir(d->dir, 0700) && errno != EEXIST)
+		return -errno;
+	int fd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOTDIR ? HVP_DD_E_NOTDIR : -errno;
+	int r = hvp_dirfile_check_dir(fd);
+	if (!r && create && mkdirat(fd, "log", 0700) && errno != EEXIST)
+		r = -errno;
+	if (!r) {
+		r = subdir_check(fd, "log");
+		if (r == -ENOENT && !create)
+			r = 0;
+		if (r)
+			*bad = d->log;
+	}
+	if (r) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 int hvp_datadir_mkdirs(const struct hvp_datadir *d)
 {
-	if (mkdir(d->dir, 0700) && errno != EEXIST)
-		return -errno;
-	if (mkdir(d->log, 0700) && errno != EEXIST)
-		return -errno;
+	const char *bad;
+	int fd = hvp_datadir_open(d, 1, &bad);
+	if (fd < 0)
+		return fd;
+	close(fd);
 	return 0;
 }
 
@@ -52,7 +92,9 @@ int hvp_datadir_host_id(const struct hvp_datadir *d, const char *override, uint8
 	int fd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	int r = hvp_host_id(fd, override, id);
+	int r = hvp_dirfile_check_dir(fd);
+	if (!r)
+		r = hvp_host_id(fd, override, id);
 	close(fd);
 	return r;
 }

@@ -33,7 +33,8 @@
 	X(Q, 3200, "queries")                                                                \
 	X(FI, 4000, "fault injection")                                                       \
 	X(BENCH, 4100, "benchmarks")                                                         \
-	X(IN, 4200, "input files")
+	X(IN, 4200, "input files")                                                           \
+	X(DD, 4300, "data directory files")
 
 /* -errno values lie in -1 .. -HVP_ERR_ERRNO_MAX (hvp_err.c checks the platform's). */
 #define HVP_ERR_ERRNO_MAX 999
@@ -63,7 +64,11 @@ enum { HVP_ERR_MODULES(HVP_ERR_BASE_) };
 	X(JNL, JNL_E_LOCKED, -1010, "lane or consumer role is held by another process")       \
 	X(JNL, JNL_E_CORRUPT, -1011, "damage below the acknowledged head")                    \
 	X(JNL, JNL_E_RANGE, -1012, "argument out of range")                                   \
-	X(JNL, JNL_E_DROPPED, -1013, "record dropped (lossy mode, lane full)")
+	X(JNL, JNL_E_DROPPED, -1013, "record dropped (lossy mode, lane full)")                \
+	X(JNL, JNL_E_TRUNCATED, -1014,                                                        \
+	  "pool file is shorter than its superblock says (truncated under the collector?)")   \
+	X(JNL, JNL_E_HELD, -1015,                                                             \
+	  "pool is in use by a producer or consumer (hvprov run, daemon or recover): not overwritten")
 
 /* hv/hvp_event_read.h: an event payload that does not decode */
 #define HVP_ERR_LIST_EV(X)                                                                   \
@@ -126,7 +131,11 @@ enum { HVP_ERR_MODULES(HVP_ERR_BASE_) };
 	X(SEG, SEG_E_NOTLOADED, -2010, "no frame loaded")                                     \
 	X(SEG, SEG_E_BUSY, -2011, "a background sync is in flight")                           \
 	X(SEG, SEG_E_ROTATE, -2012, "the segment must be synced before it is left")           \
-	X(SEG, SEG_E_VERIFY, -2013, "a compressed frame failed its check after compression")
+	X(SEG, SEG_E_VERIFY, -2013, "a compressed frame failed its check after compression")  \
+	X(SEG, SEG_E_UNLINKED, -2014,                                                         \
+	  "segment was deleted or replaced under the writer (its records stay in the journal)") \
+	X(SEG, SEG_E_SHORT, -2015,                                                            \
+	  "segment is shorter than what was written to it (cut under the writer)")
 
 /* recovery/rcv.h */
 #define HVP_ERR_LIST_RCV(X)                                                                  \
@@ -167,10 +176,20 @@ enum { HVP_ERR_MODULES(HVP_ERR_BASE_) };
 /* The daemon (DMN), fault injection (FI) and the benchmarks (BENCH) have ranges but no codes
  * of their own yet: they return -errno or the codes of the modules they call. */
 
+/* common/hvp_dirfile.h: the files of a data directory, which are never turned against their
+ * owner (the CLI prints "hvprov: FILE: message"). */
+#define HVP_ERR_LIST_DD(X)                                                                   \
+	X(DD, HVP_DD_E_OWNER, -4301,                                                          \
+	  "is owned by another user (not you, not root): refused, its files could be turned against you") \
+	X(DD, HVP_DD_E_WRITABLE, -4302,                                                       \
+	  "is writable by other users: refused (chmod o-w), they could plant links in it")    \
+	X(DD, HVP_DD_E_SYMLINK, -4303, "is a symbolic link: refused (links are not followed here)") \
+	X(DD, HVP_DD_E_NOTDIR, -4304, "is not a directory")
+
 #define HVP_ERR_ALL(X)                                                                       \
 	HVP_ERR_LIST_JNL(X) HVP_ERR_LIST_EV(X) HVP_ERR_LIST_PT(X) HVP_ERR_LIST_HVX(X)         \
 	HVP_ERR_LIST_GW(X) HVP_ERR_LIST_SEG(X) HVP_ERR_LIST_RCV(X) HVP_ERR_LIST_ST(X)         \
-	HVP_ERR_LIST_IDX(X) HVP_ERR_LIST_Q(X) HVP_ERR_LIST_IN(X)
+	HVP_ERR_LIST_IDX(X) HVP_ERR_LIST_Q(X) HVP_ERR_LIST_IN(X) HVP_ERR_LIST_DD(X)
 
 /* The enums of the modules whose headers take their codes from here. */
 #define HVP_ERR_ENUM_(tag, name, value, msg) name = value,
@@ -185,6 +204,7 @@ enum { HVP_ERR_LIST_ST(HVP_ERR_ENUM_) };
 enum { HVP_ERR_LIST_IDX(HVP_ERR_ENUM_) };
 enum { HVP_ERR_LIST_Q(HVP_ERR_ENUM_) };
 enum { HVP_ERR_LIST_IN(HVP_ERR_ENUM_) };
+enum { HVP_ERR_LIST_DD(HVP_ERR_ENUM_) };
 #undef HVP_ERR_ENUM_
 
 /* A description of err: "success" for 0, strerror's text for -errno, the message above for a

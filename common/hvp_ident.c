@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hvp_dirfile.h"
 #include "hvp_event.h"
 #include "hvp_uuid.h"
 
@@ -51,23 +52,10 @@ static ssize_t read_small(int dirfd, const char *path, char *buf, size_t cap, in
 /* Write the id into dirfd/host-id: a temporary created exclusively, synced, renamed into place. */
 static int host_id_store(int dirfd, const uint8_t id[16])
 {
-	char tmp[64], line[HVP_UUID_TEXT + 1];
-	snprintf(tmp, sizeof(tmp), ".%s.%ld", HVP_HOST_ID_FILE, (long)getpid());
+	char line[HVP_UUID_TEXT + 2];
 	hvp_uuid_fmt(id, line);
 	strcat(line, "\n");
-	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	size_t n = strlen(line);
-	int r = 0;
-	if (write(fd, line, n) != (ssize_t)n || fsync(fd) < 0)
-		r = errno ? -errno : -EIO;
-	close(fd);
-	if (!r && renameat(dirfd, tmp, dirfd, HVP_HOST_ID_FILE) < 0)
-		r = -errno;
-	if (r)
-		unlinkat(dirfd, tmp, 0);
-	return r;
+	return hvp_dirfile_write(dirfd, HVP_HOST_ID_FILE, line, strlen(line), 0644, 1);
 }
 
 int hvp_host_id(int dirfd, const char *override, uint8_t id[16])

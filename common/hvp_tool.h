@@ -2,9 +2,11 @@
  * hvp_tool.h - what every hvprov program shares (the `hvprov` commands, the benchmarks):
  * exit codes, one-line messages on stderr, and number arguments.
  *
- * Exit codes of commands that check data: 0 clean, 1 damage found and described, 2 cannot
- * run (usage, unreadable or foreign file). Commands that run a workload use 125 for their
- * own errors.
+ * Exit codes of commands that read or check data (README.md, "Exit codes"): 0 clean, and only
+ * when nothing was lost; 1 damage or loss found, counted on stderr (records that were
+ * acknowledged and are now lost, skipped or unreadable; records dropped in lossy mode that a
+ * log holds LOST records for); 2 cannot run (usage, unreadable or foreign file). `hvprov run`
+ * exits with the command's status, and 125/126/127 for its own errors (as env(1) does).
  */
 #ifndef HVP_TOOL_H
 #define HVP_TOOL_H
@@ -14,6 +16,10 @@
 #define HVP_EXIT_OK      0
 #define HVP_EXIT_DAMAGE  1
 #define HVP_EXIT_USAGE   2
+/* hvprov run: its own failure, the command not executable, the command not found */
+#define HVP_EXIT_RUN_OWN      125
+#define HVP_EXIT_RUN_NOEXEC   126
+#define HVP_EXIT_RUN_NOTFOUND 127
 
 /* "hvprov: <message>" on stderr, one line. */
 void hvp_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

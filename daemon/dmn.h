@@ -209,6 +209,9 @@ enum dmn_find_kind {
 	DMN_FIND_DAMAGE = 0,      /* exit 1 */
 	DMN_FIND_TORN,            /* torn tail of the newest segment: a crash, exit 0 unless strict */
 	DMN_FIND_NOTE,            /* abandoned or unlinked segments and tails: informational */
+	DMN_FIND_LOSS,            /* the log says records were lost before they reached it: a GAP
+	                             (damaged in the journal) or LOST record (dropped in lossy
+	                             mode). The log is intact; what it records is not. Exit 1 */
 };
 
 struct dmn_finding {
@@ -228,6 +231,8 @@ struct dmn_verify_opts {
 struct dmn_verify_sum {
 	uint64_t segments, chain_segments, frames, records, bytes_in, bytes_out;
 	uint64_t damage, torn, notes;
+	uint64_t loss;            /* DMN_FIND_LOSS findings (GAP and LOST records) */
+	uint64_t lost_records;    /* records they say were lost (0 where a count is unknown) */
 	int pool_checked;         /* 1 if the pool was opened and compared */
 };
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dmn_service.h"
+#include "hvp_dirfile.h"
 #include "idx.h"
 
 static void say(const struct dmn_service_opts *o, const char *where, const char *fmt, ...)
@@ -38,12 +39,29 @@ struct wfail {
 	uint64_t since, t;
 };
 
+int dmn_service_log_destroyed(const struct dmn_stats *st)
+{
+	return st->last_err == SEG_E_UNLINKED || st->last_err == SEG_E_SHORT ||
+	       st->last_err == JNL_E_TRUNCATED;
+}
+
 /* Report what the consumer met since the last look, one line each. */
 static void report_new(const struct dmn_service_opts *o, struct wfail *wf,
 		       const struct dmn_stats *prev, const struct dmn_stats *st)
 {
 	const char *logdir = o->cfg.log_dir;
 	uint64_t now = mono_s();
+	if (dmn_service_log_destroyed(st)) {
+		if (prev->last_err == st->last_err)
+			return;
+		if (st->last_err == JNL_E_TRUNCATED)
+			say(o, o->cfg.pool_path, "%s; the consumer stops (hvprov recover saves what the"
+			    " file still holds)", hvp_strerror(st->last_err));
+		else
+			say(o, logdir, "segment %" PRIu64 ": %s; the consumer stops",
+			    st->abandoned_seg_no, hvp_strerror(st->last_err));
+		return;
+	}
 	if (st->sync_errors > prev->sync_errors)
 		say(o, logdir, "%s failed: %s; segment %" PRIu64 " abandoned (never synced again),"
 		    " its records stay in the journal and go to a new segment",
@@ -83,15 +101,17 @@ static void report_new(const struct dmn_service_opts *o, struct wfail *wf,
 	}
 }
 
+/* The pid file: made beside it and renamed into place, never through a link (hvp_dirfile.h). */
 static int write_pidfile(const char *path)
 {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	int err = write(fd, buf, (size_t)n) == n ? 0 : -EIO;
-	close(fd);
+	const char *base;
+	int dfd = hvp_dirfile_parent(path, &base);
+	if (dfd < 0)
+		return dfd;
+	int err = hvp_dirfile_write(dfd, base, buf, (size_t)n, 0644, 0);
+	close(dfd);
 	return err;
 }
 
@@ -138,7 +158,7 @@ int dmn_service_run(const struct dmn_service_opts *o, struct dmn_service_end *en
 		ix = NULL;
 	}
 	if (o->pidfile && (err = write_pidfile(o->pidfile)))
-		say(o, o->pidfile, "cannot write: %s", strerror(-err));
+		say(o, o->pidfile, "cannot write: %s", hvp_strerror(err));
 
 	struct dmn_stats *st = &end->st;
 	struct wfail wf = { 0, 0 };
@@ -165,7 +185,8 @@ int dmn_service_run(const struct dmn_service_opts *o, struct dmn_service_end *en
 		}
 		report_new(o, &wf, prev, st);
 		*prev = *st;
-		if (sig > 0 || dmn_wait(d, 0))
+		/* the log is gone under us: stop, leaving the records in the journal */
+		if (sig > 0 || dmn_wait(d, 0) || dmn_service_log_destroyed(st))
 			break;
 	}
 	/* the final drain first, so that the figures below cover every frame */
@@ -175,6 +196,9 @@ int dmn_service_run(const struct dmn_service_opts *o, struct dmn_service_end *en
 	report_new(o, &wf, prev, st);
 	free(prev);
 	end->stop_err = dmn_stop(d);
+	/* stopped because the log or the pool was destroyed under it: not a clean stop */
+	if (!end->stop_err && dmn_service_log_destroyed(st))
+		end->stop_err = st->last_err;
 	if (o->pidfile)
 		unlink(o->pidfile);
 	if (ix) {

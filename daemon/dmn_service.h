@@ -47,4 +47,9 @@ struct dmn_service_end {
  */
 int dmn_service_run(const struct dmn_service_opts *o, struct dmn_service_end *end);
 
+/* Did the consumer stop because the log was deleted or cut under it (SEG_E_UNLINKED,
+ * SEG_E_SHORT) or the pool was (JNL_E_TRUNCATED)? The service then stops; the records stay
+ * in the journal, or in what the file still holds. */
+int dmn_service_log_destroyed(const struct dmn_stats *st);
+
 #endif

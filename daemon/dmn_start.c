@@ -128,6 +128,10 @@ int dmn_start(const struct dmn_config *cfg, struct dmn **out)
 			goto fail;
 		d->own_pool = 1;
 	}
+	/* A pool cut short is recovery's alone (it reads what is left, locked exclusively). */
+	err = JNL_E_TRUNCATED;
+	if (jnl_pool_info(d->pool)->truncated && !d->cfg.exclusive)
+		goto fail;
 	err = jnl_pool_lock_consumer(d->pool);
 	if (err)
 		goto fail;

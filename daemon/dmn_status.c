@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "dmn.h"
+#include "hvp_dirfile.h"
 #include "hvp_json.h"
 #include "hvp_uuid.h"
 
@@ -147,26 +149,34 @@ static int write_json(FILE *f, const struct dmn_stats *st, long pid)
 
 int dmn_status_write(const struct dmn_stats *st, const char *path, long pid)
 {
-	size_t n = strlen(path) + 8;
-	char *tmp = malloc(n);
-	if (!tmp)
-		return -ENOMEM;
-	snprintf(tmp, n, "%s.tmp", path);
-	int err = 0;
-	FILE *f = fopen(tmp, "w");
+	/* Made under a fresh name beside it and renamed over it, never through a link another
+	 * user may have planted (hvp_dirfile.h). */
+	const char *base;
+	char tmp[300];
+	int dfd = hvp_dirfile_parent(path, &base);
+	if (dfd < 0)
+		return dfd;
+	int err, fd = hvp_dirfile_tmp(dfd, base, 0644, tmp, sizeof(tmp));
+	if (fd < 0) {
+		close(dfd);
+		return fd;
+	}
+	FILE *f = fdopen(fd, "w");
 	if (!f) {
 		err = -errno;
-		goto out;
+		close(fd);
+		unlinkat(dfd, tmp, 0);
+		close(dfd);
+		return err;
 	}
 	err = write_json(f, st, pid);
 	if (fclose(f) != 0 && !err)
 		err = -errno;
-	if (!err && rename(tmp, path) != 0)
-		err = -errno;
 	if (err)
-		unlink(tmp);
-out:
-	free(tmp);
+		unlinkat(dfd, tmp, 0);
+	else
+		err = hvp_dirfile_commit(dfd, tmp, base, 0);
+	close(dfd);
 	return err;
 }
 
@@ -479,9 +489,15 @@ int dmn_status_read(const char *path, struct dmn_status *out, char **text, char 
 	if (text)
 		*text = NULL;
 	memset(out, 0, sizeof(*out));
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -errno;
+	/* a link planted in the data directory is not followed, a FIFO does not block */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (!f) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
 	buf = malloc(DMN_STATUS_MAX + 1);
 	if (!buf) {
 		err = -ENOMEM;

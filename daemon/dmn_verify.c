@@ -48,6 +48,8 @@ static void find(struct vstate *v, enum dmn_find_kind kind, uint64_t seg_no, con
 		v->sum->damage++;
 	else if (kind == DMN_FIND_TORN)
 		v->sum->torn++;
+	else if (kind == DMN_FIND_LOSS)
+		v->sum->loss++;
 	else
 		v->sum->notes++;
 	if (v->cb)
@@ -121,9 +123,19 @@ static int check_frame(void *arg, const struct seg_info *si, struct seg_reader *
 			struct seg_gap g;
 			memcpy(&g, rec.payload, sizeof(g));
 			first = g.first_seq;
-			find(v, DMN_FIND_NOTE, si->seg_no, si->path, f->off, 0,
-			     "lane %u: sequences %" PRIu64 "..%" PRIu64 " were damaged in the journal"
-			     " and are recorded as a gap", rec.lane, g.first_seq, rec.seq);
+			v->sum->lost_records += rec.seq - g.first_seq + 1;
+			find(v, DMN_FIND_LOSS, si->seg_no, si->path, f->off, 0,
+			     "lane %u: sequences %" PRIu64 "..%" PRIu64 " (%" PRIu64 " record(s)) were"
+			     " damaged in the journal and are lost: the log records them as a gap",
+			     rec.lane, g.first_seq, rec.seq, rec.seq - g.first_seq + 1);
+		} else if (rec.type == JNL_REC_LOST && rec.len >= sizeof(struct jnl_lost_payload)) {
+			struct jnl_lost_payload lp;
+			memcpy(&lp, rec.payload, sizeof(lp));
+			v->sum->lost_records += lp.count;
+			find(v, DMN_FIND_LOSS, si->seg_no, si->path, f->off, 0,
+			     "lane %u seq %" PRIu64 ": LOST record: %" PRIu64 " record(s) were dropped"
+			     " in lossy mode (ring full) and never reached the journal", rec.lane,
+			     rec.seq, lp.count);
 		}
 		if (lf->present[rec.lane] && first != lf->next[rec.lane]) {
 			uint64_t exp = lf->next[rec.lane];
@@ -143,10 +155,23 @@ static int check_frame(void *arg, const struct seg_info *si, struct seg_reader *
 	return 0;
 }
 
-static void check_pool(struct vstate *v, const char *pool_path)
+/* The pool's checkpoints, read before the log is scanned: a consumer running beside the check
+ * only makes the log hold more than they say, never less (read after the scan, a checkpoint
+ * could pass records written after it). */
+struct pool_ck {
+	int ok;
+	uint8_t uuid[16];
+	uint64_t epoch;
+	unsigned nlanes;
+	uint64_t seq[JNL_MAX_LANES];
+	uint8_t valid[JNL_MAX_LANES];
+};
+
+static void pool_read(struct vstate *v, const char *pool_path, struct pool_ck *pc)
 {
 	struct jnl_open_opts oo;
 	memset(&oo, 0, sizeof(oo));
+	memset(pc, 0, sizeof(*pc));
 	oo.readonly = 1;
 	struct jnl_pool *pool;
 	int err = jnl_pool_open(pool_path, &oo, &pool);
@@ -156,23 +181,39 @@ static void check_pool(struct vstate *v, const char *pool_path)
 		return;
 	}
 	const struct jnl_info *info = jnl_pool_info(pool);
-	struct vlife *lf = life_of(v, info->uuid, info->epoch);
-	v->sum->pool_checked = lf != NULL;
-	for (unsigned i = 0; lf && i < info->nlanes && i < SEG_MAX_ENTRIES; i++) {
+	memcpy(pc->uuid, info->uuid, 16);
+	pc->epoch = info->epoch;
+	pc->nlanes = info->nlanes < JNL_MAX_LANES ? info->nlanes : JNL_MAX_LANES;
+	for (unsigned i = 0; i < pc->nlanes; i++) {
 		struct jnl_ckpt_slot ck;
-		if (jnl_lane_checkpoint(pool, i, &ck)) {
+		if (jnl_lane_checkpoint(pool, i, &ck) == 0) {
+			pc->seq[i] = ck.seq;
+			pc->valid[i] = 1;
+		}
+	}
+	pc->ok = 1;
+	jnl_pool_close(pool);
+}
+
+static void check_pool(struct vstate *v, const struct pool_ck *pc)
+{
+	if (!pc->ok)
+		return;
+	struct vlife *lf = life_of(v, pc->uuid, pc->epoch);
+	v->sum->pool_checked = lf != NULL;
+	for (unsigned i = 0; lf && i < pc->nlanes && i < SEG_MAX_ENTRIES; i++) {
+		if (!pc->valid[i]) {
 			find(v, DMN_FIND_NOTE, 0, NULL, 0, 0, "pool lane %u: no valid checkpoint", i);
 			continue;
 		}
 		uint64_t have = lf->present[i] ? lf->next[i] : 0;
-		if (ck.seq > have)
+		if (pc->seq[i] > have)
 			find(v, DMN_FIND_DAMAGE, 0, NULL, 0, 0,
 			     "lane %u: the journal's checkpoint is at seq %" PRIu64 " but the log ends"
-			     " %s%" PRIu64 ": %" PRIu64 " record(s) are in neither", i, ck.seq,
+			     " %s%" PRIu64 ": %" PRIu64 " record(s) are in neither", i, pc->seq[i],
 			     lf->present[i] ? "at seq " : "before seq ",
-			     lf->present[i] ? have - 1 : 0, ck.seq - have);
+			     lf->present[i] ? have - 1 : 0, pc->seq[i] - have);
 	}
-	jnl_pool_close(pool);
 }
 
 int dmn_verify(const struct dmn_verify_opts *o, dmn_find_cb cb, void *arg,
@@ -184,6 +225,10 @@ int dmn_verify(const struct dmn_verify_opts *o, dmn_find_cb cb, void *arg,
 	v.cb = cb;
 	v.arg = arg;
 	v.sum = sum;
+	struct pool_ck pc;
+	memset(&pc, 0, sizeof(pc));
+	if (o->pool_path)
+		pool_read(&v, o->pool_path, &pc);
 	struct seg_log *log;
 	int err = seg_log_open(o->log_dir, SEG_LOG_DATA_CRC, &log);
 	if (err)
@@ -227,8 +272,8 @@ int dmn_verify(const struct dmn_verify_opts *o, dmn_find_cb cb, void *arg,
 		}
 	}
 	err = seg_log_walk(log, check_frame, &v);
-	if (!err && o->pool_path)
-		check_pool(&v, o->pool_path);
+	if (!err)
+		check_pool(&v, &pc);
 	if (v.oom)
 		err = -ENOMEM;
 	free(v.lives);

@@ -89,7 +89,7 @@ struct seg_log_tail {
 
 /* What a write, sync or flush did, or where it failed. */
 enum seg_phase { SEG_PH_NONE = 0, SEG_PH_COMPRESS, SEG_PH_CREATE, SEG_PH_WRITE, SEG_PH_SYNC,
-		 SEG_PH_DIRSYNC };
+		 SEG_PH_DIRSYNC, SEG_PH_CHECK };
 const char *seg_phase_name(enum seg_phase ph);
 
 struct seg_flush_info {
@@ -266,6 +266,14 @@ int seg_reader_rec(struct seg_reader *r, struct seg_rec *rec);
  */
 int seg_reader_resync(struct seg_reader *r, uint64_t off, int check_data, uint64_t *found);
 
+/*
+ * What failed at off, when nothing valid follows it (SEGMENT-FORMAT.md 4, "Torn tail versus
+ * damage"): @return 1 a torn tail (the file ends inside the frame, or nothing but zero bytes
+ * follow: space never written), 0 damage (a complete frame, or bytes that are no frame).
+ * *records: the records of the frame if its descriptor is intact, else 0.
+ */
+int seg_reader_is_torn(struct seg_reader *r, uint64_t off, uint64_t *records);
+
 /* ---- log directory ---- */
 
 struct seg_log;
@@ -279,7 +287,9 @@ enum seg_state {
 };
 const char *seg_state_name(enum seg_state st);
 
-enum seg_tail { SEG_TAIL_NONE = 0, SEG_TAIL_TORN, SEG_TAIL_ABANDONED };
+/* SEG_TAIL_DAMAGED: the head ends in a complete frame that fails its checks, nothing valid
+ * after it: cut off like a torn tail (never trusted, never built on) but reported as damage */
+enum seg_tail { SEG_TAIL_NONE = 0, SEG_TAIL_TORN, SEG_TAIL_ABANDONED, SEG_TAIL_DAMAGED };
 
 struct seg_info {
 	char *path;
@@ -301,6 +311,7 @@ struct seg_damage {
 	uint64_t off;             /* byte offset where the bad bytes start */
 	uint64_t bytes;           /* how many were skipped (0: unknown / to the end) */
 	int err;                  /* SEG_E_* */
+	uint64_t records;         /* records the damaged frame held by its descriptor (0: unknown) */
 	char why[112];
 };
 

@@ -257,12 +257,29 @@ static int walk_segment(struct seg_log *log, struct seg_ent *se, int head, uint6
 			off = next;
 			continue;
 		}
-		if (head) {
-			/* nothing valid after it: the writer was cut before its fdatasync */
+		uint64_t nrec = 0;
+		if (head && seg_reader_is_torn(r, off, &nrec)) {
+			/* the file ends inside the frame: the writer was cut before its fdatasync */
 			si->tail = SEG_TAIL_TORN;
 			si->tail_off = off;
 			si->tail_bytes = si->size - off;
 			end = off;
+			break;
+		}
+		if (head) {
+			/* A complete frame (or bytes that are no frame) ends the head: written whole,
+			 * then changed. Cut off all the same, so that nothing trusts or builds on it
+			 * (a later scan of this segment without data checks would take a damaged
+			 * frame's descriptor for durable records), but reported as damage. */
+			snprintf(msg, sizeof(msg), "%s; a complete frame at the end: damage, not a torn"
+				 " tail", seg_reader_why(r));
+			si->tail = SEG_TAIL_DAMAGED;
+			si->tail_off = off;
+			si->tail_bytes = si->size - off;
+			end = off;
+			err = add_damage(log, si, si->seg_no, off, si->size - off, rc, msg);
+			if (!err)
+				log->dmg[log->ndmg - 1].records = nrec;
 			break;
 		}
 		err = add_damage(log, si, si->seg_no, off, (end > si->size ? si->size : end) - off,

@@ -491,3 +491,33 @@ int seg_reader_resync(struct seg_reader *r, uint64_t off, int check_data, uint64
 	memcpy(r->why, keep, sizeof(keep));
 	return 0;
 }
+
+int seg_reader_is_torn(struct seg_reader *r, uint64_t off, uint64_t *records)
+{
+	struct seg_frame f;
+	char keep[sizeof(r->why)];
+	memcpy(keep, r->why, sizeof(keep));    /* the caller wants the original finding */
+	*records = 0;
+	int rc = seg_reader_frame_at(r, off, 0, &f);
+	memcpy(r->why, keep, sizeof(keep));
+	if (rc == 1)
+		*records = f.desc.records;    /* whole and described: its data failed */
+	if (rc == 1 || rc == SEG_E_CORRUPT) {
+		/* a writer cut before its fdatasync leaves a prefix of its frame; a file system may
+		 * also leave the unsynced extension as zeros. Anything else is damage. */
+		unsigned char buf[4096];
+		for (uint64_t at = off; at < r->size;) {
+			size_t n = r->size - at < sizeof(buf) ? (size_t)(r->size - at) : sizeof(buf);
+			ssize_t k = pread(r->fd, buf, n, (off_t)at);
+			if (k <= 0)
+				return 0;
+			for (ssize_t i = 0; i < k; i++)
+				if (buf[i])
+					return 0;
+			at += (uint64_t)k;
+		}
+		*records = 0;
+		return 1;
+	}
+	return 1;     /* SEG_E_TORN: the file ends inside the frame (or a read error: said there) */
+}

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "seg_writer_priv.h"
@@ -59,8 +60,33 @@ static void report(struct seg_writer *w, struct acc *a, struct seg_flush_info *f
 	segw_acc_reset(a);
 }
 
+/*
+ * Is the segment still the file the log directory names, and as long as what was written to
+ * it? A segment deleted, renamed away or cut under the writer would take the records of this
+ * sync with it, and the journal checkpoint must not move over them (SEGMENT-FORMAT.md
+ * section 3). Checked after the sync, so that nothing can slip in between it and the report.
+ */
+static int check_whole(int fd, int dirfd, uint64_t seg_no, uint64_t size)
+{
+	struct stat st, dst;
+	char name[40];
+	if (fstat(fd, &st) != 0)
+		return -errno;
+	if (st.st_nlink == 0)
+		return SEG_E_UNLINKED;
+	seg_name(name, sizeof(name), seg_no);
+	if (fstatat(dirfd, name, &dst, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? SEG_E_UNLINKED : -errno;
+	if (dst.st_dev != st.st_dev || dst.st_ino != st.st_ino)
+		return SEG_E_UNLINKED;
+	if ((uint64_t)st.st_size < size)
+		return SEG_E_SHORT;
+	return 0;
+}
+
 /* The durability steps themselves; run by the caller or by the syncer thread. */
-static int do_sync(int fd, int dirfd, int dirsync, enum seg_phase *ph)
+static int do_sync(int fd, int dirfd, int dirsync, uint64_t seg_no, uint64_t size,
+		   enum seg_phase *ph)
 {
 	*ph = SEG_PH_SYNC;
 	if (fdatasync(fd) != 0)
@@ -68,6 +94,10 @@ static int do_sync(int fd, int dirfd, int dirsync, enum seg_phase *ph)
 	*ph = SEG_PH_DIRSYNC;
 	if (dirsync && fsync(dirfd) != 0)
 		return -errno;
+	*ph = SEG_PH_CHECK;
+	int err = check_whole(fd, dirfd, seg_no, size);
+	if (err)
+		return err;
 	*ph = SEG_PH_NONE;
 	return 0;
 }
@@ -80,6 +110,11 @@ static void sync_failed(struct seg_writer *w, struct seg_flush_info *fi, int err
 	fi->abandoned_seg = w->seg_no;
 	if (ph == SEG_PH_DIRSYNC)
 		w->synced_any = 0;      /* the file itself may not survive */
+	/* A log destroyed under the writer is not a disk error to retry into a new segment:
+	 * whoever removed it may remove the next one too. Every later write and sync fails
+	 * the same way, so the records stay in the journal until someone looks. */
+	if (ph == SEG_PH_CHECK && (err == SEG_E_UNLINKED || err == SEG_E_SHORT))
+		w->fatal = err;
 	segw_segment_abandon(w);
 }
 
@@ -93,9 +128,13 @@ int seg_writer_sync(struct seg_writer *w, struct seg_flush_info *fi)
 		return SEG_E_BUSY;
 	if (!w->un->frames)
 		return 0;
+	if (w->fatal) {
+		fi->phase = SEG_PH_CHECK;
+		return fi->err = w->fatal;
+	}
 	enum seg_phase ph;
 	uint64_t t0 = seg_mono_ns();
-	int err = do_sync(w->fd, w->dirfd, !w->dir_synced, &ph);
+	int err = do_sync(w->fd, w->dirfd, !w->dir_synced, w->seg_no, w->size, &ph);
 	fi->ns_sync = seg_mono_ns() - t0;
 	fi->seg_no = w->seg_no;
 	if (err) {
@@ -119,10 +158,11 @@ static void *syncer(void *arg)
 		if (w->th_quit)
 			break;
 		int fd = w->flight.fd, dirsync = w->flight.dirsync;
+		uint64_t seg_no = w->flight.seg_no, target = w->flight.target;
 		pthread_mutex_unlock(&w->mu);
 		enum seg_phase ph;
 		uint64_t t0 = seg_mono_ns();
-		int err = do_sync(fd, w->dirfd, dirsync, &ph);
+		int err = do_sync(fd, w->dirfd, dirsync, seg_no, target, &ph);
 		uint64_t ns = seg_mono_ns() - t0;
 		close(fd);
 		pthread_mutex_lock(&w->mu);
@@ -140,6 +180,8 @@ int seg_writer_sync_start(struct seg_writer *w)
 {
 	if (w->flight.active)
 		return SEG_E_BUSY;
+	if (w->fatal)
+		return w->fatal;
 	if (!w->un->frames)
 		return 0;
 	if (!w->th_started) {

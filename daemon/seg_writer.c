@@ -36,6 +36,7 @@ const char *seg_phase_name(enum seg_phase ph)
 	case SEG_PH_WRITE: return "write";
 	case SEG_PH_SYNC: return "fdatasync";
 	case SEG_PH_DIRSYNC: return "directory fsync";
+	case SEG_PH_CHECK: return "segment check";
 	}
 	return "?";
 }
@@ -352,7 +353,7 @@ void segw_segment_abandon(struct seg_writer *w)
 	}
 	w->st.abandoned++;
 	segment_leave(w, durable);
-	if (segment_create(w) != 0) {
+	if (!w->fatal && segment_create(w) != 0) {
 		/* retried by the next write */
 	}
 }
@@ -431,6 +432,14 @@ static int frame_put(struct seg_writer *w, struct fbuf *f, struct seg_flush_info
 	       (size_t)f->nents * SEG_LANE_ENT_SIZE);
 
 	uint64_t off = w->size;
+	/* A segment cut under the writer would be extended again by this write, which would
+	 * hide the hole from the check after the sync (seg_sync.c): look first. */
+	struct stat st;
+	if (fstat(w->fd, &st) == 0 && (uint64_t)st.st_size < off) {
+		w->fatal = SEG_E_SHORT;
+		fi->phase = SEG_PH_CHECK;
+		return fi->err = SEG_E_SHORT;
+	}
 	int err = pwrite_all(w->fd, f->obuf, total, off);
 	fi->ns_write = seg_mono_ns() - t1;
 	if (err) {
@@ -574,6 +583,10 @@ int seg_writer_write(struct seg_writer *w, struct seg_flush_info *fi)
 	if (!fi)
 		fi = &dummy;
 	memset(fi, 0, sizeof(*fi));
+	if (w->fatal) {
+		fi->phase = SEG_PH_CHECK;
+		return fi->err = w->fatal;
+	}
 	if (w->nslots) {
 		int err = queue_write(w, fi);
 		if (err)

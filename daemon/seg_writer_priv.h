@@ -99,6 +99,7 @@ struct seg_writer {
 	uint64_t synced_end;      /* bytes of it known durable */
 	uint64_t wb_start;        /* writeback started up to here */
 	int rotate;
+	int fatal;                /* the log was destroyed under the writer: every call fails */
 
 	struct acc accs[2];
 	struct acc *un;           /* written since the last sync started */

@@ -58,6 +58,9 @@ struct hv_ptrace_opts {
 	 * does not depend on it.
 	 */
 	unsigned spin_us;
+	/* What exec records keep of the environment: enum hv_env_mode of hv_rec.h (0, the
+	 * default, is names only). Read from the new image at a successful exec's return. */
+	unsigned env_mode;
 };
 
 struct hv_ptrace_result {

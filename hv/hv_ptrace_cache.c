@@ -5,6 +5,7 @@
  */
 #include "hv_ptrace_priv.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -100,6 +101,7 @@ void pt_fs_put(struct pt_fs *s)
 	if (!s || --s->refs)
 		return;
 	free(s->cwd);
+	free(s->cwd_now);
 	free(s);
 }
 
@@ -218,6 +220,100 @@ void pt_task_relate(struct pt_task *c, struct pt_task *p, uint64_t flags)
 	}
 }
 
+/* ---- names beyond what the kernel says (PATH_MAX) ---- */
+
+/* The name under which the directory parent holds the object (dev, ino), into name (NAME_MAX
+ * + 1 bytes). @return 0, or -1 when none is found. */
+static int name_in_parent(int parent, dev_t pdev, dev_t dev, ino_t ino, char *name)
+{
+	int dfd = openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -1;
+	}
+	int found = -1;
+	struct dirent *de;
+	while (found && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		/* below a mount point the entry's d_ino is the mounted-on directory's: compare
+		 * what the name leads to instead */
+		if (pdev == dev && de->d_ino != ino)
+			continue;
+		struct stat st;
+		if (fstatat(parent, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == dev &&
+		    st.st_ino == ino && strlen(de->d_name) <= NAME_MAX) {
+			strcpy(name, de->d_name);
+			found = 0;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+char *pt_long_dir_path(pid_t tid, const char *dir)
+{
+	char root[64], name[NAME_MAX + 1];
+	struct stat rs, cs, ps;
+	size_t cap = 2 * PATH_MAX, at;
+	char *buf = NULL;
+	int cur = -1, par = -1;
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)tid);
+	if (stat(root, &rs))
+		return NULL;
+	if ((cur = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return NULL;
+	if (!(buf = malloc(cap)))
+		goto fail;
+	at = cap - 1;
+	buf[at] = 0;
+	for (;;) {
+		if (fstat(cur, &cs))
+			goto fail;
+		if (cs.st_dev == rs.st_dev && cs.st_ino == rs.st_ino)
+			break;                          /* the task's root */
+		if ((par = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 || fstat(par, &ps))
+			goto fail;
+		if (ps.st_dev == cs.st_dev && ps.st_ino == cs.st_ino)
+			break;                          /* the tracer's root: outside the task's */
+		if (name_in_parent(par, ps.st_dev, cs.st_dev, cs.st_ino, name))
+			goto fail;
+		size_t l = strlen(name);
+		while (at < l + 1) {                /* grow, keeping the tail at the end */
+			if (cap >= PT_LONG_PATH_MAX)
+				goto fail;
+			char *nb = malloc(cap * 2);
+			if (!nb)
+				goto fail;
+			memcpy(nb + cap + at, buf + at, cap - at);
+			free(buf);
+			buf = nb;
+			at += cap;
+			cap *= 2;
+		}
+		at -= l;
+		memcpy(buf + at, name, l);
+		buf[--at] = '/';
+		close(cur);
+		cur = par;
+		par = -1;
+	}
+	close(cur);
+	if (at == cap - 1)
+		buf[--at] = '/';
+	memmove(buf, buf + at, cap - at);
+	return buf;
+fail:
+	if (par >= 0)
+		close(par);
+	close(cur);
+	free(buf);
+	return NULL;
+}
+
 /* ---- lookups through /proc that fill the caches ---- */
 
 ssize_t pt_read_link(struct pt_tracer *t, const char *path)
@@ -235,13 +331,25 @@ const char *pt_task_cwd(struct pt_tracer *t, struct pt_task *k)
 		return k->fs->cwd;
 	snprintf(t->path, sizeof(t->path), "/proc/%d/cwd", (int)k->tid);
 	ssize_t n = readlink(t->path, t->cwdbuf, sizeof(t->cwdbuf) - 1);
-	if (n < 0)
+	char *longp = NULL;
+	t->cwd_unsaid = 0;
+	if (n < 0 && errno == ENAMETOOLONG) {
+		longp = pt_long_dir_path(k->tid, t->path);    /* beyond a page: walked up */
+		t->cwd_unsaid = !longp;
+	}
+	if (n < 0 && !longp)
 		return NULL;
-	t->cwdbuf[n] = 0;
-	if (k->fs->chdirs)
-		return t->cwdbuf;
+	if (n >= 0)
+		t->cwdbuf[n] = 0;
+	if (k->fs->chdirs) {
+		if (!longp)
+			return t->cwdbuf;
+		free(k->fs->cwd_now);
+		k->fs->cwd_now = longp;
+		return longp;
+	}
 	free(k->fs->cwd);
-	k->fs->cwd = strdup(t->cwdbuf);
+	k->fs->cwd = longp ? longp : strdup(t->cwdbuf);
 	k->fs->valid = k->fs->cwd != NULL;
 	return k->fs->cwd;
 }
@@ -265,8 +373,11 @@ int pt_fd_ident(struct pt_tracer *t, struct pt_task *k, int fd, int want_path,
 	if (r)
 		return r;
 	char *p = NULL;
-	if (want_path && pt_read_link(t, t->path) >= 0)
+	ssize_t n = want_path ? pt_read_link(t, t->path) : -1;
+	if (n >= 0)
 		p = strdup(t->link);
+	else if (n == -ENAMETOOLONG && S_ISDIR(id->mode))
+		p = pt_long_dir_path(k->tid, t->path);
 	if (d) {
 		free(d->path);
 		d->valid = 1;

@@ -14,11 +14,13 @@
 #include "hv_ptrace_priv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -252,14 +254,20 @@ static void entry_fd_fields(struct pt_tracer *t, struct pt_task *k, const struct
 			break;
 		}
 	}
-	if (named_path)
-		put_str(t, HVP_F_CWD, HVP_ARG_NONE, pt_task_cwd(t, k));
+	if (!named_path)
+		return;
+	const char *cwd = pt_task_cwd(t, k);
+	if (cwd)
+		put_str(t, HVP_F_CWD, HVP_ARG_NONE, cwd);
+	else if (t->cwd_unsaid)      /* too long to say and to walk: empty, cut, not left out */
+		hv_rec_put(&t->rec, HVP_F_CWD, HVP_ARG_NONE, "", 0, 0, HVP_FF_TRUNC | HVP_FF_FAULT);
 }
 
 /* Remember what an fd-creating open named, to check at its return the file it really opened. */
 static void entry_note_open(struct pt_tracer *t, struct pt_task *k, const struct hv_sysent *e)
 {
-	if (!(e->flags & HV_SF_RET_FD) || e->cls != HV_C_OPEN)
+	int exec = e->cls == HV_C_EXEC;      /* for the image's name beyond PATH_MAX */
+	if (!exec && (!(e->flags & HV_SF_RET_FD) || e->cls != HV_C_OPEN))
 		return;
 	for (unsigned i = 0; i < e->nargs; i++) {
 		uint32_t len;
@@ -273,6 +281,10 @@ static void entry_note_open(struct pt_tracer *t, struct pt_task *k, const struct
 		ep[len] = 0;
 		k->epath = ep;
 		k->edirfd = e->aux[i] < 6 ? (int)(uint32_t)k->args[e->aux[i]] : HV_AT_FDCWD;
+		if (exec) {
+			k->eexec = 1;
+			return;
+		}
 		uint64_t oflags;
 		uint32_t slen;
 		const uint8_t *st = rec_struct(t, e, &slen);
@@ -346,6 +358,7 @@ void pt_on_entry(struct pt_tracer *t, struct pt_task *k)
 	k->abi = (uint8_t)abi;
 	k->e = e;
 	k->echeck = 0;
+	k->eexec = 0;
 	memcpy(k->args, si.seccomp.args, sizeof(k->args));
 	t->cur_pid = k->tid;
 
@@ -356,6 +369,7 @@ void pt_on_entry(struct pt_tracer *t, struct pt_task *k)
 		hv_rec_flag(r, abi == HVP_ABI_X86_64 ? HVP_EVF_UNTABLED : HVP_EVF_FOREIGN_ABI);
 	} else {
 		hv_rec_set_args(r, k->args, e->nargs);
+		hv_rec_set_entry_envp(r, 0);    /* the environment comes at the exec's return */
 		hv_rec_entry_args(r, e, k->args);
 		entry_fd_fields(t, k, e);
 		entry_note_open(t, k, e);
@@ -377,6 +391,51 @@ void pt_on_entry(struct pt_tracer *t, struct pt_task *k)
 /* ---- exit ---- */
 
 /*
+ * The name of new fd beyond what the kernel says (its path is longer than a page): a
+ * directory walked up, a file as the directory it was opened in (the cwd or the dirfd, each
+ * possibly walked up) joined with the path the call named. @return malloc'd, or NULL.
+ */
+static char *joined_name(struct pt_tracer *t, struct pt_task *k);
+
+static char *exit_long_name(struct pt_tracer *t, struct pt_task *k, int fd,
+			    const struct hvp_ev_fileid *id)
+{
+	if (S_ISDIR(id->mode)) {
+		snprintf(t->path, sizeof(t->path), "/proc/%d/fd/%d", (int)k->tid, fd);
+		return pt_long_dir_path(k->tid, t->path);
+	}
+	/* echeck: this call is an open that named epath at its entry (not O_TMPFILE, whose
+	 * path names a directory) */
+	return k->echeck ? joined_name(t, k) : NULL;
+}
+
+/* The path the call named at its entry (k->epath) joined to the directory it is relative
+ * to, whatever its length. @return malloc'd, or NULL. */
+static char *joined_name(struct pt_tracer *t, struct pt_task *k)
+{
+	if (!k->epath || !k->epath[0])
+		return NULL;
+	const char *base = "/";
+	if (k->epath[0] != '/') {
+		if (k->edirfd == HV_AT_FDCWD)
+			base = pt_task_cwd(t, k);
+		else {
+			struct pt_fdent *dd = pt_fdtab_get(k->fdt, k->edirfd, 0);
+			base = dd && dd->valid ? dd->path : NULL;
+		}
+	}
+	if (!base)
+		return NULL;
+	size_t bl = strlen(base), el = strlen(k->epath), cap = bl + el + 2;
+	char *out = malloc(cap);
+	if (out && hvp_path_join(base, bl, k->epath, el, out, cap, NULL)) {
+		free(out);           /* cut or damaged: no name is better than a wrong one */
+		out = NULL;
+	}
+	return out;
+}
+
+/*
  * The identity and name of a new fd (arg: which field it belongs to), cached. With check, the
  * path the call named at entry is compared with the file it opened: a different file sets
  * HVP_EVF_PATH_MISMATCH (the path was rewritten by another thread, or a rename raced it).
@@ -388,16 +447,21 @@ static void exit_new_fd(struct pt_tracer *t, struct pt_task *k, int fd, unsigned
 	if (pt_fileid_of(t->path, 0, &id))
 		return;
 	ssize_t n = pt_read_link(t, t->path);
+	char *longp = n == -ENAMETOOLONG ? exit_long_name(t, k, fd, &id) : NULL;
 	put_fileid(t, arg, &id, 0);
 	if (n >= 0)
 		put_str(t, HVP_F_RESOLVED, arg, t->link);
+	else if (longp)
+		put_str(t, HVP_F_RESOLVED, arg, longp);      /* cut at PATH_MAX, flagged trunc */
 	struct pt_fdent *d = pt_fdtab_get(k->fdt, fd, 1);
 	if (d) {
 		free(d->path);
 		d->valid = 1;
 		d->id = id;
-		d->path = n >= 0 ? strdup(t->link) : NULL;
+		d->path = n >= 0 ? strdup(t->link) : longp;
+		longp = NULL;
 	}
+	free(longp);
 	if (!check || !k->epath || n < 0)
 		return;
 	/* Same name as the lexical form of the entry path: nothing raced. Otherwise look the
@@ -435,6 +499,44 @@ static void exit_new_fd(struct pt_tracer *t, struct pt_task *k, int fd, unsigned
 	if (pt_fileid_of(t->path, k->enofollow, &now) == 0 &&
 	    (now.ino != id.ino || now.dev_major != id.dev_major || now.dev_minor != id.dev_minor))
 		hv_rec_flag(&t->rec, HVP_EVF_PATH_MISMATCH);
+}
+
+/*
+ * The environment of k's new image, at the return of its successful exec and before the
+ * image runs: /proc/TID/environ (the kernel reads it from the new stack, env_start..env_end),
+ * bounded by the limits and filtered by --env. Taken here rather than from the entry's envp
+ * argument because the entry is written before the outcome is known: a PATH search makes one
+ * failing attempt per folder, and only the image that runs gets an environment recorded.
+ */
+static void exit_exec_env(struct pt_tracer *t, struct pt_task *k)
+{
+	uint8_t *dst;
+	uint32_t room, got = 0;
+	unsigned ff = 0;
+	if (hv_rec_env_open(&t->rec, HVP_ARG_EXE, t->o->env_mode, &dst, &room))
+		return;
+	snprintf(t->path, sizeof(t->path), "/proc/%d/environ", (int)k->tid);
+	int fd = open(t->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ff |= HVP_FF_FAULT;
+	} else {
+		while (got < room) {
+			ssize_t n = read(fd, dst + got, room - got);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				if (n < 0)
+					ff |= HVP_FF_FAULT;
+				break;
+			}
+			got += (uint32_t)n;
+		}
+		char c;
+		if (got == room && read(fd, &c, 1) > 0)
+			ff |= HVP_FF_TRUNC;
+		close(fd);
+	}
+	hv_rec_env_close(&t->rec, t->o->env_mode, got, ff);
 }
 
 /* Fields and cache effects of a call that returned ret. */
@@ -478,8 +580,14 @@ static void exit_effects(struct pt_tracer *t, struct pt_task *k, const struct hv
 		snprintf(t->path, sizeof(t->path), "/proc/%d/exe", (int)k->tid);
 		if (pt_fileid_of(t->path, 0, &id) == 0)
 			put_fileid(t, HVP_ARG_EXE, &id, 0);
-		if (pt_read_link(t, t->path) >= 0)
+		ssize_t n = pt_read_link(t, t->path);
+		char *longp = n == -ENAMETOOLONG && k->eexec ? joined_name(t, k) : NULL;
+		if (n >= 0)
 			put_str(t, HVP_F_RESOLVED, HVP_ARG_EXE, t->link);
+		else if (longp)
+			put_str(t, HVP_F_RESOLVED, HVP_ARG_EXE, longp);   /* cut, flagged trunc */
+		free(longp);
+		exit_exec_env(t, k);
 	}
 	if (e->flags & HV_SF_CHDIR)
 		pt_chdir_done(k);

@@ -34,6 +34,7 @@ struct sock_filter;
 #define PT_FD_CACHE_MAX (1u << 16)     /* fds above are looked up every time */
 #define PT_TASK_BUCKETS 4096u
 #define PT_X32_BIT      0x40000000u    /* x32 calls: the number with this bit set */
+#define PT_LONG_PATH_MAX (1u << 20)    /* longest path walked up beyond PATH_MAX */
 
 /* ---- caches shared the way the kernel shares the objects they mirror ---- */
 
@@ -57,6 +58,7 @@ struct pt_fs {                    /* one per kernel fs_struct (CLONE_FS shares i
 	 * stops: the kernel may have moved the cwd already, so the cache is not used (nor
 	 * filled) until they have all returned */
 	int chdirs;
+	char *cwd_now;                /* a cwd beyond PATH_MAX read while chdirs (not cached) */
 };
 
 struct pt_proc {                  /* one per thread group */
@@ -95,6 +97,7 @@ struct pt_task {
 	int edirfd;
 	int enofollow;
 	int echeck;
+	int eexec;                    /* an exec named epath (for its image's name) */
 };
 
 struct pt_tracer {
@@ -120,6 +123,8 @@ struct pt_tracer {
 	uint8_t boot_id[16];
 	uint64_t root_start;          /* the root process's start_ticks (HVP_IDF_START in */
 	uint32_t root_idf;            /* root_idf), for the stop event after it is gone */
+	int cwd_unsaid;               /* pt_task_cwd's last NULL: a cwd beyond PATH_MAX that could
+	                                 not be walked up (a folder the tracer cannot read) */
 	char path[PATH_MAX + 64];     /* scratch for /proc paths */
 	char link[PATH_MAX + 1];      /* scratch for readlink results */
 	char cwdbuf[PATH_MAX + 1];    /* a cwd read while a chdir is in flight (not cached) */
@@ -156,9 +161,18 @@ void pt_task_relate(struct pt_task *c, struct pt_task *p, uint64_t flags);
  * is read afresh next time, whether it moved or not. */
 void pt_chdir_done(struct pt_task *k);
 
+/*
+ * The path of the directory dir names (a /proc magic link of task tid: /proc/TID/cwd,
+ * /proc/TID/fd/N) when the kernel cannot say it (readlink fails with ENAMETOOLONG: a path
+ * longer than a page): walked up through "..", each name found by its identity in the
+ * parent, up to the task's root; at most PT_LONG_PATH_MAX bytes. The event keeps the first
+ * PATH_MAX bytes of it, flagged trunc. @return a malloc'd absolute path, or NULL.
+ */
+char *pt_long_dir_path(pid_t tid, const char *dir);
 /* readlink(path) into t->link. @return its length or -errno. */
 ssize_t pt_read_link(struct pt_tracer *t, const char *path);
-/* k's working directory (cached, or read from /proc), or NULL. */
+/* k's working directory (cached, or read from /proc), or NULL (t->cwd_unsaid: it exists but
+ * is beyond PATH_MAX and could not be walked up). */
 const char *pt_task_cwd(struct pt_tracer *t, struct pt_task *k);
 /* Identity (and path, when want_path) of fd in task k: cache or a fresh lookup that fills
  * it. *cached says which. @return 0 or -errno. */

@@ -42,6 +42,12 @@ void hv_rec_init(struct hv_rec *r, void *buf, uint32_t cap, void *scratch, uint3
 	r->read_ctx = read_ctx;
 	r->lim = lim ? lim : &hv_limits_default;
 	r->open_at = 0;
+	r->entry_envp = 1;
+}
+
+void hv_rec_set_entry_envp(struct hv_rec *r, int on)
+{
+	r->entry_envp = on != 0;
 }
 
 void hv_rec_begin(struct hv_rec *r, unsigned kind, unsigned backend, unsigned abi,
@@ -359,6 +365,113 @@ int hv_rec_put_gstrv(struct hv_rec *r, unsigned type, unsigned arg, uint64_t gad
 	return 0;
 }
 
+/* ---- the environment of a new image ---- */
+
+static int streq(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
+int hv_env_mode_parse(const char *s)
+{
+	if (!s)
+		return -1;
+	if (streq(s, "names"))
+		return HV_ENV_NAMES;
+	if (streq(s, "full"))
+		return HV_ENV_FULL;
+	if (streq(s, "none"))
+		return HV_ENV_NONE;
+	return -1;
+}
+
+const char *hv_env_mode_name(unsigned mode)
+{
+	return mode == HV_ENV_FULL ? "full" : mode == HV_ENV_NONE ? "none" : "names";
+}
+
+int hv_rec_env_open(struct hv_rec *r, unsigned arg, unsigned mode, uint8_t **dst,
+		    uint32_t *room)
+{
+	if (mode == HV_ENV_NONE) {
+		r->flags |= HVP_EVF_ENV_NONE;
+		return 1;
+	}
+	if (hv_rec_field_open(r, HVP_F_ENVP, arg, dst, room))
+		return -1;
+	*room = MIN(*room, r->lim->strv_bytes);
+	return 0;
+}
+
+void hv_rec_env_close(struct hv_rec *r, unsigned mode, uint32_t used, unsigned fflags)
+{
+	if (!r->open_at)
+		return;
+	uint8_t *v = r->buf + r->open_at + sizeof(struct hvp_ev_field);
+	uint32_t room = MIN(r->cap - r->open_at - (uint32_t)sizeof(struct hvp_ev_field),
+			    r->lim->strv_bytes);
+	if (used > room) {
+		used = room;
+		fflags |= HVP_FF_TRUNC;
+	}
+	/* In place: what is kept of a string never extends past the string, so the write
+	 * position never passes the read position. */
+	uint32_t in = 0, out = 0, count = 0;
+	while (in < used) {
+		if (count >= r->lim->strv_count) {
+			fflags |= HVP_FF_TRUNC;
+			break;
+		}
+		const uint8_t *z = find_nul(v + in, used - in);
+		uint32_t len = z ? (uint32_t)(z - (v + in)) : used - in;   /* without its NUL */
+		uint32_t keep = len;
+		int whole = z != 0;
+		if (mode == HV_ENV_NAMES) {
+			const uint8_t *eq = 0;
+			for (uint32_t i = 0; i < len; i++)
+				if (v[in + i] == '=') {
+					eq = v + in + i;
+					break;
+				}
+			if (eq) {
+				keep = (uint32_t)(eq - (v + in));
+				whole = 1;     /* the name is complete even if its value was cut */
+			}
+		}
+		if (out != in)         /* out < in: a forward copy is safe (no memmove in Xen) */
+			for (uint32_t i = 0; i < keep; i++)
+				v[out + i] = v[in + i];
+		out += keep;
+		if (whole)
+			v[out++] = 0;
+		count++;
+		in += len + (z != 0);
+	}
+	if (mode == HV_ENV_NAMES)
+		r->flags |= HVP_EVF_ENV_NAMES;
+	hv_rec_field_close(r, out, fflags);
+}
+
+int hv_rec_put_env(struct hv_rec *r, unsigned arg, unsigned mode, const void *env,
+		   uint32_t len, unsigned fflags)
+{
+	uint8_t *dst;
+	uint32_t room;
+	int rc = hv_rec_env_open(r, arg, mode, &dst, &room);
+	if (rc)
+		return rc;
+	if (len > room) {
+		len = room;
+		fflags |= HVP_FF_TRUNC;
+	}
+	if (len)
+		__builtin_memcpy(dst, env, len);
+	hv_rec_env_close(r, mode, len, fflags);
+	return 0;
+}
+
 #define AF_UNIX_ 1u
 
 void hv_rec_entry_args(struct hv_rec *r, const struct hv_sysent *e, const uint64_t args[6])
@@ -374,7 +487,8 @@ void hv_rec_entry_args(struct hv_rec *r, const struct hv_sysent *e, const uint64
 			hv_rec_put_gstrv(r, HVP_F_ARGV, i, args[i]);
 			break;
 		case HV_A_ENVP:
-			hv_rec_put_gstrv(r, HVP_F_ENVP, i, args[i]);
+			if (r->entry_envp)
+				hv_rec_put_gstrv(r, HVP_F_ENVP, i, args[i]);
 			break;
 		case HV_A_STRUCT: {
 			uint64_t sz = e->aux[i] < 6 ? args[e->aux[i]] : lim->struct_max;

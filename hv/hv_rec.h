@@ -55,7 +55,25 @@ struct hv_rec {
 	void *read_ctx;
 	const struct hv_limits *lim;
 	uint32_t open_at;         /* offset of the field opened by hv_rec_field_open, or 0 */
+	uint8_t entry_envp;       /* hv_rec_entry_args records envp (hv_rec_set_entry_envp) */
 };
+
+/*
+ * What exec records keep of the environment (`hvprov run --env`, hv/EVENT-FORMAT.md). The
+ * environment is taken from the new image at the return of a successful exec, never from
+ * the entry: an entry is written before the outcome is known, and a PATH search makes one
+ * failing attempt per folder.
+ */
+enum hv_env_mode {
+	HV_ENV_NAMES = 0,         /* the default: names only, values withheld (HVP_EVF_ENV_NAMES) */
+	HV_ENV_FULL = 1,          /* name=value, as the new image has them */
+	HV_ENV_NONE = 2,          /* nothing (HVP_EVF_ENV_NONE) */
+};
+
+/* "full", "names" or "none" to its mode. @return the mode, or -1 for anything else. */
+int hv_env_mode_parse(const char *s);
+/* The name of a mode ("names" for an unknown one: the default). */
+const char *hv_env_mode_name(unsigned mode);
 
 /*
  * Bind a builder to its buffers and reader. cap must be at least HVP_EV_HDR_SIZE + 8 and a
@@ -121,6 +139,31 @@ void hv_rec_entry_args(struct hv_rec *r, const struct hv_sysent *e, const uint64
 /* For the return of e with value ret: out-parameter fds (pipe) read from guest memory. */
 void hv_rec_exit_args(struct hv_rec *r, const struct hv_sysent *e, const uint64_t args[6],
 		      int64_t ret);
+
+/*
+ * Whether hv_rec_entry_args records an exec's envp at its entry (HVP_F_ENVP, arg 2 or 3).
+ * hv_rec_init turns it on: the Xen hook does not read the new image's environment yet
+ * (issue 15). The ptrace backend turns it off and records the environment at the return
+ * with hv_rec_env_open/close.
+ */
+void hv_rec_set_entry_envp(struct hv_rec *r, int on);
+
+/*
+ * The environment of a new image, at the return of a successful exec, as an HVP_F_ENVP field
+ * with arg (HVP_ARG_EXE). Open: with HV_ENV_NONE no field is made, the event is flagged
+ * HVP_EVF_ENV_NONE and 1 is returned; else the caller gets *dst and *room (at most
+ * lim->strv_bytes) to copy the raw strings into (NUL-terminated, back to back, as the kernel
+ * keeps them) and 0 is returned; -1 when no field fits (event flagged TRUNC). Close with the
+ * bytes copied and HVP_FF_TRUNC / HVP_FF_FAULT when the source was cut: the strings are
+ * filtered in place by mode (HV_ENV_NAMES keeps each up to its first '=' and flags the event
+ * HVP_EVF_ENV_NAMES) and bounded by lim->strv_count.
+ */
+int hv_rec_env_open(struct hv_rec *r, unsigned arg, unsigned mode, uint8_t **dst,
+		    uint32_t *room);
+void hv_rec_env_close(struct hv_rec *r, unsigned mode, uint32_t used, unsigned fflags);
+/* The same from a buffer in the collector's memory. @return as hv_rec_env_open. */
+int hv_rec_put_env(struct hv_rec *r, unsigned arg, unsigned mode, const void *env,
+		   uint32_t len, unsigned fflags);
 
 /* Finish: store fields_len and flags in the header. @return the payload length. */
 uint32_t hv_rec_finish(struct hv_rec *r);

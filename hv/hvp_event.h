@@ -72,7 +72,11 @@
                                         handler runs): the call's return value was not seen */
 #define HVP_EVF_PAIR_SRC    0x0400u  /* (v3) exit/call: pair_seq is the entry's src_seq, not a
                                         journal sequence (pair_lane 0xffff) */
-#define HVP_EVF_ALL         0x07ffu
+#define HVP_EVF_ENV_NAMES   0x0800u  /* (v3) exit of a successful exec: its envp field holds the
+                                        names only, the values were withheld (--env names) */
+#define HVP_EVF_ENV_NONE    0x1000u  /* (v3) exit of a successful exec: the environment was
+                                        withheld (--env none), no envp field */
+#define HVP_EVF_ALL         0x1fffu
 
 /* idf (header, v3): which identity words of the header hold a value. */
 #define HVP_IDF_START       0x01u    /* start_ticks */
@@ -135,7 +139,9 @@ struct hvp_ev_field {
 #define HVP_F_CWD           3u   /* working directory of the task at the call */
 #define HVP_F_DIRFD_PATH    4u   /* path of the directory fd; arg = the dirfd argument */
 #define HVP_F_ARGV          5u   /* NUL-terminated strings back to back (execve argv) */
-#define HVP_F_ENVP          6u   /* same layout, the environment */
+#define HVP_F_ENVP          6u   /* same layout, the environment: of the new image in the exit
+                                    of a successful exec (arg HVP_ARG_EXE); in the entry
+                                    (arg 2 / 3) in logs of earlier collectors and Xen */
 #define HVP_F_FILEID        7u   /* struct hvp_ev_fileid; arg = fd argument, RET, OUT0+k, EXE */
 #define HVP_F_FDS           8u   /* int32 fds written by the call (pipe, pipe2, socketpair) */
 #define HVP_F_STRUCT        9u   /* raw bytes of a struct argument (open_how, clone_args,

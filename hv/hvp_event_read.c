@@ -173,7 +173,8 @@ static void json_flags(FILE *f, uint32_t flags)
 {
 	static const char *const names[] = {
 		"trunc", "path_mismatch", "unobserved_io", "nopair", "fault", "foreign_abi",
-		"noreturn", "untabled", "restarted", "interrupted", "pair_src",
+		"noreturn", "untabled", "restarted", "interrupted", "pair_src", "env_names",
+		"env_none",
 	};
 	int first = 1;
 	fputs("\"flags\":[", f);

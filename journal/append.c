@@ -271,6 +271,20 @@ static int put_lost(struct jnl_prod *p, uint16_t flags, uint64_t ts)
 	return 0;
 }
 
+int jnl_prod_put_lost(struct jnl_prod *p, uint64_t ts)
+{
+	if (p->dropped_seen == p->reported_seen)
+		return 0;
+	if (p->batch_open)
+		jnl_prod_commit(p);
+	return put_lost(p, JNL_RF_WA, ts);
+}
+
+uint64_t jnl_prod_unreported(const struct jnl_prod *p)
+{
+	return p->dropped_seen - p->reported_seen;
+}
+
 static uint32_t iov_len(const struct jnl_iov *iov, int iovcnt, int *bad)
 {
 	uint64_t len = 0;

@@ -52,6 +52,8 @@ struct jnl_info {
 	uint32_t version;
 	uint32_t seed;
 	int on_tmpfs;             /* the file lives in RAM (tmpfs): nothing survives power loss */
+	int truncated;            /* the file holds less than pool_size (cut): recovery only */
+	uint64_t file_size;       /* if truncated: the bytes it holds */
 };
 
 /* Parse and describe. */
@@ -67,7 +69,12 @@ const char *jnl_durability_claim(const struct jnl_pool *pool);
  */
 int jnl_pool_create(const char *path, const struct jnl_create_opts *opts, struct jnl_pool **out);
 
-/* Open an existing pool. opts may be NULL. Validates superblock and lane descriptors. */
+/*
+ * Open an existing pool. opts may be NULL. Validates superblock and lane descriptors. For
+ * writing, a symbolic link is refused (HVP_DD_E_SYMLINK). A file cut short with its superblock intact
+ * opens with info.truncated set, for recovery: lanes past the end are left out, producers
+ * and the daemon refuse it (JNL_E_TRUNCATED).
+ */
 int jnl_pool_open(const char *path, const struct jnl_open_opts *opts, struct jnl_pool **out);
 
 /*
@@ -127,6 +134,18 @@ int jnl_lane_wait_space(struct jnl_lane *lane, uint32_t len, int timeout_ms);
 
 /* Error latched by the lane's persistence context (e.g. msync failed): 0 or -errno. */
 int jnl_lane_error(const struct jnl_lane *lane);
+
+/*
+ * Lossy mode: turn the drops not yet announced into a LOST record now. If the ring is full,
+ * wait (re-reading the durable checkpoint with a short back-off) up to timeout_ms for the
+ * consumer to free room for that one record. jnl_lane_close calls it with
+ * JNL_CLOSE_LOST_WAIT_MS, so a run that ends while dropping still leaves a LOST record
+ * (with a consumer running). @return 0 (none pending, or the LOST record is durable),
+ * JNL_E_FULL (no room in time: the drops stay counted in the lane's lossy counters,
+ * jnl_lane_lost, and the next append announces them), or the lane's error.
+ */
+#define JNL_CLOSE_LOST_WAIT_MS 1000
+int jnl_lane_flush_lost(struct jnl_lane *lane, int timeout_ms);
 
 /* Current time in ns (CLOCK_REALTIME), the timestamp appends use. */
 uint64_t jnl_now_ns(void);
@@ -242,6 +261,12 @@ int jnl_lane_scan(const struct jnl_pool *pool, unsigned idx, jnl_scan_cb cb, voi
  */
 int jnl_lane_erase_tail(struct jnl_pool *pool, void *ctx, unsigned idx,
 			const struct jnl_lane_report *rep);
+
+/*
+ * Was the pool file cut under this mapping (a page vanished: SIGBUS caught, journal/FORMAT.md
+ * "A pool cut short")? Appends, reads and checkpoints then fail with JNL_E_TRUNCATED.
+ */
+int jnl_pool_lost(const struct jnl_pool *pool);
 
 /* Does any lane hold records above its checkpoint? @return 1 yes, 0 no, <0 error. */
 int jnl_pool_has_unconsumed(const struct jnl_pool *pool);

@@ -124,6 +124,17 @@ int jnl_prod_refresh(struct jnl_prod *p);
 /* Count one dropped record (lossy mode) persistently. */
 void jnl_prod_count_drop(struct jnl_prod *p, uint64_t ts);
 
+/*
+ * Announce the drops not yet announced with a LOST record now (write-ahead: durable on
+ * return), instead of before the next record: what a lane about to close does, so that drops
+ * at the end of a run reach the log too. Commits an open batch first.
+ * @return 0 (nothing pending, or announced), JNL_E_FULL (no room below the durable
+ * checkpoint: nothing written, try again once the consumer has freed space).
+ */
+int jnl_prod_put_lost(struct jnl_prod *p, uint64_t ts);
+/* Drops counted but not yet announced by a LOST record. */
+uint64_t jnl_prod_unreported(const struct jnl_prod *p);
+
 /* Free bytes below the durable checkpoint as last seen (no refresh). */
 uint64_t jnl_prod_free(const struct jnl_prod *p);
 

@@ -24,6 +24,9 @@ struct jnl_pool {
 	pthread_mutex_t lock;     /* guards lanes_open */
 	uint8_t lanes_open[JNL_MAX_LANES];
 	int consumer_locked;
+	int lost;                 /* a page of the mapping vanished (pool_guard.c; atomic) */
+	int guard_slot;           /* 1 + its slot in pool_guard.c's table, 0 if none */
+	uint64_t file_len;        /* opened truncated: bytes the file holds (else 0) */
 };
 
 struct jnl_lane {
@@ -50,12 +53,32 @@ static inline unsigned char *jnl_lane_ring(const struct jnl_pool *p, unsigned id
 	return jnl_lane_ctl(p, idx) + JNL_LANE_HDR_SIZE;
 }
 
+/* A lane of a pool opened truncated whose control area lies past the end of the file. */
+static inline int jnl_lane_missing(const struct jnl_pool *p, unsigned idx)
+{
+	return p->file_len && p->info.lane_off + (uint64_t)idx * p->info.lane_stride +
+			      JNL_LANE_HDR_SIZE > p->file_len;
+}
+
 /* Largest payload a lane of this ring size accepts (same rule as jnl_prod_init). */
 static inline uint32_t jnl_max_payload(uint64_t ring_size)
 {
 	uint64_t m = ring_size / 4 - JNL_REC_HDR_SIZE;
 	return m > JNL_MAX_PAYLOAD ? JNL_MAX_PAYLOAD : (uint32_t)m;
 }
+
+/* pool.c, shared with pool_create.c */
+uint32_t jnl_sb_crc(const struct jnl_sb *sb);
+uint32_t jnl_desc_crc(uint32_t seed, const struct jnl_lane_desc *d);
+enum jnl_media jnl_media_of(int is_pmem);
+struct jnl_pool *jnl_pool_new(const char *path);
+/* Fill the pool's info and ops from its (checked) superblock. */
+int jnl_pool_load(struct jnl_pool *p, const struct jnl_open_opts *o);
+
+/* pool_guard.c: register the pool's mapping so that a SIGBUS in it marks the pool lost
+ * instead of killing the process; unregister before unmapping. */
+int jnl_guard_add(struct jnl_pool *p);
+void jnl_guard_del(struct jnl_pool *p);
 
 /* Validate a superblock copy against the bytes available. @return 0 or JNL_E_*. */
 int jnl_sb_check(const struct jnl_sb *sb, uint64_t avail);

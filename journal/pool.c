@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -18,6 +19,8 @@
 #include "crc32c.h"
 #include "hvp_atomic.h"
 #include "hvp_input.h"
+#include "hvp_dirfile.h"
+#include "hvp_err.h"
 
 const char *jnl_media_name(enum jnl_media m)
 {
@@ -62,12 +65,12 @@ uint64_t jnl_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint32_t sb_crc(const struct jnl_sb *sb)
+uint32_t jnl_sb_crc(const struct jnl_sb *sb)
 {
 	return hvp_crc32c(0, sb, __builtin_offsetof(struct jnl_sb, crc));
 }
 
-static uint32_t desc_crc(uint32_t seed, const struct jnl_lane_desc *d)
+uint32_t jnl_desc_crc(uint32_t seed, const struct jnl_lane_desc *d)
 {
 	return hvp_crc32c(seed, d, __builtin_offsetof(struct jnl_lane_desc, crc));
 }
@@ -78,7 +81,7 @@ int jnl_sb_check(const struct jnl_sb *sb, uint64_t avail)
 		return JNL_E_MAGIC;
 	if (sb->version < JNL_FORMAT_VERSION_MIN || sb->version > JNL_FORMAT_VERSION)
 		return JNL_E_VERSION;
-	if (sb->crc != sb_crc(sb))
+	if (sb->crc != jnl_sb_crc(sb))
 		return JNL_E_SBCRC;
 	if (sb->sb_size != JNL_SB_SIZE || sb->nlanes == 0 || sb->nlanes > JNL_MAX_LANES ||
 	    sb->ring_size < JNL_MIN_RING || sb->ring_size % 4096 || sb->ring_size > (1ull << 40) ||
@@ -91,7 +94,7 @@ int jnl_sb_check(const struct jnl_sb *sb, uint64_t avail)
 	return 0;
 }
 
-static enum jnl_media media_of(int is_pmem)
+enum jnl_media jnl_media_of(int is_pmem)
 {
 	const char *f = getenv("PMEM_IS_PMEM_FORCE");
 	if (f && !strcmp(f, "1"))
@@ -100,7 +103,7 @@ static enum jnl_media media_of(int is_pmem)
 }
 
 /* Fill the pool's info and ops from its (checked) superblock. */
-static int pool_load(struct jnl_pool *p, const struct jnl_open_opts *o)
+int jnl_pool_load(struct jnl_pool *p, const struct jnl_open_opts *o)
 {
 	struct jnl_sb sb;
 	if (p->len < sizeof(sb))
@@ -122,8 +125,10 @@ static int pool_load(struct jnl_pool *p, const struct jnl_open_opts *o)
 	in->seed = jnl_seed(sb.uuid, sb.epoch);
 	for (unsigned i = 0; i < in->nlanes; i++) {
 		struct jnl_lane_desc d;
+		if (jnl_lane_missing(p, i))
+			continue;         /* cut off the file: nothing to check, nothing to read */
 		memcpy(&d, jnl_lane_ctl(p, i), sizeof(d));
-		if (memcmp(d.magic, JNL_LANE_MAGIC, 8) || d.lane != i || d.crc != desc_crc(in->seed, &d) ||
+		if (memcmp(d.magic, JNL_LANE_MAGIC, 8) || d.lane != i || d.crc != jnl_desc_crc(in->seed, &d) ||
 		    d.ring_size != in->ring_size ||
 		    d.ring_off != in->lane_off + (uint64_t)i * in->lane_stride + JNL_LANE_HDR_SIZE)
 			return JNL_E_LANEHDR;
@@ -141,7 +146,7 @@ static int pool_load(struct jnl_pool *p, const struct jnl_open_opts *o)
 	return 0;
 }
 
-static struct jnl_pool *pool_new(const char *path)
+struct jnl_pool *jnl_pool_new(const char *path)
 {
 	struct jnl_pool *p = calloc(1, sizeof(*p));
 	if (!p)
@@ -187,6 +192,7 @@ void jnl_pool_close(struct jnl_pool *p)
 	if (!p)
 		return;
 	jnl_pool_ctx_free(p, p->ckpt_ctx);
+	jnl_guard_del(p);
 	if (p->unmap == 2)
 		pmem_unmap(p->map, p->map_len);
 	else if (p->unmap == 1)
@@ -203,6 +209,14 @@ const char *jnl_pool_path(const struct jnl_pool *p) { return p->path; }
 void *jnl_pool_base(const struct jnl_pool *p) { return p->base; }
 const struct jnl_pops *jnl_pool_ops(const struct jnl_pool *p) { return p->ops; }
 
+/* The open file fd as a path that names that very file (pmem_map_file takes a path; the
+ * name the caller gave may have been replaced since it was opened). */
+static const char *fd_path(int fd, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
 /* Map fd (regular file or DAX device) from offset: pmem_map_file for whole writable files
  * and devices, mmap otherwise. */
 static int pool_map(struct jnl_pool *p, int fd, const struct jnl_open_opts *o)
@@ -217,9 +231,10 @@ static int pool_map(struct jnl_pool *p, int fd, const struct jnl_open_opts *o)
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size <= off)
 		return JNL_E_MAGIC;     /* nothing there: an empty (or too short) file */
 	int is_pmem = 0;
+	char fdp[40];
 	if (!ro && off == 0) {
 		size_t mlen;
-		void *m = pmem_map_file(p->path, 0, 0, 0, &mlen, &is_pmem);
+		void *m = pmem_map_file(fd_path(fd, fdp, sizeof(fdp)), 0, 0, 0, &mlen, &is_pmem);
 		if (!m)
 			return errno ? -errno : -EIO;
 		p->map = m;
@@ -234,7 +249,7 @@ static int pool_map(struct jnl_pool *p, int fd, const struct jnl_open_opts *o)
 		if (!size) {
 			/* a DAX device: ask libpmem for its size */
 			size_t mlen;
-			void *m = pmem_map_file(p->path, 0, 0, 0, &mlen, &is_pmem);
+			void *m = pmem_map_file(fd_path(fd, fdp, sizeof(fdp)), 0, 0, 0, &mlen, &is_pmem);
 			if (!m)
 				return errno ? -errno : -EIO;
 			pmem_unmap(m, mlen);
@@ -253,9 +268,46 @@ static int pool_map(struct jnl_pool *p, int fd, const struct jnl_open_opts *o)
 		p->unmap = 1;
 		is_pmem = pmem_is_pmem(p->base, p->len);
 	}
-	p->info.media = media_of(is_pmem);
+	p->info.media = jnl_media_of(is_pmem);
 	struct statfs sf;
 	p->info.on_tmpfs = fstatfs(fd, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
+	return 0;
+}
+
+/*
+ * A pool file cut short (truncated under the collector): its superblock is intact and names
+ * more bytes than the file holds. The whole extent it names is mapped, so that what is left
+ * can be read (recovery); pages past the end read as zeros (pool_guard.c). Producers and the
+ * daemon refuse such a pool (JNL_E_TRUNCATED).
+ */
+static int pool_extend(struct jnl_pool *p, const struct jnl_open_opts *o)
+{
+	struct jnl_sb sb;
+	if (p->len < sizeof(sb))
+		return 0;
+	memcpy(&sb, p->base, sizeof(sb));
+	if (jnl_sb_check(&sb, UINT64_MAX) != 0 || sb.pool_size <= p->len)
+		return 0;         /* not a pool, or whole: the usual checks say what is wrong */
+	uint64_t off = o ? o->offset : 0;
+	uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t aoff = off & ~(pg - 1);
+	uint64_t mlen = sb.pool_size + (off - aoff);
+	void *m = mmap(NULL, mlen, p->readonly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED,
+		       p->fd, (off_t)aoff);
+	if (m == MAP_FAILED)
+		return -errno;
+	if (p->unmap == 2)
+		pmem_unmap(p->map, p->map_len);
+	else if (p->unmap == 1)
+		munmap(p->map, p->map_len);
+	p->file_len = p->len;
+	p->map = m;
+	p->map_len = mlen;
+	p->base = (unsigned char *)m + (off - aoff);
+	p->len = sb.pool_size;
+	p->unmap = 1;
+	p->info.truncated = 1;
+	p->info.file_size = p->file_len;
 	return 0;
 }
 
@@ -263,20 +315,30 @@ int jnl_pool_open(const char *path, const struct jnl_open_opts *o, struct jnl_po
 {
 	int r;
 	*out = NULL;
-	struct jnl_pool *p = pool_new(path);
+	struct jnl_pool *p = jnl_pool_new(path);
 	if (!p)
 		return -ENOMEM;
 	p->readonly = o && o->readonly;
-	/* a FIFO, socket, device other than DAX or directory is refused before it can block */
-	p->fd = hvp_input_open(path, p->readonly ? O_RDONLY : O_RDWR, HVP_IN_POOL);
+	/* a FIFO, socket, device other than DAX or directory is refused before it can block;
+	 * a pool opened for writing is never reached through a symbolic link (another user may
+	 * have planted it to make us write elsewhere); readers may follow one */
+	p->fd = hvp_input_open(path, p->readonly ? O_RDONLY : O_RDWR | O_NOFOLLOW, HVP_IN_POOL);
 	if (p->fd < 0) {
-		r = p->fd;
+		struct stat lst;
+		r = p->fd == -ELOOP && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) ?
+		    HVP_DD_E_SYMLINK : p->fd;
 		goto fail;
 	}
 	r = pool_map(p, p->fd, o);
 	if (r)
 		goto fail;
-	r = pool_load(p, o);
+	r = pool_extend(p, o);
+	if (r)
+		goto fail;
+	r = jnl_guard_add(p);
+	if (r)
+		goto fail;
+	r = jnl_pool_load(p, o);
 	if (r)
 		goto fail;
 	*out = p;
@@ -291,197 +353,20 @@ int jnl_pool_attach(void *base, uint64_t len, const struct jnl_open_opts *o, str
 	*out = NULL;
 	if (!o || !o->ops)
 		return JNL_E_RANGE;
-	struct jnl_pool *p = pool_new(NULL);
+	struct jnl_pool *p = jnl_pool_new(NULL);
 	if (!p)
 		return -ENOMEM;
 	p->base = base;
 	p->len = len;
 	p->readonly = o->readonly;
 	p->info.media = JNL_MEDIA_MEMORY;
-	int r = pool_load(p, o);
+	int r = jnl_pool_load(p, o);
 	if (r) {
 		jnl_pool_close(p);
 		return r;
 	}
 	*out = p;
 	return 0;
-}
-
-/* Geometry for a pool of size bytes and n lanes: ring bytes per lane, or 0 if too small. */
-static uint64_t ring_for(uint64_t size, uint32_t n)
-{
-	if (size < JNL_SB_SIZE)
-		return 0;
-	uint64_t per = (size - JNL_SB_SIZE) / n;
-	if (per < JNL_LANE_HDR_SIZE + JNL_MIN_RING)
-		return 0;
-	uint64_t ring = (per - JNL_LANE_HDR_SIZE) & ~4095ull;
-	return ring > (1ull << 40) ? (1ull << 40) : ring;
-}
-
-int jnl_pool_format(void *base, uint64_t len, const struct jnl_pops *ops, void *ctx,
-		    const struct jnl_create_opts *o, const uint8_t uuid[16], uint64_t epoch)
-{
-	uint32_t n = o->nlanes ? o->nlanes : 1;
-	if (n > JNL_MAX_LANES || (o->durability != JNL_DUR_POWER && o->durability != JNL_DUR_PROCESS))
-		return JNL_E_RANGE;
-	uint64_t ring = ring_for(o->size < len ? o->size : len, n);
-	if (!ring)
-		return JNL_E_RANGE;
-	unsigned char *b = base;
-	struct jnl_sb sb;
-	memset(&sb, 0, sizeof(sb));
-	memcpy(sb.magic, JNL_SB_MAGIC, 8);
-	sb.version = JNL_FORMAT_VERSION;
-	sb.sb_size = JNL_SB_SIZE;
-	memcpy(sb.uuid, uuid, 16);
-	sb.epoch = epoch;
-	sb.nlanes = n;
-	sb.durability = o->durability;
-	sb.lane_off = JNL_SB_SIZE;
-	sb.lane_stride = JNL_LANE_HDR_SIZE + ring;
-	sb.ring_size = ring;
-	sb.pool_size = sb.lane_off + (uint64_t)n * sb.lane_stride;
-	sb.crc = sb_crc(&sb);
-	uint32_t seed = jnl_seed(uuid, epoch);
-
-	/* 1. The old superblock stops being valid before any lane changes, so a crash during
-	 *    format leaves no pool at all rather than an old superblock over new lanes. */
-	ops->set(ctx, b, 0, JNL_SB_SIZE);
-	ops->flush(ctx, b, JNL_SB_SIZE);
-	ops->drain(ctx);
-	/* 2. Control areas: descriptor, checkpoint (0, 0) in slot 0, head 0, counters 0. The
-	 *    rings keep their old bytes: records of an earlier life fail the new seed's CRC. */
-	for (uint32_t i = 0; i < n; i++) {
-		unsigned char *ctl = b + sb.lane_off + (uint64_t)i * sb.lane_stride;
-		struct jnl_lane_desc d;
-		memset(&d, 0, sizeof(d));
-		memcpy(d.magic, JNL_LANE_MAGIC, 8);
-		d.lane = i;
-		d.ring_off = sb.lane_off + (uint64_t)i * sb.lane_stride + JNL_LANE_HDR_SIZE;
-		d.ring_size = ring;
-		d.crc = desc_crc(seed, &d);
-		ops->set(ctx, ctl, 0, JNL_LANE_HDR_SIZE);
-		ops->copy(ctx, ctl, &d, sizeof(d));
-		ops->flush(ctx, ctl, JNL_LANE_HDR_SIZE);
-		ops->drain(ctx);
-		jnl_ckpt_store(ops, ctx, ctl, seed, (uint16_t)i, 0, 0, 0);
-	}
-	ops->drain(ctx);
-	/* 3. The superblock last: the pool exists once it is durable. */
-	ops->copy(ctx, b, &sb, sizeof(sb));
-	ops->flush(ctx, b, sizeof(sb));
-	ops->drain(ctx);
-	return 0;
-}
-
-int jnl_pool_has_unconsumed(const struct jnl_pool *p)
-{
-	for (unsigned i = 0; i < p->info.nlanes; i++) {
-		struct jnl_lane_report rep;
-		int r = jnl_lane_scan(p, i, NULL, NULL, NULL, NULL, &rep);
-		if (r < 0)
-			return r;
-		if (rep.records || rep.corrupt_records)
-			return 1;
-	}
-	return 0;
-}
-
-static uint64_t unique_epoch(uint64_t old)
-{
-	uint64_t e = jnl_now_ns();
-	return e > old ? e : old + 1;
-}
-
-int jnl_pool_create(const char *path, const struct jnl_create_opts *o, struct jnl_pool **out)
-{
-	struct stat st;
-	uint64_t old_epoch = 0;
-	int r;
-	*out = NULL;
-	if (!o || o->nlanes > JNL_MAX_LANES)
-		return JNL_E_RANGE;
-	int exists = stat(path, &st) == 0;
-	int dax = exists && S_ISCHR(st.st_mode);
-	if (exists && !S_ISREG(st.st_mode) && !dax)
-		return -EINVAL;
-	if (exists && (dax || st.st_size > 0)) {
-		struct jnl_pool *old;
-		struct jnl_open_opts ro = { .readonly = 1 };
-		r = jnl_pool_open(path, &ro, &old);
-		if (r == 0) {
-			old_epoch = old->info.epoch;
-			int busy = jnl_pool_has_unconsumed(old);
-			jnl_pool_close(old);
-			if (busy != 0 && !o->force)
-				return busy < 0 ? busy : JNL_E_BUSY;
-		} else if (!o->force && !dax) {
-			return -EEXIST;     /* some other file: never overwrite it unasked */
-		}
-	}
-	if (!dax && o->size < JNL_SB_SIZE + JNL_LANE_HDR_SIZE + JNL_MIN_RING)
-		return JNL_E_RANGE;
-
-	struct jnl_pool *p = pool_new(path);
-	if (!p)
-		return -ENOMEM;
-	size_t mlen;
-	int is_pmem;
-	void *m;
-	if (dax) {
-		m = pmem_map_file(path, 0, 0, 0, &mlen, &is_pmem);
-	} else {
-		/* Extends or truncates an existing file to the size and allocates it. */
-		m = pmem_map_file(path, o->size, PMEM_FILE_CREATE, 0600, &mlen, &is_pmem);
-	}
-	if (!m) {
-		r = errno ? -errno : -EIO;
-		goto fail;
-	}
-	p->map = p->base = m;
-	p->map_len = p->len = mlen;
-	p->unmap = 2;
-	p->info.media = media_of(is_pmem);
-	p->fd = open(path, O_RDWR | O_CLOEXEC);
-	if (p->fd < 0) {
-		r = -errno;
-		goto fail;
-	}
-	struct statfs sf;
-	p->info.on_tmpfs = fstatfs(p->fd, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
-
-	struct jnl_create_opts co = *o;
-	if (!co.durability)
-		co.durability = p->info.media == JNL_MEDIA_FILE ? JNL_DUR_PROCESS : JNL_DUR_POWER;
-	if (!co.nlanes)
-		co.nlanes = 1;
-	if (dax)
-		co.size = mlen;
-	uint8_t uuid[16];
-	if (getrandom(uuid, sizeof(uuid), 0) != sizeof(uuid)) {
-		r = -EIO;
-		goto fail;
-	}
-	uuid[6] = (uuid[6] & 0x0f) | 0x40;   /* RFC 4122 version 4 */
-	uuid[8] = (uuid[8] & 0x3f) | 0x80;
-	/* Format through msync on a file (so a fresh pool is on disk whatever its mode), with
-	 * flushes on persistent memory. */
-	const struct jnl_pops *fops = p->info.media == JNL_MEDIA_FILE ? &jnl_pops_msync : &jnl_pops_pmem;
-	struct jnl_pctx fctx = { 0, 0, 0 };
-	r = jnl_pool_format(m, mlen, fops, &fctx, &co, uuid, unique_epoch(old_epoch));
-	if (!r && fctx.err)
-		r = fctx.err;
-	if (r)
-		goto fail;
-	r = pool_load(p, NULL);
-	if (r)
-		goto fail;
-	*out = p;
-	return 0;
-fail:
-	jnl_pool_close(p);
-	return r;
 }
 
 /* ---- locks ---- */
@@ -558,6 +443,8 @@ int jnl_lane_open(struct jnl_pool *p, unsigned idx, unsigned flags, struct jnl_l
 		return JNL_E_RANGE;
 	if (p->readonly)
 		return -EROFS;
+	if (p->info.truncated || jnl_pool_lost(p))
+		return JNL_E_TRUNCATED;
 	uint64_t lockb = p->info.lane_off + (uint64_t)idx * p->info.lane_stride;
 	pthread_mutex_lock(&p->lock);
 	if (p->lanes_open[idx]) {
@@ -634,6 +521,8 @@ static void lane_release(struct jnl_lane *l, int commit)
 		return;
 	struct jnl_pool *p = l->pool;
 	if (commit) {
+		/* lossy: drops at the end of the run are announced too (bounded wait for room) */
+		jnl_lane_flush_lost(l, JNL_CLOSE_LOST_WAIT_MS);
 		jnl_prod_commit(&l->prod);
 		/* Closed cleanly: every record is durable (write-ahead ones each behind their
 		 * fence, a batch behind commit's), so a durable head, then the mark saying so. */
@@ -666,6 +555,9 @@ struct jnl_prod *jnl_lane_prod(struct jnl_lane *l) { return &l->prod; }
 
 int jnl_lane_error(const struct jnl_lane *l)
 {
+	/* a page of the pool vanished under the producer: nothing it stores is on the media */
+	if (jnl_pool_lost(l->pool))
+		return JNL_E_TRUNCATED;
 	return jnl_pool_ctx_error(l->pool, l->ctx);
 }
 
@@ -686,7 +578,10 @@ int jnl_lane_append(struct jnl_lane *l, const void *buf, uint32_t len, uint64_t 
 int jnl_lane_batch_add(struct jnl_lane *l, const void *buf, uint32_t len, uint64_t *seq)
 {
 	struct jnl_iov v = { buf, len };
-	return jnl_prod_batch_add(&l->prod, &v, 1, jnl_now_ns(), seq);
+	int r = jnl_prod_batch_add(&l->prod, &v, 1, jnl_now_ns(), seq);
+	if (r == 0 && jnl_pool_lost(l->pool))
+		return JNL_E_TRUNCATED;
+	return r;
 }
 
 int jnl_lane_commit(struct jnl_lane *l)
@@ -706,6 +601,8 @@ int jnl_lane_wait_space(struct jnl_lane *l, uint32_t len, int timeout_ms)
 		/* LOST record pending: leave room for it too. */
 		uint64_t need = jnl_prod_need(pr, len) +
 				(pr->dropped_seen != pr->reported_seen ? jnl_rec_size(32) + 64 : 0);
+		if (jnl_pool_lost(l->pool))
+			return JNL_E_TRUNCATED;
 		if (jnl_prod_free(pr) >= need)
 			return 0;
 		int r = jnl_prod_refresh(pr);
@@ -768,6 +665,10 @@ int jnl_checkpoint_advance(struct jnl_pool *p, void *ctx, unsigned idx, uint64_t
 		return -EROFS;
 	if (idx >= p->info.nlanes)
 		return JNL_E_RANGE;
+	/* Cut under us, the pool cannot take a checkpoint: its records are not where they were.
+	 * A pool opened truncated (recovery) takes them on the lanes the file still holds. */
+	if ((jnl_pool_lost(p) && !p->info.truncated) || jnl_lane_missing(p, idx))
+		return JNL_E_TRUNCATED;
 	int r = jnl_lane_checkpoint(p, idx, &ck);
 	if (r)
 		return r;

@@ -397,8 +397,8 @@ int jnl_cursor_init(const struct jnl_pool *p, unsigned idx, struct jnl_cursor *c
 	return 0;
 }
 
-int jnl_cursor_next(const struct jnl_pool *p, struct jnl_cursor *c, struct jnl_rec *rec,
-		    struct jnl_damage *dmg)
+static int cursor_next(const struct jnl_pool *p, struct jnl_cursor *c, struct jnl_rec *rec,
+		       struct jnl_damage *dmg)
 {
 	struct view v;
 	if (c->lane >= p->info.nlanes)
@@ -441,6 +441,22 @@ int jnl_cursor_next(const struct jnl_pool *p, struct jnl_cursor *c, struct jnl_r
 		return JNL_E_CORRUPT;
 	}
 	return 0;
+}
+
+int jnl_cursor_next(const struct jnl_pool *p, struct jnl_cursor *c, struct jnl_rec *rec,
+		    struct jnl_damage *dmg)
+{
+	/* A pool cut under the reader (pool_guard.c): what it read may be zeros that stand in
+	 * for the lost pages, so nothing read now is returned and the cursor stays. */
+	if (jnl_pool_lost(p) && !p->info.truncated)
+		return JNL_E_TRUNCATED;
+	struct jnl_cursor save = *c;
+	int r = cursor_next(p, c, rec, dmg);
+	if (jnl_pool_lost(p) && !p->info.truncated) {
+		*c = save;
+		return JNL_E_TRUNCATED;
+	}
+	return r;
 }
 
 /* The lane's clean-close mark, 0 if none (or a version 1 pool). */

@@ -151,6 +151,8 @@ int rcv_run(const struct rcv_opts *o, struct rcv_report *rep)
 		goto out;
 	}
 	rep->log_damage = seg_log_ndamage(log);
+	if (rep->log_damage)
+		rep->damage = 1;          /* records in the damaged places cannot be read back */
 	for (size_t i = 0; i < seg_log_count(log); i++) {
 		const struct seg_info *si = seg_log_seg(log, i);
 		if (si->tail == SEG_TAIL_TORN) {
@@ -220,6 +222,14 @@ int rcv_run(const struct rcv_opts *o, struct rcv_report *rep)
 		l->lost_count = j->lost_count;
 		l->dropped = j->dropped;
 		l->log_behind = j->ckpt.seq > 0 && (!l->log_has || l->log_next < j->ckpt.seq);
+		if (l->log_behind) {
+			/* The checkpoint moved past these only after the log had made them durable;
+			 * the ring may have reused their space since: they are lost, not replayable. */
+			l->log_missing_first = l->log_has ? l->log_next : 0;
+			l->log_missing = j->ckpt.seq - l->log_missing_first;
+			rep->log_missing += l->log_missing;
+			rep->damage = 1;
+		}
 		if (j->corrupt_regions)
 			rep->damage = 1;
 		rep->replayed += l->replayed;

@@ -49,6 +49,9 @@ struct rcv_lane {
 	uint64_t corrupt_regions, corrupt_bytes, corrupt_records;
 	uint64_t lost_records, lost_count, dropped;
 	int log_behind;           /* the checkpoint is past what the log holds (log lost?) */
+	uint64_t log_missing;     /* records [log_missing_first, ckpt_seq) the checkpoint says
+	                             are durable in the log but the log does not hold: lost */
+	uint64_t log_missing_first;
 };
 
 struct rcv_report {
@@ -63,13 +66,15 @@ struct rcv_report {
 	uint64_t log_torn_tails;  /* segments ending in a torn frame (cut off: never trusted) */
 	uint64_t log_torn_bytes;
 	uint64_t segments_written;
+	uint64_t log_missing;     /* sum of the lanes' log_missing (lost: exit 1) */
 	double t_scan, t_write, t_total;   /* seconds */
 	/* CPU seconds (user + system) of the whole process over the scan and the replay phases:
 	 * on a shared machine the wall times above say little, these say what recovery cost */
 	double cpu_scan, cpu_write;
 	double cpu_consumer;      /* of cpu_write, the daemon's consumer thread (reads the ring,
 	                             builds and writes frames); the rest is compression workers */
-	int damage;               /* acknowledged records were damaged (exit 1) */
+	int damage;               /* acknowledged records were damaged, lost from the log or
+	                             unreadable in it (exit 1) */
 	const char *error_where;  /* on failure: "pool", "log", "lock" */
 };
 

@@ -171,6 +171,7 @@ int idx_add(struct idx *ix, const struct idx_rec *rec)
 			g.count = sg.records;
 		}
 		ix->stats.lost++;
+		ix->stats.lost_events += g.count;
 		r = ix->st->ops->gap_add(ix->st, &g);
 		if (r)
 			r = idx_fail(ix, r);

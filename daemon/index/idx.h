@@ -55,12 +55,17 @@ struct idx_stats {
 	uint64_t skipped;         /* at or below their lane's cursor */
 	uint64_t bad;             /* payloads that are not valid events (counted, skipped) */
 	uint64_t lost;            /* LOST and GAP records met */
+	uint64_t lost_events;     /* the events they say were lost (0 where unknown) */
 	uint64_t frames_skipped;  /* log frames passed over without decompression */
 	uint64_t commits;
 	uint64_t objects, versions, edges;   /* made by this run */
 	uint64_t orphans;         /* entries whose exit never came, resolved at a task's end */
 	uint64_t standin;         /* events with stand-in ids (format 3 idf standin): not linked */
 	uint64_t ns;              /* wall time spent in idx_sync_log (reading the log included) */
+	uint64_t log_damage;      /* damaged places of the log the walk had to pass over: their
+	                             records could not be read (hvprov log verify names them) */
+	uint64_t missing;         /* idx_sync_log_pool: records the pool's checkpoints say the log
+	                             made durable that neither the log nor the store holds */
 };
 
 /* Open the indexer on the store at path (created if missing). opts may be NULL. */
@@ -83,6 +88,27 @@ int idx_commit(struct idx *ix);
 
 /* Apply every record of the log directory not yet applied, then commit. */
 int idx_sync_log(struct idx *ix, const char *log_dir);
+
+/*
+ * What a pool's checkpoints said before the log was read: for lane i, every record with a
+ * sequence below ckpt_seq[i] is durable in the log (journal/FORMAT.md, checkpoint slot).
+ * Read them before idx_sync_log_pool opens the log, so that a consumer running beside it
+ * can only make the log hold more than they say. have[i] 0: lane not checked.
+ * Out, per lane: missing[i] records from missing_first[i] up that neither the log nor the
+ * store holds (lost from the log, e.g. its segments were removed before they were indexed).
+ */
+struct idx_pool_ck {
+	uint8_t uuid[16];
+	uint64_t epoch;
+	unsigned nlanes;
+	const uint64_t *ckpt_seq;
+	const uint8_t *have;
+	uint64_t *missing_first;
+	uint64_t *missing;
+};
+
+/* idx_sync_log, then the check above (ck may be NULL: no check). Sets stats.missing. */
+int idx_sync_log_pool(struct idx *ix, const char *log_dir, struct idx_pool_ck *ck);
 
 /* Counters since open. */
 void idx_get_stats(const struct idx *ix, struct idx_stats *st);

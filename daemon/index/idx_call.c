@@ -49,9 +49,15 @@ static int ev_path(const struct hvp_ev_view *v, const struct hv_sysent *e, unsig
 	if (p[0] != '/') {
 		unsigned d = e->aux[i];
 		int use_cwd = d == HV_AUX_CWD || d >= 6 || (int32_t)(uint32_t)v->hdr.args[d] == HV_AT_FDCWD;
-		if (use_cwd ? !ev_str(v, HVP_F_CWD, HVP_ARG_NONE, &base, &blen)
-			    : !ev_str(v, HVP_F_DIRFD_PATH, d, &base, &blen))
+		struct hvp_ev_fld bf;
+		if (hvp_ev_field_find(v, use_cwd ? HVP_F_CWD : HVP_F_DIRFD_PATH,
+				      use_cwd ? HVP_ARG_NONE : d, &bf) != 1)
 			return -ENOENT;
+		/* a folder cut at PATH_MAX: "../x" from it would name the wrong file */
+		if (bf.flags & HVP_FF_TRUNC)
+			return -ENAMETOOLONG;
+		base = (const char *)bf.val;
+		blen = bf.len;
 	}
 	/* lexical, as the collector makes paths (no symlinks followed) */
 	unsigned fl = hvp_path_join(base, blen, p, plen, out, cap, NULL);
@@ -206,18 +212,26 @@ int idx_call_exec(struct idx *ix, struct iobj *p, const struct hvp_ev_view *ent,
 	struct iobj *img = NULL;
 	const char *rp = NULL, *argv = NULL, *envp = NULL, *cwd = NULL;
 	uint32_t rl = 0, al = 0, el = 0, cl = 0;
+	unsigned ecut = 0;
 	char path[PATH_MAX + 1];
 	int r;
 
 	if (ev_fid(ex, HVP_ARG_EXE, &fid) && (r = idx_file_get(ix, &fid, ts, &img)))
 		return r;
-	ev_str(ex, HVP_F_RESOLVED, HVP_ARG_EXE, &rp, &rl);
+	struct hvp_ev_fld rf;
+	int rcut = 0;
+	if (hvp_ev_field_find(ex, HVP_F_RESOLVED, HVP_ARG_EXE, &rf) == 1) {
+		rp = (const char *)rf.val;
+		rl = rf.len;
+		rcut = (rf.flags & HVP_FF_TRUNC) != 0;     /* beyond PATH_MAX: cut */
+	}
 	/* a new image is a new version of the process, whatever it passed on before */
 	if ((r = idx_new_version(ix, p, ts)))
 		return r;
 	if (img && (r = idx_add_edge(ix, p, img->cur, img, ST_EDGE_EXEC, 0, ts, 0)))
 		return r;
-	if (img && rp && (r = idx_file_name(ix, img, rp, rl, ts, ST_N_EXEC)))
+	if (img && rp && (r = rcut ? idx_file_name_cut(ix, img, rp, rl)
+				   : idx_file_name(ix, img, rp, rl, ts, ST_N_EXEC)))
 		return r;
 	struct st_exec x = { .ver = p->cur, .obj = p->id, .v = p->nver - 1,
 			     .file = img ? img->id : 0, .ts = ts };
@@ -239,13 +253,14 @@ int idx_call_exec(struct idx *ix, struct iobj *p, const struct hvp_ev_view *ent,
 			argv = (const char *)f.val;
 			al = f.len;
 			if (f.flags & HVP_FF_TRUNC)
-				x.flags |= 1;
+				x.flags |= ST_EXEC_CUT;
 		}
+		/* the environment as earlier collectors (and the Xen hook) record it: at the
+		 * entry; read below only when the exit has none */
 		if (hvp_ev_field_find(ent, HVP_F_ENVP, HVP_ARG_NONE, &f) == 1) {
 			envp = (const char *)f.val;
 			el = f.len;
-			if (f.flags & HVP_FF_TRUNC)
-				x.flags |= 1;
+			ecut = f.flags & HVP_FF_TRUNC;
 		}
 		if (ev_str(ent, HVP_F_CWD, HVP_ARG_NONE, &cwd, &cl) && cl < sizeof(cwdbuf) &&
 		    !memchr(cwd, 0, cl)) {
@@ -253,6 +268,21 @@ int idx_call_exec(struct idx *ix, struct iobj *p, const struct hvp_ev_view *ent,
 			cwdbuf[cl] = 0;
 		}
 	}
+	/* the environment of the new image, at the exec's return (hv/EVENT-FORMAT.md) */
+	struct hvp_ev_fld ef;
+	if (hvp_ev_field_find(ex, HVP_F_ENVP, HVP_ARG_EXE, &ef) == 1) {
+		envp = (const char *)ef.val;
+		el = ef.len;
+		ecut = ef.flags & HVP_FF_TRUNC;
+	}
+	if (ecut)
+		x.flags |= ST_EXEC_CUT;
+	if (ex->hdr.flags & HVP_EVF_ENV_NONE)
+		x.flags |= ST_EXEC_ENV_NONE;
+	else if (envp && (ex->hdr.flags & HVP_EVF_ENV_NAMES))
+		x.flags |= ST_EXEC_ENV_NAMES;
+	else if (!envp)
+		x.flags |= ST_EXEC_ENV_UNSEEN;
 	x.argv = argv;
 	x.argv_len = al;
 	x.envp = envp;
@@ -436,9 +466,15 @@ static int call_open(const struct call *c)
 		return 0;
 	if ((r = idx_call_fid_obj(c->ix, c->ex, HVP_ARG_RET, c->ts, &f)) || !f)
 		return r;
-	if (ev_str(c->ex, HVP_F_RESOLVED, HVP_ARG_RET, &rp, &rl) &&
-	    (r = idx_file_name(c->ix, f, rp, rl, c->ts, ST_N_OPEN)))
-		return r;
+	struct hvp_ev_fld rf;
+	if (hvp_ev_field_find(c->ex, HVP_F_RESOLVED, HVP_ARG_RET, &rf) == 1) {
+		rp = (const char *)rf.val;
+		rl = rf.len;
+		r = rf.flags & HVP_FF_TRUNC ? idx_file_name_cut(c->ix, f, rp, rl)
+					    : idx_file_name(c->ix, f, rp, rl, c->ts, ST_N_OPEN);
+		if (r)
+			return r;
+	}
 	/* the kernel truncates on O_TRUNC whatever the access mode (O_RDONLY too), not with O_PATH */
 	uint64_t of = 0;
 	if (entry_flags(c->ent, c->e, 0, &of) && hv_open_truncates(of) && f->kind == ST_K_FILE)

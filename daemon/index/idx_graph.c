@@ -266,10 +266,25 @@ int idx_write_to(struct idx *ix, struct iobj *p, struct iobj *f, unsigned kind, 
 
 /* ---- names ---- */
 
+int idx_file_name_cut(struct idx *ix, struct iobj *f, const char *path, size_t len)
+{
+	if ((f->flags & ST_OF_NAMECUT) && f->name && strlen(f->name) == len &&
+	    !memcmp(f->name, path, len))
+		return 0;
+	if (idx_obj_set_name(f, path, len))
+		return idx_fail(ix, -ENOMEM);
+	f->flags |= ST_OF_NAMECUT;
+	idx_obj_dirty(ix, f);
+	return 0;
+}
+
 int idx_file_name(struct idx *ix, struct iobj *f, const char *path, size_t len, uint64_t ts,
 		  unsigned how)
 {
-	if (f->name && strlen(f->name) == len && !memcmp(f->name, path, len))
+	if (f->flags & ST_OF_NAMECUT) {
+		f->flags &= ~ST_OF_NAMECUT;      /* a whole name now */
+		idx_obj_dirty(ix, f);
+	} else if (f->name && strlen(f->name) == len && !memcmp(f->name, path, len))
 		return 0;
 	if (idx_is_chan(f) || len == 0 || path[0] != '/' || memchr(path, 0, len)) {
 		if (idx_obj_set_name(f, path, len))

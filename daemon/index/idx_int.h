@@ -165,7 +165,7 @@ void idx_obj_fini(struct idx *ix);
 void idx_obj_free(struct iobj *o);
 /* To be written at the next commit. */
 void idx_obj_dirty(struct idx *ix, struct iobj *o);
-/* Label (cut at 511 bytes). */
+/* Label, cut at 511 bytes (then ST_OF_NAMECUT). */
 int idx_obj_set_name(struct iobj *o, const char *s, size_t n);
 struct iobj *idx_obj_from_st(const struct st_obj *so);
 void idx_obj_to_st(const struct iobj *o, struct st_obj *so);
@@ -215,6 +215,9 @@ int idx_read_from(struct idx *ix, struct iobj *p, struct iobj *f, uint32_t flags
 int idx_write_to(struct idx *ix, struct iobj *p, struct iobj *f, unsigned kind, uint32_t flags,
 		 uint64_t ts);
 /* f is (now) named path. */
+/* f's name is path cut at the collector's bound (field flag trunc): kept as its name with
+ * ST_OF_NAMECUT, but not entered in the name table, where it would stand for another file. */
+int idx_file_name_cut(struct idx *ix, struct iobj *f, const char *path, size_t len);
 int idx_file_name(struct idx *ix, struct iobj *f, const char *path, size_t len, uint64_t ts,
 		  unsigned how);
 /* After a name of f went away: retire it if it has no names and no generation. */

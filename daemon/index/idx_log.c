@@ -19,7 +19,7 @@ struct walk {
 	int err;
 };
 
-static int sync_log(struct idx *ix, const char *log_dir);
+static int sync_log(struct idx *ix, const char *log_dir, struct idx_pool_ck *ck);
 
 static int frame_cb(void *arg, const struct seg_info *si, struct seg_reader *r,
 		    const struct seg_frame *f)
@@ -62,13 +62,44 @@ static int frame_cb(void *arg, const struct seg_info *si, struct seg_reader *r,
 
 int idx_sync_log(struct idx *ix, const char *log_dir)
 {
+	return idx_sync_log_pool(ix, log_dir, NULL);
+}
+
+int idx_sync_log_pool(struct idx *ix, const char *log_dir, struct idx_pool_ck *ck)
+{
 	uint64_t t0 = idx_now_ns();
-	int r = sync_log(ix, log_dir);
+	int r = sync_log(ix, log_dir, ck);
 	idx_add_time(ix, idx_now_ns() - t0);
 	return r;
 }
 
-static int sync_log(struct idx *ix, const char *log_dir)
+/* Per lane of the pool's life: what the checkpoint says is durable in the log, against what
+ * the log holds now and what the store applied before (a log pruned after indexing lost
+ * nothing). */
+static int check_pool(struct idx *ix, const struct seg_log *log, struct idx_pool_ck *ck)
+{
+	int r = idx_set_life(ix, ck->uuid, ck->epoch);
+	if (r)
+		return r;
+	for (unsigned i = 0; i < ck->nlanes; i++) {
+		ck->missing[i] = ck->missing_first[i] = 0;
+		if (!ck->have[i] || !ck->ckpt_seq[i])
+			continue;
+		uint64_t next = 0, last;
+		if (seg_log_last(log, ck->uuid, ck->epoch, i, &last, NULL) == 1)
+			next = last + 1;
+		if (idx_cursor_get(ix, i, &last) && last + 1 > next)
+			next = last + 1;
+		if (next < ck->ckpt_seq[i]) {
+			ck->missing_first[i] = next;
+			ck->missing[i] = ck->ckpt_seq[i] - next;
+			ix->stats.missing += ck->missing[i];
+		}
+	}
+	return 0;
+}
+
+static int sync_log(struct idx *ix, const char *log_dir, struct idx_pool_ck *ck)
 {
 	struct seg_log *log = NULL;
 	int r = seg_log_open(log_dir, 0, &log);
@@ -76,8 +107,11 @@ static int sync_log(struct idx *ix, const char *log_dir)
 		idx_set_errmsg(ix, "%s: %s", seg_log_err_path(log_dir, r), hvp_strerror(r));
 		return IDX_E_LOG;
 	}
+	ix->stats.log_damage += seg_log_ndamage(log);
 	struct walk w = { .ix = ix };
 	r = seg_log_walk(log, frame_cb, &w);
+	if (!r && ck)
+		r = check_pool(ix, log, ck);
 	seg_log_close(log);
 	/* -errno from opening a segment, SEG_E_* from reading one: the log's fault */
 	if ((r < 0 && r > -1000) || (r <= SEG_E_MAGIC && r >= SEG_E_MAGIC - 99)) {

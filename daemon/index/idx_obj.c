@@ -73,8 +73,11 @@ void idx_obj_dirty(struct idx *ix, struct iobj *o)
 
 int idx_obj_set_name(struct iobj *o, const char *s, size_t n)
 {
-	if (n > 511)
-		n = 511;
+	/* a label longer than the store keeps (struct st_obj) is cut, and says so */
+	if (n > sizeof(((struct st_obj *)0)->name) - 1) {
+		n = sizeof(((struct st_obj *)0)->name) - 1;
+		o->flags |= ST_OF_NAMECUT;
+	}
 	char *p = malloc(n + 1);
 	if (!p)
 		return -ENOMEM;
@@ -139,7 +142,8 @@ void idx_obj_to_st(const struct iobj *o, struct st_obj *so)
 	so->ppid = o->ppid;
 	so->pstart_ticks = o->pstart_ticks;
 	if (o->name)
-		snprintf(so->name, sizeof(so->name), "%s", o->name);
+		if (snprintf(so->name, sizeof(so->name), "%s", o->name) >= (int)sizeof(so->name))
+			so->flags |= ST_OF_NAMECUT;      /* a whole path, longer than the label */
 }
 
 /* Make a new object with its version 0 in the store. */

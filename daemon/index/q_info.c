@@ -193,6 +193,8 @@ int q_history(struct st *s, int64_t obj, FILE *f, enum q_fmt fmt)
 	if (fmt == Q_FMT_JSON) {
 		fprintf(f, "{\"object\":%" PRId64 ",\"kind\":\"%s\",", o->id, q_kind_name(o->kind));
 		hvp_json_member_str(f, "name", o->name);
+		if (o->flags & ST_OF_NAMECUT)
+			fputs(",\"name_truncated\":true", f);
 		fprintf(f, ",\"versions\":%u,\"events\":[", o->nver);
 	} else {
 		fputs("history of ", f);
@@ -229,6 +231,8 @@ int q_history(struct st *s, int64_t obj, FILE *f, enum q_fmt fmt)
 				} else {
 					fputc(',', f);
 					hvp_json_member_str(f, "path", e->other.label);
+					if (e->other.oflags & ST_OF_NAMECUT)
+						fputs(",\"path_truncated\":true", f);
 				}
 				fputs("}}", f);
 			}
@@ -326,6 +330,18 @@ struct pctx {
 	struct hist h;
 };
 
+/* What the collector kept of an exec's environment, from the exec's ST_EXEC_* flags. */
+static const char *exec_env_mode(uint32_t flags)
+{
+	if (flags & ST_EXEC_ENV_NONE)
+		return "none";
+	if (flags & ST_EXEC_ENV_NAMES)
+		return "names";
+	if (flags & ST_EXEC_ENV_UNSEEN)
+		return "unrecorded";
+	return "full";
+}
+
 static int exec_cb(void *arg, const struct st_exec *x)
 {
 	struct pctx *c = arg;
@@ -342,7 +358,8 @@ static int exec_cb(void *arg, const struct st_exec *x)
 		hvp_json_strv_member(c->f, "env", x->envp, x->envp_len);
 		fputc(',', c->f);
 		hvp_json_member_str(c->f, "cwd", x->cwd);
-		fprintf(c->f, ",\"truncated\":%s}", x->flags & 1 ? "true" : "false");
+		fprintf(c->f, ",\"env_mode\":\"%s\"", exec_env_mode(x->flags));
+		fprintf(c->f, ",\"truncated\":%s}", x->flags & ST_EXEC_CUT ? "true" : "false");
 		return 0;
 	}
 	unsigned nenv = 0;
@@ -354,8 +371,15 @@ static int exec_cb(void *arg, const struct st_exec *x)
 	strv_text(c->f, "", x->argv, x->argv_len, 0);
 	fputs("\n    cwd:  ", c->f);
 	q_text(c->f, x->cwd, 400);
-	fprintf(c->f, "\n    env:  %u variable%s%s\n", nenv, nenv == 1 ? "" : "s",
-		x->flags & 1 ? " (argv or env cut at the collector's bound)" : "");
+	if (x->flags & (ST_EXEC_ENV_NONE | ST_EXEC_ENV_UNSEEN))
+		fprintf(c->f, "\n    env:  %s%s\n", x->flags & ST_EXEC_ENV_NONE ?
+			"withheld (recorded with --env none)" : "not recorded",
+			x->flags & ST_EXEC_CUT ? " (argv cut at the collector's bound)" : "");
+	else
+		fprintf(c->f, "\n    env:  %u variable%s%s%s\n", nenv, nenv == 1 ? "" : "s",
+			x->flags & ST_EXEC_ENV_NAMES ? ", names only (values withheld: --env names)"
+						     : "",
+			x->flags & ST_EXEC_CUT ? " (argv or env cut at the collector's bound)" : "");
 	strv_text(c->f, "      ", x->envp, x->envp_len, 1);
 	return 0;
 }
@@ -503,6 +527,8 @@ static int one_process(struct pctx *c, const struct st_obj *o)
 				hvp_json_member_str(f, "argv", e->other.label);
 			} else {
 				hvp_json_member_str(f, "path", e->other.label);
+				if (e->other.oflags & ST_OF_NAMECUT)
+					fputs(",\"path_truncated\":true", f);
 			}
 			fputc('}', f);
 		} else {

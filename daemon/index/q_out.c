@@ -364,6 +364,8 @@ static void json_node_attrs(FILE *f, const struct q_node *nd)
 	} else {
 		fputc(',', f);
 		hvp_json_member_str(f, "path", nd->label ? nd->label : "");
+		if (nd->oflags & ST_OF_NAMECUT)
+			fputs(",\"path_truncated\":true", f);
 		fprintf(f, ",\"dev\":\"%u:%u\",\"ino\":%" PRIu64 ",\"mode\":\"0%o\"", nd->fid.dev_major,
 			nd->fid.dev_minor, nd->fid.ino, nd->mode);
 		if (nd->fid.gen_kind)

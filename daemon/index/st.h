@@ -65,6 +65,8 @@ enum st_ekind {
 #define ST_OF_SNAPSHOT  0x40u     /* process: running when collection began (PROC record) */
 #define ST_OF_KERNEL    0x80u     /* process: started by the kernel (PROC record) */
 #define ST_OF_LOST_END  0x20u     /* process: its end was not recorded (collector restarted) */
+#define ST_OF_NAMECUT   0x100u    /* file: its name is the first PATH_MAX bytes of a longer
+                                     path (the collector cut it); not in the name table */
 
 /* File identity: (device, inode, generation). gen_kind 0 means no generation is known. */
 struct st_fid {
@@ -139,8 +141,13 @@ struct st_exec {
 	const void *envp;
 	uint32_t envp_len;
 	const char *cwd;
-	uint32_t flags;           /* 1 argv or envp cut at the collector's bound */
+	uint32_t flags;           /* ST_EXEC_* */
 };
+
+#define ST_EXEC_CUT        1u    /* argv or envp cut at the collector's bound */
+#define ST_EXEC_ENV_NAMES  2u    /* envp holds names only: the values were withheld (--env) */
+#define ST_EXEC_ENV_NONE   4u    /* the environment was withheld (--env none): envp empty */
+#define ST_EXEC_ENV_UNSEEN 8u    /* no environment in the records (none of the above said) */
 
 /* A note about the recording: lost events, damaged log spans. */
 struct st_gap {

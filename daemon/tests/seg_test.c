@@ -259,6 +259,67 @@ static void torn_trailing_frame_is_cut_off(void)
 	free(dir);
 }
 
+/* The last frame of the head is whole (the file does not end inside it) but a byte of its
+ * data changed: damage, with its bytes and records, not a torn tail; still cut off from the
+ * extent and not counted as durable. Zero bytes after the last good frame (an unsynced
+ * extension a file system filled with zeros) are a torn tail. */
+static void complete_damaged_last_frame_is_damage_not_torn(void)
+{
+	char *dir = tu_tmpdir("seg");
+	struct seg_writer *w = writer_open(dir, 16384, 1 << 20);
+	uint64_t next[NLANES] = { 0 };
+	write_records(w, next, 200, 1);
+	struct seg_flush_info fi;
+	for (uint64_t seq = 200; seq < 203; seq++)
+		for (unsigned lane = 0; lane < NLANES; lane++) {
+			struct seg_rec r = { .type = JNL_REC_DATA, .lane = (uint16_t)lane, .seq = seq,
+					     .ts = 1000 + seq * 10 + lane, .crc = (uint32_t)seq,
+					     .len = rec_len(lane, seq), .payload = payload };
+			rec_fill(lane, seq, payload, r.len);
+			TU_REQUIRE(seg_writer_add(w, &r) == 0);
+		}
+	TU_REQUIRE(seg_writer_flush(w, &fi) == 0);
+	seg_writer_close(w);
+	char name[40];
+	seg_name(name, sizeof(name), fi.seg_no);
+	char *path = tu_path(dir, name);
+	TU_REQUIRE(tu_flip_bit(path, fi.offset + fi.csize - 20, 2) == 0);
+
+	struct seg_log *log;
+	quiet = 1;
+	struct check *c = check_log(dir, 0, &log);
+	quiet = 0;
+	TU_CHECK(c->bad == 0, "the damaged frame is not walked");
+	const struct seg_info *h = head_of(log);
+	TU_REQUIRE(h);
+	TU_CHECK(seg_log_ndamage(log) == 1 && h->tail == SEG_TAIL_DAMAGED && h->extent == fi.offset,
+		 "%zu damage, tail %d, extent %" PRIu64, seg_log_ndamage(log), (int)h->tail, h->extent);
+	const struct seg_damage *d = seg_log_damage(log, 0);
+	TU_CHECK(d && d->off == fi.offset && d->bytes == h->size - fi.offset &&
+		 d->records == 3 * NLANES, "damage at %" PRIu64 ", %" PRIu64 " bytes, %" PRIu64
+		 " records", d ? d->off : 0, d ? d->bytes : 0, d ? d->records : 0);
+	for (unsigned lane = 0; lane < NLANES; lane++) {
+		uint64_t last = 0;
+		TU_CHECK(seg_log_last(log, UUID, EPOCH, lane, &last, NULL) == 1 && last == 199,
+			 "lane %u last %" PRIu64 " (the damaged frame must not count)", lane, last);
+	}
+	seg_log_close(log);
+
+	/* zeros in place of the frame: space never written, a torn tail */
+	uint64_t n = fi.csize;
+	unsigned char *zero = calloc(1, (size_t)n);
+	TU_REQUIRE(zero && tu_write_at(path, fi.offset, zero, (size_t)n) == 0);
+	free(zero);
+	check_log(dir, 0, &log);
+	h = head_of(log);
+	TU_CHECK(h && seg_log_ndamage(log) == 0 && h->tail == SEG_TAIL_TORN && h->extent == fi.offset,
+		 "zeros: %zu damage, tail %d", seg_log_ndamage(log), h ? (int)h->tail : -1);
+	seg_log_close(log);
+	free(path);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* A flipped byte inside a frame that was followed by others is damage, named by segment
  * and offset; so is a truncated segment that a successor vouches for. */
 static void flipped_byte_and_truncated_segment_are_damage(void)
@@ -437,6 +498,7 @@ int main(void)
 {
 	TU_RUN(records_round_trip_across_rotations);
 	TU_RUN(torn_trailing_frame_is_cut_off);
+	TU_RUN(complete_damaged_last_frame_is_damage_not_torn);
 	TU_RUN(flipped_byte_and_truncated_segment_are_damage);
 	TU_RUN(torn_creation_is_skipped);
 	TU_RUN(random_damage_never_passes_as_records);

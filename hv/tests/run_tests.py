@@ -492,12 +492,16 @@ def t_fanout():
 
 
 def t_env2000():
-    env, hv, evs = compare("env2000", [prog("hvt_env2000"), "2000"], expect_rc=0)
-    ex = [e for e in evs if e["ev"] == "entry" and e.get("call") == "execve" and
-          any(f["type"] == "path" and f["value"] == "/bin/true" for f in e["fields"])]
+    """2000 variables reach the record whole: the new image's environment, in the return of
+    its exec (--env full keeps the values)."""
+    env, hv, evs = compare("env2000", [prog("hvt_env2000"), "2000"], expect_rc=0,
+                           hv_args=["--env", "full"])
+    ex = [e for e in evs if e["ev"] == "exit" and e.get("call") == "execve" and
+          e.get("ret") == 0 and any(f["type"] == "resolved" and f["value"].endswith("/true")
+                                    for f in e["fields"])]
     check(len(ex) == 1, "execve of /bin/true not recorded")
     if ex:
-        envp = [f for f in ex[0]["fields"] if f["type"] == "envp"]
+        envp = [f for f in ex[0]["fields"] if f["type"] == "envp" and f["arg"] == "exe"]
         check(envp and len(envp[0]["value"]) == 2000 and not envp[0].get("trunc"),
               "envp recorded with %d strings" % (len(envp[0]["value"]) if envp else -1))
         check(envp and envp[0]["value"][1999] == "HVT_VAR_1999=value-1999",

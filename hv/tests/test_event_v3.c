@@ -206,6 +206,72 @@ static void origin_and_domain_render(void)
 	free(js);
 }
 
+/* The exit of a successful execve with env (len bytes) recorded under mode. */
+static uint32_t build_exec_env(struct hv_rec *r, unsigned mode, const char *env, uint32_t len,
+			       unsigned fflags, const struct hv_limits *lim)
+{
+	hv_rec_init(r, buf, sizeof(buf), NULL, 0, NULL, NULL, lim);
+	hv_rec_begin(r, HVP_EV_EXIT, HVP_BE_PTRACE, HVP_ABI_X86_64, 59, 7, 7);
+	hv_rec_put_env(r, HVP_ARG_EXE, mode, env, len, fflags);
+	return hv_rec_finish(r);
+}
+
+static void env_modes_keep_what_they_say(void)
+{
+	static const char env[] = "A=1\0TOKEN=s3cret\0NOEQ\0EMPTY=\0LONG=xyz";  /* last one cut */
+	uint32_t elen = sizeof(env) - 1;
+	struct hv_rec r;
+	struct hvp_ev_view v;
+	struct hvp_ev_fld f;
+
+	uint32_t len = build_exec_env(&r, HV_ENV_FULL, env, elen, HVP_FF_TRUNC, NULL);
+	TU_REQUIRE(hvp_ev_parse(buf, len, &v) == 0);
+	TU_CHECK(hvp_ev_field_find(&v, HVP_F_ENVP, HVP_ARG_EXE, &f) == 1 && f.len == elen &&
+		 !memcmp(f.val, env, elen) && (f.flags & HVP_FF_TRUNC));
+	TU_CHECK(!(v.hdr.flags & (HVP_EVF_ENV_NAMES | HVP_EVF_ENV_NONE)));
+
+	/* names: each up to its '=', a cut value still gives its whole name */
+	static const char names[] = "A\0TOKEN\0NOEQ\0EMPTY\0LONG";
+	len = build_exec_env(&r, HV_ENV_NAMES, env, elen, HVP_FF_TRUNC, NULL);
+	TU_REQUIRE(hvp_ev_parse(buf, len, &v) == 0);
+	TU_CHECK(hvp_ev_field_find(&v, HVP_F_ENVP, HVP_ARG_EXE, &f) == 1 &&
+		 f.len == sizeof(names) && !memcmp(f.val, names, sizeof(names)), "len %u", f.len);
+	TU_CHECK(!memmem(buf, len, "s3cret", 6) && !memmem(buf, len, "xyz", 3));
+	TU_CHECK(v.hdr.flags & HVP_EVF_ENV_NAMES);
+	int rc;
+	char *js = json_of(buf, len, &rc);
+	TU_CHECK(rc == 0 && strstr(js, "\"env_names\"") &&
+		 strstr(js, "\"value\":[\"A\",\"TOKEN\",\"NOEQ\",\"EMPTY\",\"LONG\"]"), "%s", js);
+	free(js);
+
+	/* a name cut before its '=' stays cut (no NUL) */
+	len = build_exec_env(&r, HV_ENV_NAMES, "A=1\0PARTIALNAM", 14, HVP_FF_TRUNC, NULL);
+	TU_REQUIRE(hvp_ev_parse(buf, len, &v) == 0);
+	TU_CHECK(hvp_ev_field_find(&v, HVP_F_ENVP, HVP_ARG_EXE, &f) == 1 && f.len == 12 &&
+		 !memcmp(f.val, "A\0PARTIALNAM", 12));
+
+	/* none: no field, the event says it was withheld */
+	len = build_exec_env(&r, HV_ENV_NONE, env, elen, 0, NULL);
+	TU_REQUIRE(hvp_ev_parse(buf, len, &v) == 0);
+	TU_CHECK(hvp_ev_field_find(&v, HVP_F_ENVP, HVP_ARG_NONE, &f) == 0 && v.hdr.fields_len == 0);
+	TU_CHECK(v.hdr.flags & HVP_EVF_ENV_NONE);
+	js = json_of(buf, len, &rc);
+	TU_CHECK(rc == 0 && strstr(js, "\"env_none\"") && !strstr(js, "envp"), "%s", js);
+	free(js);
+
+	/* the string-count bound holds after filtering */
+	struct hv_limits lim = hv_limits_default;
+	lim.strv_count = 2;
+	len = build_exec_env(&r, HV_ENV_NAMES, env, elen, 0, &lim);
+	TU_REQUIRE(hvp_ev_parse(buf, len, &v) == 0);
+	TU_CHECK(hvp_ev_field_find(&v, HVP_F_ENVP, HVP_ARG_EXE, &f) == 1 && f.len == 8 &&
+		 !memcmp(f.val, "A\0TOKEN\0", 8) && (f.flags & HVP_FF_TRUNC));
+
+	TU_CHECK(hv_env_mode_parse("full") == HV_ENV_FULL && hv_env_mode_parse("names") == HV_ENV_NAMES &&
+		 hv_env_mode_parse("none") == HV_ENV_NONE && hv_env_mode_parse("nam") == -1 &&
+		 hv_env_mode_parse("namesx") == -1 && hv_env_mode_parse("") == -1);
+}
+
 int main(void)
 {
 	TU_RUN(identity_words_round_trip);
@@ -214,5 +280,6 @@ int main(void)
 	TU_RUN(mixed_versions_are_refused);
 	TU_RUN(new_fields_of_wrong_size_are_errors);
 	TU_RUN(origin_and_domain_render);
+	TU_RUN(env_modes_keep_what_they_say);
 	return tu_done();
 }

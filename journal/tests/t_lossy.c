@@ -4,7 +4,9 @@
  * precedes the next real record, in write-ahead and in batched appends; the counters survive
  * a close and reopen; a LOST record announced twice across a crash is counted once.
  */
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "jt.h"
 
@@ -267,11 +269,84 @@ static void lossy_counters_survive_reopen(void)
 	free(dir);
 }
 
+struct late_consumer {
+	struct jnl_pool *p;
+	uint64_t read_idx;
+	unsigned ms;
+};
+
+/* A consumer that frees the ring only after the producer has started to close its lane. */
+static void *consume_late(void *arg)
+{
+	struct late_consumer *c = arg;
+	struct timespec ts = { 0, (long)c->ms * 1000000L };
+	nanosleep(&ts, NULL);
+	consume(c->p, 0, &c->read_idx, NULL, NULL);
+	return NULL;
+}
+
+/* Drops at the very end of a run (the lane closes while its ring is full) still reach the
+ * ring as a LOST record: the close waits, bounded, for the consumer to free room for it. With
+ * no consumer the close gives up after JNL_CLOSE_LOST_WAIT_MS and the drops stay counted. */
+static void lossy_drops_at_close_become_a_lost_record(void)
+{
+	char *dir = jt_pooldir("lossyclose");
+	char *path = tu_path(dir, "pool");
+	struct jnl_pool *p = jt_create(path, JNL_SB_SIZE + JNL_LANE_HDR_SIZE + JNL_MIN_RING, 1,
+				       JNL_DUR_POWER, 0);
+	struct jnl_lane *l;
+	uint64_t idx = 0, t0, t1;
+
+	/* no consumer: the close returns within its bound; nothing announced, all counted */
+	JT_OK(jnl_lane_open(p, 0, JNL_LANE_LOSSY, &l));
+	uint64_t drops = fill_and_drop(l, 0, &idx, 2, &t0, &t1);
+	uint64_t c0 = jnl_now_ns();
+	jnl_lane_close(l);
+	uint64_t waited_ms = (jnl_now_ns() - c0) / 1000000u;
+	TU_CHECK(waited_ms >= JNL_CLOSE_LOST_WAIT_MS - 50 && waited_ms < JNL_CLOSE_LOST_WAIT_MS + 2000,
+		 "close without a consumer waited %llu ms", (unsigned long long)waited_ms);
+	struct jnl_lost_line ll;
+	jnl_lane_lost(p, 0, &ll);
+	TU_CHECK(ll.dropped == drops && ll.reported == 0, "no room: dropped %llu reported %llu",
+		 (unsigned long long)ll.dropped, (unsigned long long)ll.reported);
+
+	/* a consumer that frees room while the lane closes: the close writes the LOST record
+	 * (the earlier drops and this run's, announced together) */
+	JT_OK(jnl_lane_open(p, 0, JNL_LANE_LOSSY, &l));
+	struct late_consumer lc = { p, 0, 100 };
+	consume(p, 0, &lc.read_idx, NULL, NULL);
+	drops += fill_and_drop(l, 1, &idx, 4, &t0, &t1);
+	pthread_t th;
+	TU_REQUIRE(pthread_create(&th, NULL, consume_late, &lc) == 0);
+	jnl_lane_close(l);
+	pthread_join(th, NULL);
+	jnl_lane_lost(p, 0, &ll);
+	TU_CHECK(ll.dropped == drops && ll.reported == drops,
+		 "after close: dropped %llu reported %llu", (unsigned long long)ll.dropped,
+		 (unsigned long long)ll.reported);
+	struct jt_scan s;
+	jt_scan_lane(p, 0, &s);
+	/* (earlier LOST records may have fitted where data did not, and were consumed) */
+	struct jnl_lost_payload lp = { 0, 0, 0, 0 };
+	if (s.n >= 1 && s.recs[s.n - 1].type == JNL_REC_LOST && s.recs[s.n - 1].len == sizeof(lp))
+		memcpy(&lp, s.recs[s.n - 1].data, sizeof(lp));
+	TU_CHECK(s.ret == 0 && lp.count >= 1 && lp.cumulative == drops,
+		 "the lane ends in a LOST record up to %llu drops: %zu records, last LOST count"
+		 " %llu cumulative %llu", (unsigned long long)drops, s.n,
+		 (unsigned long long)lp.count, (unsigned long long)lp.cumulative);
+	jt_scan_free(&s);
+	jnl_pool_close(p);
+	tu_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct jt_case cases[] = {
 		{ "lossy_counts_every_drop_and_writes_lost", lossy_counts_every_drop_and_writes_lost },
 		{ "lossy_counters_survive_reopen", lossy_counters_survive_reopen },
+		{ "lossy_drops_at_close_become_a_lost_record", lossy_drops_at_close_become_a_lost_record },
 		{ 0, 0 },
 	};
 	return jt_main(argc, argv, cases);

@@ -11,6 +11,8 @@
  *                        checkpoint not advanced): cut off, its records replayed once
  *   flipped_bit          a flipped bit in an acknowledged record mid-lane: exit 1, a GAP in
  *                        the log for it, every later record still recovered
+ *   segments_removed     the log's segments removed after the checkpoint moved past them:
+ *                        exit 1, log_missing per lane = the checkpoint's sequence
  *   both_slots_damaged   both checkpoint slots of a lane damaged: exit 1, that lane's bytes
  *                        untouched, the other lane recovered
  *   refuses_beside_daemon  a running daemon holds the pool: exit 2, one line, nothing done
@@ -144,6 +146,14 @@ static void read_log(const char *dir, struct logv *v)
 	TU_REQUIRE(seg_log_open(dir, 0, &log) == 0);
 	seg_log_walk(log, walk_cb, v);
 	seg_log_close(log);
+}
+
+/* read_log of the data directory's log (the path made and freed here) */
+static void read_data_log(const char *data, struct logv *v)
+{
+	char *log = tu_path(data, "log");
+	read_log(log, v);
+	free(log);
 }
 
 static int logv_equal(const struct logv *a, const struct logv *b)
@@ -353,7 +363,7 @@ static void kill_loop_every_acknowledged_record_logged_exactly_once(void)
 		TU_CHECK(rc == 0, "iteration %u: recover exit %d (an ordinary crash is not damage): %s", it, rc, out ? out : "");
 		free(out);
 		struct logv v;
-		read_log(tu_path(dir, "log"), &v);
+		read_data_log(dir, &v);
 		read_acks(ack, acked, 2);
 		char what[64];
 		snprintf(what, sizeof(what), "iteration %u", it);
@@ -367,6 +377,8 @@ static void kill_loop_every_acknowledged_record_logged_exactly_once(void)
 	}
 	TU_CHECK(acked[0] > 100 && acked[1] > 100, "the producer made progress (%" PRIu64 ", %" PRIu64 ")", acked[0], acked[1]);
 	tu_rmtree(dir);
+	free(ack);
+	free(dir);
 }
 
 static void recover_twice_gives_identical_log(void)
@@ -377,9 +389,9 @@ static void recover_twice_gives_identical_log(void)
 	char *o1 = NULL, *o2 = NULL;
 	TU_CHECK(recover(dir, &o1) == 0, "first recover");
 	struct logv a, b;
-	read_log(tu_path(dir, "log"), &a);
+	read_data_log(dir, &a);
 	TU_CHECK(recover(dir, &o2) == 0, "second recover");
-	read_log(tu_path(dir, "log"), &b);
+	read_data_log(dir, &b);
 	TU_CHECK(a.n > 0, "something was recovered");
 	TU_CHECK(logv_equal(&a, &b), "second recovery changed the log (%zu -> %zu records)", a.n, b.n);
 	struct tu_jv *r1 = parse_report(o1, "first recover"), *r2 = parse_report(o2, "second recover");
@@ -400,6 +412,8 @@ static void recover_twice_gives_identical_log(void)
 	free(a.r);
 	free(b.r);
 	tu_rmtree(dir);
+	free(ack);
+	free(dir);
 }
 
 static void recover_killed_at_random_points_then_rerun_gives_same_log(void)
@@ -413,7 +427,7 @@ static void recover_killed_at_random_points_then_rerun_gives_same_log(void)
 	TU_REQUIRE(tu_sh(cmd, NULL, NULL) == 0);
 	TU_CHECK(recover(ref, NULL) == 0, "reference recovery");
 	struct logv want, got;
-	read_log(tu_path(ref, "log"), &want);
+	read_data_log(ref, &want);
 	uint64_t rnd = 777;
 	int kills = 0, done = 0;
 	for (int attempt = 0; attempt < 60 && !done; attempt++) {
@@ -429,7 +443,7 @@ static void recover_killed_at_random_points_then_rerun_gives_same_log(void)
 	}
 	if (!done)
 		TU_CHECK(recover(dir, NULL) == 0, "final recovery");
-	read_log(tu_path(dir, "log"), &got);
+	read_data_log(dir, &got);
 	fprintf(stderr, "     recovery killed %d time(s); %zu records, reference %zu\n", kills, got.n, want.n);
 	TU_CHECK(kills > 0, "recovery was actually interrupted at least once");
 	TU_CHECK(logv_equal(&want, &got), "interrupted recovery gives another log (%zu vs %zu records)", got.n, want.n);
@@ -440,6 +454,9 @@ static void recover_killed_at_random_points_then_rerun_gives_same_log(void)
 	free(got.r);
 	tu_rmtree(dir);
 	tu_rmtree(ref);
+	free(ack);
+	free(dir);
+	free(ref);
 }
 
 static void torn_trailing_frame_is_cut_and_its_records_replayed_once(void)
@@ -454,7 +471,7 @@ static void torn_trailing_frame_is_cut_and_its_records_replayed_once(void)
 		 dir, dir, H, dir);
 	TU_REQUIRE(tu_sh(cmd, NULL, NULL) == 0, "daemon --once");
 	struct logv full;
-	read_log(tu_path(dir, "log"), &full);
+	read_data_log(dir, &full);
 	/* cut the newest segment in the middle of its last frame */
 	snprintf(cmd, sizeof(cmd), "f=$(ls %s/log/seg-*.hvl | tail -n 1); s=$(stat -c %%s $f); truncate -s $((s - 100)) $f && mv %s/pool.before %s/pool",
 		 dir, dir, dir);
@@ -469,7 +486,7 @@ static void torn_trailing_frame_is_cut_and_its_records_replayed_once(void)
 	tu_json_free(rep);
 	free(out);
 	struct logv v;
-	read_log(tu_path(dir, "log"), &v);
+	read_data_log(dir, &v);
 	uint64_t acked[1];
 	read_acks(ack, acked, 1);
 	check_log(&v, acked, 1, "torn frame");
@@ -477,6 +494,8 @@ static void torn_trailing_frame_is_cut_and_its_records_replayed_once(void)
 	free(v.r);
 	free(full.r);
 	tu_rmtree(dir);
+	free(ack);
+	free(dir);
 }
 
 /* Offset in the pool file of lane l's ring and control area (pool geometry from info). */
@@ -515,11 +534,50 @@ static void flipped_bit_mid_lane_reported_and_later_records_recovered(void)
 	tu_json_free(rep);
 	free(out);
 	struct logv v;
-	read_log(tu_path(dir, "log"), &v);
+	read_data_log(dir, &v);
 	TU_CHECK(v.gaps == 1, "the log holds one GAP record for it (%zu)", v.gaps);
 	check_log(&v, acked, 1, "flipped bit");
 	free(v.r);
 	tu_rmtree(dir);
+	free(pool);
+	free(ack);
+	free(dir);
+}
+
+/* The daemon logged everything and advanced the checkpoints, then the log's segments were
+ * removed: the ring may have reused their space, so the records are lost. Recovery says how
+ * many per lane (the checkpoint's sequence: every record below it) and exits 1, every time. */
+static void segments_removed_after_checkpoint_is_loss(void)
+{
+	char *dir = mkdata("rgone", "2M", 2);
+	char *ack = tu_path(dir, "acks");
+	produce_until(dir, ack, 2, 1000);
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd), "%s daemon --data %s --once --quiet && rm %s/log/seg-*.hvl",
+		 H, dir, dir);
+	TU_REQUIRE(tu_sh(cmd, NULL, NULL) == 0, "daemon --once, then the segments removed");
+	for (int run = 0; run < 2; run++) {
+		char *out = NULL;
+		int rc = recover(dir, &out);
+		TU_CHECK(rc == 1, "run %d: loss gives exit 1, got %d: %s", run, rc, out ? out : "");
+		struct tu_jv *rep = parse_report(out, "segments removed");
+		double total = -1, sum = 0;
+		for (size_t i = 0; i < 2; i++) {
+			double miss = -1, ck = -2;
+			TU_CHECK(tu_jv_num(lane_report(rep, i), "log_missing", &miss) &&
+				 tu_jv_num(lane_report(rep, i), "ckpt_seq", &ck) && miss == ck && ck > 0,
+				 "run %d lane %zu: %g missing, checkpoint %g: %s", run, i, miss, ck,
+				 out ? out : "");
+			sum += miss;
+		}
+		TU_CHECK(tu_jv_num(rep, "log_missing", &total) && total == sum,
+			 "run %d: log_missing %g, lanes %g", run, total, sum);
+		tu_json_free(rep);
+		free(out);
+	}
+	tu_rmtree(dir);
+	free(ack);
+	free(dir);
 }
 
 static void both_checkpoint_slots_damaged_leaves_lane_untouched(void)
@@ -549,7 +607,7 @@ static void both_checkpoint_slots_damaged_leaves_lane_untouched(void)
 	unsigned char *after = tu_slurp(pool, &n1);
 	TU_CHECK(n0 == n1 && memcmp(before + lo, after + lo, st) == 0, "lane 0's bytes were not touched");
 	struct logv v;
-	read_log(tu_path(dir, "log"), &v);
+	read_data_log(dir, &v);
 	uint64_t acked[2];
 	read_acks(ack, acked, 2);
 	acked[0] = 0;         /* lane 0 cannot be recovered; lane 1 must be */
@@ -558,7 +616,12 @@ static void both_checkpoint_slots_damaged_leaves_lane_untouched(void)
 		lane1 += v.r[i].lane == 1;
 	TU_CHECK(lane1 >= acked[1], "lane 1 recovered (%zu of %" PRIu64 ")", lane1, acked[1]);
 	free(v.r);
+	free(before);
+	free(after);
 	tu_rmtree(dir);
+	free(pool);
+	free(ack);
+	free(dir);
 }
 
 static void recover_refuses_while_daemon_holds_the_pool(void)
@@ -582,7 +645,9 @@ static void recover_refuses_while_daemon_holds_the_pool(void)
 	err = NULL;
 	rc = tu_sh(cmd, NULL, &err);
 	TU_CHECK(rc == 2 && err && strstr(err, "nonexistent"), "missing pool: exit 2 naming it (%d: %s)", rc, err ? err : "");
+	free(err);
 	tu_rmtree(dir);
+	free(dir);
 }
 
 int main(int argc, char **argv)
@@ -600,6 +665,7 @@ int main(int argc, char **argv)
 	RUN(torn_trailing_frame_is_cut_and_its_records_replayed_once);
 	RUN(flipped_bit_mid_lane_reported_and_later_records_recovered);
 	RUN(both_checkpoint_slots_damaged_leaves_lane_untouched);
+	RUN(segments_removed_after_checkpoint_is_loss);
 	RUN(recover_killed_at_random_points_then_rerun_gives_same_log);
 	RUN(kill_loop_every_acknowledged_record_logged_exactly_once);
 	return tu_done();
