@@ -21,6 +21,7 @@
 #include "dmn.h"
 #include "heb.h"
 #include "heb_rec.h"
+#include "hv_rec.h"
 #include "hvp_cli.h"
 #include "hvp_datadir.h"
 #include "jnl.h"
@@ -197,7 +198,7 @@ int hvp_ebpf_daemon_begin(struct hvp_ebpf_daemon **out, struct dmn_config *cfg,
 	}
 	struct heb_opts o = {
 		.mode = cgroup ? HEB_MODE_CGROUP : HEB_MODE_ALL, .cgroup = cgroup,
-		.env = HEB_ENV_FULL, .ring_bytes = ring_bytes, .pin_dir = d->pin,
+		.env = HV_ENV_NAMES, .ring_bytes = ring_bytes, .pin_dir = d->pin,
 		.pool = d->pool, .lane = d->lane, .lane_idx = idx, .state_path = d->state,
 		.host_id = host_id, .notice = say,
 	};

@@ -25,6 +25,7 @@
 #include "heb_rec.h"
 #include "hvp_cli.h"
 #include "hvp_datadir.h"
+#include "hv_rec.h"
 #include "jnl.h"
 
 #define EXIT_OWN 125
@@ -45,7 +46,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: hvprov run --backend ebpf [--data DIR | --pool POOL] [--ring-size SIZE]\n"
-		"                  [--no-daemon] [--host-id ID] [--quiet] -- CMD [ARGS...]\n\n"
+		"                  [--no-daemon] [--host-id ID] [--env full|names|none] [--quiet]\n"
+		"                  -- CMD [ARGS...]\n\n"
 		"Run CMD and record the system calls of it and of its descendants with BPF programs in\n"
 		"the kernel (root only). Not write-ahead: a call completes before its record is\n"
 		"durable; the window between the two is measured and printed at the end.\n\n"
@@ -54,6 +56,8 @@ static void usage(FILE *f)
 		"  --ring-size SIZE  BPF ring buffer, a power of two (default 64M)\n"
 		"  --no-daemon       no inline consumer: records stay in the pool\n"
 		"  --host-id ID      for a new data directory: its host id\n"
+		"  --env MODE        what exec records keep of the environment: names (default),\n"
+		"                    full (name=value) or none\n"
 		"  --quiet           no start and end lines\n");
 }
 
@@ -89,11 +93,12 @@ int hvp_run_ebpf(int argc, char **argv)
 		{ "no-daemon", no_argument, NULL, 'n' },
 		{ "host-id", required_argument, NULL, 'H' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "env", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *data = NULL, *pool_path = NULL, *host_arg = NULL;
-	int quiet = 0, no_daemon = 0, c;
+	int quiet = 0, no_daemon = 0, c, env_mode = HV_ENV_NAMES;
 	uint64_t ring = 0;
 	hvp_getopt_reset();
 	while ((c = getopt_long(argc, argv, "+:h", lo, NULL)) != -1) {
@@ -109,6 +114,12 @@ int hvp_run_ebpf(int argc, char **argv)
 		case 'H': host_arg = optarg; break;
 		case 'n': no_daemon = 1; break;
 		case 'q': quiet = 1; break;
+		case 'E':
+			if ((env_mode = hv_env_mode_parse(optarg)) < 0) {
+				hvp_err("run: --env must be full, names or none, not '%s'", optarg);
+				return EXIT_OWN;
+			}
+			break;
 		case 'r':
 			if (hvp_parse_size(optarg, &ring) || ring < 4096 || ring > (1ull << 30) ||
 			    (ring & (ring - 1))) {
@@ -200,7 +211,7 @@ int hvp_run_ebpf(int argc, char **argv)
 	close(go[0]);
 	go[0] = -1;
 	struct heb_opts o = {
-		.mode = HEB_MODE_TREE, .root = pid, .env = HEB_ENV_FULL, .ring_bytes = (uint32_t)ring,
+		.mode = HEB_MODE_TREE, .root = pid, .env = (unsigned)env_mode, .ring_bytes = (uint32_t)ring,
 		.pool = pool, .lane = lane, .lane_idx = idx, .host_id = have_host ? host_id : NULL,
 		.notice = say, .no_snapshot = 1,
 	};

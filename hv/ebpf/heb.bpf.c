@@ -304,7 +304,6 @@ int BPF_PROG(heb_enter, struct pt_regs *regs, long id)
 	for (int i = 0; i < 6; i++)
 		t->h.args[i] = a[i];
 
-	int env = env_copied();
 	for (int i = 0; i < 6; i++) {
 		if (i >= e->nargs)
 			break;
@@ -320,9 +319,6 @@ int BPF_PROG(heb_enter, struct pt_regs *regs, long id)
 			}
 		} else if (k == HEB_A_ARGV) {
 			put_ustrv(t, F_ARGV, i, (const void *const *)a[i]);
-		} else if (k == HEB_A_ENVP) {
-			if (env)
-				put_ustrv(t, F_ENVP, i, (const void *const *)a[i]);
 		} else if (k == HEB_A_STRUCT || k == HEB_A_SOCKADDR) {
 			__u64 sz = aux < 6 ? a[aux & 7] : HEB_STRUCT_MAX;
 			put_ubytes(t, F_STRUCT, i, (const void *)a[i], sz);
@@ -448,6 +444,10 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 			put_kpath(t, task, BPF_CORE_READ(xf, f_path.dentry),
 				  BPF_CORE_READ(xf, f_path.mnt), F_RESOLVED, ARG_EXE);
 		}
+		/* the new image's environment, as the kernel laid it out on its stack
+		 * (event format: recorded at the exec's return, filtered by the collector) */
+		if (env_copied())
+			put_env(t, task);
 	}
 	ident(task, &t->h);
 	emit(&t->h);

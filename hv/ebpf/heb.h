@@ -38,7 +38,7 @@ struct heb_opts {
 	unsigned mode;
 	const char *cgroup;
 	pid_t root;
-	unsigned env;                 /* HEB_ENV_FULL or HEB_ENV_NONE */
+	unsigned env;                 /* enum hv_env_mode (hv_rec.h): names, full or none */
 	uint32_t ring_bytes;          /* a power of two, >= 4096 (0: HEB_RING_DEFAULT) */
 	/* bpffs directory to pin ring, maps and links in (capture outlives the collector and a
 	 * restarted collector resumes exactly once); NULL: nothing pinned, capture ends with

@@ -117,8 +117,11 @@ static void var_fields(struct heb *h, const struct hv_sysent *e, const struct he
 				last_path[arg] = off + 1;
 				rel[arg] = len && v[off + 8] != '/';
 			}
-		} else if ((type == HVP_F_ENVP && h->o.env == HEB_ENV_NONE) ||
-			   (type == HVP_F_PATH && arg < 8 && last_path[arg] != off + 1) ||
+		} else if (type == HVP_F_ENVP) {
+			/* the new image's environment, filtered by the env mode */
+			hv_rec_put_env(&h->rec, arg, h->o.env, v + off + 8, len, fl & HVP_FF_ALL);
+			h->env_done = 1;
+		} else if ((type == HVP_F_PATH && arg < 8 && last_path[arg] != off + 1) ||
 			   (type == HVP_F_DIRFD_PATH && !dirfd_used(e, arg, rel))) {
 			;
 		} else {
@@ -229,10 +232,15 @@ uint32_t heb_conv(struct heb *h, const void *rec, uint32_t len)
 	if (r.flags & HEB_RF_TRUNC)
 		hv_rec_flag(b, HVP_EVF_TRUNC);
 	h->resolved_k = 0;
+	h->env_done = 0;
 	int changed = e && kind == HVP_EV_CALL && r.ret == 0 &&
 		      (e->flags & (HV_SF_EXEC | HV_SF_UNSHARE));
 	ident(h, &r, changed);
 	var_fields(h, e, &r, v, r.var_len);
+	/* a successful exec says what became of its environment even when none was copied */
+	if (e && kind == HVP_EV_CALL && (e->flags & HV_SF_EXEC) && r.ret == 0 && !h->env_done)
+		hv_rec_put_env(b, HVP_ARG_EXE, h->o.env, "", 0,
+			       h->o.env == HV_ENV_NONE ? 0 : HVP_FF_FAULT);
 	if (e && kind == HVP_EV_CALL && (e->flags & HV_SF_OUT_FDS) && r.ret == 0)
 		hv_rec_put(b, HVP_F_FDS, 0, r.outfds, sizeof(r.outfds), sizeof(r.outfds), 0);
 	for (unsigned i = 0; i < HEB_NFID; i++) {

@@ -52,7 +52,8 @@ struct heb {
 	uint8_t boot_id[16];
 	uint64_t seen[HEB_NPROC_SEEN];    /* (tgid, start) hashes of processes described */
 	uint64_t snap_seq;
-	unsigned resolved_k;          /* resolved fields the kernel side gave (ret, exe) */
+	unsigned resolved_k;
+	int env_done;                 /* the event has its envp (or env_none) already */          /* resolved fields the kernel side gave (ret, exe) */
 	/* journal and restart */
 	uint64_t drop_base;           /* the lane's dropped counter when this capture began */
 	uint32_t state_gen;

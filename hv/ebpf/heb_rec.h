@@ -101,14 +101,15 @@ struct heb_hdr {
 #define HEB_MODE_CGROUP    1u   /* processes in cgroup (v2) cg_id and below it */
 #define HEB_MODE_TREE      2u   /* processes whose tgid is in map "tracked" (and descendants) */
 
-#define HEB_ENV_FULL       0u
-#define HEB_ENV_NONE       2u   /* envp not copied (names: cut by the collector) */
+/* env: enum hv_env_mode of hv_rec.h (0 names, 1 full, 2 none); the kernel side copies the
+ * environment unless none, the collector keeps what the mode says. */
+#define HEB_ENV_NONE       2u
 
 struct heb_cfg {
 	__u32 version;       /* HEB_CFG_VERSION: programs of another version are reloaded */
 	__u32 mode;          /* HEB_MODE_* */
 	__u32 self_tgid;     /* the collector: never recorded */
-	__u32 env;           /* HEB_ENV_* */
+	__u32 env;           /* enum hv_env_mode */
 	__u64 cg_id;         /* HEB_MODE_CGROUP: cgroup v2 id */
 	__u32 cg_level;      /* its depth below the root */
 	__u32 on;            /* 0: record nothing (set while the collector sets up) */

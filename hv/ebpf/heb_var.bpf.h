@@ -259,4 +259,35 @@ static __always_inline void put_kpath(struct heb_task *t, struct task_struct *ta
 	heb_kpath(t, (__u64)d, (__u64)vm, ((__u32)type << 8) | arg);
 }
 
+/* The environment block of the current (new) image, [env_start, env_end), as one envp field
+ * with arg exe: strings back to back with their NULs, cut at the room left. */
+static __always_inline void put_env(struct heb_task *t, struct task_struct *task)
+{
+	__u64 s = BPF_CORE_READ(task, mm, env_start), e = BPF_CORE_READ(task, mm, env_end);
+	__u32 off = t->h.var_len;
+	__u8 fl = 0;
+	if (off > HEB_VAR_BUDGET - 16 || e <= s)
+		return;
+	__u64 len = e - s, room = HEB_VAR_BUDGET - off - 8;
+	if (len > room) {
+		len = room;
+		fl = 0x01;
+	}
+	if (len > HEB_PIECE_MAX) {
+		len = HEB_PIECE_MAX;
+		fl = 0x01;
+	}
+	__u32 l = (__u32)len & (2 * HEB_PIECE_MAX - 1);
+	if (l > HEB_PIECE_MAX)
+		l = HEB_PIECE_MAX;
+	if (l && bpf_probe_read_user(t->var + vbound(off + 8), l, (const void *)s)) {
+		l = 0;
+		fl |= 0x02;
+	}
+	if (fl & 0x01)
+		t->h.flags |= HEB_RF_TRUNC;
+	field_hdr(t, off, 6, 0xa0, fl, l);
+	t->h.var_len = off + 8 + pad8(l);
+}
+
 #endif
