@@ -22,6 +22,8 @@ int bench_daemon_main(int argc, char **argv);
 int bench_overhead_main(int argc, char **argv);
 int bench_recover_main(int argc, char **argv);
 int bench_query_main(int argc, char **argv);
+/* `hvprov bench all`: every benchmark, one report (bench_all.c). */
+int bench_all_main(int argc, char **argv);
 
 /* CLOCK_MONOTONIC in ns (vDSO: about 20 ns a call on the reference machine). */
 uint64_t bench_now_ns(void);
