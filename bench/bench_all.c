@@ -31,7 +31,7 @@
 static const struct ba_step ba_steps[] = {
 	{ "journal", "journal append against the same ring without persistence (ceiling), "
 		     "pmemlog and write()+fdatasync()",
-	  { "--quick", "--sizes", "64,512", "--lanes", "1,2", NULL },
+	  { "--quick", "--sizes", "64,512", "--lanes", "1,2", "--records", "100000", NULL },
 	  { NULL } },
 	{ "daemon", "daemon consume -> compress -> write -> checkpoint against raw zstd on the "
 		    "same records (ceiling)",

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "bench_all.h"
 #include "hvp_tool.h"
 
@@ -162,10 +163,11 @@ static int from_query(struct ba_report *rp, const struct tu_jv *d)
 		snprintf(f->unit, sizeof(f->unit), "ms");
 		f->lower_better = 1;
 		f->value = num(an, "p50_ms");
-		snprintf(f->base_name, sizeof(f->base_name), "target");
-		snprintf(f->base_kind, sizeof(f->base_kind), "target");
-		f->base = num(an, "target_p50_ms");
+		snprintf(f->base_name, sizeof(f->base_name), "bare SQL walk");
+		snprintf(f->base_kind, sizeof(f->base_kind), "reference");
+		f->base = num(an, "sql_p50_ms");
 		add_cmp(f, "p99", num(an, "p99_ms"));
+		add_cmp(f, "target", num(an, "target_p50_ms"));
 	}
 	return 0;
 }
@@ -227,7 +229,7 @@ int ba_check_ceilings(struct ba_report *rp)
 		if (isnan(f->base)) {
 			hvp_err("bench all: %s: no same-run ceiling measured", f->name);
 			bad++;
-		} else if (f->has_check && f->chk_base > f->chk_value) {
+		} else if (f->has_check && f->chk_base > f->chk_value * (1 + BENCH_CEILING_MARGIN)) {
 			hvp_err("bench all: %s: the ceiling (%s) costs %.3g %s, more than hvprov's %.3g: "
 				"the ceiling is below its system (broken measurement)", f->name,
 				f->base_name, f->chk_base, f->chk_unit, f->chk_value);
