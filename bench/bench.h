@@ -22,6 +22,8 @@ int bench_daemon_main(int argc, char **argv);
 int bench_overhead_main(int argc, char **argv);
 int bench_recover_main(int argc, char **argv);
 int bench_query_main(int argc, char **argv);
+/* `hvprov bench crash`: loss under SIGKILL (bench_crash.c). */
+int bench_crash_main(int argc, char **argv);
 /* `hvprov bench all`: every benchmark, one report (bench_all.c). */
 int bench_all_main(int argc, char **argv);
 
