@@ -31,7 +31,7 @@
 static const struct ba_step ba_steps[] = {
 	{ "journal", "journal append against the same ring without persistence (ceiling), "
 		     "pmemlog and write()+fdatasync()",
-	  { "--quick", "--sizes", "64,512", "--lanes", "1,2", "--records", "100000", NULL },
+	  { "--quick", "--sizes", "64,512", "--lanes", "1,2", "--records", "50000", NULL },
 	  { NULL } },
 	{ "daemon", "daemon consume -> compress -> write -> checkpoint against raw zstd on the "
 		    "same records (ceiling)",
@@ -45,6 +45,11 @@ static const struct ba_step ba_steps[] = {
 	{ "query", "index throughput and ancestor-query latency on a replayed build trace",
 	  { "--records", "100000", "--queries", "20", NULL },
 	  { NULL } },
+	{ "crash", "loss under crash: hvprov run SIGKILLed at random moments; acknowledged calls "
+		   "found afterwards in the pool and the log, against a volatile ring on the same "
+		   "trials",
+	  { "--trials", "10", NULL },
+	  { "--trials", "100", NULL } },
 	{ "overhead", "collection overhead per backend on real workloads against bare runs and "
 		      "strace -f",
 	  { "--runs", "1", "--workload", "postmark", NULL },

@@ -204,11 +204,41 @@ static int from_overhead(struct ba_report *rp, const struct tu_jv *d)
 	return 0;
 }
 
+/* Loss under crash: each persistent-ring row against the volatile ring of the same trials. */
+static int from_crash(struct ba_report *rp, const struct tu_jv *d)
+{
+	const struct tu_jv *rows = tu_jv_get(d, "rows"), *vol = NULL;
+	for (size_t i = 0; rows && i < rows->len; i++) {
+		const char *ring = str(rows->items[i], "ring");
+		if (ring && !strcmp(ring, "volatile"))
+			vol = rows->items[i];
+	}
+	for (size_t i = 0; rows && i < rows->len; i++) {
+		const struct tu_jv *r = rows->items[i];
+		const char *ring = str(r, "ring"), *name = str(r, "row"), *mode = str(r, "mode");
+		if (!ring || !name || !mode || !strcmp(ring, "volatile"))
+			continue;
+		struct ba_fig *f = fig_new(rp, "crash");
+		if (!f)
+			return -ENOMEM;
+		snprintf(f->name, sizeof(f->name), "crash %s: acknowledged calls lost per crash", name);
+		snprintf(f->label, sizeof(f->label), "%s", mode);
+		snprintf(f->unit, sizeof(f->unit), "calls per crash");
+		f->lower_better = 1;
+		f->value = num(r, "lost_per_crash");
+		snprintf(f->base_name, sizeof(f->base_name), "volatile ring");
+		snprintf(f->base_kind, sizeof(f->base_kind), "reference");
+		f->base = num(vol, "lost_per_crash");
+		add_cmp(f, "silent", num(r, "silent"));
+	}
+	return 0;
+}
+
 int ba_figures(struct ba_report *rp)
 {
 	static const struct { const char *name; int (*fn)(struct ba_report *, const struct tu_jv *); }
 	ex[] = { { "journal", from_journal }, { "daemon", from_daemon }, { "recover", from_recover },
-		 { "query", from_query }, { "overhead", from_overhead } };
+		 { "query", from_query }, { "crash", from_crash }, { "overhead", from_overhead } };
 	for (int i = 0; i < rp->nran; i++) {
 		if (!rp->ran[i].doc)
 			continue;
@@ -315,4 +345,5 @@ void ba_plots(struct ba_report *rp)
 	plot_bench(rp, "daemon", "daemon throughput against raw zstd on the same records", 0);
 	plot_bench(rp, "recover", "recovery time against its ceiling (CRC-32C + raw zstd)", 0);
 	plot_bench(rp, "overhead", "collection overhead: median wall time", 1);
+	plot_bench(rp, "crash", "acknowledged calls lost per SIGKILL: hvprov against a volatile ring", 0);
 }

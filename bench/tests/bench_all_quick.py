@@ -13,8 +13,8 @@ import sys
 import tempfile
 import time
 
-STEPS = ("journal", "daemon", "recover", "query", "overhead")
-PLOTTED = ("journal", "daemon", "recover", "overhead")
+STEPS = ("journal", "daemon", "recover", "query", "crash", "overhead")
+PLOTTED = ("journal", "daemon", "recover", "overhead", "crash")
 failures = []
 
 
