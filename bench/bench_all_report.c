@@ -330,6 +330,13 @@ int ba_write_markdown(const struct ba_report *rp)
 			fprintf(f, "| %s | %s | %s | %s (%s) | %s | %s | %s | %s |\n", g->name, a, g->unit,
 				g->base_name, g->base_kind, b, c, others[0] ? others : "-", chk);
 		}
+		const struct tu_jv *win = tu_jv_get(x->doc, "window");
+		double wl;
+		if (win && tu_jv_num(win, "to_log_mean_ms", &wl))
+			fprintf(f, "\nDurability window, from the moment a call is let go: to the pool 0 "
+				   "(write-ahead: durable before the call is let run or return); to the log "
+				   "%.1f ms on average (Little's law over these trials: calls acknowledged but "
+				   "not yet in the log at a crash, over acknowledged calls per second).\n", wl);
 		for (int k = 0; k < rp->nplots; k++) {
 			char want[64];
 			snprintf(want, sizeof(want), "%s.png", x->s->name);
