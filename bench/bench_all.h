@@ -50,6 +50,7 @@ struct ba_fig {
 	/* The upper-bound check, on a load-independent measure (CPU time per unit of work):
 	 * the ceiling's cost must not exceed the system's. has_check 0: not checked. */
 	int has_check;
+	int chk_broken;                   /* the verdict (the benchmark's own where it gives one) */
 	double chk_value, chk_base;
 	char chk_unit[24];
 };

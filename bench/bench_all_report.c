@@ -192,7 +192,7 @@ int ba_write_results(const struct ba_report *rp)
 			hvp_jw_key(&w, "ceiling"); jw_num(&w, g->chk_base, 4);
 			hvp_jw_key(&w, "margin"); hvp_jw_f64(&w, BENCH_CEILING_MARGIN, 2);
 			hvp_jw_key(&w, "holds");
-			hvp_jw_bool(&w, !(g->chk_base > g->chk_value * (1 + BENCH_CEILING_MARGIN)));
+			hvp_jw_bool(&w, !g->chk_broken);
 			hvp_jw_obj_end(&w);
 		}
 		hvp_jw_obj_end(&w);
@@ -325,7 +325,7 @@ int ba_write_markdown(const struct ba_report *rp)
 			}
 			if (g->has_check)
 				snprintf(chk, sizeof(chk), "%s: %.3g vs %.3g %s",
-					 g->chk_base > g->chk_value * (1 + BENCH_CEILING_MARGIN) ?
+					 g->chk_broken ?
 					 "**BROKEN**" : "holds", g->chk_value, g->chk_base, g->chk_unit);
 			fprintf(f, "| %s | %s | %s | %s (%s) | %s | %s | %s | %s |\n", g->name, a, g->unit,
 				g->base_name, g->base_kind, b, c, others[0] ? others : "-", chk);

@@ -546,7 +546,9 @@ static int release_all(struct bj_env *e)
 static int run_best(struct bj_env *e, struct bj_row *row, uint64_t n, unsigned nthr)
 {
 	static const enum bj_sys order[] = { BJ_HVPROV, BJ_CEILING, BJ_PMEMLOG };
+	row->ceil_ratio_min = INFINITY;
 	for (uint32_t k = 0; k < e->o->repeat; k++) {
+		double last[BJ_NSYS] = { 0 };
 		for (size_t j = 0; j < sizeof(order) / sizeof(order[0]); j++) {
 			enum bj_sys s = order[j];
 			struct bj_res x;
@@ -556,6 +558,7 @@ static int run_best(struct bj_env *e, struct bj_row *row, uint64_t n, unsigned n
 				return -1;
 			if (run_one(e, s, row->len, row->batch, nthr, n, &x))
 				return -1;
+			last[s] = x.cpu_ns;
 			struct bj_res *best = &row->r[s];
 			uint32_t runs = best->runs + 1;
 			double cpu = best->ran && best->cpu_ns < x.cpu_ns ? best->cpu_ns : x.cpu_ns;
@@ -564,6 +567,8 @@ static int run_best(struct bj_env *e, struct bj_row *row, uint64_t n, unsigned n
 			best->runs = runs;
 			best->cpu_ns = cpu;
 		}
+		if (last[BJ_HVPROV] > 0 && last[BJ_CEILING] / last[BJ_HVPROV] < row->ceil_ratio_min)
+			row->ceil_ratio_min = last[BJ_CEILING] / last[BJ_HVPROV];
 	}
 	return 0;
 }

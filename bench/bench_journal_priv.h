@@ -84,6 +84,9 @@ struct bj_res {
 struct bj_row {
 	uint32_t len, lanes, batch;
 	struct bj_res r[BJ_NSYS];
+	/* Of the interleaved rounds, the lowest ratio ceiling CPU ns / hvprov CPU ns per
+	 * record: above 1 + BENCH_CEILING_MARGIN, the ceiling cost more in every round. */
+	double ceil_ratio_min;
 };
 
 struct bj_worker {
