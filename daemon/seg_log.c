@@ -214,6 +214,8 @@ static int walk_segment(struct seg_log *log, struct seg_ent *se, int head, uint6
 		end = off = limit;
 	while (off < end) {
 		struct seg_frame f;
+		if (seg_reader_skip_seals(r, off, end, &off) && off >= end)
+			break;
 		int rc = seg_reader_frame_at(r, off, check_data, &f);
 		if (rc == 1 && f.end <= end) {
 			if ((err = add_frame(se, off)))
