@@ -306,3 +306,23 @@ int seal_tail_read(int dirfd, uint64_t seg_no, uint64_t end, struct seg_seal *la
 	close(fd);
 	return rc < 0 && !found ? rc : found;
 }
+
+int seal_sealed_end(const char *path, uint64_t size, uint64_t *end)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	struct seal_item it;
+	uint64_t off = 0, last = 0;
+	int rc;
+	while ((rc = seal_item_at(fd, off, size, &it)) == 1) {
+		off += it.len;
+		if (it.type == SEAL_IT_SEAL)
+			last = off;
+	}
+	close(fd);
+	if (rc == SEG_E_CORRUPT || seg_is_errno(rc) || !last)
+		return 0;
+	*end = last;
+	return 1;
+}

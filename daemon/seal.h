@@ -81,6 +81,11 @@ int seal_item_at(int fd, uint64_t off, uint64_t end, struct seal_item *it);
 int seal_tail_read(int dirfd, uint64_t seg_no, uint64_t end, struct seg_seal *last);
 
 
+/* A sealed head segment of size bytes: where its last seal ends, if everything before is
+ * items and only a cut item (or nothing) follows. What a crash left after the last seal was
+ * never covered by a completed sync. @return 1 and *end, 0 (the rule does not apply), -errno. */
+int seal_sealed_end(const char *path, uint64_t size, uint64_t *end);
+
 /* What seal_verify found: the first failure, or a whole sealed and closed log. */
 struct seal_result {
 	uint64_t seals, last_epoch;

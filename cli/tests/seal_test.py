@@ -6,6 +6,9 @@ edits the segments the way an attacker would and runs `hvprov log verify --verif
   untouched            exit 0, "closed: verified"; also after `recover`
   crash_then_recover   the close seal missing: "ends unclosed at epoch E", exit 1; `recover`
                        closes the log and it verifies again
+  daemon_killed        `hvprov daemon` left idle over two epochs seals each epoch (epoch seals
+                       after its last frame); killed with SIGKILL it leaves the log unclosed
+                       (exit 1), `recover` closes it and it verifies
   newest_removed       the last frame and what follows cut off: "ends unclosed", exit 1
   truncated_segment    the older of two segments cut short: exit 1
   deleted_frame        one frame (and its seal) taken out of the middle: exit 1, epoch named
@@ -27,6 +30,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 HV = os.environ.get("HVPROV")
 if not HV:
@@ -213,6 +217,35 @@ def main():
         r = verify(d, key)
         check(r.returncode == 0 and "closed: verified" in r.stdout,
               "after recover the log is closed and verifies (%s)" % show(r))
+
+        # a real crash: a daemon killed while idle
+        d = os.path.join(tmp, "killed")
+        kk = setup(d)
+        r = hv("run", "--data", d, "--no-daemon", "--quiet", "--", "sh", "-c", "cat /etc/hostname")
+        check(r.returncode == 0, "run --no-daemon: exit 0 (%s)" % show(r))
+        p = subprocess.Popen([HV, "daemon", "--data", d], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                if segments(d) and units(segments(d)[-1]):
+                    break
+                time.sleep(0.05)
+            time.sleep(2.3)
+        finally:
+            p.kill()
+            p.wait()
+        it = items(segments(d)[-1])
+        kinds = [struct.unpack_from("<I", x[3], 4)[0] for x in it if x[0] == "seal"]
+        check(kinds.count(3) >= 1 and kinds[-1] == 3,
+              "the idle daemon sealed each new epoch (seal kinds %s)" % kinds)
+        m = seal_fails(verify(d, kk), "daemon killed")
+        check(m is not None and m.group(2).startswith("ends unclosed at epoch"),
+              "killed: 'ends unclosed at epoch E'")
+        r = hv("recover", "--data", d)
+        check(r.returncode == 0, "recover after the kill: exit 0 (%s)" % show(r))
+        r = verify(d, kk)
+        check(r.returncode == 0 and "closed: verified" in r.stdout,
+              "killed, then recover: the log verifies (%s)" % show(r))
 
         # the newest frames removed (an attacker without the current key)
         d = copy(base, tmp, "newest")
