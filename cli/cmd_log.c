@@ -440,6 +440,13 @@ static int log_verify(int argc, char **argv)
 		err = seg_log_open(dd.log, 0, &sl);
 		if (!err) {
 			err = seal_verify(sl, o.verify_key, &sr);
+			if (!err && !sr.failed && sum.pool_checked &&
+			    memcmp(sr.pool_uuid, sum.pool_uuid, 16)) {
+				sr.failed = 1;
+				sr.fail_epoch = sr.last_epoch;
+				snprintf(sr.why, sizeof(sr.why), "the pool %s is not the pool the log's"
+					 " last seal names: substituted", dd.pool);
+			}
 			if (!err && sr.failed)
 				seal_report(&sr, o.json, v.n);
 			else if (!err && !o.json)

@@ -94,6 +94,7 @@ struct seal_result {
 	uint64_t fail_epoch;      /* the first epoch that fails */
 	uint64_t fail_seg, fail_off;
 	const char *fail_path;    /* inside the seg_log */
+	uint8_t pool_uuid[16];    /* the pool the last good seal names */
 	char why[200];
 };
 struct seg_log;

@@ -109,6 +109,7 @@ static int check_seal(struct sv *v, const struct seg_info *si, uint64_t off,
 	v->last_kind = s->kind;
 	v->res->seals++;
 	v->res->last_epoch = s->epoch;
+	memcpy(v->res->pool_uuid, s->pool_uuid, 16);
 	return 0;
 }
 

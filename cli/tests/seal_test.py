@@ -309,6 +309,46 @@ def main():
             r = hv("log", "verify", "--data", d)
             check(r.returncode == 0, "substituted (%s): plain verify says clean" % what)
             seal_fails(verify(d, key), "pool and log substituted (%s)" % what, 0)
+        # only the pool replaced by a fresh one (its records gone, nothing checkpointed)
+        d = copy(base, tmp, "subst-pool")
+        os.unlink(os.path.join(d, "pool"))
+        r = hv("journal", "create", os.path.join(d, "pool"), "--size", "8M")
+        check(r.returncode == 0, "journal create: %s" % show(r))
+        r = verify(d, key)
+        m = seal_fails(r, "pool replaced by a fresh one")
+        check(m is not None and "not the pool" in m.group(2), "it names the pool")
+
+        # a version 1 segment (no seals) is still read, and reported as unsealed
+        d = copy(plain, tmp, "v1")
+        s1 = segments(d)[0]
+        b = bytearray(open(s1, "rb").read())
+        struct.pack_into("<I", b, 16, 1)
+        struct.pack_into("<I", b, 132, crc32c(bytes(b[8:132])))
+        open(s1, "wb").write(bytes(b))
+        r = hv("log", "cat", "--data", d)
+        check(r.returncode == 0 and r.stdout.count("\n") > 10, "version 1: log cat reads it (%s)" % show(r)[:200])
+        r = hv("log", "verify", "--data", d)
+        check(r.returncode == 0, "version 1: log verify clean (%s)" % show(r))
+        m = seal_fails(verify(d, key), "version 1 segment", 0)
+        check(m is not None and "not sealed (format version 1)" in m.group(2), "reported as unsealed")
+        r = hv("log", "cat", segments(base)[0])
+        check(r.returncode == 0 and r.stdout.count("\n") > 10, "log cat of a sealed segment file (%s)" % show(r)[:200])
+        r = hv("log", "verify", "--data", copy(base, tmp, "json"), "--verify-key", key, "--json")
+        import json
+        try:
+            j = json.loads(r.stdout)
+            check(r.returncode == 0 and j.get("seal") == "verified", "--json says seal verified")
+        except ValueError:
+            check(False, "--json output parses: %r" % r.stdout[-300:])
+        d = copy(base, tmp, "json-bad")
+        os.truncate(segments(d)[-1], items(segments(d)[-1])[-1][1])
+        r = hv("log", "verify", "--data", d, "--verify-key", key, "--json")
+        try:
+            j = json.loads(r.stdout)
+            check(r.returncode == 1 and j.get("seal") == "failed" and
+                  any(f["kind"] == "seal" for f in j["findings"]), "--json names the seal failure")
+        except ValueError:
+            check(False, "--json output parses: %r" % r.stdout[-300:])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
