@@ -451,7 +451,8 @@ static int log_verify(int argc, char **argv)
 				seal_report(&sr, o.json, v.n);
 			else if (!err && !o.json)
 				printf("sealed: %" PRIu64 " seal(s), epochs 0..%" PRIu64 ", closed:"
-				       " verified\n", sr.seals, sr.last_epoch);
+				       " verified (%" PRIu64 " older unsealed segment(s) not verified)\n",
+				       sr.seals, sr.last_epoch, sr.unsealed_before);
 			seg_log_close(sl);
 		}
 		if (err) {

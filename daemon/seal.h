@@ -95,6 +95,7 @@ struct seal_result {
 	uint64_t fail_seg, fail_off;
 	const char *fail_path;    /* inside the seg_log */
 	uint8_t pool_uuid[16];    /* the pool the last good seal names */
+	uint64_t unsealed_before; /* chain segments before the first seal (keys set up later) */
 	char why[200];
 };
 struct seg_log;

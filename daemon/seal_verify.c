@@ -191,6 +191,14 @@ int seal_verify(const struct seg_log *log, const char *vkey, struct seal_result 
 			ret = 1;
 			break;
 		}
+		if (!v.counter && !si->hdr_err &&
+		    (si->hdr.version < 2 || !(si->hdr.flags & SEG_HDR_SEALED))) {
+			/* written before the keys were set up: not verified, only counted (the
+			 * sealed log after them must still start with seal 0 of epoch 0) */
+			res->unsealed_before++;
+			last = si;
+			continue;
+		}
 		ret = check_segment(&v, si, &tail);
 		last = si;
 	}
@@ -200,7 +208,9 @@ int seal_verify(const struct seg_log *log, const char *vkey, struct seal_result 
 	if (ret)
 		return 0;
 	if (!res->seals) {
-		fail(&v, 0, last, 0, "no seal in the log");
+		fail(&v, 0, last, 0, "no seal in the log (%" PRIu64 " segment(s), none sealed%s)",
+		     res->unsealed_before, last && !last->hdr_err && last->hdr.version < 2 ?
+		     ", format version 1" : "");
 		return 0;
 	}
 	res->closed = v.last_kind == SEG_SEAL_CLOSE && !tail;

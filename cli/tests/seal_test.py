@@ -330,7 +330,26 @@ def main():
         r = hv("log", "verify", "--data", d)
         check(r.returncode == 0, "version 1: log verify clean (%s)" % show(r))
         m = seal_fails(verify(d, key), "version 1 segment", 0)
-        check(m is not None and "not sealed (format version 1)" in m.group(2), "reported as unsealed")
+        check(m is not None and "none sealed, format version 1" in m.group(2), "reported as unsealed")
+
+        # keys set up on a data directory that already has a log: the older segment is
+        # counted, not verified, and the sealed log after it verifies
+        d = copy(plain, tmp, "later-keys")
+        kl = setup(d)
+        run(d, "cat /etc/hostname >/dev/null")
+        r = verify(d, kl)
+        check(r.returncode == 0 and "(1 older unsealed segment(s) not verified)" in r.stdout,
+              "keys set up later: verified, 1 older unsealed segment (%s)" % show(r))
+        # ... but a sealed segment made to look unsealed (its seals stripped) is caught
+        s1 = segments(d)[1]
+        b = open(s1, "rb").read()
+        keep = b"".join(b[o:o + n] for k, o, n, _ in items(s1) if k != "seal")
+        keep = bytearray(keep)
+        struct.pack_into("<I", keep, 8 + 88, 0)
+        struct.pack_into("<I", keep, 132, crc32c(bytes(keep[8:132])))
+        open(s1, "wb").write(bytes(keep))
+        r = verify(d, kl)
+        check(r.returncode == 1 and "SEAL:" in r.stdout, "seals stripped: fails (%s)" % show(r))
         r = hv("log", "cat", segments(base)[0])
         check(r.returncode == 0 and r.stdout.count("\n") > 10, "log cat of a sealed segment file (%s)" % show(r)[:200])
         r = hv("log", "verify", "--data", copy(base, tmp, "json"), "--verify-key", key, "--json")
