@@ -18,8 +18,9 @@ edits the segments the way an attacker would and runs `hvprov log verify --verif
   substituted          pool and log replaced by another sealed data directory's, and by an
                        unsealed one: exit 1
   resealed_old_key     a frame altered and every seal from it on re-made with the key an
-                       attacker copied off the machine at the end (seal.key): fails at the
-                       altered frame's epoch (keys do not run backwards)
+                       attacker copied off the machine at the end (seal.key), or with the key
+                       of the epoch before the frame's (kept from an earlier visit): fails at
+                       the altered frame's epoch (keys do not run backwards)
 
 Exit 0 pass, 1 fail, 77 skip."""
 import hashlib
@@ -138,22 +139,42 @@ def alter_desc(path, off):
     open(path, "wb").write(bytes(b))
 
 
-def reseal_from(path, first_seal_off, key):
-    """Re-make every seal of the segment from first_seal_off on with key, keeping its
-    fields (epoch label included) and chaining them as the writer does."""
+def derive(k0, e):
+    k = k0
+    for i in range(1, e + 1):
+        k = kdf_next(k, i)
+    return k
+
+
+def last_mac(path):
+    it = [x for x in items(path) if x[0] == "seal"]
+    return it[-1][3][64:96]
+
+
+def reseal_from(path, first_seal_off, key, key_of=None, first_prev=None):
+    """Re-make every seal of the segment from first_seal_off on with key (or key_of(epoch)),
+    keeping its fields (epoch label included) and chaining them as the writer does."""
     b = bytearray(open(path, "rb").read())
-    prev, start = None, 0
+    prev, start = first_prev, 0
     for kind, off, ln, body in items(path):
         if kind != "seal":
             continue
         if off >= first_seal_off:
             h = hashlib.blake2b(bytes(b[start:off]), digest_size=32).digest()
-            mac = hashlib.blake2b(prev + bytes(b[off + 8:off + 72]) + h, key=key,
+            k = key if key_of is None else key_of(struct.unpack_from("<Q", b, off + 16)[0])
+            mac = hashlib.blake2b(prev + bytes(b[off + 8:off + 72]) + h, key=k,
                                   digest_size=32).digest()
             b[off + 72:off + 104] = mac
         prev = bytes(b[off + 72:off + 104])
         start = off + ln
     open(path, "wb").write(bytes(b))
+
+
+def kdf_next(k, e):
+    """libsodium's crypto_kdf_derive_from_key(32, e, "hvpseal0", k): BLAKE2b keyed with k,
+    salt = e (LE u64) + 8 zeros, personal = context + 8 zeros, no message."""
+    return hashlib.blake2b(b"", digest_size=32, key=k, salt=struct.pack("<Q", e) + bytes(8),
+                           person=b"hvpseal0" + bytes(8)).digest()
 
 
 def copy(src, tmp, name):
@@ -294,6 +315,40 @@ def main():
         alter_desc(s0, u[0])
         reseal_from(s0, u[2], stolen)
         seal_fails(verify(d, key), "a frame re-sealed with another epoch's key", ep)
+
+        # re-sealed with an older epoch's key (one an attacker kept from an earlier visit)
+        k = bytes.fromhex(key.split("/")[0])
+        for e in range(1, stolen_epoch + 1):
+            k = kdf_next(k, e)
+        check(k == stolen, "the key of epoch %d derived from the verification key is seal.key's"
+              % stolen_epoch)
+        d = copy(base, tmp, "resealed-older")
+        s0 = segments(d)[0]
+        cand = [u for u in units(s0) if seal_epoch(s0, u[2]) >= 1]
+        check(bool(cand), "a frame sealed in epoch >= 1")
+        if cand:
+            u = cand[0]
+            ep = seal_epoch(s0, u[2])
+            old_key = bytes.fromhex(key.split("/")[0])
+            for e in range(1, ep):
+                old_key = kdf_next(old_key, e)
+            alter_desc(s0, u[0])
+            reseal_from(s0, u[2], old_key)
+            seal_fails(verify(d, key), "a frame re-sealed with the key of epoch %d" % (ep - 1), ep)
+            # control: the same forgery with the frame's own epoch key (and the right keys
+            # for every later seal) passes, so the failures above are the keys' doing; it is
+            # why the writer erases each key when its epoch ends
+            d = copy(base, tmp, "resealed-right")
+            s0 = segments(d)[0]
+            alter_desc(s0, u[0])
+            k0 = bytes.fromhex(key.split("/")[0])
+            reseal_from(s0, u[2], None, lambda e: derive(k0, e))
+            if len(segments(d)) > 1:
+                s1 = segments(d)[1]
+                reseal_from(s1, 0, None, lambda e: derive(k0, e), first_prev=last_mac(s0))
+            r = verify(d, key)
+            check(r.returncode == 0 and "closed: verified" in r.stdout,
+                  "control: re-sealed with the right epoch keys, the forgery verifies (%s)" % show(r))
 
         # substituted pool and log: another sealed directory, and an unsealed one
         other = os.path.join(tmp, "other")
