@@ -31,12 +31,17 @@
 
 #define OV_MAX_RUNS 50
 
-enum ov_variant { OV_BARE = 0, OV_HV_PMEM, OV_HV_FILE, OV_HV_ONE, OV_STRACE, OV_NVAR };
+/* OV_HV_EBPF (hvprov run --backend ebpf) runs only as root; otherwise it is left out. */
+enum ov_variant { OV_BARE = 0, OV_HV_PMEM, OV_HV_FILE, OV_HV_ONE, OV_HV_EBPF, OV_STRACE, OV_NVAR };
 static const char *const ov_names[OV_NVAR] = {
-	"bare", "hvprov, emulated pmem", "hvprov, file pool", "hvprov --one-stop, em.", "strace -f",
+	"bare", "hvprov, emulated pmem", "hvprov, file pool", "hvprov --one-stop, em.",
+	"hvprov ebpf, em.", "strace -f",
 };
 static const char *const ov_keys[OV_NVAR] = { "bare", "hvprov_emulated_pmem", "hvprov_file",
-					      "hvprov_one_stop_emulated_pmem", "strace" };
+					      "hvprov_one_stop_emulated_pmem",
+					      "hvprov_ebpf_emulated_pmem", "strace" };
+static int ov_skip_ebpf;   /* not root: no eBPF variant */
+#define OV_SKIP(v) ((v) == OV_HV_EBPF && ov_skip_ebpf)
 
 struct ov_work {
 	const char *name;
@@ -145,7 +150,8 @@ static double run_variant(struct ov_ctx *c, struct ov_work *w, enum ov_variant v
 		break;
 	case OV_HV_PMEM:
 	case OV_HV_FILE:
-	case OV_HV_ONE: {
+	case OV_HV_ONE:
+	case OV_HV_EBPF: {
 		const char *data = v == OV_HV_FILE ? c->file_data : c->shm_data;
 		/* the log of the previous run is not part of this one */
 		char *log = xasprintf("%s/log", data, NULL);
@@ -156,6 +162,10 @@ static double run_variant(struct ov_ctx *c, struct ov_work *w, enum ov_variant v
 		argv[n++] = "--quiet";
 		if (v == OV_HV_ONE)
 			argv[n++] = "--one-stop";
+		if (v == OV_HV_EBPF) {
+			argv[n++] = "--backend";
+			argv[n++] = "ebpf";
+		}
 		argv[n++] = "--data";
 		argv[n++] = (char *)data;
 		argv[n++] = "--";
@@ -299,6 +309,8 @@ static void print_table(struct ov_work *ws, int nw, int runs)
 		double bare = w->med[OV_BARE], so = w->med[OV_STRACE] - bare;
 		double cbare = w->cmed[OV_BARE], cso = w->cmed[OV_STRACE] - cbare;
 		for (int v = 0; v < OV_NVAR; v++) {
+			if (OV_SKIP(v))
+				continue;
 			double o = w->med[v] - bare;
 			printf("%-10s %-24s %9.3f %11.3f %9.2f", w->name, ov_names[v], w->med[v],
 			       o, bare > 0 ? w->med[v] / bare : 0);
@@ -317,6 +329,8 @@ static void print_table(struct ov_work *ws, int nw, int runs)
 	       "persistent memory; survives no power loss here).\nfile pool: ordinary file, process "
 	       "durability. hvprov includes its inline consumer (zstd segments, fdatasync).\n"
 	       "--one-stop: data calls (read/write/mmap/close...) recorded at entry only.\n"
+	       "ebpf: hvprov run --backend ebpf (BPF programs in the kernel, not write-ahead; the\n"
+	       "collector's CPU is in CPU s; left out when not root).\n"
 	       "strace -f: -o FILE on the same tmpfs as the em. pool and log; it stops at every\n"
 	       "mmap and fcntl, hvprov only at file-backed mmap and fcntl(F_DUPFD*).\n"
 	       "CPU s: user + system time of the run's whole process tree (tracer, consumer and\n"
@@ -335,6 +349,8 @@ static void print_json(struct ov_work *ws, int nw, int runs)
 		double bare = w->med[OV_BARE], so = w->med[OV_STRACE] - bare;
 		printf("%s{\"name\":\"%s\",\"fs\":\"%s\",\"variants\":{", i ? "," : "", w->name, w->fs);
 		for (int v = 0; v < OV_NVAR; v++) {
+			if (OV_SKIP(v))
+				continue;
 			printf("%s\"%s\":{\"median_s\":%.4f,\"overhead_s\":%.4f,\"cpu_median_s\":%.4f,"
 			       "\"samples\":[", v ? "," : "", ov_keys[v], w->med[v], w->med[v] - bare,
 			       w->cmed[v]);
@@ -346,10 +362,14 @@ static void print_json(struct ov_work *ws, int nw, int runs)
 			printf("]}");
 		}
 		printf("},\"overhead_vs_strace\":{\"hvprov_emulated_pmem\":%.3f,\"hvprov_file\":%.3f,"
-		       "\"hvprov_one_stop_emulated_pmem\":%.3f}}",
+		       "\"hvprov_one_stop_emulated_pmem\":%.3f",
 		       so > 0 ? (w->med[OV_HV_PMEM] - bare) / so : 0,
 		       so > 0 ? (w->med[OV_HV_FILE] - bare) / so : 0,
 		       so > 0 ? (w->med[OV_HV_ONE] - bare) / so : 0);
+		if (!ov_skip_ebpf)
+			printf(",\"hvprov_ebpf_emulated_pmem\":%.3f",
+			       so > 0 ? (w->med[OV_HV_EBPF] - bare) / so : 0);
+		printf("}}");
 	}
 	printf("]}\n");
 }
@@ -460,12 +480,13 @@ int bench_overhead_main(int argc, char **argv)
 		if (bench_fs_kind(ws[i].dir, ws[i].fs, sizeof(ws[i].fs)) < 0)
 			strcpy(ws[i].fs, "?");
 
+	ov_skip_ebpf = geteuid() != 0;
 	if (getloadavg(load_before, 3) < 0)
 		memset(load_before, 0, sizeof(load_before));
 	/* warm-up, untimed: creates both pools and the page cache the bare run would have */
 	for (int i = 0; i < nw; i++)
 		for (int v = 0; v < OV_NVAR; v++)
-			if (run_variant(&c, &ws[i], (enum ov_variant)v, NULL) < 0) {
+			if (!OV_SKIP(v) && run_variant(&c, &ws[i], (enum ov_variant)v, NULL) < 0) {
 				fprintf(stderr, "hvprov: bench overhead: %s under %s failed (is %s "
 					"installed?)\n", ws[i].name, ov_names[v],
 					v == OV_STRACE ? "strace" : ws[i].argv[0]);
@@ -477,6 +498,8 @@ int bench_overhead_main(int argc, char **argv)
 				/* rotate the order each round so no variant always follows another */
 				int v = (j + k) % OV_NVAR;
 				double cpu = 0;
+				if (OV_SKIP(v))
+					continue;
 				double s = run_variant(&c, &ws[i], (enum ov_variant)v, &cpu);
 				if (s < 0)
 					goto out;

@@ -4,12 +4,17 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "hvp_cli.h"
 #include "hvp_datadir.h"
+#include "idx.h"
 #include "q.h"
+#include "seg.h"
 
 static void usage_query(FILE *f)
 {
@@ -18,7 +23,10 @@ static void usage_query(FILE *f)
 		"       hvprov query descendants TARGET [--depth N] [--format FMT] [--data DIR]\n"
 		"       hvprov query history PATH [--format text|json] [--data DIR]\n"
 		"       hvprov query process PID [--format text|json] [--data DIR]\n\n"
-		"Ask the provenance store built by `hvprov index`.\n\n"
+		"Ask the provenance store (DIR/prov.sqlite). What the log holds is indexed first,\n"
+		"as `hvprov index` does, unless another indexer (hvprov index, the daemon) holds\n"
+		"the store: then the answer is from the store as it is, and stderr says how many\n"
+		"logged records it does not have yet.\n\n"
 		"  ancestors     what TARGET (as it is now, its latest version) came from: the\n"
 		"                processes that wrote it, what they read, executed and were forked\n"
 		"                from, and so on back\n"
@@ -34,7 +42,140 @@ static void usage_query(FILE *f)
 		"  --depth N     stop N relations away (default: no limit)\n"
 		"  --format FMT  text (default), json, prov-json (W3C PROV-JSON) or dot (graphviz)\n"
 		"  --data DIR    data directory (default $HVPROV_DATA or ./hvprov-data)\n\n"
-		"Exit status: 0 answered; 2 cannot answer (no store, unknown target, usage).\n");
+		"Exit status: 0 answered; 1 answered, but indexing the log first met loss (damaged\n"
+		"log places, LOST/GAP records; counted on stderr); 2 cannot answer (no store,\n"
+		"unknown target, usage).\n");
+}
+
+/* ---- one step: index what the log holds first ---- */
+
+struct pend_cur {
+	int64_t life;
+	unsigned lane;
+	uint64_t seq;
+};
+
+struct pend_walk {
+	struct st *s;
+	struct pend_cur *cur;
+	size_t ncur, cap;
+	int have_life;
+	uint8_t uuid[16];
+	uint64_t epoch;
+	int64_t life;             /* the store's id of that pool life, -1: not in the store */
+	uint64_t pending;
+};
+
+static int pend_cursor_cb(void *arg, int64_t life, unsigned lane, uint64_t seq)
+{
+	struct pend_walk *w = arg;
+	if (w->ncur == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 16;
+		struct pend_cur *n = realloc(w->cur, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		w->cur = n;
+		w->cap = cap;
+	}
+	w->cur[w->ncur++] = (struct pend_cur){ life, lane, seq };
+	return 0;
+}
+
+static int pend_frame_cb(void *arg, const struct seg_info *si, struct seg_reader *r,
+			 const struct seg_frame *f)
+{
+	struct pend_walk *w = arg;
+	(void)r;
+	if (si->hdr_err)
+		return 0;
+	if (!w->have_life || memcmp(w->uuid, si->hdr.pool_uuid, 16) || w->epoch != si->hdr.pool_epoch) {
+		memcpy(w->uuid, si->hdr.pool_uuid, 16);
+		w->epoch = si->hdr.pool_epoch;
+		w->have_life = 1;
+		/* read-only: a life the store lacks cannot be added, and then has no cursors */
+		if (w->s->ops->life_get(w->s, w->uuid, w->epoch, &w->life))
+			w->life = -1;
+	}
+	for (unsigned i = 0; i < f->desc.nentries; i++) {
+		const struct seg_lane_ent *e = &f->lanes[i];
+		uint64_t done = 0;
+		int have = 0;
+		for (size_t c = 0; c < w->ncur; c++)
+			if (w->cur[c].life == w->life && w->cur[c].lane == e->lane) {
+				done = w->cur[c].seq;
+				have = 1;
+			}
+		if (!have || e->first_seq > done)
+			w->pending += e->count;
+		else if (e->last_seq > done)
+			w->pending += e->last_seq - done < e->count ? e->last_seq - done : e->count;
+	}
+	return 0;
+}
+
+/* Logged records the store has not applied (by its cursors; frames by their descriptors,
+ * nothing decompressed). @return 0 and *n, or a negative code. */
+static int query_pending(struct st *s, const char *log_dir, uint64_t *n)
+{
+	struct pend_walk w = { .s = s, .life = -1 };
+	struct seg_log *log = NULL;
+	int r = s->ops->cursor_list(s, pend_cursor_cb, &w);
+	if (!r)
+		r = seg_log_open(log_dir, 0, &log);
+	if (!r)
+		r = seg_log_walk(log, pend_frame_cb, &w);
+	seg_log_close(log);
+	free(w.cur);
+	*n = w.pending;
+	return r;
+}
+
+/*
+ * Bring the store up to date with the log, as `hvprov index` would, when we can take the
+ * writer's lock. @return 1 when another writer holds it (the answer is from the store as it
+ * is), else 0 (whatever went wrong is said on stderr; the query goes on). *loss is set when
+ * indexing met loss (damaged log places, LOST/GAP records): the answer may lack what was
+ * lost, so the query then exits 1 as `hvprov index` would (README "Exit codes").
+ */
+static int query_catch_up(struct hvp_datadir *dd, int *loss)
+{
+	struct stat st;
+	if (stat(dd->log, &st) || !S_ISDIR(st.st_mode))
+		return 0;                /* nothing logged: nothing to index */
+	struct idx_opts o;
+	memset(&o, 0, sizeof(o));
+	o.has_host = hvp_datadir_host_id(dd, NULL, o.host_id) == 0;
+	struct idx *ix = NULL;
+	int r = idx_open(dd->store, &o, &ix);
+	if (r == ST_E_BUSY)
+		return 1;
+	if (r)
+		return 0;   /* not ours to write (read-only, another user's), or not a store:
+		               the read-only open below says what is wrong, if anything */
+	r = idx_sync_log(ix, dd->log);
+	struct idx_stats s;
+	idx_get_stats(ix, &s);
+	if (r == IDX_E_LOG) {
+		hvp_err_file(dd->log, "%s; the answer is from what could be indexed", idx_errmsg(ix));
+		*loss = 1;
+	} else if (r)
+		hvp_err_file(dd->store, "cannot index before the query: %s: %s", hvp_strerror(r),
+			     idx_errmsg(ix));
+	if (s.log_damage) {
+		hvp_err_file(dd->log, "%" PRIu64 " damaged place(s) passed over while indexing: "
+			     "their records could not be read (hvprov log verify names them)",
+			     s.log_damage);
+		*loss = 1;
+	}
+	if (s.lost) {
+		hvp_err_file(dd->log, "%" PRIu64 " LOST/GAP record(s) indexed announce %" PRIu64
+			     " event(s) lost before they reached the log: the answer may lack them",
+			     s.lost, s.lost_events);
+		*loss = 1;
+	}
+	if ((r = idx_close(ix)))
+		hvp_err_file(dd->store, "cannot commit: %s", hvp_strerror(r));
+	return 0;
 }
 
 static int cmd_query(int argc, char **argv)
@@ -114,13 +255,27 @@ static int cmd_query(int argc, char **argv)
 	int rc = HVP_EXIT_USAGE, r;
 	struct st *s = NULL;
 	struct q_graph *g = NULL;
+	int loss = 0;
+	int busy = query_catch_up(&dd, &loss);
 	if ((r = st_sqlite_open(dd.store, ST_OPEN_RDONLY, &s))) {
 		if (r == -ENOENT)
-			hvp_err_file(dd.store, "no provenance store: run `hvprov index%s%s` first",
-				     data ? " --data " : "", data ? data : "");
+			hvp_err_file(dd.store, "no provenance store and no log in %s: record with "
+				     "`hvprov run%s%s -- CMD` first (query then indexes the log, as "
+				     "`hvprov index` does)", dd.log, data ? " --data " : "",
+				     data ? data : "");
 		else
 			hvp_err_file(dd.store, "cannot open the store: %s", st_open_error(r));
 		goto out;
+	}
+	if (busy) {
+		uint64_t pend = 0;
+		if (query_pending(s, dd.log, &pend) == 0)
+			hvp_err_file(dd.store, "another indexer holds the store; answering from it as "
+				     "it is: %" PRIu64 " logged record%s not yet indexed", pend,
+				     pend == 1 ? " is" : "s are");
+		else
+			hvp_err_file(dd.store, "another indexer holds the store; answering from it as "
+				     "it is (how many logged records it lacks is unknown)");
 	}
 	if (kind == PROC) {
 		r = q_process(s, pid, stdout, fmt);
@@ -156,7 +311,7 @@ static int cmd_query(int argc, char **argv)
 			hvp_err_file(dd.store, "%s", hvp_strerror(r));
 		goto out;
 	}
-	rc = HVP_EXIT_OK;
+	rc = loss ? HVP_EXIT_DAMAGE : HVP_EXIT_OK;
 out:
 	q_graph_free(g);
 	st_close(s);

@@ -19,12 +19,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cmd_ebpf.h"
 #include "hv_ptrace.h"
 #include "hv_rec.h"
 #include "hvp_cli.h"
 #include "hvp_datadir.h"
 #include "jnl.h"
 #include "dmn.h"
+#include "run_job.h"
 
 #define RUN_EXIT_OWN     125
 #define RUN_EXIT_NOEXEC  126
@@ -66,7 +68,15 @@ static void usage_run(FILE *f)
 		"                      the cost of the CPU time it polls; not used on one CPU\n"
 		"  --env MODE          what exec records keep of the environment: names (default:\n"
 		"                      names only, no values), full (name=value) or none\n"
-		"  --quiet             no start line on stderr\n\n"
+		"  --quiet             no start line on stderr, nor the line saying that hvprov\n"
+		"                      waits for descendants that outlive the command\n\n"
+		"Ctrl-Z, fg and bg act on the command as without hvprov (hvprov stops with it);\n"
+		"SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to hvprov go to the command, and hvprov\n"
+		"logs what it did until it ends. Descendants still running when the command exits\n"
+		"are waited for and recorded (stderr says so once, unless --quiet). With another\n"
+		"run or hvprov daemon on the same data directory, that one logs this run's records\n"
+		"until it ends, then this run takes over; at its end a run waits up to 30 s for\n"
+		"its records to be logged.\n\n"
 		"Tracing uses ptrace and seccomp: without root, the command runs with no_new_privs\n"
 		"(setuid programs lose their privilege) and cannot itself be traced by a debugger.\n"
 		"Exit status: the command's; 127 not found, 126 not executable, 125 hvprov's error.\n");
@@ -77,6 +87,28 @@ static void run_notice(void *arg, const char *msg)
 	(void)arg;
 	hvp_err("%s", msg);
 }
+
+static void run_notice_line(const char *msg)
+{
+	hvp_err("%s", msg);
+}
+
+/* The command has exited, its descendants run on: say once why hvprov does not end yet. */
+struct run_ctl {
+	const char *cmd;
+	int quiet;
+};
+
+static void run_waiting(void *arg, unsigned n)
+{
+	const struct run_ctl *c = arg;
+	if (!c->quiet)
+		hvp_err("%s exited; waiting for %u descendant process%s still running (their "
+			"provenance is recorded)", c->cmd, n, n == 1 ? "" : "es");
+}
+
+/* Longest a run waits at its end for another consumer to log its records. */
+#define RUN_CONS_WAIT_MS 30000u
 
 /* Die the way the command died: same signal, no core file of our own. */
 static int mirror_status(int st)
@@ -167,6 +199,8 @@ static int cmd_run(int argc, char **argv)
 	unsigned spin_us = RUN_SPIN_US;
 	int env_mode = HV_ENV_NAMES;
 
+	if (hvp_run_wants_ebpf(argc, argv))   /* --backend ebpf: cli/cmd_run_ebpf.c */
+		return hvp_run_ebpf(argc, argv);
 	hvp_getopt_reset();
 	/* '+': stop at the first non-option, so the command's own options stay its own */
 	while ((c = getopt_long(argc, argv, "+:h", lopts, NULL)) != -1) {
@@ -228,6 +262,13 @@ static int cmd_run(int argc, char **argv)
 	for (int s = 1; s < NSIG; s++)
 		sigaction(s, NULL, &orig[s]);
 	sigprocmask(SIG_SETMASK, NULL, &mask);
+	/* before any thread starts, so that every thread inherits it (run_job.h) */
+	run_sig_block();
+	int sr = run_sig_start();
+	if (sr) {
+		hvp_err("run: cannot start the signal thread: %s", strerror(-sr));
+		return RUN_EXIT_OWN;
+	}
 
 	struct hvp_datadir dd;
 	int rc = RUN_EXIT_OWN, r;
@@ -235,10 +276,11 @@ static int cmd_run(int argc, char **argv)
 	struct jnl_lane *lane = NULL;
 	unsigned idx = 0;
 	char hint[600];
-	struct dmn *dmn = NULL;
+	struct run_cons *cons = NULL;
 
 	if (hvp_datadir_init(&dd, data)) {
 		hvp_err("run: out of memory");
+		run_sig_stop();
 		return RUN_EXIT_OWN;
 	}
 	if (!pool_path) {
@@ -279,53 +321,65 @@ static int cmd_run(int argc, char **argv)
 	/* The inline consumer moves records into DIR/log while the command runs. With --pool
 	 * there is no data directory to put segments in, so records stay in the pool. */
 	const char *consumer = "records stay in the pool";
+	int held = 0;
 	if (!no_daemon && !data_pool_only(pool_path, dd.pool)) {
 		struct dmn_config cfg;
 		dmn_config_init(&cfg);
 		cfg.pool = pool;
 		cfg.pool_path = pool_path;
 		cfg.log_dir = dd.log;
-		r = dmn_start(&cfg, &dmn);
+		r = run_cons_start(&cfg, &cons, &held);
 		if (r == 0)
-			consumer = "inline consumer writes the log";
-		else if (r == JNL_E_LOCKED)
-			consumer = "another consumer (hvprov daemon) holds the pool";
+			consumer = held ? "another consumer (hvprov daemon or run) holds the pool: "
+					  "it logs this run's records, or this run takes over when it ends"
+					: "inline consumer writes the log";
 		else {
 			hvp_err_file(dd.log, "cannot start the inline consumer: %s", hvp_strerror(r));
 			goto out;
 		}
 	}
-	snprintf(hint, sizeof(hint), "start a consumer on %s, e.g. hvprov daemon", pool_path);
+	if (held)
+		snprintf(hint, sizeof(hint), "the run or daemon that consumes %s frees it; this run "
+			 "takes over when that one ends", pool_path);
+	else
+		snprintf(hint, sizeof(hint), "start a consumer on %s, e.g. hvprov daemon", pool_path);
 	if (!quiet)
 		hvp_err("recording to %s lane %u: durability %s on %s (%s); %s%s", pool_path, idx,
 			jnl_durability_name(in->durability), jnl_media_name(in->media),
 			jnl_durability_claim(pool), consumer,
 			lossy ? "; lossy: a full ring drops and counts" : "");
 
-	/* hvprov itself ignores what the terminal sends the foreground group: the command
-	 * gets it and its own handlers decide */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGTSTP, SIG_IGN);
+	/* From here SIGINT, SIGTERM, SIGHUP, SIGQUIT are handed on, and Ctrl-Z is the
+	 * command's to take or not: hvprov stops when the command does (run_job.h). */
+	run_sig_tracing();
 
-
+	struct run_ctl ctl = { cmd[0], quiet };
 	struct hv_ptrace_opts po = {
 		.argv = cmd, .lane = lane, .lane_idx = idx, .lossy = lossy,
 		.notice = run_notice, .notice_arg = NULL, .wait_hint = hint,
 		.host_id = have_host ? host_id : NULL,
 		.child_sigs = orig, .child_mask = &mask, .one_stop = one_stop, .spin_us = spin_us,
 		.env_mode = (unsigned)env_mode,
+		.started = run_job_started, .stopped = run_job_stopped, .waiting = run_waiting,
+		.ctl_arg = &ctl,
+		.fwd_sigs = run_sig_word(), .fwd_from = run_sig_from(),
 	};
 	struct hv_ptrace_result res;
 	r = hv_ptrace_run(&po, &res);
+	run_sig_stop();
+	uint64_t head = jnl_lane_head(pool, idx);
 	jnl_lane_close(lane);
 	lane = NULL;
-	if (dmn) {
-		/* final drain: everything the command did is in the log when we return */
-		int dr = dmn_stop(dmn);
-		dmn = NULL;
-		if (dr)
+	if (cons) {
+		/* final drain: everything the command did is in the log when we return, by our
+		 * consumer or by the one that held the pool */
+		int dr = run_cons_finish(cons, idx, head, RUN_CONS_WAIT_MS, run_notice_line);
+		cons = NULL;
+		if (dr == JNL_E_LOCKED)
+			hvp_err_file(pool_path, "the consumer that holds the pool has not logged this "
+				     "run's records in %u s; they stay in the pool until it does",
+				     RUN_CONS_WAIT_MS / 1000);
+		else if (dr)
 			hvp_err_file(dd.log, "inline consumer: %s; the records not logged stay in %s",
 				     hvp_strerror(dr), pool_path);
 	}
@@ -358,7 +412,8 @@ static int cmd_run(int argc, char **argv)
 	hvp_datadir_free(&dd);
 	return mirror_status(res.status);
 out:
-	dmn_stop(dmn);
+	run_sig_stop();
+	run_cons_finish(cons, idx, 0, 0, NULL);
 	jnl_lane_close(lane);
 	jnl_pool_close(pool);
 	hvp_datadir_free(&dd);

@@ -27,6 +27,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
+#include "hvp_atomic.h"
 #include "hvp_ident.h"
 #include "jnl.h"
 
@@ -213,10 +214,115 @@ static pid_t wait_stop(struct pt_tracer *t, int *st)
 	return p;
 }
 
-static void on_stop(struct pt_tracer *t, struct pt_task *k, int st)
+/* ---- job control and signals (hv_ptrace.h: started, stopped, fwd_sigs) ---- */
+
+/* A signal handed on to the command, whose sender may have sent it to the whole group
+ * (kill %1, killpg): then the command gets it twice, once from the sender and once from us,
+ * and only the first of the two may reach it. */
+struct pt_fwd {
+	pid_t from;                   /* the sender, 0: no copy expected */
+	uint64_t until_ns;            /* a copy later than this is a signal of its own */
+	int direct, ours;             /* copies seen at the command's signal-delivery stops */
+};
+
+struct pt_job {
+	int root_running;             /* the root has made a traced call: from then on a
+	                                 group-stop of it is the user's (the seize at start
+	                                 reports one of its own) */
+	int told_waiting;             /* the "waiting for descendants" notice was given */
+	struct pt_fwd fwd[32];
+	struct {
+		pid_t from;               /* the last sender of the signal to the command */
+		uint64_t at_ns;
+	} got[32];
+};
+
+/* Traced processes (thread-group leaders we know of). */
+static unsigned count_procs(const struct pt_tracer *t)
+{
+	unsigned n = 0;
+	for (unsigned b = 0; b < PT_TASK_BUCKETS; b++)
+		for (const struct pt_task *k = t->tasks[b]; k; k = k->next)
+			n += k->tid == k->tgid;
+	return n;
+}
+
+/* Hand on the signals the caller asked for: to the command while it lives (its handlers
+ * decide, as without hvprov), then to what is left of its descendants. */
+static void forward_signals(struct pt_tracer *t, struct pt_job *job)
+{
+	/* acq_rel: the exchange takes the bits the caller's thread set (its release) and
+	 * clears them, which tells that thread to stop interrupting our wait */
+	unsigned bits = __atomic_exchange_n(t->o->fwd_sigs, 0u, __ATOMIC_ACQ_REL);
+	for (int sig = 1; sig < 32 && bits; sig++) {
+		if (!(bits & (1u << sig)))
+			continue;
+		bits &= ~(1u << sig);
+		if (!t->root_done) {
+			struct pt_fwd *f = &job->fwd[sig];
+			uint64_t now = mono_ns();
+			memset(f, 0, sizeof(*f));
+			f->from = t->o->fwd_from ? t->o->fwd_from[sig] : 0;
+			/* the sender's own copy came first: the command has it already */
+			if (f->from && job->got[sig].from == f->from &&
+			    now - job->got[sig].at_ns < 1000000000ull) {
+				f->from = 0;
+				continue;
+			}
+			f->until_ns = now + 1000000000ull;
+			kill(t->root, sig);
+			continue;
+		}
+		for (unsigned b = 0; b < PT_TASK_BUCKETS; b++)
+			for (const struct pt_task *k = t->tasks[b]; k; k = k->next)
+				if (k->tid == k->tgid)
+					kill(k->tgid, sig);
+	}
+}
+
+/* Is this delivery to the command the second copy of a signal handed on (struct pt_fwd)?
+ * Also notes who sent it, for forward_signals. */
+static int dup_copy(struct pt_tracer *t, struct pt_task *k, int sig, struct pt_job *job)
+{
+	siginfo_t si;
+	struct pt_fwd *f = &job->fwd[sig];
+	(void)t;
+	if (ptrace(PTRACE_GETSIGINFO, k->tid, 0L, &si))
+		return 0;
+	uint64_t now = mono_ns();
+	if (si.si_code == SI_USER && si.si_pid != getpid()) {
+		job->got[sig].from = si.si_pid;
+		job->got[sig].at_ns = now;
+	}
+	if (!f->from || now > f->until_ns) {
+		f->from = 0;
+		return 0;
+	}
+	int *mine, other;
+	if (si.si_code == SI_USER && si.si_pid == getpid()) {
+		mine = &f->ours;
+		other = f->direct;
+	} else if (si.si_code == SI_USER && si.si_pid == f->from) {
+		mine = &f->direct;
+		other = f->ours;
+	} else {
+		return 0;
+	}
+	if (other) {
+		f->from = 0;          /* both seen: the pair is done */
+		return 1;
+	}
+	*mine = 1;
+	return 0;
+}
+
+static void on_stop(struct pt_tracer *t, struct pt_task *k, int st, struct pt_job *job)
 {
 	int sig = WSTOPSIG(st);
 	unsigned ev = (unsigned)st >> 16;
+
+	if (k->tid == t->root && (ev == PTRACE_EVENT_SECCOMP || ev == PTRACE_EVENT_EXEC))
+		job->root_running = 1;
 
 	if (k->state == PT_T_EXPECTED) {
 		/* the auto-attach stop of a new task: let it run */
@@ -243,9 +349,14 @@ static void on_stop(struct pt_tracer *t, struct pt_task *k, int st)
 		pt_resume(on_exec_event(t, k), 0);
 		return;
 	case PTRACE_EVENT_STOP:
-		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
 			ptrace(PTRACE_LISTEN, k->tid, 0L, 0L);   /* group-stop: stay stopped */
-		else
+			/* the command stopped (Ctrl-Z, a read from the terminal in the
+			 * background, kill -STOP): the caller stops too, so that the shell,
+			 * which waits for the caller, sees its job stopped */
+			if (k->tid == t->root && job->root_running && t->o->stopped)
+				t->o->stopped(t->o->ctl_arg, sig);
+		} else
 			pt_resume(k, 0);
 		return;
 	case 0:
@@ -258,7 +369,11 @@ static void on_stop(struct pt_tracer *t, struct pt_task *k, int st)
 		pt_on_exit_stop(t, k);
 		return;
 	}
-	/* signal-delivery stop: hand the signal on unchanged */
+	/* signal-delivery stop: hand the signal on unchanged, unless it is the second copy of
+	 * one we handed on */
+	if (sig > 0 && sig < 32 && k->tgid == t->root && t->o->fwd_sigs &&
+	    dup_copy(t, k, sig, job))
+		sig = 0;
 	pt_resume(k, sig);
 }
 
@@ -334,10 +449,17 @@ int hv_ptrace_run(const struct hv_ptrace_opts *o, struct hv_ptrace_result *res)
 		goto drain;
 	}
 	pt_emit_start(t, pid);
+	if (o->started)
+		o->started(o->ctl_arg, pid);
 	kill(pid, SIGCONT);
 
-drain:
+drain:;
+	struct pt_job job;
+	memset(&job, 0, sizeof(job));
 	for (;;) {
+		/* relaxed: only a hint that bits are there; forward_signals takes them */
+		if (o->fwd_sigs && hvp_load_relaxed(o->fwd_sigs))
+			forward_signals(t, &job);
 		pid_t p = wait_stop(t, &st);
 		if (p < 0) {
 			if (errno == EINTR)
@@ -355,6 +477,12 @@ drain:
 			if (k) {
 				pt_task_unlink(t, k);
 				pt_task_free(k);
+			}
+			if (p == t->root && !job.told_waiting && o->waiting) {
+				unsigned n = count_procs(t);
+				job.told_waiting = 1;
+				if (n)
+					o->waiting(o->ctl_arg, n);
 			}
 			continue;
 		}
@@ -381,7 +509,7 @@ drain:
 			pt_proc_learn(t, k->proc, k->tgid, 0);   /* no-op when the leader's */
 			k->state = PT_T_EXPECTED;
 		}
-		on_stop(t, k, st);
+		on_stop(t, k, st, &job);
 	}
 	if (!t->fatal)
 		pt_emit_stop(t);

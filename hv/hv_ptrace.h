@@ -6,8 +6,9 @@
  *
  * The library never prints and never exits: messages for the user (the one-time "waiting for
  * a consumer" notice) go through opts->notice, errors are returned. Signals are the caller's
- * business too (hvprov run ignores SIGINT, SIGQUIT, SIGHUP, SIGTSTP; the child restores what
- * it had at start, from opts->child_sigs).
+ * business too (hvprov run hands SIGINT, SIGTERM, SIGHUP and SIGQUIT on through
+ * opts->fwd_sigs and stops itself when the command stops; the child restores what it had at
+ * start, from opts->child_sigs).
  */
 #ifndef HV_PTRACE_H
 #define HV_PTRACE_H
@@ -61,6 +62,29 @@ struct hv_ptrace_opts {
 	/* What exec records keep of the environment: enum hv_env_mode of hv_rec.h (0, the
 	 * default, is names only). Read from the new image at a successful exec's return. */
 	unsigned env_mode;
+	/*
+	 * Job control and signals (all optional, NULL: none), for a caller that stands in for
+	 * the command in its shell's job (hvprov run):
+	 *   started  called once the command's first process exists, before it runs;
+	 *   stopped  called when that process enters a group-stop (sig: the stopping signal)
+	 *            after it has been started by the tracer; the tracee stays stopped, and the
+	 *            call returns when the caller is continued (hvprov run stops itself in it);
+	 *   waiting  called once, when that process has ended and n traced processes (its
+	 *            descendants) still run: the tracer goes on until they end;
+	 *   fwd_sigs signals to hand on, bit (1u << sig): the tracer takes them between stops
+	 *            (atomic exchange) and sends each to the command's first process while it
+	 *            lives, else to every traced process. The caller sets bits and interrupts
+	 *            the tracer's wait (a signal without SA_RESTART) until the word reads 0;
+	 *   fwd_from who sent each (indexed by signal, written before the bit): a signal sent
+	 *            to the whole group reaches the command from that sender directly too, and
+	 *            the tracer lets only one of the two copies through (within a second).
+	 */
+	void (*started)(void *arg, pid_t pid);
+	void (*stopped)(void *arg, int sig);
+	void (*waiting)(void *arg, unsigned n);
+	void *ctl_arg;
+	unsigned *fwd_sigs;
+	const pid_t *fwd_from;
 };
 
 struct hv_ptrace_result {
