@@ -10,18 +10,21 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dmn.h"
 #include "hvp_cli.h"
 #include "hvp_datadir.h"
 #include "hvp_input.h"
+#include "seal.h"
 
 static int usage(FILE *f)
 {
 	fprintf(f,
 		"usage: hvprov log cat [--data DIR | SEGMENT...] [--json]\n"
-		"       hvprov log verify [--data DIR] [--json] [--strict] [--no-pool]\n"
-		"       hvprov log ls [--data DIR] [--json]\n\n"
+		"       hvprov log verify [--data DIR] [--json] [--strict] [--no-pool] [--verify-key K]\n"
+		"       hvprov log ls [--data DIR] [--json]\n"
+		"       hvprov log setup-keys [--data DIR] [--interval SECONDS]\n\n"
 		"cat     prints every record of the log in DIR/log (or of the given segment files), one\n"
 		"        per line: lane, sequence, timestamp, type and the decoded event; --json gives\n"
 		"        JSON lines. Exit 1 if a damaged frame had to be skipped (a complete frame that\n"
@@ -33,13 +36,22 @@ static int usage(FILE *f)
 		"        trailing frame (a crash before fdatasync) is reported but is not damage, unless\n"
 		"        --strict. GAP and LOST records (records damaged in the journal, or dropped in\n"
 		"        lossy mode) are loss. Exit: 0 clean, 1 damage or loss found (segment and byte\n"
-		"        offset named, records counted), 2 cannot run.\n"
-		"ls      lists the segments: number, state in the chain, extent, frames, records.\n");
+		"        offset named, records counted), 2 cannot run. --verify-key K also checks the\n"
+		"        seals (daemon/SEGMENT-FORMAT.md section 7) with the key setup-keys printed and\n"
+		"        names the first epoch that fails; a log without its close seal \"ends\n"
+		"        unclosed\" (a crash; `hvprov recover` closes it). Either failure exits 1.\n"
+		"ls      lists the segments: number, state in the chain, extent, frames, records.\n"
+		"setup-keys  makes DIR/seal.key (mode 0600, refused if it exists): from then on every\n"
+		"        writer seals the log, with a key that moves forward every epoch (--interval,\n"
+		"        default 900 s) and erases the old one. Prints the verification key: keep it\n"
+		"        off this machine. Records still in the pool are not sealed yet.\n");
 	return f == stdout ? 0 : HVP_EXIT_USAGE;
 }
 
 struct lopts {
 	const char *data;
+	const char *verify_key;
+	const char *interval;
 	int json, strict, no_pool;
 	char **files;
 	int nfiles;
@@ -52,6 +64,8 @@ static int parse(int argc, char **argv, struct lopts *o, int files_ok)
 		{ "json", no_argument, 0, 'j' },
 		{ "strict", no_argument, 0, 's' },
 		{ "no-pool", no_argument, 0, 'n' },
+		{ "verify-key", required_argument, 0, 'k' },
+		{ "interval", required_argument, 0, 'i' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 } };
 	memset(o, 0, sizeof(*o));
@@ -66,6 +80,8 @@ static int parse(int argc, char **argv, struct lopts *o, int files_ok)
 		case 'j': o->json = 1; break;
 		case 's': o->strict = 1; break;
 		case 'n': o->no_pool = 1; break;
+		case 'k': o->verify_key = optarg; break;
+		case 'i': o->interval = optarg; break;
 		default: return hvp_opt_error(cmd, c, argv, lo);
 		}
 	}
@@ -165,6 +181,7 @@ static int cat_file(struct cat *c, const char *path)
 	uint64_t off = SEG_HDR_FRAME_SIZE;
 	for (;;) {
 		struct seg_frame f;
+		seg_reader_skip_seals(r, off, seg_reader_size(r), &off);
 		int rc = seg_reader_frame_at(r, off, 0, &f);
 		if (rc == 0)
 			break;
@@ -266,7 +283,77 @@ static int log_cat(int argc, char **argv)
 	return c.damage ? HVP_EXIT_DAMAGE : 0;
 }
 
+/* ---- setup-keys ---- */
+
+static int log_setup_keys(int argc, char **argv)
+{
+	struct lopts o;
+	int rc = parse(argc, argv, &o, 0);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	uint64_t interval = SEAL_INTERVAL_DEF;
+	if (o.interval) {
+		char *e;
+		errno = 0;
+		unsigned long long v = strtoull(o.interval, &e, 10);
+		if (errno || *e || !v || v > 86400ull * 366 || o.interval[0] == '-') {
+			hvp_err("log setup-keys: --interval: '%s' is not a number of seconds (1 .. 31622400)",
+				o.interval);
+			return HVP_EXIT_USAGE;
+		}
+		interval = v;
+	}
+	struct hvp_datadir dd;
+	if (hvp_datadir_init(&dd, o.data))
+		return HVP_EXIT_USAGE;
+	int ret = HVP_EXIT_USAGE;
+	const char *bad = dd.dir;
+	int dfd = hvp_datadir_open(&dd, 1, &bad);
+	if (dfd < 0) {
+		hvp_err_file(bad, "%s", hvp_strerror(dfd));
+		goto out;
+	}
+	char vkey[SEAL_VKEY_MAX];
+	int err = seal_setup(dfd, interval, vkey);
+	close(dfd);
+	if (err) {
+		hvp_err_file(dd.dir, "%s: %s", SEAL_KEY_FILE, err == -EEXIST ?
+			     "sealing keys exist already (remove seal.key to start a new log)" :
+			     hvp_strerror(err));
+		goto out;
+	}
+	printf("%s\n", vkey);
+	fprintf(stderr, "hvprov: sealing key in %s/%s; the verification key above (epochs of %" PRIu64
+		" s) is shown only now: keep it off this machine, and check with\n"
+		"  hvprov log verify --data %s --verify-key KEY\n", dd.dir, SEAL_KEY_FILE, interval,
+		dd.dir);
+	sodium_memzero(vkey, sizeof(vkey));
+	ret = 0;
+out:
+	hvp_datadir_free(&dd);
+	return ret;
+}
+
 /* ---- verify ---- */
+
+static void seal_report(const struct seal_result *sr, int json, int n)
+{
+	if (json) {
+		printf("%s\n  {", n ? "," : "");
+		printf("\"kind\":\"seal\",\"segment\":%" PRIu64 ",", sr->fail_seg);
+		hvp_json_member_str(stdout, "path", sr->fail_path);
+		printf(",\"offset\":%" PRIu64 ",\"epoch\":%" PRIu64 ",\"what\":", sr->fail_off,
+		       sr->fail_epoch);
+		hvp_json_str(stdout, sr->why);
+		putchar('}');
+		return;
+	}
+	if (sr->fail_path)
+		printf("SEAL: %s: offset %" PRIu64 ": first failing epoch %" PRIu64 ": %s\n",
+		       sr->fail_path, sr->fail_off, sr->fail_epoch, sr->why);
+	else
+		printf("SEAL: first failing epoch %" PRIu64 ": %s\n", sr->fail_epoch, sr->why);
+}
 
 struct vout {
 	int json;
@@ -346,7 +433,39 @@ static int log_verify(int argc, char **argv)
 		hvp_err_file(seg_log_err_path(dd.log, err), "cannot verify: %s", hvp_strerror(err));
 		goto out;
 	}
-	int bad = sum.damage || sum.loss || (o.strict && sum.torn);
+	struct seal_result sr;
+	int sealbad = 0;
+	if (o.verify_key) {
+		struct seg_log *sl;
+		err = seg_log_open(dd.log, 0, &sl);
+		if (!err) {
+			err = seal_verify(sl, o.verify_key, &sr);
+			if (!err && !sr.failed && sum.pool_checked &&
+			    memcmp(sr.pool_uuid, sum.pool_uuid, 16)) {
+				sr.failed = 1;
+				sr.fail_epoch = sr.last_epoch;
+				snprintf(sr.why, sizeof(sr.why), "the pool %s is not the pool the log's"
+					 " last seal names: substituted", dd.pool);
+			}
+			if (!err && sr.failed)
+				seal_report(&sr, o.json, v.n);
+			else if (!err && !o.json)
+				printf("sealed: %" PRIu64 " seal(s), epochs 0..%" PRIu64 ", closed:"
+				       " verified (%" PRIu64 " older unsealed segment(s) not verified)\n",
+				       sr.seals, sr.last_epoch, sr.unsealed_before);
+			seg_log_close(sl);
+		}
+		if (err) {
+			if (o.json)
+				printf("]}\n");
+			hvp_err_file(err == SEG_E_RANGE ? "--verify-key" : dd.log, "cannot verify the"
+				     " seals: %s", err == SEG_E_RANGE ? "not a verification key"
+				     " (<64 hex>/<start>-<interval>)" : hvp_strerror(err));
+			goto out;
+		}
+		sealbad = sr.failed;
+	}
+	int bad = sum.damage || sum.loss || (o.strict && sum.torn) || sealbad;
 	const char *result = sum.damage || (o.strict && sum.torn) ? "damage" : sum.loss ? "loss" : "clean";
 	double ratio = sum.bytes_out ? (double)sum.bytes_in / (double)sum.bytes_out : 0;
 	if (o.json) {
@@ -354,10 +473,12 @@ static int log_verify(int argc, char **argv)
 		       ",\"records\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
 		       ",\"ratio\":%.3f,\"damage\":%" PRIu64 ",\"torn\":%" PRIu64 ",\"notes\":%" PRIu64
 		       ",\"loss\":%" PRIu64 ",\"lost_records\":%" PRIu64
-		       ",\"pool_checked\":%s,\"result\":\"%s\"}\n",
+		       ",\"pool_checked\":%s,%s\"result\":\"%s\"}\n",
 		       sum.segments, sum.chain_segments, sum.frames, sum.records, sum.bytes_in,
 		       sum.bytes_out, ratio, sum.damage, sum.torn, sum.notes, sum.loss,
-		       sum.lost_records, sum.pool_checked ? "true" : "false", result);
+		       sum.lost_records, sum.pool_checked ? "true" : "false",
+		       !o.verify_key ? "" : sealbad ? "\"seal\":\"failed\"," : "\"seal\":\"verified\",",
+		       result);
 	} else {
 		printf("%s: %" PRIu64 " segment(s), %" PRIu64 " frame(s), %" PRIu64 " record(s), %" PRIu64
 		       " bytes -> %" PRIu64 " (ratio %.2f)%s; %" PRIu64 " damage, %" PRIu64
@@ -440,7 +561,9 @@ static int cmd_log(int argc, char **argv)
 		return log_verify(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "ls"))
 		return log_ls(argc - 1, argv + 1);
-	hvp_err("log: unknown subcommand '%s' (cat, verify, ls)", argv[1]);
+	if (!strcmp(argv[1], "setup-keys"))
+		return log_setup_keys(argc - 1, argv + 1);
+	hvp_err("log: unknown subcommand '%s' (cat, verify, ls, setup-keys)", argv[1]);
 	return HVP_EXIT_USAGE;
 }
 

@@ -7,6 +7,8 @@
  *   DIR/daemon.pid    pid of a running `hvprov daemon` for this directory
  *   DIR/status.json   the daemon's latest statistics (rewritten atomically)
  *   DIR/host-id       the host id of everything collected here (hvp_ident.h)
+ *   DIR/seal.key      the log's current sealing key, if `log setup-keys` made one (0600;
+ *                     daemon/SEGMENT-FORMAT.md section 7)
  */
 #ifndef HVP_DATADIR_H
 #define HVP_DATADIR_H

@@ -409,6 +409,8 @@ void *dmnp_consumer(void *arg)
 			idle_ns = 200000;         /* collect the sync soon: it frees ring space */
 		if (seg_mono_ns() >= d->status_next_ns)
 			dmnp_publish(d, 0);
+		if (!seg_writer_pending(d->w))
+			(void)seg_writer_tick(d->w);    /* an idle sealing writer seals each epoch */
 		dmnp_sleep_ns(idle_ns);
 	}
 	if (rc) {

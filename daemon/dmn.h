@@ -234,6 +234,7 @@ struct dmn_verify_sum {
 	uint64_t loss;            /* DMN_FIND_LOSS findings (GAP and LOST records) */
 	uint64_t lost_records;    /* records they say were lost (0 where a count is unknown) */
 	int pool_checked;         /* 1 if the pool was opened and compared */
+	uint8_t pool_uuid[16];    /* its uuid, if pool_checked */
 };
 
 typedef void (*dmn_find_cb)(void *arg, const struct dmn_finding *f);

@@ -201,6 +201,7 @@ static void check_pool(struct vstate *v, const struct pool_ck *pc)
 		return;
 	struct vlife *lf = life_of(v, pc->uuid, pc->epoch);
 	v->sum->pool_checked = lf != NULL;
+	memcpy(v->sum->pool_uuid, pc->uuid, 16);
 	for (unsigned i = 0; lf && i < pc->nlanes && i < SEG_MAX_ENTRIES; i++) {
 		if (!pc->valid[i]) {
 			find(v, DMN_FIND_NOTE, 0, NULL, 0, 0, "pool lane %u: no valid checkpoint", i);

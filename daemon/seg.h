@@ -116,8 +116,14 @@ struct seg_flush_info {
  */
 int seg_writer_open(const char *dir, const struct seg_writer_opts *opts,
 		    const struct seg_log_tail *tail, struct seg_writer **out);
-/* Discards what was not made durable (its records are still in the journal). */
+/* Discards what was not made durable (its records are still in the journal). A sealing
+ * writer (SEGMENT-FORMAT.md section 7: the log directory's parent holds seal.key) writes and
+ * syncs its close seal first. */
 void seg_writer_close(struct seg_writer *w);
+/* A sealing writer that is idle (nothing written and unsynced, no sync running) seals a new
+ * epoch once the clock reaches it, durably. Call it from the writer's loop at least once per
+ * epoch. @return 0 or the failure. */
+int seg_writer_tick(struct seg_writer *w);
 
 /* Would a record of len payload bytes join the open frame without passing frame_size?
  * Always 1 when the frame is empty. */
@@ -264,6 +270,9 @@ int seg_reader_rec(struct seg_reader *r, struct seg_rec *rec);
  * Search forward from off for the start of a frame whose descriptor passes its checks (and
  * whose data_crc matches if check_data). @return 1 and *found, 0 if none before the end.
  */
+/* Skip the whole seal records (SEGMENT-FORMAT.md section 7) at off that end at or before end.
+ * @return how many; *next is the offset after them (off if none). */
+int seg_reader_skip_seals(struct seg_reader *r, uint64_t off, uint64_t end, uint64_t *next);
 int seg_reader_resync(struct seg_reader *r, uint64_t off, int check_data, uint64_t *found);
 
 /*

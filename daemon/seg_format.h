@@ -13,10 +13,22 @@
 
 #include <stdint.h>
 
-#define SEG_FORMAT_VERSION   1u
+#define SEG_FORMAT_VERSION   2u
+#define SEG_FORMAT_OLDEST    1u              /* readers read 1 .. SEG_FORMAT_VERSION */
 
 #define SEG_MAGIC_HDR        0x184D2A5Eu     /* zstd skippable frame holding struct seg_hdr */
 #define SEG_MAGIC_DESC       0x184D2A5Du     /* zstd skippable frame holding a descriptor */
+#define SEG_MAGIC_SEAL       0x184D2A5Cu     /* zstd skippable frame holding struct seg_seal */
+#define SEG_SEAL_MAGIC       "HVSL"          /* 4 bytes, seg_seal.magic */
+#define SEG_SEAL_SIZE        96u
+#define SEG_SEAL_FRAME_SIZE  (SEG_SKIP_HDR_SIZE + SEG_SEAL_SIZE)
+#define SEG_HDR_SEALED       0x1u            /* seg_hdr.flags: the writer seals (section 7) */
+
+/* seg_seal.kind */
+#define SEG_SEAL_OPEN        1u
+#define SEG_SEAL_FRAME       2u
+#define SEG_SEAL_EPOCH       3u
+#define SEG_SEAL_CLOSE       4u
 #define SEG_HDR_MAGIC        "HVPSEG\0\0"    /* 8 bytes, seg_hdr.magic */
 #define SEG_DESC_MAGIC       "HVFD"          /* 4 bytes, seg_fdesc.magic */
 #define SEG_SKIP_HDR_SIZE    8u              /* u32 magic, u32 length */
@@ -105,6 +117,20 @@ struct seg_gap {
 	uint64_t pos;             /* 24 ring position of the damage */
 };
 
+/* Seal record (SEGMENT-FORMAT.md section 7). mac covers the previous seal's mac, bytes 0..63
+ * and the hash of the covered bytes, under the key of epoch. */
+struct seg_seal {
+	uint8_t  magic[4];        /*  0 SEG_SEAL_MAGIC */
+	uint32_t kind;            /*  4 SEG_SEAL_* */
+	uint64_t epoch;           /*  8 */
+	uint64_t counter;         /* 16 seals of the log before this one */
+	uint64_t seg_no;          /* 24 */
+	uint64_t covered;         /* 32 bytes since the previous seal (or the segment's start) */
+	uint64_t time_ns;         /* 40 */
+	uint8_t  pool_uuid[16];   /* 48 */
+	uint8_t  mac[32];         /* 64 */
+};
+
 _Static_assert(sizeof(struct seg_hdr) == SEG_HDR_SIZE, "segment header");
 _Static_assert(__builtin_offsetof(struct seg_hdr, crc) == 124, "segment header crc");
 _Static_assert(__builtin_offsetof(struct seg_hdr, prev_end) == 56, "segment header prev_end");
@@ -115,5 +141,7 @@ _Static_assert(sizeof(struct seg_lane_ent) == SEG_LANE_ENT_SIZE, "lane entry");
 _Static_assert(sizeof(struct seg_rec_hdr) == SEG_REC_HDR_SIZE, "record header");
 _Static_assert(__builtin_offsetof(struct seg_rec_hdr, seq) == 16, "record seq");
 _Static_assert(sizeof(struct seg_gap) == 32, "gap payload");
+_Static_assert(sizeof(struct seg_seal) == SEG_SEAL_SIZE, "seal record");
+_Static_assert(__builtin_offsetof(struct seg_seal, mac) == 64, "seal mac");
 
 #endif

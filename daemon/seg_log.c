@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "hvp_input.h"
+#include "seal.h"
 #include "seg_int.h"
 
 struct life {
@@ -212,8 +213,16 @@ static int walk_segment(struct seg_log *log, struct seg_ent *se, int head, uint6
 	}
 	if (!head && limit < SEG_HDR_FRAME_SIZE)
 		end = off = limit;
+	/* A sealed head ends at its last seal: frames after it were never covered by a
+	 * completed sync (the seal is written before the sync), so they are a torn tail. */
+	uint64_t sealed_end;
+	if (head && !si->hdr_err && (si->hdr.flags & SEG_HDR_SEALED) &&
+	    seal_sealed_end(si->path, si->size, &sealed_end) == 1 && sealed_end < end)
+		end = sealed_end;
 	while (off < end) {
 		struct seg_frame f;
+		if (seg_reader_skip_seals(r, off, end, &off) && off >= end)
+			break;
 		int rc = seg_reader_frame_at(r, off, check_data, &f);
 		if (rc == 1 && f.end <= end) {
 			if ((err = add_frame(se, off)))
@@ -287,6 +296,11 @@ static int walk_segment(struct seg_log *log, struct seg_ent *se, int head, uint6
 		break;
 	}
 	si->extent = head ? end : limit;
+	if (head && si->tail == SEG_TAIL_NONE && end < si->size) {
+		si->tail = SEG_TAIL_TORN;
+		si->tail_off = end;
+		si->tail_bytes = si->size - end;
+	}
 	if (!head && si->size > limit) {
 		si->tail = SEG_TAIL_ABANDONED;
 		si->tail_off = limit;

@@ -128,7 +128,7 @@ static int check_hdr(struct seg_reader *r)
 		why(r, "segment header checksum mismatch");
 		return SEG_E_HDR;
 	}
-	if (r->hdr.version != SEG_FORMAT_VERSION) {
+	if (r->hdr.version < SEG_FORMAT_OLDEST || r->hdr.version > SEG_FORMAT_VERSION) {
 		why(r, "segment format version %u (this build reads %u)", r->hdr.version,
 		    SEG_FORMAT_VERSION);
 		return SEG_E_VERSION;
@@ -277,6 +277,14 @@ int seg_reader_frame_at(struct seg_reader *r, uint64_t off, int check_data, stru
 	}
 	if (err)
 		return err;
+	if (seg_get32(buf) == SEG_MAGIC_SEAL) {
+		if (off + SEG_SEAL_FRAME_SIZE > r->size) {
+			why(r, "seal at %" PRIu64 " cut short by the end of the file", off);
+			return SEG_E_TORN;
+		}
+		why(r, "seal at %" PRIu64 " where a frame was expected", off);
+		return SEG_E_CORRUPT;
+	}
 	memset(f, 0, sizeof(*f));
 	f->off = off;
 	memcpy(&f->desc, buf + SEG_SKIP_HDR_SIZE, sizeof(f->desc));
@@ -457,6 +465,21 @@ int seg_reader_rec(struct seg_reader *r, struct seg_rec *rec)
 	rec->payload = r->ubuf + r->upos + SEG_REC_HDR_SIZE;
 	r->upos += SEG_REC_HDR_SIZE + h.len;
 	return 1;
+}
+
+int seg_reader_skip_seals(struct seg_reader *r, uint64_t off, uint64_t end, uint64_t *next)
+{
+	int n = 0;
+	unsigned char buf[SEG_SKIP_HDR_SIZE + 4];
+	while (off + SEG_SEAL_FRAME_SIZE <= end && off + SEG_SEAL_FRAME_SIZE <= r->size) {
+		if (read_at(r, buf, sizeof(buf), off) || seg_get32(buf) != SEG_MAGIC_SEAL ||
+		    seg_get32(buf + 4) != SEG_SEAL_SIZE || memcmp(buf + 8, SEG_SEAL_MAGIC, 4))
+			break;
+		off += SEG_SEAL_FRAME_SIZE;
+		n++;
+	}
+	*next = off;
+	return n;
 }
 
 int seg_reader_resync(struct seg_reader *r, uint64_t off, int check_data, uint64_t *found)

@@ -25,7 +25,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hvp_dirfile.h"
 #include "seg_writer_priv.h"
+
+static int segment_create(struct seg_writer *w);
+static int pwrite_all(int fd, const void *buf, size_t n, uint64_t off);
 
 const char *seg_phase_name(enum seg_phase ph)
 {
@@ -69,6 +73,7 @@ int seg_writer_open(const char *dir, const struct seg_writer_opts *opts,
 		return -ENOMEM;
 	w->fd = -1;
 	w->dirfd = -1;
+	w->seal.ddfd = -1;
 	w->un = &w->accs[0];
 	w->fly = &w->accs[1];
 	pthread_mutex_init(&w->mu, NULL);
@@ -108,6 +113,24 @@ int seg_writer_open(const char *dir, const struct seg_writer_opts *opts,
 		if (err)
 			goto fail;
 	}
+	/* Sealing: when the data directory (the log directory's parent, owned by us or root
+	 * and not writable by others) holds seal.key. */
+	int pfd = openat(w->dirfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd >= 0) {
+		int r = hvp_dirfile_check_dir(pfd) == 0 ? seal_w_load(&w->seal, pfd, w->o.pool_uuid) : 0;
+		if (r <= 0)
+			close(pfd);
+		if (r < 0) {
+			w->seal.ddfd = -1;
+			err = r;
+			goto fail;
+		}
+	}
+	if (w->seal.on && tail && tail->head_seg_no) {
+		struct seg_seal last;
+		if (seal_tail_read(w->dirfd, tail->head_seg_no, tail->head_end, &last) == 1)
+			seal_w_chain(&w->seal, &last);
+	}
 	if (tail) {
 		w->next_seg_no = tail->next_seg_no ? tail->next_seg_no : 1;
 		w->prev_seg_no = tail->head_seg_no;
@@ -121,6 +144,62 @@ int seg_writer_open(const char *dir, const struct seg_writer_opts *opts,
 fail:
 	seg_writer_close(w);
 	return err;
+}
+
+/* Write one seal of kind at the end of the current segment. @return 0 or -errno (nothing
+ * written: the chain is as before). */
+static int seal_put(struct seg_writer *w, uint32_t kind)
+{
+	unsigned char sb[SEG_SEAL_FRAME_SIZE];
+	struct seal_chain save = w->seal.ch;
+	(void)seal_w_make(&w->seal, kind, w->seg_no, sb);
+	int err = pwrite_all(w->fd, sb, sizeof(sb), w->size);
+	if (err) {
+		w->seal.ch = save;
+		if (ftruncate(w->fd, (off_t)w->size) != 0) {
+			/* the next header's prev_end stops before the bytes */
+		}
+		return err;
+	}
+	w->size += sizeof(sb);
+	return 0;
+}
+
+/* Make everything written durable now (the writer's own sync is idle). */
+static int seal_sync(struct seg_writer *w)
+{
+	if (fdatasync(w->fd) != 0 || (!w->dir_synced && fsync(w->dirfd) != 0))
+		return -errno;
+	w->dir_synced = 1;
+	w->synced_any = 1;
+	w->synced_end = w->size;
+	return 0;
+}
+
+int seg_writer_tick(struct seg_writer *w)
+{
+	if (!w->seal.on || w->fatal || w->flight.active || w->un->frames || w->qlen ||
+	    !seal_w_epoch_due(&w->seal))
+		return 0;
+	int err;
+	if (w->fd < 0)
+		err = segment_create(w);    /* its open seal is of the new epoch */
+	else
+		err = seal_put(w, SEG_SEAL_EPOCH);
+	if (!err && (err = seal_sync(w)) != 0)
+		segw_segment_abandon(w);
+	return err;
+}
+
+/* The writer stops: a close seal, durable, so that removing the newest frames shows. */
+static void seal_close(struct seg_writer *w)
+{
+	if (w->fd < 0) {
+		if (w->seal.ch.last_kind == SEG_SEAL_CLOSE || segment_create(w) != 0)
+			return;
+	}
+	if (seal_put(w, SEG_SEAL_CLOSE) == 0)
+		(void)seal_sync(w);
 }
 
 void seg_writer_close(struct seg_writer *w)
@@ -145,6 +224,10 @@ void seg_writer_close(struct seg_writer *w)
 		for (unsigned i = 0; i < w->nworkers; i++)
 			pthread_join(w->wth[i], NULL);
 	}
+	if (w->seal.on && !w->fatal)
+		seal_close(w);
+	if (w->seal.ddfd >= 0 || w->seal.on)
+		seal_w_free(&w->seal);
 	if (w->fd >= 0)
 		close(w->fd);
 	if (w->dirfd >= 0)
@@ -293,14 +376,24 @@ static int segment_create(struct seg_writer *w)
 	h.writer = w->o.writer;
 	h.level = w->o.level;
 	h.frame_size = w->o.frame_size;
+	h.flags = w->seal.on ? SEG_HDR_SEALED : 0;
 	h.crc = seg_hdr_crc(&h);
 
-	unsigned char buf[SEG_HDR_FRAME_SIZE];
+	unsigned char buf[SEG_HDR_FRAME_SIZE + SEG_SEAL_FRAME_SIZE];
+	size_t n = SEG_HDR_FRAME_SIZE;
 	seg_put32(buf, SEG_MAGIC_HDR);
 	seg_put32(buf + 4, SEG_HDR_SIZE);
 	memcpy(buf + SEG_SKIP_HDR_SIZE, &h, sizeof(h));
-	int err = pwrite_all(fd, buf, sizeof(buf), 0);
+	struct seal_chain save = w->seal.ch;
+	if (w->seal.on) {
+		/* the open seal covers the header and chains the segment to the log */
+		seal_w_cover(&w->seal, buf, SEG_HDR_FRAME_SIZE);
+		(void)seal_w_make(&w->seal, SEG_SEAL_OPEN, no, buf + SEG_HDR_FRAME_SIZE);
+		n += SEG_SEAL_FRAME_SIZE;
+	}
+	int err = pwrite_all(fd, buf, n, 0);
 	if (err) {
+		w->seal.ch = save;
 		close(fd);
 		unlinkat(w->dirfd, name, 0);
 		return err;
@@ -308,7 +401,7 @@ static int segment_create(struct seg_writer *w)
 	w->fd = fd;
 	w->seg_no = no;
 	w->next_seg_no = no + 1;
-	w->size = SEG_HDR_FRAME_SIZE;
+	w->size = n;
 	w->synced_end = 0;
 	w->wb_start = 0;
 	w->created_ns = h.created_ns;
@@ -353,6 +446,13 @@ void segw_segment_abandon(struct seg_writer *w)
 	}
 	w->st.abandoned++;
 	segment_leave(w, durable);
+	if (w->seal.on) {
+		/* continue the chain from the last seal known durable */
+		struct seg_seal last;
+		int found = w->prev_seg_no &&
+			    seal_tail_read(w->dirfd, w->prev_seg_no, w->prev_end, &last) == 1;
+		seal_w_chain(&w->seal, found ? &last : NULL);
+	}
 	if (!w->fatal && segment_create(w) != 0) {
 		/* retried by the next write */
 	}
@@ -441,6 +541,16 @@ static int frame_put(struct seg_writer *w, struct fbuf *f, struct seg_flush_info
 		return fi->err = SEG_E_SHORT;
 	}
 	int err = pwrite_all(w->fd, f->obuf, total, off);
+	struct seal_chain save = w->seal.ch;
+	if (!err && w->seal.on) {
+		unsigned char sb[SEG_SEAL_FRAME_SIZE];
+		seal_w_cover(&w->seal, f->obuf, total);
+		(void)seal_w_make(&w->seal, SEG_SEAL_FRAME, w->seg_no, sb);
+		err = pwrite_all(w->fd, sb, sizeof(sb), off + total);
+		if (err)
+			w->seal.ch = save;
+		total += sizeof(sb);
+	}
 	fi->ns_write = seg_mono_ns() - t1;
 	if (err) {
 		/* Take the partial frame back and keep the segment. The frame stays. */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <zstd.h>
 
+#include "seal.h"
 #include "seg_int.h"
 
 struct lane_acc {
@@ -129,6 +130,7 @@ struct seg_writer {
 	uint64_t prev_seg_no, prev_end;
 
 	struct seg_lane_ent sents[SEG_MAX_ENTRIES];    /* what the last sync made durable */
+	struct seal_w seal;       /* sealing (SEGMENT-FORMAT.md section 7), if seal.on */
 	struct seg_writer_stats st;
 };
 

@@ -8,6 +8,8 @@
  *   - ENOSPC on every write while the disk is "full": reported, checkpoints do not move, no
  *     record leaves the ring; once space returns everything is logged exactly once;
  *   - a write cut short by ENOSPC in the middle of a frame is taken back (no damage).
+ * Every data directory has sealing keys (`log setup-keys`): after each failure the seal chain
+ * continues from the last durable seal, and `log verify --verify-key` passes.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -32,6 +34,7 @@ struct run {
 	struct jnl_pool *pool;
 	char *env[12];
 	int nenv;
+	char vkey[160];
 	pid_t pid;
 };
 
@@ -56,6 +59,12 @@ static void setup(struct run *r)
 	r->errlog = tu_path(r->dir, "daemon.err");
 	r->status = tu_path(r->dir, "status.json");
 	TU_REQUIRE(dt_pool_create(r->pool_path, NL, NL * (4u << 20) + (1u << 20), &r->pool) == 0);
+	char cmd[4096];
+	char *out = NULL;
+	snprintf(cmd, sizeof(cmd), "'%s' log setup-keys --data '%s' 2>/dev/null", hv, r->dir);
+	TU_REQUIRE(tu_sh(cmd, &out, NULL) == 0 && out && strlen(out) > 70);
+	snprintf(r->vkey, sizeof(r->vkey), "%.*s", (int)strcspn(out, "\n"), out);
+	free(out);
 	struct dt_prod p;
 	TU_REQUIRE(dt_prod_start(&p, r->pool, NL, N, MAXLEN) == 0);
 	TU_REQUIRE(dt_prod_join(&p) == 0);
@@ -118,7 +127,8 @@ static void finish(struct run *r)
 	TU_CHECK(recs == NL * N, "%" PRIu64 " records in the log, %d written", recs, NL * N);
 	char cmd[4096];
 	char *out = NULL;
-	snprintf(cmd, sizeof(cmd), "'%s' log verify --data '%s'", hv, r->dir);
+	snprintf(cmd, sizeof(cmd), "'%s' log verify --data '%s' --verify-key '%s'", hv, r->dir,
+		 r->vkey);
 	int v = tu_sh(cmd, &out, NULL);
 	TU_CHECK(v == 0, "log verify exit %d:\n%s", v, out ? out : "");
 	free(out);
