@@ -86,6 +86,8 @@ if [ "$mode" != blocking ] && [ "$mode" != stress ]; then
 			say "the domU does not exist"
 			break
 		fi
+		# A line now and then: the host takes a silent console for a hang (tests/e2e.sh).
+		[ $((i % 50)) -eq 49 ] && say "waiting for the domU's pause ($((i + 1)) polls)"
 		sleep 0.2
 		i=$((i + 1))
 	done
@@ -94,6 +96,8 @@ if [ "$mode" != blocking ] && [ "$mode" != stress ]; then
 		say "xl list: $(xl list 2>&1 | grep hvx-domu | tr -s ' ')"
 		say "vcpus: $(xl vcpu-list hvx-domu 2>&1 | tail -n +2 | tr -s ' ' | tr '\n' ';')"
 		say "hook: $(hvprov xen status --json 2>&1 | tr -d '\n' | cut -c1-400)"
+		# Xen's clocks, timers, domains and scheduler on its console (debug keys).
+		for k in t a q r; do xl debug-keys $k; sleep 1; done
 	fi
 	say "domU after $i polls: $(grep -a -E 'Run /init|HVX-DOMU' "$clog" 2>/dev/null | tr '\r\n' '  ')"
 	if [ "$mode" = crash ]; then
@@ -119,6 +123,7 @@ while [ $i -lt 1500 ]; do
 	fi
 	sleep 0.2
 	i=$((i + 1))
+	[ $((i % 50)) -eq 0 ] && say "waiting for the domU's end ($i polls)"
 done
 say "domU ended after ${i} polls"
 kill -TERM $dpid
