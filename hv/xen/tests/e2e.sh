@@ -36,6 +36,13 @@ XEN_IMAGE=${HVPROV_XEN_IMAGE:-$CACHE/xen-hvprov}
 # registers (hv/xen/README.md, "XMM state under QEMU": a log frame compressed with 16 zero
 # bytes; tests/xmmstress.c counts the losses). Set HVPROV_XEN_FPU= (empty) to see them.
 XEN_FPU=${HVPROV_XEN_FPU-spec-ctrl=eager-fpu}
+# Xen's clock: the emulated CPUs read the host's TSC (invariant, one for all CPUs), but QEMU's
+# software emulation does not say so in CPUID (no invtsc) and ignores TSC writes, so Xen
+# would keep one clock per pCPU, recalibrated every second against the HPET, and these
+# drift apart whenever the host does not run one of QEMU's CPU threads (README, "Clocks
+# under QEMU"). tsc=reliable (xen.patch) and clocksource=tsc give every pCPU the same
+# TSC-derived clock. Set HVPROV_XEN_TIME= (empty) for Xen's default.
+XEN_TIME=${HVPROV_XEN_TIME-tsc=reliable clocksource=tsc}
 # Hang diagnostics: the host types Xen debug keys on the serial console (Xen keeps the
 # console's input: conswitch=ax). Every CLOCK_EVERY s 't' (the pCPUs' clock skew, one line);
 # when the console shows no progress for HANG_QUIET s (dom0 prints a line at least every
@@ -118,7 +125,7 @@ qemu_exec() {   # qemu_exec DOM0_IMAGE OUT_IMAGE (replaces the calling subshell)
 	exec qemu-system-x86_64 -machine q35,memory-backend=mem -cpu "$QEMU_CPU" -m 2048 -smp 2 \
 		-object memory-backend-file,id=mem,size=2048M,mem-path="$RAM",share=on \
 		-name hvx-e2e,debug-threads=on -nographic -no-reboot -kernel "$XEN_IMAGE" \
-		-append "console=com1 com1=115200,8n1 conswitch=ax serial_tx_buffer=256K dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all smap=0 $XEN_FPU hvprov=$POOL $XEN_EXTRA" \
+		-append "console=com1 com1=115200,8n1 conswitch=ax serial_tx_buffer=256K dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all smap=0 $XEN_FPU $XEN_TIME hvprov=$POOL $XEN_EXTRA" \
 		-initrd "$VMLINUZ console=hvc0 earlyprintk=xen rdinit=/init,$1" \
 		-drive file="$2",if=none,id=out,format=raw -device virtio-blk-pci,drive=out
 }
