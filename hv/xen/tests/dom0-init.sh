@@ -5,6 +5,15 @@
 /bin/busybox --install -s /bin
 export PATH=/bin:/usr/sbin
 say() { echo "HVX-DOM0 [$(cut -d" " -f1 /proc/uptime)s] $*"; }
+# heartbeat WHAT: a line at most every 15 s of uptime while dom0 waits, so that the host can
+# take a silent console for a hang and ask Xen for its state (tests/e2e.sh).
+hb_next=0
+heartbeat() {
+	up=$(cut -d. -f1 /proc/uptime)
+	[ "$up" -ge "$hb_next" ] || return 0
+	[ "$hb_next" -eq 0 ] || say "$*"
+	hb_next=$((up + 15))
+}
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -56,7 +65,9 @@ if [ "$mode" = blocking ] || [ "$mode" = stress ]; then
 	start_daemon
 	sleep 1
 fi
-xl create -p /etc/xen/domu.cfg >/out/xl-create.txt 2>&1 ||
+(xl create -p /etc/xen/domu.cfg >/out/xl-create.txt 2>&1; echo $? >/tmp/xl-create.rc) &
+while [ ! -s /tmp/xl-create.rc ]; do heartbeat "xl create still running"; sleep 0.5; done
+[ "$(cat /tmp/xl-create.rc)" = 0 ] ||
 	say "xl create failed: $(grep -m 2 error /out/xl-create.txt | tr '\n' ' ')"
 domid=$(xl domid hvx-domu 2>/dev/null)
 echo "$domid" >/out/domid
@@ -87,7 +98,7 @@ if [ "$mode" != blocking ] && [ "$mode" != stress ]; then
 			break
 		fi
 		# A line now and then: the host takes a silent console for a hang (tests/e2e.sh).
-		[ $((i % 50)) -eq 49 ] && say "waiting for the domU's pause ($((i + 1)) polls)"
+		heartbeat "waiting for the domU's pause ($i polls)"
 		sleep 0.2
 		i=$((i + 1))
 	done
@@ -123,7 +134,7 @@ while [ $i -lt 1500 ]; do
 	fi
 	sleep 0.2
 	i=$((i + 1))
-	[ $((i % 50)) -eq 0 ] && say "waiting for the domU's end ($i polls)"
+	heartbeat "waiting for the domU's end ($i polls)"
 done
 say "domU ended after ${i} polls"
 kill -TERM $dpid
