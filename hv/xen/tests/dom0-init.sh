@@ -122,6 +122,19 @@ if [ "$mode" != blocking ] && [ "$mode" != stress ]; then
 	fi
 	say "domU paused its workload; starting the daemon"
 	start_daemon
+	# The domU waits for a line on its console: sent once the daemon has consumed what the
+	# rings held (its status: records seen, none left behind its checkpoints).
+	i=0
+	while ! grep -q '"records":[1-9]' /data/status.json 2>/dev/null ||
+	      ! grep -q '"lag_records":0,' /data/status.json 2>/dev/null; do
+		heartbeat "waiting for the daemon to consume the rings ($i polls)"
+		[ $i -ge 3000 ] && break
+		sleep 0.2
+		i=$((i + 1))
+	done
+	tty=$(xenstore-read "/local/domain/$domid/console/tty" 2>/dev/null)
+	say "daemon consumed the rings after $i polls; go to the domU on ${tty:-no tty}"
+	[ -n "$tty" ] && echo go >"$tty"
 fi
 # The domU has ended when it printed its last line, xl no longer lists it, and the
 # hypervisor no longer collects it (it forgets a domain once it is dying).
