@@ -54,6 +54,8 @@ HANG_QUIET=${HVPROV_XEN_HANG_QUIET:-60}
 # Forced reproduction of a loaded host: "ON:OFF" stops QEMU's thread of the emulated CPU 1
 # for ON ms every ON+OFF ms during the (first) boot (tests/vcpu_freeze.c).
 FREEZE=${HVPROV_XEN_FREEZE:-}
+# The largest disagreement between the pCPUs' clocks that passes, in microseconds.
+CLOCK_MAX_US=${HVPROV_XEN_CLOCK_MAX_US:-2000}
 T0=$(date +%s)
 
 skip() { echo "skip: $*"; exit 77; }
@@ -130,6 +132,27 @@ qemu_exec() {   # qemu_exec DOM0_IMAGE OUT_IMAGE (replaces the calling subshell)
 		-drive file="$2",if=none,id=out,format=raw -device virtio-blk-pci,drive=out
 }
 
+# clock_check CONSOLE: the pCPUs' clock disagreement from the 't' lines: each pair gives the
+# spread of NOW() and of the TSC read at one rendezvous; their difference (TSC at Xen's
+# detected frequency) is the disagreement (the reads' own delays cancel out). Prints the
+# largest; returns 1 when it exceeds CLOCK_MAX_US (README, "Clocks under QEMU").
+clock_check() {
+	python3 - "$1" "$CLOCK_MAX_US" <<'PY'
+import re, sys
+txt = open(sys.argv[1], errors="replace").read()
+m = re.search(r"Detected ([0-9.]+) MHz processor", txt)
+pairs = re.findall(r"Synced stime skew:.*?current=(\d+)ns\s*\n.*?Synced cycles skew:.*?current=(\d+)", txt)
+if not m or not pairs:
+    print("e2e: clock: no samples")
+    sys.exit(0)
+mhz = float(m.group(1))
+d = [abs(int(s) - int(c) * 1000.0 / mhz) / 1000.0 for s, c in pairs]
+print("e2e: clock: the pCPUs disagreed by at most %.3f ms over %d samples (limit %.3f ms)"
+      % (max(d) / 1000.0, len(d), int(sys.argv[2]) / 1000.0))
+sys.exit(1 if max(d) > int(sys.argv[2]) else 0)
+PY
+}
+
 # xen_keys KEYS: type Xen debug keys on the machine's serial console, one at a time (Xen
 # runs one key's handler at a time and drops a key typed while one is pending).
 xen_keys() {
@@ -199,9 +222,10 @@ boot() {
 		cat "$WORK/freeze.log"
 	fi
 	exec 7>&-
-	grep -a 'Synced stime skew' "$3" | tail -n 1 | sed 's/^/e2e: clock: /' || true
 	[ $dumps -eq 0 ] || say "$dumps hang dumps in $3"
+	clock_check "$3" || clock_bad=1
 }
+clock_bad=0
 
 if [ "$MODE" = crash ]; then
 	say "booting Xen with hvprov=$POOL; the host is killed once the rings hold unconsumed records"
@@ -219,6 +243,7 @@ fi
 say "QEMU exited with $qrc; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 grep -a -E "hvprov:|HVX-" "$WORK/console.log" | head -n 40 || true
 [ $qrc -eq 124 ] && fail "the machine did not power off within 600 s (console: $WORK/console.log)"
+[ $clock_bad -eq 0 ] || fail "Xen's pCPUs disagreed about the time by more than $CLOCK_MAX_US us (Xen time: '$XEN_TIME')"
 
 mkdir -p "$WORK/out"
 tar -xf "$WORK/out.img" -C "$WORK/out" 2>/dev/null && [ -f "$WORK/out/mode" ] ||
