@@ -7,7 +7,7 @@
 # INIT becomes /init. Each SRC:DEST copies a file; an ELF executable brings the shared
 # libraries it needs (from this machine, whose Xen libraries match the unpacked tools). dom0
 # also gets the Xen tools from the unpacked packages (xl, xenstored, xenconsoled,
-# xen-init-dom0) and the kernel modules for Xen's devices and a virtio disk; domU gets
+# xen-init-dom0, xenstore-read) and the kernel modules for Xen's devices and a virtio disk; domU gets
 # xen-privcmd (for the probe). Kernel modules come from the unpacked Debian kernel.
 # Environment: HVPROV_XEN_CACHE as for build.sh.
 set -eu
@@ -74,6 +74,8 @@ dom0)
 		[ -x "$xb/$t" ] || die "$xb/$t missing"
 		copy_elf "$xb/$t" "/usr/sbin/$t"
 	done
+	# (the test's dom0 finds the domU's console tty with it)
+	copy_elf "$R/usr/bin/xenstore-read" /usr/sbin/xenstore-read
 	# xl needs libgcc_s besides what ldd lists (pthread cancellation); hvprov dlopens these.
 	for l in /lib/x86_64-linux-gnu/libgcc_s.so.1 /lib/x86_64-linux-gnu/libxenctrl.so.4.17 \
 	         /lib/x86_64-linux-gnu/libxenforeignmemory.so.1; do

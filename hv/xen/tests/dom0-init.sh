@@ -5,6 +5,15 @@
 /bin/busybox --install -s /bin
 export PATH=/bin:/usr/sbin
 say() { echo "HVX-DOM0 [$(cut -d" " -f1 /proc/uptime)s] $*"; }
+# heartbeat WHAT: a line at most every 15 s of uptime while dom0 waits, so that the host can
+# take a silent console for a hang and ask Xen for its state (tests/e2e.sh).
+hb_next=0
+heartbeat() {
+	up=$(cut -d. -f1 /proc/uptime)
+	[ "$up" -ge "$hb_next" ] || return 0
+	[ "$hb_next" -eq 0 ] || say "$*"
+	hb_next=$((up + 15))
+}
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -56,7 +65,9 @@ if [ "$mode" = blocking ] || [ "$mode" = stress ]; then
 	start_daemon
 	sleep 1
 fi
-xl create -p /etc/xen/domu.cfg >/out/xl-create.txt 2>&1 ||
+(xl create -p /etc/xen/domu.cfg >/out/xl-create.txt 2>&1; echo $? >/tmp/xl-create.rc) &
+while [ ! -s /tmp/xl-create.rc ]; do heartbeat "xl create still running"; sleep 0.5; done
+[ "$(cat /tmp/xl-create.rc)" = 0 ] ||
 	say "xl create failed: $(grep -m 2 error /out/xl-create.txt | tr '\n' ' ')"
 domid=$(xl domid hvx-domu 2>/dev/null)
 echo "$domid" >/out/domid
@@ -86,6 +97,8 @@ if [ "$mode" != blocking ] && [ "$mode" != stress ]; then
 			say "the domU does not exist"
 			break
 		fi
+		# A line now and then: the host takes a silent console for a hang (tests/e2e.sh).
+		heartbeat "waiting for the domU's pause ($i polls)"
 		sleep 0.2
 		i=$((i + 1))
 	done
@@ -94,6 +107,8 @@ if [ "$mode" != blocking ] && [ "$mode" != stress ]; then
 		say "xl list: $(xl list 2>&1 | grep hvx-domu | tr -s ' ')"
 		say "vcpus: $(xl vcpu-list hvx-domu 2>&1 | tail -n +2 | tr -s ' ' | tr '\n' ';')"
 		say "hook: $(hvprov xen status --json 2>&1 | tr -d '\n' | cut -c1-400)"
+		# Xen's clocks, timers, domains and scheduler on its console (debug keys).
+		for k in t a q r; do xl debug-keys $k; sleep 1; done
 	fi
 	say "domU after $i polls: $(grep -a -E 'Run /init|HVX-DOMU' "$clog" 2>/dev/null | tr '\r\n' '  ')"
 	if [ "$mode" = crash ]; then
@@ -107,6 +122,19 @@ if [ "$mode" != blocking ] && [ "$mode" != stress ]; then
 	fi
 	say "domU paused its workload; starting the daemon"
 	start_daemon
+	# The domU waits for a line on its console: sent once the daemon has consumed what the
+	# rings held (its status: records seen, none left behind its checkpoints).
+	i=0
+	while ! grep -q '"records":[1-9]' /data/status.json 2>/dev/null ||
+	      ! grep -q '"lag_records":0,' /data/status.json 2>/dev/null; do
+		heartbeat "waiting for the daemon to consume the rings ($i polls)"
+		[ $i -ge 3000 ] && break
+		sleep 0.2
+		i=$((i + 1))
+	done
+	tty=$(xenstore-read "/local/domain/$domid/console/tty" 2>/dev/null)
+	say "daemon consumed the rings after $i polls; go to the domU on ${tty:-no tty}"
+	[ -n "$tty" ] && echo go >"$tty"
 fi
 # The domU has ended when it printed its last line, xl no longer lists it, and the
 # hypervisor no longer collects it (it forgets a domain once it is dying).
@@ -119,6 +147,7 @@ while [ $i -lt 1500 ]; do
 	fi
 	sleep 0.2
 	i=$((i + 1))
+	heartbeat "waiting for the domU's end ($i polls)"
 done
 say "domU ended after ${i} polls"
 kill -TERM $dpid

@@ -32,10 +32,14 @@ insmod /lib/modules/xen-privcmd.ko
 /bin/hvx_probe
 # Lossy mode: dom0 starts its daemon only now, after the rings overflowed; the calls made
 # after this pause find room again, behind a LOST record that counts what was dropped.
+# dom0 types "go" on this console once its daemon has consumed the rings (a fixed sleep was
+# not enough: under a loaded host dom0 saw the pause marker and started the daemon more than
+# 6 s later, and the late call was dropped too).
 mode=$(cat /etc/hvx-mode 2>/dev/null)
 if [ "$mode" != blocking ] && [ "$mode" != stress ]; then
 	echo "HVX-DOMU-PAUSE"
-	sleep 6
+	read -r -t 900 go || go=
+	echo "HVX-DOMU-GO '$go'"
 	cat /w/upper.txt > /w/late.txt
 fi
 echo "HVX-DOMU-DONE"

@@ -36,6 +36,26 @@ XEN_IMAGE=${HVPROV_XEN_IMAGE:-$CACHE/xen-hvprov}
 # registers (hv/xen/README.md, "XMM state under QEMU": a log frame compressed with 16 zero
 # bytes; tests/xmmstress.c counts the losses). Set HVPROV_XEN_FPU= (empty) to see them.
 XEN_FPU=${HVPROV_XEN_FPU-spec-ctrl=eager-fpu}
+# Xen's clock: the emulated CPUs read the host's TSC (invariant, one for all CPUs), but QEMU's
+# software emulation does not say so in CPUID (no invtsc) and ignores TSC writes, so Xen
+# would keep one clock per pCPU, recalibrated every second against the HPET, and these
+# drift apart whenever the host does not run one of QEMU's CPU threads (README, "Clocks
+# under QEMU"). tsc=reliable (xen.patch) and clocksource=tsc give every pCPU the same
+# TSC-derived clock. Set HVPROV_XEN_TIME= (empty) for Xen's default.
+XEN_TIME=${HVPROV_XEN_TIME-tsc=reliable clocksource=tsc}
+# Hang diagnostics: the host types Xen debug keys on the serial console (Xen keeps the
+# console's input: conswitch=ax). Every CLOCK_EVERY s 't' (the pCPUs' clock skew, one line);
+# when the console shows no progress for HANG_QUIET s (dom0 prints a line at least every
+# few seconds while it waits), the state of Xen and dom0: t a q r 0 d (up to 3 times).
+CLOCK_EVERY=${HVPROV_XEN_CLOCK_EVERY:-20}
+HANG_QUIET=${HVPROV_XEN_HANG_QUIET:-60}
+# (stress: dom0's xmmstress runs 75 s without a line)
+[ "$MODE" = stress ] && [ -z "${HVPROV_XEN_HANG_QUIET:-}" ] && HANG_QUIET=120
+# Forced reproduction of a loaded host: "ON:OFF" stops QEMU's thread of the emulated CPU 1
+# for ON ms every ON+OFF ms during the (first) boot (tests/vcpu_freeze.c).
+FREEZE=${HVPROV_XEN_FREEZE:-}
+# The largest disagreement between the pCPUs' clocks that passes, in microseconds.
+CLOCK_MAX_US=${HVPROV_XEN_CLOCK_MAX_US:-2000}
 T0=$(date +%s)
 
 skip() { echo "skip: $*"; exit 77; }
@@ -53,6 +73,7 @@ rm -rf "$WORK"
 mkdir -p "$WORK"
 
 # One-time setup (packages, downloads, clean build) is cached; then the patched rebuild.
+say "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 say "setup: $XEN/build.sh all (cache $CACHE)"
 set +e
 "$XEN/build.sh" all >"$WORK/build.log" 2>&1
@@ -75,6 +96,9 @@ if [ "$MODE" = stress ]; then
 	cc -static -O2 -o "$WORK/xmmstress" "$HERE/xmmstress.c" -lzstd ||
 		fail "cannot link xmmstress (libzstd-dev's libzstd.a?)"
 	extra="$WORK/xmmstress:/usr/sbin/xmmstress"
+fi
+if [ -n "$FREEZE" ]; then
+	cc -O2 -o "$WORK/vcpu_freeze" "$HERE/vcpu_freeze.c" || fail "cannot build vcpu_freeze"
 fi
 echo "$MODE" >"$WORK/mode"
 echo reboot >"$WORK/mode-reboot"
@@ -102,38 +126,106 @@ POOL_OFF=$(printf "%d" "${POOL_OFF%%,*}")
 qemu_exec() {   # qemu_exec DOM0_IMAGE OUT_IMAGE (replaces the calling subshell)
 	exec qemu-system-x86_64 -machine q35,memory-backend=mem -cpu "$QEMU_CPU" -m 2048 -smp 2 \
 		-object memory-backend-file,id=mem,size=2048M,mem-path="$RAM",share=on \
-		-nographic -no-reboot -kernel "$XEN_IMAGE" \
-		-append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all smap=0 $XEN_FPU hvprov=$POOL $XEN_EXTRA" \
+		-name hvx-e2e,debug-threads=on -nographic -no-reboot -kernel "$XEN_IMAGE" \
+		-append "console=com1 com1=115200,8n1 conswitch=ax serial_tx_buffer=256K dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all smap=0 $XEN_FPU $XEN_TIME hvprov=$POOL $XEN_EXTRA" \
 		-initrd "$VMLINUZ console=hvc0 earlyprintk=xen rdinit=/init,$1" \
 		-drive file="$2",if=none,id=out,format=raw -device virtio-blk-pci,drive=out
 }
 
+# clock_check CONSOLE: the pCPUs' clock disagreement from the 't' lines: each pair gives the
+# spread of NOW() and of the TSC read at one rendezvous; their difference (TSC at Xen's
+# detected frequency) is the disagreement (the reads' own delays cancel out). Prints the
+# largest; returns 1 when it exceeds CLOCK_MAX_US (README, "Clocks under QEMU").
+clock_check() {
+	python3 - "$1" "$CLOCK_MAX_US" <<'PY'
+import re, sys
+txt = open(sys.argv[1], errors="replace").read()
+m = re.search(r"Detected ([0-9.]+) MHz processor", txt)
+pairs = re.findall(r"Synced stime skew:.*?current=(\d+)ns\s*\n.*?Synced cycles skew:.*?current=(\d+)", txt)
+if not m or not pairs:
+    print("e2e: clock: no samples")
+    sys.exit(0)
+mhz = float(m.group(1))
+d = [abs(int(s) - int(c) * 1000.0 / mhz) / 1000.0 for s, c in pairs]
+print("e2e: clock: the pCPUs disagreed by at most %.3f ms over %d samples (limit %.3f ms)"
+      % (max(d) / 1000.0, len(d), int(sys.argv[2]) / 1000.0))
+sys.exit(1 if max(d) > int(sys.argv[2]) else 0)
+PY
+}
+
+# xen_keys KEYS: type Xen debug keys on the machine's serial console, one at a time (Xen
+# runs one key's handler at a time and drops a key typed while one is pending).
+xen_keys() {
+	for k in $(echo "$1" | sed 's/./& /g'); do
+		printf '%s' "$k" >&7
+		sleep 1
+	done
+}
+
 # boot DOM0_IMAGE OUT_IMAGE CONSOLE [PATTERN]: run the machine until it powers off (qrc 0),
 # 600 s pass (qrc 124), or the console shows PATTERN: then QEMU is killed at once, which is
-# a power cut of the whole Xen host (qrc 137).
+# a power cut of the whole Xen host (qrc 137). Meanwhile the hang diagnostics (above).
 boot() {
-	(qemu_exec "$1" "$2") </dev/null >"$3" 2>&1 &
+	rm -f "$WORK/keys"
+	mkfifo "$WORK/keys"
+	exec 7<>"$WORK/keys"
+	(qemu_exec "$1" "$2") <&7 >"$3" 2>&1 &
 	qpid=$!
+	fpid=
+	if [ -n "$FREEZE" ] && [ "$2" != "$WORK/out.img" -o "$MODE" != crash ]; then
+		"$WORK/vcpu_freeze" $qpid "CPU 1/TCG" "${FREEZE%%:*}" "${FREEZE#*:}" 600 \
+			>"$WORK/freeze.log" 2>&1 &
+		fpid=$!
+		say "freezing QEMU's CPU 1 thread ${FREEZE%%:*} ms in every $((${FREEZE%%:*} + ${FREEZE#*:})) ms"
+	fi
 	t=0
 	qrc=0
+	quiet=0
+	dumps=0
+	last=-1
 	while kill -0 $qpid 2>/dev/null; do
 		if [ -n "${4:-}" ] && grep -a -q "$4" "$3"; then
 			kill -KILL $qpid
 			wait $qpid || true
 			qrc=137
-			return
+			break
 		fi
 		if [ $t -ge 600 ]; then
 			kill -KILL $qpid
 			wait $qpid || true
 			qrc=124
-			return
+			break
 		fi
 		sleep 1
 		t=$((t + 1))
+		[ $((t % CLOCK_EVERY)) -eq 0 ] && printf t >&7
+		# Progress: console lines other than the clock lines asked for above.
+		n=$(grep -a -c -v -e 'Synced stime skew' -e 'Synced cycles skew' "$3" || true)
+		if [ "$n" != "$last" ]; then
+			last=$n
+			quiet=0
+		else
+			quiet=$((quiet + 1))
+		fi
+		if [ $quiet -ge "$HANG_QUIET" ] && [ $dumps -lt 3 ]; then
+			dumps=$((dumps + 1))
+			say "hang? no console progress for $quiet s (at ${t} s): Xen's state (debug keys t a q r 0 d) follows in $3"
+			xen_keys tarq0d
+			last=$(grep -a -c -v -e 'Synced stime skew' -e 'Synced cycles skew' "$3" || true)
+			quiet=0
+		fi
 	done
-	wait $qpid || qrc=$?
+	[ $qrc -ne 0 ] || wait $qpid || qrc=$?
+	if [ -n "$fpid" ]; then
+		kill -TERM $fpid 2>/dev/null || true
+		wait $fpid || true
+		cat "$WORK/freeze.log"
+	fi
+	exec 7>&-
+	[ $dumps -eq 0 ] || say "$dumps hang dumps in $3"
+	clock_check "$3" || clock_bad=1
 }
+clock_bad=0
 
 if [ "$MODE" = crash ]; then
 	say "booting Xen with hvprov=$POOL; the host is killed once the rings hold unconsumed records"
@@ -148,9 +240,10 @@ else
 	say "booting Xen with hvprov=$POOL, $MODE mode (software emulation: one to three minutes)"
 	boot "$WORK/dom0.cpio.gz" "$WORK/out.img" "$WORK/console.log"
 fi
-say "QEMU exited with $qrc"
+say "QEMU exited with $qrc; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 grep -a -E "hvprov:|HVX-" "$WORK/console.log" | head -n 40 || true
 [ $qrc -eq 124 ] && fail "the machine did not power off within 600 s (console: $WORK/console.log)"
+[ $clock_bad -eq 0 ] || fail "Xen's pCPUs disagreed about the time by more than $CLOCK_MAX_US us (Xen time: '$XEN_TIME')"
 
 mkdir -p "$WORK/out"
 tar -xf "$WORK/out.img" -C "$WORK/out" 2>/dev/null && [ -f "$WORK/out/mode" ] ||
