@@ -8,7 +8,8 @@
  *     untimed, by appending records until the ring is nearly full;
  *   - ceiling: the ring's records are read (untimed) into frames exactly as the segment
  *     writer lays them out (same merge, same frame cut), and only ZSTD_compress2 on those
- *     frames is timed, with the same level and frame size;
+ *     frames is timed, with the same level and frame size, each frame twice and the faster
+ *     kept (the first call of a fresh context touches its workspace);
  *   - daemon: dmn_run_once drains the ring, timed from start to its return: start-up (log
  *     scan, fdatasync of the head segment), every frame compressed, written, fdatasync'ed
  *     (log on a disk, default /var/tmp), checkpoints advanced;
@@ -357,14 +358,25 @@ static int ceiling(struct jnl_pool *pool, unsigned nl, int level, uint32_t frame
 				best = (int)i;
 		size_t need = best >= 0 ? JNL_REC_HDR_SIZE + peek[best].len : 0;
 		if (ulen && (best < 0 || ulen + need > frame)) {
-			uint64_t t0 = bench_now_ns(), c0 = thread_cpu_ns();
-			size_t c = ZSTD_compress2(cc, obuf, ocap, ubuf, ulen);
-			row->ceil_ns += bench_now_ns() - t0;
-			row->ceil_cpu_ns += thread_cpu_ns() - c0;
-			if (ZSTD_isError(c)) {
-				err = -EIO;
-				goto out;
+			/* best of two per frame: the first compress with a fresh context touches
+			 * its workspace for the first time (page faults the daemon's long-lived
+			 * context paid once, outside most frames), which put the ceiling above
+			 * hvprov's own cost in a quick run */
+			uint64_t best_ns = UINT64_MAX, best_cpu = UINT64_MAX;
+			size_t c = 0;
+			for (int k = 0; k < 2; k++) {
+				uint64_t t0 = bench_now_ns(), c0 = thread_cpu_ns();
+				c = ZSTD_compress2(cc, obuf, ocap, ubuf, ulen);
+				uint64_t dt = bench_now_ns() - t0, dc = thread_cpu_ns() - c0;
+				if (ZSTD_isError(c)) {
+					err = -EIO;
+					goto out;
+				}
+				best_ns = dt < best_ns ? dt : best_ns;
+				best_cpu = dc < best_cpu ? dc : best_cpu;
 			}
+			row->ceil_ns += best_ns;
+			row->ceil_cpu_ns += best_cpu;
 			row->ceil_in += ulen;
 			row->ceil_out += c;
 			ulen = 0;
@@ -501,7 +513,8 @@ static void print_table(const struct bd_opts *o, const struct bd_row *rows, int 
 	       o->pool_dir, pool_fs, media, o->lanes, o->pool_size >> 20, o->log_dir, log_fs,
 	       o->verify ? "; every frame verified (--verify-frames)" : "");
 	printf("  end to end = read ring + merge + compress + write + fdatasync + checkpoint, one core;\n"
-	       "  ceiling = ZSTD_compress2 alone on the same frame bytes, same level and frame size;\n"
+	       "  ceiling = ZSTD_compress2 alone on the same frame bytes, same level and frame size\n"
+	       "  (each frame twice, the faster kept);\n"
 	       "  r/cpu-s = records per second of CPU time of the daemon's runs (of the compress calls\n"
 	       "  for the ceiling): the figure that other load on the machine disturbs least;\n"
 	       "  consum/compr/write/syncw/ckpt = share of wall time reading+merging, compressing,\n"
