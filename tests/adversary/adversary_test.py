@@ -70,7 +70,12 @@ class Tmp:
 def run_nobody(t, cmd, extra=(), timeout=60):
     """hvprov run, as nobody, of cmd in t.work (data directory t.data)."""
     args = as_nobody([HVPROV, "run", "--quiet", "--data", t.data] + list(extra) + ["--"] + cmd)
-    return subprocess.run(args, cwd=t.work, capture_output=True, timeout=timeout)
+    try:
+        return subprocess.run(args, cwd=t.work, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        check(False, "hvprov run hung (%d s): the command took control of its tracer" % timeout)
+        print("\n".join(failures), file=sys.stderr)
+        sys.exit(1)
 
 
 def events(data):
@@ -96,13 +101,14 @@ def calls(evs, name):
 
 def t_tracer_write():
     t = Tmp("tracer")
-    r = run_nobody(t, [prog("adv_tracer_write")])
+    r = run_nobody(t, [prog("adv_tracer_write")], timeout=20)
     out = r.stdout.decode()
     print(out, file=sys.stderr, end="")
     check(r.returncode == 0, "the command reached its tracer (rc %d): %r" % (r.returncode, out))
     check("process_vm_writev: EPERM" in out, "process_vm_writev into the tracer not refused "
           "with EPERM: %r" % out)
     check("ptrace seize: EPERM" in out, "ptrace of the tracer not refused: %r" % out)
+    check("maps: refused" in out, "the tracer's memory map is readable: %r" % out)
     t.close()
 
 
@@ -145,12 +151,18 @@ def t_peer_write():
 def t_untraced():
     t = Tmp("untraced")
     m1, m2 = os.path.join(t.work, "mark-clone"), os.path.join(t.work, "mark-clone3")
+    for m in (m1, m2):
+        open(m, "w").close()
+        os.chown(m, NOBODY, NOBODY)
+        os.chmod(m, 0o600)
     r = run_nobody(t, [prog("adv_untraced"), m1, m2])
     out = r.stdout.decode()
     print(out, file=sys.stderr, end="")
     time.sleep(2.0)                      # a child that escaped writes its mark by now
-    check(not os.path.exists(m1), "a clone(CLONE_UNTRACED) child outlived hvprov")
-    check(not os.path.exists(m2), "a clone3(CLONE_UNTRACED) child outlived hvprov")
+    check(os.stat(m1).st_mode & 0o777 == 0o600, "a clone(CLONE_UNTRACED) child outlived "
+          "hvprov and changed a file unseen")
+    check(os.stat(m2).st_mode & 0o777 == 0o600, "a clone3(CLONE_UNTRACED) child outlived "
+          "hvprov and changed a file unseen")
     check("clone: refused EPERM" in out, "clone(CLONE_UNTRACED) not refused: %r" % out)
     check("clone3: refused ENOSYS" in out, "clone3 not refused with ENOSYS: %r" % out)
     evs = events(t.data)
