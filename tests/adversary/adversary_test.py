@@ -151,11 +151,12 @@ def t_peer_write():
 def t_untraced():
     t = Tmp("untraced")
     m1, m2 = os.path.join(t.work, "mark-clone"), os.path.join(t.work, "mark-clone3")
-    for m in (m1, m2):
+    m3 = os.path.join(t.work, "mark-i386")
+    for m in (m1, m2, m3):
         open(m, "w").close()
         os.chown(m, NOBODY, NOBODY)
         os.chmod(m, 0o600)
-    r = run_nobody(t, [prog("adv_untraced"), m1, m2])
+    r = run_nobody(t, [prog("adv_untraced"), m1, m2, m3])
     out = r.stdout.decode()
     print(out, file=sys.stderr, end="")
     time.sleep(2.0)                      # a child that escaped writes its mark by now
@@ -165,6 +166,10 @@ def t_untraced():
           "hvprov and changed a file unseen")
     check("clone: refused EPERM" in out, "clone(CLONE_UNTRACED) not refused: %r" % out)
     check("clone3: refused ENOSYS" in out, "clone3 not refused with ENOSYS: %r" % out)
+    check(os.stat(m3).st_mode & 0o777 == 0o600, "an i386 clone(CLONE_UNTRACED) child "
+          "outlived hvprov and changed a file unseen")
+    check("i386 clone: refused EPERM" in out or "i386 clone: no i386 entry" in out,
+          "i386 clone(CLONE_UNTRACED) not refused: %r" % out)
     evs = events(t.data)
     c = [x for x in calls(evs, "clone") if int(x[0]["args"][0], 16) & 0x00800000]
     check(len(c) == 1 and c[0][1].get("ret") == -1, "refused clone not recorded: %r" % c)
