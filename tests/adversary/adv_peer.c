@@ -3,9 +3,10 @@
  * reaches into it (attack).
  *   adv_peer victim          prints "PID ADDR" of a buffer holding "clean", waits up to 20 s
  *                            for it to change, prints it and exits 0 when it changed
- *   adv_peer attack PID ADDR writes "PWNED" there with process_vm_writev, then takes
- *                            control with ptrace(PTRACE_SEIZE) and lets go (exit); exit 0
- *                            when both calls succeeded
+ *   adv_peer attack PID ADDR writes "PWNED" there with process_vm_writev, takes its
+ *                            stdout with pidfd_getfd, then takes control with
+ *                            ptrace(PTRACE_SEIZE) and lets go (exit); exit 0 when all
+ *                            three succeeded
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -37,7 +39,11 @@ int main(int argc, char **argv)
 	struct iovec l = { w, sizeof(w) }, r = { (void *)a, sizeof(w) };
 	ssize_t n = process_vm_writev(pid, &l, 1, &r, 1, 0);
 	printf("process_vm_writev: %s\n", n == (ssize_t)sizeof(w) ? "wrote" : strerrorname_np(errno));
+	/* its stdout, taken over through a pidfd */
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int got = pfd >= 0 ? (int)syscall(SYS_pidfd_getfd, pfd, 1, 0) : -1;
+	printf("pidfd_getfd: %s\n", got >= 0 ? "got" : strerrorname_np(errno));
 	int s = ptrace(PTRACE_SEIZE, pid, 0L, 0L);
 	printf("ptrace seize: %s\n", s == 0 ? "attached" : strerrorname_np(errno));
-	return n == (ssize_t)sizeof(w) && s == 0 ? 0 : 1;
+	return n == (ssize_t)sizeof(w) && s == 0 && got >= 0 ? 0 : 1;
 }

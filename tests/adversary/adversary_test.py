@@ -142,9 +142,15 @@ def t_peer_write():
         "JOIN obj od ON od.id = vd.obj JOIN ver vs ON vs.id = e.src JOIN obj os ON "
         "os.id = vs.obj WHERE e.kind = 9").fetchall()
     db.close()
-    check(len(rows) >= 1 and all(r[2] == int(pid) for r in rows) and
-          all(r[1] & 0x8 for r in rows),
+    into = [r for r in rows if r[2] == int(pid)]
+    outof = [r for r in rows if r[3] == int(pid)]
+    check(len(into) >= 1 and all(r[1] & 0x8 for r in rows),
           "no process-write edge into pid %s flagged unobserved: %r" % (pid, rows))
+    check(len(outof) >= 1, "pidfd_getfd: no process-write edge out of pid %s: %r" % (pid, rows))
+    gf = calls(evs, "pidfd_getfd")
+    check(len(gf) == 1 and gf[0][1].get("ret", -1) >= 0 and
+          any(f["type"] == "text" and f.get("value") == "pid %s" % pid
+              for f in gf[0][0]["fields"]), "pidfd_getfd not recorded with its target: %r" % gf)
     t.close()
 
 
