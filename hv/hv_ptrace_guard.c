@@ -98,9 +98,16 @@ static int name_proc_path(struct pt_tracer *t, const struct pt_task *k, int dirf
 	return n > 0 && (size_t)n < sizeof(t->path) ? 0 : -1;
 }
 
+/* Same file: device and inode, and the birth time when both have one (a file system reuses
+ * a freed inode number at once: a new file made at the name by someone else between the
+ * call and its exit stop is not the file the call removed). */
 static int same_file(const struct hvp_ev_fileid *a, const struct hvp_ev_fileid *b)
 {
-	return a->ino == b->ino && a->dev_major == b->dev_major && a->dev_minor == b->dev_minor;
+	if (a->ino != b->ino || a->dev_major != b->dev_major || a->dev_minor != b->dev_minor)
+		return 0;
+	if ((a->fid_flags & HVP_FID_BTIME) && (b->fid_flags & HVP_FID_BTIME))
+		return a->gen_sec == b->gen_sec && a->gen_nsec == b->gen_nsec;
+	return 1;
 }
 
 void pt_guard_entry(struct pt_tracer *t, struct pt_task *k, const struct hv_sysent *e,
