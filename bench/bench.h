@@ -22,6 +22,18 @@ int bench_daemon_main(int argc, char **argv);
 int bench_overhead_main(int argc, char **argv);
 int bench_recover_main(int argc, char **argv);
 int bench_query_main(int argc, char **argv);
+/* `hvprov bench crash`: loss under SIGKILL (bench_crash.c). */
+int bench_crash_main(int argc, char **argv);
+/* `hvprov bench all`: every benchmark, one report (bench_all.c). */
+int bench_all_main(int argc, char **argv);
+
+/*
+ * A ceiling is judged on CPU time per unit of work, the lowest of runs interleaved with the
+ * system's; it is broken when it costs more than the system by over this fraction (the spread
+ * of best-of-N CPU times on a loaded two-core machine stays below it; a real fault, such as
+ * first-touch page faults in the ceiling's loop, costs several times over).
+ */
+#define BENCH_CEILING_MARGIN 0.05
 
 /* CLOCK_MONOTONIC in ns (vDSO: about 20 ns a call on the reference machine). */
 uint64_t bench_now_ns(void);

@@ -33,6 +33,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -58,7 +60,7 @@ static void usage(FILE *f)
 "                            [--sizes 64,128,512] [--lanes 1,2] [--batches 0,64,1024]\n"
 "                            [--records N] [--pool-size SIZE] [--max-seconds S]\n"
 "                            [--fsync-seconds S] [--fsync-records N]\n"
-"                            [--durability power|process] [--lat-every N]\n\n"
+"                            [--durability power|process] [--lat-every N] [--repeat N]\n\n"
 "Journal append throughput (records/s, MB/s of payload) and latency (p50/p99/p99.9),\n"
 "write-ahead and batched, 1..N lanes (one thread per lane), against the same ring with no\n"
 "persistence (ceiling), PMDK pmemlog_append, and write()+fdatasync() per record.\n\n"
@@ -75,8 +77,14 @@ static void usage(FILE *f)
 "  --fsync-records N  at most N records per fdatasync run (default 100000)\n"
 "  --durability MODE  pool durability (default: power on persistent memory)\n"
 "  --lat-every N      write-ahead: time one append in N (power of 2, default 8)\n"
+"  --repeat N         run hvprov, the ceiling and pmemlog N times each, interleaved, and keep\n"
+"                     each one's best run (default 3, --quick 5; fdatasync runs once)\n"
 "  --quick            tiny run (32M pool, 20000 records, 0.05 s of fdatasync)\n"
-"  --json             JSON instead of the table\n");
+"  --json             JSON instead of the table\n\n"
+"The ceiling is the same ring code on a pool made, mapped and pre-faulted as the pool under\n"
+"test, without persistence. A ceiling measured below hvprov is a broken measurement: the\n"
+"benchmark then names the figure and exits 1 (judged on CPU time per record, the lowest of\n"
+"the runs, with a 5%% margin for noise).\n");
 }
 
 static int parse_list(const char *s, uint32_t *out, int *n, uint32_t min, uint32_t max)
@@ -123,6 +131,7 @@ static int parse_opts(int argc, char **argv, struct bj_opts *o)
 	o->fsync_seconds = quick ? 0.05 : 0.5;
 	o->fsync_records = quick ? 50 : 100000;
 	o->lat_every = 8;
+	o->repeat = quick ? 5 : 3;
 	o->sizes[0] = 64, o->sizes[1] = 128, o->sizes[2] = 512, o->nsizes = 3;
 	o->lanes[0] = 1, o->lanes[1] = 2, o->nlanes = 2;
 	o->batches[0] = 0, o->batches[1] = 64, o->batches[2] = 1024, o->nbatches = 3;
@@ -138,6 +147,7 @@ static int parse_opts(int argc, char **argv, struct bj_opts *o)
 		{ "fsync-records", required_argument, 0, 'F' },
 		{ "lat-every", required_argument, 0, 'L' },
 		{ "durability", required_argument, 0, 'u' },
+		{ "repeat", required_argument, 0, 'R' },
 		{ 0, 0, 0, 0 } };
 	int c, li = 0;
 	hvp_getopt_reset();
@@ -162,6 +172,10 @@ static int parse_opts(int argc, char **argv, struct bj_opts *o)
 		case 'L':
 			bad = hvp_parse_u64(v, 1, 1u << 20, &u) || (u & (u - 1));
 			o->lat_every = (uint32_t)u;
+			break;
+		case 'R':
+			bad = hvp_parse_u64(v, 1, 100, &u);
+			o->repeat = (uint32_t)u;
 			break;
 		case 'u':
 			if (!strcmp(v, "power"))
@@ -354,10 +368,25 @@ static void run_fsync(struct bj_worker *w)
 	w->done = i;
 }
 
+static uint64_t thread_minflt(void)
+{
+	struct rusage ru;
+	return getrusage(RUSAGE_THREAD, &ru) ? 0 : (uint64_t)ru.ru_minflt;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void *worker_main(void *arg)
 {
 	struct bj_worker *w = arg;
 	pthread_barrier_wait(w->bar);
+	uint64_t f0 = thread_minflt(), c0 = thread_cpu_ns();
 	switch (w->sys) {
 	case BJ_HVPROV:
 		run_ring(w, w->e->lane[w->idx]);
@@ -372,6 +401,8 @@ static void *worker_main(void *arg)
 		run_fsync(w);
 		break;
 	}
+	w->cpu_ns = thread_cpu_ns() - c0;
+	w->faults = thread_minflt() - f0;
 	return NULL;
 }
 
@@ -389,6 +420,7 @@ static int run_one(struct bj_env *e, enum bj_sys sys, uint32_t len, uint32_t bat
 
 	memset(w, 0, sizeof(w));
 	memset(res, 0, sizeof(*res));
+	res->runs = 1;
 	pthread_barrier_init(&bar, NULL, nthr);
 	for (unsigned t = 0; t < nthr; t++) {
 		struct bj_worker *x = &w[t];
@@ -458,6 +490,8 @@ static int run_one(struct bj_env *e, enum bj_sys sys, uint32_t len, uint32_t bat
 		if (w[t].t1 > t1)
 			t1 = w[t].t1;
 		total += w[t].done;
+		res->faults += w[t].faults;
+		res->cpu_ns += (double)w[t].cpu_ns;
 		if (bench_lat_merge(&all, &w[t].lat) && !r)
 			r = -ENOMEM;
 	}
@@ -472,6 +506,7 @@ static int run_one(struct bj_env *e, enum bj_sys sys, uint32_t len, uint32_t bat
 		res->p99 = bench_lat_pct(&all, 0.99);
 		res->p999 = bench_lat_pct(&all, 0.999);
 		res->nlat = all.n;
+		res->cpu_ns = total ? res->cpu_ns / (double)total : 0;
 	}
 	bench_lat_free(&all);
 	goto done;
@@ -490,6 +525,52 @@ done:
 	}
 	pthread_barrier_destroy(&bar);
 	return r;
+}
+
+/* Untimed: free the ring space of both pools, so the next run fits. */
+static int release_all(struct bj_env *e)
+{
+	int r = bj_release_lanes(e->pool, e->lane, e->nthr);
+	if (!r)
+		r = bj_release_lanes(e->cpool, e->clane, e->nthr);
+	if (r)
+		hvp_err_file(e->pool_path, "cannot free ring space: %s", hvp_strerror(r));
+	return r;
+}
+
+/*
+ * hvprov, the ceiling and pmemlog, o->repeat rounds, interleaved (hvprov, ceiling, pmemlog,
+ * hvprov, ...) so that a slow moment of a shared machine falls on every system alike; each
+ * keeps its best run (highest records/s), as an upper bound should.
+ */
+static int run_best(struct bj_env *e, struct bj_row *row, uint64_t n, unsigned nthr)
+{
+	static const enum bj_sys order[] = { BJ_HVPROV, BJ_CEILING, BJ_PMEMLOG };
+	row->ceil_ratio_min = INFINITY;
+	for (uint32_t k = 0; k < e->o->repeat; k++) {
+		double last[BJ_NSYS] = { 0 };
+		for (size_t j = 0; j < sizeof(order) / sizeof(order[0]); j++) {
+			enum bj_sys s = order[j];
+			struct bj_res x;
+			if (s == BJ_PMEMLOG && !BENCH_PMEMLOG_BUILT)
+				continue;
+			if (release_all(e))
+				return -1;
+			if (run_one(e, s, row->len, row->batch, nthr, n, &x))
+				return -1;
+			last[s] = x.cpu_ns;
+			struct bj_res *best = &row->r[s];
+			uint32_t runs = best->runs + 1;
+			double cpu = best->ran && best->cpu_ns < x.cpu_ns ? best->cpu_ns : x.cpu_ns;
+			if (!best->ran || x.rps > best->rps)
+				*best = x;
+			best->runs = runs;
+			best->cpu_ns = cpu;
+		}
+		if (last[BJ_HVPROV] > 0 && last[BJ_CEILING] / last[BJ_HVPROV] < row->ceil_ratio_min)
+			row->ceil_ratio_min = last[BJ_CEILING] / last[BJ_HVPROV];
+	}
+	return 0;
 }
 
 /* ---- main ---- */
@@ -542,14 +623,9 @@ int bench_journal_main(int argc, char **argv)
 				row->len = len;
 				row->lanes = nthr;
 				row->batch = b;
-				r = bj_release_lanes(e.pool, e.lane, e.nthr);
-				if (!r)
-					r = bj_release_lanes(e.cpool, e.clane, e.nthr);
-				if (r) {
-					hvp_err_file(e.pool_path, "cannot free ring space: %s",
-						     hvp_strerror(r));
+				r = release_all(&e);
+				if (r)
 					goto out;
-				}
 				uint64_t n = o.records;
 				uint64_t fit = bj_fit_records(e.lane, nthr, len);
 				uint64_t cfit = bj_fit_records(e.clane, nthr, len);
@@ -577,10 +653,7 @@ int bench_journal_main(int argc, char **argv)
 				uint64_t nf = o.fsync_records;
 				if (b && nf < b)
 					nf = b;
-				if (run_one(&e, BJ_HVPROV, len, b, nthr, n, &row->r[BJ_HVPROV]) ||
-				    run_one(&e, BJ_CEILING, len, b, nthr, n, &row->r[BJ_CEILING]) ||
-				    (BENCH_PMEMLOG_BUILT &&
-				     run_one(&e, BJ_PMEMLOG, len, b, nthr, n, &row->r[BJ_PMEMLOG])) ||
+				if (run_best(&e, row, n, nthr) ||
 				    run_one(&e, BJ_FSYNC, len, b, nthr, nf, &row->r[BJ_FSYNC]))
 					goto out;
 				nrows++;
@@ -593,7 +666,8 @@ int bench_journal_main(int argc, char **argv)
 		bj_print_json(&e, rows, nrows);
 	else
 		bj_print_targets(&e, rows, nrows);
-	rc = HVP_EXIT_OK;
+	/* A ceiling below its system is a broken measurement, never a target met. */
+	rc = bj_check_ceilings(rows, nrows, 1) ? HVP_EXIT_DAMAGE : HVP_EXIT_OK;
 out:
 	free(rows);
 	bj_env_close(&e);

@@ -56,10 +56,19 @@ void bj_on_signal(int sig)
 
 /* ---- persistence operations of the ceiling: stores, no write-back, no fence ---- */
 
+/* Test only (HVPROV_BENCH_HANDICAP_CEILING_NS): every copy of the ceiling also spins this
+ * long, so that a test can watch the benchmark refuse a ceiling below its system. */
+static uint64_t bj_handicap_ns;
+
 static void nop_copy(void *ctx, void *dst, const void *src, size_t n)
 {
 	(void)ctx;
 	memcpy(dst, src, n);
+	if (bj_handicap_ns) {
+		uint64_t until = bench_now_ns() + bj_handicap_ns;
+		while (bench_now_ns() < until)
+			;
+	}
 }
 
 static void nop_set(void *ctx, void *dst, int c, size_t n)
@@ -126,52 +135,41 @@ void bj_env_close(struct bj_env *e)
 	jnl_pool_close(e->pool);
 	jnl_pool_close(e->cpool);
 	e->pool = e->cpool = NULL;
-	if (e->cbase)
-		munmap(e->cbase, e->clen);
-	e->cbase = NULL;
 	free(e->pay);
 	e->pay = NULL;
 	bj_cleanup_files();
 }
 
-static int setup_ceiling(struct bj_env *e, uint64_t size, const char **file)
+/*
+ * The ceiling is made exactly as the pool under test is: jnl_pool_create on a file in the same
+ * folder (pmem_map_file, which allocates the whole file), closed, and opened again by
+ * jnl_pool_open (pmem_map_file again: the same kind of mapping) with persistence operations
+ * that store and never flush or fence. Same geometry, same lane flags; then pre-faulted like
+ * the pool. Only the persistence differs.
+ */
+static int setup_ceiling(struct bj_env *e, const char **file)
 {
 	const struct jnl_info *in = jnl_pool_info(e->pool);
+	struct jnl_pool *tmp = NULL;
 	int r;
 	*file = e->ceil_path;
-	int fd = open(e->ceil_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
+	struct jnl_create_opts co = { .size = in->pool_size, .nlanes = in->nlanes,
+				      .durability = in->durability };
 	bj_track_file(e->ceil_path);
-	if (ftruncate(fd, (off_t)size)) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	r = m == MAP_FAILED ? -errno : 0;
-	close(fd);
+	r = jnl_pool_create(e->ceil_path, &co, &tmp);
 	if (r)
 		return r;
-	e->cbase = m;
-	e->clen = size;
-	struct jnl_create_opts co = { .size = size, .nlanes = in->nlanes,
-				      .durability = JNL_DUR_PROCESS };
-	uint8_t uuid[16];
-	if (getrandom(uuid, sizeof(uuid), 0) != sizeof(uuid))
-		return -EIO;
-	r = jnl_pool_format(m, size, &bj_nop_ops, NULL, &co, uuid, jnl_now_ns());
-	if (r)
-		return r;
+	jnl_pool_close(tmp);
 	struct jnl_open_opts oo = { .ops = &bj_nop_ops };
-	r = jnl_pool_attach(m, size, &oo, &e->cpool);
+	r = jnl_pool_open(e->ceil_path, &oo, &e->cpool);
 	if (r)
 		return r;
-	if (jnl_pool_info(e->cpool)->ring_size != in->ring_size)
+	const struct jnl_info *ci = jnl_pool_info(e->cpool);
+	if (ci->ring_size != in->ring_size || ci->pool_size != in->pool_size)
 		return JNL_E_GEOMETRY;
-	prefault(m, size);
+	prefault(jnl_pool_base(e->cpool), ci->pool_size);
 	for (unsigned i = 0; i < e->nthr; i++) {
-		r = jnl_lane_open(e->cpool, i, JNL_LANE_NOLOCK, &e->clane[i]);
+		r = jnl_lane_open(e->cpool, i, 0, &e->clane[i]);
 		if (r)
 			return r;
 	}
@@ -203,6 +201,12 @@ int bj_env_open(struct bj_env *e, const struct bj_opts *o, const char **file)
 	for (int i = 0; i < o->nlanes; i++)
 		if (o->lanes[i] > e->nthr)
 			e->nthr = o->lanes[i];
+
+	const char *hc = getenv("HVPROV_BENCH_HANDICAP_CEILING_NS");
+	uint64_t hns = 0;
+	if (hc && *hc && hvp_parse_u64(hc, 0, 1000000000ull, &hns) == 0)
+		bj_handicap_ns = hns;
+	e->handicap_ns = bj_handicap_ns;
 
 	const char *base = o->dir ? o->dir : "/dev/shm";
 	*file = base;
@@ -276,7 +280,7 @@ int bj_env_open(struct bj_env *e, const struct bj_opts *o, const char **file)
 	}
 
 	/* The ceiling: same geometry, same kind of memory, no persistence. */
-	r = setup_ceiling(e, in->pool_size, file);
+	r = setup_ceiling(e, file);
 	if (r)
 		return r;
 

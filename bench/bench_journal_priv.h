@@ -37,6 +37,7 @@ struct bj_opts {
 	uint64_t fsync_records;
 	uint32_t durability;        /* 0: the pool's default for its media */
 	uint32_t lat_every;         /* write-ahead: time one append in lat_every (power of 2) */
+	uint32_t repeat;            /* runs of hvprov, ceiling, pmemlog per row, interleaved; best kept */
 	uint32_t sizes[BJ_MAX_LIST];
 	int nsizes;
 	uint32_t lanes[BJ_MAX_LIST];
@@ -57,8 +58,7 @@ struct bj_env {
 	const char *force_src;      /* who set PMEM_IS_PMEM_FORCE: "benchmark", "user", NULL */
 	struct jnl_pool *pool, *cpool;
 	struct jnl_lane *lane[BJ_MAX_THREADS], *clane[BJ_MAX_THREADS];
-	void *cbase;
-	size_t clen;
+	uint64_t handicap_ns;       /* test only: HVPROV_BENCH_HANDICAP_CEILING_NS */
 	PMEMlogpool *plp[BJ_MAX_THREADS];
 	uint64_t log_size, log_nbyte;
 	unsigned char *pay;
@@ -75,11 +75,18 @@ struct bj_res {
 	double seconds;
 	double rps, mbps;
 	uint64_t p50, p99, p999, nlat;
+	uint64_t faults;            /* minor page faults inside the timed loops (all threads) */
+	uint32_t runs;              /* runs taken; the best (highest records/s) is kept */
+	double cpu_ns;              /* CPU time of the timed loops per record, ns: the lowest of
+				     * the runs (load on a shared machine does not count in it) */
 };
 
 struct bj_row {
 	uint32_t len, lanes, batch;
 	struct bj_res r[BJ_NSYS];
+	/* Of the interleaved rounds, the lowest ratio ceiling CPU ns / hvprov CPU ns per
+	 * record: above 1 + BENCH_CEILING_MARGIN, the ceiling cost more in every round. */
+	double ceil_ratio_min;
 };
 
 struct bj_worker {
@@ -94,6 +101,8 @@ struct bj_worker {
 	struct iovec *iov;          /* batch baselines: prepared before the timed loop */
 	/* results */
 	uint64_t done, t0, t1;
+	uint64_t faults;            /* minor faults of this thread in its timed loop */
+	uint64_t cpu_ns;            /* CPU time of this thread in its timed loop */
 	struct bench_lat lat;
 	int err;
 	const char *what;           /* which call failed */
@@ -112,5 +121,10 @@ void bj_print_header(const struct bj_env *e);
 void bj_print_row(const struct bj_row *row);
 void bj_print_targets(const struct bj_env *e, const struct bj_row *rows, int nrows);
 void bj_print_json(const struct bj_env *e, const struct bj_row *rows, int nrows);
+/* Every row's ceiling must be at or above hvprov: one line on stderr per figure that is not.
+ * @return how many are below. */
+int bj_check_ceilings(const struct bj_row *rows, int nrows, int report);
+/* "journal 128-byte 1-lane batch 64": the figure a row stands for. */
+const char *bj_figure_name(const struct bj_row *row, char *buf, size_t n);
 
 #endif

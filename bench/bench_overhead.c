@@ -31,12 +31,45 @@
 
 #define OV_MAX_RUNS 50
 
-enum ov_variant { OV_BARE = 0, OV_HV_PMEM, OV_HV_FILE, OV_HV_ONE, OV_STRACE, OV_NVAR };
-static const char *const ov_names[OV_NVAR] = {
-	"bare", "hvprov, emulated pmem", "hvprov, file pool", "hvprov --one-stop, em.", "strace -f",
+/*
+ * The collector rows, one entry each: a new backend is one more line (its key in the JSON, its
+ * name in the table, the option of `hvprov run` that selects it, and whether its data
+ * directory is the file pool instead of emulated pmem). Every row runs beside the bare run and
+ * strace -f, in the same rounds.
+ */
+struct ov_row {
+	const char *key, *name;
+	const char *opt[3];       /* options of hvprov run (NULL-terminated) */
+	int file_pool;            /* data directory on the disk (file pool) instead of tmpfs */
+	int root_only;            /* left out when not run as root (the eBPF backend) */
 };
-static const char *const ov_keys[OV_NVAR] = { "bare", "hvprov_emulated_pmem", "hvprov_file",
-					      "hvprov_one_stop_emulated_pmem", "strace" };
+static const struct ov_row ov_rows[] = {
+	{ "hvprov_emulated_pmem", "hvprov, emulated pmem", { NULL }, 0, 0 },
+	{ "hvprov_file", "hvprov, file pool", { NULL }, 1, 0 },
+	{ "hvprov_one_stop_emulated_pmem", "hvprov --one-stop, em.", { "--one-stop", NULL }, 0, 0 },
+	{ "hvprov_ebpf_emulated_pmem", "hvprov ebpf, em.", { "--backend", "ebpf", NULL }, 0, 1 },
+};
+#define OV_NROWS ((int)(sizeof(ov_rows) / sizeof(ov_rows[0])))
+/* Variants: 0 bare, 1..OV_NROWS the rows, then strace -f. */
+#define OV_BARE 0
+#define OV_STRACE (OV_NROWS + 1)
+#define OV_NVAR (OV_NROWS + 2)
+
+/* Is variant v left out of this run (a root-only row without root)? */
+static int ov_skip(int v)
+{
+	return v != OV_BARE && v != OV_STRACE && ov_rows[v - 1].root_only && geteuid() != 0;
+}
+
+static const char *ov_name(int v)
+{
+	return v == OV_BARE ? "bare" : v == OV_STRACE ? "strace -f" : ov_rows[v - 1].name;
+}
+
+static const char *ov_key(int v)
+{
+	return v == OV_BARE ? "bare" : v == OV_STRACE ? "strace" : ov_rows[v - 1].key;
+}
 
 struct ov_work {
 	const char *name;
@@ -132,38 +165,15 @@ static double median(const double *v, int n)
 	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
-/* One timed run of workload w under variant v. */
-static double run_variant(struct ov_ctx *c, struct ov_work *w, enum ov_variant v, double *cpu)
+/* One timed run of workload w under variant v (OV_BARE, a row, OV_STRACE). */
+static double run_variant(struct ov_ctx *c, struct ov_work *w, int v, double *cpu)
 {
 	char *argv[64];
 	int n = 0;
 	const char *env = NULL;
 	if (w->reset && run_timed(w->reset, w->dir, NULL, 0, NULL) < 0)
 		return -1;
-	switch (v) {
-	case OV_BARE:
-		break;
-	case OV_HV_PMEM:
-	case OV_HV_FILE:
-	case OV_HV_ONE: {
-		const char *data = v == OV_HV_FILE ? c->file_data : c->shm_data;
-		/* the log of the previous run is not part of this one */
-		char *log = xasprintf("%s/log", data, NULL);
-		rmtree(log);
-		free(log);
-		argv[n++] = c->self;
-		argv[n++] = "run";
-		argv[n++] = "--quiet";
-		if (v == OV_HV_ONE)
-			argv[n++] = "--one-stop";
-		argv[n++] = "--data";
-		argv[n++] = (char *)data;
-		argv[n++] = "--";
-		if (v != OV_HV_FILE)
-			env = "PMEM_IS_PMEM_FORCE=1";
-		break;
-	}
-	case OV_STRACE:
+	if (v == OV_STRACE) {
 		unlink(c->strace_out);
 		argv[n++] = "strace";
 		argv[n++] = "-f";
@@ -174,9 +184,23 @@ static double run_variant(struct ov_ctx *c, struct ov_work *w, enum ov_variant v
 		argv[n++] = "-o";
 		argv[n++] = c->strace_out;
 		argv[n++] = "--";
-		break;
-	default:
-		return -1;
+	} else if (v != OV_BARE) {
+		const struct ov_row *row = &ov_rows[v - 1];
+		const char *data = row->file_pool ? c->file_data : c->shm_data;
+		/* the log of the previous run is not part of this one */
+		char *log = xasprintf("%s/log", data, NULL);
+		rmtree(log);
+		free(log);
+		argv[n++] = c->self;
+		argv[n++] = "run";
+		argv[n++] = "--quiet";
+		for (const char *const *o = row->opt; *o; o++)
+			argv[n++] = (char *)*o;
+		argv[n++] = "--data";
+		argv[n++] = (char *)data;
+		argv[n++] = "--";
+		if (!row->file_pool)
+			env = "PMEM_IS_PMEM_FORCE=1";
 	}
 	for (char **a = w->argv; *a && n < 63; a++)
 		argv[n++] = *a;
@@ -299,8 +323,10 @@ static void print_table(struct ov_work *ws, int nw, int runs)
 		double bare = w->med[OV_BARE], so = w->med[OV_STRACE] - bare;
 		double cbare = w->cmed[OV_BARE], cso = w->cmed[OV_STRACE] - cbare;
 		for (int v = 0; v < OV_NVAR; v++) {
+			if (ov_skip(v))
+				continue;
 			double o = w->med[v] - bare;
-			printf("%-10s %-24s %9.3f %11.3f %9.2f", w->name, ov_names[v], w->med[v],
+			printf("%-10s %-24s %9.3f %11.3f %9.2f", w->name, ov_name(v), w->med[v],
 			       o, bare > 0 ? w->med[v] / bare : 0);
 			if (v != OV_BARE && v != OV_STRACE)
 				printf(" %18.2f", so > 0 ? o / so : 0);
@@ -335,8 +361,10 @@ static void print_json(struct ov_work *ws, int nw, int runs)
 		double bare = w->med[OV_BARE], so = w->med[OV_STRACE] - bare;
 		printf("%s{\"name\":\"%s\",\"fs\":\"%s\",\"variants\":{", i ? "," : "", w->name, w->fs);
 		for (int v = 0; v < OV_NVAR; v++) {
+			if (ov_skip(v))
+				continue;
 			printf("%s\"%s\":{\"median_s\":%.4f,\"overhead_s\":%.4f,\"cpu_median_s\":%.4f,"
-			       "\"samples\":[", v ? "," : "", ov_keys[v], w->med[v], w->med[v] - bare,
+			       "\"samples\":[", v ? "," : "", ov_key(v), w->med[v], w->med[v] - bare,
 			       w->cmed[v]);
 			for (int k = 0; k < runs; k++)
 				printf("%s%.4f", k ? "," : "", w->t[v][k]);
@@ -345,11 +373,12 @@ static void print_json(struct ov_work *ws, int nw, int runs)
 				printf("%s%.4f", k ? "," : "", w->cpu[v][k]);
 			printf("]}");
 		}
-		printf("},\"overhead_vs_strace\":{\"hvprov_emulated_pmem\":%.3f,\"hvprov_file\":%.3f,"
-		       "\"hvprov_one_stop_emulated_pmem\":%.3f}}",
-		       so > 0 ? (w->med[OV_HV_PMEM] - bare) / so : 0,
-		       so > 0 ? (w->med[OV_HV_FILE] - bare) / so : 0,
-		       so > 0 ? (w->med[OV_HV_ONE] - bare) / so : 0);
+		printf("},\"overhead_vs_strace\":{");
+		for (int v = 1; v <= OV_NROWS; v++)
+			if (!ov_skip(v))
+				printf("%s\"%s\":%.3f", v > 1 ? "," : "", ov_key(v),
+				       so > 0 ? (w->med[v] - bare) / so : 0);
+		printf("}}");
 	}
 	printf("]}\n");
 }
@@ -465,9 +494,9 @@ int bench_overhead_main(int argc, char **argv)
 	/* warm-up, untimed: creates both pools and the page cache the bare run would have */
 	for (int i = 0; i < nw; i++)
 		for (int v = 0; v < OV_NVAR; v++)
-			if (run_variant(&c, &ws[i], (enum ov_variant)v, NULL) < 0) {
+			if (!ov_skip(v) && run_variant(&c, &ws[i], v, NULL) < 0) {
 				fprintf(stderr, "hvprov: bench overhead: %s under %s failed (is %s "
-					"installed?)\n", ws[i].name, ov_names[v],
+					"installed?)\n", ws[i].name, ov_name(v),
 					v == OV_STRACE ? "strace" : ws[i].argv[0]);
 				goto out;
 			}
@@ -477,7 +506,9 @@ int bench_overhead_main(int argc, char **argv)
 				/* rotate the order each round so no variant always follows another */
 				int v = (j + k) % OV_NVAR;
 				double cpu = 0;
-				double s = run_variant(&c, &ws[i], (enum ov_variant)v, &cpu);
+				if (ov_skip(v))
+					continue;
+				double s = run_variant(&c, &ws[i], v, &cpu);
 				if (s < 0)
 					goto out;
 				ws[i].t[v][k] = s;
@@ -491,6 +522,8 @@ int bench_overhead_main(int argc, char **argv)
 		fprintf(stderr, "\r%40s\r", "");
 	for (int i = 0; i < nw; i++)
 		for (int v = 0; v < OV_NVAR; v++) {
+			if (ov_skip(v))
+				continue;
 			ws[i].med[v] = median(ws[i].t[v], c.runs);
 			ws[i].cmed[v] = median(ws[i].cpu[v], c.runs);
 		}

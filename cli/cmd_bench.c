@@ -26,6 +26,10 @@ static const struct bench_entry benches[] = {
 	  "recovery time against the amount of unconsumed data" },
 	{ "query", bench_query_main,
 	  "provenance query latency" },
+	{ "crash", bench_crash_main,
+	  "loss under crash: hvprov run SIGKILLed; blocking, lossy and a volatile ring" },
+	{ "all", bench_all_main,
+	  "every benchmark with its same-run baselines: DIR/report.md, results.json, plots" },
 };
 
 static void usage(FILE *f)
@@ -58,4 +62,4 @@ static int cmd_bench(int argc, char **argv)
 	return HVP_EXIT_USAGE;
 }
 
-HVP_COMMAND("bench", cmd_bench, "benchmarks: journal, daemon, overhead, recover, query")
+HVP_COMMAND("bench", cmd_bench, "benchmarks: journal, daemon, overhead, recover, query, crash, all")

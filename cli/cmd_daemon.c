@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd_ebpf.h"
 #include "dmn_service.h"
 #include "hvp_cli.h"
 #include "hvp_datadir.h"
@@ -26,7 +27,9 @@ static void usage_text(FILE *f, const struct hvp_daemon_backend *be)
 		"usage: hvprov %s [--data DIR] [--cpu N] [--level N] [--frame-size SIZE]\n"
 		"%*s [--segment-size SIZE] [--segment-age SECONDS] [--max-delay MS]\n"
 		"%*s [--retry MS] [--verify-frames | --no-verify-frames] [--once]\n"
-		"%*s [--index] [--host-id ID] [--quiet]\n\n", be->name, pad, "", pad, "", pad, "");
+		"%*s [--index] [--host-id ID] [--quiet]\n"
+		"%*s [--collect ebpf [--cgroup PATH] [--ring-size SIZE]]\n\n", be->name, pad, "",
+		pad, "", pad, "", pad, "");
 	fprintf(f, "%s", be->about);
 	fprintf(f,
 		"  --data DIR         the data directory (DIR/log, DIR/status.json, DIR/daemon.pid;\n"
@@ -49,7 +52,14 @@ static void usage_text(FILE *f, const struct hvp_daemon_backend *be)
 		"                     indexer catches up with the durable log once a second\n"
 		"  --host-id ID       for a new data directory: the host its records belong to\n"
 		"                     (default /etc/machine-id, else random; kept in DIR/host-id)\n"
-		"  --quiet            no summary line at exit\n\n"
+		"  --quiet            no summary line at exit\n"
+		"  --collect ebpf     (hvprov daemon, root) also record every process of the host\n"
+		"                     with BPF programs into a lane of DIR/pool (created if missing);\n"
+		"                     not write-ahead: a call completes before its record is durable.\n"
+		"                     Capture is pinned in bpffs: after a crash the next start resumes\n"
+		"                     it exactly once; a clean stop ends it\n"
+		"  --cgroup PATH      with --collect ebpf: only this cgroup v2 directory and below\n"
+		"  --ring-size SIZE   with --collect ebpf: BPF ring buffer, a power of two (64M)\n\n"
 		"Writes DIR/daemon.pid and, every second, DIR/status.json (see hvprov status).\n",
 		be->default_frame, be->default_delay, be->default_verify);
 	fprintf(f, "%s", be->exits);
@@ -82,6 +92,9 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 		{ "quiet", no_argument, 0, 'q' },
 		{ "index", no_argument, 0, 'I' },
 		{ "host-id", required_argument, 0, 'H' },
+		{ "collect", required_argument, 0, 'C' },
+		{ "cgroup", required_argument, 0, 'G' },
+		{ "ring-size", required_argument, 0, 'R' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 } };
 	struct dmn_service_opts so;
@@ -90,6 +103,9 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 	if (be->defaults)
 		be->defaults(&so.cfg, &so.tick_ms);
 	const char *data = NULL, *host_arg = NULL;
+	const char *collect = NULL, *cgroup = NULL;   /* --collect ebpf (cmd_daemon_ebpf.c) */
+	uint64_t ring = 0;
+	struct hvp_ebpf_daemon *eb = NULL;
 	int quiet = 0, c, index = 0;
 	uint64_t v;
 	hvp_getopt_reset();
@@ -143,12 +159,25 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 		case 'q': quiet = 1; break;
 		case 'I': index = 1; break;
 		case 'H': host_arg = optarg; break;
+		case 'C': collect = optarg; break;
+		case 'G': cgroup = optarg; break;
+		case 'R':
+			if (hvp_parse_size(optarg, &ring) || ring < 4096 || ring > (1ull << 30) ||
+			    (ring & (ring - 1)))
+				goto bad;
+			break;
 		default:
 			return hvp_opt_error(be->name, c, argv, lo);
 		}
 	}
 	if (optind != argc)
 		return hvp_arg_error(be->name, argv[optind]);
+	if ((collect && (strcmp(collect, "ebpf") || strcmp(be->name, "daemon"))) ||
+	    ((cgroup || ring) && !collect)) {
+		hvp_err("%s: --collect takes ebpf (hvprov daemon only); --cgroup and --ring-size "
+			"need --collect ebpf", be->name);
+		return HVP_EXIT_USAGE;
+	}
 
 	struct hvp_datadir dd;
 	if (hvp_datadir_init(&dd, data)) {
@@ -177,7 +206,9 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 	so.say = say_stderr;
 	so.tick = be->tick;
 	so.ctx = be->ctx;
-	if ((ret = be->attach(be->ctx, &so.cfg, &dd)))
+	if ((ret = collect ? hvp_ebpf_daemon_begin(&eb, &so.cfg, &dd, host_id, cgroup,
+						   (uint32_t)ring)
+			   : be->attach(be->ctx, &so.cfg, &dd)))
 		goto out;
 	static struct dmn_service_end end;     /* large (per-lane figures): not on the stack */
 	err = dmn_service_run(&so, &end);
@@ -192,6 +223,7 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 		else
 			hvp_err("cannot start on %s and %s: %s", pool, dd.log, hvp_strerror(err));
 		ret = be->detach(be->ctx, NULL, HVP_EXIT_USAGE);
+		ret = hvp_ebpf_daemon_end(eb, &so.cfg, ret);
 		goto out;
 	}
 	ret = 0;
@@ -231,6 +263,7 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 		ret = HVP_EXIT_DAMAGE;
 	}
 	ret = be->detach(be->ctx, &end, ret);
+	ret = hvp_ebpf_daemon_end(eb, &so.cfg, ret);
 out:
 	hvp_datadir_free(&dd);
 	return ret;

@@ -42,7 +42,9 @@ static void usage_query(FILE *f)
 		"  --depth N     stop N relations away (default: no limit)\n"
 		"  --format FMT  text (default), json, prov-json (W3C PROV-JSON) or dot (graphviz)\n"
 		"  --data DIR    data directory (default $HVPROV_DATA or ./hvprov-data)\n\n"
-		"Exit status: 0 answered; 2 cannot answer (no store, unknown target, usage).\n");
+		"Exit status: 0 answered; 1 answered, but indexing the log first met loss (damaged\n"
+		"log places, LOST/GAP records; counted on stderr); 2 cannot answer (no store,\n"
+		"unknown target, usage).\n");
 }
 
 /* ---- one step: index what the log holds first ---- */
@@ -131,9 +133,11 @@ static int query_pending(struct st *s, const char *log_dir, uint64_t *n)
 /*
  * Bring the store up to date with the log, as `hvprov index` would, when we can take the
  * writer's lock. @return 1 when another writer holds it (the answer is from the store as it
- * is), else 0 (whatever went wrong is said on stderr; the query goes on).
+ * is), else 0 (whatever went wrong is said on stderr; the query goes on). *loss is set when
+ * indexing met loss (damaged log places, LOST/GAP records): the answer may lack what was
+ * lost, so the query then exits 1 as `hvprov index` would (README "Exit codes").
  */
-static int query_catch_up(struct hvp_datadir *dd)
+static int query_catch_up(struct hvp_datadir *dd, int *loss)
 {
 	struct stat st;
 	if (stat(dd->log, &st) || !S_ISDIR(st.st_mode))
@@ -149,11 +153,26 @@ static int query_catch_up(struct hvp_datadir *dd)
 		return 0;   /* not ours to write (read-only, another user's), or not a store:
 		               the read-only open below says what is wrong, if anything */
 	r = idx_sync_log(ix, dd->log);
-	if (r == IDX_E_LOG)
+	struct idx_stats s;
+	idx_get_stats(ix, &s);
+	if (r == IDX_E_LOG) {
 		hvp_err_file(dd->log, "%s; the answer is from what could be indexed", idx_errmsg(ix));
-	else if (r)
+		*loss = 1;
+	} else if (r)
 		hvp_err_file(dd->store, "cannot index before the query: %s: %s", hvp_strerror(r),
 			     idx_errmsg(ix));
+	if (s.log_damage) {
+		hvp_err_file(dd->log, "%" PRIu64 " damaged place(s) passed over while indexing: "
+			     "their records could not be read (hvprov log verify names them)",
+			     s.log_damage);
+		*loss = 1;
+	}
+	if (s.lost) {
+		hvp_err_file(dd->log, "%" PRIu64 " LOST/GAP record(s) indexed announce %" PRIu64
+			     " event(s) lost before they reached the log: the answer may lack them",
+			     s.lost, s.lost_events);
+		*loss = 1;
+	}
 	if ((r = idx_close(ix)))
 		hvp_err_file(dd->store, "cannot commit: %s", hvp_strerror(r));
 	return 0;
@@ -236,7 +255,8 @@ static int cmd_query(int argc, char **argv)
 	int rc = HVP_EXIT_USAGE, r;
 	struct st *s = NULL;
 	struct q_graph *g = NULL;
-	int busy = query_catch_up(&dd);
+	int loss = 0;
+	int busy = query_catch_up(&dd, &loss);
 	if ((r = st_sqlite_open(dd.store, ST_OPEN_RDONLY, &s))) {
 		if (r == -ENOENT)
 			hvp_err_file(dd.store, "no provenance store and no log in %s: record with "
@@ -291,7 +311,7 @@ static int cmd_query(int argc, char **argv)
 			hvp_err_file(dd.store, "%s", hvp_strerror(r));
 		goto out;
 	}
-	rc = HVP_EXIT_OK;
+	rc = loss ? HVP_EXIT_DAMAGE : HVP_EXIT_OK;
 out:
 	q_graph_free(g);
 	st_close(s);

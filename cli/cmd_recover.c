@@ -98,6 +98,18 @@ static int cmd_recover(int argc, char **argv)
 		return HVP_EXIT_USAGE;
 	o.pool = pool ? pool : dd.pool;
 	o.log_dir = logdir ? logdir : dd.log;
+	if (!pool) {
+		/* recover writes segments into DIR/log: the same owner and mode rules as the
+		 * daemon's (README "Data directory"), checked before anything is written */
+		const char *bad;
+		int fd = hvp_datadir_open(&dd, 0, &bad);
+		if (fd < 0) {
+			hvp_err_file(bad, "%s", hvp_strerror(fd));
+			hvp_datadir_free(&dd);
+			return HVP_EXIT_USAGE;
+		}
+		close(fd);
+	}
 	if (!json && isatty(2)) {
 		o.progress = progress;
 	}

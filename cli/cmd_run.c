@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cmd_ebpf.h"
 #include "hv_ptrace.h"
 #include "hv_rec.h"
 #include "hvp_cli.h"
@@ -254,6 +255,8 @@ static int cmd_run(int argc, char **argv)
 	unsigned spin_us = RUN_SPIN_US;
 	int env_mode = HV_ENV_NAMES;
 
+	if (hvp_run_wants_ebpf(argc, argv))   /* --backend ebpf: cli/cmd_run_ebpf.c */
+		return hvp_run_ebpf(argc, argv);
 	hvp_getopt_reset();
 	/* '+': stop at the first non-option, so the command's own options stay its own */
 	while ((c = getopt_long(argc, argv, "+:h", lopts, NULL)) != -1) {

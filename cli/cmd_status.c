@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "dmn.h"
+#include "cmd_ebpf.h"
 #include "hvp_cli.h"
 #include "hvp_datadir.h"
 
@@ -185,6 +186,7 @@ static int cmd_status(int argc, char **argv)
 		} else {
 			printf("null");
 		}
+		hvp_ebpf_status_print(dd.dir, 1);   /* ,"ebpf":{...} when a collector wrote one */
 		printf("}\n");
 	} else {
 		if (pid)
@@ -228,6 +230,7 @@ static int cmd_status(int argc, char **argv)
 		} else {
 			printf("pool: %s: %s\n", dd.pool, hvp_strerror(perr));
 		}
+		hvp_ebpf_status_print(dd.dir, 0);
 	}
 	hvp_datadir_free(&dd);
 	free(ln);

@@ -15,9 +15,10 @@
  * run_job_stopped, which stops hvprov with the same signal when hvprov got it too (it was
  * sent to the whole job): the shell waits for hvprov, so it is hvprov's stop that makes the
  * job show as stopped. fg/bg send SIGCONT to the whole group, which continues both. SIGTSTP,
- * SIGTTIN and SIGTTOU are blocked in every thread like the forwarded ones, and the signal
- * thread notes when they came; hvprov never stops of them by itself while tracing, since the
- * command may not stop (it may catch SIGTSTP).
+ * SIGTTIN and SIGTTOU are blocked in every thread and taken by no thread: they stay pending
+ * until the tracer, at the command's stop, takes the same one (sent to the whole job, it was
+ * queued on hvprov before the command could stop); hvprov never stops of them by itself while
+ * tracing, since the command may not stop (it may catch SIGTSTP).
  */
 #include "run_job.h"
 
@@ -46,15 +47,13 @@ static int g_sig_started;
 static int g_sig_quit;            /* run_sig_stop asks the signal thread to end */
 static int g_started;             /* tracing has begun: signals are handed on, not died of */
 
-static uint64_t g_stop_at[32];    /* monotonic ns hvprov last got each job_list signal */
 
+/* What the signal thread waits for: the signals it hands on, and its own end. */
 static void fwd_set(sigset_t *set)
 {
 	sigemptyset(set);
 	for (size_t i = 0; i < sizeof(fwd_list) / sizeof(fwd_list[0]); i++)
 		sigaddset(set, fwd_list[i]);
-	for (size_t i = 0; i < sizeof(job_list) / sizeof(job_list[0]); i++)
-		sigaddset(set, job_list[i]);
 	sigaddset(set, SIGRTMIN + 1);   /* run_sig_stop's: the thread ends (no pthread_cancel,
 	                                  whose unwinding ASan cannot follow) */
 }
@@ -62,13 +61,6 @@ static void fwd_set(sigset_t *set)
 static int is_job_sig(int sig)
 {
 	return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Stop hvprov (every thread) the way the default action of sig would, in this thread. */
@@ -92,7 +84,28 @@ void run_sig_block(void)
 {
 	sigset_t set;
 	fwd_set(&set);
+	/* the job-control signals too, though no thread waits for them: they stay pending
+	 * until the tracer asks whether hvprov got one (job_got) */
+	for (size_t i = 0; i < sizeof(job_list) / sizeof(job_list[0]); i++)
+		sigaddset(&set, job_list[i]);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+/*
+ * Take sig if it is pending on hvprov, or comes within wait_ns (blocked in every thread, so
+ * it waits in the process's queue). @return 1 when it was pending and hvprov was not started ignoring it (nohup, a
+ * shell without job control): then hvprov must act on it as its default action would.
+ */
+static int job_take(int sig, long wait_ns)
+{
+	sigset_t one;
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	struct timespec wait = { 0, wait_ns };
+	if (sigtimedwait(&one, NULL, &wait) != sig)
+		return 0;
+	struct sigaction cur;
+	return !(sigaction(sig, NULL, &cur) == 0 && cur.sa_handler == SIG_IGN);
 }
 
 static int wake_sig(void)
@@ -157,15 +170,6 @@ static void *sig_main(void *arg)
 		struct sigaction cur;
 		if (sigaction(sig, NULL, &cur) == 0 && cur.sa_handler == SIG_IGN)
 			continue;
-		if (is_job_sig(sig)) {
-			/* before tracing: stop as hvprov always did; then only note it, since
-			 * the command decides whether it stops (and hvprov with it) */
-			if (!hvp_load_acquire(&g_started))
-				stop_as(sig);
-			else
-				hvp_store_release(&g_stop_at[sig], now_ns());
-			continue;
-		}
 		if (!hvp_load_acquire(&g_started)) {
 			/* before the command exists hvprov has nothing to stand in for: die of
 			 * it as it would have without this thread (nothing is being recorded) */
@@ -245,6 +249,11 @@ void run_job_started(void *arg, pid_t pid)
 
 void run_sig_tracing(void)
 {
+	/* a stop that came before there was a command to stand in for: stop now, as hvprov
+	 * always did; later ones are the tracer's to decide (job_got) */
+	for (size_t i = 0; i < sizeof(job_list) / sizeof(job_list[0]); i++)
+		if (job_take(job_list[i], 0))
+			stop_as(job_list[i]);
 	/* release: pairs with the signal thread's acquire load before it decides */
 	hvp_store_release(&g_started, 1);
 }
@@ -259,17 +268,12 @@ static int job_got(int sig)
 {
 	if (!is_job_sig(sig))
 		return 0;            /* SIGSTOP for the job stops hvprov by itself */
-	for (int i = 0; i < 10; i++) {
-		uint64_t at = hvp_load_acquire(&g_stop_at[sig]);
-		if (at && now_ns() - at < 1000000000ull) {
-			hvp_store_relaxed(&g_stop_at[sig], 0);
-			return 1;
-		}
-		/* the same kill reaches hvprov and the command; its note may lag the stop */
-		struct timespec ts = { 0, 2000000 };
-		nanosleep(&ts, NULL);
-	}
-	return 0;
+	/* A signal for the job is queued on every process of the group within one kill or
+	 * one keystroke, before the command can even reach its stop, so it is pending on
+	 * hvprov now (nobody takes these but us; no lag to wait for, as a thread's note of
+	 * it would have under load). The timeout only covers a sender preempted in the middle
+	 * of its walk over the group; a stop aimed at the command alone costs that wait. */
+	return job_take(sig, 0) || job_take(sig, 50000000);
 }
 
 void run_job_stopped(void *arg, int sig)

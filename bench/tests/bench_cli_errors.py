@@ -33,6 +33,10 @@ def main():
     expect_usage_error(["journal", "--sizes", "0"], "--sizes")
     expect_usage_error(["journal", "--frobnicate"], "--frobnicate")
     expect_usage_error(["journal", "--dir", "/nonexistent/hvprov-bench"], "/nonexistent/hvprov-bench")
+    expect_usage_error(["all", "--frobnicate"], "--frobnicate")
+    expect_usage_error(["all", "--report", "/nonexistent/hvprov-bench/r"], "/nonexistent/hvprov-bench/r")
+    expect_usage_error(["crash", "--trials", "0"], "--trials")
+    expect_usage_error(["crash", "--dir", "/nonexistent/hvprov-bench"], "/nonexistent/hvprov-bench")
     rc, out, err = run()
     if rc != 2 or "journal" not in err:
         failures.append("no args")
@@ -42,7 +46,7 @@ def main():
         failures.append("--help")
         print("hvprov bench --help: rc %d" % rc, file=sys.stderr)
     # Each benchmark is listed by --help, and none is left out of the build.
-    for name in ("journal", "daemon", "overhead", "recover", "query"):
+    for name in ("journal", "daemon", "overhead", "recover", "query", "crash", "all"):
         line = [l for l in out.splitlines() if l.strip().startswith(name + " ")]
         if not line or "not built" in line[0]:
             failures.append(name)

@@ -160,6 +160,16 @@ def gap_in_the_log(tmp):
     r = hv("index", "--data", d, "--quiet")
     check(r.returncode == 1 and "GAP" in r.stderr,
           "index meeting a GAP record: exit 1 and says so (%s)" % show(r))
+    # query indexes first (item 8): meeting the GAP there is loss too, said and exit 1,
+    # after the answer
+    q = os.path.join(tmp, "gap-query")
+    shutil.copytree(d, q)
+    for n in os.listdir(q):
+        if n.startswith("prov.sqlite"):
+            os.unlink(os.path.join(q, n))
+    r = hv("query", "ancestors", os.path.join(d, "f"), "--data", q)
+    check(r.returncode == 1 and "GAP" in r.stderr and "echo" in r.stdout,
+          "query whose indexing meets a GAP record: answers, says so, exit 1 (%s)" % show(r))
 
 
 def lossy_end_of_run(tmp):

@@ -69,6 +69,10 @@ D=$T/d6; mkdir -m 700 "$D" "$T/elsewhere"; chown 65534 "$T/elsewhere"; ln -s "$T
 [ $rc = 2 ] || fail "log link: daemon exited $rc"
 [ -z "$(ls -A "$T/elsewhere")" ] || fail "log link: segments written through it"
 one_line "$T/err" "owned by another user" "log link"
+"$H" recover --data "$D" 2> "$T/err" > /dev/null; rc=$?
+[ $rc = 2 ] || fail "log link: recover exited $rc"
+[ -z "$(ls -A "$T/elsewhere")" ] || fail "log link: recover wrote segments through it"
+one_line "$T/err" "owned by another user" "log link (recover)"
 chown 0 "$T/elsewhere"
 "$H" daemon --data "$D" --once --quiet 2> "$T/err"; rc=$?
 [ $rc = 0 ] || { fail "log link to a directory of one's own: daemon exited $rc"; cat "$T/err"; }

@@ -520,10 +520,16 @@ def t_fsops():
                       "rm d/fifo && rm link && rmdir d"], expect_rc=0)[0].close()
 
 
+PATH_RACE_RUNS = 8
+
+
 def t_path_race():
-    # the race is timing-dependent: a run in which no open raced proves nothing, so retry
-    for attempt in range(4):
-        if path_race_once(attempt == 3):
+    # the race is timing-dependent: a run in which no open raced proves nothing, so run
+    # again (every run's opens are checked: a wrong identity or an unflagged race fails at
+    # once). Under eBPF the window is only sys_enter to the kernel's copy of the name, and
+    # on a loaded 2-CPU runner 4 runs of 3000 opens once saw no race: up to 8.
+    for attempt in range(PATH_RACE_RUNS):
+        if path_race_once(attempt == PATH_RACE_RUNS - 1):
             return
 
 
@@ -562,7 +568,7 @@ def path_race_once(last):
           "identities all right)" % (len(opens), len(raced)), file=sys.stderr)
     env.close()
     if last:
-        check(raced, "no open raced with the rewriting thread in 4 runs")
+        check(raced, "no open raced with the rewriting thread in %d runs" % PATH_RACE_RUNS)
     return bool(raced) or last
 
 
@@ -739,7 +745,7 @@ def t_bench_overhead_json():
     w = j["workloads"][0]
     check(w["name"] == "make -j2" and j["runs"] == 3, "wrong workload or run count")
     want = {"bare", "hvprov_emulated_pmem", "hvprov_file", "hvprov_one_stop_emulated_pmem",
-            "strace"}
+            "strace"} | ({"hvprov_ebpf_emulated_pmem"} if os.geteuid() == 0 else set())
     check(set(w["variants"]) == want, "variants %r" % sorted(w["variants"]))
     if set(w["variants"]) != want:
         return

@@ -1,0 +1,82 @@
+/*
+ * bench_all.h - what `hvprov bench all`'s files share: the steps it runs (each one benchmark
+ * in a child process, its JSON kept), the figures drawn from their JSON (each with its
+ * same-run baseline), and the report written from them (bench_all_out.c).
+ */
+#ifndef BENCH_ALL_H
+#define BENCH_ALL_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "tu_json.h"
+
+#define BA_MAX_ARGS 24
+
+struct ba_step {
+	const char *name;                 /* the benchmark: hvprov bench NAME */
+	const char *what;                 /* one line for the report */
+	const char *quick[BA_MAX_ARGS];   /* its options under --quick (NULL-terminated) */
+	const char *full[BA_MAX_ARGS];    /* its options in the full run */
+};
+
+/* One step as it ran. */
+struct ba_ran {
+	const struct ba_step *s;
+	char cmd[1024];                   /* the exact command, shell-quoted */
+	int status;                       /* exit code; -1 could not run */
+	double seconds;
+	struct tu_jv *doc;                /* its JSON (NULL: none or not JSON) */
+	char json_path[PATH_MAX], err_path[PATH_MAX];
+	char note[256];                   /* why there is no JSON */
+};
+
+#define BA_MAX_CMP 3
+
+/* One figure: a value of hvprov and its same-run baseline. */
+struct ba_fig {
+	char bench[16];
+	char name[128];                   /* "journal 128-byte 1-lane batch 64" */
+	char label[48];                   /* short x label for the plot */
+	char unit[24];
+	int lower_better;
+	double value;
+	char base_name[48];               /* "ceiling", "raw zstd", "bare" */
+	char base_kind[16];               /* "ceiling" (an upper bound) or "reference" */
+	double base;
+	int ncmp;                         /* other systems measured in the same run */
+	char cmp_name[BA_MAX_CMP][24];
+	double cmp[BA_MAX_CMP];
+	/* The upper-bound check, on a load-independent measure (CPU time per unit of work):
+	 * the ceiling's cost must not exceed the system's. has_check 0: not checked. */
+	int has_check;
+	int chk_broken;                   /* the verdict (the benchmark's own where it gives one) */
+	double chk_value, chk_base;
+	char chk_unit[24];
+};
+
+struct ba_report {
+	int quick;
+	const char *dir;
+	char exe[PATH_MAX];
+	char started[64];
+	double load_before[3], load_after[3];
+	double seconds;
+	struct ba_ran *ran;
+	int nran;
+	struct ba_fig *fig;
+	int nfig, capfig;
+	char plots[16][PATH_MAX];
+	int nplots;
+	char plot_note[256];
+	int broken;                       /* figures whose ceiling is below the system */
+};
+
+/* bench_all_out.c */
+int ba_figures(struct ba_report *rp);              /* 0 or -ENOMEM */
+int ba_check_ceilings(struct ba_report *rp);       /* how many broken; one line each */
+void ba_plots(struct ba_report *rp);
+int ba_write_results(const struct ba_report *rp);  /* 0 or -errno */
+int ba_write_markdown(const struct ba_report *rp); /* 0 or -errno */
+
+#endif

@@ -1,0 +1,360 @@
+/*
+ * bench_all_out.c - `hvprov bench all`'s output: the figures drawn from each benchmark's JSON
+ * (a value of hvprov beside its same-run baseline), the check that no ceiling is below its
+ * system, the plots (gnuplot), DIR/results.json and DIR/report.md.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "bench_all.h"
+#include "hvp_tool.h"
+
+/* ---- figures ---- */
+
+static struct ba_fig *fig_new(struct ba_report *rp, const char *bench)
+{
+	if (rp->nfig == rp->capfig) {
+		int cap = rp->capfig ? rp->capfig * 2 : 64;
+		struct ba_fig *f = realloc(rp->fig, (size_t)cap * sizeof(*f));
+		if (!f)
+			return NULL;
+		rp->fig = f;
+		rp->capfig = cap;
+	}
+	struct ba_fig *f = &rp->fig[rp->nfig++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->bench, sizeof(f->bench), "%s", bench);
+	return f;
+}
+
+static double num(const struct tu_jv *o, const char *key)
+{
+	double v;
+	return tu_jv_num(o, key, &v) ? v : NAN;
+}
+
+static const char *str(const struct tu_jv *o, const char *key)
+{
+	const struct tu_jv *v = tu_jv_get(o, key);
+	return v && v->t == TU_J_STR ? v->str : NULL;
+}
+
+static void add_cmp(struct ba_fig *f, const char *name, double v)
+{
+	if (f->ncmp < BA_MAX_CMP && !isnan(v)) {
+		snprintf(f->cmp_name[f->ncmp], sizeof(f->cmp_name[0]), "%s", name);
+		f->cmp[f->ncmp++] = v;
+	}
+}
+
+static int from_journal(struct ba_report *rp, const struct tu_jv *d)
+{
+	const struct tu_jv *rows = tu_jv_get(d, "results");
+	for (size_t i = 0; rows && i < rows->len; i++) {
+		const struct tu_jv *r = rows->items[i], *s = tu_jv_get(r, "systems");
+		const struct tu_jv *h = tu_jv_get(s, "hvprov"), *c = tu_jv_get(s, "ceiling");
+		const char *label = str(r, "label");
+		if (!h || !c || !label)
+			continue;
+		struct ba_fig *f = fig_new(rp, "journal");
+		if (!f)
+			return -ENOMEM;
+		snprintf(f->name, sizeof(f->name), "journal %.0f-byte %.0f-lane %s",
+			 num(r, "payload"), num(r, "lanes"), label);
+		snprintf(f->label, sizeof(f->label), "%.0fB %.0fL %s", num(r, "payload"),
+			 num(r, "lanes"), strcmp(label, "write-ahead") ? label + 6 : "WA");
+		snprintf(f->unit, sizeof(f->unit), "records/s");
+		f->value = num(h, "records_per_s");
+		snprintf(f->base_name, sizeof(f->base_name), "ceiling");
+		snprintf(f->base_kind, sizeof(f->base_kind), "ceiling");
+		f->base = num(c, "records_per_s");
+		add_cmp(f, "pmemlog", num(tu_jv_get(s, "pmemlog"), "records_per_s"));
+		add_cmp(f, "fdatasync", num(tu_jv_get(s, "fdatasync"), "records_per_s"));
+		f->has_check = !isnan(num(h, "cpu_ns_per_record"));
+		f->chk_value = num(h, "cpu_ns_per_record");
+		f->chk_base = num(c, "cpu_ns_per_record");
+		snprintf(f->chk_unit, sizeof(f->chk_unit), "CPU ns/record");
+		/* the benchmark's verdict: round by round (ceiling_below_system) */
+		const struct tu_jv *bl = tu_jv_get(d, "ceiling_below_system");
+		for (size_t k = 0; bl && k < bl->len; k++)
+			if (bl->items[k]->t == TU_J_STR && !strcmp(bl->items[k]->str, f->name))
+				f->chk_broken = 1;
+	}
+	return 0;
+}
+
+static int from_daemon(struct ba_report *rp, const struct tu_jv *d)
+{
+	const struct tu_jv *rows = tu_jv_get(d, "results");
+	for (size_t i = 0; rows && i < rows->len; i++) {
+		const struct tu_jv *r = rows->items[i];
+		struct ba_fig *f = fig_new(rp, "daemon");
+		if (!f)
+			return -ENOMEM;
+		double fs = num(r, "frame_size");
+		snprintf(f->name, sizeof(f->name), "daemon zstd %.0f frame %.0fK", num(r, "level"),
+			 fs / 1024);
+		snprintf(f->label, sizeof(f->label), "L%.0f %.0fK", num(r, "level"), fs / 1024);
+		snprintf(f->unit, sizeof(f->unit), "records/s");
+		f->value = num(r, "records_per_s");
+		snprintf(f->base_name, sizeof(f->base_name), "raw zstd");
+		snprintf(f->base_kind, sizeof(f->base_kind), "ceiling");
+		f->base = num(r, "ceiling_records_per_s");
+		/* CPU records/s: the daemon's own CPU time against raw zstd's on the same bytes */
+		double a = num(r, "cpu_records_per_s"), b = num(r, "ceiling_cpu_records_per_s");
+		f->has_check = !isnan(a) && !isnan(b) && a > 0 && b > 0;
+		f->chk_value = f->has_check ? 1e9 / a : NAN;
+		f->chk_base = f->has_check ? 1e9 / b : NAN;
+		snprintf(f->chk_unit, sizeof(f->chk_unit), "CPU ns/record");
+	}
+	return 0;
+}
+
+static int from_recover(struct ba_report *rp, const struct tu_jv *d)
+{
+	const struct tu_jv *rows = tu_jv_get(d, "rows");
+	for (size_t i = 0; rows && i < rows->len; i++) {
+		const struct tu_jv *r = rows->items[i];
+		struct ba_fig *f = fig_new(rp, "recover");
+		if (!f)
+			return -ENOMEM;
+		double mib = num(r, "unconsumed_bytes") / 1048576.0;
+		snprintf(f->name, sizeof(f->name), "recover %.0f MiB unconsumed", mib);
+		snprintf(f->label, sizeof(f->label), "%.0f MiB", mib);
+		snprintf(f->unit, sizeof(f->unit), "seconds");
+		f->lower_better = 1;
+		f->value = num(r, "recover_seconds");
+		snprintf(f->base_name, sizeof(f->base_name), "CRC-32C + raw zstd");
+		snprintf(f->base_kind, sizeof(f->base_kind), "ceiling");
+		f->base = num(r, "ceiling_seconds");
+		add_cmp(f, "CRC-32C scan", num(r, "ceiling_crc_seconds"));
+		f->has_check = !isnan(num(r, "ceiling_cpu_seconds"));
+		f->chk_value = num(r, "recover_cpu_seconds");
+		f->chk_base = num(r, "ceiling_cpu_seconds");
+		snprintf(f->chk_unit, sizeof(f->chk_unit), "CPU s");
+	}
+	return 0;
+}
+
+static int from_query(struct ba_report *rp, const struct tu_jv *d)
+{
+	const struct tu_jv *ix = tu_jv_get(d, "index"), *an = tu_jv_get(d, "ancestors");
+	const struct tu_jv *rep = tu_jv_get(d, "replay");
+	if (ix) {
+		struct ba_fig *f = fig_new(rp, "query");
+		if (!f)
+			return -ENOMEM;
+		snprintf(f->name, sizeof(f->name), "index records/s");
+		snprintf(f->label, sizeof(f->label), "index");
+		snprintf(f->unit, sizeof(f->unit), "records/s");
+		f->value = num(ix, "records_per_s");
+		snprintf(f->base_name, sizeof(f->base_name), "log write (replay)");
+		snprintf(f->base_kind, sizeof(f->base_kind), "reference");
+		double s = num(rep, "seconds");
+		f->base = s > 0 ? num(rep, "records") / s : NAN;
+	}
+	if (an) {
+		struct ba_fig *f = fig_new(rp, "query");
+		if (!f)
+			return -ENOMEM;
+		snprintf(f->name, sizeof(f->name), "query ancestors p50");
+		snprintf(f->label, sizeof(f->label), "ancestors p50");
+		snprintf(f->unit, sizeof(f->unit), "ms");
+		f->lower_better = 1;
+		f->value = num(an, "p50_ms");
+		snprintf(f->base_name, sizeof(f->base_name), "bare SQL walk");
+		snprintf(f->base_kind, sizeof(f->base_kind), "reference");
+		f->base = num(an, "sql_p50_ms");
+		add_cmp(f, "p99", num(an, "p99_ms"));
+		add_cmp(f, "target", num(an, "target_p50_ms"));
+	}
+	return 0;
+}
+
+static int from_overhead(struct ba_report *rp, const struct tu_jv *d)
+{
+	const struct tu_jv *ws = tu_jv_get(d, "workloads");
+	for (size_t i = 0; ws && i < ws->len; i++) {
+		const struct tu_jv *w = ws->items[i], *v = tu_jv_get(w, "variants");
+		const char *wn = str(w, "name");
+		const struct tu_jv *bare = tu_jv_get(v, "bare"), *st = tu_jv_get(v, "strace");
+		if (!v || v->t != TU_J_OBJ || !bare || !wn)
+			continue;
+		/* every variant but the two references is a collector row: a backend is one entry */
+		for (size_t k = 0; k < v->len; k++) {
+			const char *vn = v->keys[k];
+			if (!strcmp(vn, "bare") || !strcmp(vn, "strace"))
+				continue;
+			struct ba_fig *f = fig_new(rp, "overhead");
+			if (!f)
+				return -ENOMEM;
+			snprintf(f->name, sizeof(f->name), "overhead %s %s", wn, vn);
+			snprintf(f->label, sizeof(f->label), "%s %s", wn,
+				 strncmp(vn, "hvprov_", 7) ? vn : vn + 7);
+			snprintf(f->unit, sizeof(f->unit), "seconds (median)");
+			f->lower_better = 1;
+			f->value = num(v->items[k], "median_s");
+			snprintf(f->base_name, sizeof(f->base_name), "bare");
+			snprintf(f->base_kind, sizeof(f->base_kind), "reference");
+			f->base = num(bare, "median_s");
+			add_cmp(f, "strace -f", num(st, "median_s"));
+		}
+	}
+	return 0;
+}
+
+/* Loss under crash: each persistent-ring row against the volatile ring of the same trials. */
+static int from_crash(struct ba_report *rp, const struct tu_jv *d)
+{
+	const struct tu_jv *rows = tu_jv_get(d, "rows"), *vol = NULL;
+	for (size_t i = 0; rows && i < rows->len; i++) {
+		const char *ring = str(rows->items[i], "ring");
+		if (ring && !strcmp(ring, "volatile"))
+			vol = rows->items[i];
+	}
+	for (size_t i = 0; rows && i < rows->len; i++) {
+		const struct tu_jv *r = rows->items[i];
+		const char *ring = str(r, "ring"), *name = str(r, "row"), *mode = str(r, "mode");
+		if (!ring || !name || !mode || !strcmp(ring, "volatile"))
+			continue;
+		struct ba_fig *f = fig_new(rp, "crash");
+		if (!f)
+			return -ENOMEM;
+		snprintf(f->name, sizeof(f->name), "crash %s: acknowledged calls lost per crash", name);
+		snprintf(f->label, sizeof(f->label), "%s", mode);
+		snprintf(f->unit, sizeof(f->unit), "calls per crash");
+		f->lower_better = 1;
+		f->value = num(r, "lost_per_crash");
+		snprintf(f->base_name, sizeof(f->base_name), "volatile ring");
+		snprintf(f->base_kind, sizeof(f->base_kind), "reference");
+		f->base = num(vol, "lost_per_crash");
+		add_cmp(f, "silent", num(r, "silent"));
+	}
+	return 0;
+}
+
+int ba_figures(struct ba_report *rp)
+{
+	static const struct { const char *name; int (*fn)(struct ba_report *, const struct tu_jv *); }
+	ex[] = { { "journal", from_journal }, { "daemon", from_daemon }, { "recover", from_recover },
+		 { "query", from_query }, { "crash", from_crash }, { "overhead", from_overhead } };
+	for (int i = 0; i < rp->nran; i++) {
+		if (!rp->ran[i].doc)
+			continue;
+		for (size_t k = 0; k < sizeof(ex) / sizeof(ex[0]); k++)
+			if (!strcmp(ex[k].name, rp->ran[i].s->name) && ex[k].fn(rp, rp->ran[i].doc))
+				return -ENOMEM;
+	}
+	return 0;
+}
+
+int ba_check_ceilings(struct ba_report *rp)
+{
+	int bad = 0;
+	/* where the benchmark gives no verdict of its own: the margin on CPU time */
+	for (int i = 0; i < rp->nfig; i++) {
+		struct ba_fig *f = &rp->fig[i];
+		if (f->has_check && strcmp(f->bench, "journal"))
+			f->chk_broken = f->chk_base > f->chk_value * (1 + BENCH_CEILING_MARGIN);
+	}
+	for (int i = 0; i < rp->nfig; i++) {
+		const struct ba_fig *f = &rp->fig[i];
+		if (strcmp(f->base_kind, "ceiling"))
+			continue;
+		if (isnan(f->base)) {
+			hvp_err("bench all: %s: no same-run ceiling measured", f->name);
+			bad++;
+		} else if (f->has_check && f->chk_broken) {
+			hvp_err("bench all: %s: the ceiling (%s) costs %.3g %s, more than hvprov's %.3g: "
+				"the ceiling is below its system (broken measurement)", f->name,
+				f->base_name, f->chk_base, f->chk_unit, f->chk_value);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/* ---- plots ---- */
+
+static int have_gnuplot(void)
+{
+	return system("command -v gnuplot >/dev/null 2>&1") == 0;
+}
+
+/* One clustered bar chart per benchmark: hvprov, its baseline, the other systems. */
+static void plot_bench(struct ba_report *rp, const char *bench, const char *title, int logy)
+{
+	char dat[PATH_MAX], gp[PATH_MAX], png[PATH_MAX];
+	int first = -1, n = 0, ncmp = 0;
+	for (int i = 0; i < rp->nfig; i++)
+		if (!strcmp(rp->fig[i].bench, bench)) {
+			if (first < 0)
+				first = i;
+			if (rp->fig[i].ncmp > ncmp)
+				ncmp = rp->fig[i].ncmp;
+			n++;
+		}
+	if (!n || rp->nplots >= 16)
+		return;
+	const struct ba_fig *f0 = &rp->fig[first];
+	snprintf(dat, sizeof(dat), "%s/raw/%s.dat", rp->dir, bench);
+	snprintf(gp, sizeof(gp), "%s/raw/%s.gp", rp->dir, bench);
+	snprintf(png, sizeof(png), "%s/%s.png", rp->dir, bench);
+	FILE *d = fopen(dat, "w"), *g = fopen(gp, "w");
+	if (!d || !g) {
+		if (d)
+			fclose(d);
+		if (g)
+			fclose(g);
+		return;
+	}
+	for (int i = 0; i < rp->nfig; i++) {
+		const struct ba_fig *f = &rp->fig[i];
+		if (strcmp(f->bench, bench))
+			continue;
+		fprintf(d, "\"%s\" %.6g %.6g", f->label, f->value, isnan(f->base) ? 0 : f->base);
+		for (int k = 0; k < ncmp; k++)
+			fprintf(d, " %.6g", k < f->ncmp ? f->cmp[k] : 0);
+		fputc('\n', d);
+	}
+	fclose(d);
+	fprintf(g, "set terminal png size %d,480\nset output '%s'\n", 320 + 60 * n, png);
+	fprintf(g, "set title \"%s\"\nset ylabel \"%s%s\"\n", title, f0->unit,
+		logy ? " (log scale)" : "");
+	fprintf(g, "set style data histograms\nset style histogram clustered gap 1\n"
+		   "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset key outside top\n"
+		   "set xtics rotate by -40\nset grid ytics\nset yrange [%s:*]\n",
+		logy ? "*" : "0");
+	if (logy)
+		fprintf(g, "set logscale y\n");
+	fprintf(g, "plot '%s' using 2:xtic(1) title 'hvprov', '' using 3 title '%s (same run)'",
+		dat, f0->base_name);
+	for (int k = 0; k < ncmp && k < f0->ncmp; k++)
+		fprintf(g, ", '' using %d title '%s'", 4 + k, f0->cmp_name[k]);
+	fputc('\n', g);
+	fclose(g);
+	char cmd[2 * PATH_MAX + 64];
+	snprintf(cmd, sizeof(cmd), "gnuplot '%s' 2>>'%s/raw/gnuplot.err'", gp, rp->dir);
+	if (system(cmd) == 0 && access(png, R_OK) == 0)
+		snprintf(rp->plots[rp->nplots++], PATH_MAX, "%s", png);
+}
+
+void ba_plots(struct ba_report *rp)
+{
+	if (!have_gnuplot()) {
+		snprintf(rp->plot_note, sizeof(rp->plot_note),
+			 "no plots: gnuplot is not installed (scripts/install-deps installs gnuplot-nox)");
+		return;
+	}
+	plot_bench(rp, "journal", "journal append: records/s against the same-run ceiling", 1);
+	plot_bench(rp, "daemon", "daemon throughput against raw zstd on the same records", 0);
+	plot_bench(rp, "recover", "recovery time against its ceiling (CRC-32C + raw zstd)", 0);
+	plot_bench(rp, "overhead", "collection overhead: median wall time", 1);
+	plot_bench(rp, "crash", "acknowledged calls lost per SIGKILL: hvprov against a volatile ring", 0);
+}

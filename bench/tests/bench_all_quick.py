@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""`hvprov bench all --quick --report DIR` runs every benchmark in under two minutes, exits 0,
+and leaves DIR/results.json (parsed here with a JSON parser), DIR/report.md and the plots:
+every figure has a same-run baseline with a number, every ceiling check holds, every step ran
+(exit 0) and produced figures, every plot listed is a non-empty PNG (gnuplot installed: at
+least one plot per plotted benchmark), and report.md names the persistence mode, the load and
+every exact command. Exit 0 pass, 1 fail, 77 skip."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+STEPS = ("journal", "daemon", "recover", "query", "crash", "overhead")
+PLOTTED = ("journal", "daemon", "recover", "overhead", "crash")
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("check failed: " + what, file=sys.stderr)
+
+
+def main():
+    hv = os.environ.get("HVPROV")
+    if not hv:
+        print("skip: HVPROV not set", file=sys.stderr)
+        return 77
+    for tool in ("postmark", "strace", "make", "cc"):
+        if not shutil.which(tool):
+            print("skip: %s missing (scripts/install-deps)" % tool, file=sys.stderr)
+            return 77
+    d = tempfile.mkdtemp(prefix="hvprov-bench-all-")
+    rep = os.path.join(d, "report")
+    env = dict(os.environ)
+    env.pop("PMEM_IS_PMEM_FORCE", None)
+    env.pop("HVPROV_BENCH_HANDICAP_CEILING_NS", None)
+    t0 = time.monotonic()
+    p = subprocess.run([hv, "bench", "all", "--quick", "--report", rep], env=env,
+                       capture_output=True, text=True, timeout=170)
+    wall = time.monotonic() - t0
+    check(p.returncode == 0, "bench all --quick exited %d: %s" % (p.returncode, p.stderr[-2000:]))
+    check(wall < 120, "bench all --quick took %.1f s, over 2 minutes" % wall)
+    try:
+        doc = json.load(open(os.path.join(rep, "results.json")))
+    except (OSError, ValueError) as e:
+        print("results.json unreadable: %s" % e, file=sys.stderr)
+        shutil.rmtree(d, ignore_errors=True)
+        return 1
+    check(doc.get("quick") is True, "quick is true")
+    steps = {s.get("name"): s for s in doc.get("steps", [])}
+    check(set(steps) == set(STEPS), "steps %r" % sorted(steps))
+    for name, s in steps.items():
+        check(s.get("exit") == 0, "%s exited %r" % (name, s.get("exit")))
+        check(s.get("command", "").startswith("hvprov bench %s " % name), "%s: command %r" % (name, s.get("command")))
+        check(name in doc.get("raw", {}), "%s: its JSON is under raw" % name)
+    figs = doc.get("figures", [])
+    by_bench = {}
+    for f in figs:
+        by_bench.setdefault(f.get("bench"), []).append(f)
+        t = f.get("name", "?")
+        b = f.get("baseline") or {}
+        check(isinstance(f.get("value"), (int, float)), "%s: value %r" % (t, f.get("value")))
+        check(isinstance(b.get("value"), (int, float)), "%s: baseline %r has no value" % (t, b))
+        check(b.get("same_run") is True and b.get("name"), "%s: baseline not from the same run" % t)
+        if b.get("kind") == "ceiling":
+            c = f.get("ceiling_check")
+            check(isinstance(c, dict) and c.get("holds") is True, "%s: ceiling check %r" % (t, c))
+    for name in STEPS:
+        check(len(by_bench.get(name, [])) > 0, "no figure from %s" % name)
+    check(doc.get("ceilings_below_system") == 0, "ceilings below their system: %r" % doc.get("ceilings_below_system"))
+    plots = doc.get("plots", [])
+    if shutil.which("gnuplot"):
+        for name in PLOTTED:
+            check("%s.png" % name in plots, "no plot of %s: %r" % (name, plots))
+    else:
+        check(doc.get("plot_note"), "no gnuplot and no note saying so")
+    for pl in plots:
+        path = os.path.join(rep, pl)
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(8)
+            size = os.path.getsize(path)
+        except OSError:
+            head, size = b"", 0
+        check(head == b"\x89PNG\r\n\x1a\n" and size > 1000, "%s: not a non-empty PNG (%d bytes)" % (pl, size))
+    try:
+        md = open(os.path.join(rep, "report.md")).read()
+    except OSError:
+        md = ""
+    check("persistence" in md and "emulated" in md, "report.md names the persistence mode")
+    check("load average" in md, "report.md gives the load average")
+    for s in steps.values():
+        check(s.get("command", "\0") in md, "report.md shows the command %r" % s.get("command"))
+    shutil.rmtree(d, ignore_errors=True)
+    if failures:
+        print("%d check(s) failed" % len(failures), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

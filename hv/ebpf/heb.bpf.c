@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * heb.bpf.c - the eBPF backend's kernel side: BPF programs on the raw tracepoints sys_enter
+ * and sys_exit (tp_btf) and on sched_process_exit, plus a task iterator for the startup
+ * snapshot. They record the calls of the shared syscall table (heb_systab.h, generated from
+ * hv/hv_systab.c) as records of heb_rec.h in one BPF ring buffer.
+ *
+ * Per call: at sys_enter the arguments, strings (bounded) and the identity of fd arguments go
+ * into the task's local storage; at sys_exit the return value, the identity of a new fd, of
+ * the pipe's fds and of an execve's new image are added and the whole call is output as one
+ * record. A write into a pipe, FIFO or socket also outputs an entry record at sys_enter (event
+ * format 3's channel rule); exit and exit_group output their entry only.
+ *
+ * Licensed GPL because it uses GPL-only helpers (task storage, probe reads); the collector
+ * that loads it is hvprov's own code.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "heb_rec.h"
+#include "heb_systab.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define F_PATH     1
+#define F_RESOLVED 2
+#define F_CWD      3
+#define F_DIRFD_PATH 4
+#define F_ARGV     5
+#define F_ENVP     6
+#define F_STRUCT   9
+
+#define ARG_RET    0x80
+#define ARG_OUT0   0x90
+#define ARG_EXE    0xa0
+
+#define FID_BTIME  0x1
+
+#define S_IFMT_    00170000
+#define S_IFSOCK_  0140000
+#define S_IFIFO_   0010000
+
+#define EXT4_MAGIC  0xEF53
+#define TMPFS_MAGIC 0x01021994
+#define TS_COMPAT_  0x0002
+
+struct heb_task {
+	__u32 busy;                  /* an entry is stored and its return not yet seen */
+	/* path arguments whose page was not in memory at the entry (probe reads never fault
+	 * pages in): read again at the return, after the kernel's own copy brought it in */
+	__u8 nretry;
+	__u8 retry_arg[2];
+	__u8 pad;
+	__u64 comps[32];             /* dentries of a path being resolved, leaf first */
+	__u64 root_d, root_m;        /* the task's root (chroot), where the walk stops */
+	struct heb_hdr h;
+	__u8 var[HEB_VAR_CAP];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);       /* set by the collector before load */
+} ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct heb_cfg);
+} cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);             /* 0: sequence, 1: records dropped */
+	__type(key, __u32);
+	__type(value, __u64);
+} cnt SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} tracked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct heb_task);
+} tstore SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct heb_task);
+} heap SEC(".maps");
+
+static __always_inline void count_drop(void)
+{
+	__u32 k = 1;
+	__u64 *d = bpf_map_lookup_elem(&cnt, &k);
+	if (d)
+		__sync_fetch_and_add(d, 1);
+}
+
+/* Output h (+ var_len bytes) with the next sequence of this CPU. 0 or -1 (dropped, counted). */
+static __always_inline int emit(struct heb_hdr *h)
+{
+	__u32 k = 0;
+	__u64 *s = bpf_map_lookup_elem(&cnt, &k);
+	__u32 vl = h->var_len;
+	if (!s)
+		return -1;
+	if (vl > HEB_VAR_BUDGET)
+		vl = HEB_VAR_BUDGET;
+	h->var_len = vl;
+	__u64 n = __sync_fetch_and_add(s, 1) + 1;
+	h->src_seq = ((__u64)bpf_get_smp_processor_id() << 48) | (n & 0xffffffffffffull);
+	if (bpf_ringbuf_output(&ring, h, HEB_HDR_SIZE + vl, 0)) {
+		count_drop();
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- filters ---- */
+
+static __always_inline int wanted(struct task_struct *task, __u32 tgid)
+{
+	__u32 k = 0;
+	struct heb_cfg *c = bpf_map_lookup_elem(&cfg, &k);
+	if (!c || !c->on || tgid == c->self_tgid)
+		return 0;
+	if (c->mode == HEB_MODE_CGROUP)
+		return bpf_get_current_ancestor_cgroup_id(c->cg_level) == c->cg_id;
+	if (c->mode == HEB_MODE_TREE)
+		return bpf_map_lookup_elem(&tracked, &tgid) != 0;
+	return 1;
+}
+
+static __always_inline int env_copied(void)
+{
+	__u32 k = 0;
+	struct heb_cfg *c = bpf_map_lookup_elem(&cfg, &k);
+	return c && c->env != HEB_ENV_NONE;
+}
+
+/* ---- file identity ---- */
+
+static __always_inline void fid_of_inode(struct inode *ino, struct heb_fid *f, __u8 arg)
+{
+	dev_t dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	unsigned long magic = BPF_CORE_READ(ino, i_sb, s_magic);
+	f->dev_major = dev >> 20;
+	f->dev_minor = dev & 0xfffff;
+	f->ino = BPF_CORE_READ(ino, i_ino);
+	f->mode = BPF_CORE_READ(ino, i_mode);
+	f->gen_sec = 0;
+	f->gen_nsec = 0;
+	f->fid_flags = 0;
+	struct timespec64 bt = { 0, 0 };
+	if (magic == EXT4_MAGIC) {
+		struct ext4_inode_info *ei = (void *)((char *)ino -
+			bpf_core_field_offset(struct ext4_inode_info, vfs_inode));
+		BPF_CORE_READ_INTO(&bt, ei, i_crtime);
+	} else if (magic == TMPFS_MAGIC) {
+		struct shmem_inode_info *si = (void *)((char *)ino -
+			bpf_core_field_offset(struct shmem_inode_info, vfs_inode));
+		BPF_CORE_READ_INTO(&bt, si, i_crtime);
+	}
+	/* as the ptrace backend: a zero birth time is none */
+	if (bt.tv_sec || bt.tv_nsec) {
+		f->gen_sec = bt.tv_sec;
+		f->gen_nsec = (__u32)bt.tv_nsec;
+		f->fid_flags = FID_BTIME;
+	}
+	f->arg = arg;
+	f->valid = 1;
+}
+
+static __always_inline struct file *fd_file(struct task_struct *task, long fd)
+{
+	struct file *f = 0;
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd < 0)
+		return 0;
+	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	if ((unsigned long)fd >= max)
+		return 0;
+	struct file **arr = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
+	return f;
+}
+
+static __always_inline int fid_of_fd(struct task_struct *task, long fd, struct heb_fid *out,
+				     __u8 arg)
+{
+	struct file *f = fd_file(task, fd);
+	if (!f)
+		return -1;
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	if (!ino)
+		return -1;
+	fid_of_inode(ino, out, arg);
+	return 0;
+}
+
+/* The next free identity slot (or 0). */
+static __always_inline struct heb_fid *fid_slot(struct heb_hdr *h)
+{
+	for (int i = 0; i < HEB_NFID; i++)
+		if (!h->fid[i].valid)
+			return &h->fid[i];
+	return 0;
+}
+
+/* ---- process identity ---- */
+
+static __always_inline void ident(struct task_struct *task, struct heb_hdr *h)
+{
+	struct task_struct *lead = BPF_CORE_READ(task, group_leader);
+	struct task_struct *par = BPF_CORE_READ(lead, real_parent);
+	h->start_ticks = BPF_CORE_READ(lead, start_boottime) / 10000000ull;
+	h->ppid = BPF_CORE_READ(par, tgid);
+	h->pstart_ticks = BPF_CORE_READ(par, group_leader, start_boottime) / 10000000ull;
+	h->flags |= HEB_RF_PARENT | HEB_RF_NS;
+	struct nsproxy *nsp = BPF_CORE_READ(task, nsproxy);
+	h->ns.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	if (nsp) {
+		h->ns.mnt = BPF_CORE_READ(nsp, mnt_ns, ns.inum);
+		h->ns.net = BPF_CORE_READ(nsp, net_ns, ns.inum);
+		h->ns.uts = BPF_CORE_READ(nsp, uts_ns, ns.inum);
+		h->ns.ipc = BPF_CORE_READ(nsp, ipc_ns, ns.inum);
+		h->ns.cgroup = BPF_CORE_READ(nsp, cgroup_ns, ns.inum);
+		h->ns.time = BPF_CORE_READ(nsp, time_ns, ns.inum);
+	}
+	h->ns.user = BPF_CORE_READ(task, real_cred, user_ns, ns.inum);
+	struct pid *tp = BPF_CORE_READ(task, thread_pid);
+	unsigned int lvl = BPF_CORE_READ(tp, level);
+	h->ns.pid = BPF_CORE_READ(tp, numbers[lvl & 7].ns, ns.inum);
+	BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
+}
+
+#include "heb_var.bpf.h"
+
+/* ---- the hooks ---- */
+
+static __always_inline int is_channel(struct task_struct *task, long fd)
+{
+	struct file *f = fd_file(task, fd);
+	if (!f)
+		return 0;
+	umode_t m = BPF_CORE_READ(f, f_inode, i_mode);
+	return (m & S_IFMT_) == S_IFIFO_ || (m & S_IFMT_) == S_IFSOCK_;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(heb_enter, struct pt_regs *regs, long id)
+{
+	if (id < 0 || id >= HEB_SYS_MAX)
+		return 0;
+	const struct heb_sysent *e = &heb_sys[id];
+	if (!e->rec)
+		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!wanted(task, tgid))
+		return 0;
+	if (bpf_core_field_exists(task->thread_info.status) &&
+	    (BPF_CORE_READ(task, thread_info.status) & TS_COMPAT_))
+		return 0;                   /* an i386 call: not decoded (documented) */
+	__u64 a[6];
+	a[0] = regs->di;
+	a[1] = regs->si;
+	a[2] = regs->dx;
+	a[3] = regs->r10;
+	a[4] = regs->r8;
+	a[5] = regs->r9;
+	if ((e->flags & HEB_SF_MMAP_FILE) && (a[3] & 0x20))
+		return 0;                   /* anonymous mapping */
+	if ((e->flags & HEB_SF_FCNTL_DUP) && (__u32)a[1] != 0 && (__u32)a[1] != 1030)
+		return 0;                   /* fcntl that makes no fd */
+
+	struct heb_task *t = bpf_task_storage_get(&tstore, task, 0,
+						  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t) {
+		count_drop();
+		return 0;
+	}
+	t->busy = 0;
+	t->nretry = 0;
+	__builtin_memset(&t->h, 0, sizeof(t->h));
+	t->h.magic = HEB_REC_MAGIC;
+	t->h.type = HEB_R_CALL;
+	t->h.nargs = e->nargs;
+	t->h.tgid = tgid;
+	t->h.tid = (__u32)bpf_get_current_pid_tgid();
+	t->h.nr = (__u32)id;
+	t->h.t_enter = bpf_ktime_get_boot_ns();
+	for (int i = 0; i < 6; i++)
+		t->h.args[i] = a[i];
+
+	for (int i = 0; i < 6; i++) {
+		if (i >= e->nargs)
+			break;
+		__u8 k = e->argk[i];
+		__u8 aux = e->aux[i];
+		if (k == HEB_A_PATH || k == HEB_A_STR) {
+			__u32 at = t->h.var_len;
+			if (put_ustr(t, F_PATH, i, (const void *)a[i]) && t->nretry < 2) {
+				/* the field becomes type 0 (skipped) if the retry succeeds */
+				t->retry_arg[t->nretry & 1] = i;
+				t->nretry++;
+				(void)at;
+			}
+		} else if (k == HEB_A_ARGV) {
+			put_ustrv(t, F_ARGV, i, (const void *const *)a[i]);
+		} else if (k == HEB_A_STRUCT || k == HEB_A_SOCKADDR) {
+			__u64 sz = aux < 6 ? a[aux & 7] : HEB_STRUCT_MAX;
+			put_ubytes(t, F_STRUCT, i, (const void *)a[i], sz);
+		} else if (k == HEB_A_FHANDLE) {
+			__u32 hb = 0;
+			if (bpf_probe_read_user(&hb, 4, (const void *)a[i]) == 0)
+				put_ubytes(t, F_STRUCT, i, (const void *)a[i],
+					   8ull + (hb > 128 ? 128 : hb));
+		} else if (k == HEB_A_FD || k == HEB_A_FD_CACHED) {
+			struct heb_fid *s = fid_slot(&t->h);
+			if (s)
+				fid_of_fd(task, (int)a[i], s, i);
+		}
+	}
+
+	if (e->flags & HEB_SF_NORETURN) {
+		t->h.type = HEB_R_ENTRY;
+		t->h.flags |= HEB_RF_NORETURN;
+		t->h.t_exit = t->h.t_enter;
+		ident(task, &t->h);
+		emit(&t->h);
+		return 0;
+	}
+	if (e->chan < 6 && is_channel(task, (int)a[e->chan & 7])) {
+		/* the channel rule: an entry record now, the call at its return names it */
+		t->h.type = HEB_R_ENTRY;
+		t->h.t_exit = t->h.t_enter;
+		ident(task, &t->h);
+		if (emit(&t->h) == 0) {
+			t->h.pair_src = t->h.src_seq;
+			t->h.flags |= HEB_RF_PAIR;
+		}
+		t->h.flags |= HEB_RF_CHANNEL;
+		t->h.type = HEB_R_CALL;
+	}
+	t->busy = 1;
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct heb_task *t = bpf_task_storage_get(&tstore, task, 0, 0);
+	if (!t || !t->busy)
+		return 0;
+	t->busy = 0;
+	if ((__u64)regs->orig_ax != t->h.nr)
+		return 0;                   /* not the call we saw enter */
+	__u32 nr = t->h.nr;
+	if (nr >= HEB_SYS_MAX)
+		return 0;
+	const struct heb_sysent *e = &heb_sys[nr];
+	t->h.ret = ret;
+	t->h.t_exit = bpf_ktime_get_boot_ns();
+	/* exec: the pid may have changed (a thread exec'd); the process is the same */
+	t->h.tgid = bpf_get_current_pid_tgid() >> 32;
+	t->h.tid = (__u32)bpf_get_current_pid_tgid();
+	/* the cwd of a call that named a path, read at the return (the walk does not fit into
+	 * the entry program's verifier budget beside the argv copies); chdir and fchdir get
+	 * none: their cwd at the return is the new one */
+	/* the directory a real dirfd names (the collector keeps it only for relative paths) */
+	for (int i = 0; i < 6; i++) {
+		if (i >= e->nargs || e->argk[i] != HEB_A_DIRFD || (int)t->h.args[i] == -100)
+			continue;
+		struct file *df = fd_file(task, (int)t->h.args[i]);
+		if (df)
+			put_kpath(t, task, BPF_CORE_READ(df, f_path.dentry),
+				  BPF_CORE_READ(df, f_path.mnt), F_DIRFD_PATH, i);
+	}
+	if (!(e->flags & HEB_SF_CHDIR)) {
+		for (int i = 0; i < 6; i++) {
+			if (i < e->nargs && e->argk[i] == HEB_A_PATH) {
+				put_kpath(t, task, BPF_CORE_READ(task, fs, pwd.dentry),
+					  BPF_CORE_READ(task, fs, pwd.mnt), F_CWD, 0xff);
+				break;
+			}
+		}
+	}
+	/* paths not readable at the entry: read again (not after a successful exec: the
+	 * memory they were in is gone) */
+	if (t->nretry && !((e->flags & HEB_SF_EXEC) && ret == 0)) {
+		for (int j = 0; j < 2; j++) {
+			if (j >= t->nretry)
+				break;
+			__u8 ai = t->retry_arg[j] & 7;
+			if (ai < 6)
+				put_ustr(t, F_PATH, ai, (const void *)t->h.args[ai]);
+		}
+	}
+	if ((e->flags & HEB_SF_RET_FD) && ret >= 0) {
+		struct heb_fid *s = fid_slot(&t->h);
+		struct file *f = fd_file(task, ret);
+		struct inode *ino = f ? BPF_CORE_READ(f, f_inode) : 0;
+		if (s && ino) {
+			fid_of_inode(ino, s, ARG_RET);
+			put_kpath(t, task, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
+				  F_RESOLVED, ARG_RET);
+		}
+	}
+	if ((e->flags & HEB_SF_OUT_FDS) && ret == 0) {
+		__s32 fds[2] = { -1, -1 };
+		if (bpf_probe_read_user(fds, sizeof(fds), (const void *)t->h.args[0]) == 0) {
+			t->h.outfds[0] = fds[0];
+			t->h.outfds[1] = fds[1];
+			struct heb_fid *s = fid_slot(&t->h);
+			if (s)
+				fid_of_fd(task, fds[0], s, ARG_OUT0);
+			s = fid_slot(&t->h);
+			if (s)
+				fid_of_fd(task, fds[1], s, ARG_OUT0 + 1);
+		} else {
+			t->h.outfds[0] = t->h.outfds[1] = -1;
+			t->h.flags |= HEB_RF_FAULT;
+		}
+	}
+	if ((e->flags & HEB_SF_EXEC) && ret == 0) {
+		struct file *xf = BPF_CORE_READ(task, mm, exe_file);
+		struct inode *ino = xf ? BPF_CORE_READ(xf, f_inode) : 0;
+		struct heb_fid *s = fid_slot(&t->h);
+		if (ino && s) {
+			fid_of_inode(ino, s, ARG_EXE);
+			put_kpath(t, task, BPF_CORE_READ(xf, f_path.dentry),
+				  BPF_CORE_READ(xf, f_path.mnt), F_RESOLVED, ARG_EXE);
+		}
+		/* the new image's environment, as the kernel laid it out on its stack
+		 * (event format: recorded at the exec's return, filtered by the collector) */
+		if (env_copied())
+			put_env(t, task);
+	}
+	ident(task, &t->h);
+	emit(&t->h);
+	return 0;
+}
+
+/* An execve whose path was not readable at the entry: the kernel's own copy of it. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(heb_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct heb_task *t = bpf_task_storage_get(&tstore, task, 0, 0);
+	if (!t || !t->busy || !t->nretry)
+		return 0;
+	__u32 off = t->h.var_len;
+	if (off > HEB_VAR_BUDGET - 16 - HEB_PIECE_MAX)
+		return 0;
+	const char *fn = BPF_CORE_READ(bprm, filename);
+	long n = bpf_probe_read_kernel_str(t->var + ((off + 8) & HEB_VAR_MASK), HEB_PIECE_MAX, fn);
+	if (n <= 0)
+		return 0;
+	field_hdr(t, off, F_PATH, t->h.nr == 322 ? 1 : 0, 0, (__u32)n - 1);
+	t->h.var_len = off + 8 + pad8((__u32)n - 1);
+	t->nretry = 0;
+	return 0;
+}
+
+/*
+ * A new task. The fork-family call that made it is output now, from the parent, with the
+ * child's id as its return value: the tracepoint runs before the child is first woken, so
+ * the call precedes every event of the child in the ring (at the call's own return the child
+ * may have run, exec'd and exited already). t_exit is this moment. New processes of a
+ * tracked tree are tracked.
+ */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(heb_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 k = 0;
+	struct heb_cfg *c = bpf_map_lookup_elem(&cfg, &k);
+	if (!c)
+		return 0;
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	if (c->mode == HEB_MODE_TREE && ptgid != ctgid && bpf_map_lookup_elem(&tracked, &ptgid)) {
+		__u8 one = 1;
+		bpf_map_update_elem(&tracked, &ctgid, &one, BPF_ANY);
+	}
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct heb_task *t = bpf_task_storage_get(&tstore, task, 0, 0);
+	if (!t || !t->busy)
+		return 0;
+	__u32 nr = t->h.nr;
+	if (nr >= HEB_SYS_MAX || !(heb_sys[nr].flags & HEB_SF_FORK))
+		return 0;
+	t->busy = 0;
+	t->h.ret = child->pid;
+	t->h.t_exit = bpf_ktime_get_boot_ns();
+	ident(task, &t->h);
+	emit(&t->h);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(heb_task_exit, struct task_struct *p)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!wanted(task, tgid))
+		return 0;
+	__u32 k = 0;
+	struct heb_task *t = bpf_map_lookup_elem(&heap, &k);
+	if (!t)
+		return 0;
+	__builtin_memset(&t->h, 0, sizeof(t->h));
+	t->h.magic = HEB_REC_MAGIC;
+	t->h.type = HEB_R_TASK_END;
+	t->h.tgid = tgid;
+	t->h.tid = (__u32)bpf_get_current_pid_tgid();
+	t->h.ret = BPF_CORE_READ(task, exit_code);
+	t->h.t_exit = bpf_ktime_get_boot_ns();
+	ident(task, &t->h);
+	emit(&t->h);
+	struct heb_cfg *c = bpf_map_lookup_elem(&cfg, &k);
+	/* the last thread of a tracked process: forget it (pids are reused) */
+	if (c && c->mode == HEB_MODE_TREE && BPF_CORE_READ(task, signal, live.counter) == 0)
+		bpf_map_delete_elem(&tracked, &tgid);
+	return 0;
+}
+
+/* Startup snapshot: one PROC record per process (thread-group leader) into the iterator's
+ * output, read by the collector before it starts on the ring. Paths (exe, cwd) are added by
+ * the collector from /proc: the tracing hooks cannot resolve them here. */
+SEC("iter/task")
+int heb_snap(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	if (!task || task->pid != task->tgid)
+		return 0;
+	__u32 k = 0;
+	struct heb_task *t = bpf_map_lookup_elem(&heap, &k);
+	if (!t)
+		return 0;
+	__builtin_memset(&t->h, 0, sizeof(t->h));
+	t->h.magic = HEB_REC_MAGIC;
+	t->h.type = HEB_R_PROC;
+	t->h.tgid = task->tgid;
+	t->h.tid = task->pid;
+	ident(task, &t->h);
+	struct inode *ino = BPF_CORE_READ(task, mm, exe_file, f_inode);
+	if (ino)
+		fid_of_inode(ino, &t->h.fid[0], ARG_EXE);
+	t->h.t_exit = bpf_ktime_get_boot_ns();
+	bpf_seq_write(ctx->meta->seq, &t->h, HEB_HDR_SIZE);
+	return 0;
+}

@@ -1,0 +1,268 @@
+/*
+ * heb_load.c - the BPF side of the eBPF backend from user space: load the object (skeleton
+ * made at build time from heb.bpf.c), size the ring, attach the programs, pin what must
+ * outlive the collector; or find a pinned capture and resume it. Also the configuration map,
+ * the kernel's drop counters and the startup snapshot (task iterator).
+ *
+ * Pins in pin_dir: ring, cnt, tracked, link_enter, link_exit, link_fork, link_task_exit, and
+ * cfg last: a directory without cfg is an interrupted setup and is loaded afresh.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "heb_priv.h"
+#include "heb.skel.h"
+
+#define BPF_FS_MAGIC_ 0xcafe4a11
+
+static const char *const map_pins[] = { "ring", "cnt", "tracked" };
+static const char *const link_pins[] = { "link_enter", "link_exit", "link_fork", "link_task_exit",
+					  "link_exec" };
+
+static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static int pin_path(struct heb *h, const char *name)
+{
+	int n = snprintf(h->path, sizeof(h->path), "%s/%s", h->o.pin_dir, name);
+	return n > 0 && (size_t)n < sizeof(h->path) ? 0 : -ENAMETOOLONG;
+}
+
+/* Remove every pin of an earlier capture (its programs detach when the last link goes). */
+static void unpin_all(struct heb *h)
+{
+	if (pin_path(h, "cfg") == 0)
+		unlink(h->path);
+	for (unsigned i = 0; i < sizeof(link_pins) / sizeof(link_pins[0]); i++)
+		if (pin_path(h, link_pins[i]) == 0)
+			unlink(h->path);
+	for (unsigned i = 0; i < sizeof(map_pins) / sizeof(map_pins[0]); i++)
+		if (pin_path(h, map_pins[i]) == 0)
+			unlink(h->path);
+}
+
+/* bpffs under the pin directory: mount it on /sys/fs/bpf when nothing is mounted there. */
+static int bpffs_ready(struct heb *h)
+{
+	struct statfs sf;
+	if (!strncmp(h->o.pin_dir, "/sys/fs/bpf", 11) &&
+	    (statfs("/sys/fs/bpf", &sf) || (unsigned long)sf.f_type != BPF_FS_MAGIC_) &&
+	    mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL))
+		return -errno;
+	if (mkdir(h->o.pin_dir, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Find a complete pinned capture of this version. @return 1 found, 0 none (or stale). */
+static int resume(struct heb *h)
+{
+	int fd[3] = { -1, -1, -1 }, cfd = -1;
+	if (pin_path(h, "cfg"))
+		return 0;
+	cfd = bpf_obj_get(h->path);
+	if (cfd < 0)
+		return 0;
+	for (unsigned i = 0; i < 3; i++) {
+		if (pin_path(h, map_pins[i]) || (fd[i] = bpf_obj_get(h->path)) < 0)
+			goto stale;
+	}
+	for (unsigned i = 0; i < sizeof(link_pins) / sizeof(link_pins[0]); i++) {
+		struct stat st;
+		if (pin_path(h, link_pins[i]) || stat(h->path, &st))
+			goto stale;
+	}
+	struct heb_cfg c;
+	uint32_t k = 0;
+	if (bpf_map_lookup_elem(cfd, &k, &c) || c.version != HEB_CFG_VERSION)
+		goto stale;
+	h->cfg_fd = cfd;
+	h->ring.fd = fd[0];
+	h->cnt_fd = fd[1];
+	h->tracked_fd = fd[2];
+	memcpy(h->instance, c.instance, sizeof(h->instance));
+	return 1;
+stale:
+	for (unsigned i = 0; i < 3; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	close(cfd);
+	return 0;
+}
+
+static int load(struct heb *h)
+{
+	struct heb_bpf *s = heb_bpf__open();
+	int err;
+	if (!s)
+		return errno ? -errno : -ENOMEM;
+	h->skel = s;
+	uint32_t rb = h->o.ring_bytes ? h->o.ring_bytes : HEB_RING_DEFAULT;
+	if ((err = bpf_map__set_max_entries(s->maps.ring, rb)))
+		return err;
+	if ((err = heb_bpf__load(s)))
+		return err;
+	h->cfg_fd = bpf_map__fd(s->maps.cfg);
+	h->cnt_fd = bpf_map__fd(s->maps.cnt);
+	h->tracked_fd = bpf_map__fd(s->maps.tracked);
+	h->ring.fd = bpf_map__fd(s->maps.ring);
+	struct heb_cfg c;
+	memset(&c, 0, sizeof(c));
+	c.version = HEB_CFG_VERSION;
+	if (getrandom(c.instance, sizeof(c.instance), 0) != (ssize_t)sizeof(c.instance))
+		return -EIO;
+	memcpy(h->instance, c.instance, sizeof(h->instance));
+	if ((err = heb_cfg_write(h, &c)))
+		return err;
+	struct bpf_program *progs[5] = { s->progs.heb_enter, s->progs.heb_exit, s->progs.heb_fork,
+					 s->progs.heb_task_exit, s->progs.heb_exec };
+	struct bpf_link **links[5] = { &s->links.heb_enter, &s->links.heb_exit, &s->links.heb_fork,
+				       &s->links.heb_task_exit, &s->links.heb_exec };
+	for (unsigned i = 0; i < 5; i++) {
+		*links[i] = bpf_program__attach(progs[i]);
+		if (!*links[i])
+			return errno ? -errno : -EINVAL;
+	}
+	if (!h->o.pin_dir)
+		return 0;
+	struct bpf_map *maps[3] = { s->maps.ring, s->maps.cnt, s->maps.tracked };
+	for (unsigned i = 0; i < 3; i++)
+		if ((err = pin_path(h, map_pins[i])) || (err = bpf_map__pin(maps[i], h->path)))
+			return err;
+	for (unsigned i = 0; i < 5; i++)
+		if ((err = pin_path(h, link_pins[i])) || (err = bpf_link__pin(*links[i], h->path)))
+			return err;
+	if ((err = pin_path(h, "cfg")) || (err = bpf_map__pin(s->maps.cfg, h->path)))
+		return err;
+	return 0;
+}
+
+int heb_bpf_setup(struct heb *h)
+{
+	int err;
+	libbpf_set_print(quiet_print);
+	h->cfg_fd = h->cnt_fd = h->tracked_fd = h->ring.fd = -1;
+	h->ncpus = libbpf_num_possible_cpus();
+	if (h->ncpus <= 0)
+		return h->ncpus ? h->ncpus : -EINVAL;
+	if (h->o.pin_dir) {
+		if ((err = bpffs_ready(h)))
+			return err;
+		if (resume(h)) {
+			h->resumed = 1;
+			return 0;
+		}
+		unpin_all(h);
+	}
+	err = load(h);
+	if (err && h->o.pin_dir)
+		unpin_all(h);
+	return err;
+}
+
+void heb_bpf_teardown(struct heb *h, int unpin)
+{
+	if (h->o.pin_dir && unpin) {
+		unpin_all(h);
+		rmdir(h->o.pin_dir);
+	}
+	if (h->skel) {
+		/* pinned links stay attached through their pins; without pins this detaches */
+		heb_bpf__destroy(h->skel);
+		h->skel = NULL;
+	} else {
+		if (h->cfg_fd >= 0)
+			close(h->cfg_fd);
+		if (h->cnt_fd >= 0)
+			close(h->cnt_fd);
+		if (h->tracked_fd >= 0)
+			close(h->tracked_fd);
+		if (h->ring.fd >= 0)
+			close(h->ring.fd);
+	}
+	h->cfg_fd = h->cnt_fd = h->tracked_fd = h->ring.fd = -1;
+}
+
+int heb_cfg_read(struct heb *h, struct heb_cfg *c)
+{
+	uint32_t k = 0;
+	return bpf_map_lookup_elem(h->cfg_fd, &k, c) ? -errno : 0;
+}
+
+int heb_cfg_write(struct heb *h, const struct heb_cfg *c)
+{
+	uint32_t k = 0;
+	return bpf_map_update_elem(h->cfg_fd, &k, c, BPF_ANY) ? -errno : 0;
+}
+
+int heb_drops(struct heb *h, uint64_t *n)
+{
+	uint64_t v[1024];
+	uint32_t k = 1;
+	*n = 0;
+	if (h->ncpus > 1024)
+		return -E2BIG;
+	if (bpf_map_lookup_elem(h->cnt_fd, &k, v))
+		return -errno;
+	for (int i = 0; i < h->ncpus; i++)
+		*n += v[i];
+	return 0;
+}
+
+int heb_snapshot(struct heb *h, int (*fn)(struct heb *h, const struct heb_hdr *r))
+{
+	struct bpf_link *l = NULL;
+	int fd = -1, err = 0;
+	struct heb_hdr r;
+	size_t got = 0;
+	if (!h->skel)
+		return -EINVAL;
+	l = bpf_program__attach_iter(h->skel->progs.heb_snap, NULL);
+	if (!l)
+		return errno ? -errno : -EINVAL;
+	fd = bpf_iter_create(bpf_link__fd(l));
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, (char *)&r + got, sizeof(r) - got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got == sizeof(r)) {
+			got = 0;
+			if (r.magic == HEB_REC_MAGIC && r.type == HEB_R_PROC && (err = fn(h, &r)))
+				break;
+		}
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	bpf_link__destroy(l);
+	return err;
+}
