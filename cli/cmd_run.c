@@ -9,7 +9,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +43,7 @@ static void usage_run(FILE *f)
 	fprintf(f,
 		"usage: hvprov run [--data DIR | --pool POOL] [--durability power|process] [--lossy]\n"
 		"                  [--no-daemon] [--one-stop] [--spin-us N] [--host-id ID] [--quiet]\n"
-		"                  [--env full|names|none]\n"
+		"                  [--env full|names|none] [--user USER]\n"
 		"                  -- CMD [ARGS...]\n\n"
 		"Run CMD and record every relevant system call of it and of all its descendants\n"
 		"(entry and return, write-ahead) into the journal pool. The command's stdin, stdout,\n"
@@ -68,6 +70,10 @@ static void usage_run(FILE *f)
 		"                      the cost of the CPU time it polls; not used on one CPU\n"
 		"  --env MODE          what exec records keep of the environment: names (default:\n"
 		"                      names only, no values), full (name=value) or none\n"
+		"  --user USER         (root) run the command as USER (name or uid): its groups,\n"
+		"                      gid and uid; the environment, working directory and fds stay\n"
+		"                      as given; the data directory stays root's (mode 0700), out of\n"
+		"                      the command's reach: the way to tamper resistance on a host\n"
 		"  --quiet             no start line on stderr, nor the line saying that hvprov\n"
 		"                      waits for descendants that outlive the command\n\n"
 		"Ctrl-Z, fg and bg act on the command as without hvprov (hvprov stops with it);\n"
@@ -80,6 +86,55 @@ static void usage_run(FILE *f)
 		"Tracing uses ptrace and seccomp: without root, the command runs with no_new_privs\n"
 		"(setuid programs lose their privilege) and cannot itself be traced by a debugger.\n"
 		"Exit status: the command's; 127 not found, 126 not executable, 125 hvprov's error.\n");
+}
+
+/* --user: who the command runs as. */
+struct run_user {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[256];
+	unsigned ngroups;
+};
+
+/* Resolve USER (a name, or a uid with or without a passwd entry) and its groups. Only root
+ * can change credentials: refused otherwise. @return 0, or -1 with the message given. */
+static int run_user_resolve(const char *user, struct run_user *ru)
+{
+	memset(ru, 0, sizeof(*ru));
+	if (geteuid() != 0) {
+		hvp_err("run: --user needs root (hvprov runs as uid %u)", (unsigned)geteuid());
+		return -1;
+	}
+	struct passwd *pw = getpwnam(user);
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(user, &end, 10);
+	if (!pw && *user && !*end && !errno && n < 0xffffffffUL)
+		pw = getpwuid((uid_t)n);
+	if (pw) {
+		ru->uid = pw->pw_uid;
+		ru->gid = pw->pw_gid;
+		int ng = (int)(sizeof(ru->groups) / sizeof(ru->groups[0]));
+		if (getgrouplist(pw->pw_name, pw->pw_gid, ru->groups, &ng) < 0) {
+			hvp_err("run: --user %s: more than %zu groups", user,
+				sizeof(ru->groups) / sizeof(ru->groups[0]));
+			return -1;
+		}
+		ru->ngroups = (unsigned)ng;
+	} else if (*user && !*end && !errno && n < 0xffffffffUL) {
+		ru->uid = (uid_t)n;          /* a bare uid: its own group, no others */
+		ru->gid = (gid_t)n;
+		ru->groups[0] = (gid_t)n;
+		ru->ngroups = 1;
+	} else {
+		hvp_err("run: --user: no user '%s'", user);
+		return -1;
+	}
+	if (ru->uid == 0) {
+		hvp_err("run: --user %s is root: the command could tamper with hvprov", user);
+		return -1;
+	}
+	return 0;
 }
 
 static void run_notice(void *arg, const char *msg)
@@ -190,10 +245,11 @@ static int cmd_run(int argc, char **argv)
 		{ "spin-us", required_argument, NULL, 's' },
 		{ "host-id", required_argument, NULL, 'H' },
 		{ "env", required_argument, NULL, 'E' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *data = NULL, *pool_path = NULL, *host_arg = NULL;
+	const char *data = NULL, *pool_path = NULL, *host_arg = NULL, *user = NULL;
 	uint32_t durability = 0;
 	int lossy = 0, quiet = 0, no_daemon = 0, one_stop = 0, c;
 	unsigned spin_us = RUN_SPIN_US;
@@ -239,6 +295,7 @@ static int cmd_run(int argc, char **argv)
 				return RUN_EXIT_OWN;
 			}
 			break;
+		case 'u': user = optarg; break;
 		case 'h': usage_run(stdout); return 0;
 		default:
 			/* the one-line error, but run's own exit code: 2 may be the command's */
@@ -255,6 +312,9 @@ static int cmd_run(int argc, char **argv)
 		return RUN_EXIT_OWN;
 	}
 	char **cmd = argv + optind;
+	struct run_user ru;
+	if (user && run_user_resolve(user, &ru))
+		return RUN_EXIT_OWN;
 
 	/* What the command must inherit: hvprov's dispositions and mask as they were at start. */
 	static struct sigaction orig[NSIG];
@@ -289,6 +349,13 @@ static int cmd_run(int argc, char **argv)
 			goto out;
 		}
 		pool_path = dd.pool;
+	}
+	/* --user: what holds the records must be out of the command's reach */
+	struct stat dst;
+	const char *holder = data_pool_only(pool_path, dd.pool) ? pool_path : dd.dir;
+	if (user && (stat(holder, &dst) || dst.st_uid != 0 || (dst.st_mode & 022))) {
+		hvp_err_file(holder, "--user needs it owned by root and writable by root only");
+		goto out;
 	}
 	/* the data directory's host id goes into the start event (a bare --pool has none);
 	 * read or made before the pool, so a refused id leaves nothing behind */
@@ -362,6 +429,8 @@ static int cmd_run(int argc, char **argv)
 		.env_mode = (unsigned)env_mode,
 		.started = run_job_started, .stopped = run_job_stopped, .waiting = run_waiting,
 		.ctl_arg = &ctl,
+		.as_user = user != NULL, .uid = ru.uid, .gid = ru.gid, .groups = ru.groups,
+		.ngroups = ru.ngroups,
 		.fwd_sigs = run_sig_word(), .fwd_from = run_sig_from(),
 	};
 	struct hv_ptrace_result res;

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -98,7 +99,7 @@ static struct pt_task *on_exec_event(struct pt_tracer *t, struct pt_task *k)
 /* ---- the child ---- */
 
 struct child_report {
-	int stage;                    /* 1 seccomp, 2 exec */
+	int stage;                    /* 1 seccomp, 2 exec, 3 credentials (--user) */
 	int err;
 };
 
@@ -107,7 +108,7 @@ static void child_fail(int fd, int stage, int err)
 	struct child_report cr = { stage, err };
 	ssize_t w = write(fd, &cr, sizeof(cr));
 	(void)w;
-	_exit(stage == 1 ? 125 : err == ENOENT ? 127 : 126);
+	_exit(stage != 2 ? 125 : err == ENOENT ? 127 : 126);
 }
 
 static void child_run(const struct hv_ptrace_opts *o, struct sock_fprog *prog, int repfd)
@@ -120,6 +121,13 @@ static void child_run(const struct hv_ptrace_opts *o, struct sock_fprog *prog, i
 		sigprocmask(SIG_SETMASK, o->child_mask, NULL);
 	/* wait here until the tracer has seized us */
 	kill(getpid(), SIGSTOP);
+	/* another user's credentials: groups first (needs root), then gid, then uid */
+	if (o->as_user) {
+		if (setgroups(o->ngroups, o->groups) || setgid(o->gid) || setuid(o->uid))
+			child_fail(repfd, 3, errno);
+		if (getuid() != o->uid || geteuid() != o->uid)
+			child_fail(repfd, 3, EPERM);
+	}
 	/* Without CAP_SYS_ADMIN the kernel accepts a filter only under no_new_privs (setuid
 	 * programs then run without their privilege); root keeps setuid semantics. */
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog)) {
@@ -428,6 +436,9 @@ int hv_ptrace_run(const struct hv_ptrace_opts *o, struct hv_ptrace_result *res)
 	}
 	close(rep[1]);
 	rep[1] = -1;
+	/* the tracer needs no one to read or write it: with this, a process of the same user
+	 * (the command) cannot ptrace it nor reach its memory (the journal mapping included) */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	int st;
 	if (waitpid(pid, &st, WSTOPPED) != pid || !WIFSTOPPED(st)) {
 		rc = HV_PT_E_SPAWN;
@@ -523,6 +534,9 @@ drain:;
 	if (read(rep[0], &cr, sizeof(cr)) == (ssize_t)sizeof(cr)) {
 		if (cr.stage == 1) {
 			rc = HV_PT_E_SECCOMP;
+			res->exec_errno = 0;
+		} else if (cr.stage == 3) {
+			rc = cr.err ? -cr.err : -EPERM;
 			res->exec_errno = 0;
 		} else {
 			res->exec_errno = cr.err ? cr.err : ENOEXEC;

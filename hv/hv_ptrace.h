@@ -24,7 +24,11 @@ struct jnl_lane;
 /* Error codes of the backend, beside -errno (numbered in common/hvp_err.h):
  *   HV_PT_E_SECCOMP  the child could not install its seccomp filter
  *   HV_PT_E_JOURNAL  an append failed: tracing stopped, every tracee killed
- *   HV_PT_E_SPAWN    the child could not be started or attached */
+ *   HV_PT_E_SPAWN    the child could not be started or attached
+ *
+ * The tracer makes itself non-dumpable (PR_SET_DUMPABLE 0) once the command's first process
+ * is forked: a process of the same user without CAP_SYS_PTRACE can then neither ptrace it
+ * nor read or write its memory (process_vm_writev, /proc/PID/mem). */
 
 struct hv_ptrace_opts {
 	char *const *argv;            /* the command; argv[0] is looked up in PATH */
@@ -79,6 +83,16 @@ struct hv_ptrace_opts {
 	 *            to the whole group reaches the command from that sender directly too, and
 	 *            the tracer lets only one of the two copies through (within a second).
 	 */
+	/*
+	 * Run the command as another user (the caller is root): the child sets its groups, gid
+	 * and uid to these before the seccomp filter and exec. Only the credentials change:
+	 * environment, working directory and fds are the caller's.
+	 */
+	int as_user;
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	unsigned ngroups;
 	void (*started)(void *arg, pid_t pid);
 	void (*stopped)(void *arg, int sig);
 	void (*waiting)(void *arg, unsigned n);

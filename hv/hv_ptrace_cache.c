@@ -165,6 +165,7 @@ void pt_task_free(struct pt_task *k)
 	pt_fs_put(k->fs);
 	proc_put(k->proc);
 	free(k->epath);
+	free(k->names);
 	free(k);
 }
 

@@ -212,6 +212,11 @@ static const uint8_t *rec_struct(struct pt_tracer *t, const struct hv_sysent *e,
 
 /* ---- entry ---- */
 
+static const char *rec_path_str(struct pt_tracer *t, unsigned arg, uint32_t *len)
+{
+	return (const char *)rec_path(t, arg, len);
+}
+
 /* Fields the tracer adds to the table's arguments: the identity of fd arguments, the path of
  * the dirfd a relative path is resolved against, and the cwd when any path is named. */
 static void entry_fd_fields(struct pt_tracer *t, struct pt_task *k, const struct hv_sysent *e)
@@ -374,6 +379,14 @@ void pt_on_entry(struct pt_tracer *t, struct pt_task *k)
 		entry_fd_fields(t, k, e);
 		entry_note_open(t, k, e);
 		entry_effects(t, k, e);
+		pt_guard_entry(t, k, e, rec_path_str);
+	}
+	/* a task the tracer would not see: the call is recorded, then skipped with an error */
+	k->refused = pt_guard_refuse(abi, nr, k->args);
+	if (k->refused) {
+		k->want_exit = 1;
+		if (pt_guard_skip(k, k->refused))
+			kill(k->tid, SIGKILL);    /* cannot be refused: must not run */
 	}
 	if (k->proc->unobserved)
 		hv_rec_flag(r, HVP_EVF_UNOBSERVED_IO);
@@ -631,8 +644,12 @@ void pt_on_exit_stop(struct pt_tracer *t, struct pt_task *k)
 		hv_rec_flag(r, HVP_EVF_NOPAIR);
 	if (!e)
 		hv_rec_flag(r, k->abi == HVP_ABI_X86_64 ? HVP_EVF_UNTABLED : HVP_EVF_FOREIGN_ABI);
-	else
+	else if (!k->refused) {
 		exit_effects(t, k, e, ret);
+		if (pt_guard_exit(t, k, e, ret))
+			hv_rec_flag(r, HVP_EVF_PATH_MISMATCH);
+	}
+	k->refused = 0;
 	if (k->proc->unobserved)
 		hv_rec_flag(r, HVP_EVF_UNOBSERVED_IO);
 	/* a new image or new namespaces: the parent and the ns field again */

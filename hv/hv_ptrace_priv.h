@@ -8,6 +8,7 @@
  *   hv_ptrace_filter.c  the seccomp-BPF filter built from the syscall table
  *   hv_ptrace_event.c   guest memory reads, event building at entry and exit, the append
  *   hv_ptrace_ident.c   the identity words of event format 3: boot, process start, parent, ns
+ *   hv_ptrace_guard.c   refused calls (untraced children), names checked at the return
  *
  * Caches are only ever conservative: an entry is dropped at every point where the kernel may
  * have changed what the fd means (close, dup2/dup3 over it, close_range, exec, a fresh table
@@ -75,6 +76,14 @@ struct pt_proc {                  /* one per thread group */
 
 enum pt_tstate { PT_T_RUNNING = 0, PT_T_EXPECTED = 1 };
 
+struct pt_name {                  /* a name a name call removes or moves (hv_ptrace_guard.c) */
+	int dirfd;
+	int usable;                   /* the tracer can look it up through /proc */
+	int have;                     /* it named a file at the entry: id */
+	struct hvp_ev_fileid id;
+	char path[PATH_MAX];
+};
+
 struct pt_task {
 	struct pt_task *next;         /* hash chain */
 	pid_t tid, tgid;
@@ -98,6 +107,9 @@ struct pt_task {
 	int enofollow;
 	int echeck;
 	int eexec;                    /* an exec named epath (for its image's name) */
+	int refused;                  /* errno the call was refused with at its entry, or 0 */
+	unsigned nnames;              /* names of an HV_SF_NAME_CHECK call, checked at exit */
+	struct pt_name *names;        /* 2, allocated at the first such call */
 };
 
 struct pt_tracer {
@@ -189,6 +201,20 @@ void pt_proc_learn(struct pt_tracer *t, struct pt_proc *p, pid_t tgid, int again
  * start time, and with describe (or on p's first event) also its parent and an ns field.
  */
 void pt_ident_put(struct pt_tracer *t, struct pt_proc *p, pid_t tgid, int describe);
+
+/* ---- hv_ptrace_guard.c ---- */
+
+/* errno a call must be refused with (it would make a task the tracer cannot see), or 0. */
+int pt_guard_refuse(unsigned abi, uint32_t nr, const uint64_t args[6]);
+/* Skip k's call stopped at its seccomp stop: it returns -err. @return 0 or -errno. */
+int pt_guard_skip(struct pt_task *k, int err);
+/* At the entry of call e (fields recorded): the names it will remove or move (path_of gives
+ * the recorded path of an argument), and pidfd_getfd's target. */
+void pt_guard_entry(struct pt_tracer *t, struct pt_task *k, const struct hv_sysent *e,
+		    const char *(*path_of)(struct pt_tracer *, unsigned, uint32_t *));
+/* At the return: 1 when the names checked at the entry are not what the call acted on. */
+int pt_guard_exit(struct pt_tracer *t, struct pt_task *k, const struct hv_sysent *e,
+		  int64_t ret);
 
 /* ---- hv_ptrace_filter.c ---- */
 

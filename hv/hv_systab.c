@@ -23,6 +23,8 @@
 #define FH HV_A_FHANDLE
 #define OF HV_A_OUTFDS
 #define CWD HV_AUX_CWD
+#define PI HV_A_PID
+#define NC HV_SF_NAME_CHECK
 
 /* One entry: number, name, class, flags, argument kinds, their aux values. */
 #define S(nr_, name_, cls_, fl_, n_, k0, k1, k2, k3, k4, k5, a0, a1, a2, a3, a4, a5)          \
@@ -54,20 +56,21 @@ static const struct hv_sysent systab[HV_SYS_MAX] = {
 	S(77,  "ftruncate",  HV_C_TRUNC, 0, 2, FD, I, N, N, N, N,  0, 0, 0, 0, 0, 0),
 	S(80,  "chdir",      HV_C_CWD,   HV_SF_CHDIR, 1, PA, N, N, N, N, N,  CWD, 0, 0, 0, 0, 0),
 	S(81,  "fchdir",     HV_C_CWD,   HV_SF_CHDIR, 1, FD, N, N, N, N, N,  0, 0, 0, 0, 0, 0),
-	S(82,  "rename",     HV_C_NAME,  0, 2, PA, PA, N, N, N, N,  CWD, CWD, 0, 0, 0, 0),
+	S(82,  "rename",     HV_C_NAME,  NC, 2, PA, PA, N, N, N, N,  CWD, CWD, 0, 0, 0, 0),
 	S(83,  "mkdir",      HV_C_NAME,  0, 2, PA, MO, N, N, N, N,  CWD, 0, 0, 0, 0, 0),
-	S(84,  "rmdir",      HV_C_NAME,  0, 1, PA, N, N, N, N, N,  CWD, 0, 0, 0, 0, 0),
+	S(84,  "rmdir",      HV_C_NAME,  NC, 1, PA, N, N, N, N, N,  CWD, 0, 0, 0, 0, 0),
 	S(85,  "creat",      HV_C_OPEN,  HV_SF_RET_FD, 2, PA, MO, N, N, N, N,  CWD, 0, 0, 0, 0, 0),
 	S(86,  "link",       HV_C_NAME,  0, 2, PA, PA, N, N, N, N,  CWD, CWD, 0, 0, 0, 0),
-	S(87,  "unlink",     HV_C_NAME,  0, 1, PA, N, N, N, N, N,  CWD, 0, 0, 0, 0, 0),
+	S(87,  "unlink",     HV_C_NAME,  NC, 1, PA, N, N, N, N, N,  CWD, 0, 0, 0, 0, 0),
 	S(88,  "symlink",    HV_C_NAME,  0, 2, ST, PA, N, N, N, N,  0, CWD, 0, 0, 0, 0),
+	S(101, "ptrace",     HV_C_PROCW, 0, 4, FL, PI, P, P, N, N,  0, 0, 0, 0, 0, 0),
 	S(133, "mknod",      HV_C_NAME,  0, 3, PA, MO, U, N, N, N,  CWD, 0, 0, 0, 0, 0),
 	S(231, "exit_group", HV_C_PROC,  HV_SF_NORETURN, 1, I, N, N, N, N, N,  0, 0, 0, 0, 0, 0),
 	S(257, "openat",     HV_C_OPEN,  HV_SF_RET_FD, 4, DF, PA, FL, MO, N, N,  0, 0, 0, 0, 0, 0),
 	S(258, "mkdirat",    HV_C_NAME,  0, 3, DF, PA, MO, N, N, N,  0, 0, 0, 0, 0, 0),
 	S(259, "mknodat",    HV_C_NAME,  0, 4, DF, PA, MO, U, N, N,  0, 0, 0, 0, 0, 0),
-	S(263, "unlinkat",   HV_C_NAME,  0, 3, DF, PA, FL, N, N, N,  0, 0, 0, 0, 0, 0),
-	S(264, "renameat",   HV_C_NAME,  0, 4, DF, PA, DF, PA, N, N,  0, 0, 0, 2, 0, 0),
+	S(263, "unlinkat",   HV_C_NAME,  NC, 3, DF, PA, FL, N, N, N,  0, 0, 0, 0, 0, 0),
+	S(264, "renameat",   HV_C_NAME,  NC, 4, DF, PA, DF, PA, N, N,  0, 0, 0, 2, 0, 0),
 	S(265, "linkat",     HV_C_NAME,  0, 5, DF, PA, DF, PA, FL, N,  0, 0, 0, 2, 0, 0),
 	S(266, "symlinkat",  HV_C_NAME,  0, 3, ST, DF, PA, N, N, N,  0, 0, 1, 0, 0, 0),
 	S(272, "unshare",    HV_C_PROC,  HV_SF_UNSHARE, 1, FL, N, N, N, N, N,  0, 0, 0, 0, 0, 0),
@@ -78,7 +81,8 @@ static const struct hv_sysent systab[HV_SYS_MAX] = {
 	S(295, "preadv",     HV_C_READ,  0, 5, FD, P, U, U, U, N,  0, 0, 0, 0, 0, 0),
 	S(296, "pwritev",    HV_C_WRITE, 0, 5, FD, P, U, U, U, N,  0, 0, 0, 0, 0, 0),
 	S(304, "open_by_handle_at", HV_C_OPEN, HV_SF_RET_FD, 3, FD, FH, FL, N, N, N,  0, 0, 0, 0, 0, 0),
-	S(316, "renameat2",  HV_C_NAME,  0, 5, DF, PA, DF, PA, FL, N,  0, 0, 0, 2, 0, 0),
+	S(311, "process_vm_writev", HV_C_PROCW, 0, 6, PI, P, U, P, U, FL,  0, 0, 0, 0, 0, 0),
+	S(316, "renameat2",  HV_C_NAME,  NC, 5, DF, PA, DF, PA, FL, N,  0, 0, 0, 2, 0, 0),
 	S(319, "memfd_create", HV_C_OPEN, HV_SF_RET_FD, 2, ST, FL, N, N, N, N,  0, 0, 0, 0, 0, 0),
 	S(322, "execveat",   HV_C_EXEC,  HV_SF_EXEC, 5, DF, PA, AV, EV, FL, N,  0, 0, 0, 0, 0, 0),
 	S(326, "copy_file_range", HV_C_XFER, 0, 6, FD, P, FD, P, U, FL,  0, 0, 0, 0, 0, 0),
@@ -90,6 +94,7 @@ static const struct hv_sysent systab[HV_SYS_MAX] = {
 	S(435, "clone3",     HV_C_PROC,  HV_SF_FORK, 2, SU, U, N, N, N, N,  1, 0, 0, 0, 0, 0),
 	S(436, "close_range", HV_C_CLOSE, HV_SF_CLOSE_RANGE, 3, U, U, FL, N, N, N,  0, 0, 0, 0, 0, 0),
 	S(437, "openat2",    HV_C_OPEN,  HV_SF_RET_FD, 4, DF, PA, SU, U, N, N,  0, 0, 3, 0, 0, 0),
+	S(438, "pidfd_getfd", HV_C_PROCW, HV_SF_RET_FD, 3, FD, I, FL, N, N, N,  0, 0, 0, 0, 0, 0),
 };
 
 /* Ascending list, built from systab by hand so that it stays const data (no init code). */
@@ -99,11 +104,11 @@ static const struct hv_sysent *const list[] = {
 	&systab[42], &systab[49], &systab[56], &systab[57], &systab[58], &systab[59],
 	&systab[60], &systab[72], &systab[76], &systab[77], &systab[80], &systab[81],
 	&systab[82], &systab[83], &systab[84], &systab[85], &systab[86], &systab[87],
-	&systab[88], &systab[133], &systab[231], &systab[257], &systab[258], &systab[259],
+	&systab[88], &systab[101], &systab[133], &systab[231], &systab[257], &systab[258], &systab[259],
 	&systab[263], &systab[264], &systab[265], &systab[266], &systab[272], &systab[275],
 	&systab[276], &systab[292], &systab[293], &systab[295], &systab[296], &systab[304],
-	&systab[316], &systab[319], &systab[322], &systab[326], &systab[327], &systab[328],
-	&systab[425], &systab[426], &systab[427], &systab[435], &systab[436], &systab[437],
+	&systab[311], &systab[316], &systab[319], &systab[322], &systab[326], &systab[327], &systab[328],
+	&systab[425], &systab[426], &systab[427], &systab[435], &systab[436], &systab[437], &systab[438],
 };
 
 const struct hv_sysent *hv_sys_lookup(uint32_t nr)

@@ -55,6 +55,8 @@ enum hv_argk {
 #define HV_SF_UNSHARE       0x00800u  /* may give the task its own fd table / fs (arg 0) */
 #define HV_SF_OUT_FDS       0x01000u  /* writes fds into a guest array (HV_A_OUTFDS) */
 #define HV_SF_SOCKET        0x02000u  /* socket call: the sockaddr says whether AF_UNIX */
+#define HV_SF_NAME_CHECK    0x04000u  /* removes or moves a name: the ptrace backend takes the
+                                         name's identity at entry and checks it at the return */
 
 /* What the call means for provenance, for readers that do not want to list numbers. */
 enum hv_sysclass {
@@ -74,6 +76,8 @@ enum hv_sysclass {
 	HV_C_CWD,           /* chdir, fchdir */
 	HV_C_SOCK,          /* bind, connect */
 	HV_C_URING,         /* io_uring_setup / enter / register */
+	HV_C_PROCW,         /* one process reaches into another: ptrace, process_vm_writev,
+	                       pidfd_getfd (the target is a pid argument, or the pidfd's) */
 };
 
 struct hv_sysent {
@@ -110,7 +114,26 @@ enum hv_nr {
 	HV_NR_UNSHARE = 272, HV_NR_SPLICE = 275, HV_NR_TEE = 276, HV_NR_OPEN_BY_HANDLE_AT = 304,
 	HV_NR_RENAMEAT2 = 316, HV_NR_MEMFD_CREATE = 319, HV_NR_COPY_FILE_RANGE = 326,
 	HV_NR_CLONE3 = 435, HV_NR_CLOSE_RANGE = 436, HV_NR_OPENAT2 = 437,
+	HV_NR_PTRACE = 101, HV_NR_PROCESS_VM_WRITEV = 311, HV_NR_PIDFD_GETFD = 438,
+	HV_NR_I386_CLONE = 120, HV_NR_I386_CLONE3 = 435,   /* i386 numbers (refused there too) */
 };
+
+/* ptrace requests (arg 0) that only read the target (PEEK*, GET*): data flows from the target
+ * into the caller. Every other request with a target writes it or takes control of it. */
+static inline int hv_ptrace_reads(uint64_t req)
+{
+	switch ((uint32_t)req) {
+	case 1: case 2: case 3:                   /* PEEKTEXT, PEEKDATA, PEEKUSER */
+	case 12: case 14:                         /* GETREGS, GETFPREGS */
+	case 0x4201: case 0x4202: case 0x4204:    /* GETEVENTMSG, GETSIGINFO, GETREGSET */
+	case 0x4209: case 0x420a: case 0x420e:    /* PEEKSIGINFO, GETSIGMASK, GET_SYSCALL_INFO */
+		return 1;
+	default:
+		return 0;
+	}
+}
+/* PTRACE_TRACEME (0) names no target. */
+static inline int hv_ptrace_has_target(uint64_t req) { return (uint32_t)req != 0; }
 
 #define HV_AT_FDCWD          (-100)       /* a dirfd argument meaning the working directory */
 #define HV_AT_SYMLINK_NOFOLLOW 0x100u

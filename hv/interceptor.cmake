@@ -15,5 +15,6 @@ set_property(GLOBAL APPEND PROPERTY HVPROV_CLI_LIBS hvprov_hv)
 # The ptrace backend (Linux hosts) behind `hvprov run`.
 target_sources(hvprov_hv PRIVATE ${HV_DIR}/hv_ptrace.c ${HV_DIR}/hv_ptrace_cache.c
                                  ${HV_DIR}/hv_ptrace_event.c ${HV_DIR}/hv_ptrace_filter.c
-                                 ${HV_DIR}/hv_ptrace_ident.c)
+                                 ${HV_DIR}/hv_ptrace_ident.c
+                                 ${HV_DIR}/hv_ptrace_guard.c)
 target_link_libraries(hvprov_hv PUBLIC hvprov_journal)

@@ -154,6 +154,16 @@ static int call_name(const struct call *c)
 	struct iobj *o = NULL;
 	if (!c->ex || c->ret != 0)
 		return 0;
+	/* the kernel acted on other names than the recorded ones (rewritten by another thread):
+	 * the recorded names keep their files; which file was affected is unknown, and the
+	 * process is marked as having done what interception could not see */
+	if (c->ex->hdr.flags & HVP_EVF_PATH_MISMATCH) {
+		if (!(c->p->flags & ST_OF_UNOBS)) {
+			c->p->flags |= ST_OF_UNOBS;
+			idx_obj_dirty(ix, c->p);
+		}
+		return 0;
+	}
 	switch (e->nr) {
 	case HV_NR_RENAME: case HV_NR_RENAMEAT: case HV_NR_RENAMEAT2:
 		if (ia < 0 || ib < 0 || ev_path(c->ent, e, (unsigned)ia, a, sizeof(a)) ||
@@ -482,6 +492,61 @@ static int call_open(const struct call *c)
 	return 0;
 }
 
+/*
+ * HV_C_PROCW: one process reaches into another (MODEL.md section 13): an edge between the two
+ * processes, flagged ST_EF_UNOBS (what moved is not recorded). Writes and control (POKE*,
+ * SET*, attach, process_vm_writev) make the target depend on the caller; PEEK / GET requests
+ * and pidfd_getfd (whose target is the text field "pid N" the tracer read from the pidfd)
+ * make the caller depend on the target.
+ */
+static int call_procw(const struct call *c)
+{
+	const uint64_t *a = c->ent->hdr.args;
+	uint32_t pid = 0;
+	int reads = 0;
+	if (!c->ex || c->ret < 0)
+		return 0;
+	switch (c->e->nr) {
+	case HV_NR_PTRACE:
+		if (!hv_ptrace_has_target(a[0]))
+			return 0;
+		pid = (uint32_t)a[1];
+		reads = hv_ptrace_reads(a[0]);
+		break;
+	case HV_NR_PROCESS_VM_WRITEV:
+		if (c->ret == 0)
+			return 0;                       /* nothing was written */
+		pid = (uint32_t)a[0];
+		break;
+	case HV_NR_PIDFD_GETFD: {
+		const char *s;
+		uint32_t len;
+		char nb[16];
+		if (!ev_str(c->ent, HVP_F_TEXT, 0, &s, &len) || len < 5 || len - 4 >= sizeof(nb) ||
+		    memcmp(s, "pid ", 4))
+			return 0;
+		memcpy(nb, s + 4, len - 4);
+		nb[len - 4] = 0;
+		pid = (uint32_t)strtoul(nb, NULL, 10);
+		reads = 1;
+		break;
+	}
+	default:
+		return 0;
+	}
+	if (!pid || (int32_t)pid < 0 || pid == c->p->pid)
+		return 0;
+	struct iobj *o = idx_proc_lookup(c->ix, pid);
+	int r;
+	if (!o && (r = idx_proc_get(c->ix, pid, c->ts, c->p->lane, &o)))
+		return r;
+	if (!o || o == c->p)
+		return 0;
+	if (reads)
+		return idx_add_edge(c->ix, c->p, o->cur, o, ST_EDGE_PROCW, ST_EF_UNOBS, c->ts, 0);
+	return idx_add_edge(c->ix, o, c->p->cur, c->p, ST_EDGE_PROCW, ST_EF_UNOBS, c->ts, 0);
+}
+
 typedef int (*call_fn)(const struct call *c);
 
 /* One handler per class; classes without one do nothing to the graph. */
@@ -495,6 +560,7 @@ static const call_fn call_handlers[] = {
 	[HV_C_OPEN] = call_open,
 	[HV_C_NAME] = call_name,
 	[HV_C_TRUNC] = call_trunc,
+	[HV_C_PROCW] = call_procw,
 };
 
 int idx_call_apply(struct idx *ix, struct iobj *p, const struct pend *pe,
@@ -514,7 +580,7 @@ int idx_call_keeps_entry(const struct hv_sysent *e)
 {
 	switch (e->cls) {
 	case HV_C_READ: case HV_C_WRITE: case HV_C_XFER: case HV_C_MMAP: case HV_C_TRUNC:
-	case HV_C_OPEN: case HV_C_EXEC: case HV_C_NAME:
+	case HV_C_OPEN: case HV_C_EXEC: case HV_C_NAME: case HV_C_PROCW:
 		return 1;
 	case HV_C_PROC:
 		return (e->flags & HV_SF_FORK) != 0;

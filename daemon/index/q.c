@@ -57,6 +57,7 @@ const char *q_edge_name(unsigned kind)
 	case ST_EDGE_FORK: return "fork";
 	case ST_EDGE_PIPE: return "pipe";
 	case ST_EDGE_WDEV: return "device-write";
+	case ST_EDGE_PROCW: return "process-write";
 	default: return "?";
 	}
 }

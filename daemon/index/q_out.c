@@ -92,6 +92,7 @@ const char *q_relation(enum q_dir dir, unsigned kind, uint32_t flags)
 		case ST_EDGE_FORK: return "forked from";
 		case ST_EDGE_PIPE: return "got data from";
 		case ST_EDGE_WDEV: return "written by";
+		case ST_EDGE_PROCW: return "reached into by";
 		}
 	} else {
 		switch (e->kind) {
@@ -103,6 +104,7 @@ const char *q_relation(enum q_dir dir, unsigned kind, uint32_t flags)
 		case ST_EDGE_FORK: return "forked";
 		case ST_EDGE_PIPE: return "sent data to";
 		case ST_EDGE_WDEV: return "wrote to";
+		case ST_EDGE_PROCW: return "reached into";
 		}
 	}
 	return "?";
@@ -482,7 +484,7 @@ static int write_prov(FILE *f, const struct q_graph *g)
 				want = 1; a1 = "prov:entity"; a2 = "prov:activity"; break;
 			case ST_EDGE_FORK:
 				want = 2; a1 = "prov:activity"; a2 = "prov:starter"; break;
-			case ST_EDGE_PIPE:
+			case ST_EDGE_PIPE: case ST_EDGE_PROCW:
 				want = 3; a1 = "prov:informed"; a2 = "prov:informant"; break;
 			case ST_EDGE_PREV:
 				if (d->kind == ST_K_PROC) {

@@ -21,7 +21,7 @@
 #include "hvp_err.h"          /* ST_E_*: the database refused (st_errmsg says why), not a
                                  store, another indexer holds it, it contradicts itself */
 
-#define ST_SCHEMA_VERSION 2       /* MODEL.md sections 10 and 12; 1 is migrated by a writer */
+#define ST_SCHEMA_VERSION 3       /* MODEL.md sections 10, 12, 13; 1 and 2 are migrated by a writer */
 
 /* Object kinds. */
 enum st_kind {
@@ -46,14 +46,18 @@ enum st_ekind {
 	                             channel (pipe or socket); via = the channel object */
 	ST_EDGE_WDEV = 8,         /* device written by process version: information does not
 	                             flow from a device's writers to its readers */
+	ST_EDGE_PROCW = 9,        /* (schema 3) process version reached into by another process
+	                             (ptrace, process_vm_writev; or, reversed, the caller got the
+	                             other's state or file: PEEK/GET requests, pidfd_getfd) */
 };
-#define ST_EDGE_MAX 8
+#define ST_EDGE_MAX 9
 
 /* Edge flags. */
 #define ST_EF_UNCERTAIN 0x1u      /* from a call whose return was never recorded (the task
                                      died or the collector stopped): it may not have happened */
 #define ST_EF_MMAP      0x2u      /* through a file mapping */
 #define ST_EF_XFER      0x4u      /* in-kernel copy (sendfile, splice, copy_file_range) */
+#define ST_EF_UNOBS     0x8u      /* what moved is not recorded (ST_EDGE_PROCW) */
 
 /* Object flags. */
 #define ST_OF_PASSED    0x01u     /* the current version has passed information on */

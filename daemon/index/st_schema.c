@@ -103,6 +103,26 @@ static int migrate_1_to_2(struct st_schema *s)
 }
 
 /*
+ * Schema 2 -> 3 (MODEL.md section 13): a new edge kind (ST_EDGE_PROCW) and edge flag
+ * (ST_EF_UNOBS), no new table or column, so only the version moves: an older hvprov then
+ * refuses the store instead of misreading the new edges. A reader of schema 2 reads it as is.
+ */
+static int migrate_2_to_3(struct st_schema *s)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE; UPDATE meta SET value = 3 WHERE key = 'schema';"
+			 " COMMIT;", NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(s->err, s->errlen, "migrating schema 2 to 3: %s",
+			 msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return ST_E_DB;
+	}
+	s->schema = 3;
+	return 0;
+}
+
+/*
  * A reader of a schema 1 store answers as before: a temporary view in front of obj adds the
  * identity columns as NULL (unknown), so the queries are those of schema 2. Temporary
  * objects live in the connection's own temp database; the file is not touched.
@@ -146,8 +166,16 @@ int st_schema_setup(struct st_schema *s)
 	s->schema = have;
 	if (have == ST_SCHEMA_VERSION)
 		return 0;
-	if (have == 1)
-		return s->rdonly ? view_1_as_2(s) : migrate_1_to_2(s);
+	if (have == 1 && s->rdonly)
+		return view_1_as_2(s);
+	if (have == 1) {
+		int r = migrate_1_to_2(s);
+		if (r)
+			return r;
+		have = 2;
+	}
+	if (have == 2)
+		return s->rdonly ? 0 : migrate_2_to_3(s);
 	if (s->rdonly) {
 		snprintf(s->err, s->errlen, "not an hvprov store (no schema version)");
 		return ST_E_SCHEMA;
@@ -168,7 +196,7 @@ int st_schema_setup(struct st_schema *s)
 	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(s->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(s->db, schema2_sql, NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', 2),"
+	    sqlite3_exec(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', 3),"
 			 " ('format', 'hvprov-prov')", NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(s->err, s->errlen, "%s", msg ? msg : "schema creation failed");

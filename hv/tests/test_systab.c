@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -116,6 +117,12 @@ SAME(HV_NR_COPY_FILE_RANGE, SYS_copy_file_range);
 SAME(HV_NR_CLONE3, SYS_clone3);
 SAME(HV_NR_CLOSE_RANGE, SYS_close_range);
 SAME(HV_NR_OPENAT2, SYS_openat2);
+SAME(HV_NR_PTRACE, SYS_ptrace);
+SAME(HV_NR_PROCESS_VM_WRITEV, SYS_process_vm_writev);
+SAME(HV_NR_PIDFD_GETFD, SYS_pidfd_getfd);
+SAME(1, PTRACE_PEEKTEXT);
+SAME(5, PTRACE_POKEDATA);
+SAME(0x4206, PTRACE_SEIZE);
 
 static char *dir;
 
@@ -304,6 +311,27 @@ static void transfers_name_their_in_and_out_fds(void)
 	TU_CHECK(seen == sizeof(x) / sizeof(x[0]), "%u transfer calls", seen);
 }
 
+/* Inter-process calls have their class; name calls that remove or move are checked; the
+ * ptrace requests that only read are told apart from those that write or take control. */
+static void interprocess_and_name_check_calls(void)
+{
+	TU_CHECK(call(SYS_ptrace)->cls == HV_C_PROCW, "ptrace");
+	TU_CHECK(call(SYS_process_vm_writev)->cls == HV_C_PROCW, "process_vm_writev");
+	TU_CHECK(call(SYS_pidfd_getfd)->cls == HV_C_PROCW &&
+		 (call(SYS_pidfd_getfd)->flags & HV_SF_RET_FD), "pidfd_getfd returns an fd");
+	unsigned checked[] = { SYS_unlink, SYS_unlinkat, SYS_rmdir, SYS_rename, SYS_renameat,
+			       SYS_renameat2 };
+	for (unsigned i = 0; i < sizeof(checked) / sizeof(checked[0]); i++)
+		TU_CHECK(call(checked[i])->flags & HV_SF_NAME_CHECK, "call %u is name-checked",
+			 checked[i]);
+	TU_CHECK(!(call(SYS_link)->flags & HV_SF_NAME_CHECK), "link is not");
+	TU_CHECK(hv_ptrace_reads(PTRACE_PEEKDATA) && hv_ptrace_reads(PTRACE_GETREGS) &&
+		 !hv_ptrace_reads(PTRACE_POKEDATA) && !hv_ptrace_reads(PTRACE_SETREGS) &&
+		 !hv_ptrace_reads(PTRACE_SEIZE) && !hv_ptrace_reads(PTRACE_ATTACH),
+		 "ptrace reads and writes");
+	TU_CHECK(!hv_ptrace_has_target(PTRACE_TRACEME), "TRACEME has no target");
+}
+
 int main(void)
 {
 	dir = tu_tmpdir("systab");
@@ -313,6 +341,7 @@ int main(void)
 	TU_RUN(clone_flags_come_from_the_right_place);
 	TU_RUN(records_only_file_mmaps_and_dup_fcntls);
 	TU_RUN(transfers_name_their_in_and_out_fds);
+	TU_RUN(interprocess_and_name_check_calls);
 	tu_rmtree(dir);
 	return tu_done();
 }

@@ -454,8 +454,20 @@ static void schema1_store_reads_and_migrates_with_the_same_graph(void)
 	TU_REQUIRE(idx_open(path, NULL, &ix) == 0);
 	TU_REQUIRE(eg_feed_range(&g, ix, 0, half) == 0);
 	TU_REQUIRE(idx_close(ix) == 0);
-	TU_CHECK(schema_of(path) == 2, "a new store is schema 2");
+	TU_CHECK(schema_of(path) == 3, "a new store is schema 3");
 	sqlite3 *db;
+	/* schema 2 -> 3: the version alone (a new edge kind); a reader leaves it as it is */
+	TU_REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
+	sql(db, "UPDATE meta SET value = 2 WHERE key = 'schema'");
+	sqlite3_close(db);
+	struct st *s2;
+	TU_CHECK(st_sqlite_open(path, ST_OPEN_RDONLY, &s2) == 0, "read-only open of schema 2");
+	if (s2)
+		st_close(s2);
+	TU_CHECK(schema_of(path) == 2, "a reader does not migrate schema 2");
+	TU_REQUIRE(idx_open(path, NULL, &ix) == 0);
+	TU_REQUIRE(idx_close(ix) == 0);
+	TU_CHECK(schema_of(path) == 3, "a writer migrates schema 2 to 3");
 	TU_REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
 	sql(db, "DROP INDEX obj_pkey; DROP TABLE host; DROP TABLE chanw;"
 		"ALTER TABLE obj DROP COLUMN host; ALTER TABLE obj DROP COLUMN dom;"
@@ -479,7 +491,7 @@ static void schema1_store_reads_and_migrates_with_the_same_graph(void)
 	TU_CHECK(schema_of(path) == 1, "a reader does not migrate");
 	/* a writer migrates it; the graph is the same, and indexing goes on */
 	TU_REQUIRE(idx_open(path, NULL, &ix) == 0);
-	TU_CHECK(schema_of(path) == 2, "migrated to schema 2");
+	TU_CHECK(schema_of(path) == 3, "migrated to schema 3 (through 2)");
 	char *after = canon_dump(path, &why);
 	TU_CHECK(after && !strcmp(before, after), "same graph after the migration");
 	TU_REQUIRE(eg_feed_range(&g, ix, half, g.n) == 0);
@@ -496,6 +508,108 @@ static void schema1_store_reads_and_migrates_with_the_same_graph(void)
 	eg_free(&g);
 }
 
+static int64_t count_of(const char *store, const char *q)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t n = -1;
+	TU_REQUIRE(sqlite3_open_v2(store, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return n;
+}
+
+/* Schema 3 (MODEL.md section 13): ptrace writes, process_vm_writev and pidfd_getfd are edges
+ * between processes flagged unobserved; a ptrace read goes the other way; a name call
+ * flagged path_mismatch changes no name and marks the process. */
+static void interprocess_edges_and_raced_names(void)
+{
+	struct eg g;
+	eg_init(&g);
+	struct hvp_ev_fileid in = eg_file(80, 1), x = eg_file(81, 1);
+	prologue(&g, &in);
+	/* 700 pokes 701 (ptrace POKEDATA), writes it (process_vm_writev, 6 bytes) */
+	uint64_t poke[4] = { 5, 701, 0x1000, 0x41 }, pvw[6] = { 701, 0x2000, 1, 0x3000, 1, 0 };
+	eg_begin(&g, HVP_EV_ENTRY, 101, 700, 700);
+	eg_args(&g, 4, poke);
+	uint64_t s = eg_emit(&g);
+	eg_begin(&g, HVP_EV_EXIT, 101, 700, 700);
+	eg_pair(&g, s);
+	eg_ret(&g, 0);
+	eg_emit(&g);
+	eg_begin(&g, HVP_EV_ENTRY, 311, 700, 700);
+	eg_args(&g, 6, pvw);
+	s = eg_emit(&g);
+	eg_begin(&g, HVP_EV_EXIT, 311, 700, 700);
+	eg_pair(&g, s);
+	eg_ret(&g, 6);
+	eg_emit(&g);
+	/* 701 peeks at an untraced process 9999 (a read: 701 depends on it) */
+	uint64_t peek[4] = { 2, 9999, 0x1000, 0 };
+	eg_begin(&g, HVP_EV_ENTRY, 101, 701, 701);
+	eg_args(&g, 4, peek);
+	s = eg_emit(&g);
+	eg_begin(&g, HVP_EV_EXIT, 101, 701, 701);
+	eg_pair(&g, s);
+	eg_ret(&g, 0);
+	eg_emit(&g);
+	/* 701 opens x, then an unlink of x whose exit says another name was removed */
+	eg_open(&g, 701, "x", 0, &x);
+	eg_unlink(&g, 701, "x");
+	eg_end(&g, 701, 701, 0);
+	eg_end(&g, 700, 700, 0);
+	char *path = index_stream(&g, "procw-unflagged");
+	/* the poke and the write give one edge (same versions: stored once), the peek another */
+	TU_CHECK(count_of(path, "SELECT count(*) FROM edge WHERE kind = 9 AND flags & 8") == 2,
+		 "two process-write edges flagged unobserved: %lld",
+		 (long long)count_of(path, "SELECT count(*) FROM edge WHERE kind = 9"));
+	TU_CHECK(count_of(path, "SELECT count(*) FROM edge e JOIN ver d ON d.id = e.dst JOIN obj"
+			  " od ON od.id = d.obj JOIN ver s ON s.id = e.src JOIN obj os ON"
+			  " os.id = s.obj WHERE e.kind = 9 AND od.pid = 701 AND os.pid = 700") >= 1,
+		 "701 depends on 700");
+	TU_CHECK(count_of(path, "SELECT count(*) FROM edge e JOIN ver d ON d.id = e.dst JOIN obj"
+			  " od ON od.id = d.obj JOIN ver s ON s.id = e.src JOIN obj os ON"
+			  " os.id = s.obj WHERE e.kind = 9 AND od.pid = 701 AND os.pid = 9999") == 1,
+		 "the peek: 701 depends on the untraced 9999");
+	int64_t live_unflagged = count_of(path, "SELECT count(*) FROM name n JOIN obj o ON"
+					  " o.id = n.obj WHERE n.path LIKE '%/x' AND n.how_to = 0");
+	free(path);
+	/* the same, with path_mismatch on the unlink's exit (the last exit before the ends) */
+	struct eg h;
+	eg_init(&h);
+	prologue(&h, &in);
+	eg_open(&h, 701, "x", 0, &x);
+	uint64_t ua[1] = { 0x4000 };
+	eg_begin(&h, HVP_EV_ENTRY, 87, 701, 701);
+	eg_args(&h, 1, ua);
+	eg_str(&h, HVP_F_PATH, 0, "x");
+	eg_str(&h, HVP_F_CWD, HVP_ARG_NONE, h.cwd);
+	s = eg_emit(&h);
+	eg_begin(&h, HVP_EV_EXIT, 87, 701, 701);
+	eg_pair(&h, s);
+	eg_ret(&h, 0);
+	eg_flag(&h, HVP_EVF_PATH_MISMATCH);
+	eg_emit(&h);
+	eg_end(&h, 701, 701, 0);
+	eg_end(&h, 700, 700, 0);
+	path = index_stream(&h, "procw-flagged");
+	int64_t live_flagged = count_of(path, "SELECT count(*) FROM name n JOIN obj o ON"
+					" o.id = n.obj WHERE n.path LIKE '%/x' AND n.how_to = 0");
+	TU_CHECK(live_unflagged == 0, "a plain unlink ends the name: %lld live",
+		 (long long)live_unflagged);
+	TU_CHECK(live_flagged == 1, "a raced unlink leaves the name: %lld live",
+		 (long long)live_flagged);
+	TU_CHECK(count_of(path, "SELECT count(*) FROM obj WHERE kind = 1 AND pid = 701 AND"
+			  " flags & 2") == 1, "the raced unlink marks its process unobserved");
+	free(path);
+	eg_free(&h);
+	eg_free(&g);
+}
+
 int main(void)
 {
 	dir = tu_tmpdir("idx-v3");
@@ -508,6 +622,7 @@ int main(void)
 	TU_RUN(standin_ids_link_nothing);
 	TU_RUN(fork_return_and_keyed_child_events_give_one_child);
 	TU_RUN(format3_round_trips_through_log_index_and_query);
+	TU_RUN(interprocess_edges_and_raced_names);
 	tu_rmtree(dir);
 	return tu_done();
 }
