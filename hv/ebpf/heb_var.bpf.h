@@ -97,15 +97,21 @@ static __always_inline void put_ubytes(struct heb_task *t, __u16 type, __u8 arg,
 	t->h.var_len = off + 8 + pad8(l);
 }
 
-/* A user char *const[] as one field: strings back to back, each with its NUL. */
-static __always_inline void put_ustrv(struct heb_task *t, __u16 type, __u8 arg,
-				      const void *const *uv)
+/* A user char *const[] as one field: strings back to back, each with its NUL. A global
+ * function: verified once on its own, not once per state of the caller's argument loop
+ * (that multiplied the load time of heb_enter). */
+__noinline int heb_ustrv(struct heb_task *t, __u64 uvv, __u32 type_arg)
 {
+	const void *const *uv = (const void *const *)uvv;
+	__u16 type = (__u16)(type_arg >> 8);
+	__u8 arg = (__u8)type_arg;
+	if (!t)
+		return 0;
 	__u32 off = t->h.var_len, cur;
 	__u8 fl = 0;
 	if (off > HEB_VAR_BUDGET - 16) {
 		t->h.flags |= HEB_RF_TRUNC;
-		return;
+		return 0;
 	}
 	cur = off + 8;
 	int i;
@@ -144,6 +150,13 @@ static __always_inline void put_ustrv(struct heb_task *t, __u16 type, __u8 arg,
 		t->h.flags |= HEB_RF_FAULT;
 	field_hdr(t, off, type, arg, fl, cur - off - 8);
 	t->h.var_len = off + 8 + pad8(cur - off - 8);
+	return 0;
+}
+
+static __always_inline void put_ustrv(struct heb_task *t, __u16 type, __u8 arg,
+				      const void *const *uv)
+{
+	heb_ustrv(t, (__u64)uv, ((__u32)type << 8) | arg);
 }
 
 /*
