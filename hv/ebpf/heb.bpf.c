@@ -220,11 +220,18 @@ static __always_inline struct heb_fid *fid_slot(struct heb_hdr *h)
 
 /* ---- process identity ---- */
 
-/* Plain loads through the task's BTF pointers (the verifier makes them fault-safe loads in
- * place) rather than BPF_CORE_READ's probe-read helper calls: this runs on every call, and
- * some 25 helper calls were the larger part of the programs' own time. */
-static __always_inline void ident(struct task_struct *task, struct heb_hdr *h)
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/*
+ * Plain loads through BTF pointers (the verifier makes them fault-safe loads in place)
+ * rather than BPF_CORE_READ's probe-read helper calls: this runs on every record, and its
+ * ~25 helper calls were the larger part of the programs' own time. The task is cast to an
+ * untrusted pointer first: the verifier checks each load from a trusted pointer with a name
+ * search through the kernel's BTF, which cost more load time than the calls saved.
+ */
+static __always_inline void ident(struct task_struct *tt, struct heb_hdr *h)
 {
+	struct task_struct *task = bpf_rdonly_cast(tt, bpf_core_type_id_kernel(struct task_struct));
 	struct task_struct *lead = task->group_leader;
 	struct task_struct *par = lead->real_parent;
 	h->start_ticks = lead->start_boottime / 10000000ull;
@@ -247,6 +254,7 @@ static __always_inline void ident(struct task_struct *task, struct heb_hdr *h)
 	h->ns.pid = BPF_CORE_READ(tp, numbers[lvl & 7].ns, ns.inum);
 	BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
 }
+
 
 #include "heb_var.bpf.h"
 
