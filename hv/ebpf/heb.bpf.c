@@ -269,6 +269,52 @@ static __always_inline int is_channel(struct task_struct *task, long fd)
 	return (m & S_IFMT_) == S_IFIFO_ || (m & S_IFMT_) == S_IFSOCK_;
 }
 
+/*
+ * One argument at the entry: strings, argv, structs, the identity of an fd. A global
+ * function, verified once on its own: inlined into heb_enter's loop over six arguments it
+ * was verified once per path of that loop (most of the programs' load time). The task is
+ * the current one, taken here as a number (the reads are probe reads).
+ */
+__noinline int heb_arg(struct heb_task *t, __u32 ai)
+{
+	if (!t || ai >= 6)
+		return 0;
+	/* a bound the verifier sees on the register actually used as the index */
+	__u64 i = ai;
+	asm volatile("" : "+r"(i));
+	if (i >= 6)
+		return 0;
+	__u32 nr = t->h.nr;
+	if (nr >= HEB_SYS_MAX)
+		return 0;
+	const struct heb_sysent *e = &heb_sys[nr];
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u8 k = e->argk[i];
+	__u8 aux = e->aux[i];
+	__u64 v = t->h.args[i];
+	if (k == HEB_A_PATH || k == HEB_A_STR) {
+		if (put_ustr(t, F_PATH, i, (const void *)v) && t->nretry < 2) {
+			/* the field becomes type 0 (skipped) if the retry succeeds */
+			t->retry_arg[t->nretry & 1] = i;
+			t->nretry++;
+		}
+	} else if (k == HEB_A_ARGV) {
+		put_ustrv(t, F_ARGV, i, (const void *const *)v);
+	} else if (k == HEB_A_STRUCT || k == HEB_A_SOCKADDR) {
+		__u64 sz = aux < 6 ? t->h.args[aux & 7] : HEB_STRUCT_MAX;
+		put_ubytes(t, F_STRUCT, i, (const void *)v, sz);
+	} else if (k == HEB_A_FHANDLE) {
+		__u32 hb = 0;
+		if (bpf_probe_read_user(&hb, 4, (const void *)v) == 0)
+			put_ubytes(t, F_STRUCT, i, (const void *)v, 8ull + (hb > 128 ? 128 : hb));
+	} else if (k == HEB_A_FD || k == HEB_A_FD_CACHED) {
+		struct heb_fid *s = fid_slot(&t->h);
+		if (s)
+			fid_of_fd(task, (int)v, s, i);
+	}
+	return 0;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(heb_enter, struct pt_regs *regs, long id)
 {
@@ -318,31 +364,7 @@ int BPF_PROG(heb_enter, struct pt_regs *regs, long id)
 	for (int i = 0; i < 6; i++) {
 		if (i >= e->nargs)
 			break;
-		__u8 k = e->argk[i];
-		__u8 aux = e->aux[i];
-		if (k == HEB_A_PATH || k == HEB_A_STR) {
-			__u32 at = t->h.var_len;
-			if (put_ustr(t, F_PATH, i, (const void *)a[i]) && t->nretry < 2) {
-				/* the field becomes type 0 (skipped) if the retry succeeds */
-				t->retry_arg[t->nretry & 1] = i;
-				t->nretry++;
-				(void)at;
-			}
-		} else if (k == HEB_A_ARGV) {
-			put_ustrv(t, F_ARGV, i, (const void *const *)a[i]);
-		} else if (k == HEB_A_STRUCT || k == HEB_A_SOCKADDR) {
-			__u64 sz = aux < 6 ? a[aux & 7] : HEB_STRUCT_MAX;
-			put_ubytes(t, F_STRUCT, i, (const void *)a[i], sz);
-		} else if (k == HEB_A_FHANDLE) {
-			__u32 hb = 0;
-			if (bpf_probe_read_user(&hb, 4, (const void *)a[i]) == 0)
-				put_ubytes(t, F_STRUCT, i, (const void *)a[i],
-					   8ull + (hb > 128 ? 128 : hb));
-		} else if (k == HEB_A_FD || k == HEB_A_FD_CACHED) {
-			struct heb_fid *s = fid_slot(&t->h);
-			if (s)
-				fid_of_fd(task, (int)a[i], s, i);
-		}
+		heb_arg(t, i);
 	}
 
 	if (e->flags & HEB_SF_NORETURN) {
