@@ -32,6 +32,7 @@ struct heb_ring {
 
 #define HEB_WIN_SAMPLES  (1u << 16)
 #define BATCH_MAX        4096u      /* ring records per journal batch */
+#define HEB_NAP_NS       500000L    /* wait after a wakeup before reading (batching) */
 #define HEB_SNAP_CPU     0xfffeull  /* src_seq CPU part of snapshot events */
 #define HEB_REC_CAP      (64u << 10)
 #define HEB_NPROC_SEEN   4096u

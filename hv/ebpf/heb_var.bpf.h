@@ -97,53 +97,83 @@ static __always_inline void put_ubytes(struct heb_task *t, __u16 type, __u8 arg,
 	t->h.var_len = off + 8 + pad8(l);
 }
 
-/* A user char *const[] as one field: strings back to back, each with its NUL. */
-static __always_inline void put_ustrv(struct heb_task *t, __u16 type, __u8 arg,
-				      const void *const *uv)
+/* A user char *const[] as one field: strings back to back, each with its NUL. A global
+ * function with a bpf_loop: its body is verified once, not once per iteration and per state
+ * of the caller's argument loop (that made most of heb_enter's load time). */
+struct ustrv {
+	struct heb_task *t;
+	const void *const *uv;
+	__u32 cur, n;
+	__u8 fl;
+};
+
+/* One string of the vector. 1 ends the loop. */
+static long ustrv_one(__u32 i, void *ctx)
 {
-	__u32 off = t->h.var_len, cur;
-	__u8 fl = 0;
+	struct ustrv *w = ctx;
+	struct heb_task *t = w->t;
+	const void *s = 0;
+	__u32 cur = w->cur;
+	if (bpf_probe_read_user(&s, sizeof(s), &w->uv[i])) {
+		w->fl |= 0x02;
+		return 1;
+	}
+	if (!s)
+		return 1;
+	if (cur >= HEB_VAR_BUDGET) {
+		w->fl |= 0x01;
+		return 1;
+	}
+	long n = bpf_probe_read_user_str(t->var + (cur & HEB_VAR_MASK), HEB_PIECE_MAX, s);
+	if (n <= 0) {
+		w->fl |= 0x02;
+		return 1;
+	}
+	if (cur + (__u32)n > HEB_VAR_BUDGET) {
+		w->cur = HEB_VAR_BUDGET;    /* a cut string: no NUL */
+		w->fl |= 0x01;
+		return 1;
+	}
+	w->cur = cur + (__u32)n;
+	w->n = i + 1;
+	return 0;
+}
+
+__noinline int heb_ustrv(struct heb_task *t, __u64 uvv, __u32 type_arg)
+{
+	__u16 type = (__u16)(type_arg >> 8);
+	__u8 arg = (__u8)type_arg;
+	if (!t)
+		return 0;
+	__u32 off = t->h.var_len;
 	if (off > HEB_VAR_BUDGET - 16) {
 		t->h.flags |= HEB_RF_TRUNC;
-		return;
+		return 0;
 	}
-	cur = off + 8;
-	int i;
-#pragma clang loop unroll(disable)
-	for (i = 0; i < HEB_STRV_MAX; i++) {
-		const void *s = 0;
-		if (!uv)
-			break;
-		if (bpf_probe_read_user(&s, sizeof(s), &uv[i])) {
-			fl |= 0x02;
-			break;
-		}
-		if (!s)
-			break;
-		if (cur >= HEB_VAR_BUDGET) {
-			fl |= 0x01;
-			break;
-		}
-		long n = bpf_probe_read_user_str(t->var + (cur & HEB_VAR_MASK), HEB_PIECE_MAX, s);
-		if (n <= 0) {
-			fl |= 0x02;
-			break;
-		}
-		if (cur + (__u32)n > HEB_VAR_BUDGET) {
-			cur = HEB_VAR_BUDGET;    /* a cut string: no NUL */
-			fl |= 0x01;
-			break;
-		}
-		cur += (__u32)n;
-	}
-	if (i == HEB_STRV_MAX)
+	struct ustrv w = { .t = t, .uv = (const void *const *)uvv, .cur = off + 8 };
+	if (uvv)
+		bpf_loop(HEB_STRV_MAX, ustrv_one, &w, 0);
+	__u8 fl = w.fl;
+	__u32 cur = w.cur;
+	if (w.n == HEB_STRV_MAX)
 		fl |= 0x01;
+	if (cur > HEB_VAR_BUDGET)
+		cur = HEB_VAR_BUDGET;
+	if (cur < off + 8)
+		cur = off + 8;
 	if (fl & 0x01)
 		t->h.flags |= HEB_RF_TRUNC;
 	if (fl & 0x02)
 		t->h.flags |= HEB_RF_FAULT;
 	field_hdr(t, off, type, arg, fl, cur - off - 8);
 	t->h.var_len = off + 8 + pad8(cur - off - 8);
+	return 0;
+}
+
+static __always_inline void put_ustrv(struct heb_task *t, __u16 type, __u8 arg,
+				      const void *const *uv)
+{
+	heb_ustrv(t, (__u64)uv, ((__u32)type << 8) | arg);
 }
 
 /*
