@@ -13,15 +13,9 @@ import sys
 import tempfile
 
 SRC = os.environ["HVPROV_SRC"]
-fails = 0
-
-
-def check(cond, what):
-    global fails
-    if not cond:
-        fails += 1
-        print("FAIL:", what, flush=True)
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "tests", "lib"))
+from hvcheck import check, finish  # noqa: E402
 
 
 def write(path, text):
@@ -96,5 +90,4 @@ if __name__ == "__main__":
         print("demo_sudo_test: skip (needs root and setpriv)")
         sys.exit(77)
     main()
-    print("demo_sudo_test: %s" % ("FAIL" if fails else "ok"))
-    sys.exit(1 if fails else 0)
+    finish("demo_sudo_test")

@@ -14,15 +14,9 @@ import tempfile
 import time
 
 HV = os.environ["HVPROV"]
-fails = 0
-
-
-def check(cond, what):
-    global fails
-    if not cond:
-        fails += 1
-        print("FAIL:", what, flush=True)
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "tests", "lib"))
+from hvcheck import check, finish  # noqa: E402
 
 
 def main():
@@ -74,5 +68,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-    print("run_waits_test: %s" % ("FAIL" if fails else "ok"))
-    sys.exit(1 if fails else 0)
+    finish("run_waits_test")
