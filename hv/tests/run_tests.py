@@ -564,8 +564,10 @@ def path_race_once(last, mode="flip"):
           wrong_id)
     check(unflagged == 0, "%d raced opens not flagged path_mismatch" % unflagged)
     check(false_flag == 0, "%d opens flagged path_mismatch without a race" % false_flag)
-    print("path_race (%s): %d opens, %d where the path changed after it was read (all "
-          "flagged, identities all right)" % (mode, len(opens), len(raced)), file=sys.stderr)
+    print("path_race (%s): %d opens, %d where the path changed after it was read, %d flagged "
+          "path_mismatch, %d wrong identities" % (mode, len(opens), len(raced),
+                                                   sum(1 for o in opens if o[2]), wrong_id),
+          file=sys.stderr)
     env.close()
     if mode == "perm":
         odd = list(range(1, n, 2))
