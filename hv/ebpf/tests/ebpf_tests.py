@@ -94,10 +94,10 @@ rt.events = eb_events
 rt.run_hvprov = eb_run
 
 
-def oracle(name):
+def oracle(name, *args):
     def t():
         need_bpf()
-        getattr(rt, "t_" + name)()
+        getattr(rt, "t_" + name)(*args)
     return t
 
 
@@ -452,7 +452,7 @@ SCENARIOS = {
     "oracle_vfork_exec": oracle("vfork_exec"),
     "oracle_fanout": oracle("fanout"),
     "oracle_mt_exec": oracle("mt_exec"),
-    "oracle_path_race": oracle("path_race"),
+    "oracle_path_race": oracle("path_race", "perm"),
     "identity": t_identity,
     "flood": t_flood,
     "snapshot": t_snapshot,
