@@ -176,6 +176,7 @@ static int sync_done(struct dmn *d, int rc, const struct seg_flush_info *fi)
 	}
 	if (!fi->frames)
 		return 0;
+	dmnp_test_point(DMN_TP_SYNCED);
 	d->st.frames += fi->frames;
 	d->st.records += fi->records;
 	d->st.bytes_in += fi->usize;
@@ -204,6 +205,11 @@ static int sync_done(struct dmn *d, int rc, const struct seg_flush_info *fi)
 		}
 		l->ckpt_seq = l->dur_seq;
 		l->ckpt_pos = l->dur_pos;
+		for (unsigned j = i + 1; j < d->nlanes; j++)
+			if (d->lanes[j].dur_seq != d->lanes[j].ckpt_seq) {
+				dmnp_test_point(DMN_TP_CKPT);
+				break;
+			}
 	}
 	d->st.ns_ckpt += seg_mono_ns() - t0;
 	return 0;
@@ -282,6 +288,7 @@ static int write_frame(struct dmn *d)
 		}
 		return err;
 	}
+	dmnp_test_point(DMN_TP_FRAME);
 	return 0;
 }
 

@@ -73,6 +73,10 @@ void dmnp_refresh_lanes(struct dmn *d);
 void dmnp_publish(struct dmn *d, int force_status);
 void *dmnp_consumer(void *arg);
 
+/* dmn_testpoint.c: HVPROV_TEST_PAUSE, test-only named pauses (see there). */
+enum dmn_tp { DMN_TP_FRAME, DMN_TP_SYNCED, DMN_TP_CKPT, DMN_TP_COUNT };
+void dmnp_test_point(enum dmn_tp p);
+
 /* dmn_ring.c: move records from the lanes into the open frame, oldest first (merged by
  * timestamp); *full says the frame filled, *pressure that a lane is nearly full. @return
  * records taken. */
