@@ -71,7 +71,9 @@ start_daemon() {
 	dpid=$!
 }
 if [ "$mode" = crash ]; then
-	cut=$(cat /etc/hvx-cut)
+	# The pause counts only once the domU's workload is under way (its 20th step: the boot
+	# of the domU alone makes the daemon sync many times).
+	cut="$(cat /etc/hvx-cut)@/run/hvx-arm"
 	say "daemon with HVPROV_TEST_PAUSE=$cut"
 	HVPROV_TEST_PAUSE=$cut hvprov xen daemon --data /data >/out/daemon.txt 2>&1 &
 	dpid=$!
@@ -105,6 +107,7 @@ if [ "$mode" = crash ]; then
 	i=0
 	while ! grep -q "test pause at" /out/daemon.txt && [ $i -lt 3000 ]; do
 		grep -q HVX-DOMU-DONE "$clog" 2>/dev/null && break
+		[ -e /run/hvx-arm ] || ! grep -q "HVX-STEP 20" "$clog" 2>/dev/null || touch /run/hvx-arm
 		heartbeat "waiting for the daemon's pause ($i polls)"
 		sleep 0.2
 		i=$((i + 1))

@@ -26,14 +26,15 @@ POOL=${HVPROV_XEN_POOL:-40K@0x70000000,lanes=2}
 MODE=${HVPROV_XEN_MODE:-blocking}
 # crash: dom0's daemon writes its log to an ext4 file system on a second virtio disk whose
 # writes and flushes QEMU logs on the host (blklogwrites), and stops at the named moment CUT
-# (HVPROV_TEST_PAUSE of daemon/dmn_testpoint.c: frame, synced or ckpt, :N for the Nth time);
+# (HVPROV_TEST_PAUSE of daemon/dmn_testpoint.c: frame, synced or ckpt, :N for the Nth time,
+# counted from the domU's 20th step on);
 # the domU goes on until the rings are full; QEMU is killed (the power cut). Then what
 # survives a cut is all that is kept: the RAM file is zeroed outside the pool (DRAM is lost,
 # persistent memory is not) and the disk is rolled back to its last flush (FI_DISK_REPLAY,
 # fault-injection/disklog). Both recovery paths run, independently: hvprov recover on the
 # host, on copies of the memory and of the log; and the machine booted again on them, where
 # dom0 recovers before collecting again and the domU runs again (check_powercut.py).
-CUT=${HVPROV_XEN_CUT:-synced:12}
+CUT=${HVPROV_XEN_CUT:-synced:2}
 # The machine: QEMU's CPU model, extra options on Xen's command line, and the hypervisor
 # (the patched one; $CACHE/xen-clean is Debian's source without our hook).
 QEMU_CPU=${HVPROV_XEN_QEMU_CPU:-max}
