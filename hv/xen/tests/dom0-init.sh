@@ -74,9 +74,15 @@ if [ "$mode" = crash ]; then
 	# The pause counts only once the domU's workload is under way (its 20th step: the boot
 	# of the domU alone makes the daemon sync many times).
 	cut="$(cat /etc/hvx-cut)@/run/hvx-arm"
-	say "daemon with HVPROV_TEST_PAUSE=$cut"
-	HVPROV_TEST_PAUSE=$cut hvprov xen daemon --data /data >/out/daemon.txt 2>&1 &
-	dpid=$!
+	if [ "$cut" = random@/run/hvx-arm ]; then
+		# the host cuts at a moment of its own choosing
+		cut=
+		start_daemon
+	else
+		say "daemon with HVPROV_TEST_PAUSE=$cut"
+		HVPROV_TEST_PAUSE=$cut hvprov xen daemon --data /data >/out/daemon.txt 2>&1 &
+		dpid=$!
+	fi
 	sleep 1
 fi
 if [ "$mode" = blocking ] || [ "$mode" = stress ] || [ "$mode" = reboot ]; then
@@ -100,6 +106,10 @@ say "domU unpaused"
 if [ "$mode" = crash ] || [ "$mode" = reboot ]; then
 	# The domU's step markers on this console, for the host (it sees no other).
 	tail -n +1 -F "$clog" 2>/dev/null | grep HVX-STEP >/dev/console &
+fi
+if [ "$mode" = crash ] && [ -z "$cut" ]; then
+	say "running until the host is cut"
+	sleep 100000
 fi
 if [ "$mode" = crash ]; then
 	# The cut comes when the daemon stops at its pause; the domU keeps making calls until the

@@ -34,7 +34,9 @@ MODE=${HVPROV_XEN_MODE:-blocking}
 # fault-injection/disklog). Both recovery paths run, independently: hvprov recover on the
 # host, on copies of the memory and of the log; and the machine booted again on them, where
 # dom0 recovers before collecting again and the domU runs again (check_powercut.py).
+# CUT=random: no pause; QEMU is killed a random 0 to 4 s after the domU's 20th step.
 CUT=${HVPROV_XEN_CUT:-synced:2}
+CUT_DELAY=
 # The machine: QEMU's CPU model, extra options on Xen's command line, and the hypervisor
 # (the patched one; $CACHE/xen-clean is Debian's source without our hook).
 QEMU_CPU=${HVPROV_XEN_QEMU_CPU:-max}
@@ -226,6 +228,7 @@ boot() {
 	last=-1
 	while kill -0 $qpid 2>/dev/null; do
 		if [ -n "${4:-}" ] && grep -a -q "$4" "$3"; then
+			[ -z "$CUT_DELAY" ] || sleep "$CUT_DELAY"
 			kill -KILL $qpid
 			wait $qpid || true
 			qrc=137
@@ -269,8 +272,18 @@ boot() {
 clock_bad=0
 
 if [ "$MODE" = crash ]; then
-	say "booting Xen with hvprov=$POOL; the host is cut when dom0's daemon stops at $CUT"
-	boot "$WORK/dom0.cpio.gz" "$WORK/out-crash.img" "$WORK/console-crash.log" "crash point"
+	pattern="crash point"
+	if [ "$CUT" = random ]; then
+		CUT_DELAY=$(awk 'BEGIN { srand(); printf "%.1f", rand() * 4 }')
+		pattern="HVX-STEP 20"
+		echo "random, $CUT_DELAY s after step 20" >"$WORK/cut-moment"
+		say "booting Xen with hvprov=$POOL; the host is cut $CUT_DELAY s after the domU's 20th step"
+	else
+		echo "$CUT" >"$WORK/cut-moment"
+		say "booting Xen with hvprov=$POOL; the host is cut when dom0's daemon stops at $CUT"
+	fi
+	boot "$WORK/dom0.cpio.gz" "$WORK/out-crash.img" "$WORK/console-crash.log" "$pattern"
+	CUT_DELAY=
 	grep -a -E "hvprov:|HVX-DOM0" "$WORK/console-crash.log" | head -n 30 || true
 	say "$(grep -a -c "HVX-STEP" "$WORK/console-crash.log") step markers before the cut"
 	[ $qrc -eq 137 ] || fail "the crash point was not reached (QEMU exit $qrc, console: $WORK/console-crash.log)"
@@ -325,7 +338,7 @@ mkdir -p "$WORK/out"
 tar -xf "$WORK/out.img" -C "$WORK/out" 2>/dev/null && [ -f "$WORK/out/mode" ] ||
 	fail "dom0 wrote no results (console: $WORK/console.log)"
 if [ "$MODE" = crash ]; then
-	cp "$WORK/verify-crash.json" "$WORK/console-crash.log" "$WORK/disk-replay.json" \
+	cp "$WORK/verify-crash.json" "$WORK/console-crash.log" "$WORK/disk-replay.json" "$WORK/cut-moment" \
 		"$WORK/host-recover.json" "$WORK/host-recover.rc" "$WORK/host-records.jsonl" "$WORK/out/"
 	cp "$WORK/console.log" "$WORK/out/console-reboot.log"
 fi
