@@ -158,11 +158,50 @@ static int recover_path(const char *hv, const char *point, unsigned hit)
 	return killed;
 }
 
+/* POINT@FILE: no pause while FILE does not exist; the pause when it does. */
+static void armed_pause(const char *hv, int armed)
+{
+	const uint64_t n = 1500;
+	char *dir = tu_tmpdir("dmnpausearm");
+	char *pool_path = tu_path(dir, "pool"), *arm = tu_path(dir, "arm");
+	char *errp = tu_path(dir, "daemon.err");
+	struct jnl_pool *pool;
+	TU_REQUIRE(dt_pool_create(pool_path, NLANES, NLANES * (4u << 20) + (64u << 10), &pool) == 0);
+	struct dt_prod p;
+	TU_REQUIRE(dt_prod_start(&p, pool, NLANES, n, MAXLEN) == 0);
+	TU_REQUIRE(dt_prod_join(&p) == 0);
+	jnl_pool_close(pool);
+	if (armed) {
+		FILE *f = fopen(arm, "w");
+		TU_REQUIRE(f != NULL);
+		fclose(f);
+	}
+	char env[600];
+	snprintf(env, sizeof(env), "HVPROV_TEST_PAUSE=frame:1@%s", arm);
+	char *denv[] = { env, NULL };
+	char *dargv[] = { (char *)hv, "daemon", "--data", dir, "--quiet", "--frame-size", "8K",
+			  "--segment-size", "64K", NULL };
+	pid_t pid = dt_spawn_err(dargv, denv, errp);
+	TU_REQUIRE(pid > 0);
+	/* unarmed, the daemon writes every frame of the ring (hundreds) without stopping */
+	int seen = marker_seen(errp, armed ? 20000 : 3000);
+	TU_CHECK(seen == armed, "%s: paused %d, armed %d", env, seen, armed);
+	kill(pid, SIGKILL);
+	dt_wait(pid);
+	tu_rmtree(dir);
+	free(errp);
+	free(arm);
+	free(pool_path);
+	free(dir);
+}
+
 int main(void)
 {
 	const char *hv = tu_hvprov();
 	if (!hv)
 		TU_SKIP("HVPROV is not set");
+	armed_pause(hv, 0);
+	armed_pause(hv, 1);
 	int restart_kills = restart_path(hv), recover_kills = 0;
 	for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++)
 		for (size_t k = 0; k < sizeof(rec_hits) / sizeof(rec_hits[0]); k++)

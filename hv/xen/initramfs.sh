@@ -69,6 +69,8 @@ domu)
 	;;
 dom0)
 	add_mods xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs virtio_pci virtio_blk
+	# ext4 for the power-cut test's data disk (crc32c: its checksums, found by name)
+	add_mods crc32c_generic ext4
 	xb=$R/usr/lib/xen-4.17/bin
 	for t in xl xenstored xenconsoled xen-init-dom0; do
 		[ -x "$xb/$t" ] || die "$xb/$t missing"

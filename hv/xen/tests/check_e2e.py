@@ -59,48 +59,9 @@ def num(v):
     return int(str(v), 0)
 
 
-def check_reboot(recs, out):
-    """After a power cut of the whole host and a boot on the same memory: Xen kept the pool,
-    dom0 replayed exactly what the ring held into its log, and Xen started a new life."""
-    ver = json.load(open(os.path.join(out, "verify-crash.json")))
-    lanes = ver.get("lane", [])
-    unconsumed = sum(l["records"] for l in lanes)
-    check(unconsumed > 0 and not ver.get("damage"),
-          "after the crash the memory image holds unconsumed records, undamaged (%s)" %
-          ", ".join("lane %d: %d from seq %d" % (l["lane"], l["records"], l["ckpt_seq"]) for l in lanes))
-    st = open(os.path.join(out, "status-reboot.txt")).read()
-    check("pool: held" in st, "the rebooted Xen kept the pool (%s)" % st.splitlines()[0] if st else "")
-    rc = open(os.path.join(out, "recover.rc")).read().strip()
-    txt = open(os.path.join(out, "recover.txt")).read()
-    m = re.search(r"recovered: (\d+) records replayed into \S+, (\d+) already in the log", txt)
-    check(rc == "0" and m and int(m.group(1)) == unconsumed and int(m.group(2)) == 0,
-          "hvprov xen recover replayed every unconsumed record (exit %s: %s)" % (rc, txt.strip().replace("\n", "; ")))
-    check(len(recs) == unconsumed, "dom0's log holds them (%d records)" % len(recs))
-    by_lane = {}
-    for r in recs:
-        by_lane.setdefault(r["lane"], []).append(r["seq"])
-    exact = all(sorted(by_lane.get(l["lane"], [])) == list(range(l["ckpt_seq"], l["ckpt_seq"] + l["records"]))
-                for l in lanes)
-    check(exact, "each lane's records from its checkpoint on, once each, no gap")
-    data = [r for r in recs if r.get("type") == "data"]
-    ids = [ident(r) for r in data]
-    check(data and all(i and i["dom"] != 0 for i in ids) and all(r.get("backend") == "xen" for r in data),
-          "they are the domU's events (%d data, %d LOST)" % (len(data), len(recs) - len(data)))
-    rel = open(os.path.join(out, "status-released.txt")).read()
-    ep = lambda t: (re.search(r"epoch (\d+)", t) or [None, None])[1]
-    check("pool: ready" in rel and ep(rel) and ep(rel) != ep(st),
-          "after the release Xen writes a new life of the pool (epoch %s -> %s)" % (ep(st), ep(rel)))
-    print("summary: %d records recovered after a crash of the whole host" % len(recs))
-    print("%d passed, %d failed" % (len(passed_checks()), len(failures)))
-    return 1 if failures else 0
-
-
 def main():
     recs_path, out = sys.argv[1], sys.argv[2]
     recs = [json.loads(line) for line in open(recs_path)]
-    mpath = os.path.join(out, "mode")
-    if os.path.exists(mpath) and open(mpath).read().strip() == "reboot":
-        return check_reboot(recs, out)
     domid = int(open(os.path.join(out, "domid")).read().strip())
     status = json.load(open(os.path.join(out, "status-after.json")))
     total = status["total"]

@@ -35,9 +35,19 @@ say "status: $(cat /out/status-before.txt | head -n 1)"
 # blocking: the daemon runs from the start; lossy: it starts late, so the rings overflow.
 mode=$(cat /etc/hvx-mode 2>/dev/null || echo blocking)
 echo "$mode" >/out/mode
-# crash / reboot: the host-crash test (a later issue's): the whole machine is killed while
-# the rings hold records no daemon has consumed, then booted again on the same memory.
+# crash / reboot: the power-cut test. The daemon runs from the start, with its data directory
+# on an ext4 file system on the second virtio disk (/dev/vdb, whose writes and flushes the
+# host logs), and stops at a named moment (HVPROV_TEST_PAUSE from /etc/hvx-cut); the domU
+# goes on until the rings are full; the host kills the machine on "crash point", forgets
+# its RAM outside the pool, rolls the disk back to its last flush, and boots again on them
+# (reboot): dom0 recovers into the surviving log, releases the pool, and runs the domU again.
 # hvprov's data directory: /data/log (segments), /data/status.json, /data/daemon.pid.
+if [ "$mode" = crash ] || [ "$mode" = reboot ]; then
+	i=0
+	while [ ! -b /dev/vdb ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	mount -t ext4 /dev/vdb /data || say "mounting the data disk failed"
+	say "data disk: $(grep ' /data ' /proc/mounts | cut -d' ' -f1-4)"
+fi
 write_results() {
 	cp -r /data/log /out/log
 	cp /data/status.json /out/daemon-status.json 2>/dev/null
@@ -53,15 +63,29 @@ if [ "$mode" = reboot ]; then
 	say "recover (exit $(cat /out/recover.rc)): $(tr '\n' ' ' </out/recover.txt)"
 	hvprov xen status >/out/status-released.txt 2>&1
 	say "then: $(head -n 1 /out/status-released.txt)"
-	write_results
-	poweroff -f
+	# then collection as before the cut: the daemon, and the domU again (its "again" steps)
 fi
 clog=/var/log/xen/console/guest-hvx-domu.log
 start_daemon() {
 	hvprov xen daemon --data /data >/out/daemon.txt 2>&1 &
 	dpid=$!
 }
-if [ "$mode" = blocking ] || [ "$mode" = stress ]; then
+if [ "$mode" = crash ]; then
+	# The pause counts only once the domU's workload is under way (its 20th step: the boot
+	# of the domU alone makes the daemon sync many times).
+	cut="$(cat /etc/hvx-cut)@/run/hvx-arm"
+	if [ "$cut" = random@/run/hvx-arm ]; then
+		# the host cuts at a moment of its own choosing
+		cut=
+		start_daemon
+	else
+		say "daemon with HVPROV_TEST_PAUSE=$cut"
+		HVPROV_TEST_PAUSE=$cut hvprov xen daemon --data /data >/out/daemon.txt 2>&1 &
+		dpid=$!
+	fi
+	sleep 1
+fi
+if [ "$mode" = blocking ] || [ "$mode" = stress ] || [ "$mode" = reboot ]; then
 	start_daemon
 	sleep 1
 fi
@@ -73,12 +97,39 @@ domid=$(xl domid hvx-domu 2>/dev/null)
 echo "$domid" >/out/domid
 say "domU is d$domid"
 lossy=
-[ "$mode" != blocking ] && [ "$mode" != stress ] && lossy=--lossy
+[ "$mode" = lossy ] && lossy=--lossy
 hvprov xen enable "$domid" $lossy >/out/enable.txt 2>&1 || say "enable failed: $(cat /out/enable.txt)"
 # dom0 itself must be refused: its own calls would feed back into the ring.
 hvprov xen enable 0 >/out/enable-dom0.txt 2>&1; echo $? >/out/enable-dom0.rc
 xl unpause hvx-domu >/out/xl-unpause.txt 2>&1 || say "xl unpause failed: $(cat /out/xl-unpause.txt)"
 say "domU unpaused"
+if [ "$mode" = crash ] || [ "$mode" = reboot ]; then
+	# The domU's step markers on this console, for the host (it sees no other).
+	tail -n +1 -F "$clog" 2>/dev/null | grep HVX-STEP >/dev/console &
+fi
+if [ "$mode" = crash ] && [ -z "$cut" ]; then
+	say "running until the host is cut"
+	sleep 100000
+fi
+if [ "$mode" = crash ]; then
+	# The cut comes when the daemon stops at its pause; the domU keeps making calls until the
+	# rings are full. No crash point if the domU ends first: the host test fails, naming why.
+	i=0
+	while ! grep -q "test pause at" /out/daemon.txt && [ $i -lt 3000 ]; do
+		grep -q HVX-DOMU-DONE "$clog" 2>/dev/null && break
+		[ -e /run/hvx-arm ] || ! grep -q "HVX-STEP 20" "$clog" 2>/dev/null || touch /run/hvx-arm
+		heartbeat "waiting for the daemon's pause ($i polls)"
+		sleep 0.2
+		i=$((i + 1))
+	done
+	if ! grep -q "test pause at" /out/daemon.txt; then
+		say "no crash point: the daemon did not reach its pause ($(tail -n 2 /out/daemon.txt | tr '\n' ' '))"
+		poweroff -f
+	fi
+	sleep 2
+	say "crash point: $(grep -o 'test pause at.*' /out/daemon.txt)"
+	sleep 100000
+fi
 # stress: dom0 processes hold data in XMM registers while the domU makes system calls
 # (tests/xmmstress.c); the counts go to /out/xmmstress.txt.
 if [ "$mode" = stress ]; then
@@ -88,7 +139,7 @@ if [ "$mode" = stress ]; then
 	grep -E '^ctxt|^intr' /proc/stat | cut -c1-40 >/out/stat-after.txt
 	say "$(tail -n 1 /out/xmmstress.txt)"
 fi
-if [ "$mode" != blocking ] && [ "$mode" != stress ]; then
+if [ "$mode" = lossy ]; then
 	# Wait for the domU's pause marker; stop early when there is no domU to wait for (xl
 	# create failed, or the domain is gone), so that failure is reported at once.
 	i=0
@@ -111,15 +162,6 @@ if [ "$mode" != blocking ] && [ "$mode" != stress ]; then
 		for k in t a q r; do xl debug-keys $k; sleep 1; done
 	fi
 	say "domU after $i polls: $(grep -a -E 'Run /init|HVX-DOMU' "$clog" 2>/dev/null | tr '\r\n' '  ')"
-	if [ "$mode" = crash ]; then
-		# No crash point without the domU's records: the host test fails here, naming why.
-		if ! grep -q HVX-DOMU-PAUSE "$clog" 2>/dev/null; then
-			say "no crash point: the domU did not reach its pause"
-			poweroff -f
-		fi
-		say "crash point: the rings hold unconsumed records"
-		sleep 100000
-	fi
 	say "domU paused its workload; starting the daemon"
 	start_daemon
 	# The domU waits for a line on its console: sent once the daemon has consumed what the

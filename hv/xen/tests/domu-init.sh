@@ -7,6 +7,23 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo "HVX-DOMU-START"
 mkdir -p /w
+mode=$(cat /etc/hvx-mode 2>/dev/null)
+# crash / again (the power-cut test): numbered steps, each a file created, written and closed,
+# then a marker; dom0 relays the markers to the host's console. Every step whose marker was
+# printed before the cut must be in the log exactly once after recovery. "again" is the run
+# after the reboot, whose steps follow the recovered ones.
+if [ "$mode" = crash ] || [ "$mode" = again ]; then
+	first=1 last=400
+	[ "$mode" = again ] && first=1001 last=1010
+	n=$first
+	while [ $n -le $last ]; do
+		echo "step $n" >/w/f$n
+		echo "HVX-STEP $n"
+		n=$((n + 1))
+	done
+	echo "HVX-DOMU-DONE"
+	poweroff -f
+fi
 # A pipeline writing a file, and one reading it into another.
 echo "alpha beta gamma" | tr a-z A-Z > /w/upper.txt
 cat /w/upper.txt | wc -c > /w/count.txt
@@ -35,8 +52,7 @@ insmod /lib/modules/xen-privcmd.ko
 # dom0 types "go" on this console once its daemon has consumed the rings (a fixed sleep was
 # not enough: under a loaded host dom0 saw the pause marker and started the daemon more than
 # 6 s later, and the late call was dropped too).
-mode=$(cat /etc/hvx-mode 2>/dev/null)
-if [ "$mode" != blocking ] && [ "$mode" != stress ]; then
+if [ "$mode" = lossy ]; then
 	echo "HVX-DOMU-PAUSE"
 	read -r -t 900 go || go=
 	echo "HVX-DOMU-GO '$go'"

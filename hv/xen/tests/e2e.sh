@@ -19,12 +19,24 @@ export HVPROV_XEN_CACHE=$CACHE
 # 40 KiB at 1.75 GiB, two lanes: rings of 12 KiB, so the workload fills them many times over
 # and blocking mode is exercised.
 POOL=${HVPROV_XEN_POOL:-40K@0x70000000,lanes=2}
-# blocking (vCPUs wait for the daemon), lossy (drops counted, LOST records), crash (the
-# whole host killed while the rings hold unconsumed records, booted again on the same memory,
-# dom0 recovers them), or stress (blocking mode with a minute of domU system calls while
+# blocking (vCPUs wait for the daemon), lossy (drops counted, LOST records), crash (a power
+# cut of the whole host with a running daemon, below), or stress (blocking mode with a minute of domU system calls while
 # dom0 runs tests/xmmstress.c, which counts lost XMM register contents: fails if any; also
 # used to compare the emulated CPU and Xen options below)
 MODE=${HVPROV_XEN_MODE:-blocking}
+# crash: dom0's daemon writes its log to an ext4 file system on a second virtio disk whose
+# writes and flushes QEMU logs on the host (blklogwrites), and stops at the named moment CUT
+# (HVPROV_TEST_PAUSE of daemon/dmn_testpoint.c: frame, synced or ckpt, :N for the Nth time,
+# counted from the domU's 20th step on);
+# the domU goes on until the rings are full; QEMU is killed (the power cut). Then what
+# survives a cut is all that is kept: the RAM file is zeroed outside the pool (DRAM is lost,
+# persistent memory is not) and the disk is rolled back to its last flush (FI_DISK_REPLAY,
+# fault-injection/disklog). Both recovery paths run, independently: hvprov recover on the
+# host, on copies of the memory and of the log; and the machine booted again on them, where
+# dom0 recovers before collecting again and the domU runs again (check_powercut.py).
+# CUT=random: no pause; QEMU is killed a random 0 to 4 s after the domU's 20th step.
+CUT=${HVPROV_XEN_CUT:-synced:2}
+CUT_DELAY=
 # The machine: QEMU's CPU model, extra options on Xen's command line, and the hypervisor
 # (the patched one; $CACHE/xen-clean is Debian's source without our hook).
 QEMU_CPU=${HVPROV_XEN_QEMU_CPU:-max}
@@ -102,16 +114,39 @@ if [ -n "$FREEZE" ]; then
 fi
 echo "$MODE" >"$WORK/mode"
 echo reboot >"$WORK/mode-reboot"
-"$XEN/initramfs.sh" domu "$WORK/domu.cpio.gz" "$HERE/domu-init.sh" \
-	"$WORK/hvx_probe:/bin/hvx_probe" "$WORK/mode:/etc/hvx-mode"
-dom0_image() {   # dom0_image OUT MODEFILE
+echo again >"$WORK/mode-again"
+echo "$CUT" >"$WORK/cut"
+domu_image() {   # domu_image OUT MODEFILE
+	"$XEN/initramfs.sh" domu "$1" "$HERE/domu-init.sh" \
+		"$WORK/hvx_probe:/bin/hvx_probe" "$2:/etc/hvx-mode"
+}
+dom0_image() {   # dom0_image OUT MODEFILE DOMU_IMAGE
 	"$XEN/initramfs.sh" dom0 "$1" "$HERE/dom0-init.sh" \
 		"$HVPROV:/usr/sbin/hvprov" "$HERE/domu.cfg:/etc/xen/domu.cfg" \
-		"$VMLINUZ:/domu/vmlinuz" "$WORK/domu.cpio.gz:/domu/initrd.gz" "$2:/etc/hvx-mode" $extra
+		"$VMLINUZ:/domu/vmlinuz" "$3:/domu/initrd.gz" "$2:/etc/hvx-mode" $extra
 }
-dom0_image "$WORK/dom0.cpio.gz" "$WORK/mode"
-[ "$MODE" = crash ] && dom0_image "$WORK/dom0-reboot.cpio.gz" "$WORK/mode-reboot"
+domu_image "$WORK/domu.cpio.gz" "$WORK/mode"
+[ "$MODE" = crash ] && extra="$extra $WORK/cut:/etc/hvx-cut"
+dom0_image "$WORK/dom0.cpio.gz" "$WORK/mode" "$WORK/domu.cpio.gz"
+if [ "$MODE" = crash ]; then
+	domu_image "$WORK/domu-again.cpio.gz" "$WORK/mode-again"
+	dom0_image "$WORK/dom0-reboot.cpio.gz" "$WORK/mode-reboot" "$WORK/domu-again.cpio.gz"
+fi
 truncate -s 64M "$WORK/out.img" "$WORK/out-crash.img"
+# crash: the data disk, an ext4 file system made here (no lazy initialisation: nothing
+# written behind the test's back), its pristine copy and QEMU's log of its writes.
+DATA=
+if [ "$MODE" = crash ]; then
+	[ -n "${FI_DISK_REPLAY:-}" ] && [ -x "$FI_DISK_REPLAY" ] || fail "FI_DISK_REPLAY (fi-disk-replay) not given"
+	for t in mkfs.ext4 e2fsck debugfs fallocate; do
+		command -v $t >/dev/null || fail "$t missing (e2fsprogs, util-linux)"
+	done
+	truncate -s 64M "$WORK/data.img"
+	mkfs.ext4 -q -F -b 4096 -E lazy_itable_init=0,lazy_journal_init=0 "$WORK/data.img"
+	cp "$WORK/data.img" "$WORK/data.base"
+	: >"$WORK/data.log"
+	DATA="driver=blklogwrites,node-name=data,file.driver=file,file.filename=$WORK/data.img,log.driver=file,log.filename=$WORK/data.log"
+fi
 # The machine's RAM is a file, so the pool can be read back from the memory image at its
 # physical address (below the PCI hole, RAM address = file offset): the same superblock and
 # records that `hvprov recover --pool-offset` will read after a crash of the whole host.
@@ -122,6 +157,13 @@ rm -f "$RAM"
 trap 'rm -f "$RAM"' EXIT
 POOL_OFF=${POOL#*@}
 POOL_OFF=$(printf "%d" "${POOL_OFF%%,*}")
+POOL_SIZE=${POOL%%@*}
+case $POOL_SIZE in
+*K) POOL_SIZE=$((${POOL_SIZE%K} << 10)) ;;
+*M) POOL_SIZE=$((${POOL_SIZE%M} << 20)) ;;
+*G) POOL_SIZE=$((${POOL_SIZE%G} << 30)) ;;
+esac
+RAM_SIZE=$((2048 << 20))
 
 qemu_exec() {   # qemu_exec DOM0_IMAGE OUT_IMAGE (replaces the calling subshell)
 	exec qemu-system-x86_64 -machine q35,memory-backend=mem -cpu "$QEMU_CPU" -m 2048 -smp 2 \
@@ -129,7 +171,8 @@ qemu_exec() {   # qemu_exec DOM0_IMAGE OUT_IMAGE (replaces the calling subshell)
 		-name hvx-e2e,debug-threads=on -nographic -no-reboot -kernel "$XEN_IMAGE" \
 		-append "console=com1 com1=115200,8n1 conswitch=ax serial_tx_buffer=256K dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all smap=0 $XEN_FPU $XEN_TIME hvprov=$POOL $XEN_EXTRA" \
 		-initrd "$VMLINUZ console=hvc0 earlyprintk=xen rdinit=/init,$1" \
-		-drive file="$2",if=none,id=out,format=raw -device virtio-blk-pci,drive=out
+		-drive file="$2",if=none,id=out,format=raw -device virtio-blk-pci,drive=out \
+		${DATA:+-blockdev "$DATA" -device virtio-blk-pci,drive=data,write-cache=on}
 }
 
 # clock_check CONSOLE: the pCPUs' clock disagreement from the 't' lines: each pair gives the
@@ -185,6 +228,7 @@ boot() {
 	last=-1
 	while kill -0 $qpid 2>/dev/null; do
 		if [ -n "${4:-}" ] && grep -a -q "$4" "$3"; then
+			[ -z "$CUT_DELAY" ] || sleep "$CUT_DELAY"
 			kill -KILL $qpid
 			wait $qpid || true
 			qrc=137
@@ -228,13 +272,58 @@ boot() {
 clock_bad=0
 
 if [ "$MODE" = crash ]; then
-	say "booting Xen with hvprov=$POOL; the host is killed once the rings hold unconsumed records"
-	boot "$WORK/dom0.cpio.gz" "$WORK/out-crash.img" "$WORK/console-crash.log" "crash point"
-	grep -a -E "hvprov:|HVX-" "$WORK/console-crash.log" | head -n 20 || true
+	pattern="crash point"
+	if [ "$CUT" = random ]; then
+		CUT_DELAY=$(awk 'BEGIN { srand(); printf "%.1f", rand() * 4 }')
+		pattern="HVX-STEP 20"
+		echo "random, $CUT_DELAY s after step 20" >"$WORK/cut-moment"
+		say "booting Xen with hvprov=$POOL; the host is cut $CUT_DELAY s after the domU's 20th step"
+	else
+		echo "$CUT" >"$WORK/cut-moment"
+		say "booting Xen with hvprov=$POOL; the host is cut when dom0's daemon stops at $CUT"
+	fi
+	boot "$WORK/dom0.cpio.gz" "$WORK/out-crash.img" "$WORK/console-crash.log" "$pattern"
+	CUT_DELAY=
+	grep -a -E "hvprov:|HVX-DOM0" "$WORK/console-crash.log" | head -n 30 || true
+	say "$(grep -a -c "HVX-STEP" "$WORK/console-crash.log") step markers before the cut"
 	[ $qrc -eq 137 ] || fail "the crash point was not reached (QEMU exit $qrc, console: $WORK/console-crash.log)"
 	"$HVPROV" journal verify "$RAM" --pool-offset "$POOL_OFF" --json >"$WORK/verify-crash.json" 2>&1 ||
 		fail "the pool in the memory image after the crash does not verify: $(cat "$WORK/verify-crash.json")"
-	say "host killed; booting again on the same memory"
+	# DRAM forgets: only the pool's range of the memory survives.
+	fallocate -p -o 0 -l "$POOL_OFF" "$RAM"
+	fallocate -p -o $((POOL_OFF + POOL_SIZE)) -l $((RAM_SIZE - POOL_OFF - POOL_SIZE)) "$RAM"
+	[ "$(head -c "$POOL_OFF" "$RAM" | tr -d '\0' | head -c 1 | wc -c)" = 0 ] ||
+		fail "the memory below the pool was not zeroed"
+	# The disk keeps what it had flushed.
+	cp "$WORK/data.base" "$WORK/data.cut"
+	"$FI_DISK_REPLAY" --json "$WORK/data.log" "$WORK/data.cut" >"$WORK/disk-replay.json" ||
+		fail "the data disk's write log cannot be replayed ($WORK/data.log)"
+	say "disk rolled back to its last flush: $(cat "$WORK/disk-replay.json")"
+	# (a) host side, on copies: the file system's journal replayed (e2fsck), the log copied
+	# out, hvprov recover from the memory image into it.
+	cp "$WORK/data.cut" "$WORK/host-disk.img"
+	set +e
+	e2fsck -fy "$WORK/host-disk.img" >"$WORK/host-fsck.txt" 2>&1
+	frc=$?
+	set -e
+	[ $frc -le 1 ] || fail "e2fsck of the rolled-back disk exit $frc ($WORK/host-fsck.txt)"
+	rm -rf "$WORK/host"
+	mkdir -p "$WORK/host"
+	debugfs -R "rdump /log $WORK/host" "$WORK/host-disk.img" >"$WORK/host-debugfs.txt" 2>&1
+	[ -d "$WORK/host/log" ] || mkdir -p "$WORK/host/log"
+	cp --sparse=always "$RAM" "$WORK/ram-copy"
+	set +e
+	"$HVPROV" recover --pool "$WORK/ram-copy" --pool-offset "$POOL_OFF" --log-dir "$WORK/host/log" \
+		--json >"$WORK/host-recover.json" 2>"$WORK/host-recover.err"
+	echo $? >"$WORK/host-recover.rc"
+	set -e
+	rm -f "$WORK/ram-copy"
+	say "host-side recover exit $(cat "$WORK/host-recover.rc"): $(head -c 300 "$WORK/host-recover.json") $(cat "$WORK/host-recover.err")"
+	"$XEN_LOGDUMP" "$WORK/host/log" >"$WORK/host-records.jsonl" ||
+		fail "the host-side recovered log is damaged or unreadable ($WORK/host/log)"
+	# (b) the same Xen on the same (forgetful) memory and the rolled-back disk
+	DATA="driver=raw,node-name=data,file.driver=file,file.filename=$WORK/data.cut"
+	say "host cut; booting again on what survived"
 	boot "$WORK/dom0-reboot.cpio.gz" "$WORK/out.img" "$WORK/console.log"
 else
 	say "booting Xen with hvprov=$POOL, $MODE mode (software emulation: one to three minutes)"
@@ -248,7 +337,11 @@ grep -a -E "hvprov:|HVX-" "$WORK/console.log" | head -n 40 || true
 mkdir -p "$WORK/out"
 tar -xf "$WORK/out.img" -C "$WORK/out" 2>/dev/null && [ -f "$WORK/out/mode" ] ||
 	fail "dom0 wrote no results (console: $WORK/console.log)"
-[ "$MODE" = crash ] && cp "$WORK/verify-crash.json" "$WORK/out/"
+if [ "$MODE" = crash ]; then
+	cp "$WORK/verify-crash.json" "$WORK/console-crash.log" "$WORK/disk-replay.json" "$WORK/cut-moment" \
+		"$WORK/host-recover.json" "$WORK/host-recover.rc" "$WORK/host-records.jsonl" "$WORK/out/"
+	cp "$WORK/console.log" "$WORK/out/console-reboot.log"
+fi
 set +e
 "$HVPROV" journal verify "$RAM" --pool-offset "$POOL_OFF" --json >"$WORK/out/ram-verify.json" 2>&1
 echo $? >"$WORK/out/ram-verify.rc"
@@ -272,7 +365,11 @@ fi
 "$XEN_LOGDUMP" "$WORK/out/log" >"$WORK/records.jsonl" ||
 	fail "dom0's log is damaged or unreadable ($WORK/out/log)"
 set +e
-python3 "$HERE/check_e2e.py" "$WORK/records.jsonl" "$WORK/out"
+if [ "$MODE" = crash ]; then
+	python3 "$HERE/check_powercut.py" "$WORK/records.jsonl" "$WORK/out"
+else
+	python3 "$HERE/check_e2e.py" "$WORK/records.jsonl" "$WORK/out"
+fi
 rc=$?
 set -e
 say "done"
