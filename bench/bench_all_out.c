@@ -243,6 +243,54 @@ static int from_crash(struct ba_report *rp, const struct tu_jv *d)
 }
 
 /*
+ * The durability window per backend, from the moment the caller is let go (write-ahead: at
+ * entry and at return; eBPF: at return) to the record durable (a) in the pool, (b) in the log;
+ * the figure is p99, with p50 and max beside it. Baselines of the same run: for the log, the
+ * mean that the SIGKILL trials give by Little's law; for the eBPF pool window, the ptrace
+ * backend's (write-ahead, 0).
+ */
+static int from_window(struct ba_report *rp, const struct tu_jv *d)
+{
+	const struct tu_jv *ws = tu_jv_get(d, "windows"), *w0 = tu_jv_get(d, "window");
+	double little = num(w0, "to_log_mean_ms"), wa_pool = NAN, eb_pool = NAN;
+	for (size_t i = 0; ws && i < ws->len; i++) {
+		const char *be = str(ws->items[i], "backend");
+		double v = num(tu_jv_get(ws->items[i], "to_pool"), "p99_ms");
+		if (be && !strcmp(be, "ptrace"))
+			wa_pool = v;
+		else if (be && !strcmp(be, "ebpf"))
+			eb_pool = v;
+	}
+	for (size_t i = 0; ws && i < ws->len; i++) {
+		const char *be = str(ws->items[i], "backend");
+		for (int k = 0; be && k < 2; k++) {
+			const struct tu_jv *t = tu_jv_get(ws->items[i], k ? "to_log" : "to_pool");
+			double p99 = num(t, "p99_ms");
+			double base = k ? little : strcmp(be, "ptrace") ? wa_pool : eb_pool;
+			if (isnan(p99) || isnan(base))
+				continue;
+			struct ba_fig *f = fig_new(rp, "window");
+			if (!f)
+				return -ENOMEM;
+			snprintf(f->name, sizeof(f->name), "durability window %s: let go -> durable in "
+				 "the %s, p99", be, k ? "log" : "pool");
+			snprintf(f->label, sizeof(f->label), "%s to %s", be, k ? "log" : "pool");
+			snprintf(f->unit, sizeof(f->unit), "ms");
+			f->lower_better = 1;
+			f->value = p99;
+			snprintf(f->base_name, sizeof(f->base_name), "%s", k ?
+				 "mean by Little's law (SIGKILL)" : strcmp(be, "ptrace") ?
+				 "ptrace, write-ahead" : "ebpf, not write-ahead");
+			snprintf(f->base_kind, sizeof(f->base_kind), "reference");
+			f->base = base;
+			add_cmp(f, "p50", num(t, "p50_ms"));
+			add_cmp(f, "max", num(t, "max_ms"));
+		}
+	}
+	return 0;
+}
+
+/*
  * Power cuts (crash model b): the fault-injection explorer's journal scenarios (`hvprov faults
  * --json`). Per scenario, acknowledged records lost per explored state (must be 0) against the
  * records in flight at the cut (written, not acknowledged) that it lost: what a cut costs a
@@ -291,7 +339,7 @@ int ba_figures(struct ba_report *rp)
 	static const struct { const char *name; int (*fn)(struct ba_report *, const struct tu_jv *); }
 	ex[] = { { "journal", from_journal }, { "daemon", from_daemon }, { "recover", from_recover },
 		 { "query", from_query }, { "crash", from_crash }, { "overhead", from_overhead },
-		 { "powercut", from_powercut } };
+		 { "powercut", from_powercut }, { "crash", from_window } };
 	for (int i = 0; i < rp->nran; i++) {
 		if (!rp->ran[i].doc)
 			continue;

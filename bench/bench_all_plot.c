@@ -231,6 +231,29 @@ static void plot_crash(struct ba_report *rp)
 	pl_end(rp, &x);
 }
 
+/* The durability window per backend and target: p50, p99, max, and the same-run mean. */
+static void plot_window(struct ba_report *rp)
+{
+	struct pl x;
+	if (pl_begin(rp, &x, "window", "crash",
+		     "durability window: caller let go -> record durable (pool, log), per backend",
+		     "to the log: the mean by Little's law from the SIGKILL trials (same run); to the "
+		     "pool: the write-ahead ptrace backend (same run)"))
+		return;
+	for (int i = 0; i < rp->nfig; i++) {
+		const struct ba_fig *f = &rp->fig[i];
+		if (strcmp(f->bench, "window") || f->ncmp < 2)
+			continue;
+		pl_row(&x, "\"%s\" %.6g %.6g %.6g %.6g", f->label, f->cmp[0], f->value, f->cmp[1],
+		       isnan(f->base) ? 0 : f->base);
+	}
+	fprintf(x.g, "set ylabel \"ms\"\nset yrange [0:*]\nset style data histograms\n"
+		     "set style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
+		     "set boxwidth 0.9\nplot '%s' using 2:xtic(1) title 'p50', '' using 3 title "
+		     "'p99', '' using 4 title 'max', '' using 5 title 'baseline (same run)'\n", x.dat);
+	pl_end(rp, &x);
+}
+
 void ba_plots(struct ba_report *rp)
 {
 	if (!have_gnuplot()) {
@@ -244,6 +267,7 @@ void ba_plots(struct ba_report *rp)
 	plot_recover(rp);
 	plot_bars(rp, "overhead", "collection overhead: median wall time", 1, 1);
 	plot_crash(rp);
+	plot_window(rp);
 	plot_bars(rp, "powercut", "power cuts: acknowledged records lost per explored state, "
 		  "against records in flight at the cut that were lost", 0, 0);
 }

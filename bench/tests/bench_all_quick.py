@@ -20,7 +20,7 @@ STEPS = ("journal", "daemon", "recover", "query", "crash", "overhead", "powercut
 COMMAND = {s: "hvprov bench %s " % s for s in STEPS}
 COMMAND["powercut"] = "hvprov faults "
 PLOTTED = ("journal", "journal-latency", "daemon", "recover", "overhead", "crash", "powercut",
-           )
+           "window")
 failures = []
 
 
