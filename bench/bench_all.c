@@ -42,7 +42,8 @@ static const struct ba_step ba_steps[] = {
 		     "mapping plus raw zstd on the same records (ceiling)",
 	  { "--quick", NULL },
 	  { NULL }, NULL },
-	{ "query", "index throughput and ancestor-query latency on a replayed build trace",
+	{ "query", "index throughput and query latency (ancestors of leaves, descendants of roots; "
+		   "p50, p99) on the indexed store of a replayed build trace",
 	  { "--records", "100000", "--queries", "20", NULL },
 	  { NULL }, NULL },
 	{ "crash", "loss under crash: hvprov run SIGKILLed at random moments; acknowledged calls "

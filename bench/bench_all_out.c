@@ -160,20 +160,31 @@ static int from_query(struct ba_report *rp, const struct tu_jv *d)
 		double s = num(rep, "seconds");
 		f->base = s > 0 ? num(rep, "records") / s : NAN;
 	}
-	if (an) {
+	/* query latency, ancestors and descendants, p50 and p99, against the bare SQL walk of the
+	 * same edges from the same starting points */
+	for (int k = 0; k < 4; k++) {
+		const struct tu_jv *q = k < 2 ? an : tu_jv_get(d, "descendants");
+		const char *dir = k < 2 ? "ancestors" : "descendants", *pc = k % 2 ? "p99" : "p50";
+		char key[16], skey[24];
+		snprintf(key, sizeof(key), "%s_ms", pc);
+		snprintf(skey, sizeof(skey), "sql_%s_ms", pc);
+		if (!q)
+			continue;
 		struct ba_fig *f = fig_new(rp, "query");
 		if (!f)
 			return -ENOMEM;
-		snprintf(f->name, sizeof(f->name), "query ancestors p50");
-		snprintf(f->label, sizeof(f->label), "ancestors p50");
+		snprintf(f->name, sizeof(f->name), "query %s %s", dir, pc);
+		snprintf(f->label, sizeof(f->label), "%s %s", dir, pc);
 		snprintf(f->unit, sizeof(f->unit), "ms");
 		f->lower_better = 1;
-		f->value = num(an, "p50_ms");
+		f->value = num(q, key);
 		snprintf(f->base_name, sizeof(f->base_name), "bare SQL walk");
 		snprintf(f->base_kind, sizeof(f->base_kind), "reference");
-		f->base = num(an, "sql_p50_ms");
-		add_cmp(f, "p99", num(an, "p99_ms"));
-		add_cmp(f, "target", num(an, "target_p50_ms"));
+		f->base = num(q, skey);
+		add_cmp(f, "queries", num(q, "queries"));
+		add_cmp(f, "versions/answer", num(q, "mean_versions"));
+		if (k == 0)
+			add_cmp(f, "target", num(q, "target_p50_ms"));
 	}
 	return 0;
 }

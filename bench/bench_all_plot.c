@@ -254,6 +254,28 @@ static void plot_window(struct ba_report *rp)
 	pl_end(rp, &x);
 }
 
+/* Query latency (ancestors, descendants; p50, p99) against the bare SQL walk. */
+static void plot_query(struct ba_report *rp)
+{
+	struct pl x;
+	if (pl_begin(rp, &x, "query-latency", "query",
+		     "query latency on the indexed store of a recorded build (hvprov query's graph "
+		     "build + text answer)",
+		     "bare recursive SQL walk of the same edges from the same starting points (same run)"))
+		return;
+	for (int i = 0; i < rp->nfig; i++) {
+		const struct ba_fig *f = &rp->fig[i];
+		if (strcmp(f->bench, "query") || strcmp(f->unit, "ms") || isnan(f->value))
+			continue;
+		pl_row(&x, "\"%s\" %.6g %.6g", f->label, f->value, isnan(f->base) ? 0 : f->base);
+	}
+	fprintf(x.g, "set ylabel \"ms (log scale)\"\nset logscale y\nset style data histograms\n"
+		     "set style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
+		     "set boxwidth 0.9\nplot '%s' using 2:xtic(1) title 'hvprov query', '' using 3 "
+		     "title 'bare SQL walk (same run)'\n", x.dat);
+	pl_end(rp, &x);
+}
+
 void ba_plots(struct ba_report *rp)
 {
 	if (!have_gnuplot()) {
@@ -268,6 +290,7 @@ void ba_plots(struct ba_report *rp)
 	plot_bars(rp, "overhead", "collection overhead: median wall time", 1, 1);
 	plot_crash(rp);
 	plot_window(rp);
+	plot_query(rp);
 	plot_bars(rp, "powercut", "power cuts: acknowledged records lost per explored state, "
 		  "against records in flight at the cut that were lost", 0, 0);
 }

@@ -20,7 +20,7 @@ STEPS = ("journal", "daemon", "recover", "query", "crash", "overhead", "powercut
 COMMAND = {s: "hvprov bench %s " % s for s in STEPS}
 COMMAND["powercut"] = "hvprov faults "
 PLOTTED = ("journal", "journal-latency", "daemon", "recover", "overhead", "crash", "powercut",
-           "window")
+           "window", "query-latency")
 failures = []
 
 
@@ -84,6 +84,11 @@ def main():
             check(f.get("value") == 0, "%s: %r, must be 0" % (f.get("name"), f.get("value")))
         if f.get("bench") == "powercut":
             check(f.get("value") == 0, "%s: %r, must be 0" % (f.get("name"), f.get("value")))
+    qn = {f.get("name") for f in by_bench.get("query", [])}
+    for want in ("query ancestors p50", "query ancestors p99", "query descendants p50", "query descendants p99"):
+        check(want in qn, "no figure %r: %r" % (want, sorted(qn)))
+    wn = [f for f in by_bench.get("window", [])]
+    check(any("ptrace" in f.get("name", "") and "log" in f.get("name", "") for f in wn), "no ptrace window to the log: %r" % [f.get("name") for f in wn])
     check(len(by_bench.get("powercut", [])) >= 5, "power-cut rows: %d" % len(by_bench.get("powercut", [])))
     nm = doc.get("not_measured", [])
     check(any("Xen" in r.get("row", "") and r.get("why") for r in nm), "no Xen row saying why it is not measured: %r" % nm)
