@@ -46,9 +46,9 @@ static const struct ba_step ba_steps[] = {
 		   "p50, p99) on the indexed store of a replayed build trace",
 	  { "--records", "100000", "--queries", "20", NULL },
 	  { NULL }, NULL },
-	{ "crash", "loss under crash: hvprov run SIGKILLed at random moments; acknowledged calls "
-		   "found afterwards in the pool and the log, against a volatile ring on the same "
-		   "trials",
+	{ "crash", "loss under crash: hvprov run (ptrace; as root also the eBPF backend) SIGKILLed "
+		   "at random moments; acknowledged calls found afterwards in the pool and the log, "
+		   "against a volatile ring on the same trials; and the durability window per backend",
 	  { "--trials", "10", NULL },
 	  { "--trials", "100", NULL }, NULL },
 	{ "overhead", "collection overhead per backend on real workloads against bare runs and "

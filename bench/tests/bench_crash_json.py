@@ -51,6 +51,13 @@ def main():
     w = doc.get("window", {})
     if w.get("to_pool_ms") != 0 or "to_log_mean_ms" not in w or not w.get("to_log_how"):
         bad.append("window %r" % w)
+    eb_row = by.get(("ebpf", "persistent"))
+    if doc.get("ebpf_trials"):
+        if not eb_row or eb_row.get("trials") != doc.get("ebpf_trials") or not eb_row.get("acknowledged", 0) > 0 \
+                or not 0 <= eb_row.get("lost", -1) <= eb_row.get("acknowledged", 0):
+            bad.append("ebpf row %r (ebpf_trials %r)" % (eb_row, doc.get("ebpf_trials")))
+    elif eb_row:
+        bad.append("an ebpf row without ebpf_trials: %r" % eb_row)
     ws = {x.get("backend"): x for x in doc.get("windows", [])}
     pt, eb = ws.get("ptrace"), ws.get("ebpf")
     if not pt or not eb:
