@@ -252,6 +252,7 @@ static int from_crash(struct ba_report *rp, const struct tu_jv *d)
 		f->base = num(vol, "lost_per_crash");
 		add_cmp(f, "silent", num(r, "silent"));
 		add_cmp(f, "acked calls/s", num(r, "acknowledged_per_s"));
+		add_cmp(f, "trials", num(r, "trials"));
 		f->must_be_zero = !strcmp(mode, "blocking");
 	}
 	return 0;
