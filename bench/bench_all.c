@@ -49,7 +49,7 @@ static const struct ba_step ba_steps[] = {
 	{ "crash", "loss under crash: hvprov run (ptrace; as root also the eBPF backend) SIGKILLed "
 		   "at random moments; acknowledged calls found afterwards in the pool and the log, "
 		   "against a volatile ring on the same trials; and the durability window per backend",
-	  { "--trials", "10", NULL },
+	  { "--quick", "--trials", "10", NULL },
 	  { "--trials", "100", NULL }, NULL },
 	{ "overhead", "collection overhead per backend on real workloads against bare runs and "
 		      "strace -f",
