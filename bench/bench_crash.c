@@ -527,9 +527,10 @@ static void window_json(const char *backend, const char *let_go, double pool[3],
 	hvp_json_str(stdout, pool_how);
 	printf("},\"to_log\":{");
 	if (log && log->n)
-		printf("\"p50_ms\":%.4f,\"p99_ms\":%.4f,\"max_ms\":%.4f,\"records\":%zu,",
-		       bench_lat_pct(log, 0.5) / 1e6, bench_lat_pct(log, 0.99) / 1e6,
-		       bench_lat_pct(log, 1.0) / 1e6, log->n);
+		printf("\"p50_ms\":%.4f,\"p99_ms\":%.4f,\"max_ms\":%.4f,\"records\":%zu,"
+		       "\"untimed\":%" PRIu64 ",", bench_lat_pct(log, 0.5) / 1e6,
+		       bench_lat_pct(log, 0.99) / 1e6, bench_lat_pct(log, 1.0) / 1e6, log->n,
+		       g_bw.untimed);
 	printf("\"how\":");
 	hvp_json_str(stdout, log_how);
 	printf("}}");
