@@ -170,7 +170,8 @@ static void plot_journal_latency(struct ba_report *rp)
 		       num(r, "lanes"), num(h, "lat_p50_ns"), num(h, "lat_p99_ns"),
 		       num(c, "lat_p50_ns"), num(c, "lat_p99_ns"));
 	}
-	fprintf(x.g, "set ylabel \"ns per append (log scale)\"\nset logscale y\n"
+	fprintf(x.g, "set ylabel \"ns per append (log scale)\"\nset logscale y\nset yrange [10:*]\n"
+		     "set xtics rotate by -30\n"
 		     "set style data histograms\nset style histogram clustered gap 1\n"
 		     "set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
 		     "plot '%s' using 2:xtic(1) title 'hvprov p50', '' using 3 title 'hvprov p99', "
