@@ -18,6 +18,7 @@ struct ba_step {
 	const char *what;                 /* one line for the report */
 	const char *quick[BA_MAX_ARGS];   /* its options under --quick (NULL-terminated) */
 	const char *full[BA_MAX_ARGS];    /* its options in the full run */
+	const char *tool;                 /* NULL: `hvprov bench NAME`; else `hvprov TOOL` */
 };
 
 /* One step as it ran. */
@@ -47,6 +48,7 @@ struct ba_fig {
 	int ncmp;                         /* other systems measured in the same run */
 	char cmp_name[BA_MAX_CMP][24];
 	double cmp[BA_MAX_CMP];
+	int must_be_zero;                 /* a loss that must be 0 (hvprov blocking, power cuts) */
 	/* The upper-bound check, on a load-independent measure (CPU time per unit of work):
 	 * the ceiling's cost must not exceed the system's. has_check 0: not checked. */
 	int has_check;
@@ -66,16 +68,34 @@ struct ba_report {
 	int nran;
 	struct ba_fig *fig;
 	int nfig, capfig;
-	char plots[16][PATH_MAX];
+	struct ba_plot *plots;            /* BA_MAX_PLOTS */
 	int nplots;
 	char plot_note[256];
 	int broken;                       /* figures whose ceiling is below the system */
+	int nonzero;                      /* must-be-zero losses that were not 0 */
 };
+
+#define BA_MAX_PLOTS 24
+
+/* One plot: its file, what it shows and the same-run baseline drawn beside hvprov. */
+struct ba_plot {
+	char file[PATH_MAX];
+	char bench[16];
+	char title[160];
+	char baseline[128];
+	int points;                       /* data points drawn (0: the plot is not kept) */
+};
+
+/* A row the report names although this run did not measure it, and why. */
+struct ba_unmeasured {
+	const char *bench, *row, *why;
+};
+extern const struct ba_unmeasured ba_unmeasured[];
 
 /* bench_all_out.c */
 int ba_figures(struct ba_report *rp);              /* 0 or -ENOMEM */
 int ba_check_ceilings(struct ba_report *rp);       /* how many broken; one line each */
-void ba_plots(struct ba_report *rp);
+void ba_plots(struct ba_report *rp);              /* bench_all_plot.c */
 int ba_write_results(const struct ba_report *rp);  /* 0 or -errno */
 int ba_write_markdown(const struct ba_report *rp); /* 0 or -errno */
 

@@ -1,7 +1,8 @@
 /*
  * bench_all_out.c - `hvprov bench all`'s output: the figures drawn from each benchmark's JSON
  * (a value of hvprov beside its same-run baseline), the check that no ceiling is below its
- * system, the plots (gnuplot), DIR/results.json and DIR/report.md.
+ * system and the losses that must be 0 (the plots: bench_all_plot.c; the files:
+ * bench_all_report.c).
  */
 #include <errno.h>
 #include <math.h>
@@ -106,12 +107,16 @@ static int from_daemon(struct ba_report *rp, const struct tu_jv *d)
 		snprintf(f->base_name, sizeof(f->base_name), "raw zstd");
 		snprintf(f->base_kind, sizeof(f->base_kind), "ceiling");
 		f->base = num(r, "ceiling_records_per_s");
-		/* CPU records/s: the daemon's own CPU time against raw zstd's on the same bytes */
-		double a = num(r, "cpu_records_per_s"), b = num(r, "ceiling_cpu_records_per_s");
+		/* CPU ns per record at the best of the interleaved rounds (each round the ceiling,
+		 * then the daemon, on the same records): the daemon's own CPU time against raw
+		 * zstd's on the same bytes */
+		const struct tu_jv *bo = tu_jv_get(r, "best_of");
+		double a = num(bo, "cpu_ns_per_record"), b = num(bo, "ceiling_cpu_ns_per_record");
 		f->has_check = !isnan(a) && !isnan(b) && a > 0 && b > 0;
-		f->chk_value = f->has_check ? 1e9 / a : NAN;
-		f->chk_base = f->has_check ? 1e9 / b : NAN;
-		snprintf(f->chk_unit, sizeof(f->chk_unit), "CPU ns/record");
+		f->chk_value = f->has_check ? a : NAN;
+		f->chk_base = f->has_check ? b : NAN;
+		snprintf(f->chk_unit, sizeof(f->chk_unit), "CPU ns/record, best of %.0f",
+			 num(bo, "rounds"));
 	}
 	return 0;
 }
@@ -159,20 +164,31 @@ static int from_query(struct ba_report *rp, const struct tu_jv *d)
 		double s = num(rep, "seconds");
 		f->base = s > 0 ? num(rep, "records") / s : NAN;
 	}
-	if (an) {
+	/* query latency, ancestors and descendants, p50 and p99, against the bare SQL walk of the
+	 * same edges from the same starting points */
+	for (int k = 0; k < 4; k++) {
+		const struct tu_jv *q = k < 2 ? an : tu_jv_get(d, "descendants");
+		const char *dir = k < 2 ? "ancestors" : "descendants", *pc = k % 2 ? "p99" : "p50";
+		char key[16], skey[24];
+		snprintf(key, sizeof(key), "%s_ms", pc);
+		snprintf(skey, sizeof(skey), "sql_%s_ms", pc);
+		if (!q)
+			continue;
 		struct ba_fig *f = fig_new(rp, "query");
 		if (!f)
 			return -ENOMEM;
-		snprintf(f->name, sizeof(f->name), "query ancestors p50");
-		snprintf(f->label, sizeof(f->label), "ancestors p50");
+		snprintf(f->name, sizeof(f->name), "query %s %s", dir, pc);
+		snprintf(f->label, sizeof(f->label), "%s %s", dir, pc);
 		snprintf(f->unit, sizeof(f->unit), "ms");
 		f->lower_better = 1;
-		f->value = num(an, "p50_ms");
+		f->value = num(q, key);
 		snprintf(f->base_name, sizeof(f->base_name), "bare SQL walk");
 		snprintf(f->base_kind, sizeof(f->base_kind), "reference");
-		f->base = num(an, "sql_p50_ms");
-		add_cmp(f, "p99", num(an, "p99_ms"));
-		add_cmp(f, "target", num(an, "target_p50_ms"));
+		f->base = num(q, skey);
+		add_cmp(f, "queries", num(q, "queries"));
+		add_cmp(f, "versions/answer", num(q, "mean_versions"));
+		if (k == 0)
+			add_cmp(f, "target", num(q, "target_p50_ms"));
 	}
 	return 0;
 }
@@ -235,15 +251,113 @@ static int from_crash(struct ba_report *rp, const struct tu_jv *d)
 		snprintf(f->base_kind, sizeof(f->base_kind), "reference");
 		f->base = num(vol, "lost_per_crash");
 		add_cmp(f, "silent", num(r, "silent"));
+		add_cmp(f, "acked calls/s", num(r, "acknowledged_per_s"));
+		add_cmp(f, "trials", num(r, "trials"));
+		f->must_be_zero = !strcmp(mode, "blocking");
 	}
 	return 0;
 }
+
+/*
+ * The durability window per backend, from the moment the caller is let go (write-ahead: at
+ * entry and at return; eBPF: at return) to the record durable (a) in the pool, (b) in the log;
+ * the figure is p99, with p50 and max beside it. Baselines of the same run: for the log, the
+ * mean that the SIGKILL trials give by Little's law; for the eBPF pool window, the ptrace
+ * backend's (write-ahead, 0).
+ */
+static int from_window(struct ba_report *rp, const struct tu_jv *d)
+{
+	const struct tu_jv *ws = tu_jv_get(d, "windows"), *w0 = tu_jv_get(d, "window");
+	double little = num(w0, "to_log_mean_ms"), wa_pool = NAN, eb_pool = NAN;
+	for (size_t i = 0; ws && i < ws->len; i++) {
+		const char *be = str(ws->items[i], "backend");
+		double v = num(tu_jv_get(ws->items[i], "to_pool"), "p99_ms");
+		if (be && !strcmp(be, "ptrace"))
+			wa_pool = v;
+		else if (be && !strcmp(be, "ebpf"))
+			eb_pool = v;
+	}
+	for (size_t i = 0; ws && i < ws->len; i++) {
+		const char *be = str(ws->items[i], "backend");
+		for (int k = 0; be && k < 2; k++) {
+			const struct tu_jv *t = tu_jv_get(ws->items[i], k ? "to_log" : "to_pool");
+			double p99 = num(t, "p99_ms");
+			double base = k ? little : strcmp(be, "ptrace") ? wa_pool : eb_pool;
+			if (isnan(p99) || isnan(base))
+				continue;
+			struct ba_fig *f = fig_new(rp, "window");
+			if (!f)
+				return -ENOMEM;
+			snprintf(f->name, sizeof(f->name), "durability window %s: let go -> durable in "
+				 "the %s, p99", be, k ? "log" : "pool");
+			snprintf(f->label, sizeof(f->label), "%s to %s", be, k ? "log" : "pool");
+			snprintf(f->unit, sizeof(f->unit), "ms");
+			f->lower_better = 1;
+			f->value = p99;
+			snprintf(f->base_name, sizeof(f->base_name), "%s", k ?
+				 "mean by Little's law (SIGKILL)" : strcmp(be, "ptrace") ?
+				 "ptrace, write-ahead" : "ebpf, not write-ahead");
+			snprintf(f->base_kind, sizeof(f->base_kind), "reference");
+			f->base = base;
+			add_cmp(f, "p50", num(t, "p50_ms"));
+			add_cmp(f, "max", num(t, "max_ms"));
+		}
+	}
+	return 0;
+}
+
+/*
+ * Power cuts (crash model b): the fault-injection explorer's journal scenarios (`hvprov faults
+ * --json`). Per scenario, acknowledged records lost per explored state (must be 0) against the
+ * records in flight at the cut (written, not acknowledged) that it lost: what a cut costs a
+ * caller that was not yet let go.
+ */
+static int from_powercut(struct ba_report *rp, const struct tu_jv *d)
+{
+	const struct tu_jv *sc = tu_jv_get(d, "scenarios");
+	for (size_t i = 0; sc && i < sc->len; i++) {
+		const struct tu_jv *r = sc->items[i];
+		const char *name = str(r, "name");
+		double states = num(r, "cut_states");   /* the images of a cut (not of recovery's) */
+		if (!name || !(states > 0))
+			continue;
+		struct ba_fig *f = fig_new(rp, "powercut");
+		if (!f)
+			return -ENOMEM;
+		snprintf(f->name, sizeof(f->name), "powercut journal scenario %s: acknowledged "
+			 "records lost per state", name);
+		snprintf(f->label, sizeof(f->label), "%s", name);
+		snprintf(f->unit, sizeof(f->unit), "records per state");
+		f->lower_better = 1;
+		f->value = num(r, "acked_lost") / states;
+		snprintf(f->base_name, sizeof(f->base_name), "in flight at the cut, lost");
+		snprintf(f->base_kind, sizeof(f->base_kind), "reference");
+		f->base = num(r, "unacked_lost") / states;
+		add_cmp(f, "states", states);
+		add_cmp(f, "violations", num(r, "violations"));
+		add_cmp(f, "acked at cut", num(r, "acked_at_cut") / states);
+		f->must_be_zero = 1;
+		if (num(r, "violations") > 0 && f->value == 0)
+			f->value = NAN;     /* a violation is a failure even when nothing was lost */
+	}
+	return 0;
+}
+
+const struct ba_unmeasured ba_unmeasured[] = {
+	{ "powercut", "Xen power cut (guest on hvprov's hypervisor collector)",
+	  "not measured in this run: bench all runs no Xen test; the Xen power-cut test (issue "
+	  "18, CTest xen_e2e_host_crash_keeps_and_recovers_records, label xen) boots QEMU for "
+	  "about 17 minutes a cut and its rows (check_powercut.py ROW lines) are not yet read "
+	  "into this report; hv/xen/README.md gives its measured cut" },
+	{ NULL, NULL, NULL },
+};
 
 int ba_figures(struct ba_report *rp)
 {
 	static const struct { const char *name; int (*fn)(struct ba_report *, const struct tu_jv *); }
 	ex[] = { { "journal", from_journal }, { "daemon", from_daemon }, { "recover", from_recover },
-		 { "query", from_query }, { "crash", from_crash }, { "overhead", from_overhead } };
+		 { "query", from_query }, { "crash", from_crash }, { "overhead", from_overhead },
+		 { "powercut", from_powercut }, { "crash", from_window } };
 	for (int i = 0; i < rp->nran; i++) {
 		if (!rp->ran[i].doc)
 			continue;
@@ -257,6 +371,14 @@ int ba_figures(struct ba_report *rp)
 int ba_check_ceilings(struct ba_report *rp)
 {
 	int bad = 0;
+	rp->nonzero = 0;
+	for (int i = 0; i < rp->nfig; i++) {
+		const struct ba_fig *f = &rp->fig[i];
+		if (f->must_be_zero && f->value != 0) {
+			hvp_err("bench all: %s: %g %s, must be 0", f->name, f->value, f->unit);
+			rp->nonzero++;
+		}
+	}
 	/* where the benchmark gives no verdict of its own: the margin on CPU time */
 	for (int i = 0; i < rp->nfig; i++) {
 		struct ba_fig *f = &rp->fig[i];
@@ -280,81 +402,3 @@ int ba_check_ceilings(struct ba_report *rp)
 	return bad;
 }
 
-/* ---- plots ---- */
-
-static int have_gnuplot(void)
-{
-	return system("command -v gnuplot >/dev/null 2>&1") == 0;
-}
-
-/* One clustered bar chart per benchmark: hvprov, its baseline, the other systems. */
-static void plot_bench(struct ba_report *rp, const char *bench, const char *title, int logy)
-{
-	char dat[PATH_MAX], gp[PATH_MAX], png[PATH_MAX];
-	int first = -1, n = 0, ncmp = 0;
-	for (int i = 0; i < rp->nfig; i++)
-		if (!strcmp(rp->fig[i].bench, bench)) {
-			if (first < 0)
-				first = i;
-			if (rp->fig[i].ncmp > ncmp)
-				ncmp = rp->fig[i].ncmp;
-			n++;
-		}
-	if (!n || rp->nplots >= 16)
-		return;
-	const struct ba_fig *f0 = &rp->fig[first];
-	snprintf(dat, sizeof(dat), "%s/raw/%s.dat", rp->dir, bench);
-	snprintf(gp, sizeof(gp), "%s/raw/%s.gp", rp->dir, bench);
-	snprintf(png, sizeof(png), "%s/%s.png", rp->dir, bench);
-	FILE *d = fopen(dat, "w"), *g = fopen(gp, "w");
-	if (!d || !g) {
-		if (d)
-			fclose(d);
-		if (g)
-			fclose(g);
-		return;
-	}
-	for (int i = 0; i < rp->nfig; i++) {
-		const struct ba_fig *f = &rp->fig[i];
-		if (strcmp(f->bench, bench))
-			continue;
-		fprintf(d, "\"%s\" %.6g %.6g", f->label, f->value, isnan(f->base) ? 0 : f->base);
-		for (int k = 0; k < ncmp; k++)
-			fprintf(d, " %.6g", k < f->ncmp ? f->cmp[k] : 0);
-		fputc('\n', d);
-	}
-	fclose(d);
-	fprintf(g, "set terminal png size %d,480\nset output '%s'\n", 320 + 60 * n, png);
-	fprintf(g, "set title \"%s\"\nset ylabel \"%s%s\"\n", title, f0->unit,
-		logy ? " (log scale)" : "");
-	fprintf(g, "set style data histograms\nset style histogram clustered gap 1\n"
-		   "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset key outside top\n"
-		   "set xtics rotate by -40\nset grid ytics\nset yrange [%s:*]\n",
-		logy ? "*" : "0");
-	if (logy)
-		fprintf(g, "set logscale y\n");
-	fprintf(g, "plot '%s' using 2:xtic(1) title 'hvprov', '' using 3 title '%s (same run)'",
-		dat, f0->base_name);
-	for (int k = 0; k < ncmp && k < f0->ncmp; k++)
-		fprintf(g, ", '' using %d title '%s'", 4 + k, f0->cmp_name[k]);
-	fputc('\n', g);
-	fclose(g);
-	char cmd[2 * PATH_MAX + 64];
-	snprintf(cmd, sizeof(cmd), "gnuplot '%s' 2>>'%s/raw/gnuplot.err'", gp, rp->dir);
-	if (system(cmd) == 0 && access(png, R_OK) == 0)
-		snprintf(rp->plots[rp->nplots++], PATH_MAX, "%s", png);
-}
-
-void ba_plots(struct ba_report *rp)
-{
-	if (!have_gnuplot()) {
-		snprintf(rp->plot_note, sizeof(rp->plot_note),
-			 "no plots: gnuplot is not installed (scripts/install-deps installs gnuplot-nox)");
-		return;
-	}
-	plot_bench(rp, "journal", "journal append: records/s against the same-run ceiling", 1);
-	plot_bench(rp, "daemon", "daemon throughput against raw zstd on the same records", 0);
-	plot_bench(rp, "recover", "recovery time against its ceiling (CRC-32C + raw zstd)", 0);
-	plot_bench(rp, "overhead", "collection overhead: median wall time", 1);
-	plot_bench(rp, "crash", "acknowledged calls lost per SIGKILL: hvprov against a volatile ring", 0);
-}

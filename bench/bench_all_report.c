@@ -199,10 +199,30 @@ int ba_write_results(const struct ba_report *rp)
 	}
 	hvp_jw_arr_end(&w);
 	hvp_jw_key(&w, "ceilings_below_system"); hvp_jw_i64(&w, rp->broken);
+	hvp_jw_key(&w, "losses_not_zero"); hvp_jw_i64(&w, rp->nonzero);
+	hvp_jw_key(&w, "not_measured");
+	hvp_jw_arr_begin(&w);
+	for (const struct ba_unmeasured *u = ba_unmeasured; u->bench; u++) {
+		hvp_jw_obj_begin(&w);
+		hvp_jw_member_str(&w, "bench", u->bench);
+		hvp_jw_member_str(&w, "row", u->row);
+		hvp_jw_member_str(&w, "why", u->why);
+		hvp_jw_obj_end(&w);
+	}
+	hvp_jw_arr_end(&w);
+	/* every plot with the same-run baseline it draws beside hvprov */
 	hvp_jw_key(&w, "plots");
 	hvp_jw_arr_begin(&w);
-	for (int i = 0; i < rp->nplots; i++)
-		hvp_jw_str(&w, rel(rp, rp->plots[i]));
+	for (int i = 0; i < rp->nplots; i++) {
+		const struct ba_plot *p = &rp->plots[i];
+		hvp_jw_obj_begin(&w);
+		hvp_jw_member_str(&w, "file", rel(rp, p->file));
+		hvp_jw_member_str(&w, "bench", p->bench);
+		hvp_jw_member_str(&w, "title", p->title);
+		hvp_jw_member_str(&w, "baseline", p->baseline);
+		hvp_jw_key(&w, "points"); hvp_jw_i64(&w, p->points);
+		hvp_jw_obj_end(&w);
+	}
 	hvp_jw_arr_end(&w);
 	if (rp->plot_note[0])
 		hvp_jw_member_str(&w, "plot_note", rp->plot_note);
@@ -293,6 +313,9 @@ int ba_write_markdown(const struct ba_report *rp)
 		fprintf(f, "%s   # exit %d, %.1f s\n", rp->ran[i].cmd, rp->ran[i].status,
 			rp->ran[i].seconds);
 	fprintf(f, "```\n\n");
+	if (rp->nonzero)
+		fprintf(f, "**%d loss(es) that must be 0 were not** (hvprov blocking under SIGKILL, "
+			   "acknowledged records under a power cut).\n\n", rp->nonzero);
 	if (rp->broken)
 		fprintf(f, "**%d figure(s) have a ceiling measured below the system: a broken "
 			   "measurement** (see the ceiling check column).\n\n", rp->broken);
@@ -310,7 +333,8 @@ int ba_write_markdown(const struct ba_report *rp)
 		for (int k = 0; k < rp->nfig; k++) {
 			const struct ba_fig *g = &rp->fig[k];
 			char a[32], b[32], c[32], others[160] = "", chk[96] = "-";
-			if (strcmp(g->bench, x->s->name))
+			if (strcmp(g->bench, x->s->name) &&
+			    (strcmp(x->s->name, "crash") || strcmp(g->bench, "window")))
 				continue;
 			fmt(a, sizeof(a), g->value);
 			fmt(b, sizeof(b), g->base);
@@ -333,16 +357,22 @@ int ba_write_markdown(const struct ba_report *rp)
 		const struct tu_jv *win = tu_jv_get(x->doc, "window");
 		double wl;
 		if (win && tu_jv_num(win, "to_log_mean_ms", &wl))
-			fprintf(f, "\nDurability window, from the moment a call is let go: to the pool 0 "
-				   "(write-ahead: durable before the call is let run or return); to the log "
-				   "%.1f ms on average (Little's law over these trials: calls acknowledged but "
-				   "not yet in the log at a crash, over acknowledged calls per second).\n", wl);
+			fprintf(f, "\nDurability window, from the moment a call is let go (write-ahead: at "
+				   "entry and at return; eBPF: at return) to the record durable in the pool "
+				   "and in the log: the `durability window` rows (p99; p50 and max beside). "
+				   "Write-ahead (ptrace) is durable in the pool before the call is let run or "
+				   "return: 0. To the log, per record from runs to the end (checkpoints "
+				   "polled); the baseline is the mean that Little's law gives over the SIGKILL "
+				   "trials: %.1f ms (calls acknowledged but not yet in the log at a crash, "
+				   "over acknowledged calls per second).\n", wl);
+		for (const struct ba_unmeasured *u = ba_unmeasured; u->bench; u++)
+			if (!strcmp(u->bench, x->s->name))
+				fprintf(f, "| %s | - | - | - | - | - | %s | - |\n", u->row, u->why);
 		for (int k = 0; k < rp->nplots; k++) {
-			char want[64];
-			snprintf(want, sizeof(want), "%s.png", x->s->name);
-			const char *r = rel(rp, rp->plots[k]);
-			if (!strcmp(r, want))
-				fprintf(f, "\n![%s](%s)\n", x->s->name, r);
+			const struct ba_plot *p = &rp->plots[k];
+			if (!strcmp(p->bench, x->s->name))
+				fprintf(f, "\n![%s](%s)\n\n*%s*; baseline: %s.\n", p->title,
+					rel(rp, p->file), p->title, p->baseline);
 		}
 		fprintf(f, "\n");
 	}

@@ -334,7 +334,7 @@ static int write_replay(const struct bq_trace *t, const char *logdir, uint64_t c
 
 /* ---- queries ---- */
 
-static int pick_leaves(const char *store, uint32_t want, int64_t **out, uint32_t *n)
+static int pick_leaves(const char *store, uint32_t want, int desc, int64_t **out, uint32_t *n)
 {
 	sqlite3 *db;
 	sqlite3_stmt *q;
@@ -343,7 +343,10 @@ static int pick_leaves(const char *store, uint32_t want, int64_t **out, uint32_t
 	if (sqlite3_open_v2(store, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		return -EIO;
 	/* written file versions nothing depends on: the ends of the build's chains */
-	int rc = sqlite3_prepare_v2(db,
+	/* descendants: file versions read that depend on nothing (sources, headers, tools) */
+	int rc = sqlite3_prepare_v2(db, desc ?
+		"SELECT DISTINCT e.src FROM edge e WHERE e.kind = 2 AND NOT EXISTS "
+		"(SELECT 1 FROM edge o WHERE o.dst = e.src) ORDER BY random() LIMIT ?1" :
 		"SELECT DISTINCT e.dst FROM edge e WHERE e.kind = 3 AND NOT EXISTS "
 		"(SELECT 1 FROM edge o WHERE o.src = e.dst) ORDER BY random() LIMIT ?1", -1, &q, NULL);
 	if (rc != SQLITE_OK) {
@@ -365,19 +368,24 @@ static int pick_leaves(const char *store, uint32_t want, int64_t **out, uint32_t
 	return 0;
 }
 
+/* The latency of one kind of query (ancestors or descendants) and its SQL baseline. */
+struct bq_dir {
+	uint32_t queries, distinct;
+	uint64_t p50, p99, pmax;
+	double mean_nodes;
+	size_t max_nodes;
+	uint64_t sql_p50, sql_p99;  /* the baseline: a bare recursive SQL walk of the same edges */
+	uint64_t sql_rows;
+};
+
 struct bq_result {
 	char trace_what[256];
 	uint64_t trace_records, copies, records, log_bytes;
 	double log_s, index_s, index_cpu_s, rate;
 	uint64_t objects, versions, edges, store_bytes;
 	struct idx_stats is;
-	uint32_t queries;
-	uint64_t p50, p99, pmax;
-	double mean_nodes;
-	size_t max_nodes;
+	struct bq_dir anc, desc;
 	char fs[32];
-	uint64_t sql_p50, sql_p99;  /* the baseline: a bare recursive SQL walk of the same edges */
-	uint64_t sql_rows;
 };
 
 /*
@@ -400,12 +408,12 @@ static int sql_walk(sqlite3 *db, sqlite3_stmt *q, int64_t ver, uint64_t *ns, uin
 	return 0;
 }
 
-static int run_queries(const char *store, uint32_t nq, struct bq_result *res)
+static int run_queries(const char *store, uint32_t nq, int desc, struct bq_dir *res)
 {
 	struct st *s;
 	int64_t *leaves;
 	uint32_t n;
-	int r = pick_leaves(store, nq, &leaves, &n);
+	int r = pick_leaves(store, nq, desc, &leaves, &n);
 	if (r)
 		return r;
 	if ((r = st_sqlite_open(store, ST_OPEN_RDONLY, &s))) {
@@ -413,7 +421,7 @@ static int run_queries(const char *store, uint32_t nq, struct bq_result *res)
 		return r;
 	}
 	struct bench_lat lat;
-	if (bench_lat_init(&lat, n ? n : 1)) {
+	if (bench_lat_init(&lat, nq ? nq : 1)) {
 		st_close(s);
 		free(leaves);
 		return -ENOMEM;
@@ -421,9 +429,11 @@ static int run_queries(const char *store, uint32_t nq, struct bq_result *res)
 	struct bench_lat sql;
 	sqlite3 *db = NULL;
 	sqlite3_stmt *sq = NULL;
-	if (bench_lat_init(&sql, n ? n : 1) ||
+	if (bench_lat_init(&sql, nq ? nq : 1) ||
 	    sqlite3_open_v2(store, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "WITH RECURSIVE anc(v) AS (SELECT ?1 UNION "
+	    sqlite3_prepare_v2(db, desc ? "WITH RECURSIVE d(v) AS (SELECT ?1 UNION "
+			       "SELECT e.dst FROM edge e JOIN d ON e.src = d.v) SELECT count(*) FROM d" :
+			       "WITH RECURSIVE anc(v) AS (SELECT ?1 UNION "
 			       "SELECT e.src FROM edge e JOIN anc ON e.dst = anc.v) "
 			       "SELECT count(*) FROM anc", -1, &sq, NULL) != SQLITE_OK) {
 		r = -EIO;
@@ -432,8 +442,12 @@ static int run_queries(const char *store, uint32_t nq, struct bq_result *res)
 	size_t memlen = 0;
 	double nodes = 0;
 	/* one untimed query first, so that the first timed one does not pay for opening */
-	for (uint32_t i = 0; i <= n && !r; i++) {
-		int64_t ver = leaves[i == 0 ? 0 : i - 1];
+	/* nq queries over the n starting points picked, in turn (a store of a small build has
+	 * few leaves: the same ones are asked again) */
+	uint32_t total = n ? nq : 0;
+	res->distinct = n;
+	for (uint32_t i = 0; i <= total && !r; i++) {
+		int64_t ver = leaves[i == 0 ? 0 : (i - 1) % n];
 		if (n == 0)
 			break;
 		FILE *f = open_memstream(&mem, &memlen);
@@ -443,7 +457,7 @@ static int run_queries(const char *store, uint32_t nq, struct bq_result *res)
 		}
 		uint64_t t0 = bench_now_ns();
 		struct q_graph *g;
-		r = q_graph_build(s, ver, Q_ANCESTORS, -1, &g);
+		r = q_graph_build(s, ver, desc ? Q_DESCENDANTS : Q_ANCESTORS, -1, &g);
 		if (!r)
 			r = q_graph_write(f, g, Q_FMT_TEXT);
 		uint64_t dt = bench_now_ns() - t0;
@@ -497,14 +511,20 @@ static void print_table(const struct bq_opts *o, const struct bq_result *res, co
 	printf("  %-34s %14.0f %12s\n", "index, records/s (from the log)", res->rate, ">= 300000");
 	printf("  %-34s %14.2f %12s\n", "  wall s / cpu s", res->index_s, "");
 	printf("  %-34s %14.2f %12s\n", "", res->index_cpu_s, "");
-	printf("  %-34s %14.2f %12s\n", "ancestors of a leaf, p50 ms", res->p50 / 1e6, "< 50");
-	printf("  %-34s %14.2f %12s\n", "baseline: bare SQL walk, p50 ms", res->sql_p50 / 1e6, "-");
-	printf("  %-34s %14.2f %12s\n", "ancestors of a leaf, p99 ms", res->p99 / 1e6, "");
-	printf("  %-34s %14.2f %12s\n", "ancestors of a leaf, max ms", res->pmax / 1e6, "");
-	printf("  %-34s %14.1f %12s\n", "versions per answer, mean", res->mean_nodes, "");
-	printf("  %-34s %14zu %12s\n", "versions per answer, max", res->max_nodes, "");
-	printf("\n  %u leaves (written file versions nothing read) at random, unlimited depth,\n"
-	       "  timed from the first edge lookup to the text answer in memory.\n", res->queries);
+	for (int k = 0; k < 2; k++) {
+		const struct bq_dir *q = k ? &res->desc : &res->anc;
+		const char *w = k ? "descendants of a root" : "ancestors of a leaf";
+		printf("  %-22s p50 ms %7s %14.2f %12s\n", w, "", q->p50 / 1e6, k ? "" : "< 50");
+		printf("  %-34s %14.2f %12s\n", "baseline: bare SQL walk, p50 ms", q->sql_p50 / 1e6, "-");
+		printf("  %-22s p99 ms %7s %14.2f %12s\n", w, "", q->p99 / 1e6, "");
+		printf("  %-22s max ms %7s %14.2f %12s\n", w, "", q->pmax / 1e6, "");
+		printf("  %-34s %14.1f %12s\n", "versions per answer, mean", q->mean_nodes, "");
+		printf("  %-34s %14zu %12s\n", "versions per answer, max", q->max_nodes, "");
+	}
+	printf("\n  %u queries over %u leaves (written file versions nothing read) and %u over %u roots\n"
+	       "  (file versions read that depend on nothing) picked at random, asked in turn,\n"
+	       "  unlimited depth, timed from the first edge lookup to the text answer in memory.\n",
+	       res->anc.queries, res->anc.distinct, res->desc.queries, res->desc.distinct);
 }
 
 static void print_json(const struct bq_result *res, const char *store)
@@ -518,16 +538,24 @@ static void print_json(const struct bq_result *res, const char *store)
 	printf(",\"fs\":\"%s\",\"bytes\":%" PRIu64 ",\"objects\":%" PRIu64 ",\"versions\":%" PRIu64
 	       ",\"edges\":%" PRIu64 "},\"index\":{\"records\":%" PRIu64 ",\"seconds\":%.3f,"
 	       "\"cpu_seconds\":%.3f,\"records_per_s\":%.0f,\"commits\":%" PRIu64 ",\"bad\":%" PRIu64
-	       ",\"target_records_per_s\":300000},\"ancestors\":{\"queries\":%u,\"depth\":-1,"
+	       ",\"target_records_per_s\":300000},\"ancestors\":{\"queries\":%u,\"distinct\":%u,\"depth\":-1,"
 	       "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"mean_versions\":%.1f,"
 	       "\"max_versions\":%zu,\"target_p50_ms\":50,\"sql_p50_ms\":%.3f,\"sql_p99_ms\":%.3f,"
 	       "\"sql_how\":\"same leaves, right after each query: a recursive SQL walk up the "
-	       "edge table counting the versions reached (the store alone, no graph built)\"}}\n",
+	       "edge table counting the versions reached (the store alone, no graph built)\"},",
 	       res->fs, res->store_bytes,
 	       res->objects, res->versions, res->edges, res->is.applied, res->index_s,
-	       res->index_cpu_s, res->rate, res->is.commits, res->is.bad, res->queries,
-	       res->p50 / 1e6, res->p99 / 1e6, res->pmax / 1e6, res->mean_nodes, res->max_nodes,
-	       res->sql_p50 / 1e6, res->sql_p99 / 1e6);
+	       res->index_cpu_s, res->rate, res->is.commits, res->is.bad, res->anc.queries,
+	       res->anc.distinct, res->anc.p50 / 1e6, res->anc.p99 / 1e6, res->anc.pmax / 1e6, res->anc.mean_nodes,
+	       res->anc.max_nodes, res->anc.sql_p50 / 1e6, res->anc.sql_p99 / 1e6);
+	const struct bq_dir *d = &res->desc;
+	printf("\"descendants\":{\"queries\":%u,\"distinct\":%u,\"depth\":-1,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
+	       "\"max_ms\":%.3f,\"mean_versions\":%.1f,\"max_versions\":%zu,\"sql_p50_ms\":%.3f,"
+	       "\"sql_p99_ms\":%.3f,\"roots\":\"file versions read that depend on nothing\","
+	       "\"sql_how\":\"same roots, right after each query: a recursive SQL walk down the "
+	       "edge table counting the versions reached\"}}\n", d->queries, d->distinct, d->p50 / 1e6,
+	       d->p99 / 1e6, d->pmax / 1e6, d->mean_nodes, d->max_nodes, d->sql_p50 / 1e6,
+	       d->sql_p99 / 1e6);
 }
 
 static void rm_rf(const char *path)
@@ -674,8 +702,9 @@ int bench_query_main(int argc, char **argv)
 	bench_fs_kind(store, res->fs, sizeof(res->fs));
 
 	if (!o.json)
-		fprintf(stderr, "bench query: %u ancestors queries...\n", o.queries);
-	if ((r = run_queries(store, o.queries, res))) {
+		fprintf(stderr, "bench query: %u ancestors and %u descendants queries...\n", o.queries, o.queries);
+	if ((r = run_queries(store, o.queries, 0, &res->anc)) ||
+	    (r = run_queries(store, o.queries, 1, &res->desc))) {
 		hvp_err_file(store, "queries failed: %s", hvp_strerror(r));
 		goto out;
 	}

@@ -41,6 +41,7 @@ struct truth {
 	uint64_t *lw[FI_MAX_LANES];
 	size_t lwcap[FI_MAX_LANES];
 	uint64_t acked[FI_MAX_LANES], ckpt[FI_MAX_LANES], drops[FI_MAX_LANES];
+	uint64_t written[FI_MAX_LANES];   /* one past the highest seq written */
 	struct sink sink;
 	size_t nsynced;
 };
@@ -70,7 +71,7 @@ static void truth_reset(struct truth *t, uint32_t life)
 	for (int l = 0; l < FI_MAX_LANES; l++) {
 		if (t->lw[l])
 			memset(t->lw[l], 0, t->lwcap[l] * 8);
-		t->acked[l] = t->ckpt[l] = t->drops[l] = 0;
+		t->acked[l] = t->ckpt[l] = t->drops[l] = t->written[l] = 0;
 	}
 	t->sink.n = 0;
 	t->nsynced = 0;
@@ -99,6 +100,8 @@ static void truth_mark(struct truth *t, const struct fi_ev *e)
 			t->lwcap[lane] = n;
 		}
 		t->lw[lane][e->b] = e->c;
+		if (e->b + 1 > t->written[lane])
+			t->written[lane] = e->b + 1;
 		break;
 	case FI_M_ACK:
 		if (e->b > t->acked[lane])
@@ -122,6 +125,8 @@ static void truth_mark(struct truth *t, const struct fi_ev *e)
 	case FI_M_TRUNC:
 		for (uint64_t s = e->b; s < t->lwcap[lane]; s++)
 			t->lw[lane][s] = 0;
+		if (t->written[lane] > e->b)
+			t->written[lane] = e->b;
 		break;
 	case FI_M_FMT:
 		t->fmt_epoch = e->c;
@@ -274,6 +279,23 @@ static void check_log(struct rctx *x, const struct truth *t, const struct sink *
 	}
 }
 
+/* What the cut lost, per lane: acknowledged records and written-but-unacknowledged ones
+ * missing from the log after recovery (the log's contiguous prefix of each lane). */
+static void count_loss(struct fi_stats *st, const struct truth *t, const struct sink *s,
+		       unsigned nlanes)
+{
+	for (unsigned l = 0; l < nlanes && l < FI_MAX_LANES; l++) {
+		uint64_t end = 0;
+		for (size_t i = 0; i < s->n; i++)
+			if (s->r[i].lane == l && s->r[i].seq == end)
+				end++;
+		uint64_t top = end > t->acked[l] ? end : t->acked[l];
+		st->acked_lost += t->acked[l] > end ? t->acked[l] - end : 0;
+		st->unacked_lost += t->written[l] > top ? t->written[l] - top : 0;
+		st->acked_at_cut += t->acked[l];
+	}
+}
+
 static int sink_equal(const struct sink *a, const struct sink *b)
 {
 	if (a->n != b->n)
@@ -373,6 +395,7 @@ static int check_image(struct fi_checker *c, const struct truth *t, const unsign
 	}
 	if (!x.bad)
 		check_log(&x, tt, &c->sink, nl);
+	count_loss(c->st, tt, &c->sink, nl);
 	if (!x.bad && deep) {
 		/* I6a: a second run replays nothing and finds the same end */
 		struct jnl_lane_report reps2[FI_MAX_LANES];

@@ -27,6 +27,11 @@ struct fi_stats {
 	uint64_t word_exhaustive_points, line_exhaustive_points;
 	uint64_t invariants, violations;
 	uint64_t corpus_written;
+	/* Loss over the states checked (summed; bench all's power-cut rows): acknowledged
+	 * records absent from the log after recovery (0 unless a violation), records written
+	 * but not yet acknowledged at the cut and absent (the in-flight loss a cut may cause),
+	 * and the acknowledged records at the cuts. */
+	uint64_t acked_lost, unacked_lost, acked_at_cut;
 };
 
 /*

@@ -91,6 +91,10 @@ int fi_main(int argc, char **argv)
 	struct fi_stats total;
 	memset(&total, 0, sizeof(total));
 	int found = 0;
+	/* per scenario, for --json (bench all's power-cut rows) */
+	struct fi_stats per[32];
+	const char *pername[32];
+	int nper = 0;
 	if (!json && !state)
 		printf("%-7s %8s %8s %8s %10s %10s %8s %6s\n", "scen", "events", "points", "random",
 		       "word", "line", "nested", "viol");
@@ -119,6 +123,13 @@ int fi_main(int argc, char **argv)
 		total.line_exhaustive_points += st.line_exhaustive_points;
 		total.invariants += st.invariants;
 		total.violations += st.violations;
+		total.acked_lost += st.acked_lost;
+		total.unacked_lost += st.unacked_lost;
+		total.acked_at_cut += st.acked_at_cut;
+		if (nper < 32) {
+			per[nper] = st;
+			pername[nper++] = sc->name;
+		}
 		o.corpus_written += (unsigned)st.corpus_written;
 	}
 	if (!found) {
@@ -132,8 +143,23 @@ int fi_main(int argc, char **argv)
 		printf("state %s: %s\n", state, total.violations ? "VIOLATION" : "ok");
 		return total.violations ? 1 : 0;
 	}
+	if (json) {
+		printf("{\"scenarios\":[");
+		for (int i = 0; i < nper; i++) {
+			const struct fi_stats *p = &per[i];
+			printf("%s{\"name\":\"%s\",\"crash_points\":%" PRIu64 ",\"states\":%" PRIu64
+			       ",\"cut_states\":%" PRIu64 ",\"violations\":%" PRIu64 ",\"acked_lost\":%" PRIu64
+			       ",\"unacked_lost\":%" PRIu64 ",\"acked_at_cut\":%" PRIu64 "}",
+			       i ? "," : "", pername[i], p->crash_points,
+			       p->word_states + p->line_states + p->nested_states,
+			       p->word_states + p->line_states, p->violations,
+			       p->acked_lost, p->unacked_lost, p->acked_at_cut);
+		}
+		printf("],\"acked_lost\":%" PRIu64 ",\"unacked_lost\":%" PRIu64 ",",
+		       total.acked_lost, total.unacked_lost);
+	}
 	if (json)
-		printf("{\"crash_points\":%" PRIu64 ",\"random_points\":%" PRIu64 ",\"word_states\":%" PRIu64
+		printf("\"crash_points\":%" PRIu64 ",\"random_points\":%" PRIu64 ",\"word_states\":%" PRIu64
 		       ",\"line_states\":%" PRIu64 ",\"nested_states\":%" PRIu64 ",\"states\":%" PRIu64
 		       ",\"word_exhaustive_points\":%" PRIu64 ",\"line_exhaustive_points\":%" PRIu64
 		       ",\"invariant_checks\":%" PRIu64 ",\"violations\":%" PRIu64 ",\"seconds\":%.1f}\n",

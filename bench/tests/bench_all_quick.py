@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """`hvprov bench all --quick --report DIR` runs every benchmark in under two minutes, exits 0,
 and leaves DIR/results.json (parsed here with a JSON parser), DIR/report.md and the plots:
-every figure has a same-run baseline with a number, every ceiling check holds, every step ran
-(exit 0) and produced figures, every plot listed is a non-empty PNG (gnuplot installed: at
-least one plot per plotted benchmark), and report.md names the persistence mode, the load and
-every exact command. Exit 0 pass, 1 fail, 77 skip."""
+every figure has a same-run baseline with a number, every ceiling check holds, every loss that
+must be 0 is (hvprov blocking under SIGKILL, acknowledged records under a power cut), every step
+ran (exit 0) and produced figures, every plot listed names its same-run baseline, has data
+points and is a non-empty PNG (gnuplot installed: each expected plot is there), the rows not
+measured say why, and report.md names the persistence mode, the load and every exact command.
+Exit 0 pass, 1 fail, 77 skip."""
 import json
 import os
 import shutil
@@ -13,8 +15,12 @@ import sys
 import tempfile
 import time
 
-STEPS = ("journal", "daemon", "recover", "query", "crash", "overhead")
-PLOTTED = ("journal", "daemon", "recover", "overhead", "crash")
+STEPS = ("journal", "daemon", "recover", "query", "crash", "overhead", "powercut")
+# the command each step runs (powercut is the fault-injection explorer)
+COMMAND = {s: "hvprov bench %s " % s for s in STEPS}
+COMMAND["powercut"] = "hvprov faults "
+PLOTTED = ("journal", "journal-latency", "daemon", "recover", "overhead", "crash", "powercut",
+           "window", "query-latency")
 failures = []
 
 
@@ -55,7 +61,7 @@ def main():
     check(set(steps) == set(STEPS), "steps %r" % sorted(steps))
     for name, s in steps.items():
         check(s.get("exit") == 0, "%s exited %r" % (name, s.get("exit")))
-        check(s.get("command", "").startswith("hvprov bench %s " % name), "%s: command %r" % (name, s.get("command")))
+        check(s.get("command", "").startswith(COMMAND.get(name, "?")), "%s: command %r" % (name, s.get("command")))
         check(name in doc.get("raw", {}), "%s: its JSON is under raw" % name)
     figs = doc.get("figures", [])
     by_bench = {}
@@ -72,13 +78,32 @@ def main():
     for name in STEPS:
         check(len(by_bench.get(name, [])) > 0, "no figure from %s" % name)
     check(doc.get("ceilings_below_system") == 0, "ceilings below their system: %r" % doc.get("ceilings_below_system"))
+    check(doc.get("losses_not_zero") == 0, "losses that must be 0: %r" % doc.get("losses_not_zero"))
+    for f in figs:
+        if f.get("bench") == "crash" and "blocking" in f.get("name", ""):
+            check(f.get("value") == 0, "%s: %r, must be 0" % (f.get("name"), f.get("value")))
+        if f.get("bench") == "powercut":
+            check(f.get("value") == 0, "%s: %r, must be 0" % (f.get("name"), f.get("value")))
+    qn = {f.get("name") for f in by_bench.get("query", [])}
+    for want in ("query ancestors p50", "query ancestors p99", "query descendants p50", "query descendants p99"):
+        check(want in qn, "no figure %r: %r" % (want, sorted(qn)))
+    wn = [f for f in by_bench.get("window", [])]
+    check(any("ptrace" in f.get("name", "") and "log" in f.get("name", "") for f in wn), "no ptrace window to the log: %r" % [f.get("name") for f in wn])
+    check(len(by_bench.get("powercut", [])) >= 5, "power-cut rows: %d" % len(by_bench.get("powercut", [])))
+    nm = doc.get("not_measured", [])
+    check(any("Xen" in r.get("row", "") and r.get("why") for r in nm), "no Xen row saying why it is not measured: %r" % nm)
     plots = doc.get("plots", [])
+    files = [p.get("file") for p in plots if isinstance(p, dict)]
+    check(len(files) == len(plots), "plots are not objects with a file: %r" % plots)
     if shutil.which("gnuplot"):
         for name in PLOTTED:
-            check("%s.png" % name in plots, "no plot of %s: %r" % (name, plots))
+            check("%s.png" % name in files, "no plot of %s: %r" % (name, files))
     else:
         check(doc.get("plot_note"), "no gnuplot and no note saying so")
-    for pl in plots:
+    for p in plots:
+        check(p.get("baseline") and "same run" in p.get("baseline", ""), "%s: baseline %r is not a same-run one" % (p.get("file"), p.get("baseline")))
+        check(isinstance(p.get("points"), int) and p.get("points") > 0, "%s: %r data points" % (p.get("file"), p.get("points")))
+    for pl in files:
         path = os.path.join(rep, pl)
         try:
             with open(path, "rb") as fh:
