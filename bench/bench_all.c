@@ -67,12 +67,15 @@ static const struct ba_step ba_steps[] = {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: hvprov bench all [--quick] [--report DIR]\n\n"
+"usage: hvprov bench all [--quick] [--report DIR] [--xen-cuts FILE]\n\n"
 "Run every benchmark with its same-run baselines and write DIR/report.md (tables, machine,\n"
 "persistence, versions, the exact commands), DIR/results.json (every figure with its\n"
 "baseline; each benchmark's own JSON under \"raw\") and DIR/*.png (gnuplot, if installed).\n\n"
 "  --quick       a first look: small runs, under 2 minutes on two cores\n"
-"  --report DIR  where the report goes (default hvprov-bench-YYYYmmdd-HHMMSS)\n\n"
+"  --report DIR  where the report goes (default hvprov-bench-YYYYmmdd-HHMMSS)\n"
+"  --xen-cuts FILE  the Xen power-cut test's cuts (ROW lines of hv/xen/tests/powercut_loop.sh\n"
+"                or check_powercut.py) as the Xen row of loss under crash; without it that\n"
+"                row is named as not measured (bench all boots no QEMU itself)\n\n"
 "Exit 0: all ran and every ceiling is at or above its system; 1: a benchmark failed or a\n"
 "ceiling was measured below its system (named on stderr); 2: cannot run.\n");
 }
@@ -223,6 +226,7 @@ int bench_all_main(int argc, char **argv)
 	memset(&rp, 0, sizeof(rp));
 	static const struct option lo[] = {
 		{ "quick", no_argument, 0, 'q' }, { "report", required_argument, 0, 'r' },
+		{ "xen-cuts", required_argument, 0, 'x' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	int c;
 	hvp_getopt_reset();
@@ -230,12 +234,15 @@ int bench_all_main(int argc, char **argv)
 		switch (c) {
 		case 'q': rp.quick = 1; break;
 		case 'r': rp.dir = optarg; break;
+		case 'x': rp.xen_cuts_path = optarg; break;
 		case 'h': usage(stdout); return HVP_EXIT_OK;
 		default: return hvp_opt_error("bench all", c, argv, lo);
 		}
 	}
 	if (optind != argc)
 		return hvp_arg_error("bench all", argv[optind]);
+	if (rp.xen_cuts_path && ba_xen_cuts_read(rp.xen_cuts_path, &rp.xen))
+		return HVP_EXIT_USAGE;
 
 	time_t now = time(NULL);
 	struct tm tm;

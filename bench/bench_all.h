@@ -57,6 +57,12 @@ struct ba_fig {
 	char chk_unit[24];
 };
 
+/* The Xen power-cut test's cuts, summed (bench_all_xen.c). */
+struct ba_xen_cuts {
+	int cuts;
+	double printed, found_host, found_reboot, duplicates, missing;
+};
+
 struct ba_report {
 	int quick;
 	const char *dir;
@@ -71,6 +77,8 @@ struct ba_report {
 	struct ba_plot *plots;            /* BA_MAX_PLOTS */
 	int nplots;
 	char plot_note[256];
+	const char *xen_cuts_path;        /* --xen-cuts: the Xen power-cut test's rows */
+	struct ba_xen_cuts xen;
 	int broken;                       /* figures whose ceiling is below the system */
 	int nonzero;                      /* must-be-zero losses that were not 0 */
 };
@@ -91,9 +99,20 @@ struct ba_unmeasured {
 	const char *bench, *row, *why;
 };
 extern const struct ba_unmeasured ba_unmeasured[];
+/* Whether the report names u as not measured (the Xen power-cut row is measured when
+ * --xen-cuts gave the Xen test's rows). */
+int ba_is_unmeasured(const struct ba_report *rp, const struct ba_unmeasured *u);
 
 /* bench_all_out.c */
 int ba_figures(struct ba_report *rp);              /* 0 or -ENOMEM */
+struct ba_fig *ba_fig_new(struct ba_report *rp, const char *bench);   /* NULL: no memory */
+void ba_fig_cmp(struct ba_fig *f, const char *name, double v);
+
+/* bench_all_xen.c: the Xen power-cut test's cuts (its ROW lines, hv/xen/tests/check_powercut.py,
+ * as powercut_loop.sh prints them), read at option time so a bad file stops the run before it
+ * starts. */
+int ba_xen_cuts_read(const char *path, struct ba_xen_cuts *out);   /* 0; -1 after one line */
+int ba_xen_cuts_figure(struct ba_report *rp);                       /* 0 or -ENOMEM */
 int ba_check_ceilings(struct ba_report *rp);       /* how many broken; one line each */
 void ba_plots(struct ba_report *rp);              /* bench_all_plot.c */
 int ba_write_results(const struct ba_report *rp);  /* 0 or -errno */

@@ -18,7 +18,7 @@
 
 /* ---- figures ---- */
 
-static struct ba_fig *fig_new(struct ba_report *rp, const char *bench)
+struct ba_fig *ba_fig_new(struct ba_report *rp, const char *bench)
 {
 	if (rp->nfig == rp->capfig) {
 		int cap = rp->capfig ? rp->capfig * 2 : 64;
@@ -46,7 +46,7 @@ static const char *str(const struct tu_jv *o, const char *key)
 	return v && v->t == TU_J_STR ? v->str : NULL;
 }
 
-static void add_cmp(struct ba_fig *f, const char *name, double v)
+void ba_fig_cmp(struct ba_fig *f, const char *name, double v)
 {
 	if (f->ncmp < BA_MAX_CMP && !isnan(v)) {
 		snprintf(f->cmp_name[f->ncmp], sizeof(f->cmp_name[0]), "%s", name);
@@ -63,7 +63,7 @@ static int from_journal(struct ba_report *rp, const struct tu_jv *d)
 		const char *label = str(r, "label");
 		if (!h || !c || !label)
 			continue;
-		struct ba_fig *f = fig_new(rp, "journal");
+		struct ba_fig *f = ba_fig_new(rp, "journal");
 		if (!f)
 			return -ENOMEM;
 		snprintf(f->name, sizeof(f->name), "journal %.0f-byte %.0f-lane %s",
@@ -75,8 +75,8 @@ static int from_journal(struct ba_report *rp, const struct tu_jv *d)
 		snprintf(f->base_name, sizeof(f->base_name), "ceiling");
 		snprintf(f->base_kind, sizeof(f->base_kind), "ceiling");
 		f->base = num(c, "records_per_s");
-		add_cmp(f, "pmemlog", num(tu_jv_get(s, "pmemlog"), "records_per_s"));
-		add_cmp(f, "fdatasync", num(tu_jv_get(s, "fdatasync"), "records_per_s"));
+		ba_fig_cmp(f, "pmemlog", num(tu_jv_get(s, "pmemlog"), "records_per_s"));
+		ba_fig_cmp(f, "fdatasync", num(tu_jv_get(s, "fdatasync"), "records_per_s"));
 		f->has_check = !isnan(num(h, "cpu_ns_per_record"));
 		f->chk_value = num(h, "cpu_ns_per_record");
 		f->chk_base = num(c, "cpu_ns_per_record");
@@ -95,7 +95,7 @@ static int from_daemon(struct ba_report *rp, const struct tu_jv *d)
 	const struct tu_jv *rows = tu_jv_get(d, "results");
 	for (size_t i = 0; rows && i < rows->len; i++) {
 		const struct tu_jv *r = rows->items[i];
-		struct ba_fig *f = fig_new(rp, "daemon");
+		struct ba_fig *f = ba_fig_new(rp, "daemon");
 		if (!f)
 			return -ENOMEM;
 		double fs = num(r, "frame_size");
@@ -126,7 +126,7 @@ static int from_recover(struct ba_report *rp, const struct tu_jv *d)
 	const struct tu_jv *rows = tu_jv_get(d, "rows");
 	for (size_t i = 0; rows && i < rows->len; i++) {
 		const struct tu_jv *r = rows->items[i];
-		struct ba_fig *f = fig_new(rp, "recover");
+		struct ba_fig *f = ba_fig_new(rp, "recover");
 		if (!f)
 			return -ENOMEM;
 		double mib = num(r, "unconsumed_bytes") / 1048576.0;
@@ -138,7 +138,7 @@ static int from_recover(struct ba_report *rp, const struct tu_jv *d)
 		snprintf(f->base_name, sizeof(f->base_name), "CRC-32C + raw zstd");
 		snprintf(f->base_kind, sizeof(f->base_kind), "ceiling");
 		f->base = num(r, "ceiling_seconds");
-		add_cmp(f, "CRC-32C scan", num(r, "ceiling_crc_seconds"));
+		ba_fig_cmp(f, "CRC-32C scan", num(r, "ceiling_crc_seconds"));
 		f->has_check = !isnan(num(r, "ceiling_cpu_seconds"));
 		f->chk_value = num(r, "recover_cpu_seconds");
 		f->chk_base = num(r, "ceiling_cpu_seconds");
@@ -152,7 +152,7 @@ static int from_query(struct ba_report *rp, const struct tu_jv *d)
 	const struct tu_jv *ix = tu_jv_get(d, "index"), *an = tu_jv_get(d, "ancestors");
 	const struct tu_jv *rep = tu_jv_get(d, "replay");
 	if (ix) {
-		struct ba_fig *f = fig_new(rp, "query");
+		struct ba_fig *f = ba_fig_new(rp, "query");
 		if (!f)
 			return -ENOMEM;
 		snprintf(f->name, sizeof(f->name), "index records/s");
@@ -174,7 +174,7 @@ static int from_query(struct ba_report *rp, const struct tu_jv *d)
 		snprintf(skey, sizeof(skey), "sql_%s_ms", pc);
 		if (!q)
 			continue;
-		struct ba_fig *f = fig_new(rp, "query");
+		struct ba_fig *f = ba_fig_new(rp, "query");
 		if (!f)
 			return -ENOMEM;
 		snprintf(f->name, sizeof(f->name), "query %s %s", dir, pc);
@@ -185,10 +185,10 @@ static int from_query(struct ba_report *rp, const struct tu_jv *d)
 		snprintf(f->base_name, sizeof(f->base_name), "bare SQL walk");
 		snprintf(f->base_kind, sizeof(f->base_kind), "reference");
 		f->base = num(q, skey);
-		add_cmp(f, "queries", num(q, "queries"));
-		add_cmp(f, "versions/answer", num(q, "mean_versions"));
+		ba_fig_cmp(f, "queries", num(q, "queries"));
+		ba_fig_cmp(f, "versions/answer", num(q, "mean_versions"));
 		if (k == 0)
-			add_cmp(f, "target", num(q, "target_p50_ms"));
+			ba_fig_cmp(f, "target", num(q, "target_p50_ms"));
 	}
 	return 0;
 }
@@ -207,7 +207,7 @@ static int from_overhead(struct ba_report *rp, const struct tu_jv *d)
 			const char *vn = v->keys[k];
 			if (!strcmp(vn, "bare") || !strcmp(vn, "strace"))
 				continue;
-			struct ba_fig *f = fig_new(rp, "overhead");
+			struct ba_fig *f = ba_fig_new(rp, "overhead");
 			if (!f)
 				return -ENOMEM;
 			snprintf(f->name, sizeof(f->name), "overhead %s %s", wn, vn);
@@ -219,7 +219,7 @@ static int from_overhead(struct ba_report *rp, const struct tu_jv *d)
 			snprintf(f->base_name, sizeof(f->base_name), "bare");
 			snprintf(f->base_kind, sizeof(f->base_kind), "reference");
 			f->base = num(bare, "median_s");
-			add_cmp(f, "strace -f", num(st, "median_s"));
+			ba_fig_cmp(f, "strace -f", num(st, "median_s"));
 		}
 	}
 	return 0;
@@ -239,7 +239,7 @@ static int from_crash(struct ba_report *rp, const struct tu_jv *d)
 		const char *ring = str(r, "ring"), *name = str(r, "row"), *mode = str(r, "mode");
 		if (!ring || !name || !mode || !strcmp(ring, "volatile"))
 			continue;
-		struct ba_fig *f = fig_new(rp, "crash");
+		struct ba_fig *f = ba_fig_new(rp, "crash");
 		if (!f)
 			return -ENOMEM;
 		snprintf(f->name, sizeof(f->name), "crash %s: acknowledged calls lost per crash", name);
@@ -250,9 +250,9 @@ static int from_crash(struct ba_report *rp, const struct tu_jv *d)
 		snprintf(f->base_name, sizeof(f->base_name), "volatile ring");
 		snprintf(f->base_kind, sizeof(f->base_kind), "reference");
 		f->base = num(vol, "lost_per_crash");
-		add_cmp(f, "silent", num(r, "silent"));
-		add_cmp(f, "acked calls/s", num(r, "acknowledged_per_s"));
-		add_cmp(f, "trials", num(r, "trials"));
+		ba_fig_cmp(f, "silent", num(r, "silent"));
+		ba_fig_cmp(f, "acked calls/s", num(r, "acknowledged_per_s"));
+		ba_fig_cmp(f, "trials", num(r, "trials"));
 		f->must_be_zero = !strcmp(mode, "blocking");
 	}
 	return 0;
@@ -285,7 +285,7 @@ static int from_window(struct ba_report *rp, const struct tu_jv *d)
 			double base = k ? little : strcmp(be, "ptrace") ? wa_pool : eb_pool;
 			if (isnan(p99) || isnan(base))
 				continue;
-			struct ba_fig *f = fig_new(rp, "window");
+			struct ba_fig *f = ba_fig_new(rp, "window");
 			if (!f)
 				return -ENOMEM;
 			snprintf(f->name, sizeof(f->name), "durability window %s: let go -> durable in "
@@ -299,8 +299,8 @@ static int from_window(struct ba_report *rp, const struct tu_jv *d)
 				 "ptrace, write-ahead" : "ebpf, not write-ahead");
 			snprintf(f->base_kind, sizeof(f->base_kind), "reference");
 			f->base = base;
-			add_cmp(f, "p50", num(t, "p50_ms"));
-			add_cmp(f, "max", num(t, "max_ms"));
+			ba_fig_cmp(f, "p50", num(t, "p50_ms"));
+			ba_fig_cmp(f, "max", num(t, "max_ms"));
 		}
 	}
 	return 0;
@@ -321,7 +321,7 @@ static int from_powercut(struct ba_report *rp, const struct tu_jv *d)
 		double states = num(r, "cut_states");   /* the images of a cut (not of recovery's) */
 		if (!name || !(states > 0))
 			continue;
-		struct ba_fig *f = fig_new(rp, "powercut");
+		struct ba_fig *f = ba_fig_new(rp, "powercut");
 		if (!f)
 			return -ENOMEM;
 		snprintf(f->name, sizeof(f->name), "powercut journal scenario %s: acknowledged "
@@ -333,9 +333,9 @@ static int from_powercut(struct ba_report *rp, const struct tu_jv *d)
 		snprintf(f->base_name, sizeof(f->base_name), "in flight at the cut, lost");
 		snprintf(f->base_kind, sizeof(f->base_kind), "reference");
 		f->base = num(r, "unacked_lost") / states;
-		add_cmp(f, "states", states);
-		add_cmp(f, "violations", num(r, "violations"));
-		add_cmp(f, "acked at cut", num(r, "acked_at_cut") / states);
+		ba_fig_cmp(f, "states", states);
+		ba_fig_cmp(f, "violations", num(r, "violations"));
+		ba_fig_cmp(f, "acked at cut", num(r, "acked_at_cut") / states);
 		f->must_be_zero = 1;
 		if (num(r, "violations") > 0 && f->value == 0)
 			f->value = NAN;     /* a violation is a failure even when nothing was lost */
@@ -345,10 +345,9 @@ static int from_powercut(struct ba_report *rp, const struct tu_jv *d)
 
 const struct ba_unmeasured ba_unmeasured[] = {
 	{ "powercut", "Xen power cut (guest on hvprov's hypervisor collector)",
-	  "not measured in this run: bench all runs no Xen test; the Xen power-cut test (issue "
-	  "18, CTest xen_e2e_host_crash_keeps_and_recovers_records, label xen) boots QEMU for "
-	  "about 17 minutes a cut and its rows (check_powercut.py ROW lines) are not yet read "
-	  "into this report; hv/xen/README.md gives its measured cut" },
+	  "not measured in this run: bench all boots no QEMU itself; give the Xen power-cut "
+	  "test's ROW lines (hv/xen/tests/powercut_loop.sh, check_powercut.py) with --xen-cuts "
+	  "FILE" },
 	{ NULL, NULL, NULL },
 };
 
@@ -365,7 +364,7 @@ int ba_figures(struct ba_report *rp)
 			if (!strcmp(ex[k].name, rp->ran[i].s->name) && ex[k].fn(rp, rp->ran[i].doc))
 				return -ENOMEM;
 	}
-	return 0;
+	return ba_xen_cuts_figure(rp);
 }
 
 int ba_check_ceilings(struct ba_report *rp)

@@ -203,6 +203,8 @@ int ba_write_results(const struct ba_report *rp)
 	hvp_jw_key(&w, "not_measured");
 	hvp_jw_arr_begin(&w);
 	for (const struct ba_unmeasured *u = ba_unmeasured; u->bench; u++) {
+		if (!ba_is_unmeasured(rp, u))
+			continue;
 		hvp_jw_obj_begin(&w);
 		hvp_jw_member_str(&w, "bench", u->bench);
 		hvp_jw_member_str(&w, "row", u->row);
@@ -366,7 +368,7 @@ int ba_write_markdown(const struct ba_report *rp)
 				   "trials: %.1f ms (calls acknowledged but not yet in the log at a crash, "
 				   "over acknowledged calls per second).\n", wl);
 		for (const struct ba_unmeasured *u = ba_unmeasured; u->bench; u++)
-			if (!strcmp(u->bench, x->s->name))
+			if (!strcmp(u->bench, x->s->name) && ba_is_unmeasured(rp, u))
 				fprintf(f, "| %s | - | - | - | - | - | %s | - |\n", u->row, u->why);
 		for (int k = 0; k < rp->nplots; k++) {
 			const struct ba_plot *p = &rp->plots[k];

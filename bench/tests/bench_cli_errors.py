@@ -35,6 +35,12 @@ def main():
     expect_usage_error(["journal", "--dir", "/nonexistent/hvprov-bench"], "/nonexistent/hvprov-bench")
     expect_usage_error(["all", "--frobnicate"], "--frobnicate")
     expect_usage_error(["all", "--report", "/nonexistent/hvprov-bench/r"], "/nonexistent/hvprov-bench/r")
+    expect_usage_error(["all", "--xen-cuts", "/nonexistent/hvprov-cuts"], "/nonexistent/hvprov-cuts")
+    bad = os.path.join(os.environ.get("TMPDIR", "/tmp"), "hvprov-bad-cuts.%d" % os.getpid())
+    with open(bad, "w") as f:
+        f.write("ROW | synced:2 | many | 1 | 1 | 0 | 0 |\n")
+    expect_usage_error(["all", "--xen-cuts", bad], "line 1")
+    os.unlink(bad)
     expect_usage_error(["crash", "--trials", "0"], "--trials")
     expect_usage_error(["crash", "--dir", "/nonexistent/hvprov-bench"], "/nonexistent/hvprov-bench")
     rc, out, err = run()
