@@ -54,10 +54,11 @@ def load(path):
 def steps_in(recs):
     """{step: [(entry, exit or None)]} of the domU's step calls, and paths of /w/f* creations
     that are no step, in log order."""
+    # (a log holds two lives of the pool after the reboot, each numbering its lanes from 0)
     exits = {}
     for r in recs:
         if r.get("type") == "data" and r.get("ev") == "exit" and r.get("pair"):
-            exits[(r["pair"]["lane"], r["pair"]["seq"])] = r
+            exits[(r["epoch"], r["pair"]["lane"], r["pair"]["seq"])] = r
     steps, strange = {}, []
     for r in recs:
         if r.get("type") != "data" or r.get("ev") != "entry" or r.get("call") != "openat":
@@ -70,7 +71,7 @@ def steps_in(recs):
         if n not in FIRST_RUN and n not in AGAIN_RUN:
             strange.append(path)
             continue
-        steps.setdefault(n, []).append((r, exits.get((r["lane"], r["seq"]))))
+        steps.setdefault(n, []).append((r, exits.get((r["epoch"], r["lane"], r["seq"]))))
     return steps, strange
 
 

@@ -1,7 +1,9 @@
 /*
  * xen_logdump.c - print every record of a log directory as one JSON object per line, in log
- * order, with the decoded event (daemon/dmn.h dmn_rec_json). The Xen end-to-end test reads
- * dom0's log back with it on the host.
+ * order, with the decoded event (daemon/dmn.h dmn_rec_json) after the "epoch" of the pool's
+ * life it came from (a log may hold several lives, each numbering its lanes from 0: after a
+ * host crash, the recovered one and the next). The Xen end-to-end test reads dom0's log back
+ * with it on the host.
  * usage: xen_logdump DIR     exit: 0 done, 1 damage met, 2 cannot read DIR
  */
 #include <stdio.h>
@@ -24,7 +26,7 @@ static int on_frame(void *arg, const struct seg_info *si, struct seg_reader *r,
 	}
 	struct seg_rec rec;
 	while (seg_reader_rec(r, &rec) == 1) {
-		putchar('{');
+		printf("{\"epoch\":%llu,", (unsigned long long)si->hdr.pool_epoch);
 		if (dmn_rec_json(stdout, &rec, 0))
 			damaged = 1;
 		fputs("}\n", stdout);
