@@ -500,6 +500,7 @@ int q_node_fill(struct st *s, struct q_node *nd, void *cache)
 		char dl[256];
 		if ((r = q_dom_label(s, &o->fid.dom, dl, sizeof(dl))))
 			return r;
+		free(nd->dom);
 		if (!(nd->dom = strdup(dl)))
 			return -ENOMEM;
 	}
