@@ -65,7 +65,7 @@ with tempfile.TemporaryDirectory() as t:
     r = hv("index", "--data", d, "--json")
     check(r.returncode == 0, "index: exit %d %s" % (r.returncode, r.stderr.strip()))
     st = json.loads(r.stdout) if r.returncode == 0 else {}
-    check(st.get("identity_unknown") == 6, "index counts 6 identity-unknown records (%s)"
+    check(st.get("identity_unknown") == 12, "index counts 12 identity-unknown records (%s)"
           % st.get("identity_unknown"))
     check(st.get("bad") == 0, "no record refused (%s)" % st.get("bad"))
 
@@ -91,8 +91,12 @@ with tempfile.TemporaryDirectory() as t:
         p100 = q("SELECT count(DISTINCT boot) FROM obj WHERE dom = ? AND kind = 1 AND pid = 100",
                  ua)[0][0]
         check(p100 == 2, "pid 100 of each creation of domu1 is a process of its own (%d)" % p100)
-        check(q("SELECT n FROM standin WHERE dom = ?", ua) == [(6,)],
-              "identity-unknown records counted under domu1: %s" % q("SELECT * FROM standin"))
+        check(q("SELECT n FROM standin WHERE dom = ?", ua) == [(6,)] and
+              q("SELECT n FROM standin WHERE dom = ?", ub) == [(6,)],
+              "identity-unknown records counted per domain: %s" % q("SELECT * FROM standin"))
+        wr = q("SELECT count(*) FROM edge e JOIN ver f ON f.id = e.dst JOIN obj o ON"
+               " o.id = f.obj WHERE o.ino = 11 AND e.kind IN (3, 4)")[0][0]
+        check(wr == 4, "out.gz written (and truncated) by gzip alone in each domain: %d" % wr)
         check(q("SELECT count(DISTINCT name) FROM domname")[0][0] == 2, "two names logged")
     except (sqlite3.Error, IndexError, TypeError) as e:
         check(False, "store: %s" % e)
@@ -109,8 +113,8 @@ with tempfile.TemporaryDirectory() as t:
             check(pids_of(a) == [100, 101, 102], "its processes: sh, sort, gzip (%s)" % pids_of(a))
             check(all(n.get("domain") == dom and n.get("domain_uuid") == uuid for n in a["nodes"]),
                   "every node of %s's answer is %s's" % (dom, dom))
-            check("identity unknown" in r.stderr and "domu1" in r.stderr,
-                  "the answer notes domu1's identity-unknown records: %r" % r.stderr.strip())
+            check("identity unknown" in r.stderr and "domu1" in r.stderr and "domu2" in r.stderr,
+                  "the answer notes each domain's identity-unknown records: %r" % r.stderr.strip())
             roots[dom] = a["nodes"][0]["object"]
     check(len(set(roots.values())) == 2, "the two domains' out.gz are two objects: %s" % roots)
 

@@ -7,7 +7,8 @@
  * which reads in.txt into a pipe, and gzip (102), which reads the pipe into out.tmp; sh
  * renames out.tmp to out.gz and hard-links out.gz to link.gz; cp (103) copies in2.txt to
  * copy.txt; echo (104) writes unrelated.txt and writes then removes tmp.txt. Records with
- * stand-in ids (no kernel profile) in domu1 reuse pid 100 and the files' identities. Then
+ * stand-in ids (no kernel profile) in domu1, and Xen records without a process key in domu2
+ * (as the hook's format 2 logs), reuse pids 100 and 101 and the files' identities. Then
  * domu1 is destroyed and created again with the same UUID: its new process 100 (another
  * boot: the new creation) reads out.gz and writes final.txt. dom0's collector names each
  * domain (kind domain records). With HOSTFILE, the host itself (no domain) also writes that
@@ -28,7 +29,8 @@
 struct dom {
 	struct hvp_ev_domain d;   /* has a domain field when d.created != 0 */
 	uint64_t start[200];      /* start ticks per pid */
-	int standin;
+	int standin;              /* idf standin */
+	int keyless;              /* a Xen event with no process key and no standin bit */
 };
 
 static const char *prefix;
@@ -39,7 +41,9 @@ static void ident(struct eg *g, unsigned kind, uint32_t tgid)
 	(void)kind;
 	if (!c)
 		return;
-	if (c->standin) {
+	if (c->keyless) {
+		g->buf[7] = HVP_BE_XEN;               /* backend: the Xen hook, as in its v1/v2 logs */
+	} else if (c->standin) {
 		hv_rec_set_proc(g->rec, 0, 0, 0, HVP_IDF_STANDIN);
 	} else if (c->d.created && tgid < 200 && c->start[tgid]) {
 		uint8_t boot[16] = { 0 };
@@ -150,7 +154,7 @@ static void step(struct eg *g, struct dom *c, int k)
 int xen_workload(struct eg *g_, const char *pfx, const char *hostfile)
 {
 	prefix = pfx;
-	static struct dom a, b, a2, sa;
+	static struct dom a, b, a2, sa, kb;
 	static const uint8_t ua[16] = { 0xd0, 0x11, 0xaa, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 1 };
 	static const uint8_t ub[16] = { 0xd0, 0x22, 0xbb, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 2 };
 	memcpy(a.d.uuid, ua, 16);
@@ -166,6 +170,8 @@ int xen_workload(struct eg *g_, const char *pfx, const char *hostfile)
 	a2.d.created = 7;
 	sa = a;
 	sa.standin = 1;
+	kb = b;
+	kb.keyless = 1;
 
 	struct eg g = *g_;
 	g.ident = ident;
@@ -183,6 +189,11 @@ int xen_workload(struct eg *g_, const char *pfx, const char *hostfile)
 			 * on the files of the workload; none of it may link */
 			struct hvp_ev_fileid in = eg_file(10, 1), out = eg_file(11, 1);
 			g.ident_arg = &sa;
+			eg_read(&g, 100, &in, 7);
+			eg_write(&g, 100, &out, 7);
+			eg_write(&g, 101, &out, 7);
+			/* domu2: Xen events without a key (as the hook's format 2 logs) */
+			g.ident_arg = &kb;
 			eg_read(&g, 100, &in, 7);
 			eg_write(&g, 100, &out, 7);
 			eg_write(&g, 101, &out, 7);
