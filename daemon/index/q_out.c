@@ -603,6 +603,11 @@ static int write_dot(FILE *f, const struct q_graph *g)
 		}
 		if (i == 0)
 			fputs(", penwidth=2", f);
+		if (nd->dom) {
+			fputs(", xlabel=\"", f);     /* which guest domain it belongs to */
+			dot_str(f, nd->dom, 60);
+			fputc('"', f);
+		}
 		fputs("];\n", f);
 	}
 	/* arrows follow the information: from src to dst */

@@ -142,6 +142,17 @@ with tempfile.TemporaryDirectory() as t:
             "an unknown --dom")
     refused(hv("query", "--data", d, "ancestors", "w/out.gz", "--dom", "domu1"),
             ["absolute"], "a relative guest path")
+    r = hv("query", "--data", d, "ancestors", out, "--dom", "domu2")
+    check(r.returncode == 0 and "[domain domu2]" in r.stdout and "[domain domu1]" not in r.stdout,
+          "text answers name the domain of each object")
+    r = hv("query", "--data", d, "ancestors", out, "--dom", "domu2", "--format", "dot")
+    check(r.returncode == 0 and 'xlabel="domu2"' in r.stdout, "dot names the domain too")
+    d2 = os.path.join(t, "d2")
+    os.mkdir(d2)
+    subprocess.run([GEN, os.path.join(d2, "log"), pre], check=True)
+    r = hv("index", "--data", d2)
+    check(r.returncode == 0 and "12 events" in r.stdout and "identity unknown" in r.stdout,
+          "index says how many events are identity unknown: %r" % r.stdout)
     r = hv("query", "--data", d, "process", "102", "--dom", "domu2", "--format", "json")
     check(r.returncode == 0 and "gzip" in r.stdout, "process 102 of domu2: exit %d %s" %
           (r.returncode, r.stderr.strip()))
