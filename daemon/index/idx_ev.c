@@ -233,6 +233,10 @@ void idx_ev_dom(const struct hvp_ev_view *v, struct st_dom *d)
 	struct hvp_ev_fld f;
 	struct hvp_ev_domain dm;
 	memset(d, 0, sizeof(*d));
+	/* only the Xen hook (and replays of its logs) write the field: ptrace and eBPF events
+	 * are the host's, without walking their fields for it */
+	if (v->hdr.backend == HVP_BE_PTRACE || v->hdr.backend == HVP_BE_EBPF)
+		return;
 	if (hvp_ev_field_find(v, HVP_F_DOMAIN, HVP_ARG_NONE, &f) == 1 &&
 	    hvp_ev_domain_get(&f, &dm) == 0) {
 		d->has = 1;
