@@ -309,16 +309,16 @@ static int on_domain(struct idx *ix, const struct idx_rec *rec, const struct hvp
 
 /*
  * Whose ids are an event's tgid and tid? Not the guest kernel's when the Xen hook says they
- * are its stand-ins (idf standin: no kernel profile), nor when a Xen event names no process
- * key (format 1 and 2 logs of the hook carry stand-ins without saying so; a format 3 event
- * whose guest structures could not be read has no key either): MODEL.md section 14.
+ * are its stand-ins (idf standin: no kernel profile), nor when a Xen event has no start time
+ * from the guest (format 1 and 2 logs of the hook carry stand-ins without saying so). A Xen
+ * event with a start time but no boot (a domain whose creation the hook did not count) has
+ * the guest's ids: its process is found by pid within the domain (MODEL.md section 14).
  */
 static int identity_unknown(const struct hvp_ev_view *v)
 {
-	const uint32_t key = HVP_IDF_START | HVP_IDF_BOOT;
 	if (v->hdr.idf & HVP_IDF_STANDIN)
 		return 1;
-	if (v->hdr.backend != HVP_BE_XEN || (v->hdr.idf & key) == key)
+	if (v->hdr.backend != HVP_BE_XEN || (v->hdr.idf & HVP_IDF_START))
 		return 0;
 	return v->hdr.kind != HVP_EV_START && v->hdr.kind != HVP_EV_STOP &&
 	       v->hdr.kind != HVP_EV_DOMAIN;

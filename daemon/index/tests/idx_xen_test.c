@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv_rec.h"
+#include "hvp_event.h"
 #include "idx.h"
 #include "itest.h"
 #include "q.h"
@@ -77,10 +79,52 @@ static void restart_anywhere_gives_the_same_store(void)
 	eg_free(&g);
 }
 
+/* A Xen event with the guest's start time but no boot (the hook counts only the creations it
+ * saw): the guest's ids, so applied, and its process found by pid within its domain. */
+static struct hvp_ev_domain nb_dom[2];
+static void nb_ident(struct eg *g, unsigned kind, uint32_t tgid)
+{
+	const struct hvp_ev_domain *d = g->ident_arg;
+	(void)kind;
+	g->buf[7] = HVP_BE_XEN;
+	hv_rec_set_proc(g->rec, 1000 + tgid, 0, 0, HVP_IDF_START);
+	hv_rec_put(g->rec, HVP_F_DOMAIN, HVP_ARG_NONE, d, sizeof(*d), sizeof(*d), 0);
+}
+
+static void start_without_boot_is_applied_per_domain(void)
+{
+	struct eg g;
+	eg_init(&g);
+	g.ident = nb_ident;
+	nb_dom[0].uuid[0] = 0x51;
+	nb_dom[1].uuid[0] = 0x52;
+	struct hvp_ev_fileid in = eg_file(10, 1), out = eg_file(11, 1);
+	for (int i = 0; i < 2; i++) {
+		g.ident_arg = &nb_dom[i];
+		eg_read(&g, 7, &in, 5);
+		eg_write(&g, 7, &out, 5);
+	}
+	char *path = tu_path(dir, "noboot.sqlite");
+	remove(path);
+	struct idx *ix;
+	TU_REQUIRE(idx_open(path, NULL, &ix) == 0);
+	TU_REQUIRE(eg_feed(&g, ix) == 0);
+	struct idx_stats st;
+	idx_get_stats(ix, &st);
+	TU_REQUIRE(idx_close(ix) == 0);
+	TU_CHECK(st.standin == 0 && st.objects == 6 && st.edges == 4,
+		 "applied, apart per domain: %llu unknown, %llu objects, %llu edges",
+		 (unsigned long long)st.standin, (unsigned long long)st.objects,
+		 (unsigned long long)st.edges);
+	free(path);
+	eg_free(&g);
+}
+
 int main(void)
 {
 	dir = tu_tmpdir("idx-xen");
 	TU_RUN(restart_anywhere_gives_the_same_store);
+	TU_RUN(start_without_boot_is_applied_per_domain);
 	tu_rmtree(dir);
 	return tu_done();
 }
