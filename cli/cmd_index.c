@@ -171,11 +171,12 @@ static int cmd_index(int argc, char **argv)
 		printf(",\"records\":%" PRIu64 ",\"applied\":%" PRIu64 ",\"skipped\":%" PRIu64
 		       ",\"frames_skipped\":%" PRIu64 ",\"bad\":%" PRIu64 ",\"lost_records\":%" PRIu64
 		       ",\"lost_events\":%" PRIu64 ",\"log_damage\":%" PRIu64 ",\"missing\":%" PRIu64
-		       ",\"orphans\":%" PRIu64 ",\"commits\":%" PRIu64 ",\"seconds\":%.3f,"
+		       ",\"orphans\":%" PRIu64 ",\"identity_unknown\":%" PRIu64 ",\"commits\":%" PRIu64
+		       ",\"seconds\":%.3f,"
 		       "\"records_per_s\":%.0f,\"new\":{\"objects\":%" PRIu64 ",\"versions\":%" PRIu64
 		       ",\"edges\":%" PRIu64 "},\"total\":{\"objects\":%" PRIu64 ",\"versions\":%" PRIu64
 		       ",\"edges\":%" PRIu64 "}}\n", s.records, s.applied, s.skipped, s.frames_skipped,
-		       s.bad, s.lost, s.lost_events, s.log_damage, s.missing, s.orphans, s.commits,
+		       s.bad, s.lost, s.lost_events, s.log_damage, s.missing, s.orphans, s.standin, s.commits,
 		       secs, rate, s.objects, s.versions, s.edges, objs, vers, edges);
 	} else if (!quiet) {
 		printf("indexed %" PRIu64 " new records in %.3f s (%.0f records/s)", s.applied, secs, rate);
@@ -187,6 +188,9 @@ static int cmd_index(int argc, char **argv)
 		       edges, s.objects, s.versions, s.edges);
 		if (s.bad)
 			printf("%" PRIu64 " records were not valid events and were skipped\n", s.bad);
+		if (s.standin)
+			printf("%" PRIu64 " events have stand-in ids (Xen without a kernel profile): "
+			       "counted as identity unknown, linked to nothing\n", s.standin);
 	}
 	r = idx_close(ix);
 	ix = NULL;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +20,10 @@
 static void usage_query(FILE *f)
 {
 	fprintf(f,
-		"usage: hvprov query ancestors TARGET [--depth N] [--format FMT] [--data DIR]\n"
-		"       hvprov query descendants TARGET [--depth N] [--format FMT] [--data DIR]\n"
-		"       hvprov query history PATH [--format text|json] [--data DIR]\n"
-		"       hvprov query process PID [--format text|json] [--data DIR]\n\n"
+		"usage: hvprov query ancestors TARGET [--depth N] [--format FMT] [--dom D] [--data DIR]\n"
+		"       hvprov query descendants TARGET [--depth N] [--format FMT] [--dom D] [--data DIR]\n"
+		"       hvprov query history PATH [--format text|json] [--dom D] [--data DIR]\n"
+		"       hvprov query process PID [--format text|json] [--dom D] [--data DIR]\n\n"
 		"Ask the provenance store (DIR/prov.sqlite). What the log holds is indexed first,\n"
 		"as `hvprov index` does, unless another indexer (hvprov index, the daemon) holds\n"
 		"the store: then the answer is from the store as it is, and stderr says how many\n"
@@ -39,8 +40,14 @@ static void usage_query(FILE *f)
 		"that exists is found by its identity (device, inode, birth time), so a renamed file\n"
 		"is still itself and a new file at an old path is a different one; a path that is gone\n"
 		"is found by its name history.\n\n"
+		"Guest domains (Xen): --dom NAME|UUID asks about that domain's graph (its name as\n"
+		"dom0's collector logged it; kept after the domain is gone). Its paths are found\n"
+		"through the store's name history only, never on this machine, and must be\n"
+		"absolute. Without --dom, answers say which domain each object belongs to, and a\n"
+		"path recorded in several domains is refused until --dom says which.\n\n"
 		"  --depth N     stop N relations away (default: no limit)\n"
 		"  --format FMT  text (default), json, prov-json (W3C PROV-JSON) or dot (graphviz)\n"
+		"  --dom D       the guest domain D (a name or a UUID)\n"
 		"  --data DIR    data directory (default $HVPROV_DATA or ./hvprov-data)\n\n"
 		"Exit status: 0 answered; 1 answered, but indexing the log first met loss (damaged\n"
 		"log places, LOST/GAP records; counted on stderr); 2 cannot answer (no store,\n"
@@ -178,16 +185,74 @@ static int query_catch_up(struct hvp_datadir *dd, int *loss)
 	return 0;
 }
 
+/* ---- guest domains ---- */
+
+struct amb {
+	struct st *s;
+	char list[512];
+};
+
+static int amb_cb(void *arg, const struct st_obj *o)
+{
+	struct amb *a = arg;
+	char l[256];
+	if (!o->fid.dom.has)
+		snprintf(l, sizeof(l), "this host");
+	else if (q_dom_label(a->s, &o->fid.dom, l, sizeof(l)))
+		snprintf(l, sizeof(l), "?");
+	size_t n = strlen(a->list);
+	snprintf(a->list + n, sizeof(a->list) - n, "%s%s", n ? ", " : "", l);
+	return 0;
+}
+
+/* One line: the path names objects in several domains, which ones. */
+static void query_ambiguous(struct st *s, const char *what, const char *target,
+			    const struct st_dom *doms, size_t ndoms)
+{
+	struct amb a = { .s = s };
+	char abs[PATH_MAX + 1];
+	if (target[0] == '/' && strlen(target) < sizeof(abs)) {
+		snprintf(abs, sizeof(abs), "%s", target);
+		s->ops->name_scopes(s, abs, amb_cb, &a);
+	}
+	if (ndoms)
+		hvp_err("query %s: %s: the name was used in %zu domains of that name: give --dom "
+			"UUID%s%s%s", what, target, ndoms, a.list[0] ? " (" : "", a.list,
+			a.list[0] ? ")" : "");
+	else
+		hvp_err("query %s: %s: %s%s%s%s", what, target, hvp_strerror(Q_E_AMBIG),
+			a.list[0] ? " (recorded in: " : "", a.list, a.list[0] ? ")" : "");
+}
+
+static int unknown_cb(void *arg, const struct st_dom *d, uint64_t n)
+{
+	struct st *s = arg;
+	char l[256] = "";
+	if (d->has && q_dom_label(s, d, l, sizeof(l)))
+		l[0] = 0;
+	hvp_err("query: note: %" PRIu64 " event(s)%s%s were recorded without a kernel profile "
+		"(identity unknown: stand-in ids) and are not in the graph", n,
+		l[0] ? " of domain " : "", l);
+	return 0;
+}
+
+/* Events indexed as identity unknown (MODEL.md section 14), said after every answer. */
+static void query_note_unknown(struct st *s)
+{
+	s->ops->standin_list(s, unknown_cb, s);
+}
+
 static int cmd_query(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "data", required_argument, NULL, 'd' },
 		{ "depth", required_argument, NULL, 'D' },
+		{ "dom", required_argument, NULL, 'O' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *data = NULL;
+	const char *data = NULL, *dom = NULL;
 	int depth = -1, c;
 	enum q_fmt fmt = Q_FMT_TEXT;
 	uint64_t n;
@@ -199,6 +264,7 @@ static int cmd_query(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': data = optarg; break;
+		case 'O': dom = optarg; break;
 		case 'D':
 			if (hvp_parse_u64(optarg, 0, 1000000, &n)) {
 				hvp_err("query: --depth wants a number, not '%s'", optarg);
@@ -255,6 +321,8 @@ static int cmd_query(int argc, char **argv)
 	int rc = HVP_EXIT_USAGE, r;
 	struct st *s = NULL;
 	struct q_graph *g = NULL;
+	struct st_dom *doms = NULL;
+	size_t ndoms = 0;
 	int loss = 0;
 	int busy = query_catch_up(&dd, &loss);
 	if ((r = st_sqlite_open(dd.store, ST_OPEN_RDONLY, &s))) {
@@ -277,14 +345,34 @@ static int cmd_query(int argc, char **argv)
 			hvp_err_file(dd.store, "another indexer holds the store; answering from it as "
 				     "it is (how many logged records it lacks is unknown)");
 	}
+	if (dom && (r = q_dom_lookup(s, dom, &doms, &ndoms))) {
+		if (r == Q_E_NODOM)
+			hvp_err("query %s: --dom %s: %s", what, dom, hvp_strerror(r));
+		else
+			hvp_err_file(dd.store, "%s", hvp_strerror(r));
+		goto out;
+	}
 	if (kind == PROC) {
+		if (ndoms > 1) {
+			hvp_err("query process: --dom %s names %zu domains (recreated with new UUIDs): "
+				"give --dom UUID", dom, ndoms);
+			goto out;
+		}
+		s->ops->set_scope(s, ndoms ? &doms[0] : NULL, !ndoms);
 		r = q_process(s, pid, stdout, fmt);
 	} else {
 		int64_t obj, ver;
 		enum q_how how;
-		if ((r = q_resolve(s, target, &obj, &ver, &how))) {
-			if (r == Q_E_NOTFOUND || r == Q_E_SPEC)
-				hvp_err("query %s: %s: %s", what, target, hvp_strerror(r));
+		if ((r = q_resolve_dom(s, target, doms, ndoms, &obj, &ver, &how))) {
+			if (r == Q_E_SPEC && ndoms && strncmp(target, "pid:", 4) &&
+			    strncmp(target, "obj:", 4))
+				hvp_err("query %s: %s: a guest's path must be absolute (its working "
+					"directory is not this machine's)", what, target);
+			else if (r == Q_E_AMBIG)
+				query_ambiguous(s, what, target, doms, ndoms);
+			else if (r == Q_E_NOTFOUND || r == Q_E_SPEC)
+				hvp_err("query %s: %s: %s%s%s", what, target, hvp_strerror(r),
+					dom ? " in domain " : "", dom ? dom : "");
 			else
 				hvp_err_file(dd.store, "%s", hvp_strerror(r));
 			goto out;
@@ -311,8 +399,10 @@ static int cmd_query(int argc, char **argv)
 			hvp_err_file(dd.store, "%s", hvp_strerror(r));
 		goto out;
 	}
+	query_note_unknown(s);
 	rc = loss ? HVP_EXIT_DAMAGE : HVP_EXIT_OK;
 out:
+	free(doms);
 	q_graph_free(g);
 	st_close(s);
 	hvp_datadir_free(&dd);

@@ -154,7 +154,9 @@ enum { HVP_ERR_MODULES(HVP_ERR_BASE_) };
 	X(IDX, IDX_E_LOG, -3102, "the log could not be read")
 #define HVP_ERR_LIST_Q(X)                                                                    \
 	X(Q, Q_E_NOTFOUND, -3201, "no provenance recorded for it")                            \
-	X(Q, Q_E_SPEC, -3202, "not a path, pid:N or obj:N")
+	X(Q, Q_E_SPEC, -3202, "not a path, pid:N or obj:N")                                 \
+	X(Q, Q_E_NODOM, -3203, "no such domain in the store (no logged name or UUID)")       \
+	X(Q, Q_E_AMBIG, -3204, "the path names objects of several domains: give --dom NAME|UUID")
 
 /* common/hvp_input.h: an input of the wrong type, refused before any blocking open. One code
  * per role and type, so the message names both (the CLI prints "hvprov: FILE: message"). */

@@ -38,7 +38,8 @@
 #define HVP_EV_STOP         5u   /* a collector stopped: args[0] tasks seen, [1] events, [2] dropped */
 #define HVP_EV_CALL         6u   /* (v3) a whole call seen at its return: entry and exit in one */
 #define HVP_EV_PROC         7u   /* (v3) a process whose start was not seen: args[0] HVP_PROC_* */
-#define HVP_EV_KIND_MAX     7u
+#define HVP_EV_DOMAIN       8u   /* (v3) a guest domain's name: fields domain, text arg 0 (dom0) */
+#define HVP_EV_KIND_MAX     8u
 
 /* args[0] of a PROC event: why the collector describes this process. */
 #define HVP_PROC_SNAPSHOT   1u   /* already running when collection began */

@@ -29,6 +29,7 @@ const char *hvp_ev_kind_name(unsigned kind)
 	case HVP_EV_STOP: return "stop";
 	case HVP_EV_CALL: return "call";
 	case HVP_EV_PROC: return "proc";
+	case HVP_EV_DOMAIN: return "domain";
 	default: return "?";
 	}
 }

@@ -218,7 +218,7 @@ int idx_commit(struct idx *ix)
 	if (r)
 		return idx_fail(ix, r);
 	/* pending entries: the store gets the ones that outlive this transaction */
-	if ((r = idx_pend_flush(ix)))
+	if ((r = idx_pend_flush(ix)) || (r = idx_standin_flush(ix)))
 		return r;
 	for (size_t i = 0; i < ix->ncur; i++)
 		if (ix->cur[i].dirty) {
@@ -322,6 +322,7 @@ int idx_close(struct idx *ix)
 	idx_obj_fini(ix);
 	idx_pend_fini(ix);
 	free(ix->cur);
+	free(ix->sti);
 	if (ix->own_store)
 		st_close(ix->st);
 	free(ix);

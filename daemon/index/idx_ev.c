@@ -5,6 +5,8 @@
  * collector's start ends what the last one on its lane left unfinished.
  */
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "idx_int.h"
 
@@ -226,6 +228,102 @@ static int on_proc(struct idx *ix, const struct idx_rec *rec, const struct hvp_e
 	return 0;
 }
 
+void idx_ev_dom(const struct hvp_ev_view *v, struct st_dom *d)
+{
+	struct hvp_ev_fld f;
+	struct hvp_ev_domain dm;
+	memset(d, 0, sizeof(*d));
+	/* only the Xen hook (and replays of its logs) write the field: ptrace and eBPF events
+	 * are the host's, without walking their fields for it */
+	if (v->hdr.backend == HVP_BE_PTRACE || v->hdr.backend == HVP_BE_EBPF)
+		return;
+	if (hvp_ev_field_find(v, HVP_F_DOMAIN, HVP_ARG_NONE, &f) == 1 &&
+	    hvp_ev_domain_get(&f, &dm) == 0) {
+		d->has = 1;
+		memcpy(d->uuid, dm.uuid, 16);
+	}
+}
+
+int idx_dom_set(struct idx *ix, const struct st_dom *d)
+{
+	if (ix->dom.has == d->has && (!d->has || !memcmp(ix->dom.uuid, d->uuid, 16)))
+		return 0;
+	ix->dom = *d;
+	int r = ix->st->ops->set_scope(ix->st, d, 0);
+	return r ? idx_fail(ix, r) : 0;
+}
+
+/* An event with stand-in ids (Xen without a kernel profile): identity unknown, counted per
+ * domain (committed with the cursors), never linked to anything. */
+static int count_standin(struct idx *ix, const struct st_dom *d)
+{
+	ix->stats.standin++;
+	for (size_t i = 0; i < ix->nsti; i++)
+		if (ix->sti[i].dom.has == d->has && !memcmp(ix->sti[i].dom.uuid, d->uuid, 16)) {
+			ix->sti[i].n++;
+			return 0;
+		}
+	if (ix->nsti == ix->capsti) {
+		size_t n = ix->capsti ? ix->capsti * 2 : 4;
+		struct idx_standin *a = realloc(ix->sti, n * sizeof(*a));
+		if (!a)
+			return idx_fail(ix, -ENOMEM);
+		ix->sti = a;
+		ix->capsti = n;
+	}
+	ix->sti[ix->nsti].dom = *d;
+	ix->sti[ix->nsti++].n = 1;
+	return 0;
+}
+
+int idx_standin_flush(struct idx *ix)
+{
+	for (size_t i = 0; i < ix->nsti; i++)
+		if (ix->sti[i].n)
+			IDX_TRY(ix->st->ops->standin_add(ix->st, &ix->sti[i].dom, ix->sti[i].n));
+	ix->nsti = 0;
+	return 0;
+}
+
+/* A guest domain's name as dom0's collector logged it (hv/EVENT-FORMAT.md, kind domain). */
+static int on_domain(struct idx *ix, const struct idx_rec *rec, const struct hvp_ev_view *v)
+{
+	struct hvp_ev_fld f, t;
+	struct hvp_ev_domain dm;
+	char name[256];
+	if (hvp_ev_field_find(v, HVP_F_DOMAIN, HVP_ARG_NONE, &f) != 1 ||
+	    hvp_ev_domain_get(&f, &dm) || hvp_ev_field_find(v, HVP_F_TEXT, 0, &t) != 1 ||
+	    t.len == 0 || t.len >= sizeof(name) || memchr(t.val, 0, t.len)) {
+		ix->stats.bad++;
+		return 0;
+	}
+	memcpy(name, t.val, t.len);
+	name[t.len] = 0;
+	struct st_domname d = { .name = name, .domid = dm.domid, .created = dm.created,
+				.ts = rec->ts };
+	memcpy(d.uuid, dm.uuid, 16);
+	IDX_TRY(idx_tx(ix));
+	IDX_TRY(ix->st->ops->dom_name_add(ix->st, &d));
+	return 0;
+}
+
+/*
+ * Whose ids are an event's tgid and tid? Not the guest kernel's when the Xen hook says they
+ * are its stand-ins (idf standin: no kernel profile), nor when a Xen event has no start time
+ * from the guest (format 1 and 2 logs of the hook carry stand-ins without saying so). A Xen
+ * event with a start time but no boot (a domain whose creation the hook did not count) has
+ * the guest's ids: its process is found by pid within the domain (MODEL.md section 14).
+ */
+static int identity_unknown(const struct hvp_ev_view *v)
+{
+	if (v->hdr.idf & HVP_IDF_STANDIN)
+		return 1;
+	if (v->hdr.backend != HVP_BE_XEN || (v->hdr.idf & HVP_IDF_START))
+		return 0;
+	return v->hdr.kind != HVP_EV_START && v->hdr.kind != HVP_EV_STOP &&
+	       v->hdr.kind != HVP_EV_DOMAIN;
+}
+
 int idx_ev_apply(struct idx *ix, const struct idx_rec *rec)
 {
 	struct hvp_ev_view v;
@@ -233,23 +331,27 @@ int idx_ev_apply(struct idx *ix, const struct idx_rec *rec)
 		ix->stats.bad++;
 		return 0;
 	}
-	if (v.hdr.idf & HVP_IDF_STANDIN) {
-		/* ids that name no process (Xen without a kernel profile): counted, not linked */
-		ix->stats.standin++;
-		return 0;
-	}
+	struct st_dom dom;
+	idx_ev_dom(&v, &dom);
+	if (identity_unknown(&v))
+		return count_standin(ix, &dom);
+	int r;
+	if ((r = idx_dom_set(ix, &dom)))
+		return r;
 	switch (v.hdr.kind) {
 	case HVP_EV_START:
 		return on_start(ix, rec, &v);
 	case HVP_EV_STOP:
 		return 0;
+	case HVP_EV_DOMAIN:
+		return on_domain(ix, rec, &v);
 	case HVP_EV_TASK_END:
 		return on_task_end(ix, &v, rec->ts);
 	default:
 		break;
 	}
 	struct iobj *p;
-	int r = idx_proc_get_ev(ix, &v, rec->ts, rec->lane, &p);
+	r = idx_proc_get_ev(ix, &v, rec->ts, rec->lane, &p);
 	if (r)
 		return r;
 	if (v.hdr.flags & HVP_EVF_UNOBSERVED_IO)

@@ -88,6 +88,7 @@ struct pend {
 	int64_t aux;              /* fork: parent version at the entry (0: a thread) */
 	uint16_t lane;
 	uint8_t in_db;
+	struct st_dom dom;        /* the guest domain of the entry (its domain field) */
 	uint32_t tid, tgid, len;
 	uint8_t *payload;
 };
@@ -116,6 +117,11 @@ struct idx {
 
 	int64_t life;             /* current pool life, 0 before idx_set_life */
 	int64_t host;             /* host row id stamped on objects (0: none given) */
+	struct st_dom dom;        /* the domain of the event being applied (MODEL.md section 14):
+	                             stamped on the objects made, scope of every lookup */
+	struct idx_standin { struct st_dom dom; uint64_t n; } *sti;   /* identity-unknown events
+	                             per domain since the last commit */
+	size_t nsti, capsti;
 	struct idx_tab objs;      /* files and live processes */
 	uint32_t nfiles;
 	struct iobj *dirty;
@@ -267,6 +273,13 @@ int idx_pend_orphan_where(struct idx *ix, int64_t life, int lane, uint32_t tid, 
 int idx_pend_flush(struct idx *ix);
 
 /* ---- idx_ev.c ---- */
+
+/* The domain of event v (its domain field; has 0 when it has none). */
+void idx_ev_dom(const struct hvp_ev_view *v, struct st_dom *d);
+/* Make d the domain of what follows (objects made, lookups). @return 0 or an error. */
+int idx_dom_set(struct idx *ix, const struct st_dom *d);
+/* Commit's part: the identity-unknown counts into the store. */
+int idx_standin_flush(struct idx *ix);
 
 /* One data record (an event) in log order. */
 int idx_ev_apply(struct idx *ix, const struct idx_rec *rec);

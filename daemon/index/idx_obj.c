@@ -15,17 +15,33 @@
 /* ---- keys ---- */
 
 
+static int dom_eq(const struct st_dom *a, const struct st_dom *b)
+{
+	return a->has == b->has && (!a->has || !memcmp(a->uuid, b->uuid, 16));
+}
+
+static uint64_t dom_hash(const struct st_dom *d)
+{
+	uint64_t a, b;
+	if (!d->has)
+		return 0;
+	memcpy(&a, d->uuid, 8);
+	memcpy(&b, d->uuid + 8, 8);
+	return hvp_mix64(a ^ hvp_mix64(b + 0x2545f4914f6cdd1dull));
+}
+
 static uint64_t fid_hash(const struct st_fid *k)
 {
 	return hvp_mix64(k->ino ^ hvp_mix64(((uint64_t)k->dev_major << 32) | k->dev_minor) ^
 		   hvp_mix64((uint64_t)k->gen_sec * 1000000007ull + k->gen_nsec) ^
-		   hvp_mix64((uint64_t)k->host + 0x632be59bd9b4e019ull));
+		   hvp_mix64((uint64_t)k->host + 0x632be59bd9b4e019ull)) ^ dom_hash(&k->dom);
 }
 
 static int fid_eq(const struct st_fid *a, const struct st_fid *b)
 {
 	return a->ino == b->ino && a->dev_major == b->dev_major && a->dev_minor == b->dev_minor &&
-	       a->gen_sec == b->gen_sec && a->gen_nsec == b->gen_nsec && a->host == b->host;
+	       a->gen_sec == b->gen_sec && a->gen_nsec == b->gen_nsec && a->host == b->host &&
+	       dom_eq(&a->dom, &b->dom);
 }
 
 /* Processes by pid alone (salted apart from file hashes: both kinds share the table): one
@@ -181,6 +197,7 @@ static void fid_from_ev(const struct idx *ix, const struct hvp_ev_fileid *f, str
 {
 	memset(k, 0, sizeof(*k));
 	k->host = ix->host;
+	k->dom = ix->dom;
 	k->dev_major = f->dev_major;
 	k->dev_minor = f->dev_minor;
 	k->ino = f->ino;
@@ -342,7 +359,8 @@ struct iobj *idx_proc_lookup(struct idx *ix, uint32_t pid)
 	uint64_t h = pid_hash(pid);
 	for (struct idx_hnode *n = idx_tab_chain(&ix->objs, h); n; n = n->next) {
 		struct iobj *o = of_node(n);
-		if (n->hash == h && is_proc(o) && o->pid == pid && o->life == ix->life)
+		if (n->hash == h && is_proc(o) && o->pid == pid && o->life == ix->life &&
+		    dom_eq(&o->fid.dom, &ix->dom))
 			return o;
 	}
 	return NULL;
@@ -386,6 +404,7 @@ static int proc_new_key(struct idx *ix, uint32_t pid, uint64_t ts, unsigned lane
 		o->start_ticks = v->hdr.start_ticks;
 	}
 	o->fid.host = ix->host;
+	o->fid.dom = ix->dom;
 	o->kind = ST_K_PROC;
 	o->pid = pid;
 	o->life = ix->life;
@@ -473,11 +492,12 @@ int idx_proc_ended_child(struct idx *ix, uint32_t pid, uint64_t after_ts, struct
 	return 0;
 }
 
-static int key_eq(const struct iobj *o, int64_t host, const uint8_t boot[16], uint32_t pid,
-		  uint64_t start_ticks)
+static int key_eq(const struct iobj *o, int64_t host, const struct st_dom *dom,
+		  const uint8_t boot[16], uint32_t pid, uint64_t start_ticks)
 {
 	return o->kind == ST_K_PROC && o->has_key && o->pid == pid &&
-	       o->start_ticks == start_ticks && o->fid.host == host && !memcmp(o->boot, boot, 16);
+	       o->start_ticks == start_ticks && o->fid.host == host && !memcmp(o->boot, boot, 16) &&
+	       dom_eq(&o->fid.dom, dom);
 }
 
 int idx_proc_find_key(struct idx *ix, const uint8_t boot[16], uint32_t pid, uint64_t start_ticks,
@@ -486,7 +506,7 @@ int idx_proc_find_key(struct idx *ix, const uint8_t boot[16], uint32_t pid, uint
 	uint64_t h = pid_hash(pid);
 	*out = NULL;
 	for (struct idx_hnode *n = idx_tab_chain(&ix->objs, h); n; n = n->next)
-		if (n->hash == h && key_eq(of_node(n), ix->host, boot, pid, start_ticks)) {
+		if (n->hash == h && key_eq(of_node(n), ix->host, &ix->dom, boot, pid, start_ticks)) {
 			*out = of_node(n);
 			return 1;
 		}
@@ -627,8 +647,13 @@ static int end_stale_cb(void *arg, const struct st_obj *so)
 {
 	struct lane_end *le = arg;
 	struct idx *ix = le->ix;
-	if (idx_proc_lookup(ix, so->pid))
-		return 0;                       /* memory has the newer copy: handled there */
+	uint64_t h = pid_hash(so->pid);
+	for (struct idx_hnode *n = idx_tab_chain(&ix->objs, h); n; n = n->next) {
+		const struct iobj *o = of_node(n);
+		if (n->hash == h && is_proc(o) && o->pid == so->pid && o->life == ix->life &&
+		    dom_eq(&o->fid.dom, &so->fid.dom))
+			return 0;               /* memory has the newer copy: handled there */
+	}
 	struct iobj *p = idx_obj_from_st(so);
 	if (!p)
 		return -ENOMEM;

@@ -71,6 +71,7 @@ int idx_pend_insert(struct idx *ix, int64_t life, unsigned lane, uint64_t seq, u
 	if (hvp_ev_parse(payload, len, &v) == 0) {
 		pe->tid = v.hdr.tid;
 		pe->tgid = v.hdr.tgid;
+		idx_ev_dom(&v, &pe->dom);
 	}
 	idx_tab_insert(&ix->pend, &pe->hn, pend_hash(life, lane, seq));
 	return 0;
@@ -132,8 +133,13 @@ static int orphan(struct idx *ix, struct pend *pe, uint64_t ts)
 	ix->stats.orphans++;
 	if (hvp_ev_parse(pe->payload, pe->len, &v) == 0) {
 		struct iobj *p;
-		if ((r = idx_proc_get_ev(ix, &v, ts, pe->lane, &p)) == 0)
+		/* in the entry's own domain (a collector's start orphans every domain's) */
+		struct st_dom was = ix->dom;
+		if ((r = idx_dom_set(ix, &pe->dom)) == 0 &&
+		    (r = idx_proc_get_ev(ix, &v, ts, pe->lane, &p)) == 0)
 			r = idx_call_apply(ix, p, pe, &v, NULL, ts, ST_EF_UNCERTAIN);
+		if (!r)
+			r = idx_dom_set(ix, &was);
 	}
 	return r;
 }
@@ -142,6 +148,7 @@ struct pend_sel {
 	int64_t life;
 	int lane;
 	uint32_t tid;
+	struct st_dom dom;        /* with tid: the task's domain */
 };
 
 static int pend_matches(struct idx_hnode *h, void *arg)
@@ -149,7 +156,8 @@ static int pend_matches(struct idx_hnode *h, void *arg)
 	const struct pend_sel *s = arg;
 	const struct pend *pe = of_node(h);
 	return pe->life == s->life && (s->lane < 0 || pe->lane == s->lane) &&
-	       (s->tid == 0 || pe->tid == s->tid);
+	       (s->tid == 0 || (pe->tid == s->tid && pe->dom.has == s->dom.has &&
+				!memcmp(pe->dom.uuid, s->dom.uuid, 16)));
 }
 
 static int pend_log_order(const void *a, const void *b)
@@ -168,7 +176,7 @@ static int pend_log_order(const void *a, const void *b)
  * out, which differs between an uninterrupted run and one restarted from the store. */
 int idx_pend_orphan_where(struct idx *ix, int64_t life, int lane, uint32_t tid, uint64_t ts)
 {
-	struct pend_sel sel = { life, lane, tid };
+	struct pend_sel sel = { life, lane, tid, ix->dom };
 	struct idx_hnode **a;
 	size_t n = idx_tab_collect(&ix->pend, pend_matches, &sel, &a);
 	if (n == (size_t)-1)

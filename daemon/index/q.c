@@ -83,11 +83,99 @@ static int last_obj_cb(void *arg, const struct st_obj *o)
 	return 0;
 }
 
+static int in_doms(const struct st_dom *d, const struct st_dom *doms, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (d->has && !memcmp(d->uuid, doms[i].uuid, 16))
+			return 1;
+	return 0;
+}
+
+/* The host's own file at path, by its identity (statx on this machine): 1 found, 0 none. */
+static int host_by_identity(struct st *s, const char *spec, struct st_obj *o, int *exists)
+{
+	struct statx sx;
+	*exists = 0;
+	if (statx(AT_FDCWD, spec, 0, STATX_TYPE | STATX_INO | STATX_BTIME, &sx))
+		return 0;
+	*exists = 1;
+	struct st_fid k = { .dev_major = sx.stx_dev_major, .dev_minor = sx.stx_dev_minor,
+			    .ino = sx.stx_ino, .host = ST_HOST_ANY };
+	if (sx.stx_mask & STATX_BTIME) {
+		k.gen_sec = sx.stx_btime.tv_sec;
+		k.gen_nsec = sx.stx_btime.tv_nsec;
+		k.gen_kind = 1;
+	}
+	return s->ops->obj_find_fid(s, &k, o);
+}
+
+/* A path: inside the domains asked for, by name only; else the host's by identity and name
+ * unless the name belongs to a guest domain (MODEL.md section 14). */
+static int resolve_path(struct st *s, const char *spec, const struct st_dom *doms, size_t ndoms,
+			struct st_obj *o, enum q_how *by)
+{
+	char abs[PATH_MAX + 1], cwd[PATH_MAX];
+	const char *base = "";
+	int r, exists = 0;
+	*by = Q_BY_ID;
+	if (spec[0] != '/') {
+		if (ndoms)
+			return Q_E_SPEC;           /* a guest's working directory is not ours */
+		if (!getcwd(cwd, sizeof(cwd)))
+			return -errno;
+		base = cwd;
+	}
+	/* the lexical name the collector would have recorded (no symlinks followed) */
+	if (hvp_path_join(base, strlen(base), spec, strlen(spec), abs, sizeof(abs), NULL))
+		return -ENAMETOOLONG;
+	int64_t id = 0;
+	if (ndoms) {
+		struct st_dom which;
+		*by = Q_BY_NAME;
+		if ((r = q_resolve_in_doms(s, abs, doms, ndoms, &id, &which)))
+			return r == Q_E_NOTFOUND ? 0 : r;
+		return s->ops->obj_get(s, id, o);
+	}
+	int host_names = 0;
+	size_t nguest = 0;
+	if ((r = q_path_scopes(s, abs, &host_names, &nguest, &id)))
+		return r;
+	if (nguest) {
+		if (nguest > 1 || host_names)
+			return Q_E_AMBIG;
+		if ((r = host_by_identity(s, spec, o, &exists)) < 0)
+			return r;
+		if (r == 1)
+			return Q_E_AMBIG;          /* this machine's file was recorded too */
+		*by = Q_BY_NAME;
+		return s->ops->obj_get(s, id, o);
+	}
+	/* the host's: a path that exists by its identity, so a renamed file is itself */
+	if ((r = s->ops->set_scope(s, NULL, 0)))
+		return r;
+	if ((r = host_by_identity(s, spec, o, &exists)))
+		return r;
+	{
+		/* gone, or never seen under this identity: the name history */
+		r = s->ops->name_find(s, abs, &id);
+		if (r > 0)
+			r = s->ops->obj_get(s, id, o);
+		*by = exists ? Q_BY_NAME_OTHER : Q_BY_NAME;
+	}
+	return r;
+}
+
 int q_resolve(struct st *s, const char *spec, int64_t *obj, int64_t *ver, enum q_how *how)
+{
+	return q_resolve_dom(s, spec, NULL, 0, obj, ver, how);
+}
+
+int q_resolve_dom(struct st *s, const char *spec, const struct st_dom *doms, size_t ndoms,
+		  int64_t *obj, int64_t *ver, enum q_how *how)
 {
 	struct st_obj *o = calloc(1, sizeof(*o));
 	uint64_t n;
-	int r, exists = 0;
+	int r;
 	enum q_how by = Q_BY_ID;
 	if (!o)
 		return -ENOMEM;
@@ -96,59 +184,33 @@ int q_resolve(struct st *s, const char *spec, int64_t *obj, int64_t *ver, enum q
 			r = Q_E_SPEC;
 			goto out;
 		}
-		r = s->ops->obj_by_pid(s, (uint32_t)n, last_obj_cb, o);
-		if (r)
-			goto out;
-		r = o->id ? 1 : 0;
+		/* the latest process of that pid (in the domains asked for) */
+		r = 0;
+		for (size_t i = 0; !r && i < (ndoms ? ndoms : 1); i++) {
+			struct st_obj last = { 0 };
+			if ((r = s->ops->set_scope(s, ndoms ? &doms[i] : NULL, !ndoms)) ||
+			    (r = s->ops->obj_by_pid(s, (uint32_t)n, last_obj_cb, &last)))
+				break;
+			if (last.id > o->id)
+				*o = last;
+		}
+		if (!r)
+			r = o->id ? 1 : 0;
 	} else if (!strncmp(spec, "obj:", 4)) {
 		if (parse_num(spec + 4, INT64_MAX, &n)) {
 			r = Q_E_SPEC;
 			goto out;
 		}
 		r = s->ops->obj_get(s, (int64_t)n, o);
+		if (r == 1 && ndoms && !in_doms(&o->fid.dom, doms, ndoms))
+			r = 0;                      /* another domain's */
+	} else if (!*spec) {
+		r = Q_E_SPEC;
 	} else {
-		if (!*spec) {
-			r = Q_E_SPEC;
-			goto out;
-		}
-		struct statx sx;
-		r = 0;
-		if (statx(AT_FDCWD, spec, 0, STATX_TYPE | STATX_INO | STATX_BTIME, &sx) == 0) {
-			exists = 1;
-			struct st_fid k = { .dev_major = sx.stx_dev_major, .dev_minor = sx.stx_dev_minor,
-					    .ino = sx.stx_ino, .host = ST_HOST_ANY };
-			if (sx.stx_mask & STATX_BTIME) {
-				k.gen_sec = sx.stx_btime.tv_sec;
-				k.gen_nsec = sx.stx_btime.tv_nsec;
-				k.gen_kind = 1;
-			}
-			r = s->ops->obj_find_fid(s, &k, o);
-		}
-		if (r == 0) {
-			/* gone, or never seen under this identity: the name history, under the
-			 * lexical name the collector would have recorded (no symlinks followed) */
-			char abs[PATH_MAX + 1], cwd[PATH_MAX];
-			const char *base = "";
-			if (spec[0] != '/') {
-				if (!getcwd(cwd, sizeof(cwd))) {
-					r = -errno;
-					goto out;
-				}
-				base = cwd;
-			}
-			if (hvp_path_join(base, strlen(base), spec, strlen(spec), abs, sizeof(abs),
-					  NULL)) {
-				r = -ENAMETOOLONG;
-				goto out;
-			}
-			int64_t id = 0;
-			r = s->ops->name_find(s, abs, &id);
-			if (r > 0)
-				r = s->ops->obj_get(s, id, o);
-			by = exists ? Q_BY_NAME_OTHER : Q_BY_NAME;
-		}
+		r = resolve_path(s, spec, doms, ndoms, o, &by);
 	}
 out:
+	s->ops->set_scope(s, NULL, 1);
 	if (r == 1) {
 		*obj = o->id;
 		*ver = o->cur;
@@ -434,6 +496,14 @@ int q_node_fill(struct st *s, struct q_node *nd, void *cache)
 	nd->start_ts = o->start_ts;
 	nd->end_ts = o->end_ts;
 	nd->fid = o->fid;
+	if (o->fid.dom.has) {
+		char dl[256];
+		if ((r = q_dom_label(s, &o->fid.dom, dl, sizeof(dl))))
+			return r;
+		free(nd->dom);
+		if (!(nd->dom = strdup(dl)))
+			return -ENOMEM;
+	}
 	if (o->kind == ST_K_PROC) {
 		if ((r = s->ops->exec_at(s, o->id, v.v, exec_fill_cb, nd)))
 			return r;
@@ -544,6 +614,7 @@ void q_graph_free(struct q_graph *g)
 		free(g->nodes[i].label);
 		free(g->nodes[i].exe);
 		free(g->nodes[i].cwd);
+		free(g->nodes[i].dom);
 	}
 	for (size_t i = 0; i < g->nedges; i++)
 		free(g->edges[i].via_label);

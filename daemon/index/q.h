@@ -41,6 +41,30 @@ enum q_how {
  */
 int q_resolve(struct st *s, const char *spec, int64_t *obj, int64_t *ver, enum q_how *how);
 
+/*
+ * Guest domains (MODEL.md section 14). q_dom_lookup: the domains `--dom SPEC` means: a UUID
+ * (logged, or owning objects), else every domain that was logged with the name SPEC (kept
+ * after the domain is gone). *doms malloc'd. @return 0, Q_E_NODOM, or a store error.
+ */
+int q_dom_lookup(struct st *s, const char *spec, struct st_dom **doms, size_t *n);
+/* A domain's latest logged name, else its UUID; "" for the host. */
+int q_dom_label(struct st *s, const struct st_dom *d, char *buf, size_t cap);
+/*
+ * As q_resolve, inside the domains doms[0..n) (n 0: any, as q_resolve). In domains, a path is
+ * found through the store's name history alone, never on this machine (statx/realpath name
+ * dom0's own files), and must be absolute (Q_E_SPEC). Without domains, a path named in the
+ * history of one guest domain only is that domain's; in several (host included) it is
+ * Q_E_AMBIG. After the call the store's scope is any domain.
+ */
+int q_resolve_dom(struct st *s, const char *spec, const struct st_dom *doms, size_t n,
+		  int64_t *obj, int64_t *ver, enum q_how *how);
+/* The object path names (now, else last) in exactly one of doms: 0, Q_E_NOTFOUND, Q_E_AMBIG. */
+int q_resolve_in_doms(struct st *s, const char *path, const struct st_dom *doms, size_t n,
+		      int64_t *obj, struct st_dom *which);
+/* Which domains path names something in: the host's own names (*host), guest domains
+ * (*nguest; *guest_obj the first one's object). */
+int q_path_scopes(struct st *s, const char *path, int *host, size_t *nguest, int64_t *guest_obj);
+
 /* The first version of an object: where its descendants start (every later version
  * descends from it), as its latest is where its ancestors start. */
 int q_first_version(struct st *s, int64_t obj, int64_t *ver);
@@ -62,6 +86,7 @@ struct q_node {
 	char *label;              /* file: path; process: argv of the exec at or before v */
 	char *exe;                /* process: the image executed at or before v */
 	char *cwd;                /* process: working directory of that exec */
+	char *dom;                /* guest domain (Xen): its latest logged name or UUID; NULL host */
 	uint8_t stop;             /* not expanded (a device reached through a write) */
 };
 

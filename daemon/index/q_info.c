@@ -267,6 +267,7 @@ out:
 		free(h.ev[i].other.label);
 		free(h.ev[i].other.exe);
 		free(h.ev[i].other.cwd);
+		free(h.ev[i].other.dom);
 	}
 	free(h.ev);
 	q_objcache_free(h.cache);
@@ -416,6 +417,7 @@ static int parent_chain(struct pctx *c, const struct st_obj *o, int *hops)
 			free(nd.label);
 			free(nd.exe);
 			free(nd.cwd);
+			free(nd.dom);
 			return r;
 		}
 		if (c->fmt == Q_FMT_JSON) {
@@ -433,6 +435,7 @@ static int parent_chain(struct pctx *c, const struct st_obj *o, int *hops)
 		free(nd.label);
 		free(nd.exe);
 		free(nd.cwd);
+		free(nd.dom);
 	}
 	return 0;
 }
@@ -551,6 +554,7 @@ out:
 		free(h->ev[i].other.label);
 		free(h->ev[i].other.exe);
 		free(h->ev[i].other.cwd);
+		free(h->ev[i].other.dom);
 	}
 	free(h->ev);
 	memset(h, 0, sizeof(*h));

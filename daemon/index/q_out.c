@@ -20,6 +20,7 @@
 
 #include "q_int.h"
 #include "hvp_json.h"
+#include "hvp_uuid.h"
 
 #define PROV_NS "urn:hvprov:"
 
@@ -54,6 +55,26 @@ void q_time_iso(char *buf, size_t len, uint64_t ns)
 	snprintf(buf, len, "%s.%06uZ", d, (unsigned)(ns % 1000000000ull / 1000));
 }
 
+/* Which guest domain an object belongs to (the host's own show nothing). */
+static void dom_text(FILE *f, const struct q_node *nd)
+{
+	if (nd->dom) {
+		fputs(" [domain ", f);
+		q_text(f, nd->dom, 80);
+		fputc(']', f);
+	}
+}
+
+static void dom_json(FILE *f, const struct q_node *nd, const char *key, const char *ukey)
+{
+	char u[HVP_UUID_TEXT];
+	if (!nd->dom)
+		return;
+	fputc(',', f);
+	hvp_json_member_str(f, key, nd->dom);
+	fprintf(f, ",\"%s\":\"%s\"", ukey, hvp_uuid_fmt(nd->fid.dom.uuid, u));
+}
+
 void q_node_text(FILE *f, const struct q_node *nd)
 {
 	fputs(q_kind_name(nd->kind), f);
@@ -63,6 +84,7 @@ void q_node_text(FILE *f, const struct q_node *nd)
 		fputc('"', f);
 		if (nd->oflags & ST_OF_UNOBS)
 			fputs(" [unobserved I/O: io_uring]", f);
+		dom_text(f, nd);
 		return;
 	}
 	fputc(' ', f);
@@ -74,6 +96,7 @@ void q_node_text(FILE *f, const struct q_node *nd)
 	/* a file's version number matters only when it has several */
 	if (nd->kind != ST_K_DEV && nd->kind != ST_K_PIPE && nd->kind != ST_K_SOCK && nd->nver > 1)
 		fprintf(f, " v%u", nd->v);
+	dom_text(f, nd);
 }
 
 /* How the far end relates to the near one, read from the root outwards. */
@@ -373,6 +396,7 @@ static void json_node_attrs(FILE *f, const struct q_node *nd)
 		if (nd->fid.gen_kind)
 			fprintf(f, ",\"generation\":\"%" PRId64 ".%09u\"", nd->fid.gen_sec, nd->fid.gen_nsec);
 	}
+	dom_json(f, nd, "domain", "domain_uuid");
 }
 
 static int write_json(FILE *f, const struct q_graph *g)
@@ -437,6 +461,7 @@ static void prov_attrs(FILE *f, const struct q_node *nd)
 			fprintf(f, ",\"hvprov:generation\":\"%" PRId64 ".%09u\"", nd->fid.gen_sec,
 				nd->fid.gen_nsec);
 	}
+	dom_json(f, nd, "hvprov:domain", "hvprov:domain_uuid");
 }
 
 static int write_prov(FILE *f, const struct q_graph *g)
@@ -578,6 +603,11 @@ static int write_dot(FILE *f, const struct q_graph *g)
 		}
 		if (i == 0)
 			fputs(", penwidth=2", f);
+		if (nd->dom) {
+			fputs(", xlabel=\"", f);     /* which guest domain it belongs to */
+			dot_str(f, nd->dom, 60);
+			fputc('"', f);
+		}
 		fputs("];\n", f);
 	}
 	/* arrows follow the information: from src to dst */

@@ -21,7 +21,7 @@
 #include "hvp_err.h"          /* ST_E_*: the database refused (st_errmsg says why), not a
                                  store, another indexer holds it, it contradicts itself */
 
-#define ST_SCHEMA_VERSION 3       /* MODEL.md sections 10, 12, 13; 1 and 2 are migrated by a writer */
+#define ST_SCHEMA_VERSION 4       /* MODEL.md sections 10, 12, 13, 14; 1 to 3 are migrated by a writer */
 
 /* Object kinds. */
 enum st_kind {
@@ -72,6 +72,12 @@ enum st_ekind {
 #define ST_OF_NAMECUT   0x100u    /* file: its name is the first PATH_MAX bytes of a longer
                                      path (the collector cut it); not in the name table */
 
+/* A guest domain (Xen), by its UUID (MODEL.md section 14); has 0: the host itself. */
+struct st_dom {
+	uint8_t has;
+	uint8_t uuid[16];
+};
+
 /* File identity: (device, inode, generation). gen_kind 0 means no generation is known. */
 struct st_fid {
 	uint32_t dev_major, dev_minor;
@@ -81,6 +87,8 @@ struct st_fid {
 	uint32_t gen_kind;        /* HVP_FID_BTIME, HVP_FID_IGEN or 0 */
 	int64_t host;             /* (schema 2) host row id (st_ops.host_get) of files and
 	                             processes; 0 none; ST_HOST_ANY in a lookup: any host */
+	struct st_dom dom;        /* (schema 4) the guest domain (Xen) of files and processes;
+	                             has 0: the host's own */
 };
 
 #define ST_HOST_ANY (-1)
@@ -173,6 +181,17 @@ typedef int (*st_pend_cb)(void *arg, int64_t life, unsigned lane, uint64_t seq, 
 typedef int (*st_chan_cb)(void *arg, int64_t ver, int64_t obj);
 typedef int (*st_cursor_cb)(void *arg, int64_t life, unsigned lane, uint64_t seq);
 typedef int (*st_chanw_cb)(void *arg, int64_t ver, int64_t obj, uint64_t ts);
+/* A domain's name as logged (st_ops.dom_names): uuid, name, domid, creation, first seen. */
+struct st_domname {
+	uint8_t uuid[16];
+	const char *name;         /* valid during the call */
+	uint32_t domid;
+	uint64_t created;
+	uint64_t ts;
+};
+typedef int (*st_domname_cb)(void *arg, const struct st_domname *d);
+/* Identity-unknown events (format 3 idf standin) counted per domain (st_ops.standin_list). */
+typedef int (*st_standin_cb)(void *arg, const struct st_dom *dom, uint64_t n);
 
 struct st;
 
@@ -264,6 +283,29 @@ struct st_ops {
 	/* (schema 2) The process of key (host, boot, pid, start_ticks): 1 found, 0 none. */
 	int (*obj_find_pkey)(struct st *s, int64_t host, const uint8_t boot[16], uint32_t pid,
 			     uint64_t start_ticks, struct st_obj *o);
+
+	/*
+	 * (schema 4) The domain scope (MODEL.md section 14) of the lookups by pid, process key
+	 * and name (obj_find_live_pid, obj_by_pid, obj_find_pkey, name_add, name_end, name_find,
+	 * name_move_under): dom (has 0: the host's own objects and names), or any domain when
+	 * any is 1 (queries without --dom). A store opens with the host's scope. obj_find_fid
+	 * takes the domain from its key instead.
+	 */
+	int (*set_scope)(struct st *s, const struct st_dom *dom, int any);
+	/* (schema 4) Every object path names now, or named last, one per domain (host
+	 * included), whatever the scope: how a query sees that a path is ambiguous. */
+	int (*name_scopes)(struct st *s, const char *path, st_obj_cb cb, void *arg);
+	/* (schema 4) A domain's name as the collector logged it (kept if new). */
+	int (*dom_name_add)(struct st *s, const struct st_domname *d);
+	/* (schema 4) Logged names: of the domain uuid (NULL: every domain), or those named
+	 * name (NULL: any), oldest first. */
+	int (*dom_names)(struct st *s, const uint8_t *uuid, const char *name, st_domname_cb cb,
+			 void *arg);
+	/* (schema 4) Whether objects of domain dom exist: 1 yes, 0 no. */
+	int (*dom_has_objs)(struct st *s, const uint8_t uuid[16]);
+	/* (schema 4) Identity-unknown events: add n to dom's count; list the counts. */
+	int (*standin_add)(struct st *s, const struct st_dom *dom, uint64_t n);
+	int (*standin_list)(struct st *s, st_standin_cb cb, void *arg);
 };
 
 struct st {

@@ -24,6 +24,17 @@ static const char *const schema2_sql =
 	"CREATE TABLE IF NOT EXISTS chanw(chan INTEGER NOT NULL, ver INTEGER NOT NULL,"
 	"  obj INTEGER NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY(chan, ver)) WITHOUT ROWID;";
 
+/* What schema 4 adds (MODEL.md section 14): the domains' logged names, identity-unknown
+ * counts, objects by domain. The name table's dom column is in schema_sql for a new store and
+ * added by the migration of an older one. */
+static const char *const schema4_sql =
+	"CREATE TABLE IF NOT EXISTS domname(uuid BLOB NOT NULL, created INTEGER NOT NULL,"
+	"  name TEXT NOT NULL, domid INTEGER NOT NULL, ts INTEGER NOT NULL,"
+	"  PRIMARY KEY(uuid, created, name)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS domname_name ON domname(name);"
+	"CREATE TABLE IF NOT EXISTS standin(dom BLOB PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS obj_dom ON obj(dom) WHERE dom IS NOT NULL;";
+
 /* The identity columns of schema 2, added to a schema 1 obj table by the migration. */
 static const char *const obj2_cols[] = {
 	"host INTEGER", "dom BLOB", "boot BLOB", "start_ticks INTEGER", "ppid INTEGER",
@@ -56,7 +67,7 @@ static const char *const schema_sql =
 	"CREATE INDEX IF NOT EXISTS edge_src ON edge(src);"
 	"CREATE TABLE IF NOT EXISTS name(id INTEGER PRIMARY KEY, obj INTEGER NOT NULL,"
 	"  path TEXT NOT NULL, ts_from INTEGER NOT NULL, ts_to INTEGER NOT NULL,"
-	"  how_from INTEGER NOT NULL, how_to INTEGER NOT NULL);"
+	"  how_from INTEGER NOT NULL, how_to INTEGER NOT NULL, dom BLOB);"
 	"CREATE INDEX IF NOT EXISTS name_path ON name(path, ts_to);"
 	"CREATE INDEX IF NOT EXISTS name_obj ON name(obj, ts_to);"
 	"CREATE TABLE IF NOT EXISTS exec(ver INTEGER PRIMARY KEY, obj INTEGER NOT NULL,"
@@ -123,6 +134,49 @@ static int migrate_2_to_3(struct st_schema *s)
 }
 
 /*
+ * Schema 3 -> 4 (MODEL.md section 14): names get the domain they belong to (NULL: the host's,
+ * which every name of an older store is), and the domain tables are made.
+ */
+static int migrate_3_to_4(struct st_schema *s)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE; ALTER TABLE name ADD COLUMN dom BLOB;", NULL,
+			 NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(s->db, schema4_sql, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "UPDATE meta SET value = 4 WHERE key = 'schema'; COMMIT;", NULL,
+			 NULL, &msg) != SQLITE_OK) {
+		snprintf(s->err, s->errlen, "migrating schema 3 to 4: %s",
+			 msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return ST_E_DB;
+	}
+	s->schema = 4;
+	return 0;
+}
+
+/*
+ * A reader of a store older than schema 4 answers as before: every name is the host's (a
+ * temporary view adds the dom column as NULL) and no domain was logged (empty temporary
+ * tables). The file is not touched.
+ */
+static int view_as_4(struct st_schema *s)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, "PRAGMA query_only = 0;"
+			 "CREATE TEMP VIEW name AS SELECT *, NULL AS dom FROM main.name;"
+			 "CREATE TEMP TABLE domname(uuid BLOB, created INTEGER, name TEXT,"
+			 " domid INTEGER, ts INTEGER);"
+			 "CREATE TEMP TABLE standin(dom BLOB PRIMARY KEY, n INTEGER);"
+			 "PRAGMA query_only = 1;", NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(s->err, s->errlen, "reading schema %d: %s", s->schema, msg ? msg : "?");
+		sqlite3_free(msg);
+		return ST_E_DB;
+	}
+	return 0;
+}
+
+/*
  * A reader of a schema 1 store answers as before: a temporary view in front of obj adds the
  * identity columns as NULL (unknown), so the queries are those of schema 2. Temporary
  * objects live in the connection's own temp database; the file is not touched.
@@ -166,16 +220,24 @@ int st_schema_setup(struct st_schema *s)
 	s->schema = have;
 	if (have == ST_SCHEMA_VERSION)
 		return 0;
-	if (have == 1 && s->rdonly)
-		return view_1_as_2(s);
+	if (have >= 1 && s->rdonly) {
+		int r = have == 1 ? view_1_as_2(s) : 0;
+		return r ? r : view_as_4(s);
+	}
 	if (have == 1) {
 		int r = migrate_1_to_2(s);
 		if (r)
 			return r;
 		have = 2;
 	}
-	if (have == 2)
-		return s->rdonly ? 0 : migrate_2_to_3(s);
+	if (have == 2) {
+		int r = migrate_2_to_3(s);
+		if (r)
+			return r;
+		have = 3;
+	}
+	if (have == 3)
+		return migrate_3_to_4(s);
 	if (s->rdonly) {
 		snprintf(s->err, s->errlen, "not an hvprov store (no schema version)");
 		return ST_E_SCHEMA;
@@ -196,7 +258,8 @@ int st_schema_setup(struct st_schema *s)
 	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(s->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(s->db, schema2_sql, NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', 3),"
+	    sqlite3_exec(s->db, schema4_sql, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', 4),"
 			 " ('format', 'hvprov-prov')", NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(s->err, s->errlen, "%s", msg ? msg : "schema creation failed");

@@ -35,19 +35,20 @@ static const char *const sql[Q_N] = {
 	[Q_CUR_SET] = "INSERT OR REPLACE INTO cursor(life, lane, seq) VALUES (?1, ?2, ?3)",
 	[Q_OBJ_INS] = "INSERT INTO obj(kind, flags, cur, nver, dev_major, dev_minor, ino, gen_sec,"
 		      " gen_nsec, gen_kind, mode, pid, life, lane, start_ts, end_ts, status, name, host,"
-		      " boot, start_ticks, ppid, pstart_ticks)"
+		      " boot, start_ticks, ppid, pstart_ticks, dom)"
 		      " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-		      " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+		      " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
 	[Q_OBJ_UPD] = "UPDATE obj SET flags = ?3, cur = ?4, nver = ?5, mode = ?12, lane = ?15,"
 		      " end_ts = ?17, status = ?18, name = ?19, life = ?14, host = ?20, boot = ?21, start_ticks = ?22, ppid = ?23,"
 		      " pstart_ticks = ?24 WHERE id = ?1",
 	[Q_OBJ_GET] = "SELECT " OBJ_COLS " FROM obj WHERE id = ?1",
 	[Q_OBJ_FID] = "SELECT " OBJ_COLS " FROM obj WHERE ino = ?1 AND dev_major = ?2 AND"
 		      " dev_minor = ?3 AND gen_sec = ?4 AND gen_nsec = ?5 AND kind <> 1 AND"
-		      " (flags & 16) = 0 AND (?7 OR host IS ?6) ORDER BY id DESC LIMIT 1",
+		      " (flags & 16) = 0 AND (?7 OR host IS ?6) AND dom IS ?8 ORDER BY id DESC LIMIT 1",
 	[Q_OBJ_LIVE_PID] = "SELECT " OBJ_COLS " FROM obj WHERE pid = ?1 AND kind = 1 AND"
-			   " (flags & 4) <> 0 AND life = ?2 ORDER BY id DESC LIMIT 1",
-	[Q_OBJ_BY_PID] = "SELECT " OBJ_COLS " FROM obj WHERE pid = ?1 AND kind = 1 ORDER BY id",
+			   " (flags & 4) <> 0 AND life = ?2 AND (?3 OR dom IS ?4) ORDER BY id DESC LIMIT 1",
+	[Q_OBJ_BY_PID] = "SELECT " OBJ_COLS " FROM obj WHERE pid = ?1 AND kind = 1 AND"
+			" (?2 OR dom IS ?3) ORDER BY id",
 	[Q_OBJ_LIVE_LANE] = "SELECT " OBJ_COLS " FROM obj WHERE kind = 1 AND (flags & 4) <> 0"
 			    " AND life = ?1 AND lane = ?2 ORDER BY id",
 	[Q_VER_INS] = "INSERT INTO ver(obj, v, ts) VALUES (?1, ?2, ?3)",
@@ -58,15 +59,17 @@ static const char *const sql[Q_N] = {
 	[Q_EDGE_EXISTS] = "SELECT 1 FROM edge WHERE dst = ?1 AND src = ?2 AND kind = ?3",
 	[Q_EDGES_IN] = "SELECT dst, src, kind, flags, ts, via FROM edge WHERE dst = ?1",
 	[Q_EDGES_OUT] = "SELECT dst, src, kind, flags, ts, via FROM edge WHERE src = ?1",
-	[Q_NAME_INS] = "INSERT INTO name(obj, path, ts_from, ts_to, how_from, how_to)"
-		       " VALUES (?1, ?2, ?3, 0, ?4, 0)",
+	[Q_NAME_INS] = "INSERT INTO name(obj, path, ts_from, ts_to, how_from, how_to"
+		       " , dom) VALUES (?1, ?2, ?3, 0, ?4, 0, ?5)",
 	[Q_NAME_END] = "UPDATE name SET ts_to = ?2, how_to = ?3 WHERE path = ?1 AND ts_to = 0"
-		       " AND obj <> ?4",
-	[Q_NAME_CUR] = "SELECT obj FROM name WHERE path = ?1 AND ts_to = 0 ORDER BY id DESC LIMIT 1",
-	[Q_NAME_LAST] = "SELECT obj FROM name WHERE path = ?1 ORDER BY ts_to DESC, id DESC LIMIT 1",
+		       " AND obj <> ?4 AND (?5 OR dom IS ?6)",
+	[Q_NAME_CUR] = "SELECT obj FROM name WHERE path = ?1 AND ts_to = 0 AND (?2 OR dom IS ?3)"
+		      " ORDER BY id DESC LIMIT 1",
+	[Q_NAME_LAST] = "SELECT obj FROM name WHERE path = ?1 AND (?2 OR dom IS ?3)"
+		       " ORDER BY ts_to DESC, id DESC LIMIT 1",
 	[Q_NAME_COUNT] = "SELECT count(*) FROM name WHERE obj = ?1 AND ts_to = 0",
 	[Q_NAME_UNDER] = "SELECT id, obj, path FROM name WHERE path > ?1 AND path < ?2 AND"
-			 " ts_to = 0 ORDER BY id",
+			 " ts_to = 0 AND (?3 OR dom IS ?4) ORDER BY id",
 	[Q_NAME_END_ID] = "UPDATE name SET ts_to = ?2, how_to = ?3 WHERE id = ?1",
 	[Q_NAMES_OF] = "SELECT id, obj, path, ts_from, ts_to, how_from, how_to FROM name"
 		       " WHERE obj = ?1 ORDER BY id",
@@ -87,7 +90,7 @@ static const char *const sql[Q_N] = {
 	[Q_HOST_DEFAULT] = "INSERT OR IGNORE INTO meta(key, value) VALUES ('host', ?1)",
 	[Q_HOST_ADOPT] = "UPDATE obj SET host = ?1 WHERE host IS NULL",
 	[Q_OBJ_PKEY] = "SELECT " OBJ_COLS " FROM obj WHERE host IS ?1 AND boot = ?2 AND pid = ?3"
-		       " AND start_ticks = ?4 AND kind = 1 ORDER BY id DESC LIMIT 1",
+		       " AND start_ticks = ?4 AND kind = 1 AND (?5 OR dom IS ?6) ORDER BY id DESC LIMIT 1",
 	[Q_CHANW_ADD] = "INSERT OR IGNORE INTO chanw(chan, ver, obj, ts) VALUES (?1, ?2, ?3, ?4)",
 	[Q_CHANW_LIST] = "SELECT ver, obj, ts FROM chanw WHERE chan = ?1 ORDER BY ver",
 	[Q_CHANW_DEL] = "DELETE FROM chanw WHERE chan = ?1",
@@ -255,9 +258,18 @@ static void bind_obj(sqlite3_stmt *q, const struct st_obj *o)
 		sqlite3_bind_int64(q, 23, o->ppid);
 		sqlite3_bind_int64(q, 24, (int64_t)o->pstart_ticks);
 	}
+	if (o->fid.dom.has)
+		sqlite3_bind_blob(q, 25, o->fid.dom.uuid, 16, SQLITE_STATIC);
 }
 
-static void col_obj(sqlite3_stmt *q, struct st_obj *o)
+void sqs_bind_scope(struct st_sqlite *s, sqlite3_stmt *q, int i)
+{
+	sqlite3_bind_int(q, i, s->scope_any);
+	if (s->scope.has)
+		sqlite3_bind_blob(q, i + 1, s->scope.uuid, 16, SQLITE_STATIC);
+}
+
+void sqs_col_obj(sqlite3_stmt *q, struct st_obj *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->id = sqlite3_column_int64(q, 0);
@@ -293,6 +305,10 @@ static void col_obj(sqlite3_stmt *q, struct st_obj *o)
 		o->pstart_ticks = (uint64_t)sqlite3_column_int64(q, 23);
 		o->has_parent = 1;
 	}
+	if (sqlite3_column_type(q, 24) == SQLITE_BLOB && sqlite3_column_bytes(q, 24) == 16) {
+		memcpy(o->fid.dom.uuid, sqlite3_column_blob(q, 24), 16);
+		o->fid.dom.has = 1;
+	}
 }
 
 static int sq_obj_insert(struct st *st, struct st_obj *o)
@@ -320,7 +336,7 @@ static int obj_one(struct st_sqlite *s, sqlite3_stmt *q, struct st_obj *o)
 {
 	int rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
-		col_obj(q, o);
+		sqs_col_obj(q, o);
 		sqlite3_reset(q);
 		return 1;
 	}
@@ -337,7 +353,7 @@ static int obj_many(struct st_sqlite *s, sqlite3_stmt *q, st_obj_cb cb, void *ar
 		return -ENOMEM;
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		col_obj(q, o);
+		sqs_col_obj(q, o);
 		if ((r = cb(arg, o)))
 			break;
 	}
@@ -368,6 +384,8 @@ static int sq_obj_find_fid(struct st *st, const struct st_fid *k, struct st_obj 
 	if (k->host > 0)
 		sqlite3_bind_int64(q, 6, k->host);      /* 0: NULL, no host */
 	sqlite3_bind_int(q, 7, k->host == ST_HOST_ANY);
+	if (k->dom.has)
+		sqlite3_bind_blob(q, 8, k->dom.uuid, 16, SQLITE_STATIC);
 	return obj_one(s, q, o);
 }
 
@@ -377,6 +395,7 @@ static int sq_obj_find_live_pid(struct st *st, int64_t life, uint32_t pid, struc
 	sqlite3_stmt *q = sqs_stmt(s, Q_OBJ_LIVE_PID);
 	sqlite3_bind_int64(q, 1, pid);
 	sqlite3_bind_int64(q, 2, life);
+	sqs_bind_scope(s, q, 3);
 	return obj_one(s, q, o);
 }
 
@@ -385,6 +404,7 @@ static int sq_obj_by_pid(struct st *st, uint32_t pid, st_obj_cb cb, void *arg)
 	struct st_sqlite *s = S(st);
 	sqlite3_stmt *q = sqs_stmt(s, Q_OBJ_BY_PID);
 	sqlite3_bind_int64(q, 1, pid);
+	sqs_bind_scope(s, q, 2);
 	return obj_many(s, q, cb, arg);
 }
 
@@ -508,6 +528,7 @@ static int sq_obj_find_pkey(struct st *st, int64_t host, const uint8_t boot[16],
 	sqlite3_bind_blob(q, 2, boot, 16, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, pid);
 	sqlite3_bind_int64(q, 4, (int64_t)start_ticks);
+	sqs_bind_scope(s, q, 5);
 	return obj_one(s, q, o);
 }
 
@@ -643,6 +664,13 @@ static const struct st_ops sqlite_ops = {
 	.chanw_take = sq_chanw_take,
 	.host_get = sq_host_get,
 	.obj_find_pkey = sq_obj_find_pkey,
+	.set_scope = sq_set_scope,
+	.name_scopes = sq_name_scopes,
+	.dom_name_add = sq_dom_name_add,
+	.dom_names = sq_dom_names,
+	.dom_has_objs = sq_dom_has_objs,
+	.standin_add = sq_standin_add,
+	.standin_list = sq_standin_list,
 };
 
 static int pragmas(struct st_sqlite *s)
@@ -712,7 +740,9 @@ int st_sqlite_open(const char *path, unsigned flags, struct st **out)
 				      i == Q_HOST_FIND || i == Q_HOST_INS || i == Q_HOST_DEFAULT ||
 				      i == Q_HOST_ADOPT || i == Q_OBJ_INS || i == Q_OBJ_UPD))
 			continue;       /* schema 1, read-only: no such table, no writer to use it */
-		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL) !=
+		if (s->schema < 4 && (i == Q_NAME_INS || i == Q_NAME_END || i == Q_NAME_END_ID))
+			continue;       /* read-only before schema 4: name is a view (st_schema.c) */
+		if (sqlite3_prepare_v3(s->db, sql[i] ? sql[i] : sqs_dom_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL) !=
 		    SQLITE_OK) {
 			r = sqs_db_err(s);
 			goto fail;

@@ -136,6 +136,8 @@ int sq_name_add(struct st *st, int64_t obj, const char *path, uint64_t ts, unsig
 	sqlite3_bind_text(q, 2, path, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, (int64_t)ts);
 	sqlite3_bind_int(q, 4, (int)how);
+	if (s->scope.has)
+		sqlite3_bind_blob(q, 5, s->scope.uuid, 16, SQLITE_STATIC);
 	return sqs_run_done(s, q);
 }
 
@@ -147,6 +149,7 @@ int sq_name_end(struct st *st, const char *path, int64_t keep, uint64_t ts, unsi
 	sqlite3_bind_int64(q, 2, (int64_t)ts);
 	sqlite3_bind_int(q, 3, (int)how);
 	sqlite3_bind_int64(q, 4, keep);
+	sqs_bind_scope(s, q, 5);
 	return sqs_run_done(s, q);
 }
 
@@ -155,11 +158,13 @@ int sq_name_find(struct st *st, const char *path, int64_t *obj)
 	struct st_sqlite *s = S(st);
 	sqlite3_stmt *q = sqs_stmt(s, Q_NAME_CUR);
 	sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+	sqs_bind_scope(s, q, 2);
 	int r = sqs_one_int(s, q, obj);
 	if (r)
 		return r;
 	q = sqs_stmt(s, Q_NAME_LAST);
 	sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+	sqs_bind_scope(s, q, 2);
 	r = sqs_one_int(s, q, obj);
 	return r == 1 ? 2 : r;
 }
@@ -200,6 +205,7 @@ int sq_name_move_under(struct st *st, const char *oldp, const char *newp, uint64
 	sqlite3_stmt *q = sqs_stmt(s, Q_NAME_UNDER);
 	sqlite3_bind_text(q, 1, lo, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, hi, -1, SQLITE_STATIC);
+	sqs_bind_scope(s, q, 3);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 16;

@@ -13,7 +13,7 @@
 
 #define OBJ_COLS "id, kind, flags, cur, nver, dev_major, dev_minor, ino, gen_sec, gen_nsec, " \
 		 "gen_kind, mode, pid, life, lane, start_ts, end_ts, status, name, host, boot, " \
-		 "start_ticks, ppid, pstart_ticks"
+		 "start_ticks, ppid, pstart_ticks, dom"
 #define EXEC_COLS "ver, obj, v, file, ts, path, argv, envp, cwd, flags"
 
 enum {
@@ -31,6 +31,7 @@ enum {
 	Q_HOST_FIND, Q_HOST_INS, Q_HOST_DEFAULT, Q_HOST_ADOPT, Q_OBJ_PKEY,
 	Q_GAP_INS, Q_GAP_COUNT,
 	Q_COUNT_OBJ, Q_COUNT_VER, Q_COUNT_EDGE,
+	Q_NAME_SCOPES, Q_DOMNAME_INS, Q_DOMNAME_LIST, Q_DOM_HAS_OBJS, Q_STANDIN_ADD, Q_STANDIN_LIST,
 	Q_N
 };
 
@@ -41,6 +42,8 @@ struct st_sqlite {
 	int rdonly;
 	int in_tx;
 	int schema;               /* the store's schema version (1: read-only, not migrated) */
+	struct st_dom scope;      /* st_ops.set_scope: the domain of lookups by pid, key, name */
+	int scope_any;            /* ... or any domain */
 	sqlite3_stmt *q[Q_N];
 	char err[256];
 };
@@ -54,6 +57,21 @@ sqlite3_stmt *sqs_stmt(struct st_sqlite *s, int i);
 int sqs_run_done(struct st_sqlite *s, sqlite3_stmt *q);
 /* One integer row of q (a count, an id). @return 1 found, 0 none, or an error. */
 int sqs_one_int(struct st_sqlite *s, sqlite3_stmt *q, int64_t *out);
+/* Bind the scope: parameter i "any domain" (0/1), i + 1 the domain's uuid (NULL: host). */
+void sqs_bind_scope(struct st_sqlite *s, sqlite3_stmt *q, int i);
+/* The object of the current row (OBJ_COLS). */
+void sqs_col_obj(sqlite3_stmt *q, struct st_obj *o);
+
+/* st_sqlite_dom.c: the st_ops members of domains (schema 4, MODEL.md section 14) */
+extern const char *const sqs_dom_sql[Q_N];
+int sq_set_scope(struct st *st, const struct st_dom *dom, int any);
+int sq_name_scopes(struct st *st, const char *path, st_obj_cb cb, void *arg);
+int sq_dom_name_add(struct st *st, const struct st_domname *d);
+int sq_dom_names(struct st *st, const uint8_t *uuid, const char *name, st_domname_cb cb,
+		 void *arg);
+int sq_dom_has_objs(struct st *st, const uint8_t uuid[16]);
+int sq_standin_add(struct st *st, const struct st_dom *dom, uint64_t n);
+int sq_standin_list(struct st *st, st_standin_cb cb, void *arg);
 
 /* st_sqlite_graph.c: the st_ops members of versions, edges, names and exec records */
 int sq_ver_insert(struct st *st, int64_t obj, uint32_t v, uint64_t ts, int64_t *id);

@@ -552,6 +552,10 @@ char *dump_store(const char *store)
 		"SELECT life, lane, seq, ts, aux, hex(payload) FROM pending ORDER BY life, lane, seq",
 		"SELECT * FROM chan ORDER BY chan, ver",
 		"SELECT * FROM gap ORDER BY id",
+		"SELECT id, hex(dom) FROM obj ORDER BY id",
+		"SELECT id, hex(dom) FROM name ORDER BY id",
+		"SELECT hex(uuid), created, name, domid, ts FROM domname ORDER BY 1, 2, 3",
+		"SELECT hex(dom), n FROM standin ORDER BY 1",
 	};
 	sqlite3 *db;
 	if (sqlite3_open_v2(store, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
