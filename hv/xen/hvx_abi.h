@@ -5,7 +5,7 @@
  * below in its 128-byte union. Xen's sysctl dispatcher refuses every sysctl to any domain but
  * the control domain (XSM_PRIV) before it reaches us, and hvx_sysctl checks again.
  *
- * Shared by the hypervisor (hv/xen/hyp/hvx.c) and dom0 (hv/xen/hvx_dom0.c), so it includes
+ * Shared by the hypervisor (hv/xen/hyp/hvx_*.c) and dom0 (hv/xen/hvx_dom0.c), so it includes
  * nothing but <stdint.h>: fixed-width fields, explicit padding, no pointers.
  */
 #ifndef HVX_ABI_H
