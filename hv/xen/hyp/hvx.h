@@ -68,6 +68,10 @@
 #define HVX_PEND_SLOTS   1024u          /* power of two */
 #define HVX_REC_CAP      16384u         /* entry event bound (also <= the lane's max payload) */
 #define HVX_SCRATCH      4096u
+#define HVX_NR_EXIT_GROUP 231u         /* x86-64 */
+#define HVX_CWD_MAX      4096u          /* longest CWD recorded (PATH_MAX) */
+#define HVX_CWD_SLOTS    32u            /* per domain, power of two */
+#define HVX_CWD_CACHED   256u           /* longer CWDs are named at every call */
 #define HVX_EXIT_CAP     320u           /* exit event bound: header (144), fds, identity, note */
 
 struct hvx_lane {
@@ -93,6 +97,7 @@ struct hvx_pool {
 struct hvx_cpu {
 	uint8_t *buf;             /* entry event under construction */
 	uint8_t *scratch;
+	char *cwd;                /* HVX_CWD_MAX: the CWD of the event under construction */
 	uint8_t xbuf[HVX_EXIT_CAP];
 };
 
@@ -113,6 +118,15 @@ struct hvx_pend {
 	uint32_t reserve;         /* bytes held back on the lane for the return record */
 };
 
+/* A CWD named once: (fs_struct, pwd mount, pwd dentry) are re-read at every call. */
+struct hvx_cwd {
+	uint64_t fs, mnt, dentry;
+	uint32_t len;             /* 0 = empty */
+	char path[HVX_CWD_CACHED];
+};
+
+struct gw_layout;
+
 struct hvx_dom {
 	spinlock_t lock;          /* everything below */
 	struct domain *d;         /* NULL: slot free */
@@ -128,6 +142,22 @@ struct hvx_dom {
 	uint64_t blocked_since[HVX_MAX_VCPUS];
 	unsigned long waiting[BITS_TO_LONGS(HVX_MAX_VCPUS)];
 	struct hvx_stats st;
+	uint64_t created;         /* the domain's creation number (hvx_domain_created) */
+	const struct gw_layout *prof;   /* its kernel's profile (NULL: none matches) ... */
+	unsigned int prof_gen;    /* ... as of this profile generation (0: match again) */
+	struct hvx_cwd *cwd;      /* HVX_CWD_SLOTS, allocated with pins */
+};
+
+/* Who made a call, as the guest kernel says (hvx_who). */
+struct hvx_who {
+	bool have_prof;           /* a profile matches the domain's kernel */
+	int rc;                   /* 0: the ids below were read; else the walker's GW_E* */
+	uint32_t tgid, tid, ppid;
+	uint64_t start_ticks, pstart_ticks;
+	char comm[16];
+	int cwd_rc;               /* 0: cwd/cwd_len hold the CWD */
+	const char *cwd;
+	uint32_t cwd_len;
 };
 
 
@@ -142,10 +172,20 @@ uint64_t hvx_stamp(void);
 void hvx_pool_format(uint64_t old_epoch);
 void hvx_lane_unreserve(uint16_t lane, uint32_t bytes);
 
+/* hvx_walk.c */
+void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwdsz,
+	     struct hvx_who *w);
+void hvx_walk_reset(struct hvx_dom *x);
+int hvx_op_profile(struct hvx_op *op);
+uint64_t hvx_domain_creation(domid_t domid);
+
 /* hvx_ident.c */
 uint64_t hvx_proc_now(struct hvx_dom *x, const struct vcpu *v, unsigned long *mfn);
-void hvx_put_ident(struct hv_rec *r, const struct vcpu *v, uint64_t ksp, unsigned long cr3mfn,
-		   uint64_t proc);
+void hvx_rec_begin(struct hv_rec *r, unsigned int kind, uint32_t sysno, struct hvx_dom *x,
+		   const struct hvx_who *w, uint64_t proc, uint64_t ksp);
+void hvx_count_who(struct hvx_dom *x, const struct hvx_who *w);
+void hvx_put_ident(struct hv_rec *r, struct hvx_dom *x, const struct vcpu *v,
+		   const struct hvx_who *w, uint64_t ksp, unsigned long cr3mfn, uint64_t proc);
 
 #define STAT_ADD(x, f, n) do { \
 	__atomic_fetch_add(&(x)->st.f, (n), __ATOMIC_RELAXED); \

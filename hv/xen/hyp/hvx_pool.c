@@ -286,7 +286,8 @@ static int __init hvx_init(void)
 	{
 		hvx_cpus[i].buf = xmalloc_bytes(hvx_pool.rec_cap);
 		hvx_cpus[i].scratch = xmalloc_bytes(HVX_SCRATCH);
-		if ( !hvx_cpus[i].buf || !hvx_cpus[i].scratch )
+		hvx_cpus[i].cwd = xmalloc_bytes(HVX_CWD_MAX);
+		if ( !hvx_cpus[i].buf || !hvx_cpus[i].scratch || !hvx_cpus[i].cwd )
 			goto nomem;
 	}
 

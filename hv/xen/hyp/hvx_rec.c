@@ -84,6 +84,35 @@ static int block_vcpu(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *r
 	return 1;
 }
 
+/* A process ends (exit_group's entry was just recorded on lane l): a task-end event with the
+ * wait status its parent will see. Written only with the guest kernel's ids. */
+static void task_end(struct hvx_dom *x, const struct vcpu *v, struct hvx_cpu *c,
+		     struct hvx_lane *l, const struct hvx_who *w, uint64_t code, uint64_t ksp,
+		     unsigned long mfn, uint64_t proc)
+{
+	struct hv_rec r;
+	struct jnl_iov iov;
+	int rc;
+
+	hv_rec_init(&r, c->xbuf, HVX_EXIT_CAP, NULL, 0, hvx_gread, x, NULL);
+	hvx_rec_begin(&r, HVP_EV_TASK_END, 0, x, w, proc, ksp);
+	hv_rec_set_ret(&r, (int64_t)((code & 0xff) << 8));
+	hvx_put_ident(&r, x, v, w, ksp, mfn, proc);
+	iov.base = c->xbuf;
+	iov.len = hv_rec_finish(&r);
+	spin_lock(&l->lock);
+	rc = jnl_prod_append(&l->prod, &iov, 1, hvx_stamp(), NULL);
+	spin_unlock(&l->lock);
+	if ( rc == JNL_E_DROPPED || rc == JNL_E_FULL )
+		STAT_ADD(x, lost, 1);
+	else if ( !rc )
+	{
+		STAT_ADD(x, task_ends, 1);
+		hvx_count_who(x, w);
+		STAT_ADD(x, bytes, iov.len);
+	}
+}
+
 static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *regs)
 {
 	const struct hv_sysent *e;
@@ -96,6 +125,7 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	unsigned long mfn;
 	uint32_t len, reserve;
 	unsigned int vid = v->vcpu_id;
+	struct hvx_who w;
 	bool no_ret;
 	int rc;
 
@@ -114,17 +144,15 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	}
 
 	proc = hvx_proc_now(x, v, &mfn);
+	hvx_who(x, v, c->cwd, HVX_CWD_MAX, &w);
 	no_ret = e->flags & HV_SF_NORETURN;
 	hv_rec_init(&r, c->buf, hvx_pool.rec_cap, c->scratch, HVX_SCRATCH, hvx_gread, x, NULL);
-	hv_rec_begin(&r, HVP_EV_ENTRY, HVP_BE_XEN, HVP_ABI_X86_64, (uint32_t)regs->rax,
-		     (uint32_t)proc, tid_of(ksp));
-	/* tgid/tid are stand-ins (pin generation, kernel stack) until a kernel profile is loaded */
-	hv_rec_set_proc(&r, 0, 0, 0, HVP_IDF_STANDIN);
+	hvx_rec_begin(&r, HVP_EV_ENTRY, (uint32_t)regs->rax, x, &w, proc, ksp);
 	hv_rec_set_args(&r, args, e->nargs);
 	if ( no_ret )
 		hv_rec_flag(&r, HVP_EVF_NORETURN);
 	hv_rec_entry_args(&r, e, args);
-	hvx_put_ident(&r, v, ksp, mfn, proc);
+	hvx_put_ident(&r, x, v, &w, ksp, mfn, proc);
 	len = hv_rec_finish(&r);
 	if ( r.flags & HVP_EVF_FAULT )
 		STAT_ADD(x, faults, 1);
@@ -150,9 +178,14 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	if ( rc )
 		return 0;
 	STAT_ADD(x, entries, 1);
+	hvx_count_who(x, &w);
 	STAT_ADD(x, bytes, len);
 	if ( no_ret )
+	{
+		if ( regs->rax == HVX_NR_EXIT_GROUP && w.have_prof && !w.rc )
+			task_end(x, v, c, l, &w, args[0], ksp, mfn, proc);
 		return 0;
+	}
 
 	spin_lock(&x->lock);
 	if ( !dom_matches(x, v->domain) )
@@ -219,6 +252,7 @@ void hvx_iret_user(struct vcpu *v, const struct cpu_user_regs *regs, unsigned lo
 	struct hv_rec r;
 	struct jnl_iov iov;
 	const struct hv_sysent *e;
+	struct hvx_who w;
 	uint64_t ksp, proc;
 	unsigned long mfn;
 	uint32_t len;
@@ -251,10 +285,9 @@ void hvx_iret_user(struct vcpu *v, const struct cpu_user_regs *regs, unsigned lo
 	}
 
 	c = &hvx_cpus[smp_processor_id()];
+	hvx_who(x, v, NULL, 0, &w);
 	hv_rec_init(&r, c->xbuf, HVX_EXIT_CAP, NULL, 0, hvx_gread, x, NULL);
-	hv_rec_begin(&r, HVP_EV_EXIT, HVP_BE_XEN, HVP_ABI_X86_64, pd.sysno, (uint32_t)proc,
-		     tid_of(ksp));
-	hv_rec_set_proc(&r, 0, 0, 0, HVP_IDF_STANDIN);
+	hvx_rec_begin(&r, HVP_EV_EXIT, pd.sysno, x, &w, proc, ksp);
 	hv_rec_set_pair(&r, pd.lane, pd.seq);
 	if ( regs->rip == pd.rcx )
 	{
@@ -277,7 +310,7 @@ void hvx_iret_user(struct vcpu *v, const struct cpu_user_regs *regs, unsigned lo
 		hv_rec_flag(&r, HVP_EVF_INTERRUPTED);
 		STAT_ADD(x, interrupted, 1);
 	}
-	hvx_put_ident(&r, v, ksp, mfn, proc);
+	hvx_put_ident(&r, x, v, &w, ksp, mfn, proc);
 	len = hv_rec_finish(&r);
 
 	iov.base = c->xbuf;
@@ -295,6 +328,7 @@ void hvx_iret_user(struct vcpu *v, const struct cpu_user_regs *regs, unsigned lo
 	else
 	{
 		STAT_ADD(x, exits, 1);
+		hvx_count_who(x, &w);
 		STAT_ADD(x, bytes, len);
 	}
 }

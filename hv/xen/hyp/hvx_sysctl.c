@@ -105,13 +105,16 @@ static int op_enable(struct hvx_op *op)
 		x->pins = xzalloc_array(struct hvx_pin, HVX_PIN_SLOTS);
 		x->pins_tmp = xzalloc_array(struct hvx_pin, HVX_PIN_SLOTS);
 		x->pend = xzalloc_array(struct hvx_pend, HVX_PEND_SLOTS);
-		if ( !x->pins || !x->pins_tmp || !x->pend )
+		x->cwd = xzalloc_array(struct hvx_cwd, HVX_CWD_SLOTS);
+		if ( !x->pins || !x->pins_tmp || !x->pend || !x->cwd )
 		{
 			xfree(x->pins);
 			xfree(x->pins_tmp);
 			xfree(x->pend);
+			xfree(x->cwd);
 			x->pins = x->pins_tmp = NULL;
 			x->pend = NULL;
+			x->cwd = NULL;
 			rc = -ENOMEM;
 			goto out;
 		}
@@ -124,6 +127,8 @@ static int op_enable(struct hvx_op *op)
 	memset(x->blocked_since, 0, sizeof(x->blocked_since));
 	memset(x->waiting, 0, sizeof(x->waiting));
 	memset(&x->st, 0, sizeof(x->st));
+	hvx_walk_reset(x);
+	x->created = hvx_domain_creation(d->domain_id);
 	x->flags = op->flags;
 	x->domid = d->domain_id;
 	memcpy(x->handle, d->handle, sizeof(x->handle));
@@ -233,6 +238,8 @@ long hvx_sysctl(struct xen_sysctl *sc)
 				return 0;
 			}
 		return -ENOENT;
+	case HVX_OP_PROFILE:
+		return hvx_op_profile(op);
 	case HVX_OP_RELEASE:
 		if ( hvx_pool.state != HVX_POOL_HELD )
 			return hvx_pool.state == HVX_POOL_READY ? 0 : -ENODEV;

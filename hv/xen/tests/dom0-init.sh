@@ -75,6 +75,11 @@ say "domU is d$domid"
 lossy=
 [ "$mode" != blocking ] && [ "$mode" != stress ] && lossy=--lossy
 hvprov xen enable "$domid" $lossy >/out/enable.txt 2>&1 || say "enable failed: $(cat /out/enable.txt)"
+# The domU kernel's profile, after enable: Xen reads the domain's banner to match it (the
+# load's answer says how many collected domains run that kernel).
+hvprov xen load-profile /etc/hvx-profile.json >/out/load-profile.txt 2>&1
+echo $? >/out/load-profile.rc
+say "load-profile (exit $(cat /out/load-profile.rc)): $(tr '\n' ' ' </out/load-profile.txt)"
 # dom0 itself must be refused: its own calls would feed back into the ring.
 hvprov xen enable 0 >/out/enable-dom0.txt 2>&1; echo $? >/out/enable-dom0.rc
 xl unpause hvx-domu >/out/xl-unpause.txt 2>&1 || say "xl unpause failed: $(cat /out/xl-unpause.txt)"

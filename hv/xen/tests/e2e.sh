@@ -87,6 +87,21 @@ fi
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing"
 kpkg=$(cat "$CACHE/root/.kernel")
 VMLINUZ=$CACHE/root/boot/vmlinuz-${kpkg#linux-image-}
+# The domU runs Debian's cloud kernel (build.sh domu); its profile (hvprov profile of its
+# -dbg vmlinux, cached by release) is loaded into Xen by dom0 before the domU runs.
+set +e
+"$XEN/build.sh" profile "$HVPROV" >>"$WORK/build.log" 2>&1
+rc=$?
+set -e
+if [ $rc -ne 0 ]; then
+	tail -n 20 "$WORK/build.log"
+	[ $rc -eq 3 ] && skip "the domU kernel cannot be fetched here (see above)"
+	fail "the domU kernel's profile could not be made"
+fi
+DOMU_REL=$(cat "$CACHE/domu/current")
+DOMU_VMLINUZ=$CACHE/domu/$DOMU_REL/root/boot/vmlinuz-$DOMU_REL
+PROFILE=${HVPROV_XEN_PROFILE:-$CACHE/domu/$DOMU_REL/profile.json}
+say "domU kernel $DOMU_REL, profile $PROFILE"
 
 say "images"
 cc -static -O2 -I"$XEN" -o "$WORK/hvx_probe" "$HERE/hvx_probe.c" ||
@@ -107,7 +122,8 @@ echo reboot >"$WORK/mode-reboot"
 dom0_image() {   # dom0_image OUT MODEFILE
 	"$XEN/initramfs.sh" dom0 "$1" "$HERE/dom0-init.sh" \
 		"$HVPROV:/usr/sbin/hvprov" "$HERE/domu.cfg:/etc/xen/domu.cfg" \
-		"$VMLINUZ:/domu/vmlinuz" "$WORK/domu.cpio.gz:/domu/initrd.gz" "$2:/etc/hvx-mode" $extra
+		"$DOMU_VMLINUZ:/domu/vmlinuz" "$WORK/domu.cpio.gz:/domu/initrd.gz" "$2:/etc/hvx-mode" \
+		"$PROFILE:/etc/hvx-profile.json" $extra
 }
 dom0_image "$WORK/dom0.cpio.gz" "$WORK/mode"
 [ "$MODE" = crash ] && dom0_image "$WORK/dom0-reboot.cpio.gz" "$WORK/mode-reboot"
