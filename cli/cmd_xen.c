@@ -93,19 +93,19 @@ static void stats_print(FILE *f, const char *what, const struct hvx_stats *s, in
 			   ",\"blocks\":%" PRIu64 ",\"blocked_ns\":%" PRIu64 ",\"lost\":%" PRIu64
 			   ",\"unmatched\":%" PRIu64 ",\"restarted\":%" PRIu64
 			   ",\"interrupted\":%" PRIu64 ",\"faults\":%" PRIu64 ",\"exit_full\":%" PRIu64
-			   ",\"ident\":%" PRIu64 ",\"ident_failed\":%" PRIu64 ",\"task_ends\":%" PRIu64 "}",
+			   ",\"ident\":%" PRIu64 ",\"ident_failed\":%" PRIu64 ",\"task_events\":%" PRIu64 "}",
 			what, s->entries, s->exits, s->bytes, s->blocks, s->blocked_ns, s->lost,
 			s->unmatched, s->restarted, s->interrupted, s->faults, s->exit_full, s->ident,
-			s->ident_failed, s->task_ends);
+			s->ident_failed, s->task_events);
 		return;
 	}
 	fprintf(f, "%s: entries %" PRIu64 " exits %" PRIu64 " bytes %" PRIu64 " blocks %" PRIu64
 		   " blocked_ms %.1f lost %" PRIu64 " unmatched %" PRIu64 " restarted %" PRIu64
 		   " interrupted %" PRIu64 " faults %" PRIu64 " exit_full %" PRIu64 " ident %" PRIu64
-		   " ident_failed %" PRIu64 " task_ends %" PRIu64 "\n",
+		   " ident_failed %" PRIu64 " task_events %" PRIu64 "\n",
 		what, s->entries, s->exits, s->bytes, s->blocks, s->blocked_ns / 1e6, s->lost,
 		s->unmatched, s->restarted, s->interrupted, s->faults, s->exit_full, s->ident,
-		s->ident_failed, s->task_ends);
+		s->ident_failed, s->task_events);
 }
 
 static int xen_status(int argc, char **argv)

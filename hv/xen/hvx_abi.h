@@ -65,7 +65,7 @@ struct hvx_stats {
 	uint64_t exit_full;       /* 80 exit records that found no room despite the reservation */
 	uint64_t ident;           /* 88 events whose identity the walker read from the guest kernel */
 	uint64_t ident_failed;    /* 96 events of a domain with a profile whose walk failed (flagged) */
-	uint64_t task_ends;       /* 104 task-end events written (exit_group, with a profile) */
+	uint64_t task_events;     /* 104 task-end (exit_group) and proc (/init) events, with a profile */
 };
 
 /* HVX_OP_PROFILE: the layout is read from dom0's address space (addr, len bytes); Xen copies

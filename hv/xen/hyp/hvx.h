@@ -146,6 +146,7 @@ struct hvx_dom {
 	const struct gw_layout *prof;   /* its kernel's profile (NULL: none matches) ... */
 	unsigned int prof_gen;    /* ... as of this profile generation (0: match again) */
 	struct hvx_cwd *cwd;      /* HVX_CWD_SLOTS, allocated with pins */
+	unsigned int init_seen;   /* the proc event of tgid 1 (/init) was written */
 };
 
 /* Who made a call, as the guest kernel says (hvx_who). */

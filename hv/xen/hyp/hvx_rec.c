@@ -84,33 +84,43 @@ static int block_vcpu(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *r
 	return 1;
 }
 
-/* A process ends (exit_group's entry was just recorded on lane l): a task-end event with the
- * wait status its parent will see. Written only with the guest kernel's ids. */
-static void task_end(struct hvx_dom *x, const struct vcpu *v, struct hvx_cpu *c,
-		     struct hvx_lane *l, const struct hvx_who *w, uint64_t code, uint64_t ksp,
-		     unsigned long mfn, uint64_t proc)
+/*
+ * A task event built in c->xbuf and appended to lane l: the task end after an exit_group's
+ * entry (ret = the wait status; its room was reserved with the entry: reserve), or the proc
+ * event of a process whose start no call showed (args[0] = HVP_PROC_*).
+ * @return 0 or the append's JNL_E_*.
+ */
+static int task_event(struct hvx_dom *x, const struct vcpu *v, struct hvx_cpu *c,
+		      struct hvx_lane *l, const struct hvx_who *w, unsigned int kind, uint64_t arg,
+		      uint32_t reserve, uint64_t ksp, unsigned long mfn, uint64_t proc)
 {
 	struct hv_rec r;
 	struct jnl_iov iov;
 	int rc;
 
 	hv_rec_init(&r, c->xbuf, HVX_EXIT_CAP, NULL, 0, hvx_gread, x, NULL);
-	hvx_rec_begin(&r, HVP_EV_TASK_END, 0, x, w, proc, ksp);
-	hv_rec_set_ret(&r, (int64_t)((code & 0xff) << 8));
+	hvx_rec_begin(&r, kind, 0, x, w, proc, ksp);
+	if ( kind == HVP_EV_TASK_END )
+		hv_rec_set_ret(&r, (int64_t)((arg & 0xff) << 8));
+	else
+		hv_rec_set_args(&r, &arg, 1);
 	hvx_put_ident(&r, x, v, w, ksp, mfn, proc);
 	iov.base = c->xbuf;
 	iov.len = hv_rec_finish(&r);
 	spin_lock(&l->lock);
+	l->prod.reserved -= reserve < l->prod.reserved ? reserve : l->prod.reserved;
+	l->prod.lossy = (x->flags & HVX_EN_LOSSY) ? 1 : 0;
 	rc = jnl_prod_append(&l->prod, &iov, 1, hvx_stamp(), NULL);
 	spin_unlock(&l->lock);
-	if ( rc == JNL_E_DROPPED || rc == JNL_E_FULL )
+	if ( rc == JNL_E_DROPPED )
 		STAT_ADD(x, lost, 1);
 	else if ( !rc )
 	{
-		STAT_ADD(x, task_ends, 1);
-		hvx_count_who(x, w);
+		STAT_ADD(x, task_events, 1);
 		STAT_ADD(x, bytes, iov.len);
+		hvx_count_who(x, w);
 	}
+	return rc;
 }
 
 static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *regs)
@@ -126,7 +136,7 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	uint32_t len, reserve;
 	unsigned int vid = v->vcpu_id;
 	struct hvx_who w;
-	bool no_ret;
+	bool no_ret, end;
 	int rc;
 
 	if ( regs->rax >= HV_SYS_MAX || !(e = hv_sys_lookup(regs->rax)) )
@@ -146,6 +156,20 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	proc = hvx_proc_now(x, v, &mfn);
 	hvx_who(x, v, c->cwd, HVX_CWD_MAX, &w);
 	no_ret = e->flags & HV_SF_NORETURN;
+	/* A process ends: its task end follows the entry, in room reserved with it. */
+	end = no_ret && regs->rax == HVX_NR_EXIT_GROUP && w.have_prof && !w.rc;
+	l = &hvx_pool.lanes[vid % hvx_pool.nlanes];
+	/* /init was started by the kernel (kernel_execve: no call to trap): its proc event
+	 * comes before its first recorded call. */
+	if ( w.have_prof && !w.rc && w.tgid == 1 && !ACCESS_ONCE(x->init_seen) )
+	{
+		x->init_seen = 1;
+		rc = task_event(x, v, c, l, &w, HVP_EV_PROC, HVP_PROC_KERNEL, 0, ksp, mfn, proc);
+		if ( rc )
+			x->init_seen = 0;         /* again at the next call */
+		if ( rc == JNL_E_FULL && vid < HVX_MAX_VCPUS )
+			return block_vcpu(x, v, regs, l, jnl_rec_size(HVX_EXIT_CAP));
+	}
 	hv_rec_init(&r, c->buf, hvx_pool.rec_cap, c->scratch, HVX_SCRATCH, hvx_gread, x, NULL);
 	hvx_rec_begin(&r, HVP_EV_ENTRY, (uint32_t)regs->rax, x, &w, proc, ksp);
 	hv_rec_set_args(&r, args, e->nargs);
@@ -159,8 +183,7 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 
 	iov.base = c->buf;
 	iov.len = len;
-	reserve = no_ret ? 0 : hvx_pool.exit_reserve;
-	l = &hvx_pool.lanes[vid % hvx_pool.nlanes];
+	reserve = no_ret && !end ? 0 : hvx_pool.exit_reserve;
 	spin_lock(&l->lock);
 	l->prod.lossy = (x->flags & HVX_EN_LOSSY) ? 1 : 0;
 	/* Held back while the entry is placed, so the entry goes in only if its return
@@ -182,8 +205,8 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	STAT_ADD(x, bytes, len);
 	if ( no_ret )
 	{
-		if ( regs->rax == HVX_NR_EXIT_GROUP && w.have_prof && !w.rc )
-			task_end(x, v, c, l, &w, args[0], ksp, mfn, proc);
+		if ( end )
+			task_event(x, v, c, l, &w, HVP_EV_TASK_END, args[0], reserve, ksp, mfn, proc);
 		return 0;
 	}
 

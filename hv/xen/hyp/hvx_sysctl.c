@@ -128,6 +128,7 @@ static int op_enable(struct hvx_op *op)
 	memset(x->waiting, 0, sizeof(x->waiting));
 	memset(&x->st, 0, sizeof(x->st));
 	hvx_walk_reset(x);
+	x->init_seen = 0;
 	x->created = hvx_domain_creation(d->domain_id);
 	x->flags = op->flags;
 	x->domid = d->domain_id;

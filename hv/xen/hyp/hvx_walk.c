@@ -221,7 +221,7 @@ int hvx_op_profile(struct hvx_op *op)
 	struct hvx_prof *p = &op->u.prof;
 	struct gw_layout *nl, *old = NULL;
 	uint32_t what = 0;
-	unsigned int i, slot = HVX_PROF_MAX, n = 0;
+	unsigned int i, slot = HVX_PROF_MAX, n = 0, old_n;
 
 	p->layout_size = sizeof(struct gw_layout);
 	p->what = p->matched = p->nprofs = 0;
@@ -268,6 +268,7 @@ int hvx_op_profile(struct hvx_op *op)
 		return -ENOSPC;
 	}
 	xfree(old);             /* no walk holds it: they all run under prof_lock */
+	old_n = old ? n : n - 1;
 
 	/* Which collected domains run this kernel now (the others are matched at their calls). */
 	for ( i = 0; i < HVX_MAX_DOMS; i++ )
@@ -289,7 +290,8 @@ int hvx_op_profile(struct hvx_op *op)
 		}
 		rcu_unlock_domain(d);
 	}
-	printk("hvprov: kernel profile loaded (%u held), %u collected domains run it\n", n,
-	       p->matched);
+	if ( n != old_n )         /* a replacement is quiet: dom0 may reload in a loop */
+		printk("hvprov: kernel profile loaded (%u held), %u collected domains run it\n", n,
+		       p->matched);
 	return 0;
 }

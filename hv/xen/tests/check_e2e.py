@@ -182,9 +182,10 @@ def main():
         after_lost = late and any(l["lane"] == late[0]["lane"] and l["seq"] < late[0]["seq"] for l in lost_recs)
         check(bool(after_lost), "the calls made once the daemon ran are logged behind a LOST record "
               "(openat /w/late.txt)")
-    check(total["entries"] + total["exits"] + total.get("task_ends", 0) == len(data),
-          "the log holds every record the hook wrote (%d entries + %d exits + %d task ends, %d logged)" %
-          (total["entries"], total["exits"], total.get("task_ends", 0), len(data)))
+    tasks = total.get("task_events", 0)
+    check(total["entries"] + total["exits"] + tasks == len(data),
+          "the log holds every record the hook wrote (%d entries + %d exits + %d task events, %d logged)" %
+          (total["entries"], total["exits"], tasks, len(data)))
 
     # The daemon checks every frame before writing it (hvprov xen daemon): a failed check is
     # a frame whose compression lost data in dom0 (README: XMM state under QEMU), compressed
@@ -214,6 +215,12 @@ def main():
           "every exit pairs with its entry, every returning entry has one exit%s "
           "(bad %d, duplicate %d, missing %d)" % (" unless dropped" if lossy else "", bad_pair, dup, len(missing)))
     guest_identity(data, console, out, domid, not lossy, total)
+    if mode == "stress":
+        # dom0 replaced the profile in a loop while the domU's vCPUs walked (every record
+        # above has the guest's ids and no walk failed).
+        n = open(os.path.join(out, "reloads.txt")).read().strip() if os.path.exists(os.path.join(out, "reloads.txt")) else "0"
+        check(n.isdigit() and int(n) >= 20,
+              "the profile was replaced %s times during the busy minute, the walks unharmed" % n)
     if lossy:
         return finish(data, total, by_key, set())
 
@@ -421,6 +428,12 @@ def guest_identity(data, console, out, domid, workload, total):
               (cwd, cwd, tg, [(r.get("tgid"), field(r, "cwd"), field(r, "comm")) for r in here],
                [(field(r, "path", 0), field(r, "comm"), field(r["_exit"], "comm"), r["_exit"].get("tgid"))
                 for r in cat]))
+    # /init was started by the kernel (no call to trap): its proc event comes first.
+    init = sorted((r for r in data if r.get("tgid") == 1), key=lambda r: (r["ts"], r["lane"], r["seq"]))
+    check(init and init[0].get("ev") == "proc" and init[0].get("why") == "kernel" and
+          sum(1 for r in data if r.get("ev") == "proc") == 1,
+          "tgid 1's first record is its proc event (started by the kernel): %s" %
+          ([(r.get("ev"), r.get("why") or r.get("call")) for r in init[:2]]))
     # A process's start time is one value across its records; the execs keep it.
     starts = {}
     for r in data:

@@ -88,8 +88,17 @@ say "domU unpaused"
 # (tests/xmmstress.c); the counts go to /out/xmmstress.txt.
 if [ "$mode" = stress ]; then
 	grep -E '^ctxt|^intr' /proc/stat | cut -c1-40 >/out/stat-before.txt
+	# The profile replaced in a loop while the domU's vCPUs are inside the walker.
+	(n=0; while [ ! -f /tmp/stress-done ]; do
+		hvprov xen load-profile /etc/hvx-profile.json >/dev/null 2>&1 && n=$((n + 1))
+		sleep 0.1
+	 done; echo $n >/out/reloads.txt) &
+	rpid=$!
 	xmmstress 75 2 >/out/xmmstress.txt 2>&1
 	echo $? >/out/xmmstress.rc
+	touch /tmp/stress-done
+	wait $rpid
+	say "profile reloaded $(cat /out/reloads.txt) times"
 	grep -E '^ctxt|^intr' /proc/stat | cut -c1-40 >/out/stat-after.txt
 	say "$(tail -n 1 /out/xmmstress.txt)"
 fi
