@@ -215,12 +215,6 @@ def main():
           "every exit pairs with its entry, every returning entry has one exit%s "
           "(bad %d, duplicate %d, missing %d)" % (" unless dropped" if lossy else "", bad_pair, dup, len(missing)))
     guest_identity(data, console, out, domid, not lossy, total)
-    if mode == "stress":
-        # dom0 replaced the profile in a loop while the domU's vCPUs walked (every record
-        # above has the guest's ids and no walk failed).
-        n = open(os.path.join(out, "reloads.txt")).read().strip() if os.path.exists(os.path.join(out, "reloads.txt")) else "0"
-        check(n.isdigit() and int(n) >= 20,
-              "the profile was replaced %s times during the busy minute, the walks unharmed" % n)
     if lossy:
         return finish(data, total, by_key, set())
 

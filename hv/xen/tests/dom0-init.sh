@@ -91,7 +91,6 @@ if [ "$mode" = stress ]; then
 	# The profile replaced in a loop while the domU's vCPUs are inside the walker.
 	(n=0; while [ ! -f /tmp/stress-done ]; do
 		hvprov xen load-profile /etc/hvx-profile.json >/dev/null 2>&1 && n=$((n + 1))
-		sleep 0.1
 	 done; echo $n >/out/reloads.txt) &
 	rpid=$!
 	xmmstress 75 2 >/out/xmmstress.txt 2>&1
