@@ -31,7 +31,8 @@ static void usage(FILE *f)
 		"       hvprov xen disable DOMID\n"
 		"       hvprov xen daemon [--data DIR] [hvprov daemon's options]\n"
 		"       hvprov xen recover [--data DIR] [--no-release]\n"
-		"       hvprov xen release\n\n"
+		"       hvprov xen release\n"
+		"       hvprov xen load-profile PROFILE.json\n\n"
 		"Run in dom0 of a Xen built with hv/xen (hvprov=SIZE@ADDR on Xen's command line).\n"
 		"status   the pool (frames, lanes, state) and the hook's counters: records, bytes,\n"
 		"         times vCPUs waited for ring space and for how long, records lost\n"
@@ -48,7 +49,9 @@ static void usage(FILE *f)
 		"         durable before a crash of the host): replay them into DIR/log with\n"
 		"         `hvprov recover`'s code, then release the pool (unless --no-release)\n"
 		"release  let Xen start a new life of a pool kept from an earlier boot (after its\n"
-		"         records were recovered)\n\n"
+		"         records were recovered)\n"
+		"load-profile  a kernel profile (`hvprov profile`) for Xen's hook: collected domains\n"
+		"         running that kernel build get the guest kernel's ids, comm and CWD\n\n"
 		"DIR: --data, or $HVPROV_DATA, or ./" HVP_DATADIR_DEFAULT ".\n"
 		"exit: 0 done, 1 records were lost or damaged (daemon), 2 cannot run\n");
 }
@@ -89,16 +92,20 @@ static void stats_print(FILE *f, const char *what, const struct hvx_stats *s, in
 		fprintf(f, "\"%s\":{\"entries\":%" PRIu64 ",\"exits\":%" PRIu64 ",\"bytes\":%" PRIu64
 			   ",\"blocks\":%" PRIu64 ",\"blocked_ns\":%" PRIu64 ",\"lost\":%" PRIu64
 			   ",\"unmatched\":%" PRIu64 ",\"restarted\":%" PRIu64
-			   ",\"interrupted\":%" PRIu64 ",\"faults\":%" PRIu64 ",\"exit_full\":%" PRIu64 "}",
+			   ",\"interrupted\":%" PRIu64 ",\"faults\":%" PRIu64 ",\"exit_full\":%" PRIu64
+			   ",\"ident\":%" PRIu64 ",\"ident_failed\":%" PRIu64 ",\"task_events\":%" PRIu64 "}",
 			what, s->entries, s->exits, s->bytes, s->blocks, s->blocked_ns, s->lost,
-			s->unmatched, s->restarted, s->interrupted, s->faults, s->exit_full);
+			s->unmatched, s->restarted, s->interrupted, s->faults, s->exit_full, s->ident,
+			s->ident_failed, s->task_events);
 		return;
 	}
 	fprintf(f, "%s: entries %" PRIu64 " exits %" PRIu64 " bytes %" PRIu64 " blocks %" PRIu64
 		   " blocked_ms %.1f lost %" PRIu64 " unmatched %" PRIu64 " restarted %" PRIu64
-		   " interrupted %" PRIu64 " faults %" PRIu64 " exit_full %" PRIu64 "\n",
+		   " interrupted %" PRIu64 " faults %" PRIu64 " exit_full %" PRIu64 " ident %" PRIu64
+		   " ident_failed %" PRIu64 " task_events %" PRIu64 "\n",
 		what, s->entries, s->exits, s->bytes, s->blocks, s->blocked_ns / 1e6, s->lost,
-		s->unmatched, s->restarted, s->interrupted, s->faults, s->exit_full);
+		s->unmatched, s->restarted, s->interrupted, s->faults, s->exit_full, s->ident,
+		s->ident_failed, s->task_events);
 }
 
 static int xen_status(int argc, char **argv)
@@ -521,6 +528,10 @@ static int cmd_xen(int argc, char **argv)
 		return xen_release(argc - 1, argv + 1);
 	if (!strcmp(sub, "recover"))
 		return xen_recover(argc - 1, argv + 1);
+	if (!strcmp(sub, "load-profile")) {
+		int xen_load_profile(int argc, char **argv);   /* cmd_xen_profile.c */
+		return xen_load_profile(argc - 1, argv + 1);
+	}
 	hvp_err("xen: unknown subcommand %s", sub);
 	return bad_usage();
 }

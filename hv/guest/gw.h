@@ -42,6 +42,7 @@ enum gw_struct_id {
 enum gw_member_id {
 	GW_M_TASK_PID, GW_M_TASK_TGID, GW_M_TASK_COMM, GW_M_TASK_REAL_PARENT,
 	GW_M_TASK_GROUP_LEADER, GW_M_TASK_FS, GW_M_TASK_FILES, GW_M_TASK_MM, GW_M_TASK_STACK,
+	GW_M_TASK_START_BOOTTIME,
 	GW_M_FS_ROOT, GW_M_FS_PWD,
 	GW_M_PATH_MNT, GW_M_PATH_DENTRY,
 	GW_M_DENTRY_D_NAME, GW_M_DENTRY_D_PARENT, GW_M_DENTRY_D_INODE, GW_M_DENTRY_D_SB,
@@ -202,6 +203,15 @@ int gw_task_ids(struct gw_guest *g, uint64_t task, uint32_t *pid, uint32_t *tgid
 int gw_task_comm(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz);
 /* tgid of the task's real parent. */
 int gw_task_parent_tgid(struct gw_guest *g, uint64_t task, uint32_t *ptgid);
+/* The task's real parent (a task_struct pointer, checked like any other). */
+int gw_task_parent(struct gw_guest *g, uint64_t task, uint64_t *parent);
+/* task_struct.start_boottime: boot-clock nanoseconds at the task's start (what /proc/PID/stat
+ * field 22 shows divided by 10^7). */
+int gw_task_start_boottime(struct gw_guest *g, uint64_t task, uint64_t *ns);
+/* (fs_struct, pwd mount, pwd dentry) of the task: what its CWD is made of, for a cache that
+ * re-reads these three at each call and names the path only when one changed. fs 0 and
+ * GW_ENOENT: no fs_struct (a kernel thread, a task past exit_fs()). */
+int gw_task_pwd(struct gw_guest *g, uint64_t task, uint64_t *fs, uint64_t *mnt, uint64_t *dentry);
 
 /* Bounds of a path walk. A path of PATH_MAX bytes has at most 2048 components, and the walk
  * also counts mount crossings, so 4096 steps cover every real path. */

@@ -48,6 +48,9 @@ const struct gw_member_spec gw_member_specs[GW_NMEMBERS] = {
 	[GW_M_TASK_FILES] = { GW_S_TASK_STRUCT, "files", { 0, 0 }, R | P, 0 },
 	[GW_M_TASK_MM] = { GW_S_TASK_STRUCT, "mm", { 0, 0 }, R | P, 0 },
 	[GW_M_TASK_STACK] = { GW_S_TASK_STRUCT, "stack", { 0, 0 }, R | P, 0 },
+	/* u64 ns of the boot clock (CLOCK_BOOTTIME) at fork; real_start_time before 5.5 */
+	[GW_M_TASK_START_BOOTTIME] = { GW_S_TASK_STRUCT, "start_boottime", { "real_start_time", 0 },
+				       R | I, 8 },
 
 	[GW_M_FS_ROOT] = { GW_S_FS_STRUCT, "root", { 0, 0 }, R, 16 },
 	[GW_M_FS_PWD] = { GW_S_FS_STRUCT, "pwd", { 0, 0 }, R, 16 },

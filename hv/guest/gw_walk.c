@@ -235,6 +235,20 @@ int gw_task_parent_tgid(struct gw_guest *g, uint64_t task, uint32_t *ptgid)
 	return gw_task_ids(g, parent, 0, ptgid);
 }
 
+int gw_task_parent(struct gw_guest *g, uint64_t task, uint64_t *parent)
+{
+	if (!kptr_ok(task, 1))
+		return GW_EPTR;
+	return rd_kptr(g, task, GW_M_TASK_REAL_PARENT, parent);
+}
+
+int gw_task_start_boottime(struct gw_guest *g, uint64_t task, uint64_t *ns)
+{
+	if (!kptr_ok(task, 1))
+		return GW_EPTR;
+	return rd_member(g, task, GW_M_TASK_START_BOOTTIME, ns);
+}
+
 int gw_task_comm(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz)
 {
 	uint64_t va;
@@ -385,6 +399,26 @@ int gw_path_name(struct gw_guest *g, uint64_t task, uint64_t vfsmnt, uint64_t de
 	if (r < 0)
 		return r;
 	return build_path(g, vfsmnt, dentry, rmnt, rdentry, buf, bufsz, len);
+}
+
+int gw_task_pwd(struct gw_guest *g, uint64_t task, uint64_t *fs, uint64_t *mnt, uint64_t *dentry)
+{
+	uint64_t va;
+	int r;
+	*fs = 0;
+	if (!kptr_ok(task, 1))
+		return GW_EPTR;
+	r = rd_member(g, task, GW_M_TASK_FS, fs);
+	if (r < 0)
+		return r;
+	if (*fs == 0)
+		return GW_ENOENT;
+	if (!kptr_ok(*fs, 1))
+		return GW_EPTR;
+	r = addr_of(g, *fs, GW_M_FS_PWD, &va);
+	if (r < 0)
+		return r;
+	return rd_path(g, va, mnt, dentry);
 }
 
 int gw_task_cwd(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz, uint32_t *len)

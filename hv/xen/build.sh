@@ -5,7 +5,10 @@
 #   build.sh fetch     Debian's Xen hypervisor/tools and a Linux kernel, unpacked (not installed)
 #   build.sh source    Debian's Xen source package (pinned version) and a clean build, cached
 #   build.sh build     copy hv/xen/hyp and the shared sources in, apply xen.patch, rebuild
-#   build.sh all       all of the above (each step is skipped when its result is cached)
+#   build.sh domu      the domU's kernel: Debian's cloud-amd64 flavour (CONFIG_XEN_PV; dom0 keeps
+#                      the generic one, which has CONFIG_XEN_DOM0) and its -dbg package's vmlinux
+#   build.sh profile HVPROV   the domU kernel's profile (`HVPROV profile`), cached by version
+#   build.sh all       deps, fetch, source, build, domu (each step skipped when cached)
 #   build.sh path      print the cache directory
 #
 # Everything goes to $HVPROV_XEN_CACHE (default /var/cache/hvprov-xen), outside the repo.
@@ -103,6 +106,56 @@ source_tree() {
 	touch "$CACHE/src/.clean-built"
 }
 
+# The domU's kernel: the archive keeps only the newest cloud kernel, so its version is
+# resolved here (as fetch does for the generic one) and everything is cached under it:
+# $CACHE/domu/<release>/{root,vmlinux} and $CACHE/domu/current naming the release.
+domu() {
+	kpkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | sed -n 's/.*Depends: \(linux-image-6\.1\.[0-9a-z.-]*-cloud-amd64\)$/\1/p' | head -n 1)
+	if [ -z "$kpkg" ]; then
+		# no apt index here: keep what an earlier setup cached
+		[ -f "$CACHE/domu/current" ] && return 0
+		unavailable "cannot resolve linux-image-cloud-amd64 (apt-get update?)"
+	fi
+	rel=${kpkg#linux-image-}
+	d=$CACHE/domu/$rel
+	if [ ! -f "$d/.done" ]; then
+		mkdir -p "$CACHE/domu/debs" "$d/root"
+		if ! ls "$CACHE/domu/debs/${kpkg}_"*.deb >/dev/null 2>&1 ||
+		   ! ls "$CACHE/domu/debs/${kpkg}-dbg_"*.deb >/dev/null 2>&1; then
+			say "downloading $kpkg and $kpkg-dbg (about 310 MB)"
+			(cd "$CACHE/domu/debs" && apt-get download -q "$kpkg" "$kpkg-dbg" >/dev/null 2>&1) ||
+				unavailable "apt-get download $kpkg $kpkg-dbg failed"
+		fi
+		dpkg-deb -x "$(ls "$CACHE/domu/debs/${kpkg}_"*.deb | head -n 1)" "$d/root"
+		# only the vmlinux of the debug package (the modules' debug files are not needed)
+		dpkg-deb --fsys-tarfile "$(ls "$CACHE/domu/debs/${kpkg}-dbg_"*.deb | head -n 1)" |
+			tar -x -C "$d" "./usr/lib/debug/boot/vmlinux-$rel" ||
+			die "no vmlinux-$rel in $kpkg-dbg"
+		mv "$d/usr/lib/debug/boot/vmlinux-$rel" "$d/vmlinux"
+		rm -rf "$d/usr"
+		[ -f "$d/root/boot/vmlinuz-$rel" ] || die "no vmlinuz-$rel in $kpkg"
+		touch "$d/.done"
+	fi
+	echo "$rel" >"$CACHE/domu/current.new"
+	mv "$CACHE/domu/current.new" "$CACHE/domu/current"
+}
+
+# The domU kernel's profile, made by the hvprov given (a profile of another format version,
+# e.g. from an older hvprov, is made again): $CACHE/domu/<release>/profile.json
+profile() {
+	hv=${1:-${HVPROV:-}}
+	[ -n "$hv" ] && [ -x "$hv" ] || die "usage: build.sh profile HVPROV"
+	[ -f "$CACHE/domu/current" ] || domu
+	rel=$(cat "$CACHE/domu/current")
+	d=$CACHE/domu/$rel
+	if [ -f "$d/profile.json" ] && "$hv" profile --check "$d/profile.json" >/dev/null 2>&1; then
+		return 0
+	fi
+	say "profile of $rel"
+	"$hv" profile "$d/vmlinux" -o "$d/profile.json.new" >&2 || die "hvprov profile $d/vmlinux failed"
+	mv "$d/profile.json.new" "$d/profile.json"
+}
+
 # Copy src into dst only when the content differs, so make rebuilds only what changed.
 sync_file() {
 	if ! cmp -s "$1" "$2"; then
@@ -124,7 +177,8 @@ build() {
 	done
 	for f in journal/append.c journal/ckpt.c journal/jnl_append.h journal/jnl_format.h \
 	         common/crc32c.c common/crc32c.h common/hvp_atomic.h common/hvp_err.h \
-	         hv/hv_rec.c hv/hv_rec.h hv/hv_systab.c hv/hv_systab.h hv/hvp_event.h; do
+	         hv/hv_rec.c hv/hv_rec.h hv/hv_systab.c hv/hv_systab.h hv/hvp_event.h \
+	         hv/guest/gw_walk.c hv/guest/gw_schema.c hv/guest/gw.h; do
 		sync_file "$SRC/$f" "$d/$(basename "$f")"
 	done
 	sync_file "$HERE/hvx_abi.h" "$d/hvx_abi.h"
@@ -159,7 +213,9 @@ deps) deps ;;
 fetch) fetch ;;
 source) source_tree ;;
 build) build ;;
-all) deps; fetch; source_tree; build ;;
+domu) domu ;;
+profile) profile "${2:-}" ;;
+all) deps; fetch; source_tree; build; domu ;;
 path) echo "$CACHE" ;;
-*) echo "usage: build.sh [deps|fetch|source|build|all|path]" >&2; exit 2 ;;
+*) echo "usage: build.sh [deps|fetch|source|build|domu|profile HVPROV|all|path]" >&2; exit 2 ;;
 esac

@@ -5,7 +5,7 @@
  * below in its 128-byte union. Xen's sysctl dispatcher refuses every sysctl to any domain but
  * the control domain (XSM_PRIV) before it reaches us, and hvx_sysctl checks again.
  *
- * Shared by the hypervisor (hv/xen/hyp/hvx.c) and dom0 (hv/xen/hvx_dom0.c), so it includes
+ * Shared by the hypervisor (hv/xen/hyp/hvx_*.c) and dom0 (hv/xen/hvx_dom0.c), so it includes
  * nothing but <stdint.h>: fixed-width fields, explicit padding, no pointers.
  */
 #ifndef HVX_ABI_H
@@ -15,7 +15,7 @@
 
 /* xen_sysctl.cmd: far above Xen's own sysctl numbers (they end below 40 in 4.17). */
 #define HVX_SYSCTL_CMD        0x6876u     /* "hv" */
-#define HVX_ABI_VERSION       1u
+#define HVX_ABI_VERSION       2u  /* 2: HVX_OP_PROFILE, stats.ident/ident_failed */
 
 /* hvx_op.op */
 #define HVX_OP_DESCRIBE       1u   /* fill u.desc: where the pool is, its geometry and state */
@@ -24,6 +24,9 @@
 #define HVX_OP_CKPT           4u   /* dom0 advanced durable checkpoints: re-read them, wake waiters */
 #define HVX_OP_STATS          5u   /* fill u.stats: totals, or one domain's when domid != HVX_DOM_ALL */
 #define HVX_OP_RELEASE        6u   /* dom0 recovered a pool kept from an earlier boot: start a new life */
+#define HVX_OP_PROFILE        7u   /* u.prof: load a kernel profile's layout (struct gw_layout,
+                                      hv/guest/gw.h) from dom0's memory; it replaces a loaded
+                                      one of the same kernel banner */
 
 #define HVX_DOM_ALL           0xffffffffu
 
@@ -60,7 +63,24 @@ struct hvx_stats {
 	uint64_t interrupted;     /* 64 returns elsewhere (signal handler): no return value */
 	uint64_t faults;          /* 72 entry events with a field cut by unreadable guest memory */
 	uint64_t exit_full;       /* 80 exit records that found no room despite the reservation */
-	uint64_t reserved[3];     /* 88 */
+	uint64_t ident;           /* 88 events whose identity the walker read from the guest kernel */
+	uint64_t ident_failed;    /* 96 events of a domain with a profile whose walk failed (flagged) */
+	uint64_t task_events;     /* 104 task-end (exit_group) and proc (/init) events, with a profile */
+};
+
+/* HVX_OP_PROFILE: the layout is read from dom0's address space (addr, len bytes); Xen copies
+ * it, checks it with the walker's gw_layout_check, and applies it to every collected domain
+ * whose kernel's linux_banner (read from guest memory at the layout's address) matches. */
+#define HVX_PROF_MAX_LEN      4096u
+#define HVX_PROF_MAX          4u   /* kernel builds held at once */
+struct hvx_prof {
+	uint64_t addr;            /*  0 in: dom0 virtual address of the struct gw_layout */
+	uint32_t len;             /*  8 in: sizeof(struct gw_layout) of Xen's walker, else -EINVAL */
+	uint32_t what;            /* 12 out (-EINVAL): gw_layout_check's offence, kind << 16 | index */
+	uint32_t matched;         /* 16 out: collected domains whose banner matches now */
+	uint32_t nprofs;          /* 20 out: profiles held after this one */
+	uint32_t layout_size;     /* 24 out: sizeof(struct gw_layout) Xen expects */
+	uint32_t pad;             /* 28 */
 };
 
 struct hvx_op {
@@ -71,12 +91,14 @@ struct hvx_op {
 	union {
 		struct hvx_desc desc;
 		struct hvx_stats stats;
+		struct hvx_prof prof;
 		uint8_t pad[112];
 	} u;                      /* 16 */
 };
 
 _Static_assert(sizeof(struct hvx_desc) == 56, "hvx_desc layout");
 _Static_assert(sizeof(struct hvx_stats) == 112, "hvx_stats layout");
+_Static_assert(sizeof(struct hvx_prof) == 32, "hvx_prof layout");
 _Static_assert(sizeof(struct hvx_op) == 128, "hvx_op fills xen_sysctl.u");
 
 #endif

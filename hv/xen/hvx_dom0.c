@@ -152,6 +152,37 @@ int hvx_ctl_disable(struct hvx_ctl *c, uint32_t domid, struct hvx_stats *st)
 	return r;
 }
 
+int hvx_ctl_load_profile(struct hvx_ctl *c, const void *layout, uint32_t len,
+			 struct hvx_prof *out)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t sz;
+	void *buf;
+	int r;
+
+	if (len == 0 || len > HVX_PROF_MAX_LEN)
+		return -EINVAL;
+	if (pg <= 0)
+		pg = 4096;
+	sz = ((size_t)len + (size_t)pg - 1) & ~((size_t)pg - 1);
+	if (posix_memalign(&buf, (size_t)pg, sz))
+		return -ENOMEM;
+	memset(buf, 0, sz);
+	memcpy(buf, layout, len);
+	/* Xen copies it from this process's address space during the hypercall: resident. */
+	int locked = mlock(buf, sz) == 0;
+	struct hvx_op op = { .op = HVX_OP_PROFILE };
+	op.u.prof.addr = (uint64_t)(uintptr_t)buf;
+	op.u.prof.len = len;
+	r = hvx_ctl_op(c, &op);
+	if (locked)
+		munlock(buf, sz);
+	free(buf);
+	if (!r && out)
+		*out = op.u.prof;
+	return r;
+}
+
 int hvx_ctl_stats(struct hvx_ctl *c, uint32_t domid, struct hvx_stats *st)
 {
 	struct hvx_op op = { .op = HVX_OP_STATS, .domid = domid };

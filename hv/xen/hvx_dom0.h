@@ -40,6 +40,12 @@ int hvx_ctl_enable(struct hvx_ctl *c, uint32_t domid, uint32_t flags);
 int hvx_ctl_disable(struct hvx_ctl *c, uint32_t domid, struct hvx_stats *st);
 int hvx_ctl_stats(struct hvx_ctl *c, uint32_t domid, struct hvx_stats *st);
 int hvx_ctl_ckpt(struct hvx_ctl *c);
+/* Hand Xen a kernel profile's layout (struct gw_layout of len bytes, copied into locked memory
+ * for the hypercall); *out gets Xen's answer (domains matched, profiles held).
+ * @return 0, -EINVAL (Xen's walker has another layout size or refused it), -ENOSPC (Xen
+ * holds HVX_PROF_MAX kernels), -errno. */
+int hvx_ctl_load_profile(struct hvx_ctl *c, const void *layout, uint32_t len,
+			 struct hvx_prof *out);
 
 /*
  * Map the hypervisor's pool read-write and attach it as a journal pool (jnl_pool_attach with

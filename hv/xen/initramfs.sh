@@ -8,7 +8,8 @@
 # libraries it needs (from this machine, whose Xen libraries match the unpacked tools). dom0
 # also gets the Xen tools from the unpacked packages (xl, xenstored, xenconsoled,
 # xen-init-dom0, xenstore-read) and the kernel modules for Xen's devices and a virtio disk; domU gets
-# xen-privcmd (for the probe). Kernel modules come from the unpacked Debian kernel.
+# xen-privcmd (for the probe). Kernel modules come from the unpacked Debian kernels (dom0:
+# the generic flavour; domU: the cloud flavour of build.sh domu).
 # Environment: HVPROV_XEN_CACHE as for build.sh.
 set -eu
 CACHE=${HVPROV_XEN_CACHE:-/var/cache/hvprov-xen}
@@ -21,6 +22,12 @@ shift 3
 kpkg=$(cat "$R/.kernel")
 kver=${kpkg#linux-image-}
 kmod=$R/lib/modules/$kver/kernel
+# The domU runs Debian's cloud kernel (build.sh domu): its modules come from that package.
+if [ "$kind" = domu ]; then
+	[ -f "$CACHE/domu/current" ] || die "no domU kernel in $CACHE/domu (run build.sh domu)"
+	kver=$(cat "$CACHE/domu/current")
+	kmod=$CACHE/domu/$kver/root/lib/modules/$kver/kernel
+fi
 # busybox-static's binary (the images have no libc of their own for it).
 bb=/bin/busybox
 file -L "$bb" 2>/dev/null | grep -q 'statically linked' || die "$bb is not busybox-static's (build.sh deps)"

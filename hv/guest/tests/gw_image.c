@@ -265,6 +265,7 @@ static uint64_t put_task(struct img *im, uint64_t va, int pid, int tgid, const c
 	t.files = VP(files);
 	t.mm = VP(mm);
 	t.stack = VP(img_alloc(im, 4096));
+	t.start_boottime = SCENE_START_NS(pid);
 	img_write(im, va, &t, sizeof(t));
 	return va;
 }

@@ -62,6 +62,8 @@ struct scene {
 #define SCENE_CWD "/home/user/projects"
 #define SCENE_FD3_PATH "/home/user/projects/notes.txt"
 #define SCENE_FD4_PATH "/tmp/log"
+/* task_struct.start_boottime of the scene's task with that pid (ns) */
+#define SCENE_START_NS(pid) ((uint64_t)(pid) * 1000000000ull + 4567u)
 #define SCENE_PID 4243u
 #define SCENE_TGID 4242u
 #define SCENE_PARENT_TGID 1u

@@ -285,8 +285,8 @@ static void check_finds_damaged_profiles(void)
 	t = replace(text, key, "\"size\": 8,");
 	check_text("small-task.json", t, strlen(t), 1, "task_struct");
 	free(t);
-	t = replace(text, "\"version\": 1", "\"version\": 2");
-	check_text("v2.json", t, strlen(t), 2, "version");
+	t = replace(text, "\"version\": 2", "\"version\": 1");
+	check_text("v1.json", t, strlen(t), 2, "version");
 	free(t);
 	t = replace(text, "hvprov-kernel-profile", "something-else");
 	check_text("foreign.json", t, strlen(t), 2, "not an hvprov kernel profile");

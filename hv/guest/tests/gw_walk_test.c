@@ -82,6 +82,26 @@ static void current_task_tgid_and_comm(void)
 	teardown(&e);
 }
 
+static void start_time_parent_and_pwd_pointers(void)
+{
+	struct env e;
+	uint64_t ns = 0, parent = 0, fs = 0, mnt = 0, dentry = 0;
+	char buf[256];
+	setup(&e);
+	TU_CHECK(gw_task_start_boottime(&e.g, e.sc.task, &ns) == 0 && ns == SCENE_START_NS(SCENE_PID),
+		 "start %llu", (unsigned long long)ns);
+	TU_CHECK(gw_task_parent(&e.g, e.sc.task, &parent) == 0 && parent == e.sc.parent);
+	TU_CHECK(gw_task_start_boottime(&e.g, parent, &ns) == 0 && ns == SCENE_START_NS(1));
+	/* the CWD cache's key: the pointers gw_task_cwd names */
+	TU_CHECK(gw_task_pwd(&e.g, e.sc.task, &fs, &mnt, &dentry) == 0 && fs == e.sc.fs);
+	TU_CHECK(gw_path_name(&e.g, e.sc.task, mnt, dentry, buf, sizeof(buf), NULL) == 0 &&
+		 !strcmp(buf, SCENE_CWD), "'%s'", buf);
+	TU_CHECK(gw_task_pwd(&e.g, e.sc.kthread, &fs, &mnt, &dentry) == GW_ENOENT && fs == 0);
+	TU_CHECK(gw_task_start_boottime(&e.g, 0x1000, &ns) == GW_EPTR);
+	TU_CHECK(gw_task_parent(&e.g, e.sc.task + 1, &parent) == GW_EPTR);
+	teardown(&e);
+}
+
 static void cwd_crosses_the_mount_point(void)
 {
 	struct env e;
@@ -392,6 +412,7 @@ int main(void)
 	TU_RUN(translation_covers_4k_2m_and_1g_pages);
 	TU_RUN(kernel_banner_matches_profile);
 	TU_RUN(current_task_tgid_and_comm);
+	TU_RUN(start_time_parent_and_pwd_pointers);
 	TU_RUN(cwd_crosses_the_mount_point);
 	TU_RUN(cwd_at_roots_is_slash);
 	TU_RUN(fd_gives_device_inode_birth_time_and_path);

@@ -190,6 +190,7 @@ struct task_struct {
 		struct task_struct *parent;
 		struct task_struct *group_leader;
 		char comm[16];
+		uint64_t start_boottime;
 		struct fs_struct *fs;
 		struct files_struct *files;
 	};
@@ -287,6 +288,7 @@ static inline void kfix_layout(struct gw_layout *L)
 	KFIX_M(GW_M_TASK_FILES, task_struct, files);
 	KFIX_M(GW_M_TASK_MM, task_struct, mm);
 	KFIX_M(GW_M_TASK_STACK, task_struct, stack);
+	KFIX_M(GW_M_TASK_START_BOOTTIME, task_struct, start_boottime);
 	KFIX_M(GW_M_FS_ROOT, fs_struct, root);
 	KFIX_M(GW_M_FS_PWD, fs_struct, pwd);
 	KFIX_M(GW_M_PATH_MNT, path, mnt);

@@ -30,7 +30,10 @@ void hvx_iret_user(struct vcpu *v, const struct cpu_user_regs *regs, unsigned lo
 /* mm.c, do_mmuext_op: d pinned frame mfn as an L4 (top-level) page table. */
 void hvx_pin_l4(struct domain *d, unsigned long mfn);
 
-/* xen_sysctl.cmd of hvprov's sub-op; equal to HVX_SYSCTL_CMD of hvx_abi.h (checked in hvx.c),
+/* common/domain.c, domain_create: d was created (its creation number, the guest's boot id). */
+void hvx_domain_created(struct domain *d);
+
+/* xen_sysctl.cmd of hvprov's sub-op; equal to HVX_SYSCTL_CMD of hvx_abi.h (checked in hvx_sysctl.c),
  * repeated here because Xen's own files cannot include <stdint.h>. */
 #define HVX_HOOK_SYSCTL_CMD 0x6876u
 

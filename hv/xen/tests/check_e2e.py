@@ -143,9 +143,10 @@ def main():
         after_lost = late and any(l["lane"] == late[0]["lane"] and l["seq"] < late[0]["seq"] for l in lost_recs)
         check(bool(after_lost), "the calls made once the daemon ran are logged behind a LOST record "
               "(openat /w/late.txt)")
-    check(total["entries"] + total["exits"] == len(data),
-          "the log holds every record the hook wrote (%d entries + %d exits, %d logged)" %
-          (total["entries"], total["exits"], len(data)))
+    tasks = total.get("task_events", 0)
+    check(total["entries"] + total["exits"] + tasks == len(data),
+          "the log holds every record the hook wrote (%d entries + %d exits + %d task events, %d logged)" %
+          (total["entries"], total["exits"], tasks, len(data)))
 
     # The daemon checks every frame before writing it (hvprov xen daemon): a failed check is
     # a frame whose compression lost data in dom0 (README: XMM state under QEMU), compressed
@@ -174,6 +175,7 @@ def main():
     check(bad_pair == 0 and dup == 0 and (len(missing) <= total["lost"] if lossy else not missing),
           "every exit pairs with its entry, every returning entry has one exit%s "
           "(bad %d, duplicate %d, missing %d)" % (" unless dropped" if lossy else "", bad_pair, dup, len(missing)))
+    guest_identity(data, console, out, domid, not lossy, total)
     if lossy:
         return finish(data, total, by_key, set())
 
@@ -256,7 +258,8 @@ def main():
     ended = {}
     for r in entries("exit_group"):
         ended[r["_id"]["pin"]] = min(ended.get(r["_id"]["pin"], r["ts"]), r["ts"])
-    after = [r for r in data if r["_id"]["pin"] in ended and r["ts"] > ended[r["_id"]["pin"]]]
+    after = [r for r in data if r["_id"]["pin"] in ended and r["ts"] > ended[r["_id"]["pin"]]
+             and r.get("ev") != "task_end"]
     check(not after, "no call is logged under an identity after its exit_group (%d ended, %d after)"
           % (len(ended), len(after)))
 
@@ -287,13 +290,119 @@ def main():
                 continue
             if a.get("ev") == "entry" and a.get("call") == "execve" and a.get("_exit") is b:
                 continue       # the exec itself
-            if a.get("ev") == "entry" and a.get("call") in noreturn:
+            if a.get("ev") == "entry" and a.get("call") in noreturn or a.get("ev") == "task_end":
                 continue       # that thread ended; its kernel stack went to a new task
             switches += 1
     check(switches == 0, "the calls of one thread between execs share one identity "
           "(%d threads, %d unexplained changes)" % (len(threads), switches))
 
     return finish(data, total, by_key, firsts)
+
+
+def fld(rec, ftype):
+    """The whole field of that type (for fields whose value is several keys), or None."""
+    for f in rec.get("fields", []):
+        if f.get("type") == ftype:
+            return f
+    return None
+
+
+ID_LINE = re.compile(r"HVX-DOMU-ID step=(\S+) tgid=(\d+) cwd=(\S+)")
+
+
+def guest_identity(data, console, out, domid, workload, total):
+    """The guest kernel's own identities in the records (a kernel profile was loaded before the
+    domU ran): every record has them, and (workload: every call of it was logged) they equal
+    what the domU's shells printed."""
+    p = os.path.join(out, "load-profile.rc")
+    if not os.path.exists(p):
+        print("info: no kernel profile was loaded (a log of an earlier hvprov)")
+    rc = open(p).read().strip() if os.path.exists(p) else "none"
+    txt = open(os.path.join(out, "load-profile.txt")).read().strip() if os.path.exists(p) else ""
+    check(rc == "0" and "1 collected domains run it" in txt,
+          "dom0 loaded the domU kernel's profile into Xen, which matched the domU's banner "
+          "(exit %s: %s)" % (rc, txt))
+
+    standin = [r for r in data if r.get("standin") or "start" not in r or "ppid" not in r]
+    walk_failed = [r for r in data if "guest walk failed" in str(field(r, "text"))]
+    check(not standin and not walk_failed,
+          "every record carries the guest kernel's ids, start time and parent (%d with stand-ins, "
+          "%d walks failed: %s)" % (len(standin), len(walk_failed),
+                                    [field(r, "text") for r in walk_failed[:3]]))
+    check(total.get("ident") == len(data) and total.get("ident_failed") == 0,
+          "the hook counted every record as walked (ident %s of %d, failed %s)" %
+          (total.get("ident"), len(data), total.get("ident_failed")))
+    doms = [fld(r, "domain") for r in data]
+    boots = {r.get("boot") for r in data}
+    check(all(d and d.get("dom") == domid and d.get("created", 0) > 0 for d in doms) and
+          len(boots) == 1 and None not in boots,
+          "every record names the domain (d%d, creation %s) and one boot %s" %
+          (domid, sorted({d.get("created") for d in doms if d}), sorted(map(str, boots))))
+    nocwd = [r for r in data if r.get("ev") == "entry" and field(r, "cwd") is None]
+    check(not nocwd, "every entry carries the caller's CWD (%d without)" % len(nocwd))
+    if not workload:
+        return
+
+    steps = {m.group(1): (int(m.group(2)), m.group(3)) for m in ID_LINE.finditer(console)}
+    check(set(steps) == {"init", "sub"}, "the domU printed its ids (%s)" % steps)
+    entries = [r for r in data if r.get("ev") == "entry"]
+    # /init's shell: pid 1, its calls after `cd /w` in /w.
+    if "init" in steps:
+        tg, cwd = steps["init"]
+        mine = [r for r in entries if r.get("tgid") == tg]
+        cd = [r for r in mine if r.get("call") == "chdir" and field(r, "path", 0) == cwd]
+        after = [r for r in mine if cd and r["ts"] > cd[0]["ts"] and r.get("call") != "chdir"]
+        check(tg == 1 and cd and after and all(field(r, "cwd") == cwd for r in after[:3]) and
+              field(cd[0], "cwd") == "/",
+              "/init's shell: tgid %d as it printed; its chdir(%s) made in /, its next calls in %s "
+              "(%s)" % (tg, cwd, cwd, [(r.get("call"), field(r, "cwd")) for r in after[:3]]))
+    # The child shell: its own tgid, its cd, then (its last command: no fork) the redirection's
+    # open in its cwd and the exec of cat.
+    if "sub" in steps:
+        tg, cwd = steps["sub"]
+        mine = [r for r in entries if r.get("tgid") == tg]
+        cd = [r for r in mine if r.get("call") == "chdir" and field(r, "path", 0) == cwd]
+        before = [r for r in mine if cd and r["ts"] < cd[0]["ts"]]
+        after = [r for r in mine if cd and r["ts"] > cd[0]["ts"]]
+        check(bool(cd) and before and after and all(field(r, "cwd") == "/w" for r in before) and
+              all(field(r, "cwd") == cwd for r in after) and
+              all(r.get("ppid") == steps.get("init", (1,))[0] for r in mine),
+              "the child shell: tgid %d as it printed, parent %d, in /w before its chdir(%s) "
+              "(%d calls) and in %s after (%d calls)" %
+              (tg, steps.get("init", (1,))[0], cwd, len(before), cwd, len(after)))
+        here = [r for r in entries if r.get("call") == "openat" and field(r, "path", 1) == "here.txt"]
+        cat = [r for r in mine if r.get("call") == "execve" and field(r, "argv", 1) == ["cat", "../upper.txt"]
+               and r.get("_exit") and r["_exit"].get("ret") == 0]
+        check(len(here) == 1 and here[0].get("tgid") == tg and field(here[0], "cwd") == cwd and
+              field(here[0], "comm") == "sh" and len(cat) == 1 and field(cat[0], "comm") == "sh" and
+              field(cat[0]["_exit"], "comm") == str(field(cat[0], "path", 0)).split("/")[-1][:15] and
+              cat[0]["_exit"].get("tgid") == tg and
+              field(cat[0], "cwd") == cwd,
+              "it opens here.txt in %s as sh, then execs cat in %s: comm sh at the entry, the "
+              "executed file's name at the return, tgid %d kept (%s; %s)" %
+              (cwd, cwd, tg, [(r.get("tgid"), field(r, "cwd"), field(r, "comm")) for r in here],
+               [(field(r, "path", 0), field(r, "comm"), field(r["_exit"], "comm"), r["_exit"].get("tgid"))
+                for r in cat]))
+    # /init was started by the kernel (no call to trap): its proc event comes first.
+    init = sorted((r for r in data if r.get("tgid") == 1), key=lambda r: (r["ts"], r["lane"], r["seq"]))
+    check(init and init[0].get("ev") == "proc" and init[0].get("why") == "kernel" and
+          sum(1 for r in data if r.get("ev") == "proc") == 1,
+          "tgid 1's first record is its proc event (started by the kernel): %s" %
+          ([(r.get("ev"), r.get("why") or r.get("call")) for r in init[:2]]))
+    # A process's start time is one value across its records; the execs keep it.
+    starts = {}
+    for r in data:
+        starts.setdefault(r.get("tgid"), set()).add(r.get("start"))
+    check(all(len(s) == 1 for s in starts.values()),
+          "each tgid has one start time (%d processes)" % len(starts))
+    # Each exit_group is followed by the process's task end, with its exit status.
+    groups = [r for r in entries if r.get("call") == "exit_group"]
+    ends = [r for r in data if r.get("ev") == "task_end"]
+    paired = [g for g in groups if any(e.get("tgid") == g.get("tgid") and e.get("start") == g.get("start")
+                                       and e.get("exit_code") == num(g["args"][0]) & 0xff for e in ends)]
+    check(groups and len(ends) == len(groups) == len(paired),
+          "a task end follows each exit_group with its exit code (%d exit_group, %d task ends, %d paired)"
+          % (len(groups), len(ends), len(paired)))
 
 
 def frame_checks(out):

@@ -99,6 +99,11 @@ say "domU is d$domid"
 lossy=
 [ "$mode" = lossy ] && lossy=--lossy
 hvprov xen enable "$domid" $lossy >/out/enable.txt 2>&1 || say "enable failed: $(cat /out/enable.txt)"
+# The domU kernel's profile, after enable: Xen reads the domain's banner to match it (the
+# load's answer says how many collected domains run that kernel).
+hvprov xen load-profile /etc/hvx-profile.json >/out/load-profile.txt 2>&1
+echo $? >/out/load-profile.rc
+say "load-profile (exit $(cat /out/load-profile.rc)): $(tr '\n' ' ' </out/load-profile.txt)"
 # dom0 itself must be refused: its own calls would feed back into the ring.
 hvprov xen enable 0 >/out/enable-dom0.txt 2>&1; echo $? >/out/enable-dom0.rc
 xl unpause hvx-domu >/out/xl-unpause.txt 2>&1 || say "xl unpause failed: $(cat /out/xl-unpause.txt)"
@@ -134,8 +139,16 @@ fi
 # (tests/xmmstress.c); the counts go to /out/xmmstress.txt.
 if [ "$mode" = stress ]; then
 	grep -E '^ctxt|^intr' /proc/stat | cut -c1-40 >/out/stat-before.txt
+	# The profile replaced in a loop while the domU's vCPUs are inside the walker.
+	(n=0; while [ ! -f /tmp/stress-done ]; do
+		hvprov xen load-profile /etc/hvx-profile.json >/dev/null 2>&1 && n=$((n + 1))
+	 done; echo $n >/out/reloads.txt) &
+	rpid=$!
 	xmmstress 75 2 >/out/xmmstress.txt 2>&1
 	echo $? >/out/xmmstress.rc
+	touch /tmp/stress-done
+	wait $rpid
+	say "profile reloaded $(cat /out/reloads.txt) times"
 	grep -E '^ctxt|^intr' /proc/stat | cut -c1-40 >/out/stat-after.txt
 	say "$(tail -n 1 /out/xmmstress.txt)"
 fi

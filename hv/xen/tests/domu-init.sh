@@ -32,6 +32,13 @@ sh -c 'sh -c "cat /w/upper.txt > /w/copy.txt"'
 # A file renamed, then removed.
 mv /w/copy.txt /w/renamed.txt
 rm /w/renamed.txt
+# Identities the guest kernel gives (Xen reads them with the kernel's profile): this shell's
+# pid and cwd, and a child shell's after its cd, printed here and compared with the records.
+mkdir -p /w/sub
+cd /w
+echo "HVX-DOMU-ID step=init tgid=$$ cwd=$(pwd)"
+sh -c 'cd /w/sub && echo "HVX-DOMU-ID step=sub tgid=$$ cwd=$(pwd)" && cat ../upper.txt > here.txt'
+cd /
 echo "HVX-DOMU-WORKLOAD-DONE $(cat /w/count.txt)"
 # stress: a minute of system calls (fork, exec, open, write) on both vCPUs while dom0 checks
 # its XMM registers (tests/xmmstress.c).

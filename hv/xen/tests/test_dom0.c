@@ -38,7 +38,7 @@ static void every_error_has_its_own_message(void)
 	TU_CHECK(!strcmp(hvx_pool_state_name(99), "unknown"));
 }
 
-/* The offsets the hypervisor reads (hv/xen/hyp/hvx.c) beyond the sizes hvx_abi.h asserts:
+/* The offsets the hypervisor reads (hv/xen/hyp/hvx_*.c) beyond the sizes hvx_abi.h asserts:
  * checked when this file compiles, so a layout change cannot pass as a run-time test. */
 _Static_assert(offsetof(struct hvx_op, u) == 16, "hvx_op.u");
 _Static_assert(offsetof(struct hvx_op, u.desc.base_mfn) == 16, "hvx_desc.base_mfn");

@@ -1,0 +1,224 @@
+/*
+ * hvx.h - hvprov's system-call hook inside the Xen hypervisor (x86-64 PV guests): what its
+ * files share. hvx_pool.c: the pool (reservation, format, timestamps); hvx_ident.c: domains
+ * and process identity (pin generations); hvx_rec.c: entry and return records, pending calls;
+ * hvx_sysctl.c: dom0's sub-op.
+ *
+ * What it does, in the order a system call meets it:
+ *   boot     hvx_reserve keeps the physical range named by hvprov=SIZE@ADDR out of the boot
+ *            allocator (so out of Xen's heap and its boot-time scrub); hvx_init maps it, gives
+ *            its frames to DOMID_XEN for the control domain to map (as xentrace does), and
+ *            either formats a new journal pool there or, when the range already holds a pool
+ *            with records dom0 has not consumed, keeps it untouched (HELD) until dom0 says it
+ *            has recovered them;
+ *   entry    hvx_syscall_enter (lstar_enter, guest user mode) builds an entry event with the
+ *            project's record builder (hv/hv_rec.c) from the project's syscall table
+ *            (hv/hv_systab.c), reading guest memory with copy_from_guest_pv, and appends it
+ *            with the journal's freestanding write-ahead path (journal/append.c): the record
+ *            is durable (cache-line write-back, fence) before the call reaches the guest
+ *            kernel. Room for the return record is reserved on the same lane at the same
+ *            time, so the return path never waits. A full lane in blocking mode moves the
+ *            guest's rip back onto the syscall instruction and pauses the vCPU until dom0's
+ *            checkpoint frees space (HVX_OP_CKPT), so the call is made again then;
+ *   return   hvx_iret_user (the iret hypercall back to user mode) matches the thread's
+ *            pending call when the iret's rip is the rcx saved at entry (rip - 2: the kernel
+ *            restarts the call; anything else: interrupted, no return value; a successful
+ *            execve returns at the new image's entry with a new process identity);
+ *   identity a thread is (domain, the kernel stack it announced with stack_switch, which Xen
+ *            keeps in arch.pv.kernel_sp); a process is the frame of its top-level page table
+ *            plus a per-domain counter bumped each time that frame is pinned as an L4
+ *            (hvx_pin_l4), because Linux reuses freed page-table frames at once.
+ *
+ * Locking: one spinlock per lane (a thread may return on another vCPU, so a lane's producer
+ * is not always the same pCPU); one per traced domain for its pin and pending tables. No
+ * lock is held across a guest-memory read.
+ */
+#ifndef HVX_H
+#define HVX_H
+
+#include <xen/init.h>
+#include <xen/lib.h>
+#include <xen/param.h>
+#include <xen/sched.h>
+#include <xen/spinlock.h>
+#include <xen/vmap.h>
+#include <xen/mm.h>
+#include <xen/pdx.h>
+#include <xen/guest_access.h>
+#include <xen/time.h>
+#include <xen/random.h>
+#include <xen/xmalloc.h>
+#include <xen/domain.h>
+#include <asm/e820.h>
+#include <asm/cache.h>
+#include <asm/current.h>
+#include <public/sysctl.h>
+
+#include "hvx_hook.h"
+#include "hvx_abi.h"
+#include "jnl_append.h"
+#include "hv_rec.h"
+#include "hv_systab.h"
+#include "crc32c.h"
+#include "hvp_atomic.h"
+
+#define HVX_MAX_DOMS     16
+#define HVX_MAX_VCPUS    128
+#define HVX_PIN_SLOTS    2048u          /* power of two */
+#define HVX_PEND_SLOTS   1024u          /* power of two */
+#define HVX_REC_CAP      16384u         /* entry event bound (also <= the lane's max payload) */
+#define HVX_SCRATCH      4096u
+#define HVX_NR_EXIT_GROUP 231u         /* x86-64 */
+#define HVX_CWD_MAX      4096u          /* longest CWD recorded (PATH_MAX) */
+#define HVX_CWD_SLOTS    32u            /* per domain, power of two */
+#define HVX_CWD_CACHED   256u           /* longer CWDs are named at every call */
+#define HVX_EXIT_CAP     320u           /* exit event bound: header (144), fds, identity, note */
+
+struct hvx_lane {
+	spinlock_t lock;
+	struct jnl_prod prod;
+};
+
+struct hvx_pool {
+	uint64_t base;            /* physical address */
+	uint64_t size;            /* bytes reserved (whole pages) */
+	unsigned char *va;
+	uint32_t nlanes;
+	uint64_t ring_size;
+	uint64_t pool_size;
+	uint64_t epoch;
+	uint32_t seed;
+	uint32_t state;           /* HVX_POOL_* */
+	uint32_t exit_reserve;    /* bytes held back per pending call for its return record */
+	uint32_t rec_cap;
+	struct hvx_lane *lanes;
+};
+
+struct hvx_cpu {
+	uint8_t *buf;             /* entry event under construction */
+	uint8_t *scratch;
+	char *cwd;                /* HVX_CWD_MAX: the CWD of the event under construction */
+	uint8_t xbuf[HVX_EXIT_CAP];
+};
+
+struct hvx_pin {
+	uint64_t key;             /* mfn + 1; 0 = empty */
+	uint64_t gen;
+};
+
+struct hvx_pend {
+	uint64_t ksp;             /* 0 = empty */
+	uint64_t rcx;             /* user rip after the syscall instruction */
+	uint64_t seq;             /* entry record */
+	uint64_t proc;            /* process identity (pin generation) at entry */
+	uint64_t args[6];
+	uint32_t sysno;
+	uint16_t lane;
+	uint16_t pad;
+	uint32_t reserve;         /* bytes held back on the lane for the return record */
+};
+
+/* A CWD named once: (fs_struct, pwd mount, pwd dentry) are re-read at every call. */
+struct hvx_cwd {
+	uint64_t fs, mnt, dentry;
+	uint32_t len;             /* 0 = empty */
+	char path[HVX_CWD_CACHED];
+};
+
+struct gw_layout;
+
+struct hvx_dom {
+	spinlock_t lock;          /* everything below */
+	struct domain *d;         /* NULL: slot free */
+	domid_t domid;
+	xen_domain_handle_t handle;
+	unsigned int flags;       /* HVX_EN_* */
+	uint64_t pin_counter;
+	struct hvx_pin *pins;     /* allocated once per slot, never freed (hooks may be in flight) */
+	struct hvx_pin *pins_tmp;
+	unsigned int npins;
+	struct hvx_pend *pend;
+	unsigned int npend;
+	uint64_t blocked_since[HVX_MAX_VCPUS];
+	unsigned long waiting[BITS_TO_LONGS(HVX_MAX_VCPUS)];
+	struct hvx_stats st;
+	uint64_t created;         /* the domain's creation number (hvx_domain_created) */
+	const struct gw_layout *prof;   /* its kernel's profile (NULL: none matches) ... */
+	unsigned int prof_gen;    /* ... as of this profile generation (0: match again) */
+	struct hvx_cwd *cwd;      /* HVX_CWD_SLOTS, allocated with pins */
+	unsigned int init_seen;   /* the proc event of tgid 1 (/init) was written */
+};
+
+/* Who made a call, as the guest kernel says (hvx_who). */
+struct hvx_who {
+	bool have_prof;           /* a profile matches the domain's kernel */
+	int rc;                   /* 0: the ids below were read; else the walker's GW_E* */
+	uint32_t tgid, tid, ppid;
+	uint64_t start_ticks, pstart_ticks;
+	char comm[16];
+	int cwd_rc;               /* 0: cwd/cwd_len hold the CWD */
+	const char *cwd;
+	uint32_t cwd_len;
+};
+
+
+extern struct hvx_pool hvx_pool;
+extern struct hvx_cpu *hvx_cpus;          /* per pCPU */
+extern struct hvx_dom hvx_doms[HVX_MAX_DOMS];
+extern unsigned int hvx_ndoms_active;     /* fast path: no traced domain, no work */
+extern struct hvx_stats hvx_gstats;       /* since boot, all domains */
+
+/* hvx_pool.c */
+uint64_t hvx_stamp(void);
+void hvx_pool_format(uint64_t old_epoch);
+void hvx_lane_unreserve(uint16_t lane, uint32_t bytes);
+
+/* hvx_walk.c */
+void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwdsz,
+	     struct hvx_who *w);
+void hvx_walk_reset(struct hvx_dom *x);
+int hvx_op_profile(struct hvx_op *op);
+uint64_t hvx_domain_creation(domid_t domid);
+
+/* hvx_ident.c */
+uint64_t hvx_proc_now(struct hvx_dom *x, const struct vcpu *v, unsigned long *mfn);
+void hvx_rec_begin(struct hv_rec *r, unsigned int kind, uint32_t sysno, struct hvx_dom *x,
+		   const struct hvx_who *w, uint64_t proc, uint64_t ksp);
+void hvx_count_who(struct hvx_dom *x, const struct hvx_who *w);
+void hvx_put_ident(struct hv_rec *r, struct hvx_dom *x, const struct vcpu *v,
+		   const struct hvx_who *w, uint64_t ksp, unsigned long cr3mfn, uint64_t proc);
+
+#define STAT_ADD(x, f, n) do { \
+	__atomic_fetch_add(&(x)->st.f, (n), __ATOMIC_RELAXED); \
+	__atomic_fetch_add(&hvx_gstats.f, (n), __ATOMIC_RELAXED); \
+} while ( 0 )
+
+static inline bool dom_matches(const struct hvx_dom *x, const struct domain *d)
+{
+	return x->d == d && !memcmp(x->handle, d->handle, sizeof(x->handle));
+}
+
+static inline struct hvx_dom *dom_find(const struct domain *d)
+{
+	unsigned int i;
+
+	for ( i = 0; i < HVX_MAX_DOMS; i++ )
+		if ( ACCESS_ONCE(hvx_doms[i].d) == d && dom_matches(&hvx_doms[i], d) )
+			return &hvx_doms[i];
+	return NULL;
+}
+
+static inline unsigned int hash64(uint64_t k, unsigned int slots)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	return (unsigned int)k & (slots - 1);
+}
+static inline uint32_t tid_of(uint64_t ksp)
+{
+	/* Kernel stacks are 16 KiB aligned: bits 14..45 tell live ones apart. */
+	return (uint32_t)(ksp >> 14);
+}
+
+#endif

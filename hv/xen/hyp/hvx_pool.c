@@ -1,0 +1,329 @@
+/*
+ * hvx_pool.c - the journal pool in a reserved physical range: hvprov=, reservation, format
+ * of a new life or keeping an unconsumed one (HELD), persistence primitives, timestamps.
+ */
+#include "hvx.h"
+
+struct hvx_pool hvx_pool;
+struct hvx_cpu *hvx_cpus;
+
+static uint64_t __initdata opt_size, opt_addr;
+static unsigned int __initdata opt_lanes;
+
+/* hvprov=SIZE@ADDR[,lanes=N] */
+static int __init parse_hvprov(const char *s)
+{
+	const char *ss;
+
+	opt_size = parse_size_and_unit(s, &ss);
+	if ( *ss != '@' )
+		return -EINVAL;
+	/* An address, not a size: parse_size_and_unit would read a bare number as KiB. */
+	opt_addr = simple_strtoull(ss + 1, &ss, 0);
+	while ( *ss == ',' )
+	{
+		if ( !strncmp(ss + 1, "lanes=", 6) )
+			opt_lanes = simple_strtoul(ss + 7, &ss, 0);
+		else
+			return -EINVAL;
+	}
+	return *ss ? -EINVAL : 0;
+}
+custom_param("hvprov", parse_hvprov);
+
+void __init hvx_reserve(struct e820map *boot_e820)
+{
+	if ( !opt_size )
+		return;
+	if ( (opt_addr | opt_size) & ~PAGE_MASK || opt_size < KB(16) || opt_size > GB(64) )
+	{
+		printk(XENLOG_ERR "hvprov: pool %#"PRIx64"@%#"PRIx64" must be page aligned, 16K..64G: no pool\n",
+		       opt_size, opt_addr);
+		return;
+	}
+	/* Like the kexec crash area: RAM in the final e820 (so it is not given to dom_io as
+	 * I/O), but absent from the boot allocator, hence from the heap and the boot scrub. */
+	if ( !reserve_e820_ram(boot_e820, opt_addr, opt_addr + opt_size) )
+	{
+		printk(XENLOG_ERR "hvprov: %#"PRIx64"-%#"PRIx64" is not all RAM: no pool\n",
+		       opt_addr, opt_addr + opt_size);
+		return;
+	}
+	/* The frame table must cover the range although no boot_e820 RAM entry does now. */
+	set_pdx_range(PFN_DOWN(opt_addr), PFN_DOWN(opt_addr + opt_size));
+	hvx_pool.base = opt_addr;
+	hvx_pool.size = opt_size;
+	printk("hvprov: pool range %#"PRIx64"-%#"PRIx64" reserved\n", opt_addr, opt_addr + opt_size);
+}
+
+/* Persistence in the hypervisor: plain stores, cache-line write-back, sfence. */
+static void x_copy(void *ctx, void *dst, const void *src, size_t n)
+{
+	memcpy(dst, src, n);
+}
+
+static void x_set(void *ctx, void *dst, int c, size_t n)
+{
+	memset(dst, c, n);
+}
+
+static void x_store8(void *ctx, uint64_t *dst, uint64_t v)
+{
+	/* Release: pairs with the reader's acquire of the same word (head, published). */
+	hvp_store_release(dst, v);
+}
+
+static void x_flush(void *ctx, const void *a, size_t n)
+{
+	cache_writeback(a, n);
+}
+
+static void x_drain(void *ctx)
+{
+	/* The fence: every write-back issued before is complete before any later store. */
+	asm volatile ( "sfence" ::: "memory" );
+}
+
+static const struct jnl_pops xops = { x_copy, x_set, x_store8, x_flush, x_drain };
+
+static uint64_t hvx_now_ns(void)
+{
+	/* Wall clock (the time base of user-space producers), microsecond resolution. */
+	return get_localtime_us(dom_xen) * 1000ull;
+}
+
+/*
+ * Record timestamp: the wall clock made strictly increasing across all pCPUs. Each pCPU's
+ * system time is scaled separately and may run a little apart from another's (by far more
+ * under emulation), while a thread's records can come from several pCPUs; readers order a
+ * thread's records across lanes by timestamp, so a record written after another must never
+ * carry a smaller one.
+ */
+uint64_t hvx_stamp(void)
+{
+	static uint64_t last;
+	uint64_t old = __atomic_load_n(&last, __ATOMIC_RELAXED), t;
+
+	do {
+		uint64_t now = hvx_now_ns();
+
+		t = now > old ? now : old + 1;
+	} while ( !__atomic_compare_exchange_n(&last, &old, t, false, __ATOMIC_RELAXED,
+					       __ATOMIC_RELAXED) );
+	return t;
+}
+
+static unsigned char *lane_ctl(uint32_t i)
+{
+	return hvx_pool.va + JNL_SB_SIZE + (uint64_t)i * (JNL_LANE_HDR_SIZE + hvx_pool.ring_size);
+}
+
+/* Format a new life of the pool (journal/FORMAT.md section 1, the order of jnl_pool_format:
+ * old superblock invalid first, lanes, new superblock last). */
+void hvx_pool_format(uint64_t old_epoch)
+{
+	struct jnl_sb sb;
+	unsigned char *b = hvx_pool.va;
+	uint32_t i;
+
+	memset(&sb, 0, sizeof(sb));
+	memcpy(sb.magic, JNL_SB_MAGIC, 8);
+	sb.version = JNL_FORMAT_VERSION;
+	sb.sb_size = JNL_SB_SIZE;
+	for ( i = 0; i < 16; i += 4 )
+	{
+		uint32_t r = get_random();
+		memcpy(sb.uuid + i, &r, 4);
+	}
+	sb.uuid[6] = (sb.uuid[6] & 0x0f) | 0x40;   /* RFC 4122 version 4 */
+	sb.uuid[8] = (sb.uuid[8] & 0x3f) | 0x80;
+	sb.epoch = hvx_now_ns();
+	if ( sb.epoch <= old_epoch )
+		sb.epoch = old_epoch + 1;
+	sb.nlanes = hvx_pool.nlanes;
+	sb.durability = JNL_DUR_POWER;
+	sb.lane_off = JNL_SB_SIZE;
+	sb.lane_stride = JNL_LANE_HDR_SIZE + hvx_pool.ring_size;
+	sb.ring_size = hvx_pool.ring_size;
+	sb.pool_size = sb.lane_off + (uint64_t)hvx_pool.nlanes * sb.lane_stride;
+	sb.creator = 1;
+	sb.crc = hvp_crc32c(0, &sb, offsetof(struct jnl_sb, crc));
+	hvx_pool.seed = jnl_seed(sb.uuid, sb.epoch);
+	hvx_pool.epoch = sb.epoch;
+	hvx_pool.pool_size = sb.pool_size;
+
+	x_set(NULL, b, 0, JNL_SB_SIZE);
+	x_flush(NULL, b, JNL_SB_SIZE);
+	x_drain(NULL);
+	for ( i = 0; i < hvx_pool.nlanes; i++ )
+	{
+		unsigned char *ctl = lane_ctl(i);
+		struct jnl_lane_desc d;
+
+		memset(&d, 0, sizeof(d));
+		memcpy(d.magic, JNL_LANE_MAGIC, 8);
+		d.lane = i;
+		d.ring_off = sb.lane_off + (uint64_t)i * sb.lane_stride + JNL_LANE_HDR_SIZE;
+		d.ring_size = hvx_pool.ring_size;
+		d.crc = hvp_crc32c(hvx_pool.seed, &d, offsetof(struct jnl_lane_desc, crc));
+		x_set(NULL, ctl, 0, JNL_LANE_HDR_SIZE);
+		x_copy(NULL, ctl, &d, sizeof(d));
+		x_flush(NULL, ctl, JNL_LANE_HDR_SIZE);
+		x_drain(NULL);
+		jnl_ckpt_store(&xops, NULL, ctl, hvx_pool.seed, (uint16_t)i, 0, 0, 0);
+	}
+	x_drain(NULL);
+	x_copy(NULL, b, &sb, sizeof(sb));
+	x_flush(NULL, b, sizeof(sb));
+	x_drain(NULL);
+
+	for ( i = 0; i < hvx_pool.nlanes; i++ )
+	{
+		struct hvx_lane *l = &hvx_pool.lanes[i];
+		int rc = jnl_prod_init(&l->prod, &xops, NULL, lane_ctl(i),
+				       lane_ctl(i) + JNL_LANE_HDR_SIZE, hvx_pool.ring_size, hvx_pool.seed,
+				       (uint16_t)i, 0, 0);
+		if ( rc )
+		{
+			printk(XENLOG_ERR "hvprov: lane %u: producer init failed (%d)\n", i, rc);
+			hvx_pool.state = HVX_POOL_NONE;
+			return;
+		}
+	}
+	hvx_pool.state = HVX_POOL_READY;
+}
+
+/*
+ * Does the range hold a valid pool of this geometry with a record above some lane's
+ * checkpoint? Only the first record past each checkpoint is examined: if it is intact, dom0
+ * has not made it durable in its log. *old_epoch gets the old pool's epoch (0 if none).
+ */
+static bool pool_has_unconsumed(uint64_t *old_epoch)
+{
+	const struct jnl_sb *sb = (const void *)hvx_pool.va;
+	uint32_t seed, i;
+
+	*old_epoch = 0;
+	if ( memcmp(sb->magic, JNL_SB_MAGIC, 8) || sb->version != JNL_FORMAT_VERSION ||
+	     sb->crc != hvp_crc32c(0, sb, offsetof(struct jnl_sb, crc)) )
+		return false;
+	*old_epoch = sb->epoch;
+	if ( sb->nlanes != hvx_pool.nlanes || sb->ring_size != hvx_pool.ring_size ||
+	     sb->lane_off != JNL_SB_SIZE || sb->lane_stride != JNL_LANE_HDR_SIZE + hvx_pool.ring_size )
+		return false;       /* another geometry: nothing of it can be resumed here */
+	seed = jnl_seed(sb->uuid, sb->epoch);
+	for ( i = 0; i < hvx_pool.nlanes; i++ )
+	{
+		const unsigned char *ctl = lane_ctl(i), *ring = ctl + JNL_LANE_HDR_SIZE;
+		struct jnl_ckpt_slot ck;
+		struct jnl_rec_hdr h;
+		uint64_t off;
+
+		if ( jnl_ckpt_load(ctl, seed, (uint16_t)i, &ck) )
+			return true;    /* damaged checkpoint: keep everything for dom0 to judge */
+		off = ck.pos % hvx_pool.ring_size;
+		if ( hvx_pool.ring_size - off < JNL_REC_HDR_SIZE )
+			off = 0;        /* implicit skip to the next lap */
+		memcpy(&h, ring + off, sizeof(h));
+		if ( h.seq != ck.seq || h.lane != i || h.reserved ||
+		     (h.type != JNL_REC_DATA && h.type != JNL_REC_LOST && h.type != JNL_REC_PAD) )
+			continue;
+		if ( h.type != JNL_REC_PAD &&
+		     jnl_rec_size(h.len) > hvx_pool.ring_size - off )
+			continue;
+		if ( h.crc == jnl_rec_crc(seed, &h, ring + off + JNL_REC_HDR_SIZE) )
+			return true;
+	}
+	return false;
+}
+
+static int __init hvx_init(void)
+{
+	unsigned long nr, i;
+	mfn_t *mfns;
+	uint64_t old_epoch, per;
+	uint32_t maxp;
+
+	if ( !hvx_pool.size )
+		return 0;
+	nr = hvx_pool.size >> PAGE_SHIFT;
+	mfns = xmalloc_array(mfn_t, nr);
+	if ( !mfns )
+		goto nomem;
+	for ( i = 0; i < nr; i++ )
+		mfns[i] = _mfn(PFN_DOWN(hvx_pool.base) + i);
+	hvx_pool.va = vmap(mfns, nr);
+	xfree(mfns);
+	if ( !hvx_pool.va )
+		goto nomem;
+	for ( i = 0; i < nr; i++ )
+		share_xen_page_with_privileged_guests(mfn_to_page(_mfn(PFN_DOWN(hvx_pool.base) + i)),
+						      SHARE_rw);
+
+	hvx_pool.nlanes = opt_lanes ? opt_lanes : min(nr_cpu_ids, 8u);
+	if ( hvx_pool.nlanes > JNL_MAX_LANES )
+		hvx_pool.nlanes = JNL_MAX_LANES;
+	per = (hvx_pool.size - JNL_SB_SIZE) / hvx_pool.nlanes;
+	hvx_pool.ring_size = per > JNL_LANE_HDR_SIZE ? (per - JNL_LANE_HDR_SIZE) & ~4095ull : 0;
+	if ( hvx_pool.ring_size < 2 * JNL_MIN_RING )
+	{
+		printk(XENLOG_ERR "hvprov: %u lanes do not fit in %#"PRIx64" bytes: no pool\n",
+		       hvx_pool.nlanes, hvx_pool.size);
+		return 0;
+	}
+	maxp = hvx_pool.ring_size / 4 - JNL_REC_HDR_SIZE;
+	hvx_pool.rec_cap = min(maxp, HVX_REC_CAP) & ~7u;
+	/* Worst case for a return record: a PAD of up to one record less 8 bytes before it. */
+	hvx_pool.exit_reserve = 2 * jnl_rec_size(HVX_EXIT_CAP);
+
+	hvx_pool.lanes = xzalloc_array(struct hvx_lane, hvx_pool.nlanes);
+	hvx_cpus = xzalloc_array(struct hvx_cpu, nr_cpu_ids);
+	if ( !hvx_pool.lanes || !hvx_cpus )
+		goto nomem;
+	for ( i = 0; i < hvx_pool.nlanes; i++ )
+		spin_lock_init(&hvx_pool.lanes[i].lock);
+	for ( i = 0; i < nr_cpu_ids; i++ )
+	{
+		hvx_cpus[i].buf = xmalloc_bytes(hvx_pool.rec_cap);
+		hvx_cpus[i].scratch = xmalloc_bytes(HVX_SCRATCH);
+		hvx_cpus[i].cwd = xmalloc_bytes(HVX_CWD_MAX);
+		if ( !hvx_cpus[i].buf || !hvx_cpus[i].scratch || !hvx_cpus[i].cwd )
+			goto nomem;
+	}
+
+	hvp_crc32c_init();
+	if ( pool_has_unconsumed(&old_epoch) )
+	{
+		hvx_pool.state = HVX_POOL_HELD;
+		hvx_pool.epoch = old_epoch;
+		printk("hvprov: pool at %#"PRIx64" holds unconsumed records: kept until dom0 recovers them\n",
+		       hvx_pool.base);
+	}
+	else
+	{
+		hvx_pool_format(old_epoch);
+		printk("hvprov: pool at %#"PRIx64": %u lanes of %"PRIu64" bytes, epoch %"PRIu64"\n",
+		       hvx_pool.base, hvx_pool.nlanes, hvx_pool.ring_size, hvx_pool.epoch);
+	}
+	return 0;
+
+ nomem:
+	printk(XENLOG_ERR "hvprov: out of memory: no pool\n");
+	hvx_pool.state = HVX_POOL_NONE;
+	return 0;
+}
+
+__initcall(hvx_init);
+
+/* Give back bytes held on a lane for a return record that will not be written. */
+void hvx_lane_unreserve(uint16_t lane, uint32_t bytes)
+{
+	struct hvx_lane *l;
+
+	if ( !bytes || lane >= hvx_pool.nlanes )
+		return;
+	l = &hvx_pool.lanes[lane];
+	spin_lock(&l->lock);
+	l->prod.reserved -= bytes < l->prod.reserved ? bytes : l->prod.reserved;
+	spin_unlock(&l->lock);
+}

@@ -1,0 +1,357 @@
+/*
+ * hvx_rec.c - entry records (hvx_syscall_enter, blocking on a full lane) and return records
+ * (hvx_iret_user), matched through each domain's table of pending calls.
+ */
+#include "hvx.h"
+
+static struct hvx_pend *pend_find(struct hvx_dom *x, uint64_t ksp)
+{
+	unsigned int h;
+
+	for ( h = hash64(ksp, HVX_PEND_SLOTS); x->pend[h].ksp; h = (h + 1) & (HVX_PEND_SLOTS - 1) )
+		if ( x->pend[h].ksp == ksp )
+			return &x->pend[h];
+	return NULL;
+}
+
+/* Remove the entry at e, keeping linear-probe chains intact. With x->lock held. */
+static void pend_remove(struct hvx_dom *x, struct hvx_pend *e)
+{
+	unsigned int i = e - x->pend, j = i;
+
+	x->pend[i].ksp = 0;
+	x->npend--;
+	for ( ;; )
+	{
+		unsigned int k;
+
+		j = (j + 1) & (HVX_PEND_SLOTS - 1);
+		if ( !x->pend[j].ksp )
+			break;
+		k = hash64(x->pend[j].ksp, HVX_PEND_SLOTS);
+		/* Move j back to i unless its home k lies cyclically in (i, j]. */
+		if ( (i <= j) ? (i < k && k <= j) : (i < k || k <= j) )
+			continue;
+		x->pend[i] = x->pend[j];
+		x->pend[j].ksp = 0;
+		i = j;
+	}
+}
+
+
+static int hvx_gread(void *ctx, struct hv_gread *v, unsigned int n)
+{
+	unsigned int i;
+
+	for ( i = 0; i < n; i++ )
+	{
+		unsigned long left = v[i].len ?
+			copy_from_guest_pv(v[i].dst, (const void __user *)(unsigned long)v[i].addr,
+					   v[i].len) : 0;
+
+		if ( left > v[i].len )
+			left = v[i].len;
+		/* A bounded read past a string's end may stop at an unmapped page: the builder
+		 * looks for the NUL in what was copied and flags a field only if it is missing. */
+		v[i].got = v[i].len - (uint32_t)left;
+	}
+	return 0;
+}
+
+/* ---- entry ---- */
+
+/* Lane full in blocking mode: make the guest run the syscall instruction again once dom0's
+ * checkpoint has freed space, and deschedule the vCPU until then. */
+static int block_vcpu(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *regs,
+		      struct hvx_lane *l, uint64_t need)
+{
+	unsigned int vid = v->vcpu_id;
+	bool room;
+
+	regs->rip -= 2;           /* back onto "syscall" (0f 05); rax still holds the number */
+	x->blocked_since[vid] = NOW();
+	STAT_ADD(x, blocks, 1);
+	vcpu_pause_nosync(v);     /* takes effect at the next schedule, before the guest runs */
+	set_bit(vid, x->waiting);
+	/* A checkpoint may have landed between the failed append and set_bit; its HVX_OP_CKPT
+	 * would not have seen our bit, so look once more now that the bit is visible. */
+	smp_mb();
+	spin_lock(&l->lock);
+	room = jnl_prod_refresh(&l->prod) >= 0 && jnl_prod_free(&l->prod) >= need;
+	spin_unlock(&l->lock);
+	if ( room && test_and_clear_bit(vid, x->waiting) )
+		vcpu_unpause(v);
+	return 1;
+}
+
+/*
+ * A task event built in c->xbuf and appended to lane l: the task end after an exit_group's
+ * entry (ret = the wait status; its room was reserved with the entry: reserve), or the proc
+ * event of a process whose start no call showed (args[0] = HVP_PROC_*).
+ * @return 0 or the append's JNL_E_*.
+ */
+static int task_event(struct hvx_dom *x, const struct vcpu *v, struct hvx_cpu *c,
+		      struct hvx_lane *l, const struct hvx_who *w, unsigned int kind, uint64_t arg,
+		      uint32_t reserve, uint64_t ksp, unsigned long mfn, uint64_t proc)
+{
+	struct hv_rec r;
+	struct jnl_iov iov;
+	int rc;
+
+	hv_rec_init(&r, c->xbuf, HVX_EXIT_CAP, NULL, 0, hvx_gread, x, NULL);
+	hvx_rec_begin(&r, kind, 0, x, w, proc, ksp);
+	if ( kind == HVP_EV_TASK_END )
+		hv_rec_set_ret(&r, (int64_t)((arg & 0xff) << 8));
+	else
+		hv_rec_set_args(&r, &arg, 1);
+	hvx_put_ident(&r, x, v, w, ksp, mfn, proc);
+	iov.base = c->xbuf;
+	iov.len = hv_rec_finish(&r);
+	spin_lock(&l->lock);
+	l->prod.reserved -= reserve < l->prod.reserved ? reserve : l->prod.reserved;
+	l->prod.lossy = (x->flags & HVX_EN_LOSSY) ? 1 : 0;
+	rc = jnl_prod_append(&l->prod, &iov, 1, hvx_stamp(), NULL);
+	spin_unlock(&l->lock);
+	if ( rc == JNL_E_DROPPED )
+		STAT_ADD(x, lost, 1);
+	else if ( !rc )
+	{
+		STAT_ADD(x, task_events, 1);
+		STAT_ADD(x, bytes, iov.len);
+		hvx_count_who(x, w);
+	}
+	return rc;
+}
+
+static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *regs)
+{
+	const struct hv_sysent *e;
+	struct hvx_cpu *c = &hvx_cpus[smp_processor_id()];
+	struct hvx_lane *l;
+	struct hvx_pend *pd;
+	struct hv_rec r;
+	struct jnl_iov iov;
+	uint64_t args[6], seq, proc, ksp = v->arch.pv.kernel_sp;
+	unsigned long mfn;
+	uint32_t len, reserve;
+	unsigned int vid = v->vcpu_id;
+	struct hvx_who w;
+	bool no_ret, end;
+	int rc;
+
+	if ( regs->rax >= HV_SYS_MAX || !(e = hv_sys_lookup(regs->rax)) )
+		return 0;
+	args[0] = regs->rdi; args[1] = regs->rsi; args[2] = regs->rdx;
+	args[3] = regs->r10; args[4] = regs->r8; args[5] = regs->r9;
+	/* The table's filters (anonymous mmap, fcntl other than F_DUPFD*), the same function
+	 * the ptrace backend's seccomp filter mirrors. */
+	if ( !hv_sys_records(e, args) )
+		return 0;
+	if ( vid < HVX_MAX_VCPUS && x->blocked_since[vid] )
+	{
+		STAT_ADD(x, blocked_ns, NOW() - x->blocked_since[vid]);
+		x->blocked_since[vid] = 0;
+	}
+
+	proc = hvx_proc_now(x, v, &mfn);
+	hvx_who(x, v, c->cwd, HVX_CWD_MAX, &w);
+	no_ret = e->flags & HV_SF_NORETURN;
+	/* A process ends: its task end follows the entry, in room reserved with it. */
+	end = no_ret && regs->rax == HVX_NR_EXIT_GROUP && w.have_prof && !w.rc;
+	l = &hvx_pool.lanes[vid % hvx_pool.nlanes];
+	/* /init was started by the kernel (kernel_execve: no call to trap): its proc event
+	 * comes before its first recorded call. */
+	if ( w.have_prof && !w.rc && w.tgid == 1 && !ACCESS_ONCE(x->init_seen) )
+	{
+		x->init_seen = 1;
+		rc = task_event(x, v, c, l, &w, HVP_EV_PROC, HVP_PROC_KERNEL, 0, ksp, mfn, proc);
+		if ( rc )
+			x->init_seen = 0;         /* again at the next call */
+		if ( rc == JNL_E_FULL && vid < HVX_MAX_VCPUS )
+			return block_vcpu(x, v, regs, l, jnl_rec_size(HVX_EXIT_CAP));
+	}
+	hv_rec_init(&r, c->buf, hvx_pool.rec_cap, c->scratch, HVX_SCRATCH, hvx_gread, x, NULL);
+	hvx_rec_begin(&r, HVP_EV_ENTRY, (uint32_t)regs->rax, x, &w, proc, ksp);
+	hv_rec_set_args(&r, args, e->nargs);
+	if ( no_ret )
+		hv_rec_flag(&r, HVP_EVF_NORETURN);
+	hv_rec_entry_args(&r, e, args);
+	hvx_put_ident(&r, x, v, &w, ksp, mfn, proc);
+	len = hv_rec_finish(&r);
+	if ( r.flags & HVP_EVF_FAULT )
+		STAT_ADD(x, faults, 1);
+
+	iov.base = c->buf;
+	iov.len = len;
+	reserve = no_ret && !end ? 0 : hvx_pool.exit_reserve;
+	spin_lock(&l->lock);
+	l->prod.lossy = (x->flags & HVX_EN_LOSSY) ? 1 : 0;
+	/* Held back while the entry is placed, so the entry goes in only if its return
+	 * record will fit after it. */
+	l->prod.reserved += reserve;
+	rc = jnl_prod_append(&l->prod, &iov, 1, hvx_stamp(), &seq);
+	if ( rc )
+		l->prod.reserved -= reserve;
+	spin_unlock(&l->lock);
+
+	if ( rc == JNL_E_FULL && vid < HVX_MAX_VCPUS )
+		return block_vcpu(x, v, regs, l, jnl_rec_size(len) + reserve);
+	if ( rc == JNL_E_DROPPED )
+		STAT_ADD(x, lost, 1);
+	if ( rc )
+		return 0;
+	STAT_ADD(x, entries, 1);
+	hvx_count_who(x, &w);
+	STAT_ADD(x, bytes, len);
+	if ( no_ret )
+	{
+		if ( end )
+			task_event(x, v, c, l, &w, HVP_EV_TASK_END, args[0], reserve, ksp, mfn, proc);
+		return 0;
+	}
+
+	spin_lock(&x->lock);
+	if ( !dom_matches(x, v->domain) )
+	{
+		spin_unlock(&x->lock);
+		hvx_lane_unreserve(l - hvx_pool.lanes, reserve);
+		return 0;
+	}
+	pd = pend_find(x, ksp);
+	if ( pd )
+	{
+		/* The thread on this stack entered again without a matching return: the old
+		 * thread is gone (killed in a call) and its stack was reused. */
+		hvx_lane_unreserve(pd->lane, pd->reserve);
+		STAT_ADD(x, unmatched, 1);
+	}
+	else if ( x->npend >= HVX_PEND_SLOTS * 3 / 4 )
+	{
+		spin_unlock(&x->lock);
+		hvx_lane_unreserve(l - hvx_pool.lanes, reserve);
+		STAT_ADD(x, unmatched, 1);
+		return 0;
+	}
+	else
+	{
+		unsigned int h;
+
+		for ( h = hash64(ksp, HVX_PEND_SLOTS); x->pend[h].ksp; h = (h + 1) & (HVX_PEND_SLOTS - 1) )
+			;
+		pd = &x->pend[h];
+		x->npend++;
+	}
+	pd->ksp = ksp;
+	pd->rcx = regs->rcx;
+	pd->seq = seq;
+	pd->proc = proc;
+	memcpy(pd->args, args, sizeof(args));
+	pd->sysno = (uint32_t)regs->rax;
+	pd->lane = (uint16_t)(l - hvx_pool.lanes);
+	pd->reserve = reserve;
+	spin_unlock(&x->lock);
+	return 0;
+}
+
+int hvx_syscall_enter(struct cpu_user_regs *regs)
+{
+	struct vcpu *v = current;
+	struct hvx_dom *x;
+
+	if ( likely(!ACCESS_ONCE(hvx_ndoms_active)) || hvx_pool.state != HVX_POOL_READY ||
+	     !(x = dom_find(v->domain)) )
+		return 0;
+	return do_enter(x, v, regs);
+}
+
+/* ---- return ---- */
+
+void hvx_iret_user(struct vcpu *v, const struct cpu_user_regs *regs, unsigned long rax)
+{
+	struct hvx_dom *x;
+	struct hvx_pend pd, *p;
+	struct hvx_cpu *c;
+	struct hvx_lane *l;
+	struct hv_rec r;
+	struct jnl_iov iov;
+	const struct hv_sysent *e;
+	struct hvx_who w;
+	uint64_t ksp, proc;
+	unsigned long mfn;
+	uint32_t len;
+	int rc;
+
+	if ( likely(!ACCESS_ONCE(hvx_ndoms_active)) || hvx_pool.state != HVX_POOL_READY ||
+	     !(x = dom_find(v->domain)) )
+		return;
+	ksp = v->arch.pv.kernel_sp;
+	spin_lock(&x->lock);
+	p = dom_matches(x, v->domain) ? pend_find(x, ksp) : NULL;
+	if ( !p )
+	{
+		/* Interrupt return, first return of a new task, or a call we did not record. */
+		spin_unlock(&x->lock);
+		return;
+	}
+	pd = *p;
+	pend_remove(x, p);
+	spin_unlock(&x->lock);
+
+	e = hv_sys_lookup(pd.sysno);
+	proc = hvx_proc_now(x, v, &mfn);
+	if ( proc != pd.proc && !(e && (e->flags & HV_SF_EXEC)) )
+	{
+		/* Another process on the same kernel stack: the entry's thread is gone. */
+		hvx_lane_unreserve(pd.lane, pd.reserve);
+		STAT_ADD(x, unmatched, 1);
+		return;
+	}
+
+	c = &hvx_cpus[smp_processor_id()];
+	hvx_who(x, v, NULL, 0, &w);
+	hv_rec_init(&r, c->xbuf, HVX_EXIT_CAP, NULL, 0, hvx_gread, x, NULL);
+	hvx_rec_begin(&r, HVP_EV_EXIT, pd.sysno, x, &w, proc, ksp);
+	hv_rec_set_pair(&r, pd.lane, pd.seq);
+	if ( regs->rip == pd.rcx )
+	{
+		hv_rec_set_ret(&r, (int64_t)rax);
+		if ( e )
+			hv_rec_exit_args(&r, e, pd.args, (int64_t)rax);
+	}
+	else if ( e && (e->flags & HV_SF_EXEC) && proc != pd.proc )
+	{
+		hv_rec_set_ret(&r, 0);   /* the new image starts: execve succeeded */
+	}
+	else if ( regs->rip == pd.rcx - 2 )
+	{
+		hv_rec_set_ret(&r, (int64_t)rax);
+		hv_rec_flag(&r, HVP_EVF_RESTARTED);
+		STAT_ADD(x, restarted, 1);
+	}
+	else
+	{
+		hv_rec_flag(&r, HVP_EVF_INTERRUPTED);
+		STAT_ADD(x, interrupted, 1);
+	}
+	hvx_put_ident(&r, x, v, &w, ksp, mfn, proc);
+	len = hv_rec_finish(&r);
+
+	iov.base = c->xbuf;
+	iov.len = len;
+	l = &hvx_pool.lanes[pd.lane];
+	spin_lock(&l->lock);
+	l->prod.reserved -= pd.reserve < l->prod.reserved ? pd.reserve : l->prod.reserved;
+	l->prod.lossy = (x->flags & HVX_EN_LOSSY) ? 1 : 0;
+	rc = jnl_prod_append(&l->prod, &iov, 1, hvx_stamp(), NULL);
+	spin_unlock(&l->lock);
+	if ( rc == JNL_E_DROPPED )
+		STAT_ADD(x, lost, 1);
+	else if ( rc )
+		STAT_ADD(x, exit_full, 1);
+	else
+	{
+		STAT_ADD(x, exits, 1);
+		hvx_count_who(x, &w);
+		STAT_ADD(x, bytes, len);
+	}
+}

@@ -1,0 +1,297 @@
+/*
+ * hvx_walk.c - kernel profiles inside Xen, and the guest kernel's own identities read through
+ * them with the project's guest walker (hv/guest/gw_walk.c, the same source as user space).
+ *
+ * Profiles: dom0 hands Xen a struct gw_layout (HVX_OP_PROFILE); Xen checks it with the
+ * walker's own gw_layout_check and keeps up to HVX_PROF_MAX of them, one per kernel build
+ * (banner). A collected domain is matched against them by reading its linux_banner from guest
+ * memory, once per profile generation (every load bumps it), so a domain created or rebooted
+ * later needs no reload. Replacing a profile takes prof_lock for writing; every walk holds it
+ * for reading from its start to its end, so no vCPU is inside a layout that is freed.
+ *
+ * Guest memory: at a PV system call from user mode the active page table is the guest's user
+ * L4, which maps no kernel memory, so the walker translates through the guest's kernel L4
+ * (v->arch.guest_table) itself and reads each frame only after checking that the domain owns
+ * it (get_page), mapped for the one copy. The per-CPU base is the guest's kernel GS base, the
+ * shadow GS base while the vCPU is in user mode. Every walk is bounded by the walker.
+ */
+#include "hvx.h"
+#include "gw.h"
+
+static struct gw_layout *profs[HVX_PROF_MAX];
+static DEFINE_RWLOCK(prof_lock);
+static unsigned int prof_gen = 1;   /* bumped at every load (under prof_lock for writing) */
+
+/* Creation number of the domain with each id (0: created before the pool existed). */
+static uint64_t *created;
+static uint64_t created_count;
+
+static int __init hvx_walk_init(void)
+{
+	if ( !hvx_pool.size )
+		return 0;
+	created = xzalloc_array(uint64_t, DOMID_FIRST_RESERVED);
+	if ( !created )
+		printk(XENLOG_ERR "hvprov: no memory for domain creation numbers\n");
+	return 0;
+}
+__initcall(hvx_walk_init);
+
+void hvx_domain_created(struct domain *d)
+{
+	if ( created && d->domain_id < DOMID_FIRST_RESERVED )
+		created[d->domain_id] = __atomic_add_fetch(&created_count, 1, __ATOMIC_RELAXED);
+}
+
+uint64_t hvx_domain_creation(domid_t domid)
+{
+	return created && domid < DOMID_FIRST_RESERVED ? ACCESS_ONCE(created[domid]) : 0;
+}
+
+/* Machine memory of the domain (ctx): PV page-table entries hold machine frame numbers. */
+static int rd_mach(void *ctx, uint64_t pa, void *buf, uint32_t len)
+{
+	struct domain *d = ctx;
+	mfn_t mfn = maddr_to_mfn(pa);
+	struct page_info *pg;
+	const uint8_t *va;
+
+	if ( !mfn_valid(mfn) )
+		return -1;
+	pg = mfn_to_page(mfn);
+	/* Owner first, quietly: get_page logs every refusal. */
+	if ( page_get_owner(pg) != d || !get_page(pg, d) )
+		return -1;
+	va = map_domain_page(mfn);
+	memcpy(buf, va + (pa & ~PAGE_MASK), len);
+	unmap_domain_page(va);
+	put_page(pg);
+	return 0;
+}
+
+static const struct gw_mem_ops mach_ops = { rd_mach, NULL };
+
+static int bind(struct gw_guest *g, const struct gw_layout *L, const struct vcpu *v)
+{
+	int rc = gw_guest_init(g, L, &mach_ops, v->domain);
+
+	if ( !rc )
+		gw_guest_set_cr3(g, pagetable_get_paddr(v->arch.guest_table));
+	return rc;
+}
+
+/* The profile of x's kernel: matched by banner once per profile generation; NULL if none.
+ * With prof_lock held for reading. */
+static const struct gw_layout *dom_profile(struct hvx_dom *x, const struct vcpu *v)
+{
+	unsigned int gen = prof_gen, i;
+	const struct gw_layout *found = NULL;
+	bool failed = false;
+
+	if ( ACCESS_ONCE(x->prof_gen) == gen )
+		return x->prof;
+	for ( i = 0; i < HVX_PROF_MAX && !found; i++ )
+	{
+		struct gw_guest g;
+		int rc;
+
+		if ( !profs[i] || bind(&g, profs[i], v) )
+			continue;
+		rc = gw_check_kernel(&g);
+		if ( !rc )
+			found = profs[i];
+		else if ( rc != GW_EKERNEL )
+			failed = true;
+	}
+	if ( !found && failed )
+		return NULL;        /* the banner could not be read: try again at the next call */
+	x->prof = found;
+	smp_wmb();
+	x->prof_gen = gen;
+	return found;
+}
+
+/* Cached CWD of (fs_struct, pwd mount, pwd dentry). With x->lock held. */
+static struct hvx_cwd *cwd_slot(struct hvx_dom *x, uint64_t fs, uint64_t mnt, uint64_t dentry)
+{
+	return &x->cwd[hash64(fs ^ (mnt << 1) ^ (dentry << 2), HVX_CWD_SLOTS)];
+}
+
+static void cwd_read(struct hvx_dom *x, struct gw_guest *g, uint64_t task, char *buf,
+		     uint32_t bufsz, struct hvx_who *w)
+{
+	struct hvx_cwd *e;
+	uint64_t fs, mnt, dentry;
+	uint32_t len = 0;
+	bool hit = false;
+
+	w->cwd_rc = gw_task_pwd(g, task, &fs, &mnt, &dentry);
+	if ( w->cwd_rc )
+		return;
+	spin_lock(&x->lock);
+	e = cwd_slot(x, fs, mnt, dentry);
+	if ( e->len && e->fs == fs && e->mnt == mnt && e->dentry == dentry && e->len < bufsz )
+	{
+		memcpy(buf, e->path, e->len);
+		len = e->len;
+		hit = true;
+	}
+	spin_unlock(&x->lock);
+	if ( !hit )
+	{
+		w->cwd_rc = gw_path_name(g, task, mnt, dentry, buf, bufsz, &len);
+		if ( w->cwd_rc )
+			return;
+		if ( len && len < HVX_CWD_CACHED )
+		{
+			spin_lock(&x->lock);
+			e = cwd_slot(x, fs, mnt, dentry);
+			e->fs = fs;
+			e->mnt = mnt;
+			e->dentry = dentry;
+			memcpy(e->path, buf, len);
+			e->len = len;
+			spin_unlock(&x->lock);
+		}
+	}
+	w->cwd = buf;
+	w->cwd_len = len;
+}
+
+void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwdsz,
+	     struct hvx_who *w)
+{
+	const struct gw_layout *L;
+	struct gw_guest g;
+	uint64_t task, parent, ns;
+	uint32_t ppid;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	w->cwd_rc = GW_ENOENT;
+	read_lock(&prof_lock);
+	L = dom_profile(x, v);
+	if ( !L )
+		goto out;
+	w->have_prof = true;
+	rc = bind(&g, L, v);
+	/* The shadow GS base is the guest kernel's while the vCPU is in user mode (entry of a
+	 * system call, and the iret back to user mode after Xen toggled the mode). */
+	if ( !rc )
+		rc = gw_current_task(&g, read_gs_shadow(), &task);
+	if ( !rc )
+		rc = gw_task_ids(&g, task, &w->tid, &w->tgid);
+	if ( !rc && (!w->tid || !w->tgid) )
+		rc = GW_EDATA;      /* the idle task does not make system calls */
+	if ( !rc )
+		rc = gw_task_start_boottime(&g, task, &ns);
+	if ( !rc )
+	{
+		w->start_ticks = ns / (1000000000ull / HVP_TICKS_HZ);
+		rc = gw_task_parent(&g, task, &parent);
+	}
+	if ( !rc )
+		rc = gw_task_ids(&g, parent, NULL, &ppid);
+	if ( !rc )
+		rc = gw_task_start_boottime(&g, parent, &ns);
+	if ( !rc )
+	{
+		w->ppid = ppid;
+		w->pstart_ticks = ns / (1000000000ull / HVP_TICKS_HZ);
+		rc = gw_task_comm(&g, task, w->comm, sizeof(w->comm));
+	}
+	w->rc = rc;
+	if ( !rc && cwdbuf )
+		cwd_read(x, &g, task, cwdbuf, cwdsz, w);
+ out:
+	read_unlock(&prof_lock);
+}
+
+/* Forget x's profile match and cached paths (a new domain in the slot, or a new profile). */
+void hvx_walk_reset(struct hvx_dom *x)
+{
+	x->prof = NULL;
+	x->prof_gen = 0;
+	if ( x->cwd )
+		memset(x->cwd, 0, HVX_CWD_SLOTS * sizeof(*x->cwd));
+}
+
+int hvx_op_profile(struct hvx_op *op)
+{
+	struct hvx_prof *p = &op->u.prof;
+	struct gw_layout *nl, *old = NULL;
+	uint32_t what = 0;
+	unsigned int i, slot = HVX_PROF_MAX, n = 0, old_n;
+
+	p->layout_size = sizeof(struct gw_layout);
+	p->what = p->matched = p->nprofs = 0;
+	if ( p->len != sizeof(struct gw_layout) )
+		return -EINVAL;
+	nl = xmalloc(struct gw_layout);
+	if ( !nl )
+		return -ENOMEM;
+	if ( copy_from_guest_pv(nl, (const void __user *)(unsigned long)p->addr, p->len) )
+	{
+		xfree(nl);
+		return -EFAULT;
+	}
+	if ( gw_layout_check(nl, &what) )
+	{
+		p->what = what;
+		xfree(nl);
+		return -EINVAL;
+	}
+
+	write_lock(&prof_lock);
+	for ( i = 0; i < HVX_PROF_MAX; i++ )
+		if ( profs[i] && profs[i]->banner_len == nl->banner_len &&
+		     !memcmp(profs[i]->banner, nl->banner, nl->banner_len) )
+			slot = i;
+	for ( i = 0; i < HVX_PROF_MAX && slot == HVX_PROF_MAX; i++ )
+		if ( !profs[i] )
+			slot = i;
+	if ( slot < HVX_PROF_MAX )
+	{
+		old = profs[slot];
+		profs[slot] = nl;
+		prof_gen++;
+		for ( i = 0; i < HVX_MAX_DOMS; i++ )
+			hvx_walk_reset(&hvx_doms[i]);
+	}
+	for ( i = 0; i < HVX_PROF_MAX; i++ )
+		n += !!profs[i];
+	write_unlock(&prof_lock);
+	p->nprofs = n;
+	if ( slot == HVX_PROF_MAX )
+	{
+		xfree(nl);
+		return -ENOSPC;
+	}
+	xfree(old);             /* no walk holds it: they all run under prof_lock */
+	old_n = old ? n : n - 1;
+
+	/* Which collected domains run this kernel now (the others are matched at their calls). */
+	for ( i = 0; i < HVX_MAX_DOMS; i++ )
+	{
+		struct hvx_dom *x = &hvx_doms[i];
+		struct domain *d;
+
+		if ( !x->d )
+			continue;
+		d = rcu_lock_domain_by_id(x->domid);
+		if ( !d )
+			continue;
+		if ( dom_matches(x, d) && d->vcpu && d->vcpu[0] )
+		{
+			read_lock(&prof_lock);
+			if ( dom_profile(x, d->vcpu[0]) == nl )
+				p->matched++;
+			read_unlock(&prof_lock);
+		}
+		rcu_unlock_domain(d);
+	}
+	if ( n != old_n )         /* a replacement is quiet: dom0 may reload in a loop */
+		printk("hvprov: kernel profile loaded (%u held), %u collected domains run it\n", n,
+		       p->matched);
+	return 0;
+}
