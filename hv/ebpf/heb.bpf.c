@@ -395,11 +395,14 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	long onr = regs->orig_ax;
+	if (moves_dirs(onr, regs) && ret == 0)
+		dgen_bump();                /* cached directory paths may be wrong now */
 	struct heb_task *t = bpf_task_storage_get(&tstore, task, 0, 0);
 	if (!t || !t->busy)
 		return 0;
 	t->busy = 0;
-	if ((__u64)regs->orig_ax != t->h.nr)
+	if ((__u64)onr != t->h.nr)
 		return 0;                   /* not the call we saw enter */
 	__u32 nr = t->h.nr;
 	if (nr >= HEB_SYS_MAX)

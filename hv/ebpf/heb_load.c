@@ -158,7 +158,8 @@ static int load(struct heb *h)
 int heb_bpf_setup(struct heb *h)
 {
 	int err;
-	libbpf_set_print(quiet_print);
+	if (!getenv("HEB_DEBUG"))
+		libbpf_set_print(quiet_print);
 	h->cfg_fd = h->cnt_fd = h->tracked_fd = h->ring.fd = -1;
 	h->ncpus = libbpf_num_possible_cpus();
 	if (h->ncpus <= 0)

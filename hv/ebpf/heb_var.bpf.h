@@ -226,6 +226,104 @@ static long kwalk_up(__u32 i, void *ctx)
 	return 0;
 }
 
+/*
+ * Directory path cache. Most path calls walk the same few directories again (the cwd, the
+ * directory a file is opened in), and the walk's probe reads were most of heb_exit's time.
+ * A directory's path, as walked, is kept in an LRU map keyed by (dentry, mount, the task's
+ * root); a file's path is its directory's cached path + '/' + its own name. An entry is used
+ * only while (a) the host-wide generation `dgen` is the one it was made under: every rename,
+ * rmdir, mount, umount, pivot_root and move_mount call anywhere on the host bumps it at its
+ * return (heb_exit), and (b) the dentry still has the same parent, name hash and inode, so
+ * a dentry freed and reused for another directory misses. Calls made inside the kernel
+ * (not through a syscall) that move directories are not seen: a path cached before one can
+ * stay stale until the next such call on the host (documented in README.md).
+ */
+#define HEB_DPATH_MAX 1024u
+
+struct dkey {
+	__u64 d, m, rd, rm;
+};
+
+struct dval {
+	__u64 gen;
+	__u64 parent, hash_len, inode;   /* the directory's dentry when it was cached */
+	__u32 len;                       /* bytes of s: the path; 0 is the root itself */
+	__u32 pad;
+	__u8 s[HEB_DPATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct dkey);
+	__type(value, struct dval);
+} dcache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dval);
+} dscr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} dgen SEC(".maps");
+
+/* A length the verifier can bound at the register used (see vbound). */
+static __always_inline __u32 dbound(__u32 x)
+{
+	asm volatile("" : "+r"(x));
+	x &= 2 * HEB_DPATH_MAX - 1;
+	if (x > HEB_DPATH_MAX)
+		x = HEB_DPATH_MAX;
+	asm volatile("" : "+r"(x));
+	return x;
+}
+
+/* Calls after which a cached directory path may be wrong (x86-64 numbers). */
+static __always_inline int moves_dirs(long nr, struct pt_regs *regs)
+{
+	switch (nr) {
+	case 82:   /* rename */
+	case 84:   /* rmdir */
+	case 155:  /* pivot_root */
+	case 165:  /* mount */
+	case 166:  /* umount2 */
+	case 264:  /* renameat */
+	case 316:  /* renameat2 */
+	case 429:  /* move_mount */
+	case 442:  /* mount_setattr */
+		return 1;
+	case 263:  /* unlinkat with AT_REMOVEDIR */
+		return (regs->dx & 0x200) != 0;
+	}
+	return 0;
+}
+
+static __always_inline void dgen_bump(void)
+{
+	__u32 k = 0;
+	__u64 *g = bpf_map_lookup_elem(&dgen, &k);
+	if (g)
+		__sync_fetch_and_add(g, 1);
+}
+
+/* Append '/' + the name of dentry d at cur; @return the new cur. */
+static __always_inline __u32 put_name(struct heb_task *t, __u32 cur, struct dentry *d)
+{
+	const unsigned char *nm = BPF_CORE_READ(d, d_name.name);
+	t->var[vbound(cur)] = '/';
+	cur++;
+	long l = bpf_probe_read_kernel_str(t->var + vbound(cur), 256, nm);
+	if (l > 1)
+		cur += (__u32)l - 1;
+	return vbound(cur);
+}
+
 /* Verified once on its own (a global function): the caller's states do not multiply the
  * walk's. Pointers come as numbers and are read with probe reads. */
 __noinline int heb_kpath(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg)
@@ -236,12 +334,54 @@ __noinline int heb_kpath(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg
 	struct vfsmount *vm = (void *)vmv, *rm = (void *)t->root_m;
 	__u64 moff = bpf_core_field_offset(struct mount, mnt);
 	struct mount *m = (void *)((char *)vm - moff);
-	__u32 n = 0, i, done = 0, fl = 0;
+	__u32 n = 0, i, done = 0, fl = 0, z = 0, leafpos = 0;
 	__u32 off = t->h.var_len, cur;
 	if (!d || !vm || off > HEB_VAR_BUDGET - 16 - 300) {
 		t->h.flags |= HEB_RF_TRUNC;
 		return 0;
 	}
+	/* the directory whose path is cached: d itself, or its parent (then leaf is d) */
+	struct dentry *dir = d, *leaf = 0;
+	umode_t mode = BPF_CORE_READ(d, d_inode, i_mode);
+	if ((mode & S_IFMT_) != 0040000) {
+		struct dentry *p = BPF_CORE_READ(d, d_parent);
+		if (p && (__u64)p != dv && (__u64)BPF_CORE_READ(vm, mnt_root) != dv) {
+			dir = p;
+			leaf = d;
+		} else {
+			dir = 0;         /* a file at a mount's root: walked every time */
+		}
+	}
+	__u64 *gp = bpf_map_lookup_elem(&dgen, &z);
+	__u64 gen = gp ? *gp : 0;
+	struct dkey key = { (__u64)dir, vmv, t->root_d, t->root_m };
+	__u64 par = 0, hl = 0, ino = 0;
+	if (dir) {
+		par = (__u64)BPF_CORE_READ(dir, d_parent);
+		hl = BPF_CORE_READ(dir, d_name.hash_len);
+		ino = (__u64)BPF_CORE_READ(dir, d_inode);
+		struct dval *v = bpf_map_lookup_elem(&dcache, &key);
+		if (v && v->gen == gen && v->parent == par && v->hash_len == hl && v->inode == ino &&
+		    v->len <= HEB_DPATH_MAX && off + 8 + HEB_DPATH_MAX + 260 <= HEB_VAR_BUDGET) {
+			__u32 len = dbound(v->len);
+			cur = off + 8;
+			if (len && bpf_probe_read_kernel(t->var + vbound(cur), len, v->s) == 0)
+				cur += len;
+			else if (len)
+				goto walk;
+			if (leaf)
+				cur = put_name(t, cur, leaf);
+			else if (len == 0) {
+				t->var[vbound(cur)] = '/';
+				cur++;
+			}
+			cur = vbound(cur);
+			field_hdr(t, off, type_arg >> 8, type_arg & 0xff, 0, cur - off - 8);
+			t->h.var_len = off + 8 + pad8(cur - off - 8);
+			return 0;
+		}
+	}
+walk:;
 	struct kwalk w = { .t = t, .d = (__u64)d, .vm = (__u64)vm, .m = (__u64)m,
 			   .rd = (__u64)rd, .rm = (__u64)rm, .moff = moff };
 	bpf_loop(40, kwalk_up, &w, 0);
@@ -250,6 +390,7 @@ __noinline int heb_kpath(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg
 	if (!done)
 		fl = 0x01;           /* deeper than the bound: the head of the path is missing */
 	cur = off + 8;
+	leafpos = cur;
 	for (i = 0; i < 32; i++) {
 		if (i >= n)
 			break;
@@ -258,15 +399,10 @@ __noinline int heb_kpath(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg
 			break;
 		}
 		struct dentry *c = (void *)t->comps[(n - 1 - i) & 31];
-		const unsigned char *nm = BPF_CORE_READ(c, d_name.name);
-		t->var[vbound(cur)] = '/';
-		cur++;
-		long l = bpf_probe_read_kernel_str(t->var + vbound(cur), 256, nm);
-		if (l > 1)
-			cur += (__u32)l - 1;
-		/* a no-op (cur stays below the budget), but it gives every iteration the same
-		 * bounds, so the verifier's states converge instead of multiplying */
-		cur = vbound(cur);
+		leafpos = cur;
+		/* a no-op bound (cur stays below the budget), but it gives every iteration the
+		 * same bounds, so the verifier's states converge instead of multiplying */
+		cur = put_name(t, cur, c);
 	}
 	if (n == 0) {
 		t->var[vbound(cur)] = '/';
@@ -276,6 +412,22 @@ __noinline int heb_kpath(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg
 		t->h.flags |= HEB_RF_TRUNC;
 	field_hdr(t, off, type_arg >> 8, type_arg & 0xff, (__u8)fl, cur - off - 8);
 	t->h.var_len = off + 8 + pad8(cur - off - 8);
+	/* cache the directory's path: all of it, or all but the leaf's component */
+	if (dir && !fl) {
+		__u32 end = leaf ? leafpos : cur;
+		__u32 len = n == 0 || (leaf && n == 1) ? 0 : end - off - 8;
+		struct dval *s = bpf_map_lookup_elem(&dscr, &z);
+		if (s && len <= HEB_DPATH_MAX) {
+			s->gen = gen;
+			s->parent = par;
+			s->hash_len = hl;
+			s->inode = ino;
+			s->len = len;
+			__u32 l = dbound(len);
+			if (!l || bpf_probe_read_kernel(s->s, l, t->var + vbound(off + 8)) == 0)
+				bpf_map_update_elem(&dcache, &key, s, BPF_ANY);
+		}
+	}
 	return 0;
 }
 

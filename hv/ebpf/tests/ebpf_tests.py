@@ -166,6 +166,67 @@ def t_identity():
     subprocess.run(["rm", "-rf", top])
 
 
+# ---- cached directory paths ----
+
+DPATHS_PY = r"""
+import os, subprocess, sys
+T = sys.argv[1]
+def op(name):
+    os.close(os.open(name, os.O_CREAT | os.O_WRONLY, 0o644))
+os.makedirs(T + "/a/b")
+os.chdir(T + "/a/b")
+op("k1")                                  # cwd T/a/b: walked, then cached
+op("k2")                                  # from the cache
+os.rename(T + "/a", T + "/z")             # an ancestor of the cwd renamed
+op("k3")                                  # must say T/z/b
+os.rename(T + "/z/b", T + "/z/c")         # the cwd itself renamed
+op("k4")                                  # T/z/c
+os.chdir(T)
+os.mkdir("q")
+op("q/k5")                                # file in T/q: T/q cached as its directory
+os.unlink("q/k5")
+os.rmdir("q")                             # the directory gone, a new one of the same name
+os.mkdir("r")
+os.rename("r", "q")
+op("q/k6")                                # T/q again, another dentry
+os.mkdir("m")
+subprocess.run(["mount", "--bind", T + "/z", T + "/m"], check=True)
+op("m/c/k7")                              # through a bind mount: T/m/c
+subprocess.run(["umount", T + "/m"], check=True)
+op("z/c/k8")                              # T/z/c
+"""
+
+
+def t_dpaths():
+    need_bpf()
+    top = tempfile.mkdtemp(prefix="hvprov-ebpf-dp-")
+    t = os.path.join(top, "t")
+    os.mkdir(t)
+    r = eb_run([sys.executable, "-c", DPATHS_PY, t], top, os.path.join(top, "eb"), ["--quiet"])
+    check(r.returncode == 0, "run: rc %d %s" % (r.returncode, r.stderr[-500:]))
+    evs = _events(os.path.join(top, "eb"))
+    want = {"k1": ("a/b", "a/b/k1"), "k2": ("a/b", "a/b/k2"), "k3": ("z/b", "z/b/k3"),
+            "k4": ("z/c", "z/c/k4"), "k5": ("", "q/k5"), "k6": ("", "q/k6"),
+            "k7": ("", "m/c/k7"), "k8": ("", "z/c/k8")}
+    seen = {}
+    for e in evs:
+        if e["ev"] != "call" or e.get("call") not in ("open", "openat") or e["ret"] < 0:
+            continue
+        f = {fl["type"]: fl["value"] for fl in e["fields"] if "value" in fl}
+        k = os.path.basename(f.get("path", ""))
+        if k in want:
+            seen[k] = (f.get("cwd"), f.get("resolved"))
+    for k, (cwd, res) in sorted(want.items()):
+        exp = (os.path.join(t, cwd).rstrip("/"), os.path.join(t, res))
+        check(seen.get(k) == exp, "%s: (cwd, resolved) %r, expected %r" % (k, seen.get(k), exp))
+    print("dpaths: %d of %d opens with the right cwd and resolved path after renames, rmdir "
+          "and a bind mount" % (sum(1 for k in want if seen.get(k) ==
+                                    (os.path.join(t, want[k][0]).rstrip("/"),
+                                     os.path.join(t, want[k][1]))), len(want)),
+          file=sys.stderr)
+    subprocess.run(["rm", "-rf", top])
+
+
 # ---- flood ----
 
 FLOOD_N = 20000
@@ -454,6 +515,7 @@ SCENARIOS = {
     "oracle_mt_exec": oracle("mt_exec"),
     "oracle_path_race": oracle("path_race", "perm"),
     "identity": t_identity,
+    "dpaths": t_dpaths,
     "flood": t_flood,
     "snapshot": t_snapshot,
     "crash": t_crash,
