@@ -53,7 +53,7 @@ static void usage(FILE *f)
 		"durable; the window between the two is measured and printed at the end.\n\n"
 		"  --data DIR        data directory (default $HVPROV_DATA or ./hvprov-data)\n"
 		"  --pool POOL       this pool file instead (no inline consumer)\n"
-		"  --ring-size SIZE  BPF ring buffer, a power of two (default 64M)\n"
+		"  --ring-size SIZE  BPF ring buffer, a power of two (default 16M)\n"
 		"  --no-daemon       no inline consumer: records stay in the pool\n"
 		"  --host-id ID      for a new data directory: its host id\n"
 		"  --env MODE        what exec records keep of the environment: names (default),\n"
@@ -211,7 +211,8 @@ int hvp_run_ebpf(int argc, char **argv)
 	close(go[0]);
 	go[0] = -1;
 	struct heb_opts o = {
-		.mode = HEB_MODE_TREE, .root = pid, .env = (unsigned)env_mode, .ring_bytes = (uint32_t)ring,
+		.mode = HEB_MODE_TREE, .root = pid, .env = (unsigned)env_mode,
+		.ring_bytes = ring ? (uint32_t)ring : HEB_RING_RUN,
 		.pool = pool, .lane = lane, .lane_idx = idx, .host_id = have_host ? host_id : NULL,
 		.notice = say, .no_snapshot = 1,
 	};

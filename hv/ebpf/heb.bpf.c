@@ -46,6 +46,11 @@ char LICENSE[] SEC("license") = "GPL";
 #define TMPFS_MAGIC 0x01021994
 #define TS_COMPAT_  0x0002
 
+/* directory path cache key (heb_var.bpf.h): dentry, mount, the task's root */
+struct dkey {
+	__u64 d, m, rd, rm;
+};
+
 struct heb_task {
 	__u32 busy;                  /* an entry is stored and its return not yet seen */
 	/* path arguments whose page was not in memory at the entry (probe reads never fault
@@ -53,6 +58,11 @@ struct heb_task {
 	__u8 nretry;
 	__u8 retry_arg[2];
 	__u8 pad;
+	__u32 leafpos;               /* heb_kpath: offset of the last component written */
+	/* heb_dget -> heb_dput: the directory cache key of the path being walked */
+	struct dkey dk;
+	__u64 dgen, dpar, dhl, dino;
+	__u8 dleaf;
 	__u64 comps[32];             /* dentries of a path being resolved, leaf first */
 	__u64 root_d, root_m;        /* the task's root (chroot), where the walk stops */
 	struct heb_hdr h;

@@ -30,6 +30,9 @@ struct heb;
 
 #define HEB_PIN_DEFAULT   "/sys/fs/bpf/hvprov"
 #define HEB_RING_DEFAULT  (64u << 20)
+/* `run --backend ebpf`: nothing pinned, no restart to bridge; a smaller ring is allocated,
+ * mapped and freed faster (about 20 ms less per run than 64 MiB on this machine) */
+#define HEB_RING_RUN      (16u << 20)
 #define HEB_STATE_FILE    "ebpf-state"
 
 struct heb_opts {

@@ -118,8 +118,16 @@ static int load(struct heb *h)
 	uint32_t rb = h->o.ring_bytes ? h->o.ring_bytes : HEB_RING_DEFAULT;
 	if ((err = bpf_map__set_max_entries(s->maps.ring, rb)))
 		return err;
+	/* HEB_DEBUG=1: the verifier's statistics of each program (load time work) */
+	static char vlog[1 << 16];
+	if (getenv("HEB_DEBUG")) {
+		bpf_program__set_log_buf(s->progs.heb_exit, vlog, sizeof(vlog));
+		bpf_program__set_log_level(s->progs.heb_exit, 4);
+	}
 	if ((err = heb_bpf__load(s)))
 		return err;
+	if (getenv("HEB_DEBUG"))
+		fprintf(stderr, "heb_exit verifier: %s\n", vlog);
 	h->cfg_fd = bpf_map__fd(s->maps.cfg);
 	h->cnt_fd = bpf_map__fd(s->maps.cnt);
 	h->tracked_fd = bpf_map__fd(s->maps.tracked);

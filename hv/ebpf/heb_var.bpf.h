@@ -240,10 +240,6 @@ static long kwalk_up(__u32 i, void *ctx)
  */
 #define HEB_DPATH_MAX 1024u
 
-struct dkey {
-	__u64 d, m, rd, rm;
-};
-
 struct dval {
 	__u64 gen;
 	__u64 parent, hash_len, inode;   /* the directory's dentry when it was cached */
@@ -324,6 +320,85 @@ static __always_inline __u32 put_name(struct heb_task *t, __u32 cur, struct dent
 	return vbound(cur);
 }
 
+/*
+ * The cache's half of heb_kpath, a global function of its own (so its branches do not
+ * multiply the walk's verifier states): find the directory of (d, vm) and, if its cached
+ * path is valid, write the field and return 1. Otherwise note the key in t->dk (dk.d == 0:
+ * not cacheable) for heb_dput and return 0.
+ */
+__noinline int heb_dget(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg)
+{
+	if (!t)
+		return 0;
+	struct dentry *d = (void *)dv, *dir = d;
+	struct vfsmount *vm = (void *)vmv;
+	__u32 z = 0, off = t->h.var_len, cur;
+	t->dk.d = 0;
+	t->dleaf = 0;
+	umode_t mode = BPF_CORE_READ(d, d_inode, i_mode);
+	if ((mode & S_IFMT_) != 0040000) {
+		struct dentry *p = BPF_CORE_READ(d, d_parent);
+		if (!p || (__u64)p == dv || (__u64)BPF_CORE_READ(vm, mnt_root) == dv)
+			return 0;        /* a file at a mount's root: walked every time */
+		dir = p;
+		t->dleaf = 1;
+	}
+	__u64 *gp = bpf_map_lookup_elem(&dgen, &z);
+	t->dgen = gp ? *gp : 0;
+	t->dk.d = (__u64)dir;
+	t->dk.m = vmv;
+	t->dk.rd = t->root_d;
+	t->dk.rm = t->root_m;
+	t->dpar = (__u64)BPF_CORE_READ(dir, d_parent);
+	t->dhl = BPF_CORE_READ(dir, d_name.hash_len);
+	t->dino = (__u64)BPF_CORE_READ(dir, d_inode);
+	struct dval *v = bpf_map_lookup_elem(&dcache, &t->dk);
+	if (!v || v->gen != t->dgen || v->parent != t->dpar || v->hash_len != t->dhl ||
+	    v->inode != t->dino || v->len > HEB_DPATH_MAX ||
+	    off > HEB_VAR_BUDGET - 8 - HEB_DPATH_MAX - 260)
+		return 0;
+	__u32 len = dbound(v->len);
+	cur = off + 8;
+	if (len) {
+		if (bpf_probe_read_kernel(t->var + vbound(cur), len, v->s))
+			return 0;
+		cur += len;
+	}
+	if (t->dleaf)
+		cur = put_name(t, cur, d);
+	else if (len == 0) {
+		t->var[vbound(cur)] = '/';
+		cur++;
+	}
+	cur = vbound(cur);
+	field_hdr(t, off, type_arg >> 8, type_arg & 0xff, 0, cur - off - 8);
+	t->h.var_len = off + 8 + pad8(cur - off - 8);
+	return 1;
+}
+
+/* The cache's other half: after a complete walk of n components written at [off + 8, cur),
+ * keep the directory's path (all of it, or all but the leaf's component). */
+__noinline int heb_dput(struct heb_task *t, __u32 off, __u32 cur, __u32 n)
+{
+	__u32 z = 0;
+	if (!t || !t->dk.d)
+		return 0;
+	__u32 end = t->dleaf ? t->leafpos : cur;
+	__u32 len = n == 0 || (t->dleaf && n == 1) || end < off + 8 ? 0 : end - off - 8;
+	struct dval *s = bpf_map_lookup_elem(&dscr, &z);
+	if (!s || len > HEB_DPATH_MAX)
+		return 0;
+	s->gen = t->dgen;
+	s->parent = t->dpar;
+	s->hash_len = t->dhl;
+	s->inode = t->dino;
+	s->len = len;
+	__u32 l = dbound(len);
+	if (!l || bpf_probe_read_kernel(s->s, l, t->var + vbound(off + 8)) == 0)
+		bpf_map_update_elem(&dcache, &t->dk, s, BPF_ANY);
+	return 0;
+}
+
 /* Verified once on its own (a global function): the caller's states do not multiply the
  * walk's. Pointers come as numbers and are read with probe reads. */
 __noinline int heb_kpath(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg)
@@ -334,54 +409,14 @@ __noinline int heb_kpath(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg
 	struct vfsmount *vm = (void *)vmv, *rm = (void *)t->root_m;
 	__u64 moff = bpf_core_field_offset(struct mount, mnt);
 	struct mount *m = (void *)((char *)vm - moff);
-	__u32 n = 0, i, done = 0, fl = 0, z = 0, leafpos = 0;
+	__u32 n = 0, i, done = 0, fl = 0;
 	__u32 off = t->h.var_len, cur;
 	if (!d || !vm || off > HEB_VAR_BUDGET - 16 - 300) {
 		t->h.flags |= HEB_RF_TRUNC;
 		return 0;
 	}
-	/* the directory whose path is cached: d itself, or its parent (then leaf is d) */
-	struct dentry *dir = d, *leaf = 0;
-	umode_t mode = BPF_CORE_READ(d, d_inode, i_mode);
-	if ((mode & S_IFMT_) != 0040000) {
-		struct dentry *p = BPF_CORE_READ(d, d_parent);
-		if (p && (__u64)p != dv && (__u64)BPF_CORE_READ(vm, mnt_root) != dv) {
-			dir = p;
-			leaf = d;
-		} else {
-			dir = 0;         /* a file at a mount's root: walked every time */
-		}
-	}
-	__u64 *gp = bpf_map_lookup_elem(&dgen, &z);
-	__u64 gen = gp ? *gp : 0;
-	struct dkey key = { (__u64)dir, vmv, t->root_d, t->root_m };
-	__u64 par = 0, hl = 0, ino = 0;
-	if (dir) {
-		par = (__u64)BPF_CORE_READ(dir, d_parent);
-		hl = BPF_CORE_READ(dir, d_name.hash_len);
-		ino = (__u64)BPF_CORE_READ(dir, d_inode);
-		struct dval *v = bpf_map_lookup_elem(&dcache, &key);
-		if (v && v->gen == gen && v->parent == par && v->hash_len == hl && v->inode == ino &&
-		    v->len <= HEB_DPATH_MAX && off + 8 + HEB_DPATH_MAX + 260 <= HEB_VAR_BUDGET) {
-			__u32 len = dbound(v->len);
-			cur = off + 8;
-			if (len && bpf_probe_read_kernel(t->var + vbound(cur), len, v->s) == 0)
-				cur += len;
-			else if (len)
-				goto walk;
-			if (leaf)
-				cur = put_name(t, cur, leaf);
-			else if (len == 0) {
-				t->var[vbound(cur)] = '/';
-				cur++;
-			}
-			cur = vbound(cur);
-			field_hdr(t, off, type_arg >> 8, type_arg & 0xff, 0, cur - off - 8);
-			t->h.var_len = off + 8 + pad8(cur - off - 8);
-			return 0;
-		}
-	}
-walk:;
+	if (heb_dget(t, dv, vmv, type_arg))
+		return 0;
 	struct kwalk w = { .t = t, .d = (__u64)d, .vm = (__u64)vm, .m = (__u64)m,
 			   .rd = (__u64)rd, .rm = (__u64)rm, .moff = moff };
 	bpf_loop(40, kwalk_up, &w, 0);
@@ -390,7 +425,9 @@ walk:;
 	if (!done)
 		fl = 0x01;           /* deeper than the bound: the head of the path is missing */
 	cur = off + 8;
-	leafpos = cur;
+	/* where the last component starts, kept in the map value rather than a register: a
+	 * register that differs per iteration keeps the verifier's states from converging */
+	t->leafpos = cur;
 	for (i = 0; i < 32; i++) {
 		if (i >= n)
 			break;
@@ -399,9 +436,9 @@ walk:;
 			break;
 		}
 		struct dentry *c = (void *)t->comps[(n - 1 - i) & 31];
-		leafpos = cur;
-		/* a no-op bound (cur stays below the budget), but it gives every iteration the
-		 * same bounds, so the verifier's states converge instead of multiplying */
+		t->leafpos = cur;
+		/* put_name ends with a no-op bound (cur stays below the budget), but it gives
+		 * every iteration the same bounds, so the verifier's states converge */
 		cur = put_name(t, cur, c);
 	}
 	if (n == 0) {
@@ -412,22 +449,8 @@ walk:;
 		t->h.flags |= HEB_RF_TRUNC;
 	field_hdr(t, off, type_arg >> 8, type_arg & 0xff, (__u8)fl, cur - off - 8);
 	t->h.var_len = off + 8 + pad8(cur - off - 8);
-	/* cache the directory's path: all of it, or all but the leaf's component */
-	if (dir && !fl) {
-		__u32 end = leaf ? leafpos : cur;
-		__u32 len = n == 0 || (leaf && n == 1) ? 0 : end - off - 8;
-		struct dval *s = bpf_map_lookup_elem(&dscr, &z);
-		if (s && len <= HEB_DPATH_MAX) {
-			s->gen = gen;
-			s->parent = par;
-			s->hash_len = hl;
-			s->inode = ino;
-			s->len = len;
-			__u32 l = dbound(len);
-			if (!l || bpf_probe_read_kernel(s->s, l, t->var + vbound(off + 8)) == 0)
-				bpf_map_update_elem(&dcache, &key, s, BPF_ANY);
-		}
-	}
+	if (!fl)
+		heb_dput(t, off, cur, n);
 	return 0;
 }
 
