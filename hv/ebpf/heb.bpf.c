@@ -161,24 +161,33 @@ static __always_inline int env_copied(void)
 
 /* ---- file identity ---- */
 
-static __always_inline void fid_of_inode(struct inode *ino, struct heb_fid *f, __u8 arg)
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/* p as an untrusted pointer to struct T: its fields are read with plain loads (the verifier
+ * makes them fault-safe) instead of a probe-read helper call each (see ident()). */
+#define RO(T, p) ((struct T *)bpf_rdonly_cast((const void *)(p), \
+					      bpf_core_type_id_kernel(struct T)))
+
+static __always_inline void fid_of_inode(struct inode *ino0, struct heb_fid *f, __u8 arg)
 {
-	dev_t dev = BPF_CORE_READ(ino, i_sb, s_dev);
-	unsigned long magic = BPF_CORE_READ(ino, i_sb, s_magic);
+	struct inode *ino = RO(inode, ino0);
+	struct super_block *sb = ino->i_sb;
+	dev_t dev = sb->s_dev;
+	unsigned long magic = sb->s_magic;
 	f->dev_major = dev >> 20;
 	f->dev_minor = dev & 0xfffff;
-	f->ino = BPF_CORE_READ(ino, i_ino);
-	f->mode = BPF_CORE_READ(ino, i_mode);
+	f->ino = ino->i_ino;
+	f->mode = ino->i_mode;
 	f->gen_sec = 0;
 	f->gen_nsec = 0;
 	f->fid_flags = 0;
 	struct timespec64 bt = { 0, 0 };
 	if (magic == EXT4_MAGIC) {
-		struct ext4_inode_info *ei = (void *)((char *)ino -
+		struct ext4_inode_info *ei = (void *)((char *)ino0 -
 			bpf_core_field_offset(struct ext4_inode_info, vfs_inode));
 		BPF_CORE_READ_INTO(&bt, ei, i_crtime);
 	} else if (magic == TMPFS_MAGIC) {
-		struct shmem_inode_info *si = (void *)((char *)ino -
+		struct shmem_inode_info *si = (void *)((char *)ino0 -
 			bpf_core_field_offset(struct shmem_inode_info, vfs_inode));
 		BPF_CORE_READ_INTO(&bt, si, i_crtime);
 	}
@@ -195,24 +204,25 @@ static __always_inline void fid_of_inode(struct inode *ino, struct heb_fid *f, _
 static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 {
 	struct file *f = 0;
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd < 0)
+	if (fd < 0)
 		return 0;
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
-	if ((unsigned long)fd >= max)
+	struct fdtable *fdt = RO(task_struct, task)->files->fdt;
+	if (!fdt || (unsigned long)fd >= fdt->max_fds)
 		return 0;
-	struct file **arr = BPF_CORE_READ(fdt, fd);
+	struct file **arr = fdt->fd;
 	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
 	return f;
+}
+
+static __always_inline struct inode *file_inode_(struct file *f)
+{
+	return f ? RO(file, f)->f_inode : 0;
 }
 
 static __always_inline int fid_of_fd(struct task_struct *task, long fd, struct heb_fid *out,
 				     __u8 arg)
 {
-	struct file *f = fd_file(task, fd);
-	if (!f)
-		return -1;
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	struct inode *ino = file_inode_(fd_file(task, fd));
 	if (!ino)
 		return -1;
 	fid_of_inode(ino, out, arg);
@@ -229,8 +239,6 @@ static __always_inline struct heb_fid *fid_slot(struct heb_hdr *h)
 }
 
 /* ---- process identity ---- */
-
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 /*
  * Plain loads through BTF pointers (the verifier makes them fault-safe loads in place)
@@ -270,12 +278,24 @@ static __always_inline void ident(struct task_struct *tt, struct heb_hdr *h)
 
 /* ---- the hooks ---- */
 
-static __always_inline int is_channel(struct task_struct *task, long fd)
+/* Is argument ai (an fd) a pipe, FIFO or socket? Its identity, taken by heb_arg, has the
+ * mode; the file is looked up again only when there is none. */
+static __always_inline int is_channel(struct task_struct *task, struct heb_hdr *h, __u8 ai)
 {
-	struct file *f = fd_file(task, fd);
-	if (!f)
-		return 0;
-	umode_t m = BPF_CORE_READ(f, f_inode, i_mode);
+	umode_t m = 0;
+	int found = 0;
+	for (int i = 0; i < HEB_NFID; i++)
+		if (h->fid[i].valid && h->fid[i].arg == ai) {
+			m = h->fid[i].mode;
+			found = 1;
+			break;
+		}
+	if (!found) {
+		struct inode *ino = file_inode_(fd_file(task, (int)h->args[ai & 7]));
+		if (!ino)
+			return 0;
+		m = RO(inode, ino)->i_mode;
+	}
 	return (m & S_IFMT_) == S_IFIFO_ || (m & S_IFMT_) == S_IFSOCK_;
 }
 
@@ -385,7 +405,7 @@ int BPF_PROG(heb_enter, struct pt_regs *regs, long id)
 		emit(&t->h);
 		return 0;
 	}
-	if (e->chan < 6 && is_channel(task, (int)a[e->chan & 7])) {
+	if (e->chan < 6 && is_channel(task, &t->h, e->chan)) {
 		/* the channel rule: an entry record now, the call at its return names it */
 		t->h.type = HEB_R_ENTRY;
 		t->h.t_exit = t->h.t_enter;
@@ -458,7 +478,7 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 	if ((e->flags & HEB_SF_RET_FD) && ret >= 0) {
 		struct heb_fid *s = fid_slot(&t->h);
 		struct file *f = fd_file(task, ret);
-		struct inode *ino = f ? BPF_CORE_READ(f, f_inode) : 0;
+		struct inode *ino = file_inode_(f);
 		if (s && ino) {
 			fid_of_inode(ino, s, ARG_RET);
 			put_kpath(t, task, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
