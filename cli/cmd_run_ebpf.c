@@ -47,10 +47,12 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: hvprov run --backend ebpf [--data DIR | --pool POOL] [--ring-size SIZE]\n"
 		"                  [--no-daemon] [--host-id ID] [--env full|names|none] [--quiet]\n"
+		"                  [--stats FILE]\n"
 		"                  -- CMD [ARGS...]\n\n"
 		"Run CMD and record the system calls of it and of its descendants with BPF programs in\n"
 		"the kernel (root only). Not write-ahead: a call completes before its record is\n"
-		"durable; the window between the two is measured and printed at the end.\n\n"
+		"durable; the window between the two (to the pool and to the log) is measured and\n"
+		"printed at the end.\n\n"
 		"  --data DIR        data directory (default $HVPROV_DATA or ./hvprov-data)\n"
 		"  --pool POOL       this pool file instead (no inline consumer)\n"
 		"  --ring-size SIZE  BPF ring buffer, a power of two (default 16M)\n"
@@ -58,7 +60,9 @@ static void usage(FILE *f)
 		"  --host-id ID      for a new data directory: its host id\n"
 		"  --env MODE        what exec records keep of the environment: names (default),\n"
 		"                    full (name=value) or none\n"
-		"  --quiet           no start and end lines\n");
+		"  --quiet           no start and end lines\n"
+		"  --stats FILE      write the collector's figures there as JSON at the end: events,\n"
+		"                    lost, hvprov's own CPU seconds, both windows (pool and log)\n");
 }
 
 static void say(void *arg, const char *msg)
@@ -94,10 +98,11 @@ int hvp_run_ebpf(int argc, char **argv)
 		{ "host-id", required_argument, NULL, 'H' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "env", required_argument, NULL, 'E' },
+		{ "stats", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *data = NULL, *pool_path = NULL, *host_arg = NULL;
+	const char *data = NULL, *pool_path = NULL, *host_arg = NULL, *stats_path = NULL;
 	int quiet = 0, no_daemon = 0, c, env_mode = HV_ENV_NAMES;
 	uint64_t ring = 0;
 	hvp_getopt_reset();
@@ -114,6 +119,7 @@ int hvp_run_ebpf(int argc, char **argv)
 		case 'H': host_arg = optarg; break;
 		case 'n': no_daemon = 1; break;
 		case 'q': quiet = 1; break;
+		case 'S': stats_path = optarg; break;
 		case 'E':
 			if ((env_mode = hv_env_mode_parse(optarg)) < 0) {
 				hvp_err("run: --env must be full, names or none, not '%s'", optarg);
@@ -251,9 +257,7 @@ int hvp_run_ebpf(int argc, char **argv)
 	struct heb_stats hs;
 	while (heb_poll(h, 0) > 0)
 		;
-	heb_get_stats(h, &hs);
-	r = heb_close(h, 1);
-	h = NULL;
+	r = heb_finish(h, 1);
 	if (r)
 		hvp_err_file(pool_path, "ebpf collector: %s", hvp_strerror(r));
 	if (dmn) {
@@ -263,10 +267,16 @@ int hvp_run_ebpf(int argc, char **argv)
 			hvp_err_file(dd.log, "inline consumer: %s; the records not logged stay in %s",
 				     hvp_strerror(dr), pool_path);
 	}
+	/* the consumer's last drain: the records it logged at its stop */
+	heb_log_window_update(h);
+	heb_get_stats(h, &hs);
+	heb_close(h, 1);
+	h = NULL;
 	if (!quiet)
-		hvp_err("ebpf: %" PRIu64 " events, %" PRIu64 " lost in the kernel; window (call return "
-			"-> durable in the pool) p50 %" PRIu64 " us, p99 %" PRIu64 " us, max %" PRIu64
-			" us", hs.records, hs.lost, hs.win_p50_us, hs.win_p99_us, hs.win_max_us);
+		hvp_ebpf_window_line("ebpf", &hs);
+	if (stats_path && hvp_ebpf_stats_json(stats_path, &hs))
+		hvp_err_file(stats_path, "cannot write the collector's statistics: %s",
+			     strerror(errno));
 	jnl_lane_close(lane);
 	lane = NULL;
 	jnl_pool_close(pool);

@@ -60,7 +60,9 @@ struct heb_opts {
 	int no_snapshot;              /* skip the startup snapshot */
 };
 
-/* Window percentiles, call return -> durable in the pool, in microseconds. */
+/* Window percentiles in microseconds: call return -> durable in the pool (win_*), and
+ * call return -> durable in the log (log_*: the consumer's checkpoint passed the record;
+ * its time is when that checkpoint was taken, so a sample is never early). */
 struct heb_stats {
 	uint64_t records;             /* events appended (ring records converted) */
 	uint64_t skipped;             /* ring records found already in the journal at start */
@@ -69,6 +71,9 @@ struct heb_stats {
 	uint64_t snapshot;            /* processes in the startup snapshot */
 	uint64_t win_p50_us, win_p99_us, win_max_us;
 	uint64_t win_n;
+	uint64_t log_p50_us, log_p99_us, log_max_us;
+	uint64_t log_n;               /* records seen durable in the log */
+	uint64_t log_unsampled;       /* records not timed: too many were waiting for the log */
 	int resumed;                  /* 1: pinned capture was found and resumed */
 };
 
@@ -91,6 +96,18 @@ int heb_start(struct heb *h);
 int heb_poll(struct heb *h, int timeout_ms);
 
 void heb_get_stats(const struct heb *h, struct heb_stats *st);
+
+/*
+ * Look at the lane's consumer checkpoint and time the records it has passed since the last
+ * look (heb_poll does this on each call; after the consumer's last drain call it once more).
+ */
+void heb_log_window_update(struct heb *h);
+
+/*
+ * End the capture's journal part: with unpin (or unpinned), recording off; drain the ring;
+ * write the stop event. heb_close does it when it was not done; stats stay readable.
+ */
+int heb_finish(struct heb *h, int unpin);
 
 /*
  * Stop: drain the ring, write the stop event. unpin: also remove the pins (capture ends);

@@ -227,6 +227,40 @@ def t_dpaths():
     subprocess.run(["rm", "-rf", top])
 
 
+# ---- the window, to the pool and to the log ----
+
+def t_window():
+    need_bpf()
+    top = tempfile.mkdtemp(prefix="hvprov-ebpf-win-")
+    res = {}
+    for mode, extra in (("logged", []), ("no_daemon", ["--no-daemon"])):
+        st = os.path.join(top, mode + ".json")
+        r = eb_run(["/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8; do cat /etc/hostname; done"],
+                   top, os.path.join(top, mode), ["--stats", st] + extra)
+        check(r.returncode == 0, "%s: rc %d %s" % (mode, r.returncode, r.stderr[-400:]))
+        check(b"in the log: p50" in r.stderr, "%s: no log window in the end line: %r" %
+              (mode, r.stderr[-400:]))
+        res[mode] = json.load(open(st))
+    s, w = res["logged"], res["logged"]["window_us"]
+    lw = s["log_window_us"]
+    check(s["events"] > 20 and w["n"] == s["events"], "pool window over %d of %d events" %
+          (w["n"], s["events"]))
+    check(lw["n"] == w["n"] and lw["unsampled"] == 0, "log window over %d records, pool %d" %
+          (lw["n"], w["n"]))
+    # each record is durable in the log no earlier than in the pool: so are the order statistics
+    check(lw["p50"] >= w["p50"] and lw["max"] >= w["max"], "log window %r below pool's %r" %
+          (lw, w))
+    check(s["collector_cpu_s"] > 0, "collector CPU %r" % s["collector_cpu_s"])
+    n = res["no_daemon"]
+    check(n["log_window_us"]["n"] == 0 and n["window_us"]["n"] > 20,
+          "no consumer, yet %d records timed to the log" % n["log_window_us"]["n"])
+    print("window: pool p50 %d us p99 %d us max %d us; log p50 %d us p99 %d us max %d us over %d "
+          "records; collector CPU %.3f s" % (w["p50"], w["p99"], w["max"], lw["p50"], lw["p99"],
+                                              lw["max"], lw["n"], s["collector_cpu_s"]),
+          file=sys.stderr)
+    subprocess.run(["rm", "-rf", top])
+
+
 # ---- flood ----
 
 FLOOD_N = 20000
@@ -516,6 +550,7 @@ SCENARIOS = {
     "oracle_path_race": oracle("path_race", "perm"),
     "identity": t_identity,
     "dpaths": t_dpaths,
+    "window": t_window,
     "flood": t_flood,
     "snapshot": t_snapshot,
     "crash": t_crash,
