@@ -212,7 +212,7 @@ static void *collect(void *arg)
 
 int hvp_ebpf_daemon_begin(struct hvp_ebpf_daemon **out, struct dmn_config *cfg,
 			  const struct hvp_datadir *dd, const uint8_t *host_id, const char *cgroup,
-			  uint32_t ring_bytes)
+			  uint32_t ring_bytes, int env_mode)
 {
 	struct hvp_ebpf_daemon *d = calloc(1, sizeof(*d));
 	unsigned idx;
@@ -243,7 +243,7 @@ int hvp_ebpf_daemon_begin(struct hvp_ebpf_daemon **out, struct dmn_config *cfg,
 	}
 	struct heb_opts o = {
 		.mode = cgroup ? HEB_MODE_CGROUP : HEB_MODE_ALL, .cgroup = cgroup,
-		.env = HV_ENV_NAMES, .ring_bytes = ring_bytes, .pin_dir = d->pin,
+		.env = env_mode >= 0 ? (unsigned)env_mode : HV_ENV_NAMES, .ring_bytes = ring_bytes, .pin_dir = d->pin,
 		.pool = d->pool, .lane = d->lane, .lane_idx = idx, .state_path = d->state,
 		.host_id = host_id, .notice = say,
 	};

@@ -26,10 +26,11 @@ int hvp_ebpf_pool_lane_pref(const char *path, int want, struct jnl_pool **pool,
 			    struct jnl_lane **lane, unsigned *idx);
 
 struct hvp_ebpf_daemon;
-/* `hvprov daemon --collect ebpf`: open the pool (cfg->pool), start the collector thread. */
+/* `hvprov daemon --collect ebpf`: open the pool (cfg->pool), start the collector thread.
+ * env_mode: enum hv_env_mode, or -1 for the default (names). */
 int hvp_ebpf_daemon_begin(struct hvp_ebpf_daemon **out, struct dmn_config *cfg,
 			  const struct hvp_datadir *dd, const uint8_t *host_id, const char *cgroup,
-			  uint32_t ring_bytes);
+			  uint32_t ring_bytes, int env_mode);
 /* Stop the collector (clean: pins removed, capture ends), drain the pool into the log. */
 int hvp_ebpf_daemon_end(struct hvp_ebpf_daemon *d, struct dmn_config *cfg, int ret);
 

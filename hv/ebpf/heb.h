@@ -86,6 +86,12 @@ int heb_open(const struct heb_opts *o, struct heb **out);
 /* Add tgid to the recorded tree (HEB_MODE_TREE) before it runs. */
 int heb_track(struct heb *h, pid_t tgid);
 
+/* The processes of the recorded tree still tracked (HEB_MODE_TREE): up to max tgids into
+ * out. @return how many, or -errno. */
+int heb_tracked(struct heb *h, uint32_t *out, int max);
+/* Forget tgid (a process gone without its exit being seen). */
+void heb_untrack(struct heb *h, pid_t tgid);
+
 /* Turn recording on (it starts off so that the caller can set up first). */
 int heb_start(struct heb *h);
 

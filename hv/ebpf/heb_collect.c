@@ -470,6 +470,25 @@ int heb_track(struct heb *h, pid_t tgid)
 	return bpf_map_update_elem(h->tracked_fd, &k, &one, BPF_ANY) ? -errno : 0;
 }
 
+int heb_tracked(struct heb *h, uint32_t *out, int max)
+{
+	uint32_t k, next;
+	int n = 0;
+	void *prev = NULL;
+	while (n < max && bpf_map_get_next_key(h->tracked_fd, prev, &next) == 0) {
+		out[n++] = next;
+		k = next;
+		prev = &k;
+	}
+	return n;
+}
+
+void heb_untrack(struct heb *h, pid_t tgid)
+{
+	uint32_t k = (uint32_t)tgid;
+	bpf_map_delete_elem(h->tracked_fd, &k);
+}
+
 int heb_start(struct heb *h)
 {
 	struct heb_cfg c;

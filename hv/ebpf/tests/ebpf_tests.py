@@ -261,6 +261,81 @@ def t_window():
     subprocess.run(["rm", "-rf", top])
 
 
+# ---- run: descendants after the command, --user; daemon: --env ----
+
+def t_run_opts():
+    need_bpf()
+    top = tempfile.mkdtemp(prefix="hvprov-ebpf-ro-")
+    late = os.path.join(top, "late.txt")
+    # the command exits at once; its background child writes a second later
+    r = eb_run(["/bin/sh", "-c", "(sleep 1; echo late > %s) & exit 3" % late], top,
+               os.path.join(top, "d1"))
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode == 3, "rc %d, expected the command's 3: %s" % (r.returncode, err[-300:]))
+    check("waiting for" in err and "descendant" in err, "no waiting notice: %r" % err[-400:])
+    check(os.path.exists(late), "the descendant did not run to its end")
+    evs = _events(os.path.join(top, "d1"))
+    opens = [e for e in evs if e["ev"] == "call" and e.get("call") in ("open", "openat") and
+             any(f.get("value") == late for f in e["fields"])]
+    check(len(opens) == 1, "%d opens of late.txt by the descendant recorded" % len(opens))
+    # --user: the command runs as nobody, the records stay root's
+    r = eb_run(["/usr/bin/id", "-u"], top, os.path.join(top, "d2"), ["--user", "nobody"])
+    uid = r.stdout.decode(errors="replace").strip()
+    check(r.returncode == 0 and uid == str(pwd_uid("nobody")),
+          "--user nobody: rc %d, id -u says %r" % (r.returncode, r.stdout[-100:]))
+    ex = [e for e in _events(os.path.join(top, "d2")) if e["ev"] == "call" and
+          e.get("call") == "execve" and e["ret"] == 0]
+    check(len(ex) == 1, "%d execve of id recorded under --user" % len(ex))
+    # a pool file the command's user owns is refused (it could tamper with the records)
+    pool = os.path.join(top, "theirs.pool")
+    r = subprocess.run([HVPROV, "run", "--backend", "ebpf", "--pool", pool, "--quiet", "--",
+                        "/bin/true"], capture_output=True, timeout=120)
+    check(r.returncode == 0, "--pool run: rc %d %r" % (r.returncode, r.stderr[-300:]))
+    os.chown(pool, pwd_uid("nobody"), -1)
+    marker = os.path.join(top, "ran")
+    r = subprocess.run([HVPROV, "run", "--backend", "ebpf", "--pool", pool, "--user", "nobody",
+                        "--", "/bin/touch", marker], capture_output=True, timeout=120)
+    check(r.returncode == 125 and b"owned by root and writable by root only" in r.stderr and
+          not os.path.exists(marker),
+          "--user with a pool nobody owns: rc %d %r" % (r.returncode, r.stderr))
+    print("run_opts: waited for the descendant (%d open recorded); --user nobody ran as uid %s"
+          % (len(opens), uid), file=sys.stderr)
+    subprocess.run(["rm", "-rf", top])
+
+
+def pwd_uid(name):
+    import pwd
+    return pwd.getpwnam(name).pw_uid
+
+
+def t_daemon_env():
+    need_bpf()
+    top = tempfile.mkdtemp(prefix="hvprov-ebpf-env-")
+    cg = make_cgroup("env")
+    data = os.path.join(top, "d")
+    try:
+        d = start_daemon(data, cg, ["--env", "full"])
+        check(wait_started(d, data), "daemon --env full did not start: %s" %
+              (d.stderr.read()[-500:] if d.poll() is not None else ""))
+        env = dict(os.environ, HVT_SECRET="value-42")
+        subprocess.run(["/usr/bin/env"], stdout=subprocess.DEVNULL, env=env,
+                       preexec_fn=in_cgroup(cg), timeout=60)
+        time.sleep(0.3)
+        d.send_signal(signal.SIGTERM)
+        err = d.communicate(timeout=60)[1].decode(errors="replace")
+        check(d.returncode == 0, "daemon rc %d: %s" % (d.returncode, err[-500:]))
+        recs = log_records(data)
+        ex = [e for e in recs if e.get("ev") == "call" and e.get("call") == "execve" and
+              e.get("ret") == 0 and any(f["type"] == "envp" for f in e["fields"])]
+        vals = [v for e in ex for f in e["fields"] if f["type"] == "envp" for v in f["value"]]
+        check("HVT_SECRET=value-42" in vals, "--env full: exec's envp %r" %
+              [v for v in vals if v.startswith("HVT")])
+        print("daemon_env: %d exec(s) with their full environment" % len(ex), file=sys.stderr)
+    finally:
+        drop_cgroup(cg)
+        subprocess.run(["rm", "-rf", top])
+
+
 # ---- flood ----
 
 FLOOD_N = 20000
@@ -551,6 +626,8 @@ SCENARIOS = {
     "identity": t_identity,
     "dpaths": t_dpaths,
     "window": t_window,
+    "run_opts": t_run_opts,
+    "daemon_env": t_daemon_env,
     "flood": t_flood,
     "snapshot": t_snapshot,
     "crash": t_crash,
