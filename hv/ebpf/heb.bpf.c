@@ -59,6 +59,7 @@ struct heb_task {
 	__u8 retry_arg[2];
 	__u8 pad;
 	__u32 leafpos;               /* heb_kpath: offset of the last component written */
+	__u64 num;                   /* as_num (heb_var.bpf.h) */
 	/* heb_dget -> heb_dput: the directory cache key of the path being walked */
 	struct dkey dk;
 	__u64 dgen, dpar, dhl, dino;
@@ -358,7 +359,7 @@ int BPF_PROG(heb_enter, struct pt_regs *regs, long id)
 	if (!wanted(task, tgid))
 		return 0;
 	if (bpf_core_field_exists(task->thread_info.status) &&
-	    (BPF_CORE_READ(task, thread_info.status) & TS_COMPAT_))
+	    (RO(task_struct, task)->thread_info.status & TS_COMPAT_))
 		return 0;                   /* an i386 call: not decoded (documented) */
 	__u64 a[6];
 	a[0] = regs->di;
@@ -458,8 +459,8 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 	if (!(e->flags & HEB_SF_CHDIR)) {
 		for (int i = 0; i < 6; i++) {
 			if (i < e->nargs && e->argk[i] == HEB_A_PATH) {
-				put_kpath(t, task, BPF_CORE_READ(task, fs, pwd.dentry),
-					  BPF_CORE_READ(task, fs, pwd.mnt), F_CWD, 0xff);
+				struct fs_struct *fs = RO(task_struct, task)->fs;
+				put_kpath(t, task, fs->pwd.dentry, fs->pwd.mnt, F_CWD, 0xff);
 				break;
 			}
 		}
@@ -481,8 +482,8 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 		struct inode *ino = file_inode_(f);
 		if (s && ino) {
 			fid_of_inode(ino, s, ARG_RET);
-			put_kpath(t, task, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
-				  F_RESOLVED, ARG_RET);
+			struct file *rf = RO(file, f);
+			put_kpath(t, task, rf->f_path.dentry, rf->f_path.mnt, F_RESOLVED, ARG_RET);
 		}
 	}
 	if ((e->flags & HEB_SF_OUT_FDS) && ret == 0) {

@@ -124,10 +124,13 @@ static int load(struct heb *h)
 		bpf_program__set_log_buf(s->progs.heb_exit, vlog, sizeof(vlog));
 		bpf_program__set_log_level(s->progs.heb_exit, 4);
 	}
-	if ((err = heb_bpf__load(s)))
+	err = heb_bpf__load(s);
+	if (getenv("HEB_DEBUG")) {
+		size_t vl = strlen(vlog);
+		fprintf(stderr, "heb_exit verifier: %s\n", vl > 3000 ? vlog + vl - 3000 : vlog);
+	}
+	if (err)
 		return err;
-	if (getenv("HEB_DEBUG"))
-		fprintf(stderr, "heb_exit verifier: %s\n", vlog);
 	h->cfg_fd = bpf_map__fd(s->maps.cfg);
 	h->cnt_fd = bpf_map__fd(s->maps.cnt);
 	h->tracked_fd = bpf_map__fd(s->maps.tracked);

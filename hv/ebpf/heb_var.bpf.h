@@ -10,6 +10,15 @@
 #ifndef HEB_VAR_BPF_H
 #define HEB_VAR_BPF_H
 
+/* A kernel pointer read with a plain load (RO) as a number: through the task's map value,
+ * since the verifier keeps a register's pointer type across casts, and pointers cannot be
+ * compared by xor nor passed to global functions as numbers. */
+static __always_inline __u64 as_num(struct heb_task *t, const void *p)
+{
+	*(volatile __u64 *)&t->num = (__u64)p;
+	return *(volatile __u64 *)&t->num;
+}
+
 /* ---- variable fields ---- */
 
 static __always_inline void field_hdr(struct heb_task *t, __u32 off, __u16 type, __u8 arg,
@@ -204,15 +213,16 @@ static long kwalk_up(__u32 i, void *ctx)
 		w->done = 1;
 		return 1;
 	}
-	__u64 mr = (__u64)BPF_CORE_READ(vm, mnt_root);
-	__u64 dp = (__u64)BPF_CORE_READ(d, d_parent);
+	__u64 mr = as_num(t, RO(vfsmount, vm)->mnt_root);
+	__u64 dp = as_num(t, RO(dentry, d)->d_parent);
 	if (!(w->d ^ mr) | !(w->d ^ dp)) {
-		__u64 pm = (__u64)BPF_CORE_READ(m, mnt_parent);
+		struct mount *rm = RO(mount, m);
+		__u64 pm = as_num(t, rm->mnt_parent);
 		if (!pm || !(pm ^ w->m)) {
 			w->done = 1;
 			return 1;
 		}
-		w->d = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
+		w->d = as_num(t, rm->mnt_mountpoint);
 		w->m = pm;
 		w->vm = pm + w->moff;
 		return 0;
@@ -311,7 +321,7 @@ static __always_inline void dgen_bump(void)
 /* Append '/' + the name of dentry d at cur; @return the new cur. */
 static __always_inline __u32 put_name(struct heb_task *t, __u32 cur, struct dentry *d)
 {
-	const unsigned char *nm = BPF_CORE_READ(d, d_name.name);
+	const unsigned char *nm = RO(dentry, d)->d_name.name;
 	t->var[vbound(cur)] = '/';
 	cur++;
 	long l = bpf_probe_read_kernel_str(t->var + vbound(cur), 256, nm);
@@ -335,10 +345,11 @@ __noinline int heb_dget(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg)
 	__u32 z = 0, off = t->h.var_len, cur;
 	t->dk.d = 0;
 	t->dleaf = 0;
-	umode_t mode = BPF_CORE_READ(d, d_inode, i_mode);
+	struct dentry *rd = RO(dentry, d);
+	umode_t mode = rd->d_inode->i_mode;
 	if ((mode & S_IFMT_) != 0040000) {
-		struct dentry *p = BPF_CORE_READ(d, d_parent);
-		if (!p || (__u64)p == dv || (__u64)BPF_CORE_READ(vm, mnt_root) == dv)
+		struct dentry *p = (void *)as_num(t, rd->d_parent);
+		if (!p || (__u64)p == dv || as_num(t, RO(vfsmount, vm)->mnt_root) == dv)
 			return 0;        /* a file at a mount's root: walked every time */
 		dir = p;
 		t->dleaf = 1;
@@ -349,9 +360,10 @@ __noinline int heb_dget(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg)
 	t->dk.m = vmv;
 	t->dk.rd = t->root_d;
 	t->dk.rm = t->root_m;
-	t->dpar = (__u64)BPF_CORE_READ(dir, d_parent);
-	t->dhl = BPF_CORE_READ(dir, d_name.hash_len);
-	t->dino = (__u64)BPF_CORE_READ(dir, d_inode);
+	struct dentry *rdir = RO(dentry, dir);
+	t->dpar = as_num(t, rdir->d_parent);
+	t->dhl = rdir->d_name.hash_len;
+	t->dino = as_num(t, rdir->d_inode);
 	struct dval *v = bpf_map_lookup_elem(&dcache, &t->dk);
 	if (!v || v->gen != t->dgen || v->parent != t->dpar || v->hash_len != t->dhl ||
 	    v->inode != t->dino || v->len > HEB_DPATH_MAX ||
@@ -457,11 +469,15 @@ __noinline int heb_kpath(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg
 static __always_inline void put_kpath(struct heb_task *t, struct task_struct *task,
 				      struct dentry *d, struct vfsmount *vm, __u16 type, __u8 arg)
 {
-	if (!d || !vm || BPF_CORE_READ(d, d_op, d_dname))
+	if (!d || !vm)
 		return;
-	t->root_d = (__u64)BPF_CORE_READ(task, fs, root.dentry);
-	t->root_m = (__u64)BPF_CORE_READ(task, fs, root.mnt);
-	heb_kpath(t, (__u64)d, (__u64)vm, ((__u32)type << 8) | arg);
+	const struct dentry_operations *op = RO(dentry, d)->d_op;
+	if (op && RO(dentry_operations, op)->d_dname)
+		return;
+	struct fs_struct *fs = RO(task_struct, task)->fs;
+	t->root_d = as_num(t, fs->root.dentry);
+	t->root_m = as_num(t, fs->root.mnt);
+	heb_kpath(t, as_num(t, d), as_num(t, vm), ((__u32)type << 8) | arg);
 }
 
 /* The environment block of the current (new) image, [env_start, env_end), as one envp field
