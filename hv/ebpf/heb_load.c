@@ -40,6 +40,12 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list a
 	return 0;
 }
 
+static int all_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, ap);
+}
+
 static int pin_path(struct heb *h, const char *name)
 {
 	int n = snprintf(h->path, sizeof(h->path), "%s/%s", h->o.pin_dir, name);
@@ -169,8 +175,11 @@ static int load(struct heb *h)
 int heb_bpf_setup(struct heb *h)
 {
 	int err;
-	if (!getenv("HEB_DEBUG"))
+	const char *dbg = getenv("HEB_DEBUG");
+	if (!dbg)
 		libbpf_set_print(quiet_print);
+	else if (!strcmp(dbg, "2"))
+		libbpf_set_print(all_print);        /* libbpf's debug messages too */
 	h->cfg_fd = h->cnt_fd = h->tracked_fd = h->ring.fd = -1;
 	h->ncpus = libbpf_num_possible_cpus();
 	if (h->ncpus <= 0)
