@@ -164,10 +164,24 @@ static __always_inline int env_copied(void)
 
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
+/*
+ * The kernel's BTF ids of the types cast to below. On the kernel of the build the collector
+ * sets them before load (heb_kgen.c, heb_load.c): libbpf then relocates against a minimal
+ * BTF whose ids are not the kernel's. Zero: CO-RE finds them (any other kernel).
+ */
+#define HEB_KID_task_struct       0
+#define HEB_KID_dentry            1
+#define HEB_KID_dentry_operations 2
+#define HEB_KID_file              3
+#define HEB_KID_inode             4
+#define HEB_KID_mount             5
+#define HEB_KID_vfsmount          6
+const volatile __u32 heb_kid[7] = {};
+#define KID(T) (heb_kid[HEB_KID_##T] ? heb_kid[HEB_KID_##T] : bpf_core_type_id_kernel(struct T))
+
 /* p as an untrusted pointer to struct T: its fields are read with plain loads (the verifier
  * makes them fault-safe) instead of a probe-read helper call each (see ident()). */
-#define RO(T, p) ((struct T *)bpf_rdonly_cast((const void *)(p), \
-					      bpf_core_type_id_kernel(struct T)))
+#define RO(T, p) ((struct T *)bpf_rdonly_cast((const void *)(p), KID(T)))
 
 static __always_inline void fid_of_inode(struct inode *ino0, struct heb_fid *f, __u8 arg)
 {
@@ -250,7 +264,7 @@ static __always_inline struct heb_fid *fid_slot(struct heb_hdr *h)
  */
 static __always_inline void ident(struct task_struct *tt, struct heb_hdr *h)
 {
-	struct task_struct *task = bpf_rdonly_cast(tt, bpf_core_type_id_kernel(struct task_struct));
+	struct task_struct *task = RO(task_struct, tt);
 	struct task_struct *lead = task->group_leader;
 	struct task_struct *par = lead->real_parent;
 	h->start_ticks = lead->start_boottime / 10000000ull;

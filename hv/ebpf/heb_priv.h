@@ -45,6 +45,7 @@ struct heb {
 	struct heb_ring ring;
 	uint8_t instance[16];
 	int resumed;
+	int fast_core;                /* loaded against the build's minimal BTF (heb_kgen.c) */
 	int ncpus;                    /* possible CPUs (per-CPU map values) */
 	/* conversion */
 	struct hv_rec rec;

@@ -336,6 +336,30 @@ def t_daemon_env():
         subprocess.run(["rm", "-rf", top])
 
 
+# ---- start-up: the build's minimal BTF on the build's kernel ----
+
+def t_fast_core():
+    need_bpf()
+    top = tempfile.mkdtemp(prefix="hvprov-ebpf-fc-")
+    env = dict(os.environ, HEB_DEBUG="1")
+    env.pop("HEB_CORE", None)
+    r = subprocess.run([HVPROV, "run", "--backend", "ebpf", "--quiet", "--data",
+                        os.path.join(top, "d"), "--", "/bin/true"], capture_output=True,
+                       timeout=120, env=env)
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode == 0, "run: rc %d %s" % (r.returncode, err[-300:]))
+    check("CO-RE against the build's minimal BTF" in err,
+          "on the build's kernel the programs were not relocated against the build's minimal "
+          "BTF: %r" % [l for l in err.splitlines() if l.startswith("heb:")])
+    env["HEB_CORE"] = "full"
+    r = subprocess.run([HVPROV, "run", "--backend", "ebpf", "--quiet", "--data",
+                        os.path.join(top, "d"), "--", "/bin/true"], capture_output=True,
+                       timeout=120, env=env)
+    check(r.returncode == 0 and b"CO-RE against the kernel's whole BTF" in r.stderr,
+          "HEB_CORE=full: rc %d" % r.returncode)
+    subprocess.run(["rm", "-rf", top])
+
+
 # ---- flood ----
 
 FLOOD_N = 20000
@@ -626,6 +650,7 @@ SCENARIOS = {
     "identity": t_identity,
     "dpaths": t_dpaths,
     "window": t_window,
+    "fast_core": t_fast_core,
     "run_opts": t_run_opts,
     "daemon_env": t_daemon_env,
     "flood": t_flood,
