@@ -111,12 +111,13 @@ static void stats_json(FILE *f, const struct heb_stats *st)
 		cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 		      (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	fprintf(f, "{\"events\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"skipped_at_start\":%" PRIu64
-		",\"resumed\":%s,\"collector_cpu_s\":%.3f,\"window_us\":{\"what\":"
+		",\"resumed\":%s,\"batches\":%" PRIu64 ",\"collector_cpu_s\":%.3f,\"window_us\":{\"what\":"
 		"\"call return to durable in the pool\",\"n\":%" PRIu64 ",\"p50\":%" PRIu64
 		",\"p99\":%" PRIu64 ",\"max\":%" PRIu64 "},\"log_window_us\":{\"what\":"
 		"\"call return to durable in the log\",\"n\":%" PRIu64 ",\"p50\":%" PRIu64
 		",\"p99\":%" PRIu64 ",\"max\":%" PRIu64 ",\"unsampled\":%" PRIu64 "}}",
-		st->records, st->lost, st->skipped, st->resumed ? "true" : "false", cpu, st->win_n,
+		st->records, st->lost, st->skipped, st->resumed ? "true" : "false", st->batches, cpu,
+		st->win_n,
 		st->win_p50_us, st->win_p99_us, st->win_max_us, st->log_n, st->log_p50_us,
 		st->log_p99_us, st->log_max_us, st->log_unsampled);
 }
