@@ -411,6 +411,29 @@ __noinline int heb_dput(struct heb_task *t, __u32 off, __u32 cur, __u32 n)
 	return 0;
 }
 
+/* Writing the walked components, root first: one per call (a bpf_loop callback). */
+struct kout {
+	struct heb_task *t;
+	__u32 n, cur, fl;
+};
+
+static long kout_one(__u32 i, void *ctx)
+{
+	struct kout *o = ctx;
+	struct heb_task *t = o->t;
+	__u32 n = o->n, cur = o->cur;
+	if (i >= n || n > 32)
+		return 1;
+	if (cur > HEB_VAR_BUDGET - 300) {
+		o->fl = 0x01;
+		return 1;
+	}
+	struct dentry *c = (void *)t->comps[(n - 1 - i) & 31];
+	t->leafpos = cur;                /* where the last component starts (heb_dput) */
+	o->cur = put_name(t, cur, c);
+	return 0;
+}
+
 /* Verified once on its own (a global function): the caller's states do not multiply the
  * walk's. Pointers come as numbers and are read with probe reads. */
 __noinline int heb_kpath(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg)
@@ -421,7 +444,7 @@ __noinline int heb_kpath(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg
 	struct vfsmount *vm = (void *)vmv, *rm = (void *)t->root_m;
 	__u64 moff = bpf_core_field_offset(struct mount, mnt);
 	struct mount *m = (void *)((char *)vm - moff);
-	__u32 n = 0, i, done = 0, fl = 0;
+	__u32 n = 0, done = 0, fl = 0;
 	__u32 off = t->h.var_len, cur;
 	if (!d || !vm || off > HEB_VAR_BUDGET - 16 - 300) {
 		t->h.flags |= HEB_RF_TRUNC;
@@ -436,23 +459,13 @@ __noinline int heb_kpath(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg
 	done = w.done;
 	if (!done)
 		fl = 0x01;           /* deeper than the bound: the head of the path is missing */
-	cur = off + 8;
-	/* where the last component starts, kept in the map value rather than a register: a
-	 * register that differs per iteration keeps the verifier's states from converging */
-	t->leafpos = cur;
-	for (i = 0; i < 32; i++) {
-		if (i >= n)
-			break;
-		if (cur > HEB_VAR_BUDGET - 300) {
-			fl = 0x01;
-			break;
-		}
-		struct dentry *c = (void *)t->comps[(n - 1 - i) & 31];
-		t->leafpos = cur;
-		/* put_name ends with a no-op bound (cur stays below the budget), but it gives
-		 * every iteration the same bounds, so the verifier's states converge */
-		cur = put_name(t, cur, c);
-	}
+	/* the components, root first: a bpf_loop callback, verified once rather than once per
+	 * iteration of an unrolled loop */
+	struct kout o = { .t = t, .n = n, .cur = off + 8 };
+	t->leafpos = o.cur;
+	bpf_loop(32, kout_one, &o, 0);
+	cur = vbound(o.cur);
+	fl |= o.fl;
 	if (n == 0) {
 		t->var[vbound(cur)] = '/';
 		cur++;
