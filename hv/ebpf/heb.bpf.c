@@ -180,7 +180,7 @@ const volatile __u32 heb_kid[7] = {};
 #define KID(T) (heb_kid[HEB_KID_##T] ? heb_kid[HEB_KID_##T] : bpf_core_type_id_kernel(struct T))
 
 /* p as an untrusted pointer to struct T: its fields are read with plain loads (the verifier
- * makes them fault-safe) instead of a probe-read helper call each (see ident()). */
+ * makes them fault-safe) instead of a probe-read helper call each (see ident_of()). */
 #define RO(T, p) ((struct T *)bpf_rdonly_cast((const void *)(p), KID(T)))
 
 static __always_inline void fid_of_inode(struct inode *ino0, struct heb_fid *f, __u8 arg)
@@ -216,6 +216,14 @@ static __always_inline void fid_of_inode(struct inode *ino0, struct heb_fid *f, 
 	f->valid = 1;
 }
 
+/* An identity into f from an inode given as a number: a global function, verified once. */
+__noinline int heb_fid(struct heb_fid *f, __u64 ino, __u32 arg)
+{
+	if (f && ino)
+		fid_of_inode((struct inode *)ino, f, (__u8)arg);
+	return 0;
+}
+
 static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 {
 	struct file *f = 0;
@@ -232,16 +240,6 @@ static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 static __always_inline struct inode *file_inode_(struct file *f)
 {
 	return f ? RO(file, f)->f_inode : 0;
-}
-
-static __always_inline int fid_of_fd(struct task_struct *task, long fd, struct heb_fid *out,
-				     __u8 arg)
-{
-	struct inode *ino = file_inode_(fd_file(task, fd));
-	if (!ino)
-		return -1;
-	fid_of_inode(ino, out, arg);
-	return 0;
 }
 
 /* The next free identity slot (or 0). */
@@ -262,7 +260,7 @@ static __always_inline struct heb_fid *fid_slot(struct heb_hdr *h)
  * untrusted pointer first: the verifier checks each load from a trusted pointer with a name
  * search through the kernel's BTF, which cost more load time than the calls saved.
  */
-static __always_inline void ident(struct task_struct *tt, struct heb_hdr *h)
+static __always_inline void ident_of(struct task_struct *tt, struct heb_hdr *h)
 {
 	struct task_struct *task = RO(task_struct, tt);
 	struct task_struct *lead = task->group_leader;
@@ -288,8 +286,26 @@ static __always_inline void ident(struct task_struct *tt, struct heb_hdr *h)
 	BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
 }
 
+/* The current task's identity into h: a global function, verified once rather than inlined
+ * into each hook (five places), which multiplied the verifier's work. */
+__noinline int heb_ident(struct heb_hdr *h)
+{
+	if (h)
+		ident_of((struct task_struct *)bpf_get_current_task(), h);
+	return 0;
+}
+
 
 #include "heb_var.bpf.h"
+
+/* The identity of fd's file into slot s (through the global heb_fid). */
+static __always_inline void fid_fd(struct heb_task *t, struct task_struct *task, long fd,
+				   struct heb_fid *s, __u8 arg)
+{
+	struct inode *ino = file_inode_(fd_file(task, fd));
+	if (ino)
+		heb_fid(s, as_num(t, ino), arg);
+}
 
 /* ---- the hooks ---- */
 
@@ -355,7 +371,7 @@ __noinline int heb_arg(struct heb_task *t, __u32 ai)
 	} else if (k == HEB_A_FD || k == HEB_A_FD_CACHED) {
 		struct heb_fid *s = fid_slot(&t->h);
 		if (s)
-			fid_of_fd(task, (int)v, s, i);
+			fid_fd(t, task, (int)v, s, i);
 	}
 	return 0;
 }
@@ -416,7 +432,7 @@ int BPF_PROG(heb_enter, struct pt_regs *regs, long id)
 		t->h.type = HEB_R_ENTRY;
 		t->h.flags |= HEB_RF_NORETURN;
 		t->h.t_exit = t->h.t_enter;
-		ident(task, &t->h);
+		heb_ident(&t->h);
 		emit(&t->h);
 		return 0;
 	}
@@ -424,7 +440,7 @@ int BPF_PROG(heb_enter, struct pt_regs *regs, long id)
 		/* the channel rule: an entry record now, the call at its return names it */
 		t->h.type = HEB_R_ENTRY;
 		t->h.t_exit = t->h.t_enter;
-		ident(task, &t->h);
+		heb_ident(&t->h);
 		if (emit(&t->h) == 0) {
 			t->h.pair_src = t->h.src_seq;
 			t->h.flags |= HEB_RF_PAIR;
@@ -495,7 +511,7 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 		struct file *f = fd_file(task, ret);
 		struct inode *ino = file_inode_(f);
 		if (s && ino) {
-			fid_of_inode(ino, s, ARG_RET);
+			heb_fid(s, as_num(t, ino), ARG_RET);
 			struct file *rf = RO(file, f);
 			put_kpath(t, task, rf->f_path.dentry, rf->f_path.mnt, F_RESOLVED, ARG_RET);
 		}
@@ -507,10 +523,10 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 			t->h.outfds[1] = fds[1];
 			struct heb_fid *s = fid_slot(&t->h);
 			if (s)
-				fid_of_fd(task, fds[0], s, ARG_OUT0);
+				fid_fd(t, task, fds[0], s, ARG_OUT0);
 			s = fid_slot(&t->h);
 			if (s)
-				fid_of_fd(task, fds[1], s, ARG_OUT0 + 1);
+				fid_fd(t, task, fds[1], s, ARG_OUT0 + 1);
 		} else {
 			t->h.outfds[0] = t->h.outfds[1] = -1;
 			t->h.flags |= HEB_RF_FAULT;
@@ -521,7 +537,7 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 		struct inode *ino = xf ? BPF_CORE_READ(xf, f_inode) : 0;
 		struct heb_fid *s = fid_slot(&t->h);
 		if (ino && s) {
-			fid_of_inode(ino, s, ARG_EXE);
+			heb_fid(s, as_num(t, ino), ARG_EXE);
 			put_kpath(t, task, BPF_CORE_READ(xf, f_path.dentry),
 				  BPF_CORE_READ(xf, f_path.mnt), F_RESOLVED, ARG_EXE);
 		}
@@ -530,7 +546,7 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 		if (env_copied())
 			put_env(t, task);
 	}
-	ident(task, &t->h);
+	heb_ident(&t->h);
 	emit(&t->h);
 	return 0;
 }
@@ -585,7 +601,7 @@ int BPF_PROG(heb_fork, struct task_struct *parent, struct task_struct *child)
 	t->busy = 0;
 	t->h.ret = child->pid;
 	t->h.t_exit = bpf_ktime_get_boot_ns();
-	ident(task, &t->h);
+	heb_ident(&t->h);
 	emit(&t->h);
 	return 0;
 }
@@ -608,7 +624,7 @@ int BPF_PROG(heb_task_exit, struct task_struct *p)
 	t->h.tid = (__u32)bpf_get_current_pid_tgid();
 	t->h.ret = BPF_CORE_READ(task, exit_code);
 	t->h.t_exit = bpf_ktime_get_boot_ns();
-	ident(task, &t->h);
+	heb_ident(&t->h);
 	emit(&t->h);
 	struct heb_cfg *c = bpf_map_lookup_elem(&cfg, &k);
 	/* the last thread of a tracked process: forget it (pids are reused) */
@@ -635,7 +651,7 @@ int heb_snap(struct bpf_iter__task *ctx)
 	t->h.type = HEB_R_PROC;
 	t->h.tgid = task->tgid;
 	t->h.tid = task->pid;
-	ident(task, &t->h);
+	ident_of(task, &t->h);
 	struct inode *ino = BPF_CORE_READ(task, mm, exe_file, f_inode);
 	if (ino)
 		fid_of_inode(ino, &t->h.fid[0], ARG_EXE);

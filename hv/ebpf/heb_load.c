@@ -171,10 +171,12 @@ static int load(struct heb *h)
 		return err;
 	}
 	/* HEB_DEBUG=1: the verifier's statistics of each program (load time work) */
-	static char vlog[1 << 16];
+	static char vlog[1 << 16], vlog2[1 << 16];
 	if (getenv("HEB_DEBUG")) {
 		bpf_program__set_log_buf(s->progs.heb_exit, vlog, sizeof(vlog));
 		bpf_program__set_log_level(s->progs.heb_exit, 4);
+		bpf_program__set_log_buf(s->progs.heb_enter, vlog2, sizeof(vlog2));
+		bpf_program__set_log_level(s->progs.heb_enter, 4);
 	}
 	err = heb_bpf__load(s);
 	if (mfd >= 0)
@@ -182,6 +184,8 @@ static int load(struct heb *h)
 	if (getenv("HEB_DEBUG")) {
 		size_t vl = strlen(vlog);
 		fprintf(stderr, "heb_exit verifier: %s\n", vl > 3000 ? vlog + vl - 3000 : vlog);
+		vl = strlen(vlog2);
+		fprintf(stderr, "heb_enter verifier: %s\n", vl > 3000 ? vlog2 + vl - 3000 : vlog2);
 	}
 	if (err)
 		return err;
