@@ -151,7 +151,7 @@ static int load(struct heb *h)
 	int mfd = fast_core(custom, sizeof(custom));
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = mfd >= 0 ? custom : NULL);
 	struct heb_bpf *s = heb_bpf__open_opts(&oo);
-	int err;
+	int err = 0;
 	if (!s) {
 		if (mfd >= 0)
 			close(mfd);
@@ -165,7 +165,11 @@ static int load(struct heb *h)
 		fprintf(stderr, "heb: CO-RE against %s\n", mfd >= 0 ? "the build's minimal BTF "
 			"(this kernel's build id is the build's)" : "the kernel's whole BTF");
 	uint32_t rb = h->o.ring_bytes ? h->o.ring_bytes : HEB_RING_DEFAULT;
-	if ((err = bpf_map__set_max_entries(s->maps.ring, rb))) {
+	/* one command tree walks fewer directories than the host: a smaller (preallocated)
+	 * directory cache for run --backend ebpf */
+	if (!h->o.pin_dir && !err)
+		err = bpf_map__set_max_entries(s->maps.dcache, 512);
+	if (err || (err = bpf_map__set_max_entries(s->maps.ring, rb))) {
 		if (mfd >= 0)
 			close(mfd);
 		return err;
