@@ -17,6 +17,7 @@
 
 #include "cmd_ebpf.h"
 #include "dmn_service.h"
+#include "hv_rec.h"
 #include "hvp_cli.h"
 #include "hvp_datadir.h"
 
@@ -28,7 +29,7 @@ static void usage_text(FILE *f, const struct hvp_daemon_backend *be)
 		"%*s [--segment-size SIZE] [--segment-age SECONDS] [--max-delay MS]\n"
 		"%*s [--retry MS] [--verify-frames | --no-verify-frames] [--once]\n"
 		"%*s [--index] [--host-id ID] [--quiet]\n"
-		"%*s [--collect ebpf [--cgroup PATH] [--ring-size SIZE]]\n\n", be->name, pad, "",
+		"%*s [--collect ebpf [--cgroup PATH] [--ring-size SIZE] [--env MODE]]\n\n", be->name, pad, "",
 		pad, "", pad, "", pad, "");
 	fprintf(f, "%s", be->about);
 	fprintf(f,
@@ -59,7 +60,9 @@ static void usage_text(FILE *f, const struct hvp_daemon_backend *be)
 		"                     Capture is pinned in bpffs: after a crash the next start resumes\n"
 		"                     it exactly once; a clean stop ends it\n"
 		"  --cgroup PATH      with --collect ebpf: only this cgroup v2 directory and below\n"
-		"  --ring-size SIZE   with --collect ebpf: BPF ring buffer, a power of two (64M)\n\n"
+		"  --ring-size SIZE   with --collect ebpf: BPF ring buffer, a power of two (64M)\n"
+		"  --env MODE         with --collect ebpf: what exec records keep of the\n"
+		"                     environment: names (default), full or none\n\n"
 		"Writes DIR/daemon.pid and, every second, DIR/status.json (see hvprov status).\n",
 		be->default_frame, be->default_delay, be->default_verify);
 	fprintf(f, "%s", be->exits);
@@ -95,6 +98,7 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 		{ "collect", required_argument, 0, 'C' },
 		{ "cgroup", required_argument, 0, 'G' },
 		{ "ring-size", required_argument, 0, 'R' },
+		{ "env", required_argument, 0, 'E' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 } };
 	struct dmn_service_opts so;
@@ -105,6 +109,7 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 	const char *data = NULL, *host_arg = NULL;
 	const char *collect = NULL, *cgroup = NULL;   /* --collect ebpf (cmd_daemon_ebpf.c) */
 	uint64_t ring = 0;
+	int env_mode = -1;                            /* --env with --collect ebpf */
 	struct hvp_ebpf_daemon *eb = NULL;
 	int quiet = 0, c, index = 0;
 	uint64_t v;
@@ -166,6 +171,10 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 			    (ring & (ring - 1)))
 				goto bad;
 			break;
+		case 'E':
+			if ((env_mode = hv_env_mode_parse(optarg)) < 0)
+				goto bad;
+			break;
 		default:
 			return hvp_opt_error(be->name, c, argv, lo);
 		}
@@ -173,9 +182,9 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 	if (optind != argc)
 		return hvp_arg_error(be->name, argv[optind]);
 	if ((collect && (strcmp(collect, "ebpf") || strcmp(be->name, "daemon"))) ||
-	    ((cgroup || ring) && !collect)) {
-		hvp_err("%s: --collect takes ebpf (hvprov daemon only); --cgroup and --ring-size "
-			"need --collect ebpf", be->name);
+	    ((cgroup || ring || env_mode >= 0) && !collect)) {
+		hvp_err("%s: --collect takes ebpf (hvprov daemon only); --cgroup, --ring-size and "
+			"--env need --collect ebpf", be->name);
 		return HVP_EXIT_USAGE;
 	}
 
@@ -207,7 +216,7 @@ int hvp_daemon_main(int argc, char **argv, const struct hvp_daemon_backend *be)
 	so.tick = be->tick;
 	so.ctx = be->ctx;
 	if ((ret = collect ? hvp_ebpf_daemon_begin(&eb, &so.cfg, &dd, host_id, cgroup,
-						   (uint32_t)ring)
+						   (uint32_t)ring, env_mode)
 			   : be->attach(be->ctx, &so.cfg, &dd)))
 		goto out;
 	static struct dmn_service_end end;     /* large (per-lane figures): not on the stack */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,6 +92,46 @@ static void say(void *arg, const char *msg)
 	hvp_err("%s", msg);
 }
 
+void hvp_ebpf_window_line(const char *who, const struct heb_stats *hs)
+{
+	hvp_err("%s: %" PRIu64 " events, %" PRIu64 " lost in the kernel; not write-ahead, window "
+		"from a call's return to its record durable in the pool: p50 %" PRIu64 " us, p99 %"
+		PRIu64 " us, max %" PRIu64 " us; in the log: p50 %" PRIu64 " us, p99 %" PRIu64
+		" us, max %" PRIu64 " us (%" PRIu64 " records)", who, hs->records, hs->lost,
+		hs->win_p50_us, hs->win_p99_us, hs->win_max_us, hs->log_p50_us, hs->log_p99_us,
+		hs->log_max_us, hs->log_n);
+}
+
+/* The collector's figures as one JSON object (the bench reads it; hv/ebpf/README.md). */
+static void stats_json(FILE *f, const struct heb_stats *st)
+{
+	struct rusage ru;
+	double cpu = 0;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		      (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	fprintf(f, "{\"events\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"skipped_at_start\":%" PRIu64
+		",\"resumed\":%s,\"batches\":%" PRIu64 ",\"collector_cpu_s\":%.3f,\"window_us\":{\"what\":"
+		"\"call return to durable in the pool\",\"n\":%" PRIu64 ",\"p50\":%" PRIu64
+		",\"p99\":%" PRIu64 ",\"max\":%" PRIu64 "},\"log_window_us\":{\"what\":"
+		"\"call return to durable in the log\",\"n\":%" PRIu64 ",\"p50\":%" PRIu64
+		",\"p99\":%" PRIu64 ",\"max\":%" PRIu64 ",\"unsampled\":%" PRIu64 "}}",
+		st->records, st->lost, st->skipped, st->resumed ? "true" : "false", st->batches, cpu,
+		st->win_n,
+		st->win_p50_us, st->win_p99_us, st->win_max_us, st->log_n, st->log_p50_us,
+		st->log_p99_us, st->log_max_us, st->log_unsampled);
+}
+
+int hvp_ebpf_stats_json(const char *path, const struct heb_stats *st)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	stats_json(f, st);
+	fputc('\n', f);
+	return fclose(f) ? -1 : 0;
+}
+
 /* DIR/ebpf-status.json, replaced atomically: what `hvprov status` shows. */
 static void write_status(struct hvp_ebpf_daemon *d)
 {
@@ -101,21 +142,28 @@ static void write_status(struct hvp_ebpf_daemon *d)
 	FILE *f = fopen(tmp, "w");
 	if (!f)
 		return;
-	fprintf(f, "{\"time_ns\":%" PRIu64 ",\"pid\":%ld,\"events\":%" PRIu64 ",\"lost\":%" PRIu64
-		",\"skipped_at_start\":%" PRIu64 ",\"resumed\":%s,\"window_us\":{\"what\":"
-		"\"call return to durable in the pool\",\"n\":%" PRIu64 ",\"p50\":%" PRIu64
-		",\"p99\":%" PRIu64 ",\"max\":%" PRIu64 "}}\n", jnl_now_ns(), (long)getpid(),
-		st.records, st.lost, st.skipped, st.resumed ? "true" : "false", st.win_n,
-		st.win_p50_us, st.win_p99_us, st.win_max_us);
+	fprintf(f, "{\"time_ns\":%" PRIu64 ",\"pid\":%ld,\"collector\":", jnl_now_ns(),
+		(long)getpid());
+	stats_json(f, &st);
+	fprintf(f, "}\n");
 	if (fclose(f) == 0)
 		rename(tmp, d->status);
 	else
 		unlink(tmp);
 }
 
+/* The four numbers of window object `key` in buf ("key":{"what":"...","n":..,"p50":..}). */
+static int window_of(const char *buf, const char *key, unsigned long long v[4])
+{
+	const char *w = strstr(buf, key);
+	w = w ? strstr(w, "\"n\":") : NULL;
+	return w && sscanf(w, "\"n\":%llu,\"p50\":%llu,\"p99\":%llu,\"max\":%llu", &v[0], &v[1],
+			   &v[2], &v[3]) == 4 ? 0 : -1;
+}
+
 void hvp_ebpf_status_print(const char *dir, int json)
 {
-	char path[4200], buf[1024];
+	char path[4200], buf[2048];
 	snprintf(path, sizeof(path), "%s/%s", dir, "ebpf-status.json");
 	FILE *f = fopen(path, "r");
 	if (!f)
@@ -125,24 +173,22 @@ void hvp_ebpf_status_print(const char *dir, int json)
 	buf[n] = 0;
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		buf[--n] = 0;
-	unsigned long long t = 0, ev = 0, lost = 0, p50 = 0, p99 = 0, mx = 0, wn = 0;
+	unsigned long long t = 0, ev = 0, lost = 0, pw[4], lw[4];
 	long pid = 0;
-	if (n == 0 || sscanf(buf, "{\"time_ns\":%llu,\"pid\":%ld,\"events\":%llu,\"lost\":%llu",
-			     &t, &pid, &ev, &lost) != 4)
+	if (n == 0 || sscanf(buf, "{\"time_ns\":%llu,\"pid\":%ld,\"collector\":{\"events\":%llu,"
+			     "\"lost\":%llu", &t, &pid, &ev, &lost) != 4 ||
+	    window_of(buf, "\"window_us\"", pw) || window_of(buf, "\"log_window_us\"", lw))
 		return;                        /* not ours, or cut: nothing to show */
-	const char *w = strstr(buf, "\"n\":");
-	if (!w || sscanf(w, "\"n\":%llu,\"p50\":%llu,\"p99\":%llu,\"max\":%llu", &wn, &p50,
-			 &p99, &mx) != 4)
-		return;
 	double age = ((double)jnl_now_ns() - (double)t) / 1e9;
 	if (json) {
 		printf(",\n \"ebpf\":{\"status_age_s\":%.1f,\"status\":%s}", age, buf);
 		return;
 	}
 	printf("ebpf collector: pid %ld, status %.1f s old: %llu events, %llu lost in the kernel\n"
-	       "  not write-ahead: window from a call's return to its record durable in the pool,"
-	       " p50 %llu us, p99 %llu us, max %llu us (%llu records)\n", pid, age, ev, lost, p50,
-	       p99, mx, wn);
+	       "  not write-ahead: window from a call's return to its record durable\n"
+	       "    in the pool: p50 %llu us, p99 %llu us, max %llu us (%llu records)\n"
+	       "    in the log:  p50 %llu us, p99 %llu us, max %llu us (%llu records)\n", pid, age,
+	       ev, lost, pw[1], pw[2], pw[3], pw[0], lw[1], lw[2], lw[3], lw[0]);
 }
 
 static void *collect(void *arg)
@@ -167,7 +213,7 @@ static void *collect(void *arg)
 
 int hvp_ebpf_daemon_begin(struct hvp_ebpf_daemon **out, struct dmn_config *cfg,
 			  const struct hvp_datadir *dd, const uint8_t *host_id, const char *cgroup,
-			  uint32_t ring_bytes)
+			  uint32_t ring_bytes, int env_mode)
 {
 	struct hvp_ebpf_daemon *d = calloc(1, sizeof(*d));
 	unsigned idx;
@@ -198,7 +244,7 @@ int hvp_ebpf_daemon_begin(struct hvp_ebpf_daemon **out, struct dmn_config *cfg,
 	}
 	struct heb_opts o = {
 		.mode = cgroup ? HEB_MODE_CGROUP : HEB_MODE_ALL, .cgroup = cgroup,
-		.env = HV_ENV_NAMES, .ring_bytes = ring_bytes, .pin_dir = d->pin,
+		.env = env_mode >= 0 ? (unsigned)env_mode : HV_ENV_NAMES, .ring_bytes = ring_bytes, .pin_dir = d->pin,
 		.pool = d->pool, .lane = d->lane, .lane_idx = idx, .state_path = d->state,
 		.host_id = host_id, .notice = say,
 	};
@@ -245,16 +291,9 @@ int hvp_ebpf_daemon_end(struct hvp_ebpf_daemon *d, struct dmn_config *cfg, int r
 	if (d->running)
 		pthread_join(d->thr, NULL);
 	struct heb_stats hs;
-	write_status(d);
-	heb_get_stats(d->h, &hs);
-	int r = heb_close(d->h, 1);
+	int r = heb_finish(d->h, 1);
 	if (r)
 		hvp_err_file(d->state, "ebpf collector: %s", hvp_strerror(r));
-	hvp_err("ebpf collector: %" PRIu64 " events, %" PRIu64 " lost in the kernel, %" PRIu64
-		" skipped as already logged at start; window (call return -> durable in the pool) p50 %"
-		PRIu64 " us, p99 %" PRIu64 " us, max %" PRIu64 " us", hs.records, hs.lost, hs.skipped,
-		hs.win_p50_us, hs.win_p99_us, hs.win_max_us);
-	jnl_lane_close(d->lane);
 	/* the collector's last events came after the consumer's final drain: log them now */
 	if (ret == 0) {
 		struct dmn *m;
@@ -268,6 +307,15 @@ int hvp_ebpf_daemon_end(struct hvp_ebpf_daemon *d, struct dmn_config *cfg, int r
 					hvp_strerror(e));
 		}
 	}
+	heb_log_window_update(d->h);
+	write_status(d);
+	heb_get_stats(d->h, &hs);
+	heb_close(d->h, 1);
+	hvp_ebpf_window_line("ebpf collector", &hs);
+	if (hs.skipped)
+		hvp_err("ebpf collector: %" PRIu64 " ring records skipped at start: already logged",
+			hs.skipped);
+	jnl_lane_close(d->lane);
 	jnl_pool_close(d->pool);
 	if (d->err && !ret)
 		ret = HVP_EXIT_DAMAGE;

@@ -26,12 +26,20 @@ int hvp_ebpf_pool_lane_pref(const char *path, int want, struct jnl_pool **pool,
 			    struct jnl_lane **lane, unsigned *idx);
 
 struct hvp_ebpf_daemon;
-/* `hvprov daemon --collect ebpf`: open the pool (cfg->pool), start the collector thread. */
+/* `hvprov daemon --collect ebpf`: open the pool (cfg->pool), start the collector thread.
+ * env_mode: enum hv_env_mode, or -1 for the default (names). */
 int hvp_ebpf_daemon_begin(struct hvp_ebpf_daemon **out, struct dmn_config *cfg,
 			  const struct hvp_datadir *dd, const uint8_t *host_id, const char *cgroup,
-			  uint32_t ring_bytes);
+			  uint32_t ring_bytes, int env_mode);
 /* Stop the collector (clean: pins removed, capture ends), drain the pool into the log. */
 int hvp_ebpf_daemon_end(struct hvp_ebpf_daemon *d, struct dmn_config *cfg, int ret);
+
+struct heb_stats;
+/* One line to stderr: events, lost, and both windows (pool, log). */
+void hvp_ebpf_window_line(const char *who, const struct heb_stats *hs);
+/* The collector's figures as JSON into path (run --stats; hv/ebpf/README.md has the keys).
+ * @return 0 or -1 with errno. */
+int hvp_ebpf_stats_json(const char *path, const struct heb_stats *hs);
 
 /* `hvprov status`: the collector's figures from DIR/ebpf-status.json, if there is one: a
  * line of text, or (json) the member ,"ebpf":{...} to embed. */

@@ -28,6 +28,7 @@
 #include "hvp_datadir.h"
 #include "jnl.h"
 #include "dmn.h"
+#include "run_common.h"
 #include "run_job.h"
 
 #define RUN_EXIT_OWN     125
@@ -88,55 +89,6 @@ static void usage_run(FILE *f)
 		"Exit status: the command's; 127 not found, 126 not executable, 125 hvprov's error.\n");
 }
 
-/* --user: who the command runs as. */
-struct run_user {
-	uid_t uid;
-	gid_t gid;
-	gid_t groups[256];
-	unsigned ngroups;
-};
-
-/* Resolve USER (a name, or a uid with or without a passwd entry) and its groups. Only root
- * can change credentials: refused otherwise. @return 0, or -1 with the message given. */
-static int run_user_resolve(const char *user, struct run_user *ru)
-{
-	memset(ru, 0, sizeof(*ru));
-	if (geteuid() != 0) {
-		hvp_err("run: --user needs root (hvprov runs as uid %u)", (unsigned)geteuid());
-		return -1;
-	}
-	struct passwd *pw = getpwnam(user);
-	char *end;
-	errno = 0;
-	unsigned long n = strtoul(user, &end, 10);
-	if (!pw && *user && !*end && !errno && n < 0xffffffffUL)
-		pw = getpwuid((uid_t)n);
-	if (pw) {
-		ru->uid = pw->pw_uid;
-		ru->gid = pw->pw_gid;
-		int ng = (int)(sizeof(ru->groups) / sizeof(ru->groups[0]));
-		if (getgrouplist(pw->pw_name, pw->pw_gid, ru->groups, &ng) < 0) {
-			hvp_err("run: --user %s: more than %zu groups", user,
-				sizeof(ru->groups) / sizeof(ru->groups[0]));
-			return -1;
-		}
-		ru->ngroups = (unsigned)ng;
-	} else if (*user && !*end && !errno && n < 0xffffffffUL) {
-		ru->uid = (uid_t)n;          /* a bare uid: its own group, no others */
-		ru->gid = (gid_t)n;
-		ru->groups[0] = (gid_t)n;
-		ru->ngroups = 1;
-	} else {
-		hvp_err("run: --user: no user '%s'", user);
-		return -1;
-	}
-	if (ru->uid == 0) {
-		hvp_err("run: --user %s is root: the command could tamper with hvprov", user);
-		return -1;
-	}
-	return 0;
-}
-
 static void run_notice(void *arg, const char *msg)
 {
 	(void)arg;
@@ -164,27 +116,6 @@ static void run_waiting(void *arg, unsigned n)
 
 /* Longest a run waits at its end for another consumer to log its records. */
 #define RUN_CONS_WAIT_MS 30000u
-
-/* Die the way the command died: same signal, no core file of our own. */
-static int mirror_status(int st)
-{
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (WIFSIGNALED(st)) {
-		int sig = WTERMSIG(st);
-		struct rlimit rl = { 0, 0 };
-		setrlimit(RLIMIT_CORE, &rl);
-		signal(sig, SIG_DFL);
-		sigset_t set;
-		sigemptyset(&set);
-		sigaddset(&set, sig);
-		sigprocmask(SIG_UNBLOCK, &set, NULL);
-		fflush(NULL);
-		raise(sig);
-		return 128 + sig;   /* a signal that does not kill (or is stopped): the shell's code */
-	}
-	return RUN_EXIT_OWN;
-}
 
 /* Was the pool given with --pool (not the data directory's own)? */
 static int data_pool_only(const char *pool_path, const char *dd_pool)
@@ -303,18 +234,10 @@ static int cmd_run(int argc, char **argv)
 			return RUN_EXIT_OWN;
 		}
 	}
-	if (optind >= argc) {
-		usage_run(stderr);
-		return RUN_EXIT_OWN;
-	}
-	if (data && pool_path) {
-		hvp_err("run: give --data or --pool, not both");
-		return RUN_EXIT_OWN;
-	}
-	char **cmd = argv + optind;
 	struct run_user ru;
-	if (user && run_user_resolve(user, &ru))
+	if (run_args_check(argc, optind, data, pool_path, user, &ru, usage_run))
 		return RUN_EXIT_OWN;
+	char **cmd = argv + optind;
 
 	/* What the command must inherit: hvprov's dispositions and mask as they were at start. */
 	static struct sigaction orig[NSIG];
@@ -351,12 +274,8 @@ static int cmd_run(int argc, char **argv)
 		pool_path = dd.pool;
 	}
 	/* --user: what holds the records must be out of the command's reach */
-	struct stat dst;
-	const char *holder = data_pool_only(pool_path, dd.pool) ? pool_path : dd.dir;
-	if (user && (stat(holder, &dst) || dst.st_uid != 0 || (dst.st_mode & 022))) {
-		hvp_err_file(holder, "--user needs it owned by root and writable by root only");
+	if (user && run_user_holder_ok(data_pool_only(pool_path, dd.pool) ? pool_path : dd.dir))
 		goto out;
-	}
 	/* the data directory's host id goes into the start event (a bare --pool has none);
 	 * read or made before the pool, so a refused id leaves nothing behind */
 	uint8_t host_id[16];
@@ -479,7 +398,7 @@ static int cmd_run(int argc, char **argv)
 	jnl_pool_close(pool);
 	pool = NULL;
 	hvp_datadir_free(&dd);
-	return mirror_status(res.status);
+	return run_mirror_status(res.status);
 out:
 	run_sig_stop();
 	run_cons_finish(cons, idx, 0, 0, NULL);

@@ -27,6 +27,7 @@
 #include "hvp_datadir.h"
 #include "hv_rec.h"
 #include "jnl.h"
+#include "run_common.h"
 
 #define EXIT_OWN 125
 
@@ -47,18 +48,24 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: hvprov run --backend ebpf [--data DIR | --pool POOL] [--ring-size SIZE]\n"
 		"                  [--no-daemon] [--host-id ID] [--env full|names|none] [--quiet]\n"
+		"                  [--stats FILE] [--user USER]\n"
 		"                  -- CMD [ARGS...]\n\n"
 		"Run CMD and record the system calls of it and of its descendants with BPF programs in\n"
 		"the kernel (root only). Not write-ahead: a call completes before its record is\n"
-		"durable; the window between the two is measured and printed at the end.\n\n"
+		"durable; the window between the two (to the pool and to the log) is measured and\n"
+		"printed at the end.\n\n"
 		"  --data DIR        data directory (default $HVPROV_DATA or ./hvprov-data)\n"
 		"  --pool POOL       this pool file instead (no inline consumer)\n"
-		"  --ring-size SIZE  BPF ring buffer, a power of two (default 64M)\n"
+		"  --ring-size SIZE  BPF ring buffer, a power of two (default 16M)\n"
 		"  --no-daemon       no inline consumer: records stay in the pool\n"
 		"  --host-id ID      for a new data directory: its host id\n"
 		"  --env MODE        what exec records keep of the environment: names (default),\n"
 		"                    full (name=value) or none\n"
-		"  --quiet           no start and end lines\n");
+		"  --quiet           no start and end lines\n"
+		"  --user USER       run the command as USER (name or uid), its groups; the data\n"
+		"                    directory (or --pool) must be root's and writable by root only\n"
+		"  --stats FILE      write the collector's figures there as JSON at the end: events,\n"
+		"                    lost, hvprov's own CPU seconds, both windows (pool and log)\n");
 }
 
 static void say(void *arg, const char *msg)
@@ -67,20 +74,32 @@ static void say(void *arg, const char *msg)
 	hvp_err("%s", msg);
 }
 
-static int mirror(int st)
+/* SIGTERM while the command's descendants are waited for: stop waiting. */
+static volatile sig_atomic_t stop_wait;
+
+static void on_term(int sig)
 {
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (WIFSIGNALED(st)) {
-		int sig = WTERMSIG(st);
-		struct rlimit rl = { 0, 0 };
-		setrlimit(RLIMIT_CORE, &rl);
-		signal(sig, SIG_DFL);
-		fflush(NULL);
-		raise(sig);
-		return 128 + sig;
+	(void)sig;
+	stop_wait = 1;
+}
+
+/*
+ * Processes of the recorded tree still alive: the kernel side's map of tracked processes
+ * (an entry leaves it when the process's last thread exits). An entry whose process is gone
+ * (its exit came before the programs saw it) is dropped here.
+ */
+static unsigned tree_alive(struct heb *h)
+{
+	uint32_t k[256];
+	int n = heb_tracked(h, k, 256);
+	unsigned alive = 0;
+	for (int i = 0; i < n; i++) {
+		if (kill((pid_t)k[i], 0) == 0 || errno == EPERM)
+			alive++;
+		else
+			heb_untrack(h, (pid_t)k[i]);
 	}
-	return EXIT_OWN;
+	return alive;
 }
 
 int hvp_run_ebpf(int argc, char **argv)
@@ -94,10 +113,13 @@ int hvp_run_ebpf(int argc, char **argv)
 		{ "host-id", required_argument, NULL, 'H' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "env", required_argument, NULL, 'E' },
+		{ "stats", required_argument, NULL, 'S' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *data = NULL, *pool_path = NULL, *host_arg = NULL;
+	const char *data = NULL, *pool_path = NULL, *host_arg = NULL, *stats_path = NULL;
+	const char *user = NULL;
 	int quiet = 0, no_daemon = 0, c, env_mode = HV_ENV_NAMES;
 	uint64_t ring = 0;
 	hvp_getopt_reset();
@@ -114,6 +136,8 @@ int hvp_run_ebpf(int argc, char **argv)
 		case 'H': host_arg = optarg; break;
 		case 'n': no_daemon = 1; break;
 		case 'q': quiet = 1; break;
+		case 'S': stats_path = optarg; break;
+		case 'u': user = optarg; break;
 		case 'E':
 			if ((env_mode = hv_env_mode_parse(optarg)) < 0) {
 				hvp_err("run: --env must be full, names or none, not '%s'", optarg);
@@ -134,14 +158,9 @@ int hvp_run_ebpf(int argc, char **argv)
 			return EXIT_OWN;
 		}
 	}
-	if (optind >= argc) {
-		usage(stderr);
+	struct run_user ru;
+	if (run_args_check(argc, optind, data, pool_path, user, &ru, usage))
 		return EXIT_OWN;
-	}
-	if (data && pool_path) {
-		hvp_err("run: give --data or --pool, not both");
-		return EXIT_OWN;
-	}
 	if (geteuid() != 0) {
 		hvp_err("run: --backend ebpf needs root (it loads BPF programs into the kernel); "
 			"run it as root, or use the ptrace backend (the default)");
@@ -162,9 +181,12 @@ int hvp_run_ebpf(int argc, char **argv)
 		return EXIT_OWN;
 	}
 	int own_pool = !pool_path;
+	/* --user: what holds the records must be out of the command's reach */
+	if (user && !own_pool && run_user_holder_ok(pool_path))
+		goto out;
 	if (own_pool) {
 		if ((r = hvp_datadir_mkdirs(&dd))) {
-			hvp_err_file(dd.dir, "cannot create the data directory: %s", strerror(-r));
+			hvp_err_file(dd.dir, "cannot create the data directory: %s", hvp_strerror(r));
 			goto out;
 		}
 		if ((r = hvp_datadir_host_id(&dd, host_arg, host_id))) {
@@ -173,6 +195,8 @@ int hvp_run_ebpf(int argc, char **argv)
 		}
 		have_host = 1;
 		pool_path = dd.pool;
+		if (user && run_user_holder_ok(dd.dir))
+			goto out;
 	}
 	if (hvp_ebpf_pool_lane(pool_path, &pool, &lane, &idx))
 		goto out;
@@ -203,6 +227,11 @@ int hvp_run_ebpf(int argc, char **argv)
 		close(go[1]);
 		if (read(go[0], &b, 1) != 1)
 			_exit(EXIT_OWN);
+		int ue = user ? run_user_become(&ru) : 0;
+		if (ue) {
+			fprintf(stderr, "hvprov: run: --user %s: %s\n", user, strerror(-ue));
+			_exit(EXIT_OWN);
+		}
 		execvp(cmd[0], cmd);
 		int e = errno;
 		fprintf(stderr, "hvprov: run: %s: %s\n", cmd[0], strerror(e));
@@ -211,7 +240,8 @@ int hvp_run_ebpf(int argc, char **argv)
 	close(go[0]);
 	go[0] = -1;
 	struct heb_opts o = {
-		.mode = HEB_MODE_TREE, .root = pid, .env = (unsigned)env_mode, .ring_bytes = (uint32_t)ring,
+		.mode = HEB_MODE_TREE, .root = pid, .env = (unsigned)env_mode,
+		.ring_bytes = ring ? (uint32_t)ring : HEB_RING_RUN,
 		.pool = pool, .lane = lane, .lane_idx = idx, .host_id = have_host ? host_id : NULL,
 		.notice = say, .no_snapshot = 1,
 	};
@@ -247,12 +277,25 @@ int hvp_run_ebpf(int argc, char **argv)
 		if (w == pid)
 			break;
 	}
+	/* descendants that outlive the command are recorded until they end too (SIGTERM to
+	 * hvprov stops waiting); as the ptrace backend, say once why hvprov does not end yet */
+	signal(SIGTERM, on_term);
+	unsigned left, told = 0;
+	while (!stop_wait && (left = tree_alive(h)) > 0) {
+		if (!told++ && !quiet)
+			hvp_err("%s exited; waiting for %u descendant process%s still running (their "
+				"provenance is recorded; SIGTERM to hvprov %ld stops waiting)", cmd[0],
+				left, left == 1 ? "" : "es", (long)getpid());
+		int pr = heb_poll(h, 50);
+		if (pr < 0) {
+			hvp_err_file(pool_path, "ebpf collector: %s", hvp_strerror(pr));
+			break;
+		}
+	}
 	struct heb_stats hs;
 	while (heb_poll(h, 0) > 0)
 		;
-	heb_get_stats(h, &hs);
-	r = heb_close(h, 1);
-	h = NULL;
+	r = heb_finish(h, 1);
 	if (r)
 		hvp_err_file(pool_path, "ebpf collector: %s", hvp_strerror(r));
 	if (dmn) {
@@ -262,16 +305,22 @@ int hvp_run_ebpf(int argc, char **argv)
 			hvp_err_file(dd.log, "inline consumer: %s; the records not logged stay in %s",
 				     hvp_strerror(dr), pool_path);
 	}
+	/* the consumer's last drain: the records it logged at its stop */
+	heb_log_window_update(h);
+	heb_get_stats(h, &hs);
+	heb_close(h, 1);
+	h = NULL;
 	if (!quiet)
-		hvp_err("ebpf: %" PRIu64 " events, %" PRIu64 " lost in the kernel; window (call return "
-			"-> durable in the pool) p50 %" PRIu64 " us, p99 %" PRIu64 " us, max %" PRIu64
-			" us", hs.records, hs.lost, hs.win_p50_us, hs.win_p99_us, hs.win_max_us);
+		hvp_ebpf_window_line("ebpf", &hs);
+	if (stats_path && hvp_ebpf_stats_json(stats_path, &hs))
+		hvp_err_file(stats_path, "cannot write the collector's statistics: %s",
+			     strerror(errno));
 	jnl_lane_close(lane);
 	lane = NULL;
 	jnl_pool_close(pool);
 	pool = NULL;
 	hvp_datadir_free(&dd);
-	return mirror(st);
+	return run_mirror_status(st);
 out:
 	if (go[0] >= 0)
 		close(go[0]);

@@ -46,6 +46,11 @@ char LICENSE[] SEC("license") = "GPL";
 #define TMPFS_MAGIC 0x01021994
 #define TS_COMPAT_  0x0002
 
+/* directory path cache key (heb_var.bpf.h): dentry, mount, the task's root */
+struct dkey {
+	__u64 d, m, rd, rm;
+};
+
 struct heb_task {
 	__u32 busy;                  /* an entry is stored and its return not yet seen */
 	/* path arguments whose page was not in memory at the entry (probe reads never fault
@@ -53,6 +58,12 @@ struct heb_task {
 	__u8 nretry;
 	__u8 retry_arg[2];
 	__u8 pad;
+	__u32 leafpos;               /* heb_kpath: offset of the last component written */
+	__u64 num;                   /* as_num (heb_var.bpf.h) */
+	/* heb_dget -> heb_dput: the directory cache key of the path being walked */
+	struct dkey dk;
+	__u64 dgen, dpar, dhl, dino;
+	__u8 dleaf;
 	__u64 comps[32];             /* dentries of a path being resolved, leaf first */
 	__u64 root_d, root_m;        /* the task's root (chroot), where the walk stops */
 	struct heb_hdr h;
@@ -78,8 +89,10 @@ struct {
 	__type(value, __u64);
 } cnt SEC(".maps");
 
+/* not preallocated: 65536 entries cost 4 MiB and ~3 ms to allocate at every start */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
 	__type(value, __u8);
@@ -151,24 +164,47 @@ static __always_inline int env_copied(void)
 
 /* ---- file identity ---- */
 
-static __always_inline void fid_of_inode(struct inode *ino, struct heb_fid *f, __u8 arg)
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/*
+ * The kernel's BTF ids of the types cast to below. On the kernel of the build the collector
+ * sets them before load (heb_kgen.c, heb_load.c): libbpf then relocates against a minimal
+ * BTF whose ids are not the kernel's. Zero: CO-RE finds them (any other kernel).
+ */
+#define HEB_KID_task_struct       0
+#define HEB_KID_dentry            1
+#define HEB_KID_dentry_operations 2
+#define HEB_KID_file              3
+#define HEB_KID_inode             4
+#define HEB_KID_mount             5
+#define HEB_KID_vfsmount          6
+const volatile __u32 heb_kid[7] = {};
+#define KID(T) (heb_kid[HEB_KID_##T] ? heb_kid[HEB_KID_##T] : bpf_core_type_id_kernel(struct T))
+
+/* p as an untrusted pointer to struct T: its fields are read with plain loads (the verifier
+ * makes them fault-safe) instead of a probe-read helper call each (see ident_of()). */
+#define RO(T, p) ((struct T *)bpf_rdonly_cast((const void *)(p), KID(T)))
+
+static __always_inline void fid_of_inode(struct inode *ino0, struct heb_fid *f, __u8 arg)
 {
-	dev_t dev = BPF_CORE_READ(ino, i_sb, s_dev);
-	unsigned long magic = BPF_CORE_READ(ino, i_sb, s_magic);
+	struct inode *ino = RO(inode, ino0);
+	struct super_block *sb = ino->i_sb;
+	dev_t dev = sb->s_dev;
+	unsigned long magic = sb->s_magic;
 	f->dev_major = dev >> 20;
 	f->dev_minor = dev & 0xfffff;
-	f->ino = BPF_CORE_READ(ino, i_ino);
-	f->mode = BPF_CORE_READ(ino, i_mode);
+	f->ino = ino->i_ino;
+	f->mode = ino->i_mode;
 	f->gen_sec = 0;
 	f->gen_nsec = 0;
 	f->fid_flags = 0;
 	struct timespec64 bt = { 0, 0 };
 	if (magic == EXT4_MAGIC) {
-		struct ext4_inode_info *ei = (void *)((char *)ino -
+		struct ext4_inode_info *ei = (void *)((char *)ino0 -
 			bpf_core_field_offset(struct ext4_inode_info, vfs_inode));
 		BPF_CORE_READ_INTO(&bt, ei, i_crtime);
 	} else if (magic == TMPFS_MAGIC) {
-		struct shmem_inode_info *si = (void *)((char *)ino -
+		struct shmem_inode_info *si = (void *)((char *)ino0 -
 			bpf_core_field_offset(struct shmem_inode_info, vfs_inode));
 		BPF_CORE_READ_INTO(&bt, si, i_crtime);
 	}
@@ -182,31 +218,30 @@ static __always_inline void fid_of_inode(struct inode *ino, struct heb_fid *f, _
 	f->valid = 1;
 }
 
+/* An identity into f from an inode given as a number: a global function, verified once. */
+__noinline int heb_fid(struct heb_fid *f, __u64 ino, __u32 arg)
+{
+	if (f && ino)
+		fid_of_inode((struct inode *)ino, f, (__u8)arg);
+	return 0;
+}
+
 static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 {
 	struct file *f = 0;
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd < 0)
+	if (fd < 0)
 		return 0;
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
-	if ((unsigned long)fd >= max)
+	struct fdtable *fdt = RO(task_struct, task)->files->fdt;
+	if (!fdt || (unsigned long)fd >= fdt->max_fds)
 		return 0;
-	struct file **arr = BPF_CORE_READ(fdt, fd);
+	struct file **arr = fdt->fd;
 	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
 	return f;
 }
 
-static __always_inline int fid_of_fd(struct task_struct *task, long fd, struct heb_fid *out,
-				     __u8 arg)
+static __always_inline struct inode *file_inode_(struct file *f)
 {
-	struct file *f = fd_file(task, fd);
-	if (!f)
-		return -1;
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
-	if (!ino)
-		return -1;
-	fid_of_inode(ino, out, arg);
-	return 0;
+	return f ? RO(file, f)->f_inode : 0;
 }
 
 /* The next free identity slot (or 0). */
@@ -220,8 +255,6 @@ static __always_inline struct heb_fid *fid_slot(struct heb_hdr *h)
 
 /* ---- process identity ---- */
 
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
 /*
  * Plain loads through BTF pointers (the verifier makes them fault-safe loads in place)
  * rather than BPF_CORE_READ's probe-read helper calls: this runs on every record, and its
@@ -229,9 +262,9 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
  * untrusted pointer first: the verifier checks each load from a trusted pointer with a name
  * search through the kernel's BTF, which cost more load time than the calls saved.
  */
-static __always_inline void ident(struct task_struct *tt, struct heb_hdr *h)
+static __always_inline void ident_of(struct task_struct *tt, struct heb_hdr *h)
 {
-	struct task_struct *task = bpf_rdonly_cast(tt, bpf_core_type_id_kernel(struct task_struct));
+	struct task_struct *task = RO(task_struct, tt);
 	struct task_struct *lead = task->group_leader;
 	struct task_struct *par = lead->real_parent;
 	h->start_ticks = lead->start_boottime / 10000000ull;
@@ -255,17 +288,47 @@ static __always_inline void ident(struct task_struct *tt, struct heb_hdr *h)
 	BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
 }
 
+/* The current task's identity into h: a global function, verified once rather than inlined
+ * into each hook (five places), which multiplied the verifier's work. */
+__noinline int heb_ident(struct heb_hdr *h)
+{
+	if (h)
+		ident_of((struct task_struct *)bpf_get_current_task(), h);
+	return 0;
+}
+
 
 #include "heb_var.bpf.h"
 
+/* The identity of fd's file into slot s (through the global heb_fid). */
+static __always_inline void fid_fd(struct heb_task *t, struct task_struct *task, long fd,
+				   struct heb_fid *s, __u8 arg)
+{
+	struct inode *ino = file_inode_(fd_file(task, fd));
+	if (ino)
+		heb_fid(s, as_num(t, ino), arg);
+}
+
 /* ---- the hooks ---- */
 
-static __always_inline int is_channel(struct task_struct *task, long fd)
+/* Is argument ai (an fd) a pipe, FIFO or socket? Its identity, taken by heb_arg, has the
+ * mode; the file is looked up again only when there is none. */
+static __always_inline int is_channel(struct task_struct *task, struct heb_hdr *h, __u8 ai)
 {
-	struct file *f = fd_file(task, fd);
-	if (!f)
-		return 0;
-	umode_t m = BPF_CORE_READ(f, f_inode, i_mode);
+	umode_t m = 0;
+	int found = 0;
+	for (int i = 0; i < HEB_NFID; i++)
+		if (h->fid[i].valid && h->fid[i].arg == ai) {
+			m = h->fid[i].mode;
+			found = 1;
+			break;
+		}
+	if (!found) {
+		struct inode *ino = file_inode_(fd_file(task, (int)h->args[ai & 7]));
+		if (!ino)
+			return 0;
+		m = RO(inode, ino)->i_mode;
+	}
 	return (m & S_IFMT_) == S_IFIFO_ || (m & S_IFMT_) == S_IFSOCK_;
 }
 
@@ -310,7 +373,7 @@ __noinline int heb_arg(struct heb_task *t, __u32 ai)
 	} else if (k == HEB_A_FD || k == HEB_A_FD_CACHED) {
 		struct heb_fid *s = fid_slot(&t->h);
 		if (s)
-			fid_of_fd(task, (int)v, s, i);
+			fid_fd(t, task, (int)v, s, i);
 	}
 	return 0;
 }
@@ -328,7 +391,7 @@ int BPF_PROG(heb_enter, struct pt_regs *regs, long id)
 	if (!wanted(task, tgid))
 		return 0;
 	if (bpf_core_field_exists(task->thread_info.status) &&
-	    (BPF_CORE_READ(task, thread_info.status) & TS_COMPAT_))
+	    (RO(task_struct, task)->thread_info.status & TS_COMPAT_))
 		return 0;                   /* an i386 call: not decoded (documented) */
 	__u64 a[6];
 	a[0] = regs->di;
@@ -371,15 +434,15 @@ int BPF_PROG(heb_enter, struct pt_regs *regs, long id)
 		t->h.type = HEB_R_ENTRY;
 		t->h.flags |= HEB_RF_NORETURN;
 		t->h.t_exit = t->h.t_enter;
-		ident(task, &t->h);
+		heb_ident(&t->h);
 		emit(&t->h);
 		return 0;
 	}
-	if (e->chan < 6 && is_channel(task, (int)a[e->chan & 7])) {
+	if (e->chan < 6 && is_channel(task, &t->h, e->chan)) {
 		/* the channel rule: an entry record now, the call at its return names it */
 		t->h.type = HEB_R_ENTRY;
 		t->h.t_exit = t->h.t_enter;
-		ident(task, &t->h);
+		heb_ident(&t->h);
 		if (emit(&t->h) == 0) {
 			t->h.pair_src = t->h.src_seq;
 			t->h.flags |= HEB_RF_PAIR;
@@ -395,11 +458,14 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	long onr = regs->orig_ax;
+	if (moves_dirs(onr, regs) && ret == 0)
+		dgen_bump();                /* cached directory paths may be wrong now */
 	struct heb_task *t = bpf_task_storage_get(&tstore, task, 0, 0);
 	if (!t || !t->busy)
 		return 0;
 	t->busy = 0;
-	if ((__u64)regs->orig_ax != t->h.nr)
+	if ((__u64)onr != t->h.nr)
 		return 0;                   /* not the call we saw enter */
 	__u32 nr = t->h.nr;
 	if (nr >= HEB_SYS_MAX)
@@ -425,8 +491,8 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 	if (!(e->flags & HEB_SF_CHDIR)) {
 		for (int i = 0; i < 6; i++) {
 			if (i < e->nargs && e->argk[i] == HEB_A_PATH) {
-				put_kpath(t, task, BPF_CORE_READ(task, fs, pwd.dentry),
-					  BPF_CORE_READ(task, fs, pwd.mnt), F_CWD, 0xff);
+				struct fs_struct *fs = RO(task_struct, task)->fs;
+				put_kpath(t, task, fs->pwd.dentry, fs->pwd.mnt, F_CWD, 0xff);
 				break;
 			}
 		}
@@ -445,11 +511,11 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 	if ((e->flags & HEB_SF_RET_FD) && ret >= 0) {
 		struct heb_fid *s = fid_slot(&t->h);
 		struct file *f = fd_file(task, ret);
-		struct inode *ino = f ? BPF_CORE_READ(f, f_inode) : 0;
+		struct inode *ino = file_inode_(f);
 		if (s && ino) {
-			fid_of_inode(ino, s, ARG_RET);
-			put_kpath(t, task, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
-				  F_RESOLVED, ARG_RET);
+			heb_fid(s, as_num(t, ino), ARG_RET);
+			struct file *rf = RO(file, f);
+			put_kpath(t, task, rf->f_path.dentry, rf->f_path.mnt, F_RESOLVED, ARG_RET);
 		}
 	}
 	if ((e->flags & HEB_SF_OUT_FDS) && ret == 0) {
@@ -459,10 +525,10 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 			t->h.outfds[1] = fds[1];
 			struct heb_fid *s = fid_slot(&t->h);
 			if (s)
-				fid_of_fd(task, fds[0], s, ARG_OUT0);
+				fid_fd(t, task, fds[0], s, ARG_OUT0);
 			s = fid_slot(&t->h);
 			if (s)
-				fid_of_fd(task, fds[1], s, ARG_OUT0 + 1);
+				fid_fd(t, task, fds[1], s, ARG_OUT0 + 1);
 		} else {
 			t->h.outfds[0] = t->h.outfds[1] = -1;
 			t->h.flags |= HEB_RF_FAULT;
@@ -473,7 +539,7 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 		struct inode *ino = xf ? BPF_CORE_READ(xf, f_inode) : 0;
 		struct heb_fid *s = fid_slot(&t->h);
 		if (ino && s) {
-			fid_of_inode(ino, s, ARG_EXE);
+			heb_fid(s, as_num(t, ino), ARG_EXE);
 			put_kpath(t, task, BPF_CORE_READ(xf, f_path.dentry),
 				  BPF_CORE_READ(xf, f_path.mnt), F_RESOLVED, ARG_EXE);
 		}
@@ -482,7 +548,7 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 		if (env_copied())
 			put_env(t, task);
 	}
-	ident(task, &t->h);
+	heb_ident(&t->h);
 	emit(&t->h);
 	return 0;
 }
@@ -537,7 +603,7 @@ int BPF_PROG(heb_fork, struct task_struct *parent, struct task_struct *child)
 	t->busy = 0;
 	t->h.ret = child->pid;
 	t->h.t_exit = bpf_ktime_get_boot_ns();
-	ident(task, &t->h);
+	heb_ident(&t->h);
 	emit(&t->h);
 	return 0;
 }
@@ -560,7 +626,7 @@ int BPF_PROG(heb_task_exit, struct task_struct *p)
 	t->h.tid = (__u32)bpf_get_current_pid_tgid();
 	t->h.ret = BPF_CORE_READ(task, exit_code);
 	t->h.t_exit = bpf_ktime_get_boot_ns();
-	ident(task, &t->h);
+	heb_ident(&t->h);
 	emit(&t->h);
 	struct heb_cfg *c = bpf_map_lookup_elem(&cfg, &k);
 	/* the last thread of a tracked process: forget it (pids are reused) */
@@ -587,7 +653,7 @@ int heb_snap(struct bpf_iter__task *ctx)
 	t->h.type = HEB_R_PROC;
 	t->h.tgid = task->tgid;
 	t->h.tid = task->pid;
-	ident(task, &t->h);
+	ident_of(task, &t->h);
 	struct inode *ino = BPF_CORE_READ(task, mm, exe_file, f_inode);
 	if (ino)
 		fid_of_inode(ino, &t->h.fid[0], ARG_EXE);

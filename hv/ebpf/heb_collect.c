@@ -69,13 +69,6 @@ static void notice(struct heb *h, const char *fmt, ...)
 	h->o.notice(h->o.notice_arg, m);
 }
 
-static uint64_t boot_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- state file ---- */
 
 static uint32_t state_crc(const struct heb_state *s)
@@ -139,11 +132,13 @@ static int state_write(struct heb *h, uint64_t rpos)
 /* ---- journal ---- */
 
 /* Add one event to the open batch; a full lane commits what is there and waits. */
-static int append(struct heb *h, uint32_t len)
+static int append_seq(struct heb *h, uint32_t len, uint64_t *seqp)
 {
 	uint64_t seq;
 	for (;;) {
 		int r = jnl_lane_batch_add(h->o.lane, h->buf, len, &seq);
+		if (r == 0 && seqp)
+			*seqp = seq;
 		if (r != JNL_E_FULL)
 			return r;
 		jnl_lane_commit(h->o.lane);
@@ -151,6 +146,11 @@ static int append(struct heb *h, uint32_t len)
 		if (r && r != -ETIMEDOUT)
 			return r;
 	}
+}
+
+static int append(struct heb *h, uint32_t len)
+{
+	return append_seq(h, len, NULL);
 }
 
 /* Bring the lane's drop counter to the kernel's total. */
@@ -170,39 +170,6 @@ static int account_drops(struct heb *h)
 		jnl_prod_count_drop(p, ts);
 	h->st.lost = k;
 	return 0;
-}
-
-/* ---- window ---- */
-
-static void window_add(struct heb *h, uint64_t ns)
-{
-	h->win[h->win_n++ % HEB_WIN_SAMPLES] = ns;
-	if (ns > h->win_max)
-		h->win_max = ns;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-void heb_get_stats(const struct heb *h, struct heb_stats *st)
-{
-	*st = h->st;
-	uint64_t n = h->win_n < HEB_WIN_SAMPLES ? h->win_n : HEB_WIN_SAMPLES;
-	st->win_n = h->win_n;
-	if (!n)
-		return;
-	uint64_t *c = malloc(n * sizeof(*c));
-	if (!c)
-		return;
-	memcpy(c, h->win, n * sizeof(*c));
-	qsort(c, n, sizeof(*c), cmp_u64);
-	st->win_p50_us = c[n / 2] / 1000;
-	st->win_p99_us = c[n * 99 / 100] / 1000;
-	st->win_max_us = h->win_max / 1000;
-	free(c);
 }
 
 /* ---- the pass ---- */
@@ -238,10 +205,13 @@ static int one_batch(struct heb *h, int *more)
 		}
 		if (rec) {
 			uint32_t l = heb_conv(h, rec, len);
-			if ((err = append(h, l)))
+			uint64_t seq = 0;
+			if ((err = append_seq(h, l, &seq)))
 				break;
-			if (nt < BATCH_MAX)
+			if (nt < BATCH_MAX) {
+				h->txseq[nt] = seq;
 				t_exit[nt++] = t_exit_of(rec, len);
+			}
 			n++;
 		}
 		pos = next;
@@ -253,10 +223,7 @@ static int one_batch(struct heb *h, int *more)
 	 * neither the state file nor the ring knows it (the restart must skip it) */
 	if (h->kill_after_commit && (uint64_t)rand() % h->kill_after_commit == 0)
 		raise(SIGKILL);
-	uint64_t now = boot_ns();
-	for (unsigned i = 0; i < nt; i++)
-		if (t_exit[i] && t_exit[i] <= now)
-			window_add(h, now - t_exit[i]);
+	heb_window_batch(h, nt, heb_boot_ns());
 	int se = state_write(h, pos);
 	if (se)
 		notice(h, "%s: cannot write the collector's state: %s", h->o.state_path, strerror(-se));
@@ -272,6 +239,7 @@ int heb_poll(struct heb *h, int timeout_ms)
 {
 	int total = 0, more = 1;
 	account_drops(h);
+	heb_log_window_update(h);
 	if (heb_ring_cons(&h->ring) == heb_ring_prod(&h->ring)) {
 		int w = heb_ring_wait(&h->ring, timeout_ms);
 		if (w < 0)
@@ -402,8 +370,7 @@ int heb_open(const struct heb_opts *o, struct heb **out)
 		h->cap = HEB_REC_CAP;
 	h->cap &= ~7u;
 	h->buf = aligned_alloc(64, HEB_REC_CAP);
-	h->win = calloc(HEB_WIN_SAMPLES, sizeof(*h->win));
-	if (!h->buf || !h->win) {
+	if (!h->buf || heb_window_init(h)) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -503,6 +470,25 @@ int heb_track(struct heb *h, pid_t tgid)
 	return bpf_map_update_elem(h->tracked_fd, &k, &one, BPF_ANY) ? -errno : 0;
 }
 
+int heb_tracked(struct heb *h, uint32_t *out, int max)
+{
+	uint32_t k, next;
+	int n = 0;
+	void *prev = NULL;
+	while (n < max && bpf_map_get_next_key(h->tracked_fd, prev, &next) == 0) {
+		out[n++] = next;
+		k = next;
+		prev = &k;
+	}
+	return n;
+}
+
+void heb_untrack(struct heb *h, pid_t tgid)
+{
+	uint32_t k = (uint32_t)tgid;
+	bpf_map_delete_elem(h->tracked_fd, &k);
+}
+
 int heb_start(struct heb *h)
 {
 	struct heb_cfg c;
@@ -513,11 +499,12 @@ int heb_start(struct heb *h)
 	return heb_cfg_write(h, &c);
 }
 
-int heb_close(struct heb *h, int unpin)
+int heb_finish(struct heb *h, int unpin)
 {
 	int err = 0;
-	if (!h)
+	if (!h || h->finished)
 		return 0;
+	h->finished = 1;
 	if (h->ring.cons) {
 		if (unpin || !h->o.pin_dir) {
 			struct heb_cfg c;
@@ -535,6 +522,14 @@ int heb_close(struct heb *h, int unpin)
 		if (append(h, heb_conv_stop(h)) == 0)
 			jnl_lane_commit(h->o.lane);
 	}
+	return err;
+}
+
+int heb_close(struct heb *h, int unpin)
+{
+	if (!h)
+		return 0;
+	int err = heb_finish(h, unpin);
 	heb_ring_unmap(&h->ring);
 	heb_bpf_teardown(h, unpin);
 	if (h->state_fd >= 0) {
@@ -543,7 +538,7 @@ int heb_close(struct heb *h, int unpin)
 			unlink(h->o.state_path);
 	}
 	free(h->buf);
-	free(h->win);
+	heb_window_free(h);
 	free(h);
 	return err;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -25,6 +26,7 @@
 
 #include "heb_priv.h"
 #include "heb.skel.h"
+#include "heb_kernel.h"
 
 #define BPF_FS_MAGIC_ 0xcafe4a11
 
@@ -38,6 +40,12 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list a
 	(void)fmt;
 	(void)ap;
 	return 0;
+}
+
+static int all_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, ap);
 }
 
 static int pin_path(struct heb *h, const char *name)
@@ -108,17 +116,82 @@ stale:
 	return 0;
 }
 
+/*
+ * On the kernel hvprov was built on (same build id), the CO-RE target: the minimal BTF made
+ * at build time (heb_kgen.c) in a memfd, its path into path. @return the memfd, or -1 (any
+ * other kernel, or HEB_CORE=full: libbpf relocates against the kernel's whole BTF).
+ */
+static int fast_core(char *path, size_t size)
+{
+	unsigned char notes[sizeof(heb_notes_built) + 1];
+	const char *mode = getenv("HEB_CORE");
+	if (mode && !strcmp(mode, "full"))
+		return -1;
+	int fd = open("/sys/kernel/notes", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, notes, sizeof(notes));
+	close(fd);
+	if (n != (ssize_t)sizeof(heb_notes_built) || memcmp(notes, heb_notes_built, (size_t)n))
+		return -1;
+	fd = memfd_create("hvprov-min-btf", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (write(fd, heb_min_btf, sizeof(heb_min_btf)) != (ssize_t)sizeof(heb_min_btf)) {
+		close(fd);
+		return -1;
+	}
+	snprintf(path, size, "/proc/self/fd/%d", fd);
+	return fd;
+}
+
 static int load(struct heb *h)
 {
-	struct heb_bpf *s = heb_bpf__open();
-	int err;
-	if (!s)
+	char custom[64];
+	int mfd = fast_core(custom, sizeof(custom));
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = mfd >= 0 ? custom : NULL);
+	struct heb_bpf *s = heb_bpf__open_opts(&oo);
+	int err = 0;
+	if (!s) {
+		if (mfd >= 0)
+			close(mfd);
 		return errno ? -errno : -ENOMEM;
+	}
 	h->skel = s;
+	if (mfd >= 0)
+		memcpy((void *)s->rodata->heb_kid, heb_kid_built, sizeof(heb_kid_built));
+	h->fast_core = mfd >= 0;
+	if (getenv("HEB_DEBUG"))
+		fprintf(stderr, "heb: CO-RE against %s\n", mfd >= 0 ? "the build's minimal BTF "
+			"(this kernel's build id is the build's)" : "the kernel's whole BTF");
 	uint32_t rb = h->o.ring_bytes ? h->o.ring_bytes : HEB_RING_DEFAULT;
-	if ((err = bpf_map__set_max_entries(s->maps.ring, rb)))
+	/* one command tree walks fewer directories than the host: a smaller (preallocated)
+	 * directory cache for run --backend ebpf */
+	if (!h->o.pin_dir && !err)
+		err = bpf_map__set_max_entries(s->maps.dcache, 512);
+	if (err || (err = bpf_map__set_max_entries(s->maps.ring, rb))) {
+		if (mfd >= 0)
+			close(mfd);
 		return err;
-	if ((err = heb_bpf__load(s)))
+	}
+	/* HEB_DEBUG=1: the verifier's statistics of each program (load time work) */
+	static char vlog[1 << 16], vlog2[1 << 16];
+	if (getenv("HEB_DEBUG")) {
+		bpf_program__set_log_buf(s->progs.heb_exit, vlog, sizeof(vlog));
+		bpf_program__set_log_level(s->progs.heb_exit, 4);
+		bpf_program__set_log_buf(s->progs.heb_enter, vlog2, sizeof(vlog2));
+		bpf_program__set_log_level(s->progs.heb_enter, 4);
+	}
+	err = heb_bpf__load(s);
+	if (mfd >= 0)
+		close(mfd);             /* libbpf read it at load */
+	if (getenv("HEB_DEBUG")) {
+		size_t vl = strlen(vlog);
+		fprintf(stderr, "heb_exit verifier: %s\n", vl > 3000 ? vlog + vl - 3000 : vlog);
+		vl = strlen(vlog2);
+		fprintf(stderr, "heb_enter verifier: %s\n", vl > 3000 ? vlog2 + vl - 3000 : vlog2);
+	}
+	if (err)
 		return err;
 	h->cfg_fd = bpf_map__fd(s->maps.cfg);
 	h->cnt_fd = bpf_map__fd(s->maps.cnt);
@@ -158,7 +231,11 @@ static int load(struct heb *h)
 int heb_bpf_setup(struct heb *h)
 {
 	int err;
-	libbpf_set_print(quiet_print);
+	const char *dbg = getenv("HEB_DEBUG");
+	if (!dbg)
+		libbpf_set_print(quiet_print);
+	else if (!strcmp(dbg, "2"))
+		libbpf_set_print(all_print);        /* libbpf's debug messages too */
 	h->cfg_fd = h->cnt_fd = h->tracked_fd = h->ring.fd = -1;
 	h->ncpus = libbpf_num_possible_cpus();
 	if (h->ncpus <= 0)

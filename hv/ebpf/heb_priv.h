@@ -4,7 +4,8 @@
  *   heb_load.c     load the BPF object or find its pinned maps and links; the configuration
  *   heb_ring.c     the collector's own reader of the mapped BPF ring buffer
  *   heb_conv.c     one ring record -> one event of format 3 (hv_rec.h)
- *   heb_collect.c  the loop: batches into the journal, state file, restart, drops, window
+ *   heb_collect.c  the loop: batches into the journal, state file, restart, drops
+ *   heb_window.c   the window: call return -> durable in the pool, and in the log
  */
 #ifndef HEB_PRIV_H
 #define HEB_PRIV_H
@@ -44,6 +45,7 @@ struct heb {
 	struct heb_ring ring;
 	uint8_t instance[16];
 	int resumed;
+	int fast_core;                /* loaded against the build's minimal BTF (heb_kgen.c) */
 	int ncpus;                    /* possible CPUs (per-CPU map values) */
 	/* conversion */
 	struct hv_rec rec;
@@ -59,17 +61,35 @@ struct heb {
 	uint64_t drop_base;           /* the lane's dropped counter when this capture began */
 	uint32_t state_gen;
 	int state_fd;
-	/* window samples, ns */
+	/* window samples, ns (heb_window.c) */
 	uint64_t *win;
 	uint64_t win_n;
 	uint64_t win_max;
 	uint64_t tx[BATCH_MAX];       /* return times of the batch being appended */
+	uint64_t txseq[BATCH_MAX];    /* and their journal sequences */
+	struct heb_lw *lw;            /* committed, not yet seen in the log: HEB_WIN_SAMPLES */
+	uint64_t lw_head, lw_tail, lw_unsampled, lw_ckseq;
+	uint64_t *lwin;
+	uint64_t lwin_n, lwin_max;
+	int finished;                 /* heb_finish done */
 	struct heb_stats st;
 	uint64_t kill_after_commit;   /* tests: SIGKILL itself after 1 in N commits (0 never) */
 	char cg_rel[4096];            /* HEB_MODE_CGROUP: its path below the cgroup2 mount */
 	char path[4200];
 	char link[4200];
 };
+
+/* A record durable in the pool and not yet seen durable in the log. */
+struct heb_lw {
+	uint64_t seq, t_exit;
+};
+
+/* ---- heb_window.c ---- */
+int heb_window_init(struct heb *h);
+void heb_window_free(struct heb *h);
+uint64_t heb_boot_ns(void);
+/* n records of one batch just committed (durable in the pool) at boot time now */
+void heb_window_batch(struct heb *h, unsigned n, uint64_t now);
 
 /* ---- heb_load.c ---- */
 int heb_bpf_setup(struct heb *h);             /* load or resume; fills fds and ring.fd */

@@ -10,6 +10,15 @@
 #ifndef HEB_VAR_BPF_H
 #define HEB_VAR_BPF_H
 
+/* A kernel pointer read with a plain load (RO) as a number: through the task's map value,
+ * since the verifier keeps a register's pointer type across casts, and pointers cannot be
+ * compared by xor nor passed to global functions as numbers. */
+static __always_inline __u64 as_num(struct heb_task *t, const void *p)
+{
+	*(volatile __u64 *)&t->num = (__u64)p;
+	return *(volatile __u64 *)&t->num;
+}
+
 /* ---- variable fields ---- */
 
 static __always_inline void field_hdr(struct heb_task *t, __u32 off, __u16 type, __u8 arg,
@@ -204,15 +213,16 @@ static long kwalk_up(__u32 i, void *ctx)
 		w->done = 1;
 		return 1;
 	}
-	__u64 mr = (__u64)BPF_CORE_READ(vm, mnt_root);
-	__u64 dp = (__u64)BPF_CORE_READ(d, d_parent);
+	__u64 mr = as_num(t, RO(vfsmount, vm)->mnt_root);
+	__u64 dp = as_num(t, RO(dentry, d)->d_parent);
 	if (!(w->d ^ mr) | !(w->d ^ dp)) {
-		__u64 pm = (__u64)BPF_CORE_READ(m, mnt_parent);
+		struct mount *rm = RO(mount, m);
+		__u64 pm = as_num(t, rm->mnt_parent);
 		if (!pm || !(pm ^ w->m)) {
 			w->done = 1;
 			return 1;
 		}
-		w->d = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
+		w->d = as_num(t, rm->mnt_mountpoint);
 		w->m = pm;
 		w->vm = pm + w->moff;
 		return 0;
@@ -226,6 +236,204 @@ static long kwalk_up(__u32 i, void *ctx)
 	return 0;
 }
 
+/*
+ * Directory path cache. Most path calls walk the same few directories again (the cwd, the
+ * directory a file is opened in), and the walk's probe reads were most of heb_exit's time.
+ * A directory's path, as walked, is kept in an LRU map keyed by (dentry, mount, the task's
+ * root); a file's path is its directory's cached path + '/' + its own name. An entry is used
+ * only while (a) the host-wide generation `dgen` is the one it was made under: every rename,
+ * rmdir, mount, umount, pivot_root and move_mount call anywhere on the host bumps it at its
+ * return (heb_exit), and (b) the dentry still has the same parent, name hash and inode, so
+ * a dentry freed and reused for another directory misses. Calls made inside the kernel
+ * (not through a syscall) that move directories are not seen: a path cached before one can
+ * stay stale until the next such call on the host (documented in README.md).
+ */
+#define HEB_DPATH_MAX 1024u
+
+struct dval {
+	__u64 gen;
+	__u64 parent, hash_len, inode;   /* the directory's dentry when it was cached */
+	__u32 len;                       /* bytes of s: the path; 0 is the root itself */
+	__u32 pad;
+	__u8 s[HEB_DPATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct dkey);
+	__type(value, struct dval);
+} dcache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dval);
+} dscr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} dgen SEC(".maps");
+
+/* A length the verifier can bound at the register used (see vbound). */
+static __always_inline __u32 dbound(__u32 x)
+{
+	asm volatile("" : "+r"(x));
+	x &= 2 * HEB_DPATH_MAX - 1;
+	if (x > HEB_DPATH_MAX)
+		x = HEB_DPATH_MAX;
+	asm volatile("" : "+r"(x));
+	return x;
+}
+
+/* Calls after which a cached directory path may be wrong (x86-64 numbers). */
+static __always_inline int moves_dirs(long nr, struct pt_regs *regs)
+{
+	switch (nr) {
+	case 82:   /* rename */
+	case 84:   /* rmdir */
+	case 155:  /* pivot_root */
+	case 165:  /* mount */
+	case 166:  /* umount2 */
+	case 264:  /* renameat */
+	case 316:  /* renameat2 */
+	case 429:  /* move_mount */
+	case 442:  /* mount_setattr */
+		return 1;
+	case 263:  /* unlinkat with AT_REMOVEDIR */
+		return (regs->dx & 0x200) != 0;
+	}
+	return 0;
+}
+
+static __always_inline void dgen_bump(void)
+{
+	__u32 k = 0;
+	__u64 *g = bpf_map_lookup_elem(&dgen, &k);
+	if (g)
+		__sync_fetch_and_add(g, 1);
+}
+
+/* Append '/' + the name of dentry d at cur; @return the new cur. */
+static __always_inline __u32 put_name(struct heb_task *t, __u32 cur, struct dentry *d)
+{
+	const unsigned char *nm = RO(dentry, d)->d_name.name;
+	t->var[vbound(cur)] = '/';
+	cur++;
+	long l = bpf_probe_read_kernel_str(t->var + vbound(cur), 256, nm);
+	if (l > 1)
+		cur += (__u32)l - 1;
+	return vbound(cur);
+}
+
+/*
+ * The cache's half of heb_kpath, a global function of its own (so its branches do not
+ * multiply the walk's verifier states): find the directory of (d, vm) and, if its cached
+ * path is valid, write the field and return 1. Otherwise note the key in t->dk (dk.d == 0:
+ * not cacheable) for heb_dput and return 0.
+ */
+__noinline int heb_dget(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg)
+{
+	if (!t)
+		return 0;
+	struct dentry *d = (void *)dv, *dir = d;
+	struct vfsmount *vm = (void *)vmv;
+	__u32 z = 0, off = t->h.var_len, cur;
+	t->dk.d = 0;
+	t->dleaf = 0;
+	struct dentry *rd = RO(dentry, d);
+	umode_t mode = rd->d_inode->i_mode;
+	if ((mode & S_IFMT_) != 0040000) {
+		struct dentry *p = (void *)as_num(t, rd->d_parent);
+		if (!p || (__u64)p == dv || as_num(t, RO(vfsmount, vm)->mnt_root) == dv)
+			return 0;        /* a file at a mount's root: walked every time */
+		dir = p;
+		t->dleaf = 1;
+	}
+	__u64 *gp = bpf_map_lookup_elem(&dgen, &z);
+	t->dgen = gp ? *gp : 0;
+	t->dk.d = (__u64)dir;
+	t->dk.m = vmv;
+	t->dk.rd = t->root_d;
+	t->dk.rm = t->root_m;
+	struct dentry *rdir = RO(dentry, dir);
+	t->dpar = as_num(t, rdir->d_parent);
+	t->dhl = rdir->d_name.hash_len;
+	t->dino = as_num(t, rdir->d_inode);
+	struct dval *v = bpf_map_lookup_elem(&dcache, &t->dk);
+	if (!v || v->gen != t->dgen || v->parent != t->dpar || v->hash_len != t->dhl ||
+	    v->inode != t->dino || v->len > HEB_DPATH_MAX ||
+	    off > HEB_VAR_BUDGET - 8 - HEB_DPATH_MAX - 260)
+		return 0;
+	__u32 len = dbound(v->len);
+	cur = off + 8;
+	if (len) {
+		if (bpf_probe_read_kernel(t->var + vbound(cur), len, v->s))
+			return 0;
+		cur += len;
+	}
+	if (t->dleaf)
+		cur = put_name(t, cur, d);
+	else if (len == 0) {
+		t->var[vbound(cur)] = '/';
+		cur++;
+	}
+	cur = vbound(cur);
+	field_hdr(t, off, type_arg >> 8, type_arg & 0xff, 0, cur - off - 8);
+	t->h.var_len = off + 8 + pad8(cur - off - 8);
+	return 1;
+}
+
+/* The cache's other half: after a complete walk of n components written at [off + 8, cur),
+ * keep the directory's path (all of it, or all but the leaf's component). */
+__noinline int heb_dput(struct heb_task *t, __u32 off, __u32 cur, __u32 n)
+{
+	__u32 z = 0;
+	if (!t || !t->dk.d)
+		return 0;
+	__u32 end = t->dleaf ? t->leafpos : cur;
+	__u32 len = n == 0 || (t->dleaf && n == 1) || end < off + 8 ? 0 : end - off - 8;
+	struct dval *s = bpf_map_lookup_elem(&dscr, &z);
+	if (!s || len > HEB_DPATH_MAX)
+		return 0;
+	s->gen = t->dgen;
+	s->parent = t->dpar;
+	s->hash_len = t->dhl;
+	s->inode = t->dino;
+	s->len = len;
+	__u32 l = dbound(len);
+	if (!l || bpf_probe_read_kernel(s->s, l, t->var + vbound(off + 8)) == 0)
+		bpf_map_update_elem(&dcache, &t->dk, s, BPF_ANY);
+	return 0;
+}
+
+/* Writing the walked components, root first: one per call (a bpf_loop callback). */
+struct kout {
+	struct heb_task *t;
+	__u32 n, cur, fl;
+};
+
+static long kout_one(__u32 i, void *ctx)
+{
+	struct kout *o = ctx;
+	struct heb_task *t = o->t;
+	__u32 n = o->n, cur = o->cur;
+	if (i >= n || n > 32)
+		return 1;
+	if (cur > HEB_VAR_BUDGET - 300) {
+		o->fl = 0x01;
+		return 1;
+	}
+	struct dentry *c = (void *)t->comps[(n - 1 - i) & 31];
+	t->leafpos = cur;                /* where the last component starts (heb_dput) */
+	o->cur = put_name(t, cur, c);
+	return 0;
+}
+
 /* Verified once on its own (a global function): the caller's states do not multiply the
  * walk's. Pointers come as numbers and are read with probe reads. */
 __noinline int heb_kpath(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg)
@@ -236,12 +444,14 @@ __noinline int heb_kpath(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg
 	struct vfsmount *vm = (void *)vmv, *rm = (void *)t->root_m;
 	__u64 moff = bpf_core_field_offset(struct mount, mnt);
 	struct mount *m = (void *)((char *)vm - moff);
-	__u32 n = 0, i, done = 0, fl = 0;
+	__u32 n = 0, done = 0, fl = 0;
 	__u32 off = t->h.var_len, cur;
 	if (!d || !vm || off > HEB_VAR_BUDGET - 16 - 300) {
 		t->h.flags |= HEB_RF_TRUNC;
 		return 0;
 	}
+	if (heb_dget(t, dv, vmv, type_arg))
+		return 0;
 	struct kwalk w = { .t = t, .d = (__u64)d, .vm = (__u64)vm, .m = (__u64)m,
 			   .rd = (__u64)rd, .rm = (__u64)rm, .moff = moff };
 	bpf_loop(40, kwalk_up, &w, 0);
@@ -249,25 +459,13 @@ __noinline int heb_kpath(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg
 	done = w.done;
 	if (!done)
 		fl = 0x01;           /* deeper than the bound: the head of the path is missing */
-	cur = off + 8;
-	for (i = 0; i < 32; i++) {
-		if (i >= n)
-			break;
-		if (cur > HEB_VAR_BUDGET - 300) {
-			fl = 0x01;
-			break;
-		}
-		struct dentry *c = (void *)t->comps[(n - 1 - i) & 31];
-		const unsigned char *nm = BPF_CORE_READ(c, d_name.name);
-		t->var[vbound(cur)] = '/';
-		cur++;
-		long l = bpf_probe_read_kernel_str(t->var + vbound(cur), 256, nm);
-		if (l > 1)
-			cur += (__u32)l - 1;
-		/* a no-op (cur stays below the budget), but it gives every iteration the same
-		 * bounds, so the verifier's states converge instead of multiplying */
-		cur = vbound(cur);
-	}
+	/* the components, root first: a bpf_loop callback, verified once rather than once per
+	 * iteration of an unrolled loop */
+	struct kout o = { .t = t, .n = n, .cur = off + 8 };
+	t->leafpos = o.cur;
+	bpf_loop(32, kout_one, &o, 0);
+	cur = vbound(o.cur);
+	fl |= o.fl;
 	if (n == 0) {
 		t->var[vbound(cur)] = '/';
 		cur++;
@@ -276,17 +474,23 @@ __noinline int heb_kpath(struct heb_task *t, __u64 dv, __u64 vmv, __u32 type_arg
 		t->h.flags |= HEB_RF_TRUNC;
 	field_hdr(t, off, type_arg >> 8, type_arg & 0xff, (__u8)fl, cur - off - 8);
 	t->h.var_len = off + 8 + pad8(cur - off - 8);
+	if (!fl)
+		heb_dput(t, off, cur, n);
 	return 0;
 }
 
 static __always_inline void put_kpath(struct heb_task *t, struct task_struct *task,
 				      struct dentry *d, struct vfsmount *vm, __u16 type, __u8 arg)
 {
-	if (!d || !vm || BPF_CORE_READ(d, d_op, d_dname))
+	if (!d || !vm)
 		return;
-	t->root_d = (__u64)BPF_CORE_READ(task, fs, root.dentry);
-	t->root_m = (__u64)BPF_CORE_READ(task, fs, root.mnt);
-	heb_kpath(t, (__u64)d, (__u64)vm, ((__u32)type << 8) | arg);
+	const struct dentry_operations *op = RO(dentry, d)->d_op;
+	if (op && RO(dentry_operations, op)->d_dname)
+		return;
+	struct fs_struct *fs = RO(task_struct, task)->fs;
+	t->root_d = as_num(t, fs->root.dentry);
+	t->root_m = as_num(t, fs->root.mnt);
+	heb_kpath(t, as_num(t, d), as_num(t, vm), ((__u32)type << 8) | arg);
 }
 
 /* The environment block of the current (new) image, [env_start, env_end), as one envp field

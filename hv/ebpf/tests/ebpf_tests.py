@@ -166,6 +166,200 @@ def t_identity():
     subprocess.run(["rm", "-rf", top])
 
 
+# ---- cached directory paths ----
+
+DPATHS_PY = r"""
+import os, subprocess, sys
+T = sys.argv[1]
+def op(name):
+    os.close(os.open(name, os.O_CREAT | os.O_WRONLY, 0o644))
+os.makedirs(T + "/a/b")
+os.chdir(T + "/a/b")
+op("k1")                                  # cwd T/a/b: walked, then cached
+op("k2")                                  # from the cache
+os.rename(T + "/a", T + "/z")             # an ancestor of the cwd renamed
+op("k3")                                  # must say T/z/b
+os.rename(T + "/z/b", T + "/z/c")         # the cwd itself renamed
+op("k4")                                  # T/z/c
+os.chdir(T)
+os.mkdir("q")
+op("q/k5")                                # file in T/q: T/q cached as its directory
+os.unlink("q/k5")
+os.rmdir("q")                             # the directory gone, a new one of the same name
+os.mkdir("r")
+os.rename("r", "q")
+op("q/k6")                                # T/q again, another dentry
+os.mkdir("m")
+subprocess.run(["mount", "--bind", T + "/z", T + "/m"], check=True)
+op("m/c/k7")                              # through a bind mount: T/m/c
+subprocess.run(["umount", T + "/m"], check=True)
+op("z/c/k8")                              # T/z/c
+"""
+
+
+def t_dpaths():
+    need_bpf()
+    top = tempfile.mkdtemp(prefix="hvprov-ebpf-dp-")
+    t = os.path.join(top, "t")
+    os.mkdir(t)
+    r = eb_run([sys.executable, "-c", DPATHS_PY, t], top, os.path.join(top, "eb"), ["--quiet"])
+    check(r.returncode == 0, "run: rc %d %s" % (r.returncode, r.stderr[-500:]))
+    evs = _events(os.path.join(top, "eb"))
+    want = {"k1": ("a/b", "a/b/k1"), "k2": ("a/b", "a/b/k2"), "k3": ("z/b", "z/b/k3"),
+            "k4": ("z/c", "z/c/k4"), "k5": ("", "q/k5"), "k6": ("", "q/k6"),
+            "k7": ("", "m/c/k7"), "k8": ("", "z/c/k8")}
+    seen = {}
+    for e in evs:
+        if e["ev"] != "call" or e.get("call") not in ("open", "openat") or e["ret"] < 0:
+            continue
+        f = {fl["type"]: fl["value"] for fl in e["fields"] if "value" in fl}
+        k = os.path.basename(f.get("path", ""))
+        if k in want:
+            seen[k] = (f.get("cwd"), f.get("resolved"))
+    for k, (cwd, res) in sorted(want.items()):
+        exp = (os.path.join(t, cwd).rstrip("/"), os.path.join(t, res))
+        check(seen.get(k) == exp, "%s: (cwd, resolved) %r, expected %r" % (k, seen.get(k), exp))
+    print("dpaths: %d of %d opens with the right cwd and resolved path after renames, rmdir "
+          "and a bind mount" % (sum(1 for k in want if seen.get(k) ==
+                                    (os.path.join(t, want[k][0]).rstrip("/"),
+                                     os.path.join(t, want[k][1]))), len(want)),
+          file=sys.stderr)
+    subprocess.run(["rm", "-rf", top])
+
+
+# ---- the window, to the pool and to the log ----
+
+def t_window():
+    need_bpf()
+    top = tempfile.mkdtemp(prefix="hvprov-ebpf-win-")
+    res = {}
+    for mode, extra in (("logged", []), ("no_daemon", ["--no-daemon"])):
+        st = os.path.join(top, mode + ".json")
+        r = eb_run(["/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8; do cat /etc/hostname; done"],
+                   top, os.path.join(top, mode), ["--stats", st] + extra)
+        check(r.returncode == 0, "%s: rc %d %s" % (mode, r.returncode, r.stderr[-400:]))
+        check(b"in the log: p50" in r.stderr, "%s: no log window in the end line: %r" %
+              (mode, r.stderr[-400:]))
+        res[mode] = json.load(open(st))
+    s, w = res["logged"], res["logged"]["window_us"]
+    lw = s["log_window_us"]
+    check(s["events"] > 20 and w["n"] == s["events"], "pool window over %d of %d events" %
+          (w["n"], s["events"]))
+    check(lw["n"] == w["n"] and lw["unsampled"] == 0, "log window over %d records, pool %d" %
+          (lw["n"], w["n"]))
+    # each record is durable in the log no earlier than in the pool: so are the order statistics
+    check(lw["p50"] >= w["p50"] and lw["max"] >= w["max"], "log window %r below pool's %r" %
+          (lw, w))
+    check(s["collector_cpu_s"] > 0, "collector CPU %r" % s["collector_cpu_s"])
+    n = res["no_daemon"]
+    check(n["log_window_us"]["n"] == 0 and n["window_us"]["n"] > 20,
+          "no consumer, yet %d records timed to the log" % n["log_window_us"]["n"])
+    print("window: pool p50 %d us p99 %d us max %d us; log p50 %d us p99 %d us max %d us over %d "
+          "records; collector CPU %.3f s" % (w["p50"], w["p99"], w["max"], lw["p50"], lw["p99"],
+                                              lw["max"], lw["n"], s["collector_cpu_s"]),
+          file=sys.stderr)
+    subprocess.run(["rm", "-rf", top])
+
+
+# ---- run: descendants after the command, --user; daemon: --env ----
+
+def t_run_opts():
+    need_bpf()
+    top = tempfile.mkdtemp(prefix="hvprov-ebpf-ro-")
+    late = os.path.join(top, "late.txt")
+    # the command exits at once; its background child writes a second later
+    r = eb_run(["/bin/sh", "-c", "(sleep 1; echo late > %s) & exit 3" % late], top,
+               os.path.join(top, "d1"))
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode == 3, "rc %d, expected the command's 3: %s" % (r.returncode, err[-300:]))
+    check("waiting for" in err and "descendant" in err, "no waiting notice: %r" % err[-400:])
+    check(os.path.exists(late), "the descendant did not run to its end")
+    evs = _events(os.path.join(top, "d1"))
+    opens = [e for e in evs if e["ev"] == "call" and e.get("call") in ("open", "openat") and
+             any(f.get("value") == late for f in e["fields"])]
+    check(len(opens) == 1, "%d opens of late.txt by the descendant recorded" % len(opens))
+    # --user: the command runs as nobody, the records stay root's
+    r = eb_run(["/usr/bin/id", "-u"], top, os.path.join(top, "d2"), ["--user", "nobody"])
+    uid = r.stdout.decode(errors="replace").strip()
+    check(r.returncode == 0 and uid == str(pwd_uid("nobody")),
+          "--user nobody: rc %d, id -u says %r" % (r.returncode, r.stdout[-100:]))
+    ex = [e for e in _events(os.path.join(top, "d2")) if e["ev"] == "call" and
+          e.get("call") == "execve" and e["ret"] == 0]
+    check(len(ex) == 1, "%d execve of id recorded under --user" % len(ex))
+    # a pool file the command's user owns is refused (it could tamper with the records)
+    pool = os.path.join(top, "theirs.pool")
+    r = subprocess.run([HVPROV, "run", "--backend", "ebpf", "--pool", pool, "--quiet", "--",
+                        "/bin/true"], capture_output=True, timeout=120)
+    check(r.returncode == 0, "--pool run: rc %d %r" % (r.returncode, r.stderr[-300:]))
+    os.chown(pool, pwd_uid("nobody"), -1)
+    marker = os.path.join(top, "ran")
+    r = subprocess.run([HVPROV, "run", "--backend", "ebpf", "--pool", pool, "--user", "nobody",
+                        "--", "/bin/touch", marker], capture_output=True, timeout=120)
+    check(r.returncode == 125 and b"owned by root and writable by root only" in r.stderr and
+          not os.path.exists(marker),
+          "--user with a pool nobody owns: rc %d %r" % (r.returncode, r.stderr))
+    print("run_opts: waited for the descendant (%d open recorded); --user nobody ran as uid %s"
+          % (len(opens), uid), file=sys.stderr)
+    subprocess.run(["rm", "-rf", top])
+
+
+def pwd_uid(name):
+    import pwd
+    return pwd.getpwnam(name).pw_uid
+
+
+def t_daemon_env():
+    need_bpf()
+    top = tempfile.mkdtemp(prefix="hvprov-ebpf-env-")
+    cg = make_cgroup("env")
+    data = os.path.join(top, "d")
+    try:
+        d = start_daemon(data, cg, ["--env", "full"])
+        check(wait_started(d, data), "daemon --env full did not start: %s" %
+              (d.stderr.read()[-500:] if d.poll() is not None else ""))
+        env = dict(os.environ, HVT_SECRET="value-42")
+        subprocess.run(["/usr/bin/env"], stdout=subprocess.DEVNULL, env=env,
+                       preexec_fn=in_cgroup(cg), timeout=60)
+        time.sleep(0.3)
+        d.send_signal(signal.SIGTERM)
+        err = d.communicate(timeout=60)[1].decode(errors="replace")
+        check(d.returncode == 0, "daemon rc %d: %s" % (d.returncode, err[-500:]))
+        recs = log_records(data)
+        ex = [e for e in recs if e.get("ev") == "call" and e.get("call") == "execve" and
+              e.get("ret") == 0 and any(f["type"] == "envp" for f in e["fields"])]
+        vals = [v for e in ex for f in e["fields"] if f["type"] == "envp" for v in f["value"]]
+        check("HVT_SECRET=value-42" in vals, "--env full: exec's envp %r" %
+              [v for v in vals if v.startswith("HVT")])
+        print("daemon_env: %d exec(s) with their full environment" % len(ex), file=sys.stderr)
+    finally:
+        drop_cgroup(cg)
+        subprocess.run(["rm", "-rf", top])
+
+
+# ---- start-up: the build's minimal BTF on the build's kernel ----
+
+def t_fast_core():
+    need_bpf()
+    top = tempfile.mkdtemp(prefix="hvprov-ebpf-fc-")
+    env = dict(os.environ, HEB_DEBUG="1")
+    env.pop("HEB_CORE", None)
+    r = subprocess.run([HVPROV, "run", "--backend", "ebpf", "--quiet", "--data",
+                        os.path.join(top, "d"), "--", "/bin/true"], capture_output=True,
+                       timeout=120, env=env)
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode == 0, "run: rc %d %s" % (r.returncode, err[-300:]))
+    check("CO-RE against the build's minimal BTF" in err,
+          "on the build's kernel the programs were not relocated against the build's minimal "
+          "BTF: %r" % [l for l in err.splitlines() if l.startswith("heb:")])
+    env["HEB_CORE"] = "full"
+    r = subprocess.run([HVPROV, "run", "--backend", "ebpf", "--quiet", "--data",
+                        os.path.join(top, "d"), "--", "/bin/true"], capture_output=True,
+                       timeout=120, env=env)
+    check(r.returncode == 0 and b"CO-RE against the kernel's whole BTF" in r.stderr,
+          "HEB_CORE=full: rc %d" % r.returncode)
+    subprocess.run(["rm", "-rf", top])
+
+
 # ---- flood ----
 
 FLOOD_N = 20000
@@ -454,6 +648,11 @@ SCENARIOS = {
     "oracle_mt_exec": oracle("mt_exec"),
     "oracle_path_race": oracle("path_race", "perm"),
     "identity": t_identity,
+    "dpaths": t_dpaths,
+    "window": t_window,
+    "fast_core": t_fast_core,
+    "run_opts": t_run_opts,
+    "daemon_env": t_daemon_env,
     "flood": t_flood,
     "snapshot": t_snapshot,
     "crash": t_crash,
