@@ -23,13 +23,6 @@
 #define NLANES 3
 #define MAXLEN 3000u
 
-static int run_once(const char *hv, const char *dir)
-{
-	char *argv[] = { (char *)hv, "daemon", "--data", (char *)dir, "--once", "--quiet",
-			 "--frame-size", "8K", "--segment-size", "64K", NULL };
-	return dt_wait(dt_spawn(argv, NULL));
-}
-
 struct last_frame {
 	uint64_t off, end;
 };
@@ -131,16 +124,7 @@ int main(int argc, char **argv)
 	TU_CHECK(abnormal == 0, "%d daemon runs ended before being killed", abnormal);
 
 	/* Let the producers finish, draining with --once runs, then one last drain. */
-	for (int guard = 0; guard < 10000; guard++) {
-		int done = 1;
-		for (unsigned l = 0; l < NLANES; l++)
-			done &= __atomic_load_n(&p.done[l], __ATOMIC_RELAXED) == n;
-		if (done)
-			break;
-		TU_REQUIRE(run_once(hv, dir) == 0);
-	}
-	TU_CHECK(dt_prod_join(&p) == 0);
-	TU_CHECK(run_once(hv, dir) == 0);
+	TU_CHECK(dt_drain_join(hv, dir, &p) == 0);
 
 	uint64_t recs = 0;
 	TU_CHECK(dt_check_log(log, NLANES, n, MAXLEN, &recs) == 0);

@@ -93,38 +93,36 @@ static int kill_at(const char *hv, const char *dir, const char *point, unsigned 
 	return seen && st == 128 + SIGKILL;
 }
 
-static int drain_once(const char *hv, const char *dir)
+/* A pool in a new folder with producers writing n records per lane; joined (all of them
+ * acknowledged, the pool let go) unless keep_writing. */
+static struct jnl_pool *with_records(char **dir, char **pool_path, const char *tag, uint64_t n,
+				     uint64_t lane_bytes, struct dt_prod *p, int keep_writing)
 {
-	char *oargv[] = { (char *)hv, "daemon", "--data", (char *)dir, "--once", "--quiet",
-			  "--frame-size", "8K", "--segment-size", "64K", NULL };
-	return dt_wait(dt_spawn(oargv, NULL));
+	struct jnl_pool *pool;
+	*dir = tu_tmpdir(tag);
+	*pool_path = tu_path(*dir, "pool");
+	TU_REQUIRE(dt_pool_create(*pool_path, NLANES, NLANES * lane_bytes + (64u << 10), &pool) == 0);
+	TU_REQUIRE(dt_prod_start(p, pool, NLANES, n, MAXLEN) == 0);
+	if (keep_writing)
+		return pool;
+	TU_REQUIRE(dt_prod_join(p) == 0);
+	jnl_pool_close(pool);
+	return NULL;
 }
 
 /* Producers writing through every kill; the daemon restarted after each. */
 static int restart_path(const char *hv)
 {
 	const uint64_t n = 60000;
-	char *dir = tu_tmpdir("dmnpause");
-	char *pool_path = tu_path(dir, "pool");
-	struct jnl_pool *pool;
-	/* 128 KiB per lane: producers stall while the daemon is down */
-	TU_REQUIRE(dt_pool_create(pool_path, NLANES, NLANES * (132u << 10) + (64u << 10), &pool) == 0);
+	char *dir, *pool_path;
 	struct dt_prod p;
-	TU_REQUIRE(dt_prod_start(&p, pool, NLANES, n, MAXLEN) == 0);
+	/* 128 KiB per lane: producers stall while the daemon is down */
+	struct jnl_pool *pool = with_records(&dir, &pool_path, "dmnpause", n, 132u << 10, &p, 1);
 	int kills = 0;
 	for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++)
 		for (size_t k = 0; k < sizeof(hits) / sizeof(hits[0]); k++)
 			kills += kill_at(hv, dir, points[i], hits[k]);
-	for (int guard = 0; guard < 10000; guard++) {
-		int done = 1;
-		for (unsigned l = 0; l < NLANES; l++)
-			done &= __atomic_load_n(&p.done[l], __ATOMIC_RELAXED) == n;
-		if (done)
-			break;
-		TU_REQUIRE(drain_once(hv, dir) == 0);
-	}
-	TU_CHECK(dt_prod_join(&p) == 0);
-	TU_CHECK(drain_once(hv, dir) == 0);
+	TU_CHECK(dt_drain_join(hv, dir, &p) == 0);
 	check_all(dir, pool, n, "restart path");
 	jnl_pool_close(pool);
 	tu_rmtree(dir);
@@ -137,14 +135,9 @@ static int restart_path(const char *hv)
 static int recover_path(const char *hv, const char *point, unsigned hit)
 {
 	const uint64_t n = 1500;
-	char *dir = tu_tmpdir("dmnpauserec");
-	char *pool_path = tu_path(dir, "pool");
-	struct jnl_pool *pool;
-	TU_REQUIRE(dt_pool_create(pool_path, NLANES, NLANES * (4u << 20) + (64u << 10), &pool) == 0);
+	char *dir, *pool_path;
 	struct dt_prod p;
-	TU_REQUIRE(dt_prod_start(&p, pool, NLANES, n, MAXLEN) == 0);
-	TU_REQUIRE(dt_prod_join(&p) == 0);
-	jnl_pool_close(pool);
+	struct jnl_pool *pool = with_records(&dir, &pool_path, "dmnpauserec", n, 4u << 20, &p, 0);
 	int killed = kill_at(hv, dir, point, hit);
 	char what[64];
 	snprintf(what, sizeof(what), "recover after %s:%u", point, hit);
@@ -161,16 +154,10 @@ static int recover_path(const char *hv, const char *point, unsigned hit)
 /* POINT@FILE: no pause while FILE does not exist; the pause when it does. */
 static void armed_pause(const char *hv, int armed)
 {
-	const uint64_t n = 1500;
-	char *dir = tu_tmpdir("dmnpausearm");
-	char *pool_path = tu_path(dir, "pool"), *arm = tu_path(dir, "arm");
-	char *errp = tu_path(dir, "daemon.err");
-	struct jnl_pool *pool;
-	TU_REQUIRE(dt_pool_create(pool_path, NLANES, NLANES * (4u << 20) + (64u << 10), &pool) == 0);
+	char *dir, *pool_path;
 	struct dt_prod p;
-	TU_REQUIRE(dt_prod_start(&p, pool, NLANES, n, MAXLEN) == 0);
-	TU_REQUIRE(dt_prod_join(&p) == 0);
-	jnl_pool_close(pool);
+	with_records(&dir, &pool_path, "dmnpausearm", 1500, 4u << 20, &p, 0);
+	char *arm = tu_path(dir, "arm"), *errp = tu_path(dir, "daemon.err");
 	if (armed) {
 		FILE *f = fopen(arm, "w");
 		TU_REQUIRE(f != NULL);

@@ -135,6 +135,26 @@ int dt_prod_join(struct dt_prod *p)
 	return p->err;
 }
 
+int dt_drain_join(const char *hv, const char *dir, struct dt_prod *p)
+{
+	char *argv[] = { (char *)hv, "daemon", "--data", (char *)dir, "--once", "--quiet",
+			 "--frame-size", "8K", "--segment-size", "64K", NULL };
+	for (int guard = 0; guard < 10000; guard++) {
+		int done = 1;
+		for (unsigned l = 0; l < p->nlanes; l++)
+			done &= __atomic_load_n(&p->done[l], __ATOMIC_RELAXED) == p->n;
+		if (done)
+			break;
+		int st = dt_wait(dt_spawn(argv, NULL));
+		if (st)
+			return st;
+	}
+	int err = dt_prod_join(p);
+	if (err)
+		return err;
+	return dt_wait(dt_spawn(argv, NULL));
+}
+
 struct chk {
 	unsigned nlanes;
 	uint64_t n;

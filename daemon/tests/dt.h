@@ -34,6 +34,11 @@ int dt_prod_start(struct dt_prod *p, struct jnl_pool *pool, unsigned nlanes, uin
 /* Join; @return 0 or the first error. */
 int dt_prod_join(struct dt_prod *p);
 
+/* Let the producers finish while `hv daemon --data dir --once` runs drain the ring (8 KiB
+ * frames, 64 KiB segments), join them, drain once more. @return 0, a daemon run's exit
+ * status, or the producers' error. */
+int dt_drain_join(const char *hv, const char *dir, struct dt_prod *p);
+
 /*
  * Read the whole log in dir: every lane must hold sequences 0..n-1 exactly once, in order,
  * each with its payload; within a frame timestamps must not decrease (lanes merged by time).

@@ -240,6 +240,13 @@ def strace_calls(path):
             if sp < 0 or not line[:sp].isdigit():
                 continue
             pid, rest = int(line[:sp]), line[sp:].strip()
+            m = re.match(r"\+\+\+ superseded by execve in pid (\d+) \+\+\+$", rest)
+            if m and int(m.group(1)) in pending:
+                # exec from a non-leader thread that strace saw start while the leader was
+                # itself inside a call: "execve(...) <unfinished ...>" under the thread's id,
+                # then "<... execve resumed>" under the leader's (no "pid changed" line)
+                pending[pid] = pending.pop(int(m.group(1)))
+                continue
             if rest.startswith("+++") or rest.startswith("---"):
                 continue
             m = re.search(r"<pid changed to (\d+) \.\.\.>$", rest)

@@ -21,6 +21,9 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_e2e import field, num  # noqa: E402  (the same record readers)
+
 O_CREAT = 0x40
 FIRST_RUN = range(1, 401)
 AGAIN_RUN = range(1001, 1011)
@@ -33,17 +36,6 @@ def check(ok, what):
     print(("ok   " if ok else "FAIL ") + what)
     results.append(bool(ok))
     return ok
-
-
-def field(rec, ftype, arg=None):
-    for f in rec.get("fields", []):
-        if f.get("type") == ftype and (arg is None or f.get("arg") == arg):
-            return f.get("value")
-    return None
-
-
-def num(v):
-    return v if isinstance(v, int) else int(str(v), 0)
 
 
 def load(path):
