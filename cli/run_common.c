@@ -56,10 +56,10 @@ static int user_resolve(const char *user, struct run_user *ru)
 	return 0;
 }
 
-int run_args_check(int argc, int optind, const char *data, const char *pool_path,
+int run_args_check(int argc, int cmd_at, const char *data, const char *pool_path,
 		   const char *user, struct run_user *ru, void (*usage)(FILE *f))
 {
-	if (optind >= argc) {
+	if (cmd_at >= argc) {
 		usage(stderr);
 		return -1;
 	}

@@ -22,7 +22,7 @@ struct run_user {
  * and with user (--user, may be NULL) a user root may become. @return 0, or -1 with the
  * message given (the caller exits with its own code).
  */
-int run_args_check(int argc, int optind, const char *data, const char *pool_path,
+int run_args_check(int argc, int cmd_at, const char *data, const char *pool_path,
 		   const char *user, struct run_user *ru, void (*usage)(FILE *f));
 
 /* --user: what holds the records (the data directory, or a --pool file) must be owned by
