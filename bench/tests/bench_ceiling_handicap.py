@@ -6,31 +6,20 @@ broken ceiling; with the test-only setting HVPROV_BENCH_HANDICAP_CEILING_NS (the
 spins that long per record) it must exit 1, name the figure on stderr in one line, and list
 the figure in the JSON's ceiling_below_system. Exit 0 pass, 1 fail, 77 skip."""
 import json
-import os
-import subprocess
 import sys
 
+import benchtest
 FIGURE = "journal 128-byte 1-lane batch 64"
 
 
 def run(hv, handicap):
-    env = dict(os.environ)
-    env.pop("PMEM_IS_PMEM_FORCE", None)
-    env.pop("HVPROV_BENCH_HANDICAP_CEILING_NS", None)
-    if handicap:
-        env["HVPROV_BENCH_HANDICAP_CEILING_NS"] = str(handicap)
-    cmd = [hv, "bench", "journal", "--quick", "--json", "--sizes", "128", "--lanes", "1",
-           "--batches", "64"]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=100)
+    return benchtest.run_bench(hv, ["journal", "--quick", "--json", "--sizes", "128", "--lanes",
+                                    "1", "--batches", "64"], handicap, unset=("PMEM_IS_PMEM_FORCE",))
 
 
 def main():
-    hv = os.environ.get("HVPROV")
+    hv = benchtest.hvprov()
     if not hv:
-        print("skip: HVPROV not set", file=sys.stderr)
-        return 77
-    if not os.path.isdir("/dev/shm"):
-        print("skip: no /dev/shm", file=sys.stderr)
         return 77
     bad = []
     p = run(hv, 0)

@@ -6,30 +6,20 @@ HVPROV_BENCH_HANDICAP_CEILING_NS (the ceiling spins that much CPU per record) it
 the figure on stderr in one line and lists it in the JSON's ceiling_below_system.
 Exit 0 pass, 1 fail, 77 skip."""
 import json
-import os
-import subprocess
 import sys
 
+import benchtest
 FIGURE = "daemon zstd 1 frame 256K"
 
 
 def run(hv, handicap):
-    env = dict(os.environ)
-    env.pop("HVPROV_BENCH_HANDICAP_CEILING_NS", None)
-    if handicap:
-        env["HVPROV_BENCH_HANDICAP_CEILING_NS"] = str(handicap)
-    cmd = [hv, "bench", "daemon", "--json", "--records", "60000", "--levels", "1", "--frames",
-           "256K", "--pool-size", "16M"]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=100)
+    return benchtest.run_bench(hv, ["daemon", "--json", "--records", "60000", "--levels", "1",
+                                    "--frames", "256K", "--pool-size", "16M"], handicap)
 
 
 def main():
-    hv = os.environ.get("HVPROV")
+    hv = benchtest.hvprov()
     if not hv:
-        print("skip: HVPROV not set", file=sys.stderr)
-        return 77
-    if not os.path.isdir("/dev/shm"):
-        print("skip: no /dev/shm", file=sys.stderr)
         return 77
     bad = []
     p = run(hv, 0)

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 
+import benchtest
 QUICK_RECORDS = 20000          # records per lane per run under --quick
 QUICK_FSYNC_RECORDS = 50
 SIZES, LANES, BATCHES = (64, 128, 512), (1, 2), (0, 64, 1024)
@@ -43,12 +44,8 @@ def printed_as(printed, exact, digits):
 
 
 def main():
-    hv = os.environ.get("HVPROV")
+    hv = benchtest.hvprov()
     if not hv:
-        print("skip: HVPROV not set", file=sys.stderr)
-        return 77
-    if not os.path.isdir("/dev/shm"):
-        print("skip: no /dev/shm", file=sys.stderr)
         return 77
     env = dict(os.environ)
     env.pop("PMEM_IS_PMEM_FORCE", None)   # the benchmark must set it itself
