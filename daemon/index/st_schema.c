@@ -83,6 +83,16 @@ static const char *const schema_sql =
 	"  lane INTEGER NOT NULL, seq INTEGER NOT NULL, count INTEGER NOT NULL,"
 	"  kind INTEGER NOT NULL, ts INTEGER NOT NULL);";
 
+/* A migration step failed: say which (from, to) and why, roll its transaction back. */
+static int migrate_failed(struct st_schema *s, int from, char *msg)
+{
+	snprintf(s->err, s->errlen, "migrating schema %d to %d: %s", from, from + 1,
+		 msg ? msg : sqlite3_errmsg(s->db));
+	sqlite3_free(msg);
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return ST_E_DB;
+}
+
 /*
  * Schema 1 -> 2 in place, in one transaction (MODEL.md section 12): the identity columns are
  * added to obj with NULL (unknown: what a format 1 or 2 log says), the host and waiting-reader
@@ -102,13 +112,8 @@ static int migrate_1_to_2(struct st_schema *s)
 	     sqlite3_exec(s->db, "UPDATE meta SET value = 2 WHERE key = 'schema'", NULL, NULL,
 			  &msg) == SQLITE_OK &&
 	     sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) == SQLITE_OK;
-	if (!ok) {
-		snprintf(s->err, s->errlen, "migrating schema 1 to 2: %s",
-			 msg ? msg : sqlite3_errmsg(s->db));
-		sqlite3_free(msg);
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return ST_E_DB;
-	}
+	if (!ok)
+		return migrate_failed(s, 1, msg);
 	s->schema = 2;
 	return 0;
 }
@@ -122,13 +127,8 @@ static int migrate_2_to_3(struct st_schema *s)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE; UPDATE meta SET value = 3 WHERE key = 'schema';"
-			 " COMMIT;", NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(s->err, s->errlen, "migrating schema 2 to 3: %s",
-			 msg ? msg : sqlite3_errmsg(s->db));
-		sqlite3_free(msg);
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return ST_E_DB;
-	}
+			 " COMMIT;", NULL, NULL, &msg) != SQLITE_OK)
+		return migrate_failed(s, 2, msg);
 	s->schema = 3;
 	return 0;
 }
@@ -144,13 +144,8 @@ static int migrate_3_to_4(struct st_schema *s)
 			 NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(s->db, schema4_sql, NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(s->db, "UPDATE meta SET value = 4 WHERE key = 'schema'; COMMIT;", NULL,
-			 NULL, &msg) != SQLITE_OK) {
-		snprintf(s->err, s->errlen, "migrating schema 3 to 4: %s",
-			 msg ? msg : sqlite3_errmsg(s->db));
-		sqlite3_free(msg);
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return ST_E_DB;
-	}
+			 NULL, &msg) != SQLITE_OK)
+		return migrate_failed(s, 3, msg);
 	s->schema = 4;
 	return 0;
 }
