@@ -12,6 +12,15 @@
  * hvprov overhead to strace's. strace's output file is on the same tmpfs as the emulated
  * pmem variant's data directory (pool and log); the load average before and after is
  * printed, since a busy machine makes every ratio meaningless.
+ *
+ * The eBPF backend has two rows. `hvprov run --backend ebpf` pays its start (loading and
+ * verifying the programs, about 0.1 s) inside every timed run, as a user of `run` does. The
+ * continuous collector (`hvprov daemon --collect ebpf --cgroup CG`, the logging service) is
+ * started before the timed run, untimed, and stopped after it: the workload runs in CG, the
+ * collector's own CPU time from the workload's start until it has logged what the workload did
+ * is added to the run's CPU time (on 2 cores it competes with the workload), and no BPF program
+ * is attached during the other variants' runs. Both rows give the collector's durability window
+ * (call return -> durable in the pool, and in the log) from its end line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,9 +29,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -42,12 +54,15 @@ struct ov_row {
 	const char *opt[3];       /* options of hvprov run (NULL-terminated) */
 	int file_pool;            /* data directory on the disk (file pool) instead of tmpfs */
 	int root_only;            /* left out when not run as root (the eBPF backend) */
+	int ebpf;                 /* 1: hvprov run --backend ebpf (--stats); 2: the continuous
+				   * collector, hvprov daemon --collect ebpf --cgroup */
 };
 static const struct ov_row ov_rows[] = {
-	{ "hvprov_emulated_pmem", "hvprov, emulated pmem", { NULL }, 0, 0 },
-	{ "hvprov_file", "hvprov, file pool", { NULL }, 1, 0 },
-	{ "hvprov_one_stop_emulated_pmem", "hvprov --one-stop, em.", { "--one-stop", NULL }, 0, 0 },
-	{ "hvprov_ebpf_emulated_pmem", "hvprov ebpf, em.", { "--backend", "ebpf", NULL }, 0, 1 },
+	{ "hvprov_emulated_pmem", "hvprov, emulated pmem", { NULL }, 0, 0, 0 },
+	{ "hvprov_file", "hvprov, file pool", { NULL }, 1, 0, 0 },
+	{ "hvprov_one_stop_emulated_pmem", "hvprov --one-stop, em.", { "--one-stop", NULL }, 0, 0, 0 },
+	{ "hvprov_ebpf_emulated_pmem", "hvprov run ebpf, em.", { "--backend", "ebpf", NULL }, 0, 1, 1 },
+	{ "hvprov_ebpf_daemon_emulated_pmem", "ebpf collector, em.", { NULL }, 0, 1, 2 },
 };
 #define OV_NROWS ((int)(sizeof(ov_rows) / sizeof(ov_rows[0])))
 /* Variants: 0 bare, 1..OV_NROWS the rows, then strace -f. */
@@ -80,6 +95,11 @@ struct ov_work {
 	double cpu[OV_NVAR][OV_MAX_RUNS];   /* user + system seconds of the whole tree */
 	double med[OV_NVAR];
 	double cmed[OV_NVAR];
+	/* eBPF rows: the collector's CPU seconds and its window (us: pool p50 p99 max, log p50
+	 * p99 max) and events, per run */
+	double coll[OV_NVAR][OV_MAX_RUNS];
+	double win[OV_NVAR][OV_MAX_RUNS][6];
+	double events[OV_NVAR][OV_MAX_RUNS];
 	char fs[32];
 };
 
@@ -89,6 +109,11 @@ struct ov_ctx {
 	char self[4096];
 	char *shm_data, *file_data, *strace_out;
 	char *calls;              /* strace -e trace= list */
+	char *ebpf_stats;         /* hvprov run --stats FILE */
+	char *daemon_data, *daemon_err; /* the continuous collector's data directory, stderr */
+	char cgroup[4096];        /* the cgroup v2 the collector watches ("": none) */
+	/* what the last eBPF run gave (filled by run_variant) */
+	double coll_cpu, win[6], events;
 };
 
 static int rm_cb(const char *p, const struct stat *st, int fl, struct FTW *f)
@@ -114,9 +139,10 @@ static char *xasprintf(const char *fmt, const char *a, const char *b)
 
 /* Run argv in dir with stdout/stderr to /dev/null (stderr kept with keep_err); env "K=V" added.
  * *cpu (if not NULL) gets the user + system time of the process and all it waited for.
+ * cgroup (if not NULL): the cgroup v2 directory the process joins before it runs argv.
  * @return wall seconds, or a negative value when it could not run or exited non-zero. */
 static double run_timed(char *const *argv, const char *dir, const char *env, int keep_err,
-			double *cpu)
+			double *cpu, const char *cgroup)
 {
 	uint64_t t0 = bench_now_ns();
 	pid_t p = fork();
@@ -131,6 +157,14 @@ static double run_timed(char *const *argv, const char *dir, const char *env, int
 		}
 		if (dir && chdir(dir))
 			_exit(125);
+		if (cgroup) {
+			char procs[4200];
+			snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup);
+			int fd = open(procs, O_WRONLY | O_CLOEXEC);
+			if (fd < 0 || write(fd, "0\n", 2) != 2)
+				_exit(124);
+			close(fd);
+		}
 		if (env)
 			putenv((char *)env);
 		execvp(argv[0], argv);
@@ -165,13 +199,163 @@ static double median(const double *v, int n)
 	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
+/* ---- the eBPF rows ---- */
+
+/* The number after "key": in buf at or after from, or -1. */
+static double json_num(const char *buf, const char *from, const char *key)
+{
+	const char *p = from ? strstr(buf, from) : buf;
+	p = p ? strstr(p, key) : NULL;
+	double v;
+	return p && sscanf(p + strlen(key), "%lf", &v) == 1 ? v : -1;
+}
+
+/*
+ * The collector's figures as cli/cmd_daemon_ebpf.c writes them (run --stats FILE, and the
+ * daemon's ebpf-status.json): events, its CPU seconds, the window to the pool and to the log
+ * (p50, p99, max in us). 0, or -1 when the file is missing or not whole.
+ */
+static int read_stats(const char *path, double *events, double *cpu, double win[6])
+{
+	char buf[4096];
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	static const char *const k[3] = { "\"p50\":", "\"p99\":", "\"max\":" };
+	*events = json_num(buf, NULL, "\"events\":");
+	*cpu = json_num(buf, NULL, "\"collector_cpu_s\":");
+	for (int i = 0; i < 3; i++) {
+		win[i] = json_num(buf, "\"window_us\":", k[i]);
+		win[3 + i] = json_num(buf, "\"log_window_us\":", k[i]);
+	}
+	for (int i = 0; i < 6; i++)
+		if (win[i] < 0)
+			return -1;
+	return *events < 0 || *cpu < 0 ? -1 : 0;
+}
+
+/* CPU time so far of every thread of process pid, in seconds (schedstat: ns), or -1. */
+static double proc_cpu(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	double sum = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p[300];
+		unsigned long long ns;
+		snprintf(p, sizeof(p), "/proc/%d/task/%s/schedstat", (int)pid, e->d_name);
+		FILE *f = fopen(p, "r");
+		if (f && fscanf(f, "%llu", &ns) == 1)
+			sum += (double)ns / 1e9;
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return sum;
+}
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * One timed run under the continuous collector: start `hvprov daemon --collect ebpf --cgroup
+ * CG` (untimed, until it wrote its pid file), run argv in CG (timed), wait until the collector
+ * is idle again (it has logged what the workload did: its CPU time grows by under 2 ms in
+ * 100 ms), take its CPU time since the workload's start, stop it (SIGTERM), read its figures.
+ * *cpu = the workload's CPU time + the collector's. @return wall seconds of the workload, or -1.
+ */
+static double run_daemon(struct ov_ctx *c, char *const *argv, const char *dir, double *cpu)
+{
+	char pidf[4200];
+	snprintf(pidf, sizeof(pidf), "%s/daemon.pid", c->daemon_data);
+	unlink(pidf);
+	pid_t d = fork();
+	if (d < 0)
+		return -1;
+	if (d == 0) {
+		int nul = open("/dev/null", O_RDWR);
+		int e = open(c->daemon_err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (nul >= 0)
+			dup2(nul, 0), dup2(nul, 1);
+		if (e >= 0)
+			dup2(e, 2);
+		putenv("PMEM_IS_PMEM_FORCE=1");
+		execl(c->self, c->self, "daemon", "--collect", "ebpf", "--cgroup", c->cgroup,
+		      "--data", c->daemon_data, (char *)NULL);
+		_exit(127);
+	}
+	double t = -1, c0 = -1, c1 = -1, wcpu = 0;
+	int st, i;
+	struct stat sb;
+	for (i = 0; i < 3000 && stat(pidf, &sb); i++) {
+		if (waitpid(d, &st, WNOHANG) == d) {
+			d = -1;
+			break;
+		}
+		nap_ms(10);
+	}
+	if (d < 0 || i == 3000) {
+		fprintf(stderr, "hvprov: bench overhead: the eBPF collector did not start (its "
+			"stderr: %s)\n", c->daemon_err);
+		goto out;
+	}
+	c0 = proc_cpu(d);
+	t = run_timed(argv, dir, NULL, 0, &wcpu, c->cgroup);
+	if (t < 0)
+		goto out;
+	/* idle again: the workload's records are in the pool and the log */
+	double prev = proc_cpu(d);
+	for (i = 0; i < 100; i++) {
+		nap_ms(100);
+		c1 = proc_cpu(d);
+		if (c1 - prev < 0.002)
+			break;
+		prev = c1;
+	}
+out:
+	if (d > 0) {
+		kill(d, SIGTERM);
+		waitpid(d, &st, 0);
+		if (t >= 0 && (!WIFEXITED(st) || WEXITSTATUS(st))) {
+			fprintf(stderr, "hvprov: bench overhead: the eBPF collector exited with status "
+				"0x%x (its stderr: %s)\n", st, c->daemon_err);
+			t = -1;
+		}
+	}
+	if (t < 0)
+		return -1;
+	char stats[4200];
+	snprintf(stats, sizeof(stats), "%s/ebpf-status.json", c->daemon_data);
+	if (c0 < 0 || c1 < 0 || read_stats(stats, &c->events, &c->coll_cpu, c->win)) {
+		fprintf(stderr, "hvprov: bench overhead: %s: no collector figures\n", stats);
+		return -1;
+	}
+	c->coll_cpu = c1 - c0;
+	if (cpu)
+		*cpu = wcpu + c->coll_cpu;
+	return t;
+}
+
 /* One timed run of workload w under variant v (OV_BARE, a row, OV_STRACE). */
 static double run_variant(struct ov_ctx *c, struct ov_work *w, int v, double *cpu)
 {
 	char *argv[64];
 	int n = 0;
 	const char *env = NULL;
-	if (w->reset && run_timed(w->reset, w->dir, NULL, 0, NULL) < 0)
+	const struct ov_row *row = v != OV_BARE && v != OV_STRACE ? &ov_rows[v - 1] : NULL;
+	if (w->reset && run_timed(w->reset, w->dir, NULL, 0, NULL, NULL) < 0)
 		return -1;
 	if (v == OV_STRACE) {
 		unlink(c->strace_out);
@@ -184,8 +368,12 @@ static double run_variant(struct ov_ctx *c, struct ov_work *w, int v, double *cp
 		argv[n++] = "-o";
 		argv[n++] = c->strace_out;
 		argv[n++] = "--";
-	} else if (v != OV_BARE) {
-		const struct ov_row *row = &ov_rows[v - 1];
+	} else if (row && row->ebpf == 2) {
+		/* the workload alone: run_daemon runs it in the collector's cgroup */
+		char *log = xasprintf("%s/log", c->daemon_data, NULL);
+		rmtree(log);
+		free(log);
+	} else if (row) {
 		const char *data = row->file_pool ? c->file_data : c->shm_data;
 		/* the log of the previous run is not part of this one */
 		char *log = xasprintf("%s/log", data, NULL);
@@ -196,6 +384,11 @@ static double run_variant(struct ov_ctx *c, struct ov_work *w, int v, double *cp
 		argv[n++] = "--quiet";
 		for (const char *const *o = row->opt; *o; o++)
 			argv[n++] = (char *)*o;
+		if (row->ebpf == 1) {
+			unlink(c->ebpf_stats);
+			argv[n++] = "--stats";
+			argv[n++] = c->ebpf_stats;
+		}
 		argv[n++] = "--data";
 		argv[n++] = (char *)data;
 		argv[n++] = "--";
@@ -205,7 +398,15 @@ static double run_variant(struct ov_ctx *c, struct ov_work *w, int v, double *cp
 	for (char **a = w->argv; *a && n < 63; a++)
 		argv[n++] = *a;
 	argv[n] = NULL;
-	return run_timed(argv, w->dir, env, v != OV_BARE && v != OV_STRACE, cpu);
+		if (row && row->ebpf == 2)
+		return run_daemon(c, argv, w->dir, cpu);
+	double t = run_timed(argv, w->dir, env, v != OV_BARE && v != OV_STRACE, cpu, NULL);
+	if (t >= 0 && row && row->ebpf == 1 &&
+	    read_stats(c->ebpf_stats, &c->events, &c->coll_cpu, c->win)) {
+		fprintf(stderr, "hvprov: bench overhead: %s: no collector figures\n", c->ebpf_stats);
+		return -1;
+	}
+	return t;
 }
 
 /* ---- workloads ---- */
@@ -308,6 +509,36 @@ static int setup_build(struct ov_work *w, const char *base, int nfiles)
 
 /* ---- output ---- */
 
+/*
+ * An eBPF row's figures over the runs: the collector's CPU seconds and events (medians), and
+ * its window in ms: [0..2] to the pool, [3..5] to the log, each p50 (median of the runs'),
+ * p99 (median of the runs'), max (of all runs); worst[0..1]: the largest p99 of one run.
+ */
+struct ov_ewin {
+	double coll, events, w[6], worst[2];
+};
+
+static void ebpf_figures(const struct ov_work *w, int v, int runs, struct ov_ewin *e)
+{
+	double col[OV_MAX_RUNS];
+	e->coll = median(w->coll[v], runs);
+	e->events = median(w->events[v], runs);
+	for (int i = 0; i < 6; i++) {
+		for (int k = 0; k < runs; k++)
+			col[k] = w->win[v][k][i];
+		e->w[i] = median(col, runs) / 1e3;
+		if (i % 3 == 2)
+			for (int k = 0; k < runs; k++)
+				e->w[i] = col[k] / 1e3 > e->w[i] ? col[k] / 1e3 : e->w[i];
+		if (i % 3 == 1) {
+			e->worst[i / 3] = 0;
+			for (int k = 0; k < runs; k++)
+				if (col[k] / 1e3 > e->worst[i / 3])
+					e->worst[i / 3] = col[k] / 1e3;
+		}
+	}
+}
+
 static double load_before[3], load_after[3];
 
 static void print_table(struct ov_work *ws, int nw, int runs)
@@ -338,6 +569,17 @@ static void print_table(struct ov_work *ws, int nw, int runs)
 			printf("\n");
 		}
 		printf("%-10s (workload folder on %s)\n", "", w->fs);
+		for (int v = 1; v <= OV_NROWS; v++) {
+			if (ov_skip(v) || !ov_rows[v - 1].ebpf)
+				continue;
+			struct ov_ewin e;
+			ebpf_figures(w, v, runs, &e);
+			printf("%-10s %s: collector CPU %.3f s, %.0f events; not write-ahead, window "
+			       "from a call's return to durable\n%-10s   in the pool: p50 %.2f ms, p99 %.2f "
+			       "ms (worst run %.2f), max %.2f ms; in the log: p50 %.1f ms, p99 %.1f ms, "
+			       "max %.1f ms\n", "", ov_name(v), e.coll, e.events, "", e.w[0], e.w[1],
+			       e.worst[0], e.w[2], e.w[3], e.w[4], e.w[5]);
+		}
 	}
 	printf("emulated pmem (em.): tmpfs with PMEM_IS_PMEM_FORCE=1 (the flush path of real "
 	       "persistent memory; survives no power loss here).\nfile pool: ordinary file, process "
@@ -346,7 +588,12 @@ static void print_table(struct ov_work *ws, int nw, int runs)
 	       "strace -f: -o FILE on the same tmpfs as the em. pool and log; it stops at every\n"
 	       "mmap and fcntl, hvprov only at file-backed mmap and fcntl(F_DUPFD*).\n"
 	       "CPU s: user + system time of the run's whole process tree (tracer, consumer and\n"
-	       "workload), median; less disturbed by other load on the machine than wall time.\n");
+	       "workload), median; less disturbed by other load on the machine than wall time.\n"
+	       "run ebpf: hvprov run --backend ebpf, its start (loading and verifying the BPF\n"
+	       "programs) inside each timed run. ebpf collector: hvprov daemon --collect ebpf\n"
+	       "--cgroup, started before each timed run and stopped after it (untimed); the\n"
+	       "workload runs in that cgroup; CPU s adds the collector's CPU time from the\n"
+	       "workload's start until it has logged the workload's records.\n");
 }
 
 static void print_json(struct ov_work *ws, int nw, int runs)
@@ -371,7 +618,17 @@ static void print_json(struct ov_work *ws, int nw, int runs)
 			printf("],\"cpu_samples\":[");
 			for (int k = 0; k < runs; k++)
 				printf("%s%.4f", k ? "," : "", w->cpu[v][k]);
-			printf("]}");
+			printf("]");
+			if (v != OV_BARE && v != OV_STRACE && ov_rows[v - 1].ebpf) {
+				struct ov_ewin e;
+				ebpf_figures(w, v, runs, &e);
+				printf(",\"collector_cpu_median_s\":%.4f,\"events_median\":%.0f,"
+				       "\"window_pool_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"p99_worst_run\":"
+				       "%.3f,\"max\":%.3f},\"window_log_ms\":{\"p50\":%.3f,\"p99\":%.3f,"
+				       "\"p99_worst_run\":%.3f,\"max\":%.3f}", e.coll, e.events, e.w[0],
+				       e.w[1], e.worst[0], e.w[2], e.w[3], e.w[4], e.worst[1], e.w[5]);
+			}
+			printf("}");
 		}
 		printf("},\"overhead_vs_strace\":{");
 		for (int v = 1; v <= OV_NROWS; v++)
@@ -381,6 +638,24 @@ static void print_json(struct ov_work *ws, int nw, int runs)
 		printf("}}");
 	}
 	printf("]}\n");
+}
+
+/* A new cgroup v2 directory for the collector's row, under the cgroup2 mount. 0 or -1. */
+static int find_cgroup2(char *out, size_t n)
+{
+	FILE *f = fopen("/proc/mounts", "r");
+	char dev[256], mnt[3800], type[64];
+	int r = -1;
+	while (f && r && fscanf(f, "%255s %3799s %63s %*[^\n]", dev, mnt, type) == 3)
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(out, n, "%s/hvprov-bench-%d", mnt, (int)getpid());
+			r = mkdir(out, 0755) && errno != EEXIST ? -1 : 0;
+		}
+	if (f)
+		fclose(f);
+	if (r)
+		out[0] = 0;
+	return r;
 }
 
 static void usage(FILE *f)
@@ -472,6 +747,18 @@ int bench_overhead_main(int argc, char **argv)
 	/* strace writes its trace where the emulated-pmem hvprov writes its log (tmpfs), so
 	 * that the comparison the target is about writes to the same file system */
 	c.strace_out = xasprintf("%s/strace.out", shm, NULL);
+	c.ebpf_stats = xasprintf("%s/ebpf-stats.json", shm, NULL);
+	c.daemon_data = xasprintf("%s/ddata", shm, NULL);
+	c.daemon_err = xasprintf("%s/daemon.err", shm, NULL);
+	if (geteuid() == 0 && (!c.daemon_data || mkdir(c.daemon_data, 0700) ||
+			       find_cgroup2(c.cgroup, sizeof(c.cgroup)))) {
+		fprintf(stderr, "hvprov: bench overhead: no cgroup v2 hierarchy for the eBPF "
+			"collector's row (/proc/mounts has no cgroup2, or it is read-only)\n");
+		rmtree(base);
+		rmtree(shm);
+		rmtree(file);
+		return 2;
+	}
 
 	struct ov_work ws[2];
 	memset(ws, 0, sizeof(ws));
@@ -513,6 +800,11 @@ int bench_overhead_main(int argc, char **argv)
 					goto out;
 				ws[i].t[v][k] = s;
 				ws[i].cpu[v][k] = cpu;
+				if (v != OV_BARE && v != OV_STRACE && ov_rows[v - 1].ebpf) {
+					ws[i].coll[v][k] = c.coll_cpu;
+					ws[i].events[v][k] = c.events;
+					memcpy(ws[i].win[v][k], c.win, sizeof(c.win));
+				}
 				if (!c.json)
 					fprintf(stderr, "\r%s: round %d/%d", ws[i].name, k + 1, c.runs);
 			}
@@ -536,6 +828,11 @@ out:
 	rmtree(base);
 	rmtree(shm);
 	rmtree(file);
+	if (c.cgroup[0])
+		rmdir(c.cgroup);
+	free(c.ebpf_stats);
+	free(c.daemon_data);
+	free(c.daemon_err);
 	free(c.shm_data);
 	free(c.file_data);
 	free(c.strace_out);
