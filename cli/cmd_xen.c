@@ -108,6 +108,26 @@ static void stats_print(FILE *f, const char *what, const struct hvx_stats *s, in
 		s->ident_failed, s->task_events);
 }
 
+/* The hook's persistence: write-backs and fences per append, and what its check found. */
+static void pstats_print(const struct hvx_pstats *p, int json)
+{
+	double n = p->appends ? (double)p->appends : 1;
+	if (json) {
+		printf(",\"persist\":{\"appends\":%" PRIu64 ",\"lines_stored\":%" PRIu64
+		       ",\"lines_written_back\":%" PRIu64 ",\"fences\":%" PRIu64 ",\"unflushed\":%"
+		       PRIu64 ",\"unfenced\":%" PRIu64 ",\"untracked\":%" PRIu64 ",\"max_lines\":%"
+		       PRIu64 ",\"other_stores\":%" PRIu64 "}", p->appends, p->lines_stored,
+		       p->lines_written_back, p->fences, p->unflushed, p->unfenced, p->untracked,
+		       p->max_lines, p->other_stores);
+		return;
+	}
+	printf("persistence: %" PRIu64 " appends checked, per append %.2f lines stored, %.2f written"
+	       " back, %.2f fences (max %" PRIu64 " lines); before the call went on: %" PRIu64
+	       " lines not written back, %" PRIu64 " not fenced, %" PRIu64 " appends too large to"
+	       " check\n", p->appends, (double)p->lines_stored / n, (double)p->lines_written_back / n,
+	       (double)p->fences / n, p->max_lines, p->unflushed, p->unfenced, p->untracked);
+}
+
 static int xen_status(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -138,9 +158,12 @@ static int xen_status(int argc, char **argv)
 		return HVP_EXIT_USAGE;
 	struct hvx_desc d;
 	struct hvx_stats st, ds;
+	struct hvx_pstats ps;
 	int r = hvx_ctl_describe(c, &d);
 	if (!r)
 		r = hvx_ctl_stats(c, HVX_DOM_ALL, &st);
+	if (!r)
+		r = hvx_ctl_pstats(c, &ps);
 	int rd = dom >= 0 && !r ? hvx_ctl_stats(c, (uint32_t)dom, &ds) : -ENOENT;
 	hvx_ctl_close(c);
 	if (r) {
@@ -160,6 +183,7 @@ static int xen_status(int argc, char **argv)
 			putchar(',');
 			stats_print(stdout, what, &ds, 1);
 		}
+		pstats_print(&ps, 1);
 		printf("}\n");
 	} else {
 		printf("pool: %s, %" PRIu64 " frames at mfn %#" PRIx64 " (offset %#" PRIx64
@@ -173,6 +197,7 @@ static int xen_status(int argc, char **argv)
 			snprintf(what, sizeof(what), "dom%ld", dom);
 			stats_print(stdout, what, &ds, 0);
 		}
+		pstats_print(&ps, 0);
 	}
 	return HVP_EXIT_OK;
 }

@@ -15,7 +15,8 @@
 
 /* xen_sysctl.cmd: far above Xen's own sysctl numbers (they end below 40 in 4.17). */
 #define HVX_SYSCTL_CMD        0x6876u     /* "hv" */
-#define HVX_ABI_VERSION       2u  /* 2: HVX_OP_PROFILE, stats.ident/ident_failed */
+#define HVX_ABI_VERSION       3u  /* 2: HVX_OP_PROFILE, stats.ident/ident_failed;
+                                     3: HVX_OP_PSTATS */
 
 /* hvx_op.op */
 #define HVX_OP_DESCRIBE       1u   /* fill u.desc: where the pool is, its geometry and state */
@@ -27,6 +28,8 @@
 #define HVX_OP_PROFILE        7u   /* u.prof: load a kernel profile's layout (struct gw_layout,
                                       hv/guest/gw.h) from dom0's memory; it replaces a loaded
                                       one of the same kernel banner */
+#define HVX_OP_PSTATS         9u   /* fill u.pstats: the hook's cache-line write-backs and
+                                      fences, and what its check found (since boot) */
 
 #define HVX_DOM_ALL           0xffffffffu
 
@@ -68,6 +71,30 @@ struct hvx_stats {
 	uint64_t task_events;     /* 104 task-end (exit_group) and proc (/init) events, with a profile */
 };
 
+/*
+ * HVX_OP_PSTATS: every durable append of the hook is checked before the call goes on. The
+ * persistence primitives (hv/xen/hyp/hvx_pool.c) note each cache line of the lane's record
+ * area (its ring: records and PADs) the append stores to, writes back and fences; at the end
+ * of the append a line stored and not written back, or written back and not fenced after, is
+ * counted. Always on (no debug build): these counters
+ * are what a hook whose flush or fence did nothing would show, where the emulated machine,
+ * which has no cache model, loses nothing.
+ */
+struct hvx_pstats {
+	uint64_t appends;         /*  0 appends checked (entry, return, task and LOST records) */
+	uint64_t lines_stored;    /*  8 distinct cache lines stored to, summed over appends */
+	uint64_t lines_written_back; /* 16 cache lines written back (clwb/clflush), ditto */
+	uint64_t fences;          /* 24 fences (sfence), ditto */
+	uint64_t unflushed;       /* 32 lines stored and not written back when the append ended */
+	uint64_t unfenced;        /* 40 lines written back with no fence after when it ended */
+	uint64_t untracked;       /* 48 appends that touched more lines than the check holds */
+	uint64_t max_lines;       /* 56 most lines one append stored to */
+	uint64_t other_stores;    /* 64 stores outside the lanes' record areas, not checked: the
+	                             lane header (the head published to live readers, which
+	                             recovery does not need; drop counters) and the pool's format */
+	uint8_t pad[40];          /* 72 */
+};
+
 /* HVX_OP_PROFILE: the layout is read from dom0's address space (addr, len bytes); Xen copies
  * it, checks it with the walker's gw_layout_check, and applies it to every collected domain
  * whose kernel's linux_banner (read from guest memory at the layout's address) matches. */
@@ -92,6 +119,7 @@ struct hvx_op {
 		struct hvx_desc desc;
 		struct hvx_stats stats;
 		struct hvx_prof prof;
+		struct hvx_pstats pstats;
 		uint8_t pad[112];
 	} u;                      /* 16 */
 };
@@ -99,6 +127,7 @@ struct hvx_op {
 _Static_assert(sizeof(struct hvx_desc) == 56, "hvx_desc layout");
 _Static_assert(sizeof(struct hvx_stats) == 112, "hvx_stats layout");
 _Static_assert(sizeof(struct hvx_prof) == 32, "hvx_prof layout");
+_Static_assert(sizeof(struct hvx_pstats) == 112, "hvx_pstats layout");
 _Static_assert(sizeof(struct hvx_op) == 128, "hvx_op fills xen_sysctl.u");
 
 #endif

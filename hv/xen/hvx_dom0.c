@@ -192,6 +192,15 @@ int hvx_ctl_stats(struct hvx_ctl *c, uint32_t domid, struct hvx_stats *st)
 	return r;
 }
 
+int hvx_ctl_pstats(struct hvx_ctl *c, struct hvx_pstats *ps)
+{
+	struct hvx_op op = { .op = HVX_OP_PSTATS };
+	int r = hvx_ctl_op(c, &op);
+	if (!r)
+		*ps = op.u.pstats;
+	return r;
+}
+
 int hvx_ctl_ckpt(struct hvx_ctl *c)
 {
 	struct hvx_op op = { .op = HVX_OP_CKPT };

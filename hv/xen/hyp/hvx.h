@@ -74,9 +74,27 @@
 #define HVX_CWD_CACHED   256u           /* longer CWDs are named at every call */
 #define HVX_EXIT_CAP     320u           /* exit event bound: header (144), fds, identity, note */
 
+/*
+ * The check of one lane's appends (hvx_pool.c, HVX_OP_PSTATS): the cache lines stored to
+ * since the last check, each with its state; a small open-addressed index finds a line.
+ * Used under the lane's lock, like the producer whose primitives fill it.
+ */
+#define HVX_TRK_MAX      512u           /* lines one append may touch and still be checked */
+#define HVX_TRK_SLOTS    1024u          /* index slots, power of two, > HVX_TRK_MAX */
+struct hvx_trk {
+	uintptr_t lo, hi;         /* the lane's ring: the lines checked (others are counted) */
+	uint32_t n;               /* lines in line[] */
+	bool over;                /* more lines than HVX_TRK_MAX: this append is not checked */
+	uint32_t wb, fences;      /* write-backs (lines) and fences since the last check */
+	uintptr_t line[HVX_TRK_MAX];
+	uint8_t st[HVX_TRK_MAX];  /* HVX_TRK_STORED, _WRITTEN_BACK, _FENCED */
+	uint16_t slot[HVX_TRK_SLOTS];   /* 1 + index into line[]; 0 empty */
+};
+
 struct hvx_lane {
 	spinlock_t lock;
 	struct jnl_prod prod;
+	struct hvx_trk trk;
 };
 
 struct hvx_pool {
@@ -172,6 +190,8 @@ extern struct hvx_stats hvx_gstats;       /* since boot, all domains */
 uint64_t hvx_stamp(void);
 void hvx_pool_format(uint64_t old_epoch);
 void hvx_lane_unreserve(uint16_t lane, uint32_t bytes);
+int hvx_append(struct hvx_lane *l, const struct jnl_iov *iov, uint64_t *seq);
+void hvx_pstats_get(struct hvx_pstats *out);
 
 /* hvx_walk.c */
 void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwdsz,

@@ -56,32 +56,184 @@ void __init hvx_reserve(struct e820map *boot_e820)
 	printk("hvprov: pool range %#"PRIx64"-%#"PRIx64" reserved\n", opt_addr, opt_addr + opt_size);
 }
 
-/* Persistence in the hypervisor: plain stores, cache-line write-back, sfence. */
+/*
+ * Persistence in the hypervisor: plain stores, cache-line write-back, sfence. Every primitive
+ * also tells the lane's check (ctx: its struct hvx_trk, NULL outside a lane's producer) which
+ * cache lines it stored to, wrote back or fenced: hvx_append then counts, before the call
+ * goes on, any line of the append that is not both written back and fenced after.
+ */
+#define HVX_TRK_STORED        0
+#define HVX_TRK_WRITTEN_BACK  1
+#define HVX_TRK_FENCED        2
+#define LINE                  64u          /* JNL_LINE: the journal's unit of write-back */
+
+static struct hvx_pstats pst;              /* since boot; atomic adds */
+
+#define PST_ADD(f, n) __atomic_fetch_add(&pst.f, (n), __ATOMIC_RELAXED)
+
+static unsigned int trk_hash(uintptr_t line)
+{
+	return hash64(line, HVX_TRK_SLOTS);
+}
+
+/* Index of line in t, added when add (-1: absent, or no room: t->over). */
+static int trk_find(struct hvx_trk *t, uintptr_t line, bool add)
+{
+	unsigned int h = trk_hash(line), k;
+
+	for ( k = 0; k < HVX_TRK_SLOTS; k++, h = (h + 1) & (HVX_TRK_SLOTS - 1) )
+	{
+		unsigned int s = t->slot[h];
+
+		if ( s && t->line[s - 1] == line )
+			return s - 1;
+		if ( !s )
+			break;
+	}
+	if ( !add || k == HVX_TRK_SLOTS || t->n >= HVX_TRK_MAX )
+	{
+		if ( add )
+			t->over = true;
+		return -1;
+	}
+	t->line[t->n] = line;
+	t->slot[h] = (uint16_t)(t->n + 1);
+	return (int)t->n++;
+}
+
+static void trk_stored(void *ctx, const void *a, size_t n)
+{
+	struct hvx_trk *t = ctx;
+	uintptr_t l, end = (uintptr_t)a + n;
+
+	if ( !n )
+		return;
+	if ( !t || (uintptr_t)a < t->lo || end > t->hi )
+	{
+		PST_ADD(other_stores, 1);
+		return;
+	}
+	for ( l = (uintptr_t)a & ~(uintptr_t)(LINE - 1); l < end; l += LINE )
+	{
+		int i = trk_find(t, l, true);
+
+		if ( i >= 0 )
+			t->st[i] = HVX_TRK_STORED;
+	}
+}
+
 static void x_copy(void *ctx, void *dst, const void *src, size_t n)
 {
 	memcpy(dst, src, n);
+	trk_stored(ctx, dst, n);
 }
 
 static void x_set(void *ctx, void *dst, int c, size_t n)
 {
 	memset(dst, c, n);
+	trk_stored(ctx, dst, n);
 }
 
 static void x_store8(void *ctx, uint64_t *dst, uint64_t v)
 {
 	/* Release: pairs with the reader's acquire of the same word (head, published). */
 	hvp_store_release(dst, v);
+	trk_stored(ctx, dst, sizeof(*dst));
 }
 
 static void x_flush(void *ctx, const void *a, size_t n)
 {
+	struct hvx_trk *t = ctx;
+	uintptr_t l, end = (uintptr_t)a + n;
+
 	cache_writeback(a, n);
+	if ( !t || !n )
+		return;
+	for ( l = (uintptr_t)a & ~(uintptr_t)(LINE - 1); l < end; l += LINE )
+	{
+		int i = trk_find(t, l, false);
+
+		t->wb++;
+		if ( i >= 0 && t->st[i] == HVX_TRK_STORED )
+			t->st[i] = HVX_TRK_WRITTEN_BACK;
+	}
 }
 
 static void x_drain(void *ctx)
 {
+	struct hvx_trk *t = ctx;
+	uint32_t i;
+
 	/* The fence: every write-back issued before is complete before any later store. */
 	asm volatile ( "sfence" ::: "memory" );
+	if ( !t )
+		return;
+	t->fences++;
+	for ( i = 0; i < t->n; i++ )
+		if ( t->st[i] == HVX_TRK_WRITTEN_BACK )
+			t->st[i] = HVX_TRK_FENCED;
+}
+
+/* The check at the end of an append (lane lock held): count, then forget the lines. */
+static void trk_check(struct hvx_trk *t)
+{
+	uint32_t i, unflushed = 0, unfenced = 0;
+
+	if ( t->over )
+		PST_ADD(untracked, 1);
+	else
+		for ( i = 0; i < t->n; i++ )
+		{
+			unflushed += t->st[i] == HVX_TRK_STORED;
+			unfenced += t->st[i] == HVX_TRK_WRITTEN_BACK;
+		}
+	PST_ADD(appends, 1);
+	PST_ADD(lines_stored, t->n);
+	PST_ADD(lines_written_back, t->wb);
+	PST_ADD(fences, t->fences);
+	if ( unflushed )
+		PST_ADD(unflushed, unflushed);
+	if ( unfenced )
+		PST_ADD(unfenced, unfenced);
+	for ( ;; )
+	{
+		uint64_t m = __atomic_load_n(&pst.max_lines, __ATOMIC_RELAXED);
+
+		if ( t->n <= m || __atomic_compare_exchange_n(&pst.max_lines, &m, t->n, false,
+							       __ATOMIC_RELAXED, __ATOMIC_RELAXED) )
+			break;
+	}
+	memset(t->slot, 0, sizeof(t->slot));
+	t->n = 0;
+	t->over = false;
+	t->wb = t->fences = 0;
+}
+
+/*
+ * Append one record on lane l (its lock held) with the journal's write-ahead path, then check
+ * that every cache line the append stored to was written back and fenced before the caller
+ * lets the call go on. @return jnl_prod_append's.
+ */
+int hvx_append(struct hvx_lane *l, const struct jnl_iov *iov, uint64_t *seq)
+{
+	int rc = jnl_prod_append(&l->prod, iov, 1, hvx_stamp(), seq);
+
+	trk_check(&l->trk);
+	return rc;
+}
+
+void hvx_pstats_get(struct hvx_pstats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->appends = __atomic_load_n(&pst.appends, __ATOMIC_RELAXED);
+	out->lines_stored = __atomic_load_n(&pst.lines_stored, __ATOMIC_RELAXED);
+	out->lines_written_back = __atomic_load_n(&pst.lines_written_back, __ATOMIC_RELAXED);
+	out->fences = __atomic_load_n(&pst.fences, __ATOMIC_RELAXED);
+	out->unflushed = __atomic_load_n(&pst.unflushed, __ATOMIC_RELAXED);
+	out->unfenced = __atomic_load_n(&pst.unfenced, __ATOMIC_RELAXED);
+	out->untracked = __atomic_load_n(&pst.untracked, __ATOMIC_RELAXED);
+	out->max_lines = __atomic_load_n(&pst.max_lines, __ATOMIC_RELAXED);
+	out->other_stores = __atomic_load_n(&pst.other_stores, __ATOMIC_RELAXED);
 }
 
 static const struct jnl_pops xops = { x_copy, x_set, x_store8, x_flush, x_drain };
@@ -180,7 +332,15 @@ void hvx_pool_format(uint64_t old_epoch)
 	for ( i = 0; i < hvx_pool.nlanes; i++ )
 	{
 		struct hvx_lane *l = &hvx_pool.lanes[i];
-		int rc = jnl_prod_init(&l->prod, &xops, NULL, lane_ctl(i),
+		int rc;
+
+		memset(l->trk.slot, 0, sizeof(l->trk.slot));
+		l->trk.n = 0;
+		l->trk.over = false;
+		l->trk.wb = l->trk.fences = 0;
+		l->trk.lo = (uintptr_t)lane_ctl(i) + JNL_LANE_HDR_SIZE;
+		l->trk.hi = l->trk.lo + hvx_pool.ring_size;
+		rc = jnl_prod_init(&l->prod, &xops, &l->trk, lane_ctl(i),
 				       lane_ctl(i) + JNL_LANE_HDR_SIZE, hvx_pool.ring_size, hvx_pool.seed,
 				       (uint16_t)i, 0, 0);
 		if ( rc )

@@ -110,7 +110,7 @@ static int task_event(struct hvx_dom *x, const struct vcpu *v, struct hvx_cpu *c
 	spin_lock(&l->lock);
 	l->prod.reserved -= reserve < l->prod.reserved ? reserve : l->prod.reserved;
 	l->prod.lossy = (x->flags & HVX_EN_LOSSY) ? 1 : 0;
-	rc = jnl_prod_append(&l->prod, &iov, 1, hvx_stamp(), NULL);
+	rc = hvx_append(l, &iov, NULL);
 	spin_unlock(&l->lock);
 	if ( rc == JNL_E_DROPPED )
 		STAT_ADD(x, lost, 1);
@@ -189,7 +189,7 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	/* Held back while the entry is placed, so the entry goes in only if its return
 	 * record will fit after it. */
 	l->prod.reserved += reserve;
-	rc = jnl_prod_append(&l->prod, &iov, 1, hvx_stamp(), &seq);
+	rc = hvx_append(l, &iov, &seq);
 	if ( rc )
 		l->prod.reserved -= reserve;
 	spin_unlock(&l->lock);
@@ -342,7 +342,7 @@ void hvx_iret_user(struct vcpu *v, const struct cpu_user_regs *regs, unsigned lo
 	spin_lock(&l->lock);
 	l->prod.reserved -= pd.reserve < l->prod.reserved ? pd.reserve : l->prod.reserved;
 	l->prod.lossy = (x->flags & HVX_EN_LOSSY) ? 1 : 0;
-	rc = jnl_prod_append(&l->prod, &iov, 1, hvx_stamp(), NULL);
+	rc = hvx_append(l, &iov, NULL);
 	spin_unlock(&l->lock);
 	if ( rc == JNL_E_DROPPED )
 		STAT_ADD(x, lost, 1);

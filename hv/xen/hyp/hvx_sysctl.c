@@ -241,6 +241,9 @@ long hvx_sysctl(struct xen_sysctl *sc)
 		return -ENOENT;
 	case HVX_OP_PROFILE:
 		return hvx_op_profile(op);
+	case HVX_OP_PSTATS:
+		hvx_pstats_get(&op->u.pstats);
+		return 0;
 	case HVX_OP_RELEASE:
 		if ( hvx_pool.state != HVX_POOL_HELD )
 			return hvx_pool.state == HVX_POOL_READY ? 0 : -ENODEV;
