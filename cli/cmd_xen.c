@@ -22,6 +22,7 @@
 #include "hvp_datadir.h"
 #include "rcv.h"
 #include "xen/hvx_dom0.h"
+#include "xen/hvx_domname.h"
 
 static void usage(FILE *f)
 {
@@ -431,7 +432,51 @@ struct xen_backend {
 	unsigned nlanes;
 	int verify;
 	uint64_t last[JNL_MAX_LANES];      /* checkpoint sequences Xen was last told about */
+	struct jnl_lane *own;              /* dom0's lane (desc.dom0_lane): the domains' names */
+	struct hvx_domnames names;         /* what was said of each domain creation */
+	uint64_t names_ns;                 /* when the collected domains were last looked at */
+	int names_warned;
 };
+
+#define XEN_NAMES_EVERY_NS 500000000ull   /* look for new domains and renames twice a second */
+
+static int own_emit(void *arg, const void *rec, uint32_t len)
+{
+	struct xen_backend *x = arg;
+	return jnl_lane_append(x->own, rec, len, NULL);
+}
+
+/*
+ * Name every collected domain in dom0's lane (kind domain, hv/xen/hvx_domname.h): once per
+ * creation, and again when it is renamed, so that a query finds a guest's graph by its name
+ * after the domain is gone. A domain whose name cannot be read yet (xenstore) or whose record
+ * finds the lane full is tried again at the next look.
+ */
+static void note_domains(struct xen_backend *x)
+{
+	struct hvx_domi di;
+	uint32_t i = 0;
+	while (x->own && hvx_ctl_domain(x->c, i, &di) == 0 && di.next > i) {
+		char name[HVX_DOMNAME_MAX + 1];
+		int n = hvx_domname_read(di.domid, name, sizeof(name));
+		i = di.next;
+		if (n <= 0) {
+			if (n == -ENOSYS && !x->names_warned++)
+				hvp_err("xen daemon: no libxenstore: domains are not named in the log "
+					"(query --dom takes their UUID)");
+			continue;
+		}
+		struct hvp_ev_domain d;
+		memset(&d, 0, sizeof(d));
+		memcpy(d.uuid, di.uuid, sizeof(d.uuid));
+		d.domid = di.domid;
+		d.created = di.created;
+		int r = hvx_domnames_note(&x->names, &d, name, own_emit, x);
+		if (r < 0 && r != JNL_E_FULL && !x->names_warned++)
+			hvp_err("xen daemon: cannot name domain %u in the log: %s", di.domid,
+				hvp_strerror(r));
+	}
+}
 
 /* Checkpoint sequences of every lane; 1 if any moved since *last (updated). */
 static int ckpt_moved(struct jnl_pool *pool, uint64_t *last, unsigned n)
@@ -476,6 +521,13 @@ static int xen_attach(void *ctx, struct dmn_config *cfg, const struct hvp_datadi
 	}
 	const struct jnl_info *in = jnl_pool_info(x->pool);
 	x->nlanes = in->nlanes;
+	struct hvx_desc d;
+	if (hvx_ctl_describe(x->c, &d) == 0 && d.dom0_lane < in->nlanes &&
+	    (r = jnl_lane_open(x->pool, d.dom0_lane, 0, &x->own))) {
+		hvp_err("xen daemon: cannot write dom0's lane %u (domain names): %s", d.dom0_lane,
+			hvp_strerror(r));
+		x->own = NULL;
+	}
 	x->verify = cfg->verify_frames;
 	memset(x->last, 0xff, sizeof(x->last));
 	cfg->pool = x->pool;
@@ -491,11 +543,20 @@ static void xen_tick(void *ctx, const struct dmn_stats *st)
 	/* Xen re-reads the checkpoints only when told: tell it whenever one moved. */
 	if (ckpt_moved(x->pool, x->last, x->nlanes))
 		hvx_ctl_ckpt(x->c);
+	uint64_t now = jnl_now_ns();
+	if (x->own && now - x->names_ns >= XEN_NAMES_EVERY_NS) {
+		x->names_ns = now;
+		note_domains(x);
+	}
 }
 
 static int xen_detach(void *ctx, const struct dmn_service_end *end, int ret)
 {
 	struct xen_backend *x = ctx;
+	/* records of the lane not logged yet stay durable in the pool for the next start */
+	jnl_lane_close(x->own);
+	x->own = NULL;
+	hvx_domnames_free(&x->names);
 	if (!end) {
 		hvx_ctl_close(x->c);
 		return ret;

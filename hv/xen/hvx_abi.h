@@ -16,7 +16,7 @@
 /* xen_sysctl.cmd: far above Xen's own sysctl numbers (they end below 40 in 4.17). */
 #define HVX_SYSCTL_CMD        0x6876u     /* "hv" */
 #define HVX_ABI_VERSION       3u  /* 2: HVX_OP_PROFILE, stats.ident/ident_failed;
-                                     3: HVX_OP_PSTATS */
+                                     3: HVX_OP_PSTATS, HVX_OP_DOMAIN, desc.dom0_lane */
 
 /* hvx_op.op */
 #define HVX_OP_DESCRIBE       1u   /* fill u.desc: where the pool is, its geometry and state */
@@ -28,6 +28,8 @@
 #define HVX_OP_PROFILE        7u   /* u.prof: load a kernel profile's layout (struct gw_layout,
                                       hv/guest/gw.h) from dom0's memory; it replaces a loaded
                                       one of the same kernel banner */
+#define HVX_OP_DOMAIN        10u   /* u.dom: the first collected domain at slot >= domid (an
+                                      index, not a domain id): its id, handle, creation */
 #define HVX_OP_PSTATS         9u   /* fill u.pstats: the hook's cache-line write-backs and
                                       fences, and what its check found (since boot) */
 
@@ -52,6 +54,17 @@ struct hvx_desc {
 	uint32_t abi;             /* 40 HVX_ABI_VERSION */
 	uint32_t ndoms;           /* 44 domains being collected */
 	uint64_t boot_epoch;      /* 48 epoch of the pool's current life */
+	uint32_t dom0_lane;       /* 56 the lane Xen never writes: dom0's own records (the
+	                             daemon's domain names); lanes below it are the vCPUs' */
+	uint32_t pad;             /* 60 */
+};
+
+/* HVX_OP_DOMAIN: one collected domain, for dom0's record of its name (kind domain). */
+struct hvx_domi {
+	uint32_t domid;           /*  0 */
+	uint32_t next;            /*  4 the slot index to ask for next */
+	uint8_t uuid[16];         /*  8 the domain's handle */
+	uint64_t created;         /* 24 its creation number (event format's domain.created) */
 };
 
 struct hvx_stats {
@@ -120,11 +133,13 @@ struct hvx_op {
 		struct hvx_stats stats;
 		struct hvx_prof prof;
 		struct hvx_pstats pstats;
+		struct hvx_domi dom;
 		uint8_t pad[112];
 	} u;                      /* 16 */
 };
 
-_Static_assert(sizeof(struct hvx_desc) == 56, "hvx_desc layout");
+_Static_assert(sizeof(struct hvx_desc) == 64, "hvx_desc layout");
+_Static_assert(sizeof(struct hvx_domi) == 32, "hvx_domi layout");
 _Static_assert(sizeof(struct hvx_stats) == 112, "hvx_stats layout");
 _Static_assert(sizeof(struct hvx_prof) == 32, "hvx_prof layout");
 _Static_assert(sizeof(struct hvx_pstats) == 112, "hvx_pstats layout");

@@ -192,6 +192,15 @@ int hvx_ctl_stats(struct hvx_ctl *c, uint32_t domid, struct hvx_stats *st)
 	return r;
 }
 
+int hvx_ctl_domain(struct hvx_ctl *c, uint32_t idx, struct hvx_domi *di)
+{
+	struct hvx_op op = { .op = HVX_OP_DOMAIN, .domid = idx };
+	int r = hvx_ctl_op(c, &op);
+	if (!r)
+		*di = op.u.dom;
+	return r;
+}
+
 int hvx_ctl_pstats(struct hvx_ctl *c, struct hvx_pstats *ps)
 {
 	struct hvx_op op = { .op = HVX_OP_PSTATS };

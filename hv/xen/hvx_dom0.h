@@ -39,6 +39,8 @@ int hvx_ctl_describe(struct hvx_ctl *c, struct hvx_desc *d);
 int hvx_ctl_enable(struct hvx_ctl *c, uint32_t domid, uint32_t flags);
 int hvx_ctl_disable(struct hvx_ctl *c, uint32_t domid, struct hvx_stats *st);
 int hvx_ctl_stats(struct hvx_ctl *c, uint32_t domid, struct hvx_stats *st);
+/* The first collected domain at slot idx or after (HVX_OP_DOMAIN); -ENOENT: no more. */
+int hvx_ctl_domain(struct hvx_ctl *c, uint32_t idx, struct hvx_domi *di);
 /* The hook's write-backs, fences and its check of every append (HVX_OP_PSTATS). */
 int hvx_ctl_pstats(struct hvx_ctl *c, struct hvx_pstats *ps);
 int hvx_ctl_ckpt(struct hvx_ctl *c);

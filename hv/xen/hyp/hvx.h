@@ -101,7 +101,7 @@ struct hvx_pool {
 	uint64_t base;            /* physical address */
 	uint64_t size;            /* bytes reserved (whole pages) */
 	unsigned char *va;
-	uint32_t nlanes;
+	uint32_t nlanes;          /* the vCPUs' lanes, then dom0's (the last, never written here) */
 	uint64_t ring_size;
 	uint64_t pool_size;
 	uint64_t epoch;
@@ -226,6 +226,12 @@ static inline struct hvx_dom *dom_find(const struct domain *d)
 		if ( ACCESS_ONCE(hvx_doms[i].d) == d && dom_matches(&hvx_doms[i], d) )
 			return &hvx_doms[i];
 	return NULL;
+}
+
+/* The lane of a guest vCPU's records: every lane but the last, which is dom0's own. */
+static inline struct hvx_lane *hvx_vcpu_lane(unsigned int vid)
+{
+	return &hvx_pool.lanes[vid % (hvx_pool.nlanes - 1)];
 }
 
 static inline unsigned int hash64(uint64_t k, unsigned int slots)

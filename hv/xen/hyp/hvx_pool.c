@@ -420,7 +420,9 @@ static int __init hvx_init(void)
 		share_xen_page_with_privileged_guests(mfn_to_page(_mfn(PFN_DOWN(hvx_pool.base) + i)),
 						      SHARE_rw);
 
-	hvx_pool.nlanes = opt_lanes ? opt_lanes : min(nr_cpu_ids, 8u);
+	/* The vCPUs' lanes, plus one for dom0's own records (the daemon's domain names),
+	 * which Xen never writes. */
+	hvx_pool.nlanes = (opt_lanes ? opt_lanes : min(nr_cpu_ids, 8u)) + 1;
 	if ( hvx_pool.nlanes > JNL_MAX_LANES )
 		hvx_pool.nlanes = JNL_MAX_LANES;
 	per = (hvx_pool.size - JNL_SB_SIZE) / hvx_pool.nlanes;

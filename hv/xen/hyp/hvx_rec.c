@@ -158,7 +158,7 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	no_ret = e->flags & HV_SF_NORETURN;
 	/* A process ends: its task end follows the entry, in room reserved with it. */
 	end = no_ret && regs->rax == HVX_NR_EXIT_GROUP && w.have_prof && !w.rc;
-	l = &hvx_pool.lanes[vid % hvx_pool.nlanes];
+	l = hvx_vcpu_lane(vid);
 	/* /init was started by the kernel (kernel_execve: no call to trap): its proc event
 	 * comes before its first recorded call. */
 	if ( w.have_prof && !w.rc && w.tgid == 1 && !ACCESS_ONCE(x->init_seen) )

@@ -216,6 +216,7 @@ long hvx_sysctl(struct xen_sysctl *sc)
 		op->u.desc.abi = HVX_ABI_VERSION;
 		op->u.desc.ndoms = ACCESS_ONCE(hvx_ndoms_active);
 		op->u.desc.boot_epoch = hvx_pool.epoch;
+		op->u.desc.dom0_lane = hvx_pool.nlanes ? hvx_pool.nlanes - 1 : 0;
 		return 0;
 	case HVX_OP_ENABLE:
 		return op_enable(op);
@@ -241,6 +242,25 @@ long hvx_sysctl(struct xen_sysctl *sc)
 		return -ENOENT;
 	case HVX_OP_PROFILE:
 		return hvx_op_profile(op);
+	case HVX_OP_DOMAIN:
+		for ( i = op->domid; i < HVX_MAX_DOMS; i++ )
+		{
+			struct hvx_dom *x = &hvx_doms[i];
+
+			spin_lock(&x->lock);
+			if ( x->d )
+			{
+				memset(&op->u, 0, sizeof(op->u));
+				op->u.dom.domid = x->domid;
+				op->u.dom.next = i + 1;
+				memcpy(op->u.dom.uuid, x->handle, sizeof(op->u.dom.uuid));
+				op->u.dom.created = x->created;
+				spin_unlock(&x->lock);
+				return 0;
+			}
+			spin_unlock(&x->lock);
+		}
+		return -ENOENT;
 	case HVX_OP_PSTATS:
 		hvx_pstats_get(&op->u.pstats);
 		return 0;

@@ -71,7 +71,8 @@ def main():
     lossy = mode == "lossy"
     print("info: %s mode" % mode)
 
-    data = [r for r in recs if r.get("type") == "data"]
+    data = [r for r in recs if r.get("type") == "data" and r.get("ev") != "domain"]
+    named = [r for r in recs if r.get("type") == "data" and r.get("ev") == "domain"]
     lost_recs = [r for r in recs if r.get("type") == "lost"]
     check(len(data) > 100, "dom0's log holds the domU's records (%d)" % len(data))
 
@@ -84,6 +85,7 @@ def main():
     # dom0's own calls are absent: only the domU was enabled, and dom0 cannot be.
     doms = sorted({r["_id"]["dom"] for r in data})
     check(domid != 0 and doms == [domid], "only d%d's calls are logged (domains seen: %s)" % (domid, doms))
+    domain_named(named, data, domid)
     rc0 = open(os.path.join(out, "enable-dom0.rc")).read().strip()
     check(rc0 == "2", "enabling collection for dom0 is refused (hvprov xen enable 0 exit %s: %s)"
           % (rc0, open(os.path.join(out, "enable-dom0.txt")).read().strip()))
@@ -102,7 +104,8 @@ def main():
         vl = ver.get("lane", [])
     except ValueError:
         ver, vl = {}, []
-    check(vrc == "0" and len(vl) == 2 and not ver.get("damage") and
+    # two lanes for the vCPUs (lanes=2) and dom0's own
+    check(vrc == "0" and len(vl) == 3 and not ver.get("damage") and
           all(l["ckpt_seq"] == l["head"] and l["head"] > 0 for l in vl),
           "the pool in the memory image verifies at its physical address, consumed to its heads "
           "(exit %s, %s)" % (vrc, ", ".join("lane %d ckpt %d head %d" % (l["lane"], l["ckpt_seq"], l["head"]) for l in vl)))
@@ -299,6 +302,26 @@ def main():
           "(%d threads, %d unexplained changes)" % (len(threads), switches))
 
     return finish(data, total, by_key, firsts)
+
+
+DOMU_NAME = "hvx-domu"     # domu.cfg
+
+
+def domain_named(named, data, domid):
+    """dom0's daemon names each collected domain in its own lane (kind domain), once per
+    creation and name: the name domu.cfg gives, the UUID and creation the guest's records
+    carry, so that query --dom NAME works after the domain is gone."""
+    mine = {(d.get("uuid"), d.get("created")) for d in (fld(r, "domain") for r in data) if d}
+    got = [((fld(r, "domain") or {}).get("uuid"), (fld(r, "domain") or {}).get("created"),
+            (fld(r, "domain") or {}).get("dom"), field(r, "text", 0), r.get("lane")) for r in named]
+    check(len(got) == 1 and got[0][3] == DOMU_NAME and got[0][2] == domid and
+          (got[0][0], got[0][1]) in mine,
+          "dom0's daemon named the domU once, with the UUID and creation of its records "
+          "(%s %s; records' %s)" % (len(got), got[:3], sorted(map(str, mine))))
+    lanes = {r.get("lane") for r in data}
+    check(not got or got[0][4] not in lanes,
+          "the name is in dom0's own lane (lane %s; the guest's lanes %s)" %
+          (got[0][4] if got else None, sorted(lanes)))
 
 
 def persisted(p, written):
