@@ -120,6 +120,9 @@ static void pstats_print(const struct hvx_pstats *p, int json)
 		       PRIu64 ",\"other_stores\":%" PRIu64 "}", p->appends, p->lines_stored,
 		       p->lines_written_back, p->fences, p->unflushed, p->unfenced, p->untracked,
 		       p->max_lines, p->other_stores);
+		printf(",\"cost\":{\"enter_calls\":%" PRIu64 ",\"enter_cycles\":%" PRIu64
+		       ",\"exit_calls\":%" PRIu64 ",\"exit_cycles\":%" PRIu64 ",\"tsc_khz\":%" PRIu64
+		       "}", p->enter_calls, p->enter_cycles, p->exit_calls, p->exit_cycles, p->tsc_khz);
 		return;
 	}
 	printf("persistence: %" PRIu64 " appends checked, per append %.2f lines stored, %.2f written"
@@ -127,6 +130,12 @@ static void pstats_print(const struct hvx_pstats *p, int json)
 	       " lines not written back, %" PRIu64 " not fenced, %" PRIu64 " appends too large to"
 	       " check\n", p->appends, (double)p->lines_stored / n, (double)p->lines_written_back / n,
 	       (double)p->fences / n, p->max_lines, p->unflushed, p->unfenced, p->untracked);
+	double mhz = p->tsc_khz ? (double)p->tsc_khz / 1e3 : 0;
+	double ec = p->enter_calls ? (double)p->enter_cycles / (double)p->enter_calls : 0;
+	double xc = p->exit_calls ? (double)p->exit_cycles / (double)p->exit_calls : 0;
+	printf("hook cost (TSC at %.0f MHz): %" PRIu64 " system calls, %.0f cycles (%.2f us) each;"
+	       " %" PRIu64 " returns to user mode, %.0f cycles (%.2f us) each\n", mhz,
+	       p->enter_calls, ec, mhz > 0 ? ec / mhz : 0, p->exit_calls, xc, mhz > 0 ? xc / mhz : 0);
 }
 
 static int xen_status(int argc, char **argv)

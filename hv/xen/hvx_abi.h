@@ -31,7 +31,8 @@
 #define HVX_OP_DOMAIN        10u   /* u.dom: the first collected domain at slot >= domid (an
                                       index, not a domain id): its id, handle, creation */
 #define HVX_OP_PSTATS         9u   /* fill u.pstats: the hook's cache-line write-backs and
-                                      fences, and what its check found (since boot) */
+                                      fences, what its check found, and its cost in TSC
+                                      cycles (since boot) */
 
 #define HVX_DOM_ALL           0xffffffffu
 
@@ -105,7 +106,14 @@ struct hvx_pstats {
 	uint64_t other_stores;    /* 64 stores outside the lanes' record areas, not checked: the
 	                             lane header (the head published to live readers, which
 	                             recovery does not need; drop counters) and the pool's format */
-	uint8_t pad[40];          /* 72 */
+	/* The hook's own cost, from the TSC (rdtsc at the hook's start and end): every system
+	 * call of a collected domain (recorded or filtered out), and every return to user mode
+	 * while some domain is collected (most are not the return of a recorded call). */
+	uint64_t enter_calls;     /* 72 */
+	uint64_t enter_cycles;    /* 80 */
+	uint64_t exit_calls;      /* 88 */
+	uint64_t exit_cycles;     /* 96 */
+	uint64_t tsc_khz;         /* 104 Xen's cpu_khz (TSC frequency) */
 };
 
 /* HVX_OP_PROFILE: the layout is read from dom0's address space (addr, len bytes); Xen copies

@@ -192,6 +192,7 @@ void hvx_pool_format(uint64_t old_epoch);
 void hvx_lane_unreserve(uint16_t lane, uint32_t bytes);
 int hvx_append(struct hvx_lane *l, const struct jnl_iov *iov, uint64_t *seq);
 void hvx_pstats_get(struct hvx_pstats *out);
+void hvx_cost_add(bool enter, uint64_t cycles);
 
 /* hvx_walk.c */
 void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwdsz,

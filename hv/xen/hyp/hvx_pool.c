@@ -222,6 +222,20 @@ int hvx_append(struct hvx_lane *l, const struct jnl_iov *iov, uint64_t *seq)
 	return rc;
 }
 
+void hvx_cost_add(bool enter, uint64_t cycles)
+{
+	if ( enter )
+	{
+		PST_ADD(enter_calls, 1);
+		PST_ADD(enter_cycles, cycles);
+	}
+	else
+	{
+		PST_ADD(exit_calls, 1);
+		PST_ADD(exit_cycles, cycles);
+	}
+}
+
 void hvx_pstats_get(struct hvx_pstats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -234,6 +248,11 @@ void hvx_pstats_get(struct hvx_pstats *out)
 	out->untracked = __atomic_load_n(&pst.untracked, __ATOMIC_RELAXED);
 	out->max_lines = __atomic_load_n(&pst.max_lines, __ATOMIC_RELAXED);
 	out->other_stores = __atomic_load_n(&pst.other_stores, __ATOMIC_RELAXED);
+	out->enter_calls = __atomic_load_n(&pst.enter_calls, __ATOMIC_RELAXED);
+	out->enter_cycles = __atomic_load_n(&pst.enter_cycles, __ATOMIC_RELAXED);
+	out->exit_calls = __atomic_load_n(&pst.exit_calls, __ATOMIC_RELAXED);
+	out->exit_cycles = __atomic_load_n(&pst.exit_cycles, __ATOMIC_RELAXED);
+	out->tsc_khz = cpu_khz;
 }
 
 static const struct jnl_pops xops = { x_copy, x_set, x_store8, x_flush, x_drain };

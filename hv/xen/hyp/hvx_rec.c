@@ -258,15 +258,21 @@ int hvx_syscall_enter(struct cpu_user_regs *regs)
 	struct vcpu *v = current;
 	struct hvx_dom *x;
 
+	uint64_t t0;
+	int rc;
+
 	if ( likely(!ACCESS_ONCE(hvx_ndoms_active)) || hvx_pool.state != HVX_POOL_READY ||
 	     !(x = dom_find(v->domain)) )
 		return 0;
-	return do_enter(x, v, regs);
+	t0 = rdtsc_ordered();
+	rc = do_enter(x, v, regs);
+	hvx_cost_add(true, rdtsc_ordered() - t0);
+	return rc;
 }
 
 /* ---- return ---- */
 
-void hvx_iret_user(struct vcpu *v, const struct cpu_user_regs *regs, unsigned long rax)
+static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned long rax)
 {
 	struct hvx_dom *x;
 	struct hvx_pend pd, *p;
@@ -354,4 +360,15 @@ void hvx_iret_user(struct vcpu *v, const struct cpu_user_regs *regs, unsigned lo
 		hvx_count_who(x, &w);
 		STAT_ADD(x, bytes, len);
 	}
+}
+
+void hvx_iret_user(struct vcpu *v, const struct cpu_user_regs *regs, unsigned long rax)
+{
+	uint64_t t0;
+
+	if ( likely(!ACCESS_ONCE(hvx_ndoms_active)) || hvx_pool.state != HVX_POOL_READY )
+		return;
+	t0 = rdtsc_ordered();
+	do_iret(v, regs, rax);
+	hvx_cost_add(false, rdtsc_ordered() - t0);
 }

@@ -151,7 +151,7 @@ def main():
           "the log holds every record the hook wrote (%d entries + %d exits + %d task events, %d logged)" %
           (total["entries"], total["exits"], tasks, len(data)))
 
-    persisted(status.get("persist"), total["entries"] + total["exits"] + tasks)
+    persisted(status.get("persist"), total["entries"] + total["exits"] + tasks, status.get("cost"))
 
     # The daemon checks every frame before writing it (hvprov xen daemon): a failed check is
     # a frame whose compression lost data in dom0 (README: XMM state under QEMU), compressed
@@ -324,7 +324,7 @@ def domain_named(named, data, domid):
           (got[0][4] if got else None, sorted(lanes)))
 
 
-def persisted(p, written):
+def persisted(p, written, c):
     """Issue 18 item 6: the hook's own check of every durable append (hvprov xen status,
     "persist"; hv/xen/hyp/hvx_pool.c): each cache line an append stored to was written back
     and then fenced before the call went on. The emulated machine has no cache model, so a
@@ -336,6 +336,15 @@ def persisted(p, written):
           "fences, at most %d lines; %d stores outside the rings (not checked)" %
           (p["appends"], p["lines_stored"] / n, p["lines_written_back"] / n, p["fences"] / n,
            p["max_lines"], p["other_stores"]))
+    c = c or {}
+    mhz = c.get("tsc_khz", 0) / 1e3
+    for k in ("enter", "exit"):
+        n_, cy = c.get(k + "_calls", 0), c.get(k + "_cycles", 0)
+        print("info: hook cost, %s: %d, %.0f TSC cycles each (%.2f us at %.0f MHz; software "
+              "emulation)" % (k, n_, cy / max(n_, 1), cy / max(n_, 1) / max(mhz, 1e-9), mhz))
+    check(c.get("enter_calls", 0) >= written // 2 and c.get("enter_cycles", 0) > 0 and
+          c.get("exit_calls", 0) > 0 and c.get("tsc_khz", 0) > 0,
+          "the hook's cost is counted (%s)" % c)
     check(p["appends"] >= written > 0,
           "every record written was a checked append (%d appends, %d records)" % (p["appends"], written))
     check(p["unflushed"] == 0 and p["unfenced"] == 0 and p["untracked"] == 0,
