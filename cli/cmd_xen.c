@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -441,13 +442,19 @@ struct xen_backend {
 	unsigned nlanes;
 	int verify;
 	uint64_t last[JNL_MAX_LANES];      /* checkpoint sequences Xen was last told about */
+	/* The namer: a thread of its own, so that xenstore never delays the checkpoints that
+	 * wake waiting vCPUs. It alone uses what follows. */
 	struct jnl_lane *own;              /* dom0's lane (desc.dom0_lane): the domains' names */
+	struct hvx_ctl *nc;                /* its own handle for HVX_OP_DOMAIN */
 	struct hvx_domnames names;         /* what was said of each domain creation */
-	uint64_t names_ns;                 /* when the collected domains were last looked at */
 	int names_warned;
+	pthread_t namer;
+	int namer_on;
+	volatile int namer_stop;
 };
 
-#define XEN_NAMES_EVERY_NS 500000000ull   /* look for new domains and renames twice a second */
+#define XEN_NAMES_EVERY_MS 500u        /* look for new domains twice a second ... */
+#define XEN_RENAMES_EVERY  20u         /* ... and for renames of named ones every 10 s */
 
 static int own_emit(void *arg, const void *rec, uint32_t len)
 {
@@ -461,25 +468,27 @@ static int own_emit(void *arg, const void *rec, uint32_t len)
  * after the domain is gone. A domain whose name cannot be read yet (xenstore) or whose record
  * finds the lane full is tried again at the next look.
  */
-static void note_domains(struct xen_backend *x)
+static void note_domains(struct xen_backend *x, int renames)
 {
 	struct hvx_domi di;
 	uint32_t i = 0;
-	while (x->own && hvx_ctl_domain(x->c, i, &di) == 0 && di.next > i) {
+	while (hvx_ctl_domain(x->nc, i, &di) == 0 && di.next > i) {
 		char name[HVX_DOMNAME_MAX + 1];
-		int n = hvx_domname_read(di.domid, name, sizeof(name));
+		struct hvp_ev_domain d;
 		i = di.next;
+		memset(&d, 0, sizeof(d));
+		memcpy(d.uuid, di.uuid, sizeof(d.uuid));
+		d.domid = di.domid;
+		d.created = di.created;
+		if (!renames && hvx_domnames_seen(&x->names, &d))
+			continue;
+		int n = hvx_domname_read(di.domid, name, sizeof(name));
 		if (n <= 0) {
 			if (n == -ENOSYS && !x->names_warned++)
 				hvp_err("xen daemon: no libxenstore: domains are not named in the log "
 					"(query --dom takes their UUID)");
 			continue;
 		}
-		struct hvp_ev_domain d;
-		memset(&d, 0, sizeof(d));
-		memcpy(d.uuid, di.uuid, sizeof(d.uuid));
-		d.domid = di.domid;
-		d.created = di.created;
 		int r = hvx_domnames_note(&x->names, &d, name, own_emit, x);
 		if (r < 0 && r != JNL_E_FULL && !x->names_warned++)
 			hvp_err("xen daemon: cannot name domain %u in the log: %s", di.domid,
@@ -517,6 +526,58 @@ static void xen_defaults(struct dmn_config *cfg, unsigned *tick_ms)
 	cfg->verify_frames = 1;
 }
 
+static void *namer(void *arg)
+{
+	struct xen_backend *x = arg;
+	for (unsigned k = 0; !x->namer_stop; k++) {
+		note_domains(x, k % XEN_RENAMES_EVERY == 0);
+		for (unsigned t = 0; t < XEN_NAMES_EVERY_MS / 50 && !x->namer_stop; t++) {
+			struct timespec ts = { 0, 50000000L };
+			nanosleep(&ts, NULL);
+		}
+	}
+	return NULL;
+}
+
+/* dom0's lane and the namer thread; without them the daemon runs on, domains unnamed. */
+static void namer_start(struct xen_backend *x, const struct jnl_info *in)
+{
+	struct hvx_desc d;
+	int r;
+	if (hvx_ctl_describe(x->c, &d) || d.dom0_lane >= in->nlanes)
+		return;
+	if ((r = jnl_lane_open(x->pool, d.dom0_lane, 0, &x->own)) || (r = hvx_ctl_open(&x->nc))) {
+		hvp_err("xen daemon: cannot write dom0's lane %u (domain names): %s", d.dom0_lane,
+			hvp_strerror(r));
+		jnl_lane_close(x->own);
+		x->own = NULL;
+		return;
+	}
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);   /* the daemon's stop signals are not its */
+	x->namer_stop = 0;
+	x->namer_on = pthread_create(&x->namer, NULL, namer, x) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!x->namer_on)
+		hvp_err("xen daemon: cannot start the thread that names domains");
+}
+
+static void namer_stop(struct xen_backend *x)
+{
+	if (x->namer_on) {
+		x->namer_stop = 1;
+		pthread_join(x->namer, NULL);
+		x->namer_on = 0;
+	}
+	/* records of the lane not logged yet stay durable in the pool for the next start */
+	jnl_lane_close(x->own);
+	x->own = NULL;
+	hvx_ctl_close(x->nc);
+	x->nc = NULL;
+	hvx_domnames_free(&x->names);
+}
+
 static int xen_attach(void *ctx, struct dmn_config *cfg, const struct hvp_datadir *dd)
 {
 	struct xen_backend *x = ctx;
@@ -530,13 +591,7 @@ static int xen_attach(void *ctx, struct dmn_config *cfg, const struct hvp_datadi
 	}
 	const struct jnl_info *in = jnl_pool_info(x->pool);
 	x->nlanes = in->nlanes;
-	struct hvx_desc d;
-	if (hvx_ctl_describe(x->c, &d) == 0 && d.dom0_lane < in->nlanes &&
-	    (r = jnl_lane_open(x->pool, d.dom0_lane, 0, &x->own))) {
-		hvp_err("xen daemon: cannot write dom0's lane %u (domain names): %s", d.dom0_lane,
-			hvp_strerror(r));
-		x->own = NULL;
-	}
+	namer_start(x, in);
 	x->verify = cfg->verify_frames;
 	memset(x->last, 0xff, sizeof(x->last));
 	cfg->pool = x->pool;
@@ -552,20 +607,13 @@ static void xen_tick(void *ctx, const struct dmn_stats *st)
 	/* Xen re-reads the checkpoints only when told: tell it whenever one moved. */
 	if (ckpt_moved(x->pool, x->last, x->nlanes))
 		hvx_ctl_ckpt(x->c);
-	uint64_t now = jnl_now_ns();
-	if (x->own && now - x->names_ns >= XEN_NAMES_EVERY_NS) {
-		x->names_ns = now;
-		note_domains(x);
-	}
+
 }
 
 static int xen_detach(void *ctx, const struct dmn_service_end *end, int ret)
 {
 	struct xen_backend *x = ctx;
-	/* records of the lane not logged yet stay durable in the pool for the next start */
-	jnl_lane_close(x->own);
-	x->own = NULL;
-	hvx_domnames_free(&x->names);
+	namer_stop(x);
 	if (!end) {
 		hvx_ctl_close(x->c);
 		return ret;

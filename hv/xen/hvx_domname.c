@@ -68,6 +68,14 @@ int hvx_domnames_note(struct hvx_domnames *t, const struct hvp_ev_domain *d, con
 	return 1;
 }
 
+int hvx_domnames_seen(const struct hvx_domnames *t, const struct hvp_ev_domain *d)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].created == d->created && !memcmp(t->v[i].uuid, d->uuid, 16))
+			return 1;
+	return 0;
+}
+
 void hvx_domnames_free(struct hvx_domnames *t)
 {
 	free(t->v);

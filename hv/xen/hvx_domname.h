@@ -40,6 +40,8 @@ typedef int (*hvx_domname_emit)(void *arg, const void *rec, uint32_t len);
  */
 int hvx_domnames_note(struct hvx_domnames *t, const struct hvp_ev_domain *d, const char *name,
 		      hvx_domname_emit emit, void *arg);
+/* 1 if this creation of the domain was named already (whatever the name), else 0. */
+int hvx_domnames_seen(const struct hvx_domnames *t, const struct hvp_ev_domain *d);
 void hvx_domnames_free(struct hvx_domnames *t);
 
 /*

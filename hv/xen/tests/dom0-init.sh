@@ -85,7 +85,7 @@ if [ "$mode" = crash ]; then
 	fi
 	sleep 1
 fi
-if [ "$mode" = blocking ] || [ "$mode" = stress ] || [ "$mode" = reboot ]; then
+if [ "$mode" = blocking ] || [ "$mode" = stress ] || [ "$mode" = reboot ] || [ "$mode" = bench ]; then
 	start_daemon
 	sleep 1
 fi
@@ -151,6 +151,43 @@ if [ "$mode" = stress ]; then
 	say "profile reloaded $(cat /out/reloads.txt) times"
 	grep -E '^ctxt|^intr' /proc/stat | cut -c1-40 >/out/stat-after.txt
 	say "$(tail -n 1 /out/xmmstress.txt)"
+fi
+# bench: the domU asks for collection on or off before each run; dom0 sets it, then types
+# "go" on the domU's console. Requests are answered in order, each once.
+if [ "$mode" = bench ]; then
+	tty=$(xenstore-read "/local/domain/$domid/console/tty" 2>/dev/null)
+	n=0 i=0
+	: >/out/bench-states.txt
+	while [ $i -lt 6000 ] && ! grep -q HVX-DOMU-DONE "$clog" 2>/dev/null; do
+		req=$(grep -a "HVX-BENCH want" "$clog" 2>/dev/null | sed -n "$((n + 1))p" | tr -d '\r')
+		if [ -n "$req" ]; then
+			set -- $req
+			if [ "$3" = on ]; then
+				hvprov xen enable "$domid" >/dev/null 2>&1
+			else
+				hvprov xen disable "$domid" >/dev/null 2>&1
+			fi
+			echo "$3 $4 $5 rc=$?" >>/out/bench-states.txt
+			[ -n "$tty" ] && echo go >"$tty"
+			n=$((n + 1))
+			continue
+		fi
+		heartbeat "bench: $n runs started ($i polls)"
+		sleep 0.1
+		i=$((i + 1))
+		# no request for 30 s: what the domU, Xen and the hook are doing
+		if [ $((i % 300)) -eq 0 ] && [ "$n" = "${lastn:-}" ]; then
+			say "bench: no request for 30 s after $n; the domU's console ends: $(tail -n 3 "$clog" 2>/dev/null | tr '\r\n' '  ')"
+			say "xl list: $(xl list 2>&1 | grep hvx-domu | tr -s ' ')"
+			say "vcpus: $(xl vcpu-list hvx-domu 2>&1 | tail -n +2 | tr -s ' ' | tr '\n' ';')"
+			say "hook: $(hvprov xen status --json 2>&1 | tr -d '\n' | cut -c1-700)"
+			say "daemon: $(tail -c 300 /data/status.json 2>/dev/null)"
+			for k in q; do xl debug-keys $k; sleep 1; done
+		fi
+		[ $((i % 300)) -eq 0 ] && lastn=$n
+	done
+	hvprov xen enable "$domid" >/dev/null 2>&1
+	say "bench: $n runs, $(grep -c 'rc=0' /out/bench-states.txt) state changes accepted"
 fi
 if [ "$mode" = lossy ]; then
 	# Wait for the domU's pause marker; stop early when there is no domU to wait for (xl

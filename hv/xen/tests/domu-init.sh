@@ -29,6 +29,48 @@ if [ "$mode" = crash ] || [ "$mode" = again ]; then
 	echo "HVX-DOMU-DONE"
 	poweroff -f
 fi
+# bench (hvprov's cost inside a guest, issue 15 item 5): runs of a build-like busybox workload
+# and of a loop of small system calls, alternating with collection on and off. Before each run
+# the domU asks dom0 for the state on its console and waits for dom0's "go" (dom0 enables or
+# disables collection first); /proc/uptime (hundredths of a second) times each run; a file
+# created at each run's start and end lets the host check from the log which runs were
+# collected.
+if [ "$mode" = bench ]; then
+	mkdir -p /w/src /w/obj
+	i=0
+	while [ $i -lt 24 ]; do
+		seq 1 300 | sed "s/^/file $i line /" >/w/src/f$i.txt
+		i=$((i + 1))
+	done
+	k=1
+	while [ $k -le 20 ]; do
+		state=on
+		[ $((k % 2)) -eq 0 ] && state=off
+		for kind in build calls; do
+			echo "HVX-BENCH want $state $kind $k"
+			read -r -t 120 go || go=
+			t0=$(cut -d' ' -f1 /proc/uptime)
+			: >/w/bench-$kind-$k-start
+			if [ $kind = build ]; then
+				# like make: a process per source, each reading it and writing an object
+				for f in /w/src/*.txt; do
+					b=${f##*/}
+					sort -r "$f" | gzip -c >/w/obj/$b.gz
+				done
+				cat /w/obj/*.gz | gzip -dc | wc -l >/w/obj/total
+				rm -f /w/obj/*.gz
+			else
+				dd if=/dev/zero of=/dev/null bs=1 count=4000 2>/dev/null
+			fi
+			: >/w/bench-$kind-$k-end
+			t1=$(cut -d' ' -f1 /proc/uptime)
+			echo "HVX-BENCH run $kind $k $state $t0 $t1"
+		done
+		k=$((k + 1))
+	done
+	echo "HVX-DOMU-DONE"
+	poweroff -f
+fi
 # A pipeline writing a file, and one reading it into another.
 echo "alpha beta gamma" | tr a-z A-Z > /w/upper.txt
 cat /w/upper.txt | wc -c > /w/count.txt

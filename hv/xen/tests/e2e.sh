@@ -22,7 +22,8 @@ POOL=${HVPROV_XEN_POOL:-52K@0x70000000,lanes=2}
 # blocking (vCPUs wait for the daemon), lossy (drops counted, LOST records), crash (a power
 # cut of the whole host with a running daemon, below), or stress (blocking mode with a minute of domU system calls while
 # dom0 runs tests/xmmstress.c, which counts lost XMM register contents: fails if any; also
-# used to compare the emulated CPU and Xen options below)
+# used to compare the emulated CPU and Xen options below), or bench (hvprov's cost inside the
+# guest: workloads timed with collection on and off, check_bench.py prints the table)
 MODE=${HVPROV_XEN_MODE:-blocking}
 # crash: dom0's daemon writes its log to an ext4 file system on a second virtio disk whose
 # writes and flushes QEMU logs on the host (blklogwrites), and stops at the named moment CUT
@@ -408,6 +409,8 @@ fi
 set +e
 if [ "$MODE" = crash ]; then
 	python3 "$HERE/check_powercut.py" "$WORK/records.jsonl" "$WORK/out"
+elif [ "$MODE" = bench ]; then
+	python3 "$HERE/check_bench.py" "$WORK/records.jsonl" "$WORK/out"
 else
 	python3 "$HERE/check_e2e.py" "$WORK/records.jsonl" "$WORK/out"
 fi
