@@ -27,7 +27,11 @@
  *   identity a thread is (domain, the kernel stack it announced with stack_switch, which Xen
  *            keeps in arch.pv.kernel_sp); a process is the frame of its top-level page table
  *            plus a per-domain counter bumped each time that frame is pinned as an L4
- *            (hvx_pin_l4), because Linux reuses freed page-table frames at once.
+ *            (hvx_pin_l4), because Linux reuses freed page-table frames at once. With a
+ *            kernel profile (hvx_walk.c) the guest kernel's own ids replace these;
+ *   files    (xfile) with a profile, the fileid of fd arguments at entry, and at return of
+ *            the new fd of an open or dup (with its path), of a pipe's two ends and of an
+ *            exec's image (mm->exe_file), read through the guest's task (hvx_files).
  *
  * Locking: one spinlock per lane (a thread may return on another vCPU, so a lane's producer
  * is not always the same pCPU); one per traced domain for its pin and pending tables. No
