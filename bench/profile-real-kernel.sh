@@ -5,7 +5,9 @@
 # ~820 MB for amd64), extracts only its vmlinux (and ext4.ko where ext4 is a module, as in the
 # generic amd64 flavour), times `hvprov profile` on it (target: under 10 s), and compares every
 # struct size, member offset and member size in the profile with what pahole (Debian's
-# dwarves) reads from the same DWARF, and the symbols with readelf. Not run in CI (network,
+# dwarves) reads from the same DWARF, and the symbols with readelf. The file identity members
+# of profile version 3 (mm_struct.exe_file; shmem_inode_info.vfs_inode and i_crtime where
+# the kernel has them) are named in the output. Not run in CI (network,
 # ~600 MB of disk, a minute or two); run it when the profile code changes or for a new kernel.
 #
 # With --walk it then boots that kernel under QEMU (software emulation, 256 MB, nokaslr) with
@@ -252,6 +254,22 @@ for yname, ydef in prof['symbols'].items():
     if want != int(ydef['address'], 16):
         bad.append('symbol %s: profile %s, readelf %s' % (yname, ydef['address'],
                    hex(want) if want is not None else 'absent'))
+
+# file identity (xfile, profile version 3): the executable (mm_struct.exe_file, required) and
+# tmpfs's birth time (shmem_inode_info.i_crtime, when the kernel has it) must have been
+# compared above; say what they are.
+for sname, mname, need in (('mm_struct', 'exe_file', True), ('shmem_inode_info', 'vfs_inode', False),
+                           ('shmem_inode_info', 'i_crtime', False)):
+    mdef = prof['structs'].get(sname, {}).get('members', {}).get(mname)
+    pm = layouts.get(sname, {}).get('members', {}).get(mname)
+    if mdef is None:
+        print('file identity: %s.%s not in the profile%s' % (sname, mname,
+              '' if not need else ' (required)'))
+        if need:
+            bad.append('%s.%s: missing from the profile' % (sname, mname))
+        continue
+    print('file identity: %s.%s offset %d size %d, pahole %s' % (sname, mname, mdef['offset'],
+          mdef['size'], pm))
 
 print('kernel:   %s' % prof['kernel']['release'])
 print('profile:  %.2f s first run, %.2f s second run (target < %.0f s): %s'

@@ -35,6 +35,9 @@ enum gw_struct_id {
 	GW_S_STAT, GW_S_STATX, GW_S_STATX_TIMESTAMP, GW_S_SOCKADDR_UN,
 	/* x86 6.2..6.14 keep current_task inside struct pcpu_hot (optional) */
 	GW_S_PCPU_HOT,
+	/* file identity (xfile): the executable of a task (mm_struct.exe_file), and tmpfs's
+	 * birth time (shmem_inode_info.i_crtime, optional: kernels before 5.19 have none) */
+	GW_S_MM_STRUCT, GW_S_SHMEM_INODE_INFO,
 	GW_NSTRUCTS
 };
 
@@ -65,6 +68,8 @@ enum gw_member_id {
 	GW_M_STATX_TS_TV_SEC, GW_M_STATX_TS_TV_NSEC,
 	GW_M_SOCKADDR_UN_SUN_FAMILY, GW_M_SOCKADDR_UN_SUN_PATH,
 	GW_M_PCPU_HOT_CURRENT_TASK,
+	/* file identity (xfile) */
+	GW_M_MM_EXE_FILE, GW_M_SHMEM_VFS_INODE, GW_M_SHMEM_I_CRTIME,
 	GW_NMEMBERS
 };
 
@@ -235,12 +240,15 @@ int gw_task_file(struct gw_guest *g, uint64_t task, int32_t fd, uint64_t *file);
 
 #define GW_ID_BIRTH 1u            /* birth_sec/birth_nsec hold the inode's birth time */
 #define GW_EXT4_SUPER_MAGIC 0xEF53u
+#define GW_TMPFS_MAGIC 0x01021994u     /* tmpfs (shmem), also a guest's initramfs rootfs */
 
 /*
  * Identity of the file behind an fd: (device, inode, generation), where the generation is the
  * birth time (ext4 reuses inode numbers at once, so the number alone names no file for long).
- * Birth time is known for ext4 (ext4_inode_info.i_crtime); for other filesystems flags lacks
- * GW_ID_BIRTH and i_generation is all there is.
+ * Birth time is known for ext4 (ext4_inode_info.i_crtime) and, when the profile has
+ * shmem_inode_info.i_crtime, for tmpfs; for other filesystems (pipefs, sockfs, proc...) flags
+ * lacks GW_ID_BIRTH and i_generation is all there is. A zero birth time is not a birth time
+ * (statx says none either): GW_ID_BIRTH stays clear.
  */
 struct gw_file_id {
 	uint32_t dev_major, dev_minor;   /* as statx's stx_dev_major/minor */
@@ -256,6 +264,9 @@ struct gw_file_id {
 
 /* Identity of a struct file. */
 int gw_file_identity(struct gw_guest *g, uint64_t file, struct gw_file_id *id);
+/* The task's executable: its mm's exe_file (a struct file pointer). @return 0, GW_ENOENT (no
+ * mm: a kernel thread, a task past exit_mm; or no exe_file), GW_EPTR, GW_EFAULT. */
+int gw_task_exe(struct gw_guest *g, uint64_t task, uint64_t *file);
 /* Path of a struct file as seen from the task's root (f_path). */
 int gw_file_path(struct gw_guest *g, uint64_t task, uint64_t file, char *buf, uint32_t bufsz,
 		 uint32_t *len);

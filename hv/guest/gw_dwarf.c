@@ -530,6 +530,8 @@ int gw_profile_from_vmlinux(const char *path, const char *const *modules, unsign
 		want[s] = (gw_struct_specs[s].flags & GW_REQUIRED) != 0;
 	if (!hit[GW_SYM_CURRENT_TASK].found && hit[XS_PCPU_HOT].found)
 		want[GW_S_PCPU_HOT] = 1;
+	/* file identity (xfile): tmpfs's birth time when the kernel has it (optional) */
+	want[GW_S_SHMEM_INODE_INFO] = 1;
 
 	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
 	if (!dw) {
@@ -551,7 +553,7 @@ int gw_profile_from_vmlinux(const char *path, const char *const *modules, unsign
 			goto out;
 	}
 	for (int s = 0; s < GW_NSTRUCTS; s++) {
-		if (want[s] && !have[s]) {
+		if (want[s] && !have[s] && s != GW_S_SHMEM_INODE_INFO) {   /* optional */
 			r = fail(what, whatsz, GW_ENOTYPE, "no definition of struct %s in the debug "
 				 "info%s", gw_struct_specs[s].name,
 				 s == GW_S_EXT4_INODE_INFO ? " (ext4 built as a module? give its "

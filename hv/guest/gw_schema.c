@@ -35,6 +35,9 @@ const struct gw_struct_spec gw_struct_specs[GW_NSTRUCTS] = {
 	[GW_S_SOCKADDR_UN] = { "sockaddr_un", R },
 	/* only where current_task is not a symbol of its own (x86, 6.2 to 6.14) */
 	[GW_S_PCPU_HOT] = { "pcpu_hot", 0 },
+	/* file identity (xfile) */
+	[GW_S_MM_STRUCT] = { "mm_struct", R },
+	[GW_S_SHMEM_INODE_INFO] = { "shmem_inode_info", 0 },
 };
 
 /* A member marked required is required when its struct is present (pcpu_hot is optional). */
@@ -129,6 +132,12 @@ const struct gw_member_spec gw_member_specs[GW_NMEMBERS] = {
 	[GW_M_SOCKADDR_UN_SUN_PATH] = { GW_S_SOCKADDR_UN, "sun_path", { 0, 0 }, R, 108 },
 
 	[GW_M_PCPU_HOT_CURRENT_TASK] = { GW_S_PCPU_HOT, "current_task", { 0, 0 }, R | P, 0 },
+
+	/* file identity (xfile): the executable (struct file *, since 2.6.23); tmpfs's
+	 * vfs_inode and i_crtime (5.19 on; a shmem_inode_info without it reads no birth time) */
+	[GW_M_MM_EXE_FILE] = { GW_S_MM_STRUCT, "exe_file", { 0, 0 }, R | P, 0 },
+	[GW_M_SHMEM_VFS_INODE] = { GW_S_SHMEM_INODE_INFO, "vfs_inode", { 0, 0 }, R, 0 },
+	[GW_M_SHMEM_I_CRTIME] = { GW_S_SHMEM_INODE_INFO, "i_crtime", { 0, 0 }, 0, 8 },
 };
 
 const struct gw_symbol_spec gw_symbol_specs[GW_NSYMS] = {
@@ -193,15 +202,19 @@ int gw_layout_check(const struct gw_layout *L, uint32_t *what)
 		    m->size != 8)
 			return bad(what, 1, i);
 	}
-	/* The walker reads tv_sec/tv_nsec inside ext4's i_crtime: they must lie within it. */
+	/* The walker reads tv_sec/tv_nsec inside ext4's and tmpfs's i_crtime: they must lie
+	 * within it. */
 	{
-		const struct gw_member *c = &L->m[GW_M_EXT4_I_CRTIME];
+		static const uint32_t crt[2] = { GW_M_EXT4_I_CRTIME, GW_M_SHMEM_I_CRTIME };
 		const struct gw_member *sec = &L->m[GW_M_TIMESPEC64_TV_SEC];
 		const struct gw_member *nsec = &L->m[GW_M_TIMESPEC64_TV_NSEC];
-		if (c->off != GW_ABSENT &&
-		    ((uint64_t)sec->off + sec->size > c->size ||
-		     (uint64_t)nsec->off + nsec->size > c->size))
-			return bad(what, 1, GW_M_EXT4_I_CRTIME);
+		for (uint32_t k = 0; k < 2; k++) {
+			const struct gw_member *c = &L->m[crt[k]];
+			if (c->off != GW_ABSENT &&
+			    ((uint64_t)sec->off + sec->size > c->size ||
+			     (uint64_t)nsec->off + nsec->size > c->size))
+				return bad(what, 1, crt[k]);
+		}
 	}
 	for (uint32_t y = 0; y < GW_NSYMS; y++) {
 		if ((gw_symbol_specs[y].flags & GW_REQUIRED) &&

@@ -470,6 +470,41 @@ int gw_task_file(struct gw_guest *g, uint64_t task, int32_t fd, uint64_t *file)
 	return 0;
 }
 
+/*
+ * Birth time of a VFS inode that a filesystem embeds in its own inode struct at member vfs
+ * (ext4_inode_info, shmem_inode_info), from that struct's struct timespec64 member crtime.
+ * A zero time is no birth time (statx reports none then either).
+ */
+static int rd_birth(struct gw_guest *g, uint64_t inode, uint32_t vfs, uint32_t crtime,
+		    struct gw_file_id *id)
+{
+	uint32_t voff = g->L->m[vfs].off;
+	uint64_t ei, ts, sec, nsec;
+	int r;
+	if (voff == GW_ABSENT)
+		return GW_EPROFILE;
+	if (inode < voff)
+		return GW_EPTR;
+	ei = inode - voff;
+	r = addr_of(g, ei, crtime, &ts);
+	if (r < 0)
+		return r;
+	r = rd_member(g, ts, GW_M_TIMESPEC64_TV_SEC, &sec);
+	if (r < 0)
+		return r;
+	r = rd_member(g, ts, GW_M_TIMESPEC64_TV_NSEC, &nsec);
+	if (r < 0)
+		return r;
+	if (nsec >= 1000000000u)
+		return GW_EDATA;
+	if (sec == 0 && nsec == 0)
+		return 0;
+	id->birth_sec = (int64_t)sec;
+	id->birth_nsec = (uint32_t)nsec;
+	id->flags |= GW_ID_BIRTH;
+	return 0;
+}
+
 int gw_file_identity(struct gw_guest *g, uint64_t file, struct gw_file_id *id)
 {
 	const struct gw_layout *L = g->L;
@@ -520,28 +555,35 @@ int gw_file_identity(struct gw_guest *g, uint64_t file, struct gw_file_id *id)
 		if (r < 0)
 			return r;
 	}
-	if (id->s_magic == GW_EXT4_SUPER_MAGIC) {
-		/* the VFS inode is embedded in ext4_inode_info; i_crtime is ext4's birth time */
-		uint32_t voff = L->m[GW_M_EXT4_VFS_INODE].off;
-		uint64_t ei, ts, sec, nsec;
-		if (inode < voff)
-			return GW_EPTR;
-		ei = inode - voff;
-		r = addr_of(g, ei, GW_M_EXT4_I_CRTIME, &ts);
-		if (r < 0)
-			return r;
-		r = rd_member(g, ts, GW_M_TIMESPEC64_TV_SEC, &sec);
-		if (r < 0)
-			return r;
-		r = rd_member(g, ts, GW_M_TIMESPEC64_TV_NSEC, &nsec);
-		if (r < 0)
-			return r;
-		if (nsec >= 1000000000u)
-			return GW_EDATA;
-		id->birth_sec = (int64_t)sec;
-		id->birth_nsec = (uint32_t)nsec;
-		id->flags |= GW_ID_BIRTH;
-	}
+	if (id->s_magic == GW_EXT4_SUPER_MAGIC)
+		return rd_birth(g, inode, GW_M_EXT4_VFS_INODE, GW_M_EXT4_I_CRTIME, id);
+	if (id->s_magic == GW_TMPFS_MAGIC && L->m[GW_M_SHMEM_VFS_INODE].off != GW_ABSENT &&
+	    L->m[GW_M_SHMEM_I_CRTIME].off != GW_ABSENT)
+		return rd_birth(g, inode, GW_M_SHMEM_VFS_INODE, GW_M_SHMEM_I_CRTIME, id);
+	return 0;
+}
+
+int gw_task_exe(struct gw_guest *g, uint64_t task, uint64_t *file)
+{
+	uint64_t mm, f;
+	int r;
+	if (!kptr_ok(task, 1))
+		return GW_EPTR;
+	r = rd_member(g, task, GW_M_TASK_MM, &mm);
+	if (r < 0)
+		return r;
+	if (mm == 0)
+		return GW_ENOENT;          /* kernel thread, or a task past exit_mm() */
+	if (!kptr_ok(mm, 1))
+		return GW_EPTR;
+	r = rd_member(g, mm, GW_M_MM_EXE_FILE, &f);
+	if (r < 0)
+		return r;
+	if (f == 0)
+		return GW_ENOENT;
+	if (!kptr_ok(f, 1))
+		return GW_EPTR;
+	*file = f;
 	return 0;
 }
 

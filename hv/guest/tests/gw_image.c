@@ -282,7 +282,8 @@ int scene_build(struct img *im, struct gw_layout *L, struct scene *sc, uint64_t 
 	sc->sb0 = put_sb(im, 0, 25, 0x01021994ul, "tmpfs", 0x10);
 	sc->sb1 = put_sb(im, SCENE_EXT4_MAJOR, SCENE_EXT4_MINOR, GW_EXT4_SUPER_MAGIC, "sda1", 0xa0);
 
-	/* inodes: an ext4 one with a birth time, a tmpfs one without */
+	/* inodes: an ext4 one and a tmpfs one (file identity, xfile: in a shmem_inode_info),
+	 * each with a birth time */
 	{
 		struct ext4_inode_info ei;
 		memset(&ei, 0, sizeof(ei));
@@ -295,14 +296,17 @@ int scene_build(struct img *im, struct gw_layout *L, struct scene *sc, uint64_t 
 		sc->ei = img_alloc(im, sizeof(ei));
 		img_write(im, sc->ei, &ei, sizeof(ei));
 
-		struct inode in;
-		memset(&in, 0, sizeof(in));
-		in.i_mode = 0100600;
-		in.i_sb = VP(sc->sb0);
-		in.i_ino = SCENE_TMP_INO;
-		in.i_generation = 5;
-		sc->tmp_inode = img_alloc(im, sizeof(in));
-		img_write(im, sc->tmp_inode, &in, sizeof(in));
+		struct shmem_inode_info si;
+		memset(&si, 0, sizeof(si));
+		si.vfs_inode.i_mode = 0100600;
+		si.vfs_inode.i_sb = VP(sc->sb0);
+		si.vfs_inode.i_ino = SCENE_TMP_INO;
+		si.vfs_inode.i_generation = 5;
+		si.i_crtime.tv_sec = SCENE_TMP_CRTIME_SEC;
+		si.i_crtime.tv_nsec = SCENE_TMP_CRTIME_NSEC;
+		sc->shmem = img_alloc(im, sizeof(si));
+		img_write(im, sc->shmem, &si, sizeof(si));
+		sc->tmp_inode = sc->shmem + offsetof(struct shmem_inode_info, vfs_inode);
 	}
 
 	/* rootfs: / , /home (mount point), /tmp, /tmp/log */
@@ -350,6 +354,7 @@ int scene_build(struct img *im, struct gw_layout *L, struct scene *sc, uint64_t 
 		f.f_inode = VP(sc->tmp_inode);
 		img_write(im, f4, &f, sizeof(f));
 
+		sc->exe_file = f3;
 		sc->fd_array = img_alloc(im, 64 * 8);
 		img_put64(im, sc->fd_array + 3 * 8, f3);
 		img_put64(im, sc->fd_array + 4 * 8, f4);
@@ -384,8 +389,16 @@ int scene_build(struct img *im, struct gw_layout *L, struct scene *sc, uint64_t 
 	sc->task = img_alloc(im, sizeof(struct task_struct));
 	sc->kthread = img_alloc(im, sizeof(struct task_struct));
 	put_task(im, sc->parent, 1, 1, "init", 0, sc->fs, sc->files, img_alloc(im, 64));
+	/* the task's executable (mm->exe_file) is fd 3's file */
+	{
+		struct mm_struct mm;
+		memset(&mm, 0, sizeof(mm));
+		mm.exe_file = VP(sc->exe_file);
+		sc->mm = img_alloc(im, sizeof(mm));
+		img_write(im, sc->mm, &mm, sizeof(mm));
+	}
 	put_task(im, sc->task, SCENE_PID, SCENE_TGID, "make", sc->parent, sc->fs, sc->files,
-		 img_alloc(im, 64));
+		 sc->mm);
 	put_task(im, sc->kthread, 77, 77, "kworker/0:1", sc->parent, 0, 0, 0);
 
 	sc->percpu0 = img_alloc(im, 4096);

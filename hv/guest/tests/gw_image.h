@@ -2,7 +2,8 @@
  * gw_image.h - synthetic guest memory for the walker's tests and fuzzer: a physical memory
  * image with x86-64 page tables (4K pages, 2M pages and a 1G page) and a "scene" of kernel
  * objects built from kfixture.h's structs: tasks, an fs_struct, dentry chains on two
- * filesystems with one mounted on the other, an fd table, an ext4 inode with a birth time.
+ * filesystems with one mounted on the other, an fd table, an ext4 inode and a tmpfs inode with
+ * birth times, the task's mm_struct with its executable.
  */
 #ifndef GW_IMAGE_H
 #define GW_IMAGE_H
@@ -53,7 +54,9 @@ struct scene {
 	uint64_t fs, files, fdt, fd_array;
 	uint64_t m0, m1;                    /* struct mount: rootfs, ext4 mounted on /home */
 	uint64_t r0, home, tmp, r1, user, projects, notes, log;   /* dentries */
-	uint64_t ei, tmp_inode;             /* ext4_inode_info, plain inode */
+	uint64_t ei, tmp_inode;             /* ext4_inode_info, tmpfs's vfs_inode */
+	uint64_t shmem;                     /* the shmem_inode_info holding tmp_inode */
+	uint64_t mm, exe_file;              /* the task's mm_struct and its exe_file (fd 3's) */
 	uint64_t sb0, sb1;
 	uint64_t banner;                    /* VA of linux_banner (through the 1G page) */
 	uint64_t projects_name;             /* VA of a name that crosses a page boundary */
@@ -74,6 +77,8 @@ struct scene {
 #define SCENE_EXT4_MAJOR 8u
 #define SCENE_EXT4_MINOR 1u
 #define SCENE_TMP_INO 42u
+#define SCENE_TMP_CRTIME_SEC 1690000000
+#define SCENE_TMP_CRTIME_NSEC 5000u
 #define SCENE_PERCPU_CURRENT 0x80u          /* per-CPU offset of current_task */
 
 /*

@@ -154,8 +154,59 @@ static void fd_gives_device_inode_birth_time_and_path(void)
 	r = gw_task_fd(&e.g, e.sc.task, 4, &id, buf, sizeof(buf), &len, &perr);
 	TU_CHECK(r == 0 && perr == 0);
 	TU_CHECK(id.ino == SCENE_TMP_INO && id.dev_major == 0 && id.dev_minor == 25);
-	TU_CHECK(!(id.flags & GW_ID_BIRTH), "tmpfs has no birth time here");
+	TU_CHECK((id.flags & GW_ID_BIRTH) && id.birth_sec == SCENE_TMP_CRTIME_SEC &&
+		 id.birth_nsec == SCENE_TMP_CRTIME_NSEC, "tmpfs birth time from shmem_inode_info");
+	TU_CHECK(id.s_magic == GW_TMPFS_MAGIC && id.mode == 0100600);
 	TU_CHECK(!strcmp(buf, SCENE_FD4_PATH), "fd 4 path '%s'", buf);
+	teardown(&e);
+}
+
+/* file identity (xfile): a profile without shmem_inode_info (a kernel before 5.19, whose tmpfs
+ * keeps no birth time) reads tmpfs files without one, never from memory around the inode */
+static void tmpfs_without_shmem_profile_has_no_birth_time(void)
+{
+	struct env e;
+	struct gw_file_id id;
+	setup(&e);
+	e.L.struct_size[GW_S_SHMEM_INODE_INFO] = 0;
+	e.L.m[GW_M_SHMEM_VFS_INODE].off = GW_ABSENT;
+	e.L.m[GW_M_SHMEM_I_CRTIME].off = GW_ABSENT;
+	TU_REQUIRE(gw_guest_init(&e.g, &e.L, &img_phys_ops, &e.im) == 0);
+	gw_guest_set_cr3(&e.g, e.im.cr3);
+	TU_CHECK(gw_task_fd(&e.g, e.sc.task, 4, &id, NULL, 0, NULL, NULL) == 0 &&
+		 id.ino == SCENE_TMP_INO && !(id.flags & GW_ID_BIRTH));
+	teardown(&e);
+	/* a zero birth time is none (statx says none either) */
+	setup(&e);
+	uint64_t zero[2] = { 0, 0 };
+	img_write(&e.im, e.sc.shmem + off_of(GW_M_SHMEM_I_CRTIME, &e), zero, 16);
+	TU_CHECK(gw_task_fd(&e.g, e.sc.task, 4, &id, NULL, 0, NULL, NULL) == 0 &&
+		 !(id.flags & GW_ID_BIRTH) && id.birth_sec == 0);
+	teardown(&e);
+}
+
+/* file identity (xfile): the executable is mm->exe_file; no mm or no exe_file is ENOENT */
+static void executable_is_the_mm_exe_file(void)
+{
+	struct env e;
+	struct gw_file_id id;
+	uint64_t f;
+	char buf[256];
+	setup(&e);
+	TU_CHECK(gw_task_exe(&e.g, e.sc.task, &f) == 0 && f == e.sc.exe_file);
+	TU_CHECK(gw_file_identity(&e.g, f, &id) == 0 && id.ino == SCENE_NOTES_INO &&
+		 (id.flags & GW_ID_BIRTH) && id.birth_sec == SCENE_NOTES_CRTIME_SEC);
+	TU_CHECK(gw_file_path(&e.g, e.sc.task, f, buf, sizeof(buf), NULL) == 0 &&
+		 !strcmp(buf, SCENE_FD3_PATH), "exe path '%s'", buf);
+	TU_CHECK(gw_task_exe(&e.g, e.sc.kthread, &f) == GW_ENOENT, "a kernel thread has no mm");
+	TU_CHECK(gw_task_exe(&e.g, e.sc.parent, &f) == GW_ENOENT, "an mm without exe_file");
+	/* hostile: exe_file a user pointer, mm into the hole, mm misaligned */
+	img_put64(&e.im, e.sc.mm + off_of(GW_M_MM_EXE_FILE, &e), 0x400000);
+	TU_CHECK(gw_task_exe(&e.g, e.sc.task, &f) == GW_EPTR);
+	img_put64(&e.im, e.sc.task + off_of(GW_M_TASK_MM, &e), IMG_VMALLOC + 0x300000);
+	TU_CHECK(gw_task_exe(&e.g, e.sc.task, &f) == GW_EFAULT);
+	img_put64(&e.im, e.sc.task + off_of(GW_M_TASK_MM, &e), e.sc.mm + 3);
+	TU_CHECK(gw_task_exe(&e.g, e.sc.task, &f) == GW_EPTR);
 	teardown(&e);
 }
 
@@ -416,6 +467,8 @@ int main(void)
 	TU_RUN(cwd_crosses_the_mount_point);
 	TU_RUN(cwd_at_roots_is_slash);
 	TU_RUN(fd_gives_device_inode_birth_time_and_path);
+	TU_RUN(tmpfs_without_shmem_profile_has_no_birth_time);
+	TU_RUN(executable_is_the_mm_exe_file);
 	TU_RUN(unopened_fds_are_ebadf);
 	TU_RUN(kernel_thread_has_no_cwd_or_files);
 	TU_RUN(hypervisor_virtual_reader_gives_same_answers);

@@ -159,7 +159,22 @@ struct ext4_inode_info {
 	uint32_t i_extra_isize;
 };
 
-struct mm_struct { unsigned long mmap_base; };
+/* file identity (xfile): exe_file not at offset 0, so that its offset is seen to be used */
+struct mm_struct {
+	unsigned long mmap_base;
+	unsigned long task_size;
+	struct file *exe_file;
+	unsigned long flags;
+};
+
+/* tmpfs's inode (5.19 on): the VFS inode embedded after the birth time */
+struct shmem_inode_info {
+	unsigned int seals;
+	unsigned long flags;
+	struct timespec64 i_crtime;
+	unsigned int fsflags;
+	struct inode vfs_inode;
+};
 
 struct task_struct {
 	struct {
@@ -278,6 +293,12 @@ static inline void kfix_layout(struct gw_layout *L)
 	KFIX_S(GW_S_STATX, statx);
 	KFIX_S(GW_S_STATX_TIMESTAMP, statx_timestamp);
 	KFIX_S(GW_S_SOCKADDR_UN, sockaddr_un);
+	/* file identity (xfile) */
+	KFIX_S(GW_S_MM_STRUCT, mm_struct);
+	KFIX_S(GW_S_SHMEM_INODE_INFO, shmem_inode_info);
+	KFIX_M(GW_M_MM_EXE_FILE, mm_struct, exe_file);
+	KFIX_M(GW_M_SHMEM_VFS_INODE, shmem_inode_info, vfs_inode);
+	KFIX_M(GW_M_SHMEM_I_CRTIME, shmem_inode_info, i_crtime);
 
 	KFIX_M(GW_M_TASK_PID, task_struct, pid);
 	KFIX_M(GW_M_TASK_TGID, task_struct, tgid);

@@ -27,7 +27,11 @@
  *   identity a thread is (domain, the kernel stack it announced with stack_switch, which Xen
  *            keeps in arch.pv.kernel_sp); a process is the frame of its top-level page table
  *            plus a per-domain counter bumped each time that frame is pinned as an L4
- *            (hvx_pin_l4), because Linux reuses freed page-table frames at once.
+ *            (hvx_pin_l4), because Linux reuses freed page-table frames at once. With a
+ *            kernel profile (hvx_walk.c) the guest kernel's own ids replace these;
+ *   files    (xfile) with a profile, the fileid of fd arguments at entry, and at return of
+ *            the new fd of an open or dup (with its path), of a pipe's two ends and of an
+ *            exec's image (mm->exe_file), read through the guest's task (hvx_files).
  *
  * Locking: one spinlock per lane (a thread may return on another vCPU, so a lane's producer
  * is not always the same pCPU); one per traced domain for its pin and pending tables. No
@@ -72,7 +76,14 @@
 #define HVX_CWD_MAX      4096u          /* longest CWD recorded (PATH_MAX) */
 #define HVX_CWD_SLOTS    32u            /* per domain, power of two */
 #define HVX_CWD_CACHED   256u           /* longer CWDs are named at every call */
-#define HVX_EXIT_CAP     320u           /* exit event bound: header (144), fds, identity, note */
+/* Return events: header (144), xen_id (40), domain (40), comm (24) and a note (56) take up to
+ * 304 bytes. Returns that name files (file identity, xfile: the new fd of an open or dup, a
+ * pipe's two fds, an exec's image) add a note, a fileid (48) per file and the new fd's or the
+ * image's path (resolved, cut at the room left: about 350 bytes); the others keep the old
+ * bound. Each call's return room is reserved at its entry (twice its bound, for a PAD), so a
+ * thread blocked in read or wait4 holds 704 bytes of its lane, one in open 1600. */
+#define HVX_EXIT_SMALL   320u           /* exit event bound of a call that names no file */
+#define HVX_EXIT_CAP     768u           /* exit event bound of one that does; task events */
 
 /*
  * The check of one lane's appends (hvx_pool.c, HVX_OP_PSTATS): the cache lines stored to
@@ -168,6 +179,23 @@ struct hvx_dom {
 };
 
 /* Who made a call, as the guest kernel says (hvx_who). */
+/* file identity (xfile): one file an event names, read through the caller's task
+ * (hvx_files): fdt->fd[fd]->f_inode, or mm->exe_file. */
+#define HVX_FQ_FD  1u
+#define HVX_FQ_EXE 2u
+struct hvx_fq {
+	uint8_t what;             /* HVX_FQ_* */
+	uint8_t arg;              /* its field's arg: argument index, HVP_ARG_RET, _OUT0 + k, _EXE */
+	uint8_t want_path;        /* name it too (regular files, directories, devices, links) */
+	uint8_t pad;
+	int32_t fd;               /* HVX_FQ_FD */
+	int rc;                   /* 0: id holds the identity; else the walker's GW_E* */
+	int path_rc;              /* 0: path (path_len bytes, not NUL-terminated) names it */
+	uint32_t path_len;
+	const char *path;
+	struct hvp_ev_fileid id;
+};
+
 struct hvx_who {
 	bool have_prof;           /* a profile matches the domain's kernel */
 	int rc;                   /* 0: the ids below were read; else the walker's GW_E* */
@@ -198,6 +226,8 @@ void hvx_cost_add(bool enter, uint64_t cycles);
 void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwdsz,
 	     struct hvx_who *w);
 void hvx_walk_reset(struct hvx_dom *x);
+void hvx_files(struct hvx_dom *x, const struct vcpu *v, struct hvx_fq *q, unsigned int n,
+	       char *pathbuf, uint32_t pathsz);
 int hvx_op_profile(struct hvx_op *op);
 uint64_t hvx_domain_creation(domid_t domid);
 
@@ -208,6 +238,7 @@ void hvx_rec_begin(struct hv_rec *r, unsigned int kind, uint32_t sysno, struct h
 void hvx_count_who(struct hvx_dom *x, const struct hvx_who *w);
 void hvx_put_ident(struct hv_rec *r, struct hvx_dom *x, const struct vcpu *v,
 		   const struct hvx_who *w, uint64_t ksp, unsigned long cr3mfn, uint64_t proc);
+void hvx_put_files(struct hv_rec *r, const struct hvx_fq *q, unsigned int n);
 
 #define STAT_ADD(x, f, n) do { \
 	__atomic_fetch_add(&(x)->st.f, (n), __ATOMIC_RELAXED); \

@@ -167,3 +167,48 @@ uint64_t hvx_proc_now(struct hvx_dom *x, const struct vcpu *v, unsigned long *mf
 	spin_unlock(&x->lock);
 	return gen;
 }
+
+/* file identity (xfile): a walk that failed on something the guest may well have (an fd
+ * closed by another thread, a task without an mm) is not a fault; the others are. */
+static bool fq_fault(int rc)
+{
+	return rc && rc != GW_EBADF && rc != GW_ENOENT;
+}
+
+/*
+ * The fields of the files an event names (hvx_files): a fileid per file read, then the path
+ * (resolved) of the one named, last, cut at the room left (field flag trunc). A failed walk
+ * leaves its fileid out; one that is not a plain absence flags the event fault with a note
+ * naming the walker's code and the field's arg.
+ */
+void hvx_put_files(struct hv_rec *r, const struct hvx_fq *q, unsigned int n)
+{
+	unsigned int i;
+	int bad = -1;
+
+	for ( i = 0; i < n; i++ )
+	{
+		if ( !q[i].rc )
+			hv_rec_put(r, HVP_F_FILEID, q[i].arg, &q[i].id, sizeof(q[i].id),
+				   sizeof(q[i].id), 0);
+		else if ( fq_fault(q[i].rc) && bad < 0 )
+			bad = i;
+		if ( !q[i].rc && q[i].want_path && q[i].path_rc != GW_ENOENT && fq_fault(q[i].path_rc) &&
+		     bad < 0 )
+			bad = i;
+	}
+	if ( bad >= 0 )
+	{
+		char t[48];
+		int err = q[bad].rc ? q[bad].rc : q[bad].path_rc;
+		int len = snprintf(t, sizeof(t), "xen: file walk failed (%d) arg 0x%x", err,
+				   q[bad].arg);
+
+		hv_rec_flag(r, HVP_EVF_FAULT);
+		hv_rec_put(r, HVP_F_TEXT, HVP_ARG_NONE, t, len, sizeof(t), 0);
+	}
+	for ( i = 0; i < n; i++ )
+		if ( !q[i].rc && q[i].path )
+			hv_rec_put(r, HVP_F_RESOLVED, q[i].arg, q[i].path, q[i].path_len,
+				   HVX_CWD_MAX, 0);
+}

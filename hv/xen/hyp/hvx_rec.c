@@ -58,6 +58,42 @@ static int hvx_gread(void *ctx, struct hv_gread *v, unsigned int n)
 	return 0;
 }
 
+/* The bound of call e's return event, and the room its entry reserves for it (twice the
+ * record, which covers a PAD in front of it). file identity (xfile): only returns that name
+ * files take the larger bound. */
+static uint32_t exit_cap(const struct hv_sysent *e)
+{
+	return e && (e->flags & (HV_SF_RET_FD | HV_SF_OUT_FDS | HV_SF_EXEC)) ? HVX_EXIT_CAP
+									    : HVX_EXIT_SMALL;
+}
+
+static uint32_t exit_reserve(const struct hv_sysent *e)
+{
+	return 2 * (uint32_t)jnl_rec_size(exit_cap(e));
+}
+
+/* file identity (xfile): the fd arguments whose file the entry names (read, write, mmap,
+ * close... as the ptrace backend records them), into q. @return how many. */
+static unsigned int entry_fds(const struct hv_sysent *e, const uint64_t args[6],
+			      struct hvx_fq *q)
+{
+	unsigned int i, n = 0;
+
+	for ( i = 0; i < e->nargs && i < 6; i++ )
+	{
+		if ( e->argk[i] != HV_A_FD && e->argk[i] != HV_A_FD_CACHED )
+			continue;
+		if ( (int32_t)(uint32_t)args[i] < 0 )
+			continue;
+		memset(&q[n], 0, sizeof(q[n]));
+		q[n].what = HVX_FQ_FD;
+		q[n].arg = (uint8_t)i;
+		q[n].fd = (int32_t)(uint32_t)args[i];
+		n++;
+	}
+	return n;
+}
+
 /* ---- entry ---- */
 
 /* Lane full in blocking mode: make the guest run the syscall instruction again once dom0's
@@ -98,7 +134,9 @@ static int task_event(struct hvx_dom *x, const struct vcpu *v, struct hvx_cpu *c
 	struct jnl_iov iov;
 	int rc;
 
-	hv_rec_init(&r, c->xbuf, HVX_EXIT_CAP, NULL, 0, hvx_gread, x, NULL);
+	/* a task end's room was reserved as for a call that names no file */
+	hv_rec_init(&r, c->xbuf, kind == HVP_EV_TASK_END ? HVX_EXIT_SMALL : HVX_EXIT_CAP, NULL, 0,
+		    hvx_gread, x, NULL);
 	hvx_rec_begin(&r, kind, 0, x, w, proc, ksp);
 	if ( kind == HVP_EV_TASK_END )
 		hv_rec_set_ret(&r, (int64_t)((arg & 0xff) << 8));
@@ -136,6 +174,8 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	uint32_t len, reserve;
 	unsigned int vid = v->vcpu_id;
 	struct hvx_who w;
+	struct hvx_fq fq[6];
+	unsigned int nfq = 0;
 	bool no_ret, end;
 	int rc;
 
@@ -177,13 +217,18 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 		hv_rec_flag(&r, HVP_EVF_NORETURN);
 	hv_rec_entry_args(&r, e, args);
 	hvx_put_ident(&r, x, v, &w, ksp, mfn, proc);
+	if ( w.have_prof && !w.rc && (nfq = entry_fds(e, args, fq)) )
+	{
+		hvx_files(x, v, fq, nfq, NULL, 0);
+		hvx_put_files(&r, fq, nfq);
+	}
 	len = hv_rec_finish(&r);
 	if ( r.flags & HVP_EVF_FAULT )
 		STAT_ADD(x, faults, 1);
 
 	iov.base = c->buf;
 	iov.len = len;
-	reserve = no_ret && !end ? 0 : hvx_pool.exit_reserve;
+	reserve = no_ret && !end ? 0 : exit_reserve(e);
 	spin_lock(&l->lock);
 	l->prod.lossy = (x->flags & HVX_EN_LOSSY) ? 1 : 0;
 	/* Held back while the entry is placed, so the entry goes in only if its return
@@ -282,6 +327,8 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 	struct jnl_iov iov;
 	const struct hv_sysent *e;
 	struct hvx_who w;
+	struct hvx_fq fq[2];
+	unsigned int nfq = 0;
 	uint64_t ksp, proc;
 	unsigned long mfn;
 	uint32_t len;
@@ -315,18 +362,54 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 
 	c = &hvx_cpus[smp_processor_id()];
 	hvx_who(x, v, NULL, 0, &w);
-	hv_rec_init(&r, c->xbuf, HVX_EXIT_CAP, NULL, 0, hvx_gread, x, NULL);
+	hv_rec_init(&r, c->xbuf, exit_cap(e), NULL, 0, hvx_gread, x, NULL);
 	hvx_rec_begin(&r, HVP_EV_EXIT, pd.sysno, x, &w, proc, ksp);
 	hv_rec_set_pair(&r, pd.lane, pd.seq);
 	if ( regs->rip == pd.rcx )
 	{
 		hv_rec_set_ret(&r, (int64_t)rax);
 		if ( e )
+		{
+			uint32_t at = r.len;
+
 			hv_rec_exit_args(&r, e, pd.args, (int64_t)rax);
+			/* file identity (xfile): the new fd, or the fds the call wrote (pipe) */
+			if ( (e->flags & HV_SF_RET_FD) && (int64_t)rax >= 0 && (int64_t)rax < 0x7fffffff )
+			{
+				memset(&fq[0], 0, sizeof(fq[0]));
+				fq[0].what = HVX_FQ_FD;
+				fq[0].arg = HVP_ARG_RET;
+				fq[0].want_path = 1;
+				fq[0].fd = (int32_t)rax;
+				nfq = 1;
+			}
+			else if ( (e->flags & HV_SF_OUT_FDS) && r.len > at )
+			{
+				const struct hvp_ev_field *f = (const void *)(c->xbuf + at);
+				int32_t fds[2];
+				unsigned int k, nf = f->len / 4 < 2 ? f->len / 4 : 2;
+
+				memcpy(fds, c->xbuf + at + sizeof(*f), nf * 4);
+				for ( k = 0; k < nf && f->type == HVP_F_FDS && !(f->flags & HVP_FF_FAULT); k++ )
+				{
+					memset(&fq[nfq], 0, sizeof(fq[nfq]));
+					fq[nfq].what = HVX_FQ_FD;
+					fq[nfq].arg = (uint8_t)(HVP_ARG_OUT0 + k);
+					fq[nfq].fd = fds[k];
+					nfq++;
+				}
+			}
+		}
 	}
 	else if ( e && (e->flags & HV_SF_EXEC) && proc != pd.proc )
 	{
 		hv_rec_set_ret(&r, 0);   /* the new image starts: execve succeeded */
+		/* file identity (xfile): the image the kernel runs, whatever the path said */
+		memset(&fq[0], 0, sizeof(fq[0]));
+		fq[0].what = HVX_FQ_EXE;
+		fq[0].arg = HVP_ARG_EXE;
+		fq[0].want_path = 1;
+		nfq = 1;
 	}
 	else if ( regs->rip == pd.rcx - 2 )
 	{
@@ -340,7 +423,15 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 		STAT_ADD(x, interrupted, 1);
 	}
 	hvx_put_ident(&r, x, v, &w, ksp, mfn, proc);
+	if ( nfq && w.have_prof && !w.rc )
+	{
+		/* the CWD buffer is free at a return (returns carry no CWD) */
+		hvx_files(x, v, fq, nfq, c->cwd, HVX_CWD_MAX);
+		hvx_put_files(&r, fq, nfq);
+	}
 	len = hv_rec_finish(&r);
+	if ( r.flags & HVP_EVF_FAULT )
+		STAT_ADD(x, faults, 1);
 
 	iov.base = c->xbuf;
 	iov.len = len;

@@ -207,6 +207,86 @@ void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwd
 	read_unlock(&prof_lock);
 }
 
+/* file identity (xfile): the kinds of file whose path names them (a pipe's or a socket's
+ * dentry is its own parent: d_path names it "pipe:[N]", the walk would say "/") */
+static bool named_kind(uint32_t mode)
+{
+	switch ( mode & 0170000 )
+	{
+	case 0100000: case 0040000: case 0120000: case 0020000: case 0060000:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The files an event names, read through v's current task: q[i].rc and q[i].id for each, and
+ * for the first that wants one its path, named into pathbuf. The fd table is the guest's own
+ * and may change under us (another thread closing or opening): every read is bounded and
+ * checked by the walker (fd < max_fds, kernel-half pointers), so a torn table gives an error
+ * or another file's identity, never a hang or a read outside the domain.
+ */
+void hvx_files(struct hvx_dom *x, const struct vcpu *v, struct hvx_fq *q, unsigned int n,
+	       char *pathbuf, uint32_t pathsz)
+{
+	const struct gw_layout *L;
+	struct gw_guest g;
+	uint64_t task = 0;
+	bool named = false;
+	unsigned int i;
+	int rc;
+
+	for ( i = 0; i < n; i++ )
+	{
+		q[i].rc = GW_EPROFILE;
+		q[i].path_rc = GW_ENOENT;
+		q[i].path_len = 0;
+		q[i].path = NULL;
+	}
+	read_lock(&prof_lock);
+	L = dom_profile(x, v);
+	rc = L ? bind(&g, L, v) : GW_EPROFILE;
+	if ( !rc )
+		rc = gw_current_task(&g, read_gs_shadow(), &task);
+	for ( i = 0; i < n; i++ )
+	{
+		struct hvx_fq *f = &q[i];
+		struct gw_file_id id;
+		uint64_t file = 0;
+
+		f->rc = rc;
+		if ( rc )
+			continue;
+		f->rc = f->what == HVX_FQ_EXE ? gw_task_exe(&g, task, &file)
+					      : gw_task_file(&g, task, f->fd, &file);
+		if ( !f->rc )
+			f->rc = gw_file_identity(&g, file, &id);
+		if ( f->rc )
+			continue;
+		memset(&f->id, 0, sizeof(f->id));
+		f->id.dev_major = id.dev_major;
+		f->id.dev_minor = id.dev_minor;
+		f->id.ino = id.ino;
+		f->id.mode = id.mode;
+		/* the same generation as the ptrace backend's statx: the birth time, or unknown */
+		if ( id.flags & GW_ID_BIRTH )
+		{
+			f->id.gen_sec = id.birth_sec;
+			f->id.gen_nsec = id.birth_nsec;
+			f->id.fid_flags = HVP_FID_BTIME;
+		}
+		if ( f->want_path && !named && pathbuf && named_kind(id.mode) )
+		{
+			named = true;
+			f->path_rc = gw_file_path(&g, task, file, pathbuf, pathsz, &f->path_len);
+			if ( !f->path_rc )
+				f->path = pathbuf;
+		}
+	}
+	read_unlock(&prof_lock);
+}
+
 /* Forget x's profile match and cached paths (a new domain in the slot, or a new profile). */
 void hvx_walk_reset(struct hvx_dom *x)
 {

@@ -85,9 +85,67 @@ if [ "$mode" = crash ]; then
 	fi
 	sleep 1
 fi
-if [ "$mode" = blocking ] || [ "$mode" = stress ] || [ "$mode" = reboot ] || [ "$mode" = bench ]; then
+if [ "$mode" = blocking ] || [ "$mode" = stress ] || [ "$mode" = reboot ] || [ "$mode" = bench ] ||
+   [ "$mode" = prov ]; then
 	start_daemon
 	sleep 1
+fi
+# prov (the provenance test, check_prov.py): two domUs with configured UUIDs run the same
+# workload side by side; then the first is created again with its UUID and runs it again.
+# Each is enabled while paused; the profile is loaded once (Xen matches later domains by
+# their banner at their first call).
+if [ "$mode" = prov ]; then
+	prov_run() {   # prov_run TAG NAME...: the domUs of /etc/xen/NAME.cfg, side by side
+		tag=$1
+		shift
+		for n in "$@"; do
+			rm -f /tmp/xl-create.rc
+			(xl create -p "/etc/xen/$n.cfg" >"/out/xl-create-$n-$tag.txt" 2>&1; echo $? >/tmp/xl-create.rc) &
+			while [ ! -s /tmp/xl-create.rc ]; do heartbeat "xl create $n still running"; sleep 0.5; done
+			[ "$(cat /tmp/xl-create.rc)" = 0 ] || say "xl create $n failed: $(grep -m 2 error "/out/xl-create-$n-$tag.txt" | tr '\n' ' ')"
+			d=$(xl domid "$n" 2>/dev/null)
+			echo "$tag $n $d" >>/out/domains.txt
+			hvprov xen enable "$d" >>/out/enable.txt 2>&1 || say "enable $n failed: $(tail -n 1 /out/enable.txt)"
+			say "$n ($tag) is d$d"
+		done
+		if [ ! -e /out/load-profile.rc ]; then
+			hvprov xen load-profile /etc/hvx-profile.json >/out/load-profile.txt 2>&1
+			echo $? >/out/load-profile.rc
+			say "load-profile (exit $(cat /out/load-profile.rc)): $(tr '\n' ' ' </out/load-profile.txt)"
+		fi
+		for n in "$@"; do
+			xl unpause "$n" || say "xl unpause $n failed"
+		done
+		i=0
+		while [ $i -lt 3000 ]; do
+			left=0
+			for n in "$@"; do
+				grep -q HVX-DOMU-DONE "/var/log/xen/console/guest-$n.log" 2>/dev/null || left=$((left + 1))
+			done
+			if [ $left = 0 ] && xl list >/tmp/xl-list 2>&1 && ! grep -q hvx- /tmp/xl-list &&
+			   hvprov xen status --json 2>/dev/null | grep -q '"domains":0'; then
+				break
+			fi
+			sleep 0.2
+			i=$((i + 1))
+			heartbeat "waiting for $* ($tag) to end ($i polls, $left running)"
+		done
+		for n in "$@"; do
+			mv "/var/log/xen/console/guest-$n.log" "/out/guest-$n-$tag.log" 2>/dev/null ||
+				say "no console log of $n"
+			say "$n ($tag): $(grep -a HVX-DOMU-PROV "/out/guest-$n-$tag.log" | tr -d '\r')"
+		done
+		say "$* ($tag) ended after $i polls"
+	}
+	prov_run first hvx-a hvx-b
+	prov_run again hvx-a
+	kill -TERM $dpid
+	wait $dpid
+	echo $? >/out/daemon.rc
+	hvprov xen status --json >/out/status-after.json 2>&1
+	say "daemon rc $(cat /out/daemon.rc): $(tail -n 1 /out/daemon.txt)"
+	write_results
+	poweroff -f
 fi
 (xl create -p /etc/xen/domu.cfg >/out/xl-create.txt 2>&1; echo $? >/tmp/xl-create.rc) &
 while [ ! -s /tmp/xl-create.rc ]; do heartbeat "xl create still running"; sleep 0.5; done

@@ -71,6 +71,26 @@ if [ "$mode" = bench ]; then
 	echo "HVX-DOMU-DONE"
 	poweroff -f
 fi
+# prov (the provenance test, check_prov.py): two inputs, a file written by another process
+# that nothing reads (unrelated), a pipeline through sort into a temporary file that gzip
+# reads and that is then removed, a copy, the copy renamed, a hard link to it. Run alike by
+# two domUs and by the first one recreated with its configured UUID.
+if [ "$mode" = prov ]; then
+	cd /w
+	echo "zeta alpha mu" >/w/in1.txt
+	echo "beta" >/w/in2.txt
+	sh -c 'echo unrelated >/w/other.txt' &
+	wait
+	cat /w/in1.txt /w/in2.txt | sort >/w/tmp.txt
+	gzip -c /w/tmp.txt >/w/sorted.gz
+	rm /w/tmp.txt
+	cp /w/sorted.gz /w/copy.gz
+	mv /w/copy.gz /w/final.gz
+	ln /w/final.gz /w/hard.gz
+	echo "HVX-DOMU-PROV $(ls -i /w | tr -s ' \n' '  ')"
+	echo "HVX-DOMU-DONE"
+	poweroff -f
+fi
 # A pipeline writing a file, and one reading it into another.
 echo "alpha beta gamma" | tr a-z A-Z > /w/upper.txt
 cat /w/upper.txt | wc -c > /w/count.txt

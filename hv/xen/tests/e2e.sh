@@ -19,7 +19,10 @@ export HVPROV_XEN_CACHE=$CACHE
 # 52 KiB at 1.75 GiB, two lanes for the vCPUs and dom0's own: rings of 12 KiB, so the workload fills them many times over
 # and blocking mode is exercised.
 POOL=${HVPROV_XEN_POOL:-52K@0x70000000,lanes=2}
-# blocking (vCPUs wait for the daemon), lossy (drops counted, LOST records), crash (a power
+# prov: the provenance test (check_prov.py): two domUs with configured UUIDs, then the first
+# created again; rings of 336 KiB (it checks the graph, not the blocking path)
+[ "${HVPROV_XEN_MODE:-}" = prov ] && [ -z "${HVPROV_XEN_POOL:-}" ] && POOL=1M@0x70000000,lanes=2
+# prov (below), blocking (vCPUs wait for the daemon), lossy (drops counted, LOST records), crash (a power
 # cut of the whole host with a running daemon, below), or stress (blocking mode with a minute of domU system calls while
 # dom0 runs tests/xmmstress.c, which counts lost XMM register contents: fails if any; also
 # used to compare the emulated CPU and Xen options below), or bench (hvprov's cost inside the
@@ -143,6 +146,19 @@ dom0_image() {   # dom0_image OUT MODEFILE DOMU_IMAGE
 		"$PROFILE:/etc/hvx-profile.json" $extra
 }
 domu_image "$WORK/domu.cpio.gz" "$WORK/mode"
+# prov: the two domUs' configurations, each with a UUID of its own (xl keeps a configured one
+# across creations)
+UUID_A=4876c0de-0a0a-4a0a-8a0a-0000000000a1
+UUID_B=4876c0de-0b0b-4b0b-8b0b-0000000000b2
+if [ "$MODE" = prov ]; then
+	for n in a b; do
+		u=$UUID_A
+		[ $n = b ] && u=$UUID_B
+		sed "s/^name = .*/name = \"hvx-$n\"/" "$HERE/domu.cfg" >"$WORK/domu-$n.cfg"
+		echo "uuid = \"$u\"" >>"$WORK/domu-$n.cfg"
+		extra="$extra $WORK/domu-$n.cfg:/etc/xen/hvx-$n.cfg"
+	done
+fi
 [ "$MODE" = crash ] && extra="$extra $WORK/cut:/etc/hvx-cut"
 dom0_image "$WORK/dom0.cpio.gz" "$WORK/mode" "$WORK/domu.cpio.gz"
 if [ "$MODE" = crash ]; then
@@ -411,6 +427,10 @@ if [ "$MODE" = crash ]; then
 	python3 "$HERE/check_powercut.py" "$WORK/records.jsonl" "$WORK/out"
 elif [ "$MODE" = bench ]; then
 	python3 "$HERE/check_bench.py" "$WORK/records.jsonl" "$WORK/out"
+elif [ "$MODE" = prov ]; then
+	# indexed here as it would be in dom0: the same hvprov, the log dom0's daemon wrote
+	HVPROV_UUID_A=$UUID_A HVPROV_UUID_B=$UUID_B python3 "$HERE/check_prov.py" \
+		"$WORK/records.jsonl" "$WORK/out"
 else
 	python3 "$HERE/check_e2e.py" "$WORK/records.jsonl" "$WORK/out"
 fi

@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""The Xen provenance test's checks (hv/xen/tests/e2e.sh, mode prov; issue 15's first "Must
+show"): dom0's log of two domUs running the same busybox workload (domu-init.sh, mode prov),
+then the first domU created again with its configured UUID, indexed into one store with the
+same hvprov that ran in dom0, and queried by domain.
+
+usage: check_prov.py RECORDS.jsonl OUTDIR
+RECORDS.jsonl: every record of dom0's log (xen_logdump). OUTDIR: what dom0 wrote (log/, the
+consoles, load-profile.*, status-after.json, domains.txt).
+Environment: HVPROV (the CLI), HVPROV_UUID_A / HVPROV_UUID_B (the domUs' configured UUIDs);
+XEN_LOGMUTATE with HVPROV_PROV_MUTATE=zero-ids: index a copy of the log whose file
+identities are zeroed (xen_logmutate), which must fail the checks.
+Prints one line per check; exit 0 when all hold, 1 otherwise.
+"""
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+failures = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failures.append(what)
+    return ok
+
+
+def fields(rec, ftype, arg="any"):
+    return [f for f in rec.get("fields", []) if f.get("type") == ftype and
+            (arg == "any" or f.get("arg") == arg)]
+
+
+def value(rec, ftype, arg="any"):
+    f = fields(rec, ftype, arg)
+    return f[0].get("value") if f else None
+
+
+HV = os.environ.get("HVPROV", "")
+UA = os.environ.get("HVPROV_UUID_A", "")
+UB = os.environ.get("HVPROV_UUID_B", "")
+S_IFMT, S_IFREG, S_IFIFO = 0o170000, 0o100000, 0o010000
+
+
+def hv(*args):
+    return subprocess.run([HV] + list(args), capture_output=True, text=True, timeout=600)
+
+
+def records(recs, out):
+    """What the hook wrote: the guest's ids, the domains, and file identities at the places
+    the ptrace backend records them."""
+    data = [r for r in recs if r.get("type") == "data"]
+    rc = open(os.path.join(out, "load-profile.rc")).read().strip() \
+        if os.path.exists(os.path.join(out, "load-profile.rc")) else "none"
+    txt = open(os.path.join(out, "load-profile.txt")).read().strip() \
+        if os.path.exists(os.path.join(out, "load-profile.txt")) else ""
+    check(rc == "0" and "2 collected domains run it" in txt,
+          "the profile was loaded and matched both paused domUs (exit %s: %s)" % (rc, txt))
+    doms = {}
+    for r in data:
+        f = fields(r, "domain")
+        if f:
+            doms.setdefault(f[0].get("uuid"), set()).add(f[0].get("created"))
+    check(set(doms) == {UA, UB} and len(doms.get(UA, ())) == 2 and len(doms.get(UB, ())) == 1,
+          "records of the two configured UUIDs only, A in two creations, B in one: %s" %
+          {u: sorted(c) for u, c in doms.items()})
+    standin = [r for r in data if r.get("standin") or "start" not in r]
+    faults = [r for r in data if "fault" in r.get("flags", [])]
+    check(not standin and not faults,
+          "every record has the guest's ids, none is flagged fault (%d stand-ins, %d faults: %s)"
+          % (len(standin), len(faults), [value(r, "text") for r in faults[:4]]))
+
+    def ok_exits(calls):
+        return [r for r in data if r.get("ev") == "exit" and r.get("call") in calls and
+                isinstance(r.get("ret"), int) and r["ret"] >= 0 and
+                "interrupted" not in r.get("flags", []) and "restarted" not in r.get("flags", [])]
+    opens = ok_exits({"open", "openat", "creat", "openat2", "dup", "dup2", "dup3", "fcntl"})
+    noid = [r for r in opens if not fields(r, "fileid", "ret")]
+    named = [r for r in opens if fields(r, "fileid", "ret") and
+             int(fields(r, "fileid", "ret")[0]["mode"], 8) & S_IFMT == S_IFREG and
+             value(r, "resolved", "ret") is None]
+    check(opens and not noid and not named,
+          "every successful open or dup's return names the new fd's file (%d returns, %d "
+          "without a fileid, %d regular files without a resolved path)" %
+          (len(opens), len(noid), len(named)))
+    w = [r for r in opens if str(value(r, "resolved", "ret")).startswith("/w/")]
+    gens = {fields(r, "fileid", "ret")[0].get("gen") for r in w}
+    print("info: %d opens of /w files, generations %s" %
+          (len(w), "all known" if None not in gens else "some unknown (no birth time)"))
+    execs = [r for r in recs if r.get("ev") == "exit" and r.get("call") == "execve" and
+             r.get("ret") == 0 and r.get("type") == "data"]
+    noexe = [r for r in execs if not fields(r, "fileid", "exe") or
+             value(r, "resolved", "exe") != "/bin/busybox"]
+    check(execs and not noexe,
+          "every successful execve's return names its image, /bin/busybox (%d execs, %d not: "
+          "%s)" % (len(execs), len(noexe), [value(r, "resolved", "exe") for r in noexe[:3]]))
+    pipes = ok_exits({"pipe", "pipe2"})
+    badp = [r for r in pipes if len(fields(r, "fileid")) != 2 or any(
+        int(f["mode"], 8) & S_IFMT != S_IFIFO for f in fields(r, "fileid"))]
+    check(pipes and not badp, "every pipe's return names its two ends, FIFOs of pipefs (%d "
+          "pipes, %d not)" % (len(pipes), len(badp)))
+    rw = [r for r in data if r.get("ev") == "entry" and
+          r.get("call") in {"read", "write", "pread64", "pwrite64", "readv", "writev"}]
+    norw = [r for r in rw if not fields(r, "fileid", 0)]
+    check(rw and len(norw) * 100 <= len(rw),
+          "reads and writes name their fd's file at entry (%d of %d without: a closed fd)" %
+          (len(norw), len(rw)))
+
+
+def graph(d, target, dom, what="ancestors"):
+    r = hv("query", "--data", d, what, target, "--dom", dom, "--format", "json")
+    if r.returncode not in (0, 1):
+        check(False, "query %s %s --dom %s: exit %d %s" % (what, target, dom, r.returncode,
+                                                          r.stderr.strip()))
+        return None
+    return json.loads(r.stdout)
+
+
+def words(n):
+    return (n.get("argv") or "").split()
+
+
+# Files the workload's final file comes from, besides pid 1's own inputs: the shell reads
+# its script (/init) and /etc/hvx-mode (through cat and a pipe) before it writes in1.txt.
+WANT_FILES = {"/w/in1.txt", "/w/in2.txt", "/w/tmp.txt", "/w/sorted.gz", "/bin/busybox",
+              "/init", "/etc/hvx-mode"}
+WANT_PROGS = {"cat", "sort", "gzip", "cp"}
+
+
+def queries(d):
+    roots = {}
+    objs = {}
+    for name, u in (("A", UA), ("B", UB)):
+        g = graph(d, "/w/final.gz", u)
+        if not g:
+            continue
+        root = g["nodes"][0]
+        files = {n.get("path") for n in g["nodes"][1:] if n["kind"] != "process"}
+        progs = [n for n in g["nodes"] if n["kind"] == "process"]
+        print("info: %s: ancestors of /w/final.gz: %d nodes, files %s, processes %s" %
+              (name, len(g["nodes"]), sorted(map(str, files)),
+               sorted({n.get("argv") for n in progs})))
+        check(root.get("path") == "/w/final.gz" and files == WANT_FILES,
+              "%s: the ancestors of /w/final.gz name exactly its inputs and programs: %s "
+              "(missing %s, extra %s)" % (name, root.get("path"), sorted(WANT_FILES - files),
+                                          sorted(map(str, files - WANT_FILES))))
+        first = {words(n)[0] for n in progs if words(n)}
+        check(WANT_PROGS <= first and not any("unrelated" in (n.get("argv") or "") or
+                                             "other.txt" in (n.get("argv") or "") for n in progs),
+              "%s: its processes include cat, sort, gzip, cp and not the unrelated writer "
+              "(%s)" % (name, sorted(first)))
+        check("/w/other.txt" not in files, "%s: the unrelated file is not among them" % name)
+        check(all(n.get("domain_uuid") == u for n in g["nodes"]),
+              "%s: every node of the answer is the domain's own" % name)
+        h = graph(d, "/w/hard.gz", u)
+        check(h is not None and h["nodes"][0]["object"] == root["object"],
+              "%s: the hard link and the original are one object (%s, %s)" %
+              (name, h and h["nodes"][0]["object"], root["object"]))
+        hist = graph(d, "/w/final.gz", u, "history")
+        ev = hist.get("events", []) if hist else []
+        names = [(e.get("how"), e.get("path")) for e in ev if e.get("event") == "name"]
+        cpw = [e for e in ev if e.get("event") == "write" and
+               words(e.get("other", {}))[:1] == ["cp"]]
+        ren = [e["time"] for e in ev if e.get("event") == "name" and e.get("how") == "rename"]
+        check(("open", "/w/copy.gz") in names and ("rename", "/w/final.gz") in names and
+              ("link", "/w/hard.gz") in names and cpw and ren and cpw[0]["time"] < ren[0],
+              "%s: the renamed file keeps its history: written by cp as /w/copy.gz, renamed, "
+              "linked (%s, %d writes by cp)" % (name, names, len(cpw)))
+        roots[name] = root["object"]
+        objs[name] = {n["object"] for n in g["nodes"]}
+    if len(objs) == 2:
+        check(roots["A"] != roots["B"] and not objs["A"] & objs["B"],
+              "the two domains' graphs are disjoint (%d and %d objects, %d shared)" %
+              (len(objs["A"]), len(objs["B"]), len(objs["A"] & objs["B"])))
+    return roots
+
+
+def store(d):
+    db = sqlite3.connect(os.path.join(d, "prov.sqlite"))
+    q = lambda s, *a: db.execute(s, a).fetchall()
+    ua, ub = bytes.fromhex(UA.replace("-", "")), bytes.fromhex(UB.replace("-", ""))
+    try:
+        cross = q("SELECT count(*) FROM edge e JOIN ver a ON a.id = e.dst JOIN ver b ON"
+                  " b.id = e.src JOIN obj x ON x.id = a.obj JOIN obj y ON y.id = b.obj"
+                  " WHERE x.dom IS NOT y.dom")[0][0]
+        check(cross == 0, "no edge joins the two domains (%d)" % cross)
+        fa = q("SELECT count(DISTINCT obj) FROM name WHERE dom = ? AND path = '/w/final.gz'", ua)
+        fb = q("SELECT count(DISTINCT obj) FROM name WHERE dom = ? AND path = '/w/final.gz'", ub)
+        ba = q("SELECT count(DISTINCT boot) FROM obj WHERE dom = ? AND kind = 1", ua)[0][0]
+        bb = q("SELECT count(DISTINCT boot) FROM obj WHERE dom = ? AND kind = 1", ub)[0][0]
+        # the recreated domain's own files are new files (its root file system is a new
+        # tmpfs): /w/final.gz of both creations are objects of A, the first one kept
+        check(fa[0][0] == 2 and fb[0][0] == 1 and ba == 2 and bb == 1,
+              "A, recreated with its UUID, keeps its first creation's objects beside the "
+              "second's: /w/final.gz names %d objects in A, %d in B; processes of %d creations "
+              "in A, %d in B" % (fa[0][0], fb[0][0], ba, bb))
+        na = q("SELECT kind, count(*) FROM obj WHERE dom = ? GROUP BY kind ORDER BY kind", ua)
+        nb = q("SELECT kind, count(*) FROM obj WHERE dom = ? GROUP BY kind ORDER BY kind", ub)
+        print("info: objects by kind: A %s, B %s" % (na, nb))
+    except (sqlite3.Error, IndexError) as e:
+        check(False, "store: %s" % e)
+
+
+def main():
+    recs_path, out = sys.argv[1], sys.argv[2]
+    if not HV or not UA or not UB:
+        check(False, "HVPROV, HVPROV_UUID_A and HVPROV_UUID_B must be set")
+        return 1
+    recs = [json.loads(line) for line in open(recs_path)]
+    mutate = os.environ.get("HVPROV_PROV_MUTATE", "")
+    with tempfile.TemporaryDirectory() as t:
+        d = os.path.join(t, "d")
+        os.mkdir(d)
+        if mutate == "zero-ids":
+            r = subprocess.run([os.environ["XEN_LOGMUTATE"], os.path.join(out, "log"),
+                                os.path.join(d, "log")], capture_output=True, text=True)
+            print("info: mutation: %s %s" % (r.stdout.strip(), r.stderr.strip()))
+        else:
+            records(recs, out)
+            shutil.copytree(os.path.join(out, "log"), os.path.join(d, "log"))
+        r = hv("index", "--data", d, "--json")
+        st = json.loads(r.stdout) if r.returncode == 0 else {}
+        check(r.returncode == 0 and st.get("bad") == 0 and st.get("identity_unknown") == 0,
+              "index: exit %d, %s records, %s bad, %s identity unknown %s" %
+              (r.returncode, st.get("records"), st.get("bad"), st.get("identity_unknown"),
+               r.stderr.strip()))
+        queries(d)
+        store(d)
+    print("%s: %d checks failed" % ("FAIL" if failures else "pass", len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
