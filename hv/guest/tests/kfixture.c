@@ -32,6 +32,7 @@ __attribute__((used)) struct file kfix_file;
 __attribute__((used)) struct stat kfix_stat;
 __attribute__((used)) struct statx kfix_statx;
 __attribute__((used)) struct sockaddr_un kfix_sun;
+__attribute__((used)) struct mm_struct kfix_mm;   /* task list and argv (xpolicy) */
 
 int main(void)
 {
