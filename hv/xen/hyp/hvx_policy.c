@@ -299,7 +299,9 @@ static void who_of(struct gw_guest *g, uint64_t task, char *cwdbuf, uint32_t cwd
 	}
 }
 
-static int append(struct hvx_dom *x, struct hvx_lane *l, const void *buf, uint32_t len)
+/* Append a start event or task end of w (counted as hvx_rec.c counts its task events). */
+static int append(struct hvx_dom *x, struct hvx_lane *l, const struct hvx_who *w,
+		  const void *buf, uint32_t len)
 {
 	struct jnl_iov iov = { (void *)buf, len };
 	int rc;
@@ -314,6 +316,7 @@ static int append(struct hvx_dom *x, struct hvx_lane *l, const void *buf, uint32
 	{
 		STAT_ADD(x, task_events, 1);
 		STAT_ADD(x, bytes, len);
+		hvx_count_who(x, w);
 		__atomic_fetch_add(&start_events, 1, __ATOMIC_RELAXED);
 	}
 	return rc;
@@ -387,7 +390,7 @@ static int start_event(struct hvx_dom *x, const struct vcpu *v, struct hvx_cpu *
 		hv_rec_field_close(&r, len, (err ? HVP_FF_FAULT : 0) | (trunc ? HVP_FF_TRUNC : 0));
 	}
 	hvx_put_ident(&r, x, v, w, ksp, cr3mfn, proc);
-	return append(x, l, c->buf, hv_rec_finish(&r));
+	return append(x, l, w, c->buf, hv_rec_finish(&r));
 }
 
 /* A walk of the task list failed: one proc record with no process (stand-in ids, flagged
@@ -411,7 +414,7 @@ static int scan_failed_event(struct hvx_dom *x, const struct vcpu *v, struct hvx
 		     nproc);
 	hv_rec_put(&r, HVP_F_TEXT, HVP_ARG_NONE, t, n, sizeof(t), 0);
 	__atomic_fetch_add(&scan_failed, 1, __ATOMIC_RELAXED);
-	return append(x, l, c->buf, hv_rec_finish(&r));
+	return append(x, l, &w, c->buf, hv_rec_finish(&r));
 }
 
 static bool after(uint64_t s1, uint32_t t1, uint64_t s2, uint32_t t2)
@@ -610,7 +613,7 @@ void hvx_unpin_l4(struct domain *d, unsigned long mfn)
 
 		hv_rec_put(&r, HVP_F_TEXT, HVP_ARG_NONE, t, sizeof(t) - 1, sizeof(t), 0);
 	}
-	rc = append(x, l, c->xbuf, hv_rec_finish(&r));
+	rc = append(x, l, &w, c->xbuf, hv_rec_finish(&r));
 	if ( !rc )
 	{
 		__atomic_fetch_sub(&start_events, 1, __ATOMIC_RELAXED);   /* counted by append */

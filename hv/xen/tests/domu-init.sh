@@ -29,6 +29,31 @@ if [ "$mode" = crash ] || [ "$mode" = again ]; then
 	echo "HVX-DOMU-DONE"
 	poweroff -f
 fi
+# policy (xpolicy): collected from its creation (dom0's --all-new-domains); dom0 then turns
+# collection off ("off" on this console), a process is started, and collection is turned on
+# again ("on"): the hook writes that process's start event (argv, executable) at the next call;
+# it is then killed (no exit_group: its task end comes from the unpin of its page table).
+if [ "$mode" = policy ]; then
+	cd /w
+	echo "HVX-DOMU-ID step=init tgid=$$ cwd=$(pwd)"
+	echo policy >/w/a.txt
+	cat /w/a.txt >/w/a2.txt
+	echo "HVX-DOMU-PHASE-A"
+	read -r -t 900 x || x=
+	# by its path: busybox's shell runs an applet named alone in the forked shell, no exec
+	/bin/busybox sleep 1000 &
+	sp=$!
+	echo "HVX-DOMU-SLEEP tgid=$sp got '$x'"
+	echo "HVX-DOMU-PHASE-B"
+	read -r -t 900 y || y=
+	echo "HVX-DOMU-ON got '$y'"
+	cat /w/a.txt >/w/b.txt
+	kill -9 $sp
+	wait $sp
+	echo "HVX-DOMU-KILLED tgid=$sp status=$?"
+	echo "HVX-DOMU-DONE"
+	poweroff -f
+fi
 # A pipeline writing a file, and one reading it into another.
 echo "alpha beta gamma" | tr a-z A-Z > /w/upper.txt
 cat /w/upper.txt | wc -c > /w/count.txt

@@ -22,7 +22,9 @@ POOL=${HVPROV_XEN_POOL:-40K@0x70000000,lanes=2}
 # blocking (vCPUs wait for the daemon), lossy (drops counted, LOST records), crash (a power
 # cut of the whole host with a running daemon, below), or stress (blocking mode with a minute of domU system calls while
 # dom0 runs tests/xmmstress.c, which counts lost XMM register contents: fails if any; also
-# used to compare the emulated CPU and Xen options below)
+# used to compare the emulated CPU and Xen options below), or policy (a plain xl create under
+# Xen's --all-new-domains policy, then collection enabled again on the running domU:
+# check_policy.py)
 MODE=${HVPROV_XEN_MODE:-blocking}
 # crash: dom0's daemon writes its log to an ext4 file system on a second virtio disk whose
 # writes and flushes QEMU logs on the host (blklogwrites), and stops at the named moment CUT
@@ -407,6 +409,10 @@ fi
 set +e
 if [ "$MODE" = crash ]; then
 	python3 "$HERE/check_powercut.py" "$WORK/records.jsonl" "$WORK/out"
+elif [ "$MODE" = policy ]; then
+	# (xpolicy) Xen's console too: its line for the domain the policy enabled
+	cp "$WORK/console.log" "$WORK/out/xen-console.log"
+	python3 "$HERE/check_policy.py" "$WORK/records.jsonl" "$WORK/out"
 else
 	python3 "$HERE/check_e2e.py" "$WORK/records.jsonl" "$WORK/out"
 fi
