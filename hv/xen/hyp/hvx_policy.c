@@ -36,6 +36,8 @@
 
 struct hvx_pdom {
 	unsigned int state;       /* PS_* */
+	bool inited;              /* ended_lock initialised (once: hooks of a dead domain may
+	                             still hold it when the slot is reused) */
 	bool busy;                /* a vCPU is writing start events */
 	uint64_t last_start;      /* (start ns, tgid) of the last process written ... */
 	uint32_t last_tgid;
@@ -66,6 +68,19 @@ static struct {
 } pol = { .last_domid = HVX_DOM_ALL };
 static uint64_t start_events, scan_failed, unpin_ends, unpin_lost;
 
+/* With pol_lock held. */
+static void pol_init(void)
+{
+	static bool done;
+	unsigned int i;
+
+	if ( done )
+		return;
+	for ( i = 0; i < HVX_POL_UUIDS; i++ )
+		pol.took[i] = HVX_DOM_ALL;
+	done = true;
+}
+
 static struct hvx_pdom *pdom(const struct hvx_dom *x)
 {
 	return &pdoms[x - hvx_doms];
@@ -87,6 +102,7 @@ int hvx_op_policy(struct hvx_op *op)
 			return -EINVAL;
 	}
 	spin_lock(&pol_lock);
+	pol_init();
 	switch ( p->action )
 	{
 	case HVX_POL_STATUS:
@@ -156,7 +172,6 @@ int hvx_op_policy(struct hvx_op *op)
 
 void hvx_policy_created(struct domain *d)
 {
-	static bool took_init;
 	unsigned int i, flags = 0;
 	int slot = -1, rc;
 	bool take = false;
@@ -165,12 +180,7 @@ void hvx_policy_created(struct domain *d)
 	     is_control_domain(d) || is_hardware_domain(d) )
 		return;
 	spin_lock(&pol_lock);
-	if ( !took_init )
-	{
-		for ( i = 0; i < HVX_POL_UUIDS; i++ )
-			pol.took[i] = HVX_DOM_ALL;
-		took_init = true;
-	}
+	pol_init();
 	for ( i = 0; i < HVX_POL_UUIDS && !take; i++ )
 		if ( pol.want[i].used && !memcmp(pol.want[i].uuid, d->handle, sizeof(d->handle)) )
 		{
@@ -214,13 +224,19 @@ void hvx_policy_reset(struct hvx_dom *x, bool fresh)
 {
 	struct hvx_pdom *p = pdom(x);
 
-	spin_lock_init(&p->ended_lock);
+	if ( !p->inited )
+	{
+		spin_lock_init(&p->ended_lock);
+		p->inited = true;
+	}
 	p->busy = false;
 	p->last_start = p->upto_start = 0;
 	p->last_tgid = p->upto_tgid = 0;
 	p->nproc = 0;
+	spin_lock(&p->ended_lock);
 	memset(p->ended, 0, sizeof(p->ended));
 	p->ended_next = 0;
+	spin_unlock(&p->ended_lock);
 	smp_wmb();
 	p->state = fresh ? PS_INIT : PS_SCAN;
 }
@@ -498,7 +514,7 @@ static int scan(struct hvx_dom *x, struct hvx_pdom *p, const struct vcpu *v, str
 		if ( !after(start, tgid, p->last_start, p->last_tgid) ||
 		     after(start, tgid, p->upto_start, p->upto_tgid) )
 			continue;         /* written at an earlier call, or forked since */
-		who_of(g, task, c->scratch, HVX_SCRATCH, &w);
+		who_of(g, task, (char *)c->scratch, HVX_SCRATCH, &w);
 		if ( w.rc )
 		{
 			err = w.rc;
