@@ -8,6 +8,8 @@
  *    entry record of the call that finds them owed (hvx_starts):
  *      a domain enabled before it ran: /init, which the kernel starts with kernel_execve (no
  *      call traps), at tgid 1's first call ("why" kernel);
+ *      any domain: a usermode helper the kernel starts the same way (its parent kthreadd,
+ *      tgid 2), at its first call ("why" kernel; the last HVX_KSEEN remembered);
  *      a domain enabled while running: every process in the guest's task list (from
  *      init_task, kernel threads left out) at its first calls ("why" snapshot), at most
  *      HVX_SCAN_PER_CALL per call; a full lane makes the vCPU wait as for any record, and the
@@ -33,6 +35,8 @@
 #define PS_SCAN   2u      /* the running processes: first pass */
 #define PS_EMIT   3u      /* the running processes: writing */
 #define HVX_ENDED 64u     /* tgids whose exit_group task end was written, per domain */
+#define HVX_KSEEN 32u     /* processes of kthreadd whose start event was written, per domain */
+#define KTHREADD  2u      /* the tgid of kthreadd, parent of the kernel's usermode helpers */
 
 struct hvx_pdom {
 	unsigned int state;       /* PS_* */
@@ -47,6 +51,11 @@ struct hvx_pdom {
 	spinlock_t ended_lock;
 	uint32_t ended[HVX_ENDED];
 	unsigned int ended_next;
+	struct {                  /* written by the vCPU holding busy */
+		uint32_t tgid;
+		uint64_t start;
+	} kseen[HVX_KSEEN];
+	unsigned int kseen_next;
 };
 
 static struct hvx_pdom pdoms[HVX_MAX_DOMS];
@@ -237,6 +246,8 @@ void hvx_policy_reset(struct hvx_dom *x, bool fresh)
 	memset(p->ended, 0, sizeof(p->ended));
 	p->ended_next = 0;
 	spin_unlock(&p->ended_lock);
+	memset(p->kseen, 0, sizeof(p->kseen));
+	p->kseen_next = 0;
 	smp_wmb();
 	p->state = fresh ? PS_INIT : PS_SCAN;
 }
@@ -269,6 +280,25 @@ static bool ended_take(struct hvx_pdom *p, uint32_t tgid)
 }
 
 /* ---- start events ---- */
+
+/* A process the kernel started itself (a usermode helper: kernel_execve from a kworker, its
+ * parent kthreadd) whose start event was written? With busy held. */
+static bool kseen_has(const struct hvx_pdom *p, const struct hvx_who *w)
+{
+	unsigned int i;
+
+	for ( i = 0; i < HVX_KSEEN; i++ )
+		if ( p->kseen[i].tgid == w->tgid && p->kseen[i].start == w->start_ticks )
+			return true;
+	return false;
+}
+
+static void kseen_add(struct hvx_pdom *p, const struct hvx_who *w)
+{
+	p->kseen[p->kseen_next].tgid = w->tgid;
+	p->kseen[p->kseen_next].start = w->start_ticks;
+	p->kseen_next = (p->kseen_next + 1) % HVX_KSEEN;
+}
 
 /* The ids, parent, start times, comm and (into cwdbuf) CWD of task, as hvx_who reads the
  * caller's. */
@@ -525,6 +555,8 @@ static int scan(struct hvx_dom *x, struct hvx_pdom *p, const struct vcpu *v, str
 		rc = start_event(x, v, c, l, g, task, &w, HVP_PROC_SNAPSHOT, 0, pgd >> PAGE_SHIFT, 0);
 		if ( rc == JNL_E_FULL )
 			return rc;        /* made again after the wait, from this process on */
+		if ( w.ppid == KTHREADD )
+			kseen_add(p, &w); /* no second start event at its next call */
 		p->last_start = start;
 		p->last_tgid = tgid;
 		p->nproc++;
@@ -548,33 +580,41 @@ int hvx_starts(struct hvx_dom *x, const struct vcpu *v, struct hvx_cpu *c, struc
 	struct hvx_pdom *p = pdom(x);
 	struct gw_guest g;
 	uint64_t task;
+	unsigned int state = ACCESS_ONCE(p->state);
+	/* a usermode helper: started by the kernel like /init, its parent kthreadd */
+	bool helper = w->ppid == KTHREADD && w->tgid != KTHREADD;
 	int rc = 0;
 
-	if ( likely(ACCESS_ONCE(p->state) == PS_DONE) || !w->have_prof || w->rc )
+	if ( !w->have_prof || w->rc )
 		return 0;
-	if ( p->state == PS_INIT && w->tgid != 1 )
+	if ( likely(state == PS_DONE) && !helper )
+		return 0;         /* nothing owed */
+	if ( state == PS_INIT && w->tgid != 1 && !helper )
 		return 0;         /* /init's event waits for /init */
 	if ( __atomic_exchange_n(&p->busy, true, __ATOMIC_ACQUIRE) )
 		return 0;         /* another vCPU is writing them */
+	state = p->state;
+	if ( state == PS_DONE && (!helper || kseen_has(p, w)) )
+		goto out;
 	if ( hvx_walk_begin(x, v, &g) )
 		goto out;
-	if ( p->state == PS_INIT )
+	if ( (state == PS_INIT && w->tgid == 1) || (helper && !kseen_has(p, w)) )
 	{
-		/* /init, started by the kernel (kernel_execve: no call to trap) */
-		rc = gw_current_task(&g, read_gs_shadow(), &task);
-		if ( rc )
-			rc = 0;   /* its ids were read a moment ago: try again at the next call */
-		else
+		/* /init or a usermode helper: started with kernel_execve, no call to trap */
+		if ( !gw_current_task(&g, read_gs_shadow(), &task) )
 		{
 			rc = start_event(x, v, c, l, &g, task, w, HVP_PROC_KERNEL, ksp, mfn, proc);
 			if ( rc != JNL_E_FULL )
 			{
-				p->state = PS_DONE;
+				if ( helper )
+					kseen_add(p, w);
+				else
+					p->state = state = PS_DONE;
 				rc = 0;
 			}
-		}
+		}         /* else: its ids were read a moment ago; again at the next call */
 	}
-	else if ( p->state == PS_SCAN || p->state == PS_EMIT )
+	if ( !rc && (state == PS_SCAN || state == PS_EMIT) )
 		rc = scan(x, p, v, c, l, &g);
 	hvx_walk_end();
  out:

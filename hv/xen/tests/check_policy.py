@@ -8,7 +8,9 @@ console log) and Xen's console (xen-console.log).
 
 What dom0 and the domU did (dom0-init.sh, domu-init.sh, mode policy):
   phase A: `hvprov xen policy --all-new-domains`, then a plain `xl create` (no -p, no enable):
-           the domU is collected from its creation; its /init writes two files;
+           the domU is collected from its creation; its /init writes two files; a process
+           killed by SIGQUIT dumps core to a pipe core_pattern, whose helper the kernel
+           starts (a script here);
   off:     dom0 disables collection; the domU starts `/bin/busybox sleep 1000 &` (printing
            its tgid);
   phase B: dom0 enables collection on the running domU; the domU copies a file, kills the
@@ -104,10 +106,24 @@ def main():
           "it names /init's executable and argv (%s, %s, %s)" %
           (value(first, "resolved", "exe"), field(first, "fileid", "exe"), argv))
     calls = [r for r in init if r.get("ev") == "entry"]
-    check(bool(calls) and key(calls[0]) > key(first) and
-          sum(1 for r in phase_a if r.get("ev") == "proc") == 1,
-          "tgid 1's first call comes after it, and it is phase A's only start event "
-          "(first call %s)" % (calls[0].get("call") if calls else None))
+    check(bool(calls) and key(calls[0]) > key(first),
+          "tgid 1's first call comes after it (%s)" % (calls[0].get("call") if calls else None))
+    # the kernel's usermode helper (a pipe core_pattern's, for a sleep killed by SIGQUIT)
+    m = re.search(r"HVX-DOMU-HELPER (\d+) (.*)", console)
+    helper = int(m.group(1)) if m else -1
+    hrecs = [r for r in phase_a if r.get("tgid") == helper]
+    hprocs = [r for r in hrecs if r.get("ev") == "proc"]
+    hargv = value(hprocs[0], "argv") if hprocs else None
+    check(helper > 1 and len(hprocs) == 1 and hrecs[0] is hprocs[0] and
+          hprocs[0].get("why") == "kernel" and hprocs[0].get("ppid") == 2 and
+          exe_ok(hprocs[0]) and bool(hargv) and "/bin/hvx-core" in hargv and
+          len(hrecs) > 1,
+          "the usermode helper the kernel started (tgid %d, as it printed): its start event "
+          "first, why kernel, parent kthreadd (2), argv naming /bin/hvx-core (%s, %s)" %
+          (helper, [(r.get("why"), r.get("ppid")) for r in hprocs], hargv))
+    others = [r for r in phase_a if r.get("ev") == "proc" and r.get("tgid") not in (1, helper)]
+    check(not others, "no other start event in phase A (%s)" %
+          [(r.get("tgid"), r.get("why")) for r in others])
     opens = [r for r in calls if r.get("call") == "openat" and value(r, "path", 1) in
              ("/w/a.txt", "/w/a2.txt")]
     check(len(opens) == 2, "/init's calls are logged from its start: its opens of /w/a.txt "
