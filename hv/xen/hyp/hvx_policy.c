@@ -633,8 +633,8 @@ void hvx_unpin_l4(struct domain *d, unsigned long mfn)
 	struct hv_rec r;
 	struct hvx_cpu *c;
 	struct hvx_lane *l;
-	uint64_t task, mm, pa;
-	uint32_t fl;
+	uint64_t task, mm, pa = 0;
+	uint32_t fl = 0;
 	int32_t code;
 	int rc;
 
