@@ -10,12 +10,14 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <ctype.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dmn_service.h"
@@ -31,6 +33,8 @@ static void usage(FILE *f)
 		"usage: hvprov xen status [--json] [--dom DOMID]\n"
 		"       hvprov xen enable DOMID [--lossy]\n"
 		"       hvprov xen disable DOMID\n"
+		"       hvprov xen policy [--all-new-domains [--lossy] | --off] [--json]\n"
+		"       hvprov xen create [--lossy] CONFIG [KEY=VALUE...]\n"
 		"       hvprov xen daemon [--data DIR] [hvprov daemon's options]\n"
 		"       hvprov xen recover [--data DIR] [--no-release]\n"
 		"       hvprov xen release\n"
@@ -41,6 +45,14 @@ static void usage(FILE *f)
 		"enable   collect a PV domain's system calls (blocking: a vCPU whose lane is full\n"
 		"         waits for the daemon; --lossy: drop and count instead); dom0 never\n"
 		"disable  stop collecting; prints that domain's counters\n"
+		"policy   Xen's creation policy: --all-new-domains collects every domain created\n"
+		"         from now on (whatever toolstack creates it) from its first instruction;\n"
+		"         --off stops that; without either, prints it and its counters (start\n"
+		"         events, failed task-list walks, task ends at the unpin of a page table)\n"
+		"create   one domain from its first instruction, in one step: `xl create CONFIG\n"
+		"         [KEY=VALUE...]` with the domain's UUID (the config's uuid, a uuid=\n"
+		"         argument, or a new one passed as uuid=) handed to Xen first, so that Xen\n"
+		"         enables it inside its creation\n"
 		"daemon   map the pool and move its records into log segments in DIR/log (the same\n"
 		"         service and options as `hvprov daemon`: hvprov xen daemon --help),\n"
 		"         telling Xen whenever the durable checkpoint advances so that waiting vCPUs\n"
@@ -254,6 +266,255 @@ static int xen_enable(int argc, char **argv, int enable)
 		snprintf(what, sizeof(what), "dom%u", domid);
 		stats_print(stdout, what, &st, 0);
 	}
+	return HVP_EXIT_OK;
+}
+
+static void pol_print(const struct hvx_pol *p, int json)
+{
+	if (json) {
+		printf("{\"all_new_domains\":%s,\"lossy\":%s,\"waiting_uuids\":%u,\"enabled\":%" PRIu64
+		       ",\"failed\":%u,\"last_domid\":%d,\"start_events\":%" PRIu64
+		       ",\"scan_failed\":%" PRIu64 ",\"unpin_ends\":%" PRIu64 ",\"unpin_lost\":%" PRIu64
+		       "}\n",
+		       p->all_new ? "true" : "false", (p->flags & HVX_EN_LOSSY) ? "true" : "false",
+		       p->waiting, p->enabled, p->failed,
+		       p->domid == HVX_DOM_ALL ? -1 : (int)p->domid, p->start_events, p->scan_failed,
+		       p->unpin_ends, p->unpin_lost);
+		return;
+	}
+	printf("policy: %s", p->all_new ? "all new domains" : "off");
+	if (p->all_new)
+		printf(" (%s)", (p->flags & HVX_EN_LOSSY) ? "lossy" : "blocking");
+	printf(", %u UUIDs waiting, %" PRIu64 " domains enabled at creation, %u failed",
+	       p->waiting, p->enabled, p->failed);
+	if (p->domid != HVX_DOM_ALL)
+		printf(", last dom%u", p->domid);
+	printf("\nstarts: start_events %" PRIu64 " scan_failed %" PRIu64 " unpin_ends %" PRIu64
+	       " unpin_lost %" PRIu64 "\n",
+	       p->start_events, p->scan_failed, p->unpin_ends, p->unpin_lost);
+}
+
+static int xen_policy(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "all-new-domains", no_argument, 0, 'a' },
+		{ "off", no_argument, 0, 'o' },
+		{ "lossy", no_argument, 0, 'l' },
+		{ "json", no_argument, 0, 'j' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 } };
+	uint32_t action = HVX_POL_STATUS, flags = 0;
+	int json = 0, opt, lossy = 0;
+	hvp_getopt_reset();
+	while ((opt = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'h': usage(stdout); return HVP_EXIT_OK;
+		case 'a':
+		case 'o':
+			if (action != HVX_POL_STATUS) {
+				hvp_err("xen policy: --all-new-domains and --off exclude each other");
+				return HVP_EXIT_USAGE;
+			}
+			action = opt == 'a' ? HVX_POL_ALL_NEW : HVX_POL_OFF;
+			break;
+		case 'l': lossy = 1; break;
+		case 'j': json = 1; break;
+		default: return hvp_opt_error("xen policy", opt, argv, lo);
+		}
+	}
+	if (optind != argc)
+		return hvp_arg_error("xen policy", argv[optind]);
+	if (lossy && action != HVX_POL_ALL_NEW) {
+		hvp_err("xen policy: --lossy goes with --all-new-domains");
+		return HVP_EXIT_USAGE;
+	}
+	if (lossy)
+		flags |= HVX_EN_LOSSY;
+	struct hvx_ctl *c;
+	if (open_ctl(&c))
+		return HVP_EXIT_USAGE;
+	struct hvx_pol p;
+	int r = hvx_ctl_policy(c, action, flags, NULL, &p);
+	hvx_ctl_close(c);
+	if (r) {
+		hvp_err("xen policy: %s", hvp_strerror(r));
+		return HVP_EXIT_USAGE;
+	}
+	pol_print(&p, json);
+	return HVP_EXIT_OK;
+}
+
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (or 32 hex digits) into 16 bytes. @return 0 or -1. */
+static int uuid_parse(const char *s, size_t n, uint8_t out[16])
+{
+	unsigned k = 0;
+	for (size_t i = 0; i < n && k < 32; i++) {
+		if (s[i] == '-')
+			continue;
+		if (!isxdigit((unsigned char)s[i]))
+			return -1;
+		unsigned v = isdigit((unsigned char)s[i]) ? (unsigned)(s[i] - '0')
+							  : (unsigned)(tolower((unsigned char)s[i]) - 'a' + 10);
+		if (k % 2 == 0)
+			out[k / 2] = (uint8_t)(v << 4);
+		else
+			out[k / 2] |= (uint8_t)v;
+		k++;
+	}
+	return k == 32 ? 0 : -1;
+}
+
+/* A uuid setting "uuid = VALUE" (quotes optional) in one line or argument; 1 found, 0 not, -1
+ * found but not a UUID. */
+static int uuid_setting(const char *line, uint8_t out[16])
+{
+	while (isspace((unsigned char)*line))
+		line++;
+	if (strncmp(line, "uuid", 4))
+		return 0;
+	line += 4;
+	while (isspace((unsigned char)*line))
+		line++;
+	if (*line != '=')
+		return 0;
+	line++;
+	while (isspace((unsigned char)*line) || *line == '"' || *line == '\'')
+		line++;
+	size_t n = 0;
+	while (line[n] && (isxdigit((unsigned char)line[n]) || line[n] == '-'))
+		n++;
+	return uuid_parse(line, n, out) ? -1 : 1;
+}
+
+static void uuid_format(const uint8_t u[16], char out[37])
+{
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+		 u[13], u[14], u[15]);
+}
+
+static int xen_create(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "lossy", no_argument, 0, 'l' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 } };
+	uint32_t flags = 0;
+	int opt;
+	hvp_getopt_reset();
+	/* '+': stop at the config, so that xl's KEY=VALUE arguments are left alone */
+	while ((opt = getopt_long(argc, argv, "+:h", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'h': usage(stdout); return HVP_EXIT_OK;
+		case 'l': flags |= HVX_EN_LOSSY; break;
+		default: return hvp_opt_error("xen create", opt, argv, lo);
+		}
+	}
+	if (optind == argc)
+		return bad_usage();
+	const char *cfg = argv[optind];
+	uint8_t uuid[16];
+	int have = 0;
+	for (int i = optind + 1; i < argc; i++) {
+		int u = uuid_setting(argv[i], uuid);
+		if (u < 0) {
+			hvp_err("xen create: %s: not a UUID", argv[i]);
+			return HVP_EXIT_USAGE;
+		}
+		if (u > 0)
+			have = 1;
+	}
+	if (!have) {
+		FILE *f = fopen(cfg, "r");
+		if (!f) {
+			hvp_err_file(cfg, "%s", strerror(errno));
+			return HVP_EXIT_USAGE;
+		}
+		char line[1024];
+		while (!have && fgets(line, sizeof(line), f)) {
+			int u = uuid_setting(line, uuid);
+			if (u < 0) {
+				fclose(f);
+				hvp_err_file(cfg, "its uuid setting is not a UUID");
+				return HVP_EXIT_USAGE;
+			}
+			have = u > 0;
+		}
+		fclose(f);
+	}
+	char ustr[37], uarg[48];
+	if (!have) {
+		/* a new one (version 4), passed to xl as uuid=... */
+		FILE *r = fopen("/dev/urandom", "rb");
+		if (!r || fread(uuid, 1, 16, r) != 16) {
+			if (r)
+				fclose(r);
+			hvp_err_file("/dev/urandom", "cannot read");
+			return HVP_EXIT_USAGE;
+		}
+		fclose(r);
+		uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40);
+		uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);
+	}
+	uuid_format(uuid, ustr);
+	snprintf(uarg, sizeof(uarg), "uuid=\"%s\"", ustr);
+
+	struct hvx_ctl *c;
+	if (open_ctl(&c))
+		return HVP_EXIT_USAGE;
+	struct hvx_pol p;
+	int r = hvx_ctl_policy(c, HVX_POL_UUID_ADD, flags, uuid, &p);
+	if (r) {
+		hvx_ctl_close(c);
+		hvp_err("xen create: %s", hvp_strerror(r));
+		return HVP_EXIT_USAGE;
+	}
+	const char *xl = getenv("HVPROV_XL");
+	char **xa = calloc((size_t)argc + 4, sizeof(*xa));
+	if (!xa) {
+		hvx_ctl_policy(c, HVX_POL_UUID_DEL, 0, uuid, NULL);
+		hvx_ctl_close(c);
+		hvp_err("out of memory");
+		return HVP_EXIT_USAGE;
+	}
+	int n = 0;
+	xa[n++] = (char *)(xl && *xl ? xl : "xl");
+	xa[n++] = (char *)"create";
+	for (int i = optind; i < argc; i++)
+		xa[n++] = argv[i];
+	if (!have)
+		xa[n++] = uarg;
+	xa[n] = NULL;
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execvp(xa[0], xa);
+		fprintf(stderr, "hvprov: xen create: %s: %s\n", xa[0], strerror(errno));
+		_exit(127);
+	}
+	int st = 0;
+	if (pid < 0)
+		st = -1;
+	else
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	free(xa);
+	/* Forget the handle whatever happened, and learn which domain took it. */
+	int rd = hvx_ctl_policy(c, HVX_POL_UUID_DEL, 0, uuid, &p);
+	hvx_ctl_close(c);
+	if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		hvp_err("xen create: xl create %s failed (%s %d)", cfg,
+			pid < 0 ? "fork" : WIFEXITED(st) ? "exit" : "signal",
+			pid < 0 ? errno : WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+		return HVP_EXIT_USAGE;
+	}
+	if (rd || p.domid == HVX_DOM_ALL) {
+		hvp_err("xen create: domain %s was created but Xen did not collect it (%s)", ustr,
+			rd ? hvp_strerror(rd) : "not a 64-bit PV domain, or no free slot");
+		return HVP_EXIT_DAMAGE;
+	}
+	printf("collecting dom%u (uuid %s) from its creation (%s)\n", p.domid, ustr,
+	       (flags & HVX_EN_LOSSY) ? "lossy" : "blocking");
 	return HVP_EXIT_OK;
 }
 
@@ -667,6 +928,10 @@ static int cmd_xen(int argc, char **argv)
 		return xen_enable(argc - 1, argv + 1, 0);
 	if (!strcmp(sub, "daemon"))
 		return xen_daemon(argc - 1, argv + 1);
+	if (!strcmp(sub, "policy"))
+		return xen_policy(argc - 1, argv + 1);
+	if (!strcmp(sub, "create"))
+		return xen_create(argc - 1, argv + 1);
 	if (!strcmp(sub, "release"))
 		return xen_release(argc - 1, argv + 1);
 	if (!strcmp(sub, "recover"))

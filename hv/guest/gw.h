@@ -36,7 +36,8 @@ enum gw_struct_id {
 	/* x86 6.2..6.14 keep current_task inside struct pcpu_hot (optional) */
 	GW_S_PCPU_HOT,
 	/* file identity (xfile): the executable of a task (mm_struct.exe_file), and tmpfs's
-	 * birth time (shmem_inode_info.i_crtime, optional: kernels before 5.19 have none) */
+	 * birth time (shmem_inode_info.i_crtime, optional: kernels before 5.19 have none);
+	 * mm_struct is also the task list and argv's (xpolicy) */
 	GW_S_MM_STRUCT, GW_S_SHMEM_INODE_INFO,
 	GW_NSTRUCTS
 };
@@ -70,6 +71,9 @@ enum gw_member_id {
 	GW_M_PCPU_HOT_CURRENT_TASK,
 	/* file identity (xfile) */
 	GW_M_MM_EXE_FILE, GW_M_SHMEM_VFS_INODE, GW_M_SHMEM_I_CRTIME,
+	/* task list and argv (xpolicy) */
+	GW_M_TASK_TASKS, GW_M_TASK_FLAGS, GW_M_TASK_EXIT_CODE, GW_M_TASK_ACTIVE_MM,
+	GW_M_MM_PGD, GW_M_MM_ARG_START, GW_M_MM_ARG_END,
 	GW_NMEMBERS
 };
 
@@ -278,5 +282,54 @@ int gw_file_path(struct gw_guest *g, uint64_t task, uint64_t file, char *buf, ui
  */
 int gw_task_fd(struct gw_guest *g, uint64_t task, int32_t fd, struct gw_file_id *id,
 	       char *buf, uint32_t bufsz, uint32_t *len, int *path_err);
+
+/* ---- task list and argv (xpolicy): gw_tasks.c -------------------------------------------- */
+
+/* A task list longer than this is torn or cyclic (the kernel's default pid_max is 32768). */
+#define GW_TASKS_MAX_STEPS 32768u
+#define GW_ARGV_MAX (128u * 1024u)  /* a longer [arg_start, arg_end) is implausible here */
+#define GW_PF_EXITING 0x00000004u   /* task_struct.flags: the task is in do_exit */
+#define GW_PF_KTHREAD 0x00200000u   /* task_struct.flags: a kernel thread */
+
+/*
+ * A walk of the kernel's process list (task_struct.tasks from init_task: thread-group leaders
+ * in creation order). Every step checks that the next entry's prev points back, and the walk
+ * ends after max_steps, so a torn or cyclic list ends with an error, never a loop.
+ */
+struct gw_task_iter {
+	uint64_t head;            /* &init_task.tasks */
+	uint64_t cur;             /* the list_head last returned (head before the first) */
+	uint32_t steps, max_steps;
+};
+/* Start at init_task (the profile's symbol, plus the KASLR slide). @return 0, GW_EPROFILE
+ * (no init_task symbol), GW_EINVAL. */
+int gw_tasks_begin(struct gw_guest *g, struct gw_task_iter *it, uint32_t max_steps);
+/* The next task after the last one returned (init_task itself is not returned).
+ * @return 0 and *task; GW_ENOENT at the end of the list; GW_ELOOP after max_steps; GW_EPTR,
+ * GW_EFAULT, GW_EDATA (an entry whose next->prev does not point back: torn). */
+int gw_tasks_next(struct gw_guest *g, struct gw_task_iter *it, uint64_t *task);
+
+/* task_struct.flags (GW_PF_*) and exit_code (a wait status once the task exits). */
+int gw_task_flags(struct gw_guest *g, uint64_t task, uint32_t *flags);
+int gw_task_exit_code(struct gw_guest *g, uint64_t task, int32_t *code);
+/* The task's mm; GW_ENOENT when it has none (a kernel thread, a task past exit_mm). */
+int gw_task_mm(struct gw_guest *g, uint64_t task, uint64_t *mm);
+/* The machine/physical address of mm->pgd (translated through the walker's cr3): the
+ * process's top-level page table, the cr3 to read its user memory with. */
+int gw_mm_pgd(struct gw_guest *g, uint64_t mm, uint64_t *pa);
+/* The same for task->active_mm (a task in exit_mm has no mm but still its active_mm). */
+int gw_task_active_pgd(struct gw_guest *g, uint64_t task, uint64_t *pa);
+/* mm->exe_file (a struct file *: gw_file_identity, gw_file_path); GW_ENOENT when none. */
+int gw_task_exe_file(struct gw_guest *g, uint64_t task, uint64_t *file);
+/*
+ * The task's argument strings: bytes [mm->arg_start, mm->arg_end) of its user memory, read
+ * through its own page tables (mm->pgd), NUL-separated as the kernel keeps them. At most bufsz
+ * bytes go to buf; *len gets the bytes stored, *trunc 1 when the area was longer. On a fault
+ * part way *len says how much was read and GW_EFAULT is returned.
+ * @return 0, GW_ENOENT (no mm), GW_EDATA (arg_end before arg_start, not user addresses, or
+ * longer than GW_ARGV_MAX), GW_EFAULT, GW_EPTR.
+ */
+int gw_task_argv(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz, uint32_t *len,
+		 int *trunc);
 
 #endif

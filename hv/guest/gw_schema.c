@@ -35,7 +35,7 @@ const struct gw_struct_spec gw_struct_specs[GW_NSTRUCTS] = {
 	[GW_S_SOCKADDR_UN] = { "sockaddr_un", R },
 	/* only where current_task is not a symbol of its own (x86, 6.2 to 6.14) */
 	[GW_S_PCPU_HOT] = { "pcpu_hot", 0 },
-	/* file identity (xfile) */
+	/* file identity (xfile), also the task list and argv's (xpolicy) */
 	[GW_S_MM_STRUCT] = { "mm_struct", R },
 	[GW_S_SHMEM_INODE_INFO] = { "shmem_inode_info", 0 },
 };
@@ -133,11 +133,21 @@ const struct gw_member_spec gw_member_specs[GW_NMEMBERS] = {
 
 	[GW_M_PCPU_HOT_CURRENT_TASK] = { GW_S_PCPU_HOT, "current_task", { 0, 0 }, R | P, 0 },
 
-	/* file identity (xfile): the executable (struct file *, since 2.6.23); tmpfs's
-	 * vfs_inode and i_crtime (5.19 on; a shmem_inode_info without it reads no birth time) */
+	/* file identity (xfile): the executable (struct file *, since 2.6.23; also read by the
+	 * task list's start events); tmpfs's vfs_inode and i_crtime (5.19 on; a
+	 * shmem_inode_info without it reads no birth time) */
 	[GW_M_MM_EXE_FILE] = { GW_S_MM_STRUCT, "exe_file", { 0, 0 }, R | P, 0 },
 	[GW_M_SHMEM_VFS_INODE] = { GW_S_SHMEM_INODE_INFO, "vfs_inode", { 0, 0 }, R, 0 },
 	[GW_M_SHMEM_I_CRTIME] = { GW_S_SHMEM_INODE_INFO, "i_crtime", { 0, 0 }, 0, 8 },
+	/* task list and argv (xpolicy) */
+	/* struct list_head of thread-group leaders, from init_task (next at its offset 0) */
+	[GW_M_TASK_TASKS] = { GW_S_TASK_STRUCT, "tasks", { 0, 0 }, R, 16 },
+	[GW_M_TASK_FLAGS] = { GW_S_TASK_STRUCT, "flags", { 0, 0 }, R | I, 0 },
+	[GW_M_TASK_EXIT_CODE] = { GW_S_TASK_STRUCT, "exit_code", { 0, 0 }, R | I, 0 },
+	[GW_M_TASK_ACTIVE_MM] = { GW_S_TASK_STRUCT, "active_mm", { 0, 0 }, R | P, 0 },
+	[GW_M_MM_PGD] = { GW_S_MM_STRUCT, "pgd", { 0, 0 }, R | P, 0 },
+	[GW_M_MM_ARG_START] = { GW_S_MM_STRUCT, "arg_start", { 0, 0 }, R | I, 8 },
+	[GW_M_MM_ARG_END] = { GW_S_MM_STRUCT, "arg_end", { 0, 0 }, R | I, 8 },
 };
 
 const struct gw_symbol_spec gw_symbol_specs[GW_NSYMS] = {

@@ -178,7 +178,7 @@ build() {
 	for f in journal/append.c journal/ckpt.c journal/jnl_append.h journal/jnl_format.h \
 	         common/crc32c.c common/crc32c.h common/hvp_atomic.h common/hvp_err.h \
 	         hv/hv_rec.c hv/hv_rec.h hv/hv_systab.c hv/hv_systab.h hv/hvp_event.h \
-	         hv/guest/gw_walk.c hv/guest/gw_schema.c hv/guest/gw.h; do
+	         hv/guest/gw_walk.c hv/guest/gw_schema.c hv/guest/gw.h hv/guest/gw_tasks.c; do
 		sync_file "$SRC/$f" "$d/$(basename "$f")"
 	done
 	sync_file "$HERE/hvx_abi.h" "$d/hvx_abi.h"

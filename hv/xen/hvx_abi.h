@@ -16,7 +16,8 @@
 /* xen_sysctl.cmd: far above Xen's own sysctl numbers (they end below 40 in 4.17). */
 #define HVX_SYSCTL_CMD        0x6876u     /* "hv" */
 #define HVX_ABI_VERSION       3u  /* 2: HVX_OP_PROFILE, stats.ident/ident_failed;
-                                     3: HVX_OP_PSTATS, HVX_OP_DOMAIN, desc.dom0_lane */
+                                     3: HVX_OP_POLICY, HVX_OP_PSTATS, HVX_OP_DOMAIN,
+                                     desc.dom0_lane */
 
 /* hvx_op.op */
 #define HVX_OP_DESCRIBE       1u   /* fill u.desc: where the pool is, its geometry and state */
@@ -28,6 +29,9 @@
 #define HVX_OP_PROFILE        7u   /* u.prof: load a kernel profile's layout (struct gw_layout,
                                       hv/guest/gw.h) from dom0's memory; it replaces a loaded
                                       one of the same kernel banner */
+#define HVX_OP_POLICY         8u   /* u.pol: which new domains are collected from their
+                                      creation (checked in Xen's domain_create, whatever
+                                      toolstack creates them); its counters */
 #define HVX_OP_DOMAIN        10u   /* u.dom: the first collected domain at slot >= domid (an
                                       index, not a domain id): its id, handle, creation */
 #define HVX_OP_PSTATS         9u   /* fill u.pstats: the hook's cache-line write-backs and
@@ -131,6 +135,29 @@ struct hvx_prof {
 	uint32_t pad;             /* 28 */
 };
 
+/* HVX_OP_POLICY actions (u.pol.action) */
+#define HVX_POL_STATUS        0u   /* read the policy and its counters */
+#define HVX_POL_ALL_NEW       1u   /* collect every new domain from its creation (flags) */
+#define HVX_POL_OFF           2u   /* no longer; also forgets handles still waiting */
+#define HVX_POL_UUID_ADD      3u   /* collect the next domain created with handle uuid (once) */
+#define HVX_POL_UUID_DEL      4u   /* forget a waiting handle; out: domid = the domain that took
+                                      it, HVX_DOM_ALL if none did */
+#define HVX_POL_UUIDS         8u   /* handles waiting at once */
+struct hvx_pol {
+	uint32_t action;          /*  0 in: HVX_POL_* */
+	uint32_t flags;           /*  4 in (ALL_NEW, UUID_ADD): HVX_EN_*; out: the all-new flags */
+	uint8_t uuid[16];         /*  8 in (UUID_ADD, UUID_DEL) */
+	uint32_t all_new;         /* 24 out: 1 when every new domain is collected */
+	uint32_t waiting;         /* 28 out: handles waiting for their domain */
+	uint64_t enabled;         /* 32 out: domains the policy enabled since boot */
+	uint32_t domid;           /* 40 out: the last domain it enabled (UUID_DEL: see above) */
+	uint32_t failed;          /* 44 out: creations it could not enable (no slot, not 64-bit PV) */
+	uint64_t start_events;    /* 48 out: proc events of processes whose start no call showed */
+	uint64_t scan_failed;     /* 56 out: task-list walks that ended on an error (a flagged record) */
+	uint64_t unpin_ends;      /* 64 out: task ends written at the unpin of a process's page table */
+	uint64_t unpin_lost;      /* 72 out: such task ends with no room on their lane */
+};
+
 struct hvx_op {
 	uint32_t op;              /*  0 HVX_OP_* */
 	uint32_t domid;           /*  4 ENABLE, DISABLE, STATS */
@@ -142,6 +169,7 @@ struct hvx_op {
 		struct hvx_prof prof;
 		struct hvx_pstats pstats;
 		struct hvx_domi dom;
+		struct hvx_pol pol;
 		uint8_t pad[112];
 	} u;                      /* 16 */
 };
@@ -151,6 +179,7 @@ _Static_assert(sizeof(struct hvx_domi) == 32, "hvx_domi layout");
 _Static_assert(sizeof(struct hvx_stats) == 112, "hvx_stats layout");
 _Static_assert(sizeof(struct hvx_prof) == 32, "hvx_prof layout");
 _Static_assert(sizeof(struct hvx_pstats) == 112, "hvx_pstats layout");
+_Static_assert(sizeof(struct hvx_pol) == 80, "hvx_pol layout");
 _Static_assert(sizeof(struct hvx_op) == 128, "hvx_op fills xen_sysctl.u");
 
 #endif

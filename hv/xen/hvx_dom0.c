@@ -143,6 +143,20 @@ int hvx_ctl_enable(struct hvx_ctl *c, uint32_t domid, uint32_t flags)
 	return r == -EBUSY ? HVX_E_HELD : r == -ENODEV ? HVX_E_NOPOOL : r;
 }
 
+int hvx_ctl_policy(struct hvx_ctl *c, uint32_t action, uint32_t flags, const uint8_t uuid[16],
+		   struct hvx_pol *out)
+{
+	struct hvx_op op = { .op = HVX_OP_POLICY };
+	op.u.pol.action = action;
+	op.u.pol.flags = flags;
+	if (uuid)
+		memcpy(op.u.pol.uuid, uuid, 16);
+	int r = hvx_ctl_op(c, &op);
+	if (!r && out)
+		*out = op.u.pol;
+	return r == -EBUSY ? HVX_E_HELD : r == -ENODEV ? HVX_E_NOPOOL : r;
+}
+
 int hvx_ctl_disable(struct hvx_ctl *c, uint32_t domid, struct hvx_stats *st)
 {
 	struct hvx_op op = { .op = HVX_OP_DISABLE, .domid = domid };

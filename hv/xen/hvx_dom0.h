@@ -44,6 +44,10 @@ int hvx_ctl_domain(struct hvx_ctl *c, uint32_t idx, struct hvx_domi *di);
 /* The hook's write-backs, fences and its check of every append (HVX_OP_PSTATS). */
 int hvx_ctl_pstats(struct hvx_ctl *c, struct hvx_pstats *ps);
 int hvx_ctl_ckpt(struct hvx_ctl *c);
+/* The creation policy (HVX_OP_POLICY): action HVX_POL_*, flags HVX_EN_*, uuid for the
+ * UUID_ADD/UUID_DEL actions (else NULL); *out (may be NULL) gets Xen's answer. */
+int hvx_ctl_policy(struct hvx_ctl *c, uint32_t action, uint32_t flags, const uint8_t uuid[16],
+		   struct hvx_pol *out);
 /* Hand Xen a kernel profile's layout (struct gw_layout of len bytes, copied into locked memory
  * for the hypercall); *out gets Xen's answer (domains matched, profiles held).
  * @return 0, -EINVAL (Xen's walker has another layout size or refused it), -ENOSPC (Xen

@@ -32,7 +32,7 @@ __attribute__((used)) struct file kfix_file;
 __attribute__((used)) struct stat kfix_stat;
 __attribute__((used)) struct statx kfix_statx;
 __attribute__((used)) struct sockaddr_un kfix_sun;
-__attribute__((used)) struct mm_struct kfix_mm;
+__attribute__((used)) struct mm_struct kfix_mm;   /* file identity, task list and argv */
 __attribute__((used)) struct shmem_inode_info kfix_shmem;
 
 int main(void)

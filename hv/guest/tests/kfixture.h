@@ -159,12 +159,16 @@ struct ext4_inode_info {
 	uint32_t i_extra_isize;
 };
 
-/* file identity (xfile): exe_file not at offset 0, so that its offset is seen to be used */
+/* task list and argv (xpolicy): members inside an anonymous struct, as in 6.1; file identity
+ * (xfile): exe_file not at offset 0, so that its offset is seen to be used */
 struct mm_struct {
-	unsigned long mmap_base;
-	unsigned long task_size;
-	struct file *exe_file;
-	unsigned long flags;
+	struct {
+		unsigned long mmap_base;
+		unsigned long *pgd;
+		unsigned long start_stack, arg_start, arg_end, env_start, env_end;
+		struct file *exe_file;
+	};
+	unsigned long cpu_bitmap[];
 };
 
 /* tmpfs's inode (5.19 on): the VFS inode embedded after the birth time */
@@ -190,6 +194,7 @@ struct task_struct {
 		struct mm_struct *mm;
 		struct mm_struct *active_mm;
 		int exit_state;
+		int exit_code;
 		union {   /* two anonymous levels above pid and tgid */
 			struct {
 				kfix_pid_t pid;
@@ -365,6 +370,16 @@ static inline void kfix_layout(struct gw_layout *L)
 	KFIX_M(GW_M_STATX_TS_TV_NSEC, statx_timestamp, tv_nsec);
 	KFIX_M(GW_M_SOCKADDR_UN_SUN_FAMILY, sockaddr_un, sun_family);
 	KFIX_M(GW_M_SOCKADDR_UN_SUN_PATH, sockaddr_un, sun_path);
+	/* task list and argv (xpolicy) */
+	KFIX_S(GW_S_MM_STRUCT, mm_struct);
+	KFIX_M(GW_M_TASK_TASKS, task_struct, tasks);
+	KFIX_M(GW_M_TASK_FLAGS, task_struct, flags);
+	KFIX_M(GW_M_TASK_EXIT_CODE, task_struct, exit_code);
+	KFIX_M(GW_M_TASK_ACTIVE_MM, task_struct, active_mm);
+	KFIX_M(GW_M_MM_PGD, mm_struct, pgd);
+	KFIX_M(GW_M_MM_ARG_START, mm_struct, arg_start);
+	KFIX_M(GW_M_MM_ARG_END, mm_struct, arg_end);
+	KFIX_M(GW_M_MM_EXE_FILE, mm_struct, exe_file);
 
 	L->banner_len = (uint32_t)(sizeof(KFIX_BANNER) - 1);
 	for (uint32_t i = 0; i < L->banner_len; i++)

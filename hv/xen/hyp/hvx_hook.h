@@ -30,6 +30,10 @@ void hvx_iret_user(struct vcpu *v, const struct cpu_user_regs *regs, unsigned lo
 /* mm.c, do_mmuext_op: d pinned frame mfn as an L4 (top-level) page table. */
 void hvx_pin_l4(struct domain *d, unsigned long mfn);
 
+/* mm.c, do_mmuext_op (MMUEXT_UNPIN_TABLE): d's frame mfn, an L4 page table, was unpinned by
+ * the current vCPU (a process's last reference to its page tables dropped, or an exec). */
+void hvx_unpin_l4(struct domain *d, unsigned long mfn);
+
 /* common/domain.c, domain_create: d was created (its creation number, the guest's boot id). */
 void hvx_domain_created(struct domain *d);
 

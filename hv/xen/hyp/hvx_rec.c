@@ -3,6 +3,7 @@
  * (hvx_iret_user), matched through each domain's table of pending calls.
  */
 #include "hvx.h"
+#include "hvx_policy.h"
 
 static struct hvx_pend *pend_find(struct hvx_dom *x, uint64_t ksp)
 {
@@ -199,17 +200,11 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	/* A process ends: its task end follows the entry, in room reserved with it. */
 	end = no_ret && regs->rax == HVX_NR_EXIT_GROUP && w.have_prof && !w.rc;
 	l = hvx_vcpu_lane(vid);
-	/* /init was started by the kernel (kernel_execve: no call to trap): its proc event
-	 * comes before its first recorded call. */
-	if ( w.have_prof && !w.rc && w.tgid == 1 && !ACCESS_ONCE(x->init_seen) )
-	{
-		x->init_seen = 1;
-		rc = task_event(x, v, c, l, &w, HVP_EV_PROC, HVP_PROC_KERNEL, 0, ksp, mfn, proc);
-		if ( rc )
-			x->init_seen = 0;         /* again at the next call */
-		if ( rc == JNL_E_FULL && vid < HVX_MAX_VCPUS )
-			return block_vcpu(x, v, regs, l, jnl_rec_size(HVX_EXIT_CAP));
-	}
+	/* Start events owed before this call's entry (xpolicy, hvx_policy.c): /init's, which the
+	 * kernel started without a call to trap, or the processes already running. */
+	if ( w.have_prof && !w.rc &&
+	     hvx_starts(x, v, c, l, &w, ksp, mfn, proc) == JNL_E_FULL && vid < HVX_MAX_VCPUS )
+		return block_vcpu(x, v, regs, l, jnl_rec_size(HVX_START_CAP));
 	hv_rec_init(&r, c->buf, hvx_pool.rec_cap, c->scratch, HVX_SCRATCH, hvx_gread, x, NULL);
 	hvx_rec_begin(&r, HVP_EV_ENTRY, (uint32_t)regs->rax, x, &w, proc, ksp);
 	hv_rec_set_args(&r, args, e->nargs);
@@ -250,8 +245,9 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	STAT_ADD(x, bytes, len);
 	if ( no_ret )
 	{
-		if ( end )
-			task_event(x, v, c, l, &w, HVP_EV_TASK_END, args[0], reserve, ksp, mfn, proc);
+		if ( end && !task_event(x, v, c, l, &w, HVP_EV_TASK_END, args[0], reserve, ksp, mfn,
+					proc) )
+			hvx_policy_ended(x, w.tgid);   /* xpolicy: none again at the unpin */
 		return 0;
 	}
 

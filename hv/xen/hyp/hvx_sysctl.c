@@ -1,8 +1,14 @@
 /*
  * hvx_sysctl.c - dom0's sub-op (hvx_abi.h): describe, enable/disable a domain, checkpoint
- * (wakes waiting vCPUs), stats, release a held pool.
+ * (wakes waiting vCPUs), stats, release a held pool, profile, creation policy.
+ *
+ * Slots of hvx_doms are taken and given back under slots_lock: by the sysctl (Xen's
+ * sysctl_lock) and, through the creation policy, inside domain_create (the domctl lock).
  */
 #include "hvx.h"
+#include "hvx_policy.h"
+
+static DEFINE_SPINLOCK(slots_lock);
 
 _Static_assert(HVX_HOOK_SYSCTL_CMD == HVX_SYSCTL_CMD, "sysctl number in hvx_hook.h");
 _Static_assert(sizeof(struct hvx_op) <= sizeof(((struct xen_sysctl *)0)->u),
@@ -40,7 +46,7 @@ static void dom_disable(struct hvx_dom *x, struct domain *d)
 	__atomic_fetch_sub(&hvx_ndoms_active, 1, __ATOMIC_RELAXED);
 }
 
-/* Forget domains that died while being collected. */
+/* Forget domains that died while being collected. With slots_lock held. */
 static void doms_reap(void)
 {
 	unsigned int i;
@@ -64,32 +70,44 @@ static void doms_reap(void)
 	}
 }
 
-static int op_enable(struct hvx_op *op)
+/* Did any of d's vCPUs ever run? (A domain created paused and enabled before its unpause
+ * did not: its processes all start under collection.) */
+static bool dom_ran(const struct domain *d)
 {
-	struct domain *d;
+	const struct vcpu *v;
+
+	for_each_vcpu ( d, v )
+		if ( v->runstate.state == RUNSTATE_running || v->runstate.time[RUNSTATE_running] )
+			return true;
+	return false;
+}
+
+int hvx_dom_enable(struct domain *d, unsigned int flags, bool at_creation)
+{
 	struct hvx_dom *x = NULL;
 	unsigned int i;
 	int rc = 0;
 
 	if ( hvx_pool.state != HVX_POOL_READY )
 		return hvx_pool.state == HVX_POOL_HELD ? -EBUSY : -ENODEV;
-	if ( op->flags & ~HVX_EN_LOSSY )
+	if ( flags & ~HVX_EN_LOSSY )
 		return -EINVAL;
-	d = rcu_lock_domain_by_id(op->domid);
-	if ( !d )
-		return -ESRCH;
 	/* Never the control domain: its own calls (the consumer's) would feed back. */
 	if ( is_control_domain(d) || is_hardware_domain(d) || !is_pv_domain(d) ||
 	     is_pv_32bit_domain(d) || d->max_vcpus > HVX_MAX_VCPUS )
-	{
-		rc = -EOPNOTSUPP;
-		goto out;
-	}
+		return -EOPNOTSUPP;
+	spin_lock(&slots_lock);
+	doms_reap();
 	for ( i = 0; i < HVX_MAX_DOMS; i++ )
 		if ( hvx_doms[i].d && dom_matches(&hvx_doms[i], d) )
 		{
-			hvx_doms[i].flags = op->flags;
-			goto out;
+			if ( !at_creation )
+			{
+				hvx_doms[i].flags = flags;
+				goto out;
+			}
+			/* a new domain where a dead one's struct was: that slot is stale */
+			dom_disable(&hvx_doms[i], NULL);
 		}
 	for ( i = 0; i < HVX_MAX_DOMS && !x; i++ )
 		if ( !hvx_doms[i].d )
@@ -128,18 +146,35 @@ static int op_enable(struct hvx_op *op)
 	memset(x->waiting, 0, sizeof(x->waiting));
 	memset(&x->st, 0, sizeof(x->st));
 	hvx_walk_reset(x);
+	hvx_policy_reset(x, at_creation || !dom_ran(d));
 	x->init_seen = 0;
 	x->created = hvx_domain_creation(d->domain_id);
-	x->flags = op->flags;
+	x->flags = flags;
 	x->domid = d->domain_id;
 	memcpy(x->handle, d->handle, sizeof(x->handle));
 	smp_wmb();                /* tables and handle before the hooks can find the slot */
 	x->d = d;
 	spin_unlock(&x->lock);
 	__atomic_fetch_add(&hvx_ndoms_active, 1, __ATOMIC_RELAXED);
-	printk("hvprov: collecting d%u (%s)\n", d->domain_id,
-	       (op->flags & HVX_EN_LOSSY) ? "lossy" : "blocking");
+	if ( !at_creation )
+		printk("hvprov: collecting d%u (%s)\n", d->domain_id,
+		       (flags & HVX_EN_LOSSY) ? "lossy" : "blocking");
  out:
+	spin_unlock(&slots_lock);
+	return rc;
+}
+
+static int op_enable(struct hvx_op *op)
+{
+	struct domain *d;
+	int rc;
+
+	if ( hvx_pool.state != HVX_POOL_READY )
+		return hvx_pool.state == HVX_POOL_HELD ? -EBUSY : -ENODEV;
+	d = rcu_lock_domain_by_id(op->domid);
+	if ( !d )
+		return -ESRCH;
+	rc = hvx_dom_enable(d, op->flags, false);
 	rcu_unlock_domain(d);
 	return rc;
 }
@@ -152,6 +187,7 @@ static int op_disable(struct hvx_op *op)
 
 	if ( !d )
 		return -ESRCH;
+	spin_lock(&slots_lock);
 	for ( i = 0; i < HVX_MAX_DOMS; i++ )
 		if ( hvx_doms[i].d && dom_matches(&hvx_doms[i], d) )
 		{
@@ -160,6 +196,7 @@ static int op_disable(struct hvx_op *op)
 			rc = 0;
 			break;
 		}
+	spin_unlock(&slots_lock);
 	rcu_unlock_domain(d);
 	return rc;
 }
@@ -202,7 +239,9 @@ long hvx_sysctl(struct xen_sysctl *sc)
 		return -EPERM;
 	if ( op->abi != HVX_ABI_VERSION )
 		return -EINVAL;
+	spin_lock(&slots_lock);
 	doms_reap();
+	spin_unlock(&slots_lock);
 	switch ( op->op )
 	{
 	case HVX_OP_DESCRIBE:
@@ -264,6 +303,8 @@ long hvx_sysctl(struct xen_sysctl *sc)
 	case HVX_OP_PSTATS:
 		hvx_pstats_get(&op->u.pstats);
 		return 0;
+	case HVX_OP_POLICY:
+		return hvx_op_policy(op);
 	case HVX_OP_RELEASE:
 		if ( hvx_pool.state != HVX_POOL_HELD )
 			return hvx_pool.state == HVX_POOL_READY ? 0 : -ENODEV;

@@ -16,6 +16,7 @@
  * shadow GS base while the vCPU is in user mode. Every walk is bounded by the walker.
  */
 #include "hvx.h"
+#include "hvx_policy.h"
 #include "gw.h"
 
 static struct gw_layout *profs[HVX_PROF_MAX];
@@ -41,6 +42,7 @@ void hvx_domain_created(struct domain *d)
 {
 	if ( created && d->domain_id < DOMID_FIRST_RESERVED )
 		created[d->domain_id] = __atomic_add_fetch(&created_count, 1, __ATOMIC_RELAXED);
+	hvx_policy_created(d);          /* xpolicy: collected from its creation? */
 }
 
 uint64_t hvx_domain_creation(domid_t domid)
@@ -284,6 +286,25 @@ void hvx_files(struct hvx_dom *x, const struct vcpu *v, struct hvx_fq *q, unsign
 				f->path = pathbuf;
 		}
 	}
+	read_unlock(&prof_lock);
+}
+
+/* xpolicy (hvx_policy.h): a walker over v's domain under its profile, prof_lock held for
+ * reading until hvx_walk_end. */
+int hvx_walk_begin(struct hvx_dom *x, const struct vcpu *v, struct gw_guest *g)
+{
+	const struct gw_layout *L;
+
+	read_lock(&prof_lock);
+	L = dom_profile(x, v);
+	if ( L && !bind(g, L, v) )
+		return 0;
+	read_unlock(&prof_lock);
+	return -1;
+}
+
+void hvx_walk_end(void)
+{
 	read_unlock(&prof_lock);
 }
 

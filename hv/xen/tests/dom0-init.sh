@@ -147,6 +147,68 @@ if [ "$mode" = prov ]; then
 	write_results
 	poweroff -f
 fi
+# policy (xpolicy): every new domain from its start. Xen's creation policy collects a plain
+# `xl create` (no -p, no enable) from its first instruction; then collection is turned off,
+# the domU starts a process, and collection is enabled again on the running domU: its running
+# processes get start events. check_policy.py reads what this writes.
+# wait_console MARKER WHAT: poll the domU's console for MARKER (at most 180 s).
+wait_console() {
+	i=0
+	while ! grep -q "$1" "$clog" 2>/dev/null && [ $i -lt 900 ]; do
+		heartbeat "waiting for $2 ($i polls)"
+		sleep 0.2
+		i=$((i + 1))
+	done
+	grep -q "$1" "$clog" 2>/dev/null || say "no $1 on the domU's console after $i polls"
+}
+if [ "$mode" = policy ]; then
+	start_daemon
+	sleep 1
+	# the profile first: no domain runs that kernel yet; Xen matches the new one at its calls
+	hvprov xen load-profile /etc/hvx-profile.json >/out/load-profile.txt 2>&1
+	echo $? >/out/load-profile.rc
+	hvprov xen policy --all-new-domains >/out/policy-on.txt 2>&1
+	echo $? >/out/policy-on.rc
+	say "policy on (exit $(cat /out/policy-on.rc)): $(tr '\n' ' ' </out/policy-on.txt)"
+	(xl create /etc/xen/domu.cfg >/out/xl-create.txt 2>&1; echo $? >/tmp/xl-create.rc) &
+	while [ ! -s /tmp/xl-create.rc ]; do heartbeat "xl create still running"; sleep 0.5; done
+	[ "$(cat /tmp/xl-create.rc)" = 0 ] ||
+		say "xl create failed: $(grep -m 2 error /out/xl-create.txt | tr '\n' ' ')"
+	hvprov xen policy --off >/out/policy-off.txt 2>&1
+	domid=$(xl domid hvx-domu 2>/dev/null)
+	echo "$domid" >/out/domid
+	say "domU is d$domid; policy now: $(tr '\n' ' ' </out/policy-off.txt)"
+	wait_console HVX-DOMU-PHASE-A "the domU's first phase"
+	hvprov xen disable "$domid" >/out/disable.txt 2>&1 || say "disable failed: $(cat /out/disable.txt)"
+	tty=$(xenstore-read "/local/domain/$domid/console/tty" 2>/dev/null)
+	[ -n "$tty" ] && echo off >"$tty"
+	wait_console HVX-DOMU-PHASE-B "the domU's process started without collection"
+	hvprov xen enable "$domid" >/out/enable-live.txt 2>&1 ||
+		say "enable failed: $(cat /out/enable-live.txt)"
+	say "collection enabled on the running domU: $(tr '\n' ' ' </out/enable-live.txt)"
+	[ -n "$tty" ] && echo on >"$tty"
+	i=0
+	while [ $i -lt 1500 ]; do
+		if grep -q HVX-DOMU-DONE "$clog" 2>/dev/null && xl list >/tmp/xl-list 2>&1 &&
+		   ! grep -q hvx-domu /tmp/xl-list &&
+		   hvprov xen status --json 2>/dev/null | grep -q '"domains":0'; then
+			break
+		fi
+		sleep 0.2
+		i=$((i + 1))
+		heartbeat "waiting for the domU's end ($i polls)"
+	done
+	say "domU ended after ${i} polls"
+	kill -TERM $dpid
+	wait $dpid
+	echo $? >/out/daemon.rc
+	hvprov xen status --json >/out/status-after.json 2>&1
+	hvprov xen policy --json >/out/policy-after.json 2>&1
+	say "daemon rc $(cat /out/daemon.rc): $(tail -n 1 /out/daemon.txt); policy $(cat /out/policy-after.json)"
+	cp "$clog" /out/ 2>/dev/null || say "no domU console log"
+	write_results
+	poweroff -f
+fi
 (xl create -p /etc/xen/domu.cfg >/out/xl-create.txt 2>&1; echo $? >/tmp/xl-create.rc) &
 while [ ! -s /tmp/xl-create.rc ]; do heartbeat "xl create still running"; sleep 0.5; done
 [ "$(cat /tmp/xl-create.rc)" = 0 ] ||

@@ -91,6 +91,43 @@ if [ "$mode" = prov ]; then
 	echo "HVX-DOMU-DONE"
 	poweroff -f
 fi
+# policy (xpolicy): collected from its creation (dom0's --all-new-domains); dom0 then turns
+# collection off ("off" on this console), a process is started, and collection is turned on
+# again ("on"): the hook writes that process's start event (argv, executable) at the next call;
+# it is then killed (no exit_group: its task end comes from the unpin of its page table).
+if [ "$mode" = policy ]; then
+	cd /w
+	echo "HVX-DOMU-ID step=init tgid=$$ cwd=$(pwd)"
+	echo policy >/w/a.txt
+	cat /w/a.txt >/w/a2.txt
+	# a process the kernel starts itself: the helper of a pipe core_pattern, started with
+	# kernel_execve as a child of kthreadd when a process dumps core (here a sleep, SIGQUIT)
+	printf '#!/bin/busybox sh\ncat >/dev/null\necho "$$ $*" >/w/helper.txt\n' >/bin/hvx-core
+	chmod 755 /bin/hvx-core
+	echo '|/bin/hvx-core %p' >/proc/sys/kernel/core_pattern
+	/bin/busybox sleep 1000 &
+	q=$!
+	kill -QUIT $q
+	wait $q
+	i=0
+	while [ ! -s /w/helper.txt ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	echo "HVX-DOMU-HELPER $(cat /w/helper.txt 2>/dev/null)"
+	echo "HVX-DOMU-PHASE-A"
+	read -r -t 900 x || x=
+	# by its path: busybox's shell runs an applet named alone in the forked shell, no exec
+	/bin/busybox sleep 1000 &
+	sp=$!
+	echo "HVX-DOMU-SLEEP tgid=$sp got '$x'"
+	echo "HVX-DOMU-PHASE-B"
+	read -r -t 900 y || y=
+	echo "HVX-DOMU-ON got '$y'"
+	cat /w/a.txt >/w/b.txt
+	kill -9 $sp
+	wait $sp
+	echo "HVX-DOMU-KILLED tgid=$sp status=$?"
+	echo "HVX-DOMU-DONE"
+	poweroff -f
+fi
 # A pipeline writing a file, and one reading it into another.
 echo "alpha beta gamma" | tr a-z A-Z > /w/upper.txt
 cat /w/upper.txt | wc -c > /w/count.txt

@@ -25,8 +25,10 @@ POOL=${HVPROV_XEN_POOL:-52K@0x70000000,lanes=2}
 # prov (below), blocking (vCPUs wait for the daemon), lossy (drops counted, LOST records), crash (a power
 # cut of the whole host with a running daemon, below), or stress (blocking mode with a minute of domU system calls while
 # dom0 runs tests/xmmstress.c, which counts lost XMM register contents: fails if any; also
-# used to compare the emulated CPU and Xen options below), or bench (hvprov's cost inside the
-# guest: workloads timed with collection on and off, check_bench.py prints the table)
+# used to compare the emulated CPU and Xen options below), bench (hvprov's cost inside the
+# guest: workloads timed with collection on and off, check_bench.py prints the table), or
+# policy (a plain xl create under Xen's --all-new-domains policy, then collection enabled again
+# on the running domU: check_policy.py)
 MODE=${HVPROV_XEN_MODE:-blocking}
 # crash: dom0's daemon writes its log to an ext4 file system on a second virtio disk whose
 # writes and flushes QEMU logs on the host (blklogwrites), and stops at the named moment CUT
@@ -431,6 +433,10 @@ elif [ "$MODE" = prov ]; then
 	# indexed here as it would be in dom0: the same hvprov, the log dom0's daemon wrote
 	HVPROV_UUID_A=$UUID_A HVPROV_UUID_B=$UUID_B python3 "$HERE/check_prov.py" \
 		"$WORK/records.jsonl" "$WORK/out"
+elif [ "$MODE" = policy ]; then
+	# (xpolicy) Xen's console too: its line for the domain the policy enabled
+	cp "$WORK/console.log" "$WORK/out/xen-console.log"
+	python3 "$HERE/check_policy.py" "$WORK/records.jsonl" "$WORK/out"
 else
 	python3 "$HERE/check_e2e.py" "$WORK/records.jsonl" "$WORK/out"
 fi
