@@ -514,7 +514,9 @@ static int jp_value(struct jp *j, int level)
 				else
 					strcpy(j->keys[level], "\x01");
 				jp_ws(j);
-				if (j->i >= j->n || j->s[j->i] != ':')
+				if (j->i >= j->n)   /* a file cut after a key: say so, as elsewhere */
+					return jp_fail(j, GW_ESYNTAX, "unexpected end of input");
+				if (j->s[j->i] != ':')
 					return jp_fail(j, GW_ESYNTAX, "byte %zu: expected ':'", j->i);
 				j->i++;
 			} else {
