@@ -15,23 +15,11 @@ import re
 import statistics
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_e2e import check, failures, field  # noqa: E402 - the same verdict and field reader
+
 RUN = re.compile(r"HVX-BENCH run (\w+) (\d+) (on|off) ([0-9.]+) ([0-9.]+)")
 MARK = re.compile(r"/w/bench-(\w+)-(\d+)-(start|end)$")
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        failures.append(what)
-    return ok
-
-
-def field(rec, ftype, arg=None):
-    for f in rec.get("fields", []):
-        if f.get("type") == ftype and (arg is None or f.get("arg") == arg):
-            return f.get("value")
-    return None
 
 
 def main():
