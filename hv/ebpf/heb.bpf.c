@@ -66,6 +66,13 @@ struct heb_task {
 	__u8 dleaf;
 	__u64 comps[32];             /* dentries of a path being resolved, leaf first */
 	__u64 root_d, root_m;        /* the task's root (chroot), where the walk stops */
+	/* heb_ident's cache of what does not change between this task's unshare, setns and
+	 * exec calls (heb_exit clears id_ok at their return): the process start, the pid
+	 * namespace, the namespaces of nsproxy id_nsp and the user namespace */
+	__u64 id_nsp;
+	__u64 id_start;
+	struct heb_ns id_ns;
+	__u32 id_ok;
 	struct heb_hdr h;
 	__u8 var[HEB_VAR_CAP];
 };
@@ -289,7 +296,8 @@ static __always_inline void ident_of(struct task_struct *tt, struct heb_hdr *h)
 }
 
 /* The current task's identity into h: a global function, verified once rather than inlined
- * into each hook (five places), which multiplied the verifier's work. */
+ * into each hook (five places), which multiplied the verifier's work. Used where there is no
+ * task storage (task_end: the per-CPU heap); calls use heb_ident_t. */
 __noinline int heb_ident(struct heb_hdr *h)
 {
 	if (h)
@@ -297,8 +305,58 @@ __noinline int heb_ident(struct heb_hdr *h)
 	return 0;
 }
 
-
 #include "heb_var.bpf.h"
+
+/* Calls at whose return the cached identity of the calling task may be wrong: they replace
+ * its nsproxy or user namespace, or its image (x86-64 numbers). */
+static __always_inline int moves_ident(long nr)
+{
+	return nr == 59 || nr == 322 || nr == 272 || nr == 308;  /* execve(at), unshare, setns */
+}
+
+/*
+ * The current task's identity into t->h, as ident_of() writes it, with the part that only
+ * the task's own unshare, setns or exec can change taken from its cache (read again when
+ * the task's nsproxy pointer differs too). The parent (reparenting happens to a task, not
+ * by its calls), the cgroup (another process can move it) and the name (another thread can
+ * write /proc/.../comm) are read every time.
+ */
+__noinline int heb_ident_t(struct heb_task *t)
+{
+	if (!t)
+		return 0;
+	struct task_struct *task = RO(task_struct, bpf_get_current_task());
+	struct heb_hdr *h = &t->h;
+	__u64 nspv = as_num(t, task->nsproxy);
+	if (!t->id_ok || t->id_nsp != nspv) {
+		struct nsproxy *nsp = task->nsproxy;
+		t->id_start = task->group_leader->start_boottime / 10000000ull;
+		__builtin_memset(&t->id_ns, 0, sizeof(t->id_ns));
+		if (nsp) {
+			t->id_ns.mnt = nsp->mnt_ns->ns.inum;
+			t->id_ns.net = nsp->net_ns->ns.inum;
+			t->id_ns.uts = nsp->uts_ns->ns.inum;
+			t->id_ns.ipc = nsp->ipc_ns->ns.inum;
+			t->id_ns.cgroup = nsp->cgroup_ns->ns.inum;
+			t->id_ns.time = nsp->time_ns->ns.inum;
+		}
+		t->id_ns.user = task->real_cred->user_ns->ns.inum;
+		struct pid *tp = task->thread_pid;
+		unsigned int lvl = tp->level;
+		t->id_ns.pid = BPF_CORE_READ(tp, numbers[lvl & 7].ns, ns.inum);
+		t->id_nsp = nspv;
+		t->id_ok = 1;
+	}
+	struct task_struct *par = task->group_leader->real_parent;
+	h->start_ticks = t->id_start;
+	h->ppid = par->tgid;
+	h->pstart_ticks = par->group_leader->start_boottime / 10000000ull;
+	h->flags |= HEB_RF_PARENT | HEB_RF_NS;
+	h->ns = t->id_ns;
+	h->ns.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	bpf_get_current_comm(&h->comm, sizeof(h->comm));
+	return 0;
+}
 
 /* The identity of fd's file into slot s (through the global heb_fid). */
 static __always_inline void fid_fd(struct heb_task *t, struct task_struct *task, long fd,
@@ -434,7 +492,7 @@ int BPF_PROG(heb_enter, struct pt_regs *regs, long id)
 		t->h.type = HEB_R_ENTRY;
 		t->h.flags |= HEB_RF_NORETURN;
 		t->h.t_exit = t->h.t_enter;
-		heb_ident(&t->h);
+		heb_ident_t(t);
 		emit(&t->h);
 		return 0;
 	}
@@ -442,7 +500,7 @@ int BPF_PROG(heb_enter, struct pt_regs *regs, long id)
 		/* the channel rule: an entry record now, the call at its return names it */
 		t->h.type = HEB_R_ENTRY;
 		t->h.t_exit = t->h.t_enter;
-		heb_ident(&t->h);
+		heb_ident_t(t);
 		if (emit(&t->h) == 0) {
 			t->h.pair_src = t->h.src_seq;
 			t->h.flags |= HEB_RF_PAIR;
@@ -462,6 +520,8 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 	if (moves_dirs(onr, regs) && ret == 0)
 		dgen_bump();                /* cached directory paths may be wrong now */
 	struct heb_task *t = bpf_task_storage_get(&tstore, task, 0, 0);
+	if (t && moves_ident(onr))
+		t->id_ok = 0;
 	if (!t || !t->busy)
 		return 0;
 	t->busy = 0;
@@ -548,7 +608,7 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 		if (env_copied())
 			put_env(t, task);
 	}
-	heb_ident(&t->h);
+	heb_ident_t(t);
 	emit(&t->h);
 	return 0;
 }
@@ -603,7 +663,7 @@ int BPF_PROG(heb_fork, struct task_struct *parent, struct task_struct *child)
 	t->busy = 0;
 	t->h.ret = child->pid;
 	t->h.t_exit = bpf_ktime_get_boot_ns();
-	heb_ident(&t->h);
+	heb_ident_t(t);
 	emit(&t->h);
 	return 0;
 }
