@@ -185,7 +185,10 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define HEB_KID_inode             4
 #define HEB_KID_mount             5
 #define HEB_KID_vfsmount          6
-const volatile __u32 heb_kid[7] = {};
+#define HEB_KID_ext4_inode_info   7
+#define HEB_KID_shmem_inode_info  8
+#define HEB_KID_list_head         9
+const volatile __u32 heb_kid[10] = {};
 #define KID(T) (heb_kid[HEB_KID_##T] ? heb_kid[HEB_KID_##T] : bpf_core_type_id_kernel(struct T))
 
 /* p as an untrusted pointer to struct T: its fields are read with plain loads (the verifier
@@ -206,14 +209,17 @@ static __always_inline void fid_of_inode(struct inode *ino0, struct heb_fid *f, 
 	f->gen_nsec = 0;
 	f->fid_flags = 0;
 	struct timespec64 bt = { 0, 0 };
+	/* plain loads through the containing struct (one probe read each cost more) */
 	if (magic == EXT4_MAGIC) {
-		struct ext4_inode_info *ei = (void *)((char *)ino0 -
+		struct ext4_inode_info *ei = RO(ext4_inode_info, (char *)ino0 -
 			bpf_core_field_offset(struct ext4_inode_info, vfs_inode));
-		BPF_CORE_READ_INTO(&bt, ei, i_crtime);
+		bt.tv_sec = ei->i_crtime.tv_sec;
+		bt.tv_nsec = ei->i_crtime.tv_nsec;
 	} else if (magic == TMPFS_MAGIC) {
-		struct shmem_inode_info *si = (void *)((char *)ino0 -
+		struct shmem_inode_info *si = RO(shmem_inode_info, (char *)ino0 -
 			bpf_core_field_offset(struct shmem_inode_info, vfs_inode));
-		BPF_CORE_READ_INTO(&bt, si, i_crtime);
+		bt.tv_sec = si->i_crtime.tv_sec;
+		bt.tv_nsec = si->i_crtime.tv_nsec;
 	}
 	/* as the ptrace backend: a zero birth time is none */
 	if (bt.tv_sec || bt.tv_nsec) {
@@ -241,8 +247,10 @@ static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 	struct fdtable *fdt = RO(task_struct, task)->files->fdt;
 	if (!fdt || (unsigned long)fd >= fdt->max_fds)
 		return 0;
-	struct file **arr = fdt->fd;
-	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
+	/* the slot fdt->fd[fd] read with a plain load: a pointer array's element is not a BTF
+	 * field, so the slot's address is cast to a struct whose first member is a pointer */
+	__u64 slot = (__u64)fdt->fd + (__u64)fd * sizeof(struct file *);
+	f = (struct file *)RO(list_head, slot)->next;
 	return f;
 }
 
@@ -354,7 +362,7 @@ __noinline int heb_ident_t(struct heb_task *t)
 	h->flags |= HEB_RF_PARENT | HEB_RF_NS;
 	h->ns = t->id_ns;
 	h->ns.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
-	bpf_get_current_comm(&h->comm, sizeof(h->comm));
+	/* no comm: the events of calls do not carry it (snapshot records do, ident_of) */
 	return 0;
 }
 
