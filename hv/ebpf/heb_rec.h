@@ -72,7 +72,7 @@ struct heb_hdr {
 	__u32 nr;            /*  28 call number (x86-64) */
 	__u64 start_ticks;   /*  32 process start, boot-clock ticks of 1/100 s */
 	__u64 pstart_ticks;  /*  40 parent's start */
-	__u64 t_enter;       /*  48 boot-clock ns at the entry (0 unknown) */
+	__u64 t_enter;       /*  48 0: not taken (no event carries it) */
 	__u64 t_exit;        /*  56 boot-clock ns at the return (or when recorded) */
 	__s64 ret;           /*  64 */
 	__u64 args[6];       /*  72 */
