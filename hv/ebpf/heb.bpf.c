@@ -84,6 +84,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);  /* the collector writes `awake` in place */
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct heb_cfg);
@@ -140,7 +141,10 @@ static __always_inline int emit(struct heb_hdr *h)
 	h->var_len = vl;
 	__u64 n = __sync_fetch_and_add(s, 1) + 1;
 	h->src_seq = ((__u64)bpf_get_smp_processor_id() << 48) | (n & 0xffffffffffffull);
-	if (bpf_ringbuf_output(&ring, h, HEB_HDR_SIZE + vl, 0)) {
+	/* no wakeup while the collector is awake: it looks again by itself (heb_poll) */
+	struct heb_cfg *c = bpf_map_lookup_elem(&cfg, &k);
+	__u64 wf = c && c->awake ? BPF_RB_NO_WAKEUP : 0;
+	if (bpf_ringbuf_output(&ring, h, HEB_HDR_SIZE + vl, wf)) {
 		count_drop();
 		return -1;
 	}

@@ -114,8 +114,14 @@ struct heb_cfg {
 	__u32 cg_level;      /* its depth below the root */
 	__u32 on;            /* 0: record nothing (set while the collector sets up) */
 	__u8  instance[16];  /* random id of this set of maps (the collector's state names it) */
+	/* 1: the collector is awake and looks at the ring again by itself, so a record wakes
+	 * no one (BPF_RB_NO_WAKEUP: the wakeup is a self-IPI on the CPU of the call); 0: the
+	 * kernel's rule (wake for a record written into an empty ring). Written by the
+	 * collector through the map's mapping (heb_collect.c, heb_poll). */
+	__u32 awake;
+	__u32 pad;
 };
 
-#define HEB_CFG_VERSION    2u
+#define HEB_CFG_VERSION    3u
 
 #endif
