@@ -325,6 +325,25 @@ def t_window():
     subprocess.run(["rm", "-rf", top])
 
 
+def t_wakeup():
+    """Records that come one at a time, each after the collector has gone to sleep, wake it:
+    the programs output without a wakeup only while it is awake (cfg.awake, heb_poll). A
+    collector that stayed marked awake would read each only at its poll timeout (50 ms)."""
+    need_bpf()
+    top = tempfile.mkdtemp(prefix="hvprov-ebpf-wake-")
+    st = os.path.join(top, "s.json")
+    r = eb_run([sys.executable, "-c", "import os, time\nfor i in range(40):\n"
+                "    os.close(os.open('/etc/hostname', os.O_RDONLY)); time.sleep(0.03)\n"],
+               top, os.path.join(top, "d"), ["--quiet", "--stats", st])
+    check(r.returncode == 0, "run: rc %d %s" % (r.returncode, r.stderr[-400:]))
+    w = json.load(open(st))["window_us"]
+    check(w["n"] >= 80 and w["p50"] < 10000, "sparse calls: pool window %r (p50 expected "
+          "under 10 ms: the collector is woken)" % w)
+    print("wakeup: sparse calls, pool window p50 %d us p99 %d us max %d us over %d records" %
+          (w["p50"], w["p99"], w["max"], w["n"]), file=sys.stderr)
+    subprocess.run(["rm", "-rf", top])
+
+
 # ---- run: descendants after the command, --user; daemon: --env ----
 
 def t_run_opts():
@@ -705,6 +724,7 @@ def t_ancestry():
 SCENARIOS = {
     "ancestry": t_ancestry,
     "pident": t_pident,
+    "wakeup": t_wakeup,
     "oracle_shell_pipeline": oracle("shell_pipeline"),
     "oracle_fsops": oracle("fsops"),
     "oracle_threads_open": oracle("threads_open"),
