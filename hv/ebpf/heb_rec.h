@@ -82,7 +82,7 @@ struct heb_hdr {
 	__s32 outfds[2];     /* 328 pipe, pipe2: the fds written (read at the return) */
 	__u32 var_len;       /* 336 bytes of variable fields after the header */
 	__u32 reserved;      /* 340 */
-	char  comm[16];      /* 344 task name */
+	char  comm[16];      /* 344 task name (snapshot records only: call events carry none) */
 };                           /* 360 */
 
 #define HEB_HDR_SIZE       360u
