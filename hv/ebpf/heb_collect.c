@@ -255,13 +255,17 @@ int heb_poll(struct heb *h, int timeout_ms)
 		/* Going to sleep: the kernel's rule again, then look once more (a record output
 		 * between the programs' reading awake and this store is seen here; one whose
 		 * program read awake before the store and committed after this look waits for the
-		 * next record or for the timeout: the window, not the record, pays). */
+		 * next record or for the look 2 ms later: the window, not the record, pays). */
 		if (cm) {
 			__atomic_store_n(&cm->awake, 0, __ATOMIC_SEQ_CST);
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		}
 		int w = heb_ring_cons(&h->ring) != heb_ring_prod(&h->ring) ? 1 :
-			heb_ring_wait(&h->ring, timeout_ms);
+			heb_ring_wait(&h->ring, cm && timeout_ms > 2 ? 2 : timeout_ms);
+		/* such a record is looked for once more after 2 ms, then the long sleep */
+		if (w == 0 && cm && timeout_ms > 2 &&
+		    heb_ring_cons(&h->ring) == heb_ring_prod(&h->ring))
+			w = heb_ring_wait(&h->ring, timeout_ms - 2);
 		if (cm)
 			__atomic_store_n(&cm->awake, 1, __ATOMIC_RELAXED);
 		if (w < 0)

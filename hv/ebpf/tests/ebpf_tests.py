@@ -328,17 +328,18 @@ def t_window():
 def t_wakeup():
     """Records that come one at a time, each after the collector has gone to sleep, wake it:
     the programs output without a wakeup only while it is awake (cfg.awake, heb_poll). A
-    collector that stayed marked awake would read each only at its poll timeout (50 ms)."""
+    collector that stayed marked awake would read most only at its poll timeout (50 ms)."""
     need_bpf()
     top = tempfile.mkdtemp(prefix="hvprov-ebpf-wake-")
     st = os.path.join(top, "s.json")
-    r = eb_run([sys.executable, "-c", "import os, time\nfor i in range(40):\n"
-                "    os.close(os.open('/etc/hostname', os.O_RDONLY)); time.sleep(0.03)\n"],
+    # 800 sparse records (open, close) against ~400 of Python's start: the p50 is a sparse one
+    r = eb_run([sys.executable, "-c", "import os, time\nfor i in range(400):\n"
+                "    os.close(os.open('/etc/hostname', os.O_RDONLY)); time.sleep(0.01)\n"],
                top, os.path.join(top, "d"), ["--quiet", "--stats", st])
     check(r.returncode == 0, "run: rc %d %s" % (r.returncode, r.stderr[-400:]))
     w = json.load(open(st))["window_us"]
-    check(w["n"] >= 80 and w["p50"] < 10000, "sparse calls: pool window %r (p50 expected "
-          "under 10 ms: the collector is woken)" % w)
+    check(w["n"] >= 800 and w["p50"] < 5000, "sparse calls: pool window %r (p50 expected "
+          "under 5 ms: the collector is woken)" % w)
     print("wakeup: sparse calls, pool window p50 %d us p99 %d us max %d us over %d records" %
           (w["p50"], w["p99"], w["max"], w["n"]), file=sys.stderr)
     subprocess.run(["rm", "-rf", top])
