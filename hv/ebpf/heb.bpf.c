@@ -66,6 +66,13 @@ struct heb_task {
 	__u8 dleaf;
 	__u64 comps[32];             /* dentries of a path being resolved, leaf first */
 	__u64 root_d, root_m;        /* the task's root (chroot), where the walk stops */
+	/* heb_ident's cache of what does not change between this task's unshare, setns and
+	 * exec calls (heb_exit clears id_ok at their return): the process start, the pid
+	 * namespace, the namespaces of nsproxy id_nsp and the user namespace */
+	__u64 id_nsp;
+	__u64 id_start;
+	struct heb_ns id_ns;
+	__u32 id_ok;
 	struct heb_hdr h;
 	__u8 var[HEB_VAR_CAP];
 };
@@ -77,6 +84,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);  /* the collector writes `awake` in place */
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct heb_cfg);
@@ -133,7 +141,10 @@ static __always_inline int emit(struct heb_hdr *h)
 	h->var_len = vl;
 	__u64 n = __sync_fetch_and_add(s, 1) + 1;
 	h->src_seq = ((__u64)bpf_get_smp_processor_id() << 48) | (n & 0xffffffffffffull);
-	if (bpf_ringbuf_output(&ring, h, HEB_HDR_SIZE + vl, 0)) {
+	/* no wakeup while the collector is awake: it looks again by itself (heb_poll) */
+	struct heb_cfg *c = bpf_map_lookup_elem(&cfg, &k);
+	__u64 wf = c && c->awake ? BPF_RB_NO_WAKEUP : 0;
+	if (bpf_ringbuf_output(&ring, h, HEB_HDR_SIZE + vl, wf)) {
 		count_drop();
 		return -1;
 	}
@@ -178,7 +189,10 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define HEB_KID_inode             4
 #define HEB_KID_mount             5
 #define HEB_KID_vfsmount          6
-const volatile __u32 heb_kid[7] = {};
+#define HEB_KID_ext4_inode_info   7
+#define HEB_KID_shmem_inode_info  8
+#define HEB_KID_list_head         9
+const volatile __u32 heb_kid[10] = {};
 #define KID(T) (heb_kid[HEB_KID_##T] ? heb_kid[HEB_KID_##T] : bpf_core_type_id_kernel(struct T))
 
 /* p as an untrusted pointer to struct T: its fields are read with plain loads (the verifier
@@ -199,14 +213,17 @@ static __always_inline void fid_of_inode(struct inode *ino0, struct heb_fid *f, 
 	f->gen_nsec = 0;
 	f->fid_flags = 0;
 	struct timespec64 bt = { 0, 0 };
+	/* plain loads through the containing struct (one probe read each cost more) */
 	if (magic == EXT4_MAGIC) {
-		struct ext4_inode_info *ei = (void *)((char *)ino0 -
+		struct ext4_inode_info *ei = RO(ext4_inode_info, (char *)ino0 -
 			bpf_core_field_offset(struct ext4_inode_info, vfs_inode));
-		BPF_CORE_READ_INTO(&bt, ei, i_crtime);
+		bt.tv_sec = ei->i_crtime.tv_sec;
+		bt.tv_nsec = ei->i_crtime.tv_nsec;
 	} else if (magic == TMPFS_MAGIC) {
-		struct shmem_inode_info *si = (void *)((char *)ino0 -
+		struct shmem_inode_info *si = RO(shmem_inode_info, (char *)ino0 -
 			bpf_core_field_offset(struct shmem_inode_info, vfs_inode));
-		BPF_CORE_READ_INTO(&bt, si, i_crtime);
+		bt.tv_sec = si->i_crtime.tv_sec;
+		bt.tv_nsec = si->i_crtime.tv_nsec;
 	}
 	/* as the ptrace backend: a zero birth time is none */
 	if (bt.tv_sec || bt.tv_nsec) {
@@ -234,8 +251,10 @@ static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 	struct fdtable *fdt = RO(task_struct, task)->files->fdt;
 	if (!fdt || (unsigned long)fd >= fdt->max_fds)
 		return 0;
-	struct file **arr = fdt->fd;
-	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
+	/* the slot fdt->fd[fd] read with a plain load: a pointer array's element is not a BTF
+	 * field, so the slot's address is cast to a struct whose first member is a pointer */
+	__u64 slot = (__u64)fdt->fd + (__u64)fd * sizeof(struct file *);
+	f = (struct file *)RO(list_head, slot)->next;
 	return f;
 }
 
@@ -289,7 +308,8 @@ static __always_inline void ident_of(struct task_struct *tt, struct heb_hdr *h)
 }
 
 /* The current task's identity into h: a global function, verified once rather than inlined
- * into each hook (five places), which multiplied the verifier's work. */
+ * into each hook (five places), which multiplied the verifier's work. Used where there is no
+ * task storage (task_end: the per-CPU heap); calls use heb_ident_t. */
 __noinline int heb_ident(struct heb_hdr *h)
 {
 	if (h)
@@ -297,8 +317,58 @@ __noinline int heb_ident(struct heb_hdr *h)
 	return 0;
 }
 
-
 #include "heb_var.bpf.h"
+
+/* Calls at whose return the cached identity of the calling task may be wrong: they replace
+ * its nsproxy or user namespace, or its image (x86-64 numbers). */
+static __always_inline int moves_ident(long nr)
+{
+	return nr == 59 || nr == 322 || nr == 272 || nr == 308;  /* execve(at), unshare, setns */
+}
+
+/*
+ * The current task's identity into t->h, as ident_of() writes it, with the part that only
+ * the task's own unshare, setns or exec can change taken from its cache (read again when
+ * the task's nsproxy pointer differs too). The parent (reparenting happens to a task, not
+ * by its calls), the cgroup (another process can move it) and the name (another thread can
+ * write /proc/.../comm) are read every time.
+ */
+__noinline int heb_ident_t(struct heb_task *t)
+{
+	if (!t)
+		return 0;
+	struct task_struct *task = RO(task_struct, bpf_get_current_task());
+	struct heb_hdr *h = &t->h;
+	__u64 nspv = as_num(t, task->nsproxy);
+	if (!t->id_ok || t->id_nsp != nspv) {
+		struct nsproxy *nsp = task->nsproxy;
+		t->id_start = task->group_leader->start_boottime / 10000000ull;
+		__builtin_memset(&t->id_ns, 0, sizeof(t->id_ns));
+		if (nsp) {
+			t->id_ns.mnt = nsp->mnt_ns->ns.inum;
+			t->id_ns.net = nsp->net_ns->ns.inum;
+			t->id_ns.uts = nsp->uts_ns->ns.inum;
+			t->id_ns.ipc = nsp->ipc_ns->ns.inum;
+			t->id_ns.cgroup = nsp->cgroup_ns->ns.inum;
+			t->id_ns.time = nsp->time_ns->ns.inum;
+		}
+		t->id_ns.user = task->real_cred->user_ns->ns.inum;
+		struct pid *tp = task->thread_pid;
+		unsigned int lvl = tp->level;
+		t->id_ns.pid = BPF_CORE_READ(tp, numbers[lvl & 7].ns, ns.inum);
+		t->id_nsp = nspv;
+		t->id_ok = 1;
+	}
+	struct task_struct *par = task->group_leader->real_parent;
+	h->start_ticks = t->id_start;
+	h->ppid = par->tgid;
+	h->pstart_ticks = par->group_leader->start_boottime / 10000000ull;
+	h->flags |= HEB_RF_PARENT | HEB_RF_NS;
+	h->ns = t->id_ns;
+	h->ns.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	/* no comm: the events of calls do not carry it (snapshot records do, ident_of) */
+	return 0;
+}
 
 /* The identity of fd's file into slot s (through the global heb_fid). */
 static __always_inline void fid_fd(struct heb_task *t, struct task_struct *task, long fd,
@@ -351,7 +421,6 @@ __noinline int heb_arg(struct heb_task *t, __u32 ai)
 	if (nr >= HEB_SYS_MAX)
 		return 0;
 	const struct heb_sysent *e = &heb_sys[nr];
-	struct task_struct *task = (void *)bpf_get_current_task();
 	__u8 k = e->argk[i];
 	__u8 aux = e->aux[i];
 	__u64 v = t->h.args[i];
@@ -373,7 +442,7 @@ __noinline int heb_arg(struct heb_task *t, __u32 ai)
 	} else if (k == HEB_A_FD || k == HEB_A_FD_CACHED) {
 		struct heb_fid *s = fid_slot(&t->h);
 		if (s)
-			fid_fd(t, task, (int)v, s, i);
+			fid_fd(t, (struct task_struct *)bpf_get_current_task(), (int)v, s, i);
 	}
 	return 0;
 }
@@ -387,7 +456,8 @@ int BPF_PROG(heb_enter, struct pt_regs *regs, long id)
 	if (!e->rec)
 		return 0;
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 pt = bpf_get_current_pid_tgid();
+	__u32 tgid = pt >> 32;
 	if (!wanted(task, tgid))
 		return 0;
 	if (bpf_core_field_exists(task->thread_info.status) &&
@@ -418,31 +488,34 @@ int BPF_PROG(heb_enter, struct pt_regs *regs, long id)
 	t->h.type = HEB_R_CALL;
 	t->h.nargs = e->nargs;
 	t->h.tgid = tgid;
-	t->h.tid = (__u32)bpf_get_current_pid_tgid();
+	t->h.tid = (__u32)pt;
 	t->h.nr = (__u32)id;
-	t->h.t_enter = bpf_ktime_get_boot_ns();
+	/* t_enter stays 0: no event carries it, and a clock read cost ~60 ns per call here */
 	for (int i = 0; i < 6; i++)
 		t->h.args[i] = a[i];
 
 	for (int i = 0; i < 6; i++) {
 		if (i >= e->nargs)
 			break;
-		heb_arg(t, i);
+		__u8 k = e->argk[i];
+		if (k == HEB_A_PATH || k == HEB_A_STR || k == HEB_A_ARGV || k == HEB_A_STRUCT ||
+		    k == HEB_A_SOCKADDR || k == HEB_A_FHANDLE || k == HEB_A_FD || k == HEB_A_FD_CACHED)
+			heb_arg(t, i);              /* the others need nothing at the entry */
 	}
 
 	if (e->flags & HEB_SF_NORETURN) {
 		t->h.type = HEB_R_ENTRY;
 		t->h.flags |= HEB_RF_NORETURN;
-		t->h.t_exit = t->h.t_enter;
-		heb_ident(&t->h);
+		t->h.t_exit = bpf_ktime_get_boot_ns();
+		heb_ident_t(t);
 		emit(&t->h);
 		return 0;
 	}
 	if (e->chan < 6 && is_channel(task, &t->h, e->chan)) {
 		/* the channel rule: an entry record now, the call at its return names it */
 		t->h.type = HEB_R_ENTRY;
-		t->h.t_exit = t->h.t_enter;
-		heb_ident(&t->h);
+		t->h.t_exit = bpf_ktime_get_boot_ns();
+		heb_ident_t(t);
 		if (emit(&t->h) == 0) {
 			t->h.pair_src = t->h.src_seq;
 			t->h.flags |= HEB_RF_PAIR;
@@ -462,6 +535,8 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 	if (moves_dirs(onr, regs) && ret == 0)
 		dgen_bump();                /* cached directory paths may be wrong now */
 	struct heb_task *t = bpf_task_storage_get(&tstore, task, 0, 0);
+	if (t && moves_ident(onr))
+		t->id_ok = 0;
 	if (!t || !t->busy)
 		return 0;
 	t->busy = 0;
@@ -474,8 +549,9 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 	t->h.ret = ret;
 	t->h.t_exit = bpf_ktime_get_boot_ns();
 	/* exec: the pid may have changed (a thread exec'd); the process is the same */
-	t->h.tgid = bpf_get_current_pid_tgid() >> 32;
-	t->h.tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 pt = bpf_get_current_pid_tgid();
+	t->h.tgid = pt >> 32;
+	t->h.tid = (__u32)pt;
 	/* the cwd of a call that named a path, read at the return (the walk does not fit into
 	 * the entry program's verifier budget beside the argv copies); chdir and fchdir get
 	 * none: their cwd at the return is the new one */
@@ -548,7 +624,7 @@ int BPF_PROG(heb_exit, struct pt_regs *regs, long ret)
 		if (env_copied())
 			put_env(t, task);
 	}
-	heb_ident(&t->h);
+	heb_ident_t(t);
 	emit(&t->h);
 	return 0;
 }
@@ -603,7 +679,7 @@ int BPF_PROG(heb_fork, struct task_struct *parent, struct task_struct *child)
 	t->busy = 0;
 	t->h.ret = child->pid;
 	t->h.t_exit = bpf_ktime_get_boot_ns();
-	heb_ident(&t->h);
+	heb_ident_t(t);
 	emit(&t->h);
 	return 0;
 }

@@ -21,7 +21,8 @@
 
 /* The types heb.bpf.c casts to (RO()), in the order of its HEB_KID_* indexes. */
 static const char *const kid_types[] = { "task_struct", "dentry", "dentry_operations", "file",
-					 "inode", "mount", "vfsmount" };
+					 "inode", "mount", "vfsmount", "ext4_inode_info",
+					 "shmem_inode_info", "list_head" };
 
 static int dump(FILE *out, const char *name, const char *path)
 {

@@ -228,6 +228,16 @@ static int load(struct heb *h)
 	return 0;
 }
 
+/* The cfg map mapped (its `awake` word is written at every sleep and wakeup, where a map
+ * update would be a system call each). Without the mapping the kernel wakes the collector
+ * by its own rule, as before. */
+static void map_cfg(struct heb *h)
+{
+	void *m = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED,
+		       h->cfg_fd, 0);
+	h->cfg_map = m == MAP_FAILED ? NULL : m;
+}
+
 int heb_bpf_setup(struct heb *h)
 {
 	int err;
@@ -237,6 +247,7 @@ int heb_bpf_setup(struct heb *h)
 	else if (!strcmp(dbg, "2"))
 		libbpf_set_print(all_print);        /* libbpf's debug messages too */
 	h->cfg_fd = h->cnt_fd = h->tracked_fd = h->ring.fd = -1;
+	h->cfg_map = NULL;
 	h->ncpus = libbpf_num_possible_cpus();
 	if (h->ncpus <= 0)
 		return h->ncpus ? h->ncpus : -EINVAL;
@@ -245,6 +256,7 @@ int heb_bpf_setup(struct heb *h)
 			return err;
 		if (resume(h)) {
 			h->resumed = 1;
+			map_cfg(h);
 			return 0;
 		}
 		unpin_all(h);
@@ -252,11 +264,18 @@ int heb_bpf_setup(struct heb *h)
 	err = load(h);
 	if (err && h->o.pin_dir)
 		unpin_all(h);
+	if (!err)
+		map_cfg(h);
 	return err;
 }
 
 void heb_bpf_teardown(struct heb *h, int unpin)
 {
+	if (h->cfg_map) {
+		__atomic_store_n(&h->cfg_map->awake, 0, __ATOMIC_RELAXED);   /* the kernel's rule */
+		munmap(h->cfg_map, (size_t)sysconf(_SC_PAGESIZE));
+		h->cfg_map = NULL;
+	}
 	if (h->o.pin_dir && unpin) {
 		unpin_all(h);
 		rmdir(h->o.pin_dir);

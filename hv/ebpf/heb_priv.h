@@ -43,6 +43,8 @@ struct heb {
 	struct heb_bpf *skel;         /* when this collector loaded the programs */
 	int cfg_fd, cnt_fd, tracked_fd;
 	struct heb_ring ring;
+	struct heb_cfg *cfg_map;      /* the cfg map's mapping (its `awake`), or NULL */
+	int was_busy;                 /* the last heb_poll read records */
 	uint8_t instance[16];
 	int resumed;
 	int fast_core;                /* loaded against the build's minimal BTF (heb_kgen.c) */

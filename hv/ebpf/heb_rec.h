@@ -72,7 +72,7 @@ struct heb_hdr {
 	__u32 nr;            /*  28 call number (x86-64) */
 	__u64 start_ticks;   /*  32 process start, boot-clock ticks of 1/100 s */
 	__u64 pstart_ticks;  /*  40 parent's start */
-	__u64 t_enter;       /*  48 boot-clock ns at the entry (0 unknown) */
+	__u64 t_enter;       /*  48 0: not taken (no event carries it) */
 	__u64 t_exit;        /*  56 boot-clock ns at the return (or when recorded) */
 	__s64 ret;           /*  64 */
 	__u64 args[6];       /*  72 */
@@ -82,7 +82,7 @@ struct heb_hdr {
 	__s32 outfds[2];     /* 328 pipe, pipe2: the fds written (read at the return) */
 	__u32 var_len;       /* 336 bytes of variable fields after the header */
 	__u32 reserved;      /* 340 */
-	char  comm[16];      /* 344 task name */
+	char  comm[16];      /* 344 task name (snapshot records only: call events carry none) */
 };                           /* 360 */
 
 #define HEB_HDR_SIZE       360u
@@ -114,8 +114,14 @@ struct heb_cfg {
 	__u32 cg_level;      /* its depth below the root */
 	__u32 on;            /* 0: record nothing (set while the collector sets up) */
 	__u8  instance[16];  /* random id of this set of maps (the collector's state names it) */
+	/* 1: the collector is awake and looks at the ring again by itself, so a record wakes
+	 * no one (BPF_RB_NO_WAKEUP: the wakeup is a self-IPI on the CPU of the call); 0: the
+	 * kernel's rule (wake for a record written into an empty ring). Written by the
+	 * collector through the map's mapping (heb_collect.c, heb_poll). */
+	__u32 awake;
+	__u32 pad;
 };
 
-#define HEB_CFG_VERSION    2u
+#define HEB_CFG_VERSION    3u
 
 #endif

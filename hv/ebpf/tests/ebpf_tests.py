@@ -227,6 +227,70 @@ def t_dpaths():
     subprocess.run(["rm", "-rf", top])
 
 
+# ---- the process identity kept per task in the kernel (heb_ident_t) ----
+
+PIDENT_PY = r"""
+import ctypes, os, sys, time
+d = sys.argv[1]
+def mark(name):
+    os.close(os.open(os.path.join(d, name), os.O_CREAT | os.O_RDONLY, 0o600))
+mark("first")                                 # the identity is cached here
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.unshare(0x04000000) != 0:             # CLONE_NEWUTS: a new uts namespace
+    sys.exit(3)
+mark("uts-%d" % os.stat("/proc/self/ns/uts").st_ino)
+r, w = os.pipe()                              # EOF at the grandchild: the child is gone
+r2, w2 = os.pipe()                            # the grandchild's first open is done
+if os.fork() == 0:                            # child: leaves a grandchild, then exits
+    if os.fork() == 0:
+        os.close(w)
+        mark("ppid-%d" % os.getppid())        # the child waits for this one
+        os.close(w2)
+        os.read(r, 1)
+        mark("ppid-%d" % os.getppid())        # reparented: another parent
+        os._exit(0)
+    os.close(w2)
+    os.read(r2, 1)
+    mark("ppid-%d" % os.getppid())
+    os._exit(0)
+os.close(w2)
+os.wait()
+os.close(w)
+time.sleep(0.3)
+"""
+
+
+def t_pident():
+    need_bpf()
+    top = tempfile.mkdtemp(prefix="hvprov-ebpf-pid-")
+    t = os.path.join(top, "t")
+    os.mkdir(t)
+    r = eb_run([sys.executable, "-c", PIDENT_PY, t], top, os.path.join(top, "eb"), ["--quiet"])
+    check(r.returncode == 0, "run: rc %d %s" % (r.returncode, r.stderr[-500:]))
+    evs = _events(os.path.join(top, "eb"))
+    uts_file = [n for n in os.listdir(t) if n.startswith("uts-")]
+    check(len(uts_file) == 1, "files %r" % os.listdir(t))
+    new_uts = int(uts_file[0][4:]) if uts_file else -1
+    un = [e for e in evs if e["ev"] == "call" and e.get("call") == "unshare" and e["ret"] == 0]
+    ns = [fl for e in un for fl in e["fields"] if fl["type"] == "ns"]
+    check(len(ns) == 1 and ns[0]["uts"] == new_uts and new_uts != os.stat("/proc/self/ns/uts").st_ino,
+          "unshare's ns field %r, expected uts %d" % (ns, new_uts))
+    n = 0
+    for e in evs:
+        if e["ev"] != "call" or e.get("call") not in ("open", "openat") or e["ret"] < 0:
+            continue
+        f = {fl["type"]: fl["value"] for fl in e["fields"] if "value" in fl}
+        k = os.path.basename(f.get("path", ""))
+        if k.startswith("ppid-"):
+            n += 1
+            check(e["ppid"] == int(k[5:]), "%s opened with ppid %d" % (k, e["ppid"]))
+    ppids = {int(k[5:]) for k in os.listdir(t) if k.startswith("ppid-")}
+    check(n >= 3 and len(ppids) >= 2, "%d ppid- opens, parents %r" % (n, ppids))
+    print("pident: unshare's ns has the new uts %d; %d opens with the parent at the time, %d "
+          "parents (reparented)" % (new_uts, n, len(ppids)), file=sys.stderr)
+    subprocess.run(["rm", "-rf", top])
+
+
 # ---- the window, to the pool and to the log ----
 
 def t_window():
@@ -258,6 +322,26 @@ def t_window():
           "records; collector CPU %.3f s" % (w["p50"], w["p99"], w["max"], lw["p50"], lw["p99"],
                                               lw["max"], lw["n"], s["collector_cpu_s"]),
           file=sys.stderr)
+    subprocess.run(["rm", "-rf", top])
+
+
+def t_wakeup():
+    """Records that come one at a time, each after the collector has gone to sleep, wake it:
+    the programs output without a wakeup only while it is awake (cfg.awake, heb_poll). A
+    collector that stayed marked awake would read most only at its poll timeout (50 ms)."""
+    need_bpf()
+    top = tempfile.mkdtemp(prefix="hvprov-ebpf-wake-")
+    st = os.path.join(top, "s.json")
+    # 800 sparse records (open, close) against ~400 of Python's start: the p50 is a sparse one
+    r = eb_run([sys.executable, "-c", "import os, time\nfor i in range(400):\n"
+                "    os.close(os.open('/etc/hostname', os.O_RDONLY)); time.sleep(0.01)\n"],
+               top, os.path.join(top, "d"), ["--quiet", "--stats", st])
+    check(r.returncode == 0, "run: rc %d %s" % (r.returncode, r.stderr[-400:]))
+    w = json.load(open(st))["window_us"]
+    check(w["n"] >= 800 and w["p50"] < 5000, "sparse calls: pool window %r (p50 expected "
+          "under 5 ms: the collector is woken)" % w)
+    print("wakeup: sparse calls, pool window p50 %d us p99 %d us max %d us over %d records" %
+          (w["p50"], w["p99"], w["max"], w["n"]), file=sys.stderr)
     subprocess.run(["rm", "-rf", top])
 
 
@@ -640,6 +724,8 @@ def t_ancestry():
 
 SCENARIOS = {
     "ancestry": t_ancestry,
+    "pident": t_pident,
+    "wakeup": t_wakeup,
     "oracle_shell_pipeline": oracle("shell_pipeline"),
     "oracle_fsops": oracle("fsops"),
     "oracle_threads_open": oracle("threads_open"),
