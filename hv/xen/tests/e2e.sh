@@ -22,7 +22,7 @@ POOL=${HVPROV_XEN_POOL:-52K@0x70000000,lanes=2}
 # prov: the provenance test (check_prov.py): two domUs with configured UUIDs, then the first
 # created again; rings of 336 KiB (it checks the graph, not the blocking path)
 [ "${HVPROV_XEN_MODE:-}" = prov ] && [ -z "${HVPROV_XEN_POOL:-}" ] && POOL=1M@0x70000000,lanes=2
-# prov (below), blocking (vCPUs wait for the daemon), lossy (drops counted, LOST records), crash (a power
+# prov (the provenance test, see POOL above), blocking (vCPUs wait for the daemon), lossy (drops counted, LOST records), crash (a power
 # cut of the whole host with a running daemon, below), or stress (blocking mode with a minute of domU system calls while
 # dom0 runs tests/xmmstress.c, which counts lost XMM register contents: fails if any; also
 # used to compare the emulated CPU and Xen options below), bench (hvprov's cost inside the
