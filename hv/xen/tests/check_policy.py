@@ -9,7 +9,7 @@ console log) and Xen's console (xen-console.log).
 What dom0 and the domU did (dom0-init.sh, domu-init.sh, mode policy):
   phase A: `hvprov xen policy --all-new-domains`, then a plain `xl create` (no -p, no enable):
            the domU is collected from its creation; its /init writes two files; a process
-           killed by SIGQUIT dumps core to a pipe core_pattern, whose helper the kernel
+           killed by SIGSEGV dumps core to a pipe core_pattern, whose helper the kernel
            starts (a script here);
   off:     dom0 disables collection; the domU starts `/bin/busybox sleep 1000 &` (printing
            its tgid);
@@ -108,7 +108,7 @@ def main():
     calls = [r for r in init if r.get("ev") == "entry"]
     check(bool(calls) and key(calls[0]) > key(first),
           "tgid 1's first call comes after it (%s)" % (calls[0].get("call") if calls else None))
-    # the kernel's usermode helper (a pipe core_pattern's, for a sleep killed by SIGQUIT)
+    # the kernel's usermode helper (a pipe core_pattern's, for a sleep killed by SIGSEGV)
     m = re.search(r"HVX-DOMU-HELPER (\d+) (.*)", console)
     helper = int(m.group(1)) if m else -1
     hrecs = [r for r in phase_a if r.get("tgid") == helper]
