@@ -181,9 +181,16 @@ def main():
           "Xen's counters: %s start events (%d in the log), %s failed walks, %s task ends at "
           "an unpin" % (pol.get("start_events"), nstart, pol.get("scan_failed"),
                         pol.get("unpin_ends")))
-    bad = [r for r in mine if r.get("standin") or "start" not in r or "fault" in r.get("flags", [])]
-    check(not bad, "every record has the guest's ids, none flagged fault (%d: %s)" %
+    # (a call's own argument that is unreadable, e.g. a path in a page not yet faulted in, is
+    # flagged fault by the record builder: not a failed walk, counted apart)
+    bad = [r for r in mine if r.get("standin") or "start" not in r or
+           "walk failed" in str(value(r, "text")) or
+           (r.get("ev") in ("proc", "task_end") and "fault" in r.get("flags", []))]
+    check(not bad, "every record has the guest's ids, no walk failed, no start event or task "
+          "end flagged fault (%d: %s)" %
           (len(bad), [(r.get("ev"), r.get("call"), value(r, "text")) for r in bad[:3]]))
+    print("info: %d call records with an unreadable argument (flag fault)" %
+          sum(1 for r in mine if r.get("ev") in ("entry", "exit") and "fault" in r.get("flags", [])))
 
     print("summary: %d records of d%d (phase A %d, phase B %d), %d start events; %d checks "
           "passed, %d failed" % (len(mine), domid, len(phase_a), len(phase_b), nstart, passed,
