@@ -105,13 +105,14 @@ if [ "$mode" = policy ]; then
 	echo policy >/w/a.txt
 	cat /w/a.txt >/w/a2.txt
 	# a process the kernel starts itself: the helper of a pipe core_pattern, started with
-	# kernel_execve as a child of kthreadd when a process dumps core (here a sleep, SIGQUIT)
+	# kernel_execve as a child of kthreadd when a process dumps core (here a sleep, SIGSEGV:
+	# a background job of a non-interactive shell ignores SIGQUIT and SIGINT, also after exec)
 	printf '#!/bin/busybox sh\ncat >/dev/null\necho "$$ $*" >/w/helper.txt\n' >/bin/hvx-core
 	chmod 755 /bin/hvx-core
 	echo '|/bin/hvx-core %p' >/proc/sys/kernel/core_pattern
 	/bin/busybox sleep 1000 &
 	q=$!
-	kill -QUIT $q
+	kill -SEGV $q
 	wait $q
 	i=0
 	while [ ! -s /w/helper.txt ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
