@@ -22,6 +22,11 @@ POOL=${HVPROV_XEN_POOL:-52K@0x70000000,lanes=2}
 # prov: the provenance test (check_prov.py): two domUs with configured UUIDs, then the first
 # created again; rings of 336 KiB (it checks the graph, not the blocking path)
 [ "${HVPROV_XEN_MODE:-}" = prov ] && [ -z "${HVPROV_XEN_POOL:-}" ] && POOL=1M@0x70000000,lanes=2
+# policy: the domU is collected from its creation, its boot included, with many calls pending
+# at once; each holds room for its return (up to 2 x 800 bytes) and a start event needs 3 KiB
+# more, with a PAD in front of it at the ring's end: 12 KiB rings cannot hold that, the vCPU
+# waits for room no checkpoint will give (hv/xen/README.md, "Full ring"). The same 1M pool.
+[ "${HVPROV_XEN_MODE:-}" = policy ] && [ -z "${HVPROV_XEN_POOL:-}" ] && POOL=1M@0x70000000,lanes=2
 # prov (the provenance test, see POOL above), blocking (vCPUs wait for the daemon), lossy (drops counted, LOST records), crash (a power
 # cut of the whole host with a running daemon, below), or stress (blocking mode with a minute of domU system calls while
 # dom0 runs tests/xmmstress.c, which counts lost XMM register contents: fails if any; also
