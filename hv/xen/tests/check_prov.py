@@ -53,7 +53,13 @@ def hv(*args):
 def records(recs, out):
     """What the hook wrote: the guest's ids, the domains, and file identities at the places
     the ptrace backend records them."""
-    data = [r for r in recs if r.get("type") == "data"]
+    # the guests' records (dom0's daemon names each domain in its own lane: kind domain)
+    data = [r for r in recs if r.get("type") == "data" and r.get("ev") != "domain"]
+    named = {(fields(r, "domain")[0].get("uuid"), fields(r, "domain")[0].get("created")):
+             (fields(r, "text") or [{}])[0].get("value") for r in recs
+             if r.get("type") == "data" and r.get("ev") == "domain" and fields(r, "domain")}
+    check(sorted(named.values()) == ["hvx-a", "hvx-a", "hvx-b"],
+          "dom0's daemon named each domain creation once (%s)" % named)
     rc = open(os.path.join(out, "load-profile.rc")).read().strip() \
         if os.path.exists(os.path.join(out, "load-profile.rc")) else "none"
     txt = open(os.path.join(out, "load-profile.txt")).read().strip() \
@@ -174,6 +180,13 @@ def queries(d, recs):
         g = graph(d, "/w/final.gz", u)
         if not g:
             continue
+        # by the domain's name too, from the daemon's domain records (B was never recreated)
+        if name == "B":
+            gn = graph(d, "/w/final.gz", "hvx-b")
+            check(gn is not None and gn.get("nodes") == g.get("nodes"),
+                  "B: --dom hvx-b (the name dom0's daemon logged) gives the graph --dom UUID "
+                  "gives (%s nodes against %d)" % (len(gn["nodes"]) if gn else None,
+                                                  len(g["nodes"])))
         root = g["nodes"][0]
         files = {n.get("path") for n in g["nodes"][1:] if n["kind"] != "process"}
         procs = [n for n in g["nodes"] if n["kind"] == "process"]
