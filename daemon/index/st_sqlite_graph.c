@@ -92,23 +92,43 @@ int sq_edge_exists(struct st *st, int64_t dst, int64_t src, unsigned kind)
 	return rc == SQLITE_DONE ? 0 : sqs_db_err(s);
 }
 
+/*
+ * The edges the bound statement q returns, each given to cb. The rows are read to the end and
+ * q is reset before the first callback: a callback may query the store again, even with this
+ * same cached statement (a query's node attributes look at a process's fork edge while a
+ * history walks edges), which would otherwise reset q under this loop and restart it for ever.
+ */
 static int edges_walk(struct st_sqlite *s, sqlite3_stmt *q, st_edge_cb cb, void *arg)
 {
 	int rc, r = 0;
-	struct st_edge e;
+	struct st_edge *v = NULL, *nv;
+	size_t n = 0, cap = 0;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		e.dst = sqlite3_column_int64(q, 0);
-		e.src = sqlite3_column_int64(q, 1);
-		e.kind = (unsigned)sqlite3_column_int(q, 2);
-		e.flags = (uint32_t)sqlite3_column_int64(q, 3);
-		e.ts = (uint64_t)sqlite3_column_int64(q, 4);
-		e.via = sqlite3_column_int64(q, 5);
-		if ((r = cb(arg, &e)))
-			break;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if (!(nv = realloc(v, cap * sizeof(*v)))) {
+				sqlite3_reset(q);
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		struct st_edge *e = &v[n++];
+		e->dst = sqlite3_column_int64(q, 0);
+		e->src = sqlite3_column_int64(q, 1);
+		e->kind = (unsigned)sqlite3_column_int(q, 2);
+		e->flags = (uint32_t)sqlite3_column_int64(q, 3);
+		e->ts = (uint64_t)sqlite3_column_int64(q, 4);
+		e->via = sqlite3_column_int64(q, 5);
 	}
 	sqlite3_reset(q);
-	if (!r && rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
+		free(v);
 		return sqs_db_err(s);
+	}
+	for (size_t i = 0; i < n && !r; i++)
+		r = cb(arg, &v[i]);
+	free(v);
 	return r;
 }
 
