@@ -238,20 +238,14 @@ void hvx_cost_add(bool enter, uint64_t cycles)
 
 void hvx_pstats_get(struct hvx_pstats *out)
 {
-	memset(out, 0, sizeof(*out));
-	out->appends = __atomic_load_n(&pst.appends, __ATOMIC_RELAXED);
-	out->lines_stored = __atomic_load_n(&pst.lines_stored, __ATOMIC_RELAXED);
-	out->lines_written_back = __atomic_load_n(&pst.lines_written_back, __ATOMIC_RELAXED);
-	out->fences = __atomic_load_n(&pst.fences, __ATOMIC_RELAXED);
-	out->unflushed = __atomic_load_n(&pst.unflushed, __ATOMIC_RELAXED);
-	out->unfenced = __atomic_load_n(&pst.unfenced, __ATOMIC_RELAXED);
-	out->untracked = __atomic_load_n(&pst.untracked, __ATOMIC_RELAXED);
-	out->max_lines = __atomic_load_n(&pst.max_lines, __ATOMIC_RELAXED);
-	out->other_stores = __atomic_load_n(&pst.other_stores, __ATOMIC_RELAXED);
-	out->enter_calls = __atomic_load_n(&pst.enter_calls, __ATOMIC_RELAXED);
-	out->enter_cycles = __atomic_load_n(&pst.enter_cycles, __ATOMIC_RELAXED);
-	out->exit_calls = __atomic_load_n(&pst.exit_calls, __ATOMIC_RELAXED);
-	out->exit_cycles = __atomic_load_n(&pst.exit_cycles, __ATOMIC_RELAXED);
+	/* every counter is a uint64_t, each read atomically */
+	const uint64_t *src = (const uint64_t *)&pst;
+	uint64_t *dst = (uint64_t *)out;
+	unsigned int i;
+
+	BUILD_BUG_ON(sizeof(pst) % sizeof(uint64_t));
+	for ( i = 0; i < sizeof(pst) / sizeof(uint64_t); i++ )
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 	out->tsc_khz = cpu_khz;
 }
 
