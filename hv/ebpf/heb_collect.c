@@ -256,10 +256,10 @@ int heb_poll(struct heb *h, int timeout_ms)
 		 * between the programs' reading awake and this store is seen here; one whose
 		 * program read awake before the store and committed after this look waits for the
 		 * next record or for the look 2 ms later: the window, not the record, pays). */
-		if (cm) {
-			__atomic_store_n(&cm->awake, 0, __ATOMIC_SEQ_CST);
-			__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		}
+		/* a sequentially consistent exchange, not a store and a fence: the same full
+		 * barrier (xchg on x86) before the look below, and one that TSan can follow */
+		if (cm)
+			(void)__atomic_exchange_n(&cm->awake, 0, __ATOMIC_SEQ_CST);
 		int w = heb_ring_cons(&h->ring) != heb_ring_prod(&h->ring) ? 1 :
 			heb_ring_wait(&h->ring, cm && timeout_ms > 2 ? 2 : timeout_ms);
 		/* such a record is looked for once more after 2 ms, then the long sleep */
