@@ -100,6 +100,7 @@ struct hvx_trk {
 	uintptr_t line[HVX_TRK_MAX];
 	uint8_t st[HVX_TRK_MAX];  /* HVX_TRK_STORED, _WRITTEN_BACK, _FENCED */
 	uint16_t slot[HVX_TRK_SLOTS];   /* 1 + index into line[]; 0 empty */
+	uint16_t at[HVX_TRK_MAX];       /* the slot of line[i]: cleared line by line */
 };
 
 struct hvx_lane {
@@ -221,6 +222,11 @@ void hvx_lane_unreserve(uint16_t lane, uint32_t bytes);
 int hvx_append(struct hvx_lane *l, const struct jnl_iov *iov, uint64_t *seq);
 void hvx_pstats_get(struct hvx_pstats *out);
 void hvx_cost_add(bool enter, uint64_t cycles);
+
+/* hvx_rec.c: append a task or start event of w on lane l, giving back reserve bytes held for
+ * it, and count it (lost, task_events, bytes, who). @return the append's JNL_E_* or 0. */
+int hvx_task_append(struct hvx_dom *x, struct hvx_lane *l, const struct hvx_who *w,
+		    const struct jnl_iov *iov, uint32_t reserve);
 
 /* hvx_walk.c */
 void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwdsz,

@@ -350,21 +350,10 @@ static int append(struct hvx_dom *x, struct hvx_lane *l, const struct hvx_who *w
 		  const void *buf, uint32_t len)
 {
 	struct jnl_iov iov = { (void *)buf, len };
-	int rc;
+	int rc = hvx_task_append(x, l, w, &iov, 0);
 
-	spin_lock(&l->lock);
-	l->prod.lossy = (x->flags & HVX_EN_LOSSY) ? 1 : 0;
-	rc = hvx_append(l, &iov, NULL);
-	spin_unlock(&l->lock);
-	if ( rc == JNL_E_DROPPED )
-		STAT_ADD(x, lost, 1);
-	else if ( !rc )
-	{
-		STAT_ADD(x, task_events, 1);
-		STAT_ADD(x, bytes, len);
-		hvx_count_who(x, w);
+	if ( !rc )
 		__atomic_fetch_add(&start_events, 1, __ATOMIC_RELAXED);
-	}
 	return rc;
 }
 

@@ -97,6 +97,7 @@ static int trk_find(struct hvx_trk *t, uintptr_t line, bool add)
 		return -1;
 	}
 	t->line[t->n] = line;
+	t->at[t->n] = (uint16_t)h;
 	t->slot[h] = (uint16_t)(t->n + 1);
 	return (int)t->n++;
 }
@@ -203,7 +204,9 @@ static void trk_check(struct hvx_trk *t)
 							       __ATOMIC_RELAXED, __ATOMIC_RELAXED) )
 			break;
 	}
-	memset(t->slot, 0, sizeof(t->slot));
+	/* only the slots this append used (a handful), not the whole index */
+	for ( i = 0; i < t->n; i++ )
+		t->slot[t->at[i]] = 0;
 	t->n = 0;
 	t->over = false;
 	t->wb = t->fences = 0;

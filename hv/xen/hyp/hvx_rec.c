@@ -133,7 +133,6 @@ static int task_event(struct hvx_dom *x, const struct vcpu *v, struct hvx_cpu *c
 {
 	struct hv_rec r;
 	struct jnl_iov iov;
-	int rc;
 
 	/* a task end's room was reserved as for a call that names no file */
 	hv_rec_init(&r, c->xbuf, kind == HVP_EV_TASK_END ? HVX_EXIT_SMALL : HVX_EXIT_CAP, NULL, 0,
@@ -146,17 +145,25 @@ static int task_event(struct hvx_dom *x, const struct vcpu *v, struct hvx_cpu *c
 	hvx_put_ident(&r, x, v, w, ksp, mfn, proc);
 	iov.base = c->xbuf;
 	iov.len = hv_rec_finish(&r);
+	return hvx_task_append(x, l, w, &iov, reserve);
+}
+
+int hvx_task_append(struct hvx_dom *x, struct hvx_lane *l, const struct hvx_who *w,
+		    const struct jnl_iov *iov, uint32_t reserve)
+{
+	int rc;
+
 	spin_lock(&l->lock);
 	l->prod.reserved -= reserve < l->prod.reserved ? reserve : l->prod.reserved;
 	l->prod.lossy = (x->flags & HVX_EN_LOSSY) ? 1 : 0;
-	rc = hvx_append(l, &iov, NULL);
+	rc = hvx_append(l, iov, NULL);
 	spin_unlock(&l->lock);
 	if ( rc == JNL_E_DROPPED )
 		STAT_ADD(x, lost, 1);
 	else if ( !rc )
 	{
 		STAT_ADD(x, task_events, 1);
-		STAT_ADD(x, bytes, iov.len);
+		STAT_ADD(x, bytes, iov->len);
 		hvx_count_who(x, w);
 	}
 	return rc;
