@@ -26,8 +26,9 @@
 #include "rcv.h"
 #include "xen/hvx_dom0.h"
 #include "xen/hvx_domname.h"
+#include "cmd_xen.h"
 
-static void usage(FILE *f)
+void xen_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: hvprov xen status [--json] [--dom DOMID]\n"
@@ -84,15 +85,15 @@ static int parse_domid(const char *s, uint32_t *out)
 /* A missing argument: the usage on stderr, exit 2. */
 static int bad_usage(void)
 {
-	usage(stderr);
+	xen_usage(stderr);
 	return HVP_EXIT_USAGE;
 }
 
-static const struct option help_only[] = {
+const struct option xen_help_only[] = {
 	{ "help", no_argument, 0, 'h' },
 	{ 0, 0, 0, 0 } };
 
-static int open_ctl(struct hvx_ctl **c)
+int xen_open_ctl(struct hvx_ctl **c)
 {
 	int r = hvx_ctl_open(c);
 	if (r)
@@ -100,7 +101,7 @@ static int open_ctl(struct hvx_ctl **c)
 	return r;
 }
 
-static void stats_print(FILE *f, const char *what, const struct hvx_stats *s, int json)
+void xen_stats_print(FILE *f, const char *what, const struct hvx_stats *s, int json)
 {
 	if (json) {
 		fprintf(f, "\"%s\":{\"entries\":%" PRIu64 ",\"exits\":%" PRIu64 ",\"bytes\":%" PRIu64
@@ -164,7 +165,7 @@ static int xen_status(int argc, char **argv)
 	hvp_getopt_reset();
 	while ((opt = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (opt) {
-		case 'h': usage(stdout); return HVP_EXIT_OK;
+		case 'h': xen_usage(stdout); return HVP_EXIT_OK;
 		case 'j': json = 1; break;
 		case 'd':
 			if (parse_domid(optarg, &domid))
@@ -177,7 +178,7 @@ static int xen_status(int argc, char **argv)
 	if (optind != argc)
 		return hvp_arg_error("xen status", argv[optind]);
 	struct hvx_ctl *c;
-	if (open_ctl(&c))
+	if (xen_open_ctl(&c))
 		return HVP_EXIT_USAGE;
 	struct hvx_desc d;
 	struct hvx_stats st, ds;
@@ -199,12 +200,12 @@ static int xen_status(int argc, char **argv)
 		       ",\"epoch\":%" PRIu64 ",\"domains\":%u},",
 		       hvx_pool_state_name(d.state), d.base_mfn, d.nr_frames, d.pool_size, d.nlanes,
 		       d.ring_size, d.boot_epoch, d.ndoms);
-		stats_print(stdout, "total", &st, 1);
+		xen_stats_print(stdout, "total", &st, 1);
 		if (!rd) {
 			char what[32];
 			snprintf(what, sizeof(what), "dom%ld", dom);
 			putchar(',');
-			stats_print(stdout, what, &ds, 1);
+			xen_stats_print(stdout, what, &ds, 1);
 		}
 		pstats_print(&ps, 1);
 		printf("}\n");
@@ -214,11 +215,11 @@ static int xen_status(int argc, char **argv)
 		       ", %u domains collected\n",
 		       hvx_pool_state_name(d.state), d.nr_frames, d.base_mfn, d.base_mfn << 12,
 		       d.nlanes, d.ring_size, d.boot_epoch, d.ndoms);
-		stats_print(stdout, "total", &st, 0);
+		xen_stats_print(stdout, "total", &st, 0);
 		if (!rd) {
 			char what[32];
 			snprintf(what, sizeof(what), "dom%ld", dom);
-			stats_print(stdout, what, &ds, 0);
+			xen_stats_print(stdout, what, &ds, 0);
 		}
 		pstats_print(&ps, 0);
 	}
@@ -235,11 +236,11 @@ static int xen_enable(int argc, char **argv, int enable)
 	uint32_t domid = 0, flags = 0;
 	int opt;
 	hvp_getopt_reset();
-	while ((opt = getopt_long(argc, argv, ":h", enable ? lo : help_only, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", enable ? lo : xen_help_only, NULL)) != -1) {
 		switch (opt) {
-		case 'h': usage(stdout); return HVP_EXIT_OK;
+		case 'h': xen_usage(stdout); return HVP_EXIT_OK;
 		case 'l': flags |= HVX_EN_LOSSY; break;
-		default: return hvp_opt_error(cmd, opt, argv, enable ? lo : help_only);
+		default: return hvp_opt_error(cmd, opt, argv, enable ? lo : xen_help_only);
 		}
 	}
 	if (optind == argc)
@@ -249,7 +250,7 @@ static int xen_enable(int argc, char **argv, int enable)
 	if (parse_domid(argv[optind], &domid))
 		return HVP_EXIT_USAGE;
 	struct hvx_ctl *c;
-	if (open_ctl(&c))
+	if (xen_open_ctl(&c))
 		return HVP_EXIT_USAGE;
 	struct hvx_stats st;
 	int r = enable ? hvx_ctl_enable(c, domid, flags) : hvx_ctl_disable(c, domid, &st);
@@ -264,7 +265,7 @@ static int xen_enable(int argc, char **argv, int enable)
 	} else {
 		char what[32];
 		snprintf(what, sizeof(what), "dom%u", domid);
-		stats_print(stdout, what, &st, 0);
+		xen_stats_print(stdout, what, &st, 0);
 	}
 	return HVP_EXIT_OK;
 }
@@ -308,7 +309,7 @@ static int xen_policy(int argc, char **argv)
 	hvp_getopt_reset();
 	while ((opt = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (opt) {
-		case 'h': usage(stdout); return HVP_EXIT_OK;
+		case 'h': xen_usage(stdout); return HVP_EXIT_OK;
 		case 'a':
 		case 'o':
 			if (action != HVX_POL_STATUS) {
@@ -331,7 +332,7 @@ static int xen_policy(int argc, char **argv)
 	if (lossy)
 		flags |= HVX_EN_LOSSY;
 	struct hvx_ctl *c;
-	if (open_ctl(&c))
+	if (xen_open_ctl(&c))
 		return HVP_EXIT_USAGE;
 	struct hvx_pol p;
 	int r = hvx_ctl_policy(c, action, flags, NULL, &p);
@@ -405,7 +406,7 @@ static int xen_create(int argc, char **argv)
 	/* '+': stop at the config, so that xl's KEY=VALUE arguments are left alone */
 	while ((opt = getopt_long(argc, argv, "+:h", lo, NULL)) != -1) {
 		switch (opt) {
-		case 'h': usage(stdout); return HVP_EXIT_OK;
+		case 'h': xen_usage(stdout); return HVP_EXIT_OK;
 		case 'l': flags |= HVX_EN_LOSSY; break;
 		default: return hvp_opt_error("xen create", opt, argv, lo);
 		}
@@ -460,7 +461,7 @@ static int xen_create(int argc, char **argv)
 	snprintf(uarg, sizeof(uarg), "uuid=\"%s\"", ustr);
 
 	struct hvx_ctl *c;
-	if (open_ctl(&c))
+	if (xen_open_ctl(&c))
 		return HVP_EXIT_USAGE;
 	struct hvx_pol p;
 	int r = hvx_ctl_policy(c, HVX_POL_UUID_ADD, flags, uuid, &p);
@@ -518,404 +519,10 @@ static int xen_create(int argc, char **argv)
 	return HVP_EXIT_OK;
 }
 
-static int xen_release(int argc, char **argv)
-{
-	int opt;
-	hvp_getopt_reset();
-	while ((opt = getopt_long(argc, argv, ":h", help_only, NULL)) != -1) {
-		if (opt == 'h') {
-			usage(stdout);
-			return HVP_EXIT_OK;
-		}
-		return hvp_opt_error("xen release", opt, argv, help_only);
-	}
-	if (optind != argc)
-		return hvp_arg_error("xen release", argv[optind]);
-	struct hvx_ctl *c;
-	if (open_ctl(&c))
-		return HVP_EXIT_USAGE;
-	struct hvx_op op = { .op = HVX_OP_RELEASE };
-	int r = hvx_ctl_op(c, &op);
-	hvx_ctl_close(c);
-	if (r) {
-		hvp_err("xen release: %s", hvp_strerror(r));
-		return HVP_EXIT_USAGE;
-	}
-	printf("pool released: Xen writes a new life of it\n");
-	return HVP_EXIT_OK;
-}
-
-/* Write the mapped pool to a file (recovery reads pools from files). */
-static int pool_to_file(const void *base, uint64_t len, const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	const unsigned char *p = base;
-	uint64_t done = 0;
-	int r = 0;
-	while (done < len) {
-		ssize_t n = write(fd, p + done, len - done > (1u << 20) ? (1u << 20) : len - done);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		done += (uint64_t)n;
-	}
-	if (close(fd) && !r)
-		r = -errno;
-	return r;
-}
-
-/*
- * Recovery of a held pool. The records are replayed from a copy of the mapped pool: recovery
- * skips what the log already holds of this pool's life (segments name the pool's uuid and
- * epoch), so a crash anywhere before the release just means running this again; after the
- * release Xen starts a new life and the old records never validate again.
- */
-static int xen_recover_into(const char *log_dir, int release);
-
-static int xen_recover(int argc, char **argv)
-{
-	static const struct option lo[] = {
-		{ "data", required_argument, 0, 'd' },
-		{ "no-release", no_argument, 0, 'n' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0, 0, 0, 0 } };
-	const char *data = NULL;
-	int release = 1, c;
-	hvp_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'h': usage(stdout); return HVP_EXIT_OK;
-		case 'd': data = optarg; break;
-		case 'n': release = 0; break;
-		default: return hvp_opt_error("xen recover", c, argv, lo);
-		}
-	}
-	if (optind != argc)
-		return hvp_arg_error("xen recover", argv[optind]);
-	struct hvp_datadir dd;
-	if (hvp_datadir_init(&dd, data)) {
-		hvp_err("out of memory");
-		return HVP_EXIT_USAGE;
-	}
-	int r = hvp_datadir_mkdirs(&dd), ret;
-	if (r) {
-		hvp_err_file(dd.dir, "cannot use the data directory: %s", hvp_strerror(r));
-		ret = HVP_EXIT_USAGE;
-	} else {
-		ret = xen_recover_into(dd.log, release);
-	}
-	hvp_datadir_free(&dd);
-	return ret;
-}
-
-static int xen_recover_into(const char *log_dir, int release)
-{
-	struct hvx_ctl *c;
-	if (open_ctl(&c))
-		return HVP_EXIT_USAGE;
-	struct hvx_desc d;
-	int r = hvx_ctl_describe(c, &d);
-	if (r || d.state != HVX_POOL_HELD) {
-		if (r)
-			hvp_err("xen recover: %s", hvp_strerror(r));
-		else
-			printf("pool %s: nothing to recover\n", hvx_pool_state_name(d.state));
-		hvx_ctl_close(c);
-		return r ? HVP_EXIT_USAGE : HVP_EXIT_OK;
-	}
-	struct jnl_pool *pool;
-	r = hvx_ctl_attach(c, 1, &pool);
-	if (r) {
-		hvp_err("xen recover: cannot map the hypervisor's pool: %s", hvp_strerror(r));
-		hvx_ctl_close(c);
-		return HVP_EXIT_USAGE;
-	}
-	uint64_t len;
-	const void *base = hvx_ctl_pool_base(c, &len);
-	const struct jnl_info *in = jnl_pool_info(pool);
-	if (in->pool_size < len)
-		len = in->pool_size;
-	char tmp[4096];
-	const char *td = getenv("TMPDIR");
-	snprintf(tmp, sizeof(tmp), "%s/hvprov-xen-pool.%ld", td && *td ? td : "/tmp", (long)getpid());
-	r = pool_to_file(base, len, tmp);
-	if (r) {
-		hvp_err_file(tmp, "cannot write the pool's copy: %s", strerror(-r));
-		unlink(tmp);
-		hvx_ctl_close(c);
-		return HVP_EXIT_USAGE;
-	}
-	struct rcv_opts o;
-	memset(&o, 0, sizeof(o));
-	o.pool = tmp;
-	o.log_dir = log_dir;
-	struct rcv_report *rep = calloc(1, sizeof(*rep));
-	if (!rep) {
-		unlink(tmp);
-		hvx_ctl_close(c);
-		hvp_err("out of memory");
-		return HVP_EXIT_USAGE;
-	}
-	r = rcv_run(&o, rep);
-	unlink(tmp);
-	if (r) {
-		hvp_err_file(rep->error_where && !strcmp(rep->error_where, "log") ? log_dir : "pool",
-			     "xen recover: %s", hvp_strerror(r));
-		free(rep);
-		hvx_ctl_close(c);
-		return HVP_EXIT_USAGE;
-	}
-	printf("recovered: %" PRIu64 " records replayed into %s, %" PRIu64
-	       " already in the log, %u lanes%s\n",
-	       rep->replayed, log_dir, rep->skipped, rep->nlanes,
-	       rep->damage ? ", damage found" : "");
-	if (rep->log_missing)
-		hvp_err_file(log_dir, "%" PRIu64 " record(s) lost: the checkpoints say the log made them"
-			     " durable, but it no longer holds them", rep->log_missing);
-	if (rep->log_damage)
-		hvp_err_file(log_dir, "%" PRIu64 " damaged place(s) in the log", rep->log_damage);
-	int damage = rep->damage;
-	free(rep);
-	if (release) {
-		struct hvx_op op = { .op = HVX_OP_RELEASE };
-		r = hvx_ctl_op(c, &op);
-		if (r) {
-			hvp_err("xen recover: release: %s", hvp_strerror(r));
-			hvx_ctl_close(c);
-			return HVP_EXIT_USAGE;
-		}
-		printf("pool released: Xen writes a new life of it\n");
-	}
-	hvx_ctl_close(c);
-	return damage ? HVP_EXIT_DAMAGE : HVP_EXIT_OK;
-}
-
-/* ---- `hvprov xen daemon`: hvprov daemon's service over the hypervisor's pool ---- */
-
-struct xen_backend {
-	struct hvx_ctl *c;
-	struct jnl_pool *pool;
-	unsigned nlanes;
-	int verify;
-	uint64_t last[JNL_MAX_LANES];      /* checkpoint sequences Xen was last told about */
-	/* The namer: a thread of its own, so that xenstore never delays the checkpoints that
-	 * wake waiting vCPUs. It alone uses what follows. */
-	struct jnl_lane *own;              /* dom0's lane (desc.dom0_lane): the domains' names */
-	struct hvx_ctl *nc;                /* its own handle for HVX_OP_DOMAIN */
-	struct hvx_domnames names;         /* what was said of each domain creation */
-	int names_warned;
-	pthread_t namer;
-	int namer_on;
-	volatile int namer_stop;
-};
-
-#define XEN_NAMES_EVERY_MS 500u        /* look for new domains twice a second ... */
-#define XEN_RENAMES_EVERY  20u         /* ... and for renames of named ones every 10 s */
-
-static int own_emit(void *arg, const void *rec, uint32_t len)
-{
-	struct xen_backend *x = arg;
-	return jnl_lane_append(x->own, rec, len, NULL);
-}
-
-/*
- * Name every collected domain in dom0's lane (kind domain, hv/xen/hvx_domname.h): once per
- * creation, and again when it is renamed, so that a query finds a guest's graph by its name
- * after the domain is gone. A domain whose name cannot be read yet (xenstore) or whose record
- * finds the lane full is tried again at the next look.
- */
-static void note_domains(struct xen_backend *x, int renames)
-{
-	struct hvx_domi di;
-	uint32_t i = 0;
-	while (hvx_ctl_domain(x->nc, i, &di) == 0 && di.next > i) {
-		char name[HVX_DOMNAME_MAX + 1];
-		struct hvp_ev_domain d;
-		i = di.next;
-		memset(&d, 0, sizeof(d));
-		memcpy(d.uuid, di.uuid, sizeof(d.uuid));
-		d.domid = di.domid;
-		d.created = di.created;
-		if (!renames && hvx_domnames_seen(&x->names, &d))
-			continue;
-		int n = hvx_domname_read(di.domid, name, sizeof(name));
-		if (n <= 0) {
-			if (n == -ENOSYS && !x->names_warned++)
-				hvp_err("xen daemon: no libxenstore: domains are not named in the log "
-					"(query --dom takes their UUID)");
-			continue;
-		}
-		int r = hvx_domnames_note(&x->names, &d, name, own_emit, x);
-		if (r < 0 && r != JNL_E_FULL && !x->names_warned++)
-			hvp_err("xen daemon: cannot name domain %u in the log: %s", di.domid,
-				hvp_strerror(r));
-	}
-}
-
-/* Checkpoint sequences of every lane; 1 if any moved since *last (updated). */
-static int ckpt_moved(struct jnl_pool *pool, uint64_t *last, unsigned n)
-{
-	int moved = 0;
-	for (unsigned i = 0; i < n; i++) {
-		struct jnl_ckpt_slot s;
-		if (jnl_lane_checkpoint(pool, i, &s))
-			continue;
-		if (s.seq != last[i]) {
-			last[i] = s.seq;
-			moved = 1;
-		}
-	}
-	return moved;
-}
-
-static void xen_defaults(struct dmn_config *cfg, unsigned *tick_ms)
-{
-	/* Guest vCPUs may be waiting for space: write small frames promptly, and look at the
-	 * checkpoints every 2 ms. */
-	cfg->max_delay_ms = 5;
-	cfg->poll_max_us = 1000;
-	cfg->frame_size = 64u << 10;
-	*tick_ms = 2;
-	/* Under QEMU's software emulation a dom0 process once lost an XMM register's contents
-	 * between a load and a store inside zstd (a frame with 16 zero bytes under the right
-	 * checksum; hv/xen/README.md): check every frame before it is written. */
-	cfg->verify_frames = 1;
-}
-
-static void *namer(void *arg)
-{
-	struct xen_backend *x = arg;
-	for (unsigned k = 0; !x->namer_stop; k++) {
-		note_domains(x, k % XEN_RENAMES_EVERY == 0);
-		for (unsigned t = 0; t < XEN_NAMES_EVERY_MS / 50 && !x->namer_stop; t++) {
-			struct timespec ts = { 0, 50000000L };
-			nanosleep(&ts, NULL);
-		}
-	}
-	return NULL;
-}
-
-/* dom0's lane and the namer thread; without them the daemon runs on, domains unnamed. */
-static void namer_start(struct xen_backend *x, const struct jnl_info *in)
-{
-	struct hvx_desc d;
-	int r;
-	if (hvx_ctl_describe(x->c, &d) || d.dom0_lane >= in->nlanes)
-		return;
-	if ((r = jnl_lane_open(x->pool, d.dom0_lane, 0, &x->own)) || (r = hvx_ctl_open(&x->nc))) {
-		hvp_err("xen daemon: cannot write dom0's lane %u (domain names): %s", d.dom0_lane,
-			hvp_strerror(r));
-		jnl_lane_close(x->own);
-		x->own = NULL;
-		return;
-	}
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);   /* the daemon's stop signals are not its */
-	x->namer_stop = 0;
-	x->namer_on = pthread_create(&x->namer, NULL, namer, x) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!x->namer_on)
-		hvp_err("xen daemon: cannot start the thread that names domains");
-}
-
-static void namer_stop(struct xen_backend *x)
-{
-	if (x->namer_on) {
-		x->namer_stop = 1;
-		pthread_join(x->namer, NULL);
-		x->namer_on = 0;
-	}
-	/* records of the lane not logged yet stay durable in the pool for the next start */
-	jnl_lane_close(x->own);
-	x->own = NULL;
-	hvx_ctl_close(x->nc);
-	x->nc = NULL;
-	hvx_domnames_free(&x->names);
-}
-
-static int xen_attach(void *ctx, struct dmn_config *cfg, const struct hvp_datadir *dd)
-{
-	struct xen_backend *x = ctx;
-	if (open_ctl(&x->c))
-		return HVP_EXIT_USAGE;
-	int r = hvx_ctl_attach(x->c, 0, &x->pool);
-	if (r) {
-		hvp_err("xen daemon: cannot map the hypervisor's pool: %s", hvp_strerror(r));
-		hvx_ctl_close(x->c);
-		return HVP_EXIT_USAGE;
-	}
-	const struct jnl_info *in = jnl_pool_info(x->pool);
-	x->nlanes = in->nlanes;
-	namer_start(x, in);
-	x->verify = cfg->verify_frames;
-	memset(x->last, 0xff, sizeof(x->last));
-	cfg->pool = x->pool;
-	fprintf(stderr, "hvprov xen daemon: pool of %u lanes x %" PRIu64 " bytes mapped, logging to %s\n",
-		in->nlanes, in->ring_size, dd->log);
-	return 0;
-}
-
-static void xen_tick(void *ctx, const struct dmn_stats *st)
-{
-	struct xen_backend *x = ctx;
-	(void)st;
-	/* Xen re-reads the checkpoints only when told: tell it whenever one moved. */
-	if (ckpt_moved(x->pool, x->last, x->nlanes))
-		hvx_ctl_ckpt(x->c);
-
-}
-
-static int xen_detach(void *ctx, const struct dmn_service_end *end, int ret)
-{
-	struct xen_backend *x = ctx;
-	namer_stop(x);
-	if (!end) {
-		hvx_ctl_close(x->c);
-		return ret;
-	}
-	hvx_ctl_ckpt(x->c);
-	if (x->verify)
-		printf("frames %" PRIu64 " frame checks failed %" PRIu64 "\n", end->st.frames,
-		       end->st.verify_failures);
-	struct hvx_stats st;
-	if (!hvx_ctl_stats(x->c, HVX_DOM_ALL, &st)) {
-		stats_print(stdout, "hook", &st, 0);
-		if (st.lost && ret == HVP_EXIT_OK)
-			ret = HVP_EXIT_DAMAGE;
-	}
-	hvx_ctl_close(x->c);
-	return ret;
-}
-
-static int xen_daemon(int argc, char **argv)
-{
-	static struct xen_backend x;
-	static const struct hvp_daemon_backend be = {
-		.name = "xen daemon",
-		.about = "Map the hypervisor's pool (dom0 of a Xen built with hv/xen) and move its records\n"
-			 "into zstd log segments in DIR/log, telling Xen whenever the durable checkpoint\n"
-			 "advances so that waiting vCPUs resume. Runs until SIGTERM/SIGINT, which take a\n"
-			 "final checkpoint; then prints \"frames N frame checks failed M\" (when frames\n"
-			 "are checked) and the hook's counters.\n\n",
-		.exits = "Exit: 0 stopped cleanly, 1 the hook lost records or the last frame could not be\n"
-			 "made durable, 2 cannot run.\n",
-		.default_frame = "64K", .default_delay = "5", .default_verify = "on",
-		.defaults = xen_defaults, .attach = xen_attach, .tick = xen_tick,
-		.detach = xen_detach, .ctx = &x,
-	};
-	return hvp_daemon_main(argc, argv, &be);
-}
-
 static int cmd_xen(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		usage(argc < 2 ? stderr : stdout);
+		xen_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? HVP_EXIT_USAGE : HVP_EXIT_OK;
 	}
 	/* each subcommand parses argv + 1: its name stands where getopt expects the program */
@@ -936,10 +543,8 @@ static int cmd_xen(int argc, char **argv)
 		return xen_release(argc - 1, argv + 1);
 	if (!strcmp(sub, "recover"))
 		return xen_recover(argc - 1, argv + 1);
-	if (!strcmp(sub, "load-profile")) {
-		int xen_load_profile(int argc, char **argv);   /* cmd_xen_profile.c */
+	if (!strcmp(sub, "load-profile"))
 		return xen_load_profile(argc - 1, argv + 1);
-	}
 	hvp_err("xen: unknown subcommand %s", sub);
 	return bad_usage();
 }

@@ -12,6 +12,7 @@
 #include "gw_profile.h"
 #include "hvp_cli.h"
 #include "xen/hvx_dom0.h"
+#include "cmd_xen.h"
 
 int xen_load_profile(int argc, char **argv);
 
