@@ -77,6 +77,15 @@ HANG_QUIET=${HVPROV_XEN_HANG_QUIET:-60}
 # Forced reproduction of a loaded host: "ON:OFF" stops QEMU's thread of the emulated CPU 1
 # for ON ms every ON+OFF ms during the (first) boot (tests/vcpu_freeze.c).
 FREEZE=${HVPROV_XEN_FREEZE:-}
+# Forced reproduction of a loaded host, the other way: QEMU runs on host CPU 1 only, beside
+# N busy loops pinned there (the load average of a busy 2-core host).
+LOAD=${HVPROV_XEN_LOAD:-0}
+# When QEMU is killed as hung: its console showed no progress (dom0 prints a line at least
+# every 15 s of its uptime while it waits, and itself gives up on domUs that make no
+# progress: dom0-init.sh, wait_for) for STALL s; or, whatever the progress, after LIMIT s.
+# A loaded host makes the machine slow, not stuck: neither is a budget for a passing run.
+STALL=${HVPROV_XEN_STALL:-300}
+LIMIT=${HVPROV_XEN_LIMIT:-3000}
 # The largest disagreement between the pCPUs' clocks that passes, in microseconds.
 CLOCK_MAX_US=${HVPROV_XEN_CLOCK_MAX_US:-2000}
 T0=$(date +%s)
@@ -142,13 +151,19 @@ echo "$MODE" >"$WORK/mode"
 echo reboot >"$WORK/mode-reboot"
 echo again >"$WORK/mode-again"
 echo "$CUT" >"$WORK/cut"
+# The domUs' configuration; HVPROV_XEN_DOMU_CPUS pins their vCPUs to those pCPUs (with
+# HVPROV_XEN_FREEZE and dom0 pinned to pCPU 0 by HVPROV_XEN_CMDLINE: a domU that is slow
+# beside a dom0 that is not, the forced reproduction of issue 18's stall).
+DOMU_CFG=$WORK/domu.cfg
+cp "$HERE/domu.cfg" "$DOMU_CFG"
+[ -z "${HVPROV_XEN_DOMU_CPUS:-}" ] || echo "cpus = \"$HVPROV_XEN_DOMU_CPUS\"" >>"$DOMU_CFG"
 domu_image() {   # domu_image OUT MODEFILE
 	"$XEN/initramfs.sh" domu "$1" "$HERE/domu-init.sh" \
 		"$WORK/hvx_probe:/bin/hvx_probe" "$2:/etc/hvx-mode"
 }
 dom0_image() {   # dom0_image OUT MODEFILE DOMU_IMAGE
 	"$XEN/initramfs.sh" dom0 "$1" "$HERE/dom0-init.sh" \
-		"$HVPROV:/usr/sbin/hvprov" "$HERE/domu.cfg:/etc/xen/domu.cfg" \
+		"$HVPROV:/usr/sbin/hvprov" "$DOMU_CFG:/etc/xen/domu.cfg" \
 		"$DOMU_VMLINUZ:/domu/vmlinuz" "$3:/domu/initrd.gz" "$2:/etc/hvx-mode" \
 		"$PROFILE:/etc/hvx-profile.json" $extra
 }
@@ -161,7 +176,7 @@ if [ "$MODE" = prov ]; then
 	for n in a b; do
 		u=$UUID_A
 		[ $n = b ] && u=$UUID_B
-		sed "s/^name = .*/name = \"hvx-$n\"/" "$HERE/domu.cfg" >"$WORK/domu-$n.cfg"
+		sed "s/^name = .*/name = \"hvx-$n\"/" "$DOMU_CFG" >"$WORK/domu-$n.cfg"
 		echo "uuid = \"$u\"" >>"$WORK/domu-$n.cfg"
 		extra="$extra $WORK/domu-$n.cfg:/etc/xen/hvx-$n.cfg"
 	done
@@ -253,8 +268,9 @@ xen_keys() {
 }
 
 # boot DOM0_IMAGE OUT_IMAGE CONSOLE [PATTERN]: run the machine until it powers off (qrc 0),
-# 600 s pass (qrc 124), or the console shows PATTERN: then QEMU is killed at once, which is
-# a power cut of the whole Xen host (qrc 137). Meanwhile the hang diagnostics (above).
+# it is taken as hung (STALL, LIMIT above: qrc 124), or the console shows PATTERN: then QEMU
+# is killed at once, which is a power cut of the whole Xen host (qrc 137). Meanwhile the hang
+# diagnostics (above).
 boot() {
 	rm -f "$WORK/keys"
 	mkfifo "$WORK/keys"
@@ -268,9 +284,19 @@ boot() {
 		fpid=$!
 		say "freezing QEMU's CPU 1 thread ${FREEZE%%:*} ms in every $((${FREEZE%%:*} + ${FREEZE#*:})) ms"
 	fi
+	hogs=
+	if [ "$LOAD" -gt 0 ]; then
+		taskset -a -p -c 1 $qpid >/dev/null 2>&1 || true
+		for _ in $(seq "$LOAD"); do
+			taskset -c 1 sh -c 'while :; do :; done' &
+			hogs="$hogs $!"
+		done
+		say "QEMU pinned to host CPU 1 beside $LOAD busy loops"
+	fi
 	t=0
 	qrc=0
 	quiet=0
+	silent=0
 	dumps=0
 	last=-1
 	while kill -0 $qpid 2>/dev/null; do
@@ -281,7 +307,8 @@ boot() {
 			qrc=137
 			break
 		fi
-		if [ $t -ge 600 ]; then
+		if [ $silent -ge "$STALL" ] || [ $t -ge "$LIMIT" ]; then
+			say "QEMU killed as hung: no console progress for $silent s (limit $STALL), $t s since its start (limit $LIMIT)"
 			kill -KILL $qpid
 			wait $qpid || true
 			qrc=124
@@ -295,8 +322,10 @@ boot() {
 		if [ "$n" != "$last" ]; then
 			last=$n
 			quiet=0
+			silent=0
 		else
 			quiet=$((quiet + 1))
+			silent=$((silent + 1))
 		fi
 		if [ $quiet -ge "$HANG_QUIET" ] && [ $dumps -lt 3 ]; then
 			dumps=$((dumps + 1))
@@ -307,6 +336,7 @@ boot() {
 		fi
 	done
 	[ $qrc -ne 0 ] || wait $qpid || qrc=$?
+	[ -z "$hogs" ] || kill $hogs 2>/dev/null || true
 	if [ -n "$fpid" ]; then
 		kill -TERM $fpid 2>/dev/null || true
 		wait $fpid || true
@@ -378,7 +408,7 @@ else
 fi
 say "QEMU exited with $qrc; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 grep -a -E "hvprov:|HVX-" "$WORK/console.log" | head -n 40 || true
-[ $qrc -eq 124 ] && fail "the machine did not power off within 600 s (console: $WORK/console.log)"
+[ $qrc -eq 124 ] && fail "the machine was taken as hung (console: $WORK/console.log)"
 [ $clock_bad -eq 0 ] || fail "Xen's pCPUs disagreed about the time by more than $CLOCK_MAX_US us (Xen time: '$XEN_TIME')"
 
 mkdir -p "$WORK/out"
