@@ -16,10 +16,11 @@
  *            (hv/hv_systab.c), reading guest memory with copy_from_guest_pv, and appends it
  *            with the journal's freestanding write-ahead path (journal/append.c): the record
  *            is durable (cache-line write-back, fence) before the call reaches the guest
- *            kernel. Room for the return record is reserved on the same lane at the same
- *            time, so the return path never waits. A full lane in blocking mode moves the
- *            guest's rip back onto the syscall instruction and pauses the vCPU until dom0's
- *            checkpoint frees space (HVX_OP_CKPT), so the call is made again then;
+ *            kernel. In lossy mode room for the return record is reserved on the same lane
+ *            at the same time. A full lane in blocking mode moves the guest's rip back onto
+ *            the syscall instruction and pauses the vCPU until dom0's checkpoint frees space
+ *            (HVX_OP_CKPT), so the call is made again then; a return that finds it full is
+ *            kept by the vCPU (hvx_owed), which stays paused until it went in;
  *   return   hvx_iret_user (the iret hypercall back to user mode) matches the thread's
  *            pending call when the iret's rip is the rcx saved at entry (rip - 2: the kernel
  *            restarts the call; anything else: interrupted, no return value; a successful
@@ -80,8 +81,9 @@
  * 304 bytes. Returns that name files (file identity, xfile: the new fd of an open or dup, a
  * pipe's two fds, an exec's image) add a note, a fileid (48) per file and the new fd's or the
  * image's path (resolved, cut at the room left: about 350 bytes); the others keep the old
- * bound. Each call's return room is reserved at its entry (twice its bound, for a PAD), so a
- * thread blocked in read or wait4 holds 704 bytes of its lane, one in open 1600. */
+ * bound. In lossy mode each call's return room is reserved at its entry (twice its bound,
+ * for a PAD), so a thread blocked in read or wait4 holds 704 bytes of its lane, one in open
+ * 1600; blocking mode reserves nothing (a full lane makes the return wait: hvx_owed). */
 #define HVX_EXIT_SMALL   320u           /* exit event bound of a call that names no file */
 #define HVX_EXIT_CAP     768u           /* exit event bound of one that does; task events */
 
@@ -156,6 +158,7 @@ struct hvx_cwd {
 };
 
 struct gw_layout;
+struct hvx_owed;
 
 struct hvx_dom {
 	spinlock_t lock;          /* everything below */
@@ -176,6 +179,7 @@ struct hvx_dom {
 	const struct gw_layout *prof;   /* its kernel's profile (NULL: none matches) ... */
 	unsigned int prof_gen;    /* ... as of this profile generation (0: match again) */
 	struct hvx_cwd *cwd;      /* HVX_CWD_SLOTS, allocated with pins */
+	struct hvx_owed *owed;    /* HVX_MAX_VCPUS, allocated with pins (blocking mode) */
 	unsigned int init_seen;   /* the proc event of tgid 1 (/init) was written */
 };
 
@@ -208,6 +212,22 @@ struct hvx_who {
 	uint32_t cwd_len;
 };
 
+/*
+ * A record a vCPU owes its lane in blocking mode: a return, or the task end after an
+ * exit_group, that found the lane full. Blocking mode reserves no room at an entry (a lane
+ * whose room is held by calls that wait for the blocked vCPU never frees it: README "Full
+ * ring"); instead the vCPU is paused before it runs guest code again, and the record goes in
+ * when dom0's checkpoint has made room (hvx_owed_flush), then the vCPU goes on. Its lane is
+ * the vCPU's own, so nothing is appended to it meanwhile and the order is kept.
+ */
+struct hvx_owed {
+	uint16_t lane;
+	uint16_t len;             /* 0: nothing owed */
+	unsigned int kind;        /* HVP_EV_EXIT or HVP_EV_TASK_END */
+	struct hvx_who w;         /* for the counters, when it goes in */
+	uint8_t rec[HVX_EXIT_CAP];
+};
+
 
 extern struct hvx_pool hvx_pool;
 extern struct hvx_cpu *hvx_cpus;          /* per pCPU */
@@ -220,6 +240,12 @@ uint64_t hvx_stamp(void);
 void hvx_pool_format(uint64_t old_epoch);
 void hvx_lane_unreserve(uint16_t lane, uint32_t bytes);
 int hvx_append(struct hvx_lane *l, const struct jnl_iov *iov, uint64_t *seq);
+/* Blocking mode, hvx_rec.c: append what vCPU vid owes (hvx_owed) if its lane has room now.
+ * @return true when nothing is owed any more (the vCPU may run). */
+bool hvx_owed_flush(struct hvx_dom *x, unsigned int vid);
+/* Collection stops (disable): what is owed goes in if there is room, else it is dropped and
+ * counted as unmatched. */
+void hvx_owed_drop(struct hvx_dom *x);
 void hvx_pstats_get(struct hvx_pstats *out);
 void hvx_cost_add(bool enter, uint64_t cycles);
 

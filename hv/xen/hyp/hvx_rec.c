@@ -122,17 +122,109 @@ static int block_vcpu(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *r
 }
 
 /*
+ * Blocking mode: record iov (a return, or a task end) found lane l full. vCPU v keeps it
+ * (hvx_owed), is paused before it runs guest code again, and goes on once dom0's checkpoint
+ * has made room for it (hvx_owed_flush from HVX_OP_CKPT). Counted as a wait (blocks) and in
+ * exit_full.
+ */
+static void owe(struct hvx_dom *x, struct vcpu *v, struct hvx_lane *l, unsigned int kind,
+		const struct jnl_iov *iov, const struct hvx_who *w)
+{
+	unsigned int vid = v->vcpu_id;
+	struct hvx_owed *o = &x->owed[vid];
+
+	spin_lock(&x->lock);
+	o->lane = (uint16_t)(l - hvx_pool.lanes);
+	o->kind = kind;
+	o->w = *w;
+	o->w.cwd = NULL;
+	memcpy(o->rec, iov->base, iov->len);
+	o->len = (uint16_t)iov->len;
+	spin_unlock(&x->lock);
+	x->blocked_since[vid] = NOW();
+	STAT_ADD(x, blocks, 1);
+	STAT_ADD(x, exit_full, 1);
+	vcpu_pause_nosync(v);     /* takes effect before the guest runs again */
+	set_bit(vid, x->waiting);
+	/* A checkpoint between the failed append and set_bit did not see our bit: try now. */
+	smp_mb();
+	if ( hvx_owed_flush(x, vid) && test_and_clear_bit(vid, x->waiting) )
+		vcpu_unpause(v);
+}
+
+bool hvx_owed_flush(struct hvx_dom *x, unsigned int vid)
+{
+	struct hvx_owed *o;
+	struct hvx_lane *l;
+	struct jnl_iov iov;
+	int rc;
+
+	if ( !x->owed || vid >= HVX_MAX_VCPUS )
+		return true;
+	o = &x->owed[vid];
+	spin_lock(&x->lock);
+	if ( !o->len )
+	{
+		spin_unlock(&x->lock);
+		return true;
+	}
+	l = &hvx_pool.lanes[o->lane];
+	iov.base = o->rec;
+	iov.len = o->len;
+	spin_lock(&l->lock);
+	l->prod.lossy = 0;
+	rc = hvx_append(l, &iov, NULL);
+	spin_unlock(&l->lock);
+	if ( rc == JNL_E_FULL )
+	{
+		spin_unlock(&x->lock);
+		return false;
+	}
+	if ( rc )
+		STAT_ADD(x, lost, 1);
+	else
+	{
+		if ( o->kind == HVP_EV_EXIT )
+			STAT_ADD(x, exits, 1);
+		else
+			STAT_ADD(x, task_events, 1);
+		STAT_ADD(x, bytes, o->len);
+		hvx_count_who(x, &o->w);
+	}
+	o->len = 0;
+	spin_unlock(&x->lock);
+	return true;
+}
+
+void hvx_owed_drop(struct hvx_dom *x)
+{
+	unsigned int i;
+
+	if ( !x->owed )
+		return;
+	for ( i = 0; i < HVX_MAX_VCPUS; i++ )
+		if ( !hvx_owed_flush(x, i) )
+		{
+			spin_lock(&x->lock);
+			x->owed[i].len = 0;
+			STAT_ADD(x, unmatched, 1);
+			spin_unlock(&x->lock);
+		}
+}
+
+/*
  * A task event built in c->xbuf and appended to lane l: the task end after an exit_group's
  * entry (ret = the wait status; its room was reserved with the entry: reserve), or the proc
  * event of a process whose start no call showed (args[0] = HVP_PROC_*).
  * @return 0 or the append's JNL_E_*.
  */
-static int task_event(struct hvx_dom *x, const struct vcpu *v, struct hvx_cpu *c,
+static int task_event(struct hvx_dom *x, struct vcpu *v, struct hvx_cpu *c,
 		      struct hvx_lane *l, const struct hvx_who *w, unsigned int kind, uint64_t arg,
 		      uint32_t reserve, uint64_t ksp, unsigned long mfn, uint64_t proc)
 {
 	struct hv_rec r;
 	struct jnl_iov iov;
+	int rc;
 
 	/* a task end's room was reserved as for a call that names no file */
 	hv_rec_init(&r, c->xbuf, kind == HVP_EV_TASK_END ? HVX_EXIT_SMALL : HVX_EXIT_CAP, NULL, 0,
@@ -145,7 +237,13 @@ static int task_event(struct hvx_dom *x, const struct vcpu *v, struct hvx_cpu *c
 	hvx_put_ident(&r, x, v, w, ksp, mfn, proc);
 	iov.base = c->xbuf;
 	iov.len = hv_rec_finish(&r);
-	return hvx_task_append(x, l, w, &iov, reserve);
+	rc = hvx_task_append(x, l, w, &iov, reserve);
+	if ( rc == JNL_E_FULL && !(x->flags & HVX_EN_LOSSY) && v->vcpu_id < HVX_MAX_VCPUS )
+	{
+		owe(x, v, l, kind, &iov, w);
+		rc = 0;
+	}
+	return rc;
 }
 
 int hvx_task_append(struct hvx_dom *x, struct hvx_lane *l, const struct hvx_who *w,
@@ -230,7 +328,9 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 
 	iov.base = c->buf;
 	iov.len = len;
-	reserve = no_ret && !end ? 0 : exit_reserve(e);
+	/* Lossy mode keeps room for the return (a kept entry keeps its return); blocking mode
+	 * keeps none: a return that finds the lane full waits for room (owe). */
+	reserve = (no_ret && !end) || !(x->flags & HVX_EN_LOSSY) ? 0 : exit_reserve(e);
 	spin_lock(&l->lock);
 	l->prod.lossy = (x->flags & HVX_EN_LOSSY) ? 1 : 0;
 	/* Held back while the entry is placed, so the entry goes in only if its return
@@ -444,7 +544,9 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 	l->prod.lossy = (x->flags & HVX_EN_LOSSY) ? 1 : 0;
 	rc = hvx_append(l, &iov, NULL);
 	spin_unlock(&l->lock);
-	if ( rc == JNL_E_DROPPED )
+	if ( rc == JNL_E_FULL && !(x->flags & HVX_EN_LOSSY) && v->vcpu_id < HVX_MAX_VCPUS )
+		owe(x, v, l, HVP_EV_EXIT, &iov, &w);
+	else if ( rc == JNL_E_DROPPED )
 		STAT_ADD(x, lost, 1);
 	else if ( rc )
 		STAT_ADD(x, exit_full, 1);

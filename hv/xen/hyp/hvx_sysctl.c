@@ -14,12 +14,14 @@ _Static_assert(HVX_HOOK_SYSCTL_CMD == HVX_SYSCTL_CMD, "sysctl number in hvx_hook
 _Static_assert(sizeof(struct hvx_op) <= sizeof(((struct xen_sysctl *)0)->u),
 	       "hvx_op fits xen_sysctl.u");
 
+/* Unpause x's waiting vCPUs: those that owe a record (blocking mode) only once it went in. */
 static void wake_waiters(struct hvx_dom *x, struct domain *d)
 {
 	unsigned int i;
 
 	for ( i = 0; i < HVX_MAX_VCPUS && i < d->max_vcpus; i++ )
-		if ( test_and_clear_bit(i, x->waiting) && d->vcpu[i] )
+		if ( test_bit(i, x->waiting) && hvx_owed_flush(x, i) &&
+		     test_and_clear_bit(i, x->waiting) && d->vcpu[i] )
 			vcpu_unpause(d->vcpu[i]);
 }
 
@@ -39,6 +41,7 @@ static void dom_disable(struct hvx_dom *x, struct domain *d)
 		}
 	x->npend = 0;
 	spin_unlock(&x->lock);
+	hvx_owed_drop(x);
 	if ( d )
 		wake_waiters(x, d);
 	else
@@ -124,15 +127,18 @@ int hvx_dom_enable(struct domain *d, unsigned int flags, bool at_creation)
 		x->pins_tmp = xzalloc_array(struct hvx_pin, HVX_PIN_SLOTS);
 		x->pend = xzalloc_array(struct hvx_pend, HVX_PEND_SLOTS);
 		x->cwd = xzalloc_array(struct hvx_cwd, HVX_CWD_SLOTS);
-		if ( !x->pins || !x->pins_tmp || !x->pend || !x->cwd )
+		x->owed = xzalloc_array(struct hvx_owed, HVX_MAX_VCPUS);
+		if ( !x->pins || !x->pins_tmp || !x->pend || !x->cwd || !x->owed )
 		{
 			xfree(x->pins);
 			xfree(x->pins_tmp);
 			xfree(x->pend);
 			xfree(x->cwd);
+			xfree(x->owed);
 			x->pins = x->pins_tmp = NULL;
 			x->pend = NULL;
 			x->cwd = NULL;
+			x->owed = NULL;
 			rc = -ENOMEM;
 			goto out;
 		}
@@ -144,6 +150,7 @@ int hvx_dom_enable(struct domain *d, unsigned int flags, bool at_creation)
 	x->pin_counter = 0;
 	memset(x->blocked_since, 0, sizeof(x->blocked_since));
 	memset(x->waiting, 0, sizeof(x->waiting));
+	memset(x->owed, 0, HVX_MAX_VCPUS * sizeof(*x->owed));
 	memset(&x->st, 0, sizeof(x->st));
 	hvx_walk_reset(x);
 	hvx_policy_reset(x, at_creation || !dom_ran(d));
