@@ -199,6 +199,32 @@ if [ "$mode" = policy ]; then
 		heartbeat "waiting for the domU's end ($i polls)"
 	done
 	say "domU ended after ${i} polls"
+	# hostile (issue 15): one more domU, created paused and enabled, whose module plants
+	# hostile structures the hook walks (tests/hostile; check_hostile.py); then the hook's
+	# status must still be readable: Xen up.
+	hclog=/var/log/xen/console/guest-hvx-hostile.log
+	(xl create -p /etc/xen/hostile.cfg >/out/xl-create-hostile.txt 2>&1; echo $? >/tmp/xl-create-h.rc) &
+	while [ ! -s /tmp/xl-create-h.rc ]; do heartbeat "xl create hostile still running"; sleep 0.5; done
+	hdom=$(xl domid hvx-hostile 2>/dev/null)
+	echo "$hdom" >/out/hostile-domid
+	hvprov xen enable "$hdom" >/out/enable-hostile.txt 2>&1 ||
+		say "enable hostile failed: $(cat /out/enable-hostile.txt)"
+	xl unpause hvx-hostile || say "xl unpause hvx-hostile failed"
+	i=0
+	while [ $i -lt 1500 ]; do
+		if grep -q HVX-DOMU-DONE "$hclog" 2>/dev/null && xl list >/tmp/xl-list 2>&1 &&
+		   ! grep -q hvx-hostile /tmp/xl-list &&
+		   hvprov xen status --json 2>/dev/null | grep -q '"domains":0'; then
+			break
+		fi
+		sleep 0.2
+		i=$((i + 1))
+		heartbeat "waiting for the hostile domU's end ($i polls)"
+	done
+	hvprov xen status --json >/out/status-hostile.json 2>&1
+	echo $? >/out/status-hostile.rc
+	say "hostile domU d$hdom ended after $i polls: $(grep -a -E 'HVX-HOSTILE-(RC|WINDOW|ALIVE)' "$hclog" | tr -d '\r' | tr '\n' ' ')"
+	cp "$hclog" /out/ 2>/dev/null || say "no hostile domU console log"
 	kill -TERM $dpid
 	wait $dpid
 	echo $? >/out/daemon.rc
