@@ -161,6 +161,21 @@ wait_console() {
 	done
 	grep -q "$1" "$clog" 2>/dev/null || say "no $1 on the domU's console after $i polls"
 }
+# wait_gone NAME LOG: until LOG has the domU's done marker, xl no longer lists NAME and Xen
+# collects no domain (at most 1500 polls, 300 s); $i: the polls.
+wait_gone() {
+	i=0
+	while [ $i -lt 1500 ]; do
+		if grep -q HVX-DOMU-DONE "$2" 2>/dev/null && xl list >/tmp/xl-list 2>&1 &&
+		   ! grep -q "$1" /tmp/xl-list &&
+		   hvprov xen status --json 2>/dev/null | grep -q '"domains":0'; then
+			break
+		fi
+		sleep 0.2
+		i=$((i + 1))
+		heartbeat "waiting for the end of $1 ($i polls)"
+	done
+}
 if [ "$mode" = policy ]; then
 	start_daemon
 	sleep 1
@@ -187,17 +202,7 @@ if [ "$mode" = policy ]; then
 		say "enable failed: $(cat /out/enable-live.txt)"
 	say "collection enabled on the running domU: $(tr '\n' ' ' </out/enable-live.txt)"
 	[ -n "$tty" ] && echo on >"$tty"
-	i=0
-	while [ $i -lt 1500 ]; do
-		if grep -q HVX-DOMU-DONE "$clog" 2>/dev/null && xl list >/tmp/xl-list 2>&1 &&
-		   ! grep -q hvx-domu /tmp/xl-list &&
-		   hvprov xen status --json 2>/dev/null | grep -q '"domains":0'; then
-			break
-		fi
-		sleep 0.2
-		i=$((i + 1))
-		heartbeat "waiting for the domU's end ($i polls)"
-	done
+	wait_gone hvx-domu "$clog"
 	say "domU ended after ${i} polls"
 	# hostile (issue 15): one more domU, created paused and enabled, whose module plants
 	# hostile structures the hook walks (tests/hostile; check_hostile.py); then the hook's
@@ -210,17 +215,7 @@ if [ "$mode" = policy ]; then
 	hvprov xen enable "$hdom" >/out/enable-hostile.txt 2>&1 ||
 		say "enable hostile failed: $(cat /out/enable-hostile.txt)"
 	xl unpause hvx-hostile || say "xl unpause hvx-hostile failed"
-	i=0
-	while [ $i -lt 1500 ]; do
-		if grep -q HVX-DOMU-DONE "$hclog" 2>/dev/null && xl list >/tmp/xl-list 2>&1 &&
-		   ! grep -q hvx-hostile /tmp/xl-list &&
-		   hvprov xen status --json 2>/dev/null | grep -q '"domains":0'; then
-			break
-		fi
-		sleep 0.2
-		i=$((i + 1))
-		heartbeat "waiting for the hostile domU's end ($i polls)"
-	done
+	wait_gone hvx-hostile "$hclog"
 	hvprov xen status --json >/out/status-hostile.json 2>&1
 	echo $? >/out/status-hostile.rc
 	say "hostile domU d$hdom ended after $i polls: $(grep -a -E 'HVX-HOSTILE-(RC|WINDOW|ALIVE)' "$hclog" | tr -d '\r' | tr '\n' ' ')"
