@@ -35,7 +35,7 @@ CASES = [("dentry_cycle", -1405), ("fs_unmapped", -1401), ("name_len_2g", -1404)
          ("mount_loop", -1403)]
 # Guest boot-clock seconds from the first plant to the last restore: 0.071 s in the first run
 # (load 4; each 4096-step walk about 17 ms under emulation); the bound leaves room for a loaded
-# host, and a step bound 512 times larger (the mutation in the README) exceeds it.
+# host, and a step bound 512 times larger (the mutation, tests/hostile/README.md) exceeds it.
 BOUND_S = 10.0
 EFAULT, EBADF = 14, 9
 

@@ -9,9 +9,10 @@
  * Between plant and restore nothing but those calls: no path lookup, no output, no exit
  * (the kernel would follow the planted pointers itself). CLOCK_BOOTTIME is read through the
  * vDSO or a call that does not touch task->fs.
- * Prints "HVX-HOSTILE case=NAME tid=T t=S" before each case and "HVX-HOSTILE restored
- * case=NAME plant=R/E openat=R errno=E close=R errno=E restore=R/E t=S" after it (S: boot-clock seconds), "HVX-HOSTILE-WINDOW
- * first=S last=S" at the end. Exit 0 when every case planted and restored, 1 otherwise.
+ * Prints "HVX-HOSTILE case=NAME tid=T t=S" before each case, "HVX-HOSTILE restored case=NAME
+ * plant=R/E openat=R errno=E close=R errno=E restore=R/E t=S" after it (S: boot-clock
+ * seconds), "HVX-HOSTILE-WINDOW first=S last=S" at the end. Exit 0 when every case planted
+ * and restored, 1 otherwise.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -214,8 +214,9 @@ static int hvh_params_ok(void)
 	    mount_mnt_parent < 0 || mount_mnt_parent + 8 > mount_size || (mount_mnt_parent & 7) ||
 	    mount_mnt_mountpoint < 0 || mount_mnt_mountpoint + 8 > mount_size ||
 	    (mount_mnt_mountpoint & 7)) {
-		pr_err("hvx_hostile: struct mount parameters missing or out of bounds (size %d, mnt %d, mnt_parent %d, mnt_mountpoint %d)\n",
-		       mount_size, mount_mnt, mount_mnt_parent, mount_mnt_mountpoint);
+		pr_err("hvx_hostile: struct mount parameters missing or out of bounds (size %d, "
+		       "mnt %d, mnt_parent %d, mnt_mountpoint %d)\n", mount_size, mount_mnt,
+		       mount_mnt_parent, mount_mnt_mountpoint);
 		return 0;
 	}
 	return 1;
