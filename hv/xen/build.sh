@@ -156,6 +156,33 @@ profile() {
 	mv "$d/profile.json.new" "$d/profile.json"
 }
 
+# The hostile-structures test's module (tests/hostile/hvx_hostile.c), built against the domU
+# kernel's headers: $CACHE/domu/<release>/hostile/hvx_hostile.ko, rebuilt when its source
+# changes. The headers must be of the domU's release (HVPROV_XEN_HEADERS overrides where).
+module() {
+	[ -f "$CACHE/domu/current" ] || domu
+	rel=$(cat "$CACHE/domu/current")
+	hdr=${HVPROV_XEN_HEADERS:-/usr/src/linux-headers-$rel}
+	m=$CACHE/domu/$rel/hostile
+	[ -f "$hdr/include/generated/utsrelease.h" ] ||
+		die "no kernel headers for the domU kernel $rel in $hdr (scripts/install-deps installs linux-headers-cloud-amd64; apt-get upgrade if it names another release)"
+	hrel=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$hdr/include/generated/utsrelease.h")
+	[ "$hrel" = "$rel" ] ||
+		die "the headers in $hdr are of release '$hrel', the domU kernel is $rel"
+	if [ -f "$m/hvx_hostile.ko" ] && cmp -s "$HERE/tests/hostile/hvx_hostile.c" "$m/hvx_hostile.c" &&
+	   cmp -s "$HERE/tests/hostile/Kbuild" "$m/Kbuild"; then
+		return 0
+	fi
+	rm -rf "$m"
+	mkdir -p "$m"
+	cp "$HERE/tests/hostile/hvx_hostile.c" "$HERE/tests/hostile/Kbuild" "$m/"
+	make -C "$hdr" M="$m" modules >"$m/build.log" 2>&1 ||
+		{ tail -n 20 "$m/build.log" >&2; rm -f "$m/hvx_hostile.ko"; die "the module hvx_hostile does not build against $hdr (log: $m/build.log)"; }
+	strings -a "$m/hvx_hostile.ko" | grep -q "^vermagic=$rel " ||
+		{ rm -f "$m/hvx_hostile.ko"; die "$m/hvx_hostile.ko has no vermagic of $rel"; }
+	say "built $m/hvx_hostile.ko"
+}
+
 # Copy src into dst only when the content differs, so make rebuilds only what changed.
 sync_file() {
 	if ! cmp -s "$1" "$2"; then
@@ -215,7 +242,8 @@ source) source_tree ;;
 build) build ;;
 domu) domu ;;
 profile) profile "${2:-}" ;;
+module) module ;;
 all) deps; fetch; source_tree; build; domu ;;
 path) echo "$CACHE" ;;
-*) echo "usage: build.sh [deps|fetch|source|build|domu|profile HVPROV|all|path]" >&2; exit 2 ;;
+*) echo "usage: build.sh [deps|fetch|source|build|domu|profile HVPROV|module|all|path]" >&2; exit 2 ;;
 esac

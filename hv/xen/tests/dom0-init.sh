@@ -202,12 +202,16 @@ fi
 wait_console() {
 	wait_for "$2" grep -q "$1" "$clog" || say "no $1 on the domU's console after $polls polls"
 }
-# domu_ended: the domU printed its end, xl no longer lists it, and the hypervisor no longer
-# collects it (it forgets a domain once it is dying).
-domu_ended() {
-	grep -q HVX-DOMU-DONE "$clog" 2>/dev/null && xl list >/tmp/xl-list 2>&1 &&
-		! grep -q hvx-domu /tmp/xl-list &&
+# gone NAME LOG: LOG has the domU's done marker, xl no longer lists NAME, and the hypervisor no
+# longer collects a domain (it forgets one once it is dying).
+gone() {
+	grep -q HVX-DOMU-DONE "$2" 2>/dev/null && xl list >/tmp/xl-list 2>&1 &&
+		! grep -q "$1" /tmp/xl-list &&
 		{ [ -n "$nopool" ] || hvprov xen status --json 2>/dev/null | grep -q '"domains":0'; }
+}
+# wait_gone NAME LOG: until gone NAME LOG (wait_for's rule; $polls: the polls it took).
+wait_gone() {
+	wait_for "the end of $1" gone "$1" "$2"
 }
 if [ "$mode" = policy ]; then
 	start_daemon
@@ -235,8 +239,24 @@ if [ "$mode" = policy ]; then
 		say "enable failed: $(cat /out/enable-live.txt)"
 	say "collection enabled on the running domU: $(tr '\n' ' ' </out/enable-live.txt)"
 	[ -n "$tty" ] && echo on >"$tty"
-	wait_for "the domU's end" domu_ended
+	wait_gone hvx-domu "$clog"
 	say "domU ended after $polls polls"
+	# hostile (issue 15): one more domU, created paused and enabled, whose module plants
+	# hostile structures the hook walks (tests/hostile; check_hostile.py); then the hook's
+	# status must still be readable: Xen up.
+	hclog=/var/log/xen/console/guest-hvx-hostile.log
+	(xl create -p /etc/xen/hostile.cfg >/out/xl-create-hostile.txt 2>&1; echo $? >/tmp/xl-create-h.rc) &
+	while [ ! -s /tmp/xl-create-h.rc ]; do heartbeat "xl create hostile still running"; sleep 0.5; done
+	hdom=$(xl domid hvx-hostile 2>/dev/null)
+	echo "$hdom" >/out/hostile-domid
+	hvprov xen enable "$hdom" >/out/enable-hostile.txt 2>&1 ||
+		say "enable hostile failed: $(cat /out/enable-hostile.txt)"
+	xl unpause hvx-hostile || say "xl unpause hvx-hostile failed"
+	wait_gone hvx-hostile "$hclog"
+	hvprov xen status --json >/out/status-hostile.json 2>&1
+	echo $? >/out/status-hostile.rc
+	say "hostile domU d$hdom ended after $polls polls: $(grep -a -E 'HVX-HOSTILE-(RC|WINDOW|ALIVE)' "$hclog" | tr -d '\r' | tr '\n' ' ')"
+	cp "$hclog" /out/ 2>/dev/null || say "no hostile domU console log"
 	kill -TERM $dpid
 	wait $dpid
 	echo $? >/out/daemon.rc
@@ -366,7 +386,7 @@ if [ "$mode" = lossy ]; then
 	say "daemon consumed the rings after $i polls; go to the domU on ${tty:-no tty}"
 	[ -n "$tty" ] && echo go >"$tty"
 fi
-wait_for "the domU's end" domu_ended
+wait_gone hvx-domu "$clog"
 say "domU ended after $polls polls"
 kill -TERM $dpid
 wait $dpid

@@ -95,6 +95,22 @@ if [ "$mode" = prov ]; then
 	echo "HVX-DOMU-DONE"
 	poweroff -f
 fi
+# hostile (issue 15, the policy run's third domU; README "Hostile guest structures"): the module
+# tests/hostile/hvx_hostile.c plants structures the hook walks at each call's entry, one case at a
+# time, around a call the kernel rejects before it would follow them (hvx_hostile_run.c); then
+# this kernel must still work: a new process, a path lookup, this shell's CWD.
+if [ "$mode" = hostile ]; then
+	cd /w
+	echo "HVX-DOMU-ID step=hostile tgid=$$ cwd=$(pwd)"
+	insmod /lib/modules/hvx_hostile.ko $(cat /etc/hvx-hostile.args) ||
+		echo "HVX-HOSTILE insmod failed: $(dmesg | grep hvx_hostile | tail -n 1)"
+	/bin/hvx_hostile_run
+	echo "HVX-HOSTILE-RC $?"
+	echo alive >/w/alive.txt
+	echo "HVX-HOSTILE-ALIVE $(cat /w/alive.txt) cwd=$(pwd) uptime=$(cut -d' ' -f1 /proc/uptime)"
+	echo "HVX-DOMU-DONE"
+	poweroff -f
+fi
 # policy (xpolicy): collected from its creation (dom0's --all-new-domains); dom0 then turns
 # collection off ("off" on this console), a process is started, and collection is turned on
 # again ("on"): the hook writes that process's start event (argv, executable) at the next call;

@@ -166,6 +166,33 @@ dom0_image() {   # dom0_image OUT MODEFILE DOMU_IMAGE
 		"$PROFILE:/etc/hvx-profile.json" $extra
 }
 domu_image "$WORK/domu.cpio.gz" "$WORK/mode"
+# policy: a third domU after the policy one, whose module plants hostile structures for the
+# hook (tests/hostile, README "Hostile guest structures"): the module built against the domU
+# kernel's headers, struct mount's offsets and the cross-checked ones from the profile.
+if [ "$MODE" = policy ]; then
+	"$XEN/build.sh" module >>"$WORK/build.log" 2>&1 ||
+		fail "the hostile-structures module: $(tail -n 1 "$WORK/build.log")"
+	cc -static -O2 -Wall -Wextra -Werror -o "$WORK/hvx_hostile_run" "$HERE/hvx_hostile_run.c" ||
+		fail "cannot build hvx_hostile_run"
+	python3 - "$PROFILE" >"$WORK/hostile.args" <<'PY' || fail "$PROFILE lacks what the hostile module needs"
+import json, sys
+s = json.load(open(sys.argv[1]))["structs"]
+off = lambda st, m: s[st]["members"][m]["offset"]
+print("mount_size=%d mount_mnt=%d mount_mnt_parent=%d mount_mnt_mountpoint=%d dentry_d_parent=%d "
+      "dentry_d_name=%d fs_struct_pwd=%d task_struct_fs=%d" %
+      (s["mount"]["size"], off("mount", "mnt"), off("mount", "mnt_parent"),
+       off("mount", "mnt_mountpoint"), off("dentry", "d_parent"), off("dentry", "d_name"),
+       off("fs_struct", "pwd"), off("task_struct", "fs")))
+PY
+	echo hostile >"$WORK/mode-hostile"
+	"$XEN/initramfs.sh" domu "$WORK/domu-hostile.cpio.gz" "$HERE/domu-init.sh" \
+		"$WORK/mode-hostile:/etc/hvx-mode" "$WORK/hvx_hostile_run:/bin/hvx_hostile_run" \
+		"$CACHE/domu/$DOMU_REL/hostile/hvx_hostile.ko:/lib/modules/hvx_hostile.ko" \
+		"$WORK/hostile.args:/etc/hvx-hostile.args"
+	sed -e 's/^name = .*/name = "hvx-hostile"/' -e 's|^ramdisk = .*|ramdisk = "/domu/hostile.gz"|' \
+		"$HERE/domu.cfg" >"$WORK/hostile.cfg"
+	extra="$extra $WORK/domu-hostile.cpio.gz:/domu/hostile.gz $WORK/hostile.cfg:/etc/xen/hostile.cfg"
+fi
 # prov: the two domUs' configurations, each with a UUID of its own (xl keeps a configured one
 # across creations)
 UUID_A=4876c0de-0a0a-4a0a-8a0a-0000000000a1
@@ -460,6 +487,9 @@ elif [ "$MODE" = policy ]; then
 	# (xpolicy) Xen's console too: its line for the domain the policy enabled
 	cp "$WORK/console.log" "$WORK/out/xen-console.log"
 	python3 "$HERE/check_policy.py" "$WORK/records.jsonl" "$WORK/out"
+	rc=$?
+	# the hostile-structures domU of the same run
+	python3 "$HERE/check_hostile.py" "$WORK/records.jsonl" "$WORK/out" && [ $rc -eq 0 ]
 else
 	python3 "$HERE/check_e2e.py" "$WORK/records.jsonl" "$WORK/out"
 fi

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Checks the hostile-structures domU of the Xen policy test (hv/xen/tests/e2e.sh, mode policy;
+hv/xen/README.md, "Hostile guest structures").
+
+usage: check_hostile.py RECORDS.jsonl OUTDIR
+RECORDS.jsonl: every record of dom0's log, one JSON object per line (xen_logdump).
+OUTDIR: what dom0's init wrote: hostile-domid, the domU's console log (guest-hvx-hostile.log),
+status-hostile.json/.rc (the hook's status read after that domU ended), Xen's console
+(xen-console.log).
+
+What the domU did (domu-init.sh, mode hostile; hvx_hostile_run.c): for each case of the module
+tests/hostile/hvx_hostile.c, a marker written to its console, HVH_PLANT (the caller's task->fs
+now leads to the hostile structure), openat(AT_FDCWD, NULL) (EFAULT) and close(-1) (EBADF),
+which the guest kernel rejects before it would follow task->fs, HVH_RESTORE, a marker.
+
+The hook names the CWD at each call's entry (hvx_walk.c cwd_read, gw_walk.c build_path): at the
+planted entries the walk must fail with the walker's own code for the case, and the record be
+flagged "fault" with the note "xen: guest walk failed (CODE) at the cwd", carry no CWD (nothing
+assembled from the hostile structures) and still the guest's ids (the task itself is sound).
+The markers' writes just before and after are normal (no fault, CWD /w). The guest and Xen stay
+up: the guest's later lines, no oops, the hook's status readable afterwards, no Xen crash; the
+guest's boot clock from the first plant to the last restore stays under BOUND_S.
+Prints one line per check; exit 0 when every check holds, 1 otherwise.
+"""
+import json
+import os
+import re
+import sys
+
+# The walker's codes (common/hvp_err.h) each case must end in: a dentry cycle fills the
+# 4096-byte CWD buffer with its names before the walker's 4096 steps (GW_ENAMETOOLONG); task->fs
+# on an unmapped page (GW_EFAULT); a name length of 2^31 (GW_ERANGE, above NAME_MAX); a mount
+# loop prepends no name, so only the step bound ends it (GW_ELOOP).
+CASES = [("dentry_cycle", -1405), ("fs_unmapped", -1401), ("name_len_2g", -1404),
+         ("mount_loop", -1403)]
+# Guest boot-clock seconds from the first plant to the last restore: 0.071 s in the first run
+# (load 4; each 4096-step walk about 17 ms under emulation); the bound leaves room for a loaded
+# host, and a step bound 512 times larger (the mutation, tests/hostile/README.md) exceeds it.
+BOUND_S = 10.0
+EFAULT, EBADF = 14, 9
+
+failures = []
+passed = 0
+
+
+def check(ok, what):
+    global passed
+    print(("ok   " if ok else "FAIL ") + what)
+    if ok:
+        passed += 1
+    else:
+        failures.append(what)
+    return ok
+
+
+def field(rec, ftype):
+    for f in rec.get("fields", []):
+        if f.get("type") == ftype:
+            return f
+    return None
+
+
+def value(rec, ftype):
+    f = field(rec, ftype)
+    return f.get("value") if f else None
+
+
+def read(out, name, default=""):
+    p = os.path.join(out, name)
+    return open(p, errors="replace").read() if os.path.exists(p) else default
+
+
+def key(r):
+    return (r["ts"], r["lane"], r["seq"])
+
+
+def texts(r):
+    return [f.get("value") for f in r.get("fields", []) if f.get("type") == "text"]
+
+
+def walk_failed(r):
+    return any("walk failed" in str(t) for t in texts(r))
+
+
+def brief(r):
+    return (r.get("ev"), r.get("call"), r.get("flags"), texts(r), value(r, "cwd"))
+
+
+def main():
+    recs_path, out = sys.argv[1], sys.argv[2]
+    recs = [json.loads(line) for line in open(recs_path)]
+    hdom = int(read(out, "hostile-domid", "-1").strip() or -1)
+    console = read(out, "guest-hvx-hostile.log").replace("\r", "")
+    xen = read(out, "xen-console.log")
+    data = [r for r in recs if r.get("type") == "data" and r.get("ev") != "domain"]
+    mine = sorted((r for r in data if (field(r, "domain") or {}).get("dom") == hdom), key=key)
+    check(hdom > 0 and len(mine) > 20, "the hostile domU's records are in dom0's log (d%d: %d)" %
+          (hdom, len(mine)))
+
+    # ---- the guest's own account ----
+    m = re.search(r"HVX-HOSTILE case=\S+ tid=(\d+)", console)
+    tid = int(m.group(1)) if m else -1
+    done = re.findall(r"HVX-HOSTILE restored case=(\S+) plant=(\S+) openat=(-?\d+) errno=(\d+) "
+                      r"close=(-?\d+) errno=(\d+) restore=(\S+)", console)
+    check([d[0] for d in done] == [c for c, _ in CASES] and
+          all(d[1] == "0/0" and d[6] == "0/0" and d[2] == "-1" and int(d[3]) == EFAULT and
+              d[4] == "-1" and int(d[5]) == EBADF for d in done),
+          "the domU planted and restored each case; its kernel rejected openat(NULL) with EFAULT "
+          "and close(-1) with EBADF (%s)" % done)
+    w = re.search(r"HVX-HOSTILE-WINDOW first=([0-9.]+) last=([0-9.]+)", console)
+    span = float(w.group(2)) - float(w.group(1)) if w else None
+    check(span is not None and 0 <= span < BOUND_S,
+          "first plant to last restore: %s s of the guest's boot clock (bound %.0f s)" %
+          ("%.3f" % span if span is not None else None, BOUND_S))
+    check("HVX-HOSTILE-RC 0" in console and "HVX-HOSTILE-ALIVE alive cwd=/w" in console and
+          "HVX-DOMU-DONE" in console,
+          "the guest stayed up: its helper exited 0, then a new process wrote and read a file "
+          "in its CWD /w, and it printed its done marker")
+    oops = [l for l in console.splitlines()
+            if re.search(r"Oops|BUG:|general protection|Kernel panic|Call Trace", l)]
+    check(not oops, "no oops, BUG or panic on the domU's console (%s)" % oops[:2])
+
+    # ---- the records ----
+    helper = [r for r in mine if r.get("tid") == tid]
+    opens = [i for i, r in enumerate(helper) if r.get("ev") == "entry" and
+             r.get("call") == "openat" and (r.get("args") or [0, 0])[1] == "0x0"]
+    check(len(opens) == len(CASES), "the helper (tid %d): %d openat(NULL) entries, one per case" %
+          (tid, len(opens)))
+    flagged = []
+    for (name, code), i in zip(CASES, opens):
+        # openat entry, openat exit, close entry, close exit, between the markers' writes
+        win = helper[i:i + 4]
+        # the marker's write just before (its entry; its return comes between) and after
+        before = next((r for r in reversed(helper[:i]) if r.get("ev") == "entry"), {})
+        after = helper[i + 4] if i + 4 < len(helper) else {}
+        shape = [(r.get("ev"), r.get("call")) for r in win]
+        note = "xen: guest walk failed (%d) at the cwd" % code
+        entries = [r for r in win if r.get("ev") == "entry"]
+        exits = [r for r in win if r.get("ev") == "exit"]
+        flagged += entries
+        check(shape == [("entry", "openat"), ("exit", "openat"), ("entry", "close"),
+                        ("exit", "close")] and
+              (win[2].get("args") or [0])[0] == -1,
+              "%s: the planted window holds openat(NULL) and close(-1) (%s)" % (name, shape))
+        check(len(entries) == 2 and
+              all("fault" in r.get("flags", []) and note in texts(r) and
+                  field(r, "cwd") is None for r in entries),
+              "%s: both entries flagged fault, note '%s', no CWD (%s)" %
+              (name, note, [brief(r) for r in entries]))
+        check(len(entries) == 2 and
+              all(r.get("tgid") == tid and r.get("tid") == tid and not r.get("standin") and
+                  "start" in r and value(r, "comm") == "hvx_hostile_run" for r in entries),
+              "%s: they still carry the guest's ids (tgid %d, comm hvx_hostile_run)" %
+              (name, tid))
+        check(len(exits) == 2 and [r.get("ret") for r in exits] == [-EFAULT, -EBADF] and
+              not any(walk_failed(r) or field(r, "cwd") for r in exits),
+              "%s: the returns (-EFAULT, -EBADF) read no CWD and no walk failed (%s)" %
+              (name, [(r.get("ret"), texts(r)) for r in exits]))
+        check(all(r.get("ev") == "entry" and r.get("call") == "write" and
+                  "fault" not in r.get("flags", []) and value(r, "cwd") == "/w"
+                  for r in (before, after)),
+              "%s: the markers' writes before the plant and after the restore are normal "
+              "(CWD /w, no fault) (%s)" % (name, [brief(r) for r in (before, after)]))
+    ids = {id(r) for r in flagged}
+    other = [r for r in mine if walk_failed(r) and id(r) not in ids]
+    check(len(flagged) == 2 * len(CASES) and not other,
+          "no other record of the domain has a failed walk (%d: %s)" %
+          (len(other), [brief(r) for r in other[:3]]))
+
+    # ---- Xen stayed up ----
+    try:
+        st = json.loads(read(out, "status-hostile.json", "{}"))
+    except ValueError:
+        st = {}
+    check(read(out, "status-hostile.rc").strip() == "0" and "total" in st,
+          "dom0 read the hook's status after the hostile domU ended (Xen up): %s" %
+          {k: st.get("total", {}).get(k) for k in ("entries", "ident", "faults")})
+    crash = [l for l in xen.splitlines()
+             if re.search(r"FATAL|Panic on CPU|Xen BUG|Assertion '", l)]
+    check(not crash, "no crash, BUG or failed assertion on Xen's console (%s)" % crash[:2])
+
+    print("summary: %d records of d%d, %d flagged by the hostile walks; %d checks passed, "
+          "%d failed" % (len(mine), hdom, len(flagged), passed, len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+/*
+ * hvx_hostile_run.c - runs inside the policy run's hostile domU (a static binary): for each
+ * case of the module tests/hostile/hvx_hostile.c, a marker, HVH_PLANT, a call the guest
+ * kernel rejects before it would follow task->fs (openat with a NULL path: EFAULT in getname;
+ * close(-1): EBADF), HVH_RESTORE, a marker. The hook walks the planted structures at the
+ * entries of the openat and the close (it does not record ioctl); check_hostile.py finds those
+ * records between the markers' writes.
+ *
+ * Between plant and restore nothing but those calls: no path lookup, no output, no exit
+ * (the kernel would follow the planted pointers itself). CLOCK_BOOTTIME is read through the
+ * vDSO or a call that does not touch task->fs.
+ * Prints "HVX-HOSTILE case=NAME tid=T t=S" before each case, "HVX-HOSTILE restored case=NAME
+ * plant=R/E openat=R errno=E close=R errno=E restore=R/E t=S" after it (S: boot-clock
+ * seconds), "HVX-HOSTILE-WINDOW first=S last=S" at the end. Exit 0 when every case planted
+ * and restored, 1 otherwise.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HVH_PLANT _IO('H', 1)
+#define HVH_RESTORE _IO('H', 2)
+
+static const char *const cases[] = { "dentry_cycle", "fs_unmapped", "name_len_2g", "mount_loop" };
+
+static double boot_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One line in one write: the checker reads the records of these writes as the window's
+ * edges. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	char b[256];
+	va_list ap;
+	int n;
+	va_start(ap, fmt);
+	n = vsnprintf(b, sizeof(b) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(b) - 2)
+		n = sizeof(b) - 2;
+	b[n++] = '\n';
+	if (write(1, b, (size_t)n) < 0)
+		_exit(2);
+}
+
+int main(void)
+{
+	int fd = open("/dev/hvx_hostile", O_RDWR);
+	double first = 0, last = 0;
+	int bad = 0;
+
+	if (fd < 0) {
+		say("HVX-HOSTILE cannot open /dev/hvx_hostile: %s", strerror(errno));
+		return 1;
+	}
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long r, c, pr, rr;
+		int e, ce, pe, re;
+		double t0 = boot_s(), t1;
+
+		say("HVX-HOSTILE case=%s tid=%ld t=%.6f", cases[i], (long)syscall(SYS_gettid), t0);
+		if (i == 0)
+			first = t0;
+		pr = ioctl(fd, HVH_PLANT, (unsigned long)(i + 1));
+		pe = errno;
+		r = syscall(SYS_openat, AT_FDCWD, NULL, O_RDONLY);
+		e = errno;
+		c = syscall(SYS_close, -1);
+		ce = errno;
+		rr = ioctl(fd, HVH_RESTORE, 0);
+		re = errno;
+		t1 = boot_s();
+		last = t1;
+		if (pr || rr || r != -1 || e != EFAULT || c != -1 || ce != EBADF)
+			bad = 1;
+		say("HVX-HOSTILE restored case=%s plant=%ld/%d openat=%ld errno=%d close=%ld errno=%d "
+		    "restore=%ld/%d t=%.6f", cases[i], pr, pr ? pe : 0, r, e, c, ce, rr, rr ? re : 0, t1);
+	}
+	say("HVX-HOSTILE-WINDOW first=%.6f last=%.6f", first, last);
+	close(fd);
+	return bad;
+}
