@@ -207,6 +207,46 @@ static void argv_is_read_through_the_process_page_table(void)
 	teardown(&e);
 }
 
+/* xenv: the environment of the task's image, [env_start, env_end) as the kernel keeps it,
+ * through its own table, with argv's bounds and errors */
+static void environment_is_read_like_argv(void)
+{
+	static const char envs[] = "HOME=/\0HVX_MARK=xenv-42\0";
+	struct env e;
+	char buf[64];
+	uint32_t len;
+	int trunc;
+	const uint64_t at = USER_ARGS + 64, e_start = offsetof(struct mm_struct, env_start),
+		       e_end = offsetof(struct mm_struct, env_end);
+	setup(&e);
+	TU_REQUIRE(img_write(&e.im, at, envs, sizeof(envs) - 1) == 0);
+	img_put64(&e.im, e.mm_task + e_start, at);
+	img_put64(&e.im, e.mm_task + e_end, at + sizeof(envs) - 1);
+	memset(buf, 0x7f, sizeof(buf));
+	TU_CHECK(gw_task_env(&e.g, e.sc.task, buf, sizeof(buf), &len, &trunc) == 0);
+	TU_CHECK(len == sizeof(envs) - 1 && !trunc && !memcmp(buf, envs, len), "env: len %u", len);
+	TU_CHECK(gw_task_env(&e.g, e.sc.task, buf, 9, &len, &trunc) == 0 && len == 9 && trunc &&
+		 !memcmp(buf, "HOME=/\0HV", 9));
+	/* argv is not the environment */
+	TU_CHECK(gw_task_argv(&e.g, e.sc.task, buf, sizeof(buf), &len, &trunc) == 0 &&
+		 len == sizeof(task_args) - 1 && !memcmp(buf, task_args, len));
+	/* hostile: end before start, 2^31 bytes, the kernel half, no mm */
+	img_put64(&e.im, e.mm_task + e_end, at - 1);
+	TU_CHECK(gw_task_env(&e.g, e.sc.task, buf, sizeof(buf), &len, &trunc) == GW_EDATA);
+	img_put64(&e.im, e.mm_task + e_end, at + (1ull << 31));
+	TU_CHECK(gw_task_env(&e.g, e.sc.task, buf, sizeof(buf), &len, &trunc) == GW_EDATA);
+	img_put64(&e.im, e.mm_task + e_start, IMG_DIRECT);
+	img_put64(&e.im, e.mm_task + e_end, IMG_DIRECT + 16);
+	TU_CHECK(gw_task_env(&e.g, e.sc.task, buf, sizeof(buf), &len, &trunc) == GW_EDATA);
+	/* a page not mapped after 8 bytes: those kept, the fault said */
+	img_put64(&e.im, e.mm_task + e_start, (USER_ARGS & ~4095ull) + 4096 * 2 - 8);
+	img_put64(&e.im, e.mm_task + e_end, (USER_ARGS & ~4095ull) + 4096 * 2 + 8);
+	TU_CHECK(gw_task_env(&e.g, e.sc.task, buf, sizeof(buf), &len, &trunc) == GW_EFAULT &&
+		 len == 8, "partial: len %u", len);
+	TU_CHECK(gw_task_env(&e.g, e.sc.kthread, buf, sizeof(buf), &len, &trunc) == GW_ENOENT);
+	teardown(&e);
+}
+
 static void executable_identity_and_path(void)
 {
 	struct env e;
@@ -370,6 +410,7 @@ int main(void)
 	TU_RUN(list_gives_every_task_in_order_then_ends);
 	TU_RUN(kernel_threads_have_flags_and_no_mm);
 	TU_RUN(argv_is_read_through_the_process_page_table);
+	TU_RUN(environment_is_read_like_argv);
 	TU_RUN(executable_identity_and_path);
 	TU_RUN(exiting_task_keeps_active_mm_and_exit_code);
 	TU_RUN(cyclic_list_ends_with_an_error);

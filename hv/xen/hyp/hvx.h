@@ -31,7 +31,9 @@
  *            kernel profile (hvx_walk.c) the guest kernel's own ids replace these;
  *   files    (xfile) with a profile, the fileid of fd arguments at entry, and at return of
  *            the new fd of an open or dup (with its path), of a pipe's two ends and of an
- *            exec's image (mm->exe_file), read through the guest's task (hvx_files).
+ *            exec's image (mm->exe_file), read through the guest's task (hvx_files);
+ *   env      (xenv) at a successful exec's return, the new image's environment
+ *            (mm->env_start..env_end) under the domain's env mode (HVX_EN_ENV_*).
  *
  * Locking: one spinlock per lane (a thread may return on another vCPU, so a lane's producer
  * is not always the same pCPU); one per traced domain for its pin and pending tables. No
@@ -84,6 +86,11 @@
  * thread blocked in read or wait4 holds 704 bytes of its lane, one in open 1600. */
 #define HVX_EXIT_SMALL   320u           /* exit event bound of a call that names no file */
 #define HVX_EXIT_CAP     768u           /* exit event bound of one that does; task events */
+/* xenv: a successful exec's return also carries the new image's environment (names, or
+ * name=value; not with env mode none), in at most this much more room, and at most a
+ * sixteenth of a lane's ring (768 bytes on the tests' 12 KiB rings), so that a lane still
+ * holds the reservations of a few pending execs (hvx_rec.c, exec_env_room). */
+#define HVX_ENV_MAX      4096u
 
 /*
  * The check of one lane's appends (hvx_pool.c, HVX_OP_PSTATS): the cache lines stored to
@@ -128,7 +135,7 @@ struct hvx_cpu {
 	uint8_t *buf;             /* entry event under construction */
 	uint8_t *scratch;
 	char *cwd;                /* HVX_CWD_MAX: the CWD of the event under construction */
-	uint8_t xbuf[HVX_EXIT_CAP];
+	uint8_t xbuf[HVX_EXIT_CAP + HVX_ENV_MAX];   /* return and task events */
 };
 
 struct hvx_pin {
@@ -144,7 +151,8 @@ struct hvx_pend {
 	uint64_t args[6];
 	uint32_t sysno;
 	uint16_t lane;
-	uint16_t pad;
+	uint8_t env;              /* xenv: the domain's env mode at entry (an exec's return) */
+	uint8_t pad;
 	uint32_t reserve;         /* bytes held back on the lane for the return record */
 };
 
