@@ -309,7 +309,7 @@ static int xen_enable(int argc, char **argv, int enable)
 		return HVP_EXIT_USAGE;
 	}
 	if (enable) {
-		printf("collecting dom%u (%s, env %s)\n", domid, flags_mode(flags),
+		printf("collecting dom%u (%s), env %s\n", domid, flags_mode(flags),
 		       hv_env_mode_name(HVX_EN_ENV_OF(flags)));
 	} else {
 		char what[32];
@@ -335,7 +335,7 @@ static void pol_print(const struct hvx_pol *p, int json)
 	}
 	printf("policy: %s", p->all_new ? "all new domains" : "off");
 	if (p->all_new)
-		printf(" (%s, env %s)", flags_mode(p->flags), hv_env_mode_name(HVX_EN_ENV_OF(p->flags)));
+		printf(" (%s), env %s", flags_mode(p->flags), hv_env_mode_name(HVX_EN_ENV_OF(p->flags)));
 	printf(", %u UUIDs waiting, %" PRIu64 " domains enabled at creation, %u failed",
 	       p->waiting, p->enabled, p->failed);
 	if (p->domid != HVX_DOM_ALL)
@@ -575,7 +575,7 @@ static int xen_create(int argc, char **argv)
 			rd ? hvp_strerror(rd) : "not a 64-bit PV domain, or no free slot");
 		return HVP_EXIT_DAMAGE;
 	}
-	printf("collecting dom%u (uuid %s) from its creation (%s, env %s)\n", p.domid, ustr,
+	printf("collecting dom%u (uuid %s) from its creation (%s), env %s\n", p.domid, ustr,
 	       flags_mode(flags), hv_env_mode_name(HVX_EN_ENV_OF(flags)));
 	return HVP_EXIT_OK;
 }

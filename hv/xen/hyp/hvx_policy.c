@@ -225,7 +225,7 @@ void hvx_policy_created(struct domain *d)
 	if ( rc )
 		printk("hvprov: policy: d%u not collected (%d)\n", d->domain_id, rc);
 	else
-		printk("hvprov: policy: collecting d%u from its creation (%s, env %s)\n",
+		printk("hvprov: policy: collecting d%u from its creation (%s), env %s\n",
 		       d->domain_id, (flags & HVX_EN_LOSSY) ? "lossy" : "blocking",
 		       hv_env_mode_name(HVX_EN_ENV_OF(flags)));
 }

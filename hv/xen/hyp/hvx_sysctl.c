@@ -157,7 +157,7 @@ int hvx_dom_enable(struct domain *d, unsigned int flags, bool at_creation)
 	spin_unlock(&x->lock);
 	__atomic_fetch_add(&hvx_ndoms_active, 1, __ATOMIC_RELAXED);
 	if ( !at_creation )
-		printk("hvprov: collecting d%u (%s, env %s)\n", d->domain_id,
+		printk("hvprov: collecting d%u (%s), env %s\n", d->domain_id,
 		       (flags & HVX_EN_LOSSY) ? "lossy" : "blocking",
 		       hv_env_mode_name(HVX_EN_ENV_OF(flags)));
  out:
