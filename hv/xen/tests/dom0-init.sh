@@ -125,7 +125,7 @@ if [ "$mode" = prov ]; then
 				hvprov xen enable "$d" --env "$env" >>/out/enable.txt 2>&1 || say "enable $n failed: $(tail -n 1 /out/enable.txt)"
 			fi
 			# the mode Xen holds for it (HVX_OP_DOMAIN's flags)
-			echo "$tag $n $(hvprov xen status --dom "$d" 2>&1 | tail -n 1)" >>/out/env-modes.txt
+			echo "$tag $n $(hvprov xen status --dom "$d" 2>&1 | grep -m 1 "^dom$d: .*, env ")" >>/out/env-modes.txt
 			say "$n ($tag) is d$d, env $env ($how)"
 		done
 		if [ ! -e /out/load-profile.rc ]; then
