@@ -190,10 +190,11 @@ def environment(recs, out):
         check(execs and not bad and len(marked) == 1 and (want is None or want in vals) and
               not leak,
               "%s (creation %s): every successful exec's return carries what env mode %s "
-              "says (%d execs, %d not: %s); the program run with %s (tgid %d) has %s; its value "
-              "%s" % (name, c, mode, len(execs), len(bad), bad[:2], MARK, tg,
-                      vals if mode != "none" else "no envp field",
-                      "nowhere in the creation's records" if mode != "full" else "kept"))
+              "says (%d execs, %d not: %s); the program run with %s (tgid %d, %d exec) has %s; "
+              "its value %s" % (name, c, mode, len(execs), len(bad), bad[:2], MARK, tg,
+                                len(marked), vals if vals else "no envp",
+                                "in the creation's records" if leak or mode == "full" else
+                                "nowhere in the creation's records"))
 
 
 def created_by_hvprov(recs, out):
