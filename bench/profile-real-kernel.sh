@@ -5,9 +5,11 @@
 # ~820 MB for amd64), extracts only its vmlinux (and ext4.ko where ext4 is a module, as in the
 # generic amd64 flavour), times `hvprov profile` on it (target: under 10 s), and compares every
 # struct size, member offset and member size in the profile with what pahole (Debian's
-# dwarves) reads from the same DWARF, and the symbols with readelf. The file identity members
-# of profile version 3 (mm_struct.exe_file; shmem_inode_info.vfs_inode and i_crtime where
-# the kernel has them) are named in the output. Not run in CI (network,
+# dwarves) reads from the same DWARF, and the symbols with readelf. The members Xen's hook
+# reads beyond the identity (file identity: mm_struct.exe_file, shmem_inode_info.vfs_inode
+# and i_crtime where the kernel has them; the task list and argv: task_struct.tasks, flags,
+# exit_code, active_mm, mm_struct.pgd, arg_start, arg_end; the environment: mm_struct.env_start,
+# env_end) are named in the output, each with pahole's answer. Not run in CI (network,
 # ~600 MB of disk, a minute or two); run it when the profile code changes or for a new kernel.
 #
 # With --walk it then boots that kernel under QEMU (software emulation, 256 MB, nokaslr) with
@@ -24,6 +26,9 @@
 #   --flavour  kernel flavour whose current package to take (default cloud-amd64)
 #   --release  exact release, e.g. 6.1.0-56-cloud-amd64 (default: what the flavour's
 #              linux-image-<flavour>-dbg meta-package depends on)
+#   --vmlinux  that release's vmlinux with DWARF, already unpacked (e.g. hv/xen/build.sh's
+#              $HVPROV_XEN_CACHE/domu/<release>/vmlinux): nothing is downloaded; needs
+#              --release; not with --walk
 #   --hvprov   the hvprov binary (default $HVPROV, else hvprov on PATH)
 #   --work     folder for the .deb, the vmlinux and the results (default
 #              ${TMPDIR:-/tmp}/hvprov-kernel-dbg); the .deb is kept there for the next run
@@ -41,6 +46,7 @@ work=${TMPDIR:-/tmp}/hvprov-kernel-dbg
 keep=0
 walk=0
 walker=
+given_vmlinux=
 target_s=10
 
 while [ $# -gt 0 ]; do
@@ -52,12 +58,19 @@ while [ $# -gt 0 ]; do
 	--keep) keep=1; shift ;;
 	--walk) walk=1; shift ;;
 	--walker) walker=$2; shift 2 ;;
+	--vmlinux) given_vmlinux=$2; shift 2 ;;
 	-h|--help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "profile-real-kernel: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
 
 die() { echo "profile-real-kernel: $*" >&2; exit 2; }
+if [ -n "$given_vmlinux" ]; then
+	[ -n "$release" ] || die "--vmlinux needs --release"
+	[ "$walk" = 0 ] || die "--vmlinux does not go with --walk"
+	[ -f "$given_vmlinux" ] || die "$given_vmlinux: no such file"
+	given_vmlinux=$(cd "$(dirname "$given_vmlinux")" && pwd)/$(basename "$given_vmlinux")
+fi
 
 if [ -z "$hvprov" ]; then
 	hvprov=$(command -v hvprov) || die "no hvprov binary: pass --hvprov PATH or set HVPROV"
@@ -103,7 +116,9 @@ else
 fi
 
 deb=$(ls "${pkg}"_*.deb 2>/dev/null | head -n 1 || true)
-if [ -z "$deb" ]; then
+if [ -n "$given_vmlinux" ]; then
+	deb="(none: --vmlinux $given_vmlinux)"
+elif [ -z "$deb" ]; then
 	echo "== downloading $pkg"
 	if ! apt-get download "$pkg" >download.log 2>&1; then
 		$SUDO apt-get update -q >/dev/null
@@ -111,13 +126,14 @@ if [ -z "$deb" ]; then
 	fi
 	deb=$(ls "${pkg}"_*.deb | head -n 1)
 fi
-echo "== package: $deb ($(du -m "$deb" | cut -f1) MB)"
+[ -n "$given_vmlinux" ] || echo "== package: $deb ($(du -m "$deb" | cut -f1) MB)"
 
 vmlinux=usr/lib/debug/boot/vmlinux-$release
+[ -z "$given_vmlinux" ] || vmlinux=$given_vmlinux
 ext4ko=usr/lib/debug/lib/modules/$release/kernel/fs/ext4/ext4.ko
 # shellcheck disable=SC2317  # called through the trap
 cleanup() {
-	if [ "$keep" = 0 ]; then
+	if [ "$keep" = 0 ] && [ -z "$given_vmlinux" ]; then
 		rm -f "$work/$vmlinux" "$work/$ext4ko"
 	fi
 }
@@ -255,21 +271,34 @@ for yname, ydef in prof['symbols'].items():
         bad.append('symbol %s: profile %s, readelf %s' % (yname, ydef['address'],
                    hex(want) if want is not None else 'absent'))
 
-# file identity (xfile, profile version 3): the executable (mm_struct.exe_file, required) and
-# tmpfs's birth time (shmem_inode_info.i_crtime, when the kernel has it) must have been
-# compared above; say what they are.
-for sname, mname, need in (('mm_struct', 'exe_file', True), ('shmem_inode_info', 'vfs_inode', False),
-                           ('shmem_inode_info', 'i_crtime', False)):
+# Members Xen's hook reads beyond the ids (every member of the profile was compared above;
+# these are named, so that a required one missing from the profile fails here): file
+# identity (profile version 3: the executable, and tmpfs's birth time where the kernel has
+# it), the task list and argv of start events and the task end at an unpin, and the
+# environment of an exec's return (version 4).
+for what, sname, mname, need in (
+        ('file identity', 'mm_struct', 'exe_file', True),
+        ('file identity', 'shmem_inode_info', 'vfs_inode', False),
+        ('file identity', 'shmem_inode_info', 'i_crtime', False),
+        ('task list', 'task_struct', 'tasks', True), ('task list', 'task_struct', 'flags', True),
+        ('task list', 'task_struct', 'exit_code', True),
+        ('task list', 'task_struct', 'active_mm', True),
+        ('task list', 'mm_struct', 'pgd', True), ('argv', 'mm_struct', 'arg_start', True),
+        ('argv', 'mm_struct', 'arg_end', True), ('environment', 'mm_struct', 'env_start', True),
+        ('environment', 'mm_struct', 'env_end', True)):
     mdef = prof['structs'].get(sname, {}).get('members', {}).get(mname)
     pm = layouts.get(sname, {}).get('members', {}).get(mname)
     if mdef is None:
-        print('file identity: %s.%s not in the profile%s' % (sname, mname,
+        print('%s: %s.%s not in the profile%s' % (what, sname, mname,
               '' if not need else ' (required)'))
         if need:
             bad.append('%s.%s: missing from the profile' % (sname, mname))
         continue
-    print('file identity: %s.%s offset %d size %d, pahole %s' % (sname, mname, mdef['offset'],
-          mdef['size'], pm))
+    print('%s: %s.%s offset %d size %d, pahole %s%s' % (what, sname, mname, mdef['offset'],
+          mdef['size'], pm, '' if pm == (mdef['offset'], mdef['size']) else '  MISMATCH'))
+for yname in ('init_task', 'current_task', 'linux_banner'):
+    print('symbol %s: %s' % (yname, 'in the profile, compared' if yname in prof['symbols']
+                             else 'not in the profile'))
 
 print('kernel:   %s' % prof['kernel']['release'])
 print('profile:  %.2f s first run, %.2f s second run (target < %.0f s): %s'

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "dmn_service.h"
+#include "hv_rec.h"
 #include "hvp_cli.h"
 #include "hvp_datadir.h"
 #include "rcv.h"
@@ -32,28 +33,33 @@ void xen_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: hvprov xen status [--json] [--dom DOMID]\n"
-		"       hvprov xen enable DOMID [--lossy]\n"
+		"       hvprov xen enable DOMID [--lossy] [--env full|names|none]\n"
 		"       hvprov xen disable DOMID\n"
-		"       hvprov xen policy [--all-new-domains [--lossy] | --off] [--json]\n"
-		"       hvprov xen create [--lossy] CONFIG [KEY=VALUE...]\n"
+		"       hvprov xen policy [--all-new-domains [--lossy] [--env MODE] | --off] [--json]\n"
+		"       hvprov xen create [--lossy] [--env MODE] CONFIG [KEY=VALUE...]\n"
 		"       hvprov xen daemon [--data DIR] [hvprov daemon's options]\n"
 		"       hvprov xen recover [--data DIR] [--no-release]\n"
 		"       hvprov xen release\n"
 		"       hvprov xen load-profile PROFILE.json\n\n"
 		"Run in dom0 of a Xen built with hv/xen (hvprov=SIZE@ADDR on Xen's command line).\n"
 		"status   the pool (frames, lanes, state) and the hook's counters: records, bytes,\n"
-		"         times vCPUs waited for ring space and for how long, records lost\n"
+		"         times vCPUs waited for ring space and for how long, records lost;\n"
+		"         with --dom, that domain's counters and modes (blocking or lossy, env)\n"
 		"enable   collect a PV domain's system calls (blocking: a vCPU whose lane is full\n"
 		"         waits for the daemon; --lossy: drop and count instead); dom0 never\n"
+		"         --env MODE: what the return of a successful exec keeps of the new\n"
+		"         image's environment (read in Xen with the guest kernel's profile):\n"
+		"         names (default: values withheld), full (name=value), none\n"
 		"disable  stop collecting; prints that domain's counters\n"
 		"policy   Xen's creation policy: --all-new-domains collects every domain created\n"
-		"         from now on (whatever toolstack creates it) from its first instruction;\n"
+		"         from now on (whatever toolstack creates it) from its first instruction,\n"
+		"         with --lossy and --env as for enable;\n"
 		"         --off stops that; without either, prints it and its counters (start\n"
 		"         events, failed task-list walks, task ends at the unpin of a page table)\n"
 		"create   one domain from its first instruction, in one step: `xl create CONFIG\n"
 		"         [KEY=VALUE...]` with the domain's UUID (the config's uuid, a uuid=\n"
 		"         argument, or a new one passed as uuid=) handed to Xen first, so that Xen\n"
-		"         enables it inside its creation\n"
+		"         enables it inside its creation (--lossy, --env as for enable)\n"
 		"daemon   map the pool and move its records into log segments in DIR/log (the same\n"
 		"         service and options as `hvprov daemon`: hvprov xen daemon --help),\n"
 		"         telling Xen whenever the durable checkpoint advances so that waiting vCPUs\n"
@@ -80,6 +86,23 @@ static int parse_domid(const char *s, uint32_t *out)
 	}
 	*out = (uint32_t)v;
 	return 0;
+}
+
+/* --env MODE of enable, policy and create into HVX_EN_ENV flags. @return 0 or -1 (said). */
+static int parse_env(const char *cmd, const char *s, uint32_t *flags)
+{
+	int m = hv_env_mode_parse(s);
+	if (m < 0) {
+		hvp_err("%s: --env must be full, names or none, not '%s'", cmd, s);
+		return -1;
+	}
+	*flags = (*flags & ~HVX_EN_ENV_MASK) | HVX_EN_ENV((unsigned)m);
+	return 0;
+}
+
+static const char *flags_mode(uint32_t flags)
+{
+	return (flags & HVX_EN_LOSSY) ? "lossy" : "blocking";
 }
 
 /* A missing argument: the usage on stderr, exit 2. */
@@ -152,6 +175,18 @@ static void pstats_print(const struct hvx_pstats *p, int json)
 	       p->enter_calls, ec, mhz > 0 ? ec / mhz : 0, p->exit_calls, xc, mhz > 0 ? xc / mhz : 0);
 }
 
+/* The flags Xen holds for a collected domain (HVX_OP_DOMAIN). @return 0 or -ENOENT. */
+static int dom_flags(struct hvx_ctl *c, uint32_t domid, uint32_t *flags)
+{
+	struct hvx_domi di;
+	for (uint32_t i = 0; hvx_ctl_domain(c, i, &di) == 0 && di.next > i; i = di.next)
+		if (di.domid == domid) {
+			*flags = di.flags;
+			return 0;
+		}
+	return -ENOENT;
+}
+
 static int xen_status(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -189,6 +224,8 @@ static int xen_status(int argc, char **argv)
 	if (!r)
 		r = hvx_ctl_pstats(c, &ps);
 	int rd = dom >= 0 && !r ? hvx_ctl_stats(c, (uint32_t)dom, &ds) : -ENOENT;
+	uint32_t dflags = 0;
+	int rf = !rd ? dom_flags(c, (uint32_t)dom, &dflags) : -ENOENT;
 	hvx_ctl_close(c);
 	if (r) {
 		hvp_err("xen status: %s", hvp_strerror(r));
@@ -206,6 +243,10 @@ static int xen_status(int argc, char **argv)
 			snprintf(what, sizeof(what), "dom%ld", dom);
 			putchar(',');
 			xen_stats_print(stdout, what, &ds, 1);
+			if (!rf)
+				printf(",\"dom%ld_mode\":{\"lossy\":%s,\"env\":\"%s\"}", dom,
+				       (dflags & HVX_EN_LOSSY) ? "true" : "false",
+				       hv_env_mode_name(HVX_EN_ENV_OF(dflags)));
 		}
 		pstats_print(&ps, 1);
 		printf("}\n");
@@ -220,6 +261,9 @@ static int xen_status(int argc, char **argv)
 			char what[32];
 			snprintf(what, sizeof(what), "dom%ld", dom);
 			xen_stats_print(stdout, what, &ds, 0);
+			if (!rf)
+				printf("dom%ld: %s, env %s\n", dom, flags_mode(dflags),
+				       hv_env_mode_name(HVX_EN_ENV_OF(dflags)));
 		}
 		pstats_print(&ps, 0);
 	}
@@ -230,6 +274,7 @@ static int xen_enable(int argc, char **argv, int enable)
 {
 	static const struct option lo[] = {
 		{ "lossy", no_argument, 0, 'l' },
+		{ "env", required_argument, 0, 'E' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 } };
 	const char *cmd = enable ? "xen enable" : "xen disable";
@@ -240,6 +285,10 @@ static int xen_enable(int argc, char **argv, int enable)
 		switch (opt) {
 		case 'h': xen_usage(stdout); return HVP_EXIT_OK;
 		case 'l': flags |= HVX_EN_LOSSY; break;
+		case 'E':
+			if (parse_env(cmd, optarg, &flags))
+				return HVP_EXIT_USAGE;
+			break;
 		default: return hvp_opt_error(cmd, opt, argv, enable ? lo : xen_help_only);
 		}
 	}
@@ -261,7 +310,8 @@ static int xen_enable(int argc, char **argv, int enable)
 		return HVP_EXIT_USAGE;
 	}
 	if (enable) {
-		printf("collecting dom%u (%s)\n", domid, (flags & HVX_EN_LOSSY) ? "lossy" : "blocking");
+		printf("collecting dom%u (%s), env %s\n", domid, flags_mode(flags),
+		       hv_env_mode_name(HVX_EN_ENV_OF(flags)));
 	} else {
 		char what[32];
 		snprintf(what, sizeof(what), "dom%u", domid);
@@ -273,19 +323,20 @@ static int xen_enable(int argc, char **argv, int enable)
 static void pol_print(const struct hvx_pol *p, int json)
 {
 	if (json) {
-		printf("{\"all_new_domains\":%s,\"lossy\":%s,\"waiting_uuids\":%u,\"enabled\":%" PRIu64
+		printf("{\"all_new_domains\":%s,\"lossy\":%s,\"env\":\"%s\",\"waiting_uuids\":%u,"
+		       "\"enabled\":%" PRIu64
 		       ",\"failed\":%u,\"last_domid\":%d,\"start_events\":%" PRIu64
 		       ",\"scan_failed\":%" PRIu64 ",\"unpin_ends\":%" PRIu64 ",\"unpin_lost\":%" PRIu64
 		       "}\n",
 		       p->all_new ? "true" : "false", (p->flags & HVX_EN_LOSSY) ? "true" : "false",
-		       p->waiting, p->enabled, p->failed,
+		       hv_env_mode_name(HVX_EN_ENV_OF(p->flags)), p->waiting, p->enabled, p->failed,
 		       p->domid == HVX_DOM_ALL ? -1 : (int)p->domid, p->start_events, p->scan_failed,
 		       p->unpin_ends, p->unpin_lost);
 		return;
 	}
 	printf("policy: %s", p->all_new ? "all new domains" : "off");
 	if (p->all_new)
-		printf(" (%s)", (p->flags & HVX_EN_LOSSY) ? "lossy" : "blocking");
+		printf(" (%s), env %s", flags_mode(p->flags), hv_env_mode_name(HVX_EN_ENV_OF(p->flags)));
 	printf(", %u UUIDs waiting, %" PRIu64 " domains enabled at creation, %u failed",
 	       p->waiting, p->enabled, p->failed);
 	if (p->domid != HVX_DOM_ALL)
@@ -301,11 +352,12 @@ static int xen_policy(int argc, char **argv)
 		{ "all-new-domains", no_argument, 0, 'a' },
 		{ "off", no_argument, 0, 'o' },
 		{ "lossy", no_argument, 0, 'l' },
+		{ "env", required_argument, 0, 'E' },
 		{ "json", no_argument, 0, 'j' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 } };
 	uint32_t action = HVX_POL_STATUS, flags = 0;
-	int json = 0, opt, lossy = 0;
+	int json = 0, opt, lossy = 0, env = 0;
 	hvp_getopt_reset();
 	while ((opt = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (opt) {
@@ -319,14 +371,19 @@ static int xen_policy(int argc, char **argv)
 			action = opt == 'a' ? HVX_POL_ALL_NEW : HVX_POL_OFF;
 			break;
 		case 'l': lossy = 1; break;
+		case 'E':
+			if (parse_env("xen policy", optarg, &flags))
+				return HVP_EXIT_USAGE;
+			env = 1;
+			break;
 		case 'j': json = 1; break;
 		default: return hvp_opt_error("xen policy", opt, argv, lo);
 		}
 	}
 	if (optind != argc)
 		return hvp_arg_error("xen policy", argv[optind]);
-	if (lossy && action != HVX_POL_ALL_NEW) {
-		hvp_err("xen policy: --lossy goes with --all-new-domains");
+	if ((lossy || env) && action != HVX_POL_ALL_NEW) {
+		hvp_err("xen policy: --%s goes with --all-new-domains", lossy ? "lossy" : "env");
 		return HVP_EXIT_USAGE;
 	}
 	if (lossy)
@@ -398,6 +455,7 @@ static int xen_create(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "lossy", no_argument, 0, 'l' },
+		{ "env", required_argument, 0, 'E' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 } };
 	uint32_t flags = 0;
@@ -408,6 +466,10 @@ static int xen_create(int argc, char **argv)
 		switch (opt) {
 		case 'h': xen_usage(stdout); return HVP_EXIT_OK;
 		case 'l': flags |= HVX_EN_LOSSY; break;
+		case 'E':
+			if (parse_env("xen create", optarg, &flags))
+				return HVP_EXIT_USAGE;
+			break;
 		default: return hvp_opt_error("xen create", opt, argv, lo);
 		}
 	}
@@ -514,8 +576,8 @@ static int xen_create(int argc, char **argv)
 			rd ? hvp_strerror(rd) : "not a 64-bit PV domain, or no free slot");
 		return HVP_EXIT_DAMAGE;
 	}
-	printf("collecting dom%u (uuid %s) from its creation (%s)\n", p.domid, ustr,
-	       (flags & HVX_EN_LOSSY) ? "lossy" : "blocking");
+	printf("collecting dom%u (uuid %s) from its creation (%s), env %s\n", p.domid, ustr,
+	       flags_mode(flags), hv_env_mode_name(HVX_EN_ENV_OF(flags)));
 	return HVP_EXIT_OK;
 }
 

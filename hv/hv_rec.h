@@ -142,9 +142,9 @@ void hv_rec_exit_args(struct hv_rec *r, const struct hv_sysent *e, const uint64_
 
 /*
  * Whether hv_rec_entry_args records an exec's envp at its entry (HVP_F_ENVP, arg 2 or 3).
- * hv_rec_init turns it on: the Xen hook does not read the new image's environment yet
- * (issue 15). The ptrace backend turns it off and records the environment at the return
- * with hv_rec_env_open/close.
+ * hv_rec_init turns it on (events of earlier collectors). The ptrace backend and the Xen hook
+ * turn it off and record the new image's environment at the return with
+ * hv_rec_env_open/close.
  */
 void hv_rec_set_entry_envp(struct hv_rec *r, int on);
 

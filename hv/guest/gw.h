@@ -74,6 +74,8 @@ enum gw_member_id {
 	/* task list and argv (xpolicy) */
 	GW_M_TASK_TASKS, GW_M_TASK_FLAGS, GW_M_TASK_EXIT_CODE, GW_M_TASK_ACTIVE_MM,
 	GW_M_MM_PGD, GW_M_MM_ARG_START, GW_M_MM_ARG_END,
+	/* the environment of a new image (xenv): Xen's hook at a successful exec's return */
+	GW_M_MM_ENV_START, GW_M_MM_ENV_END,
 	GW_NMEMBERS
 };
 
@@ -287,7 +289,8 @@ int gw_task_fd(struct gw_guest *g, uint64_t task, int32_t fd, struct gw_file_id 
 
 /* A task list longer than this is torn or cyclic (the kernel's default pid_max is 32768). */
 #define GW_TASKS_MAX_STEPS 32768u
-#define GW_ARGV_MAX (128u * 1024u)  /* a longer [arg_start, arg_end) is implausible here */
+#define GW_ARGV_MAX (128u * 1024u)  /* a longer [arg_start, arg_end) or [env_start, env_end)
+                                     * is implausible here */
 #define GW_PF_EXITING 0x00000004u   /* task_struct.flags: the task is in do_exit */
 #define GW_PF_KTHREAD 0x00200000u   /* task_struct.flags: a kernel thread */
 
@@ -331,5 +334,12 @@ int gw_task_exe_file(struct gw_guest *g, uint64_t task, uint64_t *file);
  */
 int gw_task_argv(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz, uint32_t *len,
 		 int *trunc);
+/*
+ * The task's environment strings (xenv): bytes [mm->env_start, mm->env_end), the same way and
+ * with the same answers as gw_task_argv. They are what /proc/PID/environ gives (the bytes the
+ * kernel copied at exec, before the new image runs; the image may overwrite them later).
+ */
+int gw_task_env(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz, uint32_t *len,
+		int *trunc);
 
 #endif

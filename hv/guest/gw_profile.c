@@ -506,6 +506,8 @@ static int jp_value(struct jp *j, int level)
 		for (;;) {
 			if (c == '{') {
 				jp_ws(j);
+				if (j->i >= j->n)   /* cut after a ',': the end, not a bad key */
+					return jp_fail(j, GW_ESYNTAX, "unexpected end of input");
 				if ((r = jp_string(j)))
 					return r;
 				/* a key longer than any the schema knows matches nothing */

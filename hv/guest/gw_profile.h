@@ -15,8 +15,9 @@
 #include "gw.h"
 
 #define GW_PROFILE_FORMAT "hvprov-kernel-profile"
-#define GW_PROFILE_VERSION 3   /* 2: task_struct.start_boottime required; 3: mm_struct.exe_file
-                                * required (file identity, xfile) */
+#define GW_PROFILE_VERSION 4   /* 2: task_struct.start_boottime required; 3: mm_struct.exe_file
+                                * required (file identity, xfile); 4: mm_struct.env_start and
+                                * env_end required (xenv), with the task list's members */
 #define GW_PROFILE_MAX_BYTES (1u << 20)   /* a real profile is ~10 KiB */
 #define GW_PROFILE_STR_MAX 1023u          /* longest string value the reader accepts */
 #define GW_RELEASE_MAX 64u                /* __NEW_UTS_LEN */

@@ -148,6 +148,9 @@ const struct gw_member_spec gw_member_specs[GW_NMEMBERS] = {
 	[GW_M_MM_PGD] = { GW_S_MM_STRUCT, "pgd", { 0, 0 }, R | P, 0 },
 	[GW_M_MM_ARG_START] = { GW_S_MM_STRUCT, "arg_start", { 0, 0 }, R | I, 8 },
 	[GW_M_MM_ARG_END] = { GW_S_MM_STRUCT, "arg_end", { 0, 0 }, R | I, 8 },
+	/* the environment of a new image (xenv) */
+	[GW_M_MM_ENV_START] = { GW_S_MM_STRUCT, "env_start", { 0, 0 }, R | I, 8 },
+	[GW_M_MM_ENV_END] = { GW_S_MM_STRUCT, "env_end", { 0, 0 }, R | I, 8 },
 };
 
 const struct gw_symbol_spec gw_symbol_specs[GW_NSYMS] = {

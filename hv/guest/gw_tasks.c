@@ -1,7 +1,7 @@
 /*
  * gw_tasks.c - the guest walker's task list and argv (xpolicy): the kernel's list of processes
  * from init_task, a task's flags and exit code, its mm's page table, executable and argument
- * strings.
+ * strings and environment strings (xenv).
  *
  * Freestanding like gw_walk.c (compiled into the hypervisor): no libc, no allocation, only the
  * public walker calls of gw.h for reading. Everything read from the guest is hostile until
@@ -192,8 +192,10 @@ int gw_task_exe_file(struct gw_guest *g, uint64_t task, uint64_t *file)
 	return kptr(*file) ? 0 : GW_EPTR;
 }
 
-int gw_task_argv(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz, uint32_t *len,
-		 int *trunc)
+/* Bytes [mm->start, mm->end) of the task's user memory (argv, environment), through its
+ * own top-level table. */
+static int task_area(struct gw_guest *g, uint64_t task, uint32_t m_start, uint32_t m_end,
+		     char *buf, uint32_t bufsz, uint32_t *len, int *trunc)
 {
 	uint64_t mm, start, end, pgd, saved;
 	uint32_t n;
@@ -206,9 +208,9 @@ int gw_task_argv(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz, u
 	r = gw_task_mm(g, task, &mm);
 	if (r < 0)
 		return r;
-	r = member(g, mm, GW_M_MM_ARG_START, &start);
+	r = member(g, mm, m_start, &start);
 	if (r == 0)
-		r = member(g, mm, GW_M_MM_ARG_END, &end);
+		r = member(g, mm, m_end, &end);
 	if (r < 0)
 		return r;
 	if (end < start || end > USER_TOP || end - start > GW_ARGV_MAX)
@@ -236,4 +238,16 @@ int gw_task_argv(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz, u
 	}
 	gw_guest_set_cr3(g, saved);
 	return r < 0 ? r : 0;
+}
+
+int gw_task_argv(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz, uint32_t *len,
+		 int *trunc)
+{
+	return task_area(g, task, GW_M_MM_ARG_START, GW_M_MM_ARG_END, buf, bufsz, len, trunc);
+}
+
+int gw_task_env(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz, uint32_t *len,
+		int *trunc)
+{
+	return task_area(g, task, GW_M_MM_ENV_START, GW_M_MM_ENV_END, buf, bufsz, len, trunc);
 }

@@ -15,9 +15,11 @@
 
 /* xen_sysctl.cmd: far above Xen's own sysctl numbers (they end below 40 in 4.17). */
 #define HVX_SYSCTL_CMD        0x6876u     /* "hv" */
-#define HVX_ABI_VERSION       3u  /* 2: HVX_OP_PROFILE, stats.ident/ident_failed;
+#define HVX_ABI_VERSION       4u  /* 2: HVX_OP_PROFILE, stats.ident/ident_failed;
                                      3: HVX_OP_POLICY, HVX_OP_PSTATS, HVX_OP_DOMAIN,
-                                     desc.dom0_lane */
+                                     desc.dom0_lane;
+                                     4: HVX_EN_ENV_* (the environment an exec's return
+                                     keeps, per domain), dom.flags */
 
 /* hvx_op.op */
 #define HVX_OP_DESCRIBE       1u   /* fill u.desc: where the pool is, its geometry and state */
@@ -40,8 +42,20 @@
 
 #define HVX_DOM_ALL           0xffffffffu
 
-/* ENABLE flags */
+/* ENABLE flags (also the policy's: ALL_NEW, UUID_ADD) */
 #define HVX_EN_LOSSY          0x1u /* a full lane drops and counts (LOST records) instead of waiting */
+/* What the return of a successful exec keeps of the new image's environment: enum
+ * hv_env_mode of hv/hv_rec.h in bits 1-2 (0 names, the default; 1 full; 2 none; 3 invalid) */
+#define HVX_EN_ENV_SHIFT      1u
+#define HVX_EN_ENV_MASK       0x6u
+#define HVX_EN_ENV(mode)      (((uint32_t)(mode) << HVX_EN_ENV_SHIFT) & HVX_EN_ENV_MASK)
+#define HVX_EN_ENV_OF(flags)  (((flags) & HVX_EN_ENV_MASK) >> HVX_EN_ENV_SHIFT)
+
+/* Flags Xen accepts (else EINVAL). */
+static inline int hvx_en_valid(uint32_t flags)
+{
+	return !(flags & ~(HVX_EN_LOSSY | HVX_EN_ENV_MASK)) && HVX_EN_ENV_OF(flags) <= 2;
+}
 
 /* Pool states (u.desc.state) */
 #define HVX_POOL_NONE         0u   /* no pool: hvprov= missing or unusable */
@@ -70,6 +84,8 @@ struct hvx_domi {
 	uint32_t next;            /*  4 the slot index to ask for next */
 	uint8_t uuid[16];         /*  8 the domain's handle */
 	uint64_t created;         /* 24 its creation number (event format's domain.created) */
+	uint32_t flags;           /* 32 HVX_EN_*: blocking or lossy, its env mode (ABI 4) */
+	uint32_t pad;             /* 36 */
 };
 
 struct hvx_stats {
@@ -175,7 +191,7 @@ struct hvx_op {
 };
 
 _Static_assert(sizeof(struct hvx_desc) == 64, "hvx_desc layout");
-_Static_assert(sizeof(struct hvx_domi) == 32, "hvx_domi layout");
+_Static_assert(sizeof(struct hvx_domi) == 40, "hvx_domi layout");
 _Static_assert(sizeof(struct hvx_stats) == 112, "hvx_stats layout");
 _Static_assert(sizeof(struct hvx_prof) == 32, "hvx_prof layout");
 _Static_assert(sizeof(struct hvx_pstats) == 112, "hvx_pstats layout");

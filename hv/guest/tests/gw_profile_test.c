@@ -285,7 +285,7 @@ static void check_finds_damaged_profiles(void)
 	t = replace(text, key, "\"size\": 8,");
 	check_text("small-task.json", t, strlen(t), 1, "task_struct");
 	free(t);
-	t = replace(text, "\"version\": 3", "\"version\": 2");
+	t = replace(text, "\"version\": 4", "\"version\": 3");
 	check_text("v1.json", t, strlen(t), 2, "version");
 	free(t);
 	t = replace(text, "hvprov-kernel-profile", "something-else");

@@ -183,7 +183,7 @@ static void missing_required_parts_are_named(void)
 {
 	struct gw_profile p;
 	char what[256];
-	const char *min = "{\"format\": \"hvprov-kernel-profile\", \"version\": 3, "
+	const char *min = "{\"format\": \"hvprov-kernel-profile\", \"version\": 4, "
 			  "\"kernel\": {\"release\": \"x\", \"banner\": \"Linux version x\"}}";
 	TU_CHECK(parse(min, strlen(min), &p, what) == GW_EPROFILE && strstr(what, "task_struct"),
 		 "%s", what);

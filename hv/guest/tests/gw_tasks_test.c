@@ -207,6 +207,61 @@ static void argv_is_read_through_the_process_page_table(void)
 	teardown(&e);
 }
 
+typedef int (*area_fn)(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz,
+		       uint32_t *len, int *trunc);
+
+/* A hostile [start, end) of the task's mm (argv's or the environment's, members at m_start and
+ * m_end, start now at): an end before the start, 2^31 bytes, the kernel half are refused; a
+ * page not mapped after 8 bytes keeps those and says the fault; the walker's cr3 is restored. */
+static void hostile_range_is_refused(struct env *e, area_fn rd, uint64_t m_start, uint64_t m_end,
+				     uint64_t at)
+{
+	char buf[64];
+	uint32_t len;
+	int trunc;
+	img_put64(&e->im, e->mm_task + m_end, at - 1);
+	TU_CHECK(rd(&e->g, e->sc.task, buf, sizeof(buf), &len, &trunc) == GW_EDATA);
+	img_put64(&e->im, e->mm_task + m_end, at + (1ull << 31));
+	TU_CHECK(rd(&e->g, e->sc.task, buf, sizeof(buf), &len, &trunc) == GW_EDATA);
+	img_put64(&e->im, e->mm_task + m_start, IMG_DIRECT);
+	img_put64(&e->im, e->mm_task + m_end, IMG_DIRECT + 16);
+	TU_CHECK(rd(&e->g, e->sc.task, buf, sizeof(buf), &len, &trunc) == GW_EDATA);
+	img_put64(&e->im, e->mm_task + m_start, (USER_ARGS & ~4095ull) + 4096 * 2 - 8);
+	img_put64(&e->im, e->mm_task + m_end, (USER_ARGS & ~4095ull) + 4096 * 2 + 8);
+	TU_CHECK(rd(&e->g, e->sc.task, buf, sizeof(buf), &len, &trunc) == GW_EFAULT && len == 8,
+		 "partial: len %u", len);
+	TU_CHECK(e->g.cr3 == e->im.cr3, "cr3 restored after a fault");
+}
+
+/* xenv: the environment of the task's image, [env_start, env_end) as the kernel keeps it,
+ * through its own table, with argv's bounds and errors */
+static void environment_is_read_like_argv(void)
+{
+	static const char envs[] = "HOME=/\0HVX_MARK=xenv-42\0";
+	struct env e;
+	char buf[64];
+	uint32_t len;
+	int trunc;
+	const uint64_t at = USER_ARGS + 64, e_start = offsetof(struct mm_struct, env_start),
+		       e_end = offsetof(struct mm_struct, env_end);
+	setup(&e);
+	TU_REQUIRE(img_write(&e.im, at, envs, sizeof(envs) - 1) == 0);
+	img_put64(&e.im, e.mm_task + e_start, at);
+	img_put64(&e.im, e.mm_task + e_end, at + sizeof(envs) - 1);
+	memset(buf, 0x7f, sizeof(buf));
+	TU_CHECK(gw_task_env(&e.g, e.sc.task, buf, sizeof(buf), &len, &trunc) == 0);
+	TU_CHECK(len == sizeof(envs) - 1 && !trunc && !memcmp(buf, envs, len), "env: len %u", len);
+	TU_CHECK(gw_task_env(&e.g, e.sc.task, buf, 9, &len, &trunc) == 0 && len == 9 && trunc &&
+		 !memcmp(buf, "HOME=/\0HV", 9));
+	/* argv is not the environment */
+	TU_CHECK(gw_task_argv(&e.g, e.sc.task, buf, sizeof(buf), &len, &trunc) == 0 &&
+		 len == sizeof(task_args) - 1 && !memcmp(buf, task_args, len));
+	/* hostile ranges; a task with no mm */
+	hostile_range_is_refused(&e, gw_task_env, e_start, e_end, at);
+	TU_CHECK(gw_task_env(&e.g, e.sc.kthread, buf, sizeof(buf), &len, &trunc) == GW_ENOENT);
+	teardown(&e);
+}
+
 static void executable_identity_and_path(void)
 {
 	struct env e;
@@ -332,24 +387,9 @@ static void hostile_mm_fields_are_refused(void)
 	int trunc;
 	uint64_t mmv = 0, pa;
 	setup(&e);
-	const uint64_t a_start = offsetof(struct mm_struct, arg_start);
-	const uint64_t a_end = offsetof(struct mm_struct, arg_end);
-	/* end before start */
-	img_put64(&e.im, e.mm_task + a_end, USER_ARGS - 1);
-	TU_CHECK(gw_task_argv(&e.g, e.sc.task, buf, sizeof(buf), &len, &trunc) == GW_EDATA);
-	/* 2^31 bytes of arguments */
-	img_put64(&e.im, e.mm_task + a_end, USER_ARGS + (1ull << 31));
-	TU_CHECK(gw_task_argv(&e.g, e.sc.task, buf, sizeof(buf), &len, &trunc) == GW_EDATA);
-	/* arguments in the kernel half */
-	img_put64(&e.im, e.mm_task + a_start, IMG_DIRECT);
-	img_put64(&e.im, e.mm_task + a_end, IMG_DIRECT + 16);
-	TU_CHECK(gw_task_argv(&e.g, e.sc.task, buf, sizeof(buf), &len, &trunc) == GW_EDATA);
-	/* the second page unmapped: what came before it is kept, and the fault said */
-	img_put64(&e.im, e.mm_task + a_start, (USER_ARGS & ~4095ull) + 4096 * 2 - 8);
-	img_put64(&e.im, e.mm_task + a_end, (USER_ARGS & ~4095ull) + 4096 * 2 + 8);
-	TU_CHECK(gw_task_argv(&e.g, e.sc.task, buf, sizeof(buf), &len, &trunc) == GW_EFAULT &&
-		 len == 8, "partial: len %u", len);
-	TU_CHECK(e.g.cr3 == e.im.cr3, "cr3 restored after a fault");
+	/* argv: end before start, 2^31 bytes, the kernel half, a page unmapped part way */
+	hostile_range_is_refused(&e, gw_task_argv, offsetof(struct mm_struct, arg_start),
+				 offsetof(struct mm_struct, arg_end), USER_ARGS);
 	/* pgd not page aligned, pgd a user address, mm a user address */
 	img_put64(&e.im, e.mm_task + offsetof(struct mm_struct, pgd), IMG_DIRECT + e.im.cr3 + 8);
 	TU_CHECK(gw_mm_pgd(&e.g, e.mm_task, &pa) == GW_EPTR);
@@ -370,6 +410,7 @@ int main(void)
 	TU_RUN(list_gives_every_task_in_order_then_ends);
 	TU_RUN(kernel_threads_have_flags_and_no_mm);
 	TU_RUN(argv_is_read_through_the_process_page_table);
+	TU_RUN(environment_is_read_like_argv);
 	TU_RUN(executable_identity_and_path);
 	TU_RUN(exiting_task_keeps_active_mm_and_exit_code);
 	TU_RUN(cyclic_list_ends_with_an_error);

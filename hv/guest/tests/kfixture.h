@@ -379,6 +379,8 @@ static inline void kfix_layout(struct gw_layout *L)
 	KFIX_M(GW_M_MM_PGD, mm_struct, pgd);
 	KFIX_M(GW_M_MM_ARG_START, mm_struct, arg_start);
 	KFIX_M(GW_M_MM_ARG_END, mm_struct, arg_end);
+	KFIX_M(GW_M_MM_ENV_START, mm_struct, env_start);
+	KFIX_M(GW_M_MM_ENV_END, mm_struct, env_end);
 	KFIX_M(GW_M_MM_EXE_FILE, mm_struct, exe_file);
 
 	L->banner_len = (uint32_t)(sizeof(KFIX_BANNER) - 1);

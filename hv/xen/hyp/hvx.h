@@ -32,7 +32,9 @@
  *            kernel profile (hvx_walk.c) the guest kernel's own ids replace these;
  *   files    (xfile) with a profile, the fileid of fd arguments at entry, and at return of
  *            the new fd of an open or dup (with its path), of a pipe's two ends and of an
- *            exec's image (mm->exe_file), read through the guest's task (hvx_files).
+ *            exec's image (mm->exe_file), read through the guest's task (hvx_files);
+ *   env      (xenv) at a successful exec's return, the new image's environment
+ *            (mm->env_start..env_end) under the domain's env mode (HVX_EN_ENV_*).
  *
  * Locking: one spinlock per lane (a thread may return on another vCPU, so a lane's producer
  * is not always the same pCPU); one per traced domain for its pin and pending tables. No
@@ -86,6 +88,11 @@
  * 1600; blocking mode reserves nothing (a full lane makes the return wait: hvx_owed). */
 #define HVX_EXIT_SMALL   320u           /* exit event bound of a call that names no file */
 #define HVX_EXIT_CAP     768u           /* exit event bound of one that does; task events */
+/* xenv: a successful exec's return also carries the new image's environment (names, or
+ * name=value; not with env mode none), in at most this much more room, and at most a
+ * sixteenth of a lane's ring (768 bytes on the tests' 12 KiB rings), so that a lane still
+ * holds the reservations of a few pending execs (hvx_rec.c, exec_env_room). */
+#define HVX_ENV_MAX      4096u
 
 /*
  * The check of one lane's appends (hvx_pool.c, HVX_OP_PSTATS): the cache lines stored to
@@ -130,7 +137,7 @@ struct hvx_cpu {
 	uint8_t *buf;             /* entry event under construction */
 	uint8_t *scratch;
 	char *cwd;                /* HVX_CWD_MAX: the CWD of the event under construction */
-	uint8_t xbuf[HVX_EXIT_CAP];
+	uint8_t xbuf[HVX_EXIT_CAP + HVX_ENV_MAX];   /* return and task events */
 };
 
 struct hvx_pin {
@@ -146,7 +153,8 @@ struct hvx_pend {
 	uint64_t args[6];
 	uint32_t sysno;
 	uint16_t lane;
-	uint16_t pad;
+	uint8_t env;              /* xenv: the domain's env mode at entry (an exec's return) */
+	uint8_t pad;
 	uint32_t reserve;         /* bytes held back on the lane for the return record */
 };
 
@@ -225,7 +233,7 @@ struct hvx_owed {
 	uint16_t len;             /* 0: nothing owed */
 	unsigned int kind;        /* HVP_EV_EXIT or HVP_EV_TASK_END */
 	struct hvx_who w;         /* for the counters, when it goes in */
-	uint8_t rec[HVX_EXIT_CAP];
+	uint8_t rec[HVX_EXIT_CAP + HVX_ENV_MAX];   /* as hvx_cpu.xbuf */
 };
 
 

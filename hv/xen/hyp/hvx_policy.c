@@ -107,7 +107,7 @@ int hvx_op_policy(struct hvx_op *op)
 	{
 		if ( hvx_pool.state != HVX_POOL_READY )
 			return hvx_pool.state == HVX_POOL_HELD ? -EBUSY : -ENODEV;
-		if ( p->flags & ~HVX_EN_LOSSY )
+		if ( !hvx_en_valid(p->flags) )
 			return -EINVAL;
 	}
 	spin_lock(&pol_lock);
@@ -225,8 +225,9 @@ void hvx_policy_created(struct domain *d)
 	if ( rc )
 		printk("hvprov: policy: d%u not collected (%d)\n", d->domain_id, rc);
 	else
-		printk("hvprov: policy: collecting d%u from its creation (%s)\n", d->domain_id,
-		       (flags & HVX_EN_LOSSY) ? "lossy" : "blocking");
+		printk("hvprov: policy: collecting d%u from its creation (%s), env %s\n",
+		       d->domain_id, (flags & HVX_EN_LOSSY) ? "lossy" : "blocking",
+		       hv_env_mode_name(HVX_EN_ENV_OF(flags)));
 }
 
 void hvx_policy_reset(struct hvx_dom *x, bool fresh)

@@ -4,6 +4,7 @@
  */
 #include "hvx.h"
 #include "hvx_policy.h"
+#include "gw.h"
 
 static struct hvx_pend *pend_find(struct hvx_dom *x, uint64_t ksp)
 {
@@ -59,18 +60,70 @@ static int hvx_gread(void *ctx, struct hv_gread *v, unsigned int n)
 	return 0;
 }
 
+/* xenv: the room for a new image's environment in an exec's return event. */
+static uint32_t exec_env_room(void)
+{
+	uint64_t r = hvx_pool.ring_size / 16;
+
+	return r < HVX_ENV_MAX ? (uint32_t)r & ~7u : HVX_ENV_MAX;
+}
+
 /* The bound of call e's return event, and the room its entry reserves for it (twice the
  * record, which covers a PAD in front of it). file identity (xfile): only returns that name
- * files take the larger bound. */
-static uint32_t exit_cap(const struct hv_sysent *e)
+ * files take the larger bound; an exec's return under env mode names or full (xenv) also
+ * the environment's room. */
+static uint32_t exit_cap(const struct hv_sysent *e, unsigned int env)
 {
+	if ( e && (e->flags & HV_SF_EXEC) && env != HV_ENV_NONE )
+		return HVX_EXIT_CAP + exec_env_room();
 	return e && (e->flags & (HV_SF_RET_FD | HV_SF_OUT_FDS | HV_SF_EXEC)) ? HVX_EXIT_CAP
 									    : HVX_EXIT_SMALL;
 }
 
-static uint32_t exit_reserve(const struct hv_sysent *e)
+static uint32_t exit_reserve(const struct hv_sysent *e, unsigned int env)
 {
-	return 2 * (uint32_t)jnl_rec_size(exit_cap(e));
+	return 2 * (uint32_t)jnl_rec_size(exit_cap(e, env));
+}
+
+/*
+ * xenv: the environment of the image a successful exec started, under the domain's env mode
+ * (the other backends' --env: names, full, none; hv_rec_env_open/close filter it), as the
+ * envp field (arg exe) of its return event. Read at the return, before the image runs any
+ * code: the bytes [mm->env_start, mm->env_end) of the new mm (what /proc/PID/environ gives
+ * the ptrace backend), by the walker through the mm's own top-level table, a page at a time
+ * and at most the room left in the record (less a note's). A walk that fails keeps what it
+ * read, flags the field and the event fault and adds a note `xen: environment walk failed
+ * (N)`; a cut environment is flagged trunc.
+ */
+#define ENV_NOTE 48u
+static void exec_env(struct hvx_dom *x, const struct vcpu *v, struct hv_rec *r, unsigned int mode)
+{
+	struct gw_guest g;
+	uint64_t task;
+	uint8_t *dst;
+	uint32_t room, len = 0;
+	int trunc = 0, rc;
+
+	if ( hv_rec_env_open(r, HVP_ARG_EXE, mode, &dst, &room) )
+		return;           /* none (flagged env_none), or no room (flagged trunc) */
+	room = room > ENV_NOTE ? room - ENV_NOTE : 0;
+	rc = hvx_walk_begin(x, v, &g) ? GW_EPROFILE : 0;
+	if ( !rc )
+	{
+		/* the shadow GS base is the guest kernel's at the iret back to user mode */
+		rc = gw_current_task(&g, read_gs_shadow(), &task);
+		if ( !rc )
+			rc = gw_task_env(&g, task, (char *)dst, room, &len, &trunc);
+		hvx_walk_end();
+	}
+	hv_rec_env_close(r, mode, len, (trunc ? HVP_FF_TRUNC : 0) | (rc ? HVP_FF_FAULT : 0));
+	if ( rc )
+	{
+		char t[ENV_NOTE];
+		int n = snprintf(t, sizeof(t), "xen: environment walk failed (%d)", rc);
+
+		hv_rec_put(r, HVP_F_TEXT, HVP_ARG_NONE, t, n, sizeof(t), 0);
+	}
 }
 
 /* file identity (xfile): the fd arguments whose file the entry names (read, write, mmap,
@@ -281,7 +334,7 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	unsigned int vid = v->vcpu_id;
 	struct hvx_who w;
 	struct hvx_fq fq[6];
-	unsigned int nfq = 0;
+	unsigned int nfq = 0, env;
 	bool no_ret, end;
 	int rc;
 
@@ -315,6 +368,8 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	hv_rec_set_args(&r, args, e->nargs);
 	if ( no_ret )
 		hv_rec_flag(&r, HVP_EVF_NORETURN);
+	/* xenv: an exec's environment is the new image's, at its return (exec_env) */
+	hv_rec_set_entry_envp(&r, 0);
 	hv_rec_entry_args(&r, e, args);
 	hvx_put_ident(&r, x, v, &w, ksp, mfn, proc);
 	if ( w.have_prof && !w.rc && (nfq = entry_fds(e, args, fq)) )
@@ -328,9 +383,10 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 
 	iov.base = c->buf;
 	iov.len = len;
+	env = HVX_EN_ENV_OF(x->flags);
 	/* Lossy mode keeps room for the return (a kept entry keeps its return); blocking mode
 	 * keeps none: a return that finds the lane full waits for room (owe). */
-	reserve = (no_ret && !end) || !(x->flags & HVX_EN_LOSSY) ? 0 : exit_reserve(e);
+	reserve = (no_ret && !end) || !(x->flags & HVX_EN_LOSSY) ? 0 : exit_reserve(e, env);
 	spin_lock(&l->lock);
 	l->prod.lossy = (x->flags & HVX_EN_LOSSY) ? 1 : 0;
 	/* Held back while the entry is placed, so the entry goes in only if its return
@@ -396,6 +452,7 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	memcpy(pd->args, args, sizeof(args));
 	pd->sysno = (uint32_t)regs->rax;
 	pd->lane = (uint16_t)(l - hvx_pool.lanes);
+	pd->env = (uint8_t)env;
 	pd->reserve = reserve;
 	spin_unlock(&x->lock);
 	return 0;
@@ -435,6 +492,7 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 	uint64_t ksp, proc;
 	unsigned long mfn;
 	uint32_t len;
+	bool exec_ok = false;
 	int rc;
 
 	if ( likely(!ACCESS_ONCE(hvx_ndoms_active)) || hvx_pool.state != HVX_POOL_READY ||
@@ -465,7 +523,7 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 
 	c = &hvx_cpus[smp_processor_id()];
 	hvx_who(x, v, NULL, 0, &w);
-	hv_rec_init(&r, c->xbuf, exit_cap(e), NULL, 0, hvx_gread, x, NULL);
+	hv_rec_init(&r, c->xbuf, exit_cap(e, pd.env), NULL, 0, hvx_gread, x, NULL);
 	hvx_rec_begin(&r, HVP_EV_EXIT, pd.sysno, x, &w, proc, ksp);
 	hv_rec_set_pair(&r, pd.lane, pd.seq);
 	if ( regs->rip == pd.rcx )
@@ -513,6 +571,7 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 		fq[0].arg = HVP_ARG_EXE;
 		fq[0].want_path = 1;
 		nfq = 1;
+		exec_ok = true;
 	}
 	else if ( regs->rip == pd.rcx - 2 )
 	{
@@ -532,6 +591,9 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 		hvx_files(x, v, fq, nfq, c->cwd, HVX_CWD_MAX);
 		hvx_put_files(&r, fq, nfq);
 	}
+	/* xenv: without the guest's ids (no profile, a failed walk) no environment is read */
+	if ( exec_ok && w.have_prof && !w.rc )
+		exec_env(x, v, &r, pd.env);
 	len = hv_rec_finish(&r);
 	if ( r.flags & HVP_EVF_FAULT )
 		STAT_ADD(x, faults, 1);

@@ -93,7 +93,7 @@ int hvx_dom_enable(struct domain *d, unsigned int flags, bool at_creation)
 
 	if ( hvx_pool.state != HVX_POOL_READY )
 		return hvx_pool.state == HVX_POOL_HELD ? -EBUSY : -ENODEV;
-	if ( flags & ~HVX_EN_LOSSY )
+	if ( !hvx_en_valid(flags) )
 		return -EINVAL;
 	/* Never the control domain: its own calls (the consumer's) would feed back. */
 	if ( is_control_domain(d) || is_hardware_domain(d) || !is_pv_domain(d) ||
@@ -164,8 +164,9 @@ int hvx_dom_enable(struct domain *d, unsigned int flags, bool at_creation)
 	spin_unlock(&x->lock);
 	__atomic_fetch_add(&hvx_ndoms_active, 1, __ATOMIC_RELAXED);
 	if ( !at_creation )
-		printk("hvprov: collecting d%u (%s)\n", d->domain_id,
-		       (flags & HVX_EN_LOSSY) ? "lossy" : "blocking");
+		printk("hvprov: collecting d%u (%s), env %s\n", d->domain_id,
+		       (flags & HVX_EN_LOSSY) ? "lossy" : "blocking",
+		       hv_env_mode_name(HVX_EN_ENV_OF(flags)));
  out:
 	spin_unlock(&slots_lock);
 	return rc;
@@ -301,6 +302,7 @@ long hvx_sysctl(struct xen_sysctl *sc)
 				op->u.dom.next = i + 1;
 				memcpy(op->u.dom.uuid, x->handle, sizeof(op->u.dom.uuid));
 				op->u.dom.created = x->created;
+				op->u.dom.flags = x->flags;
 				spin_unlock(&x->lock);
 				return 0;
 			}

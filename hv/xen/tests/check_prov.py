@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """The Xen provenance test's checks (hv/xen/tests/e2e.sh, mode prov; issue 15's first "Must
 show"): dom0's log of two domUs running the same busybox workload (domu-init.sh, mode prov),
-then the first domU created again with its configured UUID, indexed into one store with the
-same hvprov that ran in dom0, and queried by domain.
+then the first domU created again with its configured UUID (by `hvprov xen create`), indexed
+into one store with the same hvprov that ran in dom0, and queried by domain; and (xenv) what
+each creation's exec returns keep of the environment under its env mode.
 
 usage: check_prov.py RECORDS.jsonl OUTDIR
 RECORDS.jsonl: every record of dom0's log (xen_logdump). OUTDIR: what dom0 wrote (log/, the
-consoles, load-profile.*, status-after.json, domains.txt).
+consoles, load-profile.*, status-after.json, domains.txt, env-modes.txt, create-*) and Xen's
+console (xen-console.log).
 Environment: HVPROV (the CLI), HVPROV_UUID_A / HVPROV_UUID_B (the domUs' configured UUIDs);
 XEN_LOGMUTATE with HVPROV_PROV_MUTATE=zero-ids: index a copy of the log whose file
 identities are zeroed (xen_logmutate), which must fail the checks.
@@ -14,6 +16,7 @@ Prints one line per check; exit 0 when all hold, 1 otherwise.
 """
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -122,6 +125,108 @@ def records(recs, out):
     check(rw and len(norw) * 100 <= len(rw),
           "reads and writes name their fd's file at entry (%d of %d without: a closed fd)" %
           (len(norw), len(rw)))
+
+
+# xenv: each creation's env mode (dom0-init.sh: A's first creation full, B's none, A's
+# second, made by `hvprov xen create`, names) and the marker the domU's program had
+MARK, MARK_VALUE = "HVX_MARK", "xenv-value-7f3"
+
+
+def read(out, name):
+    p = os.path.join(out, name)
+    return open(p, errors="replace").read() if os.path.exists(p) else ""
+
+
+def creation(r):
+    f = fields(r, "domain")
+    return (f[0].get("uuid"), f[0].get("created"), f[0].get("dom")) if f else (None, None, None)
+
+
+def environment(recs, out):
+    """What each domain's successful execs carry of the new image's environment: exactly its
+    env mode (values only with full), and no exec entry carries an envp."""
+    data = [r for r in recs if r.get("type") == "data" and r.get("ev") != "domain"]
+    ents = [r for r in data if r.get("ev") == "entry" and r.get("call") in ("execve", "execveat")]
+    withenv = [r for r in ents if fields(r, "envp")]
+    check(ents and not withenv, "no exec entry carries an envp (%d entries, %d with one)" %
+          (len(ents), len(withenv)))
+    created = {}
+    for r in data:
+        u, c, dom = creation(r)
+        created.setdefault(u, {})[c] = dom
+    ca, cb = sorted(created.get(UA, {})), sorted(created.get(UB, {}))
+    if len(ca) != 2 or len(cb) != 1:
+        check(False, "environment: the creations of A and B are not 2 and 1 (%s, %s)" % (ca, cb))
+        return
+    modes = read(out, "env-modes.txt")
+    for name, u, c, mode, tag, dname in (("A", UA, ca[0], "full", "first", "hvx-a"),
+                                          ("B", UB, cb[0], "none", "first", "hvx-b"),
+                                          ("A", UA, ca[1], "names", "again", "hvx-a")):
+        dom = created[u][c]
+        check(("%s %s dom%s: blocking, env %s" % (tag, dname, dom, mode)) in modes,
+              "%s (creation %s, d%s): Xen holds env mode %s for it (%s)" %
+              (name, c, dom, mode, modes.strip().replace("\n", "; ")))
+        mine = [r for r in data if creation(r)[:2] == (u, c)]
+        execs = [r for r in mine if r.get("ev") == "exit" and
+                 r.get("call") in ("execve", "execveat") and r.get("ret") == 0]
+        bad = []
+        for r in execs:
+            f, fl = fields(r, "envp"), r.get("flags", [])
+            vals = f[0].get("value") or [] if f else []
+            if mode == "none":
+                ok = not f and "env_none" in fl and "env_names" not in fl
+            else:
+                ok = (len(f) == 1 and f[0].get("arg") == "exe" and not f[0].get("fault") and
+                      "env_none" not in fl and ("env_names" in fl) == (mode == "names") and
+                      (mode == "full" or not any("=" in str(v) for v in vals)))
+            if not ok:
+                bad.append((r.get("tgid"), fl, f))
+        m = re.search(r"HVX-DOMU-ENV tgid=(\d+)", read(out, "guest-%s-%s.log" % (dname, tag)))
+        tg = int(m.group(1)) if m else -1
+        marked = [r for r in execs if r.get("tgid") == tg]
+        vals = (value(marked[0], "envp", "exe") or []) if marked else []
+        want = {"full": MARK + "=" + MARK_VALUE, "names": MARK, "none": None}[mode]
+        leak = mode != "full" and any(MARK_VALUE in json.dumps(r) for r in mine)
+        check(execs and not bad and len(marked) == 1 and (want is None or want in vals) and
+              not leak,
+              "%s (creation %s): every successful exec's return carries what env mode %s "
+              "says (%d execs, %d not: %s); the program run with %s (tgid %d, %d exec) has %s; "
+              "its value %s" % (name, c, mode, len(execs), len(bad), bad[:2], MARK, tg,
+                                len(marked), vals if vals else "no envp",
+                                "in the creation's records" if leak or mode == "full" else
+                                "nowhere in the creation's records"))
+
+
+def created_by_hvprov(recs, out):
+    """A's second creation was made by `hvprov xen create` (its UUID handed to Xen, then a
+    plain xl create): Xen enabled it inside its creation, so it is collected from its first
+    call: tgid 1's first record is its start event (why kernel), and its first call follows."""
+    data = [r for r in recs if r.get("type") == "data" and r.get("ev") != "domain"]
+    cs = sorted({creation(r)[1] for r in data if creation(r)[0] == UA})
+    if len(cs) != 2:
+        check(False, "hvprov xen create: A has %d creations" % len(cs))
+        return
+    mine = sorted((r for r in data if creation(r)[:2] == (UA, cs[1])),
+                  key=lambda r: (r["ts"], r["lane"], r["seq"]))
+    dom = creation(mine[0])[2] if mine else None
+    txt, rc = read(out, "create-hvx-a-again.txt").strip(), read(out, "create-hvx-a-again.rc").strip()
+    line = "collecting dom%s (uuid %s) from its creation (blocking), env names" % (dom, UA)
+    check(rc == "0" and line in txt and "xl create -p" not in txt,
+          "hvprov xen create made A again and said so (exit %s: %s)" % (rc, txt.replace("\n", "; ")))
+    check(("hvprov: policy: collecting d%s from its creation (blocking), env names" % dom) in
+          read(out, "xen-console.log"),
+          "Xen's console: it enabled d%s inside its creation, env names" % dom)
+    init = [r for r in mine if r.get("tgid") == 1]
+    first = init[0] if init else {}
+    argv = value(first, "argv") or []
+    calls = [r for r in init if r.get("ev") == "entry"]
+    check(first.get("ev") == "proc" and first.get("why") == "kernel" and argv and
+          argv[-1] == "/init" and bool(calls) and
+          (calls[0]["ts"], calls[0]["lane"], calls[0]["seq"]) >
+          (first["ts"], first["lane"], first["seq"]),
+          "A's second creation is collected from its start: tgid 1's first record is its start "
+          "event (%s, why %s, argv %s), its first call (%s) after it" %
+          (first.get("ev"), first.get("why"), argv, calls[0].get("call") if calls else None))
 
 
 def graph(d, target, dom, what="ancestors"):
@@ -294,6 +399,8 @@ def main():
             print("info: mutation: %s %s" % (r.stdout.strip(), r.stderr.strip()))
         else:
             records(recs, out)
+            environment(recs, out)
+            created_by_hvprov(recs, out)
             shutil.copytree(os.path.join(out, "log"), os.path.join(d, "log"))
         r = hv("index", "--data", d, "--json")
         st = json.loads(r.stdout) if r.returncode == 0 else {}

@@ -144,30 +144,52 @@ if [ "$mode" = blocking ] || [ "$mode" = stress ] || [ "$mode" = reboot ] || [ "
 fi
 # prov (the provenance test, check_prov.py): two domUs with configured UUIDs run the same
 # workload side by side; then the first is created again with its UUID and runs it again.
-# Each is enabled while paused; the profile is loaded once (Xen matches later domains by
-# their banner at their first call).
+# The first two are created paused and enabled, each with its own env mode (xenv: hvx-a
+# full, hvx-b none); the profile is loaded once (Xen matches later domains by their banner
+# at their first call). The recreation is one `hvprov xen create --env names` (its UUID
+# handed to Xen, then a plain xl create: collected inside its creation, never paused).
 if [ "$mode" = prov ]; then
-	prov_run() {   # prov_run TAG NAME...: the domUs of /etc/xen/NAME.cfg, side by side
+	prov_run() {   # prov_run TAG NAME:ENV[:create]...: the domUs of /etc/xen/NAME.cfg, side by side
 		tag=$1
 		shift
-		for n in "$@"; do
+		names=
+		for spec in "$@"; do
+			n=${spec%%:*}
+			env=${spec#*:}
+			how=${env#*:}
+			env=${env%%:*}
+			[ "$how" = "$env" ] && how=paused
+			names="$names $n"
 			rm -f /tmp/xl-create.rc
-			(xl create -p "/etc/xen/$n.cfg" >"/out/xl-create-$n-$tag.txt" 2>&1; echo $? >/tmp/xl-create.rc) &
-			while [ ! -s /tmp/xl-create.rc ]; do heartbeat "xl create $n still running"; sleep 0.5; done
-			[ "$(cat /tmp/xl-create.rc)" = 0 ] || say "xl create $n failed: $(grep -m 2 error "/out/xl-create-$n-$tag.txt" | tr '\n' ' ')"
+			if [ "$how" = create ]; then
+				(hvprov xen create --env "$env" "/etc/xen/$n.cfg" >"/out/create-$n-$tag.txt" 2>&1; echo $? >/tmp/xl-create.rc) &
+			else
+				(xl create -p "/etc/xen/$n.cfg" >"/out/xl-create-$n-$tag.txt" 2>&1; echo $? >/tmp/xl-create.rc) &
+			fi
+			while [ ! -s /tmp/xl-create.rc ]; do heartbeat "create $n still running"; sleep 0.5; done
+			[ "$(cat /tmp/xl-create.rc)" = 0 ] || say "create $n ($how) failed: $(cat "/out/create-$n-$tag.txt" "/out/xl-create-$n-$tag.txt" 2>/dev/null | grep -m 2 -i -E 'error|hvprov' | tr '\n' ' ')"
 			d=$(xl domid "$n" 2>/dev/null)
-			echo "$tag $n $d" >>/out/domains.txt
-			hvprov xen enable "$d" >>/out/enable.txt 2>&1 || say "enable $n failed: $(tail -n 1 /out/enable.txt)"
-			say "$n ($tag) is d$d"
+			echo "$tag $n $d $env $how" >>/out/domains.txt
+			if [ "$how" = create ]; then
+				echo "$(cat /tmp/xl-create.rc)" >"/out/create-$n-$tag.rc"
+				say "$n ($tag): $(tail -n 1 "/out/create-$n-$tag.txt")"
+			else
+				hvprov xen enable "$d" --env "$env" >>/out/enable.txt 2>&1 || say "enable $n failed: $(tail -n 1 /out/enable.txt)"
+			fi
+			# the mode Xen holds for it (HVX_OP_DOMAIN's flags)
+			echo "$tag $n $(hvprov xen status --dom "$d" 2>&1 | grep -m 1 "^dom$d: .*, env ")" >>/out/env-modes.txt
+			say "$n ($tag) is d$d, env $env ($how)"
 		done
 		if [ ! -e /out/load-profile.rc ]; then
 			hvprov xen load-profile /etc/hvx-profile.json >/out/load-profile.txt 2>&1
 			echo $? >/out/load-profile.rc
 			say "load-profile (exit $(cat /out/load-profile.rc)): $(tr '\n' ' ' </out/load-profile.txt)"
 		fi
-		for n in "$@"; do
-			xl unpause "$n" || say "xl unpause $n failed"
+		for spec in "$@"; do
+			case $spec in *:create) continue ;; esac
+			xl unpause "${spec%%:*}" || say "xl unpause ${spec%%:*} failed"
 		done
+		set -- $names
 		prov_names=$*
 		wait_for "$* ($tag) to end" prov_ended
 		for n in "$@"; do
@@ -184,8 +206,8 @@ if [ "$mode" = prov ]; then
 		xl list >/tmp/xl-list 2>&1 && ! grep -q hvx- /tmp/xl-list &&
 			hvprov xen status --json 2>/dev/null | grep -q '"domains":0'
 	}
-	prov_run first hvx-a hvx-b
-	prov_run again hvx-a
+	prov_run first hvx-a:full hvx-b:none
+	prov_run again hvx-a:names:create
 	kill -TERM $dpid
 	wait $dpid
 	echo $? >/out/daemon.rc

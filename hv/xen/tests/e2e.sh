@@ -480,6 +480,8 @@ if [ "$MODE" = crash ]; then
 elif [ "$MODE" = bench ]; then
 	python3 "$HERE/check_bench.py" "$WORK/records.jsonl" "$WORK/out"
 elif [ "$MODE" = prov ]; then
+	# (xenv) Xen's console too: its line for the domain `hvprov xen create` had it enable
+	cp "$WORK/console.log" "$WORK/out/xen-console.log"
 	# indexed here as it would be in dom0: the same hvprov, the log dom0's daemon wrote
 	HVPROV_UUID_A=$UUID_A HVPROV_UUID_B=$UUID_B python3 "$HERE/check_prov.py" \
 		"$WORK/records.jsonl" "$WORK/out"

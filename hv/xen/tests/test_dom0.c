@@ -38,6 +38,20 @@ static void every_error_has_its_own_message(void)
 	TU_CHECK(!strcmp(hvx_pool_state_name(99), "unknown"));
 }
 
+/* xenv: the env mode rides in bits 1-2 of the ENABLE and POLICY flags beside lossy; Xen
+ * refuses the fourth value and unknown bits (hvx_en_valid, the check it runs). */
+static void env_mode_flags_round_trip_and_bad_ones_are_refused(void)
+{
+	for (uint32_t m = 0; m <= 2; m++) {
+		uint32_t f = HVX_EN_LOSSY | HVX_EN_ENV(m);
+		TU_CHECK(HVX_EN_ENV_OF(f) == m && (f & HVX_EN_LOSSY) && hvx_en_valid(f), "mode %u", m);
+		TU_CHECK(hvx_en_valid(HVX_EN_ENV(m)) && HVX_EN_ENV_OF(HVX_EN_ENV(m)) == m);
+	}
+	TU_CHECK(HVX_EN_ENV_OF(0) == 0, "no env bits: names, the other backends' default");
+	TU_CHECK(!hvx_en_valid(HVX_EN_ENV(3)), "env mode 3 refused");
+	TU_CHECK(!hvx_en_valid(0x8u) && !hvx_en_valid(0x80000000u), "unknown bits refused");
+}
+
 /* The offsets the hypervisor reads (hv/xen/hyp/hvx_*.c) beyond the sizes hvx_abi.h asserts:
  * checked when this file compiles, so a layout change cannot pass as a run-time test. */
 _Static_assert(offsetof(struct hvx_op, u) == 16, "hvx_op.u");
@@ -46,6 +60,7 @@ _Static_assert(offsetof(struct hvx_op, u.desc.state) == 16 + 36, "hvx_desc.state
 _Static_assert(offsetof(struct hvx_op, u.desc.boot_epoch) == 16 + 48, "hvx_desc.boot_epoch");
 _Static_assert(offsetof(struct hvx_op, u.stats.lost) == 16 + 40, "hvx_stats.lost");
 _Static_assert(offsetof(struct hvx_op, u.stats.exit_full) == 16 + 80, "hvx_stats.exit_full");
+_Static_assert(offsetof(struct hvx_op, u.dom.flags) == 16 + 32, "hvx_domi.flags");
 
 int main(void)
 {
@@ -53,5 +68,6 @@ int main(void)
 		TU_SKIP("this machine is a Xen dom0: the not-dom0 behaviour cannot be observed");
 	TU_RUN(open_outside_dom0_fails_with_noxen);
 	TU_RUN(every_error_has_its_own_message);
+	TU_RUN(env_mode_flags_round_trip_and_bad_ones_are_refused);
 	return tu_done();
 }
