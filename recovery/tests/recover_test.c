@@ -490,7 +490,13 @@ static void torn_trailing_frame_is_cut_and_its_records_replayed_once(void)
 	uint64_t acked[1];
 	read_acks(ack, acked, 1);
 	check_log(&v, acked, 1, "torn frame");
-	TU_CHECK(v.n == full.n, "same records as before the tear (%zu vs %zu)", v.n, full.n);
+	/* The records the daemon logged, and at most one more: the producer, SIGKILLed between
+	 * writing a record and publishing the lane's head, leaves one complete record past the
+	 * head; the daemon reads to the head, recovery finds it by its write-ahead flag (seen
+	 * once in a loaded run: 5371 against 5370). check_log has checked that the sequences
+	 * run without a gap or a duplicate, so the extra one can only be the next. */
+	TU_CHECK(v.n == full.n || v.n == full.n + 1, "the records before the tear, and at most the "
+		 "one the killed producer left past the head (%zu vs %zu)", v.n, full.n);
 	free(v.r);
 	free(full.r);
 	tu_rmtree(dir);
