@@ -152,6 +152,21 @@ static void pstats_print(const struct hvx_pstats *p, int json)
 	       p->enter_calls, ec, mhz > 0 ? ec / mhz : 0, p->exit_calls, xc, mhz > 0 ? xc / mhz : 0);
 }
 
+/* Where the hook's cycles go (HVX_OP_PHASES): JSON only, for hvprov bench xen. */
+static void phases_print(const struct hvx_phases *p)
+{
+	static const char *const names[] = { "enter_ident", "enter_cwd", "enter_files",
+		"enter_build", "enter_append", "exit_match", "exit_ident", "exit_files", "exit_build",
+		"exit_append", "exit_recorded", "walk_reads", "walk_tlb_hits", "ident_hits" };
+	const uint64_t *v = (const uint64_t *)p;
+	_Static_assert(sizeof(names) / sizeof(names[0]) == sizeof(*p) / sizeof(uint64_t),
+		       "a name for every counter of struct hvx_phases");
+	printf(",\"phases\":{");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		printf("%s\"%s\":%" PRIu64, i ? "," : "", names[i], v[i]);
+	printf("}");
+}
+
 static int xen_status(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -183,11 +198,13 @@ static int xen_status(int argc, char **argv)
 	struct hvx_desc d;
 	struct hvx_stats st, ds;
 	struct hvx_pstats ps;
+	struct hvx_phases ph;
 	int r = hvx_ctl_describe(c, &d);
 	if (!r)
 		r = hvx_ctl_stats(c, HVX_DOM_ALL, &st);
 	if (!r)
 		r = hvx_ctl_pstats(c, &ps);
+	int rph = r ? r : hvx_ctl_phases(c, &ph);
 	int rd = dom >= 0 && !r ? hvx_ctl_stats(c, (uint32_t)dom, &ds) : -ENOENT;
 	hvx_ctl_close(c);
 	if (r) {
@@ -208,6 +225,8 @@ static int xen_status(int argc, char **argv)
 			xen_stats_print(stdout, what, &ds, 1);
 		}
 		pstats_print(&ps, 1);
+		if (!rph)
+			phases_print(&ph);
 		printf("}\n");
 	} else {
 		printf("pool: %s, %" PRIu64 " frames at mfn %#" PRIx64 " (offset %#" PRIx64

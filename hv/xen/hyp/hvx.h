@@ -206,6 +206,7 @@ struct hvx_who {
 	int cwd_rc;               /* 0: cwd/cwd_len hold the CWD */
 	const char *cwd;
 	uint32_t cwd_len;
+	uint64_t cwd_cycles;      /* TSC cycles spent on the CWD (HVX_OP_PHASES) */
 };
 
 
@@ -222,6 +223,18 @@ void hvx_lane_unreserve(uint16_t lane, uint32_t bytes);
 int hvx_append(struct hvx_lane *l, const struct jnl_iov *iov, uint64_t *seq);
 void hvx_pstats_get(struct hvx_pstats *out);
 void hvx_cost_add(bool enter, uint64_t cycles);
+/* HVX_OP_PHASES: add n to counter i (HVX_PH_*, the uint64_t index in struct hvx_phases). */
+#define HVX_PH(f) (offsetof(struct hvx_phases, f) / sizeof(uint64_t))
+void hvx_phase_add(unsigned int i, uint64_t n);
+void hvx_phases_get(struct hvx_phases *out);
+/* The cycles since *t0 to phase counter i; *t0 becomes now (the next phase's start). */
+static inline void hvx_phase_end(unsigned int i, uint64_t *t0)
+{
+	uint64_t t = rdtsc_ordered();
+
+	hvx_phase_add(i, t - *t0);
+	*t0 = t;
+}
 
 /* hvx_rec.c: append a task or start event of w on lane l, giving back reserve bytes held for
  * it, and count it (lost, task_events, bytes, who). @return the append's JNL_E_* or 0. */

@@ -239,6 +239,24 @@ void hvx_cost_add(bool enter, uint64_t cycles)
 	}
 }
 
+/* HVX_OP_PHASES: where the cycles go (hvx_phase_add), summed since boot like pst. */
+static uint64_t phases[sizeof(struct hvx_phases) / sizeof(uint64_t)];
+
+void hvx_phase_add(unsigned int i, uint64_t n)
+{
+	if ( i < ARRAY_SIZE(phases) )
+		__atomic_fetch_add(&phases[i], n, __ATOMIC_RELAXED);
+}
+
+void hvx_phases_get(struct hvx_phases *out)
+{
+	uint64_t *dst = (uint64_t *)out;
+	unsigned int i;
+
+	for ( i = 0; i < ARRAY_SIZE(phases); i++ )
+		dst[i] = __atomic_load_n(&phases[i], __ATOMIC_RELAXED);
+}
+
 void hvx_pstats_get(struct hvx_pstats *out)
 {
 	/* every counter is a uint64_t, each read atomically */

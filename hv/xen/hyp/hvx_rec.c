@@ -185,6 +185,7 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	struct hvx_fq fq[6];
 	unsigned int nfq = 0;
 	bool no_ret, end;
+	uint64_t t0;
 	int rc;
 
 	if ( regs->rax >= HV_SYS_MAX || !(e = hv_sys_lookup(regs->rax)) )
@@ -201,8 +202,12 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 		x->blocked_since[vid] = 0;
 	}
 
+	t0 = rdtsc_ordered();
 	proc = hvx_proc_now(x, v, &mfn);
 	hvx_who(x, v, c->cwd, HVX_CWD_MAX, &w);
+	hvx_phase_add(HVX_PH(enter_cwd), w.cwd_cycles);
+	t0 += w.cwd_cycles;
+	hvx_phase_end(HVX_PH(enter_ident), &t0);
 	no_ret = e->flags & HV_SF_NORETURN;
 	/* A process ends: its task end follows the entry, in room reserved with it. */
 	end = no_ret && regs->rax == HVX_NR_EXIT_GROUP && w.have_prof && !w.rc;
@@ -221,12 +226,15 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	hvx_put_ident(&r, x, v, &w, ksp, mfn, proc);
 	if ( w.have_prof && !w.rc && (nfq = entry_fds(e, args, fq)) )
 	{
+		hvx_phase_end(HVX_PH(enter_build), &t0);
 		hvx_files(x, v, fq, nfq, NULL, 0);
+		hvx_phase_end(HVX_PH(enter_files), &t0);
 		hvx_put_files(&r, fq, nfq);
 	}
 	len = hv_rec_finish(&r);
 	if ( r.flags & HVP_EVF_FAULT )
 		STAT_ADD(x, faults, 1);
+	hvx_phase_end(HVX_PH(enter_build), &t0);
 
 	iov.base = c->buf;
 	iov.len = len;
@@ -240,6 +248,7 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	if ( rc )
 		l->prod.reserved -= reserve;
 	spin_unlock(&l->lock);
+	hvx_phase_end(HVX_PH(enter_append), &t0);
 
 	if ( rc == JNL_E_FULL && vid < HVX_MAX_VCPUS )
 		return block_vcpu(x, v, regs, l, jnl_rec_size(len) + reserve);
@@ -332,7 +341,7 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 	struct hvx_who w;
 	struct hvx_fq fq[2];
 	unsigned int nfq = 0;
-	uint64_t ksp, proc;
+	uint64_t ksp, proc, t0 = rdtsc_ordered();
 	unsigned long mfn;
 	uint32_t len;
 	int rc;
@@ -352,6 +361,8 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 	pd = *p;
 	pend_remove(x, p);
 	spin_unlock(&x->lock);
+	hvx_phase_add(HVX_PH(exit_recorded), 1);
+	hvx_phase_end(HVX_PH(exit_match), &t0);
 
 	e = hv_sys_lookup(pd.sysno);
 	proc = hvx_proc_now(x, v, &mfn);
@@ -365,6 +376,7 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 
 	c = &hvx_cpus[smp_processor_id()];
 	hvx_who(x, v, NULL, 0, &w);
+	hvx_phase_end(HVX_PH(exit_ident), &t0);
 	hv_rec_init(&r, c->xbuf, exit_cap(e), NULL, 0, hvx_gread, x, NULL);
 	hvx_rec_begin(&r, HVP_EV_EXIT, pd.sysno, x, &w, proc, ksp);
 	hv_rec_set_pair(&r, pd.lane, pd.seq);
@@ -429,12 +441,15 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 	if ( nfq && w.have_prof && !w.rc )
 	{
 		/* the CWD buffer is free at a return (returns carry no CWD) */
+		hvx_phase_end(HVX_PH(exit_build), &t0);
 		hvx_files(x, v, fq, nfq, c->cwd, HVX_CWD_MAX);
+		hvx_phase_end(HVX_PH(exit_files), &t0);
 		hvx_put_files(&r, fq, nfq);
 	}
 	len = hv_rec_finish(&r);
 	if ( r.flags & HVP_EVF_FAULT )
 		STAT_ADD(x, faults, 1);
+	hvx_phase_end(HVX_PH(exit_build), &t0);
 
 	iov.base = c->xbuf;
 	iov.len = len;
@@ -444,6 +459,7 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 	l->prod.lossy = (x->flags & HVX_EN_LOSSY) ? 1 : 0;
 	rc = hvx_append(l, &iov, NULL);
 	spin_unlock(&l->lock);
+	hvx_phase_end(HVX_PH(exit_append), &t0);
 	if ( rc == JNL_E_DROPPED )
 		STAT_ADD(x, lost, 1);
 	else if ( rc )

@@ -303,6 +303,9 @@ long hvx_sysctl(struct xen_sysctl *sc)
 	case HVX_OP_PSTATS:
 		hvx_pstats_get(&op->u.pstats);
 		return 0;
+	case HVX_OP_PHASES:
+		hvx_phases_get(&op->u.phases);
+		return 0;
 	case HVX_OP_POLICY:
 		return hvx_op_policy(op);
 	case HVX_OP_RELEASE:

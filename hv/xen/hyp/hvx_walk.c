@@ -64,6 +64,7 @@ static int rd_mach(void *ctx, uint64_t pa, void *buf, uint32_t len)
 	/* Owner first, quietly: get_page logs every refusal. */
 	if ( page_get_owner(pg) != d || !get_page(pg, d) )
 		return -1;
+	hvx_phase_add(HVX_PH(walk_reads), 1);
 	va = map_domain_page(mfn);
 	memcpy(buf, va + (pa & ~PAGE_MASK), len);
 	unmap_domain_page(va);
@@ -204,7 +205,12 @@ void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwd
 	}
 	w->rc = rc;
 	if ( !rc && cwdbuf )
+	{
+		uint64_t t0 = rdtsc_ordered();
+
 		cwd_read(x, &g, task, cwdbuf, cwdsz, w);
+		w->cwd_cycles = rdtsc_ordered() - t0;
+	}
  out:
 	read_unlock(&prof_lock);
 }
