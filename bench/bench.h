@@ -24,6 +24,8 @@ int bench_recover_main(int argc, char **argv);
 int bench_query_main(int argc, char **argv);
 /* `hvprov bench crash`: loss under SIGKILL (bench_crash.c). */
 int bench_crash_main(int argc, char **argv);
+/* `hvprov bench xen`: the cost inside a Xen guest, one boot of the Xen harness (bench_xen.c). */
+int bench_xen_main(int argc, char **argv);
 /* `hvprov bench all`: every benchmark, one report (bench_all.c). */
 int bench_all_main(int argc, char **argv);
 

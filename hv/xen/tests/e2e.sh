@@ -142,9 +142,15 @@ echo "$MODE" >"$WORK/mode"
 echo reboot >"$WORK/mode-reboot"
 echo again >"$WORK/mode-again"
 echo "$CUT" >"$WORK/cut"
+# bench: rounds of each workload in each state (hvprov bench xen --runs)
+DOMU_EXTRA=
+if [ "$MODE" = bench ]; then
+	echo "${HVPROV_XEN_BENCH_RUNS:-10}" >"$WORK/bench-runs"
+	DOMU_EXTRA="$WORK/bench-runs:/etc/hvx-bench-runs"
+fi
 domu_image() {   # domu_image OUT MODEFILE
 	"$XEN/initramfs.sh" domu "$1" "$HERE/domu-init.sh" \
-		"$WORK/hvx_probe:/bin/hvx_probe" "$2:/etc/hvx-mode"
+		"$WORK/hvx_probe:/bin/hvx_probe" "$2:/etc/hvx-mode" $DOMU_EXTRA
 }
 dom0_image() {   # dom0_image OUT MODEFILE DOMU_IMAGE
 	"$XEN/initramfs.sh" dom0 "$1" "$HERE/dom0-init.sh" \
