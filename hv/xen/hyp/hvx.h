@@ -207,6 +207,7 @@ struct hvx_who {
 	const char *cwd;
 	uint32_t cwd_len;
 	uint64_t cwd_cycles;      /* TSC cycles spent on the CWD (HVX_OP_PHASES) */
+	uint64_t task;            /* the guest's task_struct (0: not read) */
 };
 
 
@@ -245,6 +246,7 @@ int hvx_task_append(struct hvx_dom *x, struct hvx_lane *l, const struct hvx_who 
 void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwdsz,
 	     struct hvx_who *w);
 void hvx_walk_reset(struct hvx_dom *x);
+void hvx_walk_forget(struct hvx_dom *x, const struct hvx_who *w);
 void hvx_files(struct hvx_dom *x, const struct vcpu *v, struct hvx_fq *q, unsigned int n,
 	       char *pathbuf, uint32_t pathsz);
 int hvx_op_profile(struct hvx_op *op);

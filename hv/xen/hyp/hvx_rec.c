@@ -376,6 +376,8 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 
 	c = &hvx_cpus[smp_processor_id()];
 	hvx_who(x, v, NULL, 0, &w);
+	if ( e && (e->flags & HV_SF_EXEC) )
+		hvx_walk_forget(x, &w);
 	hvx_phase_end(HVX_PH(exit_ident), &t0);
 	hv_rec_init(&r, c->xbuf, exit_cap(e), NULL, 0, hvx_gread, x, NULL);
 	hvx_rec_begin(&r, HVP_EV_EXIT, pd.sysno, x, &w, proc, ksp);

@@ -14,6 +14,17 @@
  * (v->arch.guest_table) itself and reads each frame only after checking that the domain owns
  * it (get_page), mapped for the one copy. The per-CPU base is the guest's kernel GS base, the
  * shadow GS base while the vCPU is in user mode. Every walk is bounded by the walker.
+ *
+ * Cost (HVX_OP_PHASES; hv/xen/README.md, "The hook's cost from the TSC"): the hook's walks
+ * (hvx_who, hvx_files) bind a copy of a walker made once per profile match, not a new one
+ * checked again at every call, and remember, for the length of one walk, the page
+ * translations they made (struct hvx_wtlb: a guest that changes its page tables during the
+ * walk could as well have raced it, and every frame read is still checked to be the domain's).
+ * A task's ids, parent and the parent's ids are kept per domain by task_struct pointer
+ * (struct hvx_idc) and taken from there when the task's start time and parent pointer, read
+ * at each call, are those cached: a freed task_struct given to a new task has another start
+ * time, a reparented one another parent, and de_thread gives an exec'ing thread its leader's
+ * start time. The comm is read at every call (prctl and /proc/PID/comm change it).
  */
 #include "hvx.h"
 #include "hvx_policy.h"
@@ -22,6 +33,30 @@
 static struct gw_layout *profs[HVX_PROF_MAX];
 static DEFINE_RWLOCK(prof_lock);
 static unsigned int prof_gen = 1;   /* bumped at every load (under prof_lock for writing) */
+
+/* The translations one walk made (per pCPU: the hook's walks neither nest nor sleep). */
+#define HVX_WTLB 8u
+struct hvx_wtlb {
+	struct gw_guest g;        /* the walk's walker: a copy of its domain's bound one */
+	struct domain *d;
+	unsigned int n, next;
+	uint64_t cr3[HVX_WTLB], va[HVX_WTLB], pa[HVX_WTLB];   /* page-aligned */
+};
+static struct hvx_wtlb *wtlbs;
+
+/* Per domain slot: the walker bound to its profile (dom_profile), copied by each walk. */
+static struct gw_guest bound[HVX_MAX_DOMS];
+
+/* Per domain slot: task identities by task_struct pointer, direct-mapped; under x->lock. */
+#define HVX_IDC_SLOTS 128u        /* power of two */
+struct hvx_idc {
+	uint64_t task;            /* 0: empty */
+	uint64_t start_ns, parent;
+	uint32_t tid, tgid, ppid;
+	uint32_t pad;
+	uint64_t pstart_ticks;
+};
+static struct hvx_idc *idcs;        /* HVX_IDC_SLOTS per domain slot */
 
 /* Creation number of the domain with each id (0: created before the pool existed). */
 static uint64_t *created;
@@ -34,6 +69,10 @@ static int __init hvx_walk_init(void)
 	created = xzalloc_array(uint64_t, DOMID_FIRST_RESERVED);
 	if ( !created )
 		printk(XENLOG_ERR "hvprov: no memory for domain creation numbers\n");
+	wtlbs = xzalloc_array(struct hvx_wtlb, nr_cpu_ids);
+	idcs = xzalloc_array(struct hvx_idc, HVX_MAX_DOMS * HVX_IDC_SLOTS);
+	if ( !wtlbs || !idcs )
+		printk(XENLOG_ERR "hvprov: no memory for the walker's caches: guest ids unread\n");
 	return 0;
 }
 __initcall(hvx_walk_init);
@@ -74,6 +113,36 @@ static int rd_mach(void *ctx, uint64_t pa, void *buf, uint32_t len)
 
 static const struct gw_mem_ops mach_ops = { rd_mach, NULL };
 
+/* The hook's walks (ctx unused: the pCPU's struct hvx_wtlb holds the walk). */
+static int rd_mach_w(void *ctx, uint64_t pa, void *buf, uint32_t len)
+{
+	return rd_mach(wtlbs[smp_processor_id()].d, pa, buf, len);
+}
+
+static int rd_virt_w(void *ctx, uint64_t va, void *buf, uint32_t len)
+{
+	struct hvx_wtlb *t = &wtlbs[smp_processor_id()];
+	uint64_t page = va & PAGE_MASK, cr3 = t->g.cr3, pa;
+	unsigned int i;
+
+	for ( i = 0; i < t->n; i++ )
+		if ( t->va[i] == page && t->cr3[i] == cr3 )
+		{
+			hvx_phase_add(HVX_PH(walk_tlb_hits), 1);
+			return rd_mach(t->d, t->pa[i] | (va & ~PAGE_MASK), buf, len);
+		}
+	/* the walker's own translation, through cr3 (gw_task_argv moves it to a user L4) */
+	if ( gw_translate(&t->g, va, &pa) )
+		return -1;
+	i = t->n < HVX_WTLB ? t->n++ : t->next++ % HVX_WTLB;
+	t->cr3[i] = cr3;
+	t->va[i] = page;
+	t->pa[i] = pa & PAGE_MASK;
+	return rd_mach(t->d, pa, buf, len);
+}
+
+static const struct gw_mem_ops walk_ops = { rd_mach_w, rd_virt_w };
+
 static int bind(struct gw_guest *g, const struct gw_layout *L, const struct vcpu *v)
 {
 	int rc = gw_guest_init(g, L, &mach_ops, v->domain);
@@ -81,6 +150,22 @@ static int bind(struct gw_guest *g, const struct gw_layout *L, const struct vcpu
 	if ( !rc )
 		gw_guest_set_cr3(g, pagetable_get_paddr(v->arch.guest_table));
 	return rc;
+}
+
+/* The pCPU's walker for one of the hook's walks of v (x's profile matched: bound[] holds its
+ * walker), with no translations yet; NULL when the caches could not be allocated. */
+static struct gw_guest *walk_start(struct hvx_dom *x, const struct vcpu *v)
+{
+	struct hvx_wtlb *t;
+
+	if ( !wtlbs )
+		return NULL;
+	t = &wtlbs[smp_processor_id()];
+	t->g = bound[x - hvx_doms];
+	gw_guest_set_cr3(&t->g, pagetable_get_paddr(v->arch.guest_table));
+	t->d = v->domain;
+	t->n = t->next = 0;
+	return &t->g;
 }
 
 /* The profile of x's kernel: matched by banner once per profile generation; NULL if none.
@@ -92,7 +177,10 @@ static const struct gw_layout *dom_profile(struct hvx_dom *x, const struct vcpu 
 	bool failed = false;
 
 	if ( ACCESS_ONCE(x->prof_gen) == gen )
+	{
+		smp_rmb();            /* pairs with the smp_wmb below: bound[] as of gen */
 		return x->prof;
+	}
 	for ( i = 0; i < HVX_PROF_MAX && !found; i++ )
 	{
 		struct gw_guest g;
@@ -108,8 +196,12 @@ static const struct gw_layout *dom_profile(struct hvx_dom *x, const struct vcpu 
 	}
 	if ( !found && failed )
 		return NULL;        /* the banner could not be read: try again at the next call */
+	/* checked once here, copied by every walk (walk_start); another vCPU of the domain may
+	 * be writing the same values */
+	if ( found && gw_guest_init(&bound[x - hvx_doms], found, &walk_ops, NULL) )
+		found = NULL;
 	x->prof = found;
-	smp_wmb();
+	smp_wmb();                /* bound[] before the generation that lets walks copy it */
 	x->prof_gen = gen;
 	return found;
 }
@@ -161,54 +253,104 @@ static void cwd_read(struct hvx_dom *x, struct gw_guest *g, uint64_t task, char 
 	w->cwd_len = len;
 }
 
+/* The cache entry of task in x (x->lock held). */
+static struct hvx_idc *idc_slot(struct hvx_dom *x, uint64_t task)
+{
+	return &idcs[(x - hvx_doms) * HVX_IDC_SLOTS + hash64(task, HVX_IDC_SLOTS)];
+}
+
+/*
+ * The ids of task (start time ns and parent pointer just read) into w: from x's cache when it
+ * holds task with that start time and parent, else read (the task's tid and tgid, its
+ * parent's tgid and start time) and cached. @return 0 or the walker's GW_E*.
+ */
+static int who_ids(struct hvx_dom *x, struct gw_guest *g, uint64_t task, uint64_t ns,
+		   uint64_t parent, struct hvx_who *w)
+{
+	struct hvx_idc *e;
+	uint64_t pns;
+	uint32_t ppid;
+	bool hit;
+	int rc;
+
+	spin_lock(&x->lock);
+	e = idc_slot(x, task);
+	hit = e->task == task && e->start_ns == ns && e->parent == parent;
+	if ( hit )
+	{
+		w->tid = e->tid;
+		w->tgid = e->tgid;
+		w->ppid = e->ppid;
+		w->pstart_ticks = e->pstart_ticks;
+	}
+	spin_unlock(&x->lock);
+	if ( hit )
+	{
+		hvx_phase_add(HVX_PH(ident_hits), 1);
+		return 0;
+	}
+	rc = gw_task_ids(g, task, &w->tid, &w->tgid);
+	if ( !rc && (!w->tid || !w->tgid) )
+		rc = GW_EDATA;      /* the idle task does not make system calls */
+	if ( !rc )
+		rc = gw_task_ids(g, parent, NULL, &ppid);
+	if ( !rc )
+		rc = gw_task_start_boottime(g, parent, &pns);
+	if ( rc )
+		return rc;
+	w->ppid = ppid;
+	w->pstart_ticks = pns / (1000000000ull / HVP_TICKS_HZ);
+	spin_lock(&x->lock);
+	e = idc_slot(x, task);
+	e->task = task;
+	e->start_ns = ns;
+	e->parent = parent;
+	e->tid = w->tid;
+	e->tgid = w->tgid;
+	e->ppid = w->ppid;
+	e->pstart_ticks = w->pstart_ticks;
+	spin_unlock(&x->lock);
+	return 0;
+}
+
 void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwdsz,
 	     struct hvx_who *w)
 {
-	const struct gw_layout *L;
-	struct gw_guest g;
+	struct gw_guest *g;
 	uint64_t task, parent, ns;
-	uint32_t ppid;
 	int rc;
 
 	memset(w, 0, sizeof(*w));
 	w->cwd_rc = GW_ENOENT;
 	read_lock(&prof_lock);
-	L = dom_profile(x, v);
-	if ( !L )
+	if ( !dom_profile(x, v) )
 		goto out;
 	w->have_prof = true;
-	rc = bind(&g, L, v);
+	g = walk_start(x, v);
+	rc = g ? 0 : GW_EPROFILE;
 	/* The shadow GS base is the guest kernel's while the vCPU is in user mode (entry of a
 	 * system call, and the iret back to user mode after Xen toggled the mode). */
 	if ( !rc )
-		rc = gw_current_task(&g, read_gs_shadow(), &task);
+		rc = gw_current_task(g, read_gs_shadow(), &task);
 	if ( !rc )
-		rc = gw_task_ids(&g, task, &w->tid, &w->tgid);
-	if ( !rc && (!w->tid || !w->tgid) )
-		rc = GW_EDATA;      /* the idle task does not make system calls */
+		rc = gw_task_start_boottime(g, task, &ns);
 	if ( !rc )
-		rc = gw_task_start_boottime(&g, task, &ns);
+		rc = gw_task_parent(g, task, &parent);
+	if ( !rc )
+		rc = who_ids(x, g, task, ns, parent, w);
+	if ( !rc )
+		w->task = task;
 	if ( !rc )
 	{
 		w->start_ticks = ns / (1000000000ull / HVP_TICKS_HZ);
-		rc = gw_task_parent(&g, task, &parent);
-	}
-	if ( !rc )
-		rc = gw_task_ids(&g, parent, NULL, &ppid);
-	if ( !rc )
-		rc = gw_task_start_boottime(&g, parent, &ns);
-	if ( !rc )
-	{
-		w->ppid = ppid;
-		w->pstart_ticks = ns / (1000000000ull / HVP_TICKS_HZ);
-		rc = gw_task_comm(&g, task, w->comm, sizeof(w->comm));
+		rc = gw_task_comm(g, task, w->comm, sizeof(w->comm));
 	}
 	w->rc = rc;
 	if ( !rc && cwdbuf )
 	{
 		uint64_t t0 = rdtsc_ordered();
 
-		cwd_read(x, &g, task, cwdbuf, cwdsz, w);
+		cwd_read(x, g, task, cwdbuf, cwdsz, w);
 		w->cwd_cycles = rdtsc_ordered() - t0;
 	}
  out:
@@ -238,8 +380,7 @@ static bool named_kind(uint32_t mode)
 void hvx_files(struct hvx_dom *x, const struct vcpu *v, struct hvx_fq *q, unsigned int n,
 	       char *pathbuf, uint32_t pathsz)
 {
-	const struct gw_layout *L;
-	struct gw_guest g;
+	struct gw_guest *g;
 	uint64_t task = 0;
 	bool named = false;
 	unsigned int i;
@@ -253,10 +394,10 @@ void hvx_files(struct hvx_dom *x, const struct vcpu *v, struct hvx_fq *q, unsign
 		q[i].path = NULL;
 	}
 	read_lock(&prof_lock);
-	L = dom_profile(x, v);
-	rc = L ? bind(&g, L, v) : GW_EPROFILE;
+	g = dom_profile(x, v) ? walk_start(x, v) : NULL;
+	rc = g ? 0 : GW_EPROFILE;
 	if ( !rc )
-		rc = gw_current_task(&g, read_gs_shadow(), &task);
+		rc = gw_current_task(g, read_gs_shadow(), &task);
 	for ( i = 0; i < n; i++ )
 	{
 		struct hvx_fq *f = &q[i];
@@ -266,10 +407,10 @@ void hvx_files(struct hvx_dom *x, const struct vcpu *v, struct hvx_fq *q, unsign
 		f->rc = rc;
 		if ( rc )
 			continue;
-		f->rc = f->what == HVX_FQ_EXE ? gw_task_exe(&g, task, &file)
-					      : gw_task_file(&g, task, f->fd, &file);
+		f->rc = f->what == HVX_FQ_EXE ? gw_task_exe(g, task, &file)
+					      : gw_task_file(g, task, f->fd, &file);
 		if ( !f->rc )
-			f->rc = gw_file_identity(&g, file, &id);
+			f->rc = gw_file_identity(g, file, &id);
 		if ( f->rc )
 			continue;
 		memset(&f->id, 0, sizeof(f->id));
@@ -287,7 +428,7 @@ void hvx_files(struct hvx_dom *x, const struct vcpu *v, struct hvx_fq *q, unsign
 		if ( f->want_path && !named && pathbuf && named_kind(id.mode) )
 		{
 			named = true;
-			f->path_rc = gw_file_path(&g, task, file, pathbuf, pathsz, &f->path_len);
+			f->path_rc = gw_file_path(g, task, file, pathbuf, pathsz, &f->path_len);
 			if ( !f->path_rc )
 				f->path = pathbuf;
 		}
@@ -321,6 +462,26 @@ void hvx_walk_reset(struct hvx_dom *x)
 	x->prof_gen = 0;
 	if ( x->cwd )
 		memset(x->cwd, 0, HVX_CWD_SLOTS * sizeof(*x->cwd));
+	if ( idcs )
+		memset(&idcs[(x - hvx_doms) * HVX_IDC_SLOTS], 0, HVX_IDC_SLOTS * sizeof(*idcs));
+}
+
+/* execve returned (hvx_rec.c): the ids cached for w's task are read again at its next call.
+ * The cache's check (start time, parent) already catches what an exec changes (de_thread
+ * gives the thread its leader's start time; the comm is read at every call): this only keeps
+ * an exec from relying on it. clone changes nothing of its caller's, and a new task's
+ * task_struct has a start time of its own. */
+void hvx_walk_forget(struct hvx_dom *x, const struct hvx_who *w)
+{
+	struct hvx_idc *e;
+
+	if ( !idcs || !w->task )
+		return;
+	spin_lock(&x->lock);
+	e = idc_slot(x, w->task);
+	if ( e->task == w->task )
+		e->task = 0;
+	spin_unlock(&x->lock);
 }
 
 int hvx_op_profile(struct hvx_op *op)
