@@ -70,6 +70,7 @@
 #define HVX_MAX_VCPUS    128
 #define HVX_PIN_SLOTS    2048u          /* power of two */
 #define HVX_PEND_SLOTS   1024u          /* power of two */
+#define HVX_PEND_BUCKETS 256u           /* power of two: pending calls counted by ksp hash */
 #define HVX_REC_CAP      16384u         /* entry event bound (also <= the lane's max payload) */
 #define HVX_SCRATCH      4096u
 #define HVX_NR_EXIT_GROUP 231u         /* x86-64 */
@@ -124,10 +125,12 @@ struct hvx_pool {
 	struct hvx_lane *lanes;
 };
 
+#define HVX_NPH (sizeof(struct hvx_phases) / sizeof(uint64_t))
 struct hvx_cpu {
 	uint8_t *buf;             /* entry event under construction */
 	uint8_t *scratch;
 	char *cwd;                /* HVX_CWD_MAX: the CWD of the event under construction */
+	uint64_t ph[HVX_NPH];     /* HVX_OP_PHASES counters of this pCPU (hvx_phase_add) */
 	uint8_t xbuf[HVX_EXIT_CAP];
 };
 
@@ -169,6 +172,9 @@ struct hvx_dom {
 	unsigned int npins;
 	struct hvx_pend *pend;
 	unsigned int npend;
+	/* Pending calls per bucket of their ksp's hash (under lock, read without it): most
+	 * returns to user mode are an interrupt's or a fault's, with none pending to look for. */
+	uint16_t pend_in[HVX_PEND_BUCKETS];
 	uint64_t blocked_since[HVX_MAX_VCPUS];
 	unsigned long waiting[BITS_TO_LONGS(HVX_MAX_VCPUS)];
 	struct hvx_stats st;
@@ -226,7 +232,12 @@ void hvx_pstats_get(struct hvx_pstats *out);
 void hvx_cost_add(bool enter, uint64_t cycles);
 /* HVX_OP_PHASES: add n to counter i (HVX_PH_*, the uint64_t index in struct hvx_phases). */
 #define HVX_PH(f) (offsetof(struct hvx_phases, f) / sizeof(uint64_t))
-void hvx_phase_add(unsigned int i, uint64_t n);
+static inline void hvx_phase_add(unsigned int i, uint64_t n)
+{
+	/* this pCPU's own counter: the hook neither migrates nor nests on a pCPU */
+	if ( hvx_cpus && i < HVX_NPH )
+		hvx_cpus[smp_processor_id()].ph[i] += n;
+}
 void hvx_phases_get(struct hvx_phases *out);
 /* The cycles since *t0 to phase counter i; *t0 becomes now (the next phase's start). */
 static inline void hvx_phase_end(unsigned int i, uint64_t *t0)

@@ -15,11 +15,17 @@ static struct hvx_pend *pend_find(struct hvx_dom *x, uint64_t ksp)
 	return NULL;
 }
 
+static unsigned int pend_bucket(uint64_t ksp)
+{
+	return tid_of(ksp) & (HVX_PEND_BUCKETS - 1);
+}
+
 /* Remove the entry at e, keeping linear-probe chains intact. With x->lock held. */
 static void pend_remove(struct hvx_dom *x, struct hvx_pend *e)
 {
 	unsigned int i = e - x->pend, j = i;
 
+	x->pend_in[pend_bucket(e->ksp)]--;
 	x->pend[i].ksp = 0;
 	x->npend--;
 	for ( ;; )
@@ -297,6 +303,7 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 			;
 		pd = &x->pend[h];
 		x->npend++;
+		x->pend_in[pend_bucket(ksp)]++;
 	}
 	pd->ksp = ksp;
 	pd->rcx = regs->rcx;
@@ -350,6 +357,10 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 	     !(x = dom_find(v->domain)) )
 		return;
 	ksp = v->arch.pv.kernel_sp;
+	/* No call pending on this kernel stack (most returns: interrupts, faults). Read without
+	 * the lock: the thread's own entry counted its call before the thread could return. */
+	if ( !ACCESS_ONCE(x->pend_in[pend_bucket(ksp)]) )
+		return;
 	spin_lock(&x->lock);
 	p = dom_matches(x, v->domain) ? pend_find(x, ksp) : NULL;
 	if ( !p )
