@@ -30,16 +30,15 @@
 
 #include "bench.h"
 #include "hvp_tool.h"
+#include "hvx_abi.h"
 
 #define BX_EXIT_CANNOT 3
 #define BX_MAX_RUNS    200
-#define BX_NPH         14     /* struct hvx_phases counters (hv/xen/hvx_abi.h) */
+#define BX_NPH         ((int)(sizeof(struct hvx_phases) / sizeof(uint64_t)))
 #define BX_NCNT        (5 + BX_NPH)
 
-static const char *const bx_phase[BX_NPH] = {
-	"enter_ident", "enter_cwd", "enter_files", "enter_build", "enter_append", "exit_match",
-	"exit_ident", "exit_files", "exit_build", "exit_append", "exit_recorded", "walk_reads",
-	"walk_tlb_hits", "ident_hits" };
+static const char *const bx_phase[] = { HVX_PHASE_NAMES };
+_Static_assert(sizeof(bx_phase) / sizeof(bx_phase[0]) == BX_NPH, "struct hvx_phases' counters");
 
 static const char *const bx_short[BX_NPH] = {
 	"e.ident", "e.cwd", "e.files", "e.build", "e.apnd", "x.match", "x.ident", "x.files",

@@ -155,9 +155,7 @@ static void pstats_print(const struct hvx_pstats *p, int json)
 /* Where the hook's cycles go (HVX_OP_PHASES): JSON only, for hvprov bench xen. */
 static void phases_print(const struct hvx_phases *p)
 {
-	static const char *const names[] = { "enter_ident", "enter_cwd", "enter_files",
-		"enter_build", "enter_append", "exit_match", "exit_ident", "exit_files", "exit_build",
-		"exit_append", "exit_recorded", "walk_reads", "walk_tlb_hits", "ident_hits" };
+	static const char *const names[] = { HVX_PHASE_NAMES };
 	const uint64_t *v = (const uint64_t *)p;
 	_Static_assert(sizeof(names) / sizeof(names[0]) == sizeof(*p) / sizeof(uint64_t),
 		       "a name for every counter of struct hvx_phases");

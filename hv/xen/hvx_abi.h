@@ -149,6 +149,11 @@ struct hvx_phases {
 	uint64_t ident_hits;      /* 104 task identities taken from the per-domain cache */
 };
 
+/* The counters' names, in struct hvx_phases order (hvprov xen status --json, bench xen). */
+#define HVX_PHASE_NAMES "enter_ident", "enter_cwd", "enter_files", "enter_build", \
+	"enter_append", "exit_match", "exit_ident", "exit_files", "exit_build", "exit_append", \
+	"exit_recorded", "walk_reads", "walk_tlb_hits", "ident_hits"
+
 /* HVX_OP_PROFILE: the layout is read from dom0's address space (addr, len bytes); Xen copies
  * it, checks it with the walker's gw_layout_check, and applies it to every collected domain
  * whose kernel's linux_banner (read from guest memory at the layout's address) matches. */
