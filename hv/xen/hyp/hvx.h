@@ -139,6 +139,21 @@ struct hvx_pin {
 	uint64_t gen;
 };
 
+/* Who made a call, as the guest kernel says (hvx_who). */
+struct hvx_who {
+	bool have_prof;           /* a profile matches the domain's kernel */
+	int rc;                   /* 0: the ids below were read; else the walker's GW_E* */
+	uint32_t tgid, tid, ppid;
+	uint64_t start_ticks, pstart_ticks;
+	char comm[16];
+	int cwd_rc;               /* 0: cwd/cwd_len hold the CWD */
+	const char *cwd;
+	uint32_t cwd_len;
+	uint64_t cwd_cycles;      /* TSC cycles spent on the CWD (HVX_OP_PHASES) */
+	uint64_t task;            /* the guest's task_struct (0: not read) */
+	uint64_t walk;            /* the pCPU walk that read them (hvx_files goes on with it) */
+};
+
 struct hvx_pend {
 	uint64_t ksp;             /* 0 = empty */
 	uint64_t rcx;             /* user rip after the syscall instruction */
@@ -149,6 +164,7 @@ struct hvx_pend {
 	uint16_t lane;
 	uint16_t pad;
 	uint32_t reserve;         /* bytes held back on the lane for the return record */
+	struct hvx_who who;       /* the caller's ids at entry: its return's (hvx_who_again) */
 };
 
 /* A CWD named once: (fs_struct, pwd mount, pwd dentry) are re-read at every call. */
@@ -185,7 +201,6 @@ struct hvx_dom {
 	unsigned int init_seen;   /* the proc event of tgid 1 (/init) was written */
 };
 
-/* Who made a call, as the guest kernel says (hvx_who). */
 /* file identity (xfile): one file an event names, read through the caller's task
  * (hvx_files): fdt->fd[fd]->f_inode, or mm->exe_file. */
 #define HVX_FQ_FD  1u
@@ -203,18 +218,6 @@ struct hvx_fq {
 	struct hvp_ev_fileid id;
 };
 
-struct hvx_who {
-	bool have_prof;           /* a profile matches the domain's kernel */
-	int rc;                   /* 0: the ids below were read; else the walker's GW_E* */
-	uint32_t tgid, tid, ppid;
-	uint64_t start_ticks, pstart_ticks;
-	char comm[16];
-	int cwd_rc;               /* 0: cwd/cwd_len hold the CWD */
-	const char *cwd;
-	uint32_t cwd_len;
-	uint64_t cwd_cycles;      /* TSC cycles spent on the CWD (HVX_OP_PHASES) */
-	uint64_t task;            /* the guest's task_struct (0: not read) */
-};
 
 
 extern struct hvx_pool hvx_pool;
@@ -258,8 +261,9 @@ void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwd
 	     struct hvx_who *w);
 void hvx_walk_reset(struct hvx_dom *x);
 void hvx_walk_forget(struct hvx_dom *x, const struct hvx_who *w);
-void hvx_files(struct hvx_dom *x, const struct vcpu *v, struct hvx_fq *q, unsigned int n,
-	       char *pathbuf, uint32_t pathsz);
+void hvx_files(struct hvx_dom *x, const struct vcpu *v, const struct hvx_who *w,
+	       struct hvx_fq *q, unsigned int n, char *pathbuf, uint32_t pathsz);
+void hvx_who_again(const struct hvx_who *entry, struct hvx_who *w);
 int hvx_op_profile(struct hvx_op *op);
 uint64_t hvx_domain_creation(domid_t domid);
 

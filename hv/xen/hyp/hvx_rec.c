@@ -233,7 +233,7 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	if ( w.have_prof && !w.rc && (nfq = entry_fds(e, args, fq)) )
 	{
 		hvx_phase_end(HVX_PH(enter_build), &t0);
-		hvx_files(x, v, fq, nfq, NULL, 0);
+		hvx_files(x, v, &w, fq, nfq, NULL, 0);
 		hvx_phase_end(HVX_PH(enter_files), &t0);
 		hvx_put_files(&r, fq, nfq);
 	}
@@ -313,6 +313,7 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	pd->sysno = (uint32_t)regs->rax;
 	pd->lane = (uint16_t)(l - hvx_pool.lanes);
 	pd->reserve = reserve;
+	pd->who = w;
 	spin_unlock(&x->lock);
 	return 0;
 }
@@ -386,7 +387,12 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 	}
 
 	c = &hvx_cpus[smp_processor_id()];
-	hvx_who(x, v, NULL, 0, &w);
+	/* the caller's ids as its entry read them, unless the call replaced its image (or they
+	 * could not be read then) */
+	if ( (e && (e->flags & HV_SF_EXEC)) || !pd.who.have_prof || pd.who.rc )
+		hvx_who(x, v, NULL, 0, &w);
+	else
+		hvx_who_again(&pd.who, &w);
 	if ( e && (e->flags & HV_SF_EXEC) )
 		hvx_walk_forget(x, &w);
 	hvx_phase_end(HVX_PH(exit_ident), &t0);
@@ -455,7 +461,7 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 	{
 		/* the CWD buffer is free at a return (returns carry no CWD) */
 		hvx_phase_end(HVX_PH(exit_build), &t0);
-		hvx_files(x, v, fq, nfq, c->cwd, HVX_CWD_MAX);
+		hvx_files(x, v, &w, fq, nfq, c->cwd, HVX_CWD_MAX);
 		hvx_phase_end(HVX_PH(exit_files), &t0);
 		hvx_put_files(&r, fq, nfq);
 	}

@@ -24,7 +24,10 @@
  * (struct hvx_idc) and taken from there when the task's start time and parent pointer, read
  * at each call, are those cached: a freed task_struct given to a new task has another start
  * time, a reparented one another parent, and de_thread gives an exec'ing thread its leader's
- * start time. The comm is read at every call (prctl and /proc/PID/comm change it).
+ * start time. The comm is read at every call (prctl and /proc/PID/comm change it). The file
+ * identities of a call go on with its identity's walk (hvx_files: its task, its translations),
+ * and a return takes its caller's ids from the call's entry (hvx_who_again) unless it is an
+ * execve's.
  */
 #include "hvx.h"
 #include "hvx_policy.h"
@@ -39,6 +42,8 @@ static unsigned int prof_gen = 1;   /* bumped at every load (under prof_lock for
 struct hvx_wtlb {
 	struct gw_guest g;        /* the walk's walker: a copy of its domain's bound one */
 	struct domain *d;
+	uint64_t seq;             /* walks started on this pCPU (struct hvx_who's walk) */
+	unsigned int gen;         /* the profile generation it was started under */
 	unsigned int n, next;
 	uint64_t cr3[HVX_WTLB], va[HVX_WTLB], pa[HVX_WTLB];   /* page-aligned */
 };
@@ -164,7 +169,21 @@ static struct gw_guest *walk_start(struct hvx_dom *x, const struct vcpu *v)
 	t->g = bound[x - hvx_doms];
 	gw_guest_set_cr3(&t->g, pagetable_get_paddr(v->arch.guest_table));
 	t->d = v->domain;
+	t->gen = prof_gen;
+	t->seq++;
 	t->n = t->next = 0;
+	return &t->g;
+}
+
+/* The pCPU's walker as hvx_who left it for w (the same call of the same vCPU, the profile
+ * not replaced since: prof_lock held for reading), or NULL. */
+static struct gw_guest *walk_resume(const struct hvx_who *w, const struct vcpu *v)
+{
+	struct hvx_wtlb *t = wtlbs ? &wtlbs[smp_processor_id()] : NULL;
+
+	if ( !t || !w || !w->task || !w->walk || t->seq != w->walk || t->d != v->domain ||
+	     t->gen != prof_gen )
+		return NULL;
 	return &t->g;
 }
 
@@ -339,7 +358,10 @@ void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwd
 	if ( !rc )
 		rc = who_ids(x, g, task, ns, parent, w);
 	if ( !rc )
+	{
 		w->task = task;
+		w->walk = wtlbs[smp_processor_id()].seq;
+	}
 	if ( !rc )
 	{
 		w->start_ticks = ns / (1000000000ull / HVP_TICKS_HZ);
@@ -377,8 +399,8 @@ static bool named_kind(uint32_t mode)
  * checked by the walker (fd < max_fds, kernel-half pointers), so a torn table gives an error
  * or another file's identity, never a hang or a read outside the domain.
  */
-void hvx_files(struct hvx_dom *x, const struct vcpu *v, struct hvx_fq *q, unsigned int n,
-	       char *pathbuf, uint32_t pathsz)
+void hvx_files(struct hvx_dom *x, const struct vcpu *v, const struct hvx_who *w,
+	       struct hvx_fq *q, unsigned int n, char *pathbuf, uint32_t pathsz)
 {
 	struct gw_guest *g;
 	uint64_t task = 0;
@@ -394,9 +416,14 @@ void hvx_files(struct hvx_dom *x, const struct vcpu *v, struct hvx_fq *q, unsign
 		q[i].path = NULL;
 	}
 	read_lock(&prof_lock);
-	g = dom_profile(x, v) ? walk_start(x, v) : NULL;
+	/* hvx_who's walk of this call goes on: its translations, its task */
+	g = dom_profile(x, v) ? walk_resume(w, v) : NULL;
+	if ( g )
+		task = w->task;
+	else
+		g = dom_profile(x, v) ? walk_start(x, v) : NULL;
 	rc = g ? 0 : GW_EPROFILE;
-	if ( !rc )
+	if ( !rc && !task )
 		rc = gw_current_task(g, read_gs_shadow(), &task);
 	for ( i = 0; i < n; i++ )
 	{
@@ -464,6 +491,20 @@ void hvx_walk_reset(struct hvx_dom *x)
 		memset(x->cwd, 0, HVX_CWD_SLOTS * sizeof(*x->cwd));
 	if ( idcs )
 		memset(&idcs[(x - hvx_doms) * HVX_IDC_SLOTS], 0, HVX_IDC_SLOTS * sizeof(*idcs));
+}
+
+/* The return of a call made by entry (hvx_rec.c, not an execve): the caller is the task its
+ * entry read, with the ids it had then (a parent that died during the call, or a comm set by
+ * the call, show at the next entry). No CWD (returns carry none), no walk to go on with. */
+void hvx_who_again(const struct hvx_who *entry, struct hvx_who *w)
+{
+	*w = *entry;
+	w->cwd_rc = GW_ENOENT;
+	w->cwd = NULL;
+	w->cwd_len = 0;
+	w->cwd_cycles = 0;
+	w->walk = 0;
+	hvx_phase_add(HVX_PH(ident_hits), 1);
 }
 
 /* execve returned (hvx_rec.c): the ids cached for w's task are read again at its next call.
