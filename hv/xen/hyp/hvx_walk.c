@@ -60,8 +60,16 @@ struct hvx_idc {
 	uint32_t tid, tgid, ppid;
 	uint32_t pad;
 	uint64_t pstart_ticks;
+	uint64_t tva[2], tpa[2];  /* the task's pages as a walk translated them (0: none) */
 };
 static struct hvx_idc *idcs;        /* HVX_IDC_SLOTS per domain slot */
+
+/* Per domain slot and vCPU: the translation of the page of its current_task (the per-CPU
+ * area), as its last walk made it; written by that vCPU's hook only, trusted as hvx_who says */
+struct hvx_pcx {
+	uint64_t va, pa;
+};
+static struct hvx_pcx *pcxs;        /* HVX_MAX_VCPUS per domain slot */
 
 /* Creation number of the domain with each id (0: created before the pool existed). */
 static uint64_t *created;
@@ -76,7 +84,8 @@ static int __init hvx_walk_init(void)
 		printk(XENLOG_ERR "hvprov: no memory for domain creation numbers\n");
 	wtlbs = xzalloc_array(struct hvx_wtlb, nr_cpu_ids);
 	idcs = xzalloc_array(struct hvx_idc, HVX_MAX_DOMS * HVX_IDC_SLOTS);
-	if ( !wtlbs || !idcs )
+	pcxs = xzalloc_array(struct hvx_pcx, HVX_MAX_DOMS * HVX_MAX_VCPUS);
+	if ( !wtlbs || !idcs || !pcxs )
 		printk(XENLOG_ERR "hvprov: no memory for the walker's caches: guest ids unread\n");
 	return 0;
 }
@@ -163,7 +172,7 @@ static struct gw_guest *walk_start(struct hvx_dom *x, const struct vcpu *v)
 {
 	struct hvx_wtlb *t;
 
-	if ( !wtlbs )
+	if ( !wtlbs || !idcs || !pcxs )
 		return NULL;
 	t = &wtlbs[smp_processor_id()];
 	t->g = bound[x - hvx_doms];
@@ -278,19 +287,13 @@ static struct hvx_idc *idc_slot(struct hvx_dom *x, uint64_t task)
 	return &idcs[(x - hvx_doms) * HVX_IDC_SLOTS + hash64(task, HVX_IDC_SLOTS)];
 }
 
-/*
- * The ids of task (start time ns and parent pointer just read) into w: from x's cache when it
- * holds task with that start time and parent, else read (the task's tid and tgid, its
- * parent's tgid and start time) and cached. @return 0 or the walker's GW_E*.
- */
-static int who_ids(struct hvx_dom *x, struct gw_guest *g, uint64_t task, uint64_t ns,
-		   uint64_t parent, struct hvx_who *w)
+/* The ids of task in x's cache into w, when it holds task with that start time and parent:
+ * true. */
+static bool idc_get(struct hvx_dom *x, uint64_t task, uint64_t ns, uint64_t parent,
+		    struct hvx_who *w)
 {
 	struct hvx_idc *e;
-	uint64_t pns;
-	uint32_t ppid;
 	bool hit;
-	int rc;
 
 	spin_lock(&x->lock);
 	e = idc_slot(x, task);
@@ -303,11 +306,21 @@ static int who_ids(struct hvx_dom *x, struct gw_guest *g, uint64_t task, uint64_
 		w->pstart_ticks = e->pstart_ticks;
 	}
 	spin_unlock(&x->lock);
-	if ( hit )
-	{
-		hvx_phase_add(HVX_PH(ident_hits), 1);
-		return 0;
-	}
+	return hit;
+}
+
+/* Read the ids of task (start time ns, parent just read) and its parent's into w, and cache
+ * them with the translations of the task's pages this walk made. @return 0 or GW_E*. */
+static int idc_fill(struct hvx_dom *x, struct gw_guest *g, uint64_t task, uint64_t ns,
+		    uint64_t parent, struct hvx_who *w)
+{
+	const struct hvx_wtlb *t = &wtlbs[smp_processor_id()];
+	uint64_t pns, end = task + g->L->struct_size[GW_S_TASK_STRUCT];
+	struct hvx_idc *e;
+	unsigned int i, k = 0;
+	uint32_t ppid;
+	int rc;
+
 	rc = gw_task_ids(g, task, &w->tid, &w->tgid);
 	if ( !rc && (!w->tid || !w->tgid) )
 		rc = GW_EDATA;      /* the idle task does not make system calls */
@@ -328,15 +341,91 @@ static int who_ids(struct hvx_dom *x, struct gw_guest *g, uint64_t task, uint64_
 	e->tgid = w->tgid;
 	e->ppid = w->ppid;
 	e->pstart_ticks = w->pstart_ticks;
+	e->tva[0] = e->tva[1] = 0;
+	for ( i = 0; i < t->n && k < 2; i++ )
+		if ( t->va[i] + PAGE_SIZE > task && t->va[i] < end )
+		{
+			e->tva[k] = t->va[i];
+			e->tpa[k++] = t->pa[i];
+		}
 	spin_unlock(&x->lock);
 	return 0;
+}
+
+/* A translation an earlier call made, for this walk (no check: see hvx_who). */
+static void tlb_seed(struct hvx_wtlb *t, uint64_t va, uint64_t pa)
+{
+	if ( va && t->n < HVX_WTLB )
+	{
+		t->cr3[t->n] = t->g.cr3;
+		t->va[t->n] = va;
+		t->pa[t->n++] = pa;
+	}
+}
+
+/*
+ * The caller's task and ids. A first pass reads through translations earlier calls made (the
+ * vCPU's per-CPU page, the task's pages: the kernel's direct map, which an honest guest never
+ * remaps) and takes the ids from the cache; it counts only if what it read (the task, its
+ * start time, its parent) is what the cache holds. Otherwise a second pass reads everything
+ * through fresh translations. Either way every frame read is the domain's (rd_mach): a guest
+ * that remapped its own kernel under us could only mislead us as it can by writing its
+ * structures.
+ */
+static int who_task(struct hvx_dom *x, const struct vcpu *v, struct gw_guest *g,
+		    uint64_t *task, uint64_t *ns, struct hvx_who *w)
+{
+	struct hvx_wtlb *t = &wtlbs[smp_processor_id()];
+	struct hvx_pcx *pc = &pcxs[(x - hvx_doms) * HVX_MAX_VCPUS + v->vcpu_id % HVX_MAX_VCPUS];
+	uint64_t gs = read_gs_shadow(), parent;
+	unsigned int pass;
+	int rc = 0;
+
+	for ( pass = pc->va ? 0 : 1; pass < 2; pass++ )
+	{
+		if ( !pass )
+			tlb_seed(t, pc->va, pc->pa);
+		/* The shadow GS base is the guest kernel's while the vCPU is in user mode (entry
+		 * of a system call, and the iret back to user mode after Xen toggled the mode). */
+		rc = gw_current_task(g, gs, task);
+		if ( !rc && !pass )
+		{
+			struct hvx_idc *e;
+
+			spin_lock(&x->lock);
+			e = idc_slot(x, *task);
+			if ( e->task == *task )
+			{
+				tlb_seed(t, e->tva[0], e->tpa[0]);
+				tlb_seed(t, e->tva[1], e->tpa[1]);
+			}
+			spin_unlock(&x->lock);
+		}
+		if ( !rc )
+			rc = gw_task_start_boottime(g, *task, ns);
+		if ( !rc )
+			rc = gw_task_parent(g, *task, &parent);
+		if ( !rc && idc_get(x, *task, *ns, parent, w) )
+		{
+			hvx_phase_add(HVX_PH(ident_hits), 1);
+			return 0;
+		}
+		if ( !pass )
+			t->n = t->next = 0; /* a miss: nothing seeded is trusted */
+	}
+	if ( rc )
+		return rc;
+	/* the walk's first translation is the per-CPU page of current_task */
+	pc->va = t->va[0];
+	pc->pa = t->pa[0];
+	return idc_fill(x, g, *task, *ns, parent, w);
 }
 
 void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwdsz,
 	     struct hvx_who *w)
 {
 	struct gw_guest *g;
-	uint64_t task, parent, ns;
+	uint64_t task, ns;
 	int rc;
 
 	memset(w, 0, sizeof(*w));
@@ -346,24 +435,11 @@ void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwd
 		goto out;
 	w->have_prof = true;
 	g = walk_start(x, v);
-	rc = g ? 0 : GW_EPROFILE;
-	/* The shadow GS base is the guest kernel's while the vCPU is in user mode (entry of a
-	 * system call, and the iret back to user mode after Xen toggled the mode). */
-	if ( !rc )
-		rc = gw_current_task(g, read_gs_shadow(), &task);
-	if ( !rc )
-		rc = gw_task_start_boottime(g, task, &ns);
-	if ( !rc )
-		rc = gw_task_parent(g, task, &parent);
-	if ( !rc )
-		rc = who_ids(x, g, task, ns, parent, w);
+	rc = g ? who_task(x, v, g, &task, &ns, w) : GW_EPROFILE;
 	if ( !rc )
 	{
 		w->task = task;
 		w->walk = wtlbs[smp_processor_id()].seq;
-	}
-	if ( !rc )
-	{
 		w->start_ticks = ns / (1000000000ull / HVP_TICKS_HZ);
 		rc = gw_task_comm(g, task, w->comm, sizeof(w->comm));
 	}
@@ -491,6 +567,8 @@ void hvx_walk_reset(struct hvx_dom *x)
 		memset(x->cwd, 0, HVX_CWD_SLOTS * sizeof(*x->cwd));
 	if ( idcs )
 		memset(&idcs[(x - hvx_doms) * HVX_IDC_SLOTS], 0, HVX_IDC_SLOTS * sizeof(*idcs));
+	if ( pcxs )
+		memset(&pcxs[(x - hvx_doms) * HVX_MAX_VCPUS], 0, HVX_MAX_VCPUS * sizeof(*pcxs));
 }
 
 /* The return of a call made by entry (hvx_rec.c, not an execve): the caller is the task its
