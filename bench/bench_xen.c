@@ -58,6 +58,7 @@ struct bx_work {
 	int n_on, n_off, pairs;
 	double med_on, med_off, ratio;
 	double pr_min, pr_q1, pr_med, pr_q3, pr_max;   /* per-pair on/off ratios */
+	double hook_s;            /* median over "on" runs of the hook's TSC time in the run */
 	uint64_t sum[BX_NCNT];                          /* over its "on" runs */
 };
 
@@ -207,9 +208,10 @@ static int read_runs(const char *path, struct bx_run *runs, int *nruns, uint64_t
 }
 
 /* The figures of one workload; -1 when its runs do not pair up. */
-static int work_sum(const char *kind, const struct bx_run *runs, int n, struct bx_work *w)
+static int work_sum(const char *kind, const struct bx_run *runs, int n, uint64_t khz,
+		    struct bx_work *w)
 {
-	double on[BX_MAX_RUNS * 2], off[BX_MAX_RUNS * 2], pr[BX_MAX_RUNS];
+	double on[BX_MAX_RUNS * 2], off[BX_MAX_RUNS * 2], pr[BX_MAX_RUNS], hk[BX_MAX_RUNS * 2];
 	memset(w, 0, sizeof(*w));
 	w->kind = kind;
 	for (int i = 0; i < n; i++) {
@@ -217,6 +219,7 @@ static int work_sum(const char *kind, const struct bx_run *runs, int n, struct b
 		if (strcmp(r->kind, kind))
 			continue;
 		if (r->on) {
+			hk[w->n_on] = khz ? (double)(r->c[1] + r->c[3]) / (khz * 1e3) : 0;
 			on[w->n_on++] = r->secs;
 			for (int c = 0; c < BX_NCNT; c++)
 				w->sum[c] += r->c[c];
@@ -236,6 +239,8 @@ static int work_sum(const char *kind, const struct bx_run *runs, int n, struct b
 	qsort(on, (size_t)w->n_on, sizeof(double), cmp_d);
 	qsort(off, (size_t)w->n_off, sizeof(double), cmp_d);
 	qsort(pr, (size_t)w->pairs, sizeof(double), cmp_d);
+	qsort(hk, (size_t)w->n_on, sizeof(double), cmp_d);
+	w->hook_s = quantile(hk, w->n_on, 0.5);
 	w->med_on = quantile(on, w->n_on, 0.5);
 	w->med_off = quantile(off, w->n_off, 0.5);
 	w->ratio = w->med_off > 0 ? w->med_on / w->med_off : 0;
@@ -260,17 +265,20 @@ static void print_text(const struct bx_work *w, int nw, uint64_t khz, const char
 	printf("hvprov bench xen: Xen PV domU under QEMU software emulation (TCG), TSC %.0f MHz: "
 	       "cycles are not comparable with hardware\nload average before %s, after %s; times "
 	       "from the domU's /proc/uptime (0.01 s)\n\n", mhz, load0, load1);
-	printf("%-7s %5s %5s %9s %9s %7s %-24s %9s %9s\n", "work", "n off", "n on", "off med s",
-	       "on med s", "on/off", "pair ratios q1-q3 (min-max)", "cyc/call", "us/call");
+	printf("%-7s %5s %5s %9s %9s %7s %-27s %9s %9s %7s\n", "work", "n off", "n on", "off med s",
+	       "on med s", "on/off", "pair ratios q1-q3 (min-max)", "cyc/call", "us/call", "hook s");
 	for (int i = 0; i < nw; i++) {
 		const struct bx_work *x = &w[i];
 		double cy = per_call(x, 1) + per_call(x, 3);
 		char spread[40];
 		snprintf(spread, sizeof(spread), "%.2f-%.2f (%.2f-%.2f)", x->pr_q1, x->pr_q3, x->pr_min,
 			 x->pr_max);
-		printf("%-7s %5d %5d %9.2f %9.2f %7.2f %-27s %9.0f %9.2f\n", x->kind, x->n_off, x->n_on,
-		       x->med_off, x->med_on, x->ratio, spread, cy, mhz > 0 ? cy / mhz : 0);
+		printf("%-7s %5d %5d %9.2f %9.2f %7.2f %-27s %9.0f %9.2f %7.3f\n", x->kind, x->n_off,
+		       x->n_on, x->med_off, x->med_on, x->ratio, spread, cy, mhz > 0 ? cy / mhz : 0,
+		       x->hook_s);
 	}
+	printf("\nhook s: the median \"on\" run's time inside the hook (its TSC cycles): the rest of "
+	       "on - off is the guest's and dom0's (the daemon shares the emulated CPUs)\n");
 	printf("\ncyc/call: the hook's TSC cycles (entry hook for every system call, return hook for "
 	       "every return to user mode) over the \"on\" runs, per recorded call. Where they go, "
 	       "per recorded call (entry: ident cwd files build append; return: match ident files "
@@ -303,10 +311,11 @@ static void print_json(const struct bx_work *w, int nw, uint64_t khz, int runs,
 		printf("%s{\"name\":\"%s\",\"n_off\":%d,\"n_on\":%d,\"pairs\":%d,\"off_median_s\":%.2f,"
 		       "\"on_median_s\":%.2f,\"ratio\":%.3f,\"pair_ratio\":{\"min\":%.3f,\"q1\":%.3f,"
 		       "\"median\":%.3f,\"q3\":%.3f,\"max\":%.3f},\"recorded_calls\":%" PRIu64
-		       ",\"cycles_per_call\":%.0f,\"ns_per_call\":%.0f,\"phases_per_call\":{",
+		       ",\"cycles_per_call\":%.0f,\"ns_per_call\":%.0f,\"hook_s_per_run\":%.3f,"
+		       "\"phases_per_call\":{",
 		       i ? "," : "", x->kind, x->n_off, x->n_on, x->pairs, x->med_off, x->med_on, x->ratio,
 		       x->pr_min, x->pr_q1, x->pr_med, x->pr_q3, x->pr_max, x->sum[4], cy,
-		       mhz > 0 ? cy * 1e3 / mhz : 0);
+		       mhz > 0 ? cy * 1e3 / mhz : 0, x->hook_s);
 		for (int p = 0; p < BX_NPH; p++)
 			printf("%s\"%s\":%.1f", p ? "," : "", bx_phase[p], per_call(x, 5 + p));
 		printf("}}");
@@ -339,7 +348,7 @@ static int report(const char *work, int runs, int json, const char *load0, const
 	if (read_runs(path, rr, &nr, &khz))
 		return HVP_EXIT_DAMAGE;
 	for (int i = 0; i < 2; i++)
-		if (work_sum(i ? "calls" : "build", rr, nr, &w[i]) ||
+		if (work_sum(i ? "calls" : "build", rr, nr, khz, &w[i]) ||
 		    w[i].n_on < runs || w[i].n_off < runs) {
 			hvp_err_file(path, "%s: %d runs on and %d off, %d pairs (%d each expected)",
 				     i ? "calls" : "build", w[i].n_on, w[i].n_off, w[i].pairs, runs);
