@@ -37,6 +37,9 @@ int bench_all_main(int argc, char **argv);
  */
 #define BENCH_CEILING_MARGIN 0.05
 
+/* This executable's path (/proc/self/exe), or NULL after saying why (one line). */
+const char *bench_self_exe(void);
+
 /* CLOCK_MONOTONIC in ns (vDSO: about 20 ns a call on the reference machine). */
 uint64_t bench_now_ns(void);
 

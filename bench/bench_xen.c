@@ -424,13 +424,9 @@ int bench_xen_main(int argc, char **argv)
 			     "hv/xen/build.sh all makes them)");
 		return BX_EXIT_CANNOT;
 	}
-	static char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0) {
-		hvp_err_file("/proc/self/exe", "cannot find this executable");
+	const char *exe = bench_self_exe();
+	if (!exe)
 		return HVP_EXIT_USAGE;
-	}
-	exe[n] = 0;
 
 	char tmp[] = "/tmp/hvprov-bench-xen.XXXXXX", work[PATH_MAX], log[PATH_MAX + 16];
 	if (keep) {
