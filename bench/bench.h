@@ -24,6 +24,8 @@ int bench_recover_main(int argc, char **argv);
 int bench_query_main(int argc, char **argv);
 /* `hvprov bench crash`: loss under SIGKILL (bench_crash.c). */
 int bench_crash_main(int argc, char **argv);
+/* `hvprov bench xen`: the cost inside a Xen guest, one boot of the Xen harness (bench_xen.c). */
+int bench_xen_main(int argc, char **argv);
 /* `hvprov bench all`: every benchmark, one report (bench_all.c). */
 int bench_all_main(int argc, char **argv);
 
@@ -34,6 +36,9 @@ int bench_all_main(int argc, char **argv);
  * first-touch page faults in the ceiling's loop, costs several times over).
  */
 #define BENCH_CEILING_MARGIN 0.05
+
+/* This executable's path (/proc/self/exe), or NULL after saying why (one line). */
+const char *bench_self_exe(void);
 
 /* CLOCK_MONOTONIC in ns (vDSO: about 20 ns a call on the reference machine). */
 uint64_t bench_now_ns(void);

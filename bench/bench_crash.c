@@ -641,14 +641,9 @@ int bench_crash_main(int argc, char **argv)
 	o.etrials = o.quick && o.trials > 3 ? 3 : o.trials;
 	if (!o.wcalls)
 		o.wcalls = o.quick ? 5000 : 20000;
-	static char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0) {
-		hvp_err_file("/proc/self/exe", "cannot find this executable");
+	g_exe = bench_self_exe();
+	if (!g_exe)
 		return HVP_EXIT_USAGE;
-	}
-	exe[n] = 0;
-	g_exe = exe;
 	struct stat st;
 	if (stat(o.dir, &st) || !S_ISDIR(st.st_mode)) {
 		hvp_err_file(o.dir, "not a folder");

@@ -2,14 +2,17 @@
  * bench_util.c - helpers shared by the benchmarks: clock, latency percentiles, file systems.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/vfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
+#include "hvp_tool.h"
 
 uint64_t bench_now_ns(void)
 {
@@ -122,4 +125,16 @@ void bench_fmt_rate(double v, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "%.1fK", v / 1e3);
 	else
 		snprintf(buf, bufsz, "%.0f", v);
+}
+
+const char *bench_self_exe(void)
+{
+	static char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		hvp_err_file("/proc/self/exe", "cannot find this executable");
+		return NULL;
+	}
+	exe[n] = 0;
+	return exe;
 }

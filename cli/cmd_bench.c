@@ -28,6 +28,8 @@ static const struct bench_entry benches[] = {
 	  "provenance query latency" },
 	{ "crash", bench_crash_main,
 	  "loss under crash: hvprov run SIGKILLed; blocking, lossy and a volatile ring" },
+	{ "xen", bench_xen_main,
+	  "collection's cost inside a Xen guest: one boot of the Xen harness under QEMU (minutes)" },
 	{ "all", bench_all_main,
 	  "every benchmark with its same-run baselines: DIR/report.md, results.json, plots" },
 };
@@ -62,4 +64,4 @@ static int cmd_bench(int argc, char **argv)
 	return HVP_EXIT_USAGE;
 }
 
-HVP_COMMAND("bench", cmd_bench, "benchmarks: journal, daemon, overhead, recover, query, crash, all")
+HVP_COMMAND("bench", cmd_bench, "benchmarks: journal, daemon, overhead, recover, query, crash, xen, all")

@@ -187,6 +187,19 @@ static int dom_flags(struct hvx_ctl *c, uint32_t domid, uint32_t *flags)
 	return -ENOENT;
 }
 
+/* Where the hook's cycles go (HVX_OP_PHASES): JSON only, for hvprov bench xen. */
+static void phases_print(const struct hvx_phases *p)
+{
+	static const char *const names[] = { HVX_PHASE_NAMES };
+	const uint64_t *v = (const uint64_t *)p;
+	_Static_assert(sizeof(names) / sizeof(names[0]) == sizeof(*p) / sizeof(uint64_t),
+		       "a name for every counter of struct hvx_phases");
+	printf(",\"phases\":{");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		printf("%s\"%s\":%" PRIu64, i ? "," : "", names[i], v[i]);
+	printf("}");
+}
+
 static int xen_status(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -218,11 +231,13 @@ static int xen_status(int argc, char **argv)
 	struct hvx_desc d;
 	struct hvx_stats st, ds;
 	struct hvx_pstats ps;
+	struct hvx_phases ph;
 	int r = hvx_ctl_describe(c, &d);
 	if (!r)
 		r = hvx_ctl_stats(c, HVX_DOM_ALL, &st);
 	if (!r)
 		r = hvx_ctl_pstats(c, &ps);
+	int rph = r ? r : hvx_ctl_phases(c, &ph);
 	int rd = dom >= 0 && !r ? hvx_ctl_stats(c, (uint32_t)dom, &ds) : -ENOENT;
 	uint32_t dflags = 0;
 	int rf = !rd ? dom_flags(c, (uint32_t)dom, &dflags) : -ENOENT;
@@ -249,6 +264,8 @@ static int xen_status(int argc, char **argv)
 				       hv_env_mode_name(HVX_EN_ENV_OF(dflags)));
 		}
 		pstats_print(&ps, 1);
+		if (!rph)
+			phases_print(&ph);
 		printf("}\n");
 	} else {
 		printf("pool: %s, %" PRIu64 " frames at mfn %#" PRIx64 " (offset %#" PRIx64

@@ -15,11 +15,12 @@
 
 /* xen_sysctl.cmd: far above Xen's own sysctl numbers (they end below 40 in 4.17). */
 #define HVX_SYSCTL_CMD        0x6876u     /* "hv" */
-#define HVX_ABI_VERSION       4u  /* 2: HVX_OP_PROFILE, stats.ident/ident_failed;
+#define HVX_ABI_VERSION       5u  /* 2: HVX_OP_PROFILE, stats.ident/ident_failed;
                                      3: HVX_OP_POLICY, HVX_OP_PSTATS, HVX_OP_DOMAIN,
                                      desc.dom0_lane;
                                      4: HVX_EN_ENV_* (the environment an exec's return
-                                     keeps, per domain), dom.flags */
+                                     keeps, per domain), dom.flags;
+                                     5: HVX_OP_PHASES */
 
 /* hvx_op.op */
 #define HVX_OP_DESCRIBE       1u   /* fill u.desc: where the pool is, its geometry and state */
@@ -39,6 +40,8 @@
 #define HVX_OP_PSTATS         9u   /* fill u.pstats: the hook's cache-line write-backs and
                                       fences, what its check found, and its cost in TSC
                                       cycles (since boot) */
+#define HVX_OP_PHASES        11u   /* fill u.phases: where the hook's TSC cycles go (since
+                                      boot), and its walker's guest reads */
 
 #define HVX_DOM_ALL           0xffffffffu
 
@@ -136,6 +139,38 @@ struct hvx_pstats {
 	uint64_t tsc_khz;         /* 104 Xen's cpu_khz (TSC frequency) */
 };
 
+/*
+ * HVX_OP_PHASES: the hook's cost (PSTATS' enter_cycles, exit_cycles) split by phase, from
+ * rdtsc at each phase's start and end, summed over every call. Entry phases are counted only
+ * for calls the table records (the filtered ones stop before them); return phases only for
+ * returns that matched a recorded call (exit_recorded): the other returns to user mode cost
+ * PSTATS' exit_cycles less the exit phases. walk_reads counts the guest frames the
+ * walker mapped (page-table entries and data, each one a map, copy and unmap); walk_tlb_hits
+ * the page translations it did not redo within one walk; ident_hits the task identities
+ * taken from the per-domain cache instead of read (hvx_walk.c).
+ */
+struct hvx_phases {
+	uint64_t enter_ident;     /*  0 pin generation, the task's ids, parent, comm */
+	uint64_t enter_cwd;       /*  8 the CWD (its cache, or the path walk) */
+	uint64_t enter_files;     /* 16 file identity of fd arguments */
+	uint64_t enter_build;     /* 24 the record: arguments, strings, fields */
+	uint64_t enter_append;    /* 32 the durable append (write-backs, fence, check) */
+	uint64_t exit_match;      /* 40 the pending-call lookup */
+	uint64_t exit_ident;      /* 48 pin generation and the task's ids at the return */
+	uint64_t exit_files;      /* 56 file identity of the new fd, pipe fds, exec image */
+	uint64_t exit_build;      /* 64 */
+	uint64_t exit_append;     /* 72 */
+	uint64_t exit_recorded;   /* 80 returns that matched a recorded call */
+	uint64_t walk_reads;      /* 88 guest frames read by the walker */
+	uint64_t walk_tlb_hits;   /* 96 translations reused within one walk */
+	uint64_t ident_hits;      /* 104 task identities taken from the per-domain cache */
+};
+
+/* The counters' names, in struct hvx_phases order (hvprov xen status --json, bench xen). */
+#define HVX_PHASE_NAMES "enter_ident", "enter_cwd", "enter_files", "enter_build", \
+	"enter_append", "exit_match", "exit_ident", "exit_files", "exit_build", "exit_append", \
+	"exit_recorded", "walk_reads", "walk_tlb_hits", "ident_hits"
+
 /* HVX_OP_PROFILE: the layout is read from dom0's address space (addr, len bytes); Xen copies
  * it, checks it with the walker's gw_layout_check, and applies it to every collected domain
  * whose kernel's linux_banner (read from guest memory at the layout's address) matches. */
@@ -186,6 +221,7 @@ struct hvx_op {
 		struct hvx_pstats pstats;
 		struct hvx_domi dom;
 		struct hvx_pol pol;
+		struct hvx_phases phases;
 		uint8_t pad[112];
 	} u;                      /* 16 */
 };
@@ -196,6 +232,7 @@ _Static_assert(sizeof(struct hvx_stats) == 112, "hvx_stats layout");
 _Static_assert(sizeof(struct hvx_prof) == 32, "hvx_prof layout");
 _Static_assert(sizeof(struct hvx_pstats) == 112, "hvx_pstats layout");
 _Static_assert(sizeof(struct hvx_pol) == 80, "hvx_pol layout");
+_Static_assert(sizeof(struct hvx_phases) == 112, "hvx_phases layout");
 _Static_assert(sizeof(struct hvx_op) == 128, "hvx_op fills xen_sysctl.u");
 
 #endif

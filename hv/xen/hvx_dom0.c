@@ -224,6 +224,15 @@ int hvx_ctl_pstats(struct hvx_ctl *c, struct hvx_pstats *ps)
 	return r;
 }
 
+int hvx_ctl_phases(struct hvx_ctl *c, struct hvx_phases *ph)
+{
+	struct hvx_op op = { .op = HVX_OP_PHASES };
+	int r = hvx_ctl_op(c, &op);
+	if (!r)
+		*ph = op.u.phases;
+	return r;
+}
+
 int hvx_ctl_ckpt(struct hvx_ctl *c)
 {
 	struct hvx_op op = { .op = HVX_OP_CKPT };

@@ -43,6 +43,8 @@ int hvx_ctl_stats(struct hvx_ctl *c, uint32_t domid, struct hvx_stats *st);
 int hvx_ctl_domain(struct hvx_ctl *c, uint32_t idx, struct hvx_domi *di);
 /* The hook's write-backs, fences and its check of every append (HVX_OP_PSTATS). */
 int hvx_ctl_pstats(struct hvx_ctl *c, struct hvx_pstats *ps);
+/* Where the hook's TSC cycles go, by phase, and its walker's reads (HVX_OP_PHASES). */
+int hvx_ctl_phases(struct hvx_ctl *c, struct hvx_phases *ph);
 int hvx_ctl_ckpt(struct hvx_ctl *c);
 /* The creation policy (HVX_OP_POLICY): action HVX_POL_*, flags HVX_EN_*, uuid for the
  * UUID_ADD/UUID_DEL actions (else NULL); *out (may be NULL) gets Xen's answer. */

@@ -73,6 +73,7 @@
 #define HVX_MAX_VCPUS    128
 #define HVX_PIN_SLOTS    2048u          /* power of two */
 #define HVX_PEND_SLOTS   1024u          /* power of two */
+#define HVX_PEND_BUCKETS 256u           /* power of two: pending calls counted by ksp hash */
 #define HVX_REC_CAP      16384u         /* entry event bound (also <= the lane's max payload) */
 #define HVX_SCRATCH      4096u
 #define HVX_NR_EXIT_GROUP 231u         /* x86-64 */
@@ -133,16 +134,33 @@ struct hvx_pool {
 	struct hvx_lane *lanes;
 };
 
+#define HVX_NPH (sizeof(struct hvx_phases) / sizeof(uint64_t))
 struct hvx_cpu {
 	uint8_t *buf;             /* entry event under construction */
 	uint8_t *scratch;
 	char *cwd;                /* HVX_CWD_MAX: the CWD of the event under construction */
+	uint64_t ph[HVX_NPH];     /* HVX_OP_PHASES counters of this pCPU (hvx_phase_add) */
 	uint8_t xbuf[HVX_EXIT_CAP + HVX_ENV_MAX];   /* return and task events */
 };
 
 struct hvx_pin {
 	uint64_t key;             /* mfn + 1; 0 = empty */
 	uint64_t gen;
+};
+
+/* Who made a call, as the guest kernel says (hvx_who). */
+struct hvx_who {
+	bool have_prof;           /* a profile matches the domain's kernel */
+	int rc;                   /* 0: the ids below were read; else the walker's GW_E* */
+	uint32_t tgid, tid, ppid;
+	uint64_t start_ticks, pstart_ticks;
+	char comm[16];
+	int cwd_rc;               /* 0: cwd/cwd_len hold the CWD */
+	const char *cwd;
+	uint32_t cwd_len;
+	uint64_t cwd_cycles;      /* TSC cycles spent on the CWD (HVX_OP_PHASES) */
+	uint64_t task;            /* the guest's task_struct (0: not read) */
+	uint64_t walk;            /* the pCPU walk that read them (hvx_files goes on with it) */
 };
 
 struct hvx_pend {
@@ -156,6 +174,7 @@ struct hvx_pend {
 	uint8_t env;              /* xenv: the domain's env mode at entry (an exec's return) */
 	uint8_t pad;
 	uint32_t reserve;         /* bytes held back on the lane for the return record */
+	struct hvx_who who;       /* the caller's ids at entry: its return's (hvx_who_again) */
 };
 
 /* A CWD named once: (fs_struct, pwd mount, pwd dentry) are re-read at every call. */
@@ -180,6 +199,9 @@ struct hvx_dom {
 	unsigned int npins;
 	struct hvx_pend *pend;
 	unsigned int npend;
+	/* Pending calls per bucket of their ksp's hash (under lock, read without it): most
+	 * returns to user mode are an interrupt's or a fault's, with none pending to look for. */
+	uint16_t pend_in[HVX_PEND_BUCKETS];
 	uint64_t blocked_since[HVX_MAX_VCPUS];
 	unsigned long waiting[BITS_TO_LONGS(HVX_MAX_VCPUS)];
 	struct hvx_stats st;
@@ -191,7 +213,6 @@ struct hvx_dom {
 	unsigned int init_seen;   /* the proc event of tgid 1 (/init) was written */
 };
 
-/* Who made a call, as the guest kernel says (hvx_who). */
 /* file identity (xfile): one file an event names, read through the caller's task
  * (hvx_files): fdt->fd[fd]->f_inode, or mm->exe_file. */
 #define HVX_FQ_FD  1u
@@ -209,16 +230,6 @@ struct hvx_fq {
 	struct hvp_ev_fileid id;
 };
 
-struct hvx_who {
-	bool have_prof;           /* a profile matches the domain's kernel */
-	int rc;                   /* 0: the ids below were read; else the walker's GW_E* */
-	uint32_t tgid, tid, ppid;
-	uint64_t start_ticks, pstart_ticks;
-	char comm[16];
-	int cwd_rc;               /* 0: cwd/cwd_len hold the CWD */
-	const char *cwd;
-	uint32_t cwd_len;
-};
 
 /*
  * A record a vCPU owes its lane in blocking mode: a return, or the task end after an
@@ -256,6 +267,23 @@ bool hvx_owed_flush(struct hvx_dom *x, unsigned int vid);
 void hvx_owed_drop(struct hvx_dom *x);
 void hvx_pstats_get(struct hvx_pstats *out);
 void hvx_cost_add(bool enter, uint64_t cycles);
+/* HVX_OP_PHASES: add n to counter i (HVX_PH_*, the uint64_t index in struct hvx_phases). */
+#define HVX_PH(f) (offsetof(struct hvx_phases, f) / sizeof(uint64_t))
+static inline void hvx_phase_add(unsigned int i, uint64_t n)
+{
+	/* this pCPU's own counter: the hook neither migrates nor nests on a pCPU */
+	if ( hvx_cpus && i < HVX_NPH )
+		hvx_cpus[smp_processor_id()].ph[i] += n;
+}
+void hvx_phases_get(struct hvx_phases *out);
+/* The cycles since *t0 to phase counter i; *t0 becomes now (the next phase's start). */
+static inline void hvx_phase_end(unsigned int i, uint64_t *t0)
+{
+	uint64_t t = rdtsc_ordered();
+
+	hvx_phase_add(i, t - *t0);
+	*t0 = t;
+}
 
 /* hvx_rec.c: append a task or start event of w on lane l, giving back reserve bytes held for
  * it, and count it (lost, task_events, bytes, who). @return the append's JNL_E_* or 0. */
@@ -266,8 +294,10 @@ int hvx_task_append(struct hvx_dom *x, struct hvx_lane *l, const struct hvx_who 
 void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwdsz,
 	     struct hvx_who *w);
 void hvx_walk_reset(struct hvx_dom *x);
-void hvx_files(struct hvx_dom *x, const struct vcpu *v, struct hvx_fq *q, unsigned int n,
-	       char *pathbuf, uint32_t pathsz);
+void hvx_walk_forget(struct hvx_dom *x, const struct hvx_who *w);
+void hvx_files(struct hvx_dom *x, const struct vcpu *v, const struct hvx_who *w,
+	       struct hvx_fq *q, unsigned int n, char *pathbuf, uint32_t pathsz);
+void hvx_who_again(const struct hvx_who *entry, struct hvx_who *w);
 int hvx_op_profile(struct hvx_op *op);
 uint64_t hvx_domain_creation(domid_t domid);
 

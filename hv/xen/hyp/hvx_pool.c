@@ -239,6 +239,20 @@ void hvx_cost_add(bool enter, uint64_t cycles)
 	}
 }
 
+/* HVX_OP_PHASES: each pCPU's counters (struct hvx_cpu, plain adds, hvx_phase_add: no atomic
+ * on a line both pCPUs write at every guest frame read), summed when asked. */
+void hvx_phases_get(struct hvx_phases *out)
+{
+	uint64_t *dst = (uint64_t *)out;
+	unsigned int c, i;
+
+	BUILD_BUG_ON(sizeof(*out) != HVX_NPH * sizeof(uint64_t));
+	memset(out, 0, sizeof(*out));
+	for ( c = 0; hvx_cpus && c < nr_cpu_ids; c++ )
+		for ( i = 0; i < HVX_NPH; i++ )
+			dst[i] += ACCESS_ONCE(hvx_cpus[c].ph[i]);
+}
+
 void hvx_pstats_get(struct hvx_pstats *out)
 {
 	/* every counter is a uint64_t, each read atomically */

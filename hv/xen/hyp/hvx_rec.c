@@ -16,11 +16,17 @@ static struct hvx_pend *pend_find(struct hvx_dom *x, uint64_t ksp)
 	return NULL;
 }
 
+static unsigned int pend_bucket(uint64_t ksp)
+{
+	return tid_of(ksp) & (HVX_PEND_BUCKETS - 1);
+}
+
 /* Remove the entry at e, keeping linear-probe chains intact. With x->lock held. */
 static void pend_remove(struct hvx_dom *x, struct hvx_pend *e)
 {
 	unsigned int i = e - x->pend, j = i;
 
+	x->pend_in[pend_bucket(e->ksp)]--;
 	x->pend[i].ksp = 0;
 	x->npend--;
 	for ( ;; )
@@ -336,6 +342,7 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	struct hvx_fq fq[6];
 	unsigned int nfq = 0, env;
 	bool no_ret, end;
+	uint64_t t0;
 	int rc;
 
 	if ( regs->rax >= HV_SYS_MAX || !(e = hv_sys_lookup(regs->rax)) )
@@ -352,8 +359,12 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 		x->blocked_since[vid] = 0;
 	}
 
+	t0 = rdtsc_ordered();
 	proc = hvx_proc_now(x, v, &mfn);
 	hvx_who(x, v, c->cwd, HVX_CWD_MAX, &w);
+	hvx_phase_add(HVX_PH(enter_cwd), w.cwd_cycles);
+	t0 += w.cwd_cycles;
+	hvx_phase_end(HVX_PH(enter_ident), &t0);
 	no_ret = e->flags & HV_SF_NORETURN;
 	/* A process ends: its task end follows the entry, in room reserved with it. */
 	end = no_ret && regs->rax == HVX_NR_EXIT_GROUP && w.have_prof && !w.rc;
@@ -374,12 +385,15 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	hvx_put_ident(&r, x, v, &w, ksp, mfn, proc);
 	if ( w.have_prof && !w.rc && (nfq = entry_fds(e, args, fq)) )
 	{
-		hvx_files(x, v, fq, nfq, NULL, 0);
+		hvx_phase_end(HVX_PH(enter_build), &t0);
+		hvx_files(x, v, &w, fq, nfq, NULL, 0);
+		hvx_phase_end(HVX_PH(enter_files), &t0);
 		hvx_put_files(&r, fq, nfq);
 	}
 	len = hv_rec_finish(&r);
 	if ( r.flags & HVP_EVF_FAULT )
 		STAT_ADD(x, faults, 1);
+	hvx_phase_end(HVX_PH(enter_build), &t0);
 
 	iov.base = c->buf;
 	iov.len = len;
@@ -396,6 +410,7 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	if ( rc )
 		l->prod.reserved -= reserve;
 	spin_unlock(&l->lock);
+	hvx_phase_end(HVX_PH(enter_append), &t0);
 
 	if ( rc == JNL_E_FULL && vid < HVX_MAX_VCPUS )
 		return block_vcpu(x, v, regs, l, jnl_rec_size(len) + reserve);
@@ -444,6 +459,7 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 			;
 		pd = &x->pend[h];
 		x->npend++;
+		x->pend_in[pend_bucket(ksp)]++;
 	}
 	pd->ksp = ksp;
 	pd->rcx = regs->rcx;
@@ -454,6 +470,7 @@ static int do_enter(struct hvx_dom *x, struct vcpu *v, struct cpu_user_regs *reg
 	pd->lane = (uint16_t)(l - hvx_pool.lanes);
 	pd->env = (uint8_t)env;
 	pd->reserve = reserve;
+	pd->who = w;
 	spin_unlock(&x->lock);
 	return 0;
 }
@@ -489,7 +506,7 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 	struct hvx_who w;
 	struct hvx_fq fq[2];
 	unsigned int nfq = 0;
-	uint64_t ksp, proc;
+	uint64_t ksp, proc, t0 = rdtsc_ordered();
 	unsigned long mfn;
 	uint32_t len;
 	bool exec_ok = false;
@@ -499,6 +516,10 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 	     !(x = dom_find(v->domain)) )
 		return;
 	ksp = v->arch.pv.kernel_sp;
+	/* No call pending on this kernel stack (most returns: interrupts, faults). Read without
+	 * the lock: the thread's own entry counted its call before the thread could return. */
+	if ( !ACCESS_ONCE(x->pend_in[pend_bucket(ksp)]) )
+		return;
 	spin_lock(&x->lock);
 	p = dom_matches(x, v->domain) ? pend_find(x, ksp) : NULL;
 	if ( !p )
@@ -510,6 +531,8 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 	pd = *p;
 	pend_remove(x, p);
 	spin_unlock(&x->lock);
+	hvx_phase_add(HVX_PH(exit_recorded), 1);
+	hvx_phase_end(HVX_PH(exit_match), &t0);
 
 	e = hv_sys_lookup(pd.sysno);
 	proc = hvx_proc_now(x, v, &mfn);
@@ -522,7 +545,15 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 	}
 
 	c = &hvx_cpus[smp_processor_id()];
-	hvx_who(x, v, NULL, 0, &w);
+	/* the caller's ids as its entry read them, unless the call replaced its image (or they
+	 * could not be read then) */
+	if ( (e && (e->flags & HV_SF_EXEC)) || !pd.who.have_prof || pd.who.rc )
+		hvx_who(x, v, NULL, 0, &w);
+	else
+		hvx_who_again(&pd.who, &w);
+	if ( e && (e->flags & HV_SF_EXEC) )
+		hvx_walk_forget(x, &w);
+	hvx_phase_end(HVX_PH(exit_ident), &t0);
 	hv_rec_init(&r, c->xbuf, exit_cap(e, pd.env), NULL, 0, hvx_gread, x, NULL);
 	hvx_rec_begin(&r, HVP_EV_EXIT, pd.sysno, x, &w, proc, ksp);
 	hv_rec_set_pair(&r, pd.lane, pd.seq);
@@ -588,7 +619,9 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 	if ( nfq && w.have_prof && !w.rc )
 	{
 		/* the CWD buffer is free at a return (returns carry no CWD) */
-		hvx_files(x, v, fq, nfq, c->cwd, HVX_CWD_MAX);
+		hvx_phase_end(HVX_PH(exit_build), &t0);
+		hvx_files(x, v, &w, fq, nfq, c->cwd, HVX_CWD_MAX);
+		hvx_phase_end(HVX_PH(exit_files), &t0);
 		hvx_put_files(&r, fq, nfq);
 	}
 	/* xenv: without the guest's ids (no profile, a failed walk) no environment is read */
@@ -597,6 +630,7 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 	len = hv_rec_finish(&r);
 	if ( r.flags & HVP_EVF_FAULT )
 		STAT_ADD(x, faults, 1);
+	hvx_phase_end(HVX_PH(exit_build), &t0);
 
 	iov.base = c->xbuf;
 	iov.len = len;
@@ -606,6 +640,7 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 	l->prod.lossy = (x->flags & HVX_EN_LOSSY) ? 1 : 0;
 	rc = hvx_append(l, &iov, NULL);
 	spin_unlock(&l->lock);
+	hvx_phase_end(HVX_PH(exit_append), &t0);
 	if ( rc == JNL_E_FULL && !(x->flags & HVX_EN_LOSSY) && v->vcpu_id < HVX_MAX_VCPUS )
 		owe(x, v, l, HVP_EV_EXIT, &iov, &w);
 	else if ( rc == JNL_E_DROPPED )

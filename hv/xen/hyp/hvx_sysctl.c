@@ -146,6 +146,7 @@ int hvx_dom_enable(struct domain *d, unsigned int flags, bool at_creation)
 	spin_lock(&x->lock);
 	memset(x->pins, 0, HVX_PIN_SLOTS * sizeof(*x->pins));
 	memset(x->pend, 0, HVX_PEND_SLOTS * sizeof(*x->pend));
+	memset(x->pend_in, 0, sizeof(x->pend_in));
 	x->npins = x->npend = 0;
 	x->pin_counter = 0;
 	memset(x->blocked_since, 0, sizeof(x->blocked_since));
@@ -311,6 +312,9 @@ long hvx_sysctl(struct xen_sysctl *sc)
 		return -ENOENT;
 	case HVX_OP_PSTATS:
 		hvx_pstats_get(&op->u.pstats);
+		return 0;
+	case HVX_OP_PHASES:
+		hvx_phases_get(&op->u.phases);
 		return 0;
 	case HVX_OP_POLICY:
 		return hvx_op_policy(op);

@@ -14,6 +14,20 @@
  * (v->arch.guest_table) itself and reads each frame only after checking that the domain owns
  * it (get_page), mapped for the one copy. The per-CPU base is the guest's kernel GS base, the
  * shadow GS base while the vCPU is in user mode. Every walk is bounded by the walker.
+ *
+ * Cost (HVX_OP_PHASES; hv/xen/README.md, "The hook's cost from the TSC"): the hook's walks
+ * (hvx_who, hvx_files) bind a copy of a walker made once per profile match, not a new one
+ * checked again at every call, and remember, for the length of one walk, the page
+ * translations they made (struct hvx_wtlb: a guest that changes its page tables during the
+ * walk could as well have raced it, and every frame read is still checked to be the domain's).
+ * A task's ids, parent and the parent's ids are kept per domain by task_struct pointer
+ * (struct hvx_idc) and taken from there when the task's start time and parent pointer, read
+ * at each call, are those cached: a freed task_struct given to a new task has another start
+ * time, a reparented one another parent, and de_thread gives an exec'ing thread its leader's
+ * start time. The comm is read at every call (prctl and /proc/PID/comm change it). The file
+ * identities of a call go on with its identity's walk (hvx_files: its task, its translations),
+ * and a return takes its caller's ids from the call's entry (hvx_who_again) unless it is an
+ * execve's.
  */
 #include "hvx.h"
 #include "hvx_policy.h"
@@ -22,6 +36,40 @@
 static struct gw_layout *profs[HVX_PROF_MAX];
 static DEFINE_RWLOCK(prof_lock);
 static unsigned int prof_gen = 1;   /* bumped at every load (under prof_lock for writing) */
+
+/* The translations one walk made (per pCPU: the hook's walks neither nest nor sleep). */
+#define HVX_WTLB 8u
+struct hvx_wtlb {
+	struct gw_guest g;        /* the walk's walker: a copy of its domain's bound one */
+	struct domain *d;
+	uint64_t seq;             /* walks started on this pCPU (struct hvx_who's walk) */
+	unsigned int gen;         /* the profile generation it was started under */
+	unsigned int n, next;
+	uint64_t cr3[HVX_WTLB], va[HVX_WTLB], pa[HVX_WTLB];   /* page-aligned */
+};
+static struct hvx_wtlb *wtlbs;
+
+/* Per domain slot: the walker bound to its profile (dom_profile), copied by each walk. */
+static struct gw_guest bound[HVX_MAX_DOMS];
+
+/* Per domain slot: task identities by task_struct pointer, direct-mapped; under x->lock. */
+#define HVX_IDC_SLOTS 128u        /* power of two */
+struct hvx_idc {
+	uint64_t task;            /* 0: empty */
+	uint64_t start_ns, parent;
+	uint32_t tid, tgid, ppid;
+	uint32_t pad;
+	uint64_t pstart_ticks;
+	uint64_t tva[2], tpa[2];  /* the task's pages as a walk translated them (0: none) */
+};
+static struct hvx_idc *idcs;        /* HVX_IDC_SLOTS per domain slot */
+
+/* Per domain slot and vCPU: the translation of the page of its current_task (the per-CPU
+ * area), as its last walk made it; written by that vCPU's hook only, trusted as hvx_who says */
+struct hvx_pcx {
+	uint64_t va, pa;
+};
+static struct hvx_pcx *pcxs;        /* HVX_MAX_VCPUS per domain slot */
 
 /* Creation number of the domain with each id (0: created before the pool existed). */
 static uint64_t *created;
@@ -34,6 +82,11 @@ static int __init hvx_walk_init(void)
 	created = xzalloc_array(uint64_t, DOMID_FIRST_RESERVED);
 	if ( !created )
 		printk(XENLOG_ERR "hvprov: no memory for domain creation numbers\n");
+	wtlbs = xzalloc_array(struct hvx_wtlb, nr_cpu_ids);
+	idcs = xzalloc_array(struct hvx_idc, HVX_MAX_DOMS * HVX_IDC_SLOTS);
+	pcxs = xzalloc_array(struct hvx_pcx, HVX_MAX_DOMS * HVX_MAX_VCPUS);
+	if ( !wtlbs || !idcs || !pcxs )
+		printk(XENLOG_ERR "hvprov: no memory for the walker's caches: guest ids unread\n");
 	return 0;
 }
 __initcall(hvx_walk_init);
@@ -64,6 +117,7 @@ static int rd_mach(void *ctx, uint64_t pa, void *buf, uint32_t len)
 	/* Owner first, quietly: get_page logs every refusal. */
 	if ( page_get_owner(pg) != d || !get_page(pg, d) )
 		return -1;
+	hvx_phase_add(HVX_PH(walk_reads), 1);
 	va = map_domain_page(mfn);
 	memcpy(buf, va + (pa & ~PAGE_MASK), len);
 	unmap_domain_page(va);
@@ -73,6 +127,36 @@ static int rd_mach(void *ctx, uint64_t pa, void *buf, uint32_t len)
 
 static const struct gw_mem_ops mach_ops = { rd_mach, NULL };
 
+/* The hook's walks (ctx unused: the pCPU's struct hvx_wtlb holds the walk). */
+static int rd_mach_w(void *ctx, uint64_t pa, void *buf, uint32_t len)
+{
+	return rd_mach(wtlbs[smp_processor_id()].d, pa, buf, len);
+}
+
+static int rd_virt_w(void *ctx, uint64_t va, void *buf, uint32_t len)
+{
+	struct hvx_wtlb *t = &wtlbs[smp_processor_id()];
+	uint64_t page = va & PAGE_MASK, cr3 = t->g.cr3, pa;
+	unsigned int i;
+
+	for ( i = 0; i < t->n; i++ )
+		if ( t->va[i] == page && t->cr3[i] == cr3 )
+		{
+			hvx_phase_add(HVX_PH(walk_tlb_hits), 1);
+			return rd_mach(t->d, t->pa[i] | (va & ~PAGE_MASK), buf, len);
+		}
+	/* the walker's own translation, through cr3 (gw_task_argv moves it to a user L4) */
+	if ( gw_translate(&t->g, va, &pa) )
+		return -1;
+	i = t->n < HVX_WTLB ? t->n++ : t->next++ % HVX_WTLB;
+	t->cr3[i] = cr3;
+	t->va[i] = page;
+	t->pa[i] = pa & PAGE_MASK;
+	return rd_mach(t->d, pa, buf, len);
+}
+
+static const struct gw_mem_ops walk_ops = { rd_mach_w, rd_virt_w };
+
 static int bind(struct gw_guest *g, const struct gw_layout *L, const struct vcpu *v)
 {
 	int rc = gw_guest_init(g, L, &mach_ops, v->domain);
@@ -80,6 +164,36 @@ static int bind(struct gw_guest *g, const struct gw_layout *L, const struct vcpu
 	if ( !rc )
 		gw_guest_set_cr3(g, pagetable_get_paddr(v->arch.guest_table));
 	return rc;
+}
+
+/* The pCPU's walker for one of the hook's walks of v (x's profile matched: bound[] holds its
+ * walker), with no translations yet; NULL when the caches could not be allocated. */
+static struct gw_guest *walk_start(struct hvx_dom *x, const struct vcpu *v)
+{
+	struct hvx_wtlb *t;
+
+	if ( !wtlbs || !idcs || !pcxs )
+		return NULL;
+	t = &wtlbs[smp_processor_id()];
+	t->g = bound[x - hvx_doms];
+	gw_guest_set_cr3(&t->g, pagetable_get_paddr(v->arch.guest_table));
+	t->d = v->domain;
+	t->gen = prof_gen;
+	t->seq++;
+	t->n = t->next = 0;
+	return &t->g;
+}
+
+/* The pCPU's walker as hvx_who left it for w (the same call of the same vCPU, the profile
+ * not replaced since: prof_lock held for reading), or NULL. */
+static struct gw_guest *walk_resume(const struct hvx_who *w, const struct vcpu *v)
+{
+	struct hvx_wtlb *t = wtlbs ? &wtlbs[smp_processor_id()] : NULL;
+
+	if ( !t || !w || !w->task || !w->walk || t->seq != w->walk || t->d != v->domain ||
+	     t->gen != prof_gen )
+		return NULL;
+	return &t->g;
 }
 
 /* The profile of x's kernel: matched by banner once per profile generation; NULL if none.
@@ -91,7 +205,10 @@ static const struct gw_layout *dom_profile(struct hvx_dom *x, const struct vcpu 
 	bool failed = false;
 
 	if ( ACCESS_ONCE(x->prof_gen) == gen )
+	{
+		smp_rmb();            /* pairs with the smp_wmb below: bound[] as of gen */
 		return x->prof;
+	}
 	for ( i = 0; i < HVX_PROF_MAX && !found; i++ )
 	{
 		struct gw_guest g;
@@ -107,8 +224,12 @@ static const struct gw_layout *dom_profile(struct hvx_dom *x, const struct vcpu 
 	}
 	if ( !found && failed )
 		return NULL;        /* the banner could not be read: try again at the next call */
+	/* checked once here, copied by every walk (walk_start); another vCPU of the domain may
+	 * be writing the same values */
+	if ( found && gw_guest_init(&bound[x - hvx_doms], found, &walk_ops, NULL) )
+		found = NULL;
 	x->prof = found;
-	smp_wmb();
+	smp_wmb();                /* bound[] before the generation that lets walks copy it */
 	x->prof_gen = gen;
 	return found;
 }
@@ -160,51 +281,176 @@ static void cwd_read(struct hvx_dom *x, struct gw_guest *g, uint64_t task, char 
 	w->cwd_len = len;
 }
 
+/* The cache entry of task in x (x->lock held). */
+static struct hvx_idc *idc_slot(struct hvx_dom *x, uint64_t task)
+{
+	return &idcs[(x - hvx_doms) * HVX_IDC_SLOTS + hash64(task, HVX_IDC_SLOTS)];
+}
+
+/* The ids of task in x's cache into w, when it holds task with that start time and parent:
+ * true. */
+static bool idc_get(struct hvx_dom *x, uint64_t task, uint64_t ns, uint64_t parent,
+		    struct hvx_who *w)
+{
+	struct hvx_idc *e;
+	bool hit;
+
+	spin_lock(&x->lock);
+	e = idc_slot(x, task);
+	hit = e->task == task && e->start_ns == ns && e->parent == parent;
+	if ( hit )
+	{
+		w->tid = e->tid;
+		w->tgid = e->tgid;
+		w->ppid = e->ppid;
+		w->pstart_ticks = e->pstart_ticks;
+	}
+	spin_unlock(&x->lock);
+	return hit;
+}
+
+/* Read the ids of task (start time ns, parent just read) and its parent's into w, and cache
+ * them with the translations of the task's pages this walk made. @return 0 or GW_E*. */
+static int idc_fill(struct hvx_dom *x, struct gw_guest *g, uint64_t task, uint64_t ns,
+		    uint64_t parent, struct hvx_who *w)
+{
+	const struct hvx_wtlb *t = &wtlbs[smp_processor_id()];
+	uint64_t pns, end = task + g->L->struct_size[GW_S_TASK_STRUCT];
+	struct hvx_idc *e;
+	unsigned int i, k = 0;
+	uint32_t ppid;
+	int rc;
+
+	rc = gw_task_ids(g, task, &w->tid, &w->tgid);
+	if ( !rc && (!w->tid || !w->tgid) )
+		rc = GW_EDATA;      /* the idle task does not make system calls */
+	if ( !rc )
+		rc = gw_task_ids(g, parent, NULL, &ppid);
+	if ( !rc )
+		rc = gw_task_start_boottime(g, parent, &pns);
+	if ( rc )
+		return rc;
+	w->ppid = ppid;
+	w->pstart_ticks = pns / (1000000000ull / HVP_TICKS_HZ);
+	spin_lock(&x->lock);
+	e = idc_slot(x, task);
+	e->task = task;
+	e->start_ns = ns;
+	e->parent = parent;
+	e->tid = w->tid;
+	e->tgid = w->tgid;
+	e->ppid = w->ppid;
+	e->pstart_ticks = w->pstart_ticks;
+	e->tva[0] = e->tva[1] = 0;
+	for ( i = 0; i < t->n && k < 2; i++ )
+		if ( t->va[i] + PAGE_SIZE > task && t->va[i] < end )
+		{
+			e->tva[k] = t->va[i];
+			e->tpa[k++] = t->pa[i];
+		}
+	spin_unlock(&x->lock);
+	return 0;
+}
+
+/* A translation an earlier call made, for this walk (no check: see hvx_who). */
+static void tlb_seed(struct hvx_wtlb *t, uint64_t va, uint64_t pa)
+{
+	if ( va && t->n < HVX_WTLB )
+	{
+		t->cr3[t->n] = t->g.cr3;
+		t->va[t->n] = va;
+		t->pa[t->n++] = pa;
+	}
+}
+
+/*
+ * The caller's task and ids. A first pass reads through translations earlier calls made (the
+ * vCPU's per-CPU page, the task's pages: the kernel's direct map, which an honest guest never
+ * remaps) and takes the ids from the cache; it counts only if what it read (the task, its
+ * start time, its parent) is what the cache holds. Otherwise a second pass reads everything
+ * through fresh translations. Either way every frame read is the domain's (rd_mach): a guest
+ * that remapped its own kernel under us could only mislead us as it can by writing its
+ * structures.
+ */
+static int who_task(struct hvx_dom *x, const struct vcpu *v, struct gw_guest *g,
+		    uint64_t *task, uint64_t *ns, struct hvx_who *w)
+{
+	struct hvx_wtlb *t = &wtlbs[smp_processor_id()];
+	struct hvx_pcx *pc = &pcxs[(x - hvx_doms) * HVX_MAX_VCPUS + v->vcpu_id % HVX_MAX_VCPUS];
+	uint64_t gs = read_gs_shadow(), parent;
+	unsigned int pass;
+	int rc = 0;
+
+	for ( pass = pc->va ? 0 : 1; pass < 2; pass++ )
+	{
+		if ( !pass )
+			tlb_seed(t, pc->va, pc->pa);
+		/* The shadow GS base is the guest kernel's while the vCPU is in user mode (entry
+		 * of a system call, and the iret back to user mode after Xen toggled the mode). */
+		rc = gw_current_task(g, gs, task);
+		if ( !rc && !pass )
+		{
+			struct hvx_idc *e;
+
+			spin_lock(&x->lock);
+			e = idc_slot(x, *task);
+			if ( e->task == *task )
+			{
+				tlb_seed(t, e->tva[0], e->tpa[0]);
+				tlb_seed(t, e->tva[1], e->tpa[1]);
+			}
+			spin_unlock(&x->lock);
+		}
+		if ( !rc )
+			rc = gw_task_start_boottime(g, *task, ns);
+		if ( !rc )
+			rc = gw_task_parent(g, *task, &parent);
+		if ( !rc && idc_get(x, *task, *ns, parent, w) )
+		{
+			hvx_phase_add(HVX_PH(ident_hits), 1);
+			return 0;
+		}
+		if ( !pass )
+			t->n = t->next = 0; /* a miss: nothing seeded is trusted */
+	}
+	if ( rc )
+		return rc;
+	/* the walk's first translation is the per-CPU page of current_task */
+	pc->va = t->va[0];
+	pc->pa = t->pa[0];
+	return idc_fill(x, g, *task, *ns, parent, w);
+}
+
 void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwdsz,
 	     struct hvx_who *w)
 {
-	const struct gw_layout *L;
-	struct gw_guest g;
-	uint64_t task, parent, ns;
-	uint32_t ppid;
+	struct gw_guest *g;
+	uint64_t task, ns;
 	int rc;
 
 	memset(w, 0, sizeof(*w));
 	w->cwd_rc = GW_ENOENT;
 	read_lock(&prof_lock);
-	L = dom_profile(x, v);
-	if ( !L )
+	if ( !dom_profile(x, v) )
 		goto out;
 	w->have_prof = true;
-	rc = bind(&g, L, v);
-	/* The shadow GS base is the guest kernel's while the vCPU is in user mode (entry of a
-	 * system call, and the iret back to user mode after Xen toggled the mode). */
-	if ( !rc )
-		rc = gw_current_task(&g, read_gs_shadow(), &task);
-	if ( !rc )
-		rc = gw_task_ids(&g, task, &w->tid, &w->tgid);
-	if ( !rc && (!w->tid || !w->tgid) )
-		rc = GW_EDATA;      /* the idle task does not make system calls */
-	if ( !rc )
-		rc = gw_task_start_boottime(&g, task, &ns);
+	g = walk_start(x, v);
+	rc = g ? who_task(x, v, g, &task, &ns, w) : GW_EPROFILE;
 	if ( !rc )
 	{
+		w->task = task;
+		w->walk = wtlbs[smp_processor_id()].seq;
 		w->start_ticks = ns / (1000000000ull / HVP_TICKS_HZ);
-		rc = gw_task_parent(&g, task, &parent);
-	}
-	if ( !rc )
-		rc = gw_task_ids(&g, parent, NULL, &ppid);
-	if ( !rc )
-		rc = gw_task_start_boottime(&g, parent, &ns);
-	if ( !rc )
-	{
-		w->ppid = ppid;
-		w->pstart_ticks = ns / (1000000000ull / HVP_TICKS_HZ);
-		rc = gw_task_comm(&g, task, w->comm, sizeof(w->comm));
+		rc = gw_task_comm(g, task, w->comm, sizeof(w->comm));
 	}
 	w->rc = rc;
 	if ( !rc && cwdbuf )
-		cwd_read(x, &g, task, cwdbuf, cwdsz, w);
+	{
+		uint64_t t0 = rdtsc_ordered();
+
+		cwd_read(x, g, task, cwdbuf, cwdsz, w);
+		w->cwd_cycles = rdtsc_ordered() - t0;
+	}
  out:
 	read_unlock(&prof_lock);
 }
@@ -229,11 +475,10 @@ static bool named_kind(uint32_t mode)
  * checked by the walker (fd < max_fds, kernel-half pointers), so a torn table gives an error
  * or another file's identity, never a hang or a read outside the domain.
  */
-void hvx_files(struct hvx_dom *x, const struct vcpu *v, struct hvx_fq *q, unsigned int n,
-	       char *pathbuf, uint32_t pathsz)
+void hvx_files(struct hvx_dom *x, const struct vcpu *v, const struct hvx_who *w,
+	       struct hvx_fq *q, unsigned int n, char *pathbuf, uint32_t pathsz)
 {
-	const struct gw_layout *L;
-	struct gw_guest g;
+	struct gw_guest *g;
 	uint64_t task = 0;
 	bool named = false;
 	unsigned int i;
@@ -247,10 +492,15 @@ void hvx_files(struct hvx_dom *x, const struct vcpu *v, struct hvx_fq *q, unsign
 		q[i].path = NULL;
 	}
 	read_lock(&prof_lock);
-	L = dom_profile(x, v);
-	rc = L ? bind(&g, L, v) : GW_EPROFILE;
-	if ( !rc )
-		rc = gw_current_task(&g, read_gs_shadow(), &task);
+	/* hvx_who's walk of this call goes on: its translations, its task */
+	g = dom_profile(x, v) ? walk_resume(w, v) : NULL;
+	if ( g )
+		task = w->task;
+	else
+		g = dom_profile(x, v) ? walk_start(x, v) : NULL;
+	rc = g ? 0 : GW_EPROFILE;
+	if ( !rc && !task )
+		rc = gw_current_task(g, read_gs_shadow(), &task);
 	for ( i = 0; i < n; i++ )
 	{
 		struct hvx_fq *f = &q[i];
@@ -260,10 +510,10 @@ void hvx_files(struct hvx_dom *x, const struct vcpu *v, struct hvx_fq *q, unsign
 		f->rc = rc;
 		if ( rc )
 			continue;
-		f->rc = f->what == HVX_FQ_EXE ? gw_task_exe(&g, task, &file)
-					      : gw_task_file(&g, task, f->fd, &file);
+		f->rc = f->what == HVX_FQ_EXE ? gw_task_exe(g, task, &file)
+					      : gw_task_file(g, task, f->fd, &file);
 		if ( !f->rc )
-			f->rc = gw_file_identity(&g, file, &id);
+			f->rc = gw_file_identity(g, file, &id);
 		if ( f->rc )
 			continue;
 		memset(&f->id, 0, sizeof(f->id));
@@ -281,7 +531,7 @@ void hvx_files(struct hvx_dom *x, const struct vcpu *v, struct hvx_fq *q, unsign
 		if ( f->want_path && !named && pathbuf && named_kind(id.mode) )
 		{
 			named = true;
-			f->path_rc = gw_file_path(&g, task, file, pathbuf, pathsz, &f->path_len);
+			f->path_rc = gw_file_path(g, task, file, pathbuf, pathsz, &f->path_len);
 			if ( !f->path_rc )
 				f->path = pathbuf;
 		}
@@ -315,6 +565,42 @@ void hvx_walk_reset(struct hvx_dom *x)
 	x->prof_gen = 0;
 	if ( x->cwd )
 		memset(x->cwd, 0, HVX_CWD_SLOTS * sizeof(*x->cwd));
+	if ( idcs )
+		memset(&idcs[(x - hvx_doms) * HVX_IDC_SLOTS], 0, HVX_IDC_SLOTS * sizeof(*idcs));
+	if ( pcxs )
+		memset(&pcxs[(x - hvx_doms) * HVX_MAX_VCPUS], 0, HVX_MAX_VCPUS * sizeof(*pcxs));
+}
+
+/* The return of a call made by entry (hvx_rec.c, not an execve): the caller is the task its
+ * entry read, with the ids it had then (a parent that died during the call, or a comm set by
+ * the call, show at the next entry). No CWD (returns carry none), no walk to go on with. */
+void hvx_who_again(const struct hvx_who *entry, struct hvx_who *w)
+{
+	*w = *entry;
+	w->cwd_rc = GW_ENOENT;
+	w->cwd = NULL;
+	w->cwd_len = 0;
+	w->cwd_cycles = 0;
+	w->walk = 0;
+	hvx_phase_add(HVX_PH(ident_hits), 1);
+}
+
+/* execve returned (hvx_rec.c): the ids cached for w's task are read again at its next call.
+ * The cache's check (start time, parent) already catches what an exec changes (de_thread
+ * gives the thread its leader's start time; the comm is read at every call): this only keeps
+ * an exec from relying on it. clone changes nothing of its caller's, and a new task's
+ * task_struct has a start time of its own. */
+void hvx_walk_forget(struct hvx_dom *x, const struct hvx_who *w)
+{
+	struct hvx_idc *e;
+
+	if ( !idcs || !w->task )
+		return;
+	spin_lock(&x->lock);
+	e = idc_slot(x, w->task);
+	if ( e->task == w->task )
+		e->task = 0;
+	spin_unlock(&x->lock);
 }
 
 int hvx_op_profile(struct hvx_op *op)

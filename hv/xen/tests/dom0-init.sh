@@ -350,7 +350,9 @@ if [ "$mode" = stress ]; then
 	say "$(tail -n 1 /out/xmmstress.txt)"
 fi
 # bench: the domU asks for collection on or off before each run; dom0 sets it, then types
-# "go" on the domU's console. Requests are answered in order, each once.
+# "go" on the domU's console. Requests are answered in order, each once. Before each answer,
+# and once after the last run, the hook's counters (hvprov xen status --json) go to
+# /out/bench-status-N.json: run N's cost is the difference of N and N + 1 (check_bench.py).
 if [ "$mode" = bench ]; then
 	tty=$(xenstore-read "/local/domain/$domid/console/tty" 2>/dev/null)
 	n=0 i=0
@@ -358,6 +360,7 @@ if [ "$mode" = bench ]; then
 	while [ $i -lt 6000 ] && ! grep -q HVX-DOMU-DONE "$clog" 2>/dev/null; do
 		req=$(grep -a "HVX-BENCH want" "$clog" 2>/dev/null | sed -n "$((n + 1))p" | tr -d '\r')
 		if [ -n "$req" ]; then
+			hvprov xen status --json >/out/bench-status-$n.json 2>&1
 			set -- $req
 			if [ "$3" = on ]; then
 				hvprov xen enable "$domid" >/dev/null 2>&1
@@ -383,6 +386,7 @@ if [ "$mode" = bench ]; then
 		fi
 		[ $((i % 300)) -eq 0 ] && lastn=$n
 	done
+	hvprov xen status --json >/out/bench-status-$n.json 2>&1
 	hvprov xen enable "$domid" >/dev/null 2>&1
 	say "bench: $n runs, $(grep -c 'rc=0' /out/bench-states.txt) state changes accepted"
 fi

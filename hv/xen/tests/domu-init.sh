@@ -31,13 +31,17 @@ if [ "$mode" = crash ] || [ "$mode" = again ]; then
 	echo "HVX-DOMU-DONE"
 	poweroff -f
 fi
-# bench (hvprov's cost inside a guest, issue 15 item 5): runs of a build-like busybox workload
-# and of a loop of small system calls, alternating with collection on and off. Before each run
+# bench (hvprov's cost inside a guest, issue 15 item 5; hvprov bench xen): runs of a
+# build-like busybox workload and of a loop of small system calls, N rounds with collection on
+# and N off (/etc/hvx-bench-runs, at least 10), in pairs whose order alternates (on off, off
+# on, ...) so that a drift of the machine's speed falls on both states alike. Before each run
 # the domU asks dom0 for the state on its console and waits for dom0's "go" (dom0 enables or
 # disables collection first); /proc/uptime (hundredths of a second) times each run; a file
 # created at each run's start and end lets the host check from the log which runs were
 # collected.
 if [ "$mode" = bench ]; then
+	read -r runs </etc/hvx-bench-runs 2>/dev/null || runs=10
+	[ "$runs" -ge 10 ] 2>/dev/null || runs=10
 	mkdir -p /w/src /w/obj
 	i=0
 	while [ $i -lt 24 ]; do
@@ -45,9 +49,10 @@ if [ "$mode" = bench ]; then
 		i=$((i + 1))
 	done
 	k=1
-	while [ $k -le 20 ]; do
+	while [ $k -le $((2 * runs)) ]; do
+		# round k is the (k mod 2) member of pair (k + 1) / 2; odd pairs start on, even off
 		state=on
-		[ $((k % 2)) -eq 0 ] && state=off
+		[ $((k % 2)) -ne $((((k + 1) / 2) % 2)) ] && state=off
 		for kind in build calls; do
 			echo "HVX-BENCH want $state $kind $k"
 			read -r -t 120 go || go=

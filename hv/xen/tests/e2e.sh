@@ -27,6 +27,10 @@ POOL=${HVPROV_XEN_POOL:-52K@0x70000000,lanes=2}
 # more, with a PAD in front of it at the ring's end: 12 KiB rings cannot hold that, the vCPU
 # waits for room no checkpoint will give (hv/xen/README.md, "Full ring"). The same 1M pool.
 [ "${HVPROV_XEN_MODE:-}" = policy ] && [ -z "${HVPROV_XEN_POOL:-}" ] && POOL=1M@0x70000000,lanes=2
+# bench (hvprov bench xen): the hook's cost, not the flow control of rings too small for a
+# workload (with 12 KiB rings a vCPU waited for dom0's checkpoint thousands of times a run,
+# 13 s of a boot's runs): rings of 336 KiB, as a deployment's are larger still
+[ "${HVPROV_XEN_MODE:-}" = bench ] && [ -z "${HVPROV_XEN_POOL:-}" ] && POOL=1M@0x70000000,lanes=2
 # prov (the provenance test, see POOL above), blocking (vCPUs wait for the daemon), lossy (drops counted, LOST records), crash (a power
 # cut of the whole host with a running daemon, below), or stress (blocking mode with a minute of domU system calls while
 # dom0 runs tests/xmmstress.c, which counts lost XMM register contents: fails if any; also
@@ -155,9 +159,15 @@ echo "$CUT" >"$WORK/cut"
 DOMU_CFG=$WORK/domu.cfg
 cp "$HERE/domu.cfg" "$DOMU_CFG"
 [ -z "${HVPROV_XEN_DOMU_CFG:-}" ] || echo "$HVPROV_XEN_DOMU_CFG" >>"$DOMU_CFG"
+# bench: rounds of each workload in each state (hvprov bench xen --runs)
+DOMU_EXTRA=
+if [ "$MODE" = bench ]; then
+	echo "${HVPROV_XEN_BENCH_RUNS:-10}" >"$WORK/bench-runs"
+	DOMU_EXTRA="$WORK/bench-runs:/etc/hvx-bench-runs"
+fi
 domu_image() {   # domu_image OUT MODEFILE
 	"$XEN/initramfs.sh" domu "$1" "$HERE/domu-init.sh" \
-		"$WORK/hvx_probe:/bin/hvx_probe" "$2:/etc/hvx-mode"
+		"$WORK/hvx_probe:/bin/hvx_probe" "$2:/etc/hvx-mode" $DOMU_EXTRA
 }
 dom0_image() {   # dom0_image OUT MODEFILE DOMU_IMAGE
 	"$XEN/initramfs.sh" dom0 "$1" "$HERE/dom0-init.sh" \
