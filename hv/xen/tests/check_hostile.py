@@ -27,6 +27,9 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_policy import field, key, read, value  # noqa: E402
+
 # The walker's codes (common/hvp_err.h) each case must end in: a dentry cycle fills the
 # 4096-byte CWD buffer with its names before the walker's 4096 steps (GW_ENAMETOOLONG); task->fs
 # on an unmapped page (GW_EFAULT); a name length of 2^31 (GW_ERANGE, above NAME_MAX); a mount
@@ -51,27 +54,6 @@ def check(ok, what):
     else:
         failures.append(what)
     return ok
-
-
-def field(rec, ftype):
-    for f in rec.get("fields", []):
-        if f.get("type") == ftype:
-            return f
-    return None
-
-
-def value(rec, ftype):
-    f = field(rec, ftype)
-    return f.get("value") if f else None
-
-
-def read(out, name, default=""):
-    p = os.path.join(out, name)
-    return open(p, errors="replace").read() if os.path.exists(p) else default
-
-
-def key(r):
-    return (r["ts"], r["lane"], r["seq"])
 
 
 def texts(r):

@@ -23,10 +23,9 @@ POOL=${HVPROV_XEN_POOL:-52K@0x70000000,lanes=2}
 # created again; rings of 336 KiB (it checks the graph, not the blocking path)
 [ "${HVPROV_XEN_MODE:-}" = prov ] && [ -z "${HVPROV_XEN_POOL:-}" ] && POOL=1M@0x70000000,lanes=2
 # policy: the domU is collected from its creation, its boot included, with many calls pending
-# at once; each holds room for its return (up to 2 x 800 bytes) and a start event needs 3 KiB
-# more, with a PAD in front of it at the ring's end: 12 KiB rings cannot hold that, the vCPU
-# waits for room no checkpoint will give (hv/xen/README.md, "Full ring"). The same 1M pool.
-[ "${HVPROV_XEN_MODE:-}" = policy ] && [ -z "${HVPROV_XEN_POOL:-}" ] && POOL=1M@0x70000000,lanes=2
+# at once, and its start events take up to 3 KiB: on the 12 KiB rings (it ran with a 1M pool
+# while blocking mode reserved room for every pending call's return, which there left the vCPU
+# waiting for room no checkpoint gave: hv/xen/README.md, "Full ring").
 # bench (hvprov bench xen): the hook's cost, not the flow control of rings too small for a
 # workload (with 12 KiB rings a vCPU waited for dom0's checkpoint thousands of times a run,
 # 13 s of a boot's runs): rings of 336 KiB, as a deployment's are larger still
