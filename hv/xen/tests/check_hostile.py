@@ -28,7 +28,8 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_policy import field, key, read, value  # noqa: E402
+import check_policy  # noqa: E402
+from check_policy import check, field, key, read, value  # noqa: E402
 
 # The walker's codes (common/hvp_err.h) each case must end in: a dentry cycle fills the
 # 4096-byte CWD buffer with its names before the walker's 4096 steps (GW_ENAMETOOLONG); task->fs
@@ -41,20 +42,6 @@ CASES = [("dentry_cycle", -1405), ("fs_unmapped", -1401), ("name_len_2g", -1404)
 # host, and a step bound 512 times larger (the mutation, tests/hostile/README.md) exceeds it.
 BOUND_S = 10.0
 EFAULT, EBADF = 14, 9
-
-failures = []
-passed = 0
-
-
-def check(ok, what):
-    global passed
-    print(("ok   " if ok else "FAIL ") + what)
-    if ok:
-        passed += 1
-    else:
-        failures.append(what)
-    return ok
-
 
 def texts(r):
     return [f.get("value") for f in r.get("fields", []) if f.get("type") == "text"]
@@ -162,8 +149,9 @@ def main():
     check(not crash, "no crash, BUG or failed assertion on Xen's console (%s)" % crash[:2])
 
     print("summary: %d records of d%d, %d flagged by the hostile walks; %d checks passed, "
-          "%d failed" % (len(mine), hdom, len(flagged), passed, len(failures)))
-    return 1 if failures else 0
+          "%d failed" % (len(mine), hdom, len(flagged), check_policy.passed,
+                          len(check_policy.failures)))
+    return 1 if check_policy.failures else 0
 
 
 if __name__ == "__main__":
