@@ -80,6 +80,9 @@ HANG_QUIET=${HVPROV_XEN_HANG_QUIET:-60}
 # Forced reproduction of a loaded host: "ON:OFF" stops QEMU's thread of the emulated CPU 1
 # for ON ms every ON+OFF ms during the (first) boot (tests/vcpu_freeze.c).
 FREEZE=${HVPROV_XEN_FREEZE:-}
+# A folder to copy the machine's RAM (the memory file, 2 GiB, sparse) into at a hang's
+# first dump; unset: none is kept.
+HANG_RAM=${HVPROV_XEN_HANG_RAM:-}
 # When QEMU is killed as hung: its console showed no progress (dom0 prints a line at least
 # every 15 s of its uptime while it waits, and itself gives up on domUs that make no
 # progress: dom0-init.sh, wait_for) for STALL s; or, whatever the progress, after LIMIT s.
@@ -356,6 +359,12 @@ boot() {
 			dumps=$((dumps + 1))
 			say "hang? no console progress for $quiet s (at ${t} s): Xen's state (debug keys t a q r 0 d) follows in $3"
 			xen_keys tarq0d
+			# the guest memory as the hang left it: the stuck code's bytes, the guest's
+			# structures (README, "The host-crash test's stall")
+			if [ $dumps -eq 1 ] && [ -n "$HANG_RAM" ]; then
+				cp --sparse=always "$RAM" "$HANG_RAM/ram-at-hang.$$" &&
+					say "guest RAM at the first hang dump: $HANG_RAM/ram-at-hang.$$"
+			fi
 			last=$(grep -a -c -v -e 'Synced stime skew' -e 'Synced cycles skew' "$3" || true)
 			quiet=0
 		fi
