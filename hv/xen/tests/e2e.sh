@@ -83,6 +83,12 @@ FREEZE=${HVPROV_XEN_FREEZE:-}
 # A folder to copy the machine's RAM (the memory file, 2 GiB, sparse) into at a hang's
 # first dump; unset: none is kept.
 HANG_RAM=${HVPROV_XEN_HANG_RAM:-}
+# Forced reproduction of dom0's int3 loop (README, "The host-crash test's stall"): dom0 flips
+# the static key behind kernel.timer_migration this many times early in its boot, each flip a
+# live patch of the kernel's code (text_poke_bp) while its other vCPU runs through it.
+FLIPS=${HVPROV_XEN_FLIPS:-}
+# QEMU's TCG threading: multi (one host thread per emulated CPU, QEMU's default) or single.
+TCG=${HVPROV_XEN_TCG:-multi}
 # When QEMU is killed as hung: its console showed no progress (dom0 prints a line at least
 # every 15 s of its uptime while it waits, and itself gives up on domUs that make no
 # progress: dom0-init.sh, wait_for) for STALL s; or, whatever the progress, after LIMIT s.
@@ -219,6 +225,10 @@ if [ "$MODE" = prov ]; then
 	done
 fi
 [ "$MODE" = crash ] && extra="$extra $WORK/cut:/etc/hvx-cut"
+if [ -n "$FLIPS" ]; then
+	echo "$FLIPS" >"$WORK/flips"
+	extra="$extra $WORK/flips:/etc/hvx-flips"
+fi
 dom0_image "$WORK/dom0.cpio.gz" "$WORK/mode" "$WORK/domu.cpio.gz"
 if [ "$MODE" = crash ]; then
 	domu_image "$WORK/domu-again.cpio.gz" "$WORK/mode-again"
@@ -258,7 +268,7 @@ esac
 RAM_SIZE=$((2048 << 20))
 
 qemu_exec() {   # qemu_exec DOM0_IMAGE OUT_IMAGE (replaces the calling subshell)
-	exec qemu-system-x86_64 -machine q35,memory-backend=mem -cpu "$QEMU_CPU" -m 2048 -smp 2 \
+	exec qemu-system-x86_64 -machine q35,memory-backend=mem -accel tcg,thread="$TCG" -cpu "$QEMU_CPU" -m 2048 -smp 2 \
 		-object memory-backend-file,id=mem,size=2048M,mem-path="$RAM",share=on \
 		-name hvx-e2e,debug-threads=on -nographic -no-reboot -kernel "$XEN_IMAGE" \
 		-append "console=com1 com1=115200,8n1 conswitch=ax serial_tx_buffer=256K dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all smap=0 $XEN_FPU $XEN_TIME hvprov=$POOL $XEN_EXTRA" \
@@ -436,7 +446,7 @@ if [ "$MODE" = crash ]; then
 	say "host cut; booting again on what survived"
 	boot "$WORK/dom0-reboot.cpio.gz" "$WORK/out.img" "$WORK/console.log"
 else
-	say "booting Xen with hvprov=$POOL, $MODE mode (software emulation: one to three minutes)"
+	say "booting Xen with hvprov=$POOL, $MODE mode, TCG $TCG${FLIPS:+, $FLIPS timer_migration flips} (software emulation: one to three minutes)"
 	boot "$WORK/dom0.cpio.gz" "$WORK/out.img" "$WORK/console.log"
 fi
 say "QEMU exited with $qrc; load average $(cut -d' ' -f1-3 /proc/loadavg)"
