@@ -77,23 +77,10 @@ mkdir -p /run/xen /run/xenstored /var/run/xen /var/log/xen/console /var/lib/xen 
 for m in $(cat /lib/modules/order); do
 	insmod "/lib/modules/$m.ko" || say "insmod $m failed"
 done
-# Forced reproduction (e2e.sh HVPROV_XEN_FLIPS): live patches of the kernel's code while the
-# other vCPU runs through the patched sites (hrtimer starts at every idle exit, and a loop of
-# short sleeps to make them).
+# Forced reproduction (e2e.sh HVPROV_XEN_FLIPS, tests/flipper.c): live patches of the
+# kernel's code while every vCPU runs through the patched sites.
 if [ -f /etc/hvx-flips ]; then
-	n=$(cat /etc/hvx-flips)
-	(while [ ! -f /tmp/flips-done ]; do usleep 300; done) &
-	fpid=$!
-	t0=$(cut -d" " -f1 /proc/uptime)
-	i=0
-	while [ $i -lt "$n" ]; do
-		echo $((i % 2)) >/proc/sys/kernel/timer_migration
-		i=$((i + 1))
-	done
-	echo 1 >/proc/sys/kernel/timer_migration
-	touch /tmp/flips-done
-	wait $fpid
-	say "timer_migration flipped $n times from ${t0}s"
+	say "$(flipper "$(cat /etc/hvx-flips)" 2>&1)"
 fi
 mount -t xenfs xenfs /proc/xen
 xenstored --pid-file /run/xenstored.pid

@@ -227,7 +227,8 @@ fi
 [ "$MODE" = crash ] && extra="$extra $WORK/cut:/etc/hvx-cut"
 if [ -n "$FLIPS" ]; then
 	echo "$FLIPS" >"$WORK/flips"
-	extra="$extra $WORK/flips:/etc/hvx-flips"
+	cc -static -O2 -pthread -o "$WORK/flipper" "$HERE/flipper.c" || fail "cannot link flipper"
+	extra="$extra $WORK/flips:/etc/hvx-flips $WORK/flipper:/usr/sbin/flipper"
 fi
 dom0_image "$WORK/dom0.cpio.gz" "$WORK/mode" "$WORK/domu.cpio.gz"
 if [ "$MODE" = crash ]; then
