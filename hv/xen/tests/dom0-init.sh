@@ -80,7 +80,7 @@ done
 # Forced reproduction (e2e.sh HVPROV_XEN_FLIPS, tests/flipper.c): live patches of the
 # kernel's code while every vCPU runs through the patched sites.
 if [ -f /etc/hvx-flips ]; then
-	say "$(flipper "$(cat /etc/hvx-flips)" 2>&1)"
+	flipper "$(cat /etc/hvx-flips)" 2>&1 | while read -r l; do say "$l"; done
 fi
 mount -t xenfs xenfs /proc/xen
 xenstored --pid-file /run/xenstored.pid

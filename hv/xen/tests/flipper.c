@@ -48,11 +48,17 @@ int main(int argc, char **argv)
 	for (i = 0; i < ncpu; i++)
 		pthread_create(&t[i], NULL, sleeper, (void *)i);
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (pwrite(fd, i % 2 ? "1\n" : "0\n", 2, 0) != 2) {
 			perror("flipper: write");
 			return 1;
 		}
+		/* a line now and then: the host takes a silent console for a hang */
+		if (i % 1000 == 999) {
+			printf("flipper: %ld flips\n", i + 1);
+			fflush(stdout);
+		}
+	}
 	if (pwrite(fd, "1\n", 2, 0) != 2)
 		return 1;
 	clock_gettime(CLOCK_MONOTONIC, &b);
