@@ -91,7 +91,7 @@ FLIPS=${HVPROV_XEN_FLIPS:-}
 # (one host thread each, QEMU's default). Multi lets one emulated CPU keep executing a stale
 # translation of code another CPU rewrote: dom0's kernel then loops for ever on an int3 its
 # memory no longer holds (README, "The host-crash test's stall": forced with
-# HVPROV_XEN_FLIPS=20000, multi hung 2 boots of 2, single passed).
+# HVPROV_XEN_FLIPS=20000, multi hung 3 boots of 3, single passed 4 of 4).
 # The bench (mode bench, not in .ci/run) keeps QEMU's default: it measures the hook's cost
 # with the emulated CPUs running in parallel, as a 2-CPU host would; a hang there fails it.
 TCG_DEFAULT=single
