@@ -195,6 +195,9 @@ void gw_guest_set_kaslr(struct gw_guest *g, uint64_t slide);
 /* Translate a canonical virtual address through the 4-level tables at cr3 (4K, 2M and 1G
  * pages). 5-level paging is not supported. @return 0, GW_EFAULT. */
 int gw_translate(struct gw_guest *g, uint64_t va, uint64_t *pa);
+/* The same, and the physical address of the last-level table that held va's entry (0 for a
+ * 1 GiB or 2 MiB page) in *l1 when l1 is not NULL. */
+int gw_translate_l1(struct gw_guest *g, uint64_t va, uint64_t *pa, uint64_t *l1);
 /* Copy len bytes of guest virtual memory (any length; split at page boundaries). */
 int gw_read(struct gw_guest *g, uint64_t va, void *buf, uint32_t len);
 

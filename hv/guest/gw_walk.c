@@ -63,13 +63,22 @@ void gw_guest_set_kaslr(struct gw_guest *g, uint64_t slide)
 
 int gw_translate(struct gw_guest *g, uint64_t va, uint64_t *pa)
 {
+	return gw_translate_l1(g, va, pa, NULL);
+}
+
+int gw_translate_l1(struct gw_guest *g, uint64_t va, uint64_t *pa, uint64_t *l1)
+{
 	static const uint8_t shift[4] = { 39, 30, 21, 12 };
 	uint64_t table;
 
+	if (l1)
+		*l1 = 0;
 	if (!canonical(va) || !g->ops->read_phys)
 		return GW_EFAULT;
 	table = g->cr3 & PTE_ADDR;
 	for (int lvl = 0; lvl < 4; lvl++) {
+		if (lvl == 3 && l1)
+			*l1 = table;
 		uint8_t b[8];
 		uint64_t e;
 		uint64_t idx = (va >> shift[lvl]) & 511;

@@ -46,6 +46,16 @@ static void translation_covers_4k_2m_and_1g_pages(void)
 		 pa == (3u << 20) + 0x777, "2M page: pa=0x%llx", (unsigned long long)pa);
 	TU_CHECK(gw_translate(&e.g, IMG_KTEXT + 0x123456, &pa) == 0 && pa == 0x123456,
 		 "1G page: pa=0x%llx", (unsigned long long)pa);
+	/* the last-level table of a 4K page (the Xen hook's L1 cache), none for 2M and 1G */
+	uint64_t l1 = 1, epa = 0;
+	TU_CHECK(gw_translate_l1(&e.g, IMG_DIRECT + 0x1234, &pa, &l1) == 0 && pa == 0x1234);
+	TU_REQUIRE(img_pte_va(&e.im, IMG_DIRECT + 0x1234, 3, &epa) == 0);
+	TU_CHECK(l1 == (epa & ~0xfffull), "L1 table 0x%llx, its entry at 0x%llx",
+		 (unsigned long long)l1, (unsigned long long)epa);
+	TU_CHECK(gw_translate_l1(&e.g, IMG_DIRECT + (3u << 20) + 0x777, &pa, &l1) == 0 && l1 == 0,
+		 "2M page: l1=0x%llx", (unsigned long long)l1);
+	TU_CHECK(gw_translate_l1(&e.g, IMG_KTEXT + 0x123456, &pa, &l1) == 0 && l1 == 0,
+		 "1G page: l1=0x%llx", (unsigned long long)l1);
 	/* the cross-page name: two virtual pages on non-adjacent physical pages */
 	uint64_t pa1, pa2;
 	TU_CHECK(gw_translate(&e.g, e.sc.projects_name, &pa1) == 0);

@@ -42,12 +42,31 @@ static unsigned int prof_gen = 1;   /* bumped at every load (under prof_lock for
 struct hvx_wtlb {
 	struct gw_guest g;        /* the walk's walker: a copy of its domain's bound one */
 	struct domain *d;
+	unsigned int slot;        /* d's slot (x - hvx_doms) */
 	uint64_t seq;             /* walks started on this pCPU (struct hvx_who's walk) */
 	unsigned int gen;         /* the profile generation it was started under */
 	unsigned int n, next;
+	uint64_t kcr3;            /* the vCPU's kernel L4 (walk_start): the one the L1 cache serves */
 	uint64_t cr3[HVX_WTLB], va[HVX_WTLB], pa[HVX_WTLB];   /* page-aligned */
 };
 static struct hvx_wtlb *wtlbs;
+
+/*
+ * Per domain slot: the last-level page tables of kernel addresses, by 2 MiB region, so that a
+ * translation the walk has not made yet costs one table read, not four (a CPU's
+ * paging-structure cache). Only kernel-half addresses read through the vCPU's kernel L4: every
+ * PV kernel L4 holds the same kernel L3s, and Linux does not free the kernel's L1 tables (the
+ * direct map, vmalloc, the kernel image). An entry is used only while its frame is still an
+ * L1 page table of the domain in Xen's own type accounting (PGT_l1_page_table, in use), and
+ * its entry for the address is read afresh each time: a guest that reused the frame as
+ * another L1 could only mislead the walk as it can by writing its structures. Each entry is
+ * one 64-bit word (tag << HVX_L1C_TAG_SHIFT | (mfn + 1)), written and read whole, so
+ * another pCPU never sees a torn one.
+ */
+#define HVX_L1C_SLOTS 64u         /* power of two */
+#define HVX_L1C_TAG_SHIFT 37
+#define HVX_KERNEL_HALF 0xffff800000000000ull
+static uint64_t *l1cs;            /* HVX_L1C_SLOTS per domain slot */
 
 /* Per domain slot: the walker bound to its profile (dom_profile), copied by each walk. */
 static struct gw_guest bound[HVX_MAX_DOMS];
@@ -85,7 +104,8 @@ static int __init hvx_walk_init(void)
 	wtlbs = xzalloc_array(struct hvx_wtlb, nr_cpu_ids);
 	idcs = xzalloc_array(struct hvx_idc, HVX_MAX_DOMS * HVX_IDC_SLOTS);
 	pcxs = xzalloc_array(struct hvx_pcx, HVX_MAX_DOMS * HVX_MAX_VCPUS);
-	if ( !wtlbs || !idcs || !pcxs )
+	l1cs = xzalloc_array(uint64_t, HVX_MAX_DOMS * HVX_L1C_SLOTS);
+	if ( !wtlbs || !idcs || !pcxs || !l1cs )
 		printk(XENLOG_ERR "hvprov: no memory for the walker's caches: guest ids unread\n");
 	return 0;
 }
@@ -133,10 +153,46 @@ static int rd_mach_w(void *ctx, uint64_t pa, void *buf, uint32_t len)
 	return rd_mach(wtlbs[smp_processor_id()].d, pa, buf, len);
 }
 
+/* The L1 cache's slot of va in t's domain, and its tag. */
+static uint64_t *l1c_slot(const struct hvx_wtlb *t, uint64_t va, uint64_t *tag)
+{
+	uint64_t region = va >> L2_PAGETABLE_SHIFT;
+
+	*tag = region & ((1ull << (64 - HVX_L1C_TAG_SHIFT)) - 1);
+	return &l1cs[t->slot * HVX_L1C_SLOTS + hash64(region, HVX_L1C_SLOTS)];
+}
+
+/* va's translation through the cached L1 table of its region: 0 and *pa, or -1 (no usable
+ * entry: the caller walks the four levels). */
+static int l1c_translate(const struct hvx_wtlb *t, uint64_t va, uint64_t *pa)
+{
+	uint64_t tag, *slot = l1c_slot(t, va, &tag), e = ACCESS_ONCE(*slot), pte;
+	unsigned long type;
+	mfn_t mfn;
+
+	if ( !e || e >> HVX_L1C_TAG_SHIFT != tag )
+		return -1;
+	mfn = _mfn((e & ((1ull << HVX_L1C_TAG_SHIFT) - 1)) - 1);
+	if ( !mfn_valid(mfn) || page_get_owner(mfn_to_page(mfn)) != t->d )
+		return -1;
+	type = ACCESS_ONCE(mfn_to_page(mfn)->u.inuse.type_info);
+	if ( (type & PGT_type_mask) != PGT_l1_page_table || !(type & PGT_count_mask) )
+	{
+		ACCESS_ONCE(*slot) = 0;
+		return -1;
+	}
+	if ( rd_mach(t->d, mfn_to_maddr(mfn) + l1_table_offset(va) * 8, &pte, 8) ||
+	     !(pte & _PAGE_PRESENT) )
+		return -1;        /* not mapped now: the full walk says so, or finds another L1 */
+	*pa = (pte & PADDR_MASK & PAGE_MASK) | (va & ~PAGE_MASK);
+	return 0;
+}
+
 static int rd_virt_w(void *ctx, uint64_t va, void *buf, uint32_t len)
 {
 	struct hvx_wtlb *t = &wtlbs[smp_processor_id()];
-	uint64_t page = va & PAGE_MASK, cr3 = t->g.cr3, pa;
+	uint64_t page = va & PAGE_MASK, cr3 = t->g.cr3, pa, l1;
+	bool kernel = va >= HVX_KERNEL_HALF && cr3 == t->kcr3;
 	unsigned int i;
 
 	for ( i = 0; i < t->n; i++ )
@@ -145,9 +201,19 @@ static int rd_virt_w(void *ctx, uint64_t va, void *buf, uint32_t len)
 			hvx_phase_add(HVX_PH(walk_tlb_hits), 1);
 			return rd_mach(t->d, t->pa[i] | (va & ~PAGE_MASK), buf, len);
 		}
-	/* the walker's own translation, through cr3 (gw_task_argv moves it to a user L4) */
-	if ( gw_translate(&t->g, va, &pa) )
-		return -1;
+	/* the walker's own translation, through cr3 (gw_task_argv moves it to a user L4; user
+	 * addresses and user L4s never use the L1 cache) */
+	if ( !kernel || l1c_translate(t, va, &pa) )
+	{
+		if ( gw_translate_l1(&t->g, va, &pa, &l1) )
+			return -1;
+		if ( kernel && l1 && paddr_to_pfn(l1) < (1ull << HVX_L1C_TAG_SHIFT) - 1 )
+		{
+			uint64_t tag, *slot = l1c_slot(t, va, &tag);
+
+			ACCESS_ONCE(*slot) = tag << HVX_L1C_TAG_SHIFT | (paddr_to_pfn(l1) + 1);
+		}
+	}
 	i = t->n < HVX_WTLB ? t->n++ : t->next++ % HVX_WTLB;
 	t->cr3[i] = cr3;
 	t->va[i] = page;
@@ -172,11 +238,13 @@ static struct gw_guest *walk_start(struct hvx_dom *x, const struct vcpu *v)
 {
 	struct hvx_wtlb *t;
 
-	if ( !wtlbs || !idcs || !pcxs )
+	if ( !wtlbs || !idcs || !pcxs || !l1cs )
 		return NULL;
 	t = &wtlbs[smp_processor_id()];
 	t->g = bound[x - hvx_doms];
 	gw_guest_set_cr3(&t->g, pagetable_get_paddr(v->arch.guest_table));
+	t->kcr3 = t->g.cr3;
+	t->slot = x - hvx_doms;
 	t->d = v->domain;
 	t->gen = prof_gen;
 	t->seq++;
@@ -569,6 +637,8 @@ void hvx_walk_reset(struct hvx_dom *x)
 		memset(&idcs[(x - hvx_doms) * HVX_IDC_SLOTS], 0, HVX_IDC_SLOTS * sizeof(*idcs));
 	if ( pcxs )
 		memset(&pcxs[(x - hvx_doms) * HVX_MAX_VCPUS], 0, HVX_MAX_VCPUS * sizeof(*pcxs));
+	if ( l1cs )
+		memset(&l1cs[(x - hvx_doms) * HVX_L1C_SLOTS], 0, HVX_L1C_SLOTS * sizeof(*l1cs));
 }
 
 /* The return of a call made by entry (hvx_rec.c, not an execve): the caller is the task its
