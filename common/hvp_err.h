@@ -109,6 +109,8 @@ enum { HVP_ERR_MODULES(HVP_ERR_BASE_) };
 	X(GW, GW_EKERNEL, -1409, "guest kernel differs from the profile's")                   \
 	X(GW, GW_EINVAL, -1410, "invalid argument")                                           \
 	X(GW, GW_EDATA, -1411, "inconsistent guest data")                                     \
+	X(GW, GW_EUNREACH, -1412,                                                             \
+	  "path not reachable from the root (a dentry that is its own parent below its mount's root)") \
 	X(GW, GW_ENOTELF, -1420, "not an ELF file")                                           \
 	X(GW, GW_ENODWARF, -1421, "no DWARF debug info")                                      \
 	X(GW, GW_ENOTYPE, -1422, "struct missing from the debug info")                        \

@@ -236,7 +236,9 @@ int gw_task_pwd(struct gw_guest *g, uint64_t task, uint64_t *fs, uint64_t *mnt, 
  * The task's current directory as an absolute path from the task's root, crossing mount
  * points. buf gets a NUL-terminated string; *len (may be NULL) its length.
  * @return 0, GW_ENOENT (no fs_struct), GW_ENAMETOOLONG (bufsz too small), GW_ELOOP, GW_ERANGE,
- * GW_EDATA, GW_EPTR, GW_EFAULT.
+ * GW_EDATA, GW_EPTR, GW_EFAULT, GW_EUNREACH (the walk met a dentry that is its own parent but
+ * not its mount's root: disconnected, as a memfd's or a file's opened by handle, or planted;
+ * what lies below it is no path from the root).
  */
 int gw_task_cwd(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz, uint32_t *len);
 

@@ -362,7 +362,9 @@ static int build_path(struct gw_guest *g, uint64_t vfsmnt, uint64_t dentry, uint
 		if (r < 0)
 			return r;
 		if (parent == dentry)
-			break;            /* a filesystem root that is not its mount's root */
+			return GW_EUNREACH; /* escaped: a disconnected dentry (memfd, a file opened by
+					     * handle) or a planted one; the kernel's prepend_path
+					     * calls it unreachable, getcwd says "(unreachable)" */
 		r = addr_of(g, dentry, GW_M_DENTRY_D_NAME, &qstr);
 		if (r < 0)
 			return r;

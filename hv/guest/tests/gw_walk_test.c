@@ -281,6 +281,30 @@ static void d_parent_cycle_is_eloop(void)
 	teardown(&e);
 }
 
+/* A dentry that is its own parent below its mount's root (disconnected, or planted) ends the
+ * walk with GW_EUNREACH: what lies below it is no path from the root, never a shorter path
+ * ("/projects") that looks real. */
+static void escaped_dentry_is_unreachable(void)
+{
+	struct env e;
+	char buf[256];
+	uint32_t len = 0;
+	struct gw_file_id id;
+	int perr = 0;
+	setup(&e);
+	img_put64(&e.im, e.sc.user + off_of(GW_M_DENTRY_D_PARENT, &e), e.sc.user);
+	int r = gw_task_cwd(&e.g, e.sc.task, buf, sizeof(buf), &len);
+	TU_CHECK(r == GW_EUNREACH, "cwd: %d '%s'", r, r ? "" : buf);
+	/* fd 3 lies below the same dentry: its identity stands, its path does not */
+	r = gw_task_fd(&e.g, e.sc.task, 3, &id, buf, sizeof(buf), &len, &perr);
+	TU_CHECK(r == 0 && id.ino == SCENE_NOTES_INO && perr == GW_EUNREACH, "r=%d perr=%d", r,
+		 perr);
+	/* the mount's own root is its own parent too: that is a root, not an escape */
+	TU_CHECK(gw_path_name(&e.g, e.sc.task, e.sc.m1 + off_of(GW_M_MOUNT_MNT, &e), e.sc.r1, buf,
+			      sizeof(buf), NULL) == 0 && !strcmp(buf, "/home"), "'%s'", buf);
+	teardown(&e);
+}
+
 static void mount_cycle_is_eloop(void)
 {
 	struct env e;
@@ -483,6 +507,7 @@ int main(void)
 	TU_RUN(kernel_thread_has_no_cwd_or_files);
 	TU_RUN(hypervisor_virtual_reader_gives_same_answers);
 	TU_RUN(d_parent_cycle_is_eloop);
+	TU_RUN(escaped_dentry_is_unreachable);
 	TU_RUN(mount_cycle_is_eloop);
 	TU_RUN(absurd_name_lengths_are_refused);
 	TU_RUN(bad_pointers_are_refused);

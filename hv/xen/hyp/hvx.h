@@ -298,6 +298,9 @@ void hvx_walk_forget(struct hvx_dom *x, const struct hvx_who *w);
 void hvx_files(struct hvx_dom *x, const struct vcpu *v, const struct hvx_who *w,
 	       struct hvx_fq *q, unsigned int n, char *pathbuf, uint32_t pathsz);
 void hvx_who_again(const struct hvx_who *entry, struct hvx_who *w);
+struct gw_file_id;
+struct hvp_ev_fileid;
+void hvx_fileid(const struct gw_file_id *id, struct hvp_ev_fileid *f);
 int hvx_op_profile(struct hvx_op *op);
 uint64_t hvx_domain_creation(domid_t domid);
 

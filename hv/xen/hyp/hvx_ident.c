@@ -193,8 +193,10 @@ void hvx_put_files(struct hv_rec *r, const struct hvx_fq *q, unsigned int n)
 				   sizeof(q[i].id), 0);
 		else if ( fq_fault(q[i].rc) && bad < 0 )
 			bad = i;
-		if ( !q[i].rc && q[i].want_path && q[i].path_rc != GW_ENOENT && fq_fault(q[i].path_rc) &&
-		     bad < 0 )
+		/* a path that does not reach the root (a memfd's dentry is its own parent) leaves
+		 * the file named by its identity alone, as a pipe's */
+		if ( !q[i].rc && q[i].want_path && q[i].path_rc != GW_ENOENT &&
+		     q[i].path_rc != GW_EUNREACH && fq_fault(q[i].path_rc) && bad < 0 )
 			bad = i;
 	}
 	if ( bad >= 0 )

@@ -391,22 +391,7 @@ static int start_event(struct hvx_dom *x, const struct vcpu *v, struct hvx_cpu *
 	{
 		struct hvp_ev_fileid f;
 
-		memset(&f, 0, sizeof(f));
-		f.dev_major = id.dev_major;
-		f.dev_minor = id.dev_minor;
-		f.ino = id.ino;
-		f.mode = id.mode;
-		if ( id.flags & GW_ID_BIRTH )
-		{
-			f.gen_sec = id.birth_sec;
-			f.gen_nsec = id.birth_nsec;
-			f.fid_flags = HVP_FID_BTIME;
-		}
-		else
-		{
-			f.gen_sec = id.i_generation;
-			f.fid_flags = HVP_FID_IGEN;
-		}
+		hvx_fileid(&id, &f);
 		hv_rec_put(&r, HVP_F_FILEID, HVP_ARG_EXE, &f, sizeof(f), sizeof(f), 0);
 		if ( !hv_rec_field_open(&r, HVP_F_RESOLVED, HVP_ARG_EXE, &dst, &room) )
 		{

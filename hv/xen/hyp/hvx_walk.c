@@ -523,6 +523,29 @@ void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwd
 	read_unlock(&prof_lock);
 }
 
+/* The event's identity of a file the walker identified: its birth time where the walker reads
+ * one (ext4), else its i_generation; the same for every event of the backend (start events,
+ * returns), since the indexer keys files by both. */
+void hvx_fileid(const struct gw_file_id *id, struct hvp_ev_fileid *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->dev_major = id->dev_major;
+	f->dev_minor = id->dev_minor;
+	f->ino = id->ino;
+	f->mode = id->mode;
+	if ( id->flags & GW_ID_BIRTH )
+	{
+		f->gen_sec = id->birth_sec;
+		f->gen_nsec = id->birth_nsec;
+		f->fid_flags = HVP_FID_BTIME;
+	}
+	else
+	{
+		f->gen_sec = id->i_generation;
+		f->fid_flags = HVP_FID_IGEN;
+	}
+}
+
 /* file identity (xfile): the kinds of file whose path names them (a pipe's or a socket's
  * dentry is its own parent: d_path names it "pipe:[N]", the walk would say "/") */
 static bool named_kind(uint32_t mode)
@@ -584,18 +607,7 @@ void hvx_files(struct hvx_dom *x, const struct vcpu *v, const struct hvx_who *w,
 			f->rc = gw_file_identity(g, file, &id);
 		if ( f->rc )
 			continue;
-		memset(&f->id, 0, sizeof(f->id));
-		f->id.dev_major = id.dev_major;
-		f->id.dev_minor = id.dev_minor;
-		f->id.ino = id.ino;
-		f->id.mode = id.mode;
-		/* the same generation as the ptrace backend's statx: the birth time, or unknown */
-		if ( id.flags & GW_ID_BIRTH )
-		{
-			f->id.gen_sec = id.birth_sec;
-			f->id.gen_nsec = id.birth_nsec;
-			f->id.fid_flags = HVP_FID_BTIME;
-		}
+		hvx_fileid(&id, &f->id);
 		if ( f->want_path && !named && pathbuf && named_kind(id.mode) )
 		{
 			named = true;

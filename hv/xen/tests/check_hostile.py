@@ -11,7 +11,9 @@ status-hostile.json/.rc (the hook's status read after that domU ended), Xen's co
 What the domU did (domu-init.sh, mode hostile; hvx_hostile_run.c): for each case of the module
 tests/hostile/hvx_hostile.c, a marker written to its console, HVH_PLANT (the caller's task->fs
 now leads to the hostile structure), openat(AT_FDCWD, NULL) (EFAULT) and close(-1) (EBADF),
-which the guest kernel rejects before it would follow task->fs, HVH_RESTORE, a marker.
+which the guest kernel rejects before it would follow task->fs, HVH_RESTORE, a marker. Then
+for each case on a file: a marker, HVH_PLANT_FILE (the f_path of its fd on /w/hostile.dat now
+leads to the case's structure), dup of that fd, HVH_RESTORE, a marker.
 
 The hook names the CWD at each call's entry (hvx_walk.c cwd_read, gw_walk.c build_path): at the
 planted entries the walk must fail with the walker's own code for the case, and the record be
@@ -20,6 +22,11 @@ assembled from the hostile structures) and still the guest's ids (the task itsel
 The markers' writes just before and after are normal (no fault, CWD /w). The guest and Xen stay
 up: the guest's later lines, no oops, the hook's status readable afterwards, no Xen crash; the
 guest's boot clock from the first plant to the last restore stays under BOUND_S.
+At each planted dup's return the hook names the new fd's file: its identity (read through
+f_inode, which stays sound) is the file's, and its path walk must fail with the case's code,
+the record flagged "fault" with the note "xen: file walk failed (CODE) arg 0x80" and no path;
+except self_parent, a disconnected dentry (a memfd's is one), which leaves the file named by its
+identity alone: no path, no fault.
 Prints one line per check; exit 0 when every check holds, 1 otherwise.
 """
 import json
@@ -35,8 +42,14 @@ from check_policy import check, field, key, read, value  # noqa: E402
 # 4096-byte CWD buffer with its names before the walker's 4096 steps (GW_ENAMETOOLONG); task->fs
 # on an unmapped page (GW_EFAULT); a name length of 2^31 (GW_ERANGE, above NAME_MAX); a mount
 # loop prepends no name, so only the step bound ends it (GW_ELOOP).
+# A dentry that is its own parent below its mount's root is unreachable (GW_EUNREACH).
 CASES = [("dentry_cycle", -1405), ("fs_unmapped", -1401), ("name_len_2g", -1404),
-         ("mount_loop", -1403)]
+         ("mount_loop", -1403), ("self_parent", -1412)]
+# The same structures behind a file's f_path, walked at a dup's return to name the new fd: the
+# dentry cycle's names fill the path buffer too; self_parent is no fault for a file (None).
+FILE_CASES = [("dentry_cycle", -1405), ("fs_unmapped", -1401), ("name_len_2g", -1404),
+              ("mount_loop", -1403), ("self_parent", None)]
+ARG_RET = 0x80
 # Guest boot-clock seconds from the first plant to the last restore: 0.071 s in the first run
 # (load 4; each 4096-step walk about 17 ms under emulation); the bound leaves room for a loaded
 # host, and a step bound 512 times larger (the mutation, tests/hostile/README.md) exceeds it.
@@ -76,6 +89,12 @@ def main():
               d[4] == "-1" and int(d[5]) == EBADF for d in done),
           "the domU planted and restored each case; its kernel rejected openat(NULL) with EFAULT "
           "and close(-1) with EBADF (%s)" % done)
+    fdone = re.findall(r"HVX-HOSTILE restored file case=(\S+) plant=(\S+) dup=(-?\d+) "
+                       r"errno=(\d+) restore=(\S+)", console)
+    check([d[0] for d in fdone] == [c for c, _ in FILE_CASES] and
+          all(d[1] == "0/0" and d[4] == "0/0" and int(d[2]) >= 0 for d in fdone),
+          "the domU planted and restored each case on its file, and each dup succeeded (%s)" %
+          fdone)
     w = re.search(r"HVX-HOSTILE-WINDOW first=([0-9.]+) last=([0-9.]+)", console)
     span = float(w.group(2)) - float(w.group(1)) if w else None
     check(span is not None and 0 <= span < BOUND_S,
@@ -130,9 +149,50 @@ def main():
                   for r in (before, after)),
               "%s: the markers' writes before the plant and after the restore are normal "
               "(CWD /w, no fault) (%s)" % (name, [brief(r) for r in (before, after)]))
+
+    # ---- the file cases: walked at the dup's return ----
+    opened = [r for r in helper if r.get("ev") == "exit" and r.get("call") == "openat" and
+              value(r, "resolved", "ret") == "/w/hostile.dat"]
+    fid = field(opened[0], "fileid", "ret") if opened else None
+    check(fid is not None, "the helper's open of hostile.dat returned with its identity and path "
+          "(%s)" % fid)
+    dups = [i for i, r in enumerate(helper) if r.get("ev") == "entry" and r.get("call") == "dup"]
+    check(len(dups) == len(FILE_CASES), "the helper: %d dup entries, one per file case" %
+          len(dups))
+    for (name, code), i, d in zip(FILE_CASES, dups, fdone):
+        win = helper[i:i + 2]
+        before = next((r for r in reversed(helper[:i]) if r.get("ev") == "entry"), {})
+        after = helper[i + 2] if i + 2 < len(helper) else {}
+        shape = [(r.get("ev"), r.get("call")) for r in win]
+        ex = win[1] if len(win) == 2 else {}
+        got = field(ex, "fileid", "ret")
+        check(shape == [("entry", "dup"), ("exit", "dup")] and ex.get("ret") == int(d[2]),
+              "file %s: the planted window holds dup's entry and its return %s (%s, %s)" %
+              (name, d[2], shape, ex.get("ret")))
+        check(fid is not None and got is not None and
+              all(got.get(k) == fid.get(k) for k in ("dev", "ino", "gen", "mode")) and
+              field(ex, "resolved", "ret") is None,
+              "file %s: the return names the new fd by the file's identity, with no path "
+              "(%s)" % (name, got))
+        if code is None:
+            check("fault" not in ex.get("flags", []) and not walk_failed(ex),
+                  "file %s: no fault, no failed walk (a disconnected dentry is no fault) (%s)" %
+                  (name, brief(ex)))
+        else:
+            note = "xen: file walk failed (%d) arg 0x%x" % (code, ARG_RET)
+            check("fault" in ex.get("flags", []) and note in texts(ex),
+                  "file %s: the return flagged fault, note '%s' (%s)" % (name, note, brief(ex)))
+            flagged.append(ex)
+        check("fault" not in win[0].get("flags", []) and value(win[0], "cwd") == "/w" and
+              all(r.get("ev") == "entry" and r.get("call") == "write" and
+                  "fault" not in r.get("flags", []) and value(r, "cwd") == "/w"
+                  for r in (before, after)),
+              "file %s: dup's entry and the markers' writes around it are normal (CWD /w, no "
+              "fault) (%s)" % (name, [brief(r) for r in (win[0], before, after)]))
     ids = {id(r) for r in flagged}
     other = [r for r in mine if walk_failed(r) and id(r) not in ids]
-    check(len(flagged) == 2 * len(CASES) and not other,
+    nfile = sum(1 for _, c in FILE_CASES if c is not None)
+    check(len(flagged) == 2 * len(CASES) + nfile and not other,
           "no other record of the domain has a failed walk (%d: %s)" %
           (len(other), [brief(r) for r in other[:3]]))
 

@@ -5,13 +5,19 @@
  * close(-1): EBADF), HVH_RESTORE, a marker. The hook walks the planted structures at the
  * entries of the openat and the close (it does not record ioctl); check_hostile.py finds those
  * records between the markers' writes.
+ * Then for each case again on a file: a marker, HVH_PLANT_FILE (the f_path of an fd open on
+ * hostile.dat in the CWD), dup of that fd (the kernel copies the file pointer and reads no
+ * path; the hook names the new fd's file at the return), HVH_RESTORE, a marker, close of the
+ * copy.
  *
  * Between plant and restore nothing but those calls: no path lookup, no output, no exit
  * (the kernel would follow the planted pointers itself). CLOCK_BOOTTIME is read through the
  * vDSO or a call that does not touch task->fs.
  * Prints "HVX-HOSTILE case=NAME tid=T t=S" before each case, "HVX-HOSTILE restored case=NAME
  * plant=R/E openat=R errno=E close=R errno=E restore=R/E t=S" after it (S: boot-clock
- * seconds), "HVX-HOSTILE-WINDOW first=S last=S" at the end. Exit 0 when every case planted
+ * seconds); for the file cases "HVX-HOSTILE file case=NAME tid=T t=S" and "HVX-HOSTILE
+ * restored file case=NAME plant=R/E dup=R errno=E restore=R/E t=S";
+ * "HVX-HOSTILE-WINDOW first=S last=S" at the end. Exit 0 when every case planted
  * and restored, 1 otherwise.
  */
 #define _GNU_SOURCE
@@ -27,8 +33,11 @@
 
 #define HVH_PLANT _IO('H', 1)
 #define HVH_RESTORE _IO('H', 2)
+#define HVH_PLANT_FILE _IO('H', 3)
 
-static const char *const cases[] = { "dentry_cycle", "fs_unmapped", "name_len_2g", "mount_loop" };
+/* in the module's order (HVH_CYCLE = 1 ...) */
+static const char *const cases[] = { "dentry_cycle", "fs_unmapped", "name_len_2g", "mount_loop",
+				     "self_parent" };
 
 static double boot_s(void)
 {
@@ -90,6 +99,34 @@ int main(void)
 		say("HVX-HOSTILE restored case=%s plant=%ld/%d openat=%ld errno=%d close=%ld errno=%d "
 		    "restore=%ld/%d t=%.6f", cases[i], pr, pr ? pe : 0, r, e, c, ce, rr, rr ? re : 0, t1);
 	}
+	int ffd = open("hostile.dat", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (ffd < 0 || write(ffd, "x", 1) != 1) {
+		say("HVX-HOSTILE cannot write hostile.dat: %s", strerror(errno));
+		return 1;
+	}
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long d, pr, rr;
+		int de, pe, re;
+		double t1;
+
+		say("HVX-HOSTILE file case=%s tid=%ld t=%.6f", cases[i], (long)syscall(SYS_gettid),
+		    boot_s());
+		pr = ioctl(fd, HVH_PLANT_FILE, (unsigned long)(i + 1) | (unsigned long)ffd << 8);
+		pe = errno;
+		d = syscall(SYS_dup, ffd);
+		de = errno;
+		rr = ioctl(fd, HVH_RESTORE, 0);
+		re = errno;
+		t1 = boot_s();
+		last = t1;
+		if (pr || rr || d < 0)
+			bad = 1;
+		say("HVX-HOSTILE restored file case=%s plant=%ld/%d dup=%ld errno=%d restore=%ld/%d "
+		    "t=%.6f", cases[i], pr, pr ? pe : 0, d, d < 0 ? de : 0, rr, rr ? re : 0, t1);
+		if (d >= 0)
+			close((int)d);
+	}
+	close(ffd);
 	say("HVX-HOSTILE-WINDOW first=%.6f last=%.6f", first, last);
 	close(fd);
 	return bad;

@@ -5,19 +5,23 @@
  * hv/xen/build.sh module; loaded by the policy run's third domU (tests/domu-init.sh, mode
  * hostile), whose helper tests/hvx_hostile_run.c drives it.
  *
- * /dev/hvx_hostile takes two ioctls from one task:
+ * /dev/hvx_hostile takes three ioctls from one task:
  *   HVH_PLANT case: point the caller's task->fs at hostile structures that the hook walks at
  *                   each call's entry to name the CWD (hv/guest/gw_walk.c, build_path);
- *   HVH_RESTORE:    put the caller's own fs_struct back.
- * Between the two the caller must make no call that makes the guest kernel itself follow
- * task->fs (a path lookup, getcwd, fork, exec, exit): only calls the kernel rejects before
- * that (openat with a NULL path: EFAULT in getname). Nothing else reads another task's fs in
- * the test's domU (no /proc readers).
+ *   HVH_PLANT_FILE case | fd << 8: point the f_path of the caller's open file fd at them: the
+ *                   hook walks them at the return of a dup of fd, to name the new fd's file;
+ *   HVH_RESTORE:    put back what was planted (the caller's own fs_struct, the file's path).
+ * Between a plant and its restore the caller must make no call that makes the guest kernel
+ * itself follow what was planted: for task->fs no path lookup, getcwd, fork, exec or exit,
+ * only calls the kernel rejects before that (openat with a NULL path: EFAULT in getname); for
+ * a file only dup (which copies the file pointer and never reads f_path), no close of its
+ * last fd. Nothing else reads another task's fs or fds in the test's domU (no /proc readers).
  *
  * The cases (HVH_*), all in this module's own memory, none reachable from the kernel's own
- * lists: a cycle of two dentries (d_parent), task->fs pointing at an unmapped page (the guard
- * page after a vmalloc'd page), a dentry whose name length is 2^31, a loop of two mounts
- * (mnt_parent) whose roots are their mount points.
+ * lists: a cycle of two dentries (d_parent), task->fs (for a file: its f_path.dentry) pointing
+ * at an unmapped page (the guard page after a vmalloc'd page), a dentry whose name length is
+ * 2^31, a loop of two mounts (mnt_parent) whose roots are their mount points, a dentry that is
+ * its own parent below its mount's root (disconnected: the kernel calls the path unreachable).
  *
  * struct mount is private to the kernel (fs/mount.h, not in the headers package): its size and
  * the offsets of mnt, mnt_parent and mnt_mountpoint are module parameters taken from the
@@ -28,6 +32,7 @@
  * would plant where the hook does not look, and the test would prove nothing.
  */
 #include <linux/dcache.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
 #include <linux/miscdevice.h>
@@ -41,8 +46,10 @@
 
 #define HVH_PLANT _IO('H', 1)
 #define HVH_RESTORE _IO('H', 2)
+#define HVH_PLANT_FILE _IO('H', 3)
 
-enum { HVH_CYCLE = 1, HVH_FS_UNMAPPED, HVH_NAME_LEN, HVH_MOUNT_LOOP, HVH_NCASES };
+enum { HVH_CYCLE = 1, HVH_FS_UNMAPPED, HVH_NAME_LEN, HVH_MOUNT_LOOP, HVH_SELF_PARENT,
+       HVH_NCASES };
 
 static int mount_size = -1, mount_mnt = -1, mount_mnt_parent = -1, mount_mnt_mountpoint = -1;
 static int dentry_d_parent = -1, dentry_d_name = -1, fs_struct_pwd = -1, task_struct_fs = -1;
@@ -67,6 +74,8 @@ static size_t mount_stride;
 static void *vpage;               /* a vmalloc'd page: the page after it is its guard */
 static struct task_struct *planted;
 static struct fs_struct *saved;
+static struct file *planted_file;  /* HVH_PLANT_FILE: the file (a reference held), its path */
+static struct path saved_path;
 
 static void set_name(struct dentry *d, const char *name, u32 len)
 {
@@ -80,34 +89,31 @@ static void put_ptr(char *base, int off, const void *p)
 	memcpy(base + off, &p, sizeof(p));
 }
 
-/* The fs_struct (or the address) the caller's task->fs will point at for case kase. */
-static void *hvh_build(unsigned long kase, const struct fs_struct *real)
+/* The hostile (mount, dentry) of case kase in p, hanging below real where it has a parent. */
+static void hvh_path(unsigned long kase, const struct path *real, struct path *p)
 {
-	struct fs_struct *fs = &fake->fs;
 	char *m0 = mounts, *m1 = mounts + mount_stride;
 	struct dentry *d = &fake->d[0];
 
-	memset(fake, 0, sizeof(*fake));
+	/* no references taken: only the hook reads these, and only until HVH_RESTORE */
+	memset(fake->d, 0, sizeof(fake->d));
 	memset(mounts, 0, 2 * mount_stride);
-	/* no references taken: only the hook reads these, and only until HVH_RESTORE; users 0,
-	 * so even an exit_fs would not free the fake */
-	fs->root = real->root;
-	fs->pwd.mnt = real->pwd.mnt;
+	p->mnt = real->mnt;
+	p->dentry = d;
 	switch (kase) {
 	case HVH_CYCLE:
 		set_name(&fake->d[0], "a", 1);
 		set_name(&fake->d[1], "b", 1);
 		fake->d[0].d_parent = &fake->d[1];
 		fake->d[1].d_parent = &fake->d[0];
-		fs->pwd.dentry = &fake->d[0];
-		return fs;
+		break;
 	case HVH_FS_UNMAPPED:
-		return (char *)vpage + PAGE_SIZE;
+		p->dentry = (struct dentry *)((char *)vpage + PAGE_SIZE);
+		break;
 	case HVH_NAME_LEN:
 		set_name(d, "n", 0x80000000u);
-		d->d_parent = real->pwd.dentry;
-		fs->pwd.dentry = d;
-		return fs;
+		d->d_parent = real->dentry;
+		break;
 	case HVH_MOUNT_LOOP:
 		set_name(d, "d", 1);
 		d->d_parent = d;
@@ -117,11 +123,42 @@ static void *hvh_build(unsigned long kase, const struct fs_struct *real)
 		put_ptr(m1, mount_mnt_parent, m0);
 		put_ptr(m0, mount_mnt_mountpoint, d);
 		put_ptr(m1, mount_mnt_mountpoint, d);
-		fs->pwd.mnt = (struct vfsmount *)(m0 + mount_mnt);
-		fs->pwd.dentry = d;
-		return fs;
+		p->mnt = (struct vfsmount *)(m0 + mount_mnt);
+		break;
+	case HVH_SELF_PARENT:
+		set_name(d, "s", 1);
+		d->d_parent = d;
+		break;
 	}
-	return NULL;
+}
+
+/* What the caller's task->fs will point at for case kase: for fs_unmapped the guard page
+ * itself, else a fake fs_struct (users 0, so even an exit_fs would not free it) whose root is
+ * the real one and whose pwd is the case's path. */
+static void *hvh_build(unsigned long kase, const struct fs_struct *real)
+{
+	if (kase == HVH_FS_UNMAPPED)
+		return (char *)vpage + PAGE_SIZE;
+	memset(&fake->fs, 0, sizeof(fake->fs));
+	fake->fs.root = real->root;
+	hvh_path(kase, &real->pwd, &fake->fs.pwd);
+	return &fake->fs;
+}
+
+/* Put back what the caller planted (hvh_lock held). */
+static void hvh_restore(void)
+{
+	if (planted_file) {
+		planted_file->f_path = saved_path;
+		fput(planted_file);
+		planted_file = NULL;
+	} else {
+		task_lock(current);
+		current->fs = saved;
+		task_unlock(current);
+		saved = NULL;
+	}
+	planted = NULL;
 }
 
 static long hvh_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
@@ -147,16 +184,34 @@ static long hvh_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		task_unlock(current);
 		planted = current;
 		break;
+	case HVH_PLANT_FILE: {
+		struct file *f;
+
+		if (planted) {
+			rc = -EBUSY;
+			break;
+		}
+		if ((arg & 0xff) == 0 || (arg & 0xff) >= HVH_NCASES || (arg >> 8) > INT_MAX) {
+			rc = -EINVAL;
+			break;
+		}
+		f = fget(arg >> 8);
+		if (!f) {
+			rc = -EBADF;
+			break;
+		}
+		saved_path = f->f_path;
+		hvh_path(arg & 0xff, &saved_path, &f->f_path);
+		planted_file = f;
+		planted = current;
+		break;
+	}
 	case HVH_RESTORE:
 		if (planted != current) {
 			rc = -EPERM;
 			break;
 		}
-		task_lock(current);
-		current->fs = saved;
-		task_unlock(current);
-		planted = NULL;
-		saved = NULL;
+		hvh_restore();
 		break;
 	default:
 		rc = -ENOTTY;
@@ -165,16 +220,12 @@ static long hvh_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	return rc;
 }
 
-/* A planting task that closes the device without HVH_RESTORE gets its fs_struct back. */
+/* A planting task that closes the device without HVH_RESTORE gets back what it planted. */
 static int hvh_release(struct inode *inode, struct file *f)
 {
 	mutex_lock(&hvh_lock);
-	if (planted == current) {
-		task_lock(current);
-		current->fs = saved;
-		task_unlock(current);
-		planted = NULL;
-	}
+	if (planted == current)
+		hvh_restore();
 	mutex_unlock(&hvh_lock);
 	return 0;
 }
