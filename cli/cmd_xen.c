@@ -187,17 +187,37 @@ static int dom_flags(struct hvx_ctl *c, uint32_t domid, uint32_t *flags)
 	return -ENOENT;
 }
 
-/* Where the hook's cycles go (HVX_OP_PHASES): JSON only, for hvprov bench xen. */
-static void phases_print(const struct hvx_phases *p)
+/* Where the hook's cycles go (HVX_OP_PHASES, since Xen's boot): a JSON member (hvprov bench
+ * xen reads it), or two lines of text: the phases' TSC cycles per recorded call, then the
+ * counts per recorded call. */
+static void phases_print(const struct hvx_phases *p, int json)
 {
 	static const char *const names[] = { HVX_PHASE_NAMES };
 	const uint64_t *v = (const uint64_t *)p;
+	const size_t n = sizeof(names) / sizeof(names[0]);
 	_Static_assert(sizeof(names) / sizeof(names[0]) == sizeof(*p) / sizeof(uint64_t),
 		       "a name for every counter of struct hvx_phases");
-	printf(",\"phases\":{");
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		printf("%s\"%s\":%" PRIu64, i ? "," : "", names[i], v[i]);
-	printf("}");
+	if (json) {
+		printf(",\"phases\":{");
+		for (size_t i = 0; i < n; i++)
+			printf("%s\"%s\":%" PRIu64, i ? "," : "", names[i], v[i]);
+		printf("}");
+		return;
+	}
+	if (!p->exit_recorded) {
+		printf("hook phases: no recorded call since Xen's boot\n");
+		return;
+	}
+	double calls = (double)p->exit_recorded;
+	printf("hook phases, TSC cycles per recorded call (%" PRIu64 " calls):", p->exit_recorded);
+	for (size_t i = 0; i < n; i++)
+		if (&v[i] < &p->exit_recorded)
+			printf(" %s %.0f", names[i], (double)v[i] / calls);
+	printf("\nper recorded call:");
+	for (size_t i = 0; i < n; i++)
+		if (&v[i] > &p->exit_recorded)
+			printf(" %s %.1f", names[i], (double)v[i] / calls);
+	printf("\n");
 }
 
 static int xen_status(int argc, char **argv)
@@ -265,7 +285,7 @@ static int xen_status(int argc, char **argv)
 		}
 		pstats_print(&ps, 1);
 		if (!rph)
-			phases_print(&ph);
+			phases_print(&ph, 1);
 		printf("}\n");
 	} else {
 		printf("pool: %s, %" PRIu64 " frames at mfn %#" PRIx64 " (offset %#" PRIx64
@@ -283,6 +303,8 @@ static int xen_status(int argc, char **argv)
 				       hv_env_mode_name(HVX_EN_ENV_OF(dflags)));
 		}
 		pstats_print(&ps, 0);
+		if (!rph)
+			phases_print(&ph, 0);
 	}
 	return HVP_EXIT_OK;
 }

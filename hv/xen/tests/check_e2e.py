@@ -75,6 +75,20 @@ def main():
     named = [r for r in recs if r.get("type") == "data" and r.get("ev") == "domain"]
     lost_recs = [r for r in recs if r.get("type") == "lost"]
     check(len(data) > 100, "dom0's log holds the domU's records (%d)" % len(data))
+    # hvprov xen status in text, read just after the JSON with nothing collected between: the
+    # phases per recorded call are the JSON's counters over its recorded calls
+    ph = status.get("phases") or {}
+    text = open(os.path.join(out, "status-after.txt"), errors="replace").read() \
+        if os.path.exists(os.path.join(out, "status-after.txt")) else ""
+    m = re.search(r"hook phases, TSC cycles per recorded call \((\d+) calls\):(.*)", text)
+    got = dict(re.findall(r" (\w+) (\d+)", m.group(2))) if m else {}
+    n = ph.get("exit_recorded") or 0
+    check(m is not None and n > 0 and int(m.group(1)) == n and
+          all(abs(int(got.get(k, -1)) - ph[k] / n) <= 1 for k in
+              ("enter_ident", "enter_files", "exit_files", "exit_append")),
+          "hvprov xen status (text) gives the hook's phases per recorded call, as the JSON's "
+          "counters say (%s calls; %s)" % (m.group(1) if m else None,
+                                          {k: got.get(k) for k in ("enter_ident", "exit_append")}))
 
     # Every record is an event of the Xen backend with Xen's identity field.
     bad = [r for r in data if r.get("backend") != "xen" or ident(r) is None]

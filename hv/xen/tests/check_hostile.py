@@ -8,8 +8,10 @@ OUTDIR: what dom0's init wrote: hostile-domid, the domU's console log (guest-hvx
 status-hostile.json/.rc (the hook's status read after that domU ended), Xen's console
 (xen-console.log).
 
-What the domU did (domu-init.sh, mode hostile; hvx_hostile_run.c): for each case of the module
-tests/hostile/hvx_hostile.c, a marker written to its console, HVH_PLANT (the caller's task->fs
+What the domU did (domu-init.sh, mode hostile; hvx_hostile_run.c): it loaded the module
+tests/hostile/hvx_hostile.c twice with wrong parameters (dentry.d_parent's offset 8 off, struct
+mount's size 0), which the module must refuse, naming the parameter, then with the right ones.
+For each case of the module, a marker written to its console, HVH_PLANT (the caller's task->fs
 now leads to the hostile structure), openat(AT_FDCWD, NULL) (EFAULT) and close(-1) (EBADF),
 which the guest kernel rejects before it would follow task->fs, HVH_RESTORE, a marker. Then
 for each case on a file: a marker, HVH_PLANT_FILE (the f_path of its fd on /w/hostile.dat now
@@ -95,6 +97,14 @@ def main():
           all(d[1] == "0/0" and d[4] == "0/0" and int(d[2]) >= 0 for d in fdone),
           "the domU planted and restored each case on its file, and each dup succeeded (%s)" %
           fdone)
+    ref = re.findall(r"HVX-HOSTILE-REFUSAL (\w+): (.*)", console)
+    m1 = re.search(r"hvx_hostile: dentry_d_parent=(\d+), but these headers say (\d+) \(another "
+                   r"build\?\)", ref[0][1]) if len(ref) == 2 else None
+    check(len(ref) == 2 and all(r[0] == "refused" for r in ref) and m1 is not None and
+          int(m1.group(1)) == int(m1.group(2)) + 8 and
+          "struct mount parameters missing or out of bounds (size 0," in ref[1][1],
+          "the module refused to load with dentry.d_parent's offset 8 off and with struct "
+          "mount's size 0, naming each (%s)" % ref)
     w = re.search(r"HVX-HOSTILE-WINDOW first=([0-9.]+) last=([0-9.]+)", console)
     span = float(w.group(2)) - float(w.group(1)) if w else None
     check(span is not None and 0 <= span < BOUND_S,

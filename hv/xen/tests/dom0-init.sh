@@ -423,6 +423,7 @@ kill -TERM $dpid
 wait $dpid
 echo $? >/out/daemon.rc
 hvprov xen status --json >/out/status-after.json 2>&1
+hvprov xen status >/out/status-after.txt 2>&1
 say "daemon rc $(cat /out/daemon.rc): $(tail -n 1 /out/daemon.txt)"
 cp /var/log/xen/console/guest-hvx-domu.log /out/ 2>/dev/null || say "no domU console log"
 write_results
