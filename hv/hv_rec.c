@@ -140,6 +140,11 @@ int hv_rec_field_open(struct hv_rec *r, unsigned type, unsigned arg, uint8_t **d
 	return 0;
 }
 
+void hv_rec_field_drop(struct hv_rec *r)
+{
+	r->open_at = 0;           /* r->len never moved past the field's header */
+}
+
 void hv_rec_field_close(struct hv_rec *r, uint32_t used, unsigned fflags)
 {
 	if (!r->open_at)

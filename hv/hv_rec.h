@@ -118,6 +118,8 @@ int hv_rec_put(struct hv_rec *r, unsigned type, unsigned arg, const void *val, u
 int hv_rec_field_open(struct hv_rec *r, unsigned type, unsigned arg, uint8_t **dst,
 		      uint32_t *room);
 void hv_rec_field_close(struct hv_rec *r, uint32_t used, unsigned fflags);
+/* Leave the open field out: the event is as if it had never been opened. */
+void hv_rec_field_drop(struct hv_rec *r);
 
 /* Guest NUL-terminated string at gaddr, at most max bytes (the NUL is not stored). */
 int hv_rec_put_gstr(struct hv_rec *r, unsigned type, unsigned arg, uint64_t gaddr, uint32_t max);

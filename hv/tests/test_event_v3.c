@@ -206,6 +206,30 @@ static void origin_and_domain_render(void)
 	free(js);
 }
 
+/* A field opened and dropped leaves the event as if it had never been opened; the next field
+ * takes its place. */
+static void dropped_field_leaves_no_trace(void)
+{
+	struct hv_rec r;
+	uint8_t *dst;
+	uint32_t room;
+	hv_rec_init(&r, buf, sizeof(buf), NULL, 0, NULL, NULL, NULL);
+	hv_rec_begin(&r, HVP_EV_PROC, HVP_BE_XEN, HVP_ABI_X86_64, 0, 1, 1);
+	TU_CHECK(hv_rec_field_open(&r, HVP_F_RESOLVED, HVP_ARG_EXE, &dst, &room) == 0);
+	memcpy(dst, "/half", 5);
+	hv_rec_field_drop(&r);
+	hv_rec_put(&r, HVP_F_COMM, HVP_ARG_NONE, "sh", 2, 16, 0);
+	uint32_t len = hv_rec_finish(&r);
+	int rc;
+	char *js = json_of(buf, len, &rc);
+	TU_CHECK(rc == 0 && !strstr(js, "resolved") && !strstr(js, "half") &&
+		 strstr(js, "\"comm\",\"arg\":null,\"value\":\"sh\""), "%s", js);
+	free(js);
+	/* and a field can be opened again after it */
+	TU_CHECK(hv_rec_field_open(&r, HVP_F_RESOLVED, HVP_ARG_EXE, &dst, &room) == 0);
+	hv_rec_field_drop(&r);
+}
+
 /* The exit of a successful execve with env (len bytes) recorded under mode. */
 static uint32_t build_exec_env(struct hv_rec *r, unsigned mode, const char *env, uint32_t len,
 			       unsigned fflags, const struct hv_limits *lim)
@@ -280,6 +304,7 @@ int main(void)
 	TU_RUN(mixed_versions_are_refused);
 	TU_RUN(new_fields_of_wrong_size_are_errors);
 	TU_RUN(origin_and_domain_render);
+	TU_RUN(dropped_field_leaves_no_trace);
 	TU_RUN(env_modes_keep_what_they_say);
 	return tu_done();
 }

@@ -398,7 +398,10 @@ static int start_event(struct hvx_dom *x, const struct vcpu *v, struct hvx_cpu *
 			if ( room > HVX_START_PATH )
 				room = HVX_START_PATH;
 			err = gw_file_path(g, task, file, (char *)dst, room, &len);
-			hv_rec_field_close(&r, err ? 0 : len, err ? HVP_FF_FAULT : 0);
+			if ( err == GW_EUNREACH )
+				hv_rec_field_drop(&r);  /* a memfd's: named by its identity alone */
+			else
+				hv_rec_field_close(&r, err ? 0 : len, err ? HVP_FF_FAULT : 0);
 		}
 	}
 	else
