@@ -28,7 +28,8 @@ At each planted dup's return the hook names the new fd's file: its identity (rea
 f_inode, which stays sound) is the file's, and its path walk must fail with the case's code,
 the record flagged "fault" with the note "xen: file walk failed (CODE) arg 0x80" and no path;
 except self_parent, a disconnected dentry (a memfd's is one), which leaves the file named by its
-identity alone: no path, no fault.
+identity alone: no path, no fault. One more file case puts the file's f_inode on an unmapped
+page: the identity fails at dup's entry (the fd) and at its return, both flagged, no fileid.
 Prints one line per check; exit 0 when every check holds, 1 otherwise.
 """
 import json
@@ -51,6 +52,9 @@ CASES = [("dentry_cycle", -1405), ("fs_unmapped", -1401), ("name_len_2g", -1404)
 # dentry cycle's names fill the path buffer too; self_parent is no fault for a file (None).
 FILE_CASES = [("dentry_cycle", -1405), ("fs_unmapped", -1401), ("name_len_2g", -1404),
               ("mount_loop", -1403), ("self_parent", None)]
+# One more file case: f_inode on the unmapped page. The identity itself fails (GW_EFAULT) at
+# dup's entry (the fd, arg 0) and at its return (the new fd): both flagged, no fileid, no path.
+INODE_CASE = ("inode_unmapped", -1401)
 ARG_RET = 0x80
 # Guest boot-clock seconds from the first plant to the last restore: 0.071 s in the first run
 # (load 4; each 4096-step walk about 17 ms under emulation); the bound leaves room for a loaded
@@ -93,7 +97,7 @@ def main():
           "and close(-1) with EBADF (%s)" % done)
     fdone = re.findall(r"HVX-HOSTILE restored file case=(\S+) plant=(\S+) dup=(-?\d+) "
                        r"errno=(\d+) restore=(\S+)", console)
-    check([d[0] for d in fdone] == [c for c, _ in FILE_CASES] and
+    check([d[0] for d in fdone] == [c for c, _ in FILE_CASES + [INODE_CASE]] and
           all(d[1] == "0/0" and d[4] == "0/0" and int(d[2]) >= 0 for d in fdone),
           "the domU planted and restored each case on its file, and each dup succeeded (%s)" %
           fdone)
@@ -167,7 +171,7 @@ def main():
     check(fid is not None, "the helper's open of hostile.dat returned with its identity and path "
           "(%s)" % fid)
     dups = [i for i, r in enumerate(helper) if r.get("ev") == "entry" and r.get("call") == "dup"]
-    check(len(dups) == len(FILE_CASES), "the helper: %d dup entries, one per file case" %
+    check(len(dups) == len(FILE_CASES) + 1, "the helper: %d dup entries, one per file case" %
           len(dups))
     for (name, code), i, d in zip(FILE_CASES, dups, fdone):
         win = helper[i:i + 2]
@@ -199,9 +203,26 @@ def main():
                   for r in (before, after)),
               "file %s: dup's entry and the markers' writes around it are normal (CWD /w, no "
               "fault) (%s)" % (name, [brief(r) for r in (win[0], before, after)]))
+    # the inode case: the identity fails at the entry (the fd read) and at the return
+    i = dups[len(FILE_CASES)] if len(dups) > len(FILE_CASES) else None
+    win = helper[i:i + 2] if i is not None else []
+    name, code = INODE_CASE
+    check([(r.get("ev"), r.get("call")) for r in win] == [("entry", "dup"), ("exit", "dup")] and
+          len(fdone) > len(FILE_CASES) and win[1].get("ret") == int(fdone[-1][2]),
+          "file %s: the planted window holds dup's entry and its return (%s)" %
+          (name, [(r.get("ev"), r.get("call"), r.get("ret")) for r in win]))
+    want = [("xen: file walk failed (%d) arg 0x%x" % (code, a), a) for a in (0, ARG_RET)]
+    check(len(win) == 2 and
+          all("fault" in r.get("flags", []) and note in texts(r) and
+              field(r, "fileid", "ret" if a == ARG_RET else 0) is None and
+              field(r, "resolved") is None for r, (note, a) in zip(win, want)) and
+          value(win[0], "cwd") == "/w",
+          "file %s: dup's entry and return flagged fault, notes %s, no fileid, no path; the "
+          "entry's CWD still /w (%s)" % (name, [n for n, _ in want], [brief(r) for r in win]))
+    flagged += win
     ids = {id(r) for r in flagged}
     other = [r for r in mine if walk_failed(r) and id(r) not in ids]
-    nfile = sum(1 for _, c in FILE_CASES if c is not None)
+    nfile = sum(1 for _, c in FILE_CASES if c is not None) + 2
     check(len(flagged) == 2 * len(CASES) + nfile and not other,
           "no other record of the domain has a failed walk (%d: %s)" %
           (len(other), [brief(r) for r in other[:3]]))

@@ -5,10 +5,11 @@
  * close(-1): EBADF), HVH_RESTORE, a marker. The hook walks the planted structures at the
  * entries of the openat and the close (it does not record ioctl); check_hostile.py finds those
  * records between the markers' writes.
- * Then for each case again on a file: a marker, HVH_PLANT_FILE (the f_path of an fd open on
- * hostile.dat in the CWD), dup of that fd (the kernel copies the file pointer and reads no
- * path; the hook names the new fd's file at the return), HVH_RESTORE, a marker, close of the
- * copy.
+ * Then for each case again on a file, and one more (inode_unmapped): a marker, HVH_PLANT_FILE
+ * (the f_path of an fd open on hostile.dat in the CWD; for inode_unmapped its f_inode), dup of
+ * that fd (the kernel copies the file pointer and reads neither; the hook reads the fd's
+ * identity at the entry and names the new fd's file at the return), HVH_RESTORE, a marker,
+ * close of the copy.
  *
  * Between plant and restore nothing but those calls: no path lookup, no output, no exit
  * (the kernel would follow the planted pointers itself). CLOCK_BOOTTIME is read through the
@@ -35,9 +36,11 @@
 #define HVH_RESTORE _IO('H', 2)
 #define HVH_PLANT_FILE _IO('H', 3)
 
-/* in the module's order (HVH_CYCLE = 1 ...) */
+/* in the module's order (HVH_CYCLE = 1 ...); the file cases have one more, inode_unmapped */
 static const char *const cases[] = { "dentry_cycle", "fs_unmapped", "name_len_2g", "mount_loop",
-				     "self_parent" };
+				     "self_parent", "inode_unmapped" };
+#define NCASES 5u
+#define NFILECASES 6u
 
 static double boot_s(void)
 {
@@ -76,7 +79,7 @@ int main(void)
 		say("HVX-HOSTILE cannot open /dev/hvx_hostile: %s", strerror(errno));
 		return 1;
 	}
-	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (unsigned i = 0; i < NCASES; i++) {
 		long r, c, pr, rr;
 		int e, ce, pe, re;
 		double t0 = boot_s(), t1;
@@ -104,7 +107,7 @@ int main(void)
 		say("HVX-HOSTILE cannot write hostile.dat: %s", strerror(errno));
 		return 1;
 	}
-	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (unsigned i = 0; i < NFILECASES; i++) {
 		long d, pr, rr;
 		int de, pe, re;
 		double t1;

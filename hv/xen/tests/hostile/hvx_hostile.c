@@ -10,12 +10,15 @@
  *                   each call's entry to name the CWD (hv/guest/gw_walk.c, build_path);
  *   HVH_PLANT_FILE case | fd << 8: point the f_path of the caller's open file fd at them: the
  *                   hook walks them at the return of a dup of fd, to name the new fd's file;
+ *                   one more case, inode_unmapped, points its f_inode at the unmapped page
+ *                   (the identity the hook reads at dup's entry and return);
  *   HVH_RESTORE:    put back what was planted (the caller's own fs_struct, the file's path).
  * Between a plant and its restore the caller must make no call that makes the guest kernel
  * itself follow what was planted: for task->fs no path lookup, getcwd, fork, exec or exit,
  * only calls the kernel rejects before that (openat with a NULL path: EFAULT in getname); for
- * a file only dup (which copies the file pointer and never reads f_path), no close of its
- * last fd. Nothing else reads another task's fs or fds in the test's domU (no /proc readers).
+ * a file only dup (which copies the file pointer and reads neither f_path nor f_inode), no
+ * close of its last fd. Nothing else reads another task's fs or fds in the test's domU (no
+ * /proc readers).
  *
  * The cases (HVH_*), all in this module's own memory, none reachable from the kernel's own
  * lists: a cycle of two dentries (d_parent), task->fs (for a file: its f_path.dentry) pointing
@@ -48,8 +51,9 @@
 #define HVH_RESTORE _IO('H', 2)
 #define HVH_PLANT_FILE _IO('H', 3)
 
+/* HVH_INODE_UNMAPPED is a file case only: the file's f_inode on the guard page. */
 enum { HVH_CYCLE = 1, HVH_FS_UNMAPPED, HVH_NAME_LEN, HVH_MOUNT_LOOP, HVH_SELF_PARENT,
-       HVH_NCASES };
+       HVH_NCASES, HVH_INODE_UNMAPPED = HVH_NCASES, HVH_NFILECASES };
 
 static int mount_size = -1, mount_mnt = -1, mount_mnt_parent = -1, mount_mnt_mountpoint = -1;
 static int dentry_d_parent = -1, dentry_d_name = -1, fs_struct_pwd = -1, task_struct_fs = -1;
@@ -76,6 +80,7 @@ static struct task_struct *planted;
 static struct fs_struct *saved;
 static struct file *planted_file;  /* HVH_PLANT_FILE: the file (a reference held), its path */
 static struct path saved_path;
+static struct inode *saved_inode;
 
 static void set_name(struct dentry *d, const char *name, u32 len)
 {
@@ -150,6 +155,7 @@ static void hvh_restore(void)
 {
 	if (planted_file) {
 		planted_file->f_path = saved_path;
+		planted_file->f_inode = saved_inode;
 		fput(planted_file);
 		planted_file = NULL;
 	} else {
@@ -191,7 +197,7 @@ static long hvh_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 			rc = -EBUSY;
 			break;
 		}
-		if ((arg & 0xff) == 0 || (arg & 0xff) >= HVH_NCASES || (arg >> 8) > INT_MAX) {
+		if ((arg & 0xff) == 0 || (arg & 0xff) >= HVH_NFILECASES || (arg >> 8) > INT_MAX) {
 			rc = -EINVAL;
 			break;
 		}
@@ -201,7 +207,11 @@ static long hvh_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 			break;
 		}
 		saved_path = f->f_path;
-		hvh_path(arg & 0xff, &saved_path, &f->f_path);
+		saved_inode = f->f_inode;
+		if ((arg & 0xff) == HVH_INODE_UNMAPPED)
+			f->f_inode = (struct inode *)((char *)vpage + PAGE_SIZE);
+		else
+			hvh_path(arg & 0xff, &saved_path, &f->f_path);
 		planted_file = f;
 		planted = current;
 		break;
