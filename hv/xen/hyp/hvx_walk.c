@@ -524,7 +524,7 @@ void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwd
 }
 
 /* The event's identity of a file the walker identified: its birth time where the walker reads
- * one (ext4), else its i_generation; the same for every event of the backend (start events,
+ * one (ext4, tmpfs), else its i_generation; the same for every event of the backend (start events,
  * returns), since the indexer keys files by both. */
 void hvx_fileid(const struct gw_file_id *id, struct hvp_ev_fileid *f)
 {
