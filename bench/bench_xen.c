@@ -258,6 +258,32 @@ static double per_call(const struct bx_work *w, int c)
 	return w->sum[4] ? (double)w->sum[c] / (double)w->sum[4] : 0;
 }
 
+/*
+ * The phases over the two appends' cycles (e.apnd + x.apnd) in the same runs: how the hook's
+ * cost moves between two builds when the host's speed drifts from one boot to the next, which
+ * moves every phase alike. walk: the phases that read the guest (entry ident, cwd, files;
+ * return ident, files); build: the records' building; all: every phase.
+ */
+struct bx_rel {
+	double walk, build, all;
+};
+
+static struct bx_rel per_append(const struct bx_work *w)
+{
+	/* counter index 5 + p for phase p (struct hvx_phases order, bx_short) */
+	double v[10], apnd;
+	struct bx_rel r = { 0, 0, 0 };
+	for (int p = 0; p < 10; p++)
+		v[p] = (double)w->sum[5 + p];
+	apnd = v[4] + v[9];
+	if (apnd <= 0)
+		return r;
+	r.walk = (v[0] + v[1] + v[2] + v[6] + v[7]) / apnd;
+	r.build = (v[3] + v[8]) / apnd;
+	r.all = (v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7] + v[8] + v[9]) / apnd;
+	return r;
+}
+
 static void print_text(const struct bx_work *w, int nw, uint64_t khz, const char *load0,
 		       const char *load1)
 {
@@ -295,6 +321,13 @@ static void print_text(const struct bx_work *w, int nw, uint64_t khz, const char
 				printf(p < 11 ? " %7.0f" : " %7.1f", per_call(&w[i], 5 + p));
 		printf("\n");
 	}
+	printf("\nper append: the phases over the two appends' cycles of the same runs (the host's "
+	       "speed, which drifts between boots, moves them alike: compare builds by these):\n"
+	       "%-7s %7s %7s %7s\n", "work", "walk", "build", "all");
+	for (int i = 0; i < nw; i++) {
+		struct bx_rel r = per_append(&w[i]);
+		printf("%-7s %7.2f %7.2f %7.2f\n", w[i].kind, r.walk, r.build, r.all);
+	}
 }
 
 static void print_json(const struct bx_work *w, int nw, uint64_t khz, int runs,
@@ -318,7 +351,9 @@ static void print_json(const struct bx_work *w, int nw, uint64_t khz, int runs,
 		       mhz > 0 ? cy * 1e3 / mhz : 0, x->hook_s);
 		for (int p = 0; p < BX_NPH; p++)
 			printf("%s\"%s\":%.1f", p ? "," : "", bx_phase[p], per_call(x, 5 + p));
-		printf("}}");
+		struct bx_rel r = per_append(x);
+		printf("},\"per_append\":{\"walk\":%.3f,\"build\":%.3f,\"all\":%.3f}}", r.walk,
+		       r.build, r.all);
 	}
 	printf("]}\n");
 }

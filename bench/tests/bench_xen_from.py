@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""`hvprov bench xen --from DIR` on a kept run: data/xen-bench-runs.txt is the bench-runs.txt
+of a real boot (session 10, 2026-12-07, commit bacc773, 20 runs of each workload in each state),
+whose figures that boot printed: build-like median ratio 1.21 (1.212 in JSON) and 652,732 TSC
+cycles per recorded call. The test checks those figures, the phases per append against a
+computation from the file's raw counters here, the text table's per-append row, and the
+refusals: a RUN line cut short, and more runs asked for than the file holds, each exit 1
+(damaged input) with one line naming the file. Exit 0 pass, 1 fail, 77 skip."""
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchtest import hvprov, run_bench  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURE = os.path.join(HERE, "data", "xen-bench-runs.txt")
+failures = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failures.append(what)
+
+
+def raw_per_append(path, kind):
+    """walk, build, all over the appends, summed over the "on" runs of kind: the 14 phases
+    follow the 5 counters after the seconds (check_bench.py's RUN line)."""
+    s = [0] * 10
+    for line in open(path):
+        f = line.split()
+        if f[0] == "RUN" and f[1] == kind and f[3] == "on":
+            ph = [int(x) for x in f[10:20]]
+            s = [a + b for a, b in zip(s, ph)]
+    apnd = s[4] + s[9]
+    return ((s[0] + s[1] + s[2] + s[6] + s[7]) / apnd, (s[3] + s[8]) / apnd, sum(s) / apnd)
+
+
+def kept(d, text):
+    os.makedirs(os.path.join(d, "out"), exist_ok=True)
+    with open(os.path.join(d, "out", "bench-runs.txt"), "w") as f:
+        f.write(text)
+    return d
+
+
+def main():
+    hv = hvprov()
+    if not hv:
+        return 77
+    tmp = tempfile.mkdtemp(prefix="hvprov-bench-xen-")
+    try:
+        good = kept(os.path.join(tmp, "good"), open(FIXTURE).read())
+        p = run_bench(hv, ["xen", "--from", good, "--runs", "20", "--json"])
+        js = json.loads(p.stdout) if p.returncode == 0 else {}
+        w = {x["name"]: x for x in js.get("workloads", [])}
+        b = w.get("build", {})
+        check(p.returncode == 0 and b.get("ratio") == 1.212 and b.get("cycles_per_call") == 652732
+              and b.get("n_on") == 20 and b.get("n_off") == 20,
+              "the kept boot's figures: build ratio %s (1.212), %s cycles per call (652732), "
+              "%s/%s runs (rc %d %s)" % (b.get("ratio"), b.get("cycles_per_call"), b.get("n_on"),
+                                         b.get("n_off"), p.returncode, p.stderr.strip()))
+        for kind in ("build", "calls"):
+            want = raw_per_append(FIXTURE, kind)
+            got = (w.get(kind) or {}).get("per_append") or {}
+            names = ("walk", "build", "all")
+            check(all(abs(got.get(k, -1) - v) < 0.0015 for k, v in zip(names, want)),
+                  "%s: phases per append %s, from the raw counters %s" %
+                  (kind, got, ["%.3f" % v for v in want]))
+        t = run_bench(hv, ["xen", "--from", good, "--runs", "20"])
+        lines = [l.split() for l in t.stdout.splitlines()]
+        row = next((l for l in lines if l[:1] == ["build"] and len(l) == 4), None)
+        check(t.returncode == 0 and "per append:" in t.stdout and
+              row == ["build", "2.36", "0.93", "4.38"],
+              "the text table's per-append row for build: %s" % row)
+
+        text = open(FIXTURE).read().splitlines()
+        cut = kept(os.path.join(tmp, "cut"),
+                   "\n".join(text[:5] + [text[5][:40]] + text[6:]) + "\n")
+        for d, args, needle in ((cut, ["--runs", "20"], "line 6: not a TSC or RUN line"),
+                                (good, ["--runs", "21"], "20 runs on and 20 off")):
+            q = run_bench(hv, ["xen", "--from", d] + args)
+            err = q.stderr.strip().splitlines()
+            check(q.returncode == 1 and len(err) == 1 and needle in err[0] and
+                  os.path.join(d, "out", "bench-runs.txt") in err[0] and not q.stdout,
+                  "refused with exit 1, one line naming the file and '%s' (rc %d: %s)" %
+                  (needle, q.returncode, err))
+    finally:
+        shutil.rmtree(tmp)
+    print("summary: %d failed" % len(failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
