@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,15 +209,15 @@ static void phases_print(const struct hvx_phases *p, int json)
 		printf("hook phases: no recorded call since Xen's boot\n");
 		return;
 	}
+	/* the cycle counters come before exit_recorded, the counts after it */
+	const size_t rec = offsetof(struct hvx_phases, exit_recorded) / sizeof(uint64_t);
 	double calls = (double)p->exit_recorded;
 	printf("hook phases, TSC cycles per recorded call (%" PRIu64 " calls):", p->exit_recorded);
-	for (size_t i = 0; i < n; i++)
-		if (&v[i] < &p->exit_recorded)
-			printf(" %s %.0f", names[i], (double)v[i] / calls);
+	for (size_t i = 0; i < rec; i++)
+		printf(" %s %.0f", names[i], (double)v[i] / calls);
 	printf("\nper recorded call:");
-	for (size_t i = 0; i < n; i++)
-		if (&v[i] > &p->exit_recorded)
-			printf(" %s %.1f", names[i], (double)v[i] / calls);
+	for (size_t i = rec + 1; i < n; i++)
+		printf(" %s %.1f", names[i], (double)v[i] / calls);
 	printf("\n");
 }
 

@@ -175,6 +175,14 @@ static bool fq_fault(int rc)
 	return rc && rc != GW_EBADF && rc != GW_ENOENT;
 }
 
+/* A path walk's failure that is a fault: as fq_fault, except a path that does not reach the
+ * root (a memfd's dentry is its own parent), which leaves the file named by its identity alone,
+ * as a pipe's. */
+static bool path_fault(int rc)
+{
+	return fq_fault(rc) && rc != GW_EUNREACH;
+}
+
 /*
  * The fields of the files an event names (hvx_files): a fileid per file read, then the path
  * (resolved) of the one named, last, cut at the room left (field flag trunc). A failed walk
@@ -193,10 +201,7 @@ void hvx_put_files(struct hv_rec *r, const struct hvx_fq *q, unsigned int n)
 				   sizeof(q[i].id), 0);
 		else if ( fq_fault(q[i].rc) && bad < 0 )
 			bad = i;
-		/* a path that does not reach the root (a memfd's dentry is its own parent) leaves
-		 * the file named by its identity alone, as a pipe's */
-		if ( !q[i].rc && q[i].want_path && q[i].path_rc != GW_ENOENT &&
-		     q[i].path_rc != GW_EUNREACH && fq_fault(q[i].path_rc) && bad < 0 )
+		if ( !q[i].rc && q[i].want_path && path_fault(q[i].path_rc) && bad < 0 )
 			bad = i;
 	}
 	if ( bad >= 0 )

@@ -524,8 +524,8 @@ void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwd
 }
 
 /* The event's identity of a file the walker identified: its birth time where the walker reads
- * one (ext4, tmpfs), else its i_generation; the same for every event of the backend (start events,
- * returns), since the indexer keys files by both. */
+ * one (ext4, tmpfs), else its i_generation; the same for every event of the backend (start
+ * events, returns), since the indexer keys files by both. */
 void hvx_fileid(const struct gw_file_id *id, struct hvp_ev_fileid *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -547,7 +547,7 @@ void hvx_fileid(const struct gw_file_id *id, struct hvp_ev_fileid *f)
 }
 
 /* file identity (xfile): the kinds of file whose path names them (a pipe's or a socket's
- * dentry is its own parent: d_path names it "pipe:[N]", the walk would say "/") */
+ * dentry is its own parent: d_path names it "pipe:[N]", the walk ends with GW_EUNREACH) */
 static bool named_kind(uint32_t mode)
 {
 	switch ( mode & 0170000 )

@@ -122,7 +122,8 @@ if [ "$mode" = hostile ]; then
 			echo "HVX-HOSTILE-REFUSAL accepted: $bad"
 			rmmod hvx_hostile
 		else
-			echo "HVX-HOSTILE-REFUSAL refused: $(dmesg | grep 'hvx_hostile:' | tail -n 1 | sed 's/^\[[^]]*\] //')"
+			why=$(dmesg | grep 'hvx_hostile:' | tail -n 1 | sed 's/^\[[^]]*\] //')
+			echo "HVX-HOSTILE-REFUSAL refused: $why"
 		fi
 	done
 	insmod /lib/modules/hvx_hostile.ko $args ||
