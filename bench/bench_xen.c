@@ -11,6 +11,12 @@
  * and prints per workload the medians, their ratio, the spread of the per-pair ratios, and
  * the hook's TSC cycles per recorded call with where they go.
  *
+ * --icount N times the boot by instructions, not by the host: QEMU's -icount shift=N (e2e.sh,
+ * HVPROV_XEN_ICOUNT) makes every clock the guests read advance 2^N ns per guest instruction,
+ * so neither the host's load nor TCG's own costs (it refills its whole software TLB after
+ * every page-table switch, and a PV system call makes two) enter the times. The kept run says
+ * which clock it was timed with (check_bench.py's CLOCK line).
+ *
  * The harness lives in the source tree; its path and the build tree's (xen_logdump) are
  * compiled in. Exit: 0 ran and the runs are sound, 1 the harness or its checks failed, 2
  * usage or this build lacks the harness, 3 this machine cannot run it (no QEMU, no Xen
@@ -36,6 +42,13 @@
 #define BX_MAX_RUNS    200
 #define BX_NPH         ((int)(sizeof(struct hvx_phases) / sizeof(uint64_t)))
 #define BX_NCNT        (5 + BX_NPH)
+#define BX_ICOUNT_MAX  10
+
+/* What a kept run was timed with: the TSC's rate, and QEMU's icount shift (-1: the host). */
+struct bx_clock {
+	uint64_t khz;
+	int icount;
+};
 
 static const char *const bx_phase[] = { HVX_PHASE_NAMES };
 _Static_assert(sizeof(bx_phase) / sizeof(bx_phase[0]) == BX_NPH, "struct hvx_phases' counters");
@@ -65,7 +78,7 @@ struct bx_work {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: hvprov bench xen [--runs N] [--json] [--keep DIR]\n"
+		"usage: hvprov bench xen [--runs N] [--icount SHIFT] [--json] [--keep DIR]\n"
 		"       hvprov bench xen --from DIR [--runs N] [--json]\n\n"
 		"hvprov's cost inside a Xen PV guest: one boot of the Xen test harness (QEMU, software\n"
 		"emulation; minutes); the domU alternates a build-like busybox workload and a loop of\n"
@@ -73,6 +86,8 @@ static void usage(FILE *f)
 		"10), toggled by dom0 through the sysctl. Prints per workload the off and on medians,\n"
 		"their ratio, the spread of the per-pair ratios, and the hook's TSC cycles per\n"
 		"recorded call (under software emulation: not comparable with hardware figures).\n"
+		"  --icount SHIFT  time by instructions: QEMU's icount, 2^SHIFT ns each (0 to 10):\n"
+		"              the host's load and TCG's own costs stay out of the times\n"
 		"  --keep DIR  keep the harness's work folder there (it is emptied first)\n"
 		"  --from DIR  no boot: the figures of the run kept in DIR\n"
 		"exit: 0 ran, 1 the harness or its checks failed, 2 usage, 3 cannot run here\n");
@@ -117,10 +132,11 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 
 /* Run e2e.sh in bench mode with its output to log; its exit status, or -1. */
 static int run_harness(const char *e2e, const char *exe, const char *logdump, const char *work,
-		       int runs, const char *log)
+		       int runs, int icount, const char *log)
 {
-	char nbuf[16];
+	char nbuf[16], ibuf[16];
 	snprintf(nbuf, sizeof(nbuf), "%d", runs);
+	snprintf(ibuf, sizeof(ibuf), "%d", icount);
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
@@ -133,6 +149,10 @@ static int run_harness(const char *e2e, const char *exe, const char *logdump, co
 		setenv("HVPROV_XEN_WORK", work, 1);
 		setenv("HVPROV_XEN_MODE", "bench", 1);
 		setenv("HVPROV_XEN_BENCH_RUNS", nbuf, 1);
+		if (icount >= 0)
+			setenv("HVPROV_XEN_ICOUNT", ibuf, 1);
+		else
+			unsetenv("HVPROV_XEN_ICOUNT");
 		execl("/bin/sh", "sh", e2e, (char *)NULL);
 		_exit(127);
 	}
@@ -161,7 +181,7 @@ static void tail_to_stderr(const char *path, int n)
 }
 
 /* bench-runs.txt into runs[]; 0 or -1 (said). */
-static int read_runs(const char *path, struct bx_run *runs, int *nruns, uint64_t *khz)
+static int read_runs(const char *path, struct bx_run *runs, int *nruns, struct bx_clock *clk)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -170,11 +190,21 @@ static int read_runs(const char *path, struct bx_run *runs, int *nruns, uint64_t
 	}
 	char line[1024];
 	int lineno = 0, n = 0, bad = 0;
-	*khz = 0;
+	clk->khz = 0;
+	clk->icount = -1;     /* runs kept before the CLOCK line were timed by the host */
 	while (fgets(line, sizeof(line), f) && !bad) {
 		lineno++;
 		if (!strncmp(line, "TSC ", 4)) {
-			bad = sscanf(line + 4, "%" SCNu64, khz) != 1;
+			bad = sscanf(line + 4, "%" SCNu64, &clk->khz) != 1;
+			continue;
+		}
+		if (!strncmp(line, "CLOCK ", 6)) {
+			int used = 0;
+			if (!strcmp(line + 6, "host\n"))
+				clk->icount = -1;
+			else
+				bad = sscanf(line + 6, "icount %d\n%n", &clk->icount, &used) != 1 ||
+				      !used || clk->icount < 0 || clk->icount > BX_ICOUNT_MAX;
 			continue;
 		}
 		struct bx_run *r = &runs[n];
@@ -200,7 +230,7 @@ static int read_runs(const char *path, struct bx_run *runs, int *nruns, uint64_t
 	}
 	fclose(f);
 	if (bad) {
-		hvp_err_file(path, "line %d: not a TSC or RUN line of check_bench.py", lineno);
+		hvp_err_file(path, "line %d: not a TSC, CLOCK or RUN line of check_bench.py", lineno);
 		return -1;
 	}
 	*nruns = n;
@@ -284,13 +314,21 @@ static struct bx_rel per_append(const struct bx_work *w)
 	return r;
 }
 
-static void print_text(const struct bx_work *w, int nw, uint64_t khz, const char *load0,
+static void print_text(const struct bx_work *w, int nw, struct bx_clock clk, const char *load0,
 		       const char *load1)
 {
-	double mhz = khz / 1e3;
+	double mhz = clk.khz / 1e3;
 	printf("hvprov bench xen: Xen PV domU under QEMU software emulation (TCG), TSC %.0f MHz: "
-	       "cycles are not comparable with hardware\nload average before %s, after %s; times "
-	       "from the domU's /proc/uptime (0.01 s)\n\n", mhz, load0, load1);
+	       "cycles are not comparable with hardware\n", mhz);
+	if (clk.icount >= 0)
+		printf("timed by instructions (QEMU icount, shift %d: %d ns of every guest clock per "
+		       "instruction; %.1f instructions per TSC cycle): the host's load and TCG's own "
+		       "costs are not in these times\n", clk.icount, 1 << clk.icount,
+		       mhz > 0 ? 1e3 / mhz / (1 << clk.icount) : 0);
+	else
+		printf("timed by the host (QEMU's TCG at the host's speed and load)\n");
+	printf("load average before %s, after %s; times from the domU's /proc/uptime (0.01 s)\n\n",
+	       load0, load1);
 	printf("%-7s %5s %5s %9s %9s %7s %-27s %9s %9s %7s\n", "work", "n off", "n on", "off med s",
 	       "on med s", "on/off", "pair ratios q1-q3 (min-max)", "cyc/call", "us/call", "hook s");
 	for (int i = 0; i < nw; i++) {
@@ -330,14 +368,17 @@ static void print_text(const struct bx_work *w, int nw, uint64_t khz, const char
 	}
 }
 
-static void print_json(const struct bx_work *w, int nw, uint64_t khz, int runs,
+static void print_json(const struct bx_work *w, int nw, struct bx_clock clk, int runs,
 		       const char *load0, const char *load1)
 {
-	double mhz = khz / 1e3;
+	double mhz = clk.khz / 1e3;
 	printf("{\"bench\":\"xen\",\"machine\":\"Xen PV domU under QEMU software emulation (TCG)\","
-	       "\"tsc_mhz\":%.0f,\"runs_per_state\":%d,\"loadavg_before\":\"%s\","
+	       "\"tsc_mhz\":%.0f,\"clock\":\"%s\",", mhz, clk.icount >= 0 ? "icount" : "host");
+	if (clk.icount >= 0)
+		printf("\"icount_shift\":%d,", clk.icount);
+	printf("\"runs_per_state\":%d,\"loadavg_before\":\"%s\","
 	       "\"loadavg_after\":\"%s\",\"spread\":\"per-pair on/off ratios: quartiles and range\","
-	       "\"workloads\":[", mhz, runs, load0, load1);
+	       "\"workloads\":[", runs, load0, load1);
 	for (int i = 0; i < nw; i++) {
 		const struct bx_work *x = &w[i];
 		double cy = per_call(x, 1) + per_call(x, 3);
@@ -373,26 +414,34 @@ static void loadavg(char *buf, size_t n)
 static struct bx_run rr[BX_MAX_RUNS * 2 * 2];
 
 /* The figures of the harness's work folder work (its out/bench-runs.txt), printed. */
-static int report(const char *work, int runs, int json, const char *load0, const char *load1)
+static int report(const char *work, int runs, int icount, int json, const char *load0,
+		  const char *load1)
 {
 	int nr = 0;
-	uint64_t khz;
+	struct bx_clock clk;
 	char path[PATH_MAX + 32];
 	snprintf(path, sizeof(path), "%s/out/bench-runs.txt", work);
 	struct bx_work w[2];
-	if (read_runs(path, rr, &nr, &khz))
+	if (read_runs(path, rr, &nr, &clk))
 		return HVP_EXIT_DAMAGE;
+	/* a boot asked to count instructions that did not (-2: --from, whatever it was) */
+	if (icount != -2 && clk.icount != icount) {
+		hvp_err_file(path, "timed by %s, not by %s as asked",
+			     clk.icount >= 0 ? "instructions (icount)" : "the host",
+			     icount >= 0 ? "instructions (icount)" : "the host");
+		return HVP_EXIT_DAMAGE;
+	}
 	for (int i = 0; i < 2; i++)
-		if (work_sum(i ? "calls" : "build", rr, nr, khz, &w[i]) ||
+		if (work_sum(i ? "calls" : "build", rr, nr, clk.khz, &w[i]) ||
 		    w[i].n_on < runs || w[i].n_off < runs) {
 			hvp_err_file(path, "%s: %d runs on and %d off, %d pairs (%d each expected)",
 				     i ? "calls" : "build", w[i].n_on, w[i].n_off, w[i].pairs, runs);
 			return HVP_EXIT_DAMAGE;
 		}
 	if (json)
-		print_json(w, 2, khz, runs, load0, load1);
+		print_json(w, 2, clk, runs, load0, load1);
 	else
-		print_text(w, 2, khz, load0, load1);
+		print_text(w, 2, clk, load0, load1);
 	return HVP_EXIT_OK;
 }
 
@@ -401,9 +450,10 @@ int bench_xen_main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "runs", required_argument, 0, 'r' }, { "json", no_argument, 0, 'j' },
 		{ "keep", required_argument, 0, 'k' }, { "from", required_argument, 0, 'f' },
+		{ "icount", required_argument, 0, 'i' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 } };
-	int c, json = 0, runs = 10;
+	int c, json = 0, runs = 10, icount = -1;
 	const char *keep = NULL, *from = NULL;
 	hvp_getopt_reset();
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
@@ -413,6 +463,14 @@ int bench_xen_main(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'k': keep = optarg; break;
 		case 'f': from = optarg; break;
+		case 'i':
+			if (hvp_parse_u64(optarg, 0, BX_ICOUNT_MAX, &v)) {
+				hvp_err("bench xen: --icount: '%s' is not a shift from 0 to %d", optarg,
+					BX_ICOUNT_MAX);
+				return HVP_EXIT_USAGE;
+			}
+			icount = (int)v;
+			break;
 		case 'r':
 			if (hvp_parse_u64(optarg, 10, BX_MAX_RUNS, &v)) {
 				hvp_err("bench xen: --runs: '%s' is not a number from 10 to %d", optarg,
@@ -430,8 +488,13 @@ int bench_xen_main(int argc, char **argv)
 		hvp_err("bench xen: --from and --keep exclude each other");
 		return HVP_EXIT_USAGE;
 	}
+	if (from && icount >= 0) {
+		hvp_err("bench xen: --icount times a boot; --from reads the clock a kept run was "
+			"timed with");
+		return HVP_EXIT_USAGE;
+	}
 	if (from)
-		return report(from, runs, json, "not measured", "not measured");
+		return report(from, runs, -2, json, "not measured", "not measured");
 
 	const char *e2e = HVPROV_SOURCE_DIR "/hv/xen/tests/e2e.sh";
 	const char *logdump = HVPROV_BINARY_DIR "/hv/xen/tests/xen_logdump";
@@ -486,7 +549,7 @@ int bench_xen_main(int argc, char **argv)
 	loadavg(load0, sizeof(load0));
 	fprintf(stderr, "bench xen: one boot of %s, %d runs of each workload in each state "
 		"(minutes); its output: %s\n", e2e, runs, log);
-	int rc = run_harness(e2e, exe, logdump, work, runs, log);
+	int rc = run_harness(e2e, exe, logdump, work, runs, icount, log);
 	loadavg(load1, sizeof(load1));
 	int ret = HVP_EXIT_OK;
 	if (rc != 0) {
@@ -496,7 +559,7 @@ int bench_xen_main(int argc, char **argv)
 		ret = rc == 77 ? BX_EXIT_CANNOT : HVP_EXIT_DAMAGE;
 		goto out;
 	}
-	ret = report(work, runs, json, load0, load1);
+	ret = report(work, runs, icount, json, load0, load1);
 out:
 	if (!keep && ret == HVP_EXIT_OK)
 		nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);

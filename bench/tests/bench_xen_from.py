@@ -5,7 +5,13 @@ whose figures that boot printed: build-like median ratio 1.21 (1.212 in JSON) an
 cycles per recorded call. The test checks those figures, the phases per append against a
 computation from the file's raw counters here, the text table's per-append row, and the
 refusals: a RUN line cut short, and more runs asked for than the file holds, each exit 1
-(damaged input) with one line naming the file. Exit 0 pass, 1 fail, 77 skip."""
+(damaged input) with one line naming the file.
+
+data/xen-bench-runs-icount.txt is a boot timed by instructions (`hvprov bench xen --icount 1`,
+ICOUNT_NOTE below): the report must say so in its text and JSON, with that boot's figures; a
+CLOCK line with a shift out of range is refused like a cut line, and a kept run without a
+CLOCK line (the first fixture, from before the line existed) reads as timed by the host.
+Exit 0 pass, 1 fail, 77 skip."""
 import json
 import os
 import shutil
@@ -17,6 +23,11 @@ from benchtest import hvprov, run_bench  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURE = os.path.join(HERE, "data", "xen-bench-runs.txt")
+FIXTURE_IC = os.path.join(HERE, "data", "xen-bench-runs-icount.txt")
+# ICOUNT_NOTE: that boot (session 11, 2026-12-07, commit after 01edbd3, 20 runs of each workload
+# in each state, dom0 pinned apart) printed for the build-like workload: ratio 1.06 (1.055 in
+# JSON), 51,166 TSC cycles per recorded call
+IC_RATIO, IC_CYCLES = 1.055, 51166
 failures = []
 
 
@@ -76,11 +87,33 @@ def main():
               row == ["build", "2.36", "0.93", "4.38"],
               "the text table's per-append row for build: %s" % row)
 
+        check(p.returncode == 0 and js.get("clock") == "host" and "icount_shift" not in js and
+              "timed by the host" in t.stdout,
+              "a kept run without a CLOCK line reads as timed by the host (%s)" % js.get("clock"))
+
+        ic = kept(os.path.join(tmp, "icount"), open(FIXTURE_IC).read())
+        p = run_bench(hv, ["xen", "--from", ic, "--runs", "20", "--json"])
+        js = json.loads(p.stdout) if p.returncode == 0 else {}
+        b = {x["name"]: x for x in js.get("workloads", [])}.get("build", {})
+        check(p.returncode == 0 and js.get("clock") == "icount" and js.get("icount_shift") == 1
+              and b.get("ratio") == IC_RATIO and b.get("cycles_per_call") == IC_CYCLES,
+              "the icount boot: clock %s shift %s, build ratio %s (%s), %s cycles per call (%s)"
+              % (js.get("clock"), js.get("icount_shift"), b.get("ratio"), IC_RATIO,
+                 b.get("cycles_per_call"), IC_CYCLES))
+        t = run_bench(hv, ["xen", "--from", ic, "--runs", "20"])
+        check(t.returncode == 0 and "timed by instructions (QEMU icount, shift 1: 2 ns" in
+              t.stdout and "timed by the host" not in t.stdout,
+              "the icount boot's text says it was timed by instructions")
+        ictext = open(FIXTURE_IC).read()
+        bad_clock = kept(os.path.join(tmp, "badclock"),
+                         ictext.replace("CLOCK icount 1\n", "CLOCK icount 11\n"))
+
         text = open(FIXTURE).read().splitlines()
         cut = kept(os.path.join(tmp, "cut"),
                    "\n".join(text[:5] + [text[5][:40]] + text[6:]) + "\n")
-        for d, args, needle in ((cut, ["--runs", "20"], "line 6: not a TSC or RUN line"),
-                                (good, ["--runs", "21"], "20 runs on and 20 off")):
+        for d, args, needle in ((cut, ["--runs", "20"], "line 6: not a TSC, CLOCK or RUN line"),
+                                (good, ["--runs", "21"], "20 runs on and 20 off"),
+                                (bad_clock, ["--runs", "20"], "line 2: not a TSC, CLOCK or RUN")):
             q = run_bench(hv, ["xen", "--from", d] + args)
             err = q.stderr.strip().splitlines()
             check(q.returncode == 1 and len(err) == 1 and needle in err[0] and

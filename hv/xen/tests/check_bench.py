@@ -13,7 +13,8 @@ hook calls. Then it writes OUTDIR/bench-runs.txt, one line per run (hvprov bench
   RUN KIND K STATE SECONDS ENTER_CALLS ENTER_CYCLES EXIT_CALLS EXIT_CYCLES ENTRIES PH...
 
 where the counters are the run's differences (PSTATS' cost, STATS' entries written, then the
-14 HVX_OP_PHASES counters in struct hvx_phases order), and a line TSC KHZ. It prints a short
+14 HVX_OP_PHASES counters in struct hvx_phases order), a line TSC KHZ and a line CLOCK host or
+CLOCK icount SHIFT (HVPROV_XEN_ICOUNT: QEMU counted instructions, 2^SHIFT ns each). It prints a short
 table too. Usage: check_bench.py RECORDS.jsonl OUTDIR. Exit 0 when the runs are sound (the
 ratios are reported, not judged: under software emulation they are not hardware figures), 1
 otherwise."""
@@ -94,6 +95,9 @@ def main():
     check(not offcalls, "no hook calls during a run with collection off (%s)" % offcalls[:5])
     with open(os.path.join(out, "bench-runs.txt"), "w") as f:
         f.write("TSC %d\n" % khz)
+        # the clock the runs were timed with: the host's, or instructions (e2e.sh's icount)
+        icount = os.environ.get("HVPROV_XEN_ICOUNT", "")
+        f.write("CLOCK %s\n" % ("icount %s" % icount if icount else "host"))
         for r in rows:
             f.write(r + "\n")
     mhz = khz / 1e3

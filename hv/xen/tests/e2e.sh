@@ -75,6 +75,8 @@ XEN_TIME=${HVPROV_XEN_TIME-tsc=reliable clocksource=tsc}
 # few seconds while it waits), the state of Xen and dom0: t a q r 0 d (up to 3 times).
 CLOCK_EVERY=${HVPROV_XEN_CLOCK_EVERY:-20}
 HANG_QUIET=${HVPROV_XEN_HANG_QUIET:-60}
+# (icount: the guests' clocks run slower than the host's, so dom0's lines come further apart)
+[ -n "${HVPROV_XEN_ICOUNT:-}" ] && [ -z "${HVPROV_XEN_HANG_QUIET:-}" ] && HANG_QUIET=300
 # (stress: dom0's xmmstress runs 75 s without a line)
 [ "$MODE" = stress ] && [ -z "${HVPROV_XEN_HANG_QUIET:-}" ] && HANG_QUIET=120
 # Forced reproduction of a loaded host: "ON:OFF" stops QEMU's thread of the emulated CPU 1
@@ -96,13 +98,27 @@ FLIPS=${HVPROV_XEN_FLIPS:-}
 # with the emulated CPUs running in parallel, as a 2-CPU host would; a hang there fails it.
 TCG_DEFAULT=single
 [ "$MODE" = bench ] && TCG_DEFAULT=multi
+# Instruction-counted time (hvprov bench xen --icount N): QEMU's -icount shift=N, sleep=off.
+# Every clock the guests read (the TSC, Xen's time, the domU's /proc/uptime) then advances by
+# 2^N ns per guest instruction executed, whatever the host's load and speed; QEMU runs both
+# emulated CPUs in turn on one host thread (icount needs TCG single), and an idle machine's
+# clock jumps to its next timer. README "The cost inside a guest".
+ICOUNT=${HVPROV_XEN_ICOUNT:-}
+case "$ICOUNT" in
+'') ;;
+[0-9]|10) TCG_DEFAULT=single ;;
+*) echo "e2e.sh: HVPROV_XEN_ICOUNT must be a shift from 0 to 10, not '$ICOUNT'" >&2; exit 2 ;;
+esac
 TCG=${HVPROV_XEN_TCG:-$TCG_DEFAULT}
 case "$TCG" in single|multi) ;; *) echo "e2e.sh: HVPROV_XEN_TCG must be single or multi, not '$TCG'" >&2; exit 2 ;; esac
+[ -n "$ICOUNT" ] && [ "$TCG" = multi ] &&
+	{ echo "e2e.sh: HVPROV_XEN_ICOUNT needs HVPROV_XEN_TCG=single (QEMU counts instructions on one thread)" >&2; exit 2; }
 # When QEMU is killed as hung: its console showed no progress (dom0 prints a line at least
 # every 15 s of its uptime while it waits, and itself gives up on domUs that make no
 # progress: dom0-init.sh, wait_for) for STALL s; or, whatever the progress, after LIMIT s.
 # A loaded host makes the machine slow, not stuck: neither is a budget for a passing run.
 STALL=${HVPROV_XEN_STALL:-300}
+[ -n "${HVPROV_XEN_ICOUNT:-}" ] && [ -z "${HVPROV_XEN_STALL:-}" ] && STALL=900   # (as HANG_QUIET)
 LIMIT=${HVPROV_XEN_LIMIT:-3000}
 # The largest disagreement between the pCPUs' clocks that passes, in microseconds.
 CLOCK_MAX_US=${HVPROV_XEN_CLOCK_MAX_US:-2000}
@@ -278,7 +294,7 @@ esac
 RAM_SIZE=$((2048 << 20))
 
 qemu_exec() {   # qemu_exec DOM0_IMAGE OUT_IMAGE (replaces the calling subshell)
-	exec qemu-system-x86_64 -machine q35,memory-backend=mem -accel tcg,thread="$TCG" -cpu "$QEMU_CPU" -m 2048 -smp 2 \
+	exec qemu-system-x86_64 ${ICOUNT:+-icount shift=$ICOUNT,sleep=off,align=off} -machine q35,memory-backend=mem -accel tcg,thread="$TCG" -cpu "$QEMU_CPU" -m 2048 -smp 2 \
 		-object memory-backend-file,id=mem,size=2048M,mem-path="$RAM",share=on \
 		-name hvx-e2e,debug-threads=on -nographic -no-reboot -kernel "$XEN_IMAGE" \
 		-append "console=com1 com1=115200,8n1 conswitch=ax serial_tx_buffer=256K dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all smap=0 $XEN_FPU $XEN_TIME hvprov=$POOL $XEN_EXTRA" \
@@ -456,7 +472,7 @@ if [ "$MODE" = crash ]; then
 	say "host cut; booting again on what survived"
 	boot "$WORK/dom0-reboot.cpio.gz" "$WORK/out.img" "$WORK/console.log"
 else
-	say "booting Xen with hvprov=$POOL, $MODE mode, TCG $TCG${FLIPS:+, $FLIPS timer_migration flips} (software emulation: one to three minutes)"
+	say "booting Xen with hvprov=$POOL, $MODE mode, TCG $TCG${ICOUNT:+ icount shift=$ICOUNT}${FLIPS:+, $FLIPS timer_migration flips} (software emulation: one to three minutes)"
 	boot "$WORK/dom0.cpio.gz" "$WORK/out.img" "$WORK/console.log"
 fi
 say "QEMU exited with $qrc; load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -516,7 +532,7 @@ set +e
 if [ "$MODE" = crash ]; then
 	python3 "$HERE/check_powercut.py" "$WORK/records.jsonl" "$WORK/out"
 elif [ "$MODE" = bench ]; then
-	python3 "$HERE/check_bench.py" "$WORK/records.jsonl" "$WORK/out"
+	HVPROV_XEN_ICOUNT=$ICOUNT python3 "$HERE/check_bench.py" "$WORK/records.jsonl" "$WORK/out"
 elif [ "$MODE" = prov ]; then
 	# (xenv) Xen's console too: its line for the domain `hvprov xen create` had it enable
 	cp "$WORK/console.log" "$WORK/out/xen-console.log"
