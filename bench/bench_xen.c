@@ -445,6 +445,18 @@ static int report(const char *work, int runs, int icount, int json, const char *
 	return HVP_EXIT_OK;
 }
 
+/* optarg as --name's value from lo to hi into *out: 0, or -1 (said). */
+static int int_opt(const char *name, const char *what, int lo, int hi, int *out)
+{
+	uint64_t v;
+	if (hvp_parse_u64(optarg, (uint64_t)lo, (uint64_t)hi, &v)) {
+		hvp_err("bench xen: --%s: '%s' is not %s from %d to %d", name, optarg, what, lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 int bench_xen_main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -457,27 +469,18 @@ int bench_xen_main(int argc, char **argv)
 	const char *keep = NULL, *from = NULL;
 	hvp_getopt_reset();
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
-		uint64_t v;
 		switch (c) {
 		case 'h': usage(stdout); return HVP_EXIT_OK;
 		case 'j': json = 1; break;
 		case 'k': keep = optarg; break;
 		case 'f': from = optarg; break;
 		case 'i':
-			if (hvp_parse_u64(optarg, 0, BX_ICOUNT_MAX, &v)) {
-				hvp_err("bench xen: --icount: '%s' is not a shift from 0 to %d", optarg,
-					BX_ICOUNT_MAX);
+			if (int_opt("icount", "a shift", 0, BX_ICOUNT_MAX, &icount))
 				return HVP_EXIT_USAGE;
-			}
-			icount = (int)v;
 			break;
 		case 'r':
-			if (hvp_parse_u64(optarg, 10, BX_MAX_RUNS, &v)) {
-				hvp_err("bench xen: --runs: '%s' is not a number from 10 to %d", optarg,
-					BX_MAX_RUNS);
+			if (int_opt("runs", "a number", 10, BX_MAX_RUNS, &runs))
 				return HVP_EXIT_USAGE;
-			}
-			runs = (int)v;
 			break;
 		default: return hvp_opt_error("bench xen", c, argv, lo);
 		}
