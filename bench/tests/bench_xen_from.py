@@ -24,10 +24,11 @@ from benchtest import hvprov, run_bench  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURE = os.path.join(HERE, "data", "xen-bench-runs.txt")
 FIXTURE_IC = os.path.join(HERE, "data", "xen-bench-runs-icount.txt")
-# ICOUNT_NOTE: that boot (session 11, 2026-12-07, commit after 01edbd3, 20 runs of each workload
-# in each state, dom0 pinned apart) printed for the build-like workload: ratio 1.06 (1.055 in
-# JSON), 51,166 TSC cycles per recorded call
-IC_RATIO, IC_CYCLES = 1.055, 51166
+# ICOUNT_NOTE: that boot (session 11, 2026-12-07, boot s11quiet-ic: c77547e with dom0's bench
+# loop reading the console with one tail -f, 20 runs of each workload in each state, dom0
+# pinned apart) printed for the build-like workload: ratio 1.16 (1.160 in JSON), 48,613 TSC
+# cycles per recorded call
+IC_RATIO, IC_CYCLES = 1.16, 48613
 failures = []
 
 
