@@ -43,6 +43,7 @@
 #define BX_NPH         ((int)(sizeof(struct hvx_phases) / sizeof(uint64_t)))
 #define BX_NCNT        (5 + BX_NPH)
 #define BX_ICOUNT_MAX  10
+#define BX_CLOCK_ANY   (-2)   /* report(): --from, the kept run's clock whatever it was */
 
 /* What a kept run was timed with: the TSC's rate, and QEMU's icount shift (-1: the host). */
 struct bx_clock {
@@ -424,8 +425,8 @@ static int report(const char *work, int runs, int icount, int json, const char *
 	struct bx_work w[2];
 	if (read_runs(path, rr, &nr, &clk))
 		return HVP_EXIT_DAMAGE;
-	/* a boot asked to count instructions that did not (-2: --from, whatever it was) */
-	if (icount != -2 && clk.icount != icount) {
+	/* a boot asked to count instructions that did not, or the other way round */
+	if (icount != BX_CLOCK_ANY && clk.icount != icount) {
 		hvp_err_file(path, "timed by %s, not by %s as asked",
 			     clk.icount >= 0 ? "instructions (icount)" : "the host",
 			     icount >= 0 ? "instructions (icount)" : "the host");
@@ -497,7 +498,7 @@ int bench_xen_main(int argc, char **argv)
 		return HVP_EXIT_USAGE;
 	}
 	if (from)
-		return report(from, runs, -2, json, "not measured", "not measured");
+		return report(from, runs, BX_CLOCK_ANY, json, "not measured", "not measured");
 
 	const char *e2e = HVPROV_SOURCE_DIR "/hv/xen/tests/e2e.sh";
 	const char *logdump = HVPROV_BINARY_DIR "/hv/xen/tests/xen_logdump";
