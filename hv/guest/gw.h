@@ -227,6 +227,22 @@ int gw_task_start_boottime(struct gw_guest *g, uint64_t task, uint64_t *ns);
  * GW_ENOENT: no fs_struct (a kernel thread, a task past exit_fs()). */
 int gw_task_pwd(struct gw_guest *g, uint64_t task, uint64_t *fs, uint64_t *mnt, uint64_t *dentry);
 
+/* What a hook reads of the calling task at every call, read with one copy where the kernel
+ * keeps the fields close together (in 6.1 they span 640 bytes of task_struct). */
+struct gw_task_hot {
+	uint64_t start_ns;        /* start_boottime */
+	uint64_t parent;          /* real_parent, a kernel pointer (checked) */
+	uint64_t fs, files;       /* 0: none (a kernel thread, a task past exit_fs/exit_files);
+				   * else kernel pointers (checked) */
+	uint32_t pid, tgid;
+	char comm[16];            /* NUL-terminated (at most 15 bytes of the task's) */
+};
+int gw_task_hot(struct gw_guest *g, uint64_t task, struct gw_task_hot *h);
+/* gw_task_pwd from the task's fs_struct (gw_task_hot's fs; 0 gives GW_ENOENT). */
+int gw_fs_pwd(struct gw_guest *g, uint64_t fs, uint64_t *mnt, uint64_t *dentry);
+/* gw_task_file from the task's files_struct (gw_task_hot's files; 0 gives GW_ENOENT). */
+int gw_files_file(struct gw_guest *g, uint64_t files, int32_t fd, uint64_t *file);
+
 /* Bounds of a path walk. A path of PATH_MAX bytes has at most 2048 components, and the walk
  * also counts mount crossings, so 4096 steps cover every real path. */
 #define GW_PATH_MAX_STEPS 4096u

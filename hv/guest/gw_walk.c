@@ -166,6 +166,66 @@ static int rd_member(struct gw_guest *g, uint64_t base, uint32_t m, uint64_t *v)
 	return rd_uint(g, va, g->L->m[m].size, v);
 }
 
+/*
+ * Several fields of one object with one copy of the bytes they span: each read through the
+ * memory ops costs the hypervisor a translation lookup and a frame reference, where a copy of
+ * a few hundred bytes more costs less. f[i].off is the field's offset from base, f[i].size 1 to
+ * 8 bytes; fields further apart than GW_SPAN are read one by one. The object is the guest's,
+ * so the span may hold anything: only the fields asked for are taken from it.
+ */
+#define GW_SPAN 704u
+struct gw_field {
+	uint32_t off, size;
+};
+
+static int rd_fields(struct gw_guest *g, uint64_t base, const struct gw_field *f, uint32_t n,
+		     uint64_t *v)
+{
+	uint8_t b[GW_SPAN];
+	uint32_t lo = 0xffffffffu, hi = 0;
+	int r;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (f[i].off == GW_ABSENT)
+			return GW_EPROFILE;
+		if (f[i].size == 0 || f[i].size > 8)
+			return GW_EPROFILE;
+		if (f[i].off < lo)
+			lo = f[i].off;
+		if (f[i].off + f[i].size > hi)
+			hi = f[i].off + f[i].size;
+	}
+	if (n == 0)
+		return 0;
+	if (base + hi < base)
+		return GW_EPTR;
+	if (hi - lo > GW_SPAN) {
+		for (uint32_t i = 0; i < n; i++) {
+			r = rd_uint(g, base + f[i].off, f[i].size, &v[i]);
+			if (r < 0)
+				return r;
+		}
+		return 0;
+	}
+	r = gw_read(g, base + lo, b, hi - lo);
+	if (r < 0)
+		return r;
+	for (uint32_t i = 0; i < n; i++)
+		v[i] = le64(b + (f[i].off - lo), f[i].size);
+	return 0;
+}
+
+/* The field of member m, at extra bytes further (a member of a struct embedded at extra). */
+static struct gw_field fld(const struct gw_guest *g, uint32_t m, uint32_t extra)
+{
+	struct gw_field f = { g->L->m[m].off, g->L->m[m].size };
+	if (f.off != GW_ABSENT && extra != GW_ABSENT && f.off + extra >= f.off)
+		f.off += extra;
+	else
+		f.off = GW_ABSENT;
+	return f;
+}
+
 /* A pointer member that must point at a kernel struct. */
 static int rd_kptr(struct gw_guest *g, uint64_t base, uint32_t m, uint64_t *p)
 {
@@ -282,10 +342,16 @@ int gw_task_comm(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz)
 /* (mnt, dentry) of a struct path embedded at va. */
 static int rd_path(struct gw_guest *g, uint64_t va, uint64_t *mnt, uint64_t *dentry)
 {
-	int r = rd_kptr(g, va, GW_M_PATH_MNT, mnt);
+	const struct gw_field f[2] = { fld(g, GW_M_PATH_MNT, 0), fld(g, GW_M_PATH_DENTRY, 0) };
+	uint64_t v[2];
+	int r = rd_fields(g, va, f, 2, v);
 	if (r < 0)
 		return r;
-	return rd_kptr(g, va, GW_M_PATH_DENTRY, dentry);
+	if (!kptr_ok(v[0], 1) || !kptr_ok(v[1], 1))
+		return GW_EPTR;
+	*mnt = v[0];
+	*dentry = v[1];
+	return 0;
 }
 
 /* The task's fs_struct member at m (GW_M_FS_ROOT or GW_M_FS_PWD). */
@@ -319,9 +385,15 @@ static int build_path(struct gw_guest *g, uint64_t vfsmnt, uint64_t dentry, uint
 		      uint64_t root_dentry, char *buf, uint32_t bufsz, uint32_t *len)
 {
 	const struct gw_layout *L = g->L;
-	uint32_t mnt_off = L->m[GW_M_MOUNT_MNT].off;
+	uint32_t mnt_off = L->m[GW_M_MOUNT_MNT].off, qoff = L->m[GW_M_DENTRY_D_NAME].off;
+	/* a dentry's parent and name (its qstr's length and pointer), a mount's parent and
+	 * mount point: each one copy */
+	const struct gw_field df[3] = { fld(g, GW_M_DENTRY_D_PARENT, 0),
+					fld(g, GW_M_QSTR_LEN, qoff), fld(g, GW_M_QSTR_NAME, qoff) };
+	const struct gw_field mf[2] = { fld(g, GW_M_MOUNT_MNT_PARENT, 0),
+					fld(g, GW_M_MOUNT_MNT_MOUNTPOINT, 0) };
 	uint32_t pos;
-	uint64_t mnt;
+	uint64_t mnt, mnt_root = 0, root_of = 0;
 	int r;
 
 	if (!buf || bufsz < 2)
@@ -333,47 +405,49 @@ static int build_path(struct gw_guest *g, uint64_t vfsmnt, uint64_t dentry, uint
 	buf[pos] = 0;
 
 	for (uint32_t steps = 0;; steps++) {
-		uint64_t mnt_root, parent, qstr, name, nlen;
+		uint64_t parent, name, nlen, v[3];
 
 		if (dentry == root_dentry && vfsmnt == root_mnt)
 			break;
 		if (steps >= GW_PATH_MAX_STEPS)
 			return GW_ELOOP;
-		r = rd_kptr(g, vfsmnt, GW_M_VFSMOUNT_MNT_ROOT, &mnt_root);
-		if (r < 0)
-			return r;
+		if (root_of != vfsmnt) {          /* read once per mount the walk is in */
+			r = rd_kptr(g, vfsmnt, GW_M_VFSMOUNT_MNT_ROOT, &mnt_root);
+			if (r < 0)
+				return r;
+			root_of = vfsmnt;
+		}
 		if (dentry == mnt_root) {
 			/* at the root of this mount: continue from where it is mounted */
-			r = rd_kptr(g, mnt, GW_M_MOUNT_MNT_PARENT, &parent);
+			r = rd_fields(g, mnt, mf, 2, v);
 			if (r < 0)
 				return r;
+			parent = v[0];
+			if (!kptr_ok(parent, 1))
+				return GW_EPTR;
 			if (parent == mnt)
 				break;    /* the namespace's root mount (or a detached one) */
-			r = rd_kptr(g, mnt, GW_M_MOUNT_MNT_MOUNTPOINT, &dentry);
-			if (r < 0)
-				return r;
+			dentry = v[1];
+			if (!kptr_ok(dentry, 1))
+				return GW_EPTR;
 			if (parent < mnt_off)
 				return GW_EPTR;
 			mnt = parent;
 			vfsmnt = parent + mnt_off;
 			continue;
 		}
-		r = rd_kptr(g, dentry, GW_M_DENTRY_D_PARENT, &parent);
+		r = rd_fields(g, dentry, df, 3, v);
 		if (r < 0)
 			return r;
+		parent = v[0];
+		if (!kptr_ok(parent, 1))
+			return GW_EPTR;
 		if (parent == dentry)
 			return GW_EUNREACH; /* escaped: a disconnected dentry (memfd, a file opened by
 					     * handle) or a planted one; the kernel's prepend_path
 					     * calls it unreachable, getcwd says "(unreachable)" */
-		r = addr_of(g, dentry, GW_M_DENTRY_D_NAME, &qstr);
-		if (r < 0)
-			return r;
-		r = rd_member(g, qstr, GW_M_QSTR_LEN, &nlen);
-		if (r < 0)
-			return r;
-		r = rd_member(g, qstr, GW_M_QSTR_NAME, &name);
-		if (r < 0)
-			return r;
+		nlen = v[1];
+		name = v[2];
 		if (nlen > GW_NAME_MAX)
 			return GW_ERANGE;
 		if (nlen == 0)
@@ -412,9 +486,22 @@ int gw_path_name(struct gw_guest *g, uint64_t task, uint64_t vfsmnt, uint64_t de
 	return build_path(g, vfsmnt, dentry, rmnt, rdentry, buf, bufsz, len);
 }
 
-int gw_task_pwd(struct gw_guest *g, uint64_t task, uint64_t *fs, uint64_t *mnt, uint64_t *dentry)
+int gw_fs_pwd(struct gw_guest *g, uint64_t fs, uint64_t *mnt, uint64_t *dentry)
 {
 	uint64_t va;
+	int r;
+	if (fs == 0)
+		return GW_ENOENT;
+	if (!kptr_ok(fs, 1))
+		return GW_EPTR;
+	r = addr_of(g, fs, GW_M_FS_PWD, &va);
+	if (r < 0)
+		return r;
+	return rd_path(g, va, mnt, dentry);
+}
+
+int gw_task_pwd(struct gw_guest *g, uint64_t task, uint64_t *fs, uint64_t *mnt, uint64_t *dentry)
+{
 	int r;
 	*fs = 0;
 	if (!kptr_ok(task, 1))
@@ -422,14 +509,43 @@ int gw_task_pwd(struct gw_guest *g, uint64_t task, uint64_t *fs, uint64_t *mnt, 
 	r = rd_member(g, task, GW_M_TASK_FS, fs);
 	if (r < 0)
 		return r;
-	if (*fs == 0)
-		return GW_ENOENT;
-	if (!kptr_ok(*fs, 1))
+	return gw_fs_pwd(g, *fs, mnt, dentry);
+}
+
+int gw_task_hot(struct gw_guest *g, uint64_t task, struct gw_task_hot *h)
+{
+	uint32_t coff = g->L->m[GW_M_TASK_COMM].off, csz = g->L->m[GW_M_TASK_COMM].size;
+	/* the comm as two 8-byte words when it is the kernel's 16 bytes (TASK_COMM_LEN) */
+	const struct gw_field f[8] = {
+		fld(g, GW_M_TASK_START_BOOTTIME, 0), fld(g, GW_M_TASK_REAL_PARENT, 0),
+		fld(g, GW_M_TASK_FS, 0), fld(g, GW_M_TASK_FILES, 0),
+		fld(g, GW_M_TASK_PID, 0), fld(g, GW_M_TASK_TGID, 0),
+		{ coff, 8 }, { coff == GW_ABSENT ? GW_ABSENT : coff + 8, 8 } };
+	uint64_t v[8];
+	int r;
+	if (!kptr_ok(task, 1))
 		return GW_EPTR;
-	r = addr_of(g, *fs, GW_M_FS_PWD, &va);
+	r = rd_fields(g, task, f, csz == 16 ? 8 : 6, v);
 	if (r < 0)
 		return r;
-	return rd_path(g, va, mnt, dentry);
+	h->start_ns = v[0];
+	h->parent = v[1];
+	h->fs = v[2];
+	h->files = v[3];
+	h->pid = (uint32_t)v[4];
+	h->tgid = (uint32_t)v[5];
+	if (!kptr_ok(h->parent, 1) || (h->fs && !kptr_ok(h->fs, 1)) ||
+	    (h->files && !kptr_ok(h->files, 1)))
+		return GW_EPTR;
+	if (csz == 16) {
+		for (uint32_t i = 0; i < 8; i++) {
+			h->comm[i] = (char)(v[6] >> (8 * i));
+			h->comm[8 + i] = (char)(v[7] >> (8 * i));
+		}
+		h->comm[15] = 0;
+		return 0;
+	}
+	return gw_task_comm(g, task, h->comm, sizeof(h->comm));
 }
 
 int gw_task_cwd(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz, uint32_t *len)
@@ -441,17 +557,12 @@ int gw_task_cwd(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz, ui
 	return gw_path_name(g, task, mnt, dentry, buf, bufsz, len);
 }
 
-int gw_task_file(struct gw_guest *g, uint64_t task, int32_t fd, uint64_t *file)
+int gw_files_file(struct gw_guest *g, uint64_t files, int32_t fd, uint64_t *file)
 {
-	uint64_t files, fdt, max, arr, f;
+	uint64_t fdt, max, arr, f;
 	int r;
-	if (!kptr_ok(task, 1))
-		return GW_EPTR;
 	if (fd < 0)
 		return GW_EBADF;
-	r = rd_member(g, task, GW_M_TASK_FILES, &files);
-	if (r < 0)
-		return r;
 	if (files == 0)
 		return GW_ENOENT;
 	if (!kptr_ok(files, 1))
@@ -459,14 +570,20 @@ int gw_task_file(struct gw_guest *g, uint64_t task, int32_t fd, uint64_t *file)
 	r = rd_kptr(g, files, GW_M_FILES_FDT, &fdt);
 	if (r < 0)
 		return r;
-	r = rd_member(g, fdt, GW_M_FDTABLE_MAX_FDS, &max);
-	if (r < 0)
-		return r;
+	{
+		const struct gw_field tf[2] = { fld(g, GW_M_FDTABLE_MAX_FDS, 0),
+						fld(g, GW_M_FDTABLE_FD, 0) };
+		uint64_t v[2];
+		r = rd_fields(g, fdt, tf, 2, v);
+		if (r < 0)
+			return r;
+		max = v[0];
+		arr = v[1];
+	}
 	if ((uint64_t)fd >= max)
 		return GW_EBADF;
-	r = rd_kptr(g, fdt, GW_M_FDTABLE_FD, &arr);
-	if (r < 0)
-		return r;
+	if (!kptr_ok(arr, 1))
+		return GW_EPTR;
 	/* fd < 2^31, so the product is below 2^34; only the sum can wrap */
 	if (arr + (uint64_t)fd * 8 < arr)
 		return GW_EPTR;
@@ -481,6 +598,20 @@ int gw_task_file(struct gw_guest *g, uint64_t task, int32_t fd, uint64_t *file)
 	return 0;
 }
 
+int gw_task_file(struct gw_guest *g, uint64_t task, int32_t fd, uint64_t *file)
+{
+	uint64_t files;
+	int r;
+	if (!kptr_ok(task, 1))
+		return GW_EPTR;
+	if (fd < 0)
+		return GW_EBADF;
+	r = rd_member(g, task, GW_M_TASK_FILES, &files);
+	if (r < 0)
+		return r;
+	return gw_files_file(g, files, fd, file);
+}
+
 /*
  * Birth time of a VFS inode that a filesystem embeds in its own inode struct at member vfs
  * (ext4_inode_info, shmem_inode_info), from that struct's struct timespec64 member crtime.
@@ -490,22 +621,24 @@ static int rd_birth(struct gw_guest *g, uint64_t inode, uint32_t vfs, uint32_t c
 		    struct gw_file_id *id)
 {
 	uint32_t voff = g->L->m[vfs].off;
-	uint64_t ei, ts, sec, nsec;
+	uint64_t ei, sec, nsec;
 	int r;
 	if (voff == GW_ABSENT)
 		return GW_EPROFILE;
 	if (inode < voff)
 		return GW_EPTR;
 	ei = inode - voff;
-	r = addr_of(g, ei, crtime, &ts);
-	if (r < 0)
-		return r;
-	r = rd_member(g, ts, GW_M_TIMESPEC64_TV_SEC, &sec);
-	if (r < 0)
-		return r;
-	r = rd_member(g, ts, GW_M_TIMESPEC64_TV_NSEC, &nsec);
-	if (r < 0)
-		return r;
+	{
+		uint32_t toff = g->L->m[crtime].off;
+		const struct gw_field f[2] = { fld(g, GW_M_TIMESPEC64_TV_SEC, toff),
+					       fld(g, GW_M_TIMESPEC64_TV_NSEC, toff) };
+		uint64_t v[2];
+		r = rd_fields(g, ei, f, 2, v);
+		if (r < 0)
+			return r;
+		sec = v[0];
+		nsec = v[1];
+	}
 	if (nsec >= 1000000000u)
 		return GW_EDATA;
 	if (sec == 0 && nsec == 0)
@@ -534,29 +667,33 @@ int gw_file_identity(struct gw_guest *g, uint64_t file, struct gw_file_id *id)
 	r = rd_kptr(g, file, GW_M_FILE_F_INODE, &inode);
 	if (r < 0)
 		return r;
-	r = rd_member(g, inode, GW_M_INODE_I_INO, &id->ino);
-	if (r < 0)
-		return r;
-	r = rd_member(g, inode, GW_M_INODE_I_GENERATION, &v);
-	if (r < 0)
-		return r;
-	id->i_generation = (uint32_t)v;
-	r = rd_member(g, inode, GW_M_INODE_I_MODE, &v);
-	if (r < 0)
-		return r;
-	id->mode = (uint32_t)v;
-	r = rd_kptr(g, inode, GW_M_INODE_I_SB, &sb);
-	if (r < 0)
-		return r;
-	r = rd_member(g, sb, GW_M_SB_S_DEV, &v);
-	if (r < 0)
-		return r;
+	{
+		const struct gw_field f[4] = { fld(g, GW_M_INODE_I_INO, 0),
+					       fld(g, GW_M_INODE_I_GENERATION, 0),
+					       fld(g, GW_M_INODE_I_MODE, 0), fld(g, GW_M_INODE_I_SB, 0) };
+		uint64_t iv[4];
+		r = rd_fields(g, inode, f, 4, iv);
+		if (r < 0)
+			return r;
+		id->ino = iv[0];
+		id->i_generation = (uint32_t)iv[1];
+		id->mode = (uint32_t)iv[2];
+		sb = iv[3];
+		if (!kptr_ok(sb, 1))
+			return GW_EPTR;
+	}
+	{
+		const struct gw_field f[2] = { fld(g, GW_M_SB_S_DEV, 0), fld(g, GW_M_SB_S_MAGIC, 0) };
+		uint64_t sv[2];
+		r = rd_fields(g, sb, f, 2, sv);
+		if (r < 0)
+			return r;
+		v = sv[0];
+		id->s_magic = sv[1];
+	}
 	/* kernel dev_t: 12-bit major above a 20-bit minor (MINORBITS) */
 	id->dev_major = (uint32_t)(v >> 20) & 0xfff;
 	id->dev_minor = (uint32_t)v & 0xfffff;
-	r = rd_member(g, sb, GW_M_SB_S_MAGIC, &id->s_magic);
-	if (r < 0)
-		return r;
 	{
 		uint64_t va;
 		r = addr_of(g, sb, GW_M_SB_S_UUID, &va);

@@ -258,6 +258,60 @@ static void hypervisor_virtual_reader_gives_same_answers(void)
 	teardown(&e);
 }
 
+/* read_virt over the image, counting its calls (what each costs the hypervisor: a lookup and
+ * a frame reference) */
+static unsigned n_virt_reads;
+static int counting_read_virt(void *ctx, uint64_t va, void *buf, uint32_t len)
+{
+	n_virt_reads++;
+	return img_virt_ops.read_virt(ctx, va, buf, len);
+}
+static const struct gw_mem_ops counting_ops = { NULL, counting_read_virt };
+
+static void task_hot_is_the_fields_in_one_copy(void)
+{
+	struct env e;
+	struct gw_guest g;
+	struct gw_task_hot h;
+	uint32_t pid = 0, tgid = 0, lo = ~0u, hi = 0;
+	uint64_t ns = 0, parent = 0, fs = 0, mnt, dentry, files = 0;
+	const uint32_t ms[] = { GW_M_TASK_START_BOOTTIME, GW_M_TASK_REAL_PARENT, GW_M_TASK_FS,
+				GW_M_TASK_FILES, GW_M_TASK_PID, GW_M_TASK_TGID, GW_M_TASK_COMM };
+	char comm[16];
+	setup(&e);
+	TU_REQUIRE(gw_guest_init(&g, &e.L, &counting_ops, &e.im) == 0);
+	TU_REQUIRE(gw_task_ids(&g, e.sc.task, &pid, &tgid) == 0);
+	TU_REQUIRE(gw_task_start_boottime(&g, e.sc.task, &ns) == 0);
+	TU_REQUIRE(gw_task_parent(&g, e.sc.task, &parent) == 0);
+	TU_REQUIRE(gw_task_pwd(&g, e.sc.task, &fs, &mnt, &dentry) == 0);
+	TU_REQUIRE(gw_task_comm(&g, e.sc.task, comm, sizeof(comm)) == 0);
+	TU_REQUIRE(img_read(&e.im, e.sc.task + off_of(GW_M_TASK_FILES, &e), &files, 8) == 0);
+	n_virt_reads = 0;
+	TU_CHECK(gw_task_hot(&g, e.sc.task, &h) == 0);
+	TU_CHECK(h.pid == pid && h.tgid == tgid && h.start_ns == ns && h.parent == parent &&
+		 h.fs == fs && h.files == files && files && !strcmp(h.comm, comm),
+		 "pid %u tgid %u comm '%s'", h.pid, h.tgid, h.comm);
+	/* one copy when the fields lie within the span (in the image's layout they do) */
+	for (unsigned i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+		uint32_t o = off_of(ms[i], &e), z = e.L.m[ms[i]].size;
+		lo = o < lo ? o : lo;
+		hi = o + z > hi ? o + z : hi;
+	}
+	TU_CHECK(hi - lo <= 704 && n_virt_reads ==
+		 1u + ((e.sc.task + lo) >> 12 != (e.sc.task + hi - 1) >> 12),
+		 "%u reads for a span of %u bytes", n_virt_reads, hi - lo);
+	/* the kernel thread: no fs, no files */
+	TU_CHECK(gw_task_hot(&g, e.sc.kthread, &h) == 0 && h.fs == 0 && h.files == 0);
+	/* hostile: a parent in user space, an fs_struct pointer off its alignment */
+	img_put64(&e.im, e.sc.task + off_of(GW_M_TASK_REAL_PARENT, &e), 0x7ffff000);
+	TU_CHECK(gw_task_hot(&g, e.sc.task, &h) == GW_EPTR);
+	img_put64(&e.im, e.sc.task + off_of(GW_M_TASK_REAL_PARENT, &e), parent);
+	img_put64(&e.im, e.sc.task + off_of(GW_M_TASK_FS, &e), fs + 4);
+	TU_CHECK(gw_task_hot(&g, e.sc.task, &h) == GW_EPTR);
+	TU_CHECK(gw_task_hot(&g, 0x1000, &h) == GW_EPTR);
+	teardown(&e);
+}
+
 /* ---- hostile images ------------------------------------------------------------------------ */
 
 static void d_parent_cycle_is_eloop(void)
@@ -506,6 +560,7 @@ int main(void)
 	TU_RUN(unopened_fds_are_ebadf);
 	TU_RUN(kernel_thread_has_no_cwd_or_files);
 	TU_RUN(hypervisor_virtual_reader_gives_same_answers);
+	TU_RUN(task_hot_is_the_fields_in_one_copy);
 	TU_RUN(d_parent_cycle_is_eloop);
 	TU_RUN(escaped_dentry_is_unreachable);
 	TU_RUN(mount_cycle_is_eloop);

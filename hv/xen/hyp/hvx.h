@@ -161,6 +161,7 @@ struct hvx_who {
 	uint64_t cwd_cycles;      /* TSC cycles spent on the CWD (HVX_OP_PHASES) */
 	uint64_t task;            /* the guest's task_struct (0: not read) */
 	uint64_t walk;            /* the pCPU walk that read them (hvx_files goes on with it) */
+	uint64_t files;           /* task->files as that walk read it (only while walk holds) */
 };
 
 struct hvx_pend {

@@ -308,15 +308,15 @@ static struct hvx_cwd *cwd_slot(struct hvx_dom *x, uint64_t fs, uint64_t mnt, ui
 	return &x->cwd[hash64(fs ^ (mnt << 1) ^ (dentry << 2), HVX_CWD_SLOTS)];
 }
 
-static void cwd_read(struct hvx_dom *x, struct gw_guest *g, uint64_t task, char *buf,
-		     uint32_t bufsz, struct hvx_who *w)
+static void cwd_read(struct hvx_dom *x, struct gw_guest *g, uint64_t task, uint64_t fs,
+		     char *buf, uint32_t bufsz, struct hvx_who *w)
 {
 	struct hvx_cwd *e;
-	uint64_t fs, mnt, dentry;
+	uint64_t mnt, dentry;
 	uint32_t len = 0;
 	bool hit = false;
 
-	w->cwd_rc = gw_task_pwd(g, task, &fs, &mnt, &dentry);
+	w->cwd_rc = gw_fs_pwd(g, fs, &mnt, &dentry);
 	if ( w->cwd_rc )
 		return;
 	spin_lock(&x->lock);
@@ -379,9 +379,10 @@ static bool idc_get(struct hvx_dom *x, uint64_t task, uint64_t ns, uint64_t pare
 
 /* Read the ids of task (start time ns, parent just read) and its parent's into w, and cache
  * them with the translations of the task's pages this walk made. @return 0 or GW_E*. */
-static int idc_fill(struct hvx_dom *x, struct gw_guest *g, uint64_t task, uint64_t ns,
-		    uint64_t parent, struct hvx_who *w)
+static int idc_fill(struct hvx_dom *x, struct gw_guest *g, uint64_t task,
+		    const struct gw_task_hot *h, struct hvx_who *w)
 {
+	uint64_t ns = h->start_ns, parent = h->parent;
 	const struct hvx_wtlb *t = &wtlbs[smp_processor_id()];
 	uint64_t pns, end = task + g->L->struct_size[GW_S_TASK_STRUCT];
 	struct hvx_idc *e;
@@ -389,9 +390,9 @@ static int idc_fill(struct hvx_dom *x, struct gw_guest *g, uint64_t task, uint64
 	uint32_t ppid;
 	int rc;
 
-	rc = gw_task_ids(g, task, &w->tid, &w->tgid);
-	if ( !rc && (!w->tid || !w->tgid) )
-		rc = GW_EDATA;      /* the idle task does not make system calls */
+	w->tid = h->pid;
+	w->tgid = h->tgid;
+	rc = !w->tid || !w->tgid ? GW_EDATA : 0;  /* the idle task makes no system calls */
 	if ( !rc )
 		rc = gw_task_ids(g, parent, NULL, &ppid);
 	if ( !rc )
@@ -441,11 +442,11 @@ static void tlb_seed(struct hvx_wtlb *t, uint64_t va, uint64_t pa)
  * structures.
  */
 static int who_task(struct hvx_dom *x, const struct vcpu *v, struct gw_guest *g,
-		    uint64_t *task, uint64_t *ns, struct hvx_who *w)
+		    uint64_t *task, struct gw_task_hot *h, struct hvx_who *w)
 {
 	struct hvx_wtlb *t = &wtlbs[smp_processor_id()];
 	struct hvx_pcx *pc = &pcxs[(x - hvx_doms) * HVX_MAX_VCPUS + v->vcpu_id % HVX_MAX_VCPUS];
-	uint64_t gs = read_gs_shadow(), parent;
+	uint64_t gs = read_gs_shadow();
 	unsigned int pass;
 	int rc = 0;
 
@@ -469,11 +470,10 @@ static int who_task(struct hvx_dom *x, const struct vcpu *v, struct gw_guest *g,
 			}
 			spin_unlock(&x->lock);
 		}
+		/* start time, parent, comm, fs and files: one copy of the task's bytes */
 		if ( !rc )
-			rc = gw_task_start_boottime(g, *task, ns);
-		if ( !rc )
-			rc = gw_task_parent(g, *task, &parent);
-		if ( !rc && idc_get(x, *task, *ns, parent, w) )
+			rc = gw_task_hot(g, *task, h);
+		if ( !rc && idc_get(x, *task, h->start_ns, h->parent, w) )
 		{
 			hvx_phase_add(HVX_PH(ident_hits), 1);
 			return 0;
@@ -486,14 +486,15 @@ static int who_task(struct hvx_dom *x, const struct vcpu *v, struct gw_guest *g,
 	/* the walk's first translation is the per-CPU page of current_task */
 	pc->va = t->va[0];
 	pc->pa = t->pa[0];
-	return idc_fill(x, g, *task, *ns, parent, w);
+	return idc_fill(x, g, *task, h, w);
 }
 
 void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwdsz,
 	     struct hvx_who *w)
 {
 	struct gw_guest *g;
-	uint64_t task, ns;
+	struct gw_task_hot h;
+	uint64_t task;
 	int rc;
 
 	memset(w, 0, sizeof(*w));
@@ -503,20 +504,22 @@ void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwd
 		goto out;
 	w->have_prof = true;
 	g = walk_start(x, v);
-	rc = g ? who_task(x, v, g, &task, &ns, w) : GW_EPROFILE;
+	rc = g ? who_task(x, v, g, &task, &h, w) : GW_EPROFILE;
 	if ( !rc )
 	{
 		w->task = task;
 		w->walk = wtlbs[smp_processor_id()].seq;
-		w->start_ticks = ns / (1000000000ull / HVP_TICKS_HZ);
-		rc = gw_task_comm(g, task, w->comm, sizeof(w->comm));
+		w->files = h.files;
+		w->start_ticks = h.start_ns / (1000000000ull / HVP_TICKS_HZ);
+		BUILD_BUG_ON(sizeof(w->comm) != sizeof(h.comm));
+		memcpy(w->comm, h.comm, sizeof(w->comm));
 	}
 	w->rc = rc;
 	if ( !rc && cwdbuf )
 	{
 		uint64_t t0 = rdtsc_ordered();
 
-		cwd_read(x, g, task, cwdbuf, cwdsz, w);
+		cwd_read(x, g, task, h.fs, cwdbuf, cwdsz, w);
 		w->cwd_cycles = rdtsc_ordered() - t0;
 	}
  out:
@@ -570,8 +573,8 @@ void hvx_files(struct hvx_dom *x, const struct vcpu *v, const struct hvx_who *w,
 	       struct hvx_fq *q, unsigned int n, char *pathbuf, uint32_t pathsz)
 {
 	struct gw_guest *g;
-	uint64_t task = 0;
-	bool named = false;
+	uint64_t task = 0, files = 0;
+	bool named = false, have_files = false;
 	unsigned int i;
 	int rc;
 
@@ -586,7 +589,11 @@ void hvx_files(struct hvx_dom *x, const struct vcpu *v, const struct hvx_who *w,
 	/* hvx_who's walk of this call goes on: its translations, its task */
 	g = dom_profile(x, v) ? walk_resume(w, v) : NULL;
 	if ( g )
+	{
 		task = w->task;
+		files = w->files;
+		have_files = true;
+	}
 	else
 		g = dom_profile(x, v) ? walk_start(x, v) : NULL;
 	rc = g ? 0 : GW_EPROFILE;
@@ -601,8 +608,12 @@ void hvx_files(struct hvx_dom *x, const struct vcpu *v, const struct hvx_who *w,
 		f->rc = rc;
 		if ( rc )
 			continue;
-		f->rc = f->what == HVX_FQ_EXE ? gw_task_exe(g, task, &file)
-					      : gw_task_file(g, task, f->fd, &file);
+		if ( f->what == HVX_FQ_EXE )
+			f->rc = gw_task_exe(g, task, &file);
+		else if ( have_files )
+			f->rc = gw_files_file(g, files, f->fd, &file);
+		else
+			f->rc = gw_task_file(g, task, f->fd, &file);
 		if ( !f->rc )
 			f->rc = gw_file_identity(g, file, &id);
 		if ( f->rc )
