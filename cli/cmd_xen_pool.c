@@ -282,7 +282,7 @@ static void xen_defaults(struct dmn_config *cfg, unsigned *tick_ms)
 {
 	/* Guest vCPUs may be waiting for space: write small frames promptly, and look at the
 	 * checkpoints every 2 ms. */
-	cfg->max_delay_ms = 5;
+	cfg->max_delay_ms = 100;
 	cfg->poll_max_us = 1000;
 	cfg->frame_size = 64u << 10;
 	*tick_ms = 2;
@@ -410,7 +410,7 @@ int xen_daemon(int argc, char **argv)
 			 "are checked) and the hook's counters.\n\n",
 		.exits = "Exit: 0 stopped cleanly, 1 the hook lost records or the last frame could not be\n"
 			 "made durable, 2 cannot run.\n",
-		.default_frame = "64K", .default_delay = "5", .default_verify = "on",
+		.default_frame = "64K", .default_delay = "100", .default_verify = "on",
 		.defaults = xen_defaults, .attach = xen_attach, .tick = xen_tick,
 		.detach = xen_detach, .ctx = &x,
 	};

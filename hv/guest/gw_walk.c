@@ -31,6 +31,28 @@ static int kptr_ok(uint64_t p, int aligned)
 static uint64_t le64(const uint8_t *b, uint32_t n)
 {
 	uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* the sizes the layout allows, as one load each (the hook reads millions of them) */
+	switch (n) {
+	case 8:
+		__builtin_memcpy(&v, b, 8);
+		return v;
+	case 4: {
+		uint32_t w;
+		__builtin_memcpy(&w, b, 4);
+		return w;
+	}
+	case 2: {
+		uint16_t h;
+		__builtin_memcpy(&h, b, 2);
+		return h;
+	}
+	case 1:
+		return b[0];
+	default:
+		break;
+	}
+#endif
 	for (uint32_t i = n; i-- > 0;)
 		v = (v << 8) | b[i];
 	return v;
