@@ -291,6 +291,13 @@ struct gw_file_id {
 
 /* Identity of a struct file. */
 int gw_file_identity(struct gw_guest *g, uint64_t file, struct gw_file_id *id);
+/* gw_file_identity in two halves, for a caller that keeps the second's answers: the inode
+ * behind file and what it holds (ino, i_generation, mode into id, zeroed first; its super
+ * block), then what the super block and the filesystem's inode add (device, magic, UUID,
+ * birth time). */
+int gw_file_inode(struct gw_guest *g, uint64_t file, uint64_t *inode, uint64_t *sb,
+		  struct gw_file_id *id);
+int gw_inode_identity(struct gw_guest *g, uint64_t inode, uint64_t sb, struct gw_file_id *id);
 /* The task's executable: its mm's exe_file (a struct file pointer). @return 0, GW_ENOENT (no
  * mm: a kernel thread, a task past exit_mm; or no exe_file), GW_EPTR, GW_EFAULT. */
 int gw_task_exe(struct gw_guest *g, uint64_t task, uint64_t *file);

@@ -671,66 +671,70 @@ static int rd_birth(struct gw_guest *g, uint64_t inode, uint32_t vfs, uint32_t c
 	return 0;
 }
 
-int gw_file_identity(struct gw_guest *g, uint64_t file, struct gw_file_id *id)
+int gw_file_inode(struct gw_guest *g, uint64_t file, uint64_t *inode, uint64_t *sb,
+		  struct gw_file_id *id)
 {
-	const struct gw_layout *L = g->L;
-	uint64_t inode, sb, v;
+	const struct gw_field f[4] = { fld(g, GW_M_INODE_I_INO, 0),
+				       fld(g, GW_M_INODE_I_GENERATION, 0),
+				       fld(g, GW_M_INODE_I_MODE, 0), fld(g, GW_M_INODE_I_SB, 0) };
+	uint64_t iv[4];
 	int r;
 
 	if (!id)
 		return GW_EINVAL;
-	{
-		unsigned char *p = (unsigned char *)id;
-		for (size_t i = 0; i < sizeof(*id); i++)
-			p[i] = 0;
-	}
+	*id = (struct gw_file_id){ 0 };
 	if (!kptr_ok(file, 1))
 		return GW_EPTR;
-	r = rd_kptr(g, file, GW_M_FILE_F_INODE, &inode);
+	r = rd_kptr(g, file, GW_M_FILE_F_INODE, inode);
 	if (r < 0)
 		return r;
-	{
-		const struct gw_field f[4] = { fld(g, GW_M_INODE_I_INO, 0),
-					       fld(g, GW_M_INODE_I_GENERATION, 0),
-					       fld(g, GW_M_INODE_I_MODE, 0), fld(g, GW_M_INODE_I_SB, 0) };
-		uint64_t iv[4];
-		r = rd_fields(g, inode, f, 4, iv);
-		if (r < 0)
-			return r;
-		id->ino = iv[0];
-		id->i_generation = (uint32_t)iv[1];
-		id->mode = (uint32_t)iv[2];
-		sb = iv[3];
-		if (!kptr_ok(sb, 1))
-			return GW_EPTR;
-	}
-	{
-		const struct gw_field f[2] = { fld(g, GW_M_SB_S_DEV, 0), fld(g, GW_M_SB_S_MAGIC, 0) };
-		uint64_t sv[2];
-		r = rd_fields(g, sb, f, 2, sv);
-		if (r < 0)
-			return r;
-		v = sv[0];
-		id->s_magic = sv[1];
-	}
+	r = rd_fields(g, *inode, f, 4, iv);
+	if (r < 0)
+		return r;
+	id->ino = iv[0];
+	id->i_generation = (uint32_t)iv[1];
+	id->mode = (uint32_t)iv[2];
+	*sb = iv[3];
+	return kptr_ok(*sb, 1) ? 0 : GW_EPTR;
+}
+
+int gw_inode_identity(struct gw_guest *g, uint64_t inode, uint64_t sb, struct gw_file_id *id)
+{
+	const struct gw_layout *L = g->L;
+	const struct gw_field f[2] = { fld(g, GW_M_SB_S_DEV, 0), fld(g, GW_M_SB_S_MAGIC, 0) };
+	uint64_t sv[2], va;
+	int r;
+
+	if (!kptr_ok(inode, 1) || !kptr_ok(sb, 1))
+		return GW_EPTR;
+	r = rd_fields(g, sb, f, 2, sv);
+	if (r < 0)
+		return r;
+	id->s_magic = sv[1];
 	/* kernel dev_t: 12-bit major above a 20-bit minor (MINORBITS) */
-	id->dev_major = (uint32_t)(v >> 20) & 0xfff;
-	id->dev_minor = (uint32_t)v & 0xfffff;
-	{
-		uint64_t va;
-		r = addr_of(g, sb, GW_M_SB_S_UUID, &va);
-		if (r < 0)
-			return r;
-		r = gw_read(g, va, id->s_uuid, 16);
-		if (r < 0)
-			return r;
-	}
+	id->dev_major = (uint32_t)(sv[0] >> 20) & 0xfff;
+	id->dev_minor = (uint32_t)sv[0] & 0xfffff;
+	r = addr_of(g, sb, GW_M_SB_S_UUID, &va);
+	if (r < 0)
+		return r;
+	r = gw_read(g, va, id->s_uuid, 16);
+	if (r < 0)
+		return r;
 	if (id->s_magic == GW_EXT4_SUPER_MAGIC)
 		return rd_birth(g, inode, GW_M_EXT4_VFS_INODE, GW_M_EXT4_I_CRTIME, id);
 	if (id->s_magic == GW_TMPFS_MAGIC && L->m[GW_M_SHMEM_VFS_INODE].off != GW_ABSENT &&
 	    L->m[GW_M_SHMEM_I_CRTIME].off != GW_ABSENT)
 		return rd_birth(g, inode, GW_M_SHMEM_VFS_INODE, GW_M_SHMEM_I_CRTIME, id);
 	return 0;
+}
+
+int gw_file_identity(struct gw_guest *g, uint64_t file, struct gw_file_id *id)
+{
+	uint64_t inode, sb;
+	int r = gw_file_inode(g, file, &inode, &sb, id);
+	if (r < 0)
+		return r;
+	return gw_inode_identity(g, inode, sb, id);
 }
 
 int gw_task_exe(struct gw_guest *g, uint64_t task, uint64_t *file)

@@ -168,6 +168,21 @@ static void fd_gives_device_inode_birth_time_and_path(void)
 		 id.birth_nsec == SCENE_TMP_CRTIME_NSEC, "tmpfs birth time from shmem_inode_info");
 	TU_CHECK(id.s_magic == GW_TMPFS_MAGIC && id.mode == 0100600);
 	TU_CHECK(!strcmp(buf, SCENE_FD4_PATH), "fd 4 path '%s'", buf);
+
+	/* the two halves (a cache keeps the second's answers by inode) give the same identity */
+	{
+		struct gw_file_id half;
+		uint64_t file = 0, inode = 0, sb = 0;
+		TU_REQUIRE(gw_task_file(&e.g, e.sc.task, 3, &file) == 0);
+		TU_CHECK(gw_file_inode(&e.g, file, &inode, &sb, &half) == 0 && inode && sb &&
+			 half.ino == SCENE_NOTES_INO && half.i_generation == SCENE_NOTES_GEN &&
+			 half.mode == 0100644 && half.dev_major == 0 && !(half.flags & GW_ID_BIRTH));
+		TU_CHECK(gw_inode_identity(&e.g, inode, sb, &half) == 0 &&
+			 half.dev_major == SCENE_EXT4_MAJOR && half.dev_minor == SCENE_EXT4_MINOR &&
+			 half.birth_sec == SCENE_NOTES_CRTIME_SEC && half.s_uuid[15] == 0xaf);
+		TU_CHECK(gw_inode_identity(&e.g, inode, sb + 1, &half) == GW_EPTR);
+		TU_CHECK(gw_inode_identity(&e.g, 0, sb, &half) == GW_EPTR);
+	}
 	teardown(&e);
 }
 

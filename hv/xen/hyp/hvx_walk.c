@@ -83,6 +83,24 @@ struct hvx_idc {
 };
 static struct hvx_idc *idcs;        /* HVX_IDC_SLOTS per domain slot */
 
+/*
+ * Per domain slot: what a file's super block and filesystem add to its inode's identity
+ * (device, magic, birth time), by inode pointer, direct-mapped; under x->lock. An entry counts
+ * only when the inode, its super block, its number and its generation read at this call are
+ * those cached: an inode freed and given to another file has another number or generation
+ * (ext4 and tmpfs draw a new generation for each inode they create). The UUID is not kept (no
+ * record carries it).
+ */
+#define HVX_INC_SLOTS 64u         /* power of two */
+struct hvx_inc {
+	uint64_t inode;           /* 0: empty */
+	uint64_t sb, ino, s_magic;
+	int64_t birth_sec;
+	uint32_t gen, dev_major, dev_minor, birth_nsec, flags;
+	uint32_t pad;
+};
+static struct hvx_inc *incs;        /* HVX_INC_SLOTS per domain slot */
+
 /* Per domain slot and vCPU: the translation of the page of its current_task (the per-CPU
  * area), as its last walk made it; written by that vCPU's hook only, trusted as hvx_who says */
 struct hvx_pcx {
@@ -105,8 +123,11 @@ static int __init hvx_walk_init(void)
 	idcs = xzalloc_array(struct hvx_idc, HVX_MAX_DOMS * HVX_IDC_SLOTS);
 	pcxs = xzalloc_array(struct hvx_pcx, HVX_MAX_DOMS * HVX_MAX_VCPUS);
 	l1cs = xzalloc_array(uint64_t, HVX_MAX_DOMS * HVX_L1C_SLOTS);
+	incs = xzalloc_array(struct hvx_inc, HVX_MAX_DOMS * HVX_INC_SLOTS);
 	if ( !wtlbs || !idcs || !pcxs || !l1cs )
 		printk(XENLOG_ERR "hvprov: no memory for the walker's caches: guest ids unread\n");
+	if ( !incs )
+		printk(XENLOG_ERR "hvprov: no memory for the inode cache: every file read whole\n");
 	return 0;
 }
 __initcall(hvx_walk_init);
@@ -562,6 +583,52 @@ static bool named_kind(uint32_t mode)
 	}
 }
 
+/* The identity of file: its inode read at every call, the rest from x's inode cache when it
+ * holds that inode (hvx_inc). */
+static int file_identity(struct hvx_dom *x, struct gw_guest *g, uint64_t file,
+			 struct gw_file_id *id)
+{
+	struct hvx_inc *e;
+	uint64_t inode, sb;
+	bool hit = false;
+	int rc = gw_file_inode(g, file, &inode, &sb, id);
+
+	if ( rc || !incs )
+		return rc ?: gw_inode_identity(g, inode, sb, id);
+	spin_lock(&x->lock);
+	e = &incs[(x - hvx_doms) * HVX_INC_SLOTS + hash64(inode, HVX_INC_SLOTS)];
+	if ( e->inode == inode && e->sb == sb && e->ino == id->ino && e->gen == id->i_generation )
+	{
+		id->dev_major = e->dev_major;
+		id->dev_minor = e->dev_minor;
+		id->s_magic = e->s_magic;
+		id->flags = e->flags;
+		id->birth_sec = e->birth_sec;
+		id->birth_nsec = e->birth_nsec;
+		hit = true;
+	}
+	spin_unlock(&x->lock);
+	if ( hit )
+		return 0;
+	rc = gw_inode_identity(g, inode, sb, id);
+	if ( rc )
+		return rc;
+	spin_lock(&x->lock);
+	e = &incs[(x - hvx_doms) * HVX_INC_SLOTS + hash64(inode, HVX_INC_SLOTS)];
+	e->inode = inode;
+	e->sb = sb;
+	e->ino = id->ino;
+	e->gen = id->i_generation;
+	e->dev_major = id->dev_major;
+	e->dev_minor = id->dev_minor;
+	e->s_magic = id->s_magic;
+	e->flags = id->flags;
+	e->birth_sec = id->birth_sec;
+	e->birth_nsec = id->birth_nsec;
+	spin_unlock(&x->lock);
+	return 0;
+}
+
 /*
  * The files an event names, read through v's current task: q[i].rc and q[i].id for each, and
  * for the first that wants one its path, named into pathbuf. The fd table is the guest's own
@@ -615,7 +682,7 @@ void hvx_files(struct hvx_dom *x, const struct vcpu *v, const struct hvx_who *w,
 		else
 			f->rc = gw_task_file(g, task, f->fd, &file);
 		if ( !f->rc )
-			f->rc = gw_file_identity(g, file, &id);
+			f->rc = file_identity(x, g, file, &id);
 		if ( f->rc )
 			continue;
 		hvx_fileid(&id, &f->id);
@@ -662,6 +729,8 @@ void hvx_walk_reset(struct hvx_dom *x)
 		memset(&pcxs[(x - hvx_doms) * HVX_MAX_VCPUS], 0, HVX_MAX_VCPUS * sizeof(*pcxs));
 	if ( l1cs )
 		memset(&l1cs[(x - hvx_doms) * HVX_L1C_SLOTS], 0, HVX_L1C_SLOTS * sizeof(*l1cs));
+	if ( incs )
+		memset(&incs[(x - hvx_doms) * HVX_INC_SLOTS], 0, HVX_INC_SLOTS * sizeof(*incs));
 }
 
 /* The return of a call made by entry (hvx_rec.c, not an execve): the caller is the task its
