@@ -105,8 +105,7 @@ void hv_rec_set_src_seq(struct hv_rec *r, uint64_t src_seq)
 void hv_rec_set_boot(struct hv_rec *r, const uint8_t boot_id[16])
 {
 	struct hvp_ev_hdr *h = hdr(r);
-	for (unsigned i = 0; i < 16; i++)
-		h->boot_id[i] = boot_id[i];
+	__builtin_memcpy(h->boot_id, boot_id, 16);
 	h->idf |= HVP_IDF_BOOT;
 }
 

@@ -98,6 +98,8 @@ FLIPS=${HVPROV_XEN_FLIPS:-}
 # with the emulated CPUs running in parallel, as a 2-CPU host would; a hang there fails it.
 TCG_DEFAULT=single
 [ "$MODE" = bench ] && TCG_DEFAULT=multi
+# HVPROV_XEN_QEMU_PLUGIN: a TCG plugin and its arguments for QEMU's -plugin (tests/insnprof.c:
+# Xen's instructions per function, hv/xen/README.md "Where the instructions go").
 # Instruction-counted time (hvprov bench xen --icount N): QEMU's -icount shift=N, sleep=off.
 # Every clock the guests read (the TSC, Xen's time, the domU's /proc/uptime) then advances by
 # 2^N ns per guest instruction executed, whatever the host's load and speed; QEMU runs both
@@ -294,7 +296,7 @@ esac
 RAM_SIZE=$((2048 << 20))
 
 qemu_exec() {   # qemu_exec DOM0_IMAGE OUT_IMAGE (replaces the calling subshell)
-	exec qemu-system-x86_64 ${ICOUNT:+-icount shift=$ICOUNT,sleep=off,align=off} -machine q35,memory-backend=mem -accel tcg,thread="$TCG" -cpu "$QEMU_CPU" -m 2048 -smp 2 \
+	exec qemu-system-x86_64 ${ICOUNT:+-icount shift=$ICOUNT,sleep=off,align=off} ${HVPROV_XEN_QEMU_PLUGIN:+-plugin "$HVPROV_XEN_QEMU_PLUGIN"} -machine q35,memory-backend=mem -accel tcg,thread="$TCG" -cpu "$QEMU_CPU" -m 2048 -smp 2 \
 		-object memory-backend-file,id=mem,size=2048M,mem-path="$RAM",share=on \
 		-name hvx-e2e,debug-threads=on -nographic -no-reboot -kernel "$XEN_IMAGE" \
 		-append "console=com1 com1=115200,8n1 conswitch=ax serial_tx_buffer=256K dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all smap=0 $XEN_FPU $XEN_TIME hvprov=$POOL $XEN_EXTRA" \
