@@ -85,19 +85,16 @@ static struct hvx_idc *idcs;        /* HVX_IDC_SLOTS per domain slot */
 
 /*
  * Per domain slot: what a file's super block and filesystem add to its inode's identity
- * (device, magic, birth time), by inode pointer, direct-mapped; under x->lock. An entry counts
- * only when the inode, its super block, its number and its generation read at this call are
- * those cached: an inode freed and given to another file has another number or generation
- * (ext4 and tmpfs draw a new generation for each inode they create). The UUID is not kept (no
- * record carries it).
+ * (device, magic, UUID, birth time), by inode pointer, direct-mapped; under x->lock. An entry
+ * counts only when the inode, its super block, its number and its generation read at this
+ * call are those cached: an inode freed and given to another file has another number or
+ * generation (ext4 and tmpfs draw a new generation for each inode they create).
  */
 #define HVX_INC_SLOTS 64u         /* power of two */
 struct hvx_inc {
 	uint64_t inode;           /* 0: empty */
-	uint64_t sb, ino, s_magic;
-	int64_t birth_sec;
-	uint32_t gen, dev_major, dev_minor, birth_nsec, flags;
-	uint32_t pad;
+	uint64_t sb;
+	struct gw_file_id id;     /* the whole identity as last read (its mode is read anew) */
 };
 static struct hvx_inc *incs;        /* HVX_INC_SLOTS per domain slot */
 
@@ -590,21 +587,20 @@ static int file_identity(struct hvx_dom *x, struct gw_guest *g, uint64_t file,
 {
 	struct hvx_inc *e;
 	uint64_t inode, sb;
+	uint32_t mode;
 	bool hit = false;
 	int rc = gw_file_inode(g, file, &inode, &sb, id);
 
 	if ( rc || !incs )
 		return rc ?: gw_inode_identity(g, inode, sb, id);
+	mode = id->mode;          /* chmod changes it: read at every call */
 	spin_lock(&x->lock);
 	e = &incs[(x - hvx_doms) * HVX_INC_SLOTS + hash64(inode, HVX_INC_SLOTS)];
-	if ( e->inode == inode && e->sb == sb && e->ino == id->ino && e->gen == id->i_generation )
+	if ( e->inode == inode && e->sb == sb && e->id.ino == id->ino &&
+	     e->id.i_generation == id->i_generation )
 	{
-		id->dev_major = e->dev_major;
-		id->dev_minor = e->dev_minor;
-		id->s_magic = e->s_magic;
-		id->flags = e->flags;
-		id->birth_sec = e->birth_sec;
-		id->birth_nsec = e->birth_nsec;
+		*id = e->id;
+		id->mode = mode;
 		hit = true;
 	}
 	spin_unlock(&x->lock);
@@ -617,14 +613,7 @@ static int file_identity(struct hvx_dom *x, struct gw_guest *g, uint64_t file,
 	e = &incs[(x - hvx_doms) * HVX_INC_SLOTS + hash64(inode, HVX_INC_SLOTS)];
 	e->inode = inode;
 	e->sb = sb;
-	e->ino = id->ino;
-	e->gen = id->i_generation;
-	e->dev_major = id->dev_major;
-	e->dev_minor = id->dev_minor;
-	e->s_magic = id->s_magic;
-	e->flags = id->flags;
-	e->birth_sec = id->birth_sec;
-	e->birth_nsec = id->birth_nsec;
+	e->id = *id;
 	spin_unlock(&x->lock);
 	return 0;
 }
