@@ -24,8 +24,11 @@
  * (struct hvx_idc) and taken from there when the task's start time and parent pointer, read
  * at each call, are those cached: a freed task_struct given to a new task has another start
  * time, a reparented one another parent, and de_thread gives an exec'ing thread its leader's
- * start time. The comm is read at every call (prctl and /proc/PID/comm change it). The file
- * identities of a call go on with its identity's walk (hvx_files: its task, its translations),
+ * start time. The comm is read at every call (prctl and /proc/PID/comm change it), with the
+ * start time, parent, fs_struct and files_struct in one copy (gw_task_hot). The file
+ * identities of a call go on with its identity's walk (hvx_files: its task, its translations,
+ * its files_struct); a file's inode is read at every call, what its super block and filesystem
+ * add (device, magic, birth time) comes from a per-domain cache by inode (struct hvx_inc),
  * and a return takes its caller's ids from the call's entry (hvx_who_again) unless it is an
  * execve's.
  */
