@@ -296,9 +296,14 @@ void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwd
 	     struct hvx_who *w);
 void hvx_walk_reset(struct hvx_dom *x);
 void hvx_walk_forget(struct hvx_dom *x, const struct hvx_who *w);
+void hvx_who_again(const struct hvx_who *entry, struct hvx_who *w);
+struct gw_guest;
+struct gw_guest *hvx_walk_files(struct hvx_dom *x, const struct vcpu *v,
+				const struct hvx_who *w, uint64_t *files, bool *resumed);
+/* hvx_files.c */
 void hvx_files(struct hvx_dom *x, const struct vcpu *v, const struct hvx_who *w,
 	       struct hvx_fq *q, unsigned int n, char *pathbuf, uint32_t pathsz);
-void hvx_who_again(const struct hvx_who *entry, struct hvx_who *w);
+void hvx_files_reset(struct hvx_dom *x);
 struct gw_file_id;
 struct hvp_ev_fileid;
 void hvx_fileid(const struct gw_file_id *id, struct hvp_ev_fileid *f);

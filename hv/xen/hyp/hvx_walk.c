@@ -27,8 +27,8 @@
  * start time. The comm is read at every call (prctl and /proc/PID/comm change it), with the
  * start time, parent, fs_struct and files_struct in one copy (gw_task_hot). The file
  * identities of a call go on with its identity's walk (hvx_files: its task, its translations,
- * its files_struct); a file's inode is read at every call, what its super block and filesystem
- * add (device, magic, birth time) comes from a per-domain cache by inode (struct hvx_inc),
+ * its files_struct; hvx_files.c), whose inodes are read at every call and the rest from a
+ * cache by inode,
  * and a return takes its caller's ids from the call's entry (hvx_who_again) unless it is an
  * execve's.
  */
@@ -86,21 +86,6 @@ struct hvx_idc {
 };
 static struct hvx_idc *idcs;        /* HVX_IDC_SLOTS per domain slot */
 
-/*
- * Per domain slot: what a file's super block and filesystem add to its inode's identity
- * (device, magic, UUID, birth time), by inode pointer, direct-mapped; under x->lock. An entry
- * counts only when the inode, its super block, its number and its generation read at this
- * call are those cached: an inode freed and given to another file has another number or
- * generation (ext4 and tmpfs draw a new generation for each inode they create).
- */
-#define HVX_INC_SLOTS 64u         /* power of two */
-struct hvx_inc {
-	uint64_t inode;           /* 0: empty */
-	uint64_t sb;
-	struct gw_file_id id;     /* the whole identity as last read (its mode is read anew) */
-};
-static struct hvx_inc *incs;        /* HVX_INC_SLOTS per domain slot */
-
 /* Per domain slot and vCPU: the translation of the page of its current_task (the per-CPU
  * area), as its last walk made it; written by that vCPU's hook only, trusted as hvx_who says */
 struct hvx_pcx {
@@ -123,11 +108,8 @@ static int __init hvx_walk_init(void)
 	idcs = xzalloc_array(struct hvx_idc, HVX_MAX_DOMS * HVX_IDC_SLOTS);
 	pcxs = xzalloc_array(struct hvx_pcx, HVX_MAX_DOMS * HVX_MAX_VCPUS);
 	l1cs = xzalloc_array(uint64_t, HVX_MAX_DOMS * HVX_L1C_SLOTS);
-	incs = xzalloc_array(struct hvx_inc, HVX_MAX_DOMS * HVX_INC_SLOTS);
 	if ( !wtlbs || !idcs || !pcxs || !l1cs )
 		printk(XENLOG_ERR "hvprov: no memory for the walker's caches: guest ids unread\n");
-	if ( !incs )
-		printk(XENLOG_ERR "hvprov: no memory for the inode cache: every file read whole\n");
 	return 0;
 }
 __initcall(hvx_walk_init);
@@ -547,146 +529,27 @@ void hvx_who(struct hvx_dom *x, const struct vcpu *v, char *cwdbuf, uint32_t cwd
 	read_unlock(&prof_lock);
 }
 
-/* The event's identity of a file the walker identified: its birth time where the walker reads
- * one (ext4, tmpfs), else its i_generation; the same for every event of the backend (start
- * events, returns), since the indexer keys files by both. */
-void hvx_fileid(const struct gw_file_id *id, struct hvp_ev_fileid *f)
-{
-	memset(f, 0, sizeof(*f));
-	f->dev_major = id->dev_major;
-	f->dev_minor = id->dev_minor;
-	f->ino = id->ino;
-	f->mode = id->mode;
-	if ( id->flags & GW_ID_BIRTH )
-	{
-		f->gen_sec = id->birth_sec;
-		f->gen_nsec = id->birth_nsec;
-		f->fid_flags = HVP_FID_BTIME;
-	}
-	else
-	{
-		f->gen_sec = id->i_generation;
-		f->fid_flags = HVP_FID_IGEN;
-	}
-}
-
-/* file identity (xfile): the kinds of file whose path names them (a pipe's or a socket's
- * dentry is its own parent: d_path names it "pipe:[N]", the walk ends with GW_EUNREACH) */
-static bool named_kind(uint32_t mode)
-{
-	switch ( mode & 0170000 )
-	{
-	case 0100000: case 0040000: case 0120000: case 0020000: case 0060000:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* The identity of file: its inode read at every call, the rest from x's inode cache when it
- * holds that inode (hvx_inc). */
-static int file_identity(struct hvx_dom *x, struct gw_guest *g, uint64_t file,
-			 struct gw_file_id *id)
-{
-	struct hvx_inc *e;
-	uint64_t inode, sb;
-	uint32_t mode;
-	bool hit = false;
-	int rc = gw_file_inode(g, file, &inode, &sb, id);
-
-	if ( rc || !incs )
-		return rc ?: gw_inode_identity(g, inode, sb, id);
-	mode = id->mode;          /* chmod changes it: read at every call */
-	spin_lock(&x->lock);
-	e = &incs[(x - hvx_doms) * HVX_INC_SLOTS + hash64(inode, HVX_INC_SLOTS)];
-	if ( e->inode == inode && e->sb == sb && e->id.ino == id->ino &&
-	     e->id.i_generation == id->i_generation )
-	{
-		*id = e->id;
-		id->mode = mode;
-		hit = true;
-	}
-	spin_unlock(&x->lock);
-	if ( hit )
-		return 0;
-	rc = gw_inode_identity(g, inode, sb, id);
-	if ( rc )
-		return rc;
-	spin_lock(&x->lock);
-	e = &incs[(x - hvx_doms) * HVX_INC_SLOTS + hash64(inode, HVX_INC_SLOTS)];
-	e->inode = inode;
-	e->sb = sb;
-	e->id = *id;
-	spin_unlock(&x->lock);
-	return 0;
-}
-
-/*
- * The files an event names, read through v's current task: q[i].rc and q[i].id for each, and
- * for the first that wants one its path, named into pathbuf. The fd table is the guest's own
- * and may change under us (another thread closing or opening): every read is bounded and
- * checked by the walker (fd < max_fds, kernel-half pointers), so a torn table gives an error
- * or another file's identity, never a hang or a read outside the domain.
- */
-void hvx_files(struct hvx_dom *x, const struct vcpu *v, const struct hvx_who *w,
-	       struct hvx_fq *q, unsigned int n, char *pathbuf, uint32_t pathsz)
+/* hvx_files.c: the walker for the file identities of v's call, prof_lock held for reading
+ * until hvx_walk_end (also when NULL is returned: no profile, or no caches). hvx_who's walk w
+ * goes on when it can (its translations; *files = its task's files_struct, *resumed true),
+ * else a new walk starts. */
+struct gw_guest *hvx_walk_files(struct hvx_dom *x, const struct vcpu *v,
+				const struct hvx_who *w, uint64_t *files, bool *resumed)
 {
 	struct gw_guest *g;
-	uint64_t task = 0, files = 0;
-	bool named = false, have_files = false;
-	unsigned int i;
-	int rc;
 
-	for ( i = 0; i < n; i++ )
-	{
-		q[i].rc = GW_EPROFILE;
-		q[i].path_rc = GW_ENOENT;
-		q[i].path_len = 0;
-		q[i].path = NULL;
-	}
 	read_lock(&prof_lock);
-	/* hvx_who's walk of this call goes on: its translations, its task */
-	g = dom_profile(x, v) ? walk_resume(w, v) : NULL;
+	*resumed = false;
+	if ( !dom_profile(x, v) )
+		return NULL;
+	g = walk_resume(w, v);
 	if ( g )
 	{
-		task = w->task;
-		files = w->files;
-		have_files = true;
+		*files = w->files;
+		*resumed = true;
+		return g;
 	}
-	else
-		g = dom_profile(x, v) ? walk_start(x, v) : NULL;
-	rc = g ? 0 : GW_EPROFILE;
-	if ( !rc && !task )
-		rc = gw_current_task(g, read_gs_shadow(), &task);
-	for ( i = 0; i < n; i++ )
-	{
-		struct hvx_fq *f = &q[i];
-		struct gw_file_id id;
-		uint64_t file = 0;
-
-		f->rc = rc;
-		if ( rc )
-			continue;
-		if ( f->what == HVX_FQ_EXE )
-			f->rc = gw_task_exe(g, task, &file);
-		else if ( have_files )
-			f->rc = gw_files_file(g, files, f->fd, &file);
-		else
-			f->rc = gw_task_file(g, task, f->fd, &file);
-		if ( !f->rc )
-			f->rc = file_identity(x, g, file, &id);
-		if ( f->rc )
-			continue;
-		hvx_fileid(&id, &f->id);
-		if ( f->want_path && !named && pathbuf && named_kind(id.mode) )
-		{
-			named = true;
-			f->path_rc = gw_file_path(g, task, file, pathbuf, pathsz, &f->path_len);
-			if ( !f->path_rc )
-				f->path = pathbuf;
-		}
-	}
-	read_unlock(&prof_lock);
+	return walk_start(x, v);
 }
 
 /* xpolicy (hvx_policy.h): a walker over v's domain under its profile, prof_lock held for
@@ -721,8 +584,7 @@ void hvx_walk_reset(struct hvx_dom *x)
 		memset(&pcxs[(x - hvx_doms) * HVX_MAX_VCPUS], 0, HVX_MAX_VCPUS * sizeof(*pcxs));
 	if ( l1cs )
 		memset(&l1cs[(x - hvx_doms) * HVX_L1C_SLOTS], 0, HVX_L1C_SLOTS * sizeof(*l1cs));
-	if ( incs )
-		memset(&incs[(x - hvx_doms) * HVX_INC_SLOTS], 0, HVX_INC_SLOTS * sizeof(*incs));
+	hvx_files_reset(x);
 }
 
 /* The return of a call made by entry (hvx_rec.c, not an execve): the caller is the task its
