@@ -1,8 +1,9 @@
 #!/bin/sh
 # insnprof_test.sh: the instruction-count plugin (insnprof.c) on QEMU's own firmware for three
 # seconds: its dump holds the blocks of the range asked for and nothing else, insnprof.py
-# charges every counted instruction to a function of a symbol table, and a bad argument or
-# a dump cut short is refused.
+# charges every counted instruction to a function of a symbol table, its windows (win=,
+# mark=) add up to the dump and insnwin.py sums them by run state, and a bad argument or a
+# dump cut short is refused.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d)
@@ -34,6 +35,30 @@ python3 "$HERE/insnprof.py" "$T/cut" "$T/syms" >/dev/null 2>"$T/err"
 rc=$?
 check "a dump without its 'other' line is refused (exit $rc, one line)" \
 	'[ $rc -eq 2 ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q "no .other. line" "$T/err"'
+# windows: a block that ran many times closes each; they add up to the whole dump
+mark=$(tail -n +2 "$T/dump" | sort -k2 -n -r | awk '$2 >= 1000 { a = $1 } END { print a }')
+timeout -s TERM 3 qemu-system-x86_64 \
+	-plugin "$T/insnprof.so,out=$T/dump2,lo=0xf0000,hi=0x100000,win=$T/win,mark=0x$mark" \
+	-M q35 -display none -nodefaults -accel tcg >"$T/qemu3.log" 2>&1
+nwin=$(grep -c '^window ' "$T/win" 2>/dev/null)
+check "windows were closed at block $mark ($nwin windows)" '[ "${nwin:-0}" -ge 3 ]'
+wsum=$(awk '/^window/ { o += $4 + $6; next } { x += $2 } END { print o, x }' "$T/win")
+dsum=$(awk 'NR == 1 { o = $2; next } { x += $2 } END { print o, x }' "$T/dump2")
+check "the windows add up to the dump: outside the range and per block ($wsum, $dsum)" \
+	'[ -n "$dsum" ] && [ "$wsum" = "$dsum" ]'
+printf 'on build 1 rc=0\noff build 2 rc=0\n' >"$T/states"
+python3 "$HERE/insnwin.py" "$T/win" "$T/syms" "$T/states" --first 1 >"$T/wprof" 2>"$T/err"
+check "insnwin.py sums the windows of the runs by state (exit $?)" \
+	'grep -Eq "^on +build +1 " "$T/wprof" && grep -Eq "^off +build +1 " "$T/wprof" && grep -q "^build: on less off" "$T/wprof"'
+python3 "$HERE/insnwin.py" "$T/win" "$T/syms" "$T/states" --first "$nwin" >/dev/null 2>"$T/err"
+rc=$?
+check "more runs than windows are refused (exit $rc, one line)" \
+	'[ $rc -eq 2 ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q "not enough" "$T/err"'
+timeout -s TERM 3 qemu-system-x86_64 -plugin "$T/insnprof.so,win=$T/w2" -M q35 -display none \
+	-nodefaults -accel tcg >"$T/qemu4.log" 2>&1
+rc=$?
+check "win= without mark= stops QEMU (exit $rc)" \
+	'[ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "win= and mark= go together" "$T/qemu4.log"'
 timeout -s TERM 3 qemu-system-x86_64 -plugin "$T/insnprof.so,bogus=1" -M q35 -display none \
 	-nodefaults -accel tcg >"$T/qemu2.log" 2>&1
 rc=$?
