@@ -147,27 +147,33 @@ void xen_stats_print(FILE *f, const char *what, const struct hvx_stats *s, int j
 		s->ident_failed, s->task_events);
 }
 
-/* The hook's persistence: write-backs and fences per append, and what its check found. */
-static void pstats_print(const struct hvx_pstats *p, int json)
+/* The hook's persistence: write-backs and fences per append, and what its check found
+ * (checked: Xen runs with hvprov=...,check; without it only the appends are counted). */
+static void pstats_print(const struct hvx_pstats *p, int checked, int json)
 {
 	double n = p->appends ? (double)p->appends : 1;
 	if (json) {
-		printf(",\"persist\":{\"appends\":%" PRIu64 ",\"lines_stored\":%" PRIu64
+		printf(",\"persist\":{\"checked\":%s,\"appends\":%" PRIu64 ",\"lines_stored\":%" PRIu64
 		       ",\"lines_written_back\":%" PRIu64 ",\"fences\":%" PRIu64 ",\"unflushed\":%"
 		       PRIu64 ",\"unfenced\":%" PRIu64 ",\"untracked\":%" PRIu64 ",\"max_lines\":%"
-		       PRIu64 ",\"other_stores\":%" PRIu64 "}", p->appends, p->lines_stored,
-		       p->lines_written_back, p->fences, p->unflushed, p->unfenced, p->untracked,
-		       p->max_lines, p->other_stores);
+		       PRIu64 ",\"other_stores\":%" PRIu64 "}", checked ? "true" : "false",
+		       p->appends, p->lines_stored, p->lines_written_back, p->fences, p->unflushed,
+		       p->unfenced, p->untracked, p->max_lines, p->other_stores);
 		printf(",\"cost\":{\"enter_calls\":%" PRIu64 ",\"enter_cycles\":%" PRIu64
 		       ",\"exit_calls\":%" PRIu64 ",\"exit_cycles\":%" PRIu64 ",\"tsc_khz\":%" PRIu64
 		       "}", p->enter_calls, p->enter_cycles, p->exit_calls, p->exit_cycles, p->tsc_khz);
 		return;
 	}
-	printf("persistence: %" PRIu64 " appends checked, per append %.2f lines stored, %.2f written"
-	       " back, %.2f fences (max %" PRIu64 " lines); before the call went on: %" PRIu64
-	       " lines not written back, %" PRIu64 " not fenced, %" PRIu64 " appends too large to"
-	       " check\n", p->appends, (double)p->lines_stored / n, (double)p->lines_written_back / n,
-	       (double)p->fences / n, p->max_lines, p->unflushed, p->unfenced, p->untracked);
+	if (!checked)
+		printf("persistence: %" PRIu64 " appends, not checked (Xen's hvprov=...,check checks"
+		       " each append's write-backs and fences)\n", p->appends);
+	else
+		printf("persistence: %" PRIu64 " appends checked, per append %.2f lines stored, %.2f"
+		       " written back, %.2f fences (max %" PRIu64 " lines); before the call went on: %"
+		       PRIu64 " lines not written back, %" PRIu64 " not fenced, %" PRIu64 " appends too"
+		       " large to check\n", p->appends, (double)p->lines_stored / n,
+		       (double)p->lines_written_back / n, (double)p->fences / n, p->max_lines,
+		       p->unflushed, p->unfenced, p->untracked);
 	double mhz = p->tsc_khz ? (double)p->tsc_khz / 1e3 : 0;
 	double ec = p->enter_calls ? (double)p->enter_cycles / (double)p->enter_calls : 0;
 	double xc = p->exit_calls ? (double)p->exit_cycles / (double)p->exit_calls : 0;
@@ -284,7 +290,7 @@ static int xen_status(int argc, char **argv)
 				       (dflags & HVX_EN_LOSSY) ? "true" : "false",
 				       hv_env_mode_name(HVX_EN_ENV_OF(dflags)));
 		}
-		pstats_print(&ps, 1);
+		pstats_print(&ps, d.flags & HVX_DESC_CHECKED, 1);
 		if (!rph)
 			phases_print(&ph, 1);
 		printf("}\n");
@@ -303,7 +309,7 @@ static int xen_status(int argc, char **argv)
 				printf("dom%ld: %s, env %s\n", dom, flags_mode(dflags),
 				       hv_env_mode_name(HVX_EN_ENV_OF(dflags)));
 		}
-		pstats_print(&ps, 0);
+		pstats_print(&ps, d.flags & HVX_DESC_CHECKED, 0);
 		if (!rph)
 			phases_print(&ph, 0);
 	}

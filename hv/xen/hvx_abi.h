@@ -15,12 +15,14 @@
 
 /* xen_sysctl.cmd: far above Xen's own sysctl numbers (they end below 40 in 4.17). */
 #define HVX_SYSCTL_CMD        0x6876u     /* "hv" */
-#define HVX_ABI_VERSION       5u  /* 2: HVX_OP_PROFILE, stats.ident/ident_failed;
+#define HVX_ABI_VERSION       6u  /* 2: HVX_OP_PROFILE, stats.ident/ident_failed;
                                      3: HVX_OP_POLICY, HVX_OP_PSTATS, HVX_OP_DOMAIN,
                                      desc.dom0_lane;
                                      4: HVX_EN_ENV_* (the environment an exec's return
                                      keeps, per domain), dom.flags;
-                                     5: HVX_OP_PHASES */
+                                     5: HVX_OP_PHASES;
+                                     6: desc.flags (HVX_DESC_CHECKED): the persistence
+                                     check is off unless hvprov=...,check */
 
 /* hvx_op.op */
 #define HVX_OP_DESCRIBE       1u   /* fill u.desc: where the pool is, its geometry and state */
@@ -78,8 +80,12 @@ struct hvx_desc {
 	uint64_t boot_epoch;      /* 48 epoch of the pool's current life */
 	uint32_t dom0_lane;       /* 56 the lane Xen never writes: dom0's own records (the
 	                             daemon's domain names); lanes below it are the vCPUs' */
-	uint32_t pad;             /* 60 */
+	uint32_t flags;           /* 60 HVX_DESC_* (ABI 6) */
 };
+#define HVX_DESC_CHECKED      1u   /* Xen checks every append's write-backs and fences
+                                      (hvprov=...,check): u.pstats' lines, fences, unflushed,
+                                      unfenced, untracked, max_lines and other_stores count;
+                                      without it they stay 0 (appends still counts) */
 
 /* HVX_OP_DOMAIN: one collected domain, for dom0's record of its name (kind domain). */
 struct hvx_domi {
@@ -118,7 +124,8 @@ struct hvx_stats {
  * which has no cache model, loses nothing.
  */
 struct hvx_pstats {
-	uint64_t appends;         /*  0 appends checked (entry, return, task and LOST records) */
+	uint64_t appends;         /*  0 appends (entry, return, task and LOST records); checked
+	                             ones with HVX_DESC_CHECKED */
 	uint64_t lines_stored;    /*  8 distinct cache lines stored to, summed over appends */
 	uint64_t lines_written_back; /* 16 cache lines written back (clwb/clflush), ditto */
 	uint64_t fences;          /* 24 fences (sfence), ditto */

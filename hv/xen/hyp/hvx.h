@@ -131,6 +131,7 @@ struct hvx_pool {
 	uint32_t state;           /* HVX_POOL_* */
 	uint32_t exit_reserve;    /* bytes held back per pending call for its return record */
 	uint32_t rec_cap;
+	bool check;               /* hvprov=...,check: every append's write-backs checked */
 	struct hvx_lane *lanes;
 };
 

@@ -265,6 +265,7 @@ long hvx_sysctl(struct xen_sysctl *sc)
 		op->u.desc.ndoms = ACCESS_ONCE(hvx_ndoms_active);
 		op->u.desc.boot_epoch = hvx_pool.epoch;
 		op->u.desc.dom0_lane = hvx_pool.nlanes ? hvx_pool.nlanes - 1 : 0;
+		op->u.desc.flags = hvx_pool.check ? HVX_DESC_CHECKED : 0;
 		return 0;
 	case HVX_OP_ENABLE:
 		return op_enable(op);

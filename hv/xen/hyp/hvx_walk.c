@@ -71,6 +71,23 @@ static struct hvx_wtlb *wtlbs;
 #define HVX_KERNEL_HALF 0xffff800000000000ull
 static uint64_t *l1cs;            /* HVX_L1C_SLOTS per domain slot */
 
+/*
+ * Per domain slot: the machine frames of pages of the guest kernel's direct map, by page,
+ * so that a page read at an earlier call costs no page-table read at all. Linux maps every
+ * pseudo-physical frame pfn at HVX_DMAP + pfn * 4096 (x86-64, 4-level paging, no memory
+ * KASLR: a PV kernel is not relocated), through its page tables to the machine frame its
+ * P2M gives, and tells Xen the reverse in the M2P table (MMU_MACHPHYS_UPDATE). An entry is
+ * only a machine frame number, used for va only while the frame is the domain's and its
+ * M2P entry names va's pfn: a frame freed since has an invalid M2P entry (free_heap_pages)
+ * or another owner, one given another pfn says so. A guest whose page tables disagree with
+ * its M2P can only mislead the walk about its own memory, as it can by writing its
+ * structures. One 64-bit word per slot (mfn + 1), written and read whole.
+ */
+#define HVX_DMAP_SLOTS 256u       /* power of two */
+#define HVX_DMAP 0xffff888000000000ull
+#define HVX_DMAP_SIZE (1ull << 46)
+static uint64_t *dmaps;           /* HVX_DMAP_SLOTS per domain slot */
+
 /* Per domain slot: the walker bound to its profile (dom_profile), copied by each walk. */
 static struct gw_guest bound[HVX_MAX_DOMS];
 
@@ -108,7 +125,8 @@ static int __init hvx_walk_init(void)
 	idcs = xzalloc_array(struct hvx_idc, HVX_MAX_DOMS * HVX_IDC_SLOTS);
 	pcxs = xzalloc_array(struct hvx_pcx, HVX_MAX_DOMS * HVX_MAX_VCPUS);
 	l1cs = xzalloc_array(uint64_t, HVX_MAX_DOMS * HVX_L1C_SLOTS);
-	if ( !wtlbs || !idcs || !pcxs || !l1cs )
+	dmaps = xzalloc_array(uint64_t, HVX_MAX_DOMS * HVX_DMAP_SLOTS);
+	if ( !wtlbs || !idcs || !pcxs || !l1cs || !dmaps )
 		printk(XENLOG_ERR "hvprov: no memory for the walker's caches: guest ids unread\n");
 	return 0;
 }
@@ -191,6 +209,42 @@ static int l1c_translate(const struct hvx_wtlb *t, uint64_t va, uint64_t *pa)
 	return 0;
 }
 
+/* The direct map's slot of va in t's domain, or NULL if va is not in the direct map. */
+static uint64_t *dmap_slot(const struct hvx_wtlb *t, uint64_t va)
+{
+	if ( va < HVX_DMAP || va - HVX_DMAP >= HVX_DMAP_SIZE )
+		return NULL;
+	return &dmaps[t->slot * HVX_DMAP_SLOTS + hash64(va >> PAGE_SHIFT, HVX_DMAP_SLOTS)];
+}
+
+/* Is mfn t's domain's frame of the direct-map page of va (its M2P entry says so)? */
+static bool dmap_holds(const struct hvx_wtlb *t, uint64_t va, mfn_t mfn)
+{
+	return mfn_valid(mfn) && page_get_owner(mfn_to_page(mfn)) == t->d &&
+	       get_gpfn_from_mfn(mfn_x(mfn)) == (va - HVX_DMAP) >> PAGE_SHIFT;
+}
+
+/* va's translation from the direct map's cache: 0 and *pa, or -1. */
+static int dmap_translate(const struct hvx_wtlb *t, uint64_t va, uint64_t *pa)
+{
+	uint64_t *slot = dmap_slot(t, va), e;
+
+	if ( !slot || !(e = ACCESS_ONCE(*slot)) || !dmap_holds(t, va, _mfn(e - 1)) )
+		return -1;
+	*pa = mfn_to_maddr(_mfn(e - 1)) | (va & ~PAGE_MASK);
+	return 0;
+}
+
+/* Remember a translation the walk made, if va is in the direct map and its M2P agrees. */
+static void dmap_fill(const struct hvx_wtlb *t, uint64_t va, uint64_t pa)
+{
+	uint64_t *slot = dmap_slot(t, va);
+	mfn_t mfn = maddr_to_mfn(pa);
+
+	if ( slot && dmap_holds(t, va, mfn) )
+		ACCESS_ONCE(*slot) = mfn_x(mfn) + 1;
+}
+
 static int rd_virt_w(void *ctx, uint64_t va, void *buf, uint32_t len)
 {
 	struct hvx_wtlb *t = &wtlbs[smp_processor_id()];
@@ -205,17 +259,22 @@ static int rd_virt_w(void *ctx, uint64_t va, void *buf, uint32_t len)
 			return rd_mach(t->d, t->pa[i] | (va & ~PAGE_MASK), buf, len);
 		}
 	/* the walker's own translation, through cr3 (gw_task_argv moves it to a user L4; user
-	 * addresses and user L4s never use the L1 cache) */
-	if ( !kernel || l1c_translate(t, va, &pa) )
+	 * addresses and user L4s never use the L1 or the direct map's cache) */
+	if ( !kernel || dmap_translate(t, va, &pa) )
 	{
-		if ( gw_translate_l1(&t->g, va, &pa, &l1) )
-			return -1;
-		if ( kernel && l1 && paddr_to_pfn(l1) < (1ull << HVX_L1C_TAG_SHIFT) - 1 )
+		if ( !kernel || l1c_translate(t, va, &pa) )
 		{
-			uint64_t tag, *slot = l1c_slot(t, va, &tag);
+			if ( gw_translate_l1(&t->g, va, &pa, &l1) )
+				return -1;
+			if ( kernel && l1 && paddr_to_pfn(l1) < (1ull << HVX_L1C_TAG_SHIFT) - 1 )
+			{
+				uint64_t tag, *slot = l1c_slot(t, va, &tag);
 
-			ACCESS_ONCE(*slot) = tag << HVX_L1C_TAG_SHIFT | (paddr_to_pfn(l1) + 1);
+				ACCESS_ONCE(*slot) = tag << HVX_L1C_TAG_SHIFT | (paddr_to_pfn(l1) + 1);
+			}
 		}
+		if ( kernel )
+			dmap_fill(t, va, pa);
 	}
 	i = t->n < HVX_WTLB ? t->n++ : t->next++ % HVX_WTLB;
 	t->cr3[i] = cr3;
@@ -241,7 +300,7 @@ static struct gw_guest *walk_start(struct hvx_dom *x, const struct vcpu *v)
 {
 	struct hvx_wtlb *t;
 
-	if ( !wtlbs || !idcs || !pcxs || !l1cs )
+	if ( !wtlbs || !idcs || !pcxs || !l1cs || !dmaps )
 		return NULL;
 	t = &wtlbs[smp_processor_id()];
 	t->g = bound[x - hvx_doms];
@@ -560,8 +619,16 @@ int hvx_walk_begin(struct hvx_dom *x, const struct vcpu *v, struct gw_guest *g)
 
 	read_lock(&prof_lock);
 	L = dom_profile(x, v);
-	if ( L && !bind(g, L, v) )
+	if ( L )
+	{
+		/* the domain's bound walker (checked once by dom_profile), reading through the
+		 * domain's frames directly: the pCPU's struct hvx_wtlb may hold a call's walk */
+		*g = bound[x - hvx_doms];
+		g->ops = &mach_ops;
+		g->ctx = v->domain;
+		gw_guest_set_cr3(g, pagetable_get_paddr(v->arch.guest_table));
 		return 0;
+	}
 	read_unlock(&prof_lock);
 	return -1;
 }
@@ -584,6 +651,8 @@ void hvx_walk_reset(struct hvx_dom *x)
 		memset(&pcxs[(x - hvx_doms) * HVX_MAX_VCPUS], 0, HVX_MAX_VCPUS * sizeof(*pcxs));
 	if ( l1cs )
 		memset(&l1cs[(x - hvx_doms) * HVX_L1C_SLOTS], 0, HVX_L1C_SLOTS * sizeof(*l1cs));
+	if ( dmaps )
+		memset(&dmaps[(x - hvx_doms) * HVX_DMAP_SLOTS], 0, HVX_DMAP_SLOTS * sizeof(*dmaps));
 	hvx_files_reset(x);
 }
 

@@ -355,6 +355,9 @@ def persisted(p, written, c):
     hook whose write-back or fence did nothing loses nothing here: only these counts show it."""
     if not check(isinstance(p, dict), "xen status reports the hook's persistence check (persist)"):
         return
+    if not check(p.get("checked") is True,
+                 "Xen checks the appends (e2e.sh boots it with hvprov=...,check)"):
+        return
     n = max(p["appends"], 1)
     print("info: persistence: %d appends, per append %.2f lines stored, %.2f written back, %.2f "
           "fences, at most %d lines; %d stores outside the rings (not checked)" %
