@@ -158,8 +158,19 @@ void hv_rec_field_close(struct hv_rec *r, uint32_t used, unsigned fflags)
 	f->flags = (uint8_t)fflags;
 	uint32_t size = (uint32_t)hvp_ev_field_size(used);
 	uint32_t pad = size - (uint32_t)sizeof(*f) - used;
-	if (pad)
+	if (pad) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		/* The padding ends the field's last 8-byte word (size >= 16 here): clear it in
+		 * that word, one load and one store, not a memset call at every field. */
+		unsigned char *w = r->buf + r->open_at + size - 8;
+		uint64_t v;
+		__builtin_memcpy(&v, w, 8);
+		v &= ~0ull >> (8 * pad);
+		__builtin_memcpy(w, &v, 8);
+#else
 		__builtin_memset(r->buf + r->open_at + sizeof(*f) + used, 0, pad);
+#endif
+	}
 	r->len = r->open_at + size;
 	r->open_at = 0;
 	if (fflags & HVP_FF_TRUNC)

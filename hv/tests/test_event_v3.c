@@ -296,6 +296,34 @@ static void env_modes_keep_what_they_say(void)
 		 hv_env_mode_parse("namesx") == -1 && hv_env_mode_parse("") == -1);
 }
 
+/* Fields of every length 1..17 in a buffer that held 0xAA everywhere: each field's padding
+ * is zero (hv_rec_field_close clears it inside the last 8-byte word) and its value intact. */
+static void padding_is_zero_whatever_the_buffer_held(void)
+{
+	struct hv_rec r;
+	uint8_t val[17];
+	memset(buf, 0xAA, sizeof(buf));
+	for (unsigned i = 0; i < sizeof(val); i++)
+		val[i] = (uint8_t)(0x30 + i);
+	hv_rec_init(&r, buf, sizeof(buf), NULL, 0, NULL, NULL, NULL);
+	hv_rec_begin(&r, HVP_EV_CALL, HVP_BE_EBPF, HVP_ABI_X86_64, 257, 1, 1);
+	for (uint32_t len = 1; len <= sizeof(val); len++)
+		TU_REQUIRE(hv_rec_put(&r, HVP_F_TEXT, HVP_ARG_NONE, val, len, len, 0) == 0);
+	uint32_t total = hv_rec_finish(&r);
+	const struct hvp_ev_hdr *h = (const void *)buf;
+	uint32_t at = h->hdr_size, bad = 0, seen = 0;
+	while (at < total) {
+		const struct hvp_ev_field *f = (const void *)(buf + at);
+		uint32_t size = (uint32_t)hvp_ev_field_size(f->len);
+		bad += memcmp(buf + at + sizeof(*f), val, f->len) != 0;
+		for (uint32_t k = (uint32_t)sizeof(*f) + f->len; k < size; k++)
+			bad += buf[at + k] != 0;
+		at += size;
+		seen++;
+	}
+	TU_CHECK(seen == sizeof(val) && at == total && bad == 0, "%u fields, %u bad", seen, bad);
+}
+
 int main(void)
 {
 	TU_RUN(identity_words_round_trip);
@@ -306,5 +334,6 @@ int main(void)
 	TU_RUN(origin_and_domain_render);
 	TU_RUN(dropped_field_leaves_no_trace);
 	TU_RUN(env_modes_keep_what_they_say);
+	TU_RUN(padding_is_zero_whatever_the_buffer_held);
 	return tu_done();
 }

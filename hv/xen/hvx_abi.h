@@ -138,7 +138,8 @@ struct hvx_pstats {
 	                             recovery does not need; drop counters) and the pool's format */
 	/* The hook's own cost, from the TSC (rdtsc at the hook's start and end): every system
 	 * call of a collected domain (recorded or filtered out), and every return to user mode
-	 * while some domain is collected (most are not the return of a recorded call). */
+	 * of a collected domain (most are not the return of a recorded call; ABI 6: before, of
+	 * any domain while some domain was collected). */
 	uint64_t enter_calls;     /* 72 */
 	uint64_t enter_cycles;    /* 80 */
 	uint64_t exit_calls;      /* 88 */

@@ -327,17 +327,32 @@ void hvx_put_files(struct hv_rec *r, const struct hvx_fq *q, unsigned int n);
 
 static inline bool dom_matches(const struct hvx_dom *x, const struct domain *d)
 {
-	return x->d == d && !memcmp(x->handle, d->handle, sizeof(x->handle));
+	uint64_t a[2], b[2];
+
+	BUILD_BUG_ON(sizeof(x->handle) != sizeof(a));
+	/* two loads each, not Xen's memcmp (a byte loop): this runs at every hook */
+	memcpy(a, x->handle, sizeof(a));
+	memcpy(b, d->handle, sizeof(b));
+	return x->d == d && !((a[0] ^ b[0]) | (a[1] ^ b[1]));
 }
 
+/* The slot that last collected each domain id (1 + index into hvx_doms; 0: none). Written
+ * under slots_lock when a slot is given a domain; a stale entry names a slot whose domain
+ * is another one now, which dom_find's check refuses. */
+extern uint8_t hvx_slot_of[DOMID_FIRST_RESERVED];
+
+/* The slot collecting d, or NULL (every return to user mode of every domain asks, while
+ * some domain is collected: one lookup by domain id, not a search of the slots). */
 static inline struct hvx_dom *dom_find(const struct domain *d)
 {
-	unsigned int i;
+	unsigned int s = d->domain_id < DOMID_FIRST_RESERVED ?
+			 ACCESS_ONCE(hvx_slot_of[d->domain_id]) : 0;
+	struct hvx_dom *x;
 
-	for ( i = 0; i < HVX_MAX_DOMS; i++ )
-		if ( ACCESS_ONCE(hvx_doms[i].d) == d && dom_matches(&hvx_doms[i], d) )
-			return &hvx_doms[i];
-	return NULL;
+	if ( !s || s > HVX_MAX_DOMS )
+		return NULL;
+	x = &hvx_doms[s - 1];
+	return ACCESS_ONCE(x->d) == d && dom_matches(x, d) ? x : NULL;
 }
 
 /* The lane of a guest vCPU's records: every lane but the last, which is dom0's own. */

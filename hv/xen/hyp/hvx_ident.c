@@ -6,6 +6,7 @@
 #include "gw.h"
 
 struct hvx_dom hvx_doms[HVX_MAX_DOMS];
+uint8_t hvx_slot_of[DOMID_FIRST_RESERVED];
 unsigned int hvx_ndoms_active;   /* fast path: no traced domain, no work */
 struct hvx_stats hvx_gstats;     /* since boot, all domains */
 

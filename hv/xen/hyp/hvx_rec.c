@@ -494,9 +494,9 @@ int hvx_syscall_enter(struct cpu_user_regs *regs)
 
 /* ---- return ---- */
 
-static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned long rax)
+static void do_iret(struct hvx_dom *x, struct vcpu *v, const struct cpu_user_regs *regs,
+		    unsigned long rax)
 {
-	struct hvx_dom *x;
 	struct hvx_pend pd, *p;
 	struct hvx_cpu *c;
 	struct hvx_lane *l;
@@ -512,9 +512,6 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 	bool exec_ok = false;
 	int rc;
 
-	if ( likely(!ACCESS_ONCE(hvx_ndoms_active)) || hvx_pool.state != HVX_POOL_READY ||
-	     !(x = dom_find(v->domain)) )
-		return;
 	ksp = v->arch.pv.kernel_sp;
 	/* No call pending on this kernel stack (most returns: interrupts, faults). Read without
 	 * the lock: the thread's own entry counted its call before the thread could return. */
@@ -655,13 +652,17 @@ static void do_iret(struct vcpu *v, const struct cpu_user_regs *regs, unsigned l
 	}
 }
 
+/* Every return to user mode of every PV domain: timed and counted only for a collected one
+ * (dom0's own daemon returns to user mode as often as the domU). */
 void hvx_iret_user(struct vcpu *v, const struct cpu_user_regs *regs, unsigned long rax)
 {
+	struct hvx_dom *x;
 	uint64_t t0;
 
-	if ( likely(!ACCESS_ONCE(hvx_ndoms_active)) || hvx_pool.state != HVX_POOL_READY )
+	if ( likely(!ACCESS_ONCE(hvx_ndoms_active)) || hvx_pool.state != HVX_POOL_READY ||
+	     !(x = dom_find(v->domain)) )
 		return;
 	t0 = rdtsc_ordered();
-	do_iret(v, regs, rax);
+	do_iret(x, v, regs, rax);
 	hvx_cost_add(false, rdtsc_ordered() - t0);
 }

@@ -162,6 +162,8 @@ int hvx_dom_enable(struct domain *d, unsigned int flags, bool at_creation)
 	memcpy(x->handle, d->handle, sizeof(x->handle));
 	smp_wmb();                /* tables and handle before the hooks can find the slot */
 	x->d = d;
+	if ( d->domain_id < DOMID_FIRST_RESERVED )
+		ACCESS_ONCE(hvx_slot_of[d->domain_id]) = x - hvx_doms + 1;
 	spin_unlock(&x->lock);
 	__atomic_fetch_add(&hvx_ndoms_active, 1, __ATOMIC_RELAXED);
 	if ( !at_creation )
