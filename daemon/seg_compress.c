@@ -121,8 +121,9 @@ static int fbuf_verify(const struct seg_writer *w, struct zctx *z, const struct 
 		memcpy(&h, z->vbuf + off, sizeof(h));
 		if (h.len > n - off - sizeof(h))
 			return 1;
-		uint32_t c = hvp_crc32c(w->o.pool_seed, z->vbuf + off + 4, sizeof(h) - 4);
-		if (hvp_crc32c(c, z->vbuf + off + sizeof(h), h.len) != h.crc)
+		/* the journal CRC (jnl_rec_crc): header bytes 4.. and payload, which follow each
+		 * other here, so in one call; h.len was checked against the frame above */
+		if (hvp_crc32c(w->o.pool_seed, z->vbuf + off + 4, sizeof(h) - 4 + h.len) != h.crc)
 			return memcmp(z->vbuf + off, f->ubuf + off, sizeof(h) + h.len) ? 1 : SEG_E_VERIFY;
 		off += sizeof(h) + h.len;
 	}
