@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#define ZSTD_STATIC_LINKING_ONLY        /* ZSTD_c_literalCompressionMode (--raw-literals) */
 #include <zstd.h>
 
 #include "bench.h"
@@ -304,8 +305,8 @@ static uint64_t g_handicap_ns;
 
 /* The ceiling: the ring's records laid out as the writer lays them, compressed alone, each
  * frame three times and the fastest kept. */
-static int ceiling(struct jnl_pool *pool, unsigned nl, int level, uint32_t frame,
-		   struct bd_row *row)
+static int ceiling(struct jnl_pool *pool, unsigned nl, int level, int raw_literals,
+		   uint32_t frame, struct bd_row *row)
 {
 	int err = -ENOMEM;
 	ZSTD_CCtx *cc = ZSTD_createCCtx();
@@ -321,6 +322,8 @@ static int ceiling(struct jnl_pool *pool, unsigned nl, int level, uint32_t frame
 	ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level);
 	ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
 	ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 1);
+	if (raw_literals)
+		ZSTD_CCtx_setParameter(cc, ZSTD_c_literalCompressionMode, ZSTD_ps_disable);
 	for (unsigned i = 0; i < nl; i++) {
 		struct jnl_damage dmg;
 		if ((err = jnl_cursor_init(pool, i, &cur[i])))
@@ -435,6 +438,7 @@ static int run_config(const struct bd_opts *o, struct bd_src *src, const char *p
 	dc.frame_size = frame;
 	dc.writer = SEG_WRITER_TEST;
 	dc.verify_frames = o->verify;
+	dc.raw_literals = o->raw_literals;
 	/* at least o->rounds rounds, each the ceiling then the daemon on the same records: the
 	 * best round of each is compared (interleaved best of N) */
 	uint64_t per_round = (o->records + o->rounds - 1) / o->rounds;
@@ -447,7 +451,7 @@ static int run_config(const struct bd_opts *o, struct bd_src *src, const char *p
 			break;
 		}
 		uint64_t cc0 = row->ceil_cpu_ns, cr0 = row->ceil_records;
-		if ((err = ceiling(pool, o->lanes, level, frame, row)))
+		if ((err = ceiling(pool, o->lanes, level, o->raw_literals, frame, row)))
 			break;
 		double cpr = row->ceil_records > cr0 ?
 			(double)(row->ceil_cpu_ns - cc0) / (double)(row->ceil_records - cr0) : -1;
@@ -504,7 +508,8 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: hvprov bench daemon [--json] [--records N] [--levels L,L..] [--frames SIZE,SIZE..]\n"
 "                           [--lanes N] [--pool-size SIZE] [--pool-dir DIR] [--log-dir DIR]\n"
-"                           [--trace LOGDIR[,LOGDIR..]] [--verify-frames] [--quick]\n\n"
+"                           [--trace LOGDIR[,LOGDIR..]] [--verify-frames] [--raw-literals]\n"
+"                           [--quick]\n\n"
 "The daemon's consume -> compress -> write -> fdatasync -> checkpoint throughput on one core,\n"
 "per zstd level and frame size, with the raw zstd ceiling on the same bytes in the same run.\n"
 "  --records N      records through each configuration (default 10M; --quick: 1M)\n"
@@ -517,6 +522,7 @@ static void usage(FILE *f)
 "  --trace LOGDIR   replay the DATA payloads of these log directories (e.g. DIR/log after\n"
 "                   hvprov run; several, comma-separated) instead of synthetic records\n"
 "  --verify-frames  the daemon checks every frame after compressing it (its option)\n"
+"  --raw-literals   zstd stores literals raw, not Huffman-coded (the Xen daemon's choice)\n"
 "  --rounds N       at least N rounds per configuration (default 3), each the ceiling then\n"
 "                   the daemon on the same records; the best round of each is compared:\n"
 "                   a ceiling costlier in CPU per record than hvprov by over 5%% is a broken\n"
@@ -562,6 +568,7 @@ int bench_daemon_main(int argc, char **argv)
 		{ "lanes", required_argument, 0, 'l' }, { "pool-size", required_argument, 0, 'p' },
 		{ "pool-dir", required_argument, 0, 'P' }, { "log-dir", required_argument, 0, 'D' },
 		{ "trace", required_argument, 0, 't' }, { "verify-frames", no_argument, 0, 'V' },
+		{ "raw-literals", no_argument, 0, 'W' },
 		{ "rounds", required_argument, 0, 'R' }, { 0, 0, 0, 0 } };
 	int c;
 	hvp_getopt_reset();
@@ -611,6 +618,7 @@ int bench_daemon_main(int argc, char **argv)
 		case 'D': o.log_dir = v; break;
 		case 't': o.trace = v; break;
 		case 'V': o.verify = 1; break;
+		case 'W': o.raw_literals = 1; break;
 		case 'R':
 			if (hvp_parse_u64(v, 1, 1000, &x))
 				goto bad;

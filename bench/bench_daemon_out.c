@@ -23,9 +23,10 @@ void bd_print_table(const struct bd_opts *o, const struct bd_row *rows, int nrow
 			const char *what, const char *pool_fs, const char *log_fs, const char *media)
 {
 	printf("hvprov bench daemon: %" PRIu64 " records per configuration, %s\n", o->records, what);
-	printf("  pool: %s (%s, %s), %u lane(s), %" PRIu64 " MiB; log: %s (%s), fdatasync per frame%s\n",
+	printf("  pool: %s (%s, %s), %u lane(s), %" PRIu64 " MiB; log: %s (%s), fdatasync per frame%s%s\n",
 	       o->pool_dir, pool_fs, media, o->lanes, o->pool_size >> 20, o->log_dir, log_fs,
-	       o->verify ? "; every frame verified (--verify-frames)" : "");
+	       o->verify ? "; every frame verified (--verify-frames)" : "",
+	       o->raw_literals ? "; literals stored raw (--raw-literals)" : "");
 	printf("  end to end = read ring + merge + compress + write + fdatasync + checkpoint, one core;\n"
 	       "  ceiling = ZSTD_compress2 alone on the same frame bytes, same level and frame size\n"
 	       "  (each frame three times, the fastest kept); rounds of ceiling then daemon on the\n"
@@ -83,7 +84,8 @@ void bd_print_json(const struct bd_opts *o, const struct bd_row *rows, int nrows
 	hvp_json_str(stdout, what);
 	printf(",\"trace\":");
 	hvp_json_str(stdout, o->trace);
-	printf(",\"verify_frames\":%s,\"lanes\":%u,\"pool_dir\":", o->verify ? "true" : "false", o->lanes);
+	printf(",\"verify_frames\":%s,\"raw_literals\":%s,\"lanes\":%u,\"pool_dir\":",
+	       o->verify ? "true" : "false", o->raw_literals ? "true" : "false", o->lanes);
 	hvp_json_str(stdout, o->pool_dir);
 	printf(",\"pool_fs\":");
 	hvp_json_str(stdout, pool_fs);

@@ -23,6 +23,7 @@ struct bd_opts {
 	const char *log_dir;
 	const char *trace;
 	int verify;               /* --verify-frames */
+	int raw_literals;         /* --raw-literals */
 	unsigned rounds;          /* at least this many fill+ceiling+daemon rounds (best of) */
 	uint64_t handicap_ns;     /* test only: HVPROV_BENCH_HANDICAP_CEILING_NS per record */
 };

@@ -220,7 +220,8 @@ static int sync_done(struct dmn *d, int rc, const struct seg_flush_info *fi)
 static int collect(struct dmn *d, int wait)
 {
 	struct seg_flush_info fi;
-	uint64_t t0 = seg_mono_ns();
+	/* the clock only around a wait: this runs every round, mostly with nothing to collect */
+	uint64_t t0 = wait ? seg_mono_ns() : 0;
 	int rc = seg_writer_sync_collect(d->w, wait, &fi);
 	if (wait)
 		d->st.ns_sync_wait += seg_mono_ns() - t0;
@@ -340,10 +341,13 @@ void *dmnp_consumer(void *arg)
 		int full, pressure;
 		uint64_t t0 = seg_mono_ns();
 		uint64_t got = dmnp_fill(d, &full, &pressure);
-		d->st.ns_consume += seg_mono_ns() - t0;
+		/* this round's clock from here on (the frame's age, the status period): one
+		 * read per round where there were three */
+		uint64_t now = seg_mono_ns();
+		d->st.ns_consume += now - t0;
 		int idle = !got && !full;        /* nothing more to read right now */
 		int drained = !full;             /* the round read the lanes empty */
-		int old = seg_writer_pending(d->w) && seg_mono_ns() - d->frame_open_ns >= max_delay;
+		int old = seg_writer_pending(d->w) && now - d->frame_open_ns >= max_delay;
 		/* A frame is written when full, when a lane's ring is half waiting on us, or when
 		 * the ring is drained and the frame is old enough (or we are stopping). */
 		if (seg_writer_pending(d->w) && (full || pressure || (drained && (d->stopping || old)))) {
@@ -414,7 +418,7 @@ void *dmnp_consumer(void *arg)
 			idle_ns = max_delay;
 		if (seg_writer_sync_active(d->w) && idle_ns > 200000)
 			idle_ns = 200000;         /* collect the sync soon: it frees ring space */
-		if (seg_mono_ns() >= d->status_next_ns)
+		if (now >= d->status_next_ns)
 			dmnp_publish(d, 0);
 		if (!seg_writer_pending(d->w))
 			(void)seg_writer_tick(d->w);    /* an idle sealing writer seals each epoch */

@@ -57,6 +57,8 @@ struct dmn_config {
 	                             (seg_writer_opts.workers); 0: in the consumer thread */
 	int verify_frames;        /* check every compressed frame before writing it
 	                             (seg_writer_opts.verify): costs a decompression per frame */
+	int raw_literals;         /* seg_writer_opts.raw_literals: fewer instructions per frame
+	                             for slightly larger frames */
 	int exclusive;            /* the pool is locked exclusively (recovery): no producer can
 	                             wait for ring space, so a half full lane is no reason to
 	                             write and sync early; syncs are grouped by sync_bytes */

@@ -187,6 +187,7 @@ int dmn_start(const struct dmn_config *cfg, struct dmn **out)
 	wo.pool_seed = d->info.seed;
 	wo.workers = d->cfg.compress_workers;
 	wo.verify = d->cfg.verify_frames;
+	wo.raw_literals = d->cfg.raw_literals;
 	struct seg_log_tail tail;
 	seg_log_tail(log, &tail);
 	err = seg_writer_open(d->log_dir, &wo, &tail, &d->w);

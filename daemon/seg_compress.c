@@ -3,6 +3,7 @@
  * --verify-frames, a decompression context that checks each frame again), and the worker
  * threads that compress sealed frames side by side (seg_writer.c says how the queue works).
  */
+#define ZSTD_STATIC_LINKING_ONLY        /* ZSTD_c_literalCompressionMode (raw_literals) */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -56,14 +57,19 @@ void segw_queue_drop(struct seg_writer *w)
 
 /* A compression context with the writer's parameters (set once, zstd's advice), and with
  * verify a decompression context. @return 0 or SEG_E_ZSTD. */
-int segw_zctx_init(struct zctx *z, int level, int verify)
+int segw_zctx_init(struct zctx *z, const struct seg_writer_opts *o)
 {
 	z->cctx = ZSTD_createCCtx();
-	if (!z->cctx || ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, level)) ||
+	if (!z->cctx || ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, o->level)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 1)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_contentSizeFlag, 1)))
 		return SEG_E_ZSTD;
-	if (verify && !(z->dctx = ZSTD_createDCtx()))
+	/* Raw literals: no Huffman table to build per block nor to decode in the check; the
+	 * frame is standard zstd either way (readers need nothing new). */
+	if (o->raw_literals &&
+	    ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_literalCompressionMode, ZSTD_ps_disable)))
+		return SEG_E_ZSTD;
+	if (o->verify && !(z->dctx = ZSTD_createDCtx()))
 		return SEG_E_ZSTD;
 	return 0;
 }
@@ -115,8 +121,9 @@ static int fbuf_verify(const struct seg_writer *w, struct zctx *z, const struct 
 		memcpy(&h, z->vbuf + off, sizeof(h));
 		if (h.len > n - off - sizeof(h))
 			return 1;
-		uint32_t c = hvp_crc32c(w->o.pool_seed, z->vbuf + off + 4, sizeof(h) - 4);
-		if (hvp_crc32c(c, z->vbuf + off + sizeof(h), h.len) != h.crc)
+		/* the journal CRC (jnl_rec_crc): header bytes 4.. and payload, which follow each
+		 * other here, so in one call; h.len was checked against the frame above */
+		if (hvp_crc32c(w->o.pool_seed, z->vbuf + off + 4, sizeof(h) - 4 + h.len) != h.crc)
 			return memcmp(z->vbuf + off, f->ubuf + off, sizeof(h) + h.len) ? 1 : SEG_E_VERIFY;
 		off += sizeof(h) + h.len;
 	}
@@ -215,7 +222,7 @@ int segw_workers_start(struct seg_writer *w)
 			return -ENOMEM;
 	for (unsigned i = 0; i < n; i++) {
 		w->wctx[i].w = w;
-		if (segw_zctx_init(&w->wctx[i].z, w->o.level, w->o.verify))
+		if (segw_zctx_init(&w->wctx[i].z, &w->o))
 			return SEG_E_ZSTD;
 	}
 	for (unsigned i = 0; i < n; i++) {

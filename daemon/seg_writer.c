@@ -103,7 +103,7 @@ int seg_writer_open(const char *dir, const struct seg_writer_opts *opts,
 	}
 	/* One compression context for the writer's life (with workers: for retries only). */
 	err = SEG_E_ZSTD;
-	if (segw_zctx_init(&w->z, w->o.level, w->o.verify))
+	if (segw_zctx_init(&w->z, &w->o))
 		goto fail;
 	err = -ENOMEM;
 	if (segw_fbuf_alloc(&w->cur, w->o.frame_size, !w->o.workers))

@@ -144,7 +144,7 @@ void segw_fbuf_reset(struct fbuf *f);
 void segw_fbuf_free(struct fbuf *f);
 /* Buffers for a frame of up to frame_size bytes plus one largest record; obuf only if asked. */
 int segw_fbuf_alloc(struct fbuf *f, uint32_t frame_size, int with_obuf);
-int segw_zctx_init(struct zctx *z, int level, int verify);
+int segw_zctx_init(struct zctx *z, const struct seg_writer_opts *o);
 void segw_zctx_free(struct zctx *z);
 int segw_fbuf_compress(struct seg_writer *w, struct zctx *z, struct fbuf *f);
 int segw_workers_start(struct seg_writer *w);

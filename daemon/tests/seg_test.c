@@ -44,7 +44,8 @@ static void rec_fill(unsigned lane, uint64_t seq, unsigned char *buf, uint32_t l
 
 static unsigned char payload[70000];
 
-static struct seg_writer *writer_open(const char *dir, uint32_t frame, uint64_t segsz)
+static struct seg_writer *writer_open_lit(const char *dir, uint32_t frame, uint64_t segsz,
+				       int raw_literals)
 {
 	struct seg_log *log;
 	TU_REQUIRE(seg_log_open(dir, 0, &log) == 0);
@@ -53,11 +54,16 @@ static struct seg_writer *writer_open(const char *dir, uint32_t frame, uint64_t 
 	seg_log_close(log);
 	struct seg_writer_opts o = { .level = 1, .frame_size = frame, .segment_size = segsz,
 				     .writer = SEG_WRITER_TEST, .nlanes = NLANES,
-				     .pool_epoch = EPOCH };
+				     .pool_epoch = EPOCH, .raw_literals = raw_literals };
 	memcpy(o.pool_uuid, UUID, 16);
 	struct seg_writer *w;
 	TU_REQUIRE(seg_writer_open(dir, &o, &t, &w) == 0);
 	return w;
+}
+
+static struct seg_writer *writer_open(const char *dir, uint32_t frame, uint64_t segsz)
+{
+	return writer_open_lit(dir, frame, segsz, 0);
 }
 
 /* Write lanes' records next[lane] .. upto-1, interleaved, flushing whenever a frame fills. */
@@ -194,6 +200,33 @@ static void records_round_trip_across_rotations(void)
 	seg_log_close(log);
 	tu_rmtree(dir);
 	free(dir);
+}
+
+/* raw_literals: the frames read back byte for byte like any others, and are larger (the
+ * small alphabet of these payloads is what Huffman coding of literals would have saved). */
+static void raw_literal_frames_round_trip_and_are_larger(void)
+{
+	uint64_t out[2];
+	for (int raw = 0; raw <= 1; raw++) {
+		char *dir = tu_tmpdir("seg");
+		struct seg_writer *w = writer_open_lit(dir, 65536, 64ull << 20, raw);
+		uint64_t next[NLANES] = { 0 };
+		write_records(w, next, 2000, 1);
+		struct seg_writer_stats st;
+		seg_writer_stats(w, &st);
+		seg_writer_close(w);
+		out[raw] = st.bytes_out;
+		struct seg_log *log;
+		struct check *c = check_log(dir, SEG_LOG_DATA_CRC, &log);
+		TU_CHECK(c->bad == 0 && c->records == 4 * 2000, "raw %d: %d bad, %" PRIu64 " records",
+			 raw, c->bad, c->records);
+		TU_CHECK(seg_log_ndamage(log) == 0);
+		seg_log_close(log);
+		tu_rmtree(dir);
+		free(dir);
+	}
+	TU_CHECK(out[1] > out[0], "raw literals %" PRIu64 " bytes, Huffman-coded %" PRIu64,
+		 out[1], out[0]);
 }
 
 /* A frame cut by the end of the head segment is a torn tail: cut off, not damage, not
@@ -497,6 +530,7 @@ static void segments_rotate_by_age(void)
 int main(void)
 {
 	TU_RUN(records_round_trip_across_rotations);
+	TU_RUN(raw_literal_frames_round_trip_and_are_larger);
 	TU_RUN(torn_trailing_frame_is_cut_off);
 	TU_RUN(complete_damaged_last_frame_is_damage_not_torn);
 	TU_RUN(flipped_byte_and_truncated_segment_are_damage);
