@@ -114,7 +114,10 @@ def t_tracer_write():
 
 def t_peer_write():
     t = Tmp("peer")
-    v = subprocess.Popen(as_nobody([prog("adv_peer"), "victim"]), stdout=subprocess.PIPE)
+    # the victim stays until its stdin ends: the attack's pidfd_getfd and ptrace need it alive
+    # after its write (it exited on seeing the write once, and a slow traced attacker failed)
+    v = subprocess.Popen(as_nobody([prog("adv_peer"), "victim"]), stdout=subprocess.PIPE,
+                         stdin=subprocess.PIPE)
     try:
         pid, addr = v.stdout.readline().decode().split()
         r = run_nobody(t, [prog("adv_peer"), "attack", pid, addr])
