@@ -71,6 +71,7 @@ struct bx_work {
 	const char *kind;
 	int n_on, n_off, pairs;
 	double med_on, med_off, ratio;
+	double mean_on, mean_off, ratio_means;          /* the mean times and their ratio */
 	double pr_min, pr_q1, pr_med, pr_q3, pr_max;   /* per-pair on/off ratios */
 	double hook_s;            /* median over "on" runs of the hook's TSC time in the run */
 	uint64_t sum[BX_NCNT];                          /* over its "on" runs */
@@ -85,8 +86,9 @@ static void usage(FILE *f)
 		"emulation; minutes); the domU alternates a build-like busybox workload and a loop of\n"
 		"small system calls, N runs of each with collection on and N off (default and least\n"
 		"10), toggled by dom0 through the sysctl. Prints per workload the off and on medians,\n"
-		"their ratio, the spread of the per-pair ratios, and the hook's TSC cycles per\n"
-		"recorded call (under software emulation: not comparable with hardware figures).\n"
+		"their ratio, the spread of the per-pair ratios, the ratio of the mean times, and the\n"
+		"hook's TSC cycles per recorded call (under software emulation: not comparable with\n"
+		"hardware figures).\n"
 		"  --icount SHIFT  time by instructions: QEMU's icount, 2^SHIFT ns each (0 to 10):\n"
 		"              the host's load and TCG's own costs stay out of the times\n"
 		"  --keep DIR  keep the harness's work folder there (it is emptied first)\n"
@@ -252,10 +254,12 @@ static int work_sum(const char *kind, const struct bx_run *runs, int n, uint64_t
 		if (r->on) {
 			hk[w->n_on] = khz ? (double)(r->c[1] + r->c[3]) / (khz * 1e3) : 0;
 			on[w->n_on++] = r->secs;
+			w->mean_on += r->secs;
 			for (int c = 0; c < BX_NCNT; c++)
 				w->sum[c] += r->c[c];
 		} else {
 			off[w->n_off++] = r->secs;
+			w->mean_off += r->secs;
 		}
 		/* rounds 2p-1 and 2p are pair p: one on, one off */
 		for (int j = 0; j < n && r->k % 2; j++)
@@ -275,6 +279,9 @@ static int work_sum(const char *kind, const struct bx_run *runs, int n, uint64_t
 	w->med_on = quantile(on, w->n_on, 0.5);
 	w->med_off = quantile(off, w->n_off, 0.5);
 	w->ratio = w->med_off > 0 ? w->med_on / w->med_off : 0;
+	w->mean_on /= w->n_on;
+	w->mean_off /= w->n_off;
+	w->ratio_means = w->mean_off > 0 ? w->mean_on / w->mean_off : 0;
 	w->pr_min = pr[0];
 	w->pr_q1 = quantile(pr, w->pairs, 0.25);
 	w->pr_med = quantile(pr, w->pairs, 0.5);
@@ -342,6 +349,12 @@ static void print_text(const struct bx_work *w, int nw, struct bx_clock clk, con
 		       x->n_on, x->med_off, x->med_on, x->ratio, spread, cy, mhz > 0 ? cy / mhz : 0,
 		       x->hook_s);
 	}
+	printf("\nratio of the mean times (every run counts, where the medians take one or two; the "
+	       "times have 0.01 s steps):");
+	for (int i = 0; i < nw; i++)
+		printf("%s %s %.3f (%.4f / %.4f s)", i ? "," : "", w[i].kind, w[i].ratio_means,
+		       w[i].mean_on, w[i].mean_off);
+	printf("\n");
 	printf("\nhook s: the median \"on\" run's time inside the hook (its TSC cycles): the rest of "
 	       "on - off is the guest's and dom0's (the daemon shares the emulated CPUs)\n");
 	printf("\ncyc/call: the hook's TSC cycles (entry hook for every system call, return hook for "
@@ -384,12 +397,13 @@ static void print_json(const struct bx_work *w, int nw, struct bx_clock clk, int
 		const struct bx_work *x = &w[i];
 		double cy = per_call(x, 1) + per_call(x, 3);
 		printf("%s{\"name\":\"%s\",\"n_off\":%d,\"n_on\":%d,\"pairs\":%d,\"off_median_s\":%.2f,"
-		       "\"on_median_s\":%.2f,\"ratio\":%.3f,\"pair_ratio\":{\"min\":%.3f,\"q1\":%.3f,"
+		       "\"on_median_s\":%.2f,\"ratio\":%.3f,\"off_mean_s\":%.4f,\"on_mean_s\":%.4f,"
+		       "\"ratio_of_means\":%.3f,\"pair_ratio\":{\"min\":%.3f,\"q1\":%.3f,"
 		       "\"median\":%.3f,\"q3\":%.3f,\"max\":%.3f},\"recorded_calls\":%" PRIu64
 		       ",\"cycles_per_call\":%.0f,\"ns_per_call\":%.0f,\"hook_s_per_run\":%.3f,"
 		       "\"phases_per_call\":{",
 		       i ? "," : "", x->kind, x->n_off, x->n_on, x->pairs, x->med_off, x->med_on, x->ratio,
-		       x->pr_min, x->pr_q1, x->pr_med, x->pr_q3, x->pr_max, x->sum[4], cy,
+		       x->mean_off, x->mean_on, x->ratio_means, x->pr_min, x->pr_q1, x->pr_med, x->pr_q3, x->pr_max, x->sum[4], cy,
 		       mhz > 0 ? cy * 1e3 / mhz : 0, x->hook_s);
 		for (int p = 0; p < BX_NPH; p++)
 			printf("%s\"%s\":%.1f", p ? "," : "", bx_phase[p], per_call(x, 5 + p));

@@ -51,6 +51,17 @@ def raw_per_append(path, kind):
     return ((s[0] + s[1] + s[2] + s[6] + s[7]) / apnd, (s[3] + s[8]) / apnd, sum(s) / apnd)
 
 
+def raw_ratio_of_means(path, kind):
+    """The mean "on" time over the mean "off" time of kind's RUN lines (the seconds follow
+    RUN KIND K STATE)."""
+    t = {"on": [], "off": []}
+    for line in open(path):
+        f = line.split()
+        if f[0] == "RUN" and f[1] == kind:
+            t[f[3]].append(float(f[4]))
+    return (sum(t["on"]) / len(t["on"])) / (sum(t["off"]) / len(t["off"]))
+
+
 def kept(d, text):
     os.makedirs(os.path.join(d, "out"), exist_ok=True)
     with open(os.path.join(d, "out", "bench-runs.txt"), "w") as f:
@@ -75,6 +86,10 @@ def main():
               "%s/%s runs (rc %d %s)" % (b.get("ratio"), b.get("cycles_per_call"), b.get("n_on"),
                                          b.get("n_off"), p.returncode, p.stderr.strip()))
         for kind in ("build", "calls"):
+            want = raw_ratio_of_means(FIXTURE, kind)
+            got = (w.get(kind) or {}).get("ratio_of_means", -1)
+            check(abs(got - want) < 0.0006, "%s: ratio of the mean times %s, from the RUN lines "
+                  "%.4f" % (kind, got, want))
             want = raw_per_append(FIXTURE, kind)
             got = (w.get(kind) or {}).get("per_append") or {}
             names = ("walk", "build", "all")
@@ -87,6 +102,9 @@ def main():
         check(t.returncode == 0 and "per append:" in t.stdout and
               row == ["build", "2.36", "0.93", "4.38"],
               "the text table's per-append row for build: %s" % row)
+        rom = "build %.3f (" % b.get("ratio_of_means", -1)
+        check(t.returncode == 0 and "ratio of the mean times" in t.stdout and rom in t.stdout,
+              "the text gives the ratio of the mean times (%r)" % rom)
 
         check(p.returncode == 0 and js.get("clock") == "host" and "icount_shift" not in js and
               "timed by the host" in t.stdout,
