@@ -135,22 +135,51 @@ static void trk_stored(void *ctx, const void *a, size_t n)
 	}
 }
 
-static void x_copy(void *ctx, void *dst, const void *src, size_t n)
+/* The primitives themselves (ctx unused): the lanes' producers without the check use
+ * them alone, the x_ ones below call them and tell the check. */
+static void p_copy(void *ctx, void *dst, const void *src, size_t n)
 {
 	memcpy(dst, src, n);
+}
+
+static void p_set(void *ctx, void *dst, int c, size_t n)
+{
+	memset(dst, c, n);
+}
+
+static void p_store8(void *ctx, uint64_t *dst, uint64_t v)
+{
+	hvp_store_release(dst, v);
+}
+
+static void p_flush(void *ctx, const void *a, size_t n)
+{
+	cache_writeback(a, n);
+}
+
+static void p_drain(void *ctx)
+{
+	asm volatile ( "sfence" ::: "memory" );
+}
+
+static const struct jnl_pops pops = { p_copy, p_set, p_store8, p_flush, p_drain };
+
+static void x_copy(void *ctx, void *dst, const void *src, size_t n)
+{
+	p_copy(ctx, dst, src, n);
 	trk_stored(ctx, dst, n);
 }
 
 static void x_set(void *ctx, void *dst, int c, size_t n)
 {
-	memset(dst, c, n);
+	p_set(ctx, dst, c, n);
 	trk_stored(ctx, dst, n);
 }
 
 static void x_store8(void *ctx, uint64_t *dst, uint64_t v)
 {
 	/* Release: pairs with the reader's acquire of the same word (head, published). */
-	hvp_store_release(dst, v);
+	p_store8(ctx, dst, v);
 	trk_stored(ctx, dst, sizeof(*dst));
 }
 
@@ -159,7 +188,7 @@ static void x_flush(void *ctx, const void *a, size_t n)
 	struct hvx_trk *t = ctx;
 	uintptr_t l, end = (uintptr_t)a + n;
 
-	cache_writeback(a, n);
+	p_flush(ctx, a, n);
 	if ( !t || !n )
 		return;
 	for ( l = (uintptr_t)a & ~(uintptr_t)(LINE - 1); l < end; l += LINE )
@@ -178,7 +207,7 @@ static void x_drain(void *ctx)
 	uint32_t i;
 
 	/* The fence: every write-back issued before is complete before any later store. */
-	asm volatile ( "sfence" ::: "memory" );
+	p_drain(ctx);
 	if ( !t )
 		return;
 	t->fences++;
@@ -283,33 +312,6 @@ void hvx_pstats_get(struct hvx_pstats *out)
 
 static const struct jnl_pops xops = { x_copy, x_set, x_store8, x_flush, x_drain };
 
-/* The lanes' producers without the check (ctx unused). */
-static void p_copy(void *ctx, void *dst, const void *src, size_t n)
-{
-	memcpy(dst, src, n);
-}
-
-static void p_set(void *ctx, void *dst, int c, size_t n)
-{
-	memset(dst, c, n);
-}
-
-static void p_store8(void *ctx, uint64_t *dst, uint64_t v)
-{
-	hvp_store_release(dst, v);
-}
-
-static void p_flush(void *ctx, const void *a, size_t n)
-{
-	cache_writeback(a, n);
-}
-
-static void p_drain(void *ctx)
-{
-	asm volatile ( "sfence" ::: "memory" );
-}
-
-static const struct jnl_pops pops = { p_copy, p_set, p_store8, p_flush, p_drain };
 
 static uint64_t hvx_now_ns(void)
 {
