@@ -579,22 +579,59 @@ int gw_task_cwd(struct gw_guest *g, uint64_t task, char *buf, uint32_t bufsz, ui
 	return gw_path_name(g, task, mnt, dentry, buf, bufsz, len);
 }
 
+/* Where [at, at + len) lies in a copy of n bytes taken at base: its offset in the copy, or -1
+ * when it is not wholly inside (a pointer the guest wrote: any value). */
+static int64_t in_copy(uint64_t base, uint32_t n, uint64_t at, uint64_t len)
+{
+	if (at < base || at - base > n || len > n - (at - base))
+		return -1;
+	return (int64_t)(at - base);
+}
+
+/*
+ * The file of fd in the table of files (a files_struct). A process with few files has its fd
+ * table and array inside the struct itself (Linux's fdtab and fd_array, 64 slots on x86-64):
+ * the struct is copied once, and the table's fields and fd's slot are taken from the copy when
+ * the pointers the copy holds lead back into it; anything else (a table grown past the struct,
+ * a copy that could not be read) is read where it points, field by field, as the pointers
+ * say. Either way the same checks apply: fd below max_fds, kernel-half pointers.
+ */
 int gw_files_file(struct gw_guest *g, uint64_t files, int32_t fd, uint64_t *file)
 {
+	uint8_t b[GW_SPAN];
+	uint32_t n = g->L->struct_size[GW_S_FILES_STRUCT];
+	const struct gw_field tf[2] = { fld(g, GW_M_FDTABLE_MAX_FDS, 0), fld(g, GW_M_FDTABLE_FD, 0) };
 	uint64_t fdt, max, arr, f;
-	int r;
+	int64_t at;
+	int r, copied;
 	if (fd < 0)
 		return GW_EBADF;
 	if (files == 0)
 		return GW_ENOENT;
 	if (!kptr_ok(files, 1))
 		return GW_EPTR;
-	r = rd_kptr(g, files, GW_M_FILES_FDT, &fdt);
-	if (r < 0)
-		return r;
-	{
-		const struct gw_field tf[2] = { fld(g, GW_M_FDTABLE_MAX_FDS, 0),
-						fld(g, GW_M_FDTABLE_FD, 0) };
+	if (n > GW_SPAN)
+		n = GW_SPAN;
+	copied = g->L->m[GW_M_FILES_FDT].off != GW_ABSENT &&
+		 in_copy(files, n, files + g->L->m[GW_M_FILES_FDT].off, 8) >= 0 &&
+		 tf[0].off != GW_ABSENT && tf[1].off != GW_ABSENT &&
+		 tf[0].size >= 1 && tf[0].size <= 8 && tf[1].size == 8 &&
+		 files + n > files && gw_read(g, files, b, n) == 0;
+	if (copied) {
+		fdt = le64(b + g->L->m[GW_M_FILES_FDT].off, 8);
+		if (!kptr_ok(fdt, 1))
+			return GW_EPTR;
+	} else {
+		r = rd_kptr(g, files, GW_M_FILES_FDT, &fdt);
+		if (r < 0)
+			return r;
+	}
+	if (copied && fdt + tf[0].off >= fdt && fdt + tf[1].off >= fdt &&
+	    (at = in_copy(files, n, fdt + tf[0].off, tf[0].size)) >= 0 &&
+	    in_copy(files, n, fdt + tf[1].off, 8) >= 0) {
+		max = le64(b + at, tf[0].size);
+		arr = le64(b + (fdt + tf[1].off - files), 8);
+	} else {
 		uint64_t v[2];
 		r = rd_fields(g, fdt, tf, 2, v);
 		if (r < 0)
@@ -609,8 +646,9 @@ int gw_files_file(struct gw_guest *g, uint64_t files, int32_t fd, uint64_t *file
 	/* fd < 2^31, so the product is below 2^34; only the sum can wrap */
 	if (arr + (uint64_t)fd * 8 < arr)
 		return GW_EPTR;
-	r = rd_uint(g, arr + (uint64_t)fd * 8, 8, &f);
-	if (r < 0)
+	if (copied && (at = in_copy(files, n, arr + (uint64_t)fd * 8, 8)) >= 0)
+		f = le64(b + at, 8);
+	else if ((r = rd_uint(g, arr + (uint64_t)fd * 8, 8, &f)) < 0)
 		return r;
 	if (f == 0)
 		return GW_EBADF;

@@ -452,6 +452,86 @@ static void bad_pointers_are_refused(void)
 	teardown(&e);
 }
 
+/* Reads through the virtual-address op, counted (what the hook pays a translation and a frame
+ * reference for). */
+static unsigned counted_reads;
+static int counted_read(void *ctx, uint64_t va, void *buf, uint32_t len)
+{
+	counted_reads++;
+	return img_read(ctx, va, buf, len) < 0 ? -1 : 0;
+}
+static const struct gw_mem_ops counted_ops = { NULL, counted_read };
+
+/*
+ * A files_struct that holds its own fd table and array (Linux's fdtab and fd_array, as for
+ * every process with at most 64 files): one copy of the struct gives the file, where a table
+ * allocated apart takes three reads; a table pointer, a max_fds or an fd leading outside the
+ * copy is read where it points, and the same refusals hold.
+ */
+static void embedded_fd_table_is_read_in_one_copy(void)
+{
+	struct env e;
+	struct gw_guest g;
+	uint64_t f, f3, f4;
+	setup(&e);
+	TU_REQUIRE(gw_guest_init(&g, &e.L, &counted_ops, &e.im) == 0);
+	uint64_t fl = e.sc.files;
+	uint64_t tab = fl + offsetof(struct files_struct, fdtab);
+	uint64_t arr = fl + offsetof(struct files_struct, fd_array);
+	/* the table apart (the scene's): the struct copied, then the table, then the slot */
+	counted_reads = 0;
+	TU_REQUIRE(gw_files_file(&g, fl, 3, &f3) == 0);
+	TU_CHECK(counted_reads == 3);
+	TU_REQUIRE(gw_files_file(&g, fl, 4, &f4) == 0);
+	TU_CHECK(f3 != f4);
+	/* embedded, with fds 3 and 4 swapped against the table apart */
+	uint32_t max = 64;
+	img_write(&e.im, tab + off_of(GW_M_FDTABLE_MAX_FDS, &e), &max, 4);
+	img_put64(&e.im, tab + off_of(GW_M_FDTABLE_FD, &e), arr);
+	img_put64(&e.im, arr + 3 * 8, f4);
+	img_put64(&e.im, arr + 4 * 8, f3);
+	img_put64(&e.im, fl + off_of(GW_M_FILES_FDT, &e), tab);
+	counted_reads = 0;
+	TU_CHECK(gw_files_file(&g, fl, 3, &f) == 0 && f == f4);
+	TU_CHECK(counted_reads == 1);
+	TU_CHECK(gw_files_file(&g, fl, 4, &f) == 0 && f == f3);
+	TU_CHECK(gw_files_file(&g, fl, 5, &f) == GW_EBADF);          /* empty slot */
+	TU_CHECK(gw_files_file(&g, fl, 64, &f) == GW_EBADF);         /* == max_fds */
+	TU_CHECK(gw_task_file(&e.g, e.sc.task, 3, &f) == 0 && f == f4);   /* through the task */
+	/* max_fds past the embedded array: fd 64's slot is read where it points (past the
+	 * struct, in the image's next object), fd 3's still comes from the copy */
+	max = 1000;
+	img_write(&e.im, tab + off_of(GW_M_FDTABLE_MAX_FDS, &e), &max, 4);
+	counted_reads = 0;
+	TU_CHECK(gw_files_file(&g, fl, 3, &f) == 0 && f == f4);
+	TU_CHECK(counted_reads == 1);
+	counted_reads = 0;
+	int r = gw_files_file(&g, fl, 900, &f);
+	TU_CHECK(counted_reads == 2);
+	TU_CHECK(r != 0 || f != f4);
+	/* a garbage slot in the copy is refused as one read from memory is */
+	img_put64(&e.im, arr + 6 * 8, 0x4141414141414141ull);
+	TU_CHECK(gw_files_file(&g, fl, 6, &f) == GW_EPTR);
+	/* an array pointer into the struct's last word: slot 0 in the copy, slot 1 past it */
+	uint64_t size = e.L.struct_size[GW_S_FILES_STRUCT];
+	img_put64(&e.im, tab + off_of(GW_M_FDTABLE_FD, &e), fl + size - 8);
+	counted_reads = 0;
+	(void)gw_files_file(&g, fl, 0, &f);
+	TU_CHECK(counted_reads == 1);
+	counted_reads = 0;
+	(void)gw_files_file(&g, fl, 1, &f);
+	TU_CHECK(counted_reads == 2);
+	/* a table pointer into the struct whose fields would lie past its end */
+	img_put64(&e.im, fl + off_of(GW_M_FILES_FDT, &e), fl + size - 8);
+	counted_reads = 0;
+	(void)gw_files_file(&g, fl, 0, &f);
+	TU_CHECK(counted_reads == 2);
+	/* a table pointer that is not a kernel pointer */
+	img_put64(&e.im, fl + off_of(GW_M_FILES_FDT, &e), 0x4141414141414141ull);
+	TU_CHECK(gw_files_file(&g, fl, 3, &f) == GW_EPTR);
+	teardown(&e);
+}
+
 static void hostile_fd_tables_are_refused(void)
 {
 	struct env e;
@@ -566,6 +646,7 @@ int main(void)
 	TU_RUN(translation_covers_4k_2m_and_1g_pages);
 	TU_RUN(kernel_banner_matches_profile);
 	TU_RUN(current_task_tgid_and_comm);
+	TU_RUN(embedded_fd_table_is_read_in_one_copy);
 	TU_RUN(start_time_parent_and_pwd_pointers);
 	TU_RUN(cwd_crosses_the_mount_point);
 	TU_RUN(cwd_at_roots_is_slash);
