@@ -27,6 +27,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,8 @@
 
 #define BX_EXIT_CANNOT 3
 #define BX_MAX_RUNS    200
+#define BX_MAX_FROM    4      /* --from: kept boots pooled */
+#define BX_MAX_ALL     (BX_MAX_FROM * BX_MAX_RUNS * 2 * 2)   /* RUN lines, all boots */
 #define BX_NPH         ((int)(sizeof(struct hvx_phases) / sizeof(uint64_t)))
 #define BX_NCNT        (5 + BX_NPH)
 #define BX_ICOUNT_MAX  10
@@ -72,6 +75,7 @@ struct bx_work {
 	int n_on, n_off, pairs;
 	double med_on, med_off, ratio;
 	double mean_on, mean_off, ratio_means;          /* the mean times and their ratio */
+	double rm_lo, rm_hi;      /* its 95% interval (delta method; 0 0 with fewer than 2 runs) */
 	double pr_min, pr_q1, pr_med, pr_q3, pr_max;   /* per-pair on/off ratios */
 	double hook_s;            /* median over "on" runs of the hook's TSC time in the run */
 	uint64_t sum[BX_NCNT];                          /* over its "on" runs */
@@ -81,18 +85,21 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: hvprov bench xen [--runs N] [--icount SHIFT] [--json] [--keep DIR]\n"
-		"       hvprov bench xen --from DIR [--runs N] [--json]\n\n"
+		"       hvprov bench xen --from DIR [--from DIR ...] [--runs N] [--json]\n\n"
 		"hvprov's cost inside a Xen PV guest: one boot of the Xen test harness (QEMU, software\n"
 		"emulation; minutes); the domU alternates a build-like busybox workload and a loop of\n"
 		"small system calls, N runs of each with collection on and N off (default and least\n"
 		"10), toggled by dom0 through the sysctl. Prints per workload the off and on medians,\n"
-		"their ratio, the spread of the per-pair ratios, the ratio of the mean times, and the\n"
+		"their ratio, the spread of the per-pair ratios, the ratio of the mean times with its\n"
+		"95%% interval, and the\n"
 		"hook's TSC cycles per recorded call (under software emulation: not comparable with\n"
 		"hardware figures).\n"
 		"  --icount SHIFT  time by instructions: QEMU's icount, 2^SHIFT ns each (0 to 10):\n"
 		"              the host's load and TCG's own costs stay out of the times\n"
 		"  --keep DIR  keep the harness's work folder there (it is emptied first)\n"
-		"  --from DIR  no boot: the figures of the run kept in DIR\n"
+		"  --from DIR  no boot: the figures of the run kept in DIR; given again, of the runs of\n"
+		"              several kept boots together (boots of the same build, timed alike; each\n"
+		"              run paired within its own boot)\n"
 		"exit: 0 ran, 1 the harness or its checks failed, 2 usage, 3 cannot run here\n");
 }
 
@@ -184,7 +191,8 @@ static void tail_to_stderr(const char *path, int n)
 }
 
 /* bench-runs.txt into runs[]; 0 or -1 (said). */
-static int read_runs(const char *path, struct bx_run *runs, int *nruns, struct bx_clock *clk)
+static int read_runs(const char *path, struct bx_run *runs, int *nruns, struct bx_clock *clk,
+		     int koff)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -215,7 +223,8 @@ static int read_runs(const char *path, struct bx_run *runs, int *nruns, struct b
 		int used = 0;
 		if (n >= BX_MAX_RUNS * 2 * 2 ||
 		    sscanf(line, "RUN %7s %d %7s %lf%n", r->kind, &r->k, state, &r->secs, &used) != 4 ||
-		    (strcmp(state, "on") && strcmp(state, "off")) || r->secs < 0) {
+		    (strcmp(state, "on") && strcmp(state, "off")) || r->secs < 0 || r->k < 1 ||
+		    r->k > BX_MAX_RUNS * 2) {
 			bad = 1;
 			break;
 		}
@@ -229,6 +238,7 @@ static int read_runs(const char *path, struct bx_run *runs, int *nruns, struct b
 			p = end;
 		}
 		r->on = !strcmp(state, "on");
+		r->k += koff;             /* another boot's rounds: paired within their boot */
 		n++;
 	}
 	fclose(f);
@@ -244,7 +254,8 @@ static int read_runs(const char *path, struct bx_run *runs, int *nruns, struct b
 static int work_sum(const char *kind, const struct bx_run *runs, int n, uint64_t khz,
 		    struct bx_work *w)
 {
-	double on[BX_MAX_RUNS * 2], off[BX_MAX_RUNS * 2], pr[BX_MAX_RUNS], hk[BX_MAX_RUNS * 2];
+	/* every run of the kept boots could be one workload's in one state (a hostile file) */
+	static double on[BX_MAX_ALL], off[BX_MAX_ALL], pr[BX_MAX_ALL], hk[BX_MAX_ALL];
 	memset(w, 0, sizeof(*w));
 	w->kind = kind;
 	for (int i = 0; i < n; i++) {
@@ -264,7 +275,7 @@ static int work_sum(const char *kind, const struct bx_run *runs, int n, uint64_t
 		/* rounds 2p-1 and 2p are pair p: one on, one off */
 		for (int j = 0; j < n && r->k % 2; j++)
 			if (!strcmp(runs[j].kind, kind) && runs[j].k == r->k + 1 && runs[j].on != r->on &&
-			    w->pairs < BX_MAX_RUNS) {
+			    w->pairs < BX_MAX_ALL) {
 				double a = r->on ? r->secs : runs[j].secs, b = r->on ? runs[j].secs : r->secs;
 				pr[w->pairs++] = b > 0 ? a / b : 0;
 			}
@@ -282,6 +293,24 @@ static int work_sum(const char *kind, const struct bx_run *runs, int n, uint64_t
 	w->mean_on /= w->n_on;
 	w->mean_off /= w->n_off;
 	w->ratio_means = w->mean_off > 0 ? w->mean_on / w->mean_off : 0;
+	/* 95% interval of the ratio of the means by the delta method: its relative variance is
+	 * the sum of the two means' (sample variance over n, over the mean squared). Under the
+	 * emulator the runs' times scatter from run to run (the guests' kernels above all): the
+	 * interval says how far another boot's ratio may fall from this one. */
+	if (w->n_on > 1 && w->n_off > 1 && w->mean_on > 0 && w->mean_off > 0) {
+		double v_on = 0, v_off = 0;
+		for (int i = 0; i < w->n_on; i++)
+			v_on += (on[i] - w->mean_on) * (on[i] - w->mean_on);
+		for (int i = 0; i < w->n_off; i++)
+			v_off += (off[i] - w->mean_off) * (off[i] - w->mean_off);
+		v_on /= w->n_on - 1;
+		v_off /= w->n_off - 1;
+		double rel = v_on / (w->n_on * w->mean_on * w->mean_on) +
+			     v_off / (w->n_off * w->mean_off * w->mean_off);
+		double h = 1.96 * w->ratio_means * sqrt(rel);
+		w->rm_lo = w->ratio_means - h;
+		w->rm_hi = w->ratio_means + h;
+	}
 	w->pr_min = pr[0];
 	w->pr_q1 = quantile(pr, w->pairs, 0.25);
 	w->pr_med = quantile(pr, w->pairs, 0.5);
@@ -352,8 +381,8 @@ static void print_text(const struct bx_work *w, int nw, struct bx_clock clk, con
 	printf("\nratio of the mean times (every run counts, where the medians take one or two; the "
 	       "times have 0.01 s steps):");
 	for (int i = 0; i < nw; i++)
-		printf("%s %s %.3f (%.4f / %.4f s)", i ? "," : "", w[i].kind, w[i].ratio_means,
-		       w[i].mean_on, w[i].mean_off);
+		printf("%s %s %.3f (%.4f / %.4f s; 95%% interval %.3f-%.3f)", i ? "," : "", w[i].kind,
+		       w[i].ratio_means, w[i].mean_on, w[i].mean_off, w[i].rm_lo, w[i].rm_hi);
 	printf("\n");
 	printf("\nhook s: the median \"on\" run's time inside the hook (its TSC cycles): the rest of "
 	       "on - off is the guest's and dom0's (the daemon shares the emulated CPUs)\n");
@@ -398,12 +427,13 @@ static void print_json(const struct bx_work *w, int nw, struct bx_clock clk, int
 		double cy = per_call(x, 1) + per_call(x, 3);
 		printf("%s{\"name\":\"%s\",\"n_off\":%d,\"n_on\":%d,\"pairs\":%d,\"off_median_s\":%.2f,"
 		       "\"on_median_s\":%.2f,\"ratio\":%.3f,\"off_mean_s\":%.4f,\"on_mean_s\":%.4f,"
-		       "\"ratio_of_means\":%.3f,\"pair_ratio\":{\"min\":%.3f,\"q1\":%.3f,"
+		       "\"ratio_of_means\":%.3f,\"ratio_of_means_ci95\":[%.3f,%.3f],"
+		       "\"pair_ratio\":{\"min\":%.3f,\"q1\":%.3f,"
 		       "\"median\":%.3f,\"q3\":%.3f,\"max\":%.3f},\"recorded_calls\":%" PRIu64
 		       ",\"cycles_per_call\":%.0f,\"ns_per_call\":%.0f,\"hook_s_per_run\":%.3f,"
 		       "\"phases_per_call\":{",
 		       i ? "," : "", x->kind, x->n_off, x->n_on, x->pairs, x->med_off, x->med_on, x->ratio,
-		       x->mean_off, x->mean_on, x->ratio_means, x->pr_min, x->pr_q1, x->pr_med, x->pr_q3, x->pr_max, x->sum[4], cy,
+		       x->mean_off, x->mean_on, x->ratio_means, x->rm_lo, x->rm_hi, x->pr_min, x->pr_q1, x->pr_med, x->pr_q3, x->pr_max, x->sum[4], cy,
 		       mhz > 0 ? cy * 1e3 / mhz : 0, x->hook_s);
 		for (int p = 0; p < BX_NPH; p++)
 			printf("%s\"%s\":%.1f", p ? "," : "", bx_phase[p], per_call(x, 5 + p));
@@ -426,25 +456,39 @@ static void loadavg(char *buf, size_t n)
 		fclose(f);
 }
 
-static struct bx_run rr[BX_MAX_RUNS * 2 * 2];
+static struct bx_run rr[BX_MAX_ALL];
 
 /* The figures of the harness's work folder work (its out/bench-runs.txt), printed. */
-static int report(const char *work, int runs, int icount, int json, const char *load0,
-		  const char *load1)
+static int report(const char *const *work, int nwork, int runs, int icount, int json,
+		  const char *load0, const char *load1)
 {
 	int nr = 0;
-	struct bx_clock clk;
+	struct bx_clock clk = { 0, -1 };
 	char path[PATH_MAX + 32];
-	snprintf(path, sizeof(path), "%s/out/bench-runs.txt", work);
 	struct bx_work w[2];
-	if (read_runs(path, rr, &nr, &clk))
-		return HVP_EXIT_DAMAGE;
-	/* a boot asked to count instructions that did not, or the other way round */
-	if (icount != BX_CLOCK_ANY && clk.icount != icount) {
-		hvp_err_file(path, "timed by %s, not by %s as asked",
-			     clk.icount >= 0 ? "instructions (icount)" : "the host",
-			     icount >= 0 ? "instructions (icount)" : "the host");
-		return HVP_EXIT_DAMAGE;
+	for (int d = 0; d < nwork; d++) {
+		struct bx_clock c;
+		int n = 0;
+		snprintf(path, sizeof(path), "%s/out/bench-runs.txt", work[d]);
+		/* each boot's rounds after the last one's (BX_MAX_RUNS * 2 at most each, even,
+		 * so that a pair's odd round stays odd) */
+		if (read_runs(path, rr + nr, &n, &c, d * BX_MAX_RUNS * 2))
+			return HVP_EXIT_DAMAGE;
+		/* a boot asked to count instructions that did not, or the other way round */
+		if (icount != BX_CLOCK_ANY && c.icount != icount) {
+			hvp_err_file(path, "timed by %s, not by %s as asked",
+				     c.icount >= 0 ? "instructions (icount)" : "the host",
+				     icount >= 0 ? "instructions (icount)" : "the host");
+			return HVP_EXIT_DAMAGE;
+		}
+		if (d && (c.icount != clk.icount || c.khz != clk.khz)) {
+			hvp_err_file(path, "timed otherwise than %s (%s, TSC %" PRIu64 " kHz): boots "
+				     "pool only when timed alike", work[0],
+				     c.icount >= 0 ? "icount" : "host", c.khz);
+			return HVP_EXIT_DAMAGE;
+		}
+		clk = c;
+		nr += n;
 	}
 	for (int i = 0; i < 2; i++)
 		if (work_sum(i ? "calls" : "build", rr, nr, clk.khz, &w[i]) ||
@@ -453,6 +497,12 @@ static int report(const char *work, int runs, int icount, int json, const char *
 				     i ? "calls" : "build", w[i].n_on, w[i].n_off, w[i].pairs, runs);
 			return HVP_EXIT_DAMAGE;
 		}
+	if (nwork > 1 && !json)
+		printf("%d kept boots together:", nwork);
+	for (int d = 0; nwork > 1 && !json && d < nwork; d++)
+		printf(" %s", work[d]);
+	if (nwork > 1 && !json)
+		printf("\n");
 	if (json)
 		print_json(w, 2, clk, runs, load0, load1);
 	else
@@ -481,14 +531,21 @@ int bench_xen_main(int argc, char **argv)
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 } };
 	int c, json = 0, runs = 10, icount = -1;
-	const char *keep = NULL, *from = NULL;
+	const char *keep = NULL, *from[BX_MAX_FROM];
+	int nfrom = 0;
 	hvp_getopt_reset();
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout); return HVP_EXIT_OK;
 		case 'j': json = 1; break;
 		case 'k': keep = optarg; break;
-		case 'f': from = optarg; break;
+		case 'f':
+			if (nfrom == BX_MAX_FROM) {
+				hvp_err("bench xen: --from: at most %d kept boots", BX_MAX_FROM);
+				return HVP_EXIT_USAGE;
+			}
+			from[nfrom++] = optarg;
+			break;
 		case 'i':
 			if (int_opt("icount", "a shift", 0, BX_ICOUNT_MAX, &icount))
 				return HVP_EXIT_USAGE;
@@ -502,17 +559,17 @@ int bench_xen_main(int argc, char **argv)
 	}
 	if (optind != argc)
 		return hvp_arg_error("bench xen", argv[optind]);
-	if (from && keep) {
+	if (nfrom && keep) {
 		hvp_err("bench xen: --from and --keep exclude each other");
 		return HVP_EXIT_USAGE;
 	}
-	if (from && icount >= 0) {
+	if (nfrom && icount >= 0) {
 		hvp_err("bench xen: --icount times a boot; --from reads the clock a kept run was "
 			"timed with");
 		return HVP_EXIT_USAGE;
 	}
-	if (from)
-		return report(from, runs, BX_CLOCK_ANY, json, "not measured", "not measured");
+	if (nfrom)
+		return report(from, nfrom, runs, BX_CLOCK_ANY, json, "not measured", "not measured");
 
 	const char *e2e = HVPROV_SOURCE_DIR "/hv/xen/tests/e2e.sh";
 	const char *logdump = HVPROV_BINARY_DIR "/hv/xen/tests/xen_logdump";
@@ -577,7 +634,8 @@ int bench_xen_main(int argc, char **argv)
 		ret = rc == 77 ? BX_EXIT_CANNOT : HVP_EXIT_DAMAGE;
 		goto out;
 	}
-	ret = report(work, runs, icount, json, load0, load1);
+	const char *kept_one[1] = { work };
+	ret = report(kept_one, 1, runs, icount, json, load0, load1);
 out:
 	if (!keep && ret == HVP_EXIT_OK)
 		nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);

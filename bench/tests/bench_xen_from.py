@@ -62,6 +62,23 @@ def raw_ratio_of_means(path, kind):
     return (sum(t["on"]) / len(t["on"])) / (sum(t["off"]) / len(t["off"]))
 
 
+def raw_ratio_ci(path, kind):
+    """The 95% interval of the ratio of the mean times by the delta method, from kind's RUN
+    lines: ratio -+ 1.96 * ratio * sqrt(var_on / (n_on * mean_on^2) + the same off)."""
+    t = {"on": [], "off": []}
+    for line in open(path):
+        f = line.split()
+        if f[0] == "RUN" and f[1] == kind:
+            t[f[3]].append(float(f[4]))
+    rel = 0.0
+    for xs in t.values():
+        m = sum(xs) / len(xs)
+        var = sum((x - m) ** 2 for x in xs) / (len(xs) - 1)
+        rel += var / (len(xs) * m * m)
+    r = raw_ratio_of_means(path, kind)
+    return (r - 1.96 * r * rel ** 0.5, r + 1.96 * r * rel ** 0.5)
+
+
 def kept(d, text):
     os.makedirs(os.path.join(d, "out"), exist_ok=True)
     with open(os.path.join(d, "out", "bench-runs.txt"), "w") as f:
@@ -90,6 +107,11 @@ def main():
             got = (w.get(kind) or {}).get("ratio_of_means", -1)
             check(abs(got - want) < 0.0006, "%s: ratio of the mean times %s, from the RUN lines "
                   "%.4f" % (kind, got, want))
+            lo, hi = raw_ratio_ci(FIXTURE, kind)
+            ci = (w.get(kind) or {}).get("ratio_of_means_ci95") or [-1, -1]
+            check(abs(ci[0] - lo) < 0.0006 and abs(ci[1] - hi) < 0.0006 and ci[0] < ci[1],
+                  "%s: 95%% interval of the ratio of the mean times %s, from the RUN lines "
+                  "%.4f-%.4f" % (kind, ci, lo, hi))
             want = raw_per_append(FIXTURE, kind)
             got = (w.get(kind) or {}).get("per_append") or {}
             names = ("walk", "build", "all")
@@ -102,6 +124,9 @@ def main():
         check(t.returncode == 0 and "per append:" in t.stdout and
               row == ["build", "2.36", "0.93", "4.38"],
               "the text table's per-append row for build: %s" % row)
+        ci = b.get("ratio_of_means_ci95") or [-1, -1]
+        check("95%% interval %.3f-%.3f)" % (ci[0], ci[1]) in t.stdout,
+              "the text gives the interval of the ratio of the mean times (%s)" % ci)
         rom = "build %.3f (" % b.get("ratio_of_means", -1)
         check(t.returncode == 0 and "ratio of the mean times" in t.stdout and rom in t.stdout,
               "the text gives the ratio of the mean times (%r)" % rom)
@@ -126,6 +151,36 @@ def main():
         ictext = open(FIXTURE_IC).read()
         bad_clock = kept(os.path.join(tmp, "badclock"),
                          ictext.replace("CLOCK icount 1\n", "CLOCK icount 11\n"))
+
+        # two kept boots together: every run of both, each paired within its own boot
+        ic2 = kept(os.path.join(tmp, "icount2"), ictext)
+        p = run_bench(hv, ["xen", "--from", ic, "--from", ic2, "--runs", "40", "--json"])
+        js = json.loads(p.stdout) if p.returncode == 0 else {}
+        w2 = {x["name"]: x for x in js.get("workloads", [])}
+        p1 = run_bench(hv, ["xen", "--from", ic, "--runs", "20", "--json"])
+        w1 = {x["name"]: x for x in json.loads(p1.stdout).get("workloads", [])} \
+            if p1.returncode == 0 else {}
+        for kind in ("build", "calls"):
+            a, o = w2.get(kind, {}), w1.get(kind, {})
+            check(p.returncode == 0 and a.get("n_on") == 2 * o.get("n_on", -1) and
+                  a.get("pairs") == 2 * o.get("pairs", -1) and
+                  a.get("ratio_of_means") == o.get("ratio_of_means") and
+                  a.get("pair_ratio") == o.get("pair_ratio"),
+                  "%s: two copies of one boot together: twice the runs and pairs (%s, %s), the "
+                  "same ratio of means and pair ratios (%s, %s)" % (
+                      kind, a.get("n_on"), a.get("pairs"), a.get("ratio_of_means"),
+                      o.get("ratio_of_means")))
+            ci2, ci1 = a.get("ratio_of_means_ci95") or [0, 0], o.get("ratio_of_means_ci95") or [0, 0]
+            check(ci2[1] - ci2[0] < ci1[1] - ci1[0],
+                  "%s: twice the runs, a narrower interval (%s within %s)" % (kind, ci2, ci1))
+        q = run_bench(hv, ["xen", "--from", ic, "--from", good, "--runs", "20"])
+        err = q.stderr.strip().splitlines()
+        check(q.returncode == 1 and len(err) == 1 and "timed otherwise than" in err[0] and
+              os.path.join(good, "out", "bench-runs.txt") in err[0] and not q.stdout,
+              "boots timed differently are refused together (rc %d: %s)" % (q.returncode, err))
+        q = run_bench(hv, ["xen"] + ["--from", ic] * 5)
+        check(q.returncode == 2 and "at most 4 kept boots" in q.stderr,
+              "a fifth --from is a usage error (rc %d: %s)" % (q.returncode, q.stderr.strip()))
 
         text = open(FIXTURE).read().splitlines()
         cut = kept(os.path.join(tmp, "cut"),
