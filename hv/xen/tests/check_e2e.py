@@ -167,7 +167,8 @@ def main():
 
     persisted(status.get("persist"), total["entries"] + total["exits"] + tasks, status.get("cost"))
 
-    # The daemon checks every frame before writing it (hvprov xen daemon): a failed check is
+    # The daemon checks every frame before writing it (dom0-init.sh runs hvprov xen daemon
+    # with --verify-frames in every test but the bench): a failed check is
     # a frame whose compression lost data in dom0 (README: XMM state under QEMU), compressed
     # again, so nothing damaged reached the log. Reported, not failed: not a fault of ours.
     fc = frame_checks(out)
